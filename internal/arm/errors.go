@@ -1,0 +1,131 @@
+// Package arm holds the vocabulary shared by every part of armlet: the ARM
+// error type with its wire codes, and the small value types that travel
+// between the HTTP layer, the engine and the resource providers.
+//
+// It imports nothing from the rest of the project.
+package arm
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error is an ARM error: an HTTP status plus the body Azure Resource Manager
+// sends, {"error":{"code","message","target","details","additionalInfo"}}.
+//
+// Every failure a client can see is an *Error; anything else reaching the
+// HTTP layer is reported as InternalServerError with a generic message.
+type Error struct {
+	Status         int              `json:"-"`
+	Code           string           `json:"code"`
+	Message        string           `json:"message"`
+	Target         string           `json:"target,omitempty"`
+	Details        []*Error         `json:"details,omitempty"`
+	AdditionalInfo []AdditionalInfo `json:"additionalInfo,omitempty"`
+
+	// Header holds extra response headers (WWW-Authenticate on 401,
+	// Retry-After on 429). Not part of the body.
+	Header http.Header `json:"-"`
+}
+
+// AdditionalInfo is one entry of an ARM error's additionalInfo array.
+type AdditionalInfo struct {
+	Type string `json:"type"`
+	Info any    `json:"info"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf builds an *Error with the given status and code.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithTarget returns e with Target set, for chaining at construction.
+func (e *Error) WithTarget(target string) *Error {
+	e.Target = target
+	return e
+}
+
+// AsError reports whether err is (or wraps) an *Error and returns it.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// Codes used by more than one package. Provider-specific codes live with the
+// provider; these are ARM's own.
+const (
+	CodeMissingAPIVersion       = "MissingApiVersionParameter"
+	CodeInvalidAPIVersion       = "InvalidApiVersionParameter"
+	CodeNoRegisteredProvider    = "NoRegisteredProviderFound"
+	CodeInvalidResourceType     = "InvalidResourceType"
+	CodeInvalidResourceName     = "InvalidResourceName"
+	CodeInvalidRequestContent   = "InvalidRequestContent"
+	CodeInvalidRequestURI       = "InvalidRequestUri"
+	CodeInvalidRequestFormat    = "InvalidRequestFormat"
+	CodeRequestTooLarge         = "RequestEntityTooLarge"
+	CodeSubscriptionNotFound    = "SubscriptionNotFound"
+	CodeResourceGroupNotFound   = "ResourceGroupNotFound"
+	CodeResourceNotFound        = "ResourceNotFound"
+	CodeParentResourceNotFound  = "ParentResourceNotFound"
+	CodeResourceGroupBeingDel   = "ResourceGroupBeingDeleted"
+	CodePreconditionFailed      = "PreconditionFailed"
+	CodeConflict                = "Conflict"
+	CodeMethodNotAllowed        = "MethodNotAllowed"
+	CodeBadRequest              = "BadRequest"
+	CodeLocationRequired        = "LocationRequired"
+	CodeInvalidLocation         = "LocationNotAvailableForResourceType"
+	CodeInvalidTag              = "InvalidTag"
+	CodePropertyChangeNotAllow  = "PropertyChangeNotAllowed"
+	CodeMissingSubscriptionReg  = "MissingSubscriptionRegistration"
+	CodeAuthenticationFailed    = "AuthenticationFailed"
+	CodeInvalidAuthToken        = "InvalidAuthenticationToken"
+	CodeExpiredAuthToken        = "ExpiredAuthenticationToken"
+	CodeInvalidAuthTokenAud     = "InvalidAuthenticationTokenAudience"
+	CodeAuthorizationFailed     = "AuthorizationFailed"
+	CodeInternalServerError     = "InternalServerError"
+	CodeUnsupportedMediaType    = "UnsupportedMediaType"
+	CodeOperationNotFound       = "OperationNotFound"
+	CodeStorageUnavailable      = "ServiceUnavailable"
+	CodeInvalidSubscriptionID   = "InvalidSubscriptionId"
+	CodeLinkedInvalidPropertyID = "LinkedInvalidPropertyId"
+)
+
+// BadRequest is a 400 with the given code.
+func BadRequest(code, format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, code, format, args...)
+}
+
+// NotFound is a 404 with the given code.
+func NotFound(code, format string, args ...any) *Error {
+	return Errorf(http.StatusNotFound, code, format, args...)
+}
+
+// Conflict is a 409 with the given code.
+func Conflict(code, format string, args ...any) *Error {
+	return Errorf(http.StatusConflict, code, format, args...)
+}
+
+// InvalidContent is the 400 ARM gives for a body that is not what the
+// resource type accepts; target names the offending property path.
+func InvalidContent(target, format string, args ...any) *Error {
+	return BadRequest(CodeInvalidRequestContent, format, args...).WithTarget(target)
+}
+
+// PreconditionFailed is the 412 for a failed If-Match / If-None-Match.
+func PreconditionFailed(condition string) *Error {
+	return Errorf(http.StatusPreconditionFailed, CodePreconditionFailed,
+		"The specified precondition '%s' failed.", condition)
+}
+
+// Internal wraps an unexpected failure. The message stays generic: details
+// belong in the log, not on the wire.
+func Internal() *Error {
+	return Errorf(http.StatusInternalServerError, CodeInternalServerError,
+		"The server encountered an internal error. Please retry the request.")
+}
