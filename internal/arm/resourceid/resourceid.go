@@ -184,7 +184,7 @@ func (id ID) Parent() ID {
 	if len(id.segs) == 0 {
 		return id
 	}
-	return ID{segs: id.segs[:len(id.segs)-1:len(id.segs)-1]}
+	return ID{segs: id.segs[: len(id.segs)-1 : len(id.segs)-1]}
 }
 
 // Child appends one segment.

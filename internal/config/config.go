@@ -1,0 +1,485 @@
+// Package config parses the settings of `armlet serve` from command-line
+// flags and ARMLET_* environment variables.
+//
+// Every flag --some-name can also be set by the environment variable
+// ARMLET_SOME_NAME. A flag wins over its environment variable, which wins
+// over the default. An empty environment variable counts as unset.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvPrefix is the prefix of every environment variable armlet serve reads.
+const EnvPrefix = "ARMLET_"
+
+// Defaults and limits.
+const (
+	DefaultListen          = "127.0.0.1:8443"
+	DefaultDataDir         = ".armlet"
+	DefaultLogFormat       = "text"
+	DefaultTokenLifetime   = time.Hour
+	MinTokenLifetime       = 5 * time.Minute
+	MaxTokenLifetime       = 24 * time.Hour
+	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
+	MinMaxBodyBytes        = 1024
+	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultOperationDuration is how long long-running operations take.
+	DefaultOperationDuration = time.Second
+)
+
+// DefaultLegacyModePropagation is the default delay range for a
+// v1LegacyMode true->false change to take effect: 30 to 60 minutes.
+var DefaultLegacyModePropagation = DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}
+
+// Config holds the settings of `armlet serve`. The zero value is not
+// useful; start from Default or Parse.
+type Config struct {
+	// Listen is the host:port of the main HTTPS listener (--listen).
+	// An empty host means all interfaces; port 0 picks a free port.
+	Listen string
+
+	// DataDir is the directory holding the bbolt store, the local CA and
+	// connection.json (--data-dir). It is as given, possibly relative to
+	// the working directory; never empty.
+	DataDir string
+
+	// InMemory keeps resource state in memory instead of bbolt
+	// (--in-memory). DataDir still holds certificates and connection.json.
+	InMemory bool
+
+	// CertFile and KeyFile are PEM files of a user-supplied server
+	// certificate and key (--cert, --key). Both are set or both are empty;
+	// when empty, armlet issues certificates from its own local CA.
+	CertFile string
+	KeyFile  string
+
+	// LegacyModePropagation is how long a v1LegacyMode true->false change
+	// takes to propagate (--legacy-mode-propagation): a delay drawn
+	// uniformly from [Min, Max]. Min == Max is a fixed delay; zero is
+	// immediate.
+	LegacyModePropagation DurationRange
+
+	// LenientAPIVersions accepts api-version values the emulator does not
+	// know instead of rejecting them (--lenient-api-versions).
+	LenientAPIVersions bool
+
+	// SeedFile is the path of a file of pre-existing resources to import at
+	// start (--seed); empty means none. Parse does not open it.
+	SeedFile string
+
+	// RandomSeed seeds armlet's random choices, such as propagation delays
+	// (--random-seed). Zero means seed randomly; any other value makes the
+	// choices repeatable.
+	RandomSeed int64
+
+	// LogLevel is the minimum level logged (--log-level: debug, info, warn
+	// or error).
+	LogLevel slog.Level
+
+	// LogFormat is the log handler: "text" or "json" (--log-format).
+	LogFormat string
+
+	// TokenLifetime is the lifetime of issued access tokens
+	// (--token-lifetime), between MinTokenLifetime and MaxTokenLifetime.
+	TokenLifetime time.Duration
+
+	// MaxBodyBytes caps the size of a request body (--max-body-bytes), at
+	// least MinMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// OperationDuration is how long long-running operations (workspace
+	// create and delete, resource group delete, ...) take on the armlet
+	// clock (--operation-duration), between 0 and 10m.
+	OperationDuration time.Duration
+
+	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
+	// requests before closing connections (--shutdown-timeout); positive.
+	ShutdownTimeout time.Duration
+}
+
+// Default returns the settings used when no flag or environment variable
+// is given.
+func Default() Config {
+	return Config{
+		Listen:                DefaultListen,
+		DataDir:               DefaultDataDir,
+		LegacyModePropagation: DefaultLegacyModePropagation,
+		LogLevel:              slog.LevelInfo,
+		LogFormat:             DefaultLogFormat,
+		TokenLifetime:         DefaultTokenLifetime,
+		MaxBodyBytes:          DefaultMaxBodyBytes,
+		ShutdownTimeout:       DefaultShutdownTimeout,
+		OperationDuration:     DefaultOperationDuration,
+	}
+}
+
+// EnvName returns the environment variable for a flag name:
+// "data-dir" -> "ARMLET_DATA_DIR".
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse reads the settings of `armlet serve` from args (the arguments after
+// "serve") and from environment variables looked up with getenv (nil means
+// none). Precedence is flag, then environment, then default.
+//
+// For -h or --help it writes usage to stderr and returns flag.ErrHelp, on
+// which the caller should exit 0. Other errors are returned, not printed: a
+// bad environment value names the variable, a bad flag value names the flag.
+func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	cfg := Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; help is printed below
+	fs.Usage = func() {}
+	opts := options(&cfg)
+	for _, o := range opts {
+		fs.Var(o.value, o.name, o.usage)
+	}
+	// Defaults as text, captured before anything is set.
+	defaults := make([]string, len(opts))
+	for i, o := range opts {
+		defaults[i] = o.value.String()
+	}
+
+	if getenv != nil {
+		for _, o := range opts {
+			env := EnvName(o.name)
+			v := getenv(env)
+			if v == "" {
+				continue
+			}
+			if err := o.value.Set(v); err != nil {
+				return Config{}, fmt.Errorf("invalid value %q for environment variable %s: %w", v, env, err)
+			}
+		}
+	}
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			if stderr != nil {
+				writeUsage(stderr, opts, defaults)
+			}
+			return Config{}, flag.ErrHelp
+		}
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: armlet serve takes only flags", fs.Arg(0))
+	}
+	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
+		return Config{}, fmt.Errorf("--cert and --key (or %s and %s) must be given together",
+			EnvName("cert"), EnvName("key"))
+	}
+	return cfg, nil
+}
+
+// Summary returns one "name=value" line per setting, named like the flags,
+// in a stable order, for the startup log.
+func (c Config) Summary() []string {
+	opts := options(&c)
+	out := make([]string, 0, len(opts))
+	for _, o := range opts {
+		out = append(out, o.name+"="+o.value.String())
+	}
+	return out
+}
+
+// option is one flag: its name, argument name for usage, help text and the
+// value bound to a Config field.
+type option struct {
+	name  string
+	arg   string // argument placeholder in usage; empty for booleans
+	usage string
+	value flag.Value
+}
+
+// options binds every flag to a field of cfg, in the order usage and
+// Summary list them.
+func options(cfg *Config) []option {
+	return []option{
+		{"listen", "host:port", "address of the HTTPS listener",
+			&value[string]{p: &cfg.Listen, parse: parseListen, format: fmtString}},
+		{"data-dir", "dir", "directory for state, the local CA and connection.json",
+			&value[string]{p: &cfg.DataDir, parse: parseNonEmpty, format: fmtString}},
+		{"in-memory", "", "keep resource state in memory instead of bbolt (the data dir still holds certificates and connection.json)",
+			&value[bool]{p: &cfg.InMemory, parse: parseBool, format: strconv.FormatBool, isBool: true}},
+		{"cert", "file", "PEM server certificate to use instead of the local CA (needs --key)",
+			&value[string]{p: &cfg.CertFile, parse: parseAny, format: fmtString}},
+		{"key", "file", "PEM private key of --cert",
+			&value[string]{p: &cfg.KeyFile, parse: parseAny, format: fmtString}},
+		{"legacy-mode-propagation", "range", `delay for a v1LegacyMode true->false change: "min-max" (uniform), "45m" (fixed) or "0" (immediate)`,
+			&cfg.LegacyModePropagation},
+		{"lenient-api-versions", "", "accept api-versions the emulator does not know",
+			&value[bool]{p: &cfg.LenientAPIVersions, parse: parseBool, format: strconv.FormatBool, isBool: true}},
+		{"seed", "file", "seed file of pre-existing resources to import (empty: none)",
+			&value[string]{p: &cfg.SeedFile, parse: parseAny, format: fmtString}},
+		{"random-seed", "n", "seed for random choices such as propagation delays (0: random)",
+			&value[int64]{p: &cfg.RandomSeed, parse: parseInt64(minInt64), format: fmtInt64}},
+		{"log-level", "level", "minimum log level: debug, info, warn or error",
+			&value[slog.Level]{p: &cfg.LogLevel, parse: parseLogLevel, format: fmtLogLevel}},
+		{"log-format", "format", "log format: text or json",
+			&value[string]{p: &cfg.LogFormat, parse: parseLogFormat, format: fmtString}},
+		{"token-lifetime", "duration", "lifetime of issued access tokens (5m to 24h)",
+			&value[time.Duration]{p: &cfg.TokenLifetime, parse: parseDuration(MinTokenLifetime, MaxTokenLifetime), format: fmtDuration}},
+		{"max-body-bytes", "n", "maximum request body size in bytes (at least 1024)",
+			&value[int64]{p: &cfg.MaxBodyBytes, parse: parseInt64(MinMaxBodyBytes), format: fmtInt64}},
+		{"operation-duration", "duration", "how long long-running operations take on the armlet clock (0 to 10m)",
+			&value[time.Duration]{p: &cfg.OperationDuration, parse: parseDuration(0, 10*time.Minute), format: fmtDuration}},
+		{"shutdown-timeout", "duration", "how long a graceful shutdown waits for in-flight requests",
+			&value[time.Duration]{p: &cfg.ShutdownTimeout, parse: parseDuration(time.Nanosecond, 0), format: fmtDuration}},
+	}
+}
+
+func writeUsage(w io.Writer, opts []option, defaults []string) {
+	var b strings.Builder
+	b.WriteString("Usage: armlet serve [flags]\n\n")
+	b.WriteString("Runs the armlet Azure Resource Manager emulator.\n")
+	b.WriteString("Every flag can also be set by its environment variable; a flag wins over\n")
+	b.WriteString("the variable, which wins over the default.\n\nFlags:\n")
+	for i, o := range opts {
+		b.WriteString("  --" + o.name)
+		if o.arg != "" {
+			b.WriteString(" " + o.arg)
+		}
+		def := defaults[i]
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(&b, "\n        %s\n        (env %s, default %s)\n", o.usage, EnvName(o.name), def)
+	}
+	io.WriteString(w, b.String())
+}
+
+// value is a flag.Value bound to a field, with a parser that validates.
+type value[T any] struct {
+	p      *T
+	parse  func(string) (T, error)
+	format func(T) string
+	isBool bool
+}
+
+func (v *value[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		return err
+	}
+	*v.p = x
+	return nil
+}
+
+func (v *value[T]) String() string {
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return v.format(*v.p)
+}
+
+// IsBoolFlag lets boolean flags be given without a value (--in-memory).
+func (v *value[T]) IsBoolFlag() bool { return v.isBool }
+
+func fmtString(s string) string { return s }
+func fmtInt64(n int64) string   { return strconv.FormatInt(n, 10) }
+func fmtLogLevel(l slog.Level) string {
+	return strings.ToLower(l.String())
+}
+
+func parseAny(s string) (string, error) { return s, nil }
+
+func parseBool(s string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return false, fmt.Errorf("%q is not a boolean (true or false)", s)
+	}
+	return b, nil
+}
+
+func parseNonEmpty(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", errors.New("must not be empty")
+	}
+	return s, nil
+}
+
+// parseListen accepts host:port with a numeric port in 0-65535. The host may
+// be empty (all interfaces), an IP address or a host name.
+func parseListen(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("want host:port: %w", err)
+	}
+	if port == "" || strings.Trim(port, "0123456789") != "" {
+		return "", fmt.Errorf("port %q is not a number", port)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n > 65535 {
+		return "", fmt.Errorf("port %s is out of range 0-65535", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !isHostname(host) {
+		return "", fmt.Errorf("host %q is neither an IP address nor a host name", host)
+	}
+	return s, nil
+}
+
+func isHostname(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+const minInt64 = -1 << 63
+
+func parseInt64(min int64) func(string) (int64, error) {
+	return func(s string) (int64, error) {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an integer", s)
+		}
+		if n < min {
+			return 0, fmt.Errorf("%d is less than the minimum %d", n, min)
+		}
+		return n, nil
+	}
+}
+
+// parseDuration parses a Go duration within [min, max]; max 0 means no
+// upper bound.
+func parseDuration(min, max time.Duration) func(string) (time.Duration, error) {
+	return func(s string) (time.Duration, error) {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 90s, 45m or 1h", s)
+		}
+		if d < min {
+			if min == time.Nanosecond {
+				return 0, fmt.Errorf("%s is not positive", fmtDuration(d))
+			}
+			return 0, fmt.Errorf("%s is less than the minimum %s", fmtDuration(d), fmtDuration(min))
+		}
+		if max > 0 && d > max {
+			return 0, fmt.Errorf("%s is more than the maximum %s", fmtDuration(d), fmtDuration(max))
+		}
+		return d, nil
+	}
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not one of debug, info, warn, error", s)
+}
+
+func parseLogFormat(s string) (string, error) {
+	switch f := strings.ToLower(strings.TrimSpace(s)); f {
+	case "text", "json":
+		return f, nil
+	}
+	return "", fmt.Errorf("%q is not one of text, json", s)
+}
+
+// DurationRange is a range of delays [Min, Max]; 0 <= Min <= Max.
+// Min == Max is a fixed delay.
+type DurationRange struct {
+	Min, Max time.Duration
+}
+
+// ParseDurationRange parses "30m-60m" (a range), "45m" (a fixed delay) or
+// "0" (immediate). Durations use Go syntax; none may be negative, and the
+// minimum may not exceed the maximum.
+func ParseDurationRange(s string) (DurationRange, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return DurationRange{}, errors.New(`empty; want "min-max", a single duration or "0"`)
+	}
+	minText, maxText := s, s
+	// The separator is a '-' after the first character, so that a leading
+	// minus sign reads as a (rejected) negative duration.
+	if i := strings.IndexByte(s[1:], '-'); i >= 0 {
+		minText, maxText = strings.TrimSpace(s[:i+1]), strings.TrimSpace(s[i+2:])
+	}
+	min, err := parseNonNegative(minText)
+	if err != nil {
+		return DurationRange{}, err
+	}
+	max, err := parseNonNegative(maxText)
+	if err != nil {
+		return DurationRange{}, err
+	}
+	if min > max {
+		return DurationRange{}, fmt.Errorf("minimum %s is more than maximum %s", fmtDuration(min), fmtDuration(max))
+	}
+	return DurationRange{Min: min, Max: max}, nil
+}
+
+func parseNonNegative(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 30m or 1h", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s is negative", fmtDuration(d))
+	}
+	return d, nil
+}
+
+// String formats the range so that ParseDurationRange reads it back:
+// "30m-1h", "45m" or "0".
+func (r DurationRange) String() string {
+	if r.Min == r.Max {
+		return fmtDuration(r.Min)
+	}
+	return fmtDuration(r.Min) + "-" + fmtDuration(r.Max)
+}
+
+// Set implements flag.Value.
+func (r *DurationRange) Set(s string) error {
+	v, err := ParseDurationRange(s)
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// fmtDuration is time.Duration.String without trailing zero units:
+// "1h" rather than "1h0m0s", "0" rather than "0s".
+func fmtDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
