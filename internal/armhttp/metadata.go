@@ -1,0 +1,75 @@
+package armhttp
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// Metadata is what /metadata/endpoints advertises besides the ARM URL,
+// which is taken from the request's host.
+type Metadata struct {
+	// Audiences accepted for ARM tokens; the first is what clients ask for.
+	Audiences []string
+	TenantID  string
+}
+
+// metadata answers GET /metadata/endpoints without authentication, in the
+// two forms clients use:
+//
+//   - api-version 2015-01-01 or 1.0 (and none): one object, as read by
+//     `az cloud register --endpoint-resource-manager` (Azure CLI 2.45 via
+//     msrestazure). Its loginEndpoint is the ADFS-style authority, the one
+//     form of custom authority that CLI's MSAL accepts offline.
+//   - 2019-05-01 and newer: an array of clouds, as read by
+//     ARM_CLOUD_METADATA_URL and Terraform's metadata_host; its
+//     loginEndpoint is the Entra-style authority.
+func (s *server) metadata(w http.ResponseWriter, r *http.Request, _ []byte) (*engine.Response, error) {
+	base := baseURL(r)
+	v := r.URL.Query().Get("api-version")
+	if v == "" || v == "1.0" || v < "2019-05-01" {
+		return engine.JSON(http.StatusOK, map[string]any{
+			"galleryEndpoint": base + "/",
+			"graphEndpoint":   base + "/",
+			"portalEndpoint":  base + "/",
+			"authentication": map[string]any{
+				"loginEndpoint": base + "/adfs/",
+				"audiences":     s.Metadata.Audiences,
+				"tenant":        "adfs",
+			},
+		}), nil
+	}
+	suffixes := map[string]any{
+		"storage": "core.windows.net", "keyVaultDns": "vault.azure.net", "acrLoginServer": "azurecr.io",
+		"sqlServerHostname": "database.windows.net", "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
+		"azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net", "mhsmDns": "managedhsm.azure.net",
+	}
+	return engine.JSON(http.StatusOK, []any{map[string]any{
+		"name":                     "armlet",
+		"portal":                   base + "/",
+		"resourceManager":          base + "/",
+		"gallery":                  base + "/",
+		"graph":                    base + "/",
+		"graphAudience":            base + "/",
+		"microsoftGraphResourceId": base + "/",
+		"activeDirectoryDataLake":  base + "/",
+		"media":                    base + "/",
+		"sqlManagement":            base + "/",
+		"batch":                    base + "/",
+		"vmImageAliasDoc":          base + "/",
+		"authentication": map[string]any{
+			"loginEndpoint":    base + "/",
+			"audiences":        s.Metadata.Audiences,
+			"tenant":           s.Metadata.TenantID,
+			"identityProvider": "AAD",
+		},
+		"suffixes": suffixes,
+	}}), nil
+}
+
+func isUnavailable(err error) bool {
+	return errors.Is(err, kv.ErrReadOnly) || errors.Is(err, kv.ErrClosed) || strings.Contains(err.Error(), "no space left")
+}

@@ -1,0 +1,280 @@
+// Package armhttp is armlet's HTTP front door: it routes requests to the
+// token service, the metadata and admin endpoints and the ARM engine,
+// authenticates ARM calls, and is the one place where results and errors
+// become HTTP responses.
+//
+// # Handler chain
+//
+// Outermost first: panic recovery, request ids and access log, body size
+// limit, then the router. ARM routes then authenticate the bearer token,
+// check the api-version (in the engine) and call the engine.
+package armhttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/google/uuid"
+)
+
+// Authenticator checks the Authorization header of an ARM request.
+type Authenticator interface {
+	Authenticate(ctx context.Context, authorization string) (engine.Caller, *arm.Error)
+}
+
+// Options configures the HTTP front door.
+type Options struct {
+	Engine *engine.Engine
+	Auth   Authenticator
+	// Identity registers the token service's routes.
+	Identity func(mux *http.ServeMux)
+	// Admin serves /_armlet/ (except health); it receives authenticated
+	// callers only.
+	Admin  AdminHandler
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Metadata describes the endpoints /metadata/endpoints advertises.
+	Metadata Metadata
+	// MaxBodyBytes limits request bodies (413 beyond).
+	MaxBodyBytes int64
+	// Ready reports whether startup has finished (for /_armlet/health).
+	Ready func() bool
+}
+
+// AdminHandler answers authenticated /_armlet/ requests.
+type AdminHandler interface {
+	ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Request, body []byte) (*engine.Response, error)
+}
+
+// Handler returns the root handler.
+func Handler(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{Options: opts}
+	mux := http.NewServeMux()
+	if opts.Identity != nil {
+		opts.Identity(mux)
+	}
+	mux.HandleFunc("GET /_armlet/health", s.health)
+	mux.HandleFunc("/_armlet/", s.adapt(s.admin))
+	mux.HandleFunc("GET /metadata/endpoints", s.adapt(s.metadata))
+	mux.HandleFunc("/", s.adapt(s.arm))
+	return s.recoverer(s.requestIDs(s.limitBody(mux)))
+}
+
+type server struct {
+	Options
+}
+
+// handlerFunc is what every route returns: a response or an error. The
+// adapter writes both.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error)
+
+// adapt reads the body and writes the handler's result: the one place
+// where results and errors become HTTP.
+func (s *server) adapt(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				s.writeError(w, r, arm.Errorf(http.StatusRequestEntityTooLarge, arm.CodeRequestTooLarge,
+					"The request content size exceeds the maximum allowed size of %d bytes.", mbe.Limit))
+				return
+			}
+			s.writeError(w, r, arm.BadRequest(arm.CodeInvalidRequestContent, "The request content could not be read: %v.", err))
+			return
+		}
+		resp, err := h(w, r, body)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeResponse(w, resp)
+	}
+}
+
+func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if resp.Body == nil {
+		if resp.Status != http.StatusNoContent {
+			w.Header().Set("Content-Length", "0")
+		}
+		w.WriteHeader(resp.Status)
+		return
+	}
+	b, err := json.Marshal(resp.Body)
+	if err != nil {
+		s.Logger.Error("encoding response", "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(b)
+}
+
+// writeError writes an ARM error body. Errors that are not *arm.Error are
+// internal: logged in full, shown generically.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae, ok := arm.AsError(err)
+	if !ok {
+		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = arm.Internal()
+		if isUnavailable(err) {
+			ae = arm.Errorf(http.StatusServiceUnavailable, arm.CodeStorageUnavailable,
+				"The request could not be completed because armlet's store does not accept writes: %v.", err)
+		}
+	}
+	for k, vs := range ae.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"error": ae})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(ae.Status)
+	_, _ = w.Write(b)
+}
+
+func (s *server) health(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil && !s.Ready() {
+		s.writeError(w, r, arm.Errorf(http.StatusServiceUnavailable, "NotReady", "armlet is starting."))
+		return
+	}
+	s.writeResponse(w, engine.JSON(http.StatusOK, map[string]any{"status": "ok"}))
+}
+
+// baseURL is the scheme and host the client used, so links stay on the
+// listener (public or private) the request arrived on.
+func baseURL(r *http.Request) string { return "https://" + r.Host }
+
+func (s *server) authenticate(r *http.Request) (engine.Caller, error) {
+	caller, aerr := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+	if aerr != nil {
+		return engine.Caller{}, aerr
+	}
+	return caller, nil
+}
+
+func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
+	caller, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 && (r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+		if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+			return nil, arm.Errorf(http.StatusUnsupportedMediaType, arm.CodeUnsupportedMediaType,
+				"The content media type '%s' is not supported. Only 'application/json' is supported.", ct)
+		}
+	}
+	query := r.URL.Query()
+	req := &engine.Request{
+		Method: r.Method, Path: r.URL.EscapedPath(), Query: query, Header: r.Header, Body: body,
+		Caller: caller, BaseURL: baseURL(r), Now: s.Clock.Now(),
+	}
+	req.APIVersion = req.QueryValue("api-version")
+	return s.Engine.Serve(r.Context(), req)
+}
+
+func (s *server) admin(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
+	caller, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	if s.Admin == nil {
+		return nil, arm.NotFound("NotFound", "No admin endpoint at '%s'.", r.URL.Path)
+	}
+	return s.Admin.ServeAdmin(r.Context(), caller, r, body)
+}
+
+// recoverer turns a panic into a 500 ARM error instead of a dropped
+// connection.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				s.writeError(w, r, arm.Internal())
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requestIDs sets ARM's request, correlation and client request ids and
+// logs each request.
+func (s *server) requestIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		reqID := uuid.NewString()
+		corr := r.Header.Get("x-ms-correlation-request-id")
+		if corr == "" {
+			corr = uuid.NewString()
+		}
+		h := w.Header()
+		h.Set("x-ms-request-id", reqID)
+		h.Set("x-ms-correlation-request-id", corr)
+		h.Set("x-ms-routing-request-id", "ARMLET:"+start.UTC().Format("20060102T150405Z")+":"+reqID)
+		if c := r.Header.Get("x-ms-client-request-id"); c != "" {
+			h.Set("x-ms-client-request-id", c)
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			h.Set("x-ms-ratelimit-remaining-subscription-reads", "11999")
+		case http.MethodDelete:
+			h.Set("x-ms-ratelimit-remaining-subscription-deletes", "11999")
+		default:
+			h.Set("x-ms-ratelimit-remaining-subscription-writes", "1199")
+		}
+		h.Set("Cache-Control", "no-cache")
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start), "correlation", corr)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.MaxBodyBytes > 0 {
+			if r.ContentLength > s.MaxBodyBytes {
+				s.writeError(w, r, arm.Errorf(http.StatusRequestEntityTooLarge, arm.CodeRequestTooLarge,
+					"The request content size exceeds the maximum allowed size of %d bytes.", s.MaxBodyBytes))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,720 @@
+package engine
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// TypeResourceGroups is the canonical resource group type.
+const TypeResourceGroups = "Microsoft.Resources/resourceGroups"
+
+// DefaultLocations are the regions armlet offers, as display names.
+var DefaultLocations = []string{
+	"East US", "East US 2", "West US", "West US 2", "West US 3", "Central US", "North Central US",
+	"South Central US", "West Central US", "Canada Central", "Brazil South", "North Europe", "West Europe",
+	"UK South", "France Central", "Germany West Central", "Switzerland North", "Norway East", "Sweden Central",
+	"Australia East", "Southeast Asia", "East Asia", "Japan East", "Korea Central", "Central India",
+	"UAE North", "South Africa North",
+}
+
+// rgNamePattern is ARM's rule for resource group names.
+var rgNamePattern = regexp.MustCompile(`^[-\w._()]{1,90}$`)
+
+type resourceGroupStrategy struct{}
+
+func (resourceGroupStrategy) Validate(_ context.Context, _ *Request, desired, _ *Resource) error {
+	if strings.HasSuffix(desired.ID.Name(), ".") {
+		return arm.BadRequest("InvalidResourceGroupName", "Resource group name '%s' is invalid: it must not end with a period.", desired.ID.Name())
+	}
+	// Resource groups have no writable properties besides the envelope.
+	desired.Properties = map[string]any{}
+	return nil
+}
+
+func registerCore(e *Engine) {
+	e.reg.Register(&Type{
+		Name:        TypeResourceGroups,
+		APIVersions: CoreAPIVersions,
+		Locations:   e.locs,
+		Tracked:     true,
+		NamePattern: rgNamePattern,
+		NameRule:    "Resource group names can only include alphanumeric, underscore, parentheses, hyphen and period (except at the end), and be at most 90 characters long.",
+		Put:         Sync,
+		Delete:      Location,
+		Strategy:    resourceGroupStrategy{},
+	})
+}
+
+// EnsureSubscription creates a subscription if it does not exist. armlet
+// has no API to create subscriptions (Azure's is the billing alias API);
+// they come from the bootstrap and the seed file.
+func (e *Engine) EnsureSubscription(ctx context.Context, subscriptionID, tenantID, displayName string) error {
+	id := resourceid.Subscription(subscriptionID)
+	r := &Resource{
+		ID: id, Type: "Microsoft.Resources/subscriptions",
+		Properties: map[string]any{"displayName": displayName, "tenantId": tenantID, "state": "Enabled"},
+	}
+	_, err := e.store.Txn(ctx, kv.Put(resourceKey(id), encodeResource(r)).If(kv.Absent))
+	if errors.Is(err, kv.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+func subscriptionBody(r *Resource) map[string]any {
+	return map[string]any{
+		"id":             r.ID.String(),
+		"subscriptionId": r.ID.Name(),
+		"tenantId":       r.Properties["tenantId"],
+		"displayName":    r.Properties["displayName"],
+		"state":          r.Properties["state"],
+		"subscriptionPolicies": map[string]any{
+			"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off",
+		},
+		"authorizationSource": "RoleBased",
+		"managedByTenants":    []any{},
+	}
+}
+
+// serveCore answers the ARM endpoints that are not plain resource CRUD.
+// handled is false for requests the generic path should take.
+func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path) (*Response, bool, error) {
+	segs := p.ID.Segments()
+	tail := strings.ToLower(p.Tail)
+	isSub := len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions)
+	isRG := p.ID.Len() == 2 && p.ID.ResourceGroupName() != ""
+	get := req.Method == http.MethodGet
+
+	// Operation status: /subscriptions/s/providers/NS/locations/l/operation{Statuses,Results}/id
+	if len(segs) == 3 && isSubID(segs[0]) && strings.HasSuffix(strings.ToLower(segs[1].Type), "/locations") &&
+		(strings.EqualFold(segs[2].Type, "operationStatuses") || strings.EqualFold(segs[2].Type, "operationResults")) && p.Tail == "" {
+		if err := e.checkNamespaceAPIVersion(req, namespaceOf(segs[1].Type)); err != nil {
+			return nil, true, err
+		}
+		resp, err := e.serveOperation(ctx, req, p.ID)
+		return resp, true, err
+	}
+
+	// Everything below is answered by the ARM core and uses its versions.
+	core := func(f func() (*Response, error)) (*Response, bool, error) {
+		if err := e.checkAPIVersion(req.APIVersion, nil); err != nil {
+			return nil, true, err
+		}
+		if !get && req.Method != http.MethodPost {
+			return nil, true, methodNotAllowed(req.Method, "Microsoft.Resources")
+		}
+		resp, err := f()
+		return resp, true, err
+	}
+	switch {
+	case p.ID.IsRoot() && tail == "subscriptions" && get:
+		return core(func() (*Response, error) { return e.listSubscriptions(ctx, req) })
+	case p.ID.IsRoot() && tail == "tenants" && get:
+		return core(func() (*Response, error) { return e.listTenants(ctx, req) })
+	case p.ID.IsRoot() && tail == "providers" && get:
+		return core(func() (*Response, error) { return e.listProviders(ctx, req, "") })
+	case len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeProviders) && p.Tail == "" && get:
+		return core(func() (*Response, error) { return e.getProvider(ctx, req, "", segs[0].Name) })
+	case p.ID.IsRoot() && strings.HasSuffix(tail, "/operations") && get:
+		return core(func() (*Response, error) { return e.listOperations(req, p.Tail) })
+	case isSub && p.Tail == "" && (get || req.Method == http.MethodHead):
+		return core(func() (*Response, error) {
+			r, err := e.load(ctx, p.ID)
+			if err != nil {
+				return nil, err
+			}
+			if r == nil {
+				return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", p.ID.Name())
+			}
+			return JSON(http.StatusOK, subscriptionBody(r)), nil
+		})
+	case isSub && tail == "providers" && get:
+		return core(func() (*Response, error) { return e.listProviders(ctx, req, segs[0].Name) })
+	case len(segs) == 2 && isSubID(segs[0]) && strings.EqualFold(segs[1].Type, resourceid.TypeProviders) && p.Tail == "" && get:
+		return core(func() (*Response, error) { return e.getProvider(ctx, req, segs[0].Name, segs[1].Name) })
+	case isSub && req.Method == http.MethodPost && (strings.HasSuffix(tail, "/register") || strings.HasSuffix(tail, "/unregister")):
+		return core(func() (*Response, error) { return e.registerProvider(ctx, req, segs[0].Name, p.Tail) })
+	case isSub && tail == "locations" && get:
+		return core(func() (*Response, error) { return e.listLocations(ctx, req, p.ID) })
+	case isSub && tail == "resources" && get:
+		return core(func() (*Response, error) { return e.listResources(ctx, req, p.ID, "") })
+	case isRG && tail == "resources" && get:
+		return core(func() (*Response, error) { return e.listResources(ctx, req, p.ID, p.ID.ResourceGroupName()) })
+	case isSub && strings.Contains(p.Tail, "/") && get:
+		resp, err := e.listBySubscription(ctx, req, p.ID, p.Tail)
+		return resp, true, err
+	}
+	return nil, false, nil
+}
+
+func isSubID(s resourceid.Segment) bool {
+	return strings.EqualFold(s.Type, resourceid.TypeSubscriptions)
+}
+
+// checkNamespaceAPIVersion accepts any api-version of any type in ns
+// (operation URLs carry the version of the request that started them).
+func (e *Engine) checkNamespaceAPIVersion(req *Request, ns string) error {
+	if strings.EqualFold(ns, resourceid.NamespaceResources) {
+		return e.checkAPIVersion(req.APIVersion, nil)
+	}
+	var last error
+	for _, t := range e.reg.TypesIn(ns) {
+		if last = e.checkAPIVersion(req.APIVersion, t); last == nil {
+			return nil
+		}
+	}
+	if last == nil {
+		return arm.BadRequest("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+	}
+	return last
+}
+
+func (e *Engine) listSubscriptions(ctx context.Context, req *Request) (*Response, error) {
+	return e.page(ctx, req, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) (any, bool, error) {
+		r, err := decodeResource(ent.Value, ent.Revision)
+		if err != nil {
+			return nil, false, err
+		}
+		return subscriptionBody(r), true, nil
+	})
+}
+
+func (e *Engine) listTenants(ctx context.Context, req *Request) (*Response, error) {
+	seen := map[string]bool{}
+	var out []any
+	err := e.scanAll(ctx, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
+		r, err := decodeResource(ent.Value, ent.Revision)
+		if err != nil {
+			return err
+		}
+		tid, _ := r.Properties["tenantId"].(string)
+		if tid != "" && !seen[tid] {
+			seen[tid] = true
+			out = append(out, map[string]any{
+				"id": "/tenants/" + tid, "tenantId": tid, "tenantCategory": "Home", "countryCode": "US",
+				"displayName": "armlet", "domains": []string{"armlet.local"}, "defaultDomain": "armlet.local", "tenantType": "AAD",
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, map[string]any{"value": nonNil(out)}), nil
+}
+
+func (e *Engine) listLocations(ctx context.Context, req *Request, sub resourceid.ID) (*Response, error) {
+	if _, err := e.checkAncestors(ctx, req, sub.Child("x", "x"), false); err != nil {
+		return nil, err
+	}
+	var out []any
+	for _, l := range e.locs {
+		name := NormalizeLocation(l)
+		out = append(out, map[string]any{
+			"id": sub.String() + "/locations/" + name, "name": name, "displayName": l, "regionalDisplayName": "(armlet) " + l,
+			"type": "Region", "metadata": map[string]any{"regionType": "Physical", "regionCategory": "Recommended"},
+		})
+	}
+	return JSON(http.StatusOK, map[string]any{"value": out}), nil
+}
+
+func (e *Engine) listOperations(req *Request, tail string) (*Response, error) {
+	ns := strings.TrimSuffix(tail, "/operations")
+	ns = strings.TrimSuffix(ns, "/Operations")
+	canon, ok := e.reg.Namespace(ns)
+	if !ok {
+		return nil, arm.BadRequest("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+	}
+	var out []any
+	for _, t := range e.reg.TypesIn(canon) {
+		for _, verb := range []string{"read", "write", "delete"} {
+			out = append(out, map[string]any{
+				"name":    t.Name + "/" + verb,
+				"display": map[string]any{"provider": canon, "resource": typeAfterNamespace(t.Name), "operation": verb},
+			})
+		}
+	}
+	return JSON(http.StatusOK, map[string]any{"value": out}), nil
+}
+
+// listChildren answers GET {parent}/{collection}.
+func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resourceid.ID, coll string) (*Response, error) {
+	fullType := parentID.ChildType(coll)
+	if !parentID.IsRoot() && e.storedType(parentID) && parentID.Len() > 1 {
+		// The parent must exist: a collection under a missing parent is a 404.
+		if _, err := e.checkAncestors(ctx, req, parentID, false); err != nil {
+			return nil, err
+		}
+		parent, err := e.load(ctx, parentID)
+		if err != nil {
+			return nil, err
+		}
+		if parent == nil || parent.Gone(req.Now) {
+			if parentID.Len() == 2 && parentID.ResourceGroupName() != "" {
+				return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", parentID.Name())
+			}
+			return nil, notFound(parentID)
+		}
+		if pt, ok := e.reg.Lookup(parent.Type); ok {
+			if cl, ok := pt.Strategy.(ChildLister); ok {
+				if err := e.checkAPIVersion(req.APIVersion, pt); err != nil {
+					return nil, err
+				}
+				if resp, handled, err := cl.ListChildren(ctx, req, parent, coll); handled {
+					return resp, err
+				}
+			}
+		}
+	} else if _, err := e.checkAncestors(ctx, req, parentID.Child("x", "x"), false); err != nil {
+		return nil, err
+	}
+	t, err := e.resolveType(req, fullType)
+	if err != nil {
+		return nil, err
+	}
+	return e.page(ctx, req, childrenPrefix(parentID, coll), e.renderEntry(req, t, nil))
+}
+
+// renderEntry decodes a stored record for a list, skipping deleted ones.
+// alive, when set, says whether the record's resource group still exists.
+func (e *Engine) renderEntry(req *Request, t *Type, alive func(*Resource) bool) func(kv.Entry) (any, bool, error) {
+	return func(ent kv.Entry) (any, bool, error) {
+		r, err := decodeResource(ent.Value, ent.Revision)
+		if err != nil {
+			return nil, false, err
+		}
+		if r.Gone(req.Now) || (alive != nil && !alive(r)) {
+			return nil, false, nil
+		}
+		rt := t
+		if rt == nil {
+			var ok bool
+			if rt, ok = e.reg.Lookup(r.Type); !ok {
+				return nil, false, nil
+			}
+		}
+		return rt.render(context.Background(), r, req.APIVersion, req.Now), true, nil
+	}
+}
+
+// groupAlive memoises, for one list request, whether each resource group
+// exists and is not deleted.
+func (e *Engine) groupAlive(ctx context.Context, req *Request) func(*Resource) bool {
+	cache := map[string]bool{}
+	return func(r *Resource) bool {
+		rg := r.ID.ResourceGroupName()
+		if rg == "" {
+			return true
+		}
+		key := strings.ToLower(rg)
+		if v, ok := cache[key]; ok {
+			return v
+		}
+		g, err := e.load(ctx, resourceid.ResourceGroup(r.ID.SubscriptionID(), rg))
+		alive := err == nil && g != nil && !g.Gone(req.Now)
+		cache[key] = alive
+		return alive
+	}
+}
+
+// listBySubscription answers GET /subscriptions/s/providers/NS/type from
+// the type index.
+func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resourceid.ID, coll string) (*Response, error) {
+	if _, err := e.checkAncestors(ctx, req, sub.Child("x", "x"), false); err != nil {
+		return nil, err
+	}
+	t, err := e.resolveType(req, coll)
+	if err != nil {
+		return nil, err
+	}
+	alive := e.groupAlive(ctx, req)
+	render := e.renderEntry(req, t, alive)
+	return e.page(ctx, req, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render))
+}
+
+// listResources answers the generic /resources lists (top-level resources
+// of every type), with the $filter forms clients use most.
+func (e *Engine) listResources(ctx context.Context, req *Request, scope resourceid.ID, rg string) (*Response, error) {
+	if _, err := e.checkAncestors(ctx, req, scope.Child("x", "x"), false); err != nil {
+		return nil, err
+	}
+	match, err := parseResourceFilter(req.QueryValue("$filter"))
+	if err != nil {
+		return nil, err
+	}
+	alive := e.groupAlive(ctx, req)
+	return e.page(ctx, req, groupIndexPrefix(scope.SubscriptionID(), rg), e.viaIndex(ctx, func(ent kv.Entry) (any, bool, error) {
+		r, err := decodeResource(ent.Value, ent.Revision)
+		if err != nil {
+			return nil, false, err
+		}
+		if r.Gone(req.Now) || !alive(r) || !match(r) {
+			return nil, false, nil
+		}
+		item := map[string]any{"id": r.ID.String(), "name": r.ID.Name(), "type": r.Type, "location": r.Location, "tags": nonNilTags(r.Tags)}
+		if r.Kind != "" {
+			item["kind"] = r.Kind
+		}
+		for _, k := range []string{"sku", "identity", "managedBy"} {
+			if v, ok := r.Extra[k]; ok {
+				item[k] = v
+			}
+		}
+		if strings.Contains(req.QueryValue("$expand"), "createdTime") {
+			item["createdTime"] = r.SystemData.CreatedAt
+			item["changedTime"] = r.SystemData.LastModifiedAt
+		}
+		if strings.Contains(req.QueryValue("$expand"), "provisioningState") {
+			item["provisioningState"] = r.ProvisioningState(req.Now)
+		}
+		return item, true, nil
+	}))
+}
+
+// parseResourceFilter supports "resourceType eq 'X'", "name eq 'X'",
+// "location eq 'X'", "tagName eq 'k' [and tagValue eq 'v']" and
+// "substringof('x', name)", joined with "and".
+func parseResourceFilter(f string) (func(*Resource) bool, error) {
+	if strings.TrimSpace(f) == "" {
+		return func(*Resource) bool { return true }, nil
+	}
+	clause := regexp.MustCompile(`(?i)^\s*(?:(resourceType|name|location|tagName|tagValue|resourceGroup)\s+eq\s+'([^']*)'|substringof\(\s*'([^']*)'\s*,\s*name\s*\))\s*$`)
+	var preds []func(*Resource) bool
+	var tagName string
+	for _, part := range regexp.MustCompile(`(?i)\s+and\s+`).Split(f, -1) {
+		m := clause.FindStringSubmatch(part)
+		if m == nil {
+			return nil, arm.BadRequest("InvalidFilterInQueryString", "Invalid $filter '%s' specified in the query string.", f)
+		}
+		field, val, sub := strings.ToLower(m[1]), m[2], m[3]
+		switch field {
+		case "resourcetype":
+			preds = append(preds, func(r *Resource) bool { return strings.EqualFold(r.Type, val) })
+		case "name":
+			preds = append(preds, func(r *Resource) bool { return strings.EqualFold(r.ID.Name(), val) })
+		case "location":
+			preds = append(preds, func(r *Resource) bool { return r.Location == NormalizeLocation(val) })
+		case "resourcegroup":
+			preds = append(preds, func(r *Resource) bool { return strings.EqualFold(r.ID.ResourceGroupName(), val) })
+		case "tagname":
+			tagName = val
+			preds = append(preds, func(r *Resource) bool { return hasTag(r.Tags, val) })
+		case "tagvalue":
+			name := tagName
+			preds = append(preds, func(r *Resource) bool { return tagValue(r.Tags, name) == val })
+		default:
+			preds = append(preds, func(r *Resource) bool {
+				return strings.Contains(strings.ToLower(r.ID.Name()), strings.ToLower(sub))
+			})
+		}
+	}
+	return func(r *Resource) bool {
+		for _, p := range preds {
+			if !p(r) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func hasTag(tags map[string]string, name string) bool {
+	for k := range tags {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func tagValue(tags map[string]string, name string) string {
+	for k, v := range tags {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func nonNilTags(t map[string]string) map[string]string {
+	if t == nil {
+		return map[string]string{}
+	}
+	return t
+}
+
+func nonNil(v []any) []any {
+	if v == nil {
+		return []any{}
+	}
+	return v
+}
+
+// viaIndex turns an index entry (whose value is a record key) into the
+// record, then calls f.
+func (e *Engine) viaIndex(ctx context.Context, f func(kv.Entry) (any, bool, error)) func(kv.Entry) (any, bool, error) {
+	return func(idx kv.Entry) (any, bool, error) {
+		ent, err := e.store.Get(ctx, idx.Value)
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil, false, nil // index entry of a resource mid-delete
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return f(ent)
+	}
+}
+
+// Paging: $top caps a page (default and maximum below); $skipToken
+// carries the last key returned, so each page is one ordered range read.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+func (e *Engine) page(ctx context.Context, req *Request, prefix []byte, item func(kv.Entry) (any, bool, error)) (*Response, error) {
+	top := defaultPageSize
+	if s := req.QueryValue("$top"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, arm.BadRequest("InvalidTopInQueryString", "The value '%s' of query parameter '$top' is invalid: it must be a positive integer.", s)
+		}
+		top = min(n, maxPageSize)
+	}
+	var after []byte
+	if tok := req.QueryValue("$skipToken"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || !strings.HasPrefix(string(raw), string(prefix)) {
+			return nil, arm.BadRequest("InvalidSkipToken", "The value of query parameter '$skipToken' is invalid.")
+		}
+		after = raw
+	}
+	items := make([]any, 0, min(top, 64))
+	var last []byte
+	more := false
+scan:
+	for {
+		need := top - len(items)
+		ents, err := e.store.Scan(ctx, prefix, after, need+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, ent := range ents {
+			if len(items) == top {
+				more = true
+				break scan
+			}
+			after = ent.Key
+			v, ok, err := item(ent)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				items = append(items, v)
+				last = ent.Key
+			}
+		}
+		if len(ents) < need+1 {
+			break // the range is exhausted
+		}
+	}
+	body := map[string]any{"value": items}
+	if more {
+		body["nextLink"] = nextLink(req, base64.RawURLEncoding.EncodeToString(last))
+	}
+	return JSON(http.StatusOK, body), nil
+}
+
+func nextLink(req *Request, token string) string {
+	q := url.Values{}
+	for k, v := range req.Query {
+		if strings.EqualFold(k, "$skipToken") || strings.EqualFold(k, "$skip") {
+			continue
+		}
+		q[k] = v
+	}
+	q.Set("$skipToken", token)
+	return req.BaseURL + req.Path + "?" + q.Encode()
+}
+
+// scanAll calls f for every entry under prefix.
+func (e *Engine) scanAll(ctx context.Context, prefix []byte, f func(kv.Entry) error) error {
+	var after []byte
+	for {
+		ents, err := e.store.Scan(ctx, prefix, after, 256)
+		if err != nil {
+			return err
+		}
+		for _, ent := range ents {
+			if err := f(ent); err != nil {
+				return err
+			}
+			after = ent.Key
+		}
+		if len(ents) < 256 {
+			return nil
+		}
+	}
+}
+
+// Provider registration. A subscription starts registered with every
+// namespace armlet serves (so clients work without a registration step);
+// unregister and register change that as in Azure, and a write to an
+// unregistered namespace gets 409 MissingSubscriptionRegistration, which
+// azcore answers by registering on its own.
+type registration struct {
+	State string    `json:"state"`
+	Until time.Time `json:"until,omitzero"` // when a transitional state ends
+}
+
+func registrationKey(sub, ns string) []byte {
+	return []byte("p" + sep + strings.ToLower(sub) + sep + strings.ToLower(ns))
+}
+
+func (e *Engine) registrationState(ctx context.Context, sub, ns string, now time.Time) (string, error) {
+	ent, err := e.store.Get(ctx, registrationKey(sub, ns))
+	if errors.Is(err, kv.ErrNotFound) {
+		return "Registered", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var reg registration
+	if err := json.Unmarshal(ent.Value, &reg); err != nil {
+		return "", err
+	}
+	if !reg.Until.IsZero() && !now.Before(reg.Until) {
+		switch reg.State {
+		case "Registering":
+			return "Registered", nil
+		case "Unregistering":
+			return "NotRegistered", nil
+		}
+	}
+	return reg.State, nil
+}
+
+func (e *Engine) checkRegistered(ctx context.Context, req *Request, id resourceid.ID, t *Type) error {
+	ns := namespaceOf(t.Name)
+	sub := id.SubscriptionID()
+	if sub == "" || strings.EqualFold(ns, resourceid.NamespaceResources) {
+		return nil
+	}
+	state, err := e.registrationState(ctx, sub, ns, req.Now)
+	if err != nil {
+		return err
+	}
+	if state == "Registered" {
+		return nil
+	}
+	msg := "The subscription is not registered to use namespace '" + ns + "'. See https://aka.ms/rps-not-found for how to register subscriptions."
+	if state == "NotRegistered" || state == "Unregistered" {
+		msg = "The subscription registration is in '" + state + "' state. The subscription must be registered to use namespace '" + ns + "'. See https://aka.ms/rps-not-found for how to register subscriptions."
+	}
+	err409 := arm.Conflict(arm.CodeMissingSubscriptionReg, "%s", msg)
+	err409.Details = []*arm.Error{{Code: arm.CodeMissingSubscriptionReg, Target: ns, Message: msg}}
+	return err409
+}
+
+func (e *Engine) providerBody(ctx context.Context, sub, ns string, now time.Time) (map[string]any, error) {
+	var types []any
+	for _, t := range e.reg.TypesIn(ns) {
+		locs := t.Locations
+		if len(locs) == 0 && t.Tracked {
+			locs = e.locs
+		}
+		types = append(types, map[string]any{
+			"resourceType": typeAfterNamespace(t.Name), "locations": nonNilStrings(locs),
+			"apiVersions": t.APIVersions, "defaultApiVersion": t.APIVersions[0], "capabilities": "None",
+		})
+	}
+	body := map[string]any{"namespace": ns, "resourceTypes": nonNil(types), "registrationPolicy": "RegistrationRequired"}
+	if sub != "" {
+		state, err := e.registrationState(ctx, sub, ns, now)
+		if err != nil {
+			return nil, err
+		}
+		body["id"] = "/subscriptions/" + sub + "/providers/" + ns
+		body["registrationState"] = state
+	} else {
+		body["id"] = "/providers/" + ns
+	}
+	return body, nil
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (e *Engine) listProviders(ctx context.Context, req *Request, sub string) (*Response, error) {
+	if sub != "" {
+		if _, err := e.checkAncestors(ctx, req, resourceid.Subscription(sub).Child("x", "x"), false); err != nil {
+			return nil, err
+		}
+	}
+	var out []any
+	for _, ns := range e.reg.Namespaces() {
+		body, err := e.providerBody(ctx, sub, ns, req.Now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, body)
+	}
+	return JSON(http.StatusOK, map[string]any{"value": nonNil(out)}), nil
+}
+
+func (e *Engine) getProvider(ctx context.Context, req *Request, sub, ns string) (*Response, error) {
+	if sub != "" {
+		if _, err := e.checkAncestors(ctx, req, resourceid.Subscription(sub).Child("x", "x"), false); err != nil {
+			return nil, err
+		}
+	}
+	canon, ok := e.reg.Namespace(ns)
+	if !ok {
+		return nil, arm.NotFound("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+	}
+	body, err := e.providerBody(ctx, sub, canon, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, body), nil
+}
+
+func (e *Engine) registerProvider(ctx context.Context, req *Request, sub, tail string) (*Response, error) {
+	if _, err := e.checkAncestors(ctx, req, resourceid.Subscription(sub).Child("x", "x"), false); err != nil {
+		return nil, err
+	}
+	i := strings.LastIndexByte(tail, '/')
+	ns, verb := tail[:i], strings.ToLower(tail[i+1:])
+	canon, ok := e.reg.Namespace(ns)
+	if !ok {
+		return nil, arm.NotFound("NamespaceNotFound", "The resource namespace '%s' is invalid.", ns)
+	}
+	reg := registration{State: "Registering", Until: req.Now.Add(e.opDur)}
+	if verb == "unregister" {
+		reg.State = "Unregistering"
+	}
+	if _, err := e.store.Txn(ctx, kv.Put(registrationKey(sub, canon), rawJSON(reg))); err != nil {
+		return nil, err
+	}
+	body, err := e.providerBody(ctx, sub, canon, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, body), nil
+}

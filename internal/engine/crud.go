@@ -1,0 +1,551 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// maxWriteAttempts bounds the optimistic-concurrency retries of one write
+// that did not ask for If-Match (last writer wins, but never a lost merge).
+const maxWriteAttempts = 16
+
+// checkAncestors verifies that every stored ancestor of id exists and
+// returns the nearest one (nil when id's parent is not a stored type, such
+// as a management group). forWrite refuses writes beneath a resource group
+// that is being deleted.
+func (e *Engine) checkAncestors(ctx context.Context, req *Request, id resourceid.ID, forWrite bool) (*Resource, error) {
+	var nearest *Resource
+	segs := id.Segments()
+	for i := 1; i < len(segs); i++ {
+		anc := resourceid.New(segs[:i]...)
+		if !e.storedType(anc) {
+			continue
+		}
+		r, err := e.load(ctx, anc)
+		if err != nil {
+			return nil, err
+		}
+		missing := r == nil || r.Gone(req.Now)
+		switch {
+		case i == 1 && missing:
+			return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", anc.Name())
+		case i == 2 && anc.ResourceGroupName() != "" && missing:
+			return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", anc.Name())
+		case i == 2 && anc.ResourceGroupName() != "" && forWrite && r.Deleting(req.Now):
+			return nil, arm.Conflict(arm.CodeResourceGroupBeingDel,
+				"The resource group '%s' is in deprovisioning state and cannot perform this operation.", r.ID.Name())
+		case missing:
+			return nil, arm.NotFound(arm.CodeParentResourceNotFound,
+				"Can not perform requested operation on nested resource. Parent resource '%s' not found.", anc.Name())
+		}
+		nearest = r
+	}
+	return nearest, nil
+}
+
+// storedType reports whether resources at id are kept by the engine
+// (subscriptions, resource groups and registered types).
+func (e *Engine) storedType(id resourceid.ID) bool {
+	if id.Len() == 1 && strings.EqualFold(id.Last().Type, resourceid.TypeSubscriptions) {
+		return true
+	}
+	_, ok := e.reg.Lookup(id.ResourceType())
+	return ok
+}
+
+// canonicalID gives id the casing of its stored parent and of its type.
+func canonicalID(id resourceid.ID, parent *Resource, t *Type) resourceid.ID {
+	if parent != nil {
+		id = id.WithCasing(parent.ID)
+	}
+	last := id.Last()
+	if last.Namespaced() {
+		last.Type = t.Name
+	} else {
+		last.Type = typeSegment(t.Name)
+	}
+	return id.WithLast(last)
+}
+
+func notFound(id resourceid.ID) *arm.Error {
+	var b strings.Builder
+	b.WriteString(id.Namespace())
+	started := false
+	for _, s := range id.Segments() {
+		if s.Namespaced() {
+			started = true
+			b.Reset()
+			b.WriteString(s.Type)
+			b.WriteString("/" + s.Name)
+			continue
+		}
+		if started {
+			b.WriteString("/" + s.Type + "/" + s.Name)
+		}
+	}
+	if !started {
+		b.WriteString("/" + id.Last().Type + "/" + id.Name())
+	}
+	if rg := id.ResourceGroupName(); rg != "" {
+		return arm.NotFound(arm.CodeResourceNotFound,
+			"The Resource '%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", b.String(), rg)
+	}
+	return arm.NotFound(arm.CodeResourceNotFound,
+		"The Resource '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", b.String())
+}
+
+// Get returns the live resource at id, or an *arm.Error 404. Providers use
+// it to follow references between resources.
+func (e *Engine) Get(ctx context.Context, id resourceid.ID) (*Resource, error) {
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil || r.Gone(e.clock.Now()) {
+		return nil, notFound(id)
+	}
+	return r, nil
+}
+
+func (e *Engine) get(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
+	if _, err := e.checkAncestors(ctx, req, id, false); err != nil {
+		return nil, err
+	}
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil || r.Gone(req.Now) {
+		return nil, notFound(id)
+	}
+	return e.resourceResponse(http.StatusOK, t, r, req), nil
+}
+
+func (e *Engine) resourceResponse(status int, t *Type, r *Resource, req *Request) *Response {
+	h := http.Header{}
+	h.Set("ETag", r.ETag())
+	return &Response{Status: status, Header: h, Body: t.render(context.Background(), r, req.APIVersion, req.Now)}
+}
+
+// checkPreconditions applies If-Match and If-None-Match (ARM RPC,
+// "ETags for Resources"). cur is nil when the resource does not exist.
+func checkPreconditions(h http.Header, cur *Resource) error {
+	if im := h.Get("If-Match"); im != "" {
+		if cur == nil || !etagMatches(im, cur.ETag()) {
+			return arm.PreconditionFailed(im)
+		}
+	}
+	if inm := h.Get("If-None-Match"); inm != "" && cur != nil {
+		if strings.TrimSpace(inm) == "*" || etagMatches(inm, cur.ETag()) {
+			return arm.PreconditionFailed(inm)
+		}
+	}
+	return nil
+}
+
+func etagMatches(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "*" {
+			return true
+		}
+		part = strings.TrimPrefix(part, "W/")
+		if strings.Trim(part, `"`) == strings.Trim(etag, `"`) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
+	if err := checkName(t, id.Name()); err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(req.Body))) == 0 {
+		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: 'the request body is required'.")
+	}
+	body, err := decodeObject(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.checkRegistered(ctx, req, id, t); err != nil {
+		return nil, err
+	}
+	for range maxWriteAttempts {
+		parent, err := e.checkAncestors(ctx, req, id, true)
+		if err != nil {
+			return nil, err
+		}
+		old, err := e.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil && old.Gone(req.Now) {
+			// A completed delete the background loop has not made physical
+			// yet: finish it now so the new resource starts clean.
+			if err := e.finishDelete(ctx, old); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if old != nil && old.Deleting(req.Now) {
+			return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being deleted and cannot be updated until the deletion completes.", old.ID)
+		}
+		if err := checkPreconditions(req.Header, old); err != nil {
+			return nil, err
+		}
+		cid := canonicalID(id, parent, t)
+		if old != nil {
+			cid = old.ID
+		}
+		desired, err := e.fromBody(t, cid, body, old)
+		if err != nil {
+			return nil, err
+		}
+		resp, retry, err := e.write(ctx, req, t, desired, old, t.Put)
+		if retry {
+			continue
+		}
+		return resp, err
+	}
+	return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
+}
+
+func (e *Engine) patch(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
+	patch, err := decodeObject(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	for range maxWriteAttempts {
+		if _, err := e.checkAncestors(ctx, req, id, true); err != nil {
+			return nil, err
+		}
+		old, err := e.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if old == nil || old.Gone(req.Now) {
+			if im := req.Header.Get("If-Match"); im != "" {
+				return nil, arm.PreconditionFailed(im)
+			}
+			return nil, notFound(id)
+		}
+		if err := checkPreconditions(req.Header, old); err != nil {
+			return nil, err
+		}
+		merged, err := mergeForPatch(old, t, patch)
+		if err != nil {
+			return nil, err
+		}
+		desired, err := e.fromBody(t, old.ID, merged, old)
+		if err != nil {
+			return nil, err
+		}
+		resp, retry, err := e.write(ctx, req, t, desired, old, Sync)
+		if retry {
+			continue
+		}
+		return resp, err
+	}
+	return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
+}
+
+// write runs the strategy and stores desired. retry is true when another
+// writer changed the resource since it was read and the caller did not
+// pin a version with If-Match.
+func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old *Resource, style LROStyle) (resp *Response, retry bool, err error) {
+	var oldCopy *Resource
+	if old != nil {
+		oldCopy = old.Clone()
+		desired.SystemData = old.SystemData
+		desired.Internal.CreatedAPIVersion = old.Internal.CreatedAPIVersion
+		desired.Internal.Data = maps.Clone(old.Internal.Data)
+	} else {
+		desired.SystemData.CreatedBy, desired.SystemData.CreatedByType = callerIdentity(req.Caller)
+		desired.SystemData.CreatedAt = req.Now
+		desired.Internal.CreatedAPIVersion = req.APIVersion
+	}
+	desired.SystemData.LastModifiedBy, desired.SystemData.LastModifiedByType = callerIdentity(req.Caller)
+	desired.SystemData.LastModifiedAt = req.Now
+	if err := t.Strategy.Validate(ctx, req, desired, oldCopy); err != nil {
+		return nil, false, err
+	}
+	delete(desired.Properties, "provisioningState")
+	if style != Sync {
+		state := "Creating"
+		if old != nil {
+			state = "Updating"
+		}
+		desired.Internal.Provisioning = &Transition{State: state, Until: req.Now.Add(e.opDur)}
+	} else {
+		desired.Internal.Provisioning = nil
+	}
+	cond := kv.Absent
+	if old != nil {
+		cond = kv.AtRevision(old.Revision)
+	}
+	ops := putOps(desired, cond)
+	var op *Operation
+	if style != Sync {
+		op = e.newOperation(req, desired, opPut, req.Now.Add(e.opDur))
+		ops = append(ops, op.ops()...)
+	}
+	rev, err := e.store.Txn(ctx, ops...)
+	if err != nil {
+		var ce *kv.ConflictError
+		if errors.As(err, &ce) && string(ce.Key) == string(resourceKey(desired.ID)) {
+			if im := req.Header.Get("If-Match"); im != "" {
+				return nil, false, arm.PreconditionFailed(im)
+			}
+			if req.Header.Get("If-None-Match") != "" {
+				return nil, false, arm.PreconditionFailed(req.Header.Get("If-None-Match"))
+			}
+			return nil, true, nil
+		}
+		return nil, false, err
+	}
+	desired.Revision = rev
+	status := http.StatusOK
+	if old == nil {
+		status = http.StatusCreated
+		if t.CreatedStatus != 0 {
+			status = t.CreatedStatus
+		}
+	}
+	switch style {
+	case Sync:
+		return e.resourceResponse(status, t, desired, req), false, nil
+	case AsyncOperation:
+		resp := e.resourceResponse(status, t, desired, req)
+		op.setHeaders(resp.Header, req, false)
+		return resp, false, nil
+	default: // Location
+		h := http.Header{}
+		op.setHeaders(h, req, true)
+		return &Response{Status: http.StatusAccepted, Header: h}, false, nil
+	}
+}
+
+func callerIdentity(c Caller) (string, string) {
+	if c.PrincipalType == "User" {
+		return c.Name, "User"
+	}
+	if c.AppID != "" {
+		return c.AppID, "Application"
+	}
+	return c.ObjectID, "Application"
+}
+
+func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
+	for range maxWriteAttempts {
+		if _, err := e.checkAncestors(ctx, req, id, false); err != nil {
+			return nil, err
+		}
+		r, err := e.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil || r.Gone(req.Now) {
+			return &Response{Status: http.StatusNoContent}, nil
+		}
+		if err := checkPreconditions(req.Header, r); err != nil {
+			return nil, err
+		}
+		if dv, ok := t.Strategy.(DeleteValidator); ok {
+			if err := dv.ValidateDelete(ctx, req, r); err != nil {
+				return nil, err
+			}
+		}
+		if t.Delete == Sync {
+			if err := e.finishDelete(ctx, r); err != nil {
+				return nil, err
+			}
+			return &Response{Status: http.StatusOK}, nil
+		}
+		due := req.Now.Add(e.opDur)
+		if r.Deleting(req.Now) {
+			due = r.Internal.DeleteAt
+		}
+		r.Internal.DeleteAt = due
+		op := e.newOperation(req, r, opDelete, due)
+		ops := append(putOps(r, kv.AtRevision(r.Revision)), op.ops()...)
+		if _, err := e.store.Txn(ctx, ops...); err != nil {
+			if errors.Is(err, kv.ErrConflict) {
+				continue
+			}
+			return nil, err
+		}
+		e.Wake()
+		h := http.Header{}
+		op.setHeaders(h, req, true)
+		if t.Delete == AsyncOperation {
+			op.setHeaders(h, req, false)
+		}
+		return &Response{Status: http.StatusAccepted, Header: h}, nil
+	}
+	return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
+}
+
+// finishDelete removes r and its subtree and runs the delete hooks.
+func (e *Engine) finishDelete(ctx context.Context, r *Resource) error {
+	if err := e.deleteTree(ctx, r.ID); err != nil {
+		return err
+	}
+	e.hooksMu.RLock()
+	hooks := e.onDelete
+	e.hooksMu.RUnlock()
+	for _, h := range hooks {
+		h(ctx, r)
+	}
+	return nil
+}
+
+func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, name string) (*Response, error) {
+	if id.IsRoot() {
+		return nil, arm.NotFound("InvalidRequestUri", "No HTTP resource was found that matches the request URI '%s'.", req.Path)
+	}
+	t, err := e.resolveType(req, id.ResourceType())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.checkAncestors(ctx, req, id, true); err != nil {
+		return nil, err
+	}
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil || r.Gone(req.Now) {
+		return nil, notFound(id)
+	}
+	a, ok := t.Strategy.(Actioner)
+	if !ok {
+		return nil, UnknownAction(t.Name, name)
+	}
+	return a.Action(ctx, req, r, name)
+}
+
+// Save stores r for a strategy action (for example a key regeneration),
+// failing with 412 if r changed since it was loaded.
+func (e *Engine) Save(ctx context.Context, r *Resource) error {
+	rev, err := e.store.Txn(ctx, putOps(r, kv.AtRevision(r.Revision))...)
+	if errors.Is(err, kv.ErrConflict) {
+		return arm.Conflict(arm.CodeConflict, "The resource '%s' was changed by another request; retry.", r.ID)
+	}
+	if err != nil {
+		return err
+	}
+	r.Revision = rev
+	return nil
+}
+
+// Render returns the wire form of r at req's api-version and time.
+func (e *Engine) Render(req *Request, r *Resource) (map[string]any, error) {
+	t, ok := e.reg.Lookup(r.Type)
+	if !ok {
+		return nil, fmt.Errorf("engine: type %s not registered", r.Type)
+	}
+	return t.render(context.Background(), r, req.APIVersion, req.Now), nil
+}
+
+// Import stores a pre-existing resource from a seed file: no long-running
+// operation, the strategy's Importer (or Validate) decides its state. A
+// resource that already exists is left as it is, so seeding is idempotent
+// across restarts; imported reports whether it was written.
+func (e *Engine) Import(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller) (imported bool, err error) {
+	req := &Request{Method: "IMPORT", Path: id.String(), APIVersion: apiVersion, Caller: caller, Now: e.clock.Now(), Header: http.Header{}}
+	t, err := e.resolveType(req, id.ResourceType())
+	if err != nil {
+		return false, err
+	}
+	if err := checkName(t, id.Name()); err != nil {
+		return false, err
+	}
+	parent, err := e.checkAncestors(ctx, req, id, true)
+	if err != nil {
+		return false, err
+	}
+	old, err := e.load(ctx, id)
+	if err != nil || old != nil {
+		return false, err
+	}
+	r, err := e.fromBody(t, canonicalID(id, parent, t), body, nil)
+	if err != nil {
+		return false, err
+	}
+	r.SystemData.CreatedBy, r.SystemData.CreatedByType = callerIdentity(caller)
+	r.SystemData.CreatedAt = req.Now
+	r.SystemData.LastModifiedBy, r.SystemData.LastModifiedByType = r.SystemData.CreatedBy, r.SystemData.CreatedByType
+	r.SystemData.LastModifiedAt = req.Now
+	r.Internal.CreatedAPIVersion = apiVersion
+	if im, ok := t.Strategy.(Importer); ok {
+		err = im.Import(ctx, req, r)
+	} else {
+		err = t.Strategy.Validate(ctx, req, r, nil)
+	}
+	if err != nil {
+		return false, err
+	}
+	delete(r.Properties, "provisioningState")
+	if _, err := e.store.Txn(ctx, putOps(r, kv.Absent)...); err != nil {
+		if errors.Is(err, kv.ErrConflict) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// List returns the live direct children of parent of the given type
+// segment ("computes", or a namespaced type under a resource group), for
+// strategies that compose children into a parent's view.
+func (e *Engine) List(ctx context.Context, parent resourceid.ID, typeSeg string) ([]*Resource, error) {
+	var out []*Resource
+	now := e.clock.Now()
+	err := e.scanAll(ctx, childrenPrefix(parent, typeSeg), func(ent kv.Entry) error {
+		r, err := decodeResource(ent.Value, ent.Revision)
+		if err != nil {
+			return err
+		}
+		if !r.Gone(now) {
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Describe returns the admin view of the resource at id: its wire form,
+// the engine's internal state and the strategy's derived state.
+func (e *Engine) Describe(ctx context.Context, id resourceid.ID, apiVersion string) (map[string]any, error) {
+	r, err := e.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := e.reg.Lookup(r.Type)
+	if !ok {
+		return nil, fmt.Errorf("engine: type %s not registered", r.Type)
+	}
+	now := e.clock.Now()
+	if apiVersion == "" {
+		apiVersion = t.APIVersions[0]
+	}
+	out := map[string]any{
+		"resource": t.render(ctx, r, apiVersion, now),
+		"internal": r.Internal,
+		"etag":     r.ETag(),
+		"now":      now,
+	}
+	if d, ok := t.Strategy.(Describer); ok {
+		out["derived"] = d.Describe(r, now)
+	}
+	return out, nil
+}

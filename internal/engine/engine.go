@@ -1,0 +1,236 @@
+// Package engine is armlet's generic ARM resource engine: one
+// implementation of PUT, GET, PATCH, DELETE, list and POST actions for every
+// resource type, with api-version checks, ETags and conditional requests,
+// paging, long-running operations and cascading deletes. Resource types
+// plug in through the Type and Strategy contracts in types.go; the engine
+// never knows what a workspace is.
+//
+// # Order of work for a write
+//
+// Every PUT and PATCH goes through the same steps: resolve the type and
+// check the api-version; check that the subscription, resource group and
+// parent resources exist; load the current resource; check If-Match /
+// If-None-Match; decode the body and check the envelope (name, location,
+// tags); for PATCH merge the patch into the current resource; call the
+// strategy's Validate; write with a condition on the revision read, and
+// retry from the load if another writer got there first.
+//
+// # Time
+//
+// Long-running work is evaluated lazily against the clock: a resource
+// records until when it is Creating or Deleting, and readers compute what
+// a client sees now. A background loop (Run) makes completed deletes
+// physical. So `armlet clock advance` takes effect at once.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// Options configures an Engine.
+type Options struct {
+	Store    kv.Store
+	Clock    clock.Clock
+	Registry *Registry
+	Logger   *slog.Logger // nil discards
+	// OperationDuration is how long asynchronous operations take on the
+	// engine clock. Default 1s.
+	OperationDuration time.Duration
+	// LenientAPIVersions accepts any well-formed api-version.
+	LenientAPIVersions bool
+	// Locations are the regions of every subscription, display names.
+	Locations []string
+	// Rand drives random choices; nil uses a random seed.
+	Rand *rand.Rand
+}
+
+// Engine serves ARM requests over a kv.Store.
+type Engine struct {
+	store    kv.Store
+	clock    clock.Clock
+	reg      *Registry
+	log      *slog.Logger
+	opDur    time.Duration
+	lenient  bool
+	locs     []string
+	randMu   sync.Mutex
+	rand     *rand.Rand
+	wake     chan struct{}
+	hooksMu  sync.RWMutex
+	onDelete []func(ctx context.Context, r *Resource)
+}
+
+// New returns an Engine. The registry gets the core Microsoft.Resources
+// types added.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.OperationDuration <= 0 {
+		opts.OperationDuration = time.Second
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if len(opts.Locations) == 0 {
+		opts.Locations = DefaultLocations
+	}
+	e := &Engine{
+		store: opts.Store, clock: opts.Clock, reg: opts.Registry, log: opts.Logger,
+		opDur: opts.OperationDuration, lenient: opts.LenientAPIVersions, locs: opts.Locations,
+		rand: opts.Rand, wake: make(chan struct{}, 1),
+	}
+	registerCore(e)
+	return e
+}
+
+// Registry returns the engine's type registry.
+func (e *Engine) Registry() *Registry { return e.reg }
+
+// Store returns the engine's store, for providers that keep side records.
+func (e *Engine) Store() kv.Store { return e.store }
+
+// Now reads the engine clock.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+// Float64 returns a random number in [0,1) from the engine's source, which
+// is deterministic under a seed.
+func (e *Engine) Float64() float64 {
+	e.randMu.Lock()
+	defer e.randMu.Unlock()
+	return e.rand.Float64()
+}
+
+// OperationDuration is how long asynchronous operations take.
+func (e *Engine) OperationDuration() time.Duration { return e.opDur }
+
+// OnDelete registers a hook called after a resource is deleted (its
+// subtree included), for cross-resource bookkeeping.
+func (e *Engine) OnDelete(f func(ctx context.Context, r *Resource)) {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	e.onDelete = append(e.onDelete, f)
+}
+
+// Wake asks the background loop to look for due work now (after the
+// clock moved).
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Serve answers one ARM request. Errors are *arm.Error for anything the
+// client did; other errors are internal.
+func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
+	p, err := resourceid.ParsePath(req.Path)
+	if err != nil {
+		return nil, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %v.", req.Path, strings.TrimPrefix(err.Error(), "invalid resource id "))
+	}
+	if resp, handled, err := e.serveCore(ctx, req, p); handled {
+		return resp, err
+	}
+	if p.Tail == "" {
+		if p.ID.IsRoot() {
+			return nil, arm.NotFound("InvalidRequestUri", "No HTTP resource was found that matches the request URI '%s'.", req.Path)
+		}
+		t, err := e.resolveType(req, p.ID.ResourceType())
+		if err != nil {
+			return nil, err
+		}
+		switch req.Method {
+		case http.MethodGet:
+			return e.get(ctx, req, t, p.ID)
+		case http.MethodHead:
+			resp, err := e.get(ctx, req, t, p.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &Response{Status: http.StatusNoContent, Header: resp.Header}, nil
+		case http.MethodPut:
+			return e.put(ctx, req, t, p.ID)
+		case http.MethodPatch:
+			return e.patch(ctx, req, t, p.ID)
+		case http.MethodDelete:
+			return e.delete(ctx, req, t, p.ID)
+		}
+		return nil, methodNotAllowed(req.Method, t.Name)
+	}
+	switch req.Method {
+	case http.MethodGet:
+		return e.listChildren(ctx, req, p.ID, p.Tail)
+	case http.MethodPost:
+		return e.action(ctx, req, p.ID, p.Tail)
+	}
+	return nil, methodNotAllowed(req.Method, p.ID.ChildType(p.Tail))
+}
+
+func methodNotAllowed(method, typ string) *arm.Error {
+	return arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed,
+		"The requested resource does not support http method '%s' for type '%s'.", method, typ)
+}
+
+// resolveType finds the registered type of a request and checks its
+// api-version.
+func (e *Engine) resolveType(req *Request, fullType string) (*Type, error) {
+	t, ok := e.reg.Lookup(fullType)
+	if !ok {
+		ns := namespaceOf(fullType)
+		if _, known := e.reg.Namespace(ns); !known {
+			return nil, arm.BadRequest("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+		}
+		return nil, arm.BadRequest(arm.CodeInvalidResourceType,
+			"The resource type '%s' could not be found in the namespace '%s' for api version '%s'.",
+			strings.TrimPrefix(fullType, ns+"/"), ns, req.APIVersion)
+	}
+	if err := e.checkAPIVersion(req.APIVersion, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// errStop ends a scan early without being an error.
+var errStop = errors.New("stop")
+
+// decodeObject decodes a JSON object body, keeping numbers exact.
+func decodeObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", jsonErrorText(err))
+	}
+	if dec.More() {
+		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: 'Additional text found in JSON after the end of the content.'.")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: 'the content must be a JSON object'.")
+	}
+	return obj, nil
+}
+
+func jsonErrorText(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return syn.Error() + " at offset " + itoa(syn.Offset)
+	}
+	if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+		return "unexpected end of JSON input"
+	}
+	return err.Error()
+}

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+)
+
+// LROStyle is how a verb answers when its work takes time.
+type LROStyle int
+
+const (
+	// Sync: the request completes before the response (PUT 200/201,
+	// DELETE 200/204).
+	Sync LROStyle = iota
+	// AsyncOperation: PUT answers 201/200 with a non-terminal
+	// provisioningState and an Azure-AsyncOperation header; DELETE answers
+	// 202 with Azure-AsyncOperation and Location.
+	AsyncOperation
+	// Location: the verb answers 202 with a Location header (and
+	// Retry-After); polling it gives 202 until done, then the final result.
+	Location
+)
+
+// Type describes one resource type and plugs its behaviour into the
+// engine. Fields are read-only after registration.
+type Type struct {
+	// Name is the canonical full type, e.g.
+	// "Microsoft.MachineLearningServices/workspaces". Lookups ignore case.
+	Name string
+	// APIVersions lists the accepted api-versions, newest first.
+	APIVersions []string
+	// Locations lists the regions the type accepts (display names such as
+	// "East US"; matching ignores case and spaces). Empty means the type is
+	// not bound to a location (child and proxy resources).
+	Locations []string
+	// Tracked types carry location and tags, require a location on PUT,
+	// and appear in the /resources lists.
+	Tracked bool
+	// NamePattern, when set, validates the last name segment on PUT;
+	// NameRule describes it for the error message.
+	NamePattern *regexp.Regexp
+	NameRule    string
+	// Put and Delete choose the long-running behaviour of each verb.
+	Put, Delete LROStyle
+	// CreatedStatus is the status of a synchronous create: 201 unless set
+	// (some Azure APIs, such as private endpoint connections, answer 200).
+	CreatedStatus int
+	// ETagInBody adds "etag" to the rendered body.
+	ETagInBody bool
+	// Strategy validates and shapes the type's resources. Required.
+	Strategy Strategy
+}
+
+// Strategy is the behaviour every resource type must provide.
+type Strategy interface {
+	// Validate is called for every PUT and PATCH, after the engine has
+	// checked the envelope (name, location, tags) and, for PATCH, merged
+	// the patch into the stored resource. old is nil on create. Validate
+	// may set defaults and generated read-only properties on desired; it
+	// must not change old. Returning an *arm.Error refuses the request.
+	Validate(ctx context.Context, req *Request, desired, old *Resource) error
+}
+
+// Renderer is implemented by strategies that shape the wire form per
+// api-version or over time (for example hiding properties an old
+// api-version does not know). It may change body, which is the rendered
+// JSON object of r.
+type Renderer interface {
+	Render(ctx context.Context, r *Resource, body map[string]any, apiVersion string, now time.Time)
+}
+
+// Describer is implemented by strategies that expose derived state on the
+// admin API (GET /_armlet/state), such as a workspace's effective
+// v1LegacyMode while a change propagates.
+type Describer interface {
+	Describe(r *Resource, now time.Time) map[string]any
+}
+
+// Importer is implemented by strategies that treat pre-existing resources
+// loaded from a seed file differently from new ones. Import replaces
+// Validate for those resources.
+type Importer interface {
+	Import(ctx context.Context, req *Request, r *Resource) error
+}
+
+// DeleteValidator is implemented by strategies that may refuse a DELETE.
+type DeleteValidator interface {
+	ValidateDelete(ctx context.Context, req *Request, r *Resource) error
+}
+
+// Actioner is implemented by types that answer POST actions such as
+// listKeys. The engine has already checked that r exists.
+type Actioner interface {
+	// Action handles POST {id}/{name}. Unknown names must return an
+	// error from UnknownAction.
+	Action(ctx context.Context, req *Request, r *Resource, name string) (*Response, error)
+}
+
+// ChildLister is implemented by types whose resources serve read-only
+// child collections the engine does not store (for example a workspace's
+// privateLinkResources). Returning handled=false falls through to the
+// stored children.
+type ChildLister interface {
+	ListChildren(ctx context.Context, req *Request, r *Resource, child string) (resp *Response, handled bool, err error)
+}
+
+// UnknownAction is the error for a POST action a type does not have.
+func UnknownAction(typ, name string) *arm.Error {
+	return arm.BadRequest(arm.CodeInvalidResourceType,
+		"The resource type '%s/%s' could not be found in the namespace '%s'.", typ, name, namespaceOf(typ))
+}
+
+// Request is what the engine and strategies know about one ARM call.
+type Request struct {
+	Method     string
+	Path       string // escaped URL path as received
+	APIVersion string
+	Query      map[string][]string
+	Header     http.Header
+	Body       []byte
+	Caller     Caller
+	// BaseURL is the scheme and host clients used ("https://127.0.0.1:8443"),
+	// for nextLink and operation URLs.
+	BaseURL string
+	// Now is the engine clock at the start of the request.
+	Now time.Time
+}
+
+// QueryValue returns the first value of a query parameter, matching the
+// name case-insensitively as ARM does.
+func (r *Request) QueryValue(name string) string {
+	for k, v := range r.Query {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// Caller is the authenticated principal of a request.
+type Caller struct {
+	ObjectID      string
+	AppID         string
+	TenantID      string
+	Name          string
+	PrincipalType string // "ServicePrincipal" or "User"
+}
+
+// Response is a handler's result; one adapter in armhttp writes it.
+type Response struct {
+	Status int
+	Header http.Header
+	// Body is marshalled as JSON unless nil. A json.RawMessage is written
+	// as is.
+	Body any
+}
+
+// JSON is a convenience for a 200 with a body.
+func JSON(status int, body any) *Response { return &Response{Status: status, Body: body} }
+
+// Registry holds the resource types, indexed by lower-cased name.
+type Registry struct {
+	types map[string]*Type
+	// namespaces maps a lower-cased namespace to its canonical casing.
+	namespaces map[string]string
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{types: map[string]*Type{}, namespaces: map[string]string{}}
+}
+
+// Register adds t. It panics on a duplicate or malformed type, which is a
+// programming error caught at startup.
+func (g *Registry) Register(t *Type) {
+	key := strings.ToLower(t.Name)
+	if _, dup := g.types[key]; dup || t.Strategy == nil || len(t.APIVersions) == 0 || !strings.Contains(t.Name, "/") {
+		panic("engine: bad or duplicate type " + t.Name)
+	}
+	g.types[key] = t
+	ns := namespaceOf(t.Name)
+	g.namespaces[strings.ToLower(ns)] = ns
+}
+
+// Lookup finds a type by full name, ignoring case.
+func (g *Registry) Lookup(name string) (*Type, bool) {
+	t, ok := g.types[strings.ToLower(name)]
+	return t, ok
+}
+
+// Namespace returns the canonical casing of a registered namespace.
+func (g *Registry) Namespace(ns string) (string, bool) {
+	c, ok := g.namespaces[strings.ToLower(ns)]
+	return c, ok
+}
+
+// Namespaces returns the registered namespaces, sorted.
+func (g *Registry) Namespaces() []string {
+	out := make([]string, 0, len(g.namespaces))
+	for _, ns := range g.namespaces {
+		out = append(out, ns)
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
+}
+
+// TypesIn returns the types of a namespace, sorted by name.
+func (g *Registry) TypesIn(ns string) []*Type {
+	var out []*Type
+	for _, t := range g.types {
+		if strings.EqualFold(namespaceOf(t.Name), ns) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Type) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func namespaceOf(typ string) string {
+	if i := strings.IndexByte(typ, '/'); i >= 0 {
+		return typ[:i]
+	}
+	return typ
+}
+
+// typeSegment is the part of a full type after its parent's type:
+// "computes" for ".../workspaces/computes", the whole name for a top-level
+// type.
+func typeSegment(t string) string {
+	parts := strings.Split(t, "/")
+	if len(parts) <= 2 {
+		return t
+	}
+	return parts[len(parts)-1]
+}
+
+// rawJSON marshals v, panicking on failure (only used on values the engine
+// built itself).
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
