@@ -495,11 +495,18 @@ func (e *Engine) Import(ctx context.Context, id resourceid.ID, body map[string]a
 		return false, err
 	}
 	delete(r.Properties, "provisioningState")
-	if _, err := e.store.Txn(ctx, putOps(r, kv.Absent)...); err != nil {
+	rev, err := e.store.Txn(ctx, putOps(r, kv.Absent)...)
+	if err != nil {
 		if errors.Is(err, kv.ErrConflict) {
 			return false, nil
 		}
 		return false, err
+	}
+	r.Revision = rev
+	if pi, ok := t.Strategy.(PostImporter); ok {
+		if err := pi.PostImport(ctx, req, r); err != nil {
+			return true, err
+		}
 	}
 	return true, nil
 }

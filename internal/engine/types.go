@@ -90,6 +90,14 @@ type Importer interface {
 	Import(ctx context.Context, req *Request, r *Resource) error
 }
 
+// PostImporter is implemented by strategies that have more to store once
+// an imported resource exists, such as child resources a seed file
+// describes inline in the parent's body (the children need their parent
+// stored first). It is called only when Import wrote r; r.Revision is set.
+type PostImporter interface {
+	PostImport(ctx context.Context, req *Request, r *Resource) error
+}
+
 // DeleteValidator is implemented by strategies that may refuse a DELETE.
 type DeleteValidator interface {
 	ValidateDelete(ctx context.Context, req *Request, r *Resource) error
@@ -230,15 +238,12 @@ func namespaceOf(typ string) string {
 	return typ
 }
 
-// typeSegment is the part of a full type after its parent's type:
-// "computes" for ".../workspaces/computes", the whole name for a top-level
-// type.
+// typeSegment is the last part of a full type ("computes" for
+// ".../workspaces/computes", "resourceGroups" for
+// "Microsoft.Resources/resourceGroups"): the segment type of an ID that is
+// not introduced by "/providers/".
 func typeSegment(t string) string {
-	parts := strings.Split(t, "/")
-	if len(parts) <= 2 {
-		return t
-	}
-	return parts[len(parts)-1]
+	return t[strings.LastIndexByte(t, '/')+1:]
 }
 
 // rawJSON marshals v, panicking on failure (only used on values the engine
