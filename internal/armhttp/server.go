@@ -62,15 +62,53 @@ func Handler(opts Options) http.Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{Options: opts}
-	mux := http.NewServeMux()
+	identity := http.NewServeMux()
 	if opts.Identity != nil {
-		opts.Identity(mux)
+		opts.Identity(identity)
 	}
-	mux.HandleFunc("GET /_armlet/health", s.health)
-	mux.HandleFunc("/_armlet/", s.adapt(s.admin))
-	mux.HandleFunc("GET /metadata/endpoints", s.adapt(s.metadata))
-	mux.HandleFunc("/", s.adapt(s.arm))
-	return s.recoverer(s.requestIDs(s.limitBody(mux)))
+	health, admin, metadata, armHandler := http.HandlerFunc(s.health), s.adapt(s.admin), s.adapt(s.metadata), s.adapt(s.arm)
+	// Route by the first path segment: ARM paths are open-ended and
+	// case-insensitive, which ServeMux patterns cannot share with the token
+	// service's "/{tenant}/..." routes.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		collapseLeadingSlashes(r)
+		first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		switch strings.ToLower(first) {
+		case "_armlet":
+			if rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				health(w, r)
+				return
+			}
+			admin(w, r)
+		case "metadata":
+			if rest == "endpoints" && r.Method == http.MethodGet {
+				metadata(w, r)
+				return
+			}
+			armHandler(w, r)
+		case "", "subscriptions", "providers", "tenants":
+			armHandler(w, r)
+		default:
+			if _, pattern := identity.Handler(r); pattern != "" {
+				identity.ServeHTTP(w, r) // the mux sets the {tenant} path value
+				return
+			}
+			armHandler(w, r)
+		}
+	})
+	return s.recoverer(s.requestIDs(s.limitBody(root)))
+}
+
+// collapseLeadingSlashes turns "//x" into "/x": clients that join an
+// endpoint ending in "/" with a path starting with "/" send both.
+func collapseLeadingSlashes(r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "//") {
+		return
+	}
+	r.URL.Path = "/" + strings.TrimLeft(r.URL.Path, "/")
+	if r.URL.RawPath != "" {
+		r.URL.RawPath = "/" + strings.TrimLeft(r.URL.RawPath, "/")
+	}
 }
 
 type server struct {

@@ -76,6 +76,9 @@ func canonicalID(id resourceid.ID, parent *Resource, t *Type) resourceid.ID {
 }
 
 func notFound(id resourceid.ID) *arm.Error {
+	if id.Len() == 2 && id.ResourceGroupName() != "" {
+		return arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", id.Name())
+	}
 	var b strings.Builder
 	b.WriteString(id.Namespace())
 	started := false
