@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/app"
+	"github.com/armlet/armlet/internal/config"
+)
+
+// adminClient calls armlet's /_armlet/ API as the bootstrap principal,
+// with what connection.json holds.
+type adminClient struct {
+	conn app.Connection
+	http *http.Client
+}
+
+// clientFlags parses the --data-dir flag the client commands share and
+// returns the remaining arguments.
+func clientFlags(name string, args []string, getenv func(string) string, extra func(fs *flag.FlagSet)) (*adminClient, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	dataDir := config.DefaultDataDir
+	if v := getenv(config.EnvName("data-dir")); v != "" {
+		dataDir = v
+	}
+	fs.StringVar(&dataDir, "data-dir", dataDir, "armlet data directory holding connection.json (env "+config.EnvName("data-dir")+")")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	c, err := newAdminClient(dataDir)
+	return c, fs.Args(), err
+}
+
+func newAdminClient(dataDir string) (*adminClient, error) {
+	raw, err := os.ReadFile(filepath.Join(dataDir, app.ConnectionFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading connection file (is armlet serving with --data-dir %s?): %w", dataDir, err)
+	}
+	var conn app.Connection
+	if err := json.Unmarshal(raw, &conn); err != nil {
+		return nil, fmt.Errorf("connection file: %w", err)
+	}
+	pem, err := os.ReadFile(conn.CACertificate)
+	if err != nil {
+		return nil, fmt.Errorf("CA certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA certificate %s holds no certificate", conn.CACertificate)
+	}
+	return &adminClient{conn: conn, http: &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}}, nil
+}
+
+func (c *adminClient) token(ctx context.Context) (string, error) {
+	form := url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {c.conn.ClientID},
+		"client_secret": {c.conn.ClientSecret}, "scope": {c.conn.Audience + "/.default"},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		strings.TrimSuffix(c.conn.LoginEndpoint, "/")+"/"+c.conn.TenantID+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error_description"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
+		return "", fmt.Errorf("getting a token: %s %s", resp.Status, out.Error)
+	}
+	return out.AccessToken, nil
+}
+
+// call sends one admin request and writes the JSON answer to w.
+func (c *adminClient) call(ctx context.Context, method, path string, body any, w io.Writer) error {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return err
+	}
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.conn.ARMEndpoint, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(raw)))
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, raw, "", "  ") == nil {
+		raw = pretty.Bytes()
+	}
+	_, err = fmt.Fprintln(w, string(raw))
+	return err
+}
+
+func principal(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
+		return fmt.Errorf("usage: armlet principal create --name NAME | armlet principal list")
+	}
+	var name string
+	c, rest, err := clientFlags("principal "+args[0], args[1:], getenv, func(fs *flag.FlagSet) {
+		if args[0] == "create" {
+			fs.StringVar(&name, "name", "", "display name of the new service principal")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if args[0] == "list" {
+		return c.call(ctx, http.MethodGet, "/_armlet/principals", nil, stdout)
+	}
+	if name == "" {
+		return fmt.Errorf("--name is required")
+	}
+	return c.call(ctx, http.MethodPost, "/_armlet/principals", map[string]string{"name": name}, stdout)
+}
+
+func clockCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "advance" && args[0] != "show") {
+		return fmt.Errorf("usage: armlet clock advance DURATION | armlet clock show")
+	}
+	c, rest, err := clientFlags("clock "+args[0], args[1:], getenv, nil)
+	if err != nil {
+		return err
+	}
+	if args[0] == "show" {
+		return c.call(ctx, http.MethodGet, "/_armlet/clock", nil, stdout)
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("usage: armlet clock advance DURATION (for example 45m)")
+	}
+	if d, err := time.ParseDuration(rest[0]); err != nil || d < 0 {
+		return fmt.Errorf("%q is not a non-negative duration such as 90s, 45m or 2h", rest[0])
+	}
+	return c.call(ctx, http.MethodPost, "/_armlet/clock/advance", map[string]string{"duration": rest[0]}, stdout)
+}
+
+func stateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	c, rest, err := clientFlags("state", args, getenv, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("usage: armlet state RESOURCE_ID")
+	}
+	return c.call(ctx, http.MethodGet, "/_armlet/state?id="+url.QueryEscape(rest[0]), nil, stdout)
+}

@@ -1,0 +1,146 @@
+// Command armlet is a local, offline emulator of the Azure Resource
+// Manager control plane for Azure Machine Learning.
+//
+//	armlet serve [flags]                 run the emulator (see armlet serve -h)
+//	armlet principal create --name NAME  add a service principal
+//	armlet clock advance 45m             move the armlet clock forward
+//	armlet clock show                    print the armlet clock
+//	armlet state RESOURCE_ID             a resource's internal and derived state
+//
+// The client commands read <data-dir>/connection.json (--data-dir or
+// ARMLET_DATA_DIR, default .armlet).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/armlet/armlet/internal/app"
+	"github.com/armlet/armlet/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `armlet: a local emulator of Azure Resource Manager for Azure Machine Learning
+
+Usage:
+  armlet serve [flags]                 run the emulator (armlet serve -h lists the flags)
+  armlet principal create --name NAME  add a service principal; prints its credentials as JSON
+  armlet principal list                list the service principals
+  armlet clock advance DURATION        move the armlet clock forward (e.g. 45m)
+  armlet clock show                    print the armlet clock
+  armlet state RESOURCE_ID             show a resource's internal and derived state
+  armlet version                       print the version
+
+Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], getenv, stdout, stderr)
+	case "principal":
+		err = principal(ctx, args[1:], getenv, stdout)
+	case "clock":
+		err = clockCmd(ctx, args[1:], getenv, stdout)
+	case "state":
+		err = stateCmd(ctx, args[1:], getenv, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "armlet", version)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "armlet: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "armlet:", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	log := slog.New(h)
+	log.Debug("configuration", "settings", strings.Join(cfg.Summary(), " "))
+	if cfg.LenientAPIVersions {
+		log.Warn("lenient api-versions: any well-formed api-version is accepted, unlike Azure")
+	}
+	srv, err := app.Start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, srv.Connection(), cfg.DataDir)
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout+time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// printBanner prints the endpoints and copy-paste set-up lines for the
+// Azure CLI, the Go SDK and Terraform.
+func printBanner(w io.Writer, c app.Connection, dataDir string) {
+	fmt.Fprintf(w, `armlet is serving
+  ARM endpoint       %s
+  login (Entra)      %s
+  login (ADFS)       %s
+  metadata           %s
+  tenant             %s
+  subscription       %s
+  client id          %s
+  CA certificate     %s
+  connection file    %s/connection.json (holds the client secret)
+
+Azure CLI:
+  export REQUESTS_CA_BUNDLE=%s
+  az cloud register -n armlet --endpoint-resource-manager %s && az cloud set -n armlet
+  az login --service-principal -u %s -p "$(jq -r .clientSecret %s/connection.json)" --tenant %s
+
+Go SDK (azidentity + arm clients):
+  cloud.Configuration{ActiveDirectoryAuthorityHost: %q,
+    Services: map[cloud.ServiceName]cloud.ServiceConfiguration{cloud.ResourceManager: {Endpoint: %q, Audience: %q}}}
+  azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true}; SSL_CERT_FILE=%s
+
+Terraform (azurerm):
+  export ARM_METADATA_HOSTNAME=%s ARM_TENANT_ID=%s ARM_SUBSCRIPTION_ID=%s ARM_CLIENT_ID=%s SSL_CERT_FILE=%s
+`, c.ARMEndpoint, c.LoginEndpoint, c.ADFSEndpoint, c.MetadataEndpoint, c.TenantID, c.SubscriptionID, c.ClientID,
+		c.CACertificate, dataDir,
+		c.CACertificate, c.ARMEndpoint, c.ClientID, dataDir, c.TenantID,
+		c.LoginEndpoint, strings.TrimSuffix(c.ARMEndpoint, "/"), c.Audience, c.CACertificate,
+		strings.TrimSuffix(strings.TrimPrefix(c.ARMEndpoint, "https://"), "/"), c.TenantID, c.SubscriptionID, c.ClientID, c.CACertificate)
+}

@@ -1,0 +1,372 @@
+// Package app assembles armlet from its parts: it opens the store, starts
+// the token service, the engine and the providers, listens with TLS and
+// publishes connection.json. cmd/armlet and the end-to-end tests both start
+// armlet through Start.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/armhttp"
+	"github.com/armlet/armlet/internal/certs"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/identity"
+	"github.com/armlet/armlet/internal/kv"
+	"github.com/armlet/armlet/internal/kv/boltkv"
+	"github.com/armlet/armlet/internal/kv/memkv"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/google/uuid"
+)
+
+// ARMAudience is the audience armlet's ARM accepts first and advertises:
+// the public cloud's, so clients that only change the endpoint work.
+const ARMAudience = "https://management.core.windows.net/"
+
+// Connection is the content of <data-dir>/connection.json: everything a
+// client needs to reach armlet. The keys are a stable interface.
+type Connection struct {
+	ARMEndpoint      string `json:"armEndpoint"`
+	LoginEndpoint    string `json:"loginEndpoint"`
+	ADFSEndpoint     string `json:"adfsLoginEndpoint"`
+	MetadataEndpoint string `json:"metadataEndpoint"`
+	Audience         string `json:"audience"`
+	TenantID         string `json:"tenantId"`
+	SubscriptionID   string `json:"subscriptionId"`
+	ClientID         string `json:"clientId"`
+	ClientSecret     string `json:"clientSecret"`
+	ObjectID         string `json:"objectId"`
+	CACertificate    string `json:"caCertificate"`
+}
+
+// ConnectionFile is the name of the connection file in the data dir.
+const ConnectionFile = "connection.json"
+
+// Server is a running armlet.
+type Server struct {
+	cfg        config.Config
+	log        *slog.Logger
+	store      kv.Store
+	clock      *clock.Offset
+	engine     *engine.Engine
+	identity   *identity.Service
+	httpServer *http.Server
+	listener   net.Listener
+	conn       Connection
+	ca         *certs.Authority
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	ready      atomic.Bool
+}
+
+// bootstrapState is persisted on first start so the tenant and the default
+// subscription keep their ids.
+type bootstrapState struct {
+	TenantID       string `json:"tenantId"`
+	SubscriptionID string `json:"subscriptionId"`
+}
+
+var (
+	keyBootstrap = []byte("m\x00bootstrap")
+	keyClock     = []byte("m\x00clock-offset")
+)
+
+// Start starts armlet as configured and returns once it is serving and
+// connection.json is written. Close stops it.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	began := time.Now()
+	s := &Server{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if cfg.InMemory {
+		s.store = memkv.New()
+	} else {
+		s.store, err = boltkv.Open(filepath.Join(dataDir, "armlet.db"), boltkv.Options{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Listen first: with port 0 the real address is only known now, and
+	// the token service publishes it.
+	tlsCfg, err := s.tlsConfig(cfg, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s.listener = ln
+	base := "https://" + advertised(ln.Addr())
+
+	s.clock = clock.NewOffset(0)
+	if err := s.restoreClock(ctx); err != nil {
+		return nil, err
+	}
+	boot, err := s.bootstrapIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.identity, err = identity.New(ctx, identity.Options{
+		Store: s.store, Clock: s.clock, BaseURL: base, TenantID: boot.TenantID,
+		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
+		TokenLifetime: cfg.TokenLifetime, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.identity.Bootstrap(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	var rnd *rand.Rand
+	if cfg.RandomSeed != 0 {
+		rnd = rand.New(rand.NewPCG(uint64(cfg.RandomSeed), uint64(cfg.RandomSeed)^0x9e3779b97f4a7c15))
+	}
+	s.engine = engine.New(engine.Options{
+		Store: s.store, Clock: s.clock, Registry: engine.NewRegistry(), Logger: log,
+		OperationDuration: cfg.OperationDuration, LenientAPIVersions: cfg.LenientAPIVersions, Rand: rnd,
+	})
+	machinelearning.Register(s.engine, machinelearning.Options{
+		TenantID:              boot.TenantID,
+		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
+	})
+	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
+		return nil, err
+	}
+	if cfg.SeedFile != "" {
+		if err := loadSeed(ctx, s.engine, cfg.SeedFile, boot.TenantID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
+			return nil, err
+		}
+	}
+
+	handler := armhttp.Handler(armhttp.Options{
+		Engine: s.engine, Auth: authAdapter{s.identity}, Identity: s.identity.Routes,
+		Admin: &admin{s: s, bootstrapAppID: creds.ClientID}, Clock: s.clock, Logger: log,
+		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID},
+		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
+	})
+	s.httpServer = &http.Server{
+		Handler:           handler,
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.httpServer.Serve(tls.NewListener(ln, tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.engine.Run(runCtx, 250*time.Millisecond)
+	}()
+
+	caPath := cfg.CertFile
+	if s.ca != nil {
+		caPath = s.ca.CertPath()
+	}
+	s.conn = Connection{
+		ARMEndpoint: base + "/", LoginEndpoint: base + "/", ADFSEndpoint: base + "/adfs",
+		MetadataEndpoint: base + "/metadata/endpoints?api-version=2022-09-01",
+		Audience:         ARMAudience, TenantID: boot.TenantID, SubscriptionID: boot.SubscriptionID,
+		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, ObjectID: creds.ObjectID, CACertificate: caPath,
+	}
+	if err := writeFileAtomic(filepath.Join(dataDir, ConnectionFile), mustJSON(s.conn), 0o600); err != nil {
+		return nil, err
+	}
+	s.ready.Store(true)
+	log.Info("armlet ready", "listen", ln.Addr().String(), "startup", time.Since(began).Round(time.Millisecond))
+	return s, nil
+}
+
+// tlsConfig uses --cert/--key when given, otherwise the local CA kept in
+// the data dir.
+func (s *Server) tlsConfig(cfg config.Config, dataDir string) (*tls.Config, error) {
+	if cfg.CertFile != "" {
+		return certs.StaticTLSConfig(cfg.CertFile, cfg.KeyFile)
+	}
+	ca, err := certs.LoadOrCreateAuthority(dataDir, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.ca = ca
+	return ca.TLSConfig(), nil
+}
+
+// advertised is the host:port clients should use: a wildcard listen
+// address is reached on loopback.
+func advertised(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func (s *Server) bootstrapIDs(ctx context.Context) (bootstrapState, error) {
+	for {
+		ent, err := s.store.Get(ctx, keyBootstrap)
+		if err == nil {
+			var b bootstrapState
+			if err := json.Unmarshal(ent.Value, &b); err != nil {
+				return b, fmt.Errorf("corrupt bootstrap record: %w", err)
+			}
+			return b, nil
+		}
+		if !errors.Is(err, kv.ErrNotFound) {
+			return bootstrapState{}, err
+		}
+		b := bootstrapState{TenantID: uuid.NewString(), SubscriptionID: uuid.NewString()}
+		if _, err := s.store.Txn(ctx, kv.Put(keyBootstrap, mustJSON(b)).If(kv.Absent)); err != nil && !errors.Is(err, kv.ErrConflict) {
+			return bootstrapState{}, err
+		}
+	}
+}
+
+func (s *Server) restoreClock(ctx context.Context) error {
+	ent, err := s.store.Get(ctx, keyClock)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(string(ent.Value))
+	if err != nil {
+		return fmt.Errorf("corrupt clock offset: %w", err)
+	}
+	s.clock.Set(d)
+	return nil
+}
+
+// AdvanceClock moves the armlet clock forward by d and persists the offset.
+func (s *Server) AdvanceClock(ctx context.Context, d time.Duration) (time.Duration, error) {
+	off, err := s.clock.Advance(d)
+	if err != nil {
+		return 0, arm.BadRequest("InvalidDuration", "The clock cannot move backwards.")
+	}
+	if _, err := s.store.Txn(ctx, kv.Put(keyClock, []byte(off.String()))); err != nil {
+		return 0, err
+	}
+	s.engine.Wake()
+	return off, nil
+}
+
+// Connection returns what connection.json holds.
+func (s *Server) Connection() Connection { return s.conn }
+
+// Addr is the main listener's address.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Engine exposes the engine to in-process tests.
+func (s *Server) Engine() *engine.Engine { return s.engine }
+
+// Identity exposes the token service to in-process tests and commands.
+func (s *Server) Identity() *identity.Service { return s.identity }
+
+// Shutdown stops accepting requests, waits for in-flight ones up to the
+// configured timeout, then closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	if s.httpServer != nil {
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+		err = s.httpServer.Shutdown(ctx)
+	}
+	s.Close()
+	return err
+}
+
+// Close stops armlet at once.
+func (s *Server) Close() {
+	if s.httpServer != nil {
+		_ = s.httpServer.Close()
+	} else if s.listener != nil {
+		_ = s.listener.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.store != nil {
+		_ = s.store.Close()
+	}
+}
+
+// authAdapter turns the token service's caller into the engine's.
+type authAdapter struct{ id *identity.Service }
+
+func (a authAdapter) Authenticate(ctx context.Context, authorization string) (engine.Caller, *arm.Error) {
+	c, err := a.id.Authenticate(ctx, authorization)
+	if err != nil {
+		return engine.Caller{}, err
+	}
+	return engine.Caller{ObjectID: c.ObjectID, AppID: c.AppID, TenantID: c.TenantID, Name: c.Name, PrincipalType: c.PrincipalType}, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
