@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -139,4 +141,27 @@ func (s *testServer) token(t testing.TB) string {
 	}
 	s.tok = tok.Token
 	return s.tok
+}
+
+// tokenFor issues a bootstrap-principal token for another resource.
+func (s *testServer) tokenFor(t testing.TB, resource string) string {
+	t.Helper()
+	tok, err := s.Identity().IssueToken(context.Background(), s.conn.ClientID, resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
+
+func hashSHA256(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

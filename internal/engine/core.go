@@ -140,6 +140,8 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 			}
 			return JSON(http.StatusOK, subscriptionBody(r)), nil
 		})
+	case isSub && p.Tail == "":
+		return nil, true, methodNotAllowed(req.Method, "Microsoft.Resources/subscriptions")
 	case isSub && tail == "providers" && get:
 		return core(func() (*Response, error) { return e.listProviders(ctx, req, segs[0].Name) })
 	case len(segs) == 2 && isSubID(segs[0]) && strings.EqualFold(segs[1].Type, resourceid.TypeProviders) && p.Tail == "" && get:
