@@ -3,9 +3,9 @@ package app_test
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
