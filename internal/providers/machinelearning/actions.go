@@ -1,0 +1,124 @@
+package machinelearning
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/engine"
+)
+
+// Action answers the workspace POST actions (names compare ignoring case):
+//
+//   - listKeys: 200 {userStorageKey, userStorageResourceId,
+//     appInsightsInstrumentationKey, containerRegistryCredentials,
+//     notebookAccessKeys}.
+//   - listNotebookKeys: 200 {primaryAccessKey, secondaryAccessKey}.
+//   - listStorageAccountKeys: 200 {userStorageKey}.
+//   - resyncKeys: 202 with Location; polling it gives 202 until the
+//     operation ends, then 204.
+//
+// Every other action is refused with engine.UnknownAction.
+//
+// Choice: listNotebookKeys and listStorageAccountKeys (cheap, same keys)
+// are served too; diagnose, prepareNotebook, listNotebookAccessToken and
+// provisionManagedNetwork are not (yet).
+//
+// Choice: the keys are random, made when the workspace is created and
+// kept for its life; resyncKeys does not change them (Azure's resync
+// re-reads the keys of the linked resources, which armlet does not model).
+// containerRegistryCredentials is present only when the workspace has a
+// containerRegistry: username is the registry's name, location the
+// workspace's.
+func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
+	switch strings.ToLower(name) {
+	case "listkeys":
+		k, err := s.keys(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		body := map[string]any{
+			"userStorageKey":                k.UserStorageKey,
+			"appInsightsInstrumentationKey": k.AppInsightsKey,
+			"notebookAccessKeys": map[string]any{
+				"primaryAccessKey": k.NotebookPrimary, "secondaryAccessKey": k.NotebookSecondary,
+			},
+		}
+		if sa, _ := r.Properties["storageAccount"].(string); sa != "" {
+			body["userStorageResourceId"] = sa
+		}
+		if cr, _ := r.Properties["containerRegistry"].(string); cr != "" {
+			username := cr
+			if id, err := resourceid.Parse(cr); err == nil {
+				username = id.Name()
+			}
+			body["containerRegistryCredentials"] = map[string]any{
+				"location": r.Location,
+				"username": username,
+				"passwords": []any{
+					map[string]any{"name": "password", "value": k.RegistryPassword},
+					map[string]any{"name": "password2", "value": k.RegistryPassword2},
+				},
+			}
+		}
+		return engine.JSON(http.StatusOK, body), nil
+	case "listnotebookkeys":
+		k, err := s.keys(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, map[string]any{
+			"primaryAccessKey": k.NotebookPrimary, "secondaryAccessKey": k.NotebookSecondary,
+		}), nil
+	case "liststorageaccountkeys":
+		k, err := s.keys(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, map[string]any{"userStorageKey": k.UserStorageKey}), nil
+	case "resynckeys":
+		return s.e.NewActionOperation(ctx, req, r, nil, req.Now.Add(s.e.OperationDuration()))
+	}
+	return nil, engine.UnknownAction(TypeWorkspaces, name)
+}
+
+// keys returns the workspace's keys, making them for a workspace stored
+// without (which only an older armlet would have written).
+func (s *workspaceStrategy) keys(ctx context.Context, r *engine.Resource) (workspaceKeys, error) {
+	var k workspaceKeys
+	if r.GetData(dataKeys, &k) {
+		return k, nil
+	}
+	err := updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
+		if w.GetData(dataKeys, &k) {
+			return false
+		}
+		k = newWorkspaceKeys()
+		w.SetData(dataKeys, k)
+		return true
+	})
+	return k, err
+}
+
+// privateLinkGroupID is the only private link sub-resource of a workspace.
+const privateLinkGroupID = "amlworkspace"
+
+// ListChildren answers GET {workspace}/privateLinkResources, a fixed,
+// single-page list; other collections fall through to the engine.
+func (s *workspaceStrategy) ListChildren(_ context.Context, _ *engine.Request, r *engine.Resource, child string) (*engine.Response, bool, error) {
+	if !strings.EqualFold(child, "privateLinkResources") {
+		return nil, false, nil
+	}
+	item := map[string]any{
+		"id":   r.ID.String() + "/privateLinkResources/" + privateLinkGroupID,
+		"name": privateLinkGroupID,
+		"type": TypePrivateLinkResources,
+		"properties": map[string]any{
+			"groupId":           privateLinkGroupID,
+			"requiredMembers":   []string{"default"},
+			"requiredZoneNames": []string{"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"},
+		},
+	}
+	return engine.JSON(http.StatusOK, map[string]any{"value": []any{item}}), true, nil
+}

@@ -1,0 +1,453 @@
+package machinelearning
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+)
+
+// A small schema language for request bodies: enough to type-check the
+// properties Azure documents, to refuse members it does not know with the
+// error text of its .NET deserializer, and to know which api-version
+// introduced each member.
+
+type kind int
+
+const (
+	kString kind = iota + 1
+	kBool
+	kInt
+	kArmID
+	kEnum
+	kObject
+	kArray
+	kMap
+	kUnion // an object whose shape depends on a discriminator member
+)
+
+type field struct {
+	kind     kind
+	typeName string // .NET type name used in messages (objects, enums)
+	enum     []string
+	armType  string // kArmID: the full resource type expected, "" for any
+	fields   map[string]*field
+	required []string
+	elem     *field // kArray, kMap
+	// readOnly members are accepted on input (GET-modify-PUT round trips)
+	// and dropped; the provider generates them.
+	readOnly bool
+	// since is the first stable api-version that has the member; "" is
+	// every version.
+	since string
+	// kUnion
+	discriminator string
+	discType      string // the discriminator's enum type name
+	variants      map[string]*field
+}
+
+func str() *field                          { return &field{kind: kString} }
+func boolean() *field                      { return &field{kind: kBool} }
+func integer() *field                      { return &field{kind: kInt} }
+func armID(resourceType string) *field     { return &field{kind: kArmID, armType: resourceType} }
+func arrayOf(elem *field) *field           { return &field{kind: kArray, elem: elem} }
+func mapOf(elem *field) *field             { return &field{kind: kMap, elem: elem} }
+func enum(name string, v ...string) *field { return &field{kind: kEnum, typeName: name, enum: v} }
+
+func object(name string, fields map[string]*field, required ...string) *field {
+	return &field{kind: kObject, typeName: name, fields: fields, required: required}
+}
+
+// ro returns a read-only copy of f.
+func (f *field) ro() *field {
+	c := *f
+	c.readOnly = true
+	return &c
+}
+
+// from returns a copy of f introduced by api-version v.
+func (f *field) from(v string) *field {
+	c := *f
+	c.since = v
+	return &c
+}
+
+// member finds a member of an object schema; JSON member names match
+// ignoring case, as the .NET deserializer does. It returns the canonical
+// name.
+func (f *field) member(name string) (string, *field, bool) {
+	if m, ok := f.fields[name]; ok {
+		return name, m, true
+	}
+	for k, m := range f.fields {
+		if strings.EqualFold(k, name) {
+			return k, m, true
+		}
+	}
+	return "", nil, false
+}
+
+func unknownMember(path, name, typeName string) *arm.Error {
+	p := path + "." + name
+	return arm.InvalidContent(p, "Could not find member '%s' on object of type '%s'. Path '%s'.", name, typeName, p)
+}
+
+func requiredMissing(path, name string) *arm.Error {
+	return arm.InvalidContent(path+"."+name, "Required property '%s' not found in JSON. Path '%s'.", name, path)
+}
+
+// describeJSON renders a value the way the .NET deserializer quotes it.
+func describeJSON(v any) string {
+	switch t := v.(type) {
+	case string:
+		return strconv.Quote(t)
+	case bool:
+		if t {
+			return "True"
+		}
+		return "False"
+	case json.Number:
+		return t.String()
+	case float64:
+		return strconv.FormatFloat(t, 'g', -1, 64)
+	}
+	return ""
+}
+
+func conversion(path string, v any, typeName string) *arm.Error {
+	switch v.(type) {
+	case map[string]any:
+		return arm.InvalidContent(path, "Unexpected JSON object where a value of type '%s' was expected. Path '%s'.", typeName, path)
+	case []any:
+		return arm.InvalidContent(path, "Unexpected JSON array where a value of type '%s' was expected. Path '%s'.", typeName, path)
+	}
+	return arm.InvalidContent(path, "Error converting value %s to type '%s'. Path '%s'.", describeJSON(v), typeName, path)
+}
+
+// check validates v against f and returns its normalised form: enum values
+// in their canonical casing, integers as json.Number, member names in
+// their canonical casing, read-only members and JSON nulls dropped. A nil
+// result means the member is absent.
+func (f *field) check(path string, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch f.kind {
+	case kString:
+		s, ok := v.(string)
+		if !ok {
+			return nil, conversion(path, v, "System.String")
+		}
+		return s, nil
+	case kBool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, conversion(path, v, "System.Boolean")
+		}
+		return b, nil
+	case kInt:
+		switch n := v.(type) {
+		case json.Number:
+			if i, err := n.Int64(); err == nil && i >= math.MinInt32 && i <= math.MaxInt32 {
+				return json.Number(strconv.FormatInt(i, 10)), nil
+			}
+		case float64:
+			if n == math.Trunc(n) && n >= math.MinInt32 && n <= math.MaxInt32 {
+				return json.Number(strconv.FormatInt(int64(n), 10)), nil
+			}
+		}
+		return nil, conversion(path, v, "System.Int32")
+	case kArmID:
+		s, ok := v.(string)
+		if !ok {
+			return nil, conversion(path, v, "System.String")
+		}
+		if err := checkArmID(path, s, f.armType); err != nil {
+			return nil, err
+		}
+		return s, nil
+	case kEnum:
+		s, ok := v.(string)
+		if !ok {
+			return nil, conversion(path, v, f.typeName)
+		}
+		for _, e := range f.enum {
+			if strings.EqualFold(e, s) {
+				return e, nil
+			}
+		}
+		return nil, arm.InvalidContent(path, "Error converting value %s to type '%s': the allowed values are '%s'. Path '%s'.",
+			strconv.Quote(s), f.typeName, strings.Join(f.enum, "', '"), path)
+	case kObject:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, conversion(path, v, f.typeName)
+		}
+		out := make(map[string]any, len(m))
+		for k, mv := range m {
+			name, mf, ok := f.member(k)
+			if !ok {
+				return nil, unknownMember(path, k, f.typeName)
+			}
+			if mf.readOnly {
+				continue
+			}
+			nv, err := mf.check(path+"."+name, mv)
+			if err != nil {
+				return nil, err
+			}
+			if nv != nil {
+				out[name] = nv
+			}
+		}
+		for _, r := range f.required {
+			if _, ok := out[r]; !ok {
+				return nil, requiredMissing(path, r)
+			}
+		}
+		return out, nil
+	case kArray:
+		a, ok := v.([]any)
+		if !ok {
+			return nil, conversion(path, v, "Array")
+		}
+		out := make([]any, 0, len(a))
+		for i, ev := range a {
+			nv, err := f.elem.check(fmt.Sprintf("%s[%d]", path, i), ev)
+			if err != nil {
+				return nil, err
+			}
+			if nv != nil {
+				out = append(out, nv)
+			}
+		}
+		return out, nil
+	case kMap:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, conversion(path, v, "Dictionary")
+		}
+		out := make(map[string]any, len(m))
+		for k, ev := range m {
+			nv, err := f.elem.check(path+"."+k, ev)
+			if err != nil {
+				return nil, err
+			}
+			if nv != nil {
+				out[k] = nv
+			}
+		}
+		return out, nil
+	case kUnion:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, conversion(path, v, f.typeName)
+		}
+		var disc any
+		for k, dv := range m {
+			if strings.EqualFold(k, f.discriminator) {
+				disc = dv
+			}
+		}
+		s, ok := disc.(string)
+		if !ok {
+			if disc == nil {
+				return nil, requiredMissing(path, f.discriminator)
+			}
+			return nil, conversion(path+"."+f.discriminator, disc, "System.String")
+		}
+		for name, variant := range f.variants {
+			if strings.EqualFold(name, s) {
+				return variant.check(path, m)
+			}
+		}
+		names := make([]string, 0, len(f.variants))
+		for n := range f.variants {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		p := path + "." + f.discriminator
+		return nil, arm.InvalidContent(p, "Error converting value %s to type '%s': the allowed values are '%s'. Path '%s'.",
+			strconv.Quote(s), f.discType, strings.Join(names, "', '"), p)
+	}
+	return v, nil
+}
+
+// checkArmID checks that s is a resource ID, of resourceType when set.
+func checkArmID(path, s, resourceType string) error {
+	id, err := resourceid.Parse(s)
+	valid := err == nil && id.SubscriptionID() != "" && id.Len() >= 2
+	if valid && resourceType != "" && !strings.EqualFold(id.ResourceType(), resourceType) {
+		return arm.InvalidContent(path, "The value '%s' of '%s' is not a resource ID of type '%s'.", s, path, resourceType)
+	}
+	if !valid {
+		if resourceType != "" {
+			return arm.InvalidContent(path, "The value '%s' of '%s' is not a valid resource ID; expected '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/%s/{name}'.",
+				s, path, resourceType)
+		}
+		return arm.InvalidContent(path, "The value '%s' of '%s' is not a valid resource ID; expected a fully qualified ID that starts with '/subscriptions/{subscriptionId}'.", s, path)
+	}
+	return nil
+}
+
+// gate refuses members of v that f does not know, or that the api-version
+// apiVersion does not have yet (it "could not find" them either). Read-only
+// members pass: check drops them. apiVersion "" knows every member.
+func (f *field) gate(path string, v any, apiVersion, typeName string) error {
+	switch f.kind {
+	case kObject:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil // check reports the type
+		}
+		if typeName == "" {
+			typeName = f.typeName
+		}
+		for k, mv := range m {
+			name, mf, ok := f.member(k)
+			if !ok {
+				return unknownMember(path, k, typeName)
+			}
+			if apiVersion != "" && mf.since != "" && !atLeast(apiVersion, mf.since) {
+				err := unknownMember(path, k, typeName)
+				err.Message += fmt.Sprintf(" The property needs api-version %s or newer; the request used %s.", mf.since, apiVersion)
+				return err
+			}
+			if mf.readOnly {
+				continue
+			}
+			if err := mf.gate(path+"."+name, mv, apiVersion, ""); err != nil {
+				return err
+			}
+		}
+	case kArray:
+		if a, ok := v.([]any); ok {
+			for i, ev := range a {
+				if err := f.elem.gate(fmt.Sprintf("%s[%d]", path, i), ev, apiVersion, ""); err != nil {
+					return err
+				}
+			}
+		}
+	case kMap:
+		if m, ok := v.(map[string]any); ok {
+			for k, ev := range m {
+				if err := f.elem.gate(path+"."+k, ev, apiVersion, ""); err != nil {
+					return err
+				}
+			}
+		}
+	case kUnion:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		for k, dv := range m {
+			if s, ok := dv.(string); ok && strings.EqualFold(k, f.discriminator) {
+				for name, variant := range f.variants {
+					if strings.EqualFold(name, s) {
+						return variant.gate(path, m, apiVersion, "")
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// carryOver copies into desired the members of old that the api-version
+// of a PUT does not have: a client cannot send what its version lacks, so
+// a PUT with an older api-version keeps them. It descends into objects
+// present on both sides.
+func (f *field) carryOver(desired, old map[string]any, apiVersion string) {
+	for name, mf := range f.fields {
+		if mf.readOnly {
+			continue
+		}
+		ov, had := old[name]
+		if !had {
+			continue
+		}
+		if mf.since != "" && !atLeast(apiVersion, mf.since) {
+			desired[name] = deepCopy(ov)
+			continue
+		}
+		if mf.kind == kObject {
+			dm, ok1 := desired[name].(map[string]any)
+			om, ok2 := ov.(map[string]any)
+			if ok1 && ok2 {
+				mf.carryOver(dm, om, apiVersion)
+			}
+		}
+	}
+}
+
+// hide removes from a rendered object the members that apiVersion does
+// not have yet.
+func (f *field) hide(body map[string]any, apiVersion string) {
+	for name, mf := range f.fields {
+		v, ok := body[name]
+		if !ok {
+			continue
+		}
+		if mf.since != "" && !atLeast(apiVersion, mf.since) {
+			delete(body, name)
+			continue
+		}
+		switch mf.kind {
+		case kObject:
+			if m, ok := v.(map[string]any); ok {
+				mf.hide(m, apiVersion)
+			}
+		case kMap:
+			if m, ok := v.(map[string]any); ok && mf.elem.kind == kUnion {
+				for _, ev := range m {
+					if em, ok := ev.(map[string]any); ok {
+						mf.elem.hideUnion(em, apiVersion)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (f *field) hideUnion(body map[string]any, apiVersion string) {
+	s, _ := body[f.discriminator].(string)
+	if variant, ok := f.variants[s]; ok {
+		variant.hide(body, apiVersion)
+	}
+}
+
+// sameValue compares two normalised values; resource IDs compare
+// ignoring case, as ARM does.
+func sameValue(f *field, a, b any) bool {
+	if f != nil && f.kind == kArmID {
+		as, _ := a.(string)
+		bs, _ := b.(string)
+		return strings.EqualFold(as, bs)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,692 @@
+package machinelearning
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/google/uuid"
+)
+
+// workspaceStrategy is the behaviour of Microsoft.MachineLearningServices/
+// workspaces. It implements engine.Strategy, Renderer, Describer,
+// Importer, PostImporter, Actioner and ChildLister.
+//
+// Defaults applied at creation (and kept by later PUTs that omit them):
+//   - Choice: kind "Default" when absent; sku {"name":"Basic","tier":"Basic"}
+//     when absent (the examples' value).
+//   - hbiWorkspace false, allowPublicAccessWhenBehindVnet false (the spec's
+//     defaults).
+//   - Choice: publicNetworkAccess "Enabled" whatever the api-version used;
+//     responses at api-versions older than 2022-05-01 do not show it.
+//     allowPublicAccessWhenBehindVnet and publicNetworkAccess are kept
+//     independent of each other.
+//   - v1LegacyMode per rules L1 and L2 (see legacymode.go).
+//
+// Generated read-only properties: workspaceId (a random GUID, kept for
+// the workspace's life), tenantId, discoveryUrl, mlFlowTrackingUri,
+// storageHnsEnabled false, serviceProvisionedResourceGroup (only while
+// encryption.status is Enabled), and, composed at render time from the
+// stored child connections, privateEndpointConnections and
+// privateLinkCount. notebookInfo is never shown (armlet does not prepare
+// notebooks). Read-only properties a client sends are ignored.
+//
+// Choice: storageAccount, keyVault, applicationInsights and
+// containerRegistry are not required, and armlet does not check that the
+// resources they name exist; it checks that each is a resource ID of the
+// right type.
+//
+// Choice: discoveryUrl, writable in the spec, is treated as read-only:
+// armlet always shows https://{location}.api.azureml.ms/discovery.
+// serviceProvisionedResourceGroup is "{workspace name}_{first 16 hex
+// digits of workspaceId}". A system-assigned identity gets a principalId
+// (and the tenantId), each user-assigned identity a principalId and a
+// clientId, made once and kept.
+//
+// Choice: member names in request bodies match ignoring case and enum
+// values are accepted in any casing; both are stored and shown in the
+// spec's casing. JSON null for an optional property means "not set".
+//
+// Choice: a PUT at an api-version older than a property keeps that
+// property's stored value (the client could not send it), so old clients
+// do not erase what newer ones set.
+//
+// Choice: DELETE ignores forceToPurge (armlet has no soft delete); it is a
+// Location long-running operation that also removes the workspace's
+// private endpoint connections.
+type workspaceStrategy struct {
+	e    *engine.Engine
+	opts Options
+}
+
+var (
+	_ engine.Strategy     = (*workspaceStrategy)(nil)
+	_ engine.Renderer     = (*workspaceStrategy)(nil)
+	_ engine.Describer    = (*workspaceStrategy)(nil)
+	_ engine.Importer     = (*workspaceStrategy)(nil)
+	_ engine.PostImporter = (*workspaceStrategy)(nil)
+	_ engine.Actioner     = (*workspaceStrategy)(nil)
+	_ engine.ChildLister  = (*workspaceStrategy)(nil)
+)
+
+// Keys of the strategy's state in Resource.Internal.Data.
+const (
+	dataKeys            = "keys"               // workspaceKeys
+	dataLegacy          = "legacyMode"         // legacyState
+	dataLegacyImplicit  = "legacyModeImplicit" // bool: v1LegacyMode came from rule L3
+	dataSeedConnections = "seedConnections"    // []seedConnection, between Import and PostImport
+	dataIdentity        = "identity"           // identityIDs
+)
+
+// Validate checks a PUT or PATCH of a workspace and completes it. The order
+// is: top-level members; property names (and their api-version); types;
+// immutable properties; for PATCH, properties outside
+// WorkspacePropertiesUpdateParameters; then defaults, generated properties
+// and v1LegacyMode.
+func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	patch := req.Method == http.MethodPatch
+	if err := checkEnvelope(desired, patch); err != nil {
+		return err
+	}
+	sent, typeName := desired.Properties, "WorkspaceProperties"
+	if patch {
+		sent, typeName = patchProperties(req.Body), "WorkspacePropertiesUpdateParameters"
+	}
+	gateVersion := req.APIVersion
+	if isPreview(gateVersion) {
+		// See isPreview: every property but v1LegacyMode (rule L2).
+		gateVersion = ""
+		if _, ok := sent["v1LegacyMode"]; ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
+			return unknownMember("properties", "v1LegacyMode", typeName)
+		}
+	}
+	if err := workspaceProperties.gate("properties", sent, gateVersion, typeName); err != nil {
+		return err
+	}
+	if !patch && old != nil && gateVersion != "" {
+		workspaceProperties.carryOver(desired.Properties, old.Properties, gateVersion)
+	}
+	props, err := workspaceProperties.check("properties", desired.Properties)
+	if err != nil {
+		return err
+	}
+	desired.Properties = props.(map[string]any)
+
+	if old != nil {
+		if err := checkImmutable(desired, old, patch); err != nil {
+			return err
+		}
+		if patch {
+			if err := checkPatchable("properties", workspaceUpdateProperties, workspaceProperties, desired.Properties, old.Properties); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.complete(ctx, req, desired, old); err != nil {
+		return err
+	}
+	// A client wrote the workspace: rule L3 no longer applies to it.
+	delete(desired.Internal.Data, dataLegacyImplicit)
+	return s.applyLegacyMode(req, desired, old)
+}
+
+// checkEnvelope refuses top-level members a workspace does not have (the
+// engine accepts every ARM envelope member) and checks sku and identity.
+func checkEnvelope(r *engine.Resource, patch bool) error {
+	typeName := "Workspace"
+	if patch {
+		typeName = "WorkspaceUpdateParameters"
+	}
+	for k, raw := range r.Extra {
+		var f *field
+		switch k {
+		case "sku":
+			f = skuSchema
+		case "identity":
+			f = identitySchema
+		default:
+			return arm.InvalidContent(k, "Could not find member '%s' on object of type '%s'. Path '%s'.", k, typeName, k)
+		}
+		v, err := decode(raw)
+		if err != nil {
+			return arm.InvalidContent(k, "The value of '%s' could not be read: %v.", k, err)
+		}
+		if k == "identity" {
+			v = normaliseIdentityType(v)
+		}
+		nv, err := f.check(k, v)
+		if err != nil {
+			return err
+		}
+		if nv == nil {
+			delete(r.Extra, k)
+			continue
+		}
+		if k == "identity" {
+			if err := checkUserIdentities(nv.(map[string]any)); err != nil {
+				return err
+			}
+		}
+		r.Extra[k] = mustJSON(nv)
+	}
+	return nil
+}
+
+// normaliseIdentityType accepts "SystemAssigned, UserAssigned" (with a
+// space), which several clients send.
+func normaliseIdentityType(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	if t, ok := m["type"].(string); ok {
+		m["type"] = strings.ReplaceAll(t, " ", "")
+	}
+	return m
+}
+
+func checkUserIdentities(id map[string]any) error {
+	uai, _ := id["userAssignedIdentities"].(map[string]any)
+	t, _ := id["type"].(string)
+	hasUser := strings.Contains(t, "UserAssigned")
+	if hasUser && len(uai) == 0 {
+		return arm.InvalidContent("identity.userAssignedIdentities",
+			"The identity type '%s' needs at least one entry in 'identity.userAssignedIdentities'.", t)
+	}
+	if !hasUser && len(uai) > 0 {
+		return arm.InvalidContent("identity.userAssignedIdentities",
+			"'identity.userAssignedIdentities' is only allowed with the identity types 'UserAssigned' and 'SystemAssigned,UserAssigned', not '%s'.", t)
+	}
+	for k := range uai {
+		if err := checkArmID("identity.userAssignedIdentities", k, typeUserIdentities); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchProperties is the "properties" object of a PATCH body as sent.
+func patchProperties(body []byte) map[string]any {
+	v, err := decode(body)
+	if err != nil {
+		return nil
+	}
+	m, _ := v.(map[string]any)
+	p, _ := m["properties"].(map[string]any)
+	return p
+}
+
+// checkImmutable refuses changes of storageAccount, keyVault, hbiWorkspace
+// and kind.
+//
+// Choice: a PUT that omits one of them keeps the stored value rather than
+// counting as a change; a PATCH that sets one to null is a change.
+func checkImmutable(desired, old *engine.Resource, patch bool) error {
+	for _, name := range immutableProperties {
+		f := workspaceProperties.fields[name]
+		nv, sent := desired.Properties[name]
+		ov, had := old.Properties[name]
+		if !sent && !patch {
+			if had {
+				desired.Properties[name] = ov
+			}
+			continue
+		}
+		if name == "hbiWorkspace" {
+			// An absent hbiWorkspace is the default, false.
+			if !sent {
+				nv = false
+			}
+			if !had {
+				ov = false
+			}
+		}
+		if !sameValue(f, nv, ov) {
+			return propertyChangeNotAllowed("properties." + name)
+		}
+	}
+	if desired.Kind == "" && !patch {
+		desired.Kind = old.Kind
+	}
+	if !strings.EqualFold(desired.Kind, old.Kind) {
+		return propertyChangeNotAllowed("kind")
+	}
+	desired.Kind = old.Kind
+	return nil
+}
+
+func propertyChangeNotAllowed(path string) *arm.Error {
+	return arm.BadRequest(arm.CodePropertyChangeNotAllow, "Changing property '%s' is not allowed.", path).WithTarget(path)
+}
+
+// checkPatchable refuses a PATCH that would change a property outside
+// WorkspacePropertiesUpdateParameters (upd).
+//
+// Choice: such a PATCH gets 400 InvalidRequestContent "Could not find
+// member 'x' on object of type 'WorkspacePropertiesUpdateParameters'",
+// the error the .NET deserializer gives for a member the update type
+// lacks; a PATCH that sends such a property with its current value passes
+// (clients that PATCH a whole GET body keep working). Encryption may only
+// change keyVaultProperties.keyIdentifier.
+func checkPatchable(path string, upd, full *field, desired, old map[string]any) error {
+	for name, mf := range full.fields {
+		if mf.readOnly {
+			continue
+		}
+		um, ok := upd.fields[name]
+		if !ok {
+			if !sameValue(mf, desired[name], old[name]) {
+				return unknownMember(path, name, upd.typeName)
+			}
+			continue
+		}
+		if um != mf && um.kind == kObject {
+			dm, _ := desired[name].(map[string]any)
+			om, _ := old[name].(map[string]any)
+			if err := checkPatchable(path+"."+name, um, mf, dm, om); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// complete applies defaults and generated properties to desired.
+func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	p := desired.Properties
+	if desired.Kind == "" {
+		desired.Kind = "Default"
+	}
+	if _, ok := desired.Extra["sku"]; !ok {
+		if old != nil && old.Extra["sku"] != nil {
+			setExtra(desired, "sku", old.Extra["sku"])
+		} else {
+			setExtra(desired, "sku", mustJSON(map[string]any{"name": "Basic", "tier": "Basic"}))
+		}
+	}
+	for name, def := range map[string]any{
+		"hbiWorkspace":                    false,
+		"allowPublicAccessWhenBehindVnet": false,
+		"publicNetworkAccess":             "Enabled",
+	} {
+		if _, ok := p[name]; !ok {
+			p[name] = def
+		}
+	}
+
+	// workspaceId: kept from the stored workspace (or a seed), else new.
+	wsID := ""
+	if old != nil {
+		wsID, _ = old.Properties["workspaceId"].(string)
+	}
+	if wsID == "" {
+		wsID, _ = desired.Properties["workspaceId"].(string)
+	}
+	if _, err := uuid.Parse(wsID); err != nil {
+		wsID = uuid.NewString()
+	}
+	tenant := s.tenantID(ctx, desired.ID)
+	p["workspaceId"] = wsID
+	p["tenantId"] = tenant
+	p["discoveryUrl"] = "https://" + desired.Location + ".api.azureml.ms/discovery"
+	p["mlFlowTrackingUri"] = "azureml://" + desired.Location + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
+	p["storageHnsEnabled"] = false
+	if enc, _ := p["encryption"].(map[string]any); enc != nil && enc["status"] == "Enabled" {
+		p["serviceProvisionedResourceGroup"] = desired.ID.Name() + "_" + strings.ReplaceAll(wsID, "-", "")[:16]
+	} else {
+		delete(p, "serviceProvisionedResourceGroup")
+	}
+	if mn, _ := p["managedNetwork"].(map[string]any); mn != nil {
+		completeManagedNetwork(mn, old)
+	}
+	if !desired.GetData(dataKeys, &workspaceKeys{}) {
+		desired.SetData(dataKeys, newWorkspaceKeys())
+	}
+	completeIdentity(desired, tenant)
+	return nil
+}
+
+// completeManagedNetwork fills the managed network's defaults and its
+// generated networkId.
+//
+// Choice: isolationMode defaults to Disabled and status to
+// {"status":"Inactive","sparkReady":false}; networkId is a GUID made once.
+func completeManagedNetwork(mn map[string]any, old *engine.Resource) {
+	if _, ok := mn["isolationMode"]; !ok {
+		mn["isolationMode"] = "Disabled"
+	}
+	if _, ok := mn["status"]; !ok {
+		mn["status"] = map[string]any{"status": "Inactive", "sparkReady": false}
+	}
+	id := ""
+	if old != nil {
+		if omn, _ := old.Properties["managedNetwork"].(map[string]any); omn != nil {
+			id, _ = omn["networkId"].(string)
+		}
+	}
+	if id == "" {
+		id = uuid.NewString()
+	}
+	mn["networkId"] = id
+}
+
+// identityIDs are the generated ids of a workspace's managed identities.
+type identityIDs struct {
+	PrincipalID string                     `json:"principalId,omitempty"`
+	User        map[string]userIdentityIDs `json:"user,omitempty"` // by lower-cased resource ID
+}
+
+type userIdentityIDs struct {
+	PrincipalID string `json:"principalId"`
+	ClientID    string `json:"clientId"`
+}
+
+// completeIdentity adds the read-only principalId and tenantId of a
+// system-assigned identity and the principalId and clientId of each
+// user-assigned identity, made once and kept.
+func completeIdentity(r *engine.Resource, tenantID string) {
+	raw, ok := r.Extra["identity"]
+	if !ok {
+		return
+	}
+	v, err := decode(raw)
+	if err != nil {
+		return
+	}
+	id, _ := v.(map[string]any)
+	var ids identityIDs
+	r.GetData(dataIdentity, &ids)
+	t, _ := id["type"].(string)
+	delete(id, "principalId")
+	delete(id, "tenantId")
+	if strings.Contains(t, "SystemAssigned") {
+		if ids.PrincipalID == "" {
+			ids.PrincipalID = uuid.NewString()
+		}
+		id["principalId"] = ids.PrincipalID
+		id["tenantId"] = tenantID
+	}
+	if uai, _ := id["userAssignedIdentities"].(map[string]any); uai != nil {
+		if ids.User == nil {
+			ids.User = map[string]userIdentityIDs{}
+		}
+		for k := range uai {
+			key := strings.ToLower(k)
+			u, ok := ids.User[key]
+			if !ok {
+				u = userIdentityIDs{PrincipalID: uuid.NewString(), ClientID: uuid.NewString()}
+				ids.User[key] = u
+			}
+			uai[k] = map[string]any{"principalId": u.PrincipalID, "clientId": u.ClientID}
+		}
+	}
+	r.SetData(dataIdentity, ids)
+	r.Extra["identity"] = mustJSON(id)
+}
+
+// tenantID is Options.TenantID, else the tenant of the subscription.
+func (s *workspaceStrategy) tenantID(ctx context.Context, id resourceid.ID) string {
+	if s.opts.TenantID != "" {
+		return s.opts.TenantID
+	}
+	sub, err := s.e.Get(ctx, resourceid.Subscription(id.SubscriptionID()))
+	if err != nil {
+		return ""
+	}
+	t, _ := sub.Properties["tenantId"].(string)
+	return t
+}
+
+// Render shapes a workspace for api-version apiVersion: it adds the
+// private endpoint connections and their count, and drops the properties
+// that api-version does not have (v1LegacyMode before 2022-05-01, rule L2).
+func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, apiVersion string, now time.Time) {
+	props, _ := body["properties"].(map[string]any)
+	if props == nil {
+		return
+	}
+	conns, approved := s.inlineConnections(ctx, r, apiVersion, now)
+	props["privateEndpointConnections"] = conns
+	props["privateLinkCount"] = approved
+	if !isPreview(apiVersion) {
+		workspaceProperties.hide(props, apiVersion)
+	}
+	if !atLeast(apiVersion, LegacyModeAPIVersion) {
+		delete(props, "v1LegacyMode")
+	}
+}
+
+// inlineConnections renders the stored private endpoint connections of r
+// the way a workspace shows them, and counts the approved ones.
+//
+// Choice: privateLinkCount counts the Approved connections only; each
+// inline connection has id, name, type and properties, as in the spec's
+// example.
+func (s *workspaceStrategy) inlineConnections(ctx context.Context, r *engine.Resource, apiVersion string, now time.Time) ([]any, int) {
+	children, err := s.e.List(ctx, r.ID, "privateEndpointConnections")
+	out := make([]any, 0, len(children))
+	if err != nil {
+		return out, 0
+	}
+	approved := 0
+	req := &engine.Request{APIVersion: apiVersion, Now: now}
+	for _, c := range children {
+		if connectionStatusOf(c) == "Approved" {
+			approved++
+		}
+		body, err := s.e.Render(req, c)
+		if err != nil {
+			continue
+		}
+		out = append(out, map[string]any{
+			"id": body["id"], "name": body["name"], "type": body["type"], "properties": body["properties"],
+		})
+	}
+	return out, approved
+}
+
+// Import stores a pre-existing workspace from a seed file, checked like a
+// PUT. The seeded properties.privateEndpointConnections (the shape a GET
+// shows) are checked and kept in Internal.Data for PostImport, which
+// stores them as child resources once the workspace exists (through the
+// engine's PostImporter hook).
+//
+// Choice: a seed may use every property of every api-version, and keeps
+// its workspaceId when that is a GUID (other read-only values are
+// regenerated). Rule L3 applies when v1LegacyMode is absent; such a
+// workspace remembers that until a client writes it, so a connection
+// seeded as a resource of its own (listed after the workspace) turns it
+// true as well.
+func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *engine.Resource) error {
+	if err := checkEnvelope(r, false); err != nil {
+		return err
+	}
+	seeded, err := seedConnections(r.Properties["privateEndpointConnections"])
+	if err != nil {
+		return err
+	}
+	if err := workspaceProperties.gate("properties", r.Properties, "", "WorkspaceProperties"); err != nil {
+		return err
+	}
+	wsID, _ := r.Properties["workspaceId"].(string)
+	props, err := workspaceProperties.check("properties", r.Properties)
+	if err != nil {
+		return err
+	}
+	r.Properties = props.(map[string]any)
+	if wsID != "" {
+		r.Properties["workspaceId"] = wsID
+	}
+	if err := s.complete(ctx, req, r, nil); err != nil {
+		return err
+	}
+	if _, ok := r.Properties["v1LegacyMode"]; !ok {
+		// Rule L3.
+		r.Properties["v1LegacyMode"] = len(seeded) > 0
+		r.SetData(dataLegacyImplicit, true)
+	}
+	if len(seeded) > 0 {
+		r.SetData(dataSeedConnections, seeded)
+	}
+	return nil
+}
+
+// PostImport stores the connections a seeded workspace listed inline.
+func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request, r *engine.Resource) error {
+	var seeded []seedConnection
+	if !r.GetData(dataSeedConnections, &seeded) {
+		return nil
+	}
+	for _, c := range seeded {
+		if _, err := s.e.Import(ctx, r.ID.Child("privateEndpointConnections", c.Name), c.Body, req.APIVersion, req.Caller); err != nil {
+			return err
+		}
+	}
+	return updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
+		_, had := w.Internal.Data[dataSeedConnections]
+		delete(w.Internal.Data, dataSeedConnections)
+		return had
+	})
+}
+
+// seedConnection is a private endpoint connection listed inline in a
+// seeded workspace.
+type seedConnection struct {
+	Name string         `json:"name"`
+	Body map[string]any `json:"body"`
+}
+
+func seedConnections(v any) ([]seedConnection, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, conversion("properties.privateEndpointConnections", v, "Array")
+	}
+	var out []seedConnection
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		path := "properties.privateEndpointConnections[" + strconv.Itoa(i) + "]"
+		if !ok {
+			return nil, conversion(path, item, "PrivateEndpointConnection")
+		}
+		name, _ := m["name"].(string)
+		if name == "" {
+			if id, _ := m["id"].(string); id != "" {
+				if pid, err := resourceid.Parse(id); err == nil {
+					name = pid.Name()
+				}
+			}
+		}
+		if name == "" {
+			return nil, arm.InvalidContent(path+".name", "A seeded private endpoint connection needs a 'name' (or an 'id'). Path '%s'.", path)
+		}
+		body := map[string]any{}
+		for k, v := range m {
+			if k != "id" && k != "name" && k != "type" {
+				body[k] = v
+			}
+		}
+		// Check now, before the workspace is stored; PostImport stores it.
+		if err := connectionImportProperties.gate(path+".properties", body["properties"], "", ""); err != nil {
+			return nil, err
+		}
+		if _, err := connectionImportProperties.check(path+".properties", orEmpty(body["properties"])); err != nil {
+			return nil, err
+		}
+		out = append(out, seedConnection{Name: name, Body: body})
+	}
+	return out, nil
+}
+
+// updateResource loads the resource at id, lets f change it (f reports
+// whether it did) and saves it, retrying when another writer got there
+// first.
+func updateResource(ctx context.Context, e *engine.Engine, id resourceid.ID, f func(*engine.Resource) bool) error {
+	var err error
+	for range 16 {
+		var r *engine.Resource
+		if r, err = e.Get(ctx, id); err != nil {
+			return err
+		}
+		if !f(r) {
+			return nil
+		}
+		if err = e.Save(ctx, r); err == nil {
+			return nil
+		}
+		if ae, ok := arm.AsError(err); !ok || ae.Code != arm.CodeConflict {
+			return err
+		}
+	}
+	return err
+}
+
+// workspaceKeys are the secrets listKeys returns, made once per workspace.
+type workspaceKeys struct {
+	UserStorageKey    string `json:"userStorageKey"`
+	AppInsightsKey    string `json:"appInsightsKey"`
+	RegistryPassword  string `json:"registryPassword"`
+	RegistryPassword2 string `json:"registryPassword2"`
+	NotebookPrimary   string `json:"notebookPrimary"`
+	NotebookSecondary string `json:"notebookSecondary"`
+}
+
+func newWorkspaceKeys() workspaceKeys {
+	return workspaceKeys{
+		UserStorageKey:    randomKey(64),
+		AppInsightsKey:    uuid.NewString(),
+		RegistryPassword:  randomKey(24),
+		RegistryPassword2: randomKey(24),
+		NotebookPrimary:   randomKey(32),
+		NotebookSecondary: randomKey(32),
+	}
+}
+
+// randomKey is n random bytes in base64, the shape of Azure access keys.
+func randomKey(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func setExtra(r *engine.Resource, k string, v json.RawMessage) {
+	if r.Extra == nil {
+		r.Extra = map[string]json.RawMessage{}
+	}
+	r.Extra[k] = v
+}
+
+func decode(raw []byte) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// orEmpty turns an absent object into an empty one, so that required
+// members are reported.
+func orEmpty(v any) any {
+	if v == nil {
+		return map[string]any{}
+	}
+	return v
+}
