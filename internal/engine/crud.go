@@ -118,8 +118,10 @@ func (e *Engine) Get(ctx context.Context, id resourceid.ID) (*Resource, error) {
 	return r, nil
 }
 
-func (e *Engine) get(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
-	if _, err := e.checkAncestors(ctx, req, id, false); err != nil {
+// loadLive checks id's ancestors and returns the live resource at id, or
+// the 404 a client should see.
+func (e *Engine) loadLive(ctx context.Context, req *Request, id resourceid.ID, forWrite bool) (*Resource, error) {
+	if _, err := e.checkAncestors(ctx, req, id, forWrite); err != nil {
 		return nil, err
 	}
 	r, err := e.load(ctx, id)
@@ -128,6 +130,14 @@ func (e *Engine) get(ctx context.Context, req *Request, t *Type, id resourceid.I
 	}
 	if r == nil || r.Gone(req.Now) {
 		return nil, notFound(id)
+	}
+	return r, nil
+}
+
+func (e *Engine) get(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
+	r, err := e.loadLive(ctx, req, id, false)
+	if err != nil {
+		return nil, err
 	}
 	return e.resourceResponse(http.StatusOK, t, r, req), nil
 }
@@ -419,15 +429,9 @@ func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, nam
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.checkAncestors(ctx, req, id, true); err != nil {
-		return nil, err
-	}
-	r, err := e.load(ctx, id)
+	r, err := e.loadLive(ctx, req, id, true)
 	if err != nil {
 		return nil, err
-	}
-	if r == nil || r.Gone(req.Now) {
-		return nil, notFound(id)
 	}
 	a, ok := t.Strategy.(Actioner)
 	if !ok {
