@@ -203,9 +203,6 @@ func (e *Engine) resolveType(req *Request, fullType string) (*Type, error) {
 	return t, nil
 }
 
-// errStop ends a scan early without being an error.
-var errStop = errors.New("stop")
-
 // decodeObject decodes a JSON object body, keeping numbers exact.
 func decodeObject(body []byte) (map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
