@@ -269,6 +269,9 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 			}
 			return nil, notFound(parentID)
 		}
+		if err := e.gate(ctx, req, parent, fullType); err != nil {
+			return nil, err
+		}
 		if pt, ok := e.reg.Lookup(parent.Type); ok {
 			if cl, ok := pt.Strategy.(ChildLister); ok {
 				if err := e.checkAPIVersion(req.APIVersion, pt); err != nil {
@@ -286,18 +289,25 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 	if err != nil {
 		return nil, err
 	}
-	return e.page(ctx, req, childrenPrefix(parentID, coll), e.renderEntry(req, t, nil))
+	var keep func(*Resource) bool
+	if lf, ok := t.Strategy.(ListFilterer); ok {
+		if keep, err = lf.ListFilter(req); err != nil {
+			return nil, err
+		}
+	}
+	return e.page(ctx, req, childrenPrefix(parentID, coll), e.renderEntry(req, t, keep))
 }
 
 // renderEntry decodes a stored record for a list, skipping deleted ones.
-// alive, when set, says whether the record's resource group still exists.
-func (e *Engine) renderEntry(req *Request, t *Type, alive func(*Resource) bool) func(kv.Entry) (any, bool, error) {
+// keep, when set, says whether to list the record's resource (its
+// resource group still exists, it passes the list's filters).
+func (e *Engine) renderEntry(req *Request, t *Type, keep func(*Resource) bool) func(kv.Entry) (any, bool, error) {
 	return func(ent kv.Entry) (any, bool, error) {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return nil, false, err
 		}
-		if r.Gone(req.Now) || (alive != nil && !alive(r)) {
+		if r.Gone(req.Now) || (keep != nil && !keep(r)) {
 			return nil, false, nil
 		}
 		rt := t

@@ -13,6 +13,9 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 )
 
+// methodImport marks the requests Import makes for seed files.
+const methodImport = "IMPORT"
+
 // maxWriteAttempts bounds the optimistic-concurrency retries of one write
 // that did not ask for If-Match (last writer wins, but never a lost merge).
 const maxWriteAttempts = 16
@@ -46,9 +49,28 @@ func (e *Engine) checkAncestors(ctx context.Context, req *Request, id resourceid
 			return nil, arm.NotFound(arm.CodeParentResourceNotFound,
 				"Can not perform requested operation on nested resource. Parent resource '%s' not found.", anc.Name())
 		}
+		if err := e.gate(ctx, req, r, resourceid.New(segs[:i+1]...).ResourceType()); err != nil {
+			return nil, err
+		}
 		nearest = r
 	}
 	return nearest, nil
+}
+
+// gate asks the strategy of anc, a live ancestor, whether requests to its
+// children of childType may proceed.
+func (e *Engine) gate(ctx context.Context, req *Request, anc *Resource, childType string) error {
+	if req.Method == methodImport {
+		return nil
+	}
+	t, ok := e.reg.Lookup(anc.Type)
+	if !ok {
+		return nil
+	}
+	if g, ok := t.Strategy.(ChildGate); ok {
+		return g.GateChild(ctx, req, anc, childType)
+	}
+	return nil
 }
 
 // storedType reports whether resources at id are kept by the engine
@@ -468,7 +490,7 @@ func (e *Engine) Render(req *Request, r *Resource) (map[string]any, error) {
 // resource that already exists is left as it is, so seeding is idempotent
 // across restarts; imported reports whether it was written.
 func (e *Engine) Import(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller) (imported bool, err error) {
-	req := &Request{Method: "IMPORT", Path: id.String(), APIVersion: apiVersion, Caller: caller, Now: e.clock.Now(), Header: http.Header{}}
+	req := &Request{Method: methodImport, Path: id.String(), APIVersion: apiVersion, Caller: caller, Now: e.clock.Now(), Header: http.Header{}}
 	t, err := e.resolveType(req, id.ResourceType())
 	if err != nil {
 		return false, err

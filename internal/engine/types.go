@@ -119,6 +119,25 @@ type ChildLister interface {
 	ListChildren(ctx context.Context, req *Request, r *Resource, child string) (resp *Response, handled bool, err error)
 }
 
+// ChildGate is implemented by strategies whose resources can refuse every
+// request to some of their descendants, whatever the verb: reads, writes,
+// actions and collection lists (for example a workspace in v1 legacy mode
+// refusing its v2 child resources). Seed imports are never gated.
+type ChildGate interface {
+	// GateChild is called with r, a live ancestor of the requested
+	// resource or collection, and childType, the full type of the level
+	// directly below r on the request's path. A non-nil error refuses the
+	// request.
+	GateChild(ctx context.Context, req *Request, r *Resource, childType string) error
+}
+
+// ListFilterer is implemented by strategies whose collection GETs take
+// filters, such as Azure ML's listViewType. The engine still pages over
+// the stored order; resources keep returns false for are left out.
+type ListFilterer interface {
+	ListFilter(req *Request) (keep func(*Resource) bool, err error)
+}
+
 // UnknownAction is the error for a POST action a type does not have.
 func UnknownAction(typ, name string) *arm.Error {
 	return arm.BadRequest(arm.CodeInvalidResourceType,

@@ -98,6 +98,7 @@ func Register(e *engine.Engine, opts Options) {
 		CreatedStatus: 200,
 		Strategy:      &connectionStrategy{e: e},
 	})
+	registerV2(e, opts)
 }
 
 // versionDate is the date part of an api-version ("2022-05-01" of

@@ -29,7 +29,9 @@ const (
 	kObject
 	kArray
 	kMap
-	kUnion // an object whose shape depends on a discriminator member
+	kUnion  // an object whose shape depends on a discriminator member
+	kNumber // any JSON number
+	kAny    // any JSON value, kept as sent
 )
 
 type field struct {
@@ -40,6 +42,9 @@ type field struct {
 	fields   map[string]*field
 	required []string
 	elem     *field // kArray, kMap
+	// open objects keep members the schema does not list, unchecked (for
+	// large free-form shapes such as job definitions).
+	open bool
 	// readOnly members are accepted on input (GET-modify-PUT round trips)
 	// and dropped; the provider generates them.
 	readOnly bool
@@ -53,6 +58,8 @@ type field struct {
 }
 
 func str() *field                          { return &field{kind: kString} }
+func number() *field                       { return &field{kind: kNumber} }
+func anyJSON() *field                      { return &field{kind: kAny} }
 func boolean() *field                      { return &field{kind: kBool} }
 func integer() *field                      { return &field{kind: kInt} }
 func armID(resourceType string) *field     { return &field{kind: kArmID, armType: resourceType} }
@@ -62,6 +69,20 @@ func enum(name string, v ...string) *field { return &field{kind: kEnum, typeName
 
 func object(name string, fields map[string]*field, required ...string) *field {
 	return &field{kind: kObject, typeName: name, fields: fields, required: required}
+}
+
+// union returns a schema whose variant is chosen by the string member
+// discriminator (matched ignoring case); discType names its enum type in
+// messages.
+func union(discriminator, discType string, variants map[string]*field) *field {
+	return &field{kind: kUnion, discriminator: discriminator, discType: discType, variants: variants}
+}
+
+// opened returns a copy of object schema f that keeps unknown members.
+func (f *field) opened() *field {
+	c := *f
+	c.open = true
+	return &c
 }
 
 // ro returns a read-only copy of f.
@@ -163,6 +184,14 @@ func (f *field) check(path string, v any) (any, error) {
 			}
 		}
 		return nil, conversion(path, v, "System.Int32")
+	case kNumber:
+		switch v.(type) {
+		case json.Number, float64:
+			return v, nil
+		}
+		return nil, conversion(path, v, "System.Double")
+	case kAny:
+		return v, nil
 	case kArmID:
 		s, ok := v.(string)
 		if !ok {
@@ -192,6 +221,12 @@ func (f *field) check(path string, v any) (any, error) {
 		out := make(map[string]any, len(m))
 		for k, mv := range m {
 			name, mf, ok := f.member(k)
+			if !ok && f.open {
+				if mv != nil {
+					out[k] = mv
+				}
+				continue
+			}
 			if !ok {
 				return nil, unknownMember(path, k, f.typeName)
 			}
@@ -311,6 +346,9 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 		}
 		for k, mv := range m {
 			name, mf, ok := f.member(k)
+			if !ok && f.open {
+				continue
+			}
 			if !ok {
 				return unknownMember(path, k, typeName)
 			}

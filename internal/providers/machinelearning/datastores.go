@@ -1,0 +1,6 @@
+package machinelearning
+
+import "github.com/armlet/armlet/internal/engine"
+
+// registerDatastores is a placeholder until the area is built.
+func registerDatastores(e *engine.Engine, opts Options) {}

@@ -1,0 +1,6 @@
+package machinelearning
+
+import "github.com/armlet/armlet/internal/engine"
+
+// registerEndpoints is a placeholder until the area is built.
+func registerEndpoints(e *engine.Engine, opts Options) {}
