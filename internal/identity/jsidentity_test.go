@@ -25,18 +25,31 @@ const [authorityHost, tenant, clientId, secret, scope] = process.argv.slice(2);
 `
 
 // TestRealClientJSIdentity logs in with @azure/identity (MSAL Node) through
-// both the Entra-style authority and tenant "adfs". It runs only when
-// ARMLET_TEST_NODE_MODULES names a node_modules directory holding
-// @azure/identity (for example after `npm install @azure/identity` in a
-// scratch directory) and node is on PATH.
+// both the Entra-style authority and tenant "adfs". It uses the modules
+// `npm ci --prefix testdata/js` installs (or ARMLET_TEST_NODE_MODULES). It
+// skips locally when node or the modules are missing and fails in CI.
 func TestRealClientJSIdentity(t *testing.T) {
+	missing := func(what string) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s; .ci/run must install it", what)
+		}
+		t.Skip(what)
+	}
 	mods := os.Getenv("ARMLET_TEST_NODE_MODULES")
 	if mods == "" {
-		t.Skip("set ARMLET_TEST_NODE_MODULES to a node_modules directory with @azure/identity")
+		abs, err := filepath.Abs(filepath.Join("..", "..", "testdata", "js", "node_modules"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods = abs
+	}
+	if _, err := os.Stat(filepath.Join(mods, "@azure", "identity")); err != nil {
+		missing("@azure/identity is not installed; run: npm ci --prefix testdata/js")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not on PATH")
+		missing("node is not on PATH; install it with: apt-get install -y nodejs npm")
 	}
 	f, srv := serve(t, true)
 	dir := t.TempDir()
