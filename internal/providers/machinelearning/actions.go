@@ -91,7 +91,7 @@ func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *
 		return s.prepareNotebook(ctx, req, r)
 	case "listnotebookaccesstoken":
 		return notebookAccessToken(r), nil
-		// provisionManagedNetwork: its case goes here, calling into
+		// case "provisionmanagednetwork": one line here, served by
 		// managednetwork.go.
 	}
 	return nil, engine.UnknownAction(TypeWorkspaces, name)

@@ -303,3 +303,19 @@ func decodeInto(t *testing.T, body map[string]any, into any) {
 		t.Fatalf("the SDK cannot decode %s: %v", b, err)
 	}
 }
+
+// TestComputesExemptFromLegacyMode: rule L5 does not gate computes.
+func TestComputesExemptFromLegacyMode(t *testing.T) {
+	v := newEnv(t, Options{}, nil)
+	v.createWorkspace("cws", newest, `{"location":"westus","properties":{"v1LegacyMode":true}}`)
+	created := v.computeCreate("cpu", amlBody)
+	if created["location"] != "westus" {
+		t.Errorf("location = %v, want the workspace's westus", created["location"])
+	}
+	v.must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK)
+	v.must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
+	// Computes predate v2: an old api-version works too.
+	v.must(http.MethodGet, computePath+"cpu", "2021-07-01", "", http.StatusOK)
+	// A v2-only child of the same workspace is refused.
+	v.fail(http.MethodGet, computeWS+"/datastores", newest, "", http.StatusBadRequest, CodeUserError)
+}
