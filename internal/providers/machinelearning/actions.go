@@ -18,12 +18,18 @@ import (
 //   - listStorageAccountKeys: 200 {userStorageKey}.
 //   - resyncKeys: 202 with Location; polling it gives 202 until the
 //     operation ends, then 204.
+//   - diagnose: 202 with Location; the operation's result is
+//     DiagnoseResponseResult (workspace_ops.go).
+//   - prepareNotebook: 202 with Location; the result is
+//     NotebookResourceInfo (workspace_ops.go).
+//   - listNotebookAccessToken: 200 NotebookAccessTokenResult.
+//   - provisionManagedNetwork: served by the managed network's own file
+//     (one case line below).
 //
 // Every other action is refused with engine.UnknownAction.
 //
 // Choice: listNotebookKeys and listStorageAccountKeys (cheap, same keys)
-// are served too; diagnose, prepareNotebook, listNotebookAccessToken and
-// provisionManagedNetwork are not (yet).
+// are served too.
 //
 // Choice: the keys are random, made when the workspace is created and
 // kept for its life; resyncKeys does not change them (Azure's resync
@@ -79,6 +85,14 @@ func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *
 		return engine.JSON(http.StatusOK, map[string]any{"userStorageKey": k.UserStorageKey}), nil
 	case "resynckeys":
 		return s.e.NewActionOperation(ctx, req, r, nil, req.Now.Add(s.e.OperationDuration()))
+	case "diagnose":
+		return s.diagnose(ctx, req, r)
+	case "preparenotebook":
+		return s.prepareNotebook(ctx, req, r)
+	case "listnotebookaccesstoken":
+		return notebookAccessToken(r), nil
+		// case "provisionmanagednetwork": one line here, served by
+		// managednetwork.go.
 	}
 	return nil, engine.UnknownAction(TypeWorkspaces, name)
 }
@@ -104,10 +118,17 @@ func (s *workspaceStrategy) keys(ctx context.Context, r *engine.Resource) (works
 // privateLinkGroupID is the only private link sub-resource of a workspace.
 const privateLinkGroupID = "amlworkspace"
 
-// ListChildren answers GET {workspace}/privateLinkResources, a fixed,
-// single-page list; other collections fall through to the engine.
+// ListChildren answers the read-only collections of a workspace:
+// privateLinkResources (a fixed, single-page list),
+// outboundNetworkDependenciesEndpoints (not paged) and features (one
+// page); other collections fall through to the engine.
 func (s *workspaceStrategy) ListChildren(_ context.Context, _ *engine.Request, r *engine.Resource, child string) (*engine.Response, bool, error) {
-	if !strings.EqualFold(child, "privateLinkResources") {
+	switch {
+	case strings.EqualFold(child, "outboundNetworkDependenciesEndpoints"):
+		return outboundDependencies(r), true, nil
+	case strings.EqualFold(child, "features"):
+		return featuresList(), true, nil
+	case !strings.EqualFold(child, "privateLinkResources"):
 		return nil, false, nil
 	}
 	item := map[string]any{
