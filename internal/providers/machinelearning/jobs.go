@@ -63,6 +63,9 @@ func registerJobs(e *engine.Engine, _ Options) {
 // services cannot be changed: the stored services are kept and the ones
 // sent are ignored (a GET-modify-PUT round trip sends them back).
 //
+// Choice: a job imported from a seed file is checked as a new one is and
+// shows Completed from the start (it ran before armlet knew of it).
+//
 // Choice: experimentName defaults to "Default", displayName to the job's
 // name, isArchived to false.
 //
@@ -98,6 +101,7 @@ var (
 	_ engine.Actioner     = (*jobStrategy)(nil)
 	_ engine.ListFilterer = (*jobStrategy)(nil)
 	_ engine.Describer    = (*jobStrategy)(nil)
+	_ engine.Importer     = (*jobStrategy)(nil)
 )
 
 // dataJobTimeline is the Internal.Data key of a job's timeline.
@@ -181,6 +185,27 @@ func (s *jobStrategy) Validate(ctx context.Context, req *engine.Request, desired
 	if old != nil {
 		return checkJobUpdate(desired, old)
 	}
+	if err := s.complete(ctx, desired); err != nil {
+		return err
+	}
+	desired.SetData(dataJobTimeline, jobTimeline{Submitted: req.Now, Step: s.e.OperationDuration()})
+	return nil
+}
+
+// Import stores a job from a seed file. It is checked as a new job is,
+// but has no timeline: it has completed when it is imported.
+func (s *jobStrategy) Import(ctx context.Context, req *engine.Request, r *engine.Resource) error {
+	if err := s.Validate(ctx, req, r, nil); err != nil {
+		return err
+	}
+	delete(r.Internal.Data, dataJobTimeline)
+	return nil
+}
+
+// complete checks a new job's references and adds its generated
+// services.
+func (s *jobStrategy) complete(ctx context.Context, desired *engine.Resource) error {
+	p := desired.Properties
 	ws, err := workspaceOf(ctx, s.e, desired)
 	if err != nil {
 		return err
@@ -196,7 +221,6 @@ func (s *jobStrategy) Validate(ctx context.Context, req *engine.Request, desired
 		services[k] = v
 	}
 	p["services"] = services
-	desired.SetData(dataJobTimeline, jobTimeline{Submitted: req.Now, Step: s.e.OperationDuration()})
 	return nil
 }
 

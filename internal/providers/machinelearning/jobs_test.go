@@ -1,6 +1,7 @@
 package machinelearning
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/engine"
 )
 
 const (
@@ -423,5 +426,49 @@ func TestJobShapesMatchGoSDK(t *testing.T) {
 		t.Errorf("pipeline job = %#v", pl.Properties)
 	} else if in, ok := p.Inputs["epochs"].(*armmachinelearning.LiteralJobInput); !ok || *in.Value != "3" {
 		t.Errorf("pipeline input = %#v", p.Inputs["epochs"])
+	}
+}
+
+// TestJobImport seeds a job: it is checked and shows Completed at once.
+func TestJobImport(t *testing.T) {
+	v := jobsEnv(t)
+	v.importResource(jobsPath+"seeded", newest, jobsCommand(`,"status":"Running"`))
+	p := v.jobsProps("seeded")
+	if p["status"] != jobCompleted || p["services"].(map[string]any)["Studio"] == nil {
+		t.Errorf("seeded job = %v", p)
+	}
+	v.fail(http.MethodPost, jobsPath+"seeded/cancel", newest, "", 400, CodeUserError)
+	_, err := v.e.Import(context.Background(), mustID(t, jobsPath+"bad"), seedBody(t, `{"properties":{"jobType":"Command"}}`), newest, engine.Caller{AppID: "seed"})
+	if ae, ok := arm.AsError(err); !ok || ae.Target != "properties.command" {
+		t.Errorf("import of a bad job: %v", err)
+	}
+}
+
+// TestJobDescribe checks the admin view of a job's timeline.
+func TestJobDescribe(t *testing.T) {
+	v := jobsEnv(t)
+	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	created := v.now
+	v.advance(3 * jobsStep)
+	v.must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
+	out, err := v.e.Describe(context.Background(), mustID(t, jobsPath+"job1"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := asJSON(t, out["derived"])
+	want := map[string]any{
+		"status":            jobCancelRequested,
+		"submittedAt":       created.Format(time.RFC3339Nano),
+		"runningAt":         created.Add(2 * jobsStep).Format(time.RFC3339Nano),
+		"cancelRequestedAt": v.now.Format(time.RFC3339Nano),
+		"canceledAt":        v.now.Add(jobsStep).Format(time.RFC3339Nano),
+	}
+	for k, w := range want {
+		if d[k] != w {
+			t.Errorf("derived %s = %v, want %v", k, d[k], w)
+		}
+	}
+	if _, ok := d["completedAt"]; ok {
+		t.Errorf("a canceled job shows completedAt: %v", d)
 	}
 }
