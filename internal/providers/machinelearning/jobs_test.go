@@ -185,16 +185,18 @@ func TestJobGenerated(t *testing.T) {
 func TestJobStatusProgression(t *testing.T) {
 	v := jobsEnv(t)
 	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	// The clock is the wall clock plus an offset, so each check sits half
+	// a step inside its phase.
 	steps := []struct {
 		after time.Duration
 		want  string
 	}{
 		{0, jobNotStarted},
-		{jobsStep - time.Millisecond, jobNotStarted},
-		{time.Millisecond, jobQueued},
-		{jobsStep, jobRunning},
-		{jobRunningSteps*jobsStep - time.Millisecond, jobRunning},
-		{time.Millisecond, jobCompleted},
+		{jobsStep / 2, jobNotStarted},
+		{jobsStep, jobQueued},                          // 1.5 steps
+		{jobsStep, jobRunning},                         // 2.5 steps
+		{(jobRunningSteps - 1) * jobsStep, jobRunning}, // 6.5 steps
+		{jobsStep, jobCompleted},                       // 7.5 steps
 		{time.Hour, jobCompleted},
 	}
 	for i, s := range steps {
