@@ -331,8 +331,12 @@ func (e *Engine) putAncestors(ctx context.Context, req *Request, t *Type, id res
 }
 
 // implicitParent builds, validates and returns the parent of type pt that a
-// PUT of child creates (Type.ImplicitParent).
+// PUT of child creates (Type.ImplicitParent); the parent's name must pass
+// pt's name rule.
 func (e *Engine) implicitParent(ctx context.Context, req *Request, t, pt *Type, child *Resource) (*Resource, error) {
+	if err := checkName(pt, child.ID.Parent().Name()); err != nil {
+		return nil, err
+	}
 	body := t.ImplicitParent(child)
 	if body == nil {
 		body = map[string]any{}

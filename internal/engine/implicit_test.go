@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"regexp"
 	"testing"
 	"time"
 
@@ -30,7 +31,8 @@ func newImplicitHarness(t *testing.T) *harness {
 	reg := engine.NewRegistry()
 	v := []string{"2024-01-01"}
 	reg.Register(&engine.Type{Name: "Test.Widgets/widgets", APIVersions: v, Tracked: true, Strategy: widgetStrategy{}})
-	reg.Register(&engine.Type{Name: "Test.Widgets/widgets/shelves", APIVersions: v, Strategy: shelfStrategy{}})
+	reg.Register(&engine.Type{Name: "Test.Widgets/widgets/shelves", APIVersions: v, Strategy: shelfStrategy{},
+		NamePattern: regexp.MustCompile(`^s[0-9]$`), NameRule: "Shelves are s0 to s9."})
 	reg.Register(&engine.Type{Name: "Test.Widgets/widgets/shelves/items", APIVersions: v, Strategy: widgetStrategy{},
 		ImplicitParent: func(child *engine.Resource) map[string]any {
 			return map[string]any{"properties": map[string]any{"color": child.Properties["color"]}}
@@ -59,6 +61,7 @@ func TestImplicitParent(t *testing.T) {
 		{"no shelf after the refusal", "GET", shelf, "", 404, arm.CodeResourceNotFound},
 		{"child refused: no parent either", "PUT", shelf + "/items/i1", `{"properties":{"size":"x"}}`, 400, arm.CodeInvalidRequestContent},
 		{"still no shelf", "GET", shelf, "", 404, arm.CodeResourceNotFound},
+		{"parent name rule applies", "PUT", widget + "/shelves/bad/items/i1", `{}`, 400, arm.CodeInvalidResourceName},
 		{"type without ImplicitParent", "PUT", shelf + "/bins/b1", `{}`, 404, arm.CodeParentResourceNotFound},
 		{"item creates its shelf", "PUT", widget + "/SHELVES/s1/items/i1", `{"properties":{"color":"red"}}`, 201, ""},
 		{"the shelf exists", "GET", shelf, "", 200, ""},
