@@ -117,6 +117,11 @@ func TestDatastoreSecrets(t *testing.T) {
 	if got := v.must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
 		t.Errorf("listSecrets after update = %v", got)
 	}
+	// A PATCH that sends no secrets keeps them.
+	v.must(http.MethodPatch, ds+"workspaceblobstore", newest, `{"properties":{"description":"patched"}}`, http.StatusOK)
+	if got := v.must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
+		t.Errorf("listSecrets after PATCH = %v", got)
+	}
 	v.must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share","credentials":{"credentialsType":"None"}}}`, 200)
 	v.fail(http.MethodPost, ds+"files/listSecrets", newest, "", 400, CodeUserError)
 
@@ -202,6 +207,7 @@ func TestWorkspaceConnectionSecrets(t *testing.T) {
 			t.Errorf("%s = %v", action, got)
 		}
 	}
+	v.must(http.MethodPatch, cs+"keys", newest, `{"properties":{"metadata":{"m":"1"}}}`, http.StatusOK)
 	got := v.must(http.MethodPost, cs+"keys/listsecrets", newest, "", 200)
 	if !assetsContains(t, got, "SECRET-A") {
 		t.Errorf("listsecrets = %v", got)

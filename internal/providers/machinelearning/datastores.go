@@ -2,6 +2,7 @@ package machinelearning
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -122,8 +123,8 @@ var datastoreProperties = func() *field {
 // (the DatastoreSecrets union, with secretsType).
 //
 // Choice: a PUT must carry the secrets its credentials type requires
-// (the spec marks them required), also on update; there is no "keep the
-// stored secret" form.
+// (the spec marks them required), also on update; a PATCH that keeps the
+// credentials type and sends no secrets keeps the stored ones.
 //
 // Choice: an AzureBlob datastore needs accountName and containerName
 // (optional in the spec, but a blob datastore without them cannot be
@@ -169,7 +170,10 @@ func registerDatastores(e *engine.Engine, _ Options) {
 
 // Validate checks the Datastore union, takes the secrets out of the
 // properties into the strategy's private data, and fills in defaults.
-func (s *datastoreStrategy) Validate(_ context.Context, req *engine.Request, desired, _ *engine.Resource) error {
+func (s *datastoreStrategy) Validate(_ context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	if req.Method == http.MethodPatch && old != nil {
+		keepDatastoreSecrets(desired, old)
+	}
 	if err := checkProperties(req, desired, datastoreProperties, "Datastore"); err != nil {
 		return err
 	}
@@ -192,6 +196,22 @@ func (s *datastoreStrategy) Validate(_ context.Context, req *engine.Request, des
 		setDefault(p, "endpoint", "onelake.dfs.fabric.microsoft.com")
 	}
 	return nil
+}
+
+// keepDatastoreSecrets puts old's stored secrets back into the
+// credentials of a PATCH that keeps the credentials type and sends no
+// secrets (the merged body comes from the stored resource, which has
+// none).
+func keepDatastoreSecrets(desired, old *engine.Resource) {
+	cred, _ := desired.Properties["credentials"].(map[string]any)
+	oldCred, _ := old.Properties["credentials"].(map[string]any)
+	var secrets map[string]any
+	if cred == nil || cred["secrets"] != nil || !old.GetData(dataDatastoreSecrets, &secrets) {
+		return
+	}
+	if t, _ := cred["credentialsType"].(string); strings.EqualFold(t, fmt.Sprint(oldCred["credentialsType"])) {
+		cred["secrets"] = secrets
+	}
 }
 
 func setDefault(m map[string]any, k string, v any) {

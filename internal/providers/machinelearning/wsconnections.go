@@ -2,6 +2,7 @@ package machinelearning
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -117,6 +118,9 @@ var wsConnectionProperties = func() *field {
 // its canonical casing. expiryTime must be an RFC 3339 date-time.
 // createdByWorkspaceArmId is the parent workspace's ID.
 //
+// Choice: a PATCH that keeps the auth type and sends no credentials keeps
+// the stored ones; a PUT replaces them (none sent, none kept).
+//
 // Choice: the list's target and category filters match whole values,
 // ignoring case.
 type wsConnectionStrategy struct {
@@ -145,7 +149,10 @@ func registerWorkspaceConnections(e *engine.Engine, _ Options) {
 
 // Validate checks the union, moves the credentials into the strategy's
 // private data and normalises category.
-func (s *wsConnectionStrategy) Validate(_ context.Context, req *engine.Request, desired, _ *engine.Resource) error {
+func (s *wsConnectionStrategy) Validate(_ context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	if req.Method == http.MethodPatch && old != nil {
+		keepConnectionCredentials(desired, old)
+	}
 	if err := checkProperties(req, desired, wsConnectionProperties, "WorkspaceConnectionPropertiesV2"); err != nil {
 		return err
 	}
@@ -170,6 +177,18 @@ func (s *wsConnectionStrategy) Validate(_ context.Context, req *engine.Request, 
 		delete(desired.Internal.Data, dataConnectionCredentials)
 	}
 	return nil
+}
+
+// keepConnectionCredentials puts old's stored credentials back into a
+// PATCH that keeps the auth type and sends no credentials.
+func keepConnectionCredentials(desired, old *engine.Resource) {
+	var cred any
+	if _, sent := desired.Properties["credentials"]; sent || !old.GetData(dataConnectionCredentials, &cred) {
+		return
+	}
+	if strings.EqualFold(fmt.Sprint(desired.Properties["authType"]), fmt.Sprint(old.Properties["authType"])) {
+		desired.Properties["credentials"] = cred
+	}
 }
 
 // Render adds createdByWorkspaceArmId.
