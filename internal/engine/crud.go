@@ -215,7 +215,7 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 		return nil, err
 	}
 	for range maxWriteAttempts {
-		parent, err := e.checkAncestors(ctx, req, id, true)
+		parent, implicit, err := e.putAncestors(ctx, req, t, id)
 		if err != nil {
 			return nil, err
 		}
@@ -238,6 +238,9 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 			return nil, err
 		}
 		cid := canonicalID(id, parent, t)
+		if implicit != nil {
+			cid = canonicalID(id.WithCasing(canonicalID(id.Parent(), parent, implicit)), nil, t)
+		}
 		if old != nil {
 			cid = old.ID
 		}
@@ -245,7 +248,7 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 		if err != nil {
 			return nil, err
 		}
-		resp, retry, err := e.write(ctx, req, t, desired, old, t.Put)
+		resp, retry, err := e.write(ctx, req, t, desired, old, t.Put, implicit)
 		if retry {
 			continue
 		}
@@ -284,7 +287,7 @@ func (e *Engine) patch(ctx context.Context, req *Request, t *Type, id resourceid
 		if err != nil {
 			return nil, err
 		}
-		resp, retry, err := e.write(ctx, req, t, desired, old, Sync)
+		resp, retry, err := e.write(ctx, req, t, desired, old, Sync, nil)
 		if retry {
 			continue
 		}
@@ -293,10 +296,69 @@ func (e *Engine) patch(ctx context.Context, req *Request, t *Type, id resourceid
 	return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
 }
 
+// putAncestors is checkAncestors for a PUT of t at id. When t creates its
+// parent implicitly (Type.ImplicitParent) and the parent is missing, it
+// returns the nearest stored ancestor above the parent and the parent's
+// type, for write to create it.
+func (e *Engine) putAncestors(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Resource, *Type, error) {
+	pid := id.Parent()
+	pt, ok := e.reg.Lookup(pid.ResourceType())
+	if t.ImplicitParent == nil || !ok || pid.Len() < 3 {
+		parent, err := e.checkAncestors(ctx, req, id, true)
+		return parent, nil, err
+	}
+	grand, err := e.checkAncestors(ctx, req, pid, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	parent, err := e.load(ctx, pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	if parent != nil && parent.Gone(req.Now) {
+		if err := e.finishDelete(ctx, parent); err != nil {
+			return nil, nil, err
+		}
+		parent = nil
+	}
+	if parent == nil {
+		return grand, pt, nil
+	}
+	if err := e.gate(ctx, req, parent, id.ResourceType()); err != nil {
+		return nil, nil, err
+	}
+	return parent, nil, nil
+}
+
+// implicitParent builds, validates and returns the parent of type pt that a
+// PUT of child creates (Type.ImplicitParent); the parent's name must pass
+// pt's name rule.
+func (e *Engine) implicitParent(ctx context.Context, req *Request, t, pt *Type, child *Resource) (*Resource, error) {
+	if err := checkName(pt, child.ID.Parent().Name()); err != nil {
+		return nil, err
+	}
+	body := t.ImplicitParent(child)
+	if body == nil {
+		body = map[string]any{}
+	}
+	p, err := e.fromBody(pt, child.ID.Parent(), body, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.SystemData = child.SystemData
+	p.Internal.CreatedAPIVersion = req.APIVersion
+	if err := pt.Strategy.Validate(ctx, req, p, nil); err != nil {
+		return nil, err
+	}
+	delete(p.Properties, "provisioningState")
+	return p, nil
+}
+
 // write runs the strategy and stores desired. retry is true when another
 // writer changed the resource since it was read and the caller did not
-// pin a version with If-Match.
-func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old *Resource, style LROStyle) (resp *Response, retry bool, err error) {
+// pin a version with If-Match. implicit, when set, is the type of
+// desired's missing parent, which write creates in the same transaction.
+func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old *Resource, style LROStyle, implicit *Type) (resp *Response, retry bool, err error) {
 	var oldCopy *Resource
 	if old != nil {
 		oldCopy = old.Clone()
@@ -328,6 +390,13 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 		cond = kv.AtRevision(old.Revision)
 	}
 	ops := putOps(desired, cond)
+	if implicit != nil {
+		p, err := e.implicitParent(ctx, req, t, implicit, desired)
+		if err != nil {
+			return nil, false, err
+		}
+		ops = append(ops, putOps(p, kv.Absent)...)
+	}
 	var op *Operation
 	if style != Sync {
 		op = e.newOperation(req, desired, opPut, req.Now.Add(e.opDur))
@@ -336,6 +405,9 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 	rev, err := e.store.Txn(ctx, ops...)
 	if err != nil {
 		var ce *kv.ConflictError
+		if implicit != nil && errors.As(err, &ce) && string(ce.Key) == string(resourceKey(desired.ID.Parent())) {
+			return nil, true, nil // the parent was created meanwhile
+		}
 		if errors.As(err, &ce) && string(ce.Key) == string(resourceKey(desired.ID)) {
 			if im := req.Header.Get("If-Match"); im != "" {
 				return nil, false, arm.PreconditionFailed(im)

@@ -54,6 +54,16 @@ type Type struct {
 	CreatedStatus int
 	// ETagInBody adds "etag" to the rendered body.
 	ETagInBody bool
+	// ImplicitParent, when set, lets a PUT create the resource's missing
+	// immediate parent instead of answering 404 ParentResourceNotFound (as
+	// Azure ML creates an asset container when a version is PUT for a name
+	// that has none). After the child passes its strategy, the engine
+	// builds the parent from the PUT body ImplicitParent returns for the
+	// validated child (nil is an empty body), validates it through the
+	// parent type's strategy as a create, and stores parent and child in
+	// one store transaction, with no long-running operation for the
+	// parent. The parent's own ancestors must exist.
+	ImplicitParent func(child *Resource) map[string]any
 	// Strategy validates and shapes the type's resources. Required.
 	Strategy Strategy
 }

@@ -1,6 +1,489 @@
 package machinelearning
 
-import "github.com/armlet/armlet/internal/engine"
+import (
+	"context"
+	"maps"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
-// registerAssets is a placeholder until the area is built.
-func registerAssets(e *engine.Engine, opts Options) {}
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/google/uuid"
+)
+
+// The v2 assets (aml-arm.md 2.5): containers (codes, environments,
+// components, models, data) and their versions, all synchronous.
+
+// assetVersionPattern is the name rule of asset versions.
+//
+// Choice: a version is 1 to 255 letters, digits, '-', '_' and '.',
+// starting with a letter or digit ("1", "0.1.0", "2024-05-01").
+var assetVersionPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$`)
+
+const assetVersionRule = "The version must start with a letter or digit and contain only letters, digits, '-', '_' and '.' (at most 255 characters)."
+
+// dataTypes are the DataType values.
+var dataTypes = []string{"mltable", "uri_file", "uri_folder"}
+
+// assetKind describes one kind of asset.
+type assetKind struct {
+	// segment is the collection name under a workspace ("codes").
+	segment string
+	// containerName and versionName are the .NET type names of the
+	// properties, for messages.
+	containerName, versionName string
+	container, version         *field
+	// check, when set, checks and completes a version's normalised
+	// properties.
+	check func(p map[string]any) error
+}
+
+func (k *assetKind) containerType() string { return TypeWorkspaces + "/" + k.segment }
+func (k *assetKind) versionType() string   { return k.containerType() + "/versions" }
+
+// assetCommon are the members every container and version has.
+func assetCommon(extra map[string]*field) map[string]*field {
+	f := map[string]*field{
+		"description":       str(),
+		"tags":              mapOf(str()),
+		"properties":        mapOf(str()),
+		"isArchived":        boolean(),
+		"provisioningState": str().ro(),
+	}
+	maps.Copy(f, extra)
+	return f
+}
+
+func containerSchema(name string, extra map[string]*field, required ...string) *field {
+	m := assetCommon(map[string]*field{"latestVersion": str().ro(), "nextVersion": str().ro()})
+	maps.Copy(m, extra)
+	return object(name, m, required...)
+}
+
+func versionSchema(name string, extra map[string]*field, required ...string) *field {
+	m := assetCommon(map[string]*field{"isAnonymous": boolean()})
+	maps.Copy(m, extra)
+	return object(name, m, required...)
+}
+
+var route = object("Route", map[string]*field{"path": str(), "port": integer()}, "path", "port")
+
+var assetKinds = []*assetKind{
+	{
+		segment: "codes", containerName: "CodeContainerProperties", versionName: "CodeVersionProperties",
+		container: containerSchema("CodeContainerProperties", nil),
+		version:   versionSchema("CodeVersionProperties", map[string]*field{"codeUri": str()}),
+	},
+	{
+		segment: "environments", containerName: "EnvironmentContainerProperties", versionName: "EnvironmentVersionProperties",
+		container: containerSchema("EnvironmentContainerProperties", nil),
+		version: versionSchema("EnvironmentVersionProperties", map[string]*field{
+			"autoRebuild": enum("AutoRebuildSetting", "Disabled", "OnBaseImageUpdate"),
+			"build": object("BuildContext", map[string]*field{
+				"contextUri": str(), "dockerfilePath": str(),
+			}, "contextUri"),
+			"condaFile": str(),
+			"image":     str(),
+			"inferenceConfig": object("InferenceContainerProperties", map[string]*field{
+				"livenessRoute": route, "readinessRoute": route, "scoringRoute": route,
+			}),
+			"osType":          enum("OperatingSystemType", "Linux", "Windows"),
+			"stage":           str(),
+			"environmentType": str().ro(),
+		}),
+		check: checkEnvironmentVersion,
+	},
+	{
+		segment: "components", containerName: "ComponentContainerProperties", versionName: "ComponentVersionProperties",
+		container: containerSchema("ComponentContainerProperties", nil),
+		version:   versionSchema("ComponentVersionProperties", map[string]*field{"componentSpec": anyJSON()}),
+	},
+	{
+		segment: "models", containerName: "ModelContainerProperties", versionName: "ModelVersionProperties",
+		container: containerSchema("ModelContainerProperties", nil),
+		version: versionSchema("ModelVersionProperties", map[string]*field{
+			"flavors":   mapOf(object("FlavorData", map[string]*field{"data": mapOf(str())})),
+			"jobName":   str(),
+			"modelType": str(),
+			"modelUri":  str(),
+			"stage":     str(),
+		}),
+		check: func(p map[string]any) error {
+			setDefault(p, "modelType", "custom_model")
+			return nil
+		},
+	},
+	{
+		segment: "data", containerName: "DataContainerProperties", versionName: "DataVersionBaseProperties",
+		container: containerSchema("DataContainerProperties", map[string]*field{
+			"dataType": enum("DataType", dataTypes...),
+		}, "dataType"),
+		version: union("dataType", "DataType", map[string]*field{
+			"uri_file":   dataVersion("UriFileDataVersion", "uri_file", nil),
+			"uri_folder": dataVersion("UriFolderDataVersion", "uri_folder", nil),
+			"mltable":    dataVersion("MLTableData", "mltable", map[string]*field{"referencedUris": arrayOf(str())}),
+		}),
+	},
+}
+
+func dataVersion(name, dataType string, extra map[string]*field) *field {
+	m := assetCommon(map[string]*field{"isAnonymous": boolean(), "dataUri": str()})
+	maps.Copy(m, extra)
+	return variant(name, "dataType", "DataType", dataType, m, "dataUri")
+}
+
+// checkEnvironmentVersion requires exactly one of image and build and
+// sets the defaults and the read-only environmentType.
+func checkEnvironmentVersion(p map[string]any) error {
+	_, image := p["image"]
+	_, build := p["build"]
+	if image == build {
+		return arm.BadRequest(CodeUserError,
+			"An environment version needs exactly one of 'properties.image' (a Docker image) and 'properties.build' (a Docker build context).").
+			WithTarget("properties.image")
+	}
+	setDefault(p, "osType", "Linux")
+	setDefault(p, "autoRebuild", "Disabled")
+	p["environmentType"] = "UserCreated"
+	return nil
+}
+
+func registerAssets(e *engine.Engine, _ Options) {
+	for _, k := range assetKinds {
+		e.Registry().Register(&engine.Type{
+			Name:        k.containerType(),
+			APIVersions: V2APIVersions,
+			NamePattern: v2NamePattern,
+			NameRule:    v2NameRule,
+			Put:         engine.Sync,
+			Delete:      engine.Sync,
+			Strategy:    &assetContainerStrategy{e: e, kind: k},
+		})
+		e.Registry().Register(&engine.Type{
+			Name:           k.versionType(),
+			APIVersions:    V2APIVersions,
+			NamePattern:    assetVersionPattern,
+			NameRule:       assetVersionRule,
+			Put:            engine.Sync,
+			Delete:         engine.Sync,
+			Strategy:       &assetVersionStrategy{e: e, kind: k},
+			ImplicitParent: implicitContainer,
+		})
+	}
+}
+
+// implicitContainer is the body of the container a version PUT creates:
+// empty, except that a data container takes its version's dataType.
+func implicitContainer(v *engine.Resource) map[string]any {
+	if dt, ok := v.Properties["dataType"]; ok {
+		return map[string]any{"properties": map[string]any{"dataType": dt}}
+	}
+	return nil
+}
+
+// assetContainerStrategy serves the asset containers
+// (workspaces/{codes,environments,components,models,data}).
+//
+// latestVersion and nextVersion are derived from the stored versions
+// when rendered.
+//
+// Choice: latestVersion is the most recently created version (archived
+// ones included; versions created at the same instant rank by version
+// order, see compareVersions), absent when there is none; nextVersion is one more
+// than the greatest integer version, "1" when no version is an integer.
+//
+// Choice: a container is created by a PUT of its own or, as in Azure,
+// implicitly by the PUT of its first version (empty properties; a data
+// container takes the version's dataType). Deleting a container deletes
+// its versions with it. A data container's dataType cannot change (409).
+//
+// Choice: every container list (codes included) honours listViewType
+// (default ActiveOnly) on properties.isArchived.
+//
+// Choice: the versions list honours listViewType. With $orderBy
+// ("createdtime" or "version", then "asc" or "desc"; default asc) it is
+// one page, sorted, cut to $top when given; without it, it is in name
+// order in pages of $top (default 100) with nextLink. hash, hashVersion,
+// $tags, feed and the other model filters are accepted and ignored.
+type assetContainerStrategy struct {
+	e    *engine.Engine
+	kind *assetKind
+}
+
+var (
+	_ engine.Strategy     = (*assetContainerStrategy)(nil)
+	_ engine.Renderer     = (*assetContainerStrategy)(nil)
+	_ engine.ListFilterer = (*assetContainerStrategy)(nil)
+	_ engine.ChildLister  = (*assetContainerStrategy)(nil)
+)
+
+// Validate checks the container's properties.
+func (s *assetContainerStrategy) Validate(_ context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	if err := checkProperties(req, desired, s.kind.container, s.kind.containerName); err != nil {
+		return err
+	}
+	if old != nil {
+		was, now := old.Properties["dataType"], desired.Properties["dataType"]
+		if was != now {
+			return arm.Conflict(CodeUserError, "The dataType of data container '%s' is '%v' and cannot be changed to '%v'.",
+				desired.ID.Name(), was, now).WithTarget("properties.dataType")
+		}
+	}
+	return nil
+}
+
+// Render adds latestVersion and nextVersion.
+func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+	props, ok := body["properties"].(map[string]any)
+	if !ok {
+		return
+	}
+	versions, err := s.e.List(ctx, r.ID, "versions")
+	if err != nil {
+		return
+	}
+	next := 0
+	var latest *engine.Resource
+	for _, v := range versions {
+		if n, err := strconv.Atoi(v.ID.Name()); err == nil && n >= next {
+			next = n + 1
+		}
+		if latest == nil || v.SystemData.CreatedAt.After(latest.SystemData.CreatedAt) ||
+			(v.SystemData.CreatedAt.Equal(latest.SystemData.CreatedAt) && compareVersions(v.ID.Name(), latest.ID.Name()) > 0) {
+			latest = v
+		}
+	}
+	if latest != nil {
+		props["latestVersion"] = latest.ID.Name()
+	}
+	props["nextVersion"] = strconv.Itoa(max(next, 1))
+}
+
+// ListFilter applies listViewType.
+func (s *assetContainerStrategy) ListFilter(req *engine.Request) (func(*engine.Resource) bool, error) {
+	return listViewFilter(req)
+}
+
+// ListChildren answers a versions list with $orderBy; other lists fall
+// through to the engine.
+func (s *assetContainerStrategy) ListChildren(ctx context.Context, req *engine.Request, r *engine.Resource, child string) (*engine.Response, bool, error) {
+	orderBy := req.QueryValue("$orderBy")
+	if !strings.EqualFold(child, "versions") || orderBy == "" {
+		return nil, false, nil
+	}
+	cmp, err := versionOrder(orderBy)
+	if err != nil {
+		return nil, true, err
+	}
+	keep, err := listViewFilter(req)
+	if err != nil {
+		return nil, true, err
+	}
+	top := -1
+	if t := req.QueryValue("$top"); t != "" {
+		if top, err = strconv.Atoi(t); err != nil || top < 1 {
+			return nil, true, arm.BadRequest("InvalidTopInQueryString", "The value '%s' of query parameter '$top' is invalid: it must be a positive integer.", t)
+		}
+	}
+	versions, err := s.e.List(ctx, r.ID, "versions")
+	if err != nil {
+		return nil, true, err
+	}
+	if keep != nil {
+		versions = slices.DeleteFunc(versions, func(v *engine.Resource) bool { return !keep(v) })
+	}
+	slices.SortStableFunc(versions, cmp)
+	if top >= 0 && len(versions) > top {
+		versions = versions[:top]
+	}
+	out := make([]any, 0, len(versions))
+	for _, v := range versions {
+		b, err := s.e.Render(req, v)
+		if err != nil {
+			return nil, true, err
+		}
+		out = append(out, b)
+	}
+	return engine.JSON(http.StatusOK, map[string]any{"value": out}), true, nil
+}
+
+// versionOrder parses $orderBy.
+func versionOrder(orderBy string) (func(a, b *engine.Resource) int, error) {
+	fields := strings.Fields(strings.ToLower(orderBy))
+	desc := len(fields) == 2 && fields[1] == "desc"
+	var cmp func(a, b *engine.Resource) int
+	switch {
+	case len(fields) == 0 || len(fields) > 2 || (len(fields) == 2 && fields[1] != "asc" && fields[1] != "desc"):
+	case fields[0] == "createdtime":
+		cmp = func(a, b *engine.Resource) int { return a.SystemData.CreatedAt.Compare(b.SystemData.CreatedAt) }
+	case fields[0] == "version":
+		cmp = func(a, b *engine.Resource) int { return compareVersions(a.ID.Name(), b.ID.Name()) }
+	}
+	if cmp == nil {
+		return nil, arm.BadRequest(CodeUserError,
+			"The value '%s' of query parameter '$orderBy' is invalid; use 'createdtime' or 'version', optionally followed by 'asc' or 'desc'.", orderBy).
+			WithTarget("$orderBy")
+	}
+	if desc {
+		return func(a, b *engine.Resource) int { return cmp(b, a) }, nil
+	}
+	return cmp, nil
+}
+
+// compareVersions orders integers numerically, before other names, which
+// compare as strings.
+func compareVersions(a, b string) int {
+	na, errA := strconv.Atoi(a)
+	nb, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return na - nb
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// assetVersionStrategy serves the asset versions
+// (workspaces/{kind}/{name}/versions/{version}).
+//
+// Choice: a version is immutable once created, except for description,
+// tags, isArchived (archive and unarchive) and properties, which may only
+// gain keys; any other change is refused with 409 UserError naming the
+// version and the member. A data version's dataType must be its
+// container's (400 UserError otherwise).
+//
+// Choice: POST startPendingUpload on a code version answers a
+// TemporaryBlobReference to a blob in the workspace's storage account
+// ("https://{account}.blob.core.windows.net/azureml-blobstore-{workspaceId}/LocalUpload/{pendingUploadId}/"),
+// with a SAS-shaped URI valid for one day (not a usable signature). The
+// version must exist (the engine answers 404 otherwise).
+type assetVersionStrategy struct {
+	e    *engine.Engine
+	kind *assetKind
+}
+
+var (
+	_ engine.Strategy     = (*assetVersionStrategy)(nil)
+	_ engine.ListFilterer = (*assetVersionStrategy)(nil)
+	_ engine.Actioner     = (*assetVersionStrategy)(nil)
+)
+
+// mutableVersionMembers may change on an existing version.
+var mutableVersionMembers = map[string]bool{"description": true, "tags": true, "isArchived": true, "properties": true}
+
+// Validate checks the version's properties and their immutability.
+func (s *assetVersionStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	if err := checkProperties(req, desired, s.kind.version, s.kind.versionName); err != nil {
+		return err
+	}
+	p := desired.Properties
+	if s.kind.check != nil {
+		if err := s.kind.check(p); err != nil {
+			return err
+		}
+	}
+	if dt, ok := p["dataType"]; ok {
+		if c, err := s.e.Get(ctx, desired.ID.Parent()); err == nil && c.Properties["dataType"] != dt {
+			return arm.BadRequest(CodeUserError, "Data container '%s' holds data of type '%v'; version '%s' cannot be of type '%v'.",
+				c.ID.Name(), c.Properties["dataType"], desired.ID.Name(), dt).WithTarget("properties.dataType")
+		}
+	}
+	if old == nil {
+		return nil
+	}
+	return checkVersionChange(desired, old)
+}
+
+// checkVersionChange refuses changes to an existing version's immutable
+// members.
+func checkVersionChange(desired, old *engine.Resource) error {
+	refuse := func(member string) error {
+		return arm.Conflict(CodeUserError,
+			"Version '%s' of asset '%s' already exists and its '%s' cannot be changed: an asset version is immutable except for description, tags, isArchived and added properties. Create a new version instead.",
+			desired.ID.Name(), desired.ID.Parent().Name(), member).WithTarget("properties." + member)
+	}
+	keys := slices.Sorted(maps.Keys(desired.Properties))
+	for k := range old.Properties {
+		if _, ok := desired.Properties[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if !mutableVersionMembers[k] && !reflect.DeepEqual(desired.Properties[k], old.Properties[k]) {
+			return refuse(k)
+		}
+	}
+	was, _ := old.Properties["properties"].(map[string]any)
+	now, _ := desired.Properties["properties"].(map[string]any)
+	for k, v := range was {
+		if nv, ok := now[k]; !ok || nv != v {
+			return refuse("properties." + k)
+		}
+	}
+	return nil
+}
+
+// ListFilter applies listViewType.
+func (s *assetVersionStrategy) ListFilter(req *engine.Request) (func(*engine.Resource) bool, error) {
+	return listViewFilter(req)
+}
+
+// pendingUploadRequest is PendingUploadRequestDto.
+var pendingUploadRequest = object("PendingUploadRequestDto", map[string]*field{
+	"pendingUploadId":   str(),
+	"pendingUploadType": enum("PendingUploadType", "None", "TemporaryBlobReference"),
+})
+
+// Action answers POST startPendingUpload on code versions.
+func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
+	if s.kind.segment != "codes" || !strings.EqualFold(name, "startPendingUpload") {
+		return nil, engine.UnknownAction(s.kind.versionType(), name)
+	}
+	var body map[string]any
+	if len(strings.TrimSpace(string(req.Body))) > 0 {
+		v, err := decode(req.Body)
+		if err != nil {
+			return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", err)
+		}
+		n, err := pendingUploadRequest.check("body", v)
+		if err != nil {
+			return nil, err
+		}
+		body, _ = n.(map[string]any)
+	}
+	uploadID, _ := body["pendingUploadId"].(string)
+	if uploadID == "" {
+		uploadID = uuid.NewString()
+	}
+	ws, err := workspaceOf(ctx, s.e, r)
+	if err != nil {
+		return nil, err
+	}
+	storage, _ := ws.Properties["storageAccount"].(string)
+	account := "storage"
+	if i := strings.LastIndexByte(storage, '/'); i >= 0 {
+		account = strings.ToLower(storage[i+1:])
+	}
+	wsID, _ := ws.Properties["workspaceId"].(string)
+	blob := "https://" + account + ".blob.core.windows.net/azureml-blobstore-" + wsID + "/LocalUpload/" + uploadID + "/"
+	expiry := req.Now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	sas := blob + "?sv=2021-10-04&se=" + strings.ReplaceAll(expiry, ":", "%3A") + "&sr=c&sp=rcwl&sig=" + url.QueryEscape(randomKey(32))
+	return engine.JSON(http.StatusOK, map[string]any{
+		"pendingUploadId":   uploadID,
+		"pendingUploadType": "TemporaryBlobReference",
+		"blobReferenceForConsumption": map[string]any{
+			"blobUri":             blob,
+			"storageAccountArmId": storage,
+			"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
+		},
+	}), nil
+}
