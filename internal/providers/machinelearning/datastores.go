@@ -214,12 +214,6 @@ func keepDatastoreSecrets(desired, old *engine.Resource) {
 	}
 }
 
-func setDefault(m map[string]any, k string, v any) {
-	if _, ok := m[k]; !ok {
-		m[k] = v
-	}
-}
-
 // Render adds the read-only isDefault.
 func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
 	if props, ok := body["properties"].(map[string]any); ok {

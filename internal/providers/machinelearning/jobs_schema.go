@@ -29,9 +29,9 @@ var (
 	outputDeliveryMode = enum("OutputDeliveryMode", "Direct", "ReadWriteMount", "Upload")
 )
 
-// variant is one member of a discriminated union: an object of typeName
+// unionMember is one member of a discriminated union: an object of typeName
 // that also carries the discriminator member disc.
-func variant(typeName, disc string, discEnum *field, fields map[string]*field, required ...string) *field {
+func unionMember(typeName, disc string, discEnum *field, fields map[string]*field, required ...string) *field {
 	fields[disc] = discEnum
 	return object(typeName, fields, append([]string{disc}, required...)...)
 }
@@ -46,11 +46,11 @@ func namedUnion(typeName, disc, discType string, variants map[string]*field) *fi
 var identityConfiguration = func() *field {
 	t := enum("IdentityConfigurationType", "AMLToken", "Managed", "UserIdentity")
 	return namedUnion("IdentityConfiguration", "identityType", "IdentityConfigurationType", map[string]*field{
-		"AMLToken": variant("AmlToken", "identityType", t, map[string]*field{}),
-		"Managed": variant("ManagedIdentity", "identityType", t, map[string]*field{
+		"AMLToken": unionMember("AmlToken", "identityType", t, map[string]*field{}),
+		"Managed": unionMember("ManagedIdentity", "identityType", t, map[string]*field{
 			"clientId": str(), "objectId": str(), "resourceId": armID(typeUserIdentities),
 		}),
-		"UserIdentity": variant("UserIdentity", "identityType", t, map[string]*field{}),
+		"UserIdentity": unionMember("UserIdentity", "identityType", t, map[string]*field{}),
 	})
 }()
 
@@ -58,7 +58,7 @@ var notificationSetting = object("NotificationSetting", map[string]*field{
 	"emailOn": arrayOf(enum("EmailNotificationEnableType", "JobCancelled", "JobCompleted", "JobFailed")),
 	"emails":  arrayOf(str()),
 	"webhooks": mapOf(namedUnion("Webhook", "webhookType", "WebhookType", map[string]*field{
-		"AzureDevOps": variant("AzureDevOpsWebhook", "webhookType", enum("WebhookType", "AzureDevOps"), map[string]*field{
+		"AzureDevOps": unionMember("AzureDevOpsWebhook", "webhookType", enum("WebhookType", "AzureDevOps"), map[string]*field{
 			"eventType": str(),
 		}),
 	})),
@@ -68,7 +68,7 @@ var jobService = object("JobService", map[string]*field{
 	"endpoint":       str(),
 	"jobServiceType": str(),
 	"nodes": namedUnion("Nodes", "nodesValueType", "NodesValueType", map[string]*field{
-		"All": variant("AllNodes", "nodesValueType", enum("NodesValueType", "All"), map[string]*field{}),
+		"All": unionMember("AllNodes", "nodesValueType", enum("NodesValueType", "All"), map[string]*field{}),
 	}),
 	"port":         integer(),
 	"properties":   mapOf(str()),
@@ -79,13 +79,13 @@ var jobService = object("JobService", map[string]*field{
 var jobInput = func() *field {
 	t := enum("JobInputType", "custom_model", "literal", "mlflow_model", "mltable", "triton_model", "uri_file", "uri_folder")
 	asset := func(name string) *field {
-		return variant(name, "jobInputType", t, map[string]*field{
+		return unionMember(name, "jobInputType", t, map[string]*field{
 			"uri": str(), "description": str(), "mode": inputDeliveryMode,
 		}, "uri")
 	}
 	return namedUnion("JobInput", "jobInputType", "JobInputType", map[string]*field{
 		"custom_model": asset("CustomModelJobInput"),
-		"literal": variant("LiteralJobInput", "jobInputType", t, map[string]*field{
+		"literal": unionMember("LiteralJobInput", "jobInputType", t, map[string]*field{
 			"value": str(), "description": str(),
 		}, "value"),
 		"mlflow_model": asset("MLFlowModelJobInput"),
@@ -99,7 +99,7 @@ var jobInput = func() *field {
 var jobOutput = func() *field {
 	t := enum("JobOutputType", "custom_model", "mlflow_model", "mltable", "triton_model", "uri_file", "uri_folder")
 	asset := func(name string) *field {
-		return variant(name, "jobOutputType", t, map[string]*field{
+		return unionMember(name, "jobOutputType", t, map[string]*field{
 			"uri": str(), "description": str(), "mode": outputDeliveryMode,
 		})
 	}
@@ -116,9 +116,9 @@ var jobOutput = func() *field {
 var distributionConfiguration = func() *field {
 	t := enum("DistributionType", "Mpi", "PyTorch", "TensorFlow")
 	return namedUnion("DistributionConfiguration", "distributionType", "DistributionType", map[string]*field{
-		"Mpi":        variant("Mpi", "distributionType", t, map[string]*field{"processCountPerInstance": integer()}),
-		"PyTorch":    variant("PyTorch", "distributionType", t, map[string]*field{"processCountPerInstance": integer()}),
-		"TensorFlow": variant("TensorFlow", "distributionType", t, map[string]*field{"parameterServerCount": integer(), "workerCount": integer()}),
+		"Mpi":        unionMember("Mpi", "distributionType", t, map[string]*field{"processCountPerInstance": integer()}),
+		"PyTorch":    unionMember("PyTorch", "distributionType", t, map[string]*field{"processCountPerInstance": integer()}),
+		"TensorFlow": unionMember("TensorFlow", "distributionType", t, map[string]*field{"parameterServerCount": integer(), "workerCount": integer()}),
 	})
 }()
 
@@ -154,9 +154,9 @@ var trialComponent = object("TrialComponent", map[string]*field{
 var samplingAlgorithm = func() *field {
 	t := enum("SamplingAlgorithmType", "Bayesian", "Grid", "Random")
 	return namedUnion("SamplingAlgorithm", "samplingAlgorithmType", "SamplingAlgorithmType", map[string]*field{
-		"Bayesian": variant("BayesianSamplingAlgorithm", "samplingAlgorithmType", t, map[string]*field{}),
-		"Grid":     variant("GridSamplingAlgorithm", "samplingAlgorithmType", t, map[string]*field{}),
-		"Random": variant("RandomSamplingAlgorithm", "samplingAlgorithmType", t, map[string]*field{
+		"Bayesian": unionMember("BayesianSamplingAlgorithm", "samplingAlgorithmType", t, map[string]*field{}),
+		"Grid":     unionMember("GridSamplingAlgorithm", "samplingAlgorithmType", t, map[string]*field{}),
+		"Random": unionMember("RandomSamplingAlgorithm", "samplingAlgorithmType", t, map[string]*field{
 			"rule": enum("RandomSamplingAlgorithmRule", "Random", "Sobol"), "seed": integer(),
 		}),
 	})
@@ -170,11 +170,11 @@ var earlyTerminationPolicy = func() *field {
 		return m
 	}
 	return namedUnion("EarlyTerminationPolicy", "policyType", "EarlyTerminationPolicyType", map[string]*field{
-		"Bandit": variant("BanditPolicy", "policyType", t, common(map[string]*field{
+		"Bandit": unionMember("BanditPolicy", "policyType", t, common(map[string]*field{
 			"slackAmount": number(), "slackFactor": number(),
 		})),
-		"MedianStopping": variant("MedianStoppingPolicy", "policyType", t, common(nil)),
-		"TruncationSelection": variant("TruncationSelectionPolicy", "policyType", t, common(map[string]*field{
+		"MedianStopping": unionMember("MedianStoppingPolicy", "policyType", t, common(nil)),
+		"TruncationSelection": unionMember("TruncationSelectionPolicy", "policyType", t, common(map[string]*field{
 			"truncationPercentage": integer(),
 		})),
 	})
@@ -204,7 +204,7 @@ func jobFields(extra map[string]*field) map[string]*field {
 // jobBaseProperties is the schema of a job's properties, and of a
 // schedule's jobDefinition.
 var jobBaseProperties = namedUnion("JobBaseProperties", "jobType", "JobType", map[string]*field{
-	"Command": variant("CommandJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
+	"Command": unionMember("CommandJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
 		"command":              str(),
 		"environmentId":        str(),
 		"codeId":               str(),
@@ -217,7 +217,7 @@ var jobBaseProperties = namedUnion("JobBaseProperties", "jobType", "JobType", ma
 		"resources":            jobResourceConfiguration,
 		"parameters":           anyJSON().ro(),
 	}), "command", "environmentId"),
-	"Sweep": variant("SweepJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
+	"Sweep": unionMember("SweepJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
 		"objective": object("Objective", map[string]*field{
 			"goal":          enum("Goal", "Maximize", "Minimize"),
 			"primaryMetric": str(),
@@ -233,14 +233,14 @@ var jobBaseProperties = namedUnion("JobBaseProperties", "jobType", "JobType", ma
 		}),
 		"queueSettings": queueSettings,
 	}), "objective", "samplingAlgorithm", "searchSpace", "trial"),
-	"Pipeline": variant("PipelineJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
+	"Pipeline": unionMember("PipelineJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
 		"inputs":      mapOf(jobInput),
 		"outputs":     mapOf(jobOutput),
 		"jobs":        mapOf(anyJSON()),
 		"settings":    anyJSON(),
 		"sourceJobId": str(),
 	})),
-	"AutoML": variant("AutoMLJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
+	"AutoML": unionMember("AutoMLJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
 		"environmentId":        str(),
 		"environmentVariables": mapOf(str()),
 		"outputs":              mapOf(jobOutput),
@@ -252,15 +252,15 @@ var jobBaseProperties = namedUnion("JobBaseProperties", "jobType", "JobType", ma
 			"trainingData": object("MLTableJobInput", map[string]*field{"uri": str()}, "uri").opened(),
 		}, "taskType", "trainingData").opened(),
 	}), "taskDetails"),
-	"Spark": variant("SparkJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
+	"Spark": unionMember("SparkJob", "jobType", jobTypeEnum, jobFields(map[string]*field{
 		"archives": arrayOf(str()),
 		"args":     str(),
 		"codeId":   str(),
 		"conf":     mapOf(str()),
 		"entry": namedUnion("SparkJobEntry", "sparkJobEntryType", "SparkJobEntryType", map[string]*field{
-			"SparkJobPythonEntry": variant("SparkJobPythonEntry", "sparkJobEntryType",
+			"SparkJobPythonEntry": unionMember("SparkJobPythonEntry", "sparkJobEntryType",
 				enum("SparkJobEntryType", "SparkJobPythonEntry", "SparkJobScalaEntry"), map[string]*field{"file": str()}, "file"),
-			"SparkJobScalaEntry": variant("SparkJobScalaEntry", "sparkJobEntryType",
+			"SparkJobScalaEntry": unionMember("SparkJobScalaEntry", "sparkJobEntryType",
 				enum("SparkJobEntryType", "SparkJobPythonEntry", "SparkJobScalaEntry"), map[string]*field{"className": str()}, "className"),
 		}),
 		"environmentId":        str(),

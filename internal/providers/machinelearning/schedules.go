@@ -69,13 +69,13 @@ var (
 	scheduleAction = func() *field {
 		t := enum("ScheduleActionType", "CreateJob", "CreateMonitor", "InvokeBatchEndpoint")
 		return namedUnion("ScheduleActionBase", "actionType", "ScheduleActionType", map[string]*field{
-			"CreateJob": variant("JobScheduleAction", "actionType", t, map[string]*field{
+			"CreateJob": unionMember("JobScheduleAction", "actionType", t, map[string]*field{
 				"jobDefinition": jobBaseProperties,
 			}, "jobDefinition"),
-			"InvokeBatchEndpoint": variant("EndpointScheduleAction", "actionType", t, map[string]*field{
+			"InvokeBatchEndpoint": unionMember("EndpointScheduleAction", "actionType", t, map[string]*field{
 				"endpointInvocationDefinition": anyJSON(),
 			}, "endpointInvocationDefinition"),
-			"CreateMonitor": variant("CreateMonitorAction", "actionType", t, map[string]*field{
+			"CreateMonitor": unionMember("CreateMonitorAction", "actionType", t, map[string]*field{
 				"monitorDefinition": object("MonitorDefinition", map[string]*field{
 					"computeConfiguration":      anyJSON(),
 					"signals":                   mapOf(anyJSON()),
@@ -95,10 +95,10 @@ var (
 			return extra
 		}
 		return namedUnion("TriggerBase", "triggerType", "TriggerType", map[string]*field{
-			"Cron": variant("CronTrigger", "triggerType", t, common(map[string]*field{
+			"Cron": unionMember("CronTrigger", "triggerType", t, common(map[string]*field{
 				"expression": str(),
 			}), "expression"),
-			"Recurrence": variant("RecurrenceTrigger", "triggerType", t, common(map[string]*field{
+			"Recurrence": unionMember("RecurrenceTrigger", "triggerType", t, common(map[string]*field{
 				"frequency": enum("RecurrenceFrequency", "Day", "Hour", "Minute", "Month", "Week"),
 				"interval":  integer(),
 				"schedule": object("RecurrenceSchedule", map[string]*field{
