@@ -79,6 +79,8 @@ func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *
 		return engine.JSON(http.StatusOK, map[string]any{"userStorageKey": k.UserStorageKey}), nil
 	case "resynckeys":
 		return s.e.NewActionOperation(ctx, req, r, nil, req.Now.Add(s.e.OperationDuration()))
+	case "provisionmanagednetwork":
+		return s.provisionManagedNetwork(ctx, req, r)
 	}
 	return nil, engine.UnknownAction(TypeWorkspaces, name)
 }
