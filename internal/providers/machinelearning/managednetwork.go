@@ -767,7 +767,6 @@ func (s *outboundRuleStrategy) delete(ctx context.Context, ws *engine.Resource, 
 		rules := rulesOf(managedNetworkOf(desired.Properties))
 		k, v, ok := lookupFold(rules, name)
 		if !ok {
-			found = false
 			return nil
 		}
 		key, found = k, true
