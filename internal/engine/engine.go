@@ -144,6 +144,9 @@ func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
 	if resp, handled, err := e.serveCore(ctx, req, p); handled {
 		return resp, err
 	}
+	if resp, handled, err := e.serveVirtual(ctx, req, p); handled {
+		return resp, err
+	}
 	if p.Tail == "" {
 		if p.ID.IsRoot() {
 			return nil, arm.NotFound("InvalidRequestUri", "No HTTP resource was found that matches the request URI '%s'.", req.Path)

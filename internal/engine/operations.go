@@ -74,6 +74,27 @@ func (e *Engine) NewActionOperation(ctx context.Context, req *Request, r *Resour
 	return &Response{Status: http.StatusAccepted, Header: h}, nil
 }
 
+// NewResourceOperation records an asynchronous PUT (deleting false) or
+// DELETE of r that ends at end, and returns the 202 response with its
+// Location header. It is for the strategies of virtual types
+// (VirtualStrategy), which answer those verbs themselves: r needs only ID,
+// Type and, when it has one, Location. Polling the Location gives 202
+// until end; then a DELETE's operation answers 204 and a PUT's what the
+// strategy answers to a GET of r.
+func (e *Engine) NewResourceOperation(ctx context.Context, req *Request, r *Resource, deleting bool, end time.Time) (*Response, error) {
+	kind := opPut
+	if deleting {
+		kind = opDelete
+	}
+	op := e.newOperation(req, r, kind, end)
+	if _, err := e.store.Txn(ctx, op.ops()...); err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	op.setHeaders(h, req, true)
+	return &Response{Status: http.StatusAccepted, Header: h}, nil
+}
+
 // ops writes the operation and, for deletes, its due-index entry.
 func (op *Operation) ops() []kv.Op {
 	ops := []kv.Op{kv.Put(operationKey(op.ID), rawJSON(op)).If(kv.Absent)}
@@ -189,6 +210,11 @@ func (e *Engine) serveOperation(ctx context.Context, req *Request, id resourceid
 		rid, err := resourceid.Parse(op.ResourceID)
 		if err != nil {
 			return nil, err
+		}
+		if vt, ok := e.reg.Lookup(op.Type); ok {
+			if vs, ok := vt.Strategy.(VirtualStrategy); ok {
+				return e.virtualResult(ctx, req, vt, vs, rid)
+			}
 		}
 		r, err := e.Get(ctx, rid)
 		if err != nil {

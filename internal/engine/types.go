@@ -148,6 +148,28 @@ type ListFilterer interface {
 	ListFilter(req *Request) (keep func(*Resource) bool, err error)
 }
 
+// VirtualStrategy is implemented by the strategies of virtual types: types
+// whose resources the engine does not store as records of their own,
+// because each lives inside its parent's record (for example a workspace's
+// outbound rules, kept in the workspace's
+// properties.managedNetwork.outboundRules, so that the parent stays the
+// single source of truth).
+//
+// For a request to an item of a virtual type (any method) or to its
+// collection (GET), the engine resolves the type and checks the
+// api-version, for PUT the name (NamePattern), then checks the ancestors
+// and their ChildGates (including the parent's gate for the virtual type)
+// and loads the live parent; then it hands the request to ServeVirtual.
+// HEAD is served as GET without the body. Type.Put, Type.Delete and
+// Type.CreatedStatus are not used: the strategy answers, and for a
+// long-running verb records the operation with NewResourceOperation, whose
+// result for a PUT is then what ServeVirtual answers to a GET of the item.
+type VirtualStrategy interface {
+	// ServeVirtual answers req for the child name of parent, or for the
+	// collection of parent's children of this type when name is "".
+	ServeVirtual(ctx context.Context, req *Request, parent *Resource, name string) (*Response, error)
+}
+
 // UnknownAction is the error for a POST action a type does not have.
 func UnknownAction(typ, name string) *arm.Error {
 	return arm.BadRequest(arm.CodeInvalidResourceType,

@@ -23,8 +23,8 @@ import (
 //   - prepareNotebook: 202 with Location; the result is
 //     NotebookResourceInfo (workspace_ops.go).
 //   - listNotebookAccessToken: 200 NotebookAccessTokenResult.
-//   - provisionManagedNetwork: served by the managed network's own file
-//     (one case line below).
+//   - provisionManagedNetwork: 202 with Location; the result is
+//     ManagedNetworkProvisionStatus (managednetwork.go).
 //
 // Every other action is refused with engine.UnknownAction.
 //
@@ -91,8 +91,8 @@ func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *
 		return s.prepareNotebook(ctx, req, r)
 	case "listnotebookaccesstoken":
 		return notebookAccessToken(r), nil
-		// case "provisionmanagednetwork": one line here, served by
-		// managednetwork.go.
+	case "provisionmanagednetwork":
+		return s.provisionManagedNetwork(ctx, req, r)
 	}
 	return nil, engine.UnknownAction(TypeWorkspaces, name)
 }

@@ -14,7 +14,7 @@ func TestShapesMatchGoSDK(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","identity":{"type":"SystemAssigned"},
 		"properties":{"storageAccount":"`+storageID+`","containerRegistry":"`+acrID+`","v1LegacyMode":true,
-		"managedNetwork":{"isolationMode":"AllowInternetOutbound","outboundRules":{"r":{"type":"FQDN","destination":"pypi.org"}}}}}`)
+		"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound","outboundRules":{"pypi":{"type":"FQDN","destination":"pypi.org"}}}}}`)
 	v.upsert("pec1", "Approved", false)
 
 	decode := func(body map[string]any, into any) {
@@ -35,8 +35,8 @@ func TestShapesMatchGoSDK(t *testing.T) {
 		*p.PublicNetworkAccess != armmachinelearning.PublicNetworkAccessEnabled || *ws.SKU.Name != "Basic" || ws.Identity.PrincipalID == nil {
 		t.Errorf("decoded workspace = %+v", p)
 	}
-	if rule, ok := p.ManagedNetwork.OutboundRules["r"].(*armmachinelearning.FqdnOutboundRule); !ok || *rule.Destination != "pypi.org" {
-		t.Errorf("outbound rule = %#v", p.ManagedNetwork.OutboundRules["r"])
+	if rule, ok := p.ManagedNetwork.OutboundRules["pypi"].(*armmachinelearning.FqdnOutboundRule); !ok || *rule.Destination != "pypi.org" {
+		t.Errorf("outbound rule = %#v", p.ManagedNetwork.OutboundRules["pypi"])
 	}
 
 	var conn armmachinelearning.PrivateEndpointConnection

@@ -344,38 +344,14 @@ func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, d
 	} else {
 		delete(p, "serviceProvisionedResourceGroup")
 	}
-	if mn, _ := p["managedNetwork"].(map[string]any); mn != nil {
-		completeManagedNetwork(mn, old)
+	if err := s.completeManagedNetwork(req, desired, old); err != nil {
+		return err
 	}
 	if !desired.GetData(dataKeys, &workspaceKeys{}) {
 		desired.SetData(dataKeys, newWorkspaceKeys())
 	}
 	completeIdentity(desired, tenant)
 	return nil
-}
-
-// completeManagedNetwork fills the managed network's defaults and its
-// generated networkId.
-//
-// Choice: isolationMode defaults to Disabled and status to
-// {"status":"Inactive","sparkReady":false}; networkId is a GUID made once.
-func completeManagedNetwork(mn map[string]any, old *engine.Resource) {
-	if _, ok := mn["isolationMode"]; !ok {
-		mn["isolationMode"] = "Disabled"
-	}
-	if _, ok := mn["status"]; !ok {
-		mn["status"] = map[string]any{"status": "Inactive", "sparkReady": false}
-	}
-	id := ""
-	if old != nil {
-		if omn, _ := old.Properties["managedNetwork"].(map[string]any); omn != nil {
-			id, _ = omn["networkId"].(string)
-		}
-	}
-	if id == "" {
-		id = uuid.NewString()
-	}
-	mn["networkId"] = id
 }
 
 // identityIDs are the generated ids of a workspace's managed identities.
@@ -456,6 +432,7 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	conns, approved := s.inlineConnections(ctx, r, apiVersion, now)
 	props["privateEndpointConnections"] = conns
 	props["privateLinkCount"] = approved
+	renderManagedNetwork(r, props, apiVersion, now)
 	if !isPreview(apiVersion) {
 		workspaceProperties.hide(props, apiVersion)
 	}

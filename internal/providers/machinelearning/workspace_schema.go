@@ -30,7 +30,7 @@ var (
 			return object(name, map[string]*field{
 				"type":             enum("RuleType", "FQDN", "PrivateEndpoint", "ServiceTag"),
 				"category":         ruleCategory,
-				"status":           ruleStatus,
+				"status":           ruleStatus.ro(),
 				"destination":      dest,
 				"errorInformation": str().ro().from("2025-04-01"),
 				"parentRuleNames":  arrayOf(str()).ro().from("2025-04-01"),
@@ -42,7 +42,7 @@ var (
 				"serviceResourceId": armID(""),
 				"subresourceTarget": str(),
 				"sparkEnabled":      boolean(),
-				"sparkStatus":       ruleStatus,
+				"sparkStatus":       ruleStatus.ro(),
 			})),
 			"ServiceTag": common("ServiceTagOutboundRule", object("ServiceTagDestination", map[string]*field{
 				"serviceTag":      str(),
@@ -61,7 +61,7 @@ var (
 		"status": object("ManagedNetworkProvisionStatus", map[string]*field{
 			"sparkReady": boolean(),
 			"status":     enum("ManagedNetworkStatus", "Inactive", "Active"),
-		}),
+		}).ro(),
 		"firewallSku":             enum("FirewallSku", "Basic", "Standard").from("2024-10-01"),
 		"firewallPublicIpAddress": str().ro().from("2025-04-01"),
 		"managedNetworkKind":      enum("ManagedNetworkKind", "V1", "V2").from("2025-04-01"),

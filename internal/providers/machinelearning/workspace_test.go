@@ -170,8 +170,8 @@ func TestWorkspaceAccepted(t *testing.T) {
 		"properties":{"publicNetworkAccess":"disabled","containerRegistry":null,"systemDatastoresAuthMode":"identity",
 		"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound","firewallSku":"Standard","enableNetworkMonitor":true,
 		"outboundRules":{"pypi":{"type":"FQDN","category":"UserDefined","destination":"pypi.org"},
-		"st":{"type":"ServiceTag","destination":{"serviceTag":"AzureMonitor","protocol":"TCP","portRanges":"443","action":"Allow"}},
-		"pe":{"type":"PrivateEndpoint","destination":{"serviceResourceId":"`+storageID+`","subresourceTarget":"blob"}}}},
+		"stag":{"type":"ServiceTag","destination":{"serviceTag":"AzureMonitor","protocol":"TCP","portRanges":"443","action":"Allow"}},
+		"pep":{"type":"PrivateEndpoint","destination":{"serviceResourceId":"`+storageID+`","subresourceTarget":"blob"}}}},
 		"serviceManagedResourcesSettings":{"cosmosDb":{"collectionsThroughput":400}}}}`)
 	body := v.must(http.MethodGet, wsBase+"ws1", "2025-09-01", "", http.StatusOK)
 	p := body["properties"].(map[string]any)
