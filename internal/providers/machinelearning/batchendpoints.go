@@ -229,7 +229,7 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 	if err := checkProperties(req, desired, batchDeploymentProperties, "BatchDeploymentProperties"); err != nil {
 		return err
 	}
-	endpoint, err := s.e.Get(ctx, desired.ID.Parent())
+	endpoint, err := liveEndpoint(ctx, s.e, req, desired)
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,7 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 	if err := checkProperties(req, desired, onlineDeploymentProperties, "OnlineDeploymentProperties"); err != nil {
 		return err
 	}
-	endpoint, err := s.e.Get(ctx, desired.ID.Parent())
+	endpoint, err := liveEndpoint(ctx, s.e, req, desired)
 	if err != nil {
 		return err
 	}
@@ -400,6 +400,19 @@ func (s *onlineDeploymentStrategy) ListChildren(_ context.Context, _ *engine.Req
 		"capacity":     map[string]any{"minimum": 1, "maximum": 20, "default": 1, "scaleType": "Manual"},
 	}
 	return engine.JSON(http.StatusOK, map[string]any{"value": []any{item}}), true, nil
+}
+
+// liveEndpoint returns the endpoint of deployment d, refusing writes while
+// the endpoint is being deleted (409 Conflict).
+func liveEndpoint(ctx context.Context, e *engine.Engine, req *engine.Request, d *engine.Resource) (*engine.Resource, error) {
+	endpoint, err := e.Get(ctx, d.ID.Parent())
+	if err != nil {
+		return nil, err
+	}
+	if endpoint.Deleting(req.Now) {
+		return nil, arm.Conflict(arm.CodeConflict, "Endpoint '%s' is being deleted; deployment '%s' cannot be written.", endpoint.ID.Name(), d.ID.Name())
+	}
+	return endpoint, nil
 }
 
 // jsonInt is an integer as the schema normalises it.

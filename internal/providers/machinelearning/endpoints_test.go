@@ -154,6 +154,8 @@ func TestEndpointOnlineTrafficAndRender(t *testing.T) {
 	if tr := epProps(v.must(http.MethodGet, epOnline+"ep1", newest, "", 200))["traffic"].(map[string]any); len(tr) != 1 || tr["blue"] != float64(100) {
 		t.Errorf("traffic after deleting green = %v, want only blue 100", tr)
 	}
+	// The stored entry of the deleted deployment does not fail a PATCH.
+	v.must(http.MethodPatch, epOnline+"ep1", newest, `{"tags":{"after":"delete"}}`, 200)
 	// Mirror traffic also pins a deployment.
 	v.epCreate(epOnline+"ep1/deployments/shadow", epDeploymentBody(""))
 	v.must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100},"mirrorTraffic":{"shadow":20}}}`, 200)
@@ -273,6 +275,7 @@ func TestEndpointOnlineDeploymentLifecycle(t *testing.T) {
 	if st := epProps(v.must(http.MethodGet, epOnline+"ep1", newest, "", 200))["provisioningState"]; st != "Deleting" {
 		t.Errorf("provisioningState while deleting = %v", st)
 	}
+	v.fail(http.MethodPut, epOnline+"ep1/deployments/late", newest, epDeploymentBody(""), 409, "Conflict")
 	v.advance(2 * time.Second)
 	if err := v.e.ReapDue(context.Background()); err != nil {
 		t.Fatal(err)

@@ -43,7 +43,8 @@ import (
 //
 // Choice: traffic entries for deployments deleted since (which had 0
 // traffic: see the deployments' delete rule) are left out of responses, so
-// a client can PUT back what it read.
+// a client can PUT back what it read, and are dropped by a PATCH that does
+// not send that map.
 //
 // Actions (names ignore case):
 //   - listKeys: 200 {primaryKey, secondaryKey}.
@@ -92,8 +93,10 @@ const (
 
 // Validate checks a PUT or PATCH of an online endpoint and completes it.
 func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
+	sentMaps := map[string]bool{"traffic": true, "mirrorTraffic": true}
 	if req.Method == http.MethodPatch {
-		if err := s.applyPatch(req, desired); err != nil {
+		var err error
+		if sentMaps, err = s.applyPatch(req, desired); err != nil {
 			return err
 		}
 	}
@@ -125,6 +128,16 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 	if err != nil {
 		return err
 	}
+	for _, name := range []string{"traffic", "mirrorTraffic"} {
+		if m, ok := p[name].(map[string]any); ok && !sentMaps[name] {
+			// Stored entries of deployments deleted since (with 0 traffic).
+			for k := range m {
+				if deployments[strings.ToLower(k)] == nil {
+					delete(m, k)
+				}
+			}
+		}
+	}
 	if err := checkTraffic(p, deployments, desired.ID.Name()); err != nil {
 		return err
 	}
@@ -139,19 +152,21 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 }
 
 // applyPatch checks a PATCH body and makes its traffic maps replace the
-// stored ones (the engine merged them key by key).
-func (s *onlineEndpointStrategy) applyPatch(req *engine.Request, desired *engine.Resource) error {
+// stored ones (the engine merged them key by key). It returns the maps the
+// body sent.
+func (s *onlineEndpointStrategy) applyPatch(req *engine.Request, desired *engine.Resource) (map[string]bool, error) {
+	sent := map[string]bool{}
 	body, err := endpointPatchBody(req, "PartialMinimalTrackedResourceWithIdentity", "tags", "identity", "properties")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	raw, ok := body["properties"]
 	if !ok || raw == nil {
-		return nil
+		return sent, nil
 	}
 	pm, ok := raw.(map[string]any)
 	if !ok {
-		return conversion("properties", raw, "PartialOnlineEndpoint")
+		return nil, conversion("properties", raw, "PartialOnlineEndpoint")
 	}
 	for k, v := range pm {
 		name := ""
@@ -161,8 +176,9 @@ func (s *onlineEndpointStrategy) applyPatch(req *engine.Request, desired *engine
 			}
 		}
 		if name == "" {
-			return unknownMember("properties", k, "PartialOnlineEndpoint")
+			return nil, unknownMember("properties", k, "PartialOnlineEndpoint")
 		}
+		sent[name] = true
 		delete(desired.Properties, k)
 		if v == nil {
 			delete(desired.Properties, name)
@@ -170,7 +186,7 @@ func (s *onlineEndpointStrategy) applyPatch(req *engine.Request, desired *engine
 		}
 		desired.Properties[name] = v
 	}
-	return nil
+	return sent, nil
 }
 
 // checkTraffic applies the traffic rules to properties.traffic and
