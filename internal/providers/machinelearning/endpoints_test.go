@@ -397,3 +397,22 @@ func TestEndpointLegacyModeGate(t *testing.T) {
 	v.must(http.MethodPatch, epWS, newest, `{"properties":{"v1LegacyMode":false}}`, 200)
 	v.epCreate(epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`)
 }
+
+// TestEndpointIdentityAndKind checks the envelope members endpoints keep.
+func TestEndpointIdentityAndKind(t *testing.T) {
+	v := newEnv(t, Options{}, nil)
+	v.createWorkspace("ws1", newest, baseBody)
+	body := v.epCreate(epOnline+"ep1", `{"location":"East US","kind":"Managed","identity":{"type":"SystemAssigned"},"sku":{"name":"Default"},"properties":{"authMode":"Key"}}`)
+	id := body["identity"].(map[string]any)
+	if id["type"] != "SystemAssigned" || id["principalId"] == nil || id["tenantId"] != testTenant {
+		t.Errorf("identity = %v", id)
+	}
+	if body["kind"] != "Managed" || body["location"] != "eastus" || body["sku"].(map[string]any)["name"] != "Default" {
+		t.Errorf("envelope = %v", body)
+	}
+	patched := v.must(http.MethodPatch, epOnline+"ep1", newest, `{"identity":{"type":"None"}}`, 200)
+	if patched["identity"].(map[string]any)["type"] != "None" || patched["kind"] != "Managed" {
+		t.Errorf("after PATCH identity None: %v", patched)
+	}
+	v.epFail(http.MethodPatch, epOnline+"ep1", `{"identity":{"type":"Sometimes"}}`, 400, "InvalidRequestContent", "identity.type")
+}
