@@ -73,15 +73,15 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 		return err
 	}
 	p := desired.Properties
-	if mode := strOf(p["authMode"]); mode != "AADToken" {
+	if mode := epStr(p["authMode"]); mode != "AADToken" {
 		return arm.BadRequest(CodeUserError, "Batch endpoints support only authMode 'AADToken' (Microsoft Entra tokens), not '%s'.", mode).WithTarget("properties.authMode")
 	}
-	if defs := nested(p, "defaults"); strOf(defs["deploymentName"]) != "" {
+	if defs := epNested(p, "defaults"); epStr(defs["deploymentName"]) != "" {
 		deployments, err := liveChildren(ctx, s.e, desired.ID, req)
 		if err != nil {
 			return err
 		}
-		name := strOf(defs["deploymentName"])
+		name := epStr(defs["deploymentName"])
 		d, ok := deployments[strings.ToLower(name)]
 		if !ok {
 			return arm.BadRequest(CodeUserError, "The deployment '%s' named in 'properties.defaults.deploymentName' does not exist under batch endpoint '%s'.",
@@ -145,12 +145,12 @@ var (
 )
 
 var (
-	idAssetReference = object("IdAssetReference", map[string]*field{
+	epIDAssetReference = object("IdAssetReference", map[string]*field{
 		"referenceType": enum("ReferenceType", "Id"),
 		"assetId":       str(),
 	}, "assetId")
-	assetReference = union("referenceType", "ReferenceType", map[string]*field{
-		"Id": idAssetReference,
+	epAssetReference = union("referenceType", "ReferenceType", map[string]*field{
+		"Id": epIDAssetReference,
 		"DataPath": object("DataPathAssetReference", map[string]*field{
 			"referenceType": enum("ReferenceType", "DataPath"),
 			"datastoreId":   str(),
@@ -168,14 +168,14 @@ var (
 		}),
 		"PipelineComponent": object("BatchPipelineComponentDeploymentConfiguration", map[string]*field{
 			"deploymentConfigurationType": enum("BatchDeploymentConfigurationType", "PipelineComponent"),
-			"componentId":                 idAssetReference,
+			"componentId":                 epIDAssetReference,
 			"description":                 str(),
 			"settings":                    mapOf(str()),
 			"tags":                        mapOf(str()),
 		}),
 	})
 	batchDeploymentProperties = object("BatchDeploymentProperties", map[string]*field{
-		"codeConfiguration":         codeConfiguration,
+		"codeConfiguration":         epCodeConfiguration,
 		"compute":                   str(),
 		"deploymentConfiguration":   batchDeploymentConfiguration,
 		"description":               str(),
@@ -185,7 +185,7 @@ var (
 		"loggingLevel":              enum("BatchLoggingLevel", "Info", "Warning", "Debug"),
 		"maxConcurrencyPerInstance": integer(),
 		"miniBatchSize":             integer(),
-		"model":                     assetReference,
+		"model":                     epAssetReference,
 		"outputAction":              enum("BatchOutputAction", "SummaryOnly", "AppendRow"),
 		"outputFileName":            str(),
 		"properties":                mapOf(str()),
@@ -201,10 +201,10 @@ var (
 		"provisioningState": str().ro(),
 	})
 	batchDeploymentDefaults = map[string]any{
-		"errorThreshold": jsonInt(-1), "loggingLevel": "Info", "maxConcurrencyPerInstance": jsonInt(1),
-		"miniBatchSize": jsonInt(10), "outputAction": "AppendRow", "outputFileName": "predictions.csv",
-		"retrySettings": map[string]any{"maxRetries": jsonInt(3), "timeout": "PT30S"},
-		"resources":     map[string]any{"instanceCount": jsonInt(1)},
+		"errorThreshold": epInt(-1), "loggingLevel": "Info", "maxConcurrencyPerInstance": epInt(1),
+		"miniBatchSize": epInt(10), "outputAction": "AppendRow", "outputFileName": "predictions.csv",
+		"retrySettings": map[string]any{"maxRetries": epInt(3), "timeout": "PT30S"},
+		"resources":     map[string]any{"instanceCount": epInt(1)},
 	}
 )
 
@@ -242,10 +242,10 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 		oldProps = old.Properties
 	}
 	var modelID, oldModelID any
-	if m := nested(p, "model"); strOf(m["referenceType"]) == "Id" {
+	if m := epNested(p, "model"); epStr(m["referenceType"]) == "Id" {
 		modelID = m["assetId"]
 	}
-	if m := nested(oldProps, "model"); strOf(m["referenceType"]) == "Id" {
+	if m := epNested(oldProps, "model"); epStr(m["referenceType"]) == "Id" {
 		oldModelID = m["assetId"]
 	}
 	for _, r := range []struct {
@@ -255,16 +255,16 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 		{refModel.at("properties.model.assetId"), modelID, oldModelID},
 		{refCompute.at("properties.compute"), p["compute"], oldProps["compute"]},
 		{refEnvironment.at("properties.environmentId"), p["environmentId"], oldProps["environmentId"]},
-		{refCode.at("properties.codeConfiguration.codeId"), nested(p, "codeConfiguration")["codeId"], nested(oldProps, "codeConfiguration")["codeId"]},
+		{refCode.at("properties.codeConfiguration.codeId"), epNested(p, "codeConfiguration")["codeId"], epNested(oldProps, "codeConfiguration")["codeId"]},
 	} {
 		if err := checkRefIfChanged(ctx, s.e, r.ref, r.val, r.old); err != nil {
 			return err
 		}
 	}
-	setDefaults(p, batchDeploymentDefaults)
+	epSetDefaults(p, batchDeploymentDefaults)
 	for _, name := range []string{"retrySettings", "resources"} {
 		if obj, ok := p[name].(map[string]any); ok {
-			setDefaults(obj, batchDeploymentDefaults[name].(map[string]any))
+			epSetDefaults(obj, batchDeploymentDefaults[name].(map[string]any))
 		}
 	}
 	completeEndpointIdentity(ctx, s.e, desired)
@@ -277,7 +277,7 @@ func (s *batchDeploymentStrategy) ValidateDelete(ctx context.Context, _ *engine.
 	if err != nil {
 		return nil
 	}
-	if strings.EqualFold(strOf(nested(endpoint.Properties, "defaults")["deploymentName"]), r.ID.Name()) {
+	if strings.EqualFold(epStr(epNested(endpoint.Properties, "defaults")["deploymentName"]), r.ID.Name()) {
 		const target = "properties.defaults.deploymentName"
 		return arm.BadRequest(CodeUserError,
 			"Deployment '%s' is the default deployment of batch endpoint '%s' and cannot be deleted. Change '%s' of the endpoint first.",

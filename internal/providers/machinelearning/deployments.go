@@ -71,7 +71,7 @@ var (
 )
 
 var (
-	probeSettings = object("ProbeSettings", map[string]*field{
+	epProbeSettings = object("ProbeSettings", map[string]*field{
 		"failureThreshold": integer(),
 		"initialDelay":     str(),
 		"period":           str(),
@@ -95,11 +95,11 @@ var (
 			"targetUtilizationPercentage": integer(),
 		}),
 	})
-	codeConfiguration = object("CodeConfiguration", map[string]*field{
+	epCodeConfiguration = object("CodeConfiguration", map[string]*field{
 		"codeId":        str(),
 		"scoringScript": str(),
 	}, "scoringScript")
-	dataCollector = object("DataCollector", map[string]*field{
+	epDataCollector = object("DataCollector", map[string]*field{
 		"collections": mapOf(object("Collection", map[string]*field{
 			"clientId":           str(),
 			"dataCollectionMode": enum("DataCollectionMode", "Enabled", "Disabled"),
@@ -109,7 +109,7 @@ var (
 		"requestLogging": object("RequestLogging", map[string]*field{"captureHeaders": arrayOf(str())}),
 		"rollingRate":    enum("RollingRateType", "Year", "Month", "Day", "Hour", "Minute"),
 	})
-	containerResourceSettings = object("ContainerResourceSettings", map[string]*field{
+	epContainerResourceSettings = object("ContainerResourceSettings", map[string]*field{
 		"cpu": str(), "gpu": str(), "memory": str(),
 	})
 )
@@ -119,18 +119,18 @@ func onlineDeploymentFields(computeType string, extra map[string]*field) map[str
 	f := map[string]*field{
 		"endpointComputeType":       enum("EndpointComputeType", computeType),
 		"appInsightsEnabled":        boolean(),
-		"codeConfiguration":         codeConfiguration,
-		"dataCollector":             dataCollector,
+		"codeConfiguration":         epCodeConfiguration,
+		"dataCollector":             epDataCollector,
 		"description":               str(),
 		"egressPublicNetworkAccess": enum("EgressPublicNetworkAccessType", "Enabled", "Disabled"),
 		"environmentId":             str(),
 		"environmentVariables":      mapOf(str()),
 		"instanceType":              str(),
-		"livenessProbe":             probeSettings,
+		"livenessProbe":             epProbeSettings,
 		"model":                     str(),
 		"modelMountPath":            str(),
 		"properties":                mapOf(str()),
-		"readinessProbe":            probeSettings,
+		"readinessProbe":            epProbeSettings,
 		"requestSettings":           onlineRequestSettings,
 		"scaleSettings":             onlineScaleSettings,
 		"provisioningState":         str().ro(),
@@ -145,8 +145,8 @@ var onlineDeploymentProperties = union("endpointComputeType", "EndpointComputeTy
 	"Managed": object("ManagedOnlineDeployment", onlineDeploymentFields("Managed", nil)),
 	"Kubernetes": object("KubernetesOnlineDeployment", onlineDeploymentFields("Kubernetes", map[string]*field{
 		"containerResourceRequirements": object("ContainerResourceRequirements", map[string]*field{
-			"containerResourceLimits":   containerResourceSettings,
-			"containerResourceRequests": containerResourceSettings,
+			"containerResourceLimits":   epContainerResourceSettings,
+			"containerResourceRequests": epContainerResourceSettings,
 		}),
 	})),
 	"AzureMLCompute": object("OnlineDeploymentProperties", onlineDeploymentFields("AzureMLCompute", nil)),
@@ -155,14 +155,14 @@ var onlineDeploymentProperties = union("endpointComputeType", "EndpointComputeTy
 var (
 	defaultProbe = map[string]any{
 		"initialDelay": "PT10S", "period": "PT10S", "timeout": "PT2S",
-		"successThreshold": jsonInt(1), "failureThreshold": jsonInt(30),
+		"successThreshold": epInt(1), "failureThreshold": epInt(30),
 	}
 	defaultRequestSettings = map[string]any{
-		"maxConcurrentRequestsPerInstance": jsonInt(1), "requestTimeout": "PT5S", "maxQueueWait": "PT0.5S",
+		"maxConcurrentRequestsPerInstance": epInt(1), "requestTimeout": "PT5S", "maxQueueWait": "PT0.5S",
 	}
 	defaultTargetUtilization = map[string]any{
-		"scaleType": "TargetUtilization", "minInstances": jsonInt(1), "maxInstances": jsonInt(1),
-		"pollingInterval": "PT1S", "targetUtilizationPercentage": jsonInt(70),
+		"scaleType": "TargetUtilization", "minInstances": epInt(1), "maxInstances": epInt(1),
+		"pollingInterval": "PT1S", "targetUtilizationPercentage": epInt(70),
 	}
 )
 
@@ -187,11 +187,11 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 		return err
 	}
 	p := desired.Properties
-	computeType := strOf(p["endpointComputeType"])
+	computeType := epStr(p["endpointComputeType"])
 	var oldProps map[string]any
 	if old != nil {
 		oldProps = old.Properties
-		if computeType != strOf(oldProps["endpointComputeType"]) {
+		if computeType != epStr(oldProps["endpointComputeType"]) {
 			return propertyChangeNotAllowed("properties.endpointComputeType")
 		}
 	}
@@ -204,7 +204,7 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 	}{
 		{refModel.at("properties.model"), p["model"], oldProps["model"]},
 		{refEnvironment.at("properties.environmentId"), p["environmentId"], oldProps["environmentId"]},
-		{refCode.at("properties.codeConfiguration.codeId"), nested(p, "codeConfiguration")["codeId"], nested(oldProps, "codeConfiguration")["codeId"]},
+		{refCode.at("properties.codeConfiguration.codeId"), epNested(p, "codeConfiguration")["codeId"], epNested(oldProps, "codeConfiguration")["codeId"]},
 	} {
 		if err := checkRefIfChanged(ctx, s.e, r.ref, r.val, r.old); err != nil {
 			return err
@@ -219,18 +219,18 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 // endpointComputeType to its settings and to its endpoint.
 func checkComputeTypeRules(p map[string]any, endpoint *engine.Resource) error {
 	const target = "properties.endpointComputeType"
-	hasCompute := strOf(endpoint.Properties["compute"]) != ""
-	switch strOf(p["endpointComputeType"]) {
+	hasCompute := epStr(endpoint.Properties["compute"]) != ""
+	switch epStr(p["endpointComputeType"]) {
 	case "Managed":
-		if strOf(p["instanceType"]) == "" {
+		if epStr(p["instanceType"]) == "" {
 			return arm.BadRequest(CodeUserError, "A Managed online deployment needs 'properties.instanceType' (for example 'Standard_DS3_v2').").WithTarget("properties.instanceType")
 		}
-		if st := strOf(nested(p, "scaleSettings")["scaleType"]); st != "" && st != "Default" {
+		if st := epStr(epNested(p, "scaleSettings")["scaleType"]); st != "" && st != "Default" {
 			return arm.BadRequest(CodeUserError, "A Managed online deployment supports only scaleType 'Default', not '%s'; use Azure Monitor autoscale instead.", st).WithTarget("properties.scaleSettings.scaleType")
 		}
 		if hasCompute {
 			return arm.BadRequest(CodeUserError, "Online endpoint '%s' runs on compute '%s'; its deployments must use endpointComputeType 'Kubernetes', not 'Managed'.",
-				endpoint.ID.Name(), strOf(endpoint.Properties["compute"])).WithTarget(target)
+				endpoint.ID.Name(), epStr(endpoint.Properties["compute"])).WithTarget(target)
 		}
 	case "Kubernetes":
 		if !hasCompute {
@@ -247,7 +247,7 @@ func completeOnlineDeployment(r *engine.Resource) {
 	if _, ok := r.Extra["sku"]; !ok {
 		setExtra(r, "sku", mustJSON(map[string]any{"name": "Default", "capacity": 1}))
 	}
-	setDefaults(p, map[string]any{"appInsightsEnabled": false, "egressPublicNetworkAccess": "Enabled"})
+	epSetDefaults(p, map[string]any{"appInsightsEnabled": false, "egressPublicNetworkAccess": "Enabled"})
 	if _, ok := p["scaleSettings"]; !ok {
 		if p["endpointComputeType"] == "Kubernetes" {
 			p["scaleSettings"] = deepCopy(defaultTargetUtilization)
@@ -265,7 +265,7 @@ func completeOnlineDeployment(r *engine.Resource) {
 			obj = map[string]any{}
 			p[name] = obj
 		}
-		setDefaults(obj, defs)
+		epSetDefaults(obj, defs)
 	}
 }
 
@@ -305,7 +305,7 @@ func (s *onlineDeploymentStrategy) Action(_ context.Context, req *engine.Request
 	if !strings.EqualFold(name, "getLogs") {
 		return nil, engine.UnknownAction(TypeOnlineDeployments, name)
 	}
-	body, err := decodeActionBody(req)
+	body, err := epActionBody(req)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +314,7 @@ func (s *onlineDeploymentStrategy) Action(_ context.Context, req *engine.Request
 		return nil, err
 	}
 	b := checked.(map[string]any)
-	container := strOf(b["containerType"])
+	container := epStr(b["containerType"])
 	if container == "" {
 		container = "InferenceServer"
 	}
@@ -346,7 +346,7 @@ func deploymentLogLines(r *engine.Resource, container string, now time.Time) []s
 		start = now
 	}
 	at := func(d time.Duration) string { return start.Add(d).UTC().Format("2006-01-02T15:04:05.000000Z") }
-	model := strOf(r.Properties["model"])
+	model := epStr(r.Properties["model"])
 	if model == "" {
 		model = "(no model)"
 	}
@@ -358,7 +358,7 @@ func deploymentLogLines(r *engine.Resource, container string, now time.Time) []s
 			at(4*time.Second) + " | INFO | storage-initializer | Storage initialization completed",
 		}
 	}
-	script := strOf(nested(r.Properties, "codeConfiguration")["scoringScript"])
+	script := epStr(epNested(r.Properties, "codeConfiguration")["scoringScript"])
 	if script == "" {
 		script = "score.py"
 	}
@@ -415,5 +415,5 @@ func liveEndpoint(ctx context.Context, e *engine.Engine, req *engine.Request, d 
 	return endpoint, nil
 }
 
-// jsonInt is an integer as the schema normalises it.
-func jsonInt(n int64) any { return json.Number(strconv.FormatInt(n, 10)) }
+// epInt is an integer as the schema normalises it.
+func epInt(n int64) any { return json.Number(strconv.FormatInt(n, 10)) }

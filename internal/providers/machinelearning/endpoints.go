@@ -303,16 +303,16 @@ func checkRefIfChanged(ctx context.Context, e *engine.Engine, ref assetRef, valu
 	return checkAssetRef(ctx, e, ref, s)
 }
 
-// nested returns the object at a path of members of m (nil when absent).
-func nested(m map[string]any, path ...string) map[string]any {
+// epNested returns the object at a path of members of m (nil when absent).
+func epNested(m map[string]any, path ...string) map[string]any {
 	for _, p := range path {
 		m, _ = m[p].(map[string]any)
 	}
 	return m
 }
 
-// setDefaults adds the members of defs that obj lacks.
-func setDefaults(obj map[string]any, defs map[string]any) {
+// epSetDefaults adds the members of defs that obj lacks.
+func epSetDefaults(obj map[string]any, defs map[string]any) {
 	for k, v := range defs {
 		if _, ok := obj[k]; !ok {
 			obj[k] = deepCopy(v)
@@ -320,9 +320,9 @@ func setDefaults(obj map[string]any, defs map[string]any) {
 	}
 }
 
-// decodeActionBody decodes the JSON object of a POST action body; an
+// epActionBody decodes the JSON object of a POST action body; an
 // empty body is an empty object.
-func decodeActionBody(req *engine.Request) (map[string]any, error) {
+func epActionBody(req *engine.Request) (map[string]any, error) {
 	if len(strings.TrimSpace(string(req.Body))) == 0 {
 		return map[string]any{}, nil
 	}

@@ -117,7 +117,7 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 	var oldCompute any
 	if old != nil {
 		oldCompute = old.Properties["compute"]
-		if !strings.EqualFold(strOf(p["compute"]), strOf(oldCompute)) {
+		if !strings.EqualFold(epStr(p["compute"]), epStr(oldCompute)) {
 			return propertyChangeNotAllowed("properties.compute")
 		}
 	}
@@ -141,7 +141,7 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 	if err := checkTraffic(p, deployments, desired.ID.Name()); err != nil {
 		return err
 	}
-	setDefaults(p, map[string]any{
+	epSetDefaults(p, map[string]any{
 		"publicNetworkAccess": "Enabled",
 		"traffic":             map[string]any{},
 		"mirrorTraffic":       map[string]any{},
@@ -287,7 +287,7 @@ func (s *onlineEndpointStrategy) Action(ctx context.Context, req *engine.Request
 // regenerateEndpointKey changes one key of an endpoint and answers with
 // a Location operation.
 func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
-	body, err := decodeActionBody(req)
+	body, err := epActionBody(req)
 	if err != nil {
 		return nil, err
 	}
@@ -342,8 +342,8 @@ func (s *onlineEndpointStrategy) token(req *engine.Request, r *engine.Resource) 
 	}), nil
 }
 
-// strOf is a string member's value, "" when absent.
-func strOf(v any) string {
+// epStr is a string member's value, "" when absent.
+func epStr(v any) string {
 	s, _ := v.(string)
 	return s
 }
