@@ -69,7 +69,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 	if err != nil {
 		return err
 	}
-	if err := checkSameLocation(desired, ws, "batch endpoint"); err != nil {
+	if err := epCheckSameLocation(desired, ws, "batch endpoint"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -77,7 +77,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 		return arm.BadRequest(CodeUserError, "Batch endpoints support only authMode 'AADToken' (Microsoft Entra tokens), not '%s'.", mode).WithTarget("properties.authMode")
 	}
 	if defs := epNested(p, "defaults"); epStr(defs["deploymentName"]) != "" {
-		deployments, err := liveChildren(ctx, s.e, desired.ID, req)
+		deployments, err := epLiveChildren(ctx, s.e, desired.ID, req)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 // Render adds the scoring URI.
 func (s *batchEndpointStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
 	if props, _ := body["properties"].(map[string]any); props != nil {
-		props["scoringUri"] = "https://" + scoringHost(r) + "/jobs"
+		props["scoringUri"] = "https://" + epScoringHost(r) + "/jobs"
 	}
 }
 
@@ -122,7 +122,7 @@ func (s *batchEndpointStrategy) Action(_ context.Context, _ *engine.Request, r *
 // PipelineComponent), description, errorThreshold, loggingLevel,
 // maxConcurrencyPerInstance, miniBatchSize, outputAction,
 // outputFileName, properties, resources, retrySettings. References are
-// checked when set and changed (see checkAssetRef); a pipeline
+// checked when set and changed (see epCheckRef); a pipeline
 // component's componentId is not checked.
 //
 // Defaults (Azure's documented ones): errorThreshold -1, loggingLevel
@@ -229,11 +229,11 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 	if err := checkProperties(req, desired, batchDeploymentProperties, "BatchDeploymentProperties"); err != nil {
 		return err
 	}
-	endpoint, err := liveEndpoint(ctx, s.e, req, desired)
+	endpoint, err := epLiveEndpoint(ctx, s.e, req, desired)
 	if err != nil {
 		return err
 	}
-	if err := checkSameLocation(desired, endpoint, "batch deployment"); err != nil {
+	if err := epCheckSameLocation(desired, endpoint, "batch deployment"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -249,15 +249,15 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 		oldModelID = m["assetId"]
 	}
 	for _, r := range []struct {
-		ref      assetRef
+		ref      epAssetRef
 		val, old any
 	}{
-		{refModel.at("properties.model.assetId"), modelID, oldModelID},
-		{refCompute.at("properties.compute"), p["compute"], oldProps["compute"]},
-		{refEnvironment.at("properties.environmentId"), p["environmentId"], oldProps["environmentId"]},
-		{refCode.at("properties.codeConfiguration.codeId"), epNested(p, "codeConfiguration")["codeId"], epNested(oldProps, "codeConfiguration")["codeId"]},
+		{epRefModel.at("properties.model.assetId"), modelID, oldModelID},
+		{epRefCompute.at("properties.compute"), p["compute"], oldProps["compute"]},
+		{epRefEnvironment.at("properties.environmentId"), p["environmentId"], oldProps["environmentId"]},
+		{epRefCode.at("properties.codeConfiguration.codeId"), epNested(p, "codeConfiguration")["codeId"], epNested(oldProps, "codeConfiguration")["codeId"]},
 	} {
-		if err := checkRefIfChanged(ctx, s.e, r.ref, r.val, r.old); err != nil {
+		if err := epCheckRefIfChanged(ctx, s.e, r.ref, r.val, r.old); err != nil {
 			return err
 		}
 	}

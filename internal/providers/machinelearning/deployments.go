@@ -24,7 +24,7 @@ import (
 // for a PUT of an existing deployment) until the operation completes, then
 // Succeeded.
 //
-// References (checked when set and changed; see checkAssetRef): model (a
+// References (checked when set and changed; see epCheckRef): model (a
 // model version), environmentId (an environment version) and
 // codeConfiguration.codeId (a code version), each an existing workspace
 // asset's ARM ID or an azureml://registries/ URI.
@@ -179,11 +179,11 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 	if err := checkProperties(req, desired, onlineDeploymentProperties, "OnlineDeploymentProperties"); err != nil {
 		return err
 	}
-	endpoint, err := liveEndpoint(ctx, s.e, req, desired)
+	endpoint, err := epLiveEndpoint(ctx, s.e, req, desired)
 	if err != nil {
 		return err
 	}
-	if err := checkSameLocation(desired, endpoint, "online deployment"); err != nil {
+	if err := epCheckSameLocation(desired, endpoint, "online deployment"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -199,14 +199,14 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 		return err
 	}
 	for _, r := range []struct {
-		ref      assetRef
+		ref      epAssetRef
 		val, old any
 	}{
-		{refModel.at("properties.model"), p["model"], oldProps["model"]},
-		{refEnvironment.at("properties.environmentId"), p["environmentId"], oldProps["environmentId"]},
-		{refCode.at("properties.codeConfiguration.codeId"), epNested(p, "codeConfiguration")["codeId"], epNested(oldProps, "codeConfiguration")["codeId"]},
+		{epRefModel.at("properties.model"), p["model"], oldProps["model"]},
+		{epRefEnvironment.at("properties.environmentId"), p["environmentId"], oldProps["environmentId"]},
+		{epRefCode.at("properties.codeConfiguration.codeId"), epNested(p, "codeConfiguration")["codeId"], epNested(oldProps, "codeConfiguration")["codeId"]},
 	} {
-		if err := checkRefIfChanged(ctx, s.e, r.ref, r.val, r.old); err != nil {
+		if err := epCheckRefIfChanged(ctx, s.e, r.ref, r.val, r.old); err != nil {
 			return err
 		}
 	}
@@ -297,8 +297,8 @@ var deploymentLogsRequest = object("DeploymentLogsRequest", map[string]*field{
 	"tail":          integer(),
 })
 
-// maxLogLines bounds getLogs' tail.
-const maxLogLines = 5000
+// epMaxLogLines bounds getLogs' tail.
+const epMaxLogLines = 5000
 
 // Action answers getLogs.
 func (s *onlineDeploymentStrategy) Action(_ context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
@@ -318,13 +318,13 @@ func (s *onlineDeploymentStrategy) Action(_ context.Context, req *engine.Request
 	if container == "" {
 		container = "InferenceServer"
 	}
-	tail := int64(maxLogLines)
+	tail := int64(epMaxLogLines)
 	if t, ok := b["tail"]; ok {
 		tail, _ = strconv.ParseInt(fmt.Sprint(t), 10, 64)
 		if tail < 0 {
 			return nil, arm.BadRequest(CodeUserError, "'tail' must not be negative.").WithTarget("tail")
 		}
-		tail = min(tail, maxLogLines)
+		tail = min(tail, epMaxLogLines)
 	}
 	lines := deploymentLogLines(r, container, req.Now)
 	if int64(len(lines)) > tail {
@@ -402,9 +402,9 @@ func (s *onlineDeploymentStrategy) ListChildren(_ context.Context, _ *engine.Req
 	return engine.JSON(http.StatusOK, map[string]any{"value": []any{item}}), true, nil
 }
 
-// liveEndpoint returns the endpoint of deployment d, refusing writes while
+// epLiveEndpoint returns the endpoint of deployment d, refusing writes while
 // the endpoint is being deleted (409 Conflict).
-func liveEndpoint(ctx context.Context, e *engine.Engine, req *engine.Request, d *engine.Resource) (*engine.Resource, error) {
+func epLiveEndpoint(ctx context.Context, e *engine.Engine, req *engine.Request, d *engine.Resource) (*engine.Resource, error) {
 	endpoint, err := e.Get(ctx, d.ID.Parent())
 	if err != nil {
 		return nil, err

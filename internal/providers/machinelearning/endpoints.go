@@ -160,21 +160,21 @@ func endpointPatchBody(req *engine.Request, typeName string, allowed ...string) 
 	return m, nil
 }
 
-// checkSameLocation refuses a resource whose location differs from its
+// epCheckSameLocation refuses a resource whose location differs from its
 // parent's (the workspace for endpoints, the endpoint for deployments).
 //
 // Choice: Azure creates endpoints in their workspace's region and
 // deployments in their endpoint's; armlet refuses any other location with
 // 400 UserError naming location.
-func checkSameLocation(r, parent *engine.Resource, what string) error {
+func epCheckSameLocation(r, parent *engine.Resource, what string) error {
 	if engine.NormalizeLocation(r.Location) == engine.NormalizeLocation(parent.Location) {
 		return nil
 	}
 	return arm.BadRequest(CodeUserError, "The location '%s' of %s '%s' must be the location of its %s '%s', '%s'.",
-		r.Location, what, r.ID.Name(), parentKind(parent), parent.ID.Name(), parent.Location).WithTarget("location")
+		r.Location, what, r.ID.Name(), epParentKind(parent), parent.ID.Name(), parent.Location).WithTarget("location")
 }
 
-func parentKind(r *engine.Resource) string {
+func epParentKind(r *engine.Resource) string {
 	switch {
 	case strings.EqualFold(r.Type, TypeWorkspaces):
 		return "workspace"
@@ -228,8 +228,8 @@ func completeEndpointIdentity(ctx context.Context, e *engine.Engine, r *engine.R
 	completeIdentity(r, tenant)
 }
 
-// assetRef describes one kind of asset an endpoint member may name.
-type assetRef struct {
+// epAssetRef describes one kind of asset an endpoint member may name.
+type epAssetRef struct {
 	member string // the member's path, for messages and targets
 	kind   string // "model", "environment", "code", "compute"
 	typ    string // the workspace resource type of the ARM ID form
@@ -239,18 +239,18 @@ type assetRef struct {
 }
 
 var (
-	refModel       = assetRef{kind: "model", typ: endpointModelVersionType, registry: "models"}
-	refEnvironment = assetRef{kind: "environment", typ: endpointEnvironmentVersionType, registry: "environments"}
-	refCode        = assetRef{kind: "code", typ: endpointCodeVersionType, registry: "codes"}
-	refCompute     = assetRef{kind: "compute", typ: endpointComputeType}
+	epRefModel       = epAssetRef{kind: "model", typ: endpointModelVersionType, registry: "models"}
+	epRefEnvironment = epAssetRef{kind: "environment", typ: endpointEnvironmentVersionType, registry: "environments"}
+	epRefCode        = epAssetRef{kind: "code", typ: endpointCodeVersionType, registry: "codes"}
+	epRefCompute     = epAssetRef{kind: "compute", typ: endpointComputeType}
 )
 
-func (a assetRef) at(member string) assetRef {
+func (a epAssetRef) at(member string) epAssetRef {
 	a.member = member
 	return a
 }
 
-// checkAssetRef checks a reference to another resource.
+// epCheckRef checks a reference to another resource.
 //
 // The accepted forms are the ARM ID of a workspace asset version (or of a
 // compute), which must exist, and, for assets, an
@@ -261,7 +261,7 @@ func (a assetRef) at(member string) assetRef {
 // 400 InvalidRequestContent; a well-formed ARM ID of a resource that does
 // not exist gets 400 UserError, both with the member as target. Any
 // workspace of the subscription may be named, not only the endpoint's.
-func checkAssetRef(ctx context.Context, e *engine.Engine, ref assetRef, value string) error {
+func epCheckRef(ctx context.Context, e *engine.Engine, ref epAssetRef, value string) error {
 	if ref.registry != "" && strings.HasPrefix(strings.ToLower(value), "azureml://registries/") {
 		parts := strings.Split(value[len("azureml://registries/"):], "/")
 		if len(parts) >= 3 && parts[0] != "" && strings.EqualFold(parts[1], ref.registry) && parts[2] != "" {
@@ -289,10 +289,10 @@ func checkAssetRef(ctx context.Context, e *engine.Engine, ref assetRef, value st
 	return nil
 }
 
-// checkRefIfChanged runs checkAssetRef when the member is set and differs
+// epCheckRefIfChanged runs epCheckRef when the member is set and differs
 // from the stored value, so that updates of other members do not fail on
 // an asset deleted since.
-func checkRefIfChanged(ctx context.Context, e *engine.Engine, ref assetRef, value, old any) error {
+func epCheckRefIfChanged(ctx context.Context, e *engine.Engine, ref epAssetRef, value, old any) error {
 	s, ok := value.(string)
 	if !ok || s == "" {
 		return nil
@@ -300,7 +300,7 @@ func checkRefIfChanged(ctx context.Context, e *engine.Engine, ref assetRef, valu
 	if os, _ := old.(string); strings.EqualFold(os, s) {
 		return nil
 	}
-	return checkAssetRef(ctx, e, ref, s)
+	return epCheckRef(ctx, e, ref, s)
 }
 
 // epNested returns the object at a path of members of m (nil when absent).
@@ -337,9 +337,9 @@ func epActionBody(req *engine.Request) (map[string]any, error) {
 	return m, nil
 }
 
-// liveChildren lists the deployments of an endpoint that are not being
+// epLiveChildren lists the deployments of an endpoint that are not being
 // deleted, by lower-cased name.
-func liveChildren(ctx context.Context, e *engine.Engine, endpoint resourceid.ID, req *engine.Request) (map[string]*engine.Resource, error) {
+func epLiveChildren(ctx context.Context, e *engine.Engine, endpoint resourceid.ID, req *engine.Request) (map[string]*engine.Resource, error) {
 	list, err := e.List(ctx, endpoint, "deployments")
 	if err != nil {
 		return nil, err

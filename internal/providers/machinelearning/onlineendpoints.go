@@ -110,7 +110,7 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 	if err != nil {
 		return err
 	}
-	if err := checkSameLocation(desired, ws, "online endpoint"); err != nil {
+	if err := epCheckSameLocation(desired, ws, "online endpoint"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -121,10 +121,10 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 			return propertyChangeNotAllowed("properties.compute")
 		}
 	}
-	if err := checkRefIfChanged(ctx, s.e, refCompute.at("properties.compute"), p["compute"], oldCompute); err != nil {
+	if err := epCheckRefIfChanged(ctx, s.e, epRefCompute.at("properties.compute"), p["compute"], oldCompute); err != nil {
 		return err
 	}
-	deployments, err := liveChildren(ctx, s.e, desired.ID, req)
+	deployments, err := epLiveChildren(ctx, s.e, desired.ID, req)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 			}
 		}
 	}
-	if err := checkTraffic(p, deployments, desired.ID.Name()); err != nil {
+	if err := epCheckTraffic(p, deployments, desired.ID.Name()); err != nil {
 		return err
 	}
 	epSetDefaults(p, map[string]any{
@@ -189,10 +189,10 @@ func (s *onlineEndpointStrategy) applyPatch(req *engine.Request, desired *engine
 	return sent, nil
 }
 
-// checkTraffic applies the traffic rules to properties.traffic and
+// epCheckTraffic applies the traffic rules to properties.traffic and
 // properties.mirrorTraffic and gives the deployment names their stored
 // casing.
-func checkTraffic(p map[string]any, deployments map[string]*engine.Resource, endpoint string) error {
+func epCheckTraffic(p map[string]any, deployments map[string]*engine.Resource, endpoint string) error {
 	for _, m := range []struct {
 		name string
 		max  int64
@@ -233,8 +233,8 @@ func checkTraffic(p map[string]any, deployments map[string]*engine.Resource, end
 	return nil
 }
 
-// scoringHost is the DNS name of an endpoint's scoring service.
-func scoringHost(r *engine.Resource) string {
+// epScoringHost is the DNS name of an endpoint's scoring service.
+func epScoringHost(r *engine.Resource) string {
 	return strings.ToLower(r.ID.Name()) + "." + r.Location + ".inference.ml.azure.com"
 }
 
@@ -245,8 +245,8 @@ func (s *onlineEndpointStrategy) Render(ctx context.Context, r *engine.Resource,
 	if props == nil {
 		return
 	}
-	props["scoringUri"] = "https://" + scoringHost(r) + "/score"
-	props["swaggerUri"] = "https://" + scoringHost(r) + "/swagger.json"
+	props["scoringUri"] = "https://" + epScoringHost(r) + "/score"
+	props["swaggerUri"] = "https://" + epScoringHost(r) + "/swagger.json"
 	list, err := s.e.List(ctx, r.ID, "deployments")
 	if err != nil {
 		return
@@ -327,7 +327,7 @@ func (s *onlineEndpointStrategy) token(req *engine.Request, r *engine.Resource) 
 	}
 	expiry := req.Now.Add(endpointTokenLifetime)
 	claims := map[string]any{
-		"aud": "https://" + scoringHost(r), "iss": "azureml", "sub": req.Caller.ObjectID,
+		"aud": "https://" + epScoringHost(r), "iss": "azureml", "sub": req.Caller.ObjectID,
 		"iat": req.Now.Unix(), "nbf": req.Now.Unix(), "exp": expiry.Unix(), "jti": uuid.NewString(),
 		"endpointId": r.ID.String(),
 	}
