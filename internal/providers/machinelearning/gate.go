@@ -56,7 +56,7 @@ func legacyModeError(workspace, childType string, until time.Time) *arm.Error {
 	msg := "The v2 API is disabled for workspace '" + workspace + "' because its v1LegacyMode is true, so '" + childType +
 		"' cannot be used through Azure Resource Manager. "
 	if until.IsZero() {
-		msg += "Set the workspace property v1LegacyMode to false to enable the v2 API (the change takes 30 to 60 minutes to apply), " +
+		msg += "Set the workspace property v1LegacyMode to false to enable the v2 API (it takes effect after a propagation delay, 30 to 60 minutes in Azure), " +
 			"or use the v1 API through the workspace's own endpoint."
 	} else {
 		msg += "v1LegacyMode was changed to false and the change is still propagating; it is expected to take effect by " +
