@@ -17,7 +17,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
 )
@@ -164,4 +167,34 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// createMLWorkspace creates resource group rg and, with the Go SDK's
+// poller, workspace ws1 in it with the given v1LegacyMode; it returns the
+// workspaces client.
+func createMLWorkspace(t *testing.T, s *testServer, cred azcore.TokenCredential, rg string, legacy bool) *armmachinelearning.WorkspacesClient {
+	t.Helper()
+	ctx := context.Background()
+	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groups.CreateOrUpdate(ctx, rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
+		t.Fatalf("create resource group: %v", err)
+	}
+	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ws.BeginCreateOrUpdate(ctx, rg, "ws1", armmachinelearning.Workspace{
+		Location:   to.Ptr("eastus"),
+		Properties: &armmachinelearning.WorkspaceProperties{V1LegacyMode: to.Ptr(legacy)},
+	}, nil)
+	if err != nil {
+		t.Fatalf("begin create workspace: %v", err)
+	}
+	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
+		t.Fatalf("create workspace: %v", err)
+	}
+	return ws
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 )
 
 // computeFixture is an armlet with resource group "ml-rg" and workspace
@@ -23,33 +22,14 @@ type computeFixture struct {
 func newComputeFixture(t *testing.T, legacy bool) *computeFixture {
 	t.Helper()
 	s := startArmlet(t)
-	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
 	sub := s.conn.SubscriptionID
-	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(ctx, "ml-rg", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatal(err)
-	}
-	f := &computeFixture{s: s}
-	if f.workspaces, err = armmachinelearning.NewWorkspacesClient(sub, cred, s.armOptions()); err != nil {
-		t.Fatal(err)
-	}
+	f := &computeFixture{s: s, workspaces: createMLWorkspace(t, s, cred, "ml-rg", legacy)}
+	var err error
 	if f.computes, err = armmachinelearning.NewComputeClient(sub, cred, s.armOptions()); err != nil {
 		t.Fatal(err)
 	}
 	if f.features, err = armmachinelearning.NewWorkspaceFeaturesClient(sub, cred, s.armOptions()); err != nil {
-		t.Fatal(err)
-	}
-	p, err := f.workspaces.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", armmachinelearning.Workspace{
-		Location: to.Ptr("eastus"), Properties: &armmachinelearning.WorkspaceProperties{V1LegacyMode: to.Ptr(legacy)},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -9,7 +9,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 )
 
 const (
@@ -21,29 +20,7 @@ const (
 // given v1LegacyMode.
 func mlEPWorkspace(t *testing.T, s *testServer, cred azcore.TokenCredential, legacy bool) *armmachinelearning.WorkspacesClient {
 	t.Helper()
-	ctx := context.Background()
-	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(ctx, "ml-rg", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatalf("create resource group: %v", err)
-	}
-	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := ws.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", armmachinelearning.Workspace{
-		Location:   to.Ptr("eastus"),
-		Properties: &armmachinelearning.WorkspaceProperties{V1LegacyMode: to.Ptr(legacy)},
-	}, nil)
-	if err != nil {
-		t.Fatalf("begin create workspace: %v", err)
-	}
-	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
-		t.Fatalf("create workspace: %v", err)
-	}
-	return ws
+	return createMLWorkspace(t, s, cred, "ml-rg", legacy)
 }
 
 func mlEPDeployment(description string) armmachinelearning.OnlineDeployment {

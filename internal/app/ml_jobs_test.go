@@ -10,7 +10,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/config"
 )
 
@@ -24,33 +23,7 @@ const jobsRegistryEnv = "azureml://registries/azureml/environments/sklearn-1.5/v
 // given v1LegacyMode.
 func jobsWorkspace(t *testing.T, s *testServer, legacy bool) *armmachinelearning.WorkspacesClient {
 	t.Helper()
-	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(ctx, "ml-rg", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := ws.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", armmachinelearning.Workspace{
-		Location:   to.Ptr("eastus"),
-		Properties: &armmachinelearning.WorkspaceProperties{V1LegacyMode: to.Ptr(legacy)},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AdvanceClock(ctx, jobsStep); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
-		t.Fatal(err)
-	}
-	return ws
+	return createMLWorkspace(t, s, s.credential(t, s.conn.ClientID, s.conn.ClientSecret), "ml-rg", legacy)
 }
 
 func commandJob(tags map[string]*string) armmachinelearning.JobBase {

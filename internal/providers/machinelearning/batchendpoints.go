@@ -59,7 +59,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 			return err
 		}
 	}
-	if err := endpointEnvelope(desired, "BatchEndpoint"); err != nil {
+	if err := checkSkuAndIdentity(desired, "BatchEndpoint"); err != nil {
 		return err
 	}
 	if err := checkProperties(req, desired, batchEndpointProperties, "BatchEndpointProperties"); err != nil {
@@ -223,7 +223,7 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 			}
 		}
 	}
-	if err := endpointEnvelope(desired, "BatchDeployment"); err != nil {
+	if err := checkSkuAndIdentity(desired, "BatchDeployment"); err != nil {
 		return err
 	}
 	if err := checkProperties(req, desired, batchDeploymentProperties, "BatchDeploymentProperties"); err != nil {

@@ -204,39 +204,7 @@ func checkComputeEnvelope(r *engine.Resource) error {
 	if r.Kind != "" {
 		return arm.InvalidContent("kind", "Could not find member 'kind' on object of type 'ComputeResource'. Path 'kind'.")
 	}
-	for k, raw := range r.Extra {
-		var f *field
-		switch k {
-		case "sku":
-			f = skuSchema
-		case "identity":
-			f = identitySchema
-		default:
-			return arm.InvalidContent(k, "Could not find member '%s' on object of type 'ComputeResource'. Path '%s'.", k, k)
-		}
-		v, err := decode(raw)
-		if err != nil {
-			return arm.InvalidContent(k, "The value of '%s' could not be read: %v.", k, err)
-		}
-		if k == "identity" {
-			v = normaliseIdentityType(v)
-		}
-		nv, err := f.check(k, v)
-		if err != nil {
-			return err
-		}
-		if nv == nil {
-			delete(r.Extra, k)
-			continue
-		}
-		if k == "identity" {
-			if err := checkUserIdentities(nv.(map[string]any)); err != nil {
-				return err
-			}
-		}
-		r.Extra[k] = mustJSON(nv)
-	}
-	return nil
+	return checkSkuAndIdentity(r, "ComputeResource")
 }
 
 // checkComputePatch accepts only ClusterUpdateParameters,

@@ -173,7 +173,7 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 			return err
 		}
 	}
-	if err := endpointEnvelope(desired, "OnlineDeployment"); err != nil {
+	if err := checkSkuAndIdentity(desired, "OnlineDeployment"); err != nil {
 		return err
 	}
 	if err := checkProperties(req, desired, onlineDeploymentProperties, "OnlineDeploymentProperties"); err != nil {

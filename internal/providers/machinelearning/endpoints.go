@@ -103,45 +103,6 @@ func registerEndpoints(e *engine.Engine, _ Options) {
 	}
 }
 
-// endpointEnvelope refuses top-level members typeName does not have and
-// checks sku and identity (the endpoint types share the workspace's
-// shapes of both).
-func endpointEnvelope(r *engine.Resource, typeName string) error {
-	for k, raw := range r.Extra {
-		var f *field
-		switch k {
-		case "sku":
-			f = skuSchema
-		case "identity":
-			f = identitySchema
-		default:
-			return arm.InvalidContent(k, "Could not find member '%s' on object of type '%s'. Path '%s'.", k, typeName, k)
-		}
-		v, err := decode(raw)
-		if err != nil {
-			return arm.InvalidContent(k, "The value of '%s' could not be read: %v.", k, err)
-		}
-		if k == "identity" {
-			v = normaliseIdentityType(v)
-		}
-		nv, err := f.check(k, v)
-		if err != nil {
-			return err
-		}
-		if nv == nil {
-			delete(r.Extra, k)
-			continue
-		}
-		if k == "identity" {
-			if err := checkUserIdentities(nv.(map[string]any)); err != nil {
-				return err
-			}
-		}
-		r.Extra[k] = mustJSON(nv)
-	}
-	return nil
-}
-
 // endpointPatchBody checks the top-level members of a PATCH body against
 // the update type (typeName) and returns the body. Read-only envelope
 // members pass, so a client may PATCH what it read.

@@ -100,7 +100,7 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 			return err
 		}
 	}
-	if err := endpointEnvelope(desired, "OnlineEndpoint"); err != nil {
+	if err := checkSkuAndIdentity(desired, "OnlineEndpoint"); err != nil {
 		return err
 	}
 	if err := checkProperties(req, desired, onlineEndpointProperties, "OnlineEndpointProperties"); err != nil {

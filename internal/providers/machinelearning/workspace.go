@@ -145,6 +145,14 @@ func checkEnvelope(r *engine.Resource, patch bool) error {
 	if patch {
 		typeName = "WorkspaceUpdateParameters"
 	}
+	return checkSkuAndIdentity(r, typeName)
+}
+
+// checkSkuAndIdentity refuses the top-level members of r other than sku and
+// identity that the engine keeps in Extra (typeName names the .NET type in
+// the message), and checks and normalises sku and identity, which the
+// workspace, compute and endpoint types share.
+func checkSkuAndIdentity(r *engine.Resource, typeName string) error {
 	for k, raw := range r.Extra {
 		var f *field
 		switch k {
