@@ -714,7 +714,14 @@ func decodeRule(req *engine.Request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rule, _ := v.(map[string]any)["properties"].(map[string]any)
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: 'the content must be a JSON object'.")
+	}
+	rule, ok := m["properties"].(map[string]any)
+	if !ok {
+		return nil, requiredMissing("", "properties")
+	}
 	return rule, nil
 }
 

@@ -1,0 +1,50 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/armlet/armlet/internal/engine"
+)
+
+// TestMergePatch covers RFC 7396 on the shapes the engine merges,
+// including a nil object as the target (a resource stored without
+// properties), which must not panic.
+func TestMergePatch(t *testing.T) {
+	tests := []struct {
+		name          string
+		target        any
+		patch, wantJS string
+	}{
+		{"nil map target", map[string]any(nil), `{"a":1}`, `{"a":1}`},
+		{"absent target", nil, `{"a":{"b":2}}`, `{"a":{"b":2}}`},
+		{"null removes", map[string]any{"a": "x", "b": "y"}, `{"a":null}`, `{"b":"y"}`},
+		{"nested merge", map[string]any{"a": map[string]any{"b": "1", "c": "2"}}, `{"a":{"c":"3","d":"4"}}`, `{"a":{"b":"1","c":"3","d":"4"}}`},
+		{"non-object patch replaces", map[string]any{"a": "x"}, `[1,2]`, `[1,2]`},
+		{"object replaces scalar", "x", `{"a":1}`, `{"a":1}`},
+		{"nil map in a nested member", map[string]any{"a": map[string]any(nil)}, `{"a":{"b":1}}`, `{"a":{"b":1}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var patch any
+			if err := json.Unmarshal([]byte(tt.patch), &patch); err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.Marshal(engine.MergePatch(tt.target, patch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g, w any
+			_ = json.Unmarshal(got, &g)
+			_ = json.Unmarshal([]byte(tt.wantJS), &w)
+			if gs, ws := mustJSONString(g), mustJSONString(w); gs != ws {
+				t.Errorf("MergePatch = %s, want %s", gs, ws)
+			}
+		})
+	}
+}
+
+func mustJSONString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,76 @@
+package machinelearning
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/armlet/armlet/internal/arm"
+)
+
+// fuzzTargets are the PUT paths (below workspace ws1, where an AmlCompute
+// "cpu" and an online endpoint "score" exist) that FuzzV2Bodies writes.
+var fuzzTargets = []string{
+	"",
+	"/computes/c1",
+	"/datastores/d1",
+	"/connections/conn1",
+	"/environments/e/versions/1",
+	"/models/m/versions/1",
+	"/data/d/versions/1",
+	"/components/c/versions/1",
+	"/codes/c/versions/1",
+	"/jobs/j1",
+	"/schedules/s1",
+	"/onlineEndpoints/ep1",
+	"/onlineEndpoints/score/deployments/blue",
+	"/batchEndpoints/batch1",
+	"/outboundRules/rule1",
+}
+
+// FuzzV2Bodies sends arbitrary bodies to every v2 type's PUT and PATCH:
+// each must be answered, or refused with a 4xx ARM error; never a panic
+// or an internal error.
+func FuzzV2Bodies(f *testing.F) {
+	seeds := []string{
+		`{"properties":{"computeType":"AmlCompute","properties":{"scaleSettings":{"maxNodeCount":2}}}}`,
+		`{"properties":{"computeType":"ComputeInstance","properties":{"vmSize":"x","schedules":{"computeStartStop":[{}]}}}}`,
+		`{"properties":{"datastoreType":"AzureBlob","accountName":"a","containerName":"c","credentials":{"credentialsType":"AccountKey","secrets":{"secretsType":"AccountKey","key":"k"}}}}`,
+		`{"properties":{"authType":"PAT","category":"Git","target":"https://x","credentials":{"pat":"p"}}}`,
+		`{"properties":{"image":"python:3.11","isArchived":true}}`,
+		`{"properties":{"dataType":"uri_file","dataUri":"https://x/y"}}`,
+		`{"properties":{"jobType":"Sweep","objective":{"goal":"maximize","primaryMetric":"a"},"samplingAlgorithm":{"samplingAlgorithmType":"Random"},"searchSpace":{},"trial":{"command":"x","environmentId":"azureml:e:1"}}}`,
+		`{"properties":{"jobType":"Pipeline","jobs":{"a":{"type":"command"}},"inputs":{"x":{"jobInputType":"literal","value":"1"}}}}`,
+		`{"properties":{"trigger":{"triggerType":"Recurrence","frequency":"Week","interval":1,"schedule":{"hours":[1],"minutes":[0],"weekDays":["Monday"]}},"action":{"actionType":"CreateJob","jobDefinition":{"jobType":"Command"}}}}`,
+		`{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100}}}`,
+		`{"location":"eastus","sku":{"name":"Default","capacity":3},"properties":{"endpointComputeType":"Managed","scaleSettings":{"scaleType":"TargetUtilization"}}}`,
+		`{"properties":{"type":"FQDN","destination":"pypi.org"}}`,
+		`{"location":"eastus","properties":{"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound","outboundRules":{"abc":{"type":"ServiceTag","destination":{"serviceTag":"x","protocol":"TCP","portRanges":"443"}}}}}}`,
+		`{"properties":null}`, `[]`, `{"properties":{"properties":{"properties":{}}}}`, `{"tags":{"a":1}}`,
+	}
+	for i, s := range seeds {
+		f.Add(uint8(i), s)
+	}
+	// One env for the whole run (made by the first input): inputs build on
+	// each other's state, which explores more than a fresh env each time.
+	var v *env
+	f.Fuzz(func(t *testing.T, target uint8, body string) {
+		if v == nil {
+			v = newEnv(t, Options{}, nil)
+			v.createWorkspace("ws1", newest, `{"location":"eastus"}`)
+			v.must(http.MethodPut, wsBase+"ws1/computes/cpu", newest, `{"properties":{"computeType":"AmlCompute"}}`, http.StatusCreated)
+			v.must(http.MethodPut, wsBase+"ws1/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
+		}
+		v.t = t
+		path := wsBase + "ws1" + fuzzTargets[int(target)%len(fuzzTargets)]
+		for _, method := range []string{http.MethodPut, http.MethodPatch} {
+			_, err := v.serve(method, path, newest, body)
+			if err == nil {
+				continue
+			}
+			ae, ok := arm.AsError(err)
+			if !ok || ae.Status < 400 || ae.Status > 499 {
+				t.Fatalf("%s %s with %q: %v", method, path, body, err)
+			}
+		}
+	})
+}
