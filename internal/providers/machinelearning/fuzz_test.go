@@ -27,8 +27,23 @@ var fuzzTargets = []string{
 	"/outboundRules/rule1",
 }
 
+// fuzzActions are POST actions with bodies below workspace ws1.
+var fuzzActions = []string{
+	"/diagnose",
+	"/provisionManagedNetwork",
+	"/prepareNotebook",
+	"/computes/cpu/listNodes",
+	"/computes/cpu/stop",
+	"/onlineEndpoints/score/regenerateKeys",
+	"/onlineEndpoints/score/token",
+	"/jobs/j1/cancel",
+	"/datastores/d1/listSecrets",
+	"/connections/conn1/listsecrets",
+	"/codes/c/versions/1/startPendingUpload",
+}
+
 // FuzzV2Bodies sends arbitrary bodies to every v2 type's PUT and PATCH:
-// each must be answered, or refused with a 4xx ARM error; never a panic
+// and to the POST actions: each must be answered, or refused with a 4xx ARM error; never a panic
 // or an internal error.
 func FuzzV2Bodies(f *testing.F) {
 	seeds := []string{
@@ -62,7 +77,9 @@ func FuzzV2Bodies(f *testing.F) {
 		}
 		v.t = t
 		path := wsBase + "ws1" + fuzzTargets[int(target)%len(fuzzTargets)]
-		for _, method := range []string{http.MethodPut, http.MethodPatch} {
+		action := wsBase + "ws1" + fuzzActions[int(target)%len(fuzzActions)]
+		for _, c := range [][2]string{{http.MethodPut, path}, {http.MethodPatch, path}, {http.MethodPost, action}} {
+			method, path := c[0], c[1]
 			_, err := v.serve(method, path, newest, body)
 			if err == nil {
 				continue
