@@ -1,0 +1,63 @@
+// Package netmodel is armlet's network model (DESIGN.md section 2): where
+// a request arrived (its origin, decided by the listener, never by
+// anything the client sends), the listeners of approved private
+// endpoints, and the flow records of every request.
+package netmodel
+
+import (
+	"context"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+)
+
+// PathClass is how a request travelled.
+type PathClass string
+
+// The path classes of DESIGN.md section 2.
+const (
+	ARMPublic        PathClass = "arm-public"
+	ARMPrivate       PathClass = "arm-private"
+	WorkspacePublic  PathClass = "workspace-public"
+	WorkspacePrivate PathClass = "workspace-private"
+)
+
+// Endpoint is an approved private endpoint connection: what a listener of
+// its own serves.
+type Endpoint struct {
+	// ID is the private endpoint (Microsoft.Network/privateEndpoints).
+	ID resourceid.ID
+	// PrivateIP is the endpoint's private IP address in its subnet.
+	PrivateIP string
+	// TargetID is the resource the endpoint connects to: a workspace, or a
+	// Microsoft.Authorization/resourceManagementPrivateLinks.
+	TargetID resourceid.ID
+	// GroupID is the target's sub-resource: "amlworkspace" or
+	// "ResourceManagement".
+	GroupID string
+}
+
+// Origin is where a request arrived. The zero value is the main (public)
+// listener.
+type Origin struct {
+	// Listener is the local address (host:port) the request arrived on.
+	Listener string
+	// Endpoint is the private endpoint whose listener received the
+	// request; nil on the public listener.
+	Endpoint *Endpoint
+}
+
+// Private reports whether the request arrived through a private endpoint.
+func (o Origin) Private() bool { return o.Endpoint != nil }
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying o.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// OriginFrom returns the origin ctx carries, or the zero (public) origin.
+func OriginFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
+}
