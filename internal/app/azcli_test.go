@@ -86,6 +86,7 @@ func (a *azCLI) json(args ...string) map[string]any {
 // and a new api-version (v1LegacyMode true and false), and the Azure docs'
 // own PATCH of v1LegacyMode with its propagation delay.
 func TestAzureCLI(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t, func(c *config.Config) {
 		c.LegacyModePropagation = config.DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}
 		c.TokenLifetime = 24 * time.Hour // the clock moves by an hour below

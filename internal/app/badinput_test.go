@@ -40,6 +40,7 @@ func forgedToken(t *testing.T, claims map[string]any) string {
 // must get the expected 4xx and an ARM error body, never a 5xx or a
 // dropped connection.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t, func(c *config.Config) { c.MaxBodyBytes = 64 << 10 })
 	sub := s.conn.SubscriptionID
 	rg := "/subscriptions/" + sub + "/resourceGroups/bad-rg"
@@ -157,6 +158,7 @@ func TestBadInput(t *testing.T) {
 
 // TestTLSOnly checks that plain HTTP and TLS 1.0/1.1 are refused.
 func TestTLSOnly(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	addr := s.Addr().String()
 	for _, version := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {

@@ -44,6 +44,7 @@ func requireNodeModules(t *testing.T) (node, dir string) {
 // propagation) and accepted once the clock has moved past it. The test
 // then checks armlet's state with its own requests.
 func TestJSSDKLegacyModeGating(t *testing.T) {
+	t.Parallel()
 	node, dir := requireNodeModules(t)
 	s := startArmlet(t, func(c *config.Config) {
 		c.LegacyModePropagation = config.DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}

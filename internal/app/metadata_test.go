@@ -10,6 +10,7 @@ import (
 // authentication: the 2015-01-01 object the Azure CLI's cloud register reads
 // (ADFS-style login) and the array form of Terraform and ARM_CLOUD_METADATA_URL.
 func TestMetadataEndpoints(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	noAuth := map[string]string{"Authorization": ""}
 

@@ -60,6 +60,7 @@ func mlAssetsAll[T any](t *testing.T, p *runtime.Pager[T], names func(T) []strin
 // assets with the unmodified armmachinelearning/v4 clients, starting from
 // a workspace in v1 legacy mode (rule L5).
 func TestGoSDKMLAssets(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)

@@ -52,6 +52,7 @@ func (f *computeFixture) instanceState(t *testing.T, name string) armmachinelear
 // ComputeClient and its pollers, in a workspace in v1 legacy mode (rule L5
 // exempts computes).
 func TestGoSDKComputes(t *testing.T) {
+	t.Parallel()
 	f := newComputeFixture(t, true)
 	ctx := context.Background()
 	c := f.computes
@@ -241,6 +242,7 @@ func TestGoSDKComputes(t *testing.T) {
 // listNotebookAccessToken, the outbound dependencies and the features
 // pager with the Go SDK.
 func TestGoSDKWorkspaceOperations(t *testing.T) {
+	t.Parallel()
 	f := newComputeFixture(t, false)
 	ctx := context.Background()
 	w := f.workspaces

@@ -41,6 +41,7 @@ func mlEPDeployment(description string) armmachinelearning.OnlineDeployment {
 // TestGoSDKOnlineEndpoints drives online endpoints and deployments with
 // armmachinelearning/v4, from the legacy-mode refusal to the delete.
 func TestGoSDKOnlineEndpoints(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
@@ -226,6 +227,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 // TestGoSDKBatchEndpoints covers batch endpoints and deployments with
 // armmachinelearning/v4.
 func TestGoSDKBatchEndpoints(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)

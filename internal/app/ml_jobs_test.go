@@ -46,6 +46,7 @@ func jobStatus(t *testing.T, jobs *armmachinelearning.JobsClient, name string) a
 
 // TestGoSDKJobs drives jobs with armmachinelearning/v4's JobsClient.
 func TestGoSDKJobs(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t, func(c *config.Config) { c.OperationDuration = jobsStep })
 	ctx := context.Background()
 	jobsWorkspace(t, s, false)
@@ -194,6 +195,7 @@ func TestGoSDKJobs(t *testing.T) {
 // TestGoSDKSchedules drives schedules with armmachinelearning/v4's
 // SchedulesClient.
 func TestGoSDKSchedules(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t, func(c *config.Config) { c.OperationDuration = jobsStep })
 	ctx := context.Background()
 	jobsWorkspace(t, s, false)
@@ -292,6 +294,7 @@ func TestGoSDKSchedules(t *testing.T) {
 // TestGoSDKJobsLegacyMode checks rule L5 for jobs and schedules: refused
 // while v1LegacyMode is true, served once a PATCH turns it off.
 func TestGoSDKJobsLegacyMode(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	ws := jobsWorkspace(t, s, true)

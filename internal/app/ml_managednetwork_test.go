@@ -18,6 +18,7 @@ import (
 // whose GET shows the same rules. The workspace is in v1 legacy mode: the
 // managed network is the workspace's own configuration and is not gated.
 func TestGoSDKManagedNetwork(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)

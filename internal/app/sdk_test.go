@@ -22,6 +22,7 @@ var fastPoll = &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond}
 // for Go: azidentity for the token, armresources for the resource group,
 // armmachinelearning/v4 (api-version 2024-04-01) for the workspace.
 func TestGoSDKWorkspaceLifecycle(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
@@ -193,6 +194,7 @@ func assertResponseError(t *testing.T, err error, status int, code string) {
 
 // TestGoSDKProviders checks the providers endpoint with armresources.
 func TestGoSDKProviders(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)

@@ -15,6 +15,7 @@ import (
 // endpoint connection and false otherwise; a restart with the same seed
 // file changes nothing.
 func TestSeedLegacyModeMigration(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const sub = "11111111-2222-3333-4444-555555555555"
 	rg := "/subscriptions/" + sub + "/resourceGroups/legacy"
