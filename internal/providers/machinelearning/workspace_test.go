@@ -25,7 +25,7 @@ func TestWorkspaceGenerated(t *testing.T) {
 	}
 	want := map[string]any{
 		"tenantId":                        testTenant,
-		"discoveryUrl":                    "https://eastus.api.azureml.ms/discovery",
+		"discoveryUrl":                    "https://127.0.0.1:8443/discovery",
 		"mlFlowTrackingUri":               "azureml://eastus.api.azureml.ms/mlflow/v1.0" + wsBase + "ws1",
 		"storageHnsEnabled":               false,
 		"hbiWorkspace":                    false,
