@@ -4,6 +4,61 @@
 // artifacts). It is reachable publicly only while the workspace's
 // publicNetworkAccess is Enabled, and through the workspace's approved
 // private endpoints always.
+//
+// # Paths
+//
+// S is /subscriptions/{sub}/resourceGroups/{rg}/providers/
+// Microsoft.MachineLearningServices/workspaces/{ws}; literal segments match
+// ignoring case, a trailing slash is ignored, query parameters such as
+// api-version are accepted and not checked.
+//
+//	GET    /discovery                                         regional service URIs
+//	GET    /discovery/workspaces/{workspaceId}                the same, for one workspace
+//	GET    /history/v1.0 S /experiments                       list experiments
+//	GET    /history/v1.0 S /experiments/{name}                get
+//	POST   /history/v1.0 S /experiments/{name}                create (or get)
+//	PUT    /history/v1.0 S /experiments/{name}                create or update description, tags
+//	GET    /history/v1.0 S /experiments/{name}/runs           list runs
+//	GET    /history/v1.0 S /experiments/{name}/runs/{runId}   get run
+//	PATCH  /history/v1.0 S /experiments/{name}/runs/{runId}   create or update run (PUT too)
+//	GET    /history/v1.0 S /experiments/{name}/runs/{runId}/details
+//	GET    /history/v1.0 S /experimentids/{id}[/runs/{runId}[/details]]
+//	GET    /history/v1.0 S /runs/{runId}[/details]            run by id (PATCH too)
+//	GET    /datastore/v1.0 S /datastores                      list
+//	POST   /datastore/v1.0 S /datastores                      create (409 if it exists)
+//	GET    /datastore/v1.0 S /datastores/{name}               get (PUT create or update, DELETE)
+//	GET    /datastore/v1.0 S /default                         the default datastore
+//	PUT    /datastore/v1.0 S /default/{name}                  set the default (also PUT /default {name})
+//	POST   /modelmanagement/v1.0 S /models                    register a model (a new version)
+//	GET    /modelmanagement/v1.0 S /models?name=N             list, filtered by name
+//	GET    /modelmanagement/v1.0 S /models/{name:version}     get (DELETE too)
+//	POST   /metric/v2.0 S /runs/{runId}/batchsync             log metrics (also /batch)
+//	GET    /metric/v2.0 S /runs/{runId}/full                  every metric of a run (POST too)
+//	POST   /artifact/v2.0 S /artifacts/{origin}/{container}/batch/metadata  create empty artifacts
+//	POST   /artifact/v2.0 S /artifacts/batch/metadata         get artifacts by id
+//	POST   /artifact/v2.0 S /artifacts/{origin}/{container}/content?path=P  upload content
+//	GET    /artifact/v2.0 S /artifacts/{origin}/{container}/content?path=P  download content
+//	GET    /artifact/v2.0 S /artifacts/{origin}/{container}/metadata?path=P (DELETE too)
+//	GET    /artifact/v2.0 S /artifacts/{origin}/{container}/contentinfo?path=P
+//	GET    /artifact/v2.0 S /artifacts/{origin}/{container}[?path=prefix]   list
+//
+// The paths are those of azureml-core's and promptflow's REST clients and of
+// the Run History and Artifact 2019-09-30 specifications. An unknown path
+// gets 404 InvalidRequestUri, a known path with another method 405
+// MethodNotAllowed, a body that is not the JSON expected 400 UserError.
+//
+// # Storage
+//
+// Records live in the engine's store under the table "w", keyed by the
+// workspace's properties.workspaceId (a GUID made when the workspace is
+// created): w\0{workspaceId}\0{kind}\0{key}. A workspace deleted and created
+// again with the same name has a new workspaceId, so it never sees the old
+// records; deleting a workspace also purges them (Engine.OnDelete).
+//
+// Choice: v1 datastores are records of this service, separate from the v2
+// ARM datastores (Microsoft.MachineLearningServices/workspaces/datastores):
+// the v1 service kept its own store, and armlet does not try to keep two
+// schemas in step.
 package workspaceapi
 
 import (
@@ -13,7 +68,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
 )
@@ -31,10 +85,20 @@ type Options struct {
 // Service answers workspace data-plane requests.
 type Service struct {
 	opts Options
+	e    *engine.Engine
+	log  *slog.Logger
 }
 
-// New returns a Service.
-func New(opts Options) *Service { return &Service{opts: opts} }
+// New returns a Service. It registers an Engine.OnDelete hook that purges
+// a deleted workspace's records.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{opts: opts, e: opts.Engine, log: opts.Logger}
+	s.e.OnDelete(s.purgeDeleted)
+	return s
+}
 
 // Request is one authenticated data-plane call.
 type Request struct {
@@ -49,7 +113,27 @@ type Request struct {
 	Now     time.Time
 }
 
-// Serve answers one request.
+// Raw is a response body written as is, not as JSON: the content of an
+// artifact. The front door must write Data with Content-Type ContentType
+// when an engine.Response's Body is a Raw (or *Raw).
+type Raw struct {
+	ContentType string
+	Data        []byte
+}
+
+// Serve answers one request. Errors are *arm.Error for anything the client
+// did (never a 5xx); other errors are internal (the store failed).
 func (s *Service) Serve(ctx context.Context, req *Request) (*engine.Response, error) {
-	return nil, arm.NotFound("NotFound", "The workspace endpoint is not built yet.")
+	return s.route(ctx, req)
+}
+
+// queryValue returns the first value of a query parameter, matching the
+// name ignoring case as the .NET services do.
+func (r *Request) queryValue(name string) string {
+	for k, v := range r.Query {
+		if len(v) > 0 && equalFold(k, name) {
+			return v[0]
+		}
+	}
+	return ""
 }

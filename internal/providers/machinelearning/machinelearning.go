@@ -63,6 +63,11 @@ type Options struct {
 	// LegacyModePropagation is the delay of a v1LegacyMode change from true
 	// to false. Zero is immediate.
 	LegacyModePropagation Propagation
+	// BaseURL, when set, is the public URL of armlet's main listener
+	// ("https://127.0.0.1:8443"); workspaces show "{BaseURL}/discovery" as
+	// their discoveryUrl. Empty uses the URL of the request that created
+	// each workspace.
+	BaseURL string
 }
 
 // draw returns a delay in [Min, Max]. A Max below Min counts as Min.

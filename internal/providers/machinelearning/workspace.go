@@ -44,8 +44,14 @@ import (
 // resources they name exist; it checks that each is a resource ID of the
 // right type.
 //
-// Choice: discoveryUrl, writable in the spec, is treated as read-only:
-// armlet always shows https://{location}.api.azureml.ms/discovery.
+// Choice: discoveryUrl, writable in the spec, is treated as read-only and
+// points at armlet's own workspace endpoint (package workspaceapi), so
+// clients that follow it reach the workspace's data plane:
+// "{base}/discovery", where base is Options.BaseURL when set (the main
+// listener's public URL, always current), else the scheme and host of the
+// request that first wrote the workspace (kept in Internal.Data), else,
+// for a workspace with neither (a seed import without Options.BaseURL),
+// Azure's https://{location}.api.azureml.ms/discovery.
 // serviceProvisionedResourceGroup is "{workspace name}_{first 16 hex
 // digits of workspaceId}". A system-assigned identity gets a principalId
 // (and the tenantId), each user-assigned identity a principalId and a
@@ -84,6 +90,7 @@ const (
 	dataLegacyImplicit  = "legacyModeImplicit" // bool: v1LegacyMode came from rule L3
 	dataSeedConnections = "seedConnections"    // []seedConnection, between Import and PostImport
 	dataIdentity        = "identity"           // identityIDs
+	dataBaseURL         = "baseURL"            // string: scheme and host of the first write
 )
 
 // Validate checks a PUT or PATCH of a workspace and completes it. The order
@@ -344,7 +351,13 @@ func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, d
 	tenant := s.tenantID(ctx, desired.ID)
 	p["workspaceId"] = wsID
 	p["tenantId"] = tenant
-	p["discoveryUrl"] = "https://" + desired.Location + ".api.azureml.ms/discovery"
+	var base string
+	if !desired.GetData(dataBaseURL, &base) || base == "" {
+		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" {
+			desired.SetData(dataBaseURL, base)
+		}
+	}
+	p["discoveryUrl"] = s.discoveryURL(desired)
 	p["mlFlowTrackingUri"] = "azureml://" + desired.Location + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
 	p["storageHnsEnabled"] = false
 	if enc, _ := p["encryption"].(map[string]any); enc != nil && enc["status"] == "Enabled" {
@@ -416,6 +429,19 @@ func completeIdentity(r *engine.Resource, tenantID string) {
 	r.Extra["identity"] = mustJSON(id)
 }
 
+// discoveryURL is where clients of r find its workspace endpoint (see the
+// Choice on workspaceStrategy).
+func (s *workspaceStrategy) discoveryURL(r *engine.Resource) string {
+	base := strings.TrimSuffix(s.opts.BaseURL, "/")
+	if base == "" {
+		r.GetData(dataBaseURL, &base)
+	}
+	if base == "" {
+		return "https://" + r.Location + ".api.azureml.ms/discovery"
+	}
+	return base + "/discovery"
+}
+
 // tenantID is Options.TenantID, else the tenant of the subscription.
 func (s *workspaceStrategy) tenantID(ctx context.Context, id resourceid.ID) string {
 	if s.opts.TenantID != "" {
@@ -437,6 +463,7 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	if props == nil {
 		return
 	}
+	props["discoveryUrl"] = s.discoveryURL(r)
 	conns, approved := s.inlineConnections(ctx, r, apiVersion, now)
 	props["privateEndpointConnections"] = conns
 	props["privateLinkCount"] = approved

@@ -25,7 +25,7 @@ func TestWorkspaceGenerated(t *testing.T) {
 	}
 	want := map[string]any{
 		"tenantId":                        testTenant,
-		"discoveryUrl":                    "https://eastus.api.azureml.ms/discovery",
+		"discoveryUrl":                    "https://127.0.0.1:8443/discovery",
 		"mlFlowTrackingUri":               "azureml://eastus.api.azureml.ms/mlflow/v1.0" + wsBase + "ws1",
 		"storageHnsEnabled":               false,
 		"hbiWorkspace":                    false,
@@ -410,4 +410,25 @@ func TestPrivateLinkResources(t *testing.T) {
 		t.Errorf("privateLinkResources item = %v", item)
 	}
 	v.fail(http.MethodGet, wsBase+"missing/privateLinkResources", newest, "", 404, "ResourceNotFound")
+}
+
+// TestWorkspaceDiscoveryURL: discoveryUrl points at armlet's workspace
+// endpoint: Options.BaseURL when set, else the URL of the workspace's
+// first write, else (a seed without either) Azure's regional host.
+func TestWorkspaceDiscoveryURL(t *testing.T) {
+	v := newEnv(t, Options{}, nil)
+	v.must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus"}`, http.StatusAccepted)
+	if got := v.must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://127.0.0.1:8443/discovery" {
+		t.Errorf("discoveryUrl = %v, want the request's base URL", got)
+	}
+	v.importResource(wsBase+"seeded", newest, `{"location":"westus"}`)
+	if got := v.must(http.MethodGet, wsBase+"seeded", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://westus.api.azureml.ms/discovery" {
+		t.Errorf("seeded discoveryUrl = %v, want Azure's regional host", got)
+	}
+
+	w := newEnv(t, Options{BaseURL: "https://127.0.0.1:9443/"}, nil)
+	w.must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus"}`, http.StatusAccepted)
+	if got := w.must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://127.0.0.1:9443/discovery" {
+		t.Errorf("discoveryUrl = %v, want Options.BaseURL", got)
+	}
 }
