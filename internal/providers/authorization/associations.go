@@ -41,6 +41,12 @@ import (
 // block that network access"). A tenant may have several associations;
 // public access is disabled while any of them says Disabled.
 //
+// Choice: a top-level "location" is accepted and dropped (an association
+// has none). The Azure CLI's `az resource create` always sends one for an
+// ID outside a resource group (2.45 fails looking up the resource group
+// when -l is not given), and ARM ignores members a type does not use.
+// tags, kind, sku and the other envelope members are refused.
+//
 // Choice: a seed file may describe associations; their private link need
 // not exist (the seed loader imports the association, two segments long,
 // before the private link, three), but must be well formed and in a
@@ -92,9 +98,9 @@ func (s *associationStrategy) Import(ctx context.Context, _ *engine.Request, r *
 
 func (s *associationStrategy) check(ctx context.Context, desired *engine.Resource, linkMustExist bool) error {
 	const objType, propsType = "PrivateLinkAssociationObject", "PrivateLinkAssociationProperties"
+	// A location is dropped: see the type's doc comment.
+	desired.Location = ""
 	switch {
-	case desired.Location != "":
-		return unknownMember("", "location", objType)
 	case desired.Tags != nil:
 		return unknownMember("", "tags", objType)
 	case desired.Kind != "":

@@ -104,7 +104,11 @@ func TestAssociationLifecycle(t *testing.T) {
 	if got["id"] != plaA+"a1" {
 		t.Errorf("GET = %v", got)
 	}
-	v.must(tenantA, http.MethodPut, plaA+"a2", ver, association(rmplA+"pl1", "Enabled"), http.StatusCreated)
+	// A location (the Azure CLI sends one) is accepted and dropped.
+	body = v.must(tenantA, http.MethodPut, plaA+"a2", ver, `{"location":"eastus","properties":{"privateLink":"`+rmplA+`pl1"}}`, http.StatusCreated)
+	if _, has := body["location"]; has {
+		t.Errorf("association with a location: %v", body)
+	}
 	if names := listNames(t, v.must(tenantA, http.MethodGet, strings.TrimSuffix(plaA, "/"), ver, "", http.StatusOK)); !reflect.DeepEqual(names, []string{"a1", "a2"}) {
 		t.Errorf("list = %v", names)
 	}
@@ -142,7 +146,6 @@ func TestAssociationValidation(t *testing.T) {
 		{"publicNetworkAccess not a string", plaA + "x", `{"properties":{"privateLink":"` + link + `","publicNetworkAccess":false}}`, 400, "InvalidRequestContent"},
 		{"unknown property", plaA + "x", `{"properties":{"privateLink":"` + link + `","foo":"bar"}}`, 400, "InvalidRequestContent"},
 		{"unknown top-level member", plaA + "x", `{"foo":1,"properties":{"privateLink":"` + link + `"}}`, 400, "InvalidRequestContent"},
-		{"location", plaA + "x", `{"location":"eastus","properties":{"privateLink":"` + link + `"}}`, 400, "InvalidRequestContent"},
 		{"tags", plaA + "x", `{"tags":{},"properties":{"privateLink":"` + link + `"}}`, 400, "InvalidRequestContent"},
 		{"sku", plaA + "x", `{"sku":{"name":"S"},"properties":{"privateLink":"` + link + `"}}`, 400, "InvalidRequestContent"},
 		{"other management group", mgRoot + "child/providers/Microsoft.Authorization/privateLinkAssociations/x", association(link, "Disabled"), 404, "ManagementGroupNotFound"},
