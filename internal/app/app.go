@@ -30,6 +30,7 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/boltkv"
 	"github.com/armlet/armlet/internal/kv/memkv"
+	"github.com/armlet/armlet/internal/providers/authorization"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/google/uuid"
 )
@@ -161,6 +162,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server,
 		TenantID:              boot.TenantID,
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
+	authorization.Register(s.engine, authorization.Options{})
 	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
 		return nil, err
 	}

@@ -289,6 +289,9 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkScope(ctx, req, t, parentID); err != nil {
+		return nil, err
+	}
 	var keep func(*Resource) bool
 	if lf, ok := t.Strategy.(ListFilterer); ok {
 		if keep, err = lf.ListFilter(req); err != nil {
@@ -349,6 +352,9 @@ func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resou
 	}
 	t, err := e.resolveType(req, coll)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkScope(ctx, req, t, sub); err != nil {
 		return nil, err
 	}
 	alive := e.groupAlive(ctx, req)

@@ -523,6 +523,9 @@ func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, nam
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkScope(ctx, req, t, id.Parent()); err != nil {
+		return nil, err
+	}
 	r, err := e.loadLive(ctx, req, id, true)
 	if err != nil {
 		return nil, err

@@ -155,6 +155,9 @@ func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := e.checkScope(ctx, req, t, p.ID.Parent()); err != nil {
+			return nil, err
+		}
 		switch req.Method {
 		case http.MethodGet:
 			return e.get(ctx, req, t, p.ID)
