@@ -200,7 +200,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		AfterWrite: func() { s.listeners.Trigger() },
 	})
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
-		Source: opts.endpoints, Handler: handler, TLSConfig: tlsCfg, Port: ln.Addr().(*net.TCPAddr).Port,
+		Source: opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,
 		Store: s.store, Logger: log, Server: s.listenerServer,
 	})
 	s.httpServer = s.listenerServer()

@@ -29,6 +29,8 @@ type ListenerOptions struct {
 	// Handler serves every private listener; each request's context
 	// carries the listener's Origin.
 	Handler   http.Handler
+	// TLSConfig is copied for each listener; it must not change after
+	// NewListeners.
 	TLSConfig *tls.Config
 	// Port is the port each listener tries first when it has none of its
 	// own yet (the main listener's); a taken port falls back to a free one.
@@ -190,7 +192,11 @@ func (l *Listeners) start(ctx context.Context, ep Endpoint) (*privateListener, e
 		srv = l.opts.Server()
 	}
 	srv.Handler = l.opts.Handler
-	srv.TLSConfig = l.opts.TLSConfig
+	if l.opts.TLSConfig != nil {
+		// Each server gets its own copy: http.Server.Serve writes to its
+		// TLSConfig (HTTP/2 set-up).
+		srv.TLSConfig = l.opts.TLSConfig.Clone()
+	}
 	srv.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
 		return WithOrigin(ctx, Origin{Listener: pl.addr, Endpoint: pl.ep.Load()})
 	}
@@ -198,8 +204,8 @@ func (l *Listeners) start(ctx context.Context, ep Endpoint) (*privateListener, e
 	go func() {
 		defer close(pl.done)
 		var serveLn net.Listener = ln
-		if l.opts.TLSConfig != nil {
-			serveLn = tls.NewListener(ln, l.opts.TLSConfig)
+		if srv.TLSConfig != nil {
+			serveLn = tls.NewListener(ln, srv.TLSConfig)
 		}
 		if err := srv.Serve(serveLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			l.log.Error("private endpoint listener stopped", "listen", pl.addr, "err", err)
