@@ -28,7 +28,7 @@ type ListenerOptions struct {
 	Source EndpointSource
 	// Handler serves every private listener; each request's context
 	// carries the listener's Origin.
-	Handler   http.Handler
+	Handler http.Handler
 	// TLSConfig is copied for each listener; it must not change after
 	// NewListeners.
 	TLSConfig *tls.Config
