@@ -18,6 +18,7 @@ import (
 
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // adminClient calls armlet's /_armlet/ API as the bootstrap principal,
@@ -97,9 +98,24 @@ func (c *adminClient) token(ctx context.Context) (string, error) {
 
 // call sends one admin request and writes the JSON answer to w.
 func (c *adminClient) call(ctx context.Context, method, path string, body any, w io.Writer) error {
-	tok, err := c.token(ctx)
+	raw, err := c.send(ctx, method, path, body)
 	if err != nil {
 		return err
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, raw, "", "  ") == nil {
+		raw = pretty.Bytes()
+	}
+	_, err = fmt.Fprintln(w, string(raw))
+	return err
+}
+
+// send sends one admin request and returns the answer's body; a status of
+// 300 or more is an error holding the body.
+func (c *adminClient) send(ctx context.Context, method, path string, body any) ([]byte, error) {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var rd io.Reader
 	if body != nil {
@@ -108,25 +124,20 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, w
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.conn.ARMEndpoint, "/")+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(raw)))
+		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(raw)))
 	}
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, raw, "", "  ") == nil {
-		raw = pretty.Bytes()
-	}
-	_, err = fmt.Fprintln(w, string(raw))
-	return err
+	return raw, nil
 }
 
 func principal(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -183,4 +194,78 @@ func stateCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("usage: armlet state RESOURCE_ID")
 	}
 	return c.call(ctx, http.MethodGet, "/_armlet/state?id="+url.QueryEscape(rest[0]), nil, stdout)
+}
+
+// networkCmd is `armlet network endpoints [--json]`.
+func networkCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "endpoints" {
+		return fmt.Errorf("usage: armlet network endpoints [--json]")
+	}
+	var asJSON bool
+	c, rest, err := clientFlags("network endpoints", args[1:], getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if asJSON {
+		return c.call(ctx, http.MethodGet, "/_armlet/network/endpoints", nil, stdout)
+	}
+	raw, err := c.send(ctx, http.MethodGet, "/_armlet/network/endpoints", nil)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Value []netmodel.Listening `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return fmt.Errorf("reading the endpoint list: %w", err)
+	}
+	return netmodel.WriteEndpointsTable(stdout, out.Value)
+}
+
+// reportCmd is `armlet report exposure [--json] [--workspace ID] [--since T] [--until T]`.
+func reportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "exposure" {
+		return fmt.Errorf("usage: armlet report exposure [--json] [--workspace RESOURCE_ID] [--since T] [--until T]")
+	}
+	var asJSON bool
+	var workspace, since, until string
+	c, rest, err := clientFlags("report exposure", args[1:], getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+		fs.StringVar(&workspace, "workspace", "", "only this workspace (a resource id prefix)")
+		fs.StringVar(&since, "since", "", "only flows at or after this time (RFC 3339, or a duration back from now such as 1h)")
+		fs.StringVar(&until, "until", "", "only flows before this time (RFC 3339, or a duration back from now)")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"workspace": workspace, "since": since, "until": until} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	path := "/_armlet/reports/exposure"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	if asJSON {
+		return c.call(ctx, http.MethodGet, path, nil, stdout)
+	}
+	raw, err := c.send(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	var rep netmodel.ExposureReport
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("reading the exposure report: %w", err)
+	}
+	return rep.WriteTable(stdout)
 }

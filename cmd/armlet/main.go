@@ -6,6 +6,8 @@
 //	armlet clock advance 45m             move the armlet clock forward
 //	armlet clock show                    print the armlet clock
 //	armlet state RESOURCE_ID             a resource's internal and derived state
+//	armlet network endpoints [--json]    the private endpoint listeners
+//	armlet report exposure [--json]      what crossed public networks, per workspace
 //
 // The client commands read <data-dir>/connection.json (--data-dir or
 // ARMLET_DATA_DIR, default .armlet).
@@ -43,6 +45,10 @@ Usage:
   armlet clock advance DURATION        move the armlet clock forward (e.g. 45m)
   armlet clock show                    print the armlet clock
   armlet state RESOURCE_ID             show a resource's internal and derived state
+  armlet network endpoints [--json]    list the private endpoint listeners (loopback address per endpoint)
+  armlet report exposure [--json] [--workspace ID] [--since T] [--until T]
+                                       per workspace: what crossed public networks, with what
+                                       metadata, and what would have kept it private
   armlet version                       print the version
 
 Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.
@@ -67,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = clockCmd(ctx, args[1:], getenv, stdout)
 	case "state":
 		err = stateCmd(ctx, args[1:], getenv, stdout)
+	case "network":
+		err = networkCmd(ctx, args[1:], getenv, stdout)
+	case "report":
+		err = reportCmd(ctx, args[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "armlet", version)
 	case "-h", "--help", "help":

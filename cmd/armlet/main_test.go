@@ -8,9 +8,24 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/app"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/netmodel"
 )
+
+func mustParse(t *testing.T, s string) resourceid.ID {
+	t.Helper()
+	id, err := resourceid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type syncBuffer struct {
@@ -121,5 +136,100 @@ func TestCommandLineErrors(t *testing.T) {
 				t.Errorf("run(%q) = %d %q, want %d containing %q", tt.args, code, out.String(), tt.wantCode, tt.wantText)
 			}
 		})
+	}
+}
+
+// TestNetworkAndReportCommands runs `armlet network endpoints` and
+// `armlet report exposure` against a started armlet whose network provider
+// is replaced by a fake approving one workspace private endpoint.
+func TestNetworkAndReportCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Listen, cfg.DataDir, cfg.InMemory = "127.0.0.1:0", dir, true
+	cfg.LegacyModePropagation = config.DurationRange{}
+	var approved atomic.Bool
+	var pe netmodel.Endpoint
+	srv, err := app.Start(context.Background(), cfg, nil, app.WithEndpointSource(func(context.Context) ([]netmodel.Endpoint, error) {
+		if !approved.Load() {
+			return nil, nil
+		}
+		return []netmodel.Endpoint{pe}, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	conn := srv.Connection()
+	wsID := "/subscriptions/" + conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+	peID := "/subscriptions/" + conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1"
+	pe = netmodel.Endpoint{ID: mustParse(t, peID), PrivateIP: "10.0.0.4", TargetID: mustParse(t, wsID), GroupID: "amlworkspace"}
+	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
+	ctx := context.Background()
+
+	var out bytes.Buffer
+	if code := run(ctx, []string{"network", "endpoints"}, getenv, &out, &out); code != 0 || !strings.Contains(out.String(), "No approved private endpoint") {
+		t.Fatalf("network endpoints = %d %s", code, out.String())
+	}
+	approved.Store(true)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out.Reset()
+		if code := run(ctx, []string{"network", "endpoints", "--json"}, getenv, &out, &out); code != 0 {
+			t.Fatalf("network endpoints --json = %d %s", code, out.String())
+		}
+		if strings.Contains(out.String(), peID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("network endpoints --json never listed the endpoint: %s", out.String())
+		}
+	}
+	var listed struct{ Value []netmodel.Listening }
+	if err := json.Unmarshal(out.Bytes(), &listed); err != nil || len(listed.Value) != 1 || listed.Value[0].TargetResourceID != wsID ||
+		listed.Value[0].PrivateIP != "10.0.0.4" || !strings.HasPrefix(listed.Value[0].Address, "127.77.0.1:") {
+		t.Fatalf("network endpoints --json printed %s", out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"network", "endpoints"}, getenv, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "LISTENS ON") || !strings.Contains(out.String(), listed.Value[0].Address) || !strings.Contains(out.String(), "amlworkspace") {
+		t.Fatalf("network endpoints = %d %s", code, out.String())
+	}
+
+	// One public ARM call on a workspace child (refused: no such
+	// workspace, but its metadata crossed the network all the same).
+	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.send(ctx, "PUT", wsID+"/onlineEndpoints/ep1?api-version=2024-04-01", map[string]any{
+		"location": "eastus", "properties": map[string]any{"authMode": "Key", "keys": map[string]any{"primaryKey": "very-secret"}},
+	}); err == nil {
+		t.Fatal("PUT of an endpoint in a missing workspace succeeded")
+	}
+
+	out.Reset()
+	if code := run(ctx, []string{"report", "exposure", "--json", "--workspace", wsID}, getenv, &out, &out); code != 0 {
+		t.Fatalf("report exposure --json = %d %s", code, out.String())
+	}
+	var rep netmodel.ExposureReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || len(rep.Workspaces) != 1 || len(rep.Workspaces[0].Public) != 1 {
+		t.Fatalf("report exposure --json printed %s (%v)", out.String(), err)
+	}
+	p := rep.Workspaces[0].Public[0]
+	if p.Operation != "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write" || p.Class != netmodel.ARMPublic ||
+		p.KeepPrivate[0] != netmodel.KeepV1LegacyMode || strings.Contains(out.String(), "very-secret") {
+		t.Errorf("report = %s", out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"report", "exposure"}, getenv, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "WORKSPACE "+wsID) || !strings.Contains(out.String(), "properties.authMode=Key") {
+		t.Errorf("report exposure = %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"report", "exposure", "--since", "yesterday"}, getenv, &out, &out); code != 1 || !strings.Contains(out.String(), "since") {
+		t.Errorf("report exposure --since yesterday = %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"network", "listeners"}, getenv, &out, &out); code != 1 || !strings.Contains(out.String(), "usage") {
+		t.Errorf("network listeners = %d %s", code, out.String())
 	}
 }

@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // admin serves /_armlet/ (except health) to the bootstrap principal:
@@ -20,6 +23,11 @@ import (
 //	POST /_armlet/principals            {"name":"x"} -> {"clientId","clientSecret","objectId","tenantId","name"}
 //	GET  /_armlet/state?id=RESOURCE_ID  the resource, its internal state and derived state
 //	                                    (a workspace's effective v1LegacyMode)
+//	GET  /_armlet/network/endpoints     the private endpoint listeners {"value": [...]}
+//	GET  /_armlet/flows                 flow records {"value": [...]}, oldest first; filters
+//	                                    workspace (resource id prefix), class, since, until
+//	                                    (RFC 3339, or a duration back from now such as 1h), limit
+//	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until
 type admin struct {
 	s              *Server
 	bootstrapAppID string
@@ -82,8 +90,70 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 			return nil, err
 		}
 		return engine.JSON(http.StatusOK, out), nil
+	case "GET /_armlet/network/endpoints":
+		return engine.JSON(http.StatusOK, map[string]any{"value": a.s.listeners.List()}), nil
+	case "GET /_armlet/flows":
+		flows, err := a.flows(ctx, r, true)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, map[string]any{"value": flows}), nil
+	case "GET /_armlet/reports/exposure":
+		flows, err := a.flows(ctx, r, false)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, netmodel.BuildExposure(flows, isV2Child, a.s.clock.Now())), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
+}
+
+// flows reads the flow records the query selects, after storing those
+// still queued.
+func (a *admin) flows(ctx context.Context, r *http.Request, withClassAndLimit bool) ([]netmodel.Flow, error) {
+	q := r.URL.Query()
+	now := a.s.clock.Now()
+	var ff netmodel.FlowFilter
+	ff.Resource = q.Get("workspace")
+	var err error
+	if ff.Since, err = parseInstant(q.Get("since"), now); err != nil {
+		return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'since' %v.", err)
+	}
+	if ff.Until, err = parseInstant(q.Get("until"), now); err != nil {
+		return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'until' %v.", err)
+	}
+	if withClassAndLimit {
+		switch c := netmodel.PathClass(strings.ToLower(q.Get("class"))); c {
+		case "", netmodel.ARMPublic, netmodel.ARMPrivate, netmodel.WorkspacePublic, netmodel.WorkspacePrivate:
+			ff.Class = c
+		default:
+			return nil, arm.BadRequest("InvalidQueryParameterValue",
+				"The query parameter 'class' is '%s'; it must be one of arm-public, arm-private, workspace-public, workspace-private.", q.Get("class"))
+		}
+		if l := q.Get("limit"); l != "" {
+			if ff.Limit, err = strconv.Atoi(l); err != nil || ff.Limit < 0 {
+				return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'limit' is '%s'; it must be a non-negative integer.", l)
+			}
+		}
+	}
+	if err := a.s.flows.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return a.s.flows.List(ctx, ff)
+}
+
+// parseInstant reads an RFC 3339 time, or a duration back from now.
+func parseInstant(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("is '%s'; it must be an RFC 3339 time or a duration back from now such as 1h", s)
 }
 
 func (a *admin) clockBody() *engine.Response {

@@ -30,8 +30,11 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/boltkv"
 	"github.com/armlet/armlet/internal/kv/memkv"
+	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/providers/network"
+	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
 
@@ -70,6 +73,8 @@ type Server struct {
 	listener   net.Listener
 	conn       Connection
 	ca         *certs.Authority
+	listeners  *netmodel.Listeners
+	flows      *netmodel.FlowStore
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	ready      atomic.Bool
@@ -88,8 +93,9 @@ var (
 )
 
 // Start starts armlet as configured and returns once it is serving and
-// connection.json is written. Close stops it.
-func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, err error) {
+// connection.json is written. Close stops it. Options stand in for parts
+// (tests only).
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...Option) (_ *Server, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -160,9 +166,22 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server,
 	})
 	machinelearning.Register(s.engine, machinelearning.Options{
 		TenantID:              boot.TenantID,
+		BaseURL:               base,
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
+	network.Register(s.engine, network.Options{})
 	authorization.Register(s.engine, authorization.Options{})
+	var opts startOptions
+	for _, o := range options {
+		o(&opts)
+	}
+	opts.defaults(s.engine)
+	s.flows, err = netmodel.OpenFlows(ctx, netmodel.FlowOptions{
+		Store: s.store, Now: s.clock.Now, MaxRecords: int(cfg.FlowRetentionRecords), MaxAge: cfg.FlowRetention, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
 		return nil, err
 	}
@@ -177,20 +196,29 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server,
 		Admin: &admin{s: s, bootstrapAppID: creds.ClientID}, Clock: s.clock, Logger: log,
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
+		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
+		PublicARM: opts.publicARMGate, Flows: s.flows,
+		AfterWrite: func() { s.listeners.Trigger() },
 	})
-	s.httpServer = &http.Server{
-		Handler:           handler,
-		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
+		Source: opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,
+		Store: s.store, Logger: log, Server: s.listenerServer,
+	})
+	s.httpServer = s.listenerServer()
+	s.httpServer.Handler = handler
+	s.httpServer.TLSConfig = tlsCfg
+	s.httpServer.ConnContext = mainOrigin(ln)
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(2)
+	s.wg.Add(4)
+	go func() {
+		defer s.wg.Done()
+		s.flows.Run(runCtx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.listeners.Run(runCtx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.httpServer.Serve(tls.NewListener(ln, tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -5,9 +5,20 @@
 //
 // # Handler chain
 //
-// Outermost first: panic recovery, request ids and access log, body size
-// limit, then the router. ARM routes then authenticate the bearer token,
-// check the api-version (in the engine) and call the engine.
+// Outermost first: panic recovery, request ids and access log, the flow
+// recorder, body size limit, then the router. ARM routes then authenticate
+// the bearer token, check the api-version (in the engine) and call the
+// engine.
+//
+// # Origins
+//
+// Where a request arrived is in its context (netmodel.OriginFrom), put
+// there by the listener, never taken from the request. On the main
+// (public) listener the router serves ARM, the token service, the admin
+// API and the workspace endpoint (paths whose first segment is one of
+// workspaceapi.Prefixes). On a private endpoint's listener it serves only
+// what the endpoint reaches: the workspace endpoint for group id
+// "amlworkspace", ARM for "ResourceManagement" (private ARM).
 package armhttp
 
 import (
@@ -18,12 +29,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
 
@@ -49,6 +63,30 @@ type Options struct {
 	MaxBodyBytes int64
 	// Ready reports whether startup has finished (for /_armlet/health).
 	Ready func() bool
+	// Workspace serves the workspace endpoint (nil answers 404).
+	Workspace WorkspaceService
+	// PublicARM, when set, is asked before an ARM request that arrived
+	// publicly is served; an error refuses the request and is sent. The
+	// admin API and the token service are never refused.
+	PublicARM func(ctx context.Context, caller engine.Caller) error
+	// Flows, when set, receives an observation of every request except
+	// /_armlet/health and the admin API.
+	Flows FlowRecorder
+	// AfterWrite, when set, is called after each successful ARM write
+	// (PUT, PATCH, DELETE, POST), for work that follows state changes.
+	AfterWrite func()
+}
+
+// WorkspaceService answers workspace endpoint requests
+// (*workspaceapi.Service).
+type WorkspaceService interface {
+	Serve(ctx context.Context, req *workspaceapi.Request) (*engine.Response, error)
+}
+
+// FlowRecorder takes flow observations (*netmodel.FlowStore); Record must
+// not hold the request up.
+type FlowRecorder interface {
+	Record(o netmodel.Observation)
 }
 
 // AdminHandler answers authenticated /_armlet/ requests.
@@ -67,36 +105,52 @@ func Handler(opts Options) http.Handler {
 		opts.Identity(identity)
 	}
 	health, admin, metadata, armHandler := http.HandlerFunc(s.health), s.adapt(s.admin), s.adapt(s.metadata), s.adapt(s.arm)
+	workspace := s.adapt(s.workspace)
 	// Route by the first path segment: ARM paths are open-ended and
 	// case-insensitive, which ServeMux patterns cannot share with the token
 	// service's "/{tenant}/..." routes.
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		collapseLeadingSlashes(r)
+		info := flowInfoFrom(r.Context())
 		first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		switch strings.ToLower(first) {
-		case "_armlet":
-			if rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-				health(w, r)
-				return
-			}
+		first = strings.ToLower(first)
+		if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			info.skip = true
+			health(w, r)
+			return
+		}
+		if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
+			s.private(w, r, ep, first, rest, identity, workspace, metadata, armHandler)
+			return
+		}
+		switch {
+		case first == "_armlet":
+			info.skip = true
 			admin(w, r)
-		case "metadata":
+		case first == "metadata":
+			info.class = netmodel.ARMPublic
 			if rest == "endpoints" && r.Method == http.MethodGet {
 				metadata(w, r)
 				return
 			}
 			armHandler(w, r)
-		case "", "subscriptions", "providers", "tenants":
+		case first == "" || first == "subscriptions" || first == "providers" || first == "tenants":
+			info.class = netmodel.ARMPublic
 			armHandler(w, r)
+		case isWorkspacePath(first):
+			info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
+			workspace(w, r)
 		default:
+			info.class = netmodel.ARMPublic
 			if _, pattern := identity.Handler(r); pattern != "" {
+				info.service = netmodel.ServiceToken
 				identity.ServeHTTP(w, r) // the mux sets the {tenant} path value
 				return
 			}
 			armHandler(w, r)
 		}
 	})
-	return s.recoverer(s.requestIDs(s.limitBody(root)))
+	return s.recoverer(s.requestIDs(s.flows(s.limitBody(root))))
 }
 
 // collapseLeadingSlashes turns "//x" into "/x": clients that join an
@@ -156,6 +210,17 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 		w.WriteHeader(resp.Status)
 		return
 	}
+	if raw, ok := resp.Body.(engine.RawBody); ok {
+		ct := raw.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw.Data)))
+		w.WriteHeader(resp.Status)
+		_, _ = w.Write(raw.Data)
+		return
+	}
 	b, err := json.Marshal(resp.Body)
 	if err != nil {
 		s.Logger.Error("encoding response", "err", err)
@@ -171,6 +236,7 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 // internal: logged in full, shown generically.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae, ok := arm.AsError(err)
+	defer func() { flowInfoFrom(r.Context()).errorCode = ae.Code }()
 	if !ok {
 		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = arm.Internal()
@@ -207,6 +273,7 @@ func (s *server) authenticate(r *http.Request) (engine.Caller, error) {
 	if aerr != nil {
 		return engine.Caller{}, aerr
 	}
+	flowInfoFrom(r.Context()).caller = caller
 	return caller, nil
 }
 
@@ -221,13 +288,38 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 				"The content media type '%s' is not supported. Only 'application/json' is supported.", ct)
 		}
 	}
+	if s.PublicARM != nil && !netmodel.OriginFrom(r.Context()).Private() {
+		if err := s.PublicARM(r.Context(), caller); err != nil {
+			return nil, err
+		}
+	}
 	query := r.URL.Query()
 	req := &engine.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: query, Header: r.Header, Body: body,
 		Caller: caller, BaseURL: baseURL(r), Now: s.Clock.Now(),
 	}
 	req.APIVersion = req.QueryValue("api-version")
-	return s.Engine.Serve(r.Context(), req)
+	resp, err := s.Engine.Serve(r.Context(), req)
+	if err == nil && s.AfterWrite != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.AfterWrite()
+	}
+	return resp, err
+}
+
+// workspace serves the workspace endpoint with the same bearer tokens as
+// ARM.
+func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
+	caller, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	if s.Workspace == nil {
+		return nil, arm.NotFound("NotFound", "No workspace endpoint at '%s'.", r.URL.Path)
+	}
+	return s.Workspace.Serve(r.Context(), &workspaceapi.Request{
+		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header, Body: body,
+		Caller: caller, Origin: netmodel.OriginFrom(r.Context()), BaseURL: baseURL(r), Now: s.Clock.Now(),
+	})
 }
 
 func (s *server) admin(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {

@@ -34,6 +34,11 @@ const (
 	DefaultShutdownTimeout = 10 * time.Second
 	// DefaultOperationDuration is how long long-running operations take.
 	DefaultOperationDuration = time.Second
+	// DefaultFlowRetention and DefaultFlowRetentionRecords bound the flow
+	// records kept: the older or the more beyond these are deleted.
+	DefaultFlowRetention        = 24 * time.Hour
+	DefaultFlowRetentionRecords = 100000
+	MinFlowRetention            = time.Minute
 )
 
 // DefaultLegacyModePropagation is the default delay range for a
@@ -104,6 +109,14 @@ type Config struct {
 	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
 	// requests before closing connections (--shutdown-timeout); positive.
 	ShutdownTimeout time.Duration
+
+	// FlowRetention is how long flow records are kept, on the armlet clock
+	// (--flow-retention), at least MinFlowRetention.
+	FlowRetention time.Duration
+
+	// FlowRetentionRecords is how many flow records are kept at most
+	// (--flow-retention-records), at least 1; the oldest go first.
+	FlowRetentionRecords int64
 }
 
 // Default returns the settings used when no flag or environment variable
@@ -119,6 +132,8 @@ func Default() Config {
 		MaxBodyBytes:          DefaultMaxBodyBytes,
 		ShutdownTimeout:       DefaultShutdownTimeout,
 		OperationDuration:     DefaultOperationDuration,
+		FlowRetention:         DefaultFlowRetention,
+		FlowRetentionRecords:  DefaultFlowRetentionRecords,
 	}
 }
 
@@ -236,6 +251,10 @@ func options(cfg *Config) []option {
 			&value[time.Duration]{p: &cfg.OperationDuration, parse: parseDuration(0, 10*time.Minute), format: fmtDuration}},
 		{"shutdown-timeout", "duration", "how long a graceful shutdown waits for in-flight requests",
 			&value[time.Duration]{p: &cfg.ShutdownTimeout, parse: parseDuration(time.Nanosecond, 0), format: fmtDuration}},
+		{"flow-retention", "duration", "how long flow records (GET /_armlet/flows, armlet report exposure) are kept, on the armlet clock (at least 1m)",
+			&value[time.Duration]{p: &cfg.FlowRetention, parse: parseDuration(MinFlowRetention, 0), format: fmtDuration}},
+		{"flow-retention-records", "n", "how many flow records are kept at most; the oldest go first (at least 1)",
+			&value[int64]{p: &cfg.FlowRetentionRecords, parse: parseInt64(1), format: fmtInt64}},
 	}
 }
 

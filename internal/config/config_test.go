@@ -53,6 +53,10 @@ func TestParse(t *testing.T) {
 		{name: "flag operation-duration", args: []string{"--operation-duration", "0"}, want: func(c *Config) { c.OperationDuration = 0 }},
 		{name: "env operation-duration", env: map[string]string{"ARMLET_OPERATION_DURATION": "5s"}, want: func(c *Config) { c.OperationDuration = 5 * time.Second }},
 		{name: "flag shutdown-timeout", args: []string{"--shutdown-timeout", "1m30s"}, want: func(c *Config) { c.ShutdownTimeout = 90 * time.Second }},
+		{name: "flag flow-retention", args: []string{"--flow-retention", "2h"}, want: func(c *Config) { c.FlowRetention = 2 * time.Hour }},
+		{name: "flag flow-retention min", args: []string{"--flow-retention=1m"}, want: func(c *Config) { c.FlowRetention = time.Minute }},
+		{name: "flag flow-retention-records", args: []string{"--flow-retention-records", "500"}, want: func(c *Config) { c.FlowRetentionRecords = 500 }},
+		{name: "flag flow-retention-records min", args: []string{"--flow-retention-records=1"}, want: func(c *Config) { c.FlowRetentionRecords = 1 }},
 
 		// Each environment variable.
 		{name: "env listen", env: map[string]string{"ARMLET_LISTEN": "127.0.0.1:0"}, want: func(c *Config) { c.Listen = "127.0.0.1:0" }},
@@ -69,6 +73,10 @@ func TestParse(t *testing.T) {
 		{name: "env token-lifetime", env: map[string]string{"ARMLET_TOKEN_LIFETIME": "2h"}, want: func(c *Config) { c.TokenLifetime = 2 * time.Hour }},
 		{name: "env max-body-bytes", env: map[string]string{"ARMLET_MAX_BODY_BYTES": "2048"}, want: func(c *Config) { c.MaxBodyBytes = 2048 }},
 		{name: "env shutdown-timeout", env: map[string]string{"ARMLET_SHUTDOWN_TIMEOUT": "3s"}, want: func(c *Config) { c.ShutdownTimeout = 3 * time.Second }},
+		{name: "env flow-retention", env: map[string]string{"ARMLET_FLOW_RETENTION": "90m"}, want: func(c *Config) { c.FlowRetention = 90 * time.Minute }},
+		{name: "env flow-retention-records", env: map[string]string{"ARMLET_FLOW_RETENTION_RECORDS": "42"}, want: func(c *Config) { c.FlowRetentionRecords = 42 }},
+		{name: "flag overrides env flow-retention", args: []string{"--flow-retention=3h"}, env: map[string]string{"ARMLET_FLOW_RETENTION": "1h"},
+			want: func(c *Config) { c.FlowRetention = 3 * time.Hour }},
 
 		// Flag over environment.
 		{name: "flag overrides env listen", args: []string{"--listen=127.0.0.3:1"}, env: map[string]string{"ARMLET_LISTEN": "127.0.0.4:2"},
@@ -125,6 +133,11 @@ func TestParse(t *testing.T) {
 		{"shutdown-timeout", "0", "not positive"},
 		{"shutdown-timeout", "-1s", "not positive"},
 		{"shutdown-timeout", "ten", "not a duration"},
+		{"flow-retention", "59s", "less than the minimum 1m"},
+		{"flow-retention", "0", "less than the minimum 1m"},
+		{"flow-retention", "a day", "not a duration"},
+		{"flow-retention-records", "0", "less than the minimum 1"},
+		{"flow-retention-records", "1e5", "not an integer"},
 	}
 	for _, b := range bad {
 		cases = append(cases,
@@ -158,7 +171,7 @@ func TestParse(t *testing.T) {
 					}
 				}
 				for _, s := range []string{"default 127.0.0.1:8443", "default .armlet", "default 30m-1h", "default info",
-					"default text", "default 1h", "default 4194304", "default 10s", "default false", "default 0", "default none"} {
+					"default text", "default 1h", "default 4194304", "default 10s", "default 24h", "default 100000", "default false", "default 0", "default none"} {
 					if !strings.Contains(usage, s) {
 						t.Errorf("usage lacks %q:\n%s", s, usage)
 					}
@@ -211,7 +224,8 @@ func TestParse(t *testing.T) {
 			if c.name == "defaults" {
 				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
-					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s"}
+					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
+					"flow-retention=24h", "flow-retention-records=100000"}
 				if strings.Join(summary, " ") != strings.Join(wantLines, " ") {
 					t.Fatalf("Summary = %q\nwant      %q", summary, wantLines)
 				}

@@ -217,8 +217,15 @@ type Response struct {
 	Status int
 	Header http.Header
 	// Body is marshalled as JSON unless nil. A json.RawMessage is written
-	// as is.
+	// as is, a RawBody as is with its content type.
 	Body any
+}
+
+// RawBody is a Response body written as is rather than as JSON (the
+// content of an artifact on the workspace endpoint).
+type RawBody struct {
+	ContentType string
+	Data        []byte
 }
 
 // JSON is a convenience for a 200 with a body.

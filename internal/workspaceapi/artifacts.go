@@ -276,7 +276,7 @@ func uploadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response,
 }
 
 // downloadArtifact is GET /artifacts/{origin}/{container}/content?path=P:
-// the content as uploaded (empty for an artifact created empty), as a Raw
+// the content as uploaded (empty for an artifact created empty), as an engine.RawBody
 // body.
 func downloadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response, error) {
 	origin, container, err := artifactContainer(c)
@@ -305,7 +305,7 @@ func downloadArtifact(ctx context.Context, s *Service, c *call) (*engine.Respons
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	return &engine.Response{Status: http.StatusOK, Header: http.Header{"ETag": {a.ETag}}, Body: Raw{ContentType: ct, Data: data}}, nil
+	return &engine.Response{Status: http.StatusOK, Header: http.Header{"ETag": {a.ETag}}, Body: engine.RawBody{ContentType: ct, Data: data}}, nil
 }
 
 func getArtifact(ctx context.Context, s *Service, c *call) (*engine.Response, error) {

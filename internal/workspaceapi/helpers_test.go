@@ -111,7 +111,7 @@ func (h *harness) ok(t testing.TB, method, path, body string, status int) map[st
 	if resp.Status != status {
 		t.Fatalf("%s %s: status %d, want %d", method, path, resp.Status, status)
 	}
-	if _, raw := resp.Body.(Raw); raw {
+	if _, raw := resp.Body.(engine.RawBody); raw {
 		return nil
 	}
 	return toJSON(t, resp.Body)

@@ -113,14 +113,6 @@ type Request struct {
 	Now     time.Time
 }
 
-// Raw is a response body written as is, not as JSON: the content of an
-// artifact. The front door must write Data with Content-Type ContentType
-// when an engine.Response's Body is a Raw (or *Raw).
-type Raw struct {
-	ContentType string
-	Data        []byte
-}
-
 // Serve answers one request. Errors are *arm.Error for anything the client
 // did (never a 5xx); other errors are internal (the store failed).
 func (s *Service) Serve(ctx context.Context, req *Request) (*engine.Response, error) {

@@ -1,6 +1,8 @@
 package workspaceapi
 
 import (
+	"github.com/armlet/armlet/internal/engine"
+
 	"context"
 	"net/http"
 	"strings"
@@ -336,13 +338,13 @@ func TestArtifactsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, ok := resp.Body.(Raw)
+	raw, ok := resp.Body.(engine.RawBody)
 	if !ok || string(raw.Data) != "\x00\x01binary" {
 		t.Fatalf("download = %#v", resp.Body)
 	}
 	// An empty artifact downloads as nothing.
 	resp, err = h.serve("GET", art+"/ExperimentRun/dcid.r1/content?path=logs/std_log.txt", "", netmodel.Origin{})
-	if err != nil || len(resp.Body.(Raw).Data) != 0 {
+	if err != nil || len(resp.Body.(engine.RawBody).Data) != 0 {
 		t.Fatalf("empty download = %v, %v", resp, err)
 	}
 	meta := h.ok(t, "GET", art+"/ExperimentRun/dcid.r1/metadata?path=outputs/model.pkl", "", 200)

@@ -28,6 +28,11 @@ var legacyExempt = map[string]bool{
 	"outboundnetworkdependenciesendpoints": true,
 }
 
+// IsV2Child reports whether child, a type segment below a workspace
+// ("onlineEndpoints"), is one of the v2 child resources rule L5 gates:
+// those the v1 platform served on the workspace endpoint, not through ARM.
+func IsV2Child(child string) bool { return !legacyExempt[strings.ToLower(child)] }
+
 // CodeUserError is the code Azure ML uses for requests the workspace's
 // configuration refuses.
 const CodeUserError = "UserError"

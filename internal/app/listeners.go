@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/authorization"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/providers/network"
+)
+
+// Option adjusts how Start assembles armlet; tests use them to stand in
+// for providers.
+type Option func(*startOptions)
+
+type startOptions struct {
+	endpoints netmodel.EndpointSource
+	publicARM func(ctx context.Context, tenantID string) (disabled bool, refusal error, err error)
+}
+
+// WithEndpointSource replaces the network provider as the source of the
+// approved private endpoints that get listeners.
+func WithEndpointSource(f netmodel.EndpointSource) Option {
+	return func(o *startOptions) { o.endpoints = f }
+}
+
+// WithPublicARMCheck replaces authorization.PublicARMDisabled as the test
+// of whether a tenant's ARM refuses public requests.
+func WithPublicARMCheck(f func(ctx context.Context, tenantID string) (disabled bool, refusal error, err error)) Option {
+	return func(o *startOptions) { o.publicARM = f }
+}
+
+func (o *startOptions) defaults(e *engine.Engine) {
+	if o.endpoints == nil {
+		o.endpoints = func(ctx context.Context) ([]netmodel.Endpoint, error) { return network.ApprovedEndpoints(ctx, e) }
+	}
+	if o.publicARM == nil {
+		o.publicARM = func(ctx context.Context, tenantID string) (bool, error, error) {
+			return authorization.PublicARMDisabled(ctx, e, tenantID)
+		}
+	}
+}
+
+// publicARMGate refuses ARM requests that arrive publicly while the
+// caller's tenant has public ARM disabled.
+func (o *startOptions) publicARMGate(ctx context.Context, caller engine.Caller) error {
+	disabled, refusal, err := o.publicARM(ctx, caller.TenantID)
+	if err != nil {
+		return err
+	}
+	if !disabled {
+		return nil
+	}
+	if refusal == nil {
+		refusal = arm.Errorf(http.StatusForbidden, "PublicNetworkAccessDisabled",
+			"Public network access to Azure Resource Manager is disabled for tenant '%s' by a private link association; "+
+				"call it through a private endpoint to its resource management private link.", caller.TenantID)
+	}
+	return refusal
+}
+
+// isV2Child is the exposure report's test for operations v1 legacy mode
+// keeps off ARM.
+func isV2Child(child string) bool { return machinelearning.IsV2Child(child) }
+
+// listenerServer is the http.Server settings every listener shares.
+func (s *Server) listenerServer() *http.Server {
+	return &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// mainOrigin marks requests on the main listener as public.
+func mainOrigin(ln net.Listener) func(context.Context, net.Conn) context.Context {
+	o := netmodel.Origin{Listener: advertised(ln.Addr())}
+	return func(ctx context.Context, _ net.Conn) context.Context { return netmodel.WithOrigin(ctx, o) }
+}
+
+// Listeners is the private endpoint listeners, for in-process tests.
+func (s *Server) Listeners() *netmodel.Listeners { return s.listeners }
+
+// Flows is the flow record store, for in-process tests.
+func (s *Server) Flows() *netmodel.FlowStore { return s.flows }

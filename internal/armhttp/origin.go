@@ -1,0 +1,159 @@
+package armhttp
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/workspaceapi"
+)
+
+// Group ids of the private endpoints whose listeners serve something.
+const (
+	groupWorkspace = "amlworkspace"
+	groupARM       = "ResourceManagement"
+)
+
+// isWorkspacePath reports whether a lower-cased first path segment belongs
+// to the workspace endpoint.
+func isWorkspacePath(first string) bool {
+	for _, p := range workspaceapi.Prefixes {
+		if strings.EqualFold(first, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// private routes a request that arrived on a private endpoint's listener:
+// it serves only what the endpoint reaches.
+//
+// Choice: anything else gets 404 NotFound with a message naming the
+// endpoint and what it reaches, as the service behind a private endpoint
+// does not know the other service's paths. The token service and the
+// admin API are served only on the main listener: Entra ID is a public
+// service, and armlet's admin API must stay reachable there.
+func (s *server) private(w http.ResponseWriter, r *http.Request, ep *netmodel.Endpoint, first, rest string,
+	identity *http.ServeMux, workspace, metadata, armHandler http.HandlerFunc) {
+	info := flowInfoFrom(r.Context())
+	switch {
+	case strings.EqualFold(ep.GroupID, groupWorkspace):
+		info.class = netmodel.WorkspacePrivate
+		if isWorkspacePath(first) {
+			info.service = netmodel.ServiceWorkspace
+			workspace(w, r)
+			return
+		}
+		s.writeError(w, r, arm.NotFound("NotFound",
+			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+
+				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
+			ep.ID, ep.GroupID, ep.TargetID, strings.Join(workspaceapi.Prefixes, ", /"), r.URL.Path))
+	case strings.EqualFold(ep.GroupID, groupARM):
+		info.class = netmodel.ARMPrivate
+		_, pattern := identity.Handler(r)
+		switch {
+		case first == "_armlet":
+			info.skip = true
+			s.writeError(w, r, arm.NotFound("NotFound", "The armlet admin API is served only on the main listener, not on private endpoint '%s'.", ep.ID))
+		case isWorkspacePath(first) || pattern != "" && first != "subscriptions" && first != "providers" && first != "tenants":
+			s.writeError(w, r, arm.NotFound("NotFound",
+				"Private endpoint '%s' (group id '%s') reaches only Azure Resource Manager; '%s' is not served here. "+
+					"Workspace endpoints are reached through a private endpoint to the workspace (group id '%s'), tokens from the token service on the main endpoint.",
+				ep.ID, ep.GroupID, r.URL.Path, groupWorkspace))
+		case first == "metadata" && rest == "endpoints" && r.Method == http.MethodGet:
+			metadata(w, r)
+		default:
+			armHandler(w, r)
+		}
+	default:
+		info.class = netmodel.WorkspacePrivate
+		s.writeError(w, r, arm.NotFound("NotFound", "Private endpoint '%s' has group id '%s', which armlet does not serve.", ep.ID, ep.GroupID))
+	}
+}
+
+// flowInfo is what the handlers learn about a request for its flow
+// record; the flow middleware puts one in each request's context.
+type flowInfo struct {
+	skip      bool
+	service   netmodel.Service
+	class     netmodel.PathClass
+	caller    engine.Caller
+	errorCode string
+}
+
+type flowInfoKey struct{}
+
+// flowInfoFrom returns the request's flowInfo, or a scratch one when no
+// flow middleware runs.
+func flowInfoFrom(ctx context.Context) *flowInfo {
+	if fi, ok := ctx.Value(flowInfoKey{}).(*flowInfo); ok {
+		return fi
+	}
+	return &flowInfo{}
+}
+
+// flows records an observation of every request after it is answered.
+// Recording is a queue send; turning it into a flow record and storing it
+// happen in the recorder's writer.
+func (s *server) flows(next http.Handler) http.Handler {
+	if s.Flows == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := s.Clock.Now()
+		info := &flowInfo{service: netmodel.ServiceARM, class: netmodel.ARMPublic}
+		var body *captureBody
+		if r.Body != nil && r.Body != http.NoBody {
+			body = &captureBody{ReadCloser: r.Body}
+			r.Body = body
+		}
+		r = r.WithContext(context.WithValue(r.Context(), flowInfoKey{}, info))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if info.skip {
+			return
+		}
+		o := netmodel.Observation{
+			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(),
+			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
+			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: rec.status, ErrorCode: info.errorCode,
+			RequestID: w.Header().Get("x-ms-request-id"),
+		}
+		if body != nil {
+			o.Body = body.buf
+		}
+		if info.service == netmodel.ServiceToken && o.CallerAppID == "" {
+			o.CallerAppID = claimedClient(r, o.Body)
+		}
+		s.Flows.Record(o)
+	})
+}
+
+// claimedClient is the client id a token request names (Basic auth or the
+// client_id form field).
+func claimedClient(r *http.Request, body []byte) string {
+	if id, _, ok := r.BasicAuth(); ok {
+		return id
+	}
+	if form, err := url.ParseQuery(string(body)); err == nil {
+		return form.Get("client_id")
+	}
+	return ""
+}
+
+// captureBody keeps a copy of what the handler reads from the body.
+type captureBody struct {
+	io.ReadCloser
+	buf []byte
+}
+
+func (c *captureBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.buf = append(c.buf, p[:n]...)
+	return n, err
+}

@@ -1,0 +1,472 @@
+package netmodel
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// Service is which of armlet's services answered a request.
+type Service string
+
+// The services a flow can reach.
+const (
+	ServiceARM       Service = "arm"
+	ServiceWorkspace Service = "workspace"
+	ServiceToken     Service = "token"
+)
+
+// Observation is what the front door saw of one request, before it is
+// turned into a Flow (off the request path, by the flow writer).
+type Observation struct {
+	Time        time.Time
+	Service     Service
+	Method      string
+	Path        string // escaped URL path
+	Query       url.Values
+	ContentType string
+	Body        []byte // owned by the Observation once recorded
+	// CallerObjectID and CallerAppID identify the authenticated caller; for
+	// the token service, CallerAppID is the client id the request claims.
+	CallerObjectID string
+	CallerAppID    string
+	Origin         Origin
+	Class          PathClass
+	Status         int
+	ErrorCode      string
+	RequestID      string
+}
+
+// Flow is the record of one request (DESIGN.md section 2).
+type Flow struct {
+	Time           time.Time `json:"time"`
+	RequestID      string    `json:"requestId,omitempty"`
+	CallerObjectID string    `json:"callerObjectId,omitempty"`
+	CallerAppID    string    `json:"callerAppId,omitempty"`
+	Method         string    `json:"method"`
+	Path           string    `json:"path"`
+	// Operation is the ARM action string, e.g.
+	// Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write.
+	Operation  string `json:"operation"`
+	ResourceID string `json:"resourceId,omitempty"`
+	// Workspace is the Azure ML workspace the resource lies in, if any.
+	Workspace         string    `json:"workspace,omitempty"`
+	Class             PathClass `json:"class"`
+	Listener          string    `json:"listener"`
+	PrivateEndpointID string    `json:"privateEndpointId,omitempty"`
+	Metadata          Metadata  `json:"metadata"`
+	Status            int       `json:"status"`
+	ErrorCode         string    `json:"errorCode,omitempty"`
+}
+
+// FlowOf turns an observation into a flow record: it names the operation
+// and extracts the metadata, with secrets redacted.
+func FlowOf(o Observation) Flow {
+	var op string
+	var id resourceid.ID
+	switch o.Service {
+	case ServiceToken:
+		op = "Microsoft.AAD/token/action"
+		if o.Method != "POST" {
+			op = "Microsoft.AAD/openidConfiguration/read"
+		}
+	case ServiceWorkspace:
+		op, id = WorkspaceOperation(o.Method, o.Path)
+	default:
+		op, id = ARMOperation(o.Method, o.Path)
+	}
+	f := Flow{
+		Time: o.Time.UTC(), RequestID: o.RequestID, CallerObjectID: o.CallerObjectID, CallerAppID: o.CallerAppID,
+		Method: o.Method, Path: o.Path, Operation: op, Class: o.Class, Listener: o.Origin.Listener,
+		Status: o.Status, ErrorCode: o.ErrorCode,
+	}
+	if !id.IsRoot() {
+		f.ResourceID = id.String()
+		f.Workspace = WorkspaceOf(id)
+	}
+	if o.Origin.Endpoint != nil {
+		f.PrivateEndpointID = o.Origin.Endpoint.ID.String()
+	}
+	f.Metadata = ExtractMetadata(f.ResourceID, o.Query, o.ContentType, o.Body)
+	return f
+}
+
+// Defaults of the flow retention.
+const (
+	DefaultFlowRetentionRecords = 100000
+	DefaultFlowRetention        = 24 * time.Hour
+)
+
+// FlowOptions configures a FlowStore.
+type FlowOptions struct {
+	Store kv.Store
+	// Now is the clock flow ages are measured on (the engine clock).
+	Now func() time.Time
+	// MaxRecords and MaxAge bound what is kept; the oldest records go
+	// first. Zero means the defaults.
+	MaxRecords int
+	MaxAge     time.Duration
+	Logger     *slog.Logger
+	// QueueSize is how many observations may wait for the writer before
+	// Record blocks; default 8192.
+	QueueSize int
+}
+
+// FlowStore keeps flow records in the kv store under "nm\x00flow\x00",
+// keyed by time then sequence, written in batches by one writer goroutine
+// (Run) so that recording costs a request one channel send.
+//
+// Choice: when the queue is full, Record waits rather than dropping the
+// record: the exposure report must not silently miss a request.
+type FlowStore struct {
+	opts    FlowOptions
+	log     *slog.Logger
+	queue   chan flowMsg
+	stopped chan struct{}
+	once    sync.Once
+
+	// Owned by the writer goroutine (and Open, before it starts).
+	count  int
+	seq    uint64
+	oldest time.Time // time of the first record; zero when empty
+}
+
+type flowMsg struct {
+	obs   *Observation
+	flush chan struct{}
+}
+
+// Store layout.
+var (
+	flowPrefix  = []byte("nm\x00flow\x00")
+	flowMetaKey = []byte("nm\x00flowmeta")
+)
+
+// Batches stay under 100 operations per transaction (with the meta record).
+const flowBatch = 98
+
+type flowMeta struct {
+	Count int    `json:"count"`
+	Seq   uint64 `json:"seq"`
+}
+
+// OpenFlows returns a FlowStore over opts.Store, resuming its counters.
+// Call Run to start writing.
+func OpenFlows(ctx context.Context, opts FlowOptions) (*FlowStore, error) {
+	if opts.MaxRecords <= 0 {
+		opts.MaxRecords = DefaultFlowRetentionRecords
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = DefaultFlowRetention
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 8192
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	fs := &FlowStore{opts: opts, log: opts.Logger, queue: make(chan flowMsg, opts.QueueSize), stopped: make(chan struct{})}
+	ent, err := opts.Store.Get(ctx, flowMetaKey)
+	switch {
+	case err == nil:
+		var m flowMeta
+		if err := json.Unmarshal(ent.Value, &m); err != nil {
+			return nil, fmt.Errorf("corrupt flow meta record: %w", err)
+		}
+		fs.count, fs.seq = m.Count, m.Seq
+	case !errors.Is(err, kv.ErrNotFound):
+		return nil, err
+	}
+	first, err := opts.Store.Scan(ctx, flowPrefix, nil, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(first) == 1 {
+		fs.oldest = keyTime(first[0].Key)
+	}
+	return fs, nil
+}
+
+// Record queues an observation; the writer turns it into a flow record.
+// It never blocks once Run has stopped (the observation is dropped).
+func (fs *FlowStore) Record(o Observation) {
+	select {
+	case fs.queue <- flowMsg{obs: &o}:
+	case <-fs.stopped:
+	}
+}
+
+// Flush waits until everything recorded before it is stored.
+func (fs *FlowStore) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case fs.queue <- flowMsg{flush: done}:
+	case <-fs.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-fs.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run writes queued observations until ctx is done, then writes what is
+// still queued and returns.
+func (fs *FlowStore) Run(ctx context.Context) {
+	defer fs.once.Do(func() { close(fs.stopped) })
+	// Writes use their own context so the final drain survives ctx.
+	wctx := context.WithoutCancel(ctx)
+	for {
+		var first flowMsg
+		select {
+		case first = <-fs.queue:
+		case <-ctx.Done():
+			for {
+				batch, acks := fs.collect(flowMsg{})
+				if len(batch) == 0 && len(acks) == 0 {
+					return
+				}
+				fs.write(wctx, batch)
+				for _, a := range acks {
+					close(a)
+				}
+			}
+		}
+		batch, acks := fs.collect(first)
+		fs.write(wctx, batch)
+		for _, a := range acks {
+			close(a)
+		}
+	}
+}
+
+// collect gathers first and whatever else is queued, up to one batch.
+func (fs *FlowStore) collect(first flowMsg) ([]*Observation, []chan struct{}) {
+	var batch []*Observation
+	var acks []chan struct{}
+	add := func(m flowMsg) {
+		if m.obs != nil {
+			batch = append(batch, m.obs)
+		}
+		if m.flush != nil {
+			acks = append(acks, m.flush)
+		}
+	}
+	add(first)
+	for len(batch) < flowBatch {
+		select {
+		case m := <-fs.queue:
+			add(m)
+		default:
+			return batch, acks
+		}
+	}
+	return batch, acks
+}
+
+func (fs *FlowStore) write(ctx context.Context, batch []*Observation) {
+	if len(batch) > 0 {
+		ops := make([]kv.Op, 0, len(batch)+1)
+		seq := fs.seq
+		firstTime := time.Time{}
+		for _, o := range batch {
+			f := FlowOf(*o)
+			b, err := json.Marshal(f)
+			if err != nil {
+				fs.log.Error("encoding flow record", "err", err)
+				continue
+			}
+			seq++
+			ops = append(ops, kv.Put(flowKey(f.Time, seq), b))
+			if firstTime.IsZero() || f.Time.Before(firstTime) {
+				firstTime = f.Time
+			}
+		}
+		count := fs.count + len(ops)
+		ops = append(ops, kv.Put(flowMetaKey, mustMarshal(flowMeta{Count: count, Seq: seq})))
+		if _, err := fs.opts.Store.Txn(ctx, ops...); err != nil {
+			fs.log.Error("writing flow records", "records", len(ops)-1, "err", err)
+			return
+		}
+		fs.count, fs.seq = count, seq
+		if fs.oldest.IsZero() || firstTime.Before(fs.oldest) {
+			fs.oldest = firstTime
+		}
+	}
+	if err := fs.prune(ctx); err != nil {
+		fs.log.Error("pruning flow records", "err", err)
+	}
+}
+
+// prune deletes the oldest records beyond MaxRecords and those older than
+// MaxAge.
+func (fs *FlowStore) prune(ctx context.Context) error {
+	cutoff := fs.opts.Now().Add(-fs.opts.MaxAge)
+	for {
+		over := fs.count - fs.opts.MaxRecords
+		if over <= 0 && (fs.oldest.IsZero() || !fs.oldest.Before(cutoff)) {
+			return nil
+		}
+		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, nil, flowBatch)
+		if err != nil {
+			return err
+		}
+		var ops []kv.Op
+		for _, e := range ents {
+			if over <= 0 && !keyTime(e.Key).Before(cutoff) {
+				break
+			}
+			ops = append(ops, kv.Delete(e.Key))
+			over--
+		}
+		if len(ops) == 0 {
+			fs.oldest = time.Time{}
+			if len(ents) > 0 {
+				fs.oldest = keyTime(ents[0].Key)
+			}
+			if len(ents) == 0 {
+				fs.count = 0 // the meta record overcounted; trust the store
+			}
+			return nil
+		}
+		count := max(fs.count-len(ops), 0)
+		ops = append(ops, kv.Put(flowMetaKey, mustMarshal(flowMeta{Count: count, Seq: fs.seq})))
+		if _, err := fs.opts.Store.Txn(ctx, ops...); err != nil {
+			return err
+		}
+		fs.count = count
+		fs.oldest = time.Time{}
+		if n := len(ops) - 1; n < len(ents) {
+			fs.oldest = keyTime(ents[n].Key)
+		} else if count > 0 {
+			fs.oldest = cutoff.Add(-time.Nanosecond) // unknown: look again
+		}
+	}
+}
+
+// FlowFilter selects flow records. Zero fields select everything.
+type FlowFilter struct {
+	// Resource is a resource id prefix, matched case-insensitively on
+	// whole segments (a workspace id selects the workspace and everything
+	// below it).
+	Resource string
+	Class    PathClass
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	// Limit caps the number of records returned (the oldest first); 0 is
+	// no limit.
+	Limit int
+}
+
+// Match reports whether f passes the filter.
+func (ff FlowFilter) Match(f Flow) bool {
+	if ff.Class != "" && f.Class != ff.Class {
+		return false
+	}
+	if !ff.Since.IsZero() && f.Time.Before(ff.Since) {
+		return false
+	}
+	if !ff.Until.IsZero() && !f.Time.Before(ff.Until) {
+		return false
+	}
+	if ff.Resource != "" {
+		p := strings.ToLower(strings.TrimSuffix(ff.Resource, "/"))
+		r := strings.ToLower(f.ResourceID)
+		if !(r == p || strings.HasPrefix(r, p+"/")) {
+			return false
+		}
+	}
+	return true
+}
+
+// List returns the stored flow records the filter selects, oldest first.
+// Records still queued are not seen; call Flush first.
+func (fs *FlowStore) List(ctx context.Context, ff FlowFilter) ([]Flow, error) {
+	var after []byte
+	if !ff.Since.IsZero() {
+		// Every key of an earlier time sorts at or before this one.
+		after = append(flowKey(ff.Since.Add(-time.Nanosecond), 0)[:len(flowPrefix)+16], bytesFF(16)...)
+	}
+	out := []Flow{}
+	for {
+		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, after, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			if !ff.Until.IsZero() && !keyTime(e.Key).Before(ff.Until) {
+				return out, nil
+			}
+			var f Flow
+			if err := json.Unmarshal(e.Value, &f); err != nil {
+				fs.log.Warn("skipping corrupt flow record", "key", fmt.Sprintf("%q", e.Key), "err", err)
+				continue
+			}
+			if ff.Match(f) {
+				out = append(out, f)
+				if ff.Limit > 0 && len(out) >= ff.Limit {
+					return out, nil
+				}
+			}
+		}
+		if len(ents) < 500 {
+			return out, nil
+		}
+		after = ents[len(ents)-1].Key
+	}
+}
+
+func flowKey(t time.Time, seq uint64) []byte {
+	k := make([]byte, 0, len(flowPrefix)+32)
+	k = append(k, flowPrefix...)
+	var b [8]byte
+	ns := t.UnixNano()
+	if ns < 0 {
+		ns = 0
+	}
+	binary.BigEndian.PutUint64(b[:], uint64(ns))
+	k = hex.AppendEncode(k, b[:])
+	binary.BigEndian.PutUint64(b[:], seq)
+	return hex.AppendEncode(k, b[:])
+}
+
+func keyTime(k []byte) time.Time {
+	if len(k) < len(flowPrefix)+16 {
+		return time.Time{}
+	}
+	var b [8]byte
+	if _, err := hex.Decode(b[:], k[len(flowPrefix):len(flowPrefix)+16]); err != nil {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b[:]))).UTC()
+}
+
+func bytesFF(n int) []byte { return []byte(strings.Repeat("f", n)) }
+
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

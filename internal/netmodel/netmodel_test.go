@@ -1,0 +1,531 @@
+package netmodel
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+	"github.com/armlet/armlet/internal/kv/boltkv"
+	"github.com/armlet/armlet/internal/kv/memkv"
+)
+
+const ws = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+
+func TestARMOperation(t *testing.T) {
+	tests := []struct {
+		method, path, op, id string
+	}{
+		{"PUT", ws + "/onlineEndpoints/ep1", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write", ws + "/onlineEndpoints/ep1"},
+		{"PATCH", ws + "/onlineEndpoints/ep1", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write", ws + "/onlineEndpoints/ep1"},
+		{"GET", ws + "/onlineEndpoints/ep1", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read", ws + "/onlineEndpoints/ep1"},
+		{"HEAD", ws, "Microsoft.MachineLearningServices/workspaces/read", ws},
+		{"DELETE", ws + "/onlineEndpoints/ep1", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/delete", ws + "/onlineEndpoints/ep1"},
+		{"GET", ws + "/onlineEndpoints", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read", ws},
+		{"POST", ws + "/onlineEndpoints/ep1/listKeys", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action", ws + "/onlineEndpoints/ep1"},
+		{"POST", ws + "/listKeys", "Microsoft.MachineLearningServices/workspaces/listKeys/action", ws},
+		{"PUT", "/subscriptions/s1/resourcegroups/rg", "Microsoft.Resources/subscriptions/resourceGroups/write", "/subscriptions/s1/resourcegroups/rg"},
+		{"GET", "/subscriptions", "Microsoft.Resources/subscriptions/read", "/"},
+		{"GET", "/subscriptions/s1", "Microsoft.Resources/subscriptions/read", "/subscriptions/s1"},
+		{"GET", "/subscriptions/s1/resources", "Microsoft.Resources/subscriptions/resources/read", "/subscriptions/s1"},
+		{"POST", "/subscriptions/s1/providers/Microsoft.Network/register", "Microsoft.Network/register/action", "/subscriptions/s1"},
+		{"GET", "/subscriptions/s1/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc",
+			"Microsoft.MachineLearningServices/locations/workspaceOperationsStatus/read",
+			"/subscriptions/s1/providers/Microsoft.MachineLearningServices/locations/eastus/workspaceOperationsStatus/abc"},
+		{"GET", "/providers/Microsoft.Authorization/operations", "Microsoft.Authorization/operations/read", "/"},
+		{"PUT", "/providers/Microsoft.Management/managementGroups/t1/providers/Microsoft.Authorization/privateLinkAssociations/a1",
+			"Microsoft.Authorization/privateLinkAssociations/write",
+			"/providers/Microsoft.Management/managementGroups/t1/providers/Microsoft.Authorization/privateLinkAssociations/a1"},
+		{"GET", "/", "Microsoft.Resources/read", "/"},
+		{"GET", "/subscriptions/%2F", "unknown/read", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			op, id := ARMOperation(tt.method, tt.path)
+			if op != tt.op || id.String() != tt.id {
+				t.Errorf("ARMOperation = %q, %q; want %q, %q", op, id, tt.op, tt.id)
+			}
+		})
+	}
+}
+
+func TestWorkspaceOperation(t *testing.T) {
+	tests := []struct{ method, path, op, id string }{
+		{"GET", "/history/v1.0" + ws + "/experiments/e1/runs/r1", "Microsoft.MachineLearningServices/workspaces/experiments/runs/read", ws + "/experiments/e1/runs/r1"},
+		{"POST", "/history/v1.0" + ws + "/experiments/e1/runs/r1/batch/metrics", "Microsoft.MachineLearningServices/workspaces/experiments/runs/batch/action", ws + "/experiments/e1/runs/r1/batch/metrics"},
+		{"GET", "/discovery", "Microsoft.MachineLearningServices/workspaces/discovery/read", "/"},
+		{"GET", "/Discovery/workspaces/abc", "Microsoft.MachineLearningServices/workspaces/discovery/read", "/"},
+	}
+	for _, tt := range tests {
+		op, id := WorkspaceOperation(tt.method, tt.path)
+		if op != tt.op || id.String() != tt.id {
+			t.Errorf("WorkspaceOperation(%s %s) = %q, %q; want %q, %q", tt.method, tt.path, op, id, tt.op, tt.id)
+		}
+	}
+}
+
+func TestWorkspaceChildAndOf(t *testing.T) {
+	for op, want := range map[string]string{
+		"Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write":           "onlineEndpoints",
+		"Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action": "onlineEndpoints",
+		"Microsoft.MachineLearningServices/workspaces/computes/read":                   "computes",
+		"Microsoft.MachineLearningServices/workspaces/write":                           "",
+		"Microsoft.MachineLearningServices/workspaces/listKeys/action":                 "",
+		"Microsoft.Resources/subscriptions/resourceGroups/write":                       "",
+		"microsoft.machinelearningservices/workspaces/jobs/read":                       "jobs",
+	} {
+		if got := WorkspaceChild(op); got != want {
+			t.Errorf("WorkspaceChild(%q) = %q, want %q", op, got, want)
+		}
+	}
+	id, _ := resourceid.Parse(ws + "/onlineEndpoints/ep1/deployments/d1")
+	if got := WorkspaceOf(id); got != ws {
+		t.Errorf("WorkspaceOf = %q", got)
+	}
+	if got := WorkspaceOf(resourceid.ResourceGroup("s", "rg")); got != "" {
+		t.Errorf("WorkspaceOf(rg) = %q", got)
+	}
+}
+
+func TestSecretName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"key": true, "keys": true, "primaryKey": true, "accountKey": true, "apiKey": true, "private_key": true,
+		"secret": true, "clientSecret": true, "client_secret": true, "Password": true, "adminPassword": true,
+		"ADMINPASSWORD": true, "token": true, "sasToken": true, "SASToken": true, "sasUri": true, "sig": true,
+		"credentials": true, "connectionString": true, "ConnectionStrings": true, "connection-string": true,
+		"certificate": true, "pfxBlob": true, "client_assertion": true, "Authorization": true, "x-ms-secret-thing": true,
+		"keyVault": false, "keyName": false, "name": false, "location": false, "description": false, "v1LegacyMode": false,
+		"publicNetworkAccess": false, "authMode": false, "api-version": false, "client_id": false, "storageAccount": false,
+		"monitor": false, "subnet": false, "grant_type": false, "scope": false, "$top": false,
+	} {
+		if got := SecretName(name); got != want {
+			t.Errorf("SecretName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestExtractMetadata(t *testing.T) {
+	body := `{"location":"eastus","tags":{"env":"prod"},"properties":{"description":"d","v1LegacyMode":true,"count":3,
+		"keyVault":"` + "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1" + `",
+		"credentials":{"accountKey":"AAAA","nested":{"x":1}},"authMode":"Key","primaryKey":"sekrit",
+		"items":[{"name":"a","password":"p"},{"name":"b"}],"empty":{},"none":[],"nil":null}}`
+	q := url.Values{"api-version": {"2024-04-01"}, "sig": {"abc"}, "$filter": {"name eq 'x'"}}
+	m := ExtractMetadata(ws+"/connections/c1", q, "application/json; charset=utf-8", []byte(body))
+	got := map[string]string{}
+	for _, p := range m.Body {
+		got[p.Name] = p.Value
+	}
+	want := map[string]string{
+		"location": "eastus", "tags.env": "prod", "properties.description": "d", "properties.v1LegacyMode": "true",
+		"properties.count": "3", "properties.keyVault": "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1",
+		"properties.credentials": Redacted, "properties.authMode": "Key", "properties.primaryKey": Redacted,
+		"properties.items[0].name": "a", "properties.items[0].password": Redacted, "properties.items[1].name": "b",
+		"properties.empty": "{}", "properties.none": "[]", "properties.nil": "null",
+	}
+	if len(got) != len(want) {
+		t.Errorf("body params = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("body %s = %q, want %q", k, got[k], v)
+		}
+	}
+	raw, _ := json.Marshal(m)
+	for _, secret := range []string{"AAAA", "sekrit", `"p"`, "abc"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("metadata leaks %s: %s", secret, raw)
+		}
+	}
+	wantQuery := []Param{{"$filter", "name eq 'x'", false}, {"api-version", "2024-04-01", false}, {"sig", Redacted, true}}
+	if !slices.Equal(m.Query, wantQuery) {
+		t.Errorf("query = %v, want %v", m.Query, wantQuery)
+	}
+	wantIDs := []string{ws + "/connections/c1", "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1"}
+	if !slices.Equal(m.ResourceIDs, wantIDs) {
+		t.Errorf("resource ids = %v, want %v", m.ResourceIDs, wantIDs)
+	}
+
+	// A form body (the token service) is read like a query.
+	m = ExtractMetadata("", nil, "application/x-www-form-urlencoded", []byte("grant_type=client_credentials&client_id=abc&client_secret=hunter2&scope=x%2F.default"))
+	if raw, _ := json.Marshal(m); bytes.Contains(raw, []byte("hunter2")) || !bytes.Contains(raw, []byte(`"client_id","value":"abc"`)) {
+		t.Errorf("form metadata = %s", raw)
+	}
+	// Not JSON, not a form: nothing from the body; malformed JSON: nothing.
+	if m := ExtractMetadata("", nil, "application/octet-stream", []byte("password=x")); len(m.Body) != 0 {
+		t.Errorf("octet-stream body read: %v", m.Body)
+	}
+	if m := ExtractMetadata("", nil, "application/json", []byte(`{"a":`)); len(m.Body) != 0 {
+		t.Errorf("malformed body read: %v", m.Body)
+	}
+	// Limits.
+	var big strings.Builder
+	big.WriteString(`{"v":"` + strings.Repeat("x", 1000) + `"`)
+	for i := range 500 {
+		fmt.Fprintf(&big, `,"p%d":%d`, i, i)
+	}
+	big.WriteString("}")
+	m = ExtractMetadata("", nil, "", []byte(big.String()))
+	if !m.Truncated || len(m.Body) != maxParams {
+		t.Errorf("big body: %d params, truncated %v", len(m.Body), m.Truncated)
+	}
+}
+
+func TestLoopbackAddress(t *testing.T) {
+	for n, want := range map[uint64]string{
+		0: "127.77.0.1", 1: "127.77.0.2", 253: "127.77.0.254", 254: "127.77.1.1", 256*254 - 1: "127.77.255.254",
+		256 * 254: "127.78.0.1", 178*256*254 - 1: "127.254.255.254",
+	} {
+		if got, err := LoopbackAddress(n); got != want || err != nil {
+			t.Errorf("LoopbackAddress(%d) = %q, %v; want %q", n, got, err, want)
+		}
+	}
+	if _, err := LoopbackAddress(178 * 256 * 254); err == nil {
+		t.Error("LoopbackAddress beyond 127.254.255.254 did not fail")
+	}
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func startFlows(t testing.TB, store kv.Store, clk *fakeClock, maxRecords int, maxAge time.Duration) (*FlowStore, func()) {
+	t.Helper()
+	fs, err := OpenFlows(context.Background(), FlowOptions{Store: store, Now: clk.Now, MaxRecords: maxRecords, MaxAge: maxAge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fs.Run(ctx); close(done) }()
+	return fs, func() { cancel(); <-done }
+}
+
+func obs(clk *fakeClock, path string) Observation {
+	return Observation{Time: clk.Now(), Service: ServiceARM, Method: "GET", Path: path, Class: ARMPublic, Status: 200}
+}
+
+func TestFlowRetention(t *testing.T) {
+	ctx := context.Background()
+	store := memkv.New()
+	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	fs, stop := startFlows(t, store, clk, 100, time.Hour)
+	for i := range 250 {
+		clk.Add(time.Millisecond)
+		fs.Record(obs(clk, fmt.Sprintf("%s/jobs/j%d", ws, i)))
+	}
+	if err := fs.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := fs.List(ctx, FlowFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 100 || !strings.HasSuffix(all[0].ResourceID, "/j150") || !strings.HasSuffix(all[99].ResourceID, "/j249") {
+		t.Fatalf("kept %d records, first %q", len(all), all[0].ResourceID)
+	}
+	if fs.count != 100 {
+		t.Errorf("count = %d, want 100", fs.count)
+	}
+
+	// Filters.
+	mid := all[50].Time
+	if got, _ := fs.List(ctx, FlowFilter{Since: mid}); len(got) != 50 || !got[0].Time.Equal(mid) {
+		t.Errorf("since: %d records", len(got))
+	}
+	if got, _ := fs.List(ctx, FlowFilter{Until: mid}); len(got) != 50 {
+		t.Errorf("until: %d records", len(got))
+	}
+	if got, _ := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/j200"}); len(got) != 1 {
+		t.Errorf("resource: %d records", len(got))
+	}
+	if got, _ := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/j20"}); len(got) != 0 {
+		t.Errorf("resource prefix matched a longer name: %d records", len(got))
+	}
+	if got, _ := fs.List(ctx, FlowFilter{Class: ARMPrivate}); len(got) != 0 {
+		t.Errorf("class: %d records", len(got))
+	}
+	if got, _ := fs.List(ctx, FlowFilter{Limit: 7}); len(got) != 7 {
+		t.Errorf("limit: %d records", len(got))
+	}
+
+	// Counters survive a restart.
+	stop()
+	fs, stop = startFlows(t, store, clk, 100, time.Hour)
+	defer stop()
+	if fs.count != 100 || fs.seq != 250 {
+		t.Fatalf("reopened with count %d seq %d", fs.count, fs.seq)
+	}
+
+	// Age: an hour after the last record, one new record pushes out every
+	// older one.
+	clk.Add(time.Hour + time.Millisecond)
+	fs.Record(obs(clk, ws+"/jobs/late"))
+	if err := fs.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, _ = fs.List(ctx, FlowFilter{})
+	if len(all) != 1 || !strings.HasSuffix(all[0].ResourceID, "/late") || fs.count != 1 {
+		t.Fatalf("after aging: %d records (count %d)", len(all), fs.count)
+	}
+}
+
+func TestFlowOf(t *testing.T) {
+	ep := &Endpoint{ID: mustID(t, "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1"), GroupID: "amlworkspace"}
+	f := FlowOf(Observation{
+		Time: time.Unix(100, 0), Service: ServiceWorkspace, Method: "GET", Path: "/history/v1.0" + ws + "/experiments/e1/runs",
+		Query: url.Values{"api-version": {"1"}}, CallerObjectID: "oid", CallerAppID: "app",
+		Origin: Origin{Listener: "127.77.0.1:8443", Endpoint: ep}, Class: WorkspacePrivate, Status: 404, ErrorCode: "NotFound",
+	})
+	if f.Operation != "Microsoft.MachineLearningServices/workspaces/experiments/runs/read" || f.Workspace != ws ||
+		f.PrivateEndpointID != ep.ID.String() || f.Listener != "127.77.0.1:8443" || f.ErrorCode != "NotFound" || f.CallerAppID != "app" {
+		t.Errorf("flow = %+v", f)
+	}
+	tok := FlowOf(Observation{Service: ServiceToken, Method: "POST", Path: "/t/oauth2/v2.0/token", ContentType: "application/x-www-form-urlencoded",
+		Body: []byte("client_id=a&client_secret=s3cr3t")})
+	if tok.Operation != "Microsoft.AAD/token/action" || tok.Workspace != "" {
+		t.Errorf("token flow = %+v", tok)
+	}
+	if raw, _ := json.Marshal(tok); bytes.Contains(raw, []byte("s3cr3t")) {
+		t.Errorf("token flow leaks the secret: %s", raw)
+	}
+}
+
+func mustID(t testing.TB, s string) resourceid.ID {
+	id, err := resourceid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestBuildExposure(t *testing.T) {
+	pe := "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1"
+	mk := func(class PathClass, method, path string, body string) Flow {
+		var o Observation
+		o.Time, o.Method, o.Path, o.Class, o.Status, o.Service = time.Unix(1, 0), method, path, class, 200, ServiceARM
+		if strings.HasPrefix(path, "/history") {
+			o.Service = ServiceWorkspace
+		}
+		if class == WorkspacePrivate || class == ARMPrivate {
+			o.Origin.Endpoint = &Endpoint{ID: mustID(t, pe)}
+		}
+		o.Body, o.ContentType = []byte(body), "application/json"
+		return FlowOf(o)
+	}
+	flows := []Flow{
+		mk(ARMPublic, "PUT", ws+"/onlineEndpoints/ep1", `{"properties":{"authMode":"Key","keys":{"primaryKey":"x"}}}`),
+		mk(ARMPublic, "PUT", ws+"/onlineEndpoints/ep2", `{"properties":{"authMode":"AMLToken"}}`),
+		mk(ARMPublic, "PUT", ws+"/computes/c1", `{}`),
+		mk(ARMPublic, "PUT", ws, `{}`),
+		mk(WorkspacePublic, "GET", "/history/v1.0"+ws+"/experiments/e1/runs/r1", ``),
+		mk(WorkspacePrivate, "GET", "/history/v1.0"+ws+"/experiments/e1/runs/r1", ``),
+		mk(ARMPrivate, "GET", ws+"/jobs/j1", ``),
+		mk(ARMPublic, "PUT", "/subscriptions/s1/resourceGroups/rg", `{}`), // no workspace
+	}
+	r := BuildExposure(flows, func(c string) bool { return c != "computes" }, time.Unix(2, 0))
+	if len(r.Workspaces) != 1 || r.Workspaces[0].Workspace != ws {
+		t.Fatalf("workspaces = %+v", r.Workspaces)
+	}
+	w := r.Workspaces[0]
+	keep := map[string][]string{}
+	for _, p := range w.Public {
+		keep[string(p.Class)+" "+p.Operation] = p.KeepPrivate
+	}
+	want := map[string][]string{
+		"arm-public Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write":       {KeepV1LegacyMode, KeepPrivateARM},
+		"arm-public Microsoft.MachineLearningServices/workspaces/computes/write":              {KeepPrivateARM},
+		"arm-public Microsoft.MachineLearningServices/workspaces/write":                       {KeepPrivateARM},
+		"workspace-public Microsoft.MachineLearningServices/workspaces/experiments/runs/read": {KeepWorkspacePrivate},
+	}
+	if len(keep) != len(want) {
+		t.Errorf("public operations = %v", keep)
+	}
+	for k, v := range want {
+		if !slices.Equal(keep[k], v) {
+			t.Errorf("%s: keep private = %q, want %q", k, keep[k], v)
+		}
+	}
+	ep := w.Public[slices.IndexFunc(w.Public, func(p PublicOperation) bool { return strings.HasSuffix(p.Operation, "onlineEndpoints/write") })]
+	if ep.Count != 2 || len(ep.ResourceIDs) != 2 || !slices.Contains(ep.Body, Param{Name: "properties.authMode", Value: "AMLToken"}) ||
+		!slices.Contains(ep.Body, Param{Name: "properties.keys", Value: Redacted, Redacted: true}) {
+		t.Errorf("online endpoint writes = %+v", ep)
+	}
+	if len(w.Private) != 2 || w.Private[0].Class != ARMPrivate || w.Private[1].Class != WorkspacePrivate || w.Private[0].PrivateEndpointIDs[0] != pe {
+		t.Errorf("private = %+v", w.Private)
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"WORKSPACE " + ws, KeepV1LegacyMode + "; or " + KeepPrivateARM, "properties.authMode=AMLToken", "PRIVATE", pe} {
+		if !strings.Contains(table.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, table.String())
+		}
+	}
+}
+
+func TestListenersReconcile(t *testing.T) {
+	ctx := context.Background()
+	store := memkv.New()
+	var mu sync.Mutex
+	var eps []Endpoint
+	source := func(context.Context) ([]Endpoint, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(eps), nil
+	}
+	set := func(e ...Endpoint) { mu.Lock(); eps = e; mu.Unlock() }
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := OriginFrom(r.Context())
+		fmt.Fprintf(w, "%s %s %s", o.Endpoint.ID, o.Endpoint.GroupID, o.Listener)
+	})
+	newL := func() *Listeners {
+		return NewListeners(ListenerOptions{Source: source, Handler: handler, Store: store})
+	}
+	l := newL()
+	defer l.Close()
+
+	pe := func(name, group string) Endpoint {
+		return Endpoint{ID: mustID(t, "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/"+name),
+			PrivateIP: "10.0.0.4", TargetID: mustID(t, ws), GroupID: group}
+	}
+	get := func(addr string) (string, error) {
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+		resp, err := c.Get("http://" + addr + "/x")
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+
+	set(pe("pe1", "amlworkspace"), pe("pe2", "amlworkspace"))
+	if err := l.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ls := l.List()
+	if len(ls) != 2 || !strings.HasPrefix(ls[0].Address, "127.77.0.1:") || !strings.HasPrefix(ls[1].Address, "127.77.0.2:") {
+		t.Fatalf("listeners = %+v", ls)
+	}
+	for _, x := range ls {
+		body, err := get(x.Address)
+		if err != nil || body != x.PrivateEndpointID+" amlworkspace "+x.Address {
+			t.Errorf("GET on %s = %q, %v", x.Address, body, err)
+		}
+	}
+
+	// The first endpoint goes away, its details change for the other,
+	// and a third arrives.
+	p2 := pe("pe2", "ResourceManagement")
+	set(p2, pe("pe3", "amlworkspace"))
+	if err := l.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(ls[0].Address); err == nil {
+		t.Errorf("the listener of a removed endpoint still answers on %s", ls[0].Address)
+	}
+	if body, err := get(ls[1].Address); err != nil || !strings.Contains(body, "ResourceManagement") {
+		t.Errorf("GET on %s after the change = %q, %v", ls[1].Address, body, err)
+	}
+	ls2 := l.List()
+	if len(ls2) != 2 || ls2[0].Address != ls[1].Address || !strings.HasPrefix(ls2[1].Address, "127.77.0.3:") {
+		t.Fatalf("listeners = %+v", ls2)
+	}
+
+	// A restart keeps every endpoint's address and port; pe1 returning
+	// gets its old address back.
+	l.Close()
+	set(p2, pe("pe3", "amlworkspace"), pe("pe1", "amlworkspace"))
+	l2 := newL()
+	defer l2.Close()
+	if err := l2.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, x := range l2.List() {
+		got[x.PrivateEndpointID[strings.LastIndexByte(x.PrivateEndpointID, '/')+1:]] = x.Address
+	}
+	if got["pe1"] != ls[0].Address || got["pe2"] != ls[1].Address || got["pe3"] != ls2[1].Address {
+		t.Errorf("after restart: %v; before %v %v", got, ls, ls2)
+	}
+
+	// A failing source changes nothing.
+	l2.opts.Source = func(context.Context) ([]Endpoint, error) { return nil, fmt.Errorf("store down") }
+	if err := l2.Reconcile(ctx); err == nil || len(l2.List()) != 3 {
+		t.Errorf("failing source: err %v, %d listeners", err, len(l2.List()))
+	}
+}
+
+// BenchmarkRecord measures what recording a flow costs a request: one
+// queue send, with the batching writer storing into bbolt (fsync'd)
+// behind it. BenchmarkRecordDirect is the cost without batching: one
+// store transaction per request.
+func BenchmarkRecord(b *testing.B) {
+	store, err := boltkv.Open(filepath.Join(b.TempDir(), "flows.db"), boltkv.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	clk := &fakeClock{now: time.Now()}
+	fs, stop := startFlows(b, store, clk, 1_000_000, 24*time.Hour)
+	defer stop()
+	o := benchObservation(clk)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		fs.Record(o)
+	}
+	b.StopTimer()
+	if err := fs.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkRecordDirect(b *testing.B) {
+	store, err := boltkv.Open(filepath.Join(b.TempDir(), "flows.db"), boltkv.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	clk := &fakeClock{now: time.Now()}
+	o := benchObservation(clk)
+	var seq uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		seq++
+		raw, _ := json.Marshal(FlowOf(o))
+		if _, err := store.Txn(context.Background(), kv.Put(flowKey(o.Time, seq), raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchObservation(clk *fakeClock) Observation {
+	return Observation{
+		Time: clk.Now(), Service: ServiceARM, Method: "PUT", Path: ws + "/onlineEndpoints/ep1",
+		Query: url.Values{"api-version": {"2024-04-01"}}, ContentType: "application/json",
+		Body:  []byte(`{"location":"eastus","properties":{"authMode":"Key","description":"bench","traffic":{"blue":100}}}`),
+		Class: ARMPublic, Status: 200, CallerObjectID: "oid", CallerAppID: "app",
+	}
+}

@@ -1,0 +1,252 @@
+package netmodel
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The settings the exposure report names as what would have kept an
+// operation private.
+const (
+	KeepV1LegacyMode     = "v1LegacyMode true keeps it on the workspace endpoint (v1 API)"
+	KeepPrivateARM       = "a resource management private link with publicNetworkAccess Disabled"
+	KeepWorkspacePrivate = "disable publicNetworkAccess and use a private endpoint"
+)
+
+// ExposureReport answers, per workspace, which operations crossed public
+// networks with what metadata, which stayed private, and what would have
+// kept each public one private.
+type ExposureReport struct {
+	GeneratedAt time.Time           `json:"generatedAt"`
+	Workspaces  []WorkspaceExposure `json:"workspaces"`
+}
+
+// WorkspaceExposure is the report of one workspace.
+type WorkspaceExposure struct {
+	Workspace string             `json:"workspace"`
+	Public    []PublicOperation  `json:"public"`
+	Private   []PrivateOperation `json:"private"`
+}
+
+// PublicOperation is one operation that crossed a public network (public
+// ARM or the workspace's public endpoint), with everything it exposed.
+type PublicOperation struct {
+	Operation   string         `json:"operation"`
+	Class       PathClass      `json:"class"`
+	Count       int            `json:"count"`
+	Statuses    map[string]int `json:"statuses"`
+	LastSeen    time.Time      `json:"lastSeen"`
+	ResourceIDs []string       `json:"resourceIds"`
+	Query       []Param        `json:"query"`
+	Body        []Param        `json:"body"`
+	// KeepPrivate lists the settings each of which would have kept the
+	// operation off public networks.
+	KeepPrivate []string `json:"keepPrivate"`
+}
+
+// PrivateOperation is one operation that arrived through private
+// endpoints.
+type PrivateOperation struct {
+	Operation          string         `json:"operation"`
+	Class              PathClass      `json:"class"`
+	Count              int            `json:"count"`
+	Statuses           map[string]int `json:"statuses"`
+	LastSeen           time.Time      `json:"lastSeen"`
+	PrivateEndpointIDs []string       `json:"privateEndpointIds"`
+}
+
+// maxReportValues caps the distinct values kept per list of one operation.
+const maxReportValues = 100
+
+// BuildExposure groups flows by workspace (flows under no workspace, such
+// as token requests, are left out) and, within one, by path class and
+// operation (case-insensitively). isV2Child tells whether a child type
+// segment below a workspace ("onlineEndpoints") is one the v1 legacy mode
+// keeps off ARM.
+func BuildExposure(flows []Flow, isV2Child func(child string) bool, now time.Time) ExposureReport {
+	type pubKey struct{ ws, class, op string }
+	byWS := map[string]*WorkspaceExposure{}
+	pub := map[pubKey]*PublicOperation{}
+	priv := map[pubKey]*PrivateOperation{}
+	seen := map[*PublicOperation]map[string]bool{}
+	var order []string
+	for _, f := range flows {
+		if f.Workspace == "" {
+			continue
+		}
+		wsKey := strings.ToLower(f.Workspace)
+		w, ok := byWS[wsKey]
+		if !ok {
+			w = &WorkspaceExposure{Workspace: f.Workspace, Public: []PublicOperation{}, Private: []PrivateOperation{}}
+			byWS[wsKey] = w
+			order = append(order, wsKey)
+		}
+		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
+		status := strconv.Itoa(f.Status)
+		switch f.Class {
+		case ARMPrivate, WorkspacePrivate:
+			p, ok := priv[k]
+			if !ok {
+				p = &PrivateOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{}, PrivateEndpointIDs: []string{}}
+				priv[k] = p
+			}
+			p.Count++
+			p.Statuses[status]++
+			if f.Time.After(p.LastSeen) {
+				p.LastSeen = f.Time
+			}
+			if f.PrivateEndpointID != "" && !slices.ContainsFunc(p.PrivateEndpointIDs, func(s string) bool { return strings.EqualFold(s, f.PrivateEndpointID) }) {
+				p.PrivateEndpointIDs = append(p.PrivateEndpointIDs, f.PrivateEndpointID)
+			}
+		default:
+			p, ok := pub[k]
+			if !ok {
+				p = &PublicOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{},
+					ResourceIDs: []string{}, Query: []Param{}, Body: []Param{}, KeepPrivate: keepPrivate(f, isV2Child)}
+				pub[k] = p
+				seen[p] = map[string]bool{}
+			}
+			p.Count++
+			p.Statuses[status]++
+			if f.Time.After(p.LastSeen) {
+				p.LastSeen = f.Time
+			}
+			s := seen[p]
+			for _, id := range f.Metadata.ResourceIDs {
+				if key := "id\x00" + strings.ToLower(id); !s[key] && len(p.ResourceIDs) < maxReportValues {
+					s[key] = true
+					p.ResourceIDs = append(p.ResourceIDs, id)
+				}
+			}
+			for _, q := range f.Metadata.Query {
+				if key := "q\x00" + q.Name + "\x00" + q.Value; !s[key] && len(p.Query) < maxReportValues {
+					s[key] = true
+					p.Query = append(p.Query, q)
+				}
+			}
+			for _, b := range f.Metadata.Body {
+				if key := "b\x00" + b.Name + "\x00" + b.Value; !s[key] && len(p.Body) < maxReportValues {
+					s[key] = true
+					p.Body = append(p.Body, b)
+				}
+			}
+		}
+	}
+	for k, p := range pub {
+		byWS[k.ws].Public = append(byWS[k.ws].Public, *p)
+	}
+	for k, p := range priv {
+		byWS[k.ws].Private = append(byWS[k.ws].Private, *p)
+	}
+	slices.Sort(order)
+	r := ExposureReport{GeneratedAt: now.UTC(), Workspaces: make([]WorkspaceExposure, 0, len(order))}
+	for _, k := range order {
+		w := byWS[k]
+		slices.SortFunc(w.Public, func(a, b PublicOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
+		slices.SortFunc(w.Private, func(a, b PrivateOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
+		r.Workspaces = append(r.Workspaces, *w)
+	}
+	return r
+}
+
+func cmpOp(ac PathClass, ao string, bc PathClass, bo string) int {
+	if c := strings.Compare(string(ac), string(bc)); c != 0 {
+		return c
+	}
+	return strings.Compare(strings.ToLower(ao), strings.ToLower(bo))
+}
+
+// keepPrivate names the settings that would have kept a public flow
+// private: a workspace endpoint call needs the workspace closed to the
+// public and a private endpoint; an ARM call needs private ARM, and a v2
+// child operation could instead stay on the workspace endpoint in v1
+// legacy mode.
+func keepPrivate(f Flow, isV2Child func(string) bool) []string {
+	if f.Class == WorkspacePublic {
+		return []string{KeepWorkspacePrivate}
+	}
+	if child := WorkspaceChild(f.Operation); child != "" && isV2Child != nil && isV2Child(child) {
+		return []string{KeepV1LegacyMode, KeepPrivateARM}
+	}
+	return []string{KeepPrivateARM}
+}
+
+// WriteTable writes the report for people: per workspace, the public
+// operations with what they exposed and what would keep them private,
+// then the private ones.
+func (r ExposureReport) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(r.Workspaces) == 0 {
+		fmt.Fprintln(tw, "No workspace operations recorded.")
+	}
+	for i, ws := range r.Workspaces {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		fmt.Fprintf(tw, "WORKSPACE %s\n", ws.Workspace)
+		if len(ws.Public) == 0 {
+			fmt.Fprintln(tw, "  no operation crossed a public network")
+		} else {
+			fmt.Fprintln(tw, "  PUBLIC\tOPERATION\tCOUNT\tSTATUS\tWOULD STAY PRIVATE WITH")
+			for _, p := range ws.Public {
+				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", p.Class, p.Operation, p.Count, statuses(p.Statuses), strings.Join(p.KeepPrivate, "; or "))
+				if len(p.ResourceIDs) > 0 {
+					fmt.Fprintf(tw, "    resource ids:\t%s\n", strings.Join(p.ResourceIDs, ", "))
+				}
+				if len(p.Query) > 0 {
+					fmt.Fprintf(tw, "    query:\t%s\n", params(p.Query))
+				}
+				if len(p.Body) > 0 {
+					fmt.Fprintf(tw, "    body:\t%s\n", params(p.Body))
+				}
+			}
+		}
+		if len(ws.Private) > 0 {
+			fmt.Fprintln(tw, "  PRIVATE\tOPERATION\tCOUNT\tSTATUS\tTHROUGH")
+			for _, p := range ws.Private {
+				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", p.Class, p.Operation, p.Count, statuses(p.Statuses), strings.Join(p.PrivateEndpointIDs, ", "))
+			}
+		}
+	}
+	return tw.Flush()
+}
+
+func statuses(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "×" + strconv.Itoa(m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func params(ps []Param) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + "=" + p.Value
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteEndpointsTable writes the listeners for people.
+func WriteEndpointsTable(w io.Writer, ls []Listening) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(ls) == 0 {
+		fmt.Fprintln(tw, "No approved private endpoint is listening.")
+		return tw.Flush()
+	}
+	fmt.Fprintln(tw, "PRIVATE ENDPOINT\tPRIVATE IP\tLISTENS ON\tGROUP\tTARGET")
+	for _, l := range ls {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.PrivateEndpointID, l.PrivateIP, l.Address, l.GroupID, l.TargetResourceID)
+	}
+	return tw.Flush()
+}
