@@ -31,6 +31,7 @@ import (
 	"github.com/armlet/armlet/internal/kv/boltkv"
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/providers/network"
 	"github.com/google/uuid"
 )
 
@@ -161,6 +162,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server,
 		TenantID:              boot.TenantID,
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
+	network.Register(s.engine, network.Options{})
 	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
 		return nil, err
 	}
