@@ -144,8 +144,8 @@ func (p *provider) claimValid(ctx context.Context, c claim, subnet resourceid.ID
 	return false, nil
 }
 
-// releaseClaims deletes the claims whose owner is keep-matched: every
-// claim of a private endpoint at or beneath scope.
+// releaseClaims deletes every claim of a private endpoint at or beneath
+// scope.
 func (p *provider) releaseClaims(ctx context.Context, scope resourceid.ID) error {
 	store := p.e.Store()
 	ents, err := scanPrefix(ctx, store, []byte(allClaimsPrefix))

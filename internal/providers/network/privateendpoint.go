@@ -337,7 +337,10 @@ type fqdn struct{ fqdn, member string }
 
 // checkTarget resolves the connection's target and its FQDNs.
 func (s *peStrategy) checkTarget(ctx context.Context, pe *engine.Resource, c requestedConnection) (resourceid.ID, []fqdn, error) {
-	const path = "properties.privateLinkServiceConnections[0].properties"
+	path := "properties." + autoKey + "[0].properties"
+	if c.manual {
+		path = "properties." + manualKey + "[0].properties"
+	}
 	var group string
 	switch {
 	case isType(c.target, typeWorkspaces):

@@ -172,7 +172,8 @@ func deepCopy(v any) any {
 	}
 }
 
-// refusal is the error for a body member the network API does not accept.
+// unknownMember is the error for a body member the network API does not
+// accept.
 func unknownMember(path, member, typ string) *arm.Error {
 	return arm.InvalidContent(path, "Could not find member '%s' on object of type '%s'. Path '%s'.", member, typ, path)
 }

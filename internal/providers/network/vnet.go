@@ -309,14 +309,13 @@ func (s *vnetStrategy) checkSubnetsInUse(ctx context.Context, desired, old *engi
 		if len(in) == 0 {
 			continue
 		}
-		now := desired.ID.String()
 		next := subnetNamed(desired, name)
 		if next == nil {
 			return inUse(id, in)
 		}
 		if !slices.Equal(subnetPrefixes(sn), subnetPrefixes(next)) {
 			return arm.BadRequest("InUseSubnetCannotBeUpdated",
-				"Subnet %s is in use by %s and its address prefixes cannot be changed. In order to change them, delete all the resources within the subnet (virtual network %s).", name, in[0].ipConfigID, now)
+				"Subnet %s is in use by %s and its address prefixes cannot be changed. In order to change them, delete all the resources within the subnet (virtual network %s).", name, in[0].ipConfigID, desired.ID)
 		}
 	}
 	return nil
