@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// ListByType returns the live resources of a top-level type (one that sits
+// directly in a resource group, such as "Microsoft.Network/privateEndpoints")
+// across every subscription, from the type index, in the index's order
+// (subscription, resource group, name). Resources whose resource group is
+// gone are left out, as the engine's own lists leave them out. Providers use
+// it for bookkeeping that spans subscriptions, such as the listeners of
+// approved private endpoints.
+func (e *Engine) ListByType(ctx context.Context, fullType string) ([]*Resource, error) {
+	var subs []string
+	err := e.scanAll(ctx, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
+		r, err := decodeResource(ent.Value, ent.Revision)
+		if err != nil {
+			return err
+		}
+		subs = append(subs, r.ID.Name())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := e.clock.Now()
+	alive := e.groupAlive(ctx, &Request{Now: now})
+	var out []*Resource
+	for _, sub := range subs {
+		err := e.scanAll(ctx, typeIndexPrefix(sub, fullType), func(idx kv.Entry) error {
+			ent, err := e.store.Get(ctx, idx.Value)
+			if errors.Is(err, kv.ErrNotFound) {
+				return nil // index entry of a resource mid-delete
+			}
+			if err != nil {
+				return err
+			}
+			r, err := decodeResource(ent.Value, ent.Revision)
+			if err != nil {
+				return err
+			}
+			if !r.Gone(now) && strings.EqualFold(r.Type, fullType) && alive(r) {
+				out = append(out, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

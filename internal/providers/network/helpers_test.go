@@ -1,0 +1,230 @@
+package network
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv/memkv"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
+)
+
+const (
+	testSub   = "00000000-1111-2222-3333-444444444444"
+	rgPath    = "/subscriptions/" + testSub + "/resourceGroups/rg"
+	netPath   = rgPath + "/providers/Microsoft.Network"
+	vnetPath  = netPath + "/virtualNetworks/vnet1"
+	subnetID  = vnetPath + "/subnets/default"
+	wsPath    = rgPath + "/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+	rmplPath  = rgPath + "/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl1"
+	zoneAPI   = netPath + "/privateDnsZones/privatelink.api.azureml.ms"
+	zoneNb    = netPath + "/privateDnsZones/privatelink.notebooks.azure.net"
+	netAPI    = "2025-01-01"
+	dnsAPI    = "2024-06-01"
+	mlAPI     = "2024-04-01"
+	storageID = rgPath + "/providers/Microsoft.Storage/storageAccounts/store1"
+)
+
+// rmplStrategy stands in for the authorization provider's
+// resourceManagementPrivateLinks (built elsewhere): any body is accepted.
+type rmplStrategy struct{}
+
+func (rmplStrategy) Validate(context.Context, *engine.Request, *engine.Resource, *engine.Resource) error {
+	return nil
+}
+
+// env is an engine with the network and machine learning providers, one
+// subscription, resource group "rg" (eastus), workspace ws1 and virtual
+// network vnet1 (10.0.0.0/16) with subnet default (10.0.1.0/24).
+type env struct {
+	t   *testing.T
+	e   *engine.Engine
+	clk *clock.Offset
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry(), OperationDuration: time.Second})
+	machinelearning.Register(e, machinelearning.Options{TenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47"})
+	Register(e, Options{})
+	e.Registry().Register(&engine.Type{Name: typeRMPrivateLinks, APIVersions: []string{"2020-05-01"}, Tracked: true, Strategy: rmplStrategy{}})
+	if err := e.EnsureSubscription(context.Background(), testSub, "72f988bf-86f1-41af-91ab-2d7cd011db47", "test"); err != nil {
+		t.Fatal(err)
+	}
+	v := &env{t: t, e: e, clk: clk}
+	v.must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	v.must(http.MethodPut, wsPath, mlAPI, `{"location":"eastus","properties":{"storageAccount":"`+storageID+`"}}`, http.StatusAccepted)
+	v.must(http.MethodPut, vnetPath, netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},
+		"subnets":[{"name":"default","properties":{"addressPrefix":"10.0.1.0/24"}}]}}`, http.StatusCreated)
+	v.finish()
+	return v
+}
+
+// finish lets every operation under way complete and runs the engine's
+// background work (completed deletes and their hooks).
+func (v *env) finish() {
+	v.t.Helper()
+	if _, err := v.clk.Advance(2 * time.Second); err != nil {
+		v.t.Fatal(err)
+	}
+	if err := v.e.ReapDue(context.Background()); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+func (v *env) serve(method, path, apiVersion, body string) (*engine.Response, error) {
+	v.t.Helper()
+	req := &engine.Request{
+		Method: method, Path: path, APIVersion: apiVersion, Query: url.Values{"api-version": {apiVersion}}, Body: []byte(body),
+		Header: http.Header{}, BaseURL: "https://127.0.0.1:8443", Now: v.clk.Now(),
+		Caller: engine.Caller{ObjectID: "11111111-0000-0000-0000-000000000001", AppID: "22222222-0000-0000-0000-000000000002", PrincipalType: "ServicePrincipal"},
+	}
+	return v.e.Serve(context.Background(), req)
+}
+
+// must sends a request that must succeed with status and returns the body
+// as generic JSON.
+func (v *env) must(method, path, apiVersion, body string, status int) map[string]any {
+	v.t.Helper()
+	resp, err := v.serve(method, path, apiVersion, body)
+	if err != nil {
+		v.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if resp.Status != status {
+		v.t.Fatalf("%s %s: status %d, want %d (body %v)", method, path, resp.Status, status, resp.Body)
+	}
+	return asJSON(v.t, resp.Body)
+}
+
+// fail sends a request that must fail with status and code.
+func (v *env) fail(method, path, apiVersion, body string, status int, code string) *arm.Error {
+	v.t.Helper()
+	resp, err := v.serve(method, path, apiVersion, body)
+	if err == nil {
+		v.t.Fatalf("%s %s: status %d, want error %d %s (body %v)", method, path, resp.Status, status, code, asJSON(v.t, resp.Body))
+	}
+	ae, ok := arm.AsError(err)
+	if !ok {
+		v.t.Fatalf("%s %s: internal error %v", method, path, err)
+	}
+	if ae.Status != status || ae.Code != code {
+		v.t.Fatalf("%s %s: error %d %s (%s), want %d %s", method, path, ae.Status, ae.Code, ae.Message, status, code)
+	}
+	return ae
+}
+
+func asJSON(t *testing.T, body any) map[string]any {
+	t.Helper()
+	if body == nil {
+		return nil
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// peBody is a private endpoint body with one connection.
+func peBody(location, subnet, target, group string, manual bool, message string) string {
+	key := "privateLinkServiceConnections"
+	if manual {
+		key = "manualPrivateLinkServiceConnections"
+	}
+	return `{"location":"` + location + `","properties":{"subnet":{"id":"` + subnet + `"},"` + key + `":[{"name":"conn","properties":{"privateLinkServiceId":"` +
+		target + `","groupIds":["` + group + `"],"requestMessage":"` + message + `"}}]}}`
+}
+
+// createPE creates a private endpoint to ws1 in subnet default and lets
+// its operation finish.
+func (v *env) createPE(name string, manual bool) map[string]any {
+	v.t.Helper()
+	v.must(http.MethodPut, netPath+"/privateEndpoints/"+name, netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", manual, "please"), http.StatusCreated)
+	v.finish()
+	return v.must(http.MethodGet, netPath+"/privateEndpoints/"+name, netAPI, "", http.StatusOK)
+}
+
+// path walks generic JSON: keys for objects, decimal indexes for arrays.
+func path(v any, steps ...string) any {
+	for _, s := range steps {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[s]
+		case []any:
+			i := 0
+			for _, c := range s {
+				i = i*10 + int(c-'0')
+			}
+			if i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// ips returns a private endpoint body's customDnsConfigs addresses.
+func ips(pe map[string]any) []string {
+	var out []string
+	list, _ := path(pe, "properties", "customDnsConfigs").([]any)
+	for _, c := range list {
+		for _, ip := range path(c, "ipAddresses").([]any) {
+			out = append(out, ip.(string))
+		}
+	}
+	return out
+}
+
+// connectionStatus is the state of a private endpoint body's connection.
+func connectionStatus(pe map[string]any) string {
+	for _, key := range []string{"privateLinkServiceConnections", "manualPrivateLinkServiceConnections"} {
+		if s, ok := path(pe, "properties", key, "0", "properties", "privateLinkServiceConnectionState", "status").(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// workspaceConnections lists ws1's private endpoint connections.
+func (v *env) workspaceConnections() []any {
+	v.t.Helper()
+	body := v.must(http.MethodGet, wsPath+"/privateEndpointConnections", mlAPI, "", http.StatusOK)
+	list, _ := body["value"].([]any)
+	return list
+}
+
+func mustID(t *testing.T, s string) resourceid.ID {
+	t.Helper()
+	id, err := resourceid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

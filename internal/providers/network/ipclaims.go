@@ -1,0 +1,218 @@
+package network
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// Private IP claims. A private endpoint's addresses are claimed in the
+// store, one key per subnet and address, with a conditional write, before
+// the private endpoint is stored; so two private endpoints created at the
+// same time in one subnet never get the same address. A claim is released
+// when its private endpoint's delete completes (the delete hook). A claim
+// whose private endpoint was never stored (its write failed after
+// validation) lapses after claimGrace on the engine clock.
+//
+//	n\0ip\0{subnet id, lower case}\0{address}   -> claim (JSON)
+
+// claimGrace is how long a claim without a stored private endpoint
+// holding the address is honoured: longer than any PUT takes between its
+// validation and its write.
+const claimGrace = time.Minute
+
+type claim struct {
+	Owner string    `json:"owner"`
+	At    time.Time `json:"at"`
+}
+
+func claimsPrefix(subnet resourceid.ID) []byte {
+	return []byte("n\x00ip\x00" + subnet.Key() + "\x00")
+}
+
+const allClaimsPrefix = "n\x00ip\x00"
+
+// claimIPs claims n addresses of subnet (whose prefixes are given) for
+// the private endpoint owner, the lowest free ones after Azure's reserved
+// addresses. Claims owner already holds (a retried request) are reused
+// first.
+func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes []netip.Prefix, owner resourceid.ID, n int, now time.Time) ([]string, error) {
+	store := p.e.Store()
+	for range 16 {
+		ents, err := scanPrefix(ctx, store, claimsPrefix(subnet))
+		if err != nil {
+			return nil, err
+		}
+		held := map[string]kv.Entry{}
+		var ours []string
+		taken := map[string]bool{}
+		for _, ent := range ents {
+			ip := string(ent.Key[len(claimsPrefix(subnet)):])
+			var c claim
+			if json.Unmarshal(ent.Value, &c) != nil {
+				continue
+			}
+			held[ip] = ent
+			if strings.EqualFold(c.Owner, owner.String()) {
+				ours = append(ours, ip)
+				continue
+			}
+			valid, err := p.claimValid(ctx, c, subnet, ip, now)
+			if err != nil {
+				return nil, err
+			}
+			taken[ip] = valid
+		}
+		var picked []string
+		for _, ip := range ours {
+			if len(picked) < n {
+				picked = append(picked, ip)
+			}
+		}
+		for _, pf := range prefixes {
+			usable(pf, func(a netip.Addr) bool {
+				if len(picked) >= n {
+					return false
+				}
+				ip := a.String()
+				if !taken[ip] && !containsString(picked, ip) {
+					picked = append(picked, ip)
+				}
+				return true
+			})
+		}
+		if len(picked) < n {
+			return nil, arm.BadRequest("SubnetIsFull",
+				"Subnet %s does not have enough capacity for %d IP addresses.", subnet.Name(), n).WithTarget("properties.subnet.id")
+		}
+		val, _ := json.Marshal(claim{Owner: owner.String(), At: now})
+		ops := make([]kv.Op, 0, n)
+		for _, ip := range picked {
+			key := append(claimsPrefix(subnet), ip...)
+			if ent, ok := held[ip]; ok {
+				ops = append(ops, kv.Put(key, val).If(kv.AtRevision(ent.Revision)))
+			} else {
+				ops = append(ops, kv.Put(key, val).If(kv.Absent))
+			}
+		}
+		if _, err := store.Txn(ctx, ops...); err != nil {
+			if errors.Is(err, kv.ErrConflict) {
+				continue
+			}
+			return nil, err
+		}
+		return picked, nil
+	}
+	return nil, arm.Conflict(arm.CodeConflict, "The subnet '%s' is being changed by too many concurrent requests; retry.", subnet)
+}
+
+// claimValid reports whether another private endpoint's claim on ip still
+// holds: its private endpoint exists (not gone) and holds the address, or
+// the claim is recent enough that its private endpoint may be on its way
+// to the store.
+func (p *provider) claimValid(ctx context.Context, c claim, subnet resourceid.ID, ip string, now time.Time) (bool, error) {
+	if now.Sub(c.At) < claimGrace {
+		return true, nil
+	}
+	id, err := resourceid.Parse(c.Owner)
+	if err != nil {
+		return false, nil
+	}
+	r, err := p.e.Get(ctx, id)
+	if err != nil {
+		if _, ok := arm.AsError(err); ok {
+			return false, nil
+		}
+		return false, err
+	}
+	st := loadPEState(r)
+	if !strings.EqualFold(st.Subnet, subnet.String()) {
+		return false, nil
+	}
+	for _, a := range st.IPs {
+		if a.IP == ip {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// releaseClaims deletes every claim of a private endpoint at or beneath
+// scope.
+func (p *provider) releaseClaims(ctx context.Context, scope resourceid.ID) error {
+	store := p.e.Store()
+	ents, err := scanPrefix(ctx, store, []byte(allClaimsPrefix))
+	if err != nil {
+		return err
+	}
+	var ops []kv.Op
+	for _, ent := range ents {
+		var c claim
+		if json.Unmarshal(ent.Value, &c) != nil {
+			continue
+		}
+		id, err := resourceid.Parse(c.Owner)
+		if err != nil || !scope.Contains(id) {
+			continue
+		}
+		ops = append(ops, kv.Delete(ent.Key).If(kv.AtRevision(ent.Revision)))
+	}
+	for len(ops) > 0 {
+		batch := ops[:min(len(ops), 64)]
+		ops = ops[len(batch):]
+		if _, err := store.Txn(ctx, batch...); err != nil && !errors.Is(err, kv.ErrConflict) {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseIPs deletes owner's claims on the given addresses of subnet (a
+// request that failed after claiming).
+func (p *provider) releaseIPs(ctx context.Context, subnet resourceid.ID, owner resourceid.ID, ips []string) {
+	store := p.e.Store()
+	for _, ip := range ips {
+		key := append(claimsPrefix(subnet), ip...)
+		ent, err := store.Get(ctx, key)
+		if err != nil {
+			continue
+		}
+		var c claim
+		if json.Unmarshal(ent.Value, &c) == nil && strings.EqualFold(c.Owner, owner.String()) {
+			_, _ = store.Txn(ctx, kv.Delete(key).If(kv.AtRevision(ent.Revision)))
+		}
+	}
+}
+
+// scanPrefix reads every entry under prefix.
+func scanPrefix(ctx context.Context, store kv.Store, prefix []byte) ([]kv.Entry, error) {
+	var out []kv.Entry
+	var after []byte
+	for {
+		ents, err := store.Scan(ctx, prefix, after, 256)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ents...)
+		if len(ents) < 256 {
+			return out, nil
+		}
+		after = ents[len(ents)-1].Key
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
