@@ -141,7 +141,14 @@ func (l *Listeners) Reconcile(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for k, ep := range want {
+	// In the source's order, so that new endpoints get addresses in a
+	// repeatable order.
+	for _, ep := range eps {
+		k := ep.ID.Key()
+		if _, ok := want[k]; !ok || ep.ID.IsRoot() {
+			continue
+		}
+		delete(want, k) // once per endpoint
 		if pl, ok := l.open[k]; ok {
 			pl.ep.Store(&ep) // keep its details current
 			continue
