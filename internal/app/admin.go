@@ -13,6 +13,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
 )
 
 // admin serves /_armlet/ (except health) to the bootstrap principal:
@@ -103,7 +104,15 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
-		return engine.JSON(http.StatusOK, netmodel.BuildExposure(flows, isV2Child, a.s.clock.Now())), nil
+		report := netmodel.BuildExposure(flows, isV2Child, a.s.clock.Now())
+		for i := range report.Workspaces {
+			st, err := a.workspaceSettings(ctx, report.Workspaces[i].Workspace)
+			if err != nil {
+				return nil, err
+			}
+			report.Workspaces[i].Settings = st
+		}
+		return engine.JSON(http.StatusOK, report), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
 }
@@ -161,4 +170,39 @@ func (a *admin) clockBody() *engine.Response {
 		"now":    a.s.clock.Now(),
 		"offset": a.s.clock.Offset().String(),
 	})
+}
+
+// workspaceSettings reads the current isolation settings of the workspace
+// with resource ID id for the exposure report.
+func (a *admin) workspaceSettings(ctx context.Context, id string) (*netmodel.WorkspaceSettings, error) {
+	rid, err := resourceid.Parse(id)
+	if err != nil {
+		return &netmodel.WorkspaceSettings{}, nil
+	}
+	ws, err := a.s.engine.Get(ctx, rid)
+	if _, isARM := arm.AsError(err); isARM {
+		return &netmodel.WorkspaceSettings{}, nil // deleted
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := a.s.clock.Now()
+	st := &netmodel.WorkspaceSettings{Exists: true}
+	st.V1LegacyMode, _ = machinelearning.EffectiveLegacyMode(ws, now)
+	st.PublicNetworkAccess, _ = ws.Properties["publicNetworkAccess"].(string)
+	conns, err := a.s.engine.List(ctx, rid, "privateEndpointConnections")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range conns {
+		if machinelearning.ConnectionStatus(c) == "Approved" {
+			st.ApprovedPrivateEndpoints++
+		}
+	}
+	if tenant, _ := ws.Properties["tenantId"].(string); tenant != "" {
+		if st.PublicARMDisabled, _, err = a.s.opts.publicARM(ctx, tenant); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }

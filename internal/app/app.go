@@ -78,6 +78,7 @@ type Server struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	ready      atomic.Bool
+	opts       startOptions // the Options of Start, with defaults
 }
 
 // bootstrapState is persisted on first start so the tenant and the default
@@ -171,11 +172,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	})
 	network.Register(s.engine, network.Options{})
 	authorization.Register(s.engine, authorization.Options{})
-	var opts startOptions
 	for _, o := range options {
-		o(&opts)
+		o(&s.opts)
 	}
-	opts.defaults(s.engine)
+	s.opts.defaults(s.engine)
 	s.flows, err = netmodel.OpenFlows(ctx, netmodel.FlowOptions{
 		Store: s.store, Now: s.clock.Now, MaxRecords: int(cfg.FlowRetentionRecords), MaxAge: cfg.FlowRetention, Logger: log,
 	})
@@ -197,11 +197,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
-		PublicARM: opts.publicARMGate, Flows: s.flows,
+		PublicARM: s.opts.publicARMGate, Flows: s.flows,
 		AfterWrite: func() { s.listeners.Trigger() },
 	})
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
-		Source: opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,
+		Source: s.opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,
 		Store: s.store, Logger: log, Server: s.listenerServer,
 	})
 	s.httpServer = s.listenerServer()

@@ -28,9 +28,31 @@ type ExposureReport struct {
 
 // WorkspaceExposure is the report of one workspace.
 type WorkspaceExposure struct {
-	Workspace string             `json:"workspace"`
-	Public    []PublicOperation  `json:"public"`
-	Private   []PrivateOperation `json:"private"`
+	Workspace string `json:"workspace"`
+	// Settings are the workspace's current isolation settings, when the
+	// report's caller knows them (nil otherwise): what decides the path
+	// the next operations take.
+	Settings *WorkspaceSettings `json:"settings,omitempty"`
+	Public   []PublicOperation  `json:"public"`
+	Private  []PrivateOperation `json:"private"`
+}
+
+// WorkspaceSettings are a workspace's current settings that decide which
+// network its operations cross.
+type WorkspaceSettings struct {
+	// Exists is false once the workspace has been deleted (its flows stay).
+	Exists bool `json:"exists"`
+	// V1LegacyMode is the effective mode (true while a change to false is
+	// still propagating): the v2 API through ARM is off.
+	V1LegacyMode bool `json:"v1LegacyMode"`
+	// PublicNetworkAccess of the workspace endpoint: Enabled or Disabled.
+	PublicNetworkAccess string `json:"publicNetworkAccess,omitempty"`
+	// ApprovedPrivateEndpoints counts the workspace's approved private
+	// endpoint connections.
+	ApprovedPrivateEndpoints int `json:"approvedPrivateEndpoints"`
+	// PublicARMDisabled is true when the workspace's tenant refuses public
+	// ARM (a privateLinkAssociation with publicNetworkAccess Disabled).
+	PublicARMDisabled bool `json:"publicArmDisabled"`
 }
 
 // PublicOperation is one operation that crossed a public network (public
@@ -189,6 +211,14 @@ func (r ExposureReport) WriteTable(w io.Writer) error {
 			fmt.Fprintln(tw)
 		}
 		fmt.Fprintf(tw, "WORKSPACE %s\n", ws.Workspace)
+		if st := ws.Settings; st != nil {
+			if !st.Exists {
+				fmt.Fprintln(tw, "  (deleted)")
+			} else {
+				fmt.Fprintf(tw, "  now: v1LegacyMode %t, publicNetworkAccess %s, %d approved private endpoint(s), public ARM %s\n",
+					st.V1LegacyMode, st.PublicNetworkAccess, st.ApprovedPrivateEndpoints, map[bool]string{true: "disabled", false: "enabled"}[st.PublicARMDisabled])
+			}
+		}
 		if len(ws.Public) == 0 {
 			fmt.Fprintln(tw, "  no operation crossed a public network")
 		} else {

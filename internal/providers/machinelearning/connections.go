@@ -73,7 +73,9 @@ var connectionImportProperties = object("PrivateEndpointConnectionProperties", m
 	"provisioningState":                 str().ro(),
 }, "privateEndpoint")
 
-func connectionStatusOf(r *engine.Resource) string {
+// ConnectionStatus is the privateLinkServiceConnectionState.status of the
+// private endpoint connection r (Pending, Approved, Rejected, ...).
+func ConnectionStatus(r *engine.Resource) string {
 	st, _ := r.Properties["privateLinkServiceConnectionState"].(map[string]any)
 	s, _ := st["status"].(string)
 	return s
@@ -99,7 +101,7 @@ func (s *connectionStrategy) Validate(_ context.Context, _ *engine.Request, desi
 	}
 	p := props.(map[string]any)
 	st := p["privateLinkServiceConnectionState"].(map[string]any)
-	from, to := connectionStatusOf(old), st["status"].(string)
+	from, to := ConnectionStatus(old), st["status"].(string)
 	if err := checkStatusChange(desired.ID.Name(), from, to); err != nil {
 		return err
 	}

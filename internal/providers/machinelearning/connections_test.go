@@ -128,8 +128,8 @@ func TestUpsertConnection(t *testing.T) {
 	v.upsert("pec1", "Rejected", false)
 	v.upsert("pec1", "Approved", false)
 	r := v.resource(connPath + "pec1")
-	if connectionStatusOf(r) != "Approved" || r.SystemData.LastModifiedBy != "33333333-0000-0000-0000-000000000003" {
-		t.Errorf("after upsert: status %s systemData %+v", connectionStatusOf(r), r.SystemData)
+	if ConnectionStatus(r) != "Approved" || r.SystemData.LastModifiedBy != "33333333-0000-0000-0000-000000000003" {
+		t.Errorf("after upsert: status %s systemData %+v", ConnectionStatus(r), r.SystemData)
 	}
 	if got := v.props("ws1", newest)["v1LegacyMode"]; got != false {
 		t.Errorf("v1LegacyMode = %v after a run-time connection, want false", got)

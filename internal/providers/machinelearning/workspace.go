@@ -491,7 +491,7 @@ func (s *workspaceStrategy) inlineConnections(ctx context.Context, r *engine.Res
 	approved := 0
 	req := &engine.Request{APIVersion: apiVersion, Now: now}
 	for _, c := range children {
-		if connectionStatusOf(c) == "Approved" {
+		if ConnectionStatus(c) == "Approved" {
 			approved++
 		}
 		body, err := s.e.Render(req, c)

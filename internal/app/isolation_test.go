@@ -1,0 +1,343 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/netmodel"
+)
+
+// isoReport reads the exposure report of one workspace.
+func isoReport(t *testing.T, s *testServer, wsID string) netmodel.WorkspaceExposure {
+	t.Helper()
+	code, _, body := s.do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
+	var rep netmodel.ExposureReport
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
+		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
+	}
+	for _, w := range rep.Workspaces {
+		if strings.EqualFold(w.Workspace, wsID) {
+			return w
+		}
+	}
+	t.Fatalf("no report for %s in %s", wsID, body)
+	return netmodel.WorkspaceExposure{}
+}
+
+// isoPublic finds the public operation op (a suffix of the action string)
+// in a workspace's report.
+func isoPublic(w netmodel.WorkspaceExposure, class netmodel.PathClass, opSuffix string) *netmodel.PublicOperation {
+	for i, p := range w.Public {
+		if p.Class == class && strings.HasSuffix(strings.ToLower(p.Operation), strings.ToLower(opSuffix)) {
+			return &w.Public[i]
+		}
+	}
+	return nil
+}
+
+// TestIsolationStory is issue 3's whole story with real clients over real
+// sockets: a virtual network, a workspace with publicNetworkAccess
+// Disabled and v1LegacyMode true, a private endpoint made with armnetwork
+// v7 and approved automatically, the workspace endpoint refused publicly
+// and reached through the endpoint's own loopback listener, the v2 API
+// refused over public ARM, then v1LegacyMode flipped and the exposure
+// report following each step.
+func TestIsolationStory(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	ctx := context.Background()
+	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	sub := s.conn.SubscriptionID
+	const rg = "iso-rg"
+
+	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groups.CreateOrUpdate(ctx, rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	workspaces, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wp, err := workspaces.BeginCreateOrUpdate(ctx, rg, "isows", armmachinelearning.Workspace{
+		Location: to.Ptr("eastus"),
+		Properties: &armmachinelearning.WorkspaceProperties{
+			PublicNetworkAccess: to.Ptr(armmachinelearning.PublicNetworkAccessDisabled), V1LegacyMode: to.Ptr(true),
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := wp.PollUntilDone(ctx, fastPoll)
+	if err != nil {
+		t.Fatalf("create workspace: %v", err)
+	}
+	wsID := *ws.ID
+
+	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := vnets.BeginCreateOrUpdate(ctx, rg, "vnet", armnetwork.VirtualNetwork{
+		Location: to.Ptr("eastus"),
+		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
+			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr("10.8.0.0/16")}},
+			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr("10.8.1.0/24")}}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vnet, err := vp.PollUntilDone(ctx, fastPoll)
+	if err != nil {
+		t.Fatalf("create vnet: %v", err)
+	}
+	endpoints, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := endpoints.BeginCreateOrUpdate(ctx, rg, "ws-pe", netPE(*vnet.Properties.Subnets[0].ID, wsID, false), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe, err := pp.PollUntilDone(ctx, fastPoll)
+	if err != nil {
+		t.Fatalf("create private endpoint: %v", err)
+	}
+	if got := netConnectionState(pe.PrivateEndpoint); got != "Approved" {
+		t.Fatalf("private endpoint connection = %q, want Approved", got)
+	}
+
+	// The approved connection, seen from the workspace.
+	got, err := workspaces.Get(ctx, rg, "isows", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := got.Properties.PrivateLinkCount; n == nil || *n != 1 || len(got.Properties.PrivateEndpointConnections) != 1 ||
+		*got.Properties.PrivateEndpointConnections[0].Properties.PrivateLinkServiceConnectionState.Status != armmachinelearning.PrivateEndpointServiceConnectionStatusApproved {
+		t.Fatalf("workspace after the private endpoint: privateLinkCount %v, connections %+v", n, got.Properties.PrivateEndpointConnections)
+	}
+
+	// The endpoint's own listener, with its realistic private IP.
+	listening := nmWaitEndpoints(t, s, 1)[0]
+	if !strings.EqualFold(listening.PrivateEndpointID, *pe.ID) || !strings.HasPrefix(listening.PrivateIP, "10.8.1.") ||
+		!strings.EqualFold(listening.TargetResourceID, wsID) || listening.GroupID != "amlworkspace" {
+		t.Fatalf("listener = %+v", listening)
+	}
+
+	// The workspace endpoint: refused publicly, served privately.
+	history := "/history/v1.0" + wsID + "/experiments"
+	code, body := nmGet(t, s, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+history, nil)
+	if code != http.StatusForbidden || !strings.Contains(body, "Access to workspace was denied based on workspace private link configuration.") {
+		t.Fatalf("public workspace call = %d %s, want 403", code, body)
+	}
+	if code, body := nmGet(t, s, "https://"+listening.Address+history, nil); code != http.StatusOK {
+		t.Fatalf("private workspace call = %d %s, want 200", code, body)
+	}
+
+	// The v2 API over public ARM, refused while v1LegacyMode is true.
+	envs, err := armmachinelearning.NewEnvironmentVersionsClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := armmachinelearning.EnvironmentVersion{Properties: &armmachinelearning.EnvironmentVersionProperties{Image: to.Ptr("python:3.11")}}
+	_, err = envs.CreateOrUpdate(ctx, rg, "isows", "train", "1", env, nil)
+	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+
+	rep := isoReport(t, s, wsID)
+	if st := rep.Settings; st == nil || !st.Exists || !st.V1LegacyMode || st.PublicNetworkAccess != "Disabled" || st.ApprovedPrivateEndpoints != 1 || st.PublicARMDisabled {
+		t.Errorf("settings before the flip = %+v", rep.Settings)
+	}
+	envWrite := isoPublic(rep, netmodel.ARMPublic, "environments/versions/write")
+	if envWrite == nil || envWrite.Statuses["400"] != 1 || len(envWrite.KeepPrivate) == 0 {
+		t.Fatalf("report before the flip: environment write = %+v", envWrite)
+	}
+	if p := isoPublic(rep, netmodel.WorkspacePublic, "read"); p == nil || p.Statuses["403"] != 1 {
+		t.Errorf("report: the refused public workspace call = %+v", p)
+	}
+	if len(rep.Private) == 0 || rep.Private[0].Class != netmodel.WorkspacePrivate || !strings.EqualFold(rep.Private[0].PrivateEndpointIDs[0], *pe.ID) {
+		t.Errorf("report: private operations = %+v", rep.Private)
+	}
+
+	// Flip v1LegacyMode (propagation is 0 in tests): the v2 API now works
+	// over public ARM, and the report shows the exposure it brings.
+	up, err := workspaces.BeginUpdate(ctx, rg, "isows", armmachinelearning.WorkspaceUpdateParameters{
+		Properties: &armmachinelearning.WorkspacePropertiesUpdateParameters{V1LegacyMode: to.Ptr(false)},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := up.PollUntilDone(ctx, fastPoll); err != nil {
+		t.Fatalf("update workspace: %v", err)
+	}
+	if _, err := envs.CreateOrUpdate(ctx, rg, "isows", "train", "1", env, nil); err != nil {
+		t.Fatalf("environment version after the flip: %v", err)
+	}
+	rep = isoReport(t, s, wsID)
+	if st := rep.Settings; st == nil || st.V1LegacyMode {
+		t.Errorf("settings after the flip = %+v", rep.Settings)
+	}
+	envWrite = isoPublic(rep, netmodel.ARMPublic, "environments/versions/write")
+	if envWrite == nil || envWrite.Statuses["400"] != 1 || envWrite.Statuses["201"] != 1 ||
+		!isoHasParam(envWrite.Body, "properties.image") {
+		t.Errorf("report after the flip: environment write = %+v", envWrite)
+	}
+}
+
+// isoHasParam reports whether params holds a member named name.
+func isoHasParam(params []netmodel.Param, name string) bool {
+	for _, p := range params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPrivateARMStory: a resource management private link, a private
+// endpoint to it (group ResourceManagement) and its listener serving ARM
+// privately; an association with publicNetworkAccess Disabled refuses
+// public ARM while private ARM and the admin API keep working; removing
+// it restores public ARM.
+func TestPrivateARMStory(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	ctx := context.Background()
+	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	sub := s.conn.SubscriptionID
+	const rg = "parm-rg"
+	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groups.CreateOrUpdate(ctx, rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	generic, err := armresources.NewClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plID := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl"
+	if _, err := isoPollGeneric(ctx, generic, plID, armresources.GenericResource{Location: to.Ptr("eastus")}); err != nil {
+		t.Fatalf("create private link: %v", err)
+	}
+
+	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := vnets.BeginCreateOrUpdate(ctx, rg, "vnet", armnetwork.VirtualNetwork{
+		Location: to.Ptr("eastus"),
+		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
+			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr("10.9.0.0/16")}},
+			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr("10.9.0.0/24")}}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vnet, err := vp.PollUntilDone(ctx, fastPoll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := endpoints.BeginCreateOrUpdate(ctx, rg, "arm-pe", armnetwork.PrivateEndpoint{
+		Location: to.Ptr("eastus"),
+		Properties: &armnetwork.PrivateEndpointProperties{
+			Subnet: &armnetwork.Subnet{ID: vnet.Properties.Subnets[0].ID},
+			PrivateLinkServiceConnections: []*armnetwork.PrivateLinkServiceConnection{{
+				Name: to.Ptr("arm"),
+				Properties: &armnetwork.PrivateLinkServiceConnectionProperties{
+					PrivateLinkServiceID: to.Ptr(plID), GroupIDs: []*string{to.Ptr("ResourceManagement")},
+				},
+			}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pp.PollUntilDone(ctx, fastPoll); err != nil {
+		t.Fatalf("create private endpoint: %v", err)
+	}
+	listening := nmWaitEndpoints(t, s, 1)[0]
+	if listening.GroupID != "ResourceManagement" || !strings.EqualFold(listening.TargetResourceID, plID) {
+		t.Fatalf("listener = %+v", listening)
+	}
+	private := &arm.ClientOptions{ClientOptions: policy.ClientOptions{
+		Cloud: cloud.Configuration{
+			ActiveDirectoryAuthorityHost: s.conn.LoginEndpoint,
+			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+				cloud.ResourceManager: {Endpoint: "https://" + listening.Address, Audience: s.conn.Audience},
+			},
+		},
+		Transport: s.client, Retry: policy.RetryOptions{MaxRetries: -1},
+	}}
+	privateGroups, err := armresources.NewResourceGroupsClient(sub, cred, private)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	privateGeneric, err := armresources.NewClient(sub, cred, private)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Public ARM off for the tenant, done through private ARM (the SDK's
+	// poller reads the result back, which public ARM would now refuse).
+	assocID := "/providers/Microsoft.Management/managementGroups/" + s.conn.TenantID + "/providers/Microsoft.Authorization/privateLinkAssociations/assoc1"
+	if _, err := isoPollGeneric(ctx, privateGeneric, assocID, armresources.GenericResource{
+		Properties: map[string]any{"privateLink": plID, "publicNetworkAccess": "Disabled"},
+	}); err != nil {
+		t.Fatalf("create association: %v", err)
+	}
+	_, err = groups.Get(ctx, rg, nil)
+	assertResponseError(t, err, http.StatusForbidden, "PublicNetworkAccessRestricted")
+	if _, err := privateGroups.Get(ctx, rg, nil); err != nil {
+		t.Fatalf("private ARM while public ARM is off: %v", err)
+	}
+	if code, _, body := s.do(t, http.MethodGet, "/_armlet/clock", "", nil); code != http.StatusOK {
+		t.Fatalf("admin API while public ARM is off: %d %s", code, body)
+	}
+	flows, _ := nmFlows(t, s, "?class=arm-private")
+	if len(flows) == 0 || !strings.EqualFold(flows[len(flows)-1].PrivateEndpointID, listening.PrivateEndpointID) {
+		t.Errorf("arm-private flows = %+v", flows)
+	}
+
+	// Through private ARM, public access comes back.
+	dp, err := privateGeneric.BeginDeleteByID(ctx, assocID, "2020-05-01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dp.PollUntilDone(ctx, fastPoll); err != nil {
+		t.Fatalf("delete association privately: %v", err)
+	}
+	if _, err := groups.Get(ctx, rg, nil); err != nil {
+		t.Fatalf("public ARM after the association is gone: %v", err)
+	}
+}
+
+// isoPollGeneric creates a resource by ID at api-version 2020-05-01 with
+// the generic client and waits for it.
+func isoPollGeneric(ctx context.Context, c *armresources.Client, id string, body armresources.GenericResource) (armresources.GenericResource, error) {
+	p, err := c.BeginCreateOrUpdateByID(ctx, id, "2020-05-01", body, nil)
+	if err != nil {
+		return armresources.GenericResource{}, err
+	}
+	res, err := p.PollUntilDone(ctx, fastPoll)
+	return res.GenericResource, err
+}
