@@ -138,6 +138,7 @@ func nmGet(t *testing.T, s *testServer, url string, header map[string]string) (i
 // endpoint through their own loopback listeners, with the network
 // provider replaced by a fake that approves two endpoints.
 func TestNetmodelOriginByArrival(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fake := &nmEndpoints{}
 	var publicDisabled atomic.Bool

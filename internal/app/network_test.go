@@ -53,6 +53,7 @@ func netConnectionState(pe armnetwork.PrivateEndpoint) string {
 // their network interfaces, a private DNS zone group, and the handshake
 // seen from armmachinelearning's PrivateEndpointConnectionsClient.
 func TestNetworkSDK(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
@@ -286,6 +287,7 @@ func TestNetworkSDK(t *testing.T) {
 // the Azure CLI's generic `az resource create` at api-version 2022-01-01
 // (Debian's `az network` commands do not load).
 func TestNetworkAzureCLI(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	az := newAzCLI(t, s)
 	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)

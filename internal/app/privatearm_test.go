@@ -68,6 +68,7 @@ func parmDisabled(t *testing.T, s *testServer) bool {
 // Public access is disabled only by the last write, so the test holds once
 // the front door refuses public calls while it is disabled.
 func TestPrivateARM(t *testing.T) {
+	t.Parallel()
 	s := startArmlet(t)
 	ctx := context.Background()
 	ids := newParmIDs(s)

@@ -178,13 +178,13 @@ func TestAsyncPutAndETags(t *testing.T) {
 		t.Errorf("provisioningState right after PUT = %v, want Creating", got)
 	}
 	opURL, _ := url.Parse(hdr.Get("Azure-AsyncOperation"))
-	st, _, op := h.call("GET", opURL.Path, "2024-01-01", "", nil)
-	if st != 200 || op["status"] != "InProgress" {
-		t.Errorf("operation status = %d %v, want InProgress", st, op)
+	st, opHdr, op := h.call("GET", opURL.Path, "2024-01-01", "", nil)
+	if st != 200 || op["status"] != "InProgress" || opHdr.Get("Retry-After") != "1" {
+		t.Errorf("operation status = %d %v (Retry-After %q), want InProgress with Retry-After 1", st, op, opHdr.Get("Retry-After"))
 	}
 	h.clk.Advance(2 * time.Second)
-	if _, _, op = h.call("GET", opURL.Path, "2024-01-01", "", nil); op["status"] != "Succeeded" {
-		t.Errorf("operation status after the clock moved = %v, want Succeeded", op)
+	if _, opHdr, op = h.call("GET", opURL.Path, "2024-01-01", "", nil); op["status"] != "Succeeded" || opHdr.Get("Retry-After") != "" {
+		t.Errorf("operation status after the clock moved = %v (Retry-After %q), want Succeeded without Retry-After", op, opHdr.Get("Retry-After"))
 	}
 	st, hdr, body = h.call("GET", strings.ToUpper(widget), "2024-01-01", "", nil)
 	if st != 200 || body["properties"].(map[string]any)["provisioningState"] != "Succeeded" {

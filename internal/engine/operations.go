@@ -188,7 +188,13 @@ func (e *Engine) serveOperation(ctx context.Context, req *Request, id resourceid
 		if op.Error != nil {
 			body["error"] = op.Error
 		}
-		return JSON(http.StatusOK, body), nil
+		resp := JSON(http.StatusOK, body)
+		if status == "InProgress" {
+			// Pollers (the Azure CLI's among them) wait as long as the
+			// latest response's Retry-After says, else 30 s.
+			resp.Header = http.Header{"Retry-After": {retryAfter(op.End.Sub(req.Now))}}
+		}
+		return resp, nil
 	}
 	if status == "InProgress" {
 		h := http.Header{}
