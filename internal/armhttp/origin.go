@@ -112,7 +112,8 @@ func (s *server) flows(next http.Handler) http.Handler {
 			body = &captureBody{ReadCloser: r.Body}
 			r.Body = body
 		}
-		r = r.WithContext(context.WithValue(r.Context(), flowInfoKey{}, info))
+		ctx, decisions := netmodel.WithDecisions(context.WithValue(r.Context(), flowInfoKey{}, info))
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		if info.skip {
@@ -122,7 +123,7 @@ func (s *server) flows(next http.Handler) http.Handler {
 			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(),
 			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
 			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: rec.status, ErrorCode: info.errorCode,
-			RequestID: w.Header().Get("x-ms-request-id"),
+			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),
 		}
 		if body != nil {
 			o.Body = body.buf

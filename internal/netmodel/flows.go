@@ -46,6 +46,8 @@ type Observation struct {
 	Status         int
 	ErrorCode      string
 	RequestID      string
+	// Decisions are the access decisions taken on the request.
+	Decisions []Decision
 }
 
 // Flow is the record of one request (DESIGN.md section 2).
@@ -68,6 +70,8 @@ type Flow struct {
 	Metadata          Metadata  `json:"metadata"`
 	Status            int       `json:"status"`
 	ErrorCode         string    `json:"errorCode,omitempty"`
+	// Decisions are the RBAC and policy decisions taken on the request.
+	Decisions []Decision `json:"decisions,omitempty"`
 }
 
 // FlowOf turns an observation into a flow record: it names the operation
@@ -89,7 +93,7 @@ func FlowOf(o Observation) Flow {
 	f := Flow{
 		Time: o.Time.UTC(), RequestID: o.RequestID, CallerObjectID: o.CallerObjectID, CallerAppID: o.CallerAppID,
 		Method: o.Method, Path: o.Path, Operation: op, Class: o.Class, Listener: o.Origin.Listener,
-		Status: o.Status, ErrorCode: o.ErrorCode,
+		Status: o.Status, ErrorCode: o.ErrorCode, Decisions: o.Decisions,
 	}
 	if !id.IsRoot() {
 		f.ResourceID = id.String()
