@@ -278,6 +278,15 @@ func TestPrivateARMStory(t *testing.T) {
 	if listening.GroupID != "ResourceManagement" || !strings.EqualFold(listening.TargetResourceID, plID) {
 		t.Fatalf("listener = %+v", listening)
 	}
+	pl, err := generic.GetByID(ctx, plID, "2020-05-01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plConns, _ := pl.Properties.(map[string]any)["privateEndpointConnections"].([]any)
+	if len(plConns) != 1 || !strings.Contains(mustMarshal(plConns[0]), `"status":"Approved"`) ||
+		!strings.Contains(strings.ToLower(mustMarshal(plConns[0])), strings.ToLower(listening.PrivateEndpointID)) {
+		t.Errorf("private link's privateEndpointConnections = %v", plConns)
+	}
 	private := &arm.ClientOptions{ClientOptions: policy.ClientOptions{
 		Cloud: cloud.Configuration{
 			ActiveDirectoryAuthorityHost: s.conn.LoginEndpoint,

@@ -100,6 +100,10 @@ func New(opts Options) *Engine {
 // Registry returns the engine's type registry.
 func (e *Engine) Registry() *Registry { return e.reg }
 
+// Logger returns the engine's logger, for strategies that must log what
+// they cannot return (a Renderer's lookups).
+func (e *Engine) Logger() *slog.Logger { return e.log }
+
 // Store returns the engine's store, for providers that keep side records.
 func (e *Engine) Store() kv.Store { return e.store }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/providers/network"
 )
 
 // privateLinkStrategy serves Microsoft.Authorization/
@@ -14,10 +15,11 @@ import (
 // whose body is only its location (and tags); properties has one
 // read-only member, privateEndpointConnections.
 //
-// Choice: properties.privateEndpointConnections is always rendered empty.
-// The private endpoints that target a private link are the network
-// provider's records; composing them here is left for when both sides are
-// merged.
+// properties.privateEndpointConnections is composed at render time from
+// the private endpoints (network provider) that target the private link:
+// {id: "{private link}/privateEndpointConnections/{private endpoint
+// name}.{connection name}", name, type, properties: {privateEndpoint:
+// {id}, privateLinkServiceConnectionState}}.
 //
 // Choice: a resourceManagementPrivateLink must be a top-level resource of a
 // resource group; anywhere else (at subscription scope, nested under
@@ -67,8 +69,25 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 
 // Render gives the wire shape of aml-arm.md section 5: properties holds
 // only privateEndpointConnections.
-func (s *privateLinkStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, _ string, _ time.Time) {
-	body["properties"] = map[string]any{propPrivateEndpointConnections: []any{}}
+func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+	conns := []any{}
+	list, err := network.ConnectionsTo(ctx, s.e, r.ID)
+	if err != nil {
+		s.e.Logger().Warn("listing the private endpoints of a private link", "id", r.ID.String(), "err", err)
+	}
+	for _, c := range list {
+		name := c.PrivateEndpointID.Name() + "." + c.Name
+		conns = append(conns, map[string]any{
+			"id":   r.ID.String() + "/privateEndpointConnections/" + name,
+			"name": name,
+			"type": TypePrivateLinks + "/privateEndpointConnections",
+			"properties": map[string]any{
+				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpointID.String()},
+				"privateLinkServiceConnectionState": c.State,
+			},
+		})
+	}
+	body["properties"] = map[string]any{propPrivateEndpointConnections: conns}
 }
 
 // ValidateDelete refuses to delete a private link an association names.
