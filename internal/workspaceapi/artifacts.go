@@ -275,24 +275,31 @@ func uploadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response,
 	return nil, userError(http.StatusConflict, "path", "Too many concurrent writes to the artifact '%s'; retry.", p)
 }
 
+// existingArtifact reads the {origin}/{container} of the path and the
+// ?path= of the query and loads that artifact: 404 when it does not exist.
+func (s *Service) existingArtifact(ctx context.Context, c *call) (origin, container, p string, a *artifact, err error) {
+	if origin, container, err = artifactContainer(c); err != nil {
+		return "", "", "", nil, err
+	}
+	if p, err = pathQuery(c); err != nil {
+		return "", "", "", nil, err
+	}
+	if a, _, err = s.loadArtifact(ctx, c, origin, container, p); err != nil {
+		return "", "", "", nil, err
+	}
+	if a == nil {
+		return "", "", "", nil, artifactNotFound(origin, container, p)
+	}
+	return origin, container, p, a, nil
+}
+
 // downloadArtifact is GET /artifacts/{origin}/{container}/content?path=P:
 // the content as uploaded (empty for an artifact created empty), as an engine.RawBody
 // body.
 func downloadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response, error) {
-	origin, container, err := artifactContainer(c)
+	origin, container, p, a, err := s.existingArtifact(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	p, err := pathQuery(c)
-	if err != nil {
-		return nil, err
-	}
-	a, _, err := s.loadArtifact(ctx, c, origin, container, p)
-	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, artifactNotFound(origin, container, p)
 	}
 	data := []byte{}
 	ent, err := s.e.Store().Get(ctx, artifactKey(c, "c", origin, container, p))
@@ -309,39 +316,17 @@ func downloadArtifact(ctx context.Context, s *Service, c *call) (*engine.Respons
 }
 
 func getArtifact(ctx context.Context, s *Service, c *call) (*engine.Response, error) {
-	origin, container, err := artifactContainer(c)
+	_, _, _, a, err := s.existingArtifact(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	p, err := pathQuery(c)
-	if err != nil {
-		return nil, err
-	}
-	a, _, err := s.loadArtifact(ctx, c, origin, container, p)
-	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, artifactNotFound(origin, container, p)
 	}
 	return engine.JSON(http.StatusOK, a), nil
 }
 
 func artifactContentInfo(ctx context.Context, s *Service, c *call) (*engine.Response, error) {
-	origin, container, err := artifactContainer(c)
+	_, _, _, a, err := s.existingArtifact(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	p, err := pathQuery(c)
-	if err != nil {
-		return nil, err
-	}
-	a, _, err := s.loadArtifact(ctx, c, origin, container, p)
-	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, artifactNotFound(origin, container, p)
 	}
 	return engine.JSON(http.StatusOK, c.contentInfo(a)), nil
 }
@@ -349,20 +334,9 @@ func artifactContentInfo(ctx context.Context, s *Service, c *call) (*engine.Resp
 // deleteArtifact is DELETE /artifacts/{origin}/{container}/metadata?path=P:
 // metadata and content go.
 func deleteArtifact(ctx context.Context, s *Service, c *call) (*engine.Response, error) {
-	origin, container, err := artifactContainer(c)
+	origin, container, p, _, err := s.existingArtifact(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	p, err := pathQuery(c)
-	if err != nil {
-		return nil, err
-	}
-	a, _, err := s.loadArtifact(ctx, c, origin, container, p)
-	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, artifactNotFound(origin, container, p)
 	}
 	if _, err := s.e.Store().Txn(ctx, kv.Delete(artifactKey(c, "a", origin, container, p)), kv.Delete(artifactKey(c, "c", origin, container, p))); err != nil {
 		return nil, err
