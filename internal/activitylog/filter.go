@@ -40,7 +40,7 @@ type Filter struct {
 //	  [and caller eq '…'] [and status eq 'Failed'] [and levels eq 'Error']
 //
 // Field names and "and" are case-insensitive; values are single-quoted,
-// with '' for a quote. The range is at most MaxRange and From is not
+// with ” for a quote. The range is at most MaxRange and From is not
 // after To.
 //
 // Choice: Azure accepts one of resourceGroupName, resourceUri,
