@@ -227,10 +227,15 @@ func networkCmd(ctx context.Context, args []string, getenv func(string) string, 
 	return netmodel.WriteEndpointsTable(stdout, out.Value)
 }
 
-// reportCmd is `armlet report exposure [--json] [--workspace ID] [--since T] [--until T]`.
+// reportCmd is `armlet report exposure [--json] [--workspace ID] [--since T] [--until T]`
+// or `armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]`.
 func reportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "access" {
+		return accessReportCmd(ctx, args[1:], getenv, stdout)
+	}
 	if len(args) == 0 || args[0] != "exposure" {
-		return fmt.Errorf("usage: armlet report exposure [--json] [--workspace RESOURCE_ID] [--since T] [--until T]")
+		return fmt.Errorf("usage: armlet report exposure [--json] [--workspace RESOURCE_ID] [--since T] [--until T]\n" +
+			"       armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]")
 	}
 	var asJSON bool
 	var workspace, since, until string
@@ -266,6 +271,50 @@ func reportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var rep netmodel.ExposureReport
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return fmt.Errorf("reading the exposure report: %w", err)
+	}
+	return rep.WriteTable(stdout)
+}
+
+// accessReportCmd is `armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]`.
+func accessReportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	var asJSON, deniedOnly bool
+	var principal, since string
+	c, rest, err := clientFlags("report access", args, getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+		fs.StringVar(&principal, "principal", "", "only this caller (object id, or client id)")
+		fs.StringVar(&since, "since", "", "only requests at or after this time (RFC 3339, or a duration back from now such as 1h)")
+		fs.BoolVar(&deniedOnly, "denied-only", false, "only the denied requests")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	q := url.Values{}
+	if principal != "" {
+		q.Set("principal", principal)
+	}
+	if since != "" {
+		q.Set("since", since)
+	}
+	if deniedOnly {
+		q.Set("deniedOnly", "true")
+	}
+	path := "/_armlet/reports/access"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	if asJSON {
+		return c.call(ctx, http.MethodGet, path, nil, stdout)
+	}
+	raw, err := c.send(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	var rep netmodel.AccessReport
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("reading the access report: %w", err)
 	}
 	return rep.WriteTable(stdout)
 }

@@ -8,6 +8,7 @@
 //	armlet state RESOURCE_ID             a resource's internal and derived state
 //	armlet network endpoints [--json]    the private endpoint listeners
 //	armlet report exposure [--json]      what crossed public networks, per workspace
+//	armlet report access [--json]        per principal, each request's outcome and why
 //
 // The client commands read <data-dir>/connection.json (--data-dir or
 // ARMLET_DATA_DIR, default .armlet).
@@ -49,6 +50,10 @@ Usage:
   armlet report exposure [--json] [--workspace ID] [--since T] [--until T]
                                        per workspace: what crossed public networks, with what
                                        metadata, and what would have kept it private
+  armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]
+                                       per principal: each request's outcome and its decision
+                                       trail (which role assignment allowed it or which
+                                       permission was missing; which policy matched and why)
   armlet version                       print the version
 
 Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.

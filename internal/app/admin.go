@@ -29,6 +29,9 @@ import (
 //	                                    workspace (resource id prefix), class, since, until
 //	                                    (RFC 3339, or a duration back from now such as 1h), limit
 //	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until
+//	GET  /_armlet/reports/access        the access report: per principal, each request's outcome
+//	                                    and decision trail; filters principal (object or app id),
+//	                                    since, until, deniedOnly=true
 type admin struct {
 	s              *Server
 	bootstrapAppID string
@@ -113,6 +116,20 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 			report.Workspaces[i].Settings = st
 		}
 		return engine.JSON(http.StatusOK, report), nil
+	case "GET /_armlet/reports/access":
+		flows, err := a.flows(ctx, r, false)
+		if err != nil {
+			return nil, err
+		}
+		f := netmodel.AccessFilter{Principal: r.URL.Query().Get("principal")}
+		switch d := strings.ToLower(r.URL.Query().Get("deniedOnly")); d {
+		case "", "false":
+		case "true":
+			f.DeniedOnly = true
+		default:
+			return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'deniedOnly' is '%s'; it must be true or false.", d)
+		}
+		return engine.JSON(http.StatusOK, netmodel.BuildAccess(flows, f, a.s.clock.Now())), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
 }

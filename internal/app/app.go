@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/armlet/armlet/internal/activitylog"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -182,6 +183,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err != nil {
 		return nil, err
 	}
+	s.engine.AddRoute(&activitylog.Route{
+		Engine: s.engine, Audience: ARMAudience, TenantID: boot.TenantID,
+		Flows: func(ctx context.Context, ff netmodel.FlowFilter) ([]netmodel.Flow, error) {
+			if err := s.flows.Flush(ctx); err != nil {
+				return nil, err
+			}
+			return s.flows.List(ctx, ff)
+		},
+	})
 	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
 		return nil, err
 	}

@@ -124,6 +124,8 @@ func (s *server) flows(next http.Handler) http.Handler {
 			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
 			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: rec.status, ErrorCode: info.errorCode,
 			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),
+			CallerTenantID: info.caller.TenantID, CorrelationID: w.Header().Get("x-ms-correlation-request-id"),
+			ClientRequestID: r.Header.Get("x-ms-client-request-id"),
 		}
 		if body != nil {
 			o.Body = body.buf

@@ -71,6 +71,25 @@ type Engine struct {
 	wake     chan struct{}
 	hooksMu  sync.RWMutex
 	onDelete []func(ctx context.Context, r *Resource)
+	routes   []Route
+}
+
+// Route answers ARM paths that are neither stored resources nor the ARM
+// core's, such as the activity log
+// (/subscriptions/s/providers/Microsoft.Insights/eventtypes/management/values).
+// A route reached through Serve has passed everything in front of the
+// engine (authentication, the public ARM gate and any access checks the
+// front door or Serve makes); it checks its own api-version.
+type Route interface {
+	// ServeRoute answers req, parsed as p, or returns handled=false.
+	ServeRoute(ctx context.Context, req *Request, p resourceid.Path) (resp *Response, handled bool, err error)
+}
+
+// AddRoute adds r; routes are asked in order, after the ARM core.
+func (e *Engine) AddRoute(r Route) {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	e.routes = append(e.routes, r)
 }
 
 // New returns an Engine. The registry gets the core Microsoft.Resources
@@ -147,6 +166,14 @@ func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
 	}
 	if resp, handled, err := e.serveCore(ctx, req, p); handled {
 		return resp, err
+	}
+	e.hooksMu.RLock()
+	routes := e.routes
+	e.hooksMu.RUnlock()
+	for _, r := range routes {
+		if resp, handled, err := r.ServeRoute(ctx, req, p); handled {
+			return resp, err
+		}
 	}
 	if resp, handled, err := e.serveVirtual(ctx, req, p); handled {
 		return resp, err

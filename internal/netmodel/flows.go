@@ -41,11 +41,18 @@ type Observation struct {
 	// the token service, CallerAppID is the client id the request claims.
 	CallerObjectID string
 	CallerAppID    string
-	Origin         Origin
-	Class          PathClass
-	Status         int
-	ErrorCode      string
-	RequestID      string
+	// CallerTenantID is the tenant of the caller's token.
+	CallerTenantID string
+	// CorrelationID and ClientRequestID are the request's
+	// x-ms-correlation-request-id (generated when the client sent none)
+	// and x-ms-client-request-id.
+	CorrelationID   string
+	ClientRequestID string
+	Origin          Origin
+	Class           PathClass
+	Status          int
+	ErrorCode       string
+	RequestID       string
 	// Decisions are the access decisions taken on the request.
 	Decisions []Decision
 }
@@ -56,8 +63,13 @@ type Flow struct {
 	RequestID      string    `json:"requestId,omitempty"`
 	CallerObjectID string    `json:"callerObjectId,omitempty"`
 	CallerAppID    string    `json:"callerAppId,omitempty"`
-	Method         string    `json:"method"`
-	Path           string    `json:"path"`
+	CallerTenantID string    `json:"callerTenantId,omitempty"`
+	// CorrelationID is the request's x-ms-correlation-request-id;
+	// ClientRequestID its x-ms-client-request-id.
+	CorrelationID   string `json:"correlationId,omitempty"`
+	ClientRequestID string `json:"clientRequestId,omitempty"`
+	Method          string `json:"method"`
+	Path            string `json:"path"`
 	// Operation is the ARM action string, e.g.
 	// Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write.
 	Operation  string `json:"operation"`
@@ -92,6 +104,7 @@ func FlowOf(o Observation) Flow {
 	}
 	f := Flow{
 		Time: o.Time.UTC(), RequestID: o.RequestID, CallerObjectID: o.CallerObjectID, CallerAppID: o.CallerAppID,
+		CallerTenantID: o.CallerTenantID, CorrelationID: o.CorrelationID, ClientRequestID: o.ClientRequestID,
 		Method: o.Method, Path: o.Path, Operation: op, Class: o.Class, Listener: o.Origin.Listener,
 		Status: o.Status, ErrorCode: o.ErrorCode, Decisions: o.Decisions,
 	}
