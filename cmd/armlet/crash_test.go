@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -314,4 +316,121 @@ func TestKillDuringWrites(t *testing.T) {
 		}
 	}
 	t.Logf("after restart: %d groups with tags, %d workspaces checked", len(lastTag), len(workspaces))
+}
+
+// TestTenThousandIdleConnections opens 10,000 connections to armlet (a
+// child process, so that each side has its own file descriptors) that never
+// send a byte: other clients keep being served with bounded latency, and
+// armlet closes the idle ones after --read-header-timeout.
+func TestTenThousandIdleConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts armlet as a child process")
+	}
+	n := 10000
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
+		if lim.Cur < uint64(n)+500 && lim.Max > lim.Cur {
+			lim.Cur = lim.Max // Go raises it at start already; be sure
+			_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		}
+		if lim.Cur < uint64(n)+500 {
+			n = int(lim.Cur) - 500
+			t.Logf("RLIMIT_NOFILE is %d: holding %d idle connections instead of 10,000", lim.Cur, n)
+		}
+	}
+	if n < 1000 {
+		t.Skipf("RLIMIT_NOFILE %d is too low to hold many idle connections", lim.Cur)
+	}
+	const headerTimeout = 3 * time.Second
+	c := crashStart(t, t.TempDir(), "ARMLET_IN_MEMORY=true", "ARMLET_READ_HEADER_TIMEOUT="+headerTimeout.String())
+	addr := strings.TrimSuffix(strings.TrimPrefix(c.conn.ARMEndpoint, "https://"), "/")
+
+	conns := make([]net.Conn, n)
+	var wg sync.WaitGroup
+	var dialErrs atomic.Int64
+	began := time.Now()
+	next := atomic.Int64{}
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+				if err != nil {
+					dialErrs.Add(1)
+					continue
+				}
+				conns[i] = conn
+			}
+		}()
+	}
+	wg.Wait()
+	opened := time.Since(began)
+	defer func() {
+		for _, conn := range conns {
+			if conn != nil {
+				conn.Close()
+			}
+		}
+	}()
+	if d := dialErrs.Load(); d > int64(n/100) {
+		t.Fatalf("%d of %d connections could not be opened", d, n)
+	}
+	t.Logf("%d idle connections opened in %v", n, opened.Round(time.Millisecond))
+
+	// Fresh clients (new TCP + TLS connection per request) are served while
+	// the idle connections are held, with bounded latency.
+	fresh := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: c.client.Transport.(*http.Transport).TLSClientConfig, DisableKeepAlives: true,
+	}}
+	var worst time.Duration
+	for range 20 {
+		start := time.Now()
+		resp, err := fresh.Get(c.base + "/_armlet/health")
+		if err != nil {
+			t.Fatalf("health while %d connections idle: %v", n, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("health while idle connections held: %d", resp.StatusCode)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	if worst > 2*time.Second {
+		t.Errorf("slowest request while %d connections idle: %v, want under 2s", n, worst)
+	}
+	if st, _, b, err := c.do("GET", "/subscriptions/"+c.conn.SubscriptionID+"?api-version=2021-04-01", ""); err != nil || st != 200 {
+		t.Errorf("ARM GET while idle connections held: %d %s %v", st, b, err)
+	}
+	t.Logf("slowest of 20 fresh requests: %v", worst.Round(time.Millisecond))
+
+	// armlet closes the idle connections once the header timeout passes.
+	deadline := time.Now().Add(headerTimeout + 10*time.Second)
+	closed := 0
+	for i := 0; i < n; i += n / 100 {
+		conn := conns[i]
+		if conn == nil {
+			continue
+		}
+		_ = conn.SetReadDeadline(deadline)
+		if _, err := conn.Read(make([]byte, 1)); err != nil && !isTimeout(err) {
+			closed++
+		}
+	}
+	if closed < 95 {
+		t.Errorf("only %d of 100 sampled idle connections were closed by armlet within %v", closed, headerTimeout+10*time.Second)
+	}
+	if since := time.Since(began); since > headerTimeout+12*time.Second {
+		t.Errorf("idle connections closed only after %v", since)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
