@@ -9,9 +9,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,4 +308,107 @@ func TestConcurrentTagIncrements(t *testing.T) {
 		}
 	}
 	t.Logf("%d increments, %d retries on 412", clients*rounds, retries)
+}
+
+// TestFullDisk runs armlet on bbolt in a small tmpfs, fills the file
+// system, and checks that writes fail with 503 ServiceUnavailable (an ARM
+// error, never a 500), reads keep working, writes work again once space
+// comes back, and after a restart every acknowledged write is there.
+// Mounting needs root with CAP_SYS_ADMIN; elsewhere the test skips.
+func TestFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=8m,mode=0700"); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill (needs root with CAP_SYS_ADMIN): %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	onDisk := func(c *config.Config) { c.InMemory, c.DataDir = false, dir }
+	s := startArmlet(t, onDisk)
+	sub := "/subscriptions/" + s.conn.SubscriptionID
+	const gv = "?api-version=2021-04-01"
+	var acked []string
+	for i := range 5 {
+		p := fmt.Sprintf("%s/resourceGroups/before-%d", sub, i)
+		if st, _, b := s.do(t, "PUT", p+gv, `{"location":"eastus"}`, nil); st != 201 {
+			t.Fatalf("create %s: %d %s", p, st, b)
+		}
+		acked = append(acked, p)
+	}
+
+	// Fill the file system.
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			break
+		}
+	}
+	// Small writes may still fit in pages bbolt already has; big ones
+	// need the file to grow and must fail.
+	big := strings.Repeat("x", 250)
+	tags := map[string]string{}
+	for i := range 50 {
+		tags[fmt.Sprintf("t%02d", i)] = big
+	}
+	body := string(mustJSON(map[string]any{"location": "eastus", "tags": tags}))
+	failed := 0
+	for i := 0; i < 200 && failed < 3; i++ {
+		p := fmt.Sprintf("%s/resourceGroups/full-%d", sub, i)
+		st, _, b := s.do(t, "PUT", p+gv, body, nil)
+		switch {
+		case st == 201:
+			acked = append(acked, p)
+		case st == http.StatusServiceUnavailable || st == http.StatusInsufficientStorage:
+			failed++
+			var e struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if json.Unmarshal([]byte(b), &e) != nil || e.Error.Code == "" {
+				t.Fatalf("write on a full disk: %d without an ARM error body: %s", st, b)
+			}
+			if failed == 1 {
+				t.Logf("write on a full disk after %d more acknowledged: %d %s", i, st, b)
+			}
+		default:
+			t.Fatalf("write on a full disk: %d %s", st, b)
+		}
+	}
+	if failed == 0 {
+		t.Fatal("no write failed on a full disk")
+	}
+	for _, p := range acked {
+		if st, _, b := s.do(t, "GET", p+gv, "", nil); st != 200 {
+			t.Errorf("read %s on a full disk: %d %s", p, st, b)
+		}
+	}
+	if st, _, b := s.do(t, "GET", sub+"/resourcegroups"+gv, "", nil); st != 200 {
+		t.Errorf("list on a full disk: %d %s", st, b)
+	}
+
+	// Space comes back: writes work again.
+	f.Close()
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	p := sub + "/resourceGroups/after"
+	if st, _, b := s.do(t, "PUT", p+gv, body, nil); st != 201 {
+		t.Fatalf("write after space came back: %d %s", st, b)
+	}
+	acked = append(acked, p)
+
+	// Restart on the same file: it opens and holds every acknowledged write.
+	s.Close()
+	s = startArmlet(t, onDisk)
+	for _, p := range acked {
+		if st, _, b := s.do(t, "GET", p+gv, "", nil); st != 200 {
+			t.Errorf("read %s after restart: %d %s", p, st, b)
+		}
+	}
+	t.Logf("%d acknowledged writes intact after the disk filled and the store reopened", len(acked))
 }
