@@ -412,3 +412,30 @@ func TestFullDisk(t *testing.T) {
 	}
 	t.Logf("%d acknowledged writes intact after the disk filled and the store reopened", len(acked))
 }
+
+// TestExpiredAndForeignTokens adds to TestBadInput (malformed, tampered,
+// forged-signature and wrong-audience tokens) and TestTLSOnly (TLS 1.0/1.1
+// and plain HTTP): a token from another armlet (a real RS256 token, signed
+// by a key this one never issued) and a token past its lifetime on the
+// armlet clock are refused with 401 and a WWW-Authenticate header.
+func TestExpiredAndForeignTokens(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	other := startArmlet(t)
+	sub := "/subscriptions/" + s.conn.SubscriptionID + "?api-version=2021-04-01"
+	foreign := other.token(t)
+	if st, _, b := s.do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + foreign}); st != 401 || !strings.Contains(b, "InvalidAuthenticationToken") {
+		t.Errorf("token of another armlet: %d %s", st, b)
+	}
+	tok := s.token(t)
+	if st, _, b := s.do(t, "GET", sub, "", nil); st != 200 {
+		t.Fatalf("valid token: %d %s", st, b)
+	}
+	if _, err := s.AdvanceClock(t.Context(), 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	st, h, b := s.do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + tok})
+	if st != 401 || !strings.Contains(b, "ExpiredAuthenticationToken") || h.Get("WWW-Authenticate") == "" {
+		t.Errorf("expired token: %d %v %s", st, h, b)
+	}
+}
