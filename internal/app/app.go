@@ -80,6 +80,9 @@ type Server struct {
 	wg         sync.WaitGroup
 	ready      atomic.Bool
 	opts       startOptions // the Options of Start, with defaults
+	// openConns counts the connections all listeners hold open;
+	// refusedConns those closed at once for --max-connections.
+	openConns, refusedConns atomic.Int64
 }
 
 // bootstrapState is persisted on first start so the tenant and the default

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
@@ -69,17 +70,54 @@ func (o *startOptions) publicARMGate(ctx context.Context, caller engine.Caller) 
 // keeps off ARM.
 func isV2Child(child string) bool { return machinelearning.IsV2Child(child) }
 
-// listenerServer is the http.Server settings every listener shares.
+// listenerServer is the http.Server settings every listener shares: the
+// timeouts of the configuration and one limit on open connections over all
+// listeners.
+//
+// Choice: a connection beyond --max-connections is closed as soon as it is
+// accepted rather than left waiting in the kernel's backlog, so that the
+// clients already connected keep being served and the process keeps file
+// descriptors for its store; the client sees the connection reset or closed
+// and can retry. Idle connections that never send a request are closed
+// after --read-header-timeout (the TLS handshake is bounded by it too).
 func (s *Server) listenerServer() *http.Server {
+	max := s.cfg.MaxConnections
+	if max <= 0 {
+		max = config.DefaultMaxConnections
+	}
 	return &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: orDefault(s.cfg.ReadHeaderTimeout, config.DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(s.cfg.ReadTimeout, config.DefaultReadTimeout),
 		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       orDefault(s.cfg.IdleTimeout, config.DefaultIdleTimeout),
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState: func(c net.Conn, state http.ConnState) {
+			switch state {
+			case http.StateNew:
+				if s.openConns.Add(1) > max {
+					s.refusedConns.Add(1)
+					_ = c.Close() // the server then reports StateClosed
+				}
+			case http.StateClosed, http.StateHijacked:
+				s.openConns.Add(-1)
+			}
+		},
 	}
 }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// OpenConnections is how many connections the listeners hold open, and
+// RefusedConnections how many were closed at once for --max-connections
+// (for tests and the bench).
+func (s *Server) OpenConnections() int64    { return s.openConns.Load() }
+func (s *Server) RefusedConnections() int64 { return s.refusedConns.Load() }
 
 // mainOrigin marks requests on the main listener as public.
 func mainOrigin(ln net.Listener) func(context.Context, net.Conn) context.Context {

@@ -39,6 +39,11 @@ const (
 	DefaultFlowRetention        = 24 * time.Hour
 	DefaultFlowRetentionRecords = 100000
 	MinFlowRetention            = time.Minute
+	// Connection timeouts and limits of every listener.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxConnections    = 16384
 )
 
 // DefaultLegacyModePropagation is the default delay range for a
@@ -117,6 +122,25 @@ type Config struct {
 	// FlowRetentionRecords is how many flow records are kept at most
 	// (--flow-retention-records), at least 1; the oldest go first.
 	FlowRetentionRecords int64
+
+	// ReadHeaderTimeout bounds the TLS handshake and the reading of a
+	// request's headers (--read-header-timeout); a client slower than this
+	// (slowloris) is disconnected.
+	ReadHeaderTimeout time.Duration
+
+	// ReadTimeout bounds the reading of a whole request, body included
+	// (--read-timeout); a body that never ends is cut off.
+	ReadTimeout time.Duration
+
+	// IdleTimeout is how long a keep-alive connection may wait for its next
+	// request (--idle-timeout).
+	IdleTimeout time.Duration
+
+	// MaxConnections is how many connections all listeners together hold
+	// open at most (--max-connections, at least 1); connections beyond it
+	// are closed at once, before the TLS handshake, so that armlet never
+	// runs out of file descriptors.
+	MaxConnections int64
 }
 
 // Default returns the settings used when no flag or environment variable
@@ -134,6 +158,10 @@ func Default() Config {
 		OperationDuration:     DefaultOperationDuration,
 		FlowRetention:         DefaultFlowRetention,
 		FlowRetentionRecords:  DefaultFlowRetentionRecords,
+		ReadHeaderTimeout:     DefaultReadHeaderTimeout,
+		ReadTimeout:           DefaultReadTimeout,
+		IdleTimeout:           DefaultIdleTimeout,
+		MaxConnections:        DefaultMaxConnections,
 	}
 }
 
@@ -255,6 +283,14 @@ func options(cfg *Config) []option {
 			&value[time.Duration]{p: &cfg.FlowRetention, parse: parseDuration(MinFlowRetention, 0), format: fmtDuration}},
 		{"flow-retention-records", "n", "how many flow records are kept at most; the oldest go first (at least 1)",
 			&value[int64]{p: &cfg.FlowRetentionRecords, parse: parseInt64(1), format: fmtInt64}},
+		{"read-header-timeout", "duration", "how long a client may take for the TLS handshake and a request's headers",
+			&value[time.Duration]{p: &cfg.ReadHeaderTimeout, parse: parseDuration(time.Nanosecond, 0), format: fmtDuration}},
+		{"read-timeout", "duration", "how long a client may take to send a whole request, body included",
+			&value[time.Duration]{p: &cfg.ReadTimeout, parse: parseDuration(time.Nanosecond, 0), format: fmtDuration}},
+		{"idle-timeout", "duration", "how long an idle keep-alive connection is kept open",
+			&value[time.Duration]{p: &cfg.IdleTimeout, parse: parseDuration(time.Nanosecond, 0), format: fmtDuration}},
+		{"max-connections", "n", "most connections held open at once over all listeners; more are closed at once (at least 1)",
+			&value[int64]{p: &cfg.MaxConnections, parse: parseInt64(1), format: fmtInt64}},
 	}
 }
 

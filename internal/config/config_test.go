@@ -56,6 +56,10 @@ func TestParse(t *testing.T) {
 		{name: "flag flow-retention", args: []string{"--flow-retention", "2h"}, want: func(c *Config) { c.FlowRetention = 2 * time.Hour }},
 		{name: "flag flow-retention min", args: []string{"--flow-retention=1m"}, want: func(c *Config) { c.FlowRetention = time.Minute }},
 		{name: "flag flow-retention-records", args: []string{"--flow-retention-records", "500"}, want: func(c *Config) { c.FlowRetentionRecords = 500 }},
+		{name: "flag read-header-timeout", args: []string{"--read-header-timeout", "2s"}, want: func(c *Config) { c.ReadHeaderTimeout = 2 * time.Second }},
+		{name: "flag max-connections", args: []string{"--max-connections=100"}, want: func(c *Config) { c.MaxConnections = 100 }},
+		{name: "env idle-timeout", env: map[string]string{"ARMLET_IDLE_TIMEOUT": "5s"}, want: func(c *Config) { c.IdleTimeout = 5 * time.Second }},
+		{name: "env read-timeout", env: map[string]string{"ARMLET_READ_TIMEOUT": "3s"}, want: func(c *Config) { c.ReadTimeout = 3 * time.Second }},
 		{name: "flag flow-retention-records min", args: []string{"--flow-retention-records=1"}, want: func(c *Config) { c.FlowRetentionRecords = 1 }},
 
 		// Each environment variable.
@@ -137,6 +141,8 @@ func TestParse(t *testing.T) {
 		{"flow-retention", "0", "less than the minimum 1m"},
 		{"flow-retention", "a day", "not a duration"},
 		{"flow-retention-records", "0", "less than the minimum 1"},
+		{"max-connections", "0", "less than the minimum 1"},
+		{"read-header-timeout", "0", "not positive"},
 		{"flow-retention-records", "1e5", "not an integer"},
 	}
 	for _, b := range bad {
@@ -225,7 +231,8 @@ func TestParse(t *testing.T) {
 				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
 					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
-					"flow-retention=24h", "flow-retention-records=100000"}
+					"flow-retention=24h", "flow-retention-records=100000",
+					"read-header-timeout=10s", "read-timeout=1m", "idle-timeout=2m", "max-connections=16384"}
 				if strings.Join(summary, " ") != strings.Join(wantLines, " ") {
 					t.Fatalf("Summary = %q\nwant      %q", summary, wantLines)
 				}
