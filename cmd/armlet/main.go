@@ -8,6 +8,7 @@
 //	armlet state RESOURCE_ID             a resource's internal and derived state
 //	armlet network endpoints [--json]    the private endpoint listeners
 //	armlet report exposure [--json]      what crossed public networks, per workspace
+//	armlet bench [flags]                 throughput, latency, start time and memory
 //
 // The client commands read <data-dir>/connection.json (--data-dir or
 // ARMLET_DATA_DIR, default .armlet).
@@ -49,6 +50,7 @@ Usage:
   armlet report exposure [--json] [--workspace ID] [--since T] [--until T]
                                        per workspace: what crossed public networks, with what
                                        metadata, and what would have kept it private
+  armlet bench [flags]                 measure armlet beside a bare TLS server (armlet bench -h)
   armlet version                       print the version
 
 Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = networkCmd(ctx, args[1:], getenv, stdout)
 	case "report":
 		err = reportCmd(ctx, args[1:], getenv, stdout)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "armlet", version)
 	case "-h", "--help", "help":

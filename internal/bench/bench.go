@@ -736,5 +736,3 @@ func checks(r *Report) []Check {
 	}
 	return append(out, c)
 }
-
-
