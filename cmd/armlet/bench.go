@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,14 @@ Flags:
 
 // benchFlags parses the flags of `armlet bench`.
 func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
+	o, asJSON, _, err := benchFlagsProfile(args, stderr)
+	return o, asJSON, err
+}
+
+// benchFlagsProfile is benchFlags plus --cpuprofile.
+func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, string, error) {
 	var o bench.Options
+	var cpuProfile string
 	var asJSON, noStartup bool
 	var scales, scenarios string
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -47,23 +55,24 @@ func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
 	fs.StringVar(&o.Peer, "peer", "", "also drive a peer emulator: azurite")
 	fs.StringVar(&o.AzuritePath, "azurite", "", "Azurite executable (default: azurite on PATH, then npx --no-install azurite)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process armlet) to this file")
 	if err := fs.Parse(args); err != nil {
-		return o, false, err
+		return o, false, "", err
 	}
 	if fs.NArg() > 0 {
-		return o, false, fmt.Errorf("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
+		return o, false, "", fmt.Errorf("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
 	}
 	if o.Connections < 1 {
-		return o, false, fmt.Errorf("--connections must be at least 1")
+		return o, false, "", fmt.Errorf("--connections must be at least 1")
 	}
 	if o.Duration <= 0 || o.ScaleDuration < 0 {
-		return o, false, fmt.Errorf("--duration must be positive")
+		return o, false, "", fmt.Errorf("--duration must be positive")
 	}
 	if o.ListSize < 1 {
-		return o, false, fmt.Errorf("--list-size must be at least 1")
+		return o, false, "", fmt.Errorf("--list-size must be at least 1")
 	}
 	if o.Peer != "" && o.Peer != "azurite" {
-		return o, false, fmt.Errorf("--peer: unknown peer %q (only azurite)", o.Peer)
+		return o, false, "", fmt.Errorf("--peer: unknown peer %q (only azurite)", o.Peer)
 	}
 	for f := range strings.SplitSeq(scales, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -71,10 +80,10 @@ func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 {
-			return o, false, fmt.Errorf("--scale: %q is not a positive number", f)
+			return o, false, "", fmt.Errorf("--scale: %q is not a positive number", f)
 		}
 		if len(o.Scales) > 0 && n <= o.Scales[len(o.Scales)-1] {
-			return o, false, fmt.Errorf("--scale: sizes must increase")
+			return o, false, "", fmt.Errorf("--scale: sizes must increase")
 		}
 		o.Scales = append(o.Scales, n)
 	}
@@ -83,7 +92,7 @@ func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
 			continue
 		}
 		if !contains(bench.AllScenarios, s) {
-			return o, false, fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(bench.AllScenarios, ", "))
+			return o, false, "", fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(bench.AllScenarios, ", "))
 		}
 		o.Scenarios = append(o.Scenarios, s)
 	}
@@ -92,11 +101,11 @@ func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
 	} else if o.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return o, false, fmt.Errorf("finding this executable for the startup measurement (use --binary or --no-startup): %w", err)
+			return o, false, "", fmt.Errorf("finding this executable for the startup measurement (use --binary or --no-startup): %w", err)
 		}
 		o.Binary = exe
 	}
-	return o, asJSON, nil
+	return o, asJSON, cpuProfile, nil
 }
 
 func contains(list []string, s string) bool {
@@ -110,11 +119,22 @@ func contains(list []string, s string) bool {
 
 // benchCmd is `armlet bench`.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, asJSON, err := benchFlags(args, stderr)
+	o, asJSON, cpuProfile, err := benchFlagsProfile(args, stderr)
 	if err != nil {
 		return err
 	}
 	o.Progress = stderr
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
 		return err
