@@ -586,7 +586,11 @@ func (b *armletBench) scenario(ctx context.Context, name string) (Stats, error) 
 			}
 			return nil
 		})
-		s.Note = join(s.Note, fmt.Sprintf("one request is one page (default size) following nextLink; %.1f whole listings/s", float64(listings.Load())/o.Duration.Seconds()))
+		whole := fmt.Sprintf("%.1f whole listings/s", float64(listings.Load())/o.Duration.Seconds())
+		if listings.Load() == 0 {
+			whole = "no whole listing finished within the duration"
+		}
+		s.Note = join(s.Note, "one request is one page (default size) following nextLink; "+whole)
 		return named(s, name), nil
 	case ScenarioMixed:
 		s := drive(ctx, "mixed 80% GET, 10% PATCH, 10% list first page", o.Connections, o.Duration, func(ctx context.Context, w int, rnd *rand.Rand) error {
