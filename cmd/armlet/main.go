@@ -9,6 +9,7 @@
 //	armlet network endpoints [--json]    the private endpoint listeners
 //	armlet report exposure [--json]      what crossed public networks, per workspace
 //	armlet report access [--json]        per principal, each request's outcome and why
+//	armlet bench [flags]                 throughput, latency, start time and memory
 //
 // The client commands read <data-dir>/connection.json (--data-dir or
 // ARMLET_DATA_DIR, default .armlet).
@@ -54,6 +55,7 @@ Usage:
                                        per principal: each request's outcome and its decision
                                        trail (which role assignment allowed it or which
                                        permission was missing; which policy matched and why)
+  armlet bench [flags]                 measure armlet beside a bare TLS server (armlet bench -h)
   armlet version                       print the version
 
 Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = networkCmd(ctx, args[1:], getenv, stdout)
 	case "report":
 		err = reportCmd(ctx, args[1:], getenv, stdout)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "armlet", version)
 	case "-h", "--help", "help":

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/armlet/armlet/internal/bench"
+)
+
+const benchUsage = `Usage: armlet bench [flags]
+
+Drives armlet over HTTPS (HTTP/1.1 keep-alive) with concurrent connections
+and reports requests/s and p50/p99/max latency per scenario, beside a bare
+Go TLS server and optionally Azurite; cold start and resident memory of
+this armlet binary; GET and list latency as the store grows.
+
+Flags:
+`
+
+// benchFlags parses the flags of `armlet bench`.
+func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
+	o, asJSON, _, err := benchFlagsProfile(args, stderr)
+	return o, asJSON, err
+}
+
+// benchFlagsProfile is benchFlags plus --cpuprofile.
+func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, string, error) {
+	var o bench.Options
+	var cpuProfile string
+	var asJSON, noStartup bool
+	var scales, scenarios string
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&o.Connections, "connections", 64, "concurrent keep-alive connections")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per scenario")
+	fs.DurationVar(&o.ScaleDuration, "scale-duration", 0, "measured time per scale step and call (default: half of --duration)")
+	fs.IntVar(&o.ListSize, "list-size", 10000, "workspaces in the listed resource group")
+	fs.StringVar(&scales, "scale", "1000,10000,100000", "store sizes (workspaces) for the scale measurement, comma-separated; empty for none")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "armlet scenarios to run, comma-separated")
+	fs.StringVar(&o.Target, "target", "", "connection.json of a running armlet (default: start one in-process on a temporary bbolt data dir)")
+	fs.StringVar(&o.Binary, "binary", "", "armlet binary spawned for cold start and memory (default: this executable)")
+	fs.BoolVar(&noStartup, "no-startup", false, "skip the cold start and memory measurement")
+	fs.StringVar(&o.Peer, "peer", "", "also drive a peer emulator: azurite")
+	fs.StringVar(&o.AzuritePath, "azurite", "", "Azurite executable (default: azurite on PATH, then npx --no-install azurite)")
+	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process armlet) to this file")
+	if err := fs.Parse(args); err != nil {
+		return o, false, "", err
+	}
+	if fs.NArg() > 0 {
+		return o, false, "", fmt.Errorf("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
+	}
+	if o.Connections < 1 {
+		return o, false, "", fmt.Errorf("--connections must be at least 1")
+	}
+	if o.Duration <= 0 || o.ScaleDuration < 0 {
+		return o, false, "", fmt.Errorf("--duration must be positive")
+	}
+	if o.ListSize < 1 {
+		return o, false, "", fmt.Errorf("--list-size must be at least 1")
+	}
+	if o.Peer != "" && o.Peer != "azurite" {
+		return o, false, "", fmt.Errorf("--peer: unknown peer %q (only azurite)", o.Peer)
+	}
+	for f := range strings.SplitSeq(scales, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return o, false, "", fmt.Errorf("--scale: %q is not a positive number", f)
+		}
+		if len(o.Scales) > 0 && n <= o.Scales[len(o.Scales)-1] {
+			return o, false, "", fmt.Errorf("--scale: sizes must increase")
+		}
+		o.Scales = append(o.Scales, n)
+	}
+	for s := range strings.SplitSeq(scenarios, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !contains(bench.AllScenarios, s) {
+			return o, false, "", fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(bench.AllScenarios, ", "))
+		}
+		o.Scenarios = append(o.Scenarios, s)
+	}
+	if noStartup {
+		o.Binary = ""
+	} else if o.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return o, false, "", fmt.Errorf("finding this executable for the startup measurement (use --binary or --no-startup): %w", err)
+		}
+		o.Binary = exe
+	}
+	return o, asJSON, cpuProfile, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// benchCmd is `armlet bench`.
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, asJSON, cpuProfile, err := benchFlagsProfile(args, stderr)
+	if err != nil {
+		return err
+	}
+	o.Progress = stderr
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "armlet bench %s\n\n", strings.Join(args, " "))
+	return rep.WriteTable(stdout)
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/bench"
+)
+
+func TestBenchFlags(t *testing.T) {
+	o, asJSON, err := benchFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Connections != 64 || o.Duration != 10*time.Second || o.ListSize != 10000 || asJSON ||
+		!slices.Equal(o.Scales, []int{1000, 10000, 100000}) || !slices.Equal(o.Scenarios, bench.AllScenarios) ||
+		o.Binary == "" || o.Target != "" || o.Peer != "" {
+		t.Errorf("defaults: %+v json=%v", o, asJSON)
+	}
+	o, asJSON, err = benchFlags([]string{"--connections", "8", "--duration", "1s", "--scale", "10, 100", "--scenarios", "get,list",
+		"--target", "/x/connection.json", "--peer", "azurite", "--azurite", "/opt/azurite", "--no-startup", "--json", "--list-size", "50"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Connections != 8 || o.Duration != time.Second || !slices.Equal(o.Scales, []int{10, 100}) ||
+		!slices.Equal(o.Scenarios, []string{"get", "list"}) || o.Target != "/x/connection.json" || o.Peer != "azurite" ||
+		o.AzuritePath != "/opt/azurite" || o.Binary != "" || !asJSON || o.ListSize != 50 {
+		t.Errorf("parsed: %+v json=%v", o, asJSON)
+	}
+	if o, _, err := benchFlags([]string{"--scale", ""}, io.Discard); err != nil || o.Scales != nil {
+		t.Errorf("empty --scale: %v %v", o.Scales, err)
+	}
+	for _, bad := range [][]string{
+		{"--connections", "0"}, {"--duration", "0s"}, {"--scale", "10,x"}, {"--scale", "100,10"},
+		{"--scenarios", "get,delete"}, {"--peer", "localstack"}, {"extra"}, {"--list-size", "0"}, {"--nope"},
+	} {
+		if _, _, err := benchFlags(bad, io.Discard); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+	var out strings.Builder
+	if _, _, err := benchFlags([]string{"-h"}, &out); err == nil || !strings.Contains(out.String(), "--connections") && !strings.Contains(out.String(), "-connections") {
+		t.Errorf("-h: %v %q", err, out.String())
+	}
+}
