@@ -57,6 +57,10 @@ type Options struct {
 	Rand *rand.Rand
 }
 
+// decodedCacheSize bounds the decoded resources the engine keeps (a few
+// MB for workspaces).
+const decodedCacheSize = 4096
+
 // Engine serves ARM requests over a kv.Store.
 type Engine struct {
 	store    kv.Store
@@ -69,6 +73,7 @@ type Engine struct {
 	randMu   sync.Mutex
 	rand     *rand.Rand
 	wake     chan struct{}
+	decoded  *decodedCache
 	hooksMu  sync.RWMutex
 	onDelete []func(ctx context.Context, r *Resource)
 	routes   []Route
@@ -110,7 +115,7 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		store: opts.Store, clock: opts.Clock, reg: opts.Registry, log: opts.Logger,
 		opDur: opts.OperationDuration, lenient: opts.LenientAPIVersions, locs: opts.Locations,
-		rand: opts.Rand, wake: make(chan struct{}, 1),
+		rand: opts.Rand, wake: make(chan struct{}, 1), decoded: newDecodedCache(decodedCacheSize),
 	}
 	registerCore(e)
 	return e

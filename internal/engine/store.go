@@ -76,14 +76,23 @@ const maxTxnOps = 100
 // record; a record whose asynchronous delete has completed is returned
 // as is (callers decide with Gone).
 func (e *Engine) load(ctx context.Context, id resourceid.ID) (*Resource, error) {
-	ent, err := e.store.Get(ctx, resourceKey(id))
+	key := resourceKey(id)
+	ent, err := e.store.Get(ctx, key)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return decodeResource(ent.Value, ent.Revision)
+	if r, ok := e.decoded.get(string(key), ent.Revision); ok {
+		return r, nil
+	}
+	r, err := decodeResource(ent.Value, ent.Revision)
+	if err != nil {
+		return nil, err
+	}
+	e.decoded.put(string(key), r)
+	return r, nil
 }
 
 // putOps are the writes that store r; cond guards the record key.
