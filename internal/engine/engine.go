@@ -71,6 +71,10 @@ type Engine struct {
 	wake     chan struct{}
 	hooksMu  sync.RWMutex
 	onDelete []func(ctx context.Context, r *Resource)
+	// admitters and onWrite are the admission chain and write observers
+	// (admit.go).
+	admitters []Admitter
+	onWrite   []WriteObserver
 }
 
 // New returns an Engine. The registry gets the core Microsoft.Resources
