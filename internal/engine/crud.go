@@ -530,6 +530,9 @@ func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, nam
 	if err := e.checkScope(ctx, req, t, id.Parent()); err != nil {
 		return nil, err
 	}
+	if sa, ok := t.Strategy.(ScopeActioner); ok {
+		return e.scopeAction(ctx, req, sa, id, name)
+	}
 	r, err := e.loadLive(ctx, req, id, true)
 	if err != nil {
 		return nil, err

@@ -114,20 +114,11 @@ func ruleError(format string, args ...any) *arm.Error {
 // its properties; nil for none) and policyRule. Every error is a 400
 // *arm.Error naming what is wrong.
 func Parse(mode string, parameters, rule any) (*Definition, error) {
-	d := &Definition{Mode: mode, Parameters: map[string]Parameter{}}
-	if parameters != nil {
-		obj, ok := normalize(parameters).(map[string]any)
-		if !ok {
-			return nil, arm.BadRequest(CodeInvalidPolicyParameters, "The policy parameters must be a JSON object.")
-		}
-		for name, raw := range obj {
-			p, err := parseParameter(name, raw)
-			if err != nil {
-				return nil, err
-			}
-			d.Parameters[name] = p
-		}
+	declared, err := ParseParameters(parameters)
+	if err != nil {
+		return nil, err
 	}
+	d := &Definition{Mode: mode, Parameters: declared}
 	r, ok := normalize(rule).(map[string]any)
 	if !ok {
 		return nil, ruleError("the policyRule must be a JSON object with 'if' and 'then'.")
@@ -259,15 +250,43 @@ func (p Parameter) check(name string, v any) error {
 // ({"name":{"value":v}}) against d and returns every parameter's value,
 // defaults filled in.
 func (d *Definition) ResolveParameters(values map[string]any) (map[string]any, error) {
+	return ResolveParameters(d.Parameters, values)
+}
+
+// ParseParameters parses a "parameters" declaration object (of a
+// definition or a set definition).
+func ParseParameters(raw any) (map[string]Parameter, error) {
+	out := map[string]Parameter{}
+	if raw == nil {
+		return out, nil
+	}
+	obj, ok := normalize(raw).(map[string]any)
+	if !ok {
+		return nil, arm.BadRequest(CodeInvalidPolicyParameters, "The policy parameters must be a JSON object.")
+	}
+	for name, r := range obj {
+		p, err := parseParameter(name, r)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = p
+	}
+	return out, nil
+}
+
+// ResolveParameters checks parameter values ({"name":{"value":v}})
+// against the declared parameters and returns every parameter's value,
+// keyed by lower-cased name, defaults filled in.
+func ResolveParameters(declared map[string]Parameter, values map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	for name, raw := range values {
-		p, ok := lookupParam(d.Parameters, name)
+		p, ok := lookupParam(declared, name)
 		if !ok {
-			return nil, arm.BadRequest(CodeUndefinedParameter, "The policy assignment parameter '%s' is not defined in the policy definition.", name)
+			return nil, arm.BadRequest(CodeUndefinedParameter, "The policy parameter '%s' is not defined in the policy definition.", name)
 		}
 		obj, ok := normalize(raw).(map[string]any)
 		if !ok || !hasKey(obj, "value") {
-			return nil, arm.BadRequest(CodeInvalidPolicyParameters, "The policy assignment parameter '%s' must be an object with a 'value'.", name)
+			return nil, arm.BadRequest(CodeInvalidPolicyParameters, "The policy parameter '%s' must be an object with a 'value'.", name)
 		}
 		v := getKey(obj, "value")
 		if err := p.check(name, v); err != nil {
@@ -275,16 +294,35 @@ func (d *Definition) ResolveParameters(values map[string]any) (map[string]any, e
 		}
 		out[strings.ToLower(name)] = normalize(v)
 	}
-	for name, p := range d.Parameters {
+	for name, p := range declared {
 		if _, ok := out[strings.ToLower(name)]; ok {
 			continue
 		}
 		if !p.HasDefault {
-			return nil, arm.BadRequest(CodeInvalidPolicyParameters, "The policy assignment has no value for parameter '%s', which has no default value.", name)
+			return nil, arm.BadRequest(CodeInvalidPolicyParameters, "The policy parameter '%s' has no value and no default value.", name)
 		}
 		out[strings.ToLower(name)] = normalize(p.DefaultValue)
 	}
 	return out, nil
+}
+
+// CheckTemplate parses v, which may be a template expression using only
+// the declared parameters (a set definition's values for its members'
+// parameters).
+func CheckTemplate(v any, declared map[string]Parameter, where string) error {
+	p := &parser{params: declared}
+	_, err := p.template(v, where)
+	return err
+}
+
+// EvalTemplate evaluates v, which may be a template expression, with the
+// given parameter values (lower-cased names).
+func EvalTemplate(v any, values map[string]any) (any, error) {
+	t, err := parseTemplate(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	return t.value(&env{params: values})
 }
 
 type parser struct {
@@ -294,9 +332,6 @@ type parser struct {
 func (p *parser) template(v any, where string) (template, error) {
 	t, err := parseTemplate(v, p.params)
 	if err != nil {
-		if u, ok := err.(*undefinedParam); ok {
-			_ = u
-		}
 		return template{}, p.exprError(err, where)
 	}
 	return t, nil
