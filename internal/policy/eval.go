@@ -15,6 +15,16 @@ type Input struct {
 	Params map[string]any
 	// APIVersion is the request's api-version (requestContext().apiVersion).
 	APIVersion string
+	// Normalized says Resource was returned by Normalize, so evaluations
+	// need not normalize it again (one resource, many definitions).
+	Normalized bool
+}
+
+// Normalize returns a copy of an ARM JSON body in the form the evaluator
+// reads (numbers as float64), for Input.Normalized.
+func Normalize(body map[string]any) map[string]any {
+	m, _ := normalize(body).(map[string]any)
+	return m
 }
 
 // Expression is one evaluated leaf condition, as Azure reports it in
@@ -44,7 +54,10 @@ type env struct {
 }
 
 func newEnv(in Input, trace *[]Expression) *env {
-	res, _ := normalize(in.Resource).(map[string]any)
+	res := in.Resource
+	if !in.Normalized {
+		res, _ = normalize(in.Resource).(map[string]any)
+	}
 	return &env{res: res, params: in.Params, apiVersion: in.APIVersion, trace: trace}
 }
 

@@ -3,6 +3,7 @@ package authorization
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/policy"
 )
@@ -55,9 +57,12 @@ func (p *policies) applicable(ctx context.Context, tenantID string, id resourcei
 	for i := 1; i <= len(segs); i++ {
 		scopes = append(scopes, resourceid.New(segs[:i]...))
 	}
+	if err := p.syncGeneration(ctx); err != nil {
+		return nil, err
+	}
 	var out []applied
 	for _, scope := range scopes {
-		list, err := p.e.List(ctx, scope, TypePolicyAssignments)
+		list, err := p.assignmentsAt(ctx, scope)
 		if err != nil {
 			return nil, err
 		}
@@ -114,10 +119,65 @@ func (p *policies) cachedMembers(ctx context.Context, a *engine.Resource) ([]mem
 	return m, nil
 }
 
-func (p *policies) invalidate() {
+// generationKey is a store key rewritten after every change to a policy
+// definition, set definition or assignment: its revision tells every
+// reader (every replica) that its caches are stale.
+var generationKey = []byte("policygeneration")
+
+// invalidate clears the caches and bumps the generation.
+func (p *policies) invalidate(ctx context.Context) {
 	p.mu.Lock()
 	clear(p.memberCache)
+	clear(p.scopeCache)
 	p.mu.Unlock()
+	_, _ = p.e.Store().Txn(ctx, kv.Put(generationKey, []byte("1")))
+}
+
+// syncGeneration clears the caches when the generation moved since they
+// were filled: one store read per evaluation.
+//
+// Choice: assignments are cached per scope between changes to policy
+// objects, so that admission with many assignments in force costs map
+// lookups rather than decoding every assignment on every write.
+func (p *policies) syncGeneration(ctx context.Context) error {
+	var gen int64
+	ent, err := p.e.Store().Get(ctx, generationKey)
+	switch {
+	case err == nil:
+		gen = ent.Revision
+	case !errors.Is(err, kv.ErrNotFound):
+		return err
+	}
+	p.mu.Lock()
+	if gen != p.generation {
+		clear(p.memberCache)
+		clear(p.scopeCache)
+		p.generation = gen
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// assignmentsAt lists the assignments stored directly at scope, cached.
+func (p *policies) assignmentsAt(ctx context.Context, scope resourceid.ID) ([]*engine.Resource, error) {
+	key := scope.Key()
+	p.mu.Lock()
+	list, ok := p.scopeCache[key]
+	p.mu.Unlock()
+	if ok {
+		return list, nil
+	}
+	list, err := p.e.List(ctx, scope, TypePolicyAssignments)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if len(p.scopeCache) > 100000 {
+		clear(p.scopeCache)
+	}
+	p.scopeCache[key] = list
+	p.mu.Unlock()
+	return list, nil
 }
 
 // modeApplies reports whether a definition's mode evaluates resources of
@@ -130,7 +190,7 @@ func (p *policies) modeApplies(mode, typ string) bool {
 		return true
 	case "Indexed":
 		t, ok := p.e.Registry().Lookup(typ)
-		return ok && t.Tracked
+		return ok && t.Tracked && !strings.HasPrefix(strings.ToLower(typ), "microsoft.resources/")
 	}
 	return false
 }
@@ -230,8 +290,8 @@ func (p *policies) admit(ctx context.Context, req *engine.Request, desired, _ *e
 	if err != nil || len(apps) == 0 {
 		return err
 	}
-	body := bodyOf(desired)
-	in := policy.Input{Resource: body, APIVersion: req.APIVersion}
+	body := policy.Normalize(bodyOf(desired))
+	in := policy.Input{Resource: body, APIVersion: req.APIVersion, Normalized: true}
 	action := desired.Type + "/write"
 	mutated := false
 	var denies []hit

@@ -1,6 +1,7 @@
 package authorization
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -78,7 +79,7 @@ func registerPolicyInsights(e *engine.Engine, p *policies) {
 // policy objects clear the caches instead.
 func (p *policies) recordCompliance(ctx context.Context, req *engine.Request, r *engine.Resource) {
 	if strings.HasPrefix(strings.ToLower(r.Type), "microsoft.authorization/policy") {
-		p.invalidate()
+		p.invalidate(ctx)
 		return
 	}
 	if skipType(r.Type) || r.ID.SubscriptionID() == "" {
@@ -96,7 +97,8 @@ func (p *policies) evaluate(ctx context.Context, tenantID, apiVersion string, r 
 	if err != nil {
 		return err
 	}
-	body := bodyOf(r)
+	body := policy.Normalize(bodyOf(r))
+	tags, _ := json.Marshal(r.Tags)
 	var rows []stateRow
 	for _, ap := range apps {
 		for _, m := range ap.members {
@@ -107,7 +109,7 @@ func (p *policies) evaluate(ctx context.Context, tenantID, apiVersion string, r 
 			if err != nil || eff == policy.EffectDisabled {
 				continue
 			}
-			in := policy.Input{Resource: body, Params: m.params, APIVersion: apiVersion}
+			in := policy.Input{Resource: body, Params: m.params, APIVersion: apiVersion, Normalized: true}
 			match, exprs, err := m.def.Match(in)
 			if err != nil {
 				continue
@@ -119,7 +121,7 @@ func (p *policies) evaluate(ctx context.Context, tenantID, apiVersion string, r 
 					return err
 				}
 			}
-			rows = append(rows, p.row(ap, m, eff, r, compliant, exprs, now))
+			rows = append(rows, p.row(ap, m, eff, r, string(tags), compliant, exprs, now))
 		}
 	}
 	return p.storeStates(ctx, r.ID, rows)
@@ -176,9 +178,8 @@ func (p *policies) relatedExists(ctx context.Context, rel *policy.Related, r *en
 	return false, nil
 }
 
-func (p *policies) row(ap applied, m member, eff string, r *engine.Resource, compliant bool, exprs []policy.Expression, now time.Time) stateRow {
+func (p *policies) row(ap applied, m member, eff string, r *engine.Resource, tags string, compliant bool, exprs []policy.Expression, now time.Time) stateRow {
 	params, _ := json.Marshal(nonNilMap(ap.a.Properties["parameters"]))
-	tags, _ := json.Marshal(r.Tags)
 	cat := ""
 	if md, ok := m.defRes.Properties["metadata"].(map[string]any); ok {
 		cat, _ = md["category"].(string)
@@ -187,7 +188,7 @@ func (p *policies) row(ap applied, m member, eff string, r *engine.Resource, com
 		Timestamp: now.UTC(), ResourceID: r.ID.String(), PolicyAssignmentID: ap.a.ID.String(),
 		PolicyDefinitionID: m.defID.String(), IsCompliant: compliant, SubscriptionID: r.ID.SubscriptionID(),
 		ResourceType: r.Type, ResourceLocation: strings.ToLower(strings.ReplaceAll(r.Location, " ", "")),
-		ResourceGroup: r.ID.ResourceGroupName(), ResourceTags: string(tags),
+		ResourceGroup: r.ID.ResourceGroupName(), ResourceTags: tags,
 		PolicyAssignmentName: ap.a.ID.Name(), PolicyAssignmentOwner: "tbd", PolicyAssignmentParameters: string(params),
 		PolicyAssignmentScope: ap.a.ID.Parent().String(), PolicyDefinitionName: m.defID.Name(),
 		PolicyDefinitionAction: strings.ToLower(eff), PolicyDefinitionCategory: cat,
@@ -205,6 +206,11 @@ func (p *policies) row(ap applied, m member, eff string, r *engine.Resource, com
 }
 
 // storeStates replaces the states of id with rows.
+//
+// Choice: a state's timestamp is when it was last evaluated to something
+// different; a re-evaluation that changes nothing leaves the stored row
+// (and its timestamp) as it was, so writes with many assignments in force
+// do not rewrite every row.
 func (p *policies) storeStates(ctx context.Context, id resourceid.ID, rows []stateRow) error {
 	st := p.e.Store()
 	prefix := []byte(resourceStatePrefix(id))
@@ -213,14 +219,20 @@ func (p *policies) storeStates(ctx context.Context, id resourceid.ID, rows []sta
 		return err
 	}
 	ops := map[string]kv.Op{}
+	oldValues := map[string][]byte{}
 	for _, o := range old {
 		ops[string(o.Key)] = kv.Delete(o.Key)
+		oldValues[string(o.Key)] = o.Value
 	}
 	for _, row := range rows {
 		key := string(prefix) + strings.ToLower(row.PolicyAssignmentID) + "|" + strings.ToLower(row.PolicyDefinitionReferenceID) + "|" + strings.ToLower(row.PolicyDefinitionID)
 		b, err := json.Marshal(row)
 		if err != nil {
 			return err
+		}
+		if sameState(oldValues[key], b) {
+			delete(ops, key)
+			continue
 		}
 		ops[key] = kv.Put([]byte(key), b)
 	}
@@ -235,11 +247,25 @@ func (p *policies) storeStates(ctx context.Context, id resourceid.ID, rows []sta
 	return err
 }
 
+// sameState reports whether two marshalled rows differ only in their
+// timestamp (the first member).
+func sameState(old, cur []byte) bool {
+	rest := func(b []byte) []byte {
+		i := bytes.Index(b, []byte(`",`))
+		if i < 0 {
+			return nil
+		}
+		return b[i:]
+	}
+	r := rest(old)
+	return r != nil && bytes.Equal(r, rest(cur))
+}
+
 // forget drops the policy states of a deleted resource and its subtree
 // (the delete hook).
 func (p *policies) forget(ctx context.Context, r *engine.Resource) {
 	if strings.HasPrefix(strings.ToLower(r.Type), "microsoft.authorization/policy") {
-		p.invalidate()
+		p.invalidate(ctx)
 		return
 	}
 	if r.ID.SubscriptionID() == "" {
