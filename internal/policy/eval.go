@@ -79,14 +79,34 @@ func (en *env) current(name string) (any, error) {
 // resolve reads a field: one value (nil when missing), or with star set
 // every value an array path reaches.
 func (en *env) resolve(fp fieldPath) ([]any, bool) {
+	one, many, star := en.resolveOne(fp)
+	if star {
+		return many, true
+	}
+	return []any{one}, false
+}
+
+// resolveOne is resolve without allocating for paths without "[*]".
+func (en *env) resolveOne(fp fieldPath) (one any, many []any, star bool) {
+	root, segs := any(en.res), fp.segs
 	for i := len(en.frames) - 1; i >= 0; i-- {
 		f := en.frames[i]
 		if f.prefix != nil && hasPrefix(fp.segs, f.prefix) {
-			rest := fp.segs[len(f.prefix):]
-			return walk(f.element, rest), hasStar(rest)
+			root, segs = f.element, fp.segs[len(f.prefix):]
+			break
 		}
 	}
-	return walk(en.res, fp.segs), hasStar(fp.segs)
+	if hasStar(segs) {
+		return nil, walk(root, segs), true
+	}
+	for _, s := range segs {
+		obj, ok := root.(map[string]any)
+		if !ok {
+			return nil, nil, false
+		}
+		root = getKey(obj, s.name)
+	}
+	return root, nil, false
 }
 
 func hasPrefix(segs, prefix []seg) bool {
@@ -238,7 +258,9 @@ func (l *leaf) eval(en *env) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	target = normalize(target)
+	if l.target.e != nil {
+		target = normalize(target)
+	}
 	var lhs any
 	var result bool
 	switch {
@@ -269,7 +291,7 @@ func (l *leaf) eval(en *env) (bool, error) {
 			}
 			fp = p
 		}
-		vals, star := en.resolve(fp)
+		one, vals, star := en.resolveOne(fp)
 		if star {
 			lhs = vals
 			result = true
@@ -280,7 +302,7 @@ func (l *leaf) eval(en *env) (bool, error) {
 				}
 			}
 		} else {
-			lhs = vals[0]
+			lhs = one
 			result = apply(l.op, lhs, target)
 		}
 	}
@@ -360,7 +382,7 @@ func apply(op string, lhs, target any) bool {
 // Match evaluates the rule's "if" against in. expressions are the leaf
 // conditions evaluated, in order.
 func (d *Definition) Match(in Input) (match bool, expressions []Expression, err error) {
-	var trace []Expression
+	trace := make([]Expression, 0, 4)
 	en := newEnv(in, &trace)
 	match, err = d.cond.eval(en)
 	if err != nil {

@@ -53,7 +53,7 @@ type template struct {
 func parseTemplate(v any, params map[string]Parameter) (template, error) {
 	s, ok := v.(string)
 	if !ok || len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
-		return template{raw: v}, nil
+		return template{raw: normalize(v)}, nil
 	}
 	if strings.HasPrefix(s, "[[") {
 		return template{raw: s[1:]}, nil

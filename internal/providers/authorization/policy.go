@@ -58,13 +58,13 @@ type policies struct {
 	// memberCache caches resolved assignments by ID and revision,
 	// scopeCache the assignments stored at each scope; both hold for the
 	// store generation (policyadmit.go).
-	memberCache map[string][]member
+	memberCache map[*engine.Resource][]member
 	scopeCache  map[string][]*engine.Resource
 	generation  int64
 }
 
 func registerPolicy(e *engine.Engine) *policies {
-	p := &policies{e: e, cache: map[string]*policy.Definition{}, memberCache: map[string][]member{}, scopeCache: map[string][]*engine.Resource{}}
+	p := &policies{e: e, cache: map[string]*policy.Definition{}, memberCache: map[*engine.Resource][]member{}, scopeCache: map[string][]*engine.Resource{}}
 	e.Registry().Register(&engine.Type{Name: TypePolicyDefinitions, APIVersions: PolicyAPIVersions,
 		Put: engine.Sync, Delete: engine.Sync, Strategy: &definitionStrategy{p: p}})
 	e.Registry().Register(&engine.Type{Name: TypePolicySetDefinitions, APIVersions: PolicyAPIVersions,

@@ -8,9 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/policy"
 )
+
+func resourceIDOf(s string) (resourceid.ID, error) { return resourceid.Parse(s) }
 
 const (
 	polVer  = "2022-06-01"
@@ -268,4 +272,36 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// BenchmarkAdmit measures the admission step alone (what Azure Policy adds
+// to a write before the store) with 100 assignments in force, next to a
+// GET of the same workspace through the engine.
+func BenchmarkAdmit(b *testing.B) {
+	v := polEnv(b)
+	for i := range 100 {
+		v.must(tenantA, http.MethodPut, fmt.Sprintf("%s/providers/Microsoft.Authorization/policyAssignments/a%d", rgA, i), polVer,
+			`{"properties":{"policyDefinitionId":"`+pnaDeny+`","parameters":{"effect":{"value":"Deny"}}}}`, http.StatusCreated)
+	}
+	v.must(tenantA, http.MethodPut, wsPath("w"), "2023-04-01", wsBody("Disabled"), http.StatusCreated)
+	r, err := v.e.Get(context.Background(), must(resourceIDOf(wsPath("w"))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A second policies value over the same engine: its admit is the
+	// admitter Register installed, with caches of its own.
+	p := &policies{e: v.e, cache: map[string]*policy.Definition{}, memberCache: map[*engine.Resource][]member{}, scopeCache: map[string][]*engine.Resource{}}
+	req := &engine.Request{Method: http.MethodPut, APIVersion: "2023-04-01", Now: v.e.Now(), Caller: engine.Caller{TenantID: tenantA}}
+	b.Run("admit", func(b *testing.B) {
+		for b.Loop() {
+			if err := p.admit(context.Background(), req, r.Clone(), r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("get", func(b *testing.B) {
+		for b.Loop() {
+			v.must(tenantA, http.MethodGet, wsPath("w"), "2023-04-01", "", http.StatusOK)
+		}
+	})
 }

@@ -96,12 +96,12 @@ func excluded(a *engine.Resource, id resourceid.ID) bool {
 	return false
 }
 
-// cachedMembers resolves an assignment, cached by its revision. The cache
-// is cleared whenever a definition or set definition changes.
+// cachedMembers resolves an assignment, cached for the generation (the
+// assignment values come from scopeCache, so the pointer identifies the
+// revision).
 func (p *policies) cachedMembers(ctx context.Context, a *engine.Resource) ([]member, error) {
-	key := fmt.Sprintf("a|%s@%d", a.ID.Key(), a.Revision)
 	p.mu.Lock()
-	m, ok := p.memberCache[key]
+	m, ok := p.memberCache[a]
 	p.mu.Unlock()
 	if ok {
 		return m, nil
@@ -111,10 +111,10 @@ func (p *policies) cachedMembers(ctx context.Context, a *engine.Resource) ([]mem
 		return nil, err
 	}
 	p.mu.Lock()
-	if len(p.memberCache) > 10000 {
+	if len(p.memberCache) > 100000 {
 		clear(p.memberCache)
 	}
-	p.memberCache[key] = m
+	p.memberCache[a] = m
 	p.mu.Unlock()
 	return m, nil
 }
@@ -180,19 +180,14 @@ func (p *policies) assignmentsAt(ctx context.Context, scope resourceid.ID) ([]*e
 	return list, nil
 }
 
-// modeApplies reports whether a definition's mode evaluates resources of
-// typ: All evaluates everything, Indexed the types with tags and location
+// modes returns the definition modes that evaluate resources of typ:
+// All evaluates everything, Indexed the types with tags and location
 // (tracked types; not resource groups), resource provider modes nothing
 // (they are data-plane modes).
-func (p *policies) modeApplies(mode, typ string) bool {
-	switch mode {
-	case "All":
-		return true
-	case "Indexed":
-		t, ok := p.e.Registry().Lookup(typ)
-		return ok && t.Tracked && !strings.HasPrefix(strings.ToLower(typ), "microsoft.resources/")
-	}
-	return false
+func (p *policies) modes(typ string) func(mode string) bool {
+	t, ok := p.e.Registry().Lookup(typ)
+	indexed := ok && t.Tracked && !strings.HasPrefix(strings.ToLower(typ), "microsoft.resources/")
+	return func(mode string) bool { return mode == "All" || (mode == "Indexed" && indexed) }
 }
 
 // bodyOf is r's ARM JSON body as policy sees it.
@@ -293,12 +288,14 @@ func (p *policies) admit(ctx context.Context, req *engine.Request, desired, _ *e
 	body := policy.Normalize(bodyOf(desired))
 	in := policy.Input{Resource: body, APIVersion: req.APIVersion, Normalized: true}
 	action := desired.Type + "/write"
+	applies := p.modes(desired.Type)
 	mutated := false
+	evaluated, unmatched := 0, 0
 	var denies []hit
 	for pass := 0; pass < 2; pass++ {
 		for _, ap := range apps {
 			for _, m := range ap.members {
-				if !p.modeApplies(m.def.Mode, desired.Type) {
+				if !applies(m.def.Mode) {
 					continue
 				}
 				eff, err := m.def.Effect(m.params)
@@ -314,10 +311,14 @@ func (p *policies) admit(ctx context.Context, req *engine.Request, desired, _ *e
 				if err != nil {
 					continue // an evaluation error makes the policy not apply
 				}
+				evaluated++
+				if !match {
+					unmatched++
+					continue
+				}
 				h := hit{ap: ap, m: m, effect: eff, exprs: exprs}
 				outcome := "compliant"
 				switch {
-				case !match:
 				case !ap.enforced():
 					outcome = "nonCompliant"
 				case mutates:
@@ -341,6 +342,14 @@ func (p *policies) admit(ctx context.Context, req *engine.Request, desired, _ *e
 				})
 			}
 		}
+	}
+	if unmatched > 0 {
+		// Choice: policies whose condition did not match are summed up in
+		// one decision rather than one each (a scope may have hundreds).
+		netmodel.RecordDecision(ctx, netmodel.Decision{
+			Kind: "policy", Outcome: "compliant", Action: action, Scope: desired.ID.String(),
+			Reason: fmt.Sprintf("%d of %d policy evaluations did not match the request", unmatched, evaluated),
+		})
 	}
 	if mutated {
 		applyBody(desired, body)

@@ -99,10 +99,11 @@ func (p *policies) evaluate(ctx context.Context, tenantID, apiVersion string, r 
 	}
 	body := policy.Normalize(bodyOf(r))
 	tags, _ := json.Marshal(r.Tags)
+	applies := p.modes(r.Type)
 	var rows []stateRow
 	for _, ap := range apps {
 		for _, m := range ap.members {
-			if !p.modeApplies(m.def.Mode, r.Type) {
+			if !applies(m.def.Mode) {
 				continue
 			}
 			eff, err := m.def.Effect(m.params)
