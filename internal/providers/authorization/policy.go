@@ -130,9 +130,8 @@ func managementGroupScope(req *engine.Request, scope resourceid.ID) error {
 
 // definitionStrategy serves policyDefinitions.
 //
-// Choice: a custom definition's policyType is always Custom (a client
-// sending BuiltIn or Static gets 400 InvalidPolicyDefinition... no: it is
-// overwritten, as ARM sets it); mode defaults to Indexed. Modes other
+// Choice: a custom definition's policyType is always Custom (whatever a
+// client sends is overwritten); mode defaults to Indexed. Modes other
 // than All and Indexed (the data-plane modes such as
 // Microsoft.MachineLearningServices.v2.Data) are stored but never
 // evaluated by armlet's ARM.
