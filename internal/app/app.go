@@ -176,6 +176,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	})
 	network.Register(s.engine, network.Options{})
 	authorization.Register(s.engine, authorization.Options{})
+	if err := authorization.ImportBuiltInPolicies(ctx, s.engine); err != nil {
+		return nil, fmt.Errorf("built-in policy definitions: %w", err)
+	}
 	for _, o := range options {
 		o(&s.opts)
 	}

@@ -372,6 +372,9 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 	}
 	desired.SystemData.LastModifiedBy, desired.SystemData.LastModifiedByType = callerIdentity(req.Caller)
 	desired.SystemData.LastModifiedAt = req.Now
+	if err := e.admit(ctx, req, desired, oldCopy); err != nil {
+		return nil, false, err
+	}
 	if err := t.Strategy.Validate(ctx, req, desired, oldCopy); err != nil {
 		return nil, false, err
 	}
@@ -420,6 +423,7 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 		return nil, false, err
 	}
 	desired.Revision = rev
+	e.written(ctx, req, desired)
 	status := http.StatusOK
 	if old == nil {
 		status = http.StatusCreated
@@ -525,6 +529,9 @@ func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, nam
 	}
 	if err := e.checkScope(ctx, req, t, id.Parent()); err != nil {
 		return nil, err
+	}
+	if sa, ok := t.Strategy.(ScopeActioner); ok {
+		return e.scopeAction(ctx, req, sa, id, name)
 	}
 	r, err := e.loadLive(ctx, req, id, true)
 	if err != nil {

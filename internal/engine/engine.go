@@ -77,6 +77,10 @@ type Engine struct {
 	hooksMu  sync.RWMutex
 	onDelete []func(ctx context.Context, r *Resource)
 	routes   []Route
+	// admitters and onWrite are the admission chain and write observers
+	// (admit.go).
+	admitters []Admitter
+	onWrite   []WriteObserver
 }
 
 // Route answers ARM paths that are neither stored resources nor the ARM

@@ -83,6 +83,7 @@ func Register(e *engine.Engine, opts Options) {
 		Delete:      engine.Sync,
 		Strategy:    &associationStrategy{e: e},
 	})
+	registerPolicy(e)
 }
 
 // RootManagementGroup is the ID of tenantID's root management group, whose

@@ -1,0 +1,248 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+)
+
+// polBuiltInPNA is the built-in "Azure Machine Learning workspaces should
+// disable public network access" (Audit, Deny, Disabled; default Audit).
+const (
+	polBuiltInPNAName = "438c38d2-3772-465a-a9cc-7a6666a275ce"
+	polBuiltInPNA     = "/providers/Microsoft.Authorization/policyDefinitions/" + polBuiltInPNAName
+)
+
+func polGroup(t *testing.T, s *testServer, cred azcore.TokenCredential, name string) string {
+	t.Helper()
+	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groups.CreateOrUpdate(context.Background(), name, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
+		t.Fatalf("create resource group: %v", err)
+	}
+	return "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/" + name
+}
+
+func polWorkspace(ctx context.Context, ws *armmachinelearning.WorkspacesClient, rg, name string, pna armmachinelearning.PublicNetworkAccess) error {
+	p, err := ws.BeginCreateOrUpdate(ctx, rg, name, armmachinelearning.Workspace{
+		Location:   to.Ptr("eastus"),
+		Properties: &armmachinelearning.WorkspaceProperties{PublicNetworkAccess: to.Ptr(pna)},
+	}, nil)
+	if err != nil {
+		return err
+	}
+	_, err = p.PollUntilDone(ctx, fastPoll)
+	return err
+}
+
+// TestPolicyDenyWithGoSDK assigns the built-in public network access
+// policy with effect Deny at a resource group through armpolicy v0.9.0;
+// the Azure ML Go SDK then cannot create a workspace with public network
+// access Enabled there (403 RequestDisallowedByPolicy with the policy's
+// details) but can create one with it Disabled, and can still create an
+// open one in another resource group.
+func TestPolicyDenyWithGoSDK(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	ctx := context.Background()
+	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	rg := polGroup(t, s, cred, "pol-deny")
+	polGroup(t, s, cred, "pol-other")
+	assignments, err := armpolicy.NewAssignmentsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := assignments.Create(ctx, rg, "deny-public-ws", armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
+		DisplayName:        to.Ptr("No public workspaces"),
+		PolicyDefinitionID: to.Ptr(polBuiltInPNA),
+		Parameters:         map[string]*armpolicy.ParameterValuesValue{"effect": {Value: "Deny"}},
+	}}, nil)
+	if err != nil {
+		t.Fatalf("create assignment: %v", err)
+	}
+	if got := *created.Properties.Scope; got != rg {
+		t.Fatalf("assignment scope %q", got)
+	}
+	if *created.Properties.EnforcementMode != armpolicy.EnforcementModeDefault {
+		t.Fatalf("enforcement mode %v", *created.Properties.EnforcementMode)
+	}
+	defs, err := armpolicy.NewDefinitionsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtIn, err := defs.GetBuiltIn(ctx, "438c38d2-3772-465a-a9cc-7a6666a275ce", nil)
+	if err != nil || *builtIn.Properties.PolicyType != armpolicy.PolicyTypeBuiltIn {
+		t.Fatalf("get built-in: %v", err)
+	}
+
+	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = polWorkspace(ctx, ws, "pol-deny", "open", armmachinelearning.PublicNetworkAccessEnabled)
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden || re.ErrorCode != "RequestDisallowedByPolicy" {
+		t.Fatalf("open workspace: %v", err)
+	}
+	if !strings.Contains(err.Error(), "Resource 'open' was disallowed by policy.") || !strings.Contains(err.Error(), "PolicyViolation") ||
+		!strings.Contains(err.Error(), "deny-public-ws") || !strings.Contains(err.Error(), "properties.publicNetworkAccess") {
+		t.Fatalf("refusal lacks the policy details:\n%v", err)
+	}
+	if err := polWorkspace(ctx, ws, "pol-deny", "closed", armmachinelearning.PublicNetworkAccessDisabled); err != nil {
+		t.Fatalf("closed workspace: %v", err)
+	}
+	if err := polWorkspace(ctx, ws, "pol-other", "open", armmachinelearning.PublicNetworkAccessEnabled); err != nil {
+		t.Fatalf("open workspace outside the assignment's scope: %v", err)
+	}
+	// The decision is kept with the request's flow record.
+	st, _, body := s.do(t, http.MethodGet, "/_armlet/flows?limit=500", "", nil)
+	if st != http.StatusOK || !strings.Contains(body, `"kind":"policy","outcome":"denied"`) || !strings.Contains(body, "decided by field 'Microsoft.MachineLearningServices/workspaces/publicNetworkAccess'") {
+		t.Fatalf("no policy denial explained in the flow records: %d %.2000s", st, body)
+	}
+}
+
+// TestPolicyAuditWithAzureCLI assigns the same built-in with its default
+// effect (Audit) using the Azure CLI 2.45; an open workspace is created
+// and shows up as NonCompliant in policyStates (armpolicyinsights v0.8.0),
+// and becomes Compliant once closed and re-evaluated.
+func TestPolicyAuditWithAzureCLI(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	az := newAzCLI(t, s)
+	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
+	az.run("cloud", "set", "-n", "armlet")
+	az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID, "-o", "none")
+	ctx := context.Background()
+	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	rg := polGroup(t, s, cred, "pol-audit")
+	// The Azure CLI 2.45 looks a --policy that is not a subscription-level
+	// ID up by name (first in the subscription, then among the built-ins),
+	// so built-ins are named by their GUID.
+	a := az.json("policy", "assignment", "create", "--name", "audit-public-ws", "--policy", polBuiltInPNAName, "--scope", rg)
+	if a["id"] != rg+"/providers/Microsoft.Authorization/policyAssignments/audit-public-ws" {
+		t.Fatalf("az policy assignment create: %v", a)
+	}
+	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := polWorkspace(ctx, ws, "pol-audit", "open", armmachinelearning.PublicNetworkAccessEnabled); err != nil {
+		t.Fatalf("audit must not refuse: %v", err)
+	}
+	if err := polWorkspace(ctx, ws, "pol-audit", "closed", armmachinelearning.PublicNetworkAccessDisabled); err != nil {
+		t.Fatal(err)
+	}
+	states, err := armpolicyinsights.NewPolicyStatesClient(cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonCompliant := func() []string {
+		var ids []string
+		pager := states.NewListQueryResultsForResourceGroupPager(armpolicyinsights.PolicyStatesResourceLatest, s.conn.SubscriptionID, "pol-audit",
+			&armpolicyinsights.QueryOptions{Filter: to.Ptr("complianceState eq 'NonCompliant'")}, nil)
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("query policy states: %v", err)
+			}
+			for _, st := range page.Value {
+				if *st.PolicyAssignmentName != "audit-public-ws" || *st.PolicyDefinitionAction != "audit" {
+					t.Fatalf("state %+v", st)
+				}
+				ids = append(ids, *st.ResourceID)
+			}
+		}
+		return ids
+	}
+	open := rg + "/providers/Microsoft.MachineLearningServices/workspaces/open"
+	if ids := nonCompliant(); len(ids) != 1 || !strings.EqualFold(ids[0], open) {
+		t.Fatalf("non-compliant resources %v, want [%s]", ids, open)
+	}
+	sum, err := states.SummarizeForSubscription(ctx, armpolicyinsights.PolicyStatesSummaryResourceTypeLatest, s.conn.SubscriptionID, nil, nil)
+	if err != nil {
+		t.Fatalf("summarize: %v", err)
+	}
+	if r := sum.Value[0].Results; *r.NonCompliantResources != 1 || *r.NonCompliantPolicies != 1 {
+		t.Fatalf("summary %+v", *r)
+	}
+	// Close the workspace and ask for an evaluation.
+	if err := polWorkspace(ctx, ws, "pol-audit", "open", armmachinelearning.PublicNetworkAccessDisabled); err != nil {
+		t.Fatal(err)
+	}
+	st, _, body := s.do(t, http.MethodPost, "/subscriptions/"+s.conn.SubscriptionID+"/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2019-10-01", "", nil)
+	if st != http.StatusAccepted {
+		t.Fatalf("triggerEvaluation: %d %s", st, body)
+	}
+	if ids := nonCompliant(); len(ids) != 0 {
+		t.Fatalf("still non-compliant: %v", ids)
+	}
+}
+
+// TestPolicyErrors: bad policy JSON, unknown aliases and bad scopes get ARM
+// errors, through the Go SDK, the Azure CLI and raw REST.
+func TestPolicyErrors(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	ctx := context.Background()
+	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	defs, err := armpolicy.NewDefinitionsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(s string) any {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct{ rule, code string }{
+		{`{"if":{"field":"Microsoft.MachineLearningServices/workspaces/publicNetworkAccez","equals":"Enabled"},"then":{"effect":"deny"}}`, "InvalidPolicyAlias"},
+		{`{"if":{"field":"type","equalz":"x"},"then":{"effect":"deny"}}`, "InvalidPolicyRule"},
+		{`{"if":{"field":"type","equals":"x"},"then":{"effect":"refuse"}}`, "InvalidPolicyEffect"},
+		{`{"if":{"field":"type","equals":"x"},"then":{}}`, "InvalidPolicyRule"},
+	} {
+		_, err := defs.CreateOrUpdate(ctx, "bad", armpolicy.Definition{Properties: &armpolicy.DefinitionProperties{
+			Mode: to.Ptr("Indexed"), PolicyRule: rule(c.rule)}}, nil)
+		var re *azcore.ResponseError
+		if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest || re.ErrorCode != c.code {
+			t.Fatalf("rule %s: %v, want 400 %s", c.rule, err, c.code)
+		}
+	}
+	az := newAzCLI(t, s)
+	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
+	az.run("cloud", "set", "-n", "armlet")
+	az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID, "-o", "none")
+	_, stderr, err := az.try("policy", "definition", "create", "--name", "bad", "--mode", "Indexed",
+		"--rules", `{"if":{"field":"tags['env']","notAnOperator":"x"},"then":{"effect":"audit"}}`)
+	if err == nil || !strings.Contains(stderr, "InvalidPolicyRule") {
+		t.Fatalf("az policy definition create with a bad rule: %v\n%s", err, stderr)
+	}
+	_, stderr, err = az.try("policy", "assignment", "create", "--name", "x", "--policy", polBuiltInPNAName,
+		"--scope", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/missing")
+	if err == nil || !strings.Contains(stderr, "ResourceGroupNotFound") {
+		t.Fatalf("az policy assignment create at a missing resource group: %v\n%s", err, stderr)
+	}
+	for _, c := range []struct{ path, code string }{
+		{"/providers/Microsoft.Authorization/policyAssignments/x", "InvalidPolicyScope"},
+		{"/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/missing/providers/Microsoft.Authorization/policyAssignments/x", "ResourceGroupNotFound"},
+		{"/providers/Microsoft.Management/managementGroups/not-my-tenant/providers/Microsoft.Authorization/policyAssignments/x", "ManagementGroupNotFound"},
+	} {
+		st, _, body := s.do(t, http.MethodPut, c.path+"?api-version=2022-06-01", `{"properties":{"policyDefinitionId":"`+polBuiltInPNA+`"}}`, nil)
+		if st/100 != 4 || !strings.Contains(body, `"code":"`+c.code+`"`) {
+			t.Fatalf("PUT %s: %d %s, want %s", c.path, st, body, c.code)
+		}
+	}
+}
