@@ -41,7 +41,7 @@ func (s labelStrategy) ServeScope(ctx context.Context, req *engine.Request, scop
 func TestScopeServer(t *testing.T) {
 	h := newHarness(t)
 	h.e.Registry().Register(&engine.Type{Name: "Test.Ext/labels", APIVersions: []string{"2022-04-01"},
-		Put: engine.Sync, Delete: engine.Sync, Strategy: labelStrategy{e: h.e}})
+		Put: engine.Sync, Delete: engine.Sync, DeleteBody: true, Strategy: labelStrategy{e: h.e}})
 	h.mustRG()
 	if st, _, b := h.call("PUT", rg+"/providers/Test.Widgets/widgets/w", "2024-01-01", `{"location":"East US"}`, nil); st != 201 {
 		t.Fatalf("widget: %d %v", st, b)
@@ -76,8 +76,8 @@ func TestScopeServer(t *testing.T) {
 			t.Errorf("GET %s: %d %v, want 404 ResourceGroupNotFound", p, st, b)
 		}
 	}
-	if st, _, b := h.call("DELETE", rg+ext+"/l1", "2022-04-01", "", nil); st != 200 {
-		t.Fatalf("DELETE: %d %v", st, b)
+	if st, _, b := h.call("DELETE", rg+ext+"/l1", "2022-04-01", "", nil); st != 200 || b["id"] != rg+ext+"/l1" {
+		t.Fatalf("DELETE (DeleteBody): %d %v", st, b)
 	}
 	if st, _, b := h.call("GET", rg+ext+"/l1", "2022-04-01", "", nil); st != 404 {
 		t.Fatalf("GET after DELETE: %d %v", st, b)
