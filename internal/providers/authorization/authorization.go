@@ -18,6 +18,7 @@ package authorization
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -64,10 +65,36 @@ const (
 )
 
 // Options configures the provider.
-type Options struct{}
+type Options struct {
+	// RBACMode is ModeEnforce (the default) or ModeAudit.
+	RBACMode string
+	Logger   *slog.Logger
+}
 
-// Register adds the provider's resource types to e's registry.
-func Register(e *engine.Engine, opts Options) {
+// Register adds the provider's resource types to e's registry and returns
+// the RBAC evaluator over its role assignments.
+func Register(e *engine.Engine, opts Options) *RBAC {
+	rbac := newRBAC(e, opts)
+	e.Registry().Register(&engine.Type{
+		Name:        TypeRoleAssignments,
+		APIVersions: RoleAssignmentAPIVersions,
+		NamePattern: guidPattern,
+		NameRule:    guidRule,
+		Put:         engine.Sync,
+		Delete:      engine.Sync,
+		DeleteBody:  true,
+		Strategy:    &assignmentStrategy{e: e, rbac: rbac},
+	})
+	e.Registry().Register(&engine.Type{
+		Name:        TypeRoleDefinitions,
+		APIVersions: RoleDefinitionAPIVersions,
+		NamePattern: guidPattern,
+		NameRule:    "The role definition name must be a GUID.",
+		Put:         engine.Sync,
+		Delete:      engine.Sync,
+		DeleteBody:  true,
+		Strategy:    &definitionStrategy{e: e, rbac: rbac},
+	})
 	e.Registry().Register(&engine.Type{
 		Name:        TypePrivateLinks,
 		APIVersions: APIVersions,
@@ -83,6 +110,7 @@ func Register(e *engine.Engine, opts Options) {
 		Delete:      engine.Sync,
 		Strategy:    &associationStrategy{e: e},
 	})
+	return rbac
 }
 
 // RootManagementGroup is the ID of tenantID's root management group, whose
