@@ -171,7 +171,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
 	network.Register(s.engine, network.Options{})
-	authorization.Register(s.engine, authorization.Options{})
+	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	for _, o := range options {
 		o(&s.opts)
 	}
@@ -185,6 +185,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
 		return nil, err
 	}
+	// The bootstrap principal is Owner at the tenant root, so that it can do
+	// everything and grant roles to the principals created later.
+	if err := rbac.EnsureOwner(ctx, creds.ObjectID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
+		return nil, fmt.Errorf("bootstrap role assignment: %w", err)
+	}
 	if cfg.SeedFile != "" {
 		if err := loadSeed(ctx, s.engine, cfg.SeedFile, boot.TenantID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
 			return nil, err
@@ -197,8 +202,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
-		PublicARM: s.opts.publicARMGate, Flows: s.flows,
-		AfterWrite: func() { s.listeners.Trigger() },
+		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
+		AfterWrite: func() {
+			rbac.Invalidate()
+			s.listeners.Trigger()
+		},
 	})
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
 		Source: s.opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,

@@ -7,8 +7,8 @@
 //
 // Outermost first: panic recovery, request ids and access log, the flow
 // recorder, body size limit, then the router. ARM routes then authenticate
-// the bearer token, check the api-version (in the engine) and call the
-// engine.
+// the bearer token, check Azure RBAC (Options.Authorize), check the
+// api-version (in the engine) and call the engine.
 //
 // # Origins
 //
@@ -72,6 +72,11 @@ type Options struct {
 	// Flows, when set, receives an observation of every request except
 	// /_armlet/health and the admin API.
 	Flows FlowRecorder
+	// Authorize, when set, checks every ARM request with Azure RBAC after
+	// authentication (and the public ARM gate); its error refuses the
+	// request and is sent. Provider metadata and operation status reads
+	// are exempt (rbacExempt).
+	Authorize Authorizer
 	// AfterWrite, when set, is called after each successful ARM write
 	// (PUT, PATCH, DELETE, POST), for work that follows state changes.
 	AfterWrite func()
@@ -292,6 +297,9 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 		if err := s.PublicARM(r.Context(), caller); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.authorizeARM(r.Context(), caller, r.Method, r.URL.EscapedPath()); err != nil {
+		return nil, err
 	}
 	query := r.URL.Query()
 	req := &engine.Request{
