@@ -203,10 +203,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
 		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
-		AfterWrite: func() {
-			rbac.Invalidate()
-			s.listeners.Trigger()
-		},
+		AfterWrite: func() { s.listeners.Trigger() },
 	})
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
 		Source: s.opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,

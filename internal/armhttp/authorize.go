@@ -16,6 +16,9 @@ import (
 // (*authorization.RBAC).
 type Authorizer interface {
 	Check(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID, data bool) error
+	// Written is told of every successful ARM write, so that cached
+	// assignments follow the store.
+	Written(method, escapedPath string)
 }
 
 // authorizeARM checks an ARM request against RBAC: the action is

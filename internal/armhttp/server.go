@@ -308,8 +308,13 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 	}
 	req.APIVersion = req.QueryValue("api-version")
 	resp, err := s.Engine.Serve(r.Context(), req)
-	if err == nil && s.AfterWrite != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.AfterWrite()
+	if err == nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if s.Authorize != nil {
+			s.Authorize.Written(r.Method, r.URL.EscapedPath())
+		}
+		if s.AfterWrite != nil {
+			s.AfterWrite()
+		}
 	}
 	return resp, err
 }

@@ -39,6 +39,9 @@ type RBAC struct {
 	mode string
 	log  *slog.Logger
 
+	// builtIns are the built-in roles by lower-cased GUID.
+	builtIns map[string]authz.Role
+
 	mu sync.RWMutex
 	// byScope maps a scope key to its assignments by lower-cased principal.
 	byScope map[string]map[string][]authz.Assignment
@@ -55,7 +58,10 @@ func newRBAC(e *engine.Engine, opts Options) *RBAC {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &RBAC{e: e, mode: mode, log: log}
+	r := &RBAC{e: e, mode: mode, log: log, builtIns: map[string]authz.Role{}}
+	for _, b := range authz.BuiltIns() {
+		r.builtIns[b.ID] = b.Role
+	}
 	r.Invalidate()
 	e.OnDelete(func(context.Context, *engine.Resource) { r.Invalidate() })
 	return r
@@ -69,14 +75,26 @@ func (r *RBAC) Invalidate() {
 	r.customs = nil
 }
 
-// atScope returns principal's assignments at exactly scope.
-func (r *RBAC) atScope(ctx context.Context, scope resourceid.ID, principal string) ([]authz.Assignment, error) {
-	key := scope.Key()
+// Written tells the RBAC cache that an ARM write succeeded: a write to a
+// role assignment or definition, or any DELETE (which takes the
+// assignments below the deleted resource with it), drops the cache.
+// Completed asynchronous deletes drop it too (engine.OnDelete).
+func (r *RBAC) Written(method, escapedPath string) {
+	lower := strings.ToLower(escapedPath)
+	if method == http.MethodDelete || strings.Contains(lower, "/microsoft.authorization/roleassignments") ||
+		strings.Contains(lower, "/microsoft.authorization/roledefinitions") {
+		r.Invalidate()
+	}
+}
+
+// atScope returns principal's (lower-cased) assignments at exactly the
+// scope made of segs[:n], whose Key is key.
+func (r *RBAC) atScope(ctx context.Context, segs []resourceid.Segment, n int, key, principal string) ([]authz.Assignment, error) {
 	r.mu.RLock()
 	m, ok := r.byScope[key]
 	r.mu.RUnlock()
 	if !ok {
-		rs, err := r.e.List(ctx, scope, TypeRoleAssignments)
+		rs, err := r.e.List(ctx, resourceid.New(segs[:n]...), TypeRoleAssignments)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +108,7 @@ func (r *RBAC) atScope(ctx context.Context, scope resourceid.ID, principal strin
 		r.byScope[key] = m
 		r.mu.Unlock()
 	}
-	return m[strings.ToLower(principal)], nil
+	return m[principal], nil
 }
 
 // customRecords returns the stored custom roles (at the root and in every
@@ -153,8 +171,11 @@ func (r *RBAC) findCustom(ctx context.Context, guid string) (*engine.Resource, e
 
 // role returns the role with the GUID, built-in or custom.
 func (r *RBAC) role(ctx context.Context, guid string) (authz.Role, bool, error) {
-	if b, ok := builtIn(guid); ok {
-		return b.Role, true, nil
+	if b, ok := r.builtIns[guid]; ok {
+		return b, true, nil
+	}
+	if b, ok := r.builtIns[strings.ToLower(guid)]; ok {
+		return b, true, nil
 	}
 	res, err := r.findCustom(ctx, guid)
 	if err != nil || res == nil {
@@ -184,8 +205,28 @@ func (r *RBAC) resolveRole(ctx context.Context, roleDefinitionID string) (authz.
 // when data) at scope.
 func (r *RBAC) Authorize(ctx context.Context, principal, action string, scope resourceid.ID, data bool) (authz.Decision, error) {
 	var mine []authz.Assignment
-	for _, anc := range ancestors(scope) {
-		as, err := r.atScope(ctx, anc, principal)
+	principal = strings.ToLower(principal)
+	// The key of each ancestor is a prefix of the scope's key: one string
+	// for all levels; the ancestor's ID is only built on a cache miss.
+	str := scope.String()
+	full := strings.ToLower(str)
+	segs := scope.Segments()
+	end := 0
+	for i := 0; i <= len(segs); i++ {
+		key := "/"
+		if i > 0 && len(full) != len(str) {
+			// Lower-casing changed byte lengths (non-ASCII names): no
+			// prefix arithmetic.
+			key = resourceid.New(segs[:i]...).Key()
+		} else if i > 0 {
+			sg := segs[i-1]
+			if sg.Namespaced() {
+				end += len("/providers")
+			}
+			end += 2 + len(sg.Type) + len(sg.Name)
+			key = full[:end]
+		}
+		as, err := r.atScope(ctx, segs, i, key, principal)
 		if err != nil {
 			return authz.Decision{}, err
 		}
