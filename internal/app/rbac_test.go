@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
@@ -82,6 +83,16 @@ func rbacAssign(t *testing.T, s *testServer, scope, role, principal string) arma
 	return created.RoleAssignment
 }
 
+// rbacToken gets an ARM access token from cred.
+func rbacToken(t *testing.T, s *testServer, cred azcore.TokenCredential) string {
+	t.Helper()
+	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{s.conn.Audience + ".default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Token
+}
+
 func rbacErrorCode(err error) string {
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
@@ -137,6 +148,17 @@ func TestRBACGoSDK(t *testing.T) {
 	}
 	_, err = ws.BeginCreateOrUpdate(ctx, "rbac-rg", "ws2", armmachinelearning.Workspace{Location: to.Ptr("eastus")}, nil)
 	rbacDenied(t, err, reader, "Microsoft.MachineLearningServices/workspaces/write")
+	// The workspace endpoint checks the same assignments: Reader reads run
+	// history but cannot write it.
+	history := "/history/v1.0" + wsScope + "/experiments"
+	auth := map[string]string{"Authorization": "Bearer " + rbacToken(t, s, readerCred)}
+	if code, _, body := s.do(t, http.MethodGet, history, "", auth); code != http.StatusOK {
+		t.Fatalf("reader GET run history: %d %s", code, body)
+	}
+	code, _, body := s.do(t, http.MethodPatch, history+"/e1/runs/r1", `{}`, auth)
+	if code != http.StatusForbidden || !strings.Contains(body, "Microsoft.MachineLearningServices/workspaces/experiments/runs/write") {
+		t.Fatalf("reader PATCH a run: %d %s", code, body)
+	}
 	// Reader at the group does not reach another group.
 	groups, _ := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, readerCred, s.armOptions())
 	_, err = groups.Get(ctx, "other-rg", nil)

@@ -36,6 +36,23 @@ func (s *server) authorizeARM(ctx context.Context, caller engine.Caller, method,
 	return s.Authorize.Check(ctx, caller, action, scope, false)
 }
 
+// authorizeWorkspace checks a workspace endpoint request against RBAC:
+// the action is netmodel.WorkspaceOperation's, the scope the resource it
+// names below the workspace.
+//
+// Choice: requests whose path names no workspace (discovery) need no
+// permission, like provider metadata on ARM.
+func (s *server) authorizeWorkspace(ctx context.Context, caller engine.Caller, method, escapedPath string) error {
+	if s.Authorize == nil {
+		return nil
+	}
+	action, scope := netmodel.WorkspaceOperation(method, escapedPath)
+	if scope.IsRoot() {
+		return nil
+	}
+	return s.Authorize.Check(ctx, caller, action, scope, true)
+}
+
 // rbacExempt reports whether a request needs no permission: reads of
 // provider and tenant metadata and of operation statuses.
 //

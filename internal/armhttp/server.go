@@ -320,7 +320,8 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 }
 
 // workspace serves the workspace endpoint with the same bearer tokens as
-// ARM.
+// ARM, checked with RBAC like ARM requests (Options.Authorize, as data
+// plane operations).
 func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
 	caller, err := s.authenticate(r)
 	if err != nil {
@@ -328,6 +329,9 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 	}
 	if s.Workspace == nil {
 		return nil, arm.NotFound("NotFound", "No workspace endpoint at '%s'.", r.URL.Path)
+	}
+	if err := s.authorizeWorkspace(r.Context(), caller, r.Method, r.URL.EscapedPath()); err != nil {
+		return nil, err
 	}
 	return s.Workspace.Serve(r.Context(), &workspaceapi.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header, Body: body,

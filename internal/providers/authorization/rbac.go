@@ -246,8 +246,20 @@ func (r *RBAC) Authorize(ctx context.Context, principal, action string, scope re
 // Check authorizes caller's request for action at scope, records the
 // decision on ctx (netmodel.RecordDecision) and, when it is a denial in
 // enforce mode, returns Azure's 403 AuthorizationFailed.
+//
+// data marks a workspace endpoint (data plane) operation: it is allowed
+// by a role's actions or by its dataActions.
+//
+// Choice: Azure ML's built-in roles list the workspace data plane's
+// operations under actions (AzureML Data Scientist's
+// "Microsoft.MachineLearningServices/workspaces/*/read" is what lets it
+// read runs), not dataActions, so both are consulted for data plane
+// requests; a custom role may grant them either way.
 func (r *RBAC) Check(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID, data bool) error {
-	d, err := r.Authorize(ctx, caller.ObjectID, action, scope, data)
+	d, err := r.Authorize(ctx, caller.ObjectID, action, scope, false)
+	if err == nil && !d.Allowed && data {
+		d, err = r.Authorize(ctx, caller.ObjectID, action, scope, true)
+	}
 	if err != nil {
 		return err
 	}
