@@ -1,5 +1,7 @@
 // Package authorization is armlet's Microsoft.Authorization resource
-// provider. It serves Resource Management Private Link:
+// provider. It serves Azure RBAC (roleDefinitions and roleAssignments at
+// any scope, and RBAC, the cached evaluator the front door asks on every
+// request; see rbac.go) and Resource Management Private Link:
 // resourceManagementPrivateLinks and the privateLinkAssociations at the
 // root management group that decide whether ARM accepts public requests.
 //
