@@ -43,6 +43,8 @@ type RBAC struct {
 	builtIns map[string]authz.Role
 
 	mu sync.RWMutex
+	// gen counts invalidations: a load that raced with one is not kept.
+	gen uint64
 	// byScope maps a scope key to its assignments by lower-cased principal.
 	byScope map[string]map[string][]authz.Assignment
 	// customs are the custom roles by lower-cased GUID (nil: not loaded).
@@ -73,6 +75,7 @@ func (r *RBAC) Invalidate() {
 	defer r.mu.Unlock()
 	r.byScope = map[string]map[string][]authz.Assignment{}
 	r.customs = nil
+	r.gen++
 }
 
 // Written tells the RBAC cache that an ARM write succeeded: a write to a
@@ -92,6 +95,7 @@ func (r *RBAC) Written(method, escapedPath string) {
 func (r *RBAC) atScope(ctx context.Context, segs []resourceid.Segment, n int, key, principal string) ([]authz.Assignment, error) {
 	r.mu.RLock()
 	m, ok := r.byScope[key]
+	gen := r.gen
 	r.mu.RUnlock()
 	if !ok {
 		rs, err := r.e.List(ctx, resourceid.New(segs[:n]...), TypeRoleAssignments)
@@ -105,7 +109,9 @@ func (r *RBAC) atScope(ctx context.Context, segs []resourceid.Segment, n int, ke
 			m[p] = append(m[p], a)
 		}
 		r.mu.Lock()
-		r.byScope[key] = m
+		if r.gen == gen {
+			r.byScope[key] = m
+		}
 		r.mu.Unlock()
 	}
 	return m[principal], nil
@@ -115,7 +121,7 @@ func (r *RBAC) atScope(ctx context.Context, segs []resourceid.Segment, n int, ke
 // subscription).
 func (r *RBAC) customRecords(ctx context.Context) ([]*engine.Resource, error) {
 	r.mu.RLock()
-	c := r.customs
+	c, gen := r.customs, r.gen
 	r.mu.RUnlock()
 	if c == nil {
 		c = map[string]*engine.Resource{}
@@ -137,7 +143,9 @@ func (r *RBAC) customRecords(ctx context.Context) ([]*engine.Resource, error) {
 			}
 		}
 		r.mu.Lock()
-		r.customs = c
+		if r.gen == gen {
+			r.customs = c
+		}
 		r.mu.Unlock()
 	}
 	out := make([]*engine.Resource, 0, len(c))
@@ -161,12 +169,16 @@ func (r *RBAC) customRoles(ctx context.Context) ([]authz.Role, error) {
 
 // findCustom returns the custom role with the GUID, or nil.
 func (r *RBAC) findCustom(ctx context.Context, guid string) (*engine.Resource, error) {
-	if _, err := r.customRecords(ctx); err != nil {
+	rs, err := r.customRecords(ctx)
+	if err != nil {
 		return nil, err
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.customs[strings.ToLower(guid)], nil
+	for _, res := range rs {
+		if strings.EqualFold(res.ID.Name(), guid) {
+			return res, nil
+		}
+	}
+	return nil, nil
 }
 
 // role returns the role with the GUID, built-in or custom.
