@@ -175,7 +175,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
 	network.Register(s.engine, network.Options{})
-	authorization.Register(s.engine, authorization.Options{})
+	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	if err := authorization.ImportBuiltInPolicies(ctx, s.engine); err != nil {
 		return nil, fmt.Errorf("built-in policy definitions: %w", err)
 	}
@@ -201,6 +201,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
 		return nil, err
 	}
+	// The bootstrap principal is Owner at the tenant root, so that it can do
+	// everything and grant roles to the principals created later.
+	if err := rbac.EnsureOwner(ctx, creds.ObjectID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
+		return nil, fmt.Errorf("bootstrap role assignment: %w", err)
+	}
 	if cfg.SeedFile != "" {
 		if err := loadSeed(ctx, s.engine, cfg.SeedFile, boot.TenantID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
 			return nil, err
@@ -213,7 +218,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
-		PublicARM: s.opts.publicARMGate, Flows: s.flows,
+		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
 		AfterWrite: func() { s.listeners.Trigger() },
 	})
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{

@@ -7,8 +7,8 @@
 //
 // Outermost first: panic recovery, request ids and access log, the flow
 // recorder, body size limit, then the router. ARM routes then authenticate
-// the bearer token, check the api-version (in the engine) and call the
-// engine.
+// the bearer token, check Azure RBAC (Options.Authorize), check the
+// api-version (in the engine) and call the engine.
 //
 // # Origins
 //
@@ -72,6 +72,11 @@ type Options struct {
 	// Flows, when set, receives an observation of every request except
 	// /_armlet/health and the admin API.
 	Flows FlowRecorder
+	// Authorize, when set, checks every ARM request with Azure RBAC after
+	// authentication (and the public ARM gate); its error refuses the
+	// request and is sent. Provider metadata and operation status reads
+	// are exempt (rbacExempt).
+	Authorize Authorizer
 	// AfterWrite, when set, is called after each successful ARM write
 	// (PUT, PATCH, DELETE, POST), for work that follows state changes.
 	AfterWrite func()
@@ -293,6 +298,9 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 			return nil, err
 		}
 	}
+	if err := s.authorizeARM(r.Context(), caller, r.Method, r.URL.EscapedPath()); err != nil {
+		return nil, err
+	}
 	query := r.URL.Query()
 	req := &engine.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: query, Header: r.Header, Body: body,
@@ -300,14 +308,20 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 	}
 	req.APIVersion = req.QueryValue("api-version")
 	resp, err := s.Engine.Serve(r.Context(), req)
-	if err == nil && s.AfterWrite != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.AfterWrite()
+	if err == nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if s.Authorize != nil {
+			s.Authorize.Written(r.Method, r.URL.EscapedPath())
+		}
+		if s.AfterWrite != nil {
+			s.AfterWrite()
+		}
 	}
 	return resp, err
 }
 
 // workspace serves the workspace endpoint with the same bearer tokens as
-// ARM.
+// ARM, checked with RBAC like ARM requests (Options.Authorize, as data
+// plane operations).
 func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
 	caller, err := s.authenticate(r)
 	if err != nil {
@@ -315,6 +329,9 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 	}
 	if s.Workspace == nil {
 		return nil, arm.NotFound("NotFound", "No workspace endpoint at '%s'.", r.URL.Path)
+	}
+	if err := s.authorizeWorkspace(r.Context(), caller, r.Method, r.URL.EscapedPath()); err != nil {
+		return nil, err
 	}
 	return s.Workspace.Serve(r.Context(), &workspaceapi.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header, Body: body,

@@ -141,7 +141,17 @@ type Config struct {
 	// are closed at once, before the TLS handshake, so that armlet never
 	// runs out of file descriptors.
 	MaxConnections int64
+	// RBAC is how Azure RBAC decisions apply to ARM requests (--rbac):
+	// RBACEnforce refuses what no role assignment allows; RBACAudit logs and
+	// records the denials but lets the requests through.
+	RBAC string
 }
+
+// RBAC modes.
+const (
+	RBACEnforce = "enforce"
+	RBACAudit   = "audit"
+)
 
 // Default returns the settings used when no flag or environment variable
 // is given.
@@ -152,6 +162,7 @@ func Default() Config {
 		LegacyModePropagation: DefaultLegacyModePropagation,
 		LogLevel:              slog.LevelInfo,
 		LogFormat:             DefaultLogFormat,
+		RBAC:                  RBACEnforce,
 		TokenLifetime:         DefaultTokenLifetime,
 		MaxBodyBytes:          DefaultMaxBodyBytes,
 		ShutdownTimeout:       DefaultShutdownTimeout,
@@ -291,6 +302,8 @@ func options(cfg *Config) []option {
 			&value[time.Duration]{p: &cfg.IdleTimeout, parse: parseDuration(time.Nanosecond, 0), format: fmtDuration}},
 		{"max-connections", "n", "most connections held open at once over all listeners; more are closed at once (at least 1)",
 			&value[int64]{p: &cfg.MaxConnections, parse: parseInt64(1), format: fmtInt64}},
+		{"rbac", "mode", "Azure RBAC on ARM requests: enforce (refuse what no role assignment allows) or audit (log and record denials, let them through)",
+			&value[string]{p: &cfg.RBAC, parse: parseRBAC, format: fmtString}},
 	}
 }
 
@@ -449,6 +462,14 @@ func parseLogLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("%q is not one of debug, info, warn, error", s)
+}
+
+func parseRBAC(s string) (string, error) {
+	switch m := strings.ToLower(strings.TrimSpace(s)); m {
+	case RBACEnforce, RBACAudit:
+		return m, nil
+	}
+	return "", fmt.Errorf("%q is not one of enforce, audit", s)
 }
 
 func parseLogFormat(s string) (string, error) {

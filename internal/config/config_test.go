@@ -70,6 +70,8 @@ func TestParse(t *testing.T) {
 		{name: "env legacy-mode-propagation", env: map[string]string{"ARMLET_LEGACY_MODE_PROPAGATION": "0"},
 			want: func(c *Config) { c.LegacyModePropagation = DurationRange{} }},
 		{name: "env lenient-api-versions", env: map[string]string{"ARMLET_LENIENT_API_VERSIONS": "true"}, want: func(c *Config) { c.LenientAPIVersions = true }},
+		{name: "env rbac", env: map[string]string{"ARMLET_RBAC": "Audit"}, want: func(c *Config) { c.RBAC = RBACAudit }},
+		{name: "flag rbac", args: []string{"--rbac", "audit"}, want: func(c *Config) { c.RBAC = RBACAudit }},
 		{name: "env seed", env: map[string]string{"ARMLET_SEED": "/seed.json"}, want: func(c *Config) { c.SeedFile = "/seed.json" }},
 		{name: "env random-seed", env: map[string]string{"ARMLET_RANDOM_SEED": "7"}, want: func(c *Config) { c.RandomSeed = 7 }},
 		{name: "env log-level", env: map[string]string{"ARMLET_LOG_LEVEL": "error"}, want: func(c *Config) { c.LogLevel = slog.LevelError }},
@@ -126,6 +128,7 @@ func TestParse(t *testing.T) {
 		{"random-seed", "99999999999999999999", "not an integer"},
 		{"log-level", "verbose", "not one of debug, info, warn, error"},
 		{"log-format", "xml", "not one of text, json"},
+		{"rbac", "off", "not one of enforce, audit"},
 		{"token-lifetime", "4m", "less than the minimum 5m"},
 		{"token-lifetime", "25h", "more than the maximum 24h"},
 		{"token-lifetime", "1 hour", "not a duration"},
@@ -232,7 +235,7 @@ func TestParse(t *testing.T) {
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
 					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
 					"flow-retention=24h", "flow-retention-records=100000",
-					"read-header-timeout=10s", "read-timeout=1m", "idle-timeout=2m", "max-connections=16384"}
+					"read-header-timeout=10s", "read-timeout=1m", "idle-timeout=2m", "max-connections=16384", "rbac=enforce"}
 				if strings.Join(summary, " ") != strings.Join(wantLines, " ") {
 					t.Fatalf("Summary = %q\nwant      %q", summary, wantLines)
 				}

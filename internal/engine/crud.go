@@ -479,6 +479,9 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 			if err := e.finishDelete(ctx, r); err != nil {
 				return nil, err
 			}
+			if t.DeleteBody {
+				return JSON(http.StatusOK, t.render(ctx, r, req.APIVersion, req.Now)), nil
+			}
 			return &Response{Status: http.StatusOK}, nil
 		}
 		due := req.Now.Add(e.opDur)

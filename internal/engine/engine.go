@@ -173,6 +173,11 @@ func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %v.", req.Path, strings.TrimPrefix(err.Error(), "invalid resource id "))
 	}
+	// Before the core: a scope type's collection under a subscription is
+	// not the subscription-wide list of a top-level type.
+	if resp, handled, err := e.serveScope(ctx, req, p); handled {
+		return resp, err
+	}
 	if resp, handled, err := e.serveCore(ctx, req, p); handled {
 		return resp, err
 	}

@@ -52,6 +52,10 @@ type Type struct {
 	// CreatedStatus is the status of a synchronous create: 201 unless set
 	// (some Azure APIs, such as private endpoint connections, answer 200).
 	CreatedStatus int
+	// DeleteBody makes a synchronous DELETE of an existing resource answer
+	// 200 with the deleted resource's body (as role assignments do)
+	// rather than an empty 200.
+	DeleteBody bool
 	// ETagInBody adds "etag" to the rendered body.
 	ETagInBody bool
 	// ImplicitParent, when set, lets a PUT create the resource's missing

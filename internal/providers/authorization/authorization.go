@@ -1,5 +1,7 @@
 // Package authorization is armlet's Microsoft.Authorization resource
-// provider. It serves Resource Management Private Link:
+// provider. It serves Azure RBAC (roleDefinitions and roleAssignments at
+// any scope, and RBAC, the cached evaluator the front door asks on every
+// request; see rbac.go) and Resource Management Private Link:
 // resourceManagementPrivateLinks and the privateLinkAssociations at the
 // root management group that decide whether ARM accepts public requests.
 //
@@ -18,6 +20,7 @@ package authorization
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -64,10 +67,36 @@ const (
 )
 
 // Options configures the provider.
-type Options struct{}
+type Options struct {
+	// RBACMode is ModeEnforce (the default) or ModeAudit.
+	RBACMode string
+	Logger   *slog.Logger
+}
 
-// Register adds the provider's resource types to e's registry.
-func Register(e *engine.Engine, opts Options) {
+// Register adds the provider's resource types to e's registry and returns
+// the RBAC evaluator over its role assignments.
+func Register(e *engine.Engine, opts Options) *RBAC {
+	rbac := newRBAC(e, opts)
+	e.Registry().Register(&engine.Type{
+		Name:        TypeRoleAssignments,
+		APIVersions: RoleAssignmentAPIVersions,
+		NamePattern: guidPattern,
+		NameRule:    guidRule,
+		Put:         engine.Sync,
+		Delete:      engine.Sync,
+		DeleteBody:  true,
+		Strategy:    &roleAssignmentStrategy{e: e, rbac: rbac},
+	})
+	e.Registry().Register(&engine.Type{
+		Name:        TypeRoleDefinitions,
+		APIVersions: RoleDefinitionAPIVersions,
+		NamePattern: guidPattern,
+		NameRule:    "The role definition name must be a GUID.",
+		Put:         engine.Sync,
+		Delete:      engine.Sync,
+		DeleteBody:  true,
+		Strategy:    &roleDefinitionStrategy{e: e, rbac: rbac},
+	})
 	e.Registry().Register(&engine.Type{
 		Name:        TypePrivateLinks,
 		APIVersions: APIVersions,
@@ -84,6 +113,7 @@ func Register(e *engine.Engine, opts Options) {
 		Strategy:    &associationStrategy{e: e},
 	})
 	registerPolicy(e)
+	return rbac
 }
 
 // RootManagementGroup is the ID of tenantID's root management group, whose
