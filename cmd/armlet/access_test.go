@@ -74,7 +74,7 @@ func TestReportAccessCommand(t *testing.T) {
 	out.Reset()
 	if code := run(ctx, []string{"report", "access", "--since", "1h"}, getenv, &out, &out); code != 0 ||
 		!strings.Contains(out.String(), "PRINCIPAL "+oid+" (app "+conn.ClientID+")") ||
-		!strings.Contains(out.String(), "why: no access decision was recorded for this request; it was refused with 400") {
+		!strings.Contains(out.String(), "why: RBAC allowed Microsoft.MachineLearningServices/workspaces/write") {
 		t.Errorf("report access = %d %s", code, out.String())
 	}
 	out.Reset()
