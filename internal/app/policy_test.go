@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -110,6 +112,17 @@ func TestPolicyDenyWithGoSDK(t *testing.T) {
 	st, _, body := s.do(t, http.MethodGet, "/_armlet/flows?limit=500", "", nil)
 	if st != http.StatusOK || !strings.Contains(body, `"kind":"policy","outcome":"denied"`) || !strings.Contains(body, "decided by field 'Microsoft.MachineLearningServices/workspaces/publicNetworkAccess'") {
 		t.Fatalf("no policy denial explained in the flow records: %d %.2000s", st, body)
+	}
+	// The activity log has the Policy event, and the access report says why.
+	now := time.Now().UTC()
+	filter := url.QueryEscape("eventTimestamp ge '" + now.Add(-time.Hour).Format(time.RFC3339) + "' and eventTimestamp le '" + now.Add(time.Hour).Format(time.RFC3339) + "'")
+	st, _, body = s.do(t, http.MethodGet, "/subscriptions/"+s.conn.SubscriptionID+"/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter="+filter, "", nil)
+	if st != http.StatusOK || !strings.Contains(body, "Microsoft.Authorization/policies/deny/action") {
+		t.Errorf("activity log has no policy deny event: %d %.2000s", st, body)
+	}
+	st, _, body = s.do(t, http.MethodGet, "/_armlet/reports/access?deniedOnly=true", "", nil)
+	if st != http.StatusOK || !strings.Contains(body, "deny-public-ws") || !strings.Contains(body, `"outcome":"denied"`) {
+		t.Errorf("access report does not explain the denial: %d %.2000s", st, body)
 	}
 }
 
