@@ -98,7 +98,7 @@ func runAzurite(ctx context.Context, o Options, rep *Report, logf func(string, .
 		}
 	}
 	args := append(base[1:], "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl",
-		"--location", filepath.Join(dir, "data"), "--cert", certPath, "--key", keyPath,
+		"--cert", certPath, "--key", keyPath,
 		"--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(ports[0]),
 		"--queueHost", "127.0.0.1", "--queuePort", strconv.Itoa(ports[1]),
 		"--tableHost", "127.0.0.1", "--tablePort", strconv.Itoa(ports[2]))
