@@ -244,9 +244,21 @@ func (p *policies) storeStates(ctx context.Context, id resourceid.ID, rows []sta
 	for _, op := range ops {
 		list = append(list, op)
 	}
-	_, err = st.Txn(ctx, list...)
-	return err
+	// Transactions stay under the engine's limit of 100 operations (an
+	// etcd store allows 128 by default): compliance is best effort, so a
+	// resource under many assignments is stored in several batches.
+	for len(list) > 0 {
+		n := min(len(list), maxStateOpsPerTxn)
+		if _, err := st.Txn(ctx, list[:n]...); err != nil {
+			return err
+		}
+		list = list[n:]
+	}
+	return nil
 }
+
+// maxStateOpsPerTxn bounds the policy-state writes of one transaction.
+const maxStateOpsPerTxn = 90
 
 // sameState reports whether two marshalled rows differ only in their
 // timestamp (the first member).
