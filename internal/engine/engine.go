@@ -24,6 +24,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -256,7 +257,7 @@ func (e *Engine) resolveType(req *Request, fullType string) (*Type, error) {
 
 // decodeObject decodes a JSON object body, keeping numbers exact.
 func decodeObject(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {

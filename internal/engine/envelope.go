@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -209,7 +210,7 @@ func mergeForPatch(old *Resource, t *Type, patch map[string]any) (map[string]any
 	doc["properties"] = deepCopyMap(old.Properties)
 	for k, raw := range old.Extra {
 		var v any
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err == nil {
 			doc[k] = v

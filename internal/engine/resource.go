@@ -1,11 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
@@ -174,7 +174,7 @@ func encodeResource(r *Resource) []byte {
 
 func decodeResource(b []byte, rev int64) (*Resource, error) {
 	var rec record
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&rec); err != nil {
 		return nil, fmt.Errorf("engine: corrupt record: %w", err)
