@@ -257,7 +257,17 @@ func reportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			q.Set(k, v)
 		}
 	}
-	path := "/_armlet/reports/exposure"
+	return printReport(ctx, c, "/_armlet/reports/exposure", q, asJSON, &netmodel.ExposureReport{}, stdout)
+}
+
+// tableWriter is a report that prints itself as a table.
+type tableWriter interface {
+	WriteTable(w io.Writer) error
+}
+
+// printReport GETs the admin report at path with query q and prints it
+// as JSON (as served) or, decoded into rep, as a table.
+func printReport(ctx context.Context, c *adminClient, path string, q url.Values, asJSON bool, rep tableWriter, stdout io.Writer) error {
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
@@ -268,9 +278,8 @@ func reportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	var rep netmodel.ExposureReport
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return fmt.Errorf("reading the exposure report: %w", err)
+	if err := json.Unmarshal(raw, rep); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	return rep.WriteTable(stdout)
 }
@@ -301,20 +310,5 @@ func accessReportCmd(ctx context.Context, args []string, getenv func(string) str
 	if deniedOnly {
 		q.Set("deniedOnly", "true")
 	}
-	path := "/_armlet/reports/access"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	if asJSON {
-		return c.call(ctx, http.MethodGet, path, nil, stdout)
-	}
-	raw, err := c.send(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return err
-	}
-	var rep netmodel.AccessReport
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return fmt.Errorf("reading the access report: %w", err)
-	}
-	return rep.WriteTable(stdout)
+	return printReport(ctx, c, "/_armlet/reports/access", q, asJSON, &netmodel.AccessReport{}, stdout)
 }
