@@ -25,7 +25,7 @@ func Start(t testing.TB) string {
 	cfg := embed.NewConfig()
 	cfg.Name = "armlet-test"
 	cfg.Dir = t.TempDir()
-	cfg.LogLevel = "error"
+	cfg.LogLevel = "fatal" // its shutdown logs errors about closed listeners
 	cfg.MaxTxnOps = MaxTxnOps
 	client, peer := freeURL(t), freeURL(t)
 	cfg.ListenClientUrls = []url.URL{client}
