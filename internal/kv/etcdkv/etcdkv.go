@@ -52,7 +52,9 @@ const scanPage = 1000
 type Options struct {
 	// Endpoints are the cluster's client URLs or host:port pairs; at least one.
 	Endpoints []string
-	// Prefix is put before every key; DefaultPrefix when empty.
+	// Prefix is put before every key; DefaultPrefix when empty. Stores that
+	// share a cluster need prefixes of which none is a prefix of another
+	// ("armlet/" and "armlet/x/" would see each other's keys).
 	Prefix string
 	// CAFile is a PEM file of CAs to verify the servers with. CertFile and
 	// KeyFile are a PEM client certificate and key (both or neither). Any of
