@@ -272,10 +272,9 @@ func (s *Store) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
 		case c == kv.Present:
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), ">", 0))
-		case c > 0:
-			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", int64(c)))
 		default:
-			return 0, fmt.Errorf("%w: condition %d on key %q", kv.ErrInvalid, c, op.Key)
+			// AtRevision; a revision below 1 matches no key, as in kv.Cond.Check.
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", int64(c)))
 		}
 		els = append(els, clientv3.OpGet(k, clientv3.WithKeysOnly()))
 		condOps = append(condOps, op)
