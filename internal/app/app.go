@@ -30,6 +30,7 @@ import (
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/boltkv"
+	"github.com/armlet/armlet/internal/kv/etcdkv"
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
@@ -118,9 +119,19 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if cfg.InMemory {
+	switch {
+	case cfg.EtcdEndpoints() != nil:
+		s.store, err = etcdkv.Open(ctx, etcdkv.Options{
+			Endpoints: cfg.EtcdEndpoints(), Prefix: cfg.EtcdPrefix,
+			CAFile: cfg.EtcdCA, CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey,
+			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
+		})
+		if err != nil {
+			return nil, err
+		}
+	case cfg.MemoryStore():
 		s.store = memkv.New()
-	} else {
+	default:
 		s.store, err = boltkv.Open(filepath.Join(dataDir, "armlet.db"), boltkv.Options{Logger: log})
 		if err != nil {
 			return nil, err

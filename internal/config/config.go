@@ -66,6 +66,22 @@ type Config struct {
 	// (--in-memory). DataDir still holds certificates and connection.json.
 	InMemory bool
 
+	// Store selects the store backend (--store): empty for bbolt in DataDir,
+	// StoreMemory for an in-memory store (like InMemory), or
+	// "etcd://host:port[,host:port...]" for an etcd cluster (see
+	// EtcdEndpoints). Parse refuses --in-memory with an etcd store.
+	Store string
+
+	// Etcd* configure the connection to etcd when Store is etcd://: a PEM CA
+	// file to verify the servers (--etcd-ca), a PEM client certificate and
+	// key (--etcd-cert, --etcd-key, both or neither), credentials
+	// (--etcd-username, --etcd-password) and the prefix of every key armlet
+	// writes (--etcd-prefix, default DefaultEtcdPrefix), so that several
+	// armlets or other users can share a cluster.
+	EtcdCA, EtcdCert, EtcdKey  string
+	EtcdUsername, EtcdPassword string
+	EtcdPrefix                 string
+
 	// CertFile and KeyFile are PEM files of a user-supplied server
 	// certificate and key (--cert, --key). Both are set or both are empty;
 	// when empty, armlet issues certificates from its own local CA.
@@ -147,6 +163,13 @@ type Config struct {
 	RBAC string
 }
 
+// Store backends (Config.Store) and etcd defaults.
+const (
+	StoreMemory       = "memory"
+	StoreEtcdScheme   = "etcd://"
+	DefaultEtcdPrefix = "armlet/"
+)
+
 // RBAC modes.
 const (
 	RBACEnforce = "enforce"
@@ -163,6 +186,7 @@ func Default() Config {
 		LogLevel:              slog.LevelInfo,
 		LogFormat:             DefaultLogFormat,
 		RBAC:                  RBACEnforce,
+		EtcdPrefix:            DefaultEtcdPrefix,
 		TokenLifetime:         DefaultTokenLifetime,
 		MaxBodyBytes:          DefaultMaxBodyBytes,
 		ShutdownTimeout:       DefaultShutdownTimeout,
@@ -233,7 +257,50 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 		return Config{}, fmt.Errorf("--cert and --key (or %s and %s) must be given together",
 			EnvName("cert"), EnvName("key"))
 	}
+	if err := cfg.checkStore(); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
+}
+
+// checkStore checks the store flags against each other.
+func (c Config) checkStore() error {
+	etcd := c.EtcdEndpoints() != nil
+	if etcd && c.InMemory {
+		return fmt.Errorf("--in-memory (%s) and --store %s conflict: choose one", EnvName("in-memory"), c.Store)
+	}
+	if !etcd {
+		for _, f := range []struct{ name, v string }{
+			{"etcd-ca", c.EtcdCA}, {"etcd-cert", c.EtcdCert}, {"etcd-key", c.EtcdKey},
+			{"etcd-username", c.EtcdUsername}, {"etcd-password", c.EtcdPassword},
+		} {
+			if f.v != "" {
+				return fmt.Errorf("--%s (%s) needs --store %shost:port", f.name, EnvName(f.name), StoreEtcdScheme)
+			}
+		}
+	}
+	if (c.EtcdCert == "") != (c.EtcdKey == "") {
+		return fmt.Errorf("--etcd-cert and --etcd-key (or %s and %s) must be given together",
+			EnvName("etcd-cert"), EnvName("etcd-key"))
+	}
+	if c.EtcdPassword != "" && c.EtcdUsername == "" {
+		return fmt.Errorf("--etcd-password (%s) needs --etcd-username", EnvName("etcd-password"))
+	}
+	return nil
+}
+
+// MemoryStore reports whether resource state is kept in memory
+// (--in-memory or --store memory).
+func (c Config) MemoryStore() bool { return c.InMemory || c.Store == StoreMemory }
+
+// EtcdEndpoints returns the host:port endpoints of an etcd:// Store, or nil
+// when the store is not etcd.
+func (c Config) EtcdEndpoints() []string {
+	rest, ok := strings.CutPrefix(c.Store, StoreEtcdScheme)
+	if !ok {
+		return nil
+	}
+	return strings.Split(rest, ",")
 }
 
 // Summary returns one "name=value" line per setting, named like the flags,
@@ -242,7 +309,11 @@ func (c Config) Summary() []string {
 	opts := options(&c)
 	out := make([]string, 0, len(opts))
 	for _, o := range opts {
-		out = append(out, o.name+"="+o.value.String())
+		v := o.value.String()
+		if secretOptions[o.name] && v != "" {
+			v = "(set)" // never log a password
+		}
+		out = append(out, o.name+"="+v)
 	}
 	return out
 }
@@ -256,6 +327,9 @@ type option struct {
 	value flag.Value
 }
 
+// secretOptions are the flags whose values Summary hides.
+var secretOptions = map[string]bool{"etcd-password": true}
+
 // options binds every flag to a field of cfg, in the order usage and
 // Summary list them.
 func options(cfg *Config) []option {
@@ -266,6 +340,20 @@ func options(cfg *Config) []option {
 			&value[string]{p: &cfg.DataDir, parse: parseNonEmpty, format: fmtString}},
 		{"in-memory", "", "keep resource state in memory instead of bbolt (the data dir still holds certificates and connection.json)",
 			&value[bool]{p: &cfg.InMemory, parse: parseBool, format: strconv.FormatBool, isBool: true}},
+		{"store", "backend", `where resource state is kept: empty for bbolt in the data dir, "memory", or "etcd://host:2379[,host2:2379]"`,
+			&value[string]{p: &cfg.Store, parse: parseStore, format: fmtString}},
+		{"etcd-ca", "file", "PEM CA file to verify the etcd servers with (TLS)",
+			&value[string]{p: &cfg.EtcdCA, parse: parseAny, format: fmtString}},
+		{"etcd-cert", "file", "PEM client certificate for etcd (needs --etcd-key)",
+			&value[string]{p: &cfg.EtcdCert, parse: parseAny, format: fmtString}},
+		{"etcd-key", "file", "PEM private key of --etcd-cert",
+			&value[string]{p: &cfg.EtcdKey, parse: parseAny, format: fmtString}},
+		{"etcd-username", "name", "etcd user name",
+			&value[string]{p: &cfg.EtcdUsername, parse: parseAny, format: fmtString}},
+		{"etcd-password", "password", "etcd password (prefer the environment variable to the flag)",
+			&value[string]{p: &cfg.EtcdPassword, parse: parseAny, format: fmtString}},
+		{"etcd-prefix", "prefix", "prefix of every etcd key armlet writes, so that several armlets can share a cluster",
+			&value[string]{p: &cfg.EtcdPrefix, parse: parseNonEmpty, format: fmtString}},
 		{"cert", "file", "PEM server certificate to use instead of the local CA (needs --key)",
 			&value[string]{p: &cfg.CertFile, parse: parseAny, format: fmtString}},
 		{"key", "file", "PEM private key of --cert",
@@ -368,6 +456,31 @@ func parseBool(s string) (bool, error) {
 		return false, fmt.Errorf("%q is not a boolean (true or false)", s)
 	}
 	return b, nil
+}
+
+// parseStore accepts "", "memory" or etcd://host:port[,host:port...] with
+// numeric ports.
+func parseStore(s string) (string, error) {
+	if s == "" || s == StoreMemory {
+		return s, nil
+	}
+	rest, ok := strings.CutPrefix(s, StoreEtcdScheme)
+	if !ok {
+		return "", fmt.Errorf(`%q is not empty (bbolt), "memory" or %shost:port[,host:port]`, s, StoreEtcdScheme)
+	}
+	if rest == "" {
+		return "", fmt.Errorf("%q names no etcd endpoint", s)
+	}
+	for _, ep := range strings.Split(rest, ",") {
+		host, port, err := net.SplitHostPort(ep)
+		if err != nil || host == "" {
+			return "", fmt.Errorf("etcd endpoint %q is not host:port", ep)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("etcd endpoint %q: port %q is not a number in 1-65535", ep, port)
+		}
+	}
+	return s, nil
 }
 
 func parseNonEmpty(s string) (string, error) {

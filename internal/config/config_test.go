@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,25 @@ func TestParse(t *testing.T) {
 		{name: "flag data-dir", args: []string{"--data-dir", "/tmp/x"}, want: func(c *Config) { c.DataDir = "/tmp/x" }},
 		{name: "flag in-memory", args: []string{"--in-memory"}, want: func(c *Config) { c.InMemory = true }},
 		{name: "flag in-memory=false", args: []string{"--in-memory=false"}},
+		{name: "flag store memory", args: []string{"--store", "memory"}, want: func(c *Config) { c.Store = StoreMemory }},
+		{name: "flag store memory with in-memory", args: []string{"--store=memory", "--in-memory"}, want: func(c *Config) { c.Store, c.InMemory = StoreMemory, true }},
+		{name: "flag store etcd", args: []string{"--store", "etcd://127.0.0.1:2379"}, want: func(c *Config) { c.Store = "etcd://127.0.0.1:2379" }},
+		{name: "flag store etcd cluster", args: []string{"--store=etcd://e1:2379,e2.example.com:2379,[::1]:2379"},
+			want: func(c *Config) { c.Store = "etcd://e1:2379,e2.example.com:2379,[::1]:2379" }},
+		{name: "env store", env: map[string]string{"ARMLET_STORE": "etcd://e1:2379"}, want: func(c *Config) { c.Store = "etcd://e1:2379" }},
+		{name: "flag store overrides env", args: []string{"--store="}, env: map[string]string{"ARMLET_STORE": "etcd://e1:2379"}},
+		{name: "etcd tls and auth flags", args: []string{"--store=etcd://e1:2379", "--etcd-ca", "ca.pem", "--etcd-cert", "c.pem", "--etcd-key", "k.pem",
+			"--etcd-username", "armlet", "--etcd-password", "s3cret", "--etcd-prefix", "team-a/"},
+			want: func(c *Config) {
+				c.Store, c.EtcdCA, c.EtcdCert, c.EtcdKey = "etcd://e1:2379", "ca.pem", "c.pem", "k.pem"
+				c.EtcdUsername, c.EtcdPassword, c.EtcdPrefix = "armlet", "s3cret", "team-a/"
+			}},
+		{name: "etcd env vars", env: map[string]string{"ARMLET_STORE": "etcd://e1:2379", "ARMLET_ETCD_CA": "ca.pem", "ARMLET_ETCD_CERT": "c.pem",
+			"ARMLET_ETCD_KEY": "k.pem", "ARMLET_ETCD_USERNAME": "u", "ARMLET_ETCD_PASSWORD": "p", "ARMLET_ETCD_PREFIX": "x/"},
+			want: func(c *Config) {
+				c.Store, c.EtcdCA, c.EtcdCert, c.EtcdKey = "etcd://e1:2379", "ca.pem", "c.pem", "k.pem"
+				c.EtcdUsername, c.EtcdPassword, c.EtcdPrefix = "u", "p", "x/"
+			}},
 		{name: "flag cert and key", args: []string{"--cert", "c.pem", "--key", "k.pem"}, want: func(c *Config) { c.CertFile, c.KeyFile = "c.pem", "k.pem" }},
 		{name: "flag legacy-mode-propagation range", args: []string{"--legacy-mode-propagation", "5m-10m"},
 			want: func(c *Config) { c.LegacyModePropagation = DurationRange{5 * time.Minute, 10 * time.Minute} }},
@@ -98,6 +118,11 @@ func TestParse(t *testing.T) {
 		// Other errors.
 		{name: "cert without key", args: []string{"--cert", "c.pem"}, wantErr: "--cert and --key"},
 		{name: "key without cert env", env: map[string]string{"ARMLET_KEY": "k.pem"}, wantErr: "ARMLET_CERT and ARMLET_KEY"},
+		{name: "in-memory with etcd", args: []string{"--in-memory", "--store=etcd://e1:2379"}, wantErr: "conflict"},
+		{name: "etcd flag without etcd store", args: []string{"--etcd-username=u"}, wantErr: "--etcd-username (ARMLET_ETCD_USERNAME) needs --store etcd://"},
+		{name: "etcd ca with memory store", args: []string{"--store=memory", "--etcd-ca=ca.pem"}, wantErr: "--etcd-ca"},
+		{name: "etcd cert without key", args: []string{"--store=etcd://e1:2379", "--etcd-cert=c.pem"}, wantErr: "--etcd-cert and --etcd-key"},
+		{name: "etcd password without username", env: map[string]string{"ARMLET_STORE": "etcd://e1:2379", "ARMLET_ETCD_PASSWORD": "p"}, wantErr: "needs --etcd-username"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "flag provided but not defined: -nope"},
 		{name: "positional argument", args: []string{"--in-memory", "extra"}, wantErr: `unexpected argument "extra"`},
 		{name: "missing flag value", args: []string{"--listen"}, wantErr: "flag needs an argument: -listen"},
@@ -118,6 +143,15 @@ func TestParse(t *testing.T) {
 		{"listen", "bad host!:80", "neither an IP address nor a host name"},
 		{"data-dir", " ", "must not be empty"},
 		{"in-memory", "maybe", "maybe"},
+		{"store", "bbolt", "is not empty (bbolt)"},
+		{"store", "http://e1:2379", "is not empty (bbolt)"},
+		{"store", "etcd://", "names no etcd endpoint"},
+		{"store", "etcd://e1", "not host:port"},
+		{"store", "etcd://e1:2379,", "not host:port"},
+		{"store", "etcd://:2379", "not host:port"},
+		{"store", "etcd://e1:http", "not a number"},
+		{"store", "etcd://e1:0", "not a number"},
+		{"etcd-prefix", " ", "must not be empty"},
 		{"legacy-mode-propagation", "soon", `"soon" is not a duration`},
 		{"legacy-mode-propagation", "60m-30m", "minimum 1h is more than maximum 30m"},
 		{"legacy-mode-propagation", "-5m", "negative"},
@@ -227,11 +261,19 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse(Summary) = %v (summary %q)", err, summary)
 			}
+			// The summary hides the etcd password.
+			if got.EtcdPassword != "" {
+				if slices.Contains(summary, "etcd-password="+got.EtcdPassword) || !slices.Contains(summary, "etcd-password=(set)") {
+					t.Errorf("Summary shows the etcd password: %q", summary)
+				}
+				again.EtcdPassword = got.EtcdPassword
+			}
 			if again != got {
 				t.Fatalf("Parse(Summary):\n got %+v\nwant %+v", again, got)
 			}
 			if c.name == "defaults" {
-				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false", "cert=", "key=",
+				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false",
+					"store=", "etcd-ca=", "etcd-cert=", "etcd-key=", "etcd-username=", "etcd-password=", "etcd-prefix=armlet/", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
 					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
 					"flow-retention=24h", "flow-retention-records=100000",
@@ -241,5 +283,30 @@ func TestParse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestStoreSelection(t *testing.T) {
+	tests := []struct {
+		store     string
+		inMemory  bool
+		memory    bool
+		endpoints []string
+	}{
+		{"", false, false, nil},
+		{"", true, true, nil},
+		{StoreMemory, false, true, nil},
+		{"etcd://e1:2379", false, false, []string{"e1:2379"}},
+		{"etcd://e1:2379,10.0.0.2:2379", false, false, []string{"e1:2379", "10.0.0.2:2379"}},
+	}
+	for _, tc := range tests {
+		c := Default()
+		c.Store, c.InMemory = tc.store, tc.inMemory
+		if got := c.MemoryStore(); got != tc.memory {
+			t.Errorf("Store %q InMemory %v: MemoryStore() = %v, want %v", tc.store, tc.inMemory, got, tc.memory)
+		}
+		if got := c.EtcdEndpoints(); !slices.Equal(got, tc.endpoints) {
+			t.Errorf("Store %q: EtcdEndpoints() = %q, want %q", tc.store, got, tc.endpoints)
+		}
 	}
 }

@@ -8,7 +8,10 @@
 //   - Keys are byte strings compared bytewise; values are opaque bytes.
 //   - Every successful write gets a revision from one store-wide counter that
 //     only grows (like etcd's mod revision). An entry's Revision is the
-//     revision of the write that last set it. Revisions start at 1.
+//     revision of the write that last set it. Revisions start at 1 in a
+//     store of its own (bbolt, memkv) and grow by one per Txn; etcd's
+//     counter is cluster-wide, so there they start wherever the cluster is
+//     and may skip values (see kvtest.Options.SharedRevisions).
 //   - Writes are conditional per key (see Op.Cond) and a Txn applies all of
 //     its ops or none.
 //   - A write returns only once it is durable for that backend (fsync'd for

@@ -21,13 +21,32 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 )
 
-// Run runs the conformance suite as subtests of t. open must return a new,
-// empty store for the calling (sub)test; Run closes it when the subtest ends
-// (so open need not, though closing twice must be harmless).
+// Options adapt the suite to a backend.
+type Options struct {
+	// SharedRevisions says the store's revision counter is shared with
+	// others (etcd's is cluster-wide), so a new store's first revision may be
+	// above 1 and revisions may skip values between two Txns of the store.
+	// The suite then checks only that revisions strictly increase from Txn
+	// to Txn, are equal for every key one Txn wrote, and that Get and Scan
+	// return what Txn returned. Without it (bbolt, memkv) the suite also
+	// checks that revisions start at 1 and grow by exactly one per
+	// successful Txn.
+	SharedRevisions bool
+}
+
+// Run runs the conformance suite as subtests of t with the default Options.
+// open must return a new, empty store for the calling (sub)test; Run closes
+// it when the subtest ends (so open need not, though closing twice must be
+// harmless).
 func Run(t *testing.T, open func(t *testing.T) kv.Store) {
+	RunOptions(t, open, Options{})
+}
+
+// RunOptions is Run for a backend that needs Options.
+func RunOptions(t *testing.T, open func(t *testing.T) kv.Store, o Options) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s kv.Store)
+		fn   func(t *testing.T, s kv.Store, o Options)
 	}{
 		{"GetMissing", testGetMissing},
 		{"RoundTrip", testRoundTrip},
@@ -50,7 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() { _ = s.Close() })
-			tc.fn(t, s)
+			tc.fn(t, s, o)
 		})
 	}
 }
@@ -150,7 +169,7 @@ func describeOps(ops []kv.Op) string {
 
 // ---- tests ----
 
-func testGetMissing(t *testing.T, s kv.Store) {
+func testGetMissing(t *testing.T, s kv.Store, o Options) {
 	wantNotFound(t, s, "missing")
 	mustTxn(t, s, kv.Put([]byte("present"), []byte("v")))
 	wantNotFound(t, s, "missing")
@@ -158,7 +177,7 @@ func testGetMissing(t *testing.T, s kv.Store) {
 	wantNotFound(t, s, "present\x00") // an extension of one
 }
 
-func testRoundTrip(t *testing.T, s kv.Store) {
+func testRoundTrip(t *testing.T, s kv.Store, o Options) {
 	big := make([]byte, 1<<20)
 	for i := range big {
 		big[i] = byte(i * 7)
@@ -184,10 +203,20 @@ func testRoundTrip(t *testing.T, s kv.Store) {
 	}
 }
 
-func testRevisions(t *testing.T, s kv.Store) {
+func testRevisions(t *testing.T, s kv.Store, o Options) {
 	r1 := mustTxn(t, s, kv.Put([]byte("a"), []byte("1")))
-	if r1 != 1 {
+	if r1 != 1 && !o.SharedRevisions {
 		t.Errorf("first revision = %d, want 1", r1)
+	}
+	// next checks the revision of a Txn after one at prev.
+	next := func(what string, rev, prev int64) {
+		t.Helper()
+		switch {
+		case rev <= prev:
+			t.Errorf("%s: revision %d <= previous %d", what, rev, prev)
+		case rev != prev+1 && !o.SharedRevisions:
+			t.Errorf("%s: revision %d, want %d (one more than the previous Txn's)", what, rev, prev+1)
+		}
 	}
 	// All ops of one Txn share the returned revision.
 	r2 := mustTxn(t, s,
@@ -195,9 +224,7 @@ func testRevisions(t *testing.T, s kv.Store) {
 		kv.Put([]byte("c"), []byte("3")),
 		kv.Put([]byte("a"), []byte("1b")),
 	)
-	if r2 <= r1 {
-		t.Errorf("second revision %d <= first %d", r2, r1)
-	}
+	next("second Txn", r2, r1)
 	for _, k := range []string{"a", "b", "c"} {
 		if e := mustGet(t, s, k); e.Revision != r2 {
 			t.Errorf("%s: revision %d, want %d (revision of its Txn)", k, e.Revision, r2)
@@ -205,13 +232,9 @@ func testRevisions(t *testing.T, s kv.Store) {
 	}
 	// A delete is a write and takes a revision; untouched keys keep theirs.
 	r3 := mustTxn(t, s, kv.Delete([]byte("b")))
-	if r3 <= r2 {
-		t.Errorf("revision after delete %d <= %d", r3, r2)
-	}
+	next("delete", r3, r2)
 	r4 := mustTxn(t, s, kv.Put([]byte("c"), []byte("3b")))
-	if r4 <= r3 {
-		t.Errorf("revision %d <= %d", r4, r3)
-	}
+	next("put after delete", r4, r3)
 	wantEntry(t, s, "a", "1b", r2)
 	wantNotFound(t, s, "b")
 	wantEntry(t, s, "c", "3b", r4)
@@ -222,9 +245,7 @@ func testRevisions(t *testing.T, s kv.Store) {
 	for i := range 20 {
 		key := []byte("k" + strconv.Itoa(i%3))
 		rev := mustTxn(t, s, kv.Put(key, []byte(strconv.Itoa(i))))
-		if rev <= last {
-			t.Fatalf("write %d: revision %d <= previous %d", i, rev, last)
-		}
+		next(fmt.Sprintf("write %d", i), rev, last)
 		last = rev
 		if e := mustGet(t, s, string(key)); e.Revision != rev {
 			t.Fatalf("write %d: Entry.Revision %d, want %d", i, e.Revision, rev)
@@ -232,7 +253,7 @@ func testRevisions(t *testing.T, s kv.Store) {
 	}
 }
 
-func testConditions(t *testing.T, s kv.Store) {
+func testConditions(t *testing.T, s kv.Store, o Options) {
 	// Each case gets its own key in one of three states:
 	//   absent:  never written
 	//   present: written twice (prev = first write, cur = second)
@@ -341,7 +362,7 @@ func testConditions(t *testing.T, s kv.Store) {
 	}
 }
 
-func testConflictIsAtomic(t *testing.T, s kv.Store) {
+func testConflictIsAtomic(t *testing.T, s kv.Store, o Options) {
 	ctx := context.Background()
 	base := mustTxn(t, s,
 		kv.Put([]byte("a"), []byte("a0")),
@@ -398,7 +419,7 @@ func testConflictIsAtomic(t *testing.T, s kv.Store) {
 	})
 }
 
-func testInvalid(t *testing.T, s kv.Store) {
+func testInvalid(t *testing.T, s kv.Store, o Options) {
 	tests := []struct {
 		name string
 		ops  []kv.Op
@@ -423,17 +444,21 @@ func testInvalid(t *testing.T, s kv.Store) {
 			}
 		})
 	}
-	// Nothing was written, so the next revision is still the first.
-	if rev := mustTxn(t, s, kv.Put([]byte("ok"), nil)); rev != 1 {
+	// Nothing was written, so the next revision is still the first. With
+	// shared revisions there is no "first": the Txns above must not have
+	// written, which the wantNotFound checks cover.
+	rev := mustTxn(t, s, kv.Put([]byte("ok"), nil))
+	if rev != 1 && !o.SharedRevisions {
 		t.Errorf("revision after invalid Txns = %d, want 1", rev)
 	}
+	wantEntry(t, s, "ok", "", rev)
 }
 
-func testDeleteMissing(t *testing.T, s kv.Store) {
+func testDeleteMissing(t *testing.T, s kv.Store, o Options) {
 	r1 := mustTxn(t, s, kv.Put([]byte("other"), []byte("v")))
 	r2 := mustTxn(t, s, kv.Delete([]byte("missing")))
-	if r2 <= r1 {
-		t.Errorf("revision %d <= %d", r2, r1)
+	if r2 <= r1 || (r2 != r1+1 && !o.SharedRevisions) {
+		t.Errorf("revision of a delete of a missing key %d after %d, want a new revision", r2, r1)
 	}
 	wantNotFound(t, s, "missing")
 	wantEntry(t, s, "other", "v", r1)
@@ -459,7 +484,7 @@ func putScanKeySet(t *testing.T, s kv.Store) map[string]int64 {
 	return revs
 }
 
-func testScanOrder(t *testing.T, s kv.Store) {
+func testScanOrder(t *testing.T, s kv.Store, o Options) {
 	revs := putScanKeySet(t, s)
 	es, err := s.Scan(context.Background(), nil, nil, 0)
 	if err != nil {
@@ -480,7 +505,7 @@ func testScanOrder(t *testing.T, s kv.Store) {
 	}
 }
 
-func testScanPrefix(t *testing.T, s kv.Store) {
+func testScanPrefix(t *testing.T, s kv.Store, o Options) {
 	putScanKeySet(t, s)
 	tests := []struct {
 		prefix string
@@ -510,7 +535,7 @@ func testScanPrefix(t *testing.T, s kv.Store) {
 	}
 }
 
-func testScanAfterLimit(t *testing.T, s kv.Store) {
+func testScanAfterLimit(t *testing.T, s kv.Store, o Options) {
 	putScanKeySet(t, s)
 	all := []string{"a", "a\x00", "aa", "ab", "ab\x00", "abc", "ab\xff", "ac", "a\xff", "a\xff\x00", "a\xff\xff"}
 	tests := []struct {
@@ -548,7 +573,7 @@ func testScanAfterLimit(t *testing.T, s kv.Store) {
 	}
 }
 
-func testScanPaging(t *testing.T, s kv.Store) {
+func testScanPaging(t *testing.T, s kv.Store, o Options) {
 	const n = 1000
 	// Neighbours just outside the prefix, on both sides.
 	mustTxn(t, s,
@@ -594,7 +619,7 @@ func testScanPaging(t *testing.T, s kv.Store) {
 	}
 }
 
-func testCopies(t *testing.T, s kv.Store) {
+func testCopies(t *testing.T, s kv.Store, o Options) {
 	ctx := context.Background()
 	key := []byte("key")
 	val := []byte("value")
@@ -629,7 +654,7 @@ func testCopies(t *testing.T, s kv.Store) {
 	}
 }
 
-func testCancelledContext(t *testing.T, s kv.Store) {
+func testCancelledContext(t *testing.T, s kv.Store, o Options) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Txn(ctx, kv.Put([]byte("k"), []byte("v")))
@@ -639,7 +664,7 @@ func testCancelledContext(t *testing.T, s kv.Store) {
 	wantNotFound(t, s, "k")
 }
 
-func testConcurrentCAS(t *testing.T, s kv.Store) {
+func testConcurrentCAS(t *testing.T, s kv.Store, o Options) {
 	const workers, increments = 16, 50
 	ctx := context.Background()
 	key := []byte("counter")
@@ -685,7 +710,7 @@ func testConcurrentCAS(t *testing.T, s kv.Store) {
 	}
 }
 
-func testConcurrentDisjoint(t *testing.T, s kv.Store) {
+func testConcurrentDisjoint(t *testing.T, s kv.Store, o Options) {
 	const workers, writes = 8, 50
 	ctx := context.Background()
 	revs := make([][]int64, workers)
@@ -734,7 +759,7 @@ func testConcurrentDisjoint(t *testing.T, s kv.Store) {
 	}
 }
 
-func testClosed(t *testing.T, s kv.Store) {
+func testClosed(t *testing.T, s kv.Store, o Options) {
 	ctx := context.Background()
 	mustTxn(t, s, kv.Put([]byte("k"), []byte("v")))
 	if err := s.Close(); err != nil {
