@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -43,6 +44,50 @@ func isoPublic(w netmodel.WorkspaceExposure, class netmodel.PathClass, opSuffix 
 		}
 	}
 	return nil
+}
+
+// isoSubnet creates virtual network "vnet" with one subnet "pe" of
+// prefix in resource group rg and returns the subnet's ID.
+func isoSubnet(t *testing.T, s *testServer, cred azcore.TokenCredential, rg, space, prefix string) string {
+	t.Helper()
+	vnets, err := armnetwork.NewVirtualNetworksClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := vnets.BeginCreateOrUpdate(context.Background(), rg, "vnet", armnetwork.VirtualNetwork{
+		Location: to.Ptr("eastus"),
+		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
+			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr(space)}},
+			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr(prefix)}}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vnet, err := vp.PollUntilDone(context.Background(), fastPoll)
+	if err != nil {
+		t.Fatalf("create vnet: %v", err)
+	}
+	return *vnet.Properties.Subnets[0].ID
+}
+
+// isoPrivateEndpoint creates private endpoint name from pe's body and
+// waits for it.
+func isoPrivateEndpoint(t *testing.T, s *testServer, cred azcore.TokenCredential, rg, name string, pe armnetwork.PrivateEndpoint) armnetwork.PrivateEndpoint {
+	t.Helper()
+	endpoints, err := armnetwork.NewPrivateEndpointsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := endpoints.BeginCreateOrUpdate(context.Background(), rg, name, pe, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := pp.PollUntilDone(context.Background(), fastPoll)
+	if err != nil {
+		t.Fatalf("create private endpoint: %v", err)
+	}
+	return created.PrivateEndpoint
 }
 
 // TestIsolationStory is issue 3's whole story with real clients over real
@@ -86,37 +131,9 @@ func TestIsolationStory(t *testing.T) {
 	}
 	wsID := *ws.ID
 
-	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	vp, err := vnets.BeginCreateOrUpdate(ctx, rg, "vnet", armnetwork.VirtualNetwork{
-		Location: to.Ptr("eastus"),
-		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
-			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr("10.8.0.0/16")}},
-			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr("10.8.1.0/24")}}},
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vnet, err := vp.PollUntilDone(ctx, fastPoll)
-	if err != nil {
-		t.Fatalf("create vnet: %v", err)
-	}
-	endpoints, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pp, err := endpoints.BeginCreateOrUpdate(ctx, rg, "ws-pe", netPE(*vnet.Properties.Subnets[0].ID, wsID, false), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pe, err := pp.PollUntilDone(ctx, fastPoll)
-	if err != nil {
-		t.Fatalf("create private endpoint: %v", err)
-	}
-	if got := netConnectionState(pe.PrivateEndpoint); got != "Approved" {
+	subnet := isoSubnet(t, s, cred, rg, "10.8.0.0/16", "10.8.1.0/24")
+	pe := isoPrivateEndpoint(t, s, cred, rg, "ws-pe", netPE(subnet, wsID, false))
+	if got := netConnectionState(pe); got != "Approved" {
 		t.Fatalf("private endpoint connection = %q, want Approved", got)
 	}
 
@@ -234,32 +251,11 @@ func TestPrivateARMStory(t *testing.T) {
 		t.Fatalf("create private link: %v", err)
 	}
 
-	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	vp, err := vnets.BeginCreateOrUpdate(ctx, rg, "vnet", armnetwork.VirtualNetwork{
-		Location: to.Ptr("eastus"),
-		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
-			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr("10.9.0.0/16")}},
-			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr("10.9.0.0/24")}}},
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vnet, err := vp.PollUntilDone(ctx, fastPoll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoints, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pp, err := endpoints.BeginCreateOrUpdate(ctx, rg, "arm-pe", armnetwork.PrivateEndpoint{
+	subnet := isoSubnet(t, s, cred, rg, "10.9.0.0/16", "10.9.0.0/24")
+	isoPrivateEndpoint(t, s, cred, rg, "arm-pe", armnetwork.PrivateEndpoint{
 		Location: to.Ptr("eastus"),
 		Properties: &armnetwork.PrivateEndpointProperties{
-			Subnet: &armnetwork.Subnet{ID: vnet.Properties.Subnets[0].ID},
+			Subnet: &armnetwork.Subnet{ID: to.Ptr(subnet)},
 			PrivateLinkServiceConnections: []*armnetwork.PrivateLinkServiceConnection{{
 				Name: to.Ptr("arm"),
 				Properties: &armnetwork.PrivateLinkServiceConnectionProperties{
@@ -267,13 +263,7 @@ func TestPrivateARMStory(t *testing.T) {
 				},
 			}},
 		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pp.PollUntilDone(ctx, fastPoll); err != nil {
-		t.Fatalf("create private endpoint: %v", err)
-	}
+	})
 	listening := nmWaitEndpoints(t, s, 1)[0]
 	if listening.GroupID != "ResourceManagement" || !strings.EqualFold(listening.TargetResourceID, plID) {
 		t.Fatalf("listener = %+v", listening)
