@@ -12,11 +12,9 @@ import "strings"
 // compute aliases follows the ARM body of a compute: computeType and
 // disableLocalAuth sit in properties, the compute-specific members in
 // properties.properties.
-var aliases = map[string]string{}
-
-func init() {
+var aliases = lowerKeys(func() map[string]string {
 	const ws = "Microsoft.MachineLearningServices/workspaces"
-	for alias, path := range map[string]string{
+	return map[string]string{
 		ws + "/publicNetworkAccess":                         "properties.publicNetworkAccess",
 		ws + "/allowPublicAccessWhenBehindVnet":             "properties.allowPublicAccessWhenBehindVnet",
 		ws + "/hbiWorkspace":                                "properties.hbiWorkspace",
@@ -48,9 +46,17 @@ func init() {
 		ws + "/onlineEndpoints/publicNetworkAccess":             "properties.publicNetworkAccess",
 		ws + "/onlineEndpoints/authMode":                        "properties.authMode",
 		ws + "/outboundRules[*]":                                "properties.managedNetwork.outboundRules[*]",
-	} {
-		aliases[strings.ToLower(alias)] = path
 	}
+}())
+
+// lowerKeys returns m with its keys lower-cased (aliases match ignoring
+// case).
+func lowerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
 
 // plainFields are the fields that need no alias, with their paths.
