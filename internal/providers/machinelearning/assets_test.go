@@ -20,7 +20,7 @@ func assetsEnv(t *testing.T) *env {
 // assetsNames lists a collection and returns the names, in order.
 func (v *env) assetsNames(path string) []string {
 	v.t.Helper()
-	body := v.must(http.MethodGet, path, newest, "", http.StatusOK)
+	body := v.Must(http.MethodGet, path, newest, "", http.StatusOK)
 	var out []string
 	for _, it := range body["value"].([]any) {
 		out = append(out, it.(map[string]any)["name"].(string))
@@ -71,26 +71,26 @@ func TestDatastoreValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v.t = t
-			ae := v.fail(http.MethodPut, tc.path, newest, tc.body, tc.status, tc.code)
+			ae := v.Fail(http.MethodPut, tc.path, newest, tc.body, tc.status, tc.code)
 			if ae.Target != tc.target {
 				t.Errorf("target %q, want %q (%s)", ae.Target, tc.target, ae.Message)
 			}
 		})
 	}
 	v.t = t
-	v.fail(http.MethodGet, ds+"d1", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, ds+"d1", newest, "", 404, "ResourceNotFound")
 }
 
 func TestDatastoreSecrets(t *testing.T) {
 	v := assetsEnv(t)
 	const ds = assetsWS + "/datastores/"
-	put := v.must(http.MethodPut, ds+"workspaceblobstore?skipValidation=true", newest, blobDatastore, http.StatusCreated)
-	v.must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share",
+	put := v.Must(http.MethodPut, ds+"workspaceblobstore?skipValidation=true", newest, blobDatastore, http.StatusCreated)
+	v.Must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share",
 		"credentials":{"credentialsType":"Sas","secrets":{"secretsType":"Sas","sasToken":"SECRET-SAS"}}}}`, http.StatusCreated)
-	v.must(http.MethodPut, ds+"lake", newest, `{"properties":{"datastoreType":"OneLake","oneLakeWorkspaceName":"w",
+	v.Must(http.MethodPut, ds+"lake", newest, `{"properties":{"datastoreType":"OneLake","oneLakeWorkspaceName":"w",
 		"artifact":{"artifactType":"LakeHouse","artifactName":"a"},"credentials":{"credentialsType":"None"}}}`, http.StatusCreated)
-	get := v.must(http.MethodGet, ds+"workspaceblobstore", newest, "", http.StatusOK)
-	list := v.must(http.MethodGet, ds, newest, "", http.StatusOK)
+	get := v.Must(http.MethodGet, ds+"workspaceblobstore", newest, "", http.StatusOK)
+	list := v.Must(http.MethodGet, ds, newest, "", http.StatusOK)
 	for name, body := range map[string]any{"PUT": put, "GET": get, "list": list} {
 		if assetsContains(t, body, "SECRET-") || assetsContains(t, body, `"secrets"`) {
 			t.Errorf("%s shows secrets: %v", name, body)
@@ -102,28 +102,28 @@ func TestDatastoreSecrets(t *testing.T) {
 		p["protocol"] != "https" || p["serviceDataAccessAuthIdentity"] != "None" || p["provisioningState"] != "Succeeded" {
 		t.Errorf("properties = %v", p)
 	}
-	if got := v.must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["secretsType"] != "AccountKey" || got["key"] != "SECRET-KEY-1" {
+	if got := v.Must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["secretsType"] != "AccountKey" || got["key"] != "SECRET-KEY-1" {
 		t.Errorf("listSecrets = %v", got)
 	}
-	if got := v.must(http.MethodPost, ds+"files/listsecrets", newest, "", 200); got["secretsType"] != "Sas" || got["sasToken"] != "SECRET-SAS" {
+	if got := v.Must(http.MethodPost, ds+"files/listsecrets", newest, "", 200); got["secretsType"] != "Sas" || got["sasToken"] != "SECRET-SAS" {
 		t.Errorf("listSecrets = %v", got)
 	}
-	v.fail(http.MethodPost, ds+"lake/listSecrets", newest, "", 400, CodeUserError)
-	v.fail(http.MethodPost, ds+"nope/listSecrets", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodPost, ds+"lake/listSecrets", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodPost, ds+"nope/listSecrets", newest, "", 404, "ResourceNotFound")
 
 	// An update replaces the secrets; switching to None drops them.
 	upd := strings.Replace(blobDatastore, "SECRET-KEY-1", "SECRET-KEY-2", 1)
-	v.must(http.MethodPut, ds+"workspaceblobstore", newest, upd, http.StatusOK)
-	if got := v.must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
+	v.Must(http.MethodPut, ds+"workspaceblobstore", newest, upd, http.StatusOK)
+	if got := v.Must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
 		t.Errorf("listSecrets after update = %v", got)
 	}
 	// A PATCH that sends no secrets keeps them.
-	v.must(http.MethodPatch, ds+"workspaceblobstore", newest, `{"properties":{"description":"patched"}}`, http.StatusOK)
-	if got := v.must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
+	v.Must(http.MethodPatch, ds+"workspaceblobstore", newest, `{"properties":{"description":"patched"}}`, http.StatusOK)
+	if got := v.Must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
 		t.Errorf("listSecrets after PATCH = %v", got)
 	}
-	v.must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share","credentials":{"credentialsType":"None"}}}`, 200)
-	v.fail(http.MethodPost, ds+"files/listSecrets", newest, "", 400, CodeUserError)
+	v.Must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share","credentials":{"credentialsType":"None"}}}`, 200)
+	v.Fail(http.MethodPost, ds+"files/listSecrets", newest, "", 400, CodeUserError)
 
 	filters := []struct {
 		query string
@@ -140,9 +140,9 @@ func TestDatastoreSecrets(t *testing.T) {
 			t.Errorf("list %q = %v, want %v", f.query, got, f.want)
 		}
 	}
-	v.fail(http.MethodGet, ds+"?isDefault=maybe", newest, "", 400, CodeUserError)
-	v.must(http.MethodDelete, ds+"lake", newest, "", 200)
-	v.must(http.MethodDelete, ds+"lake", newest, "", 204)
+	v.Fail(http.MethodGet, ds+"?isDefault=maybe", newest, "", 400, CodeUserError)
+	v.Must(http.MethodDelete, ds+"lake", newest, "", 200)
+	v.Must(http.MethodDelete, ds+"lake", newest, "", 204)
 }
 
 const patConnection = `{"properties":{"authType":"PAT","category":"git","target":"https://github.com/o/r",
@@ -170,26 +170,26 @@ func TestWorkspaceConnectionValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v.t = t
-			ae := v.fail(http.MethodPut, tc.path, newest, tc.body, tc.status, tc.code)
+			ae := v.Fail(http.MethodPut, tc.path, newest, tc.body, tc.status, tc.code)
 			if ae.Target != tc.target {
 				t.Errorf("target %q, want %q (%s)", ae.Target, tc.target, ae.Message)
 			}
 		})
 	}
 	v.t = t
-	v.must(http.MethodPut, cs+"conn1?api-version=2024-10-01", "", `{"properties":{"authType":"None","peRequirement":"Required"}}`, 200)
+	v.Must(http.MethodPut, cs+"conn1?api-version=2024-10-01", "", `{"properties":{"authType":"None","peRequirement":"Required"}}`, 200)
 }
 
 func TestWorkspaceConnectionSecrets(t *testing.T) {
 	v := assetsEnv(t)
 	const cs = assetsWS + "/connections/"
-	put := v.must(http.MethodPut, cs+"git-1", newest, patConnection, http.StatusOK)
-	v.must(http.MethodPut, cs+"git-1", newest, patConnection, http.StatusOK)
-	v.must(http.MethodPut, cs+"keys", newest, `{"properties":{"authType":"CustomKeys","category":"CustomKeys","target":"https://x",
+	put := v.Must(http.MethodPut, cs+"git-1", newest, patConnection, http.StatusOK)
+	v.Must(http.MethodPut, cs+"git-1", newest, patConnection, http.StatusOK)
+	v.Must(http.MethodPut, cs+"keys", newest, `{"properties":{"authType":"CustomKeys","category":"CustomKeys","target":"https://x",
 		"credentials":{"keys":{"a":"SECRET-A"}}}}`, http.StatusOK)
-	v.must(http.MethodPut, cs+"aad", newest, `{"properties":{"authType":"AAD","category":"AzureOpenAI","target":"https://aoai"}}`, http.StatusOK)
-	get := v.must(http.MethodGet, cs+"git-1", newest, "", http.StatusOK)
-	list := v.must(http.MethodGet, cs, newest, "", http.StatusOK)
+	v.Must(http.MethodPut, cs+"aad", newest, `{"properties":{"authType":"AAD","category":"AzureOpenAI","target":"https://aoai"}}`, http.StatusOK)
+	get := v.Must(http.MethodGet, cs+"git-1", newest, "", http.StatusOK)
+	list := v.Must(http.MethodGet, cs, newest, "", http.StatusOK)
 	for name, body := range map[string]any{"PUT": put, "GET": get, "list": list} {
 		if assetsContains(t, body, "SECRET-") || assetsContains(t, body, `"credentials"`) {
 			t.Errorf("%s shows credentials: %v", name, body)
@@ -201,18 +201,18 @@ func TestWorkspaceConnectionSecrets(t *testing.T) {
 		t.Errorf("GET = %v", get)
 	}
 	for _, action := range []string{"listsecrets", "listSecrets"} {
-		got := v.must(http.MethodPost, cs+"git-1/"+action, newest, "", 200)
+		got := v.Must(http.MethodPost, cs+"git-1/"+action, newest, "", 200)
 		cred, _ := assetsProps(got)["credentials"].(map[string]any)
 		if cred["pat"] != "SECRET-PAT" || got["name"] != "git-1" || assetsProps(got)["category"] != "Git" {
 			t.Errorf("%s = %v", action, got)
 		}
 	}
-	v.must(http.MethodPatch, cs+"keys", newest, `{"properties":{"metadata":{"m":"1"}}}`, http.StatusOK)
-	got := v.must(http.MethodPost, cs+"keys/listsecrets", newest, "", 200)
+	v.Must(http.MethodPatch, cs+"keys", newest, `{"properties":{"metadata":{"m":"1"}}}`, http.StatusOK)
+	got := v.Must(http.MethodPost, cs+"keys/listsecrets", newest, "", 200)
 	if !assetsContains(t, got, "SECRET-A") {
 		t.Errorf("listsecrets = %v", got)
 	}
-	if got := v.must(http.MethodPost, cs+"aad/listsecrets", newest, "", 200); assetsProps(got)["credentials"] != nil {
+	if got := v.Must(http.MethodPost, cs+"aad/listsecrets", newest, "", 200); assetsProps(got)["credentials"] != nil {
 		t.Errorf("AAD listsecrets = %v", got)
 	}
 	filters := []struct {
@@ -233,8 +233,8 @@ func TestWorkspaceConnectionSecrets(t *testing.T) {
 
 func TestAssetValidation(t *testing.T) {
 	v := assetsEnv(t)
-	v.must(http.MethodPut, assetsWS+"/models/m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m","description":"d"}}`, 201)
-	v.must(http.MethodPut, assetsWS+"/data/d1/versions/1", newest, `{"properties":{"dataType":"uri_file","dataUri":"https://x/f.csv"}}`, 201)
+	v.Must(http.MethodPut, assetsWS+"/models/m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m","description":"d"}}`, 201)
+	v.Must(http.MethodPut, assetsWS+"/data/d1/versions/1", newest, `{"properties":{"dataType":"uri_file","dataUri":"https://x/f.csv"}}`, 201)
 	tests := []struct {
 		name, path, body string
 		status           int
@@ -259,7 +259,7 @@ func TestAssetValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v.t = t
-			ae := v.fail(http.MethodPut, assetsWS+tc.path, newest, tc.body, tc.status, tc.code)
+			ae := v.Fail(http.MethodPut, assetsWS+tc.path, newest, tc.body, tc.status, tc.code)
 			if ae.Target != tc.target {
 				t.Errorf("target %q, want %q (%s)", ae.Target, tc.target, ae.Message)
 			}
@@ -270,11 +270,11 @@ func TestAssetValidation(t *testing.T) {
 	}
 	v.t = t
 	for _, list := range []string{"/codes?listViewType=Some", "/models/m1/versions?listViewType=Some", "/models/m1/versions?$orderBy=size"} {
-		v.fail(http.MethodGet, assetsWS+list, newest, "", 400, CodeUserError)
+		v.Fail(http.MethodGet, assetsWS+list, newest, "", 400, CodeUserError)
 	}
 	// Nothing half-written: the refused implicit containers do not exist.
 	for _, c := range []string{"/data/d2", "/environments/e1", "/codes/c1"} {
-		v.fail(http.MethodGet, assetsWS+c, newest, "", 404, "ResourceNotFound")
+		v.Fail(http.MethodGet, assetsWS+c, newest, "", 404, "ResourceNotFound")
 	}
 }
 
@@ -282,28 +282,28 @@ func TestAssetVersions(t *testing.T) {
 	v := assetsEnv(t)
 	const models = assetsWS + "/models/"
 	// The first version creates its container.
-	ver := v.must(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","tags":{"a":"1"},"properties":{"p":"1"}}}`, 201)
+	ver := v.Must(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","tags":{"a":"1"},"properties":{"p":"1"}}}`, 201)
 	if p := assetsProps(ver); p["modelType"] != "custom_model" || ver["type"] != TypeWorkspaces+"/models/versions" {
 		t.Errorf("version = %v", ver)
 	}
-	c := v.must(http.MethodGet, models+"m1", newest, "", 200)
+	c := v.Must(http.MethodGet, models+"m1", newest, "", 200)
 	if p := assetsProps(c); c["type"] != TypeWorkspaces+"/models" || p["latestVersion"] != "1" || p["nextVersion"] != "2" || p["isArchived"] != nil {
 		t.Errorf("implicit container = %v", c)
 	}
-	v.advance(1)
-	v.must(http.MethodPut, models+"m1/versions/10", newest, `{"properties":{"modelUri":"azureml://m/10"}}`, 201)
-	v.advance(1)
-	v.must(http.MethodPut, models+"m1/versions/2", newest, `{"properties":{"modelUri":"azureml://m/2"}}`, 201)
-	if p := assetsProps(v.must(http.MethodGet, models+"m1", newest, "", 200)); p["latestVersion"] != "2" || p["nextVersion"] != "11" {
+	v.Advance(1)
+	v.Must(http.MethodPut, models+"m1/versions/10", newest, `{"properties":{"modelUri":"azureml://m/10"}}`, 201)
+	v.Advance(1)
+	v.Must(http.MethodPut, models+"m1/versions/2", newest, `{"properties":{"modelUri":"azureml://m/2"}}`, 201)
+	if p := assetsProps(v.Must(http.MethodGet, models+"m1", newest, "", 200)); p["latestVersion"] != "2" || p["nextVersion"] != "11" {
 		t.Errorf("container after 3 versions = %v", p)
 	}
 	// The mutable members change; the version is otherwise kept.
-	upd := v.must(http.MethodPut, models+"m1/versions/1", newest,
+	upd := v.Must(http.MethodPut, models+"m1/versions/1", newest,
 		`{"properties":{"modelUri":"azureml://m/1","description":"new","tags":{"b":"2"},"properties":{"p":"1","q":"2"},"isArchived":true}}`, 200)
 	if p := assetsProps(upd); p["description"] != "new" || p["isArchived"] != true || p["properties"].(map[string]any)["q"] != "2" {
 		t.Errorf("updated = %v", upd)
 	}
-	v.fail(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","properties":{"p":"changed"}}}`, 409, CodeUserError)
+	v.Fail(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","properties":{"p":"changed"}}}`, 409, CodeUserError)
 
 	views := []struct {
 		query string
@@ -323,25 +323,25 @@ func TestAssetVersions(t *testing.T) {
 		}
 	}
 	// Archive and unarchive a container.
-	v.must(http.MethodPut, models+"m2", newest, `{"properties":{"description":"two"}}`, 201)
-	v.must(http.MethodPut, models+"m1", newest, `{"properties":{"isArchived":true}}`, 200)
+	v.Must(http.MethodPut, models+"m2", newest, `{"properties":{"description":"two"}}`, 201)
+	v.Must(http.MethodPut, models+"m1", newest, `{"properties":{"isArchived":true}}`, 200)
 	if got := v.assetsNames(models[:len(models)-1]); !slices.Equal(got, []string{"m2"}) {
 		t.Errorf("active containers = %v", got)
 	}
 	if got := v.assetsNames(models[:len(models)-1] + "?listViewType=ArchivedOnly"); !slices.Equal(got, []string{"m1"}) {
 		t.Errorf("archived containers = %v", got)
 	}
-	v.must(http.MethodPut, models+"m1", newest, `{"properties":{"isArchived":false}}`, 200)
+	v.Must(http.MethodPut, models+"m1", newest, `{"properties":{"isArchived":false}}`, 200)
 	if got := v.assetsNames(models[:len(models)-1]); !slices.Equal(got, []string{"m1", "m2"}) {
 		t.Errorf("containers after unarchive = %v", got)
 	}
-	if p := assetsProps(v.must(http.MethodGet, models+"m2", newest, "", 200)); p["nextVersion"] != "1" || p["latestVersion"] != nil {
+	if p := assetsProps(v.Must(http.MethodGet, models+"m2", newest, "", 200)); p["nextVersion"] != "1" || p["latestVersion"] != nil {
 		t.Errorf("empty container = %v", p)
 	}
 	// Deleting a container deletes its versions.
-	v.must(http.MethodDelete, models+"m1", newest, "", 200)
-	v.fail(http.MethodGet, models+"m1/versions/2", newest, "", 404, "ParentResourceNotFound")
-	v.must(http.MethodPut, models+"m1/versions/5", newest, `{"properties":{}}`, 201)
+	v.Must(http.MethodDelete, models+"m1", newest, "", 200)
+	v.Fail(http.MethodGet, models+"m1/versions/2", newest, "", 404, "ParentResourceNotFound")
+	v.Must(http.MethodPut, models+"m1/versions/5", newest, `{"properties":{}}`, 201)
 	if got := v.assetsNames(models + "m1/versions?listViewType=All"); !slices.Equal(got, []string{"5"}) {
 		t.Errorf("versions after recreate = %v", got)
 	}
@@ -349,26 +349,26 @@ func TestAssetVersions(t *testing.T) {
 
 func TestAssetKinds(t *testing.T) {
 	v := assetsEnv(t)
-	env := v.must(http.MethodPut, assetsWS+"/environments/e1/versions/1", newest,
+	env := v.Must(http.MethodPut, assetsWS+"/environments/e1/versions/1", newest,
 		`{"properties":{"image":"mcr.microsoft.com/azureml/base","condaFile":"name: x","inferenceConfig":{"scoringRoute":{"path":"/score","port":5001}}}}`, 201)
 	if p := assetsProps(env); p["environmentType"] != "UserCreated" || p["osType"] != "Linux" || p["autoRebuild"] != "Disabled" {
 		t.Errorf("environment = %v", p)
 	}
-	comp := v.must(http.MethodPut, assetsWS+"/components/c1/versions/1", newest,
+	comp := v.Must(http.MethodPut, assetsWS+"/components/c1/versions/1", newest,
 		`{"properties":{"componentSpec":{"name":"c1","type":"command","inputs":{"x":{"type":"integer","default":3}}}}}`, 201)
 	if spec := assetsProps(comp)["componentSpec"].(map[string]any); spec["type"] != "command" {
 		t.Errorf("component = %v", comp)
 	}
-	data := v.must(http.MethodPut, assetsWS+"/data/tbl/versions/1", newest,
+	data := v.Must(http.MethodPut, assetsWS+"/data/tbl/versions/1", newest,
 		`{"properties":{"dataType":"MLTable","dataUri":"azureml://datastores/d/paths/t","referencedUris":["a"]}}`, 201)
 	if p := assetsProps(data); p["dataType"] != "mltable" {
 		t.Errorf("data = %v", p)
 	}
-	if p := assetsProps(v.must(http.MethodGet, assetsWS+"/data/tbl", newest, "", 200)); p["dataType"] != "mltable" || p["latestVersion"] != "1" {
+	if p := assetsProps(v.Must(http.MethodGet, assetsWS+"/data/tbl", newest, "", 200)); p["dataType"] != "mltable" || p["latestVersion"] != "1" {
 		t.Errorf("implicit data container = %v", p)
 	}
-	v.must(http.MethodPut, assetsWS+"/codes/src/versions/1", newest, `{"properties":{"codeUri":"https://acct.blob.core.windows.net/c/src"}}`, 201)
-	up := v.must(http.MethodPost, assetsWS+"/codes/src/versions/1/startPendingUpload", newest, `{"pendingUploadType":"TemporaryBlobReference","pendingUploadId":"u1"}`, 200)
+	v.Must(http.MethodPut, assetsWS+"/codes/src/versions/1", newest, `{"properties":{"codeUri":"https://acct.blob.core.windows.net/c/src"}}`, 201)
+	up := v.Must(http.MethodPost, assetsWS+"/codes/src/versions/1/startPendingUpload", newest, `{"pendingUploadType":"TemporaryBlobReference","pendingUploadId":"u1"}`, 200)
 	ref := up["blobReferenceForConsumption"].(map[string]any)
 	cred := ref["credential"].(map[string]any)
 	if up["pendingUploadId"] != "u1" || up["pendingUploadType"] != "TemporaryBlobReference" || ref["storageAccountArmId"] != storageID ||
@@ -376,9 +376,9 @@ func TestAssetKinds(t *testing.T) {
 		cred["credentialType"] != "SAS" || !strings.HasPrefix(cred["sasUri"].(string), ref["blobUri"].(string)+"?") {
 		t.Errorf("startPendingUpload = %v", up)
 	}
-	v.fail(http.MethodPost, assetsWS+"/codes/src/versions/1/startPendingUpload", newest, `{"pendingUploadType":"Later"}`, 400, "InvalidRequestContent")
-	v.must(http.MethodPut, assetsWS+"/models/m/versions/1", newest, `{"properties":{}}`, 201)
-	v.fail(http.MethodPost, assetsWS+"/models/m/versions/1/startPendingUpload", newest, `{}`, 400, "InvalidResourceType")
+	v.Fail(http.MethodPost, assetsWS+"/codes/src/versions/1/startPendingUpload", newest, `{"pendingUploadType":"Later"}`, 400, "InvalidRequestContent")
+	v.Must(http.MethodPut, assetsWS+"/models/m/versions/1", newest, `{"properties":{}}`, 201)
+	v.Fail(http.MethodPost, assetsWS+"/models/m/versions/1/startPendingUpload", newest, `{}`, 400, "InvalidResourceType")
 }
 
 // TestAssetsLegacyMode checks rule L5 for this area's resources.
@@ -386,7 +386,7 @@ func TestAssetsLegacyMode(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("old", "2021-07-01", baseBody)
 	for _, p := range []string{"/datastores/d1", "/connections/c1", "/codes/c1", "/codes/c1/versions/1", "/data"} {
-		v.fail(http.MethodGet, wsBase+"old"+p, newest, "", 400, CodeUserError)
+		v.Fail(http.MethodGet, wsBase+"old"+p, newest, "", 400, CodeUserError)
 	}
-	v.fail(http.MethodPut, wsBase+"old/models/m1/versions/1", newest, `{"properties":{}}`, 400, CodeUserError)
+	v.Fail(http.MethodPut, wsBase+"old/models/m1/versions/1", newest, `{"properties":{}}`, 400, CodeUserError)
 }

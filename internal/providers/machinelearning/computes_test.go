@@ -29,7 +29,7 @@ func computeEnv(t *testing.T) *env {
 // and finishes the operation.
 func (v *env) computeCreate(name, body string) map[string]any {
 	v.t.Helper()
-	resp, err := v.serve(http.MethodPut, computePath+name, newest, body)
+	resp, err := v.Serve(http.MethodPut, computePath+name, newest, body)
 	if err != nil {
 		v.t.Fatalf("create compute %s: %v", name, err)
 	}
@@ -37,13 +37,13 @@ func (v *env) computeCreate(name, body string) map[string]any {
 		v.t.Fatalf("create compute %s: status %d, Azure-AsyncOperation %q", name, resp.Status, resp.Header.Get("Azure-AsyncOperation"))
 	}
 	out := asJSON(v.t, resp.Body)
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	return out
 }
 
 func (v *env) computeGet(name string) map[string]any {
 	v.t.Helper()
-	return v.must(http.MethodGet, computePath+name, newest, "", http.StatusOK)
+	return v.Must(http.MethodGet, computePath+name, newest, "", http.StatusOK)
 }
 
 func computeProps(body map[string]any) (map[string]any, map[string]any) {
@@ -57,8 +57,8 @@ func TestComputeValidation(t *testing.T) {
 	v.computeCreate("cpu", amlBody)
 	v.computeCreate("ci1", ciBody)
 	v.computeCreate("k8s", `{"properties":{"computeType":"Kubernetes","resourceId":"`+aksID+`","properties":{"namespace":"default"}}}`)
-	v.must(http.MethodPost, computePath+"ci1/stop", newest, "", http.StatusAccepted)
-	v.advance(2 * time.Second)
+	v.Must(http.MethodPost, computePath+"ci1/stop", newest, "", http.StatusAccepted)
+	v.Advance(2 * time.Second)
 
 	cases := []struct {
 		name, method, path, body string
@@ -92,7 +92,7 @@ func TestComputeValidation(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v.t = t
-			ae := v.fail(c.method, c.path, newest, c.body, c.status, c.code)
+			ae := v.Fail(c.method, c.path, newest, c.body, c.status, c.code)
 			if !strings.Contains(ae.Message+" "+ae.Target, c.inMessage) {
 				t.Errorf("error %q (target %q) does not mention %q", ae.Message, ae.Target, c.inMessage)
 			}
@@ -100,7 +100,7 @@ func TestComputeValidation(t *testing.T) {
 	}
 	v.t = t
 	// Nothing half-written: the refused creates left no compute behind.
-	list := v.must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK)
+	list := v.Must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK)
 	if n := len(list["value"].([]any)); n != 3 {
 		t.Errorf("computes listed = %d, want 3", n)
 	}
@@ -126,28 +126,28 @@ func TestComputeAmlComputeScaling(t *testing.T) {
 	}
 
 	// PATCH scale settings: Resizing down, then Steady at the new minimum.
-	patched := v.must(http.MethodPatch, computePath+"cpu", newest, `{"properties":{"properties":{"scaleSettings":{"maxNodeCount":8,"minNodeCount":0,"nodeIdleTimeBeforeScaleDown":"PT5M"}}}}`, http.StatusOK)
+	patched := v.Must(http.MethodPatch, computePath+"cpu", newest, `{"properties":{"properties":{"scaleSettings":{"maxNodeCount":8,"minNodeCount":0,"nodeIdleTimeBeforeScaleDown":"PT5M"}}}}`, http.StatusOK)
 	_, inner = computeProps(patched)
 	ss := inner["scaleSettings"].(map[string]any)
 	counts = inner["nodeStateCounts"].(map[string]any)
 	if ss["maxNodeCount"] != float64(8) || ss["nodeIdleTimeBeforeScaleDown"] != "PT5M" || inner["allocationState"] != "Resizing" || counts["leavingNodeCount"] != float64(2) {
 		t.Errorf("after PATCH: scale %v allocation %v counts %v", ss, inner["allocationState"], counts)
 	}
-	nodes := v.must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
+	nodes := v.Must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
 	if n := len(nodes["nodes"].([]any)); n != 2 {
 		t.Errorf("nodes while shrinking = %d, want 2 leaving", n)
 	}
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	_, inner = computeProps(v.computeGet("cpu"))
 	if inner["allocationState"] != "Steady" || inner["currentNodeCount"] != float64(0) {
 		t.Errorf("after resizing: %v current %v", inner["allocationState"], inner["currentNodeCount"])
 	}
 
 	// listNodes pages by nodePageSize, its nextLink a GET.
-	v.must(http.MethodPatch, computePath+"cpu", newest, `{"properties":{"properties":{"scaleSettings":{"maxNodeCount":30,"minNodeCount":23}}}}`, http.StatusOK)
-	v.advance(2 * time.Second)
+	v.Must(http.MethodPatch, computePath+"cpu", newest, `{"properties":{"properties":{"scaleSettings":{"maxNodeCount":30,"minNodeCount":23}}}}`, http.StatusOK)
+	v.Advance(2 * time.Second)
 	var ids []string
-	page := v.must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
+	page := v.Must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
 	for {
 		for _, n := range page["nodes"].([]any) {
 			node := n.(map[string]any)
@@ -160,7 +160,7 @@ func TestComputeAmlComputeScaling(t *testing.T) {
 		if next == "" {
 			break
 		}
-		page = v.must(http.MethodGet, strings.TrimPrefix(next, "https://127.0.0.1:8443"), "", "", http.StatusOK)
+		page = v.Must(http.MethodGet, strings.TrimPrefix(next, "https://127.0.0.1:8443"), "", "", http.StatusOK)
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -171,12 +171,12 @@ func TestComputeAmlComputeScaling(t *testing.T) {
 	}
 
 	// DELETE is an Azure-AsyncOperation operation.
-	resp, err := v.serve(http.MethodDelete, computePath+"cpu?underlyingResourceAction=Delete", newest, "")
+	resp, err := v.Serve(http.MethodDelete, computePath+"cpu?underlyingResourceAction=Delete", newest, "")
 	if err != nil || resp.Status != http.StatusAccepted || resp.Header.Get("Azure-AsyncOperation") == "" || resp.Header.Get("Location") == "" {
 		t.Fatalf("delete: %v %+v", err, resp)
 	}
-	v.advance(2 * time.Second)
-	v.fail(http.MethodGet, computePath+"cpu", newest, "", http.StatusNotFound, "ResourceNotFound")
+	v.Advance(2 * time.Second)
+	v.Fail(http.MethodGet, computePath+"cpu", newest, "", http.StatusNotFound, "ResourceNotFound")
 }
 
 func TestComputeInstanceStates(t *testing.T) {
@@ -202,13 +202,13 @@ func TestComputeInstanceStates(t *testing.T) {
 	}
 
 	// Any action while Creating is refused.
-	if _, err := v.serve(http.MethodPut, computePath+"ci2", newest, ciBody); err != nil {
+	if _, err := v.Serve(http.MethodPut, computePath+"ci2", newest, ciBody); err != nil {
 		t.Fatal(err)
 	}
-	if ae := v.fail(http.MethodPost, computePath+"ci2/stop", newest, "", http.StatusConflict, "Conflict"); !strings.Contains(ae.Message, "Creating") {
+	if ae := v.Fail(http.MethodPost, computePath+"ci2/stop", newest, "", http.StatusConflict, "Conflict"); !strings.Contains(ae.Message, "Creating") {
 		t.Errorf("stop while creating: %s", ae.Message)
 	}
-	v.fail(http.MethodPost, computePath+"ci1/start", newest, "", http.StatusConflict, "Conflict")
+	v.Fail(http.MethodPost, computePath+"ci1/start", newest, "", http.StatusConflict, "Conflict")
 
 	steps := []struct{ action, during, after string }{
 		{"stop", "Stopping", "Stopped"},
@@ -216,7 +216,7 @@ func TestComputeInstanceStates(t *testing.T) {
 		{"restart", "Restarting", "Running"},
 	}
 	for _, s := range steps {
-		resp, err := v.serve(http.MethodPost, computePath+"ci1/"+s.action, newest, "")
+		resp, err := v.Serve(http.MethodPost, computePath+"ci1/"+s.action, newest, "")
 		if err != nil || resp.Status != http.StatusAccepted || resp.Header.Get("Location") == "" {
 			t.Fatalf("%s: %v %+v", s.action, err, resp)
 		}
@@ -224,21 +224,21 @@ func TestComputeInstanceStates(t *testing.T) {
 		if got := state(); got != s.during {
 			t.Errorf("during %s: state %s, want %s", s.action, got, s.during)
 		}
-		v.must(http.MethodGet, op, "", "", http.StatusAccepted)
-		v.advance(2 * time.Second)
-		v.must(http.MethodGet, op, "", "", http.StatusNoContent)
+		v.Must(http.MethodGet, op, "", "", http.StatusAccepted)
+		v.Advance(2 * time.Second)
+		v.Must(http.MethodGet, op, "", "", http.StatusNoContent)
 		if got := state(); got != s.after {
 			t.Errorf("after %s: state %s, want %s", s.action, got, s.after)
 		}
-		nodes := v.must(http.MethodPost, computePath+"ci1/listNodes", newest, "", http.StatusOK)["nodes"].([]any)
+		nodes := v.Must(http.MethodPost, computePath+"ci1/listNodes", newest, "", http.StatusOK)["nodes"].([]any)
 		if want := map[string]int{"Stopped": 0, "Running": 1}[s.after]; len(nodes) != want {
 			t.Errorf("after %s: %d nodes, want %d", s.action, len(nodes), want)
 		}
 	}
 
 	// A PUT update keeps the state and the creator.
-	v.must(http.MethodPut, computePath+"ci1", newest, `{"properties":{"computeType":"ComputeInstance","description":"updated"}}`, http.StatusOK)
-	v.advance(2 * time.Second)
+	v.Must(http.MethodPut, computePath+"ci1", newest, `{"properties":{"computeType":"ComputeInstance","description":"updated"}}`, http.StatusOK)
+	v.Advance(2 * time.Second)
 	p, inner = computeProps(v.computeGet("ci1"))
 	if p["description"] != "updated" || inner["state"] != "Running" || inner["createdBy"] == nil {
 		t.Errorf("after update: %v %v", p, inner)
@@ -259,20 +259,20 @@ func TestComputeSecretsAndAttach(t *testing.T) {
 		t.Errorf("GET of a VM compute: attached %v account %v (the password must not show)", p["isAttachedCompute"], acct)
 	}
 	// A GET-modify-PUT keeps the hidden password.
-	v.must(http.MethodPut, computePath+"vm", newest, `{"properties":{"computeType":"VirtualMachine","resourceId":"`+vmID+`","description":"d","properties":{"sshPort":22,"administratorAccount":{"username":"admin"}}}}`, http.StatusOK)
+	v.Must(http.MethodPut, computePath+"vm", newest, `{"properties":{"computeType":"VirtualMachine","resourceId":"`+vmID+`","description":"d","properties":{"sshPort":22,"administratorAccount":{"username":"admin"}}}}`, http.StatusOK)
 
 	var vmKeys armmachinelearning.VirtualMachineSecrets
-	decodeInto(t, v.must(http.MethodPost, computePath+"vm/listKeys", newest, "", http.StatusOK), &vmKeys)
+	decodeInto(t, v.Must(http.MethodPost, computePath+"vm/listKeys", newest, "", http.StatusOK), &vmKeys)
 	if *vmKeys.ComputeType != armmachinelearning.ComputeTypeVirtualMachine || *vmKeys.AdministratorAccount.Password != "s3cret!" {
 		t.Errorf("VM listKeys = %+v", vmKeys.AdministratorAccount)
 	}
 	var aksKeys armmachinelearning.AksComputeSecrets
-	decodeInto(t, v.must(http.MethodPost, computePath+"aks/listKeys", newest, "", http.StatusOK), &aksKeys)
+	decodeInto(t, v.Must(http.MethodPost, computePath+"aks/listKeys", newest, "", http.StatusOK), &aksKeys)
 	if aksKeys.AdminKubeConfig == nil || !strings.Contains(*aksKeys.AdminKubeConfig, "azmk8s.io") || aksKeys.ImagePullSecretName == nil {
 		t.Errorf("AKS listKeys = %+v", aksKeys)
 	}
 	var dbxKeys armmachinelearning.DatabricksComputeSecrets
-	decodeInto(t, v.must(http.MethodPost, computePath+"dbx/listKeys", newest, "", http.StatusOK), &dbxKeys)
+	decodeInto(t, v.Must(http.MethodPost, computePath+"dbx/listKeys", newest, "", http.StatusOK), &dbxKeys)
 	if dbxKeys.DatabricksAccessToken == nil || *dbxKeys.DatabricksAccessToken != "dapi123" {
 		t.Errorf("Databricks listKeys = %+v", dbxKeys)
 	}
@@ -282,7 +282,7 @@ func TestComputeSecretsAndAttach(t *testing.T) {
 
 	// The SDK decodes every compute of the list through its union.
 	var list armmachinelearning.PaginatedComputeResourcesList
-	decodeInto(t, v.must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK), &list)
+	decodeInto(t, v.Must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK), &list)
 	if len(list.Value) != 3 {
 		t.Fatalf("list = %d computes", len(list.Value))
 	}
@@ -290,7 +290,7 @@ func TestComputeSecretsAndAttach(t *testing.T) {
 		t.Errorf("first compute decodes as %T", list.Value[0].Properties)
 	}
 	// Detach is allowed for attached computes.
-	v.must(http.MethodDelete, computePath+"vm?underlyingResourceAction=Detach", newest, "", http.StatusAccepted)
+	v.Must(http.MethodDelete, computePath+"vm?underlyingResourceAction=Detach", newest, "", http.StatusAccepted)
 }
 
 func decodeInto(t *testing.T, body map[string]any, into any) {
@@ -312,10 +312,10 @@ func TestComputesExemptFromLegacyMode(t *testing.T) {
 	if created["location"] != "westus" {
 		t.Errorf("location = %v, want the workspace's westus", created["location"])
 	}
-	v.must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK)
-	v.must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
+	v.Must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK)
+	v.Must(http.MethodPost, computePath+"cpu/listNodes", newest, "", http.StatusOK)
 	// Computes predate v2: an old api-version works too.
-	v.must(http.MethodGet, computePath+"cpu", "2021-07-01", "", http.StatusOK)
+	v.Must(http.MethodGet, computePath+"cpu", "2021-07-01", "", http.StatusOK)
 	// A v2-only child of the same workspace is refused.
-	v.fail(http.MethodGet, computeWS+"/datastores", newest, "", http.StatusBadRequest, CodeUserError)
+	v.Fail(http.MethodGet, computeWS+"/datastores", newest, "", http.StatusBadRequest, CodeUserError)
 }

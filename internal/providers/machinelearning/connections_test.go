@@ -71,7 +71,7 @@ func TestConnectionApproval(t *testing.T) {
 	}
 	for _, s := range steps {
 		if s.code == "" {
-			body := v.must(http.MethodPut, connPath+"pec1", newest, s.body, s.status)
+			body := v.Must(http.MethodPut, connPath+"pec1", newest, s.body, s.status)
 			props := body["properties"].(map[string]any)
 			st := props["privateLinkServiceConnectionState"].(map[string]any)
 			if st["status"] != s.wantState || st["description"] != "by test" || st["actionsRequired"] != "None" ||
@@ -79,7 +79,7 @@ func TestConnectionApproval(t *testing.T) {
 				t.Errorf("%s: response properties = %v", s.name, props)
 			}
 		} else {
-			ae := v.fail(http.MethodPut, connPath+"pec1", newest, s.body, s.status, s.code)
+			ae := v.Fail(http.MethodPut, connPath+"pec1", newest, s.body, s.status, s.code)
 			if ae.Target == "" {
 				t.Errorf("%s: error without a target: %s", s.name, ae.Message)
 			}
@@ -91,9 +91,9 @@ func TestConnectionApproval(t *testing.T) {
 	}
 
 	// privateEndpoint.id is read-only.
-	v.must(http.MethodPut, connPath+"pec2", newest,
+	v.Must(http.MethodPut, connPath+"pec2", newest,
 		`{"properties":{"privateEndpoint":{"id":"/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/privateEndpoints/other"},"privateLinkServiceConnectionState":{"status":"Approved"}}}`, 200)
-	got := v.must(http.MethodGet, connPath+"pec2", newest, "", 200)
+	got := v.Must(http.MethodGet, connPath+"pec2", newest, "", 200)
 	if id := got["properties"].(map[string]any)["privateEndpoint"].(map[string]any)["id"]; id != peID {
 		t.Errorf("privateEndpoint.id = %v, want %v kept", id, peID)
 	}
@@ -101,20 +101,20 @@ func TestConnectionApproval(t *testing.T) {
 		t.Errorf("connection envelope = %v", got)
 	}
 
-	list := v.must(http.MethodGet, wsBase+"ws1/privateEndpointConnections", newest, "", 200)
+	list := v.Must(http.MethodGet, wsBase+"ws1/privateEndpointConnections", newest, "", 200)
 	if n := len(list["value"].([]any)); n != 2 {
 		t.Errorf("list has %d connections, want 2", n)
 	}
 
 	// A client cannot create a connection.
-	ae := v.fail(http.MethodPut, connPath+"nope", newest, stateBody("Approved"), 404, codeConnectionNotFound)
+	ae := v.Fail(http.MethodPut, connPath+"nope", newest, stateBody("Approved"), 404, codeConnectionNotFound)
 	t.Log(ae.Message)
-	v.fail(http.MethodPut, wsBase+"missing/privateEndpointConnections/x", newest, stateBody("Approved"), 404, "ParentResourceNotFound")
+	v.Fail(http.MethodPut, wsBase+"missing/privateEndpointConnections/x", newest, stateBody("Approved"), 404, "ParentResourceNotFound")
 
 	// DELETE removes it from the workspace.
-	v.must(http.MethodDelete, connPath+"pec2", newest, "", 200)
-	v.fail(http.MethodGet, connPath+"pec2", newest, "", 404, "ResourceNotFound")
-	v.must(http.MethodDelete, connPath+"pec2", newest, "", 204)
+	v.Must(http.MethodDelete, connPath+"pec2", newest, "", 200)
+	v.Fail(http.MethodGet, connPath+"pec2", newest, "", 404, "ResourceNotFound")
+	v.Must(http.MethodDelete, connPath+"pec2", newest, "", 204)
 	if states, count := v.inline(newest); len(states) != 1 || count != 0 {
 		t.Errorf("after delete: inline %v count %v", states, count)
 	}
@@ -160,20 +160,20 @@ func TestWorkspaceDeleteCascades(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, baseBody)
 	v.upsert("pec1", "Approved", false)
-	resp, err := v.serve(http.MethodDelete, wsBase+"ws1", newest, "")
+	resp, err := v.Serve(http.MethodDelete, wsBase+"ws1", newest, "")
 	if err != nil || resp.Status != http.StatusAccepted || resp.Header.Get("Location") == "" {
 		t.Fatalf("DELETE: %v %v", resp, err)
 	}
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	if err := v.e.ReapDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v.fail(http.MethodGet, wsBase+"ws1", newest, "", 404, "ResourceNotFound")
-	v.fail(http.MethodGet, connPath+"pec1", newest, "", 404, "ParentResourceNotFound")
+	v.Fail(http.MethodGet, wsBase+"ws1", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, connPath+"pec1", newest, "", 404, "ParentResourceNotFound")
 	// Re-created, the workspace has no connections left over.
 	v.createWorkspace("ws1", newest, baseBody)
 	if states, count := v.inline(newest); len(states) != 0 || count != 0 {
 		t.Errorf("re-created workspace shows connections %v count %v", states, count)
 	}
-	v.fail(http.MethodGet, connPath+"pec1", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, connPath+"pec1", newest, "", 404, "ResourceNotFound")
 }

@@ -31,14 +31,14 @@ func epSetup(t *testing.T) *env {
 	v.epCreate(epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`)
 	v.epCreate(epOnline+"ep1/deployments/blue", epDeploymentBody(""))
 	v.epCreate(epOnline+"ep1/deployments/green", epDeploymentBody(""))
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	return v
 }
 
 // epCreate PUTs a new resource and checks the asynchronous 201.
 func (v *env) epCreate(path, body string) map[string]any {
 	v.t.Helper()
-	resp, err := v.serve(http.MethodPut, path, newest, body)
+	resp, err := v.Serve(http.MethodPut, path, newest, body)
 	if err != nil {
 		v.t.Fatalf("PUT %s: %v", path, err)
 	}
@@ -51,7 +51,7 @@ func (v *env) epCreate(path, body string) map[string]any {
 // epFail checks status, code and that the error's target names member.
 func (v *env) epFail(method, path, body string, status int, code, member string) {
 	v.t.Helper()
-	ae := v.fail(method, path, newest, body, status, code)
+	ae := v.Fail(method, path, newest, body, status, code)
 	if !strings.Contains(ae.Target, member) {
 		v.t.Errorf("%s %s: target %q (%s), want it to name %q", method, path, ae.Target, ae.Message, member)
 	}
@@ -102,15 +102,15 @@ func TestEndpointOnlineValidation(t *testing.T) {
 	}
 	// Nothing was written by the refused requests.
 	v.t = t
-	v.fail(http.MethodGet, epOnline+"ep2", newest, "", 404, "ResourceNotFound")
-	if tr := epProps(v.must(http.MethodGet, epOnline+"ep1", newest, "", 200))["traffic"].(map[string]any); len(tr) != 0 {
+	v.Fail(http.MethodGet, epOnline+"ep2", newest, "", 404, "ResourceNotFound")
+	if tr := epProps(v.Must(http.MethodGet, epOnline+"ep1", newest, "", 200))["traffic"].(map[string]any); len(tr) != 0 {
 		t.Errorf("traffic after refused updates = %v, want {}", tr)
 	}
 }
 
 func TestEndpointOnlineTrafficAndRender(t *testing.T) {
 	v := epSetup(t)
-	body := v.must(http.MethodPut, epOnline+"ep1", newest,
+	body := v.Must(http.MethodPut, epOnline+"ep1", newest,
 		`{"location":"eastus","tags":{"a":"b"},"properties":{"authMode":"key","description":"d","traffic":{"BLUE":90,"green":10},"keys":{"primaryKey":"p1"}}}`, 200)
 	p := epProps(body)
 	tr := p["traffic"].(map[string]any)
@@ -126,13 +126,13 @@ func TestEndpointOnlineTrafficAndRender(t *testing.T) {
 	if _, shown := p["keys"]; shown {
 		t.Errorf("keys must never be shown: %v", p["keys"])
 	}
-	keys := v.must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200)
+	keys := v.Must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200)
 	if keys["primaryKey"] != "p1" || len(keys["secondaryKey"].(string)) != 32 {
 		t.Errorf("listKeys = %v, want the sent primary key and a generated secondary", keys)
 	}
 
 	// PATCH: tags and a whole new traffic map (not merged).
-	body = v.must(http.MethodPatch, epOnline+"ep1", newest, `{"tags":{"c":"d"},"properties":{"traffic":{"green":100}}}`, 200)
+	body = v.Must(http.MethodPatch, epOnline+"ep1", newest, `{"tags":{"c":"d"},"properties":{"traffic":{"green":100}}}`, 200)
 	if tr := epProps(body)["traffic"].(map[string]any); len(tr) != 1 || tr["green"] != float64(100) {
 		t.Errorf("traffic after PATCH = %v, want only green 100", tr)
 	}
@@ -146,19 +146,19 @@ func TestEndpointOnlineTrafficAndRender(t *testing.T) {
 	// A deployment with traffic cannot be deleted; with 0 it can, and then
 	// disappears from the endpoint's traffic.
 	v.epFail(http.MethodDelete, epOnline+"ep1/deployments/green", "", 400, CodeUserError, "traffic")
-	v.must(http.MethodGet, epOnline+"ep1/deployments/green", newest, "", 200)
-	v.must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100,"green":0}}}`, 200)
-	v.must(http.MethodDelete, epOnline+"ep1/deployments/green", newest, "", 202)
+	v.Must(http.MethodGet, epOnline+"ep1/deployments/green", newest, "", 200)
+	v.Must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100,"green":0}}}`, 200)
+	v.Must(http.MethodDelete, epOnline+"ep1/deployments/green", newest, "", 202)
 	v.epFail(http.MethodPut, epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":0,"green":100}}}`, 400, CodeUserError, "traffic")
-	v.advance(2 * time.Second)
-	if tr := epProps(v.must(http.MethodGet, epOnline+"ep1", newest, "", 200))["traffic"].(map[string]any); len(tr) != 1 || tr["blue"] != float64(100) {
+	v.Advance(2 * time.Second)
+	if tr := epProps(v.Must(http.MethodGet, epOnline+"ep1", newest, "", 200))["traffic"].(map[string]any); len(tr) != 1 || tr["blue"] != float64(100) {
 		t.Errorf("traffic after deleting green = %v, want only blue 100", tr)
 	}
 	// The stored entry of the deleted deployment does not fail a PATCH.
-	v.must(http.MethodPatch, epOnline+"ep1", newest, `{"tags":{"after":"delete"}}`, 200)
+	v.Must(http.MethodPatch, epOnline+"ep1", newest, `{"tags":{"after":"delete"}}`, 200)
 	// Mirror traffic also pins a deployment.
 	v.epCreate(epOnline+"ep1/deployments/shadow", epDeploymentBody(""))
-	v.must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100},"mirrorTraffic":{"shadow":20}}}`, 200)
+	v.Must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100},"mirrorTraffic":{"shadow":20}}}`, 200)
 	v.epFail(http.MethodDelete, epOnline+"ep1/deployments/shadow", "", 400, CodeUserError, "mirrorTraffic")
 }
 
@@ -202,8 +202,8 @@ func TestEndpointOnlineDeploymentValidation(t *testing.T) {
 		})
 	}
 	v.t = t
-	v.fail(http.MethodGet, d+"dep2", newest, "", 404, "ResourceNotFound")
-	v.fail(http.MethodPut, epOnline+"nope/deployments/dep2", newest, epDeploymentBody(""), 404, "ParentResourceNotFound")
+	v.Fail(http.MethodGet, d+"dep2", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodPut, epOnline+"nope/deployments/dep2", newest, epDeploymentBody(""), 404, "ParentResourceNotFound")
 }
 
 // TestEndpointOnlineDeploymentLifecycle checks defaults, provisioning
@@ -228,33 +228,33 @@ func TestEndpointOnlineDeploymentLifecycle(t *testing.T) {
 		p["egressPublicNetworkAccess"] != "Enabled" || p["appInsightsEnabled"] != false {
 		t.Errorf("defaults = %v", p)
 	}
-	v.advance(500 * time.Millisecond)
-	if st := epProps(v.must(http.MethodGet, d, newest, "", 200))["provisioningState"]; st != "Creating" {
+	v.Advance(500 * time.Millisecond)
+	if st := epProps(v.Must(http.MethodGet, d, newest, "", 200))["provisioningState"]; st != "Creating" {
 		t.Errorf("provisioningState half way = %v, want Creating", st)
 	}
-	v.advance(time.Second)
-	if st := epProps(v.must(http.MethodGet, d, newest, "", 200))["provisioningState"]; st != "Succeeded" {
+	v.Advance(time.Second)
+	if st := epProps(v.Must(http.MethodGet, d, newest, "", 200))["provisioningState"]; st != "Succeeded" {
 		t.Errorf("provisioningState after the operation = %v, want Succeeded", st)
 	}
 
-	patched := v.must(http.MethodPatch, d, newest, `{"sku":{"capacity":3},"tags":{"t":"1"}}`, 200)
+	patched := v.Must(http.MethodPatch, d, newest, `{"sku":{"capacity":3},"tags":{"t":"1"}}`, 200)
 	if sku := patched["sku"].(map[string]any); sku["name"] != "Default" || sku["capacity"] != float64(3) {
 		t.Errorf("sku after PATCH = %v", sku)
 	}
 
-	logs := v.must(http.MethodPost, d+"/getLogs", newest, `{"containerType":"InferenceServer","tail":3}`, 200)
+	logs := v.Must(http.MethodPost, d+"/getLogs", newest, `{"containerType":"InferenceServer","tail":3}`, 200)
 	lines := strings.Split(strings.TrimSuffix(logs["content"].(string), "\n"), "\n")
 	if len(lines) != 3 || !strings.Contains(logs["content"].(string), "azmlinfsrv") {
 		t.Errorf("getLogs tail 3 = %q", logs["content"])
 	}
-	logs = v.must(http.MethodPost, d+"/getLogs", newest, `{"containerType":"storageinitializer"}`, 200)
+	logs = v.Must(http.MethodPost, d+"/getLogs", newest, `{"containerType":"storageinitializer"}`, 200)
 	if !strings.Contains(logs["content"].(string), epRegModel) {
 		t.Errorf("storage initializer logs do not name the model: %q", logs["content"])
 	}
 	v.epFail(http.MethodPost, d+"/getLogs", `{"containerType":"Sidecar"}`, 400, "InvalidRequestContent", "containerType")
-	v.fail(http.MethodPost, d+"/restart", newest, "", 400, "InvalidResourceType")
+	v.Fail(http.MethodPost, d+"/restart", newest, "", 400, "InvalidResourceType")
 
-	skus := v.must(http.MethodGet, d+"/skus", newest, "", 200)
+	skus := v.Must(http.MethodGet, d+"/skus", newest, "", 200)
 	items := skus["value"].([]any)
 	item := items[0].(map[string]any)
 	if len(items) != 1 || item["resourceType"] != TypeOnlineDeployments || item["sku"].(map[string]any)["name"] != "Default" ||
@@ -262,49 +262,49 @@ func TestEndpointOnlineDeploymentLifecycle(t *testing.T) {
 		t.Errorf("skus = %v", skus)
 	}
 
-	list := v.must(http.MethodGet, epOnline+"ep1/deployments", newest, "", 200)
+	list := v.Must(http.MethodGet, epOnline+"ep1/deployments", newest, "", 200)
 	if n := len(list["value"].([]any)); n != 3 {
 		t.Errorf("deployments listed = %d, want 3", n)
 	}
 
 	// Deleting the endpoint deletes its deployments.
-	resp, err := v.serve(http.MethodDelete, epOnline+"ep1", newest, "")
+	resp, err := v.Serve(http.MethodDelete, epOnline+"ep1", newest, "")
 	if err != nil || resp.Status != 202 || resp.Header.Get("Location") == "" {
 		t.Fatalf("DELETE endpoint: %v %v, want 202 with Location", resp, err)
 	}
-	if st := epProps(v.must(http.MethodGet, epOnline+"ep1", newest, "", 200))["provisioningState"]; st != "Deleting" {
+	if st := epProps(v.Must(http.MethodGet, epOnline+"ep1", newest, "", 200))["provisioningState"]; st != "Deleting" {
 		t.Errorf("provisioningState while deleting = %v", st)
 	}
-	v.fail(http.MethodPut, epOnline+"ep1/deployments/late", newest, epDeploymentBody(""), 409, "Conflict")
-	v.advance(2 * time.Second)
+	v.Fail(http.MethodPut, epOnline+"ep1/deployments/late", newest, epDeploymentBody(""), 409, "Conflict")
+	v.Advance(2 * time.Second)
 	if err := v.e.ReapDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v.fail(http.MethodGet, epOnline+"ep1", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, epOnline+"ep1", newest, "", 404, "ResourceNotFound")
 	v.epCreate(epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`)
-	if n := len(v.must(http.MethodGet, epOnline+"ep1/deployments", newest, "", 200)["value"].([]any)); n != 0 {
+	if n := len(v.Must(http.MethodGet, epOnline+"ep1/deployments", newest, "", 200)["value"].([]any)); n != 0 {
 		t.Errorf("a re-created endpoint has %d deployments, want 0", n)
 	}
 }
 
 func TestEndpointOnlineKeysAndToken(t *testing.T) {
 	v := epSetup(t)
-	before := v.must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200)
-	resp, err := v.serve(http.MethodPost, epOnline+"ep1/regenerateKeys", newest, `{"keyType":"Primary"}`)
+	before := v.Must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200)
+	resp, err := v.Serve(http.MethodPost, epOnline+"ep1/regenerateKeys", newest, `{"keyType":"Primary"}`)
 	if err != nil || resp.Status != 202 || resp.Header.Get("Location") == "" {
 		t.Fatalf("regenerateKeys: %v %v, want 202 with Location", resp, err)
 	}
-	after := v.must(http.MethodPost, epOnline+"ep1/listkeys", newest, "", 200)
+	after := v.Must(http.MethodPost, epOnline+"ep1/listkeys", newest, "", 200)
 	if after["primaryKey"] == before["primaryKey"] || after["secondaryKey"] != before["secondaryKey"] {
 		t.Errorf("regenerating Primary: before %v after %v", before, after)
 	}
-	v.must(http.MethodPost, epOnline+"ep1/regenerateKeys", newest, `{"keyType":"secondary","keyValue":"my-own-key"}`, 202)
-	if k := v.must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200); k["secondaryKey"] != "my-own-key" || k["primaryKey"] != after["primaryKey"] {
+	v.Must(http.MethodPost, epOnline+"ep1/regenerateKeys", newest, `{"keyType":"secondary","keyValue":"my-own-key"}`, 202)
+	if k := v.Must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200); k["secondaryKey"] != "my-own-key" || k["primaryKey"] != after["primaryKey"] {
 		t.Errorf("after setting Secondary: %v", k)
 	}
 	// Keys survive updates of the endpoint.
-	v.must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","description":"again"}}`, 200)
-	if k := v.must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200); k["secondaryKey"] != "my-own-key" {
+	v.Must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","description":"again"}}`, 200)
+	if k := v.Must(http.MethodPost, epOnline+"ep1/listKeys", newest, "", 200); k["secondaryKey"] != "my-own-key" {
 		t.Errorf("keys after a PUT: %v", k)
 	}
 
@@ -323,8 +323,8 @@ func TestEndpointOnlineKeysAndToken(t *testing.T) {
 	v.epFail(http.MethodPost, epOnline+"ep1/token", "", 400, CodeUserError, "authMode")
 
 	v.epCreate(epOnline+"tok1", `{"location":"eastus","properties":{"authMode":"AMLToken"}}`)
-	tok := v.must(http.MethodPost, epOnline+"tok1/token", newest, "", 200)
-	now := v.now.Unix()
+	tok := v.Must(http.MethodPost, epOnline+"tok1/token", newest, "", 200)
+	now := v.Now.Unix()
 	if tok["tokenType"] != "Bearer" || strings.Count(tok["accessToken"].(string), ".") != 2 ||
 		tok["expiryTimeUtc"] != float64(now+3600) || tok["refreshAfterTimeUtc"] != float64(now+1800) {
 		t.Errorf("token = %v (now %d)", tok, now)
@@ -343,7 +343,7 @@ func TestEndpointBatch(t *testing.T) {
 	if p := epProps(body); p["scoringUri"] != "https://be1.eastus.inference.ml.azure.com/jobs" || p["provisioningState"] != "Creating" {
 		t.Errorf("batch endpoint properties = %v", p)
 	}
-	keys := v.must(http.MethodPost, epBatch+"be1/listkeys", newest, "", 200)
+	keys := v.Must(http.MethodPost, epBatch+"be1/listkeys", newest, "", 200)
 	if len(keys["primaryKey"].(string)) != 32 || keys["primaryKey"] == keys["secondaryKey"] {
 		t.Errorf("listkeys = %v", keys)
 	}
@@ -369,23 +369,23 @@ func TestEndpointBatch(t *testing.T) {
 		p["model"].(map[string]any)["referenceType"] != "Id" {
 		t.Errorf("batch deployment properties = %v", p)
 	}
-	patched := v.must(http.MethodPatch, d+"dep1", newest, `{"properties":{"description":"two"}}`, 200)
+	patched := v.Must(http.MethodPatch, d+"dep1", newest, `{"properties":{"description":"two"}}`, 200)
 	if epProps(patched)["description"] != "two" || epProps(patched)["miniBatchSize"] != float64(10) {
 		t.Errorf("after PATCH = %v", epProps(patched))
 	}
 	v.epFail(http.MethodPatch, d+"dep1", `{"properties":{"miniBatchSize":5}}`, 400, "InvalidRequestContent", "miniBatchSize")
 
-	body = v.must(http.MethodPut, epBatch+"be1", newest, `{"location":"eastus","properties":{"authMode":"AADToken","defaults":{"deploymentName":"DEP1"}}}`, 200)
+	body = v.Must(http.MethodPut, epBatch+"be1", newest, `{"location":"eastus","properties":{"authMode":"AADToken","defaults":{"deploymentName":"DEP1"}}}`, 200)
 	if dn := epProps(body)["defaults"].(map[string]any)["deploymentName"]; dn != "dep1" {
 		t.Errorf("defaults.deploymentName = %v, want dep1", dn)
 	}
 	v.epFail(http.MethodDelete, d+"dep1", "", 400, CodeUserError, "deploymentName")
-	v.must(http.MethodPatch, epBatch+"be1", newest, `{"tags":{"x":"y"}}`, 200)
+	v.Must(http.MethodPatch, epBatch+"be1", newest, `{"tags":{"x":"y"}}`, 200)
 	v.epFail(http.MethodPatch, epBatch+"be1", `{"properties":{"defaults":null}}`, 400, "InvalidRequestContent", "properties")
-	v.must(http.MethodPut, epBatch+"be1", newest, `{"location":"eastus","properties":{"authMode":"AADToken"}}`, 200)
-	v.must(http.MethodDelete, d+"dep1", newest, "", 202)
-	v.advance(2 * time.Second)
-	v.fail(http.MethodGet, d+"dep1", newest, "", 404, "ResourceNotFound")
+	v.Must(http.MethodPut, epBatch+"be1", newest, `{"location":"eastus","properties":{"authMode":"AADToken"}}`, 200)
+	v.Must(http.MethodDelete, d+"dep1", newest, "", 202)
+	v.Advance(2 * time.Second)
+	v.Fail(http.MethodGet, d+"dep1", newest, "", 404, "ResourceNotFound")
 }
 
 // TestEndpointLegacyModeGate checks rule L5 for the endpoint types.
@@ -394,7 +394,7 @@ func TestEndpointLegacyModeGate(t *testing.T) {
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
 	v.epFail(http.MethodPut, epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, CodeUserError, "v1LegacyMode")
 	v.epFail(http.MethodGet, epBatch, "", 400, CodeUserError, "v1LegacyMode")
-	v.must(http.MethodPatch, epWS, newest, `{"properties":{"v1LegacyMode":false}}`, 200)
+	v.Must(http.MethodPatch, epWS, newest, `{"properties":{"v1LegacyMode":false}}`, 200)
 	v.epCreate(epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`)
 }
 
@@ -410,7 +410,7 @@ func TestEndpointIdentityAndKind(t *testing.T) {
 	if body["kind"] != "Managed" || body["location"] != "eastus" || body["sku"].(map[string]any)["name"] != "Default" {
 		t.Errorf("envelope = %v", body)
 	}
-	patched := v.must(http.MethodPatch, epOnline+"ep1", newest, `{"identity":{"type":"None"}}`, 200)
+	patched := v.Must(http.MethodPatch, epOnline+"ep1", newest, `{"identity":{"type":"None"}}`, 200)
 	if patched["identity"].(map[string]any)["type"] != "None" || patched["kind"] != "Managed" {
 		t.Errorf("after PATCH identity None: %v", patched)
 	}

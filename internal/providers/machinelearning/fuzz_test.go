@@ -72,15 +72,15 @@ func FuzzV2Bodies(f *testing.F) {
 		if v == nil {
 			v = newEnv(t, Options{}, nil)
 			v.createWorkspace("ws1", newest, `{"location":"eastus"}`)
-			v.must(http.MethodPut, wsBase+"ws1/computes/cpu", newest, `{"properties":{"computeType":"AmlCompute"}}`, http.StatusCreated)
-			v.must(http.MethodPut, wsBase+"ws1/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
+			v.Must(http.MethodPut, wsBase+"ws1/computes/cpu", newest, `{"properties":{"computeType":"AmlCompute"}}`, http.StatusCreated)
+			v.Must(http.MethodPut, wsBase+"ws1/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
 		}
 		v.t = t
 		path := wsBase + "ws1" + fuzzTargets[int(target)%len(fuzzTargets)]
 		action := wsBase + "ws1" + fuzzActions[int(target)%len(fuzzActions)]
 		for _, c := range [][2]string{{http.MethodPut, path}, {http.MethodPatch, path}, {http.MethodPost, action}} {
 			method, path := c[0], c[1]
-			_, err := v.serve(method, path, newest, body)
+			_, err := v.Serve(method, path, newest, body)
 			if err == nil {
 				continue
 			}

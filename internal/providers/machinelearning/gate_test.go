@@ -15,7 +15,7 @@ import (
 func TestLegacyModeGate(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("wsv2", newest, `{"location":"eastus"}`)
-	v.must(http.MethodPut, wsBase+"wsv2/datastores/blob", newest, gateDatastoreBody, http.StatusCreated)
+	v.Must(http.MethodPut, wsBase+"wsv2/datastores/blob", newest, gateDatastoreBody, http.StatusCreated)
 	v.createWorkspace("legacy", "2021-07-01", `{"location":"eastus"}`) // rule L2: true
 
 	refused := []struct{ method, path, body string }{
@@ -38,7 +38,7 @@ func TestLegacyModeGate(t *testing.T) {
 		{http.MethodGet, "schedules", ""},
 	}
 	for _, c := range refused {
-		err := v.fail(c.method, wsBase+"legacy/"+c.path, newest, c.body, http.StatusBadRequest, CodeUserError)
+		err := v.Fail(c.method, wsBase+"legacy/"+c.path, newest, c.body, http.StatusBadRequest, CodeUserError)
 		if !strings.Contains(err.Message, "v1LegacyMode") || !strings.Contains(err.Message, "'legacy'") {
 			t.Errorf("%s %s: message %q does not name v1LegacyMode and the workspace", c.method, c.path, err.Message)
 		}
@@ -52,9 +52,9 @@ func TestLegacyModeGate(t *testing.T) {
 		{http.MethodPost, "listKeys"},
 	}
 	for _, c := range allowed {
-		v.must(c.method, wsBase+"legacy"+"/"+c.path, newest, "", http.StatusOK)
+		v.Must(c.method, wsBase+"legacy"+"/"+c.path, newest, "", http.StatusOK)
 	}
-	v.must(http.MethodGet, wsBase+"wsv2/datastores/blob", newest, "", http.StatusOK)
+	v.Must(http.MethodGet, wsBase+"wsv2/datastores/blob", newest, "", http.StatusOK)
 }
 
 // TestLegacyModeGatePropagation: after a change to false the refusal says
@@ -64,24 +64,24 @@ func TestLegacyModeGatePropagation(t *testing.T) {
 	v := newEnv(t, Options{LegacyModePropagation: Propagation{Min: 30 * time.Minute, Max: 30 * time.Minute}}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
 	ds := wsBase + "ws1/datastores/blob"
-	if err := v.fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, CodeUserError); strings.Contains(err.Message, "propagating") {
+	if err := v.Fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, CodeUserError); strings.Contains(err.Message, "propagating") {
 		t.Errorf("refusal before any change mentions propagation: %q", err.Message)
 	}
 
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
-	due := v.now.Add(30 * time.Minute).UTC().Format(time.RFC3339)
-	err := v.fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, CodeUserError)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+	due := v.Now.Add(30 * time.Minute).UTC().Format(time.RFC3339)
+	err := v.Fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, CodeUserError)
 	if !strings.Contains(err.Message, "propagating") || !strings.Contains(err.Message, due) {
 		t.Errorf("refusal while propagating = %q, want it to say propagating until %s", err.Message, due)
 	}
-	v.advance(29 * time.Minute)
-	v.fail(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusBadRequest, CodeUserError)
-	v.advance(time.Minute)
-	v.must(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusCreated)
-	v.must(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusOK)
+	v.Advance(29 * time.Minute)
+	v.Fail(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusBadRequest, CodeUserError)
+	v.Advance(time.Minute)
+	v.Must(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusCreated)
+	v.Must(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusOK)
 
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
-	v.fail(http.MethodGet, ds, newest, "", http.StatusBadRequest, CodeUserError)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
+	v.Fail(http.MethodGet, ds, newest, "", http.StatusBadRequest, CodeUserError)
 }
 
 const gateDatastoreBody = `{"properties":{"datastoreType":"AzureBlob","accountName":"acct","containerName":"data","credentials":{"credentialsType":"None"}}}`

@@ -67,7 +67,7 @@ func TestImportLegacyMode(t *testing.T) {
 				t.Errorf("inline connections %v count %v, want %d", states, count, tt.conns)
 			}
 			if tt.conns > 0 {
-				v.must(http.MethodGet, connPath+"ws1.pe1", newest, "", http.StatusOK)
+				v.Must(http.MethodGet, connPath+"ws1.pe1", newest, "", http.StatusOK)
 			}
 			r := v.resource(wsBase + "ws1")
 			if _, left := r.Internal.Data[dataSeedConnections]; left {
@@ -93,7 +93,7 @@ func TestImportSeparateConnection(t *testing.T) {
 	if got := v.props("ws1", newest)["v1LegacyMode"]; got != true {
 		t.Errorf("after the seeded connection: v1LegacyMode = %v, want true", got)
 	}
-	conn := v.must(http.MethodGet, connPath+"ws1.pe1", newest, "", 200)
+	conn := v.Must(http.MethodGet, connPath+"ws1.pe1", newest, "", 200)
 	if st := conn["properties"].(map[string]any)["privateLinkServiceConnectionState"].(map[string]any); st["status"] != "Approved" || st["description"] != "Auto-Approved" {
 		t.Errorf("default state = %v", st)
 	}
@@ -101,7 +101,7 @@ func TestImportSeparateConnection(t *testing.T) {
 	// A second workspace, written by a client after the import: a later
 	// seeded private endpoint does not change it; nor does a run-time one.
 	v.importResource(wsBase+"ws2", "2021-07-01", `{"location":"eastus","properties":{}}`)
-	v.must(http.MethodPatch, wsBase+"ws2", newest, `{"properties":{"description":"touched"}}`, http.StatusOK)
+	v.Must(http.MethodPatch, wsBase+"ws2", newest, `{"properties":{"description":"touched"}}`, http.StatusOK)
 	v.importResource(wsBase+"ws2/privateEndpointConnections/c", newest, `{"properties":{"privateEndpoint":{"id":"`+peID+`"}}}`)
 	if got := v.props("ws2", newest)["v1LegacyMode"]; got != false {
 		t.Errorf("ws2 after a client write: v1LegacyMode = %v, want false", got)
@@ -140,7 +140,7 @@ func TestImportRefusesBadSeeds(t *testing.T) {
 				t.Fatalf("import accepted %s", tt.body)
 			}
 			t.Log(err)
-			v.fail(http.MethodGet, wsBase+"ws1", newest, "", 404, "ResourceNotFound")
+			v.Fail(http.MethodGet, wsBase+"ws1", newest, "", 404, "ResourceNotFound")
 		})
 	}
 }

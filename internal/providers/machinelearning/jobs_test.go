@@ -52,7 +52,7 @@ const jobsPipeline = `{"properties":{"jobType":"Pipeline","displayName":"pipe","
 // jobsProps GETs a job and returns its properties.
 func (v *env) jobsProps(name string) map[string]any {
 	v.t.Helper()
-	p, _ := v.must(http.MethodGet, jobsPath+name, newest, "", http.StatusOK)["properties"].(map[string]any)
+	p, _ := v.Must(http.MethodGet, jobsPath+name, newest, "", http.StatusOK)["properties"].(map[string]any)
 	return p
 }
 
@@ -60,7 +60,7 @@ func (v *env) jobsProps(name string) map[string]any {
 func (v *env) jobsPoll(u string) (*int, map[string]any) {
 	v.t.Helper()
 	path := strings.TrimPrefix(u, "https://127.0.0.1:8443")
-	resp, err := v.serve(http.MethodGet, path, "", "")
+	resp, err := v.Serve(http.MethodGet, path, "", "")
 	if err != nil {
 		v.t.Fatalf("poll %s: %v", u, err)
 	}
@@ -113,14 +113,14 @@ func TestJobValidation(t *testing.T) {
 			if tt.code == "InvalidResourceName" {
 				name, tt.body = "-job", jobsCommand("")
 			}
-			ae := v.fail(http.MethodPut, jobsPath+name, newest, tt.body, tt.status, tt.code)
+			ae := v.Fail(http.MethodPut, jobsPath+name, newest, tt.body, tt.status, tt.code)
 			if ae.Target != tt.target {
 				t.Errorf("target = %q (%s), want %q", ae.Target, ae.Message, tt.target)
 			}
 			if tt.code == CodeUserError && !strings.Contains(ae.Message, strings.TrimPrefix(tt.target, "properties.")) {
 				t.Errorf("message %q does not name %s", ae.Message, tt.target)
 			}
-			v.fail(http.MethodGet, jobsPath+name, newest, "", 404, "ResourceNotFound")
+			v.Fail(http.MethodGet, jobsPath+name, newest, "", 404, "ResourceNotFound")
 		})
 	}
 }
@@ -146,7 +146,7 @@ func TestJobAccepted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := jobsEnv(t)
-			body := v.must(http.MethodPut, jobsPath+"job1", newest, tt.body, http.StatusCreated)
+			body := v.Must(http.MethodPut, jobsPath+"job1", newest, tt.body, http.StatusCreated)
 			p := body["properties"].(map[string]any)
 			if p["status"] != jobNotStarted {
 				t.Errorf("status = %v, want NotStarted", p["status"])
@@ -164,7 +164,7 @@ func TestJobAccepted(t *testing.T) {
 // TestJobGenerated checks defaults, casing normalisation and services.
 func TestJobGenerated(t *testing.T) {
 	v := jobsEnv(t)
-	p := v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(`,"jobtype":"command","status":"Completed"`), http.StatusCreated)["properties"].(map[string]any)
+	p := v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(`,"jobtype":"command","status":"Completed"`), http.StatusCreated)["properties"].(map[string]any)
 	if p["jobType"] != "Command" || p["experimentName"] != "Default" || p["displayName"] != "job1" || p["isArchived"] != false {
 		t.Errorf("defaults: %v", p)
 	}
@@ -184,7 +184,7 @@ func TestJobGenerated(t *testing.T) {
 // TestJobStatusProgression follows a job through its phases.
 func TestJobStatusProgression(t *testing.T) {
 	v := jobsEnv(t)
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
 	// The clock is the wall clock plus an offset, so each check sits half
 	// a step inside its phase.
 	steps := []struct {
@@ -200,13 +200,13 @@ func TestJobStatusProgression(t *testing.T) {
 		{time.Hour, jobCompleted},
 	}
 	for i, s := range steps {
-		v.advance(s.after)
+		v.Advance(s.after)
 		if got := v.jobsProps("job1")["status"]; got != s.want {
 			t.Fatalf("step %d: status = %v, want %s", i, got, s.want)
 		}
 	}
 	// A cancel now is refused: the job has completed.
-	ae := v.fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, CodeUserError)
+	ae := v.Fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, CodeUserError)
 	if !strings.Contains(ae.Message, "Completed") {
 		t.Errorf("cancel message = %q, want it to name the status", ae.Message)
 	}
@@ -215,12 +215,12 @@ func TestJobStatusProgression(t *testing.T) {
 // TestJobCancel cancels a running job and polls the operation.
 func TestJobCancel(t *testing.T) {
 	v := jobsEnv(t)
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
-	v.advance(3 * jobsStep)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	v.Advance(3 * jobsStep)
 	if got := v.jobsProps("job1")["status"]; got != jobRunning {
 		t.Fatalf("status = %v, want Running", got)
 	}
-	resp, err := v.serve(http.MethodPost, jobsPath+"job1/cancel", newest, "")
+	resp, err := v.Serve(http.MethodPost, jobsPath+"job1/cancel", newest, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,9 +235,9 @@ func TestJobCancel(t *testing.T) {
 		t.Errorf("poll while canceling = %d, want 202", *st)
 	}
 	// Cancelling again while it is under way is accepted.
-	v.advance(jobsStep / 2)
-	v.must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
-	v.advance(jobsStep / 2)
+	v.Advance(jobsStep / 2)
+	v.Must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
+	v.Advance(jobsStep / 2)
 	if got := v.jobsProps("job1")["status"]; got != jobCanceled {
 		t.Errorf("status = %v, want Canceled", got)
 	}
@@ -245,24 +245,24 @@ func TestJobCancel(t *testing.T) {
 		t.Errorf("poll after cancel = %d, want 204", *st)
 	}
 	// Canceled stays Canceled; another cancel is refused.
-	v.advance(time.Hour)
+	v.Advance(time.Hour)
 	if got := v.jobsProps("job1")["status"]; got != jobCanceled {
 		t.Errorf("status an hour later = %v, want Canceled", got)
 	}
-	ae := v.fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, CodeUserError)
+	ae := v.Fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, CodeUserError)
 	if !strings.Contains(ae.Message, "Canceled") {
 		t.Errorf("message = %q", ae.Message)
 	}
-	v.fail(http.MethodPost, jobsPath+"job1/stop", newest, "", 400, "InvalidResourceType")
-	v.fail(http.MethodPost, jobsPath+"nope/cancel", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodPost, jobsPath+"job1/stop", newest, "", 400, "InvalidResourceType")
+	v.Fail(http.MethodPost, jobsPath+"nope/cancel", newest, "", 404, "ResourceNotFound")
 }
 
 // TestJobCancelBeforeStart cancels a job that has not started.
 func TestJobCancelBeforeStart(t *testing.T) {
 	v := jobsEnv(t)
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsPipeline, http.StatusCreated)
-	v.must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
-	v.advance(jobsStep)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsPipeline, http.StatusCreated)
+	v.Must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
+	v.Advance(jobsStep)
 	if got := v.jobsProps("job1")["status"]; got != jobCanceled {
 		t.Errorf("status = %v, want Canceled", got)
 	}
@@ -271,11 +271,11 @@ func TestJobCancelBeforeStart(t *testing.T) {
 // TestJobUpdate covers what a PUT to an existing job may change.
 func TestJobUpdate(t *testing.T) {
 	v := jobsEnv(t)
-	created := v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
-	v.advance(3 * jobsStep)
+	created := v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	v.Advance(3 * jobsStep)
 
 	// A GET-modify-PUT round trip that changes only mutable members.
-	got := v.must(http.MethodGet, jobsPath+"job1", newest, "", http.StatusOK)
+	got := v.Must(http.MethodGet, jobsPath+"job1", newest, "", http.StatusOK)
 	p := got["properties"].(map[string]any)
 	p["description"] = "retrained"
 	p["tags"] = map[string]any{"team": "b"}
@@ -283,7 +283,7 @@ func TestJobUpdate(t *testing.T) {
 	p["displayName"] = "Job One"
 	p["services"].(map[string]any)["Studio"] = map[string]any{"jobServiceType": "Studio", "endpoint": "https://elsewhere"}
 	b, _ := json.Marshal(got)
-	upd := v.must(http.MethodPut, jobsPath+"job1", newest, string(b), http.StatusOK)["properties"].(map[string]any)
+	upd := v.Must(http.MethodPut, jobsPath+"job1", newest, string(b), http.StatusOK)["properties"].(map[string]any)
 	if upd["description"] != "retrained" || upd["tags"].(map[string]any)["team"] != "b" || upd["isArchived"] != true || upd["displayName"] != "Job One" {
 		t.Errorf("update = %v", upd)
 	}
@@ -302,13 +302,13 @@ func TestJobUpdate(t *testing.T) {
 		{"another job type", jobsPipeline, "properties.command"},
 	}
 	for _, tt := range tests {
-		ae := v.fail(http.MethodPut, jobsPath+"job1", newest, tt.body, 400, CodeUserError)
+		ae := v.Fail(http.MethodPut, jobsPath+"job1", newest, tt.body, 400, CodeUserError)
 		if ae.Target != tt.target || !strings.Contains(ae.Message, "only description, tags, displayName, properties and isArchived") {
 			t.Errorf("%s: target %q message %q", tt.name, ae.Target, ae.Message)
 		}
 	}
 	// The same definition again, with other tags, is an update.
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(`,"properties":{"k":"v"}`), http.StatusOK)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(`,"properties":{"k":"v"}`), http.StatusOK)
 }
 
 func jsonEqual(a, b any) bool {
@@ -320,8 +320,8 @@ func jsonEqual(a, b any) bool {
 // TestJobDelete checks the Location-style delete.
 func TestJobDelete(t *testing.T) {
 	v := jobsEnv(t)
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
-	resp, err := v.serve(http.MethodDelete, jobsPath+"job1", newest, "")
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	resp, err := v.Serve(http.MethodDelete, jobsPath+"job1", newest, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,14 +332,14 @@ func TestJobDelete(t *testing.T) {
 	if st, _ := v.jobsPoll(loc); *st != http.StatusAccepted {
 		t.Errorf("poll while deleting = %d, want 202", *st)
 	}
-	v.advance(jobsStep)
+	v.Advance(jobsStep)
 	if st, _ := v.jobsPoll(loc); *st != http.StatusNoContent {
 		t.Errorf("poll after delete = %d, want 204", *st)
 	}
-	v.fail(http.MethodGet, jobsPath+"job1", newest, "", 404, "ResourceNotFound")
-	v.must(http.MethodDelete, jobsPath+"job1", newest, "", http.StatusNoContent)
+	v.Fail(http.MethodGet, jobsPath+"job1", newest, "", 404, "ResourceNotFound")
+	v.Must(http.MethodDelete, jobsPath+"job1", newest, "", http.StatusNoContent)
 	// The name can be used again, for a new job with a new timeline.
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsPipeline, http.StatusCreated)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsPipeline, http.StatusCreated)
 	if got := v.jobsProps("job1")["status"]; got != jobNotStarted {
 		t.Errorf("status of the new job = %v", got)
 	}
@@ -348,9 +348,9 @@ func TestJobDelete(t *testing.T) {
 // TestJobList checks the list filters.
 func TestJobList(t *testing.T) {
 	v := jobsEnv(t)
-	v.must(http.MethodPut, jobsPath+"cmd", newest, jobsCommand(`,"properties":{"stage":"dev","owner":"x"}`), http.StatusCreated)
-	v.must(http.MethodPut, jobsPath+"pipe", newest, jobsPipeline, http.StatusCreated)
-	v.must(http.MethodPut, jobsPath+"old", newest, strings.Replace(jobsCommand(`,"isArchived":true`), `"team":"a"`, `"team":"b"`, 1), http.StatusCreated)
+	v.Must(http.MethodPut, jobsPath+"cmd", newest, jobsCommand(`,"properties":{"stage":"dev","owner":"x"}`), http.StatusCreated)
+	v.Must(http.MethodPut, jobsPath+"pipe", newest, jobsPipeline, http.StatusCreated)
+	v.Must(http.MethodPut, jobsPath+"old", newest, strings.Replace(jobsCommand(`,"isArchived":true`), `"team":"a"`, `"team":"b"`, 1), http.StatusCreated)
 	tests := []struct {
 		query string
 		want  []string
@@ -367,7 +367,7 @@ func TestJobList(t *testing.T) {
 		{"properties=stage=dev,owner=y", nil},
 	}
 	for _, tt := range tests {
-		body := v.must(http.MethodGet, jobsWS+"/jobs?"+tt.query, newest, "", http.StatusOK)
+		body := v.Must(http.MethodGet, jobsWS+"/jobs?"+tt.query, newest, "", http.StatusOK)
 		var names []string
 		for _, it := range body["value"].([]any) {
 			names = append(names, it.(map[string]any)["name"].(string))
@@ -377,25 +377,25 @@ func TestJobList(t *testing.T) {
 			t.Errorf("list ?%s = %v, want %v", tt.query, names, tt.want)
 		}
 	}
-	ae := v.fail(http.MethodGet, jobsWS+"/jobs?listViewType=Some", newest, "", 400, CodeUserError)
+	ae := v.Fail(http.MethodGet, jobsWS+"/jobs?listViewType=Some", newest, "", 400, CodeUserError)
 	if ae.Target != "listViewType" {
 		t.Errorf("target = %q", ae.Target)
 	}
-	v.fail(http.MethodGet, jobsWS+"/jobs?jobType=Batch", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodGet, jobsWS+"/jobs?jobType=Batch", newest, "", 400, CodeUserError)
 }
 
 // TestJobLegacyModeGate checks rule L5 for jobs.
 func TestJobLegacyModeGate(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
-	ae := v.fail(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), 400, CodeUserError)
+	ae := v.Fail(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), 400, CodeUserError)
 	if !strings.Contains(ae.Message, "v1LegacyMode") {
 		t.Errorf("message = %q", ae.Message)
 	}
-	v.fail(http.MethodGet, jobsWS+"/jobs", newest, "", 400, CodeUserError)
-	v.fail(http.MethodPut, jobsWS+"/schedules/s1", newest, scheduleCron("0 2 * * *"), 400, CodeUserError)
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	v.Fail(http.MethodGet, jobsWS+"/jobs", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodPut, jobsWS+"/schedules/s1", newest, scheduleCron("0 2 * * *"), 400, CodeUserError)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
 }
 
 // TestJobShapesMatchGoSDK decodes jobs with the Go SDK's models.
@@ -410,12 +410,12 @@ func TestJobShapesMatchGoSDK(t *testing.T) {
 		}
 		return &j
 	}
-	cmd := decode(v.must(http.MethodPut, jobsPath+"cmd", newest, jobsCommand(""), http.StatusCreated))
+	cmd := decode(v.Must(http.MethodPut, jobsPath+"cmd", newest, jobsCommand(""), http.StatusCreated))
 	c, ok := cmd.Properties.(*armmachinelearning.CommandJob)
 	if !ok || *c.Command != "python train.py" || *c.Status != armmachinelearning.JobStatusNotStarted || *c.Services["Studio"].JobServiceType != "Studio" {
 		t.Errorf("command job = %#v", cmd.Properties)
 	}
-	sw := decode(v.must(http.MethodPut, jobsPath+"sweep", newest, jobsSweep, http.StatusCreated))
+	sw := decode(v.Must(http.MethodPut, jobsPath+"sweep", newest, jobsSweep, http.StatusCreated))
 	s, ok := sw.Properties.(*armmachinelearning.SweepJob)
 	if !ok || *s.Objective.Goal != armmachinelearning.GoalMaximize || s.SamplingAlgorithm.GetSamplingAlgorithm().SamplingAlgorithmType == nil {
 		t.Errorf("sweep job = %#v", sw.Properties)
@@ -423,7 +423,7 @@ func TestJobShapesMatchGoSDK(t *testing.T) {
 	if ra, ok := s.SamplingAlgorithm.(*armmachinelearning.RandomSamplingAlgorithm); !ok || *ra.Seed != 3 {
 		t.Errorf("sampling = %#v", s.SamplingAlgorithm)
 	}
-	pl := decode(v.must(http.MethodPut, jobsPath+"pipe", newest, jobsPipeline, http.StatusCreated))
+	pl := decode(v.Must(http.MethodPut, jobsPath+"pipe", newest, jobsPipeline, http.StatusCreated))
 	if p, ok := pl.Properties.(*armmachinelearning.PipelineJob); !ok || len(p.Jobs) != 1 {
 		t.Errorf("pipeline job = %#v", pl.Properties)
 	} else if in, ok := p.Inputs["epochs"].(*armmachinelearning.LiteralJobInput); !ok || *in.Value != "3" {
@@ -439,7 +439,7 @@ func TestJobImport(t *testing.T) {
 	if p["status"] != jobCompleted || p["services"].(map[string]any)["Studio"] == nil {
 		t.Errorf("seeded job = %v", p)
 	}
-	v.fail(http.MethodPost, jobsPath+"seeded/cancel", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodPost, jobsPath+"seeded/cancel", newest, "", 400, CodeUserError)
 	_, err := v.e.Import(context.Background(), mustID(t, jobsPath+"bad"), seedBody(t, `{"properties":{"jobType":"Command"}}`), newest, engine.Caller{AppID: "seed"})
 	if ae, ok := arm.AsError(err); !ok || ae.Target != "properties.command" {
 		t.Errorf("import of a bad job: %v", err)
@@ -449,10 +449,10 @@ func TestJobImport(t *testing.T) {
 // TestJobDescribe checks the admin view of a job's timeline.
 func TestJobDescribe(t *testing.T) {
 	v := jobsEnv(t)
-	v.must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
-	created := v.now
-	v.advance(3 * jobsStep)
-	v.must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
+	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
+	created := v.Now
+	v.Advance(3 * jobsStep)
+	v.Must(http.MethodPost, jobsPath+"job1/cancel", newest, "", http.StatusAccepted)
 	out, err := v.e.Describe(context.Background(), mustID(t, jobsPath+"job1"), "")
 	if err != nil {
 		t.Fatal(err)
@@ -462,8 +462,8 @@ func TestJobDescribe(t *testing.T) {
 		"status":            jobCancelRequested,
 		"submittedAt":       created.Format(time.RFC3339Nano),
 		"runningAt":         created.Add(2 * jobsStep).Format(time.RFC3339Nano),
-		"cancelRequestedAt": v.now.Format(time.RFC3339Nano),
-		"canceledAt":        v.now.Add(jobsStep).Format(time.RFC3339Nano),
+		"cancelRequestedAt": v.Now.Format(time.RFC3339Nano),
+		"canceledAt":        v.Now.Add(jobsStep).Format(time.RFC3339Nano),
 	}
 	for k, w := range want {
 		if d[k] != w {

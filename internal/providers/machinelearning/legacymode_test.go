@@ -50,7 +50,7 @@ func TestLegacyModeOnCreate(t *testing.T) {
 // 2022-05-01 cannot send the property.
 func TestLegacyModeUnknownAtOldVersion(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
-	ae := v.fail(http.MethodPut, wsBase+"ws1", "2021-07-01", `{"location":"eastus","properties":{"v1LegacyMode":false}}`, 400, "InvalidRequestContent")
+	ae := v.Fail(http.MethodPut, wsBase+"ws1", "2021-07-01", `{"location":"eastus","properties":{"v1LegacyMode":false}}`, 400, "InvalidRequestContent")
 	if ae.Target != "properties.v1LegacyMode" {
 		t.Errorf("target = %q", ae.Target)
 	}
@@ -62,8 +62,8 @@ func TestLegacyModePropagation(t *testing.T) {
 	v := newEnv(t, Options{LegacyModePropagation: Propagation{Min: delay, Max: delay}}, nil)
 	v.createWorkspace("ws1", "2021-07-01", `{"location":"eastus"}`) // true by L2
 
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
-	changedAt := v.now
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+	changedAt := v.Now
 	if got := v.props("ws1", newest)["v1LegacyMode"]; got != false {
 		t.Fatalf("GET right after the change: v1LegacyMode = %v, want false", got)
 	}
@@ -79,23 +79,23 @@ func TestLegacyModePropagation(t *testing.T) {
 		t.Errorf("propagates at %v, want %v", at, changedAt.Add(delay))
 	}
 
-	v.advance(44 * time.Minute)
+	v.Advance(44 * time.Minute)
 	if d := v.describe("ws1"); d["effectiveV1LegacyMode"] != true {
 		t.Errorf("after 44m: describe = %v, want effective true", d)
 	}
 	// An update that does not touch v1LegacyMode keeps the pending change.
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"description":"x"}}`, http.StatusOK)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"description":"x"}}`, http.StatusOK)
 	if eff, until := EffectiveLegacyMode(v.resource(wsBase+"ws1"), v.clk.Now()); !eff || !until.Equal(at) {
 		t.Errorf("after an unrelated PATCH: effective %v until %v, want true until %v", eff, until, at)
 	}
-	v.advance(2 * time.Minute)
+	v.Advance(2 * time.Minute)
 	d = v.describe("ws1")
 	if d["effectiveV1LegacyMode"] != false || d["v1LegacyModePropagatesAt"] != nil {
 		t.Errorf("after 46m: describe = %v, want effective false and no pending change", d)
 	}
 
 	// false -> true applies at once.
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
 	if eff, until := EffectiveLegacyMode(v.resource(wsBase+"ws1"), v.clk.Now()); !eff || !until.IsZero() {
 		t.Errorf("after false->true: effective %v until %v, want true with nothing pending", eff, until)
 	}
@@ -109,23 +109,23 @@ func TestLegacyModeNewerChangeReplacesPending(t *testing.T) {
 	v := newEnv(t, Options{LegacyModePropagation: Propagation{Min: delay, Max: delay}}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
 
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
-	first := v.now
-	v.advance(10 * time.Minute)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+	first := v.Now
+	v.Advance(10 * time.Minute)
 	// Back to true while the first change is pending: applies at once.
-	v.must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`, http.StatusAccepted)
+	v.Must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`, http.StatusAccepted)
 	if eff, until := EffectiveLegacyMode(v.resource(wsBase+"ws1"), v.clk.Now()); !eff || !until.IsZero() {
 		t.Fatalf("after false->true: effective %v until %v", eff, until)
 	}
-	v.advance(time.Minute)
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
-	second := v.now
+	v.Advance(time.Minute)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+	second := v.Now
 
-	v.advance(first.Add(delay + time.Minute).Sub(v.clk.Now()))
+	v.Advance(first.Add(delay + time.Minute).Sub(v.clk.Now()))
 	if eff, until := EffectiveLegacyMode(v.resource(wsBase+"ws1"), v.clk.Now()); !eff || !until.Equal(second.Add(delay)) {
 		t.Errorf("after the first change's delay: effective %v until %v, want true until %v", eff, until, second.Add(delay))
 	}
-	v.advance(second.Add(delay).Sub(v.clk.Now()) + time.Second)
+	v.Advance(second.Add(delay).Sub(v.clk.Now()) + time.Second)
 	if eff, _ := EffectiveLegacyMode(v.resource(wsBase+"ws1"), v.clk.Now()); eff {
 		t.Errorf("after the second change's delay: still effective")
 	}
@@ -138,7 +138,7 @@ func TestLegacyModeOmittedKeepsValue(t *testing.T) {
 		t.Run(apiVersion, func(t *testing.T) {
 			v := newEnv(t, Options{}, nil)
 			v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
-			v.must(http.MethodPut, wsBase+"ws1", apiVersion, `{"location":"eastus","properties":{"description":"d"}}`, http.StatusAccepted)
+			v.Must(http.MethodPut, wsBase+"ws1", apiVersion, `{"location":"eastus","properties":{"description":"d"}}`, http.StatusAccepted)
 			if got := v.props("ws1", newest)["v1LegacyMode"]; got != true {
 				t.Errorf("v1LegacyMode = %v, want true kept", got)
 			}
@@ -151,7 +151,7 @@ func TestLegacyModeOmittedKeepsValue(t *testing.T) {
 func TestLegacyModeZeroPropagation(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", "2021-07-01", `{"location":"eastus"}`)
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
 	if d := v.describe("ws1"); d["effectiveV1LegacyMode"] != false || d["v1LegacyModePropagatesAt"] != nil {
 		t.Errorf("describe = %v, want effective false at once", d)
 	}
@@ -166,10 +166,10 @@ func TestLegacyModeDelayDeterministic(t *testing.T) {
 		v.createWorkspace("ws1", "2021-07-01", `{"location":"eastus"}`)
 		var out []time.Duration
 		for range 3 {
-			v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
+			v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
 			_, until := EffectiveLegacyMode(v.resource(wsBase+"ws1"), v.clk.Now())
-			out = append(out, until.Sub(v.now))
-			v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
+			out = append(out, until.Sub(v.Now))
+			v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
 		}
 		return out
 	}

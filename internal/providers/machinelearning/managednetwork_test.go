@@ -37,7 +37,7 @@ func mnetRulesOf(v *env, apiVersion string) map[string]any {
 // mnetPoll GETs the Location of a 202 and returns its status and body.
 func mnetPoll(v *env, location string) (int, map[string]any) {
 	v.t.Helper()
-	resp, err := v.serve(http.MethodGet, strings.TrimPrefix(location, "https://127.0.0.1:8443"), "", "")
+	resp, err := v.Serve(http.MethodGet, strings.TrimPrefix(location, "https://127.0.0.1:8443"), "", "")
 	if err != nil {
 		v.t.Fatalf("poll %s: %v", location, err)
 	}
@@ -47,7 +47,7 @@ func mnetPoll(v *env, location string) (int, map[string]any) {
 // mnetAccepted sends a request that must answer 202 with a Location.
 func mnetAccepted(v *env, method, path, apiVersion, body string) string {
 	v.t.Helper()
-	resp, err := v.serve(method, path, apiVersion, body)
+	resp, err := v.Serve(method, path, apiVersion, body)
 	if err != nil {
 		v.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -63,7 +63,7 @@ func mnetAccepted(v *env, method, path, apiVersion, body string) string {
 func mnetAgree(v *env, apiVersion string) map[string]any {
 	v.t.Helper()
 	fromWS := mnetRulesOf(v, apiVersion)
-	list := v.must(http.MethodGet, mnetRules, apiVersion, "", http.StatusOK)
+	list := v.Must(http.MethodGet, mnetRules, apiVersion, "", http.StatusOK)
 	fromList := map[string]any{}
 	for _, item := range list["value"].([]any) {
 		m := item.(map[string]any)
@@ -72,7 +72,7 @@ func mnetAgree(v *env, apiVersion string) map[string]any {
 			v.t.Errorf("list item envelope = %v", m)
 		}
 		fromList[name] = m["properties"]
-		one := v.must(http.MethodGet, mnetRules+"/"+name, apiVersion, "", http.StatusOK)
+		one := v.Must(http.MethodGet, mnetRules+"/"+name, apiVersion, "", http.StatusOK)
 		if !reflect.DeepEqual(one["properties"], m["properties"]) {
 			v.t.Errorf("GET %s = %v, list shows %v", name, one["properties"], m["properties"])
 		}
@@ -186,7 +186,7 @@ func TestManagedNetworkValidation(t *testing.T) {
 			if tc.setup != "" || tc.path != "" {
 				before = strings.Join(sortedKeys(mnetRulesOf(v, newest)), ",")
 			}
-			ae := v.fail(tc.method, wsBase+mnetWS+tc.path, tc.version, tc.body, tc.wantStatus, tc.wantCode)
+			ae := v.Fail(tc.method, wsBase+mnetWS+tc.path, tc.version, tc.body, tc.wantStatus, tc.wantCode)
 			if !strings.Contains(ae.Message, tc.wantInMsg) && !strings.Contains(ae.Target, tc.wantInMsg) {
 				t.Errorf("error %q (target %q) does not mention %q", ae.Message, ae.Target, tc.wantInMsg)
 			}
@@ -220,7 +220,7 @@ func TestManagedNetworkRequiredRules(t *testing.T) {
 
 	// AllowOnlyApprovedOutbound adds the service tag rules; a category sent
 	// by the client is ignored.
-	v.must(http.MethodPatch, wsBase+mnetWS, newest, `{"properties":{"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound",
+	v.Must(http.MethodPatch, wsBase+mnetWS, newest, `{"properties":{"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound",
 		"outboundRules":{"pypi":{"type":"FQDN","category":"Required","destination":"pypi.org"}}}}}`, http.StatusOK)
 	rules = mnetAgree(v, newest)
 	for _, tag := range []string{"AzureActiveDirectory", "AzureMachineLearning", "BatchNodeManagement.eastus", "AzureResourceManager", "AzureFrontDoor.FirstParty"} {
@@ -238,17 +238,17 @@ func TestManagedNetworkRequiredRules(t *testing.T) {
 	}
 
 	// A GET-modify-PUT round trip with the required rules passes.
-	body := v.must(http.MethodGet, wsBase+mnetWS, newest, "", http.StatusOK)
+	body := v.Must(http.MethodGet, wsBase+mnetWS, newest, "", http.StatusOK)
 	p := body["properties"].(map[string]any)
 	round := `{"location":"eastus","properties":{` + mnetLinked + `,"managedNetwork":` + string(mustJSON(p["managedNetwork"])) + `}}`
-	v.must(http.MethodPut, wsBase+mnetWS, newest, round, http.StatusAccepted)
+	v.Must(http.MethodPut, wsBase+mnetWS, newest, round, http.StatusAccepted)
 	if got := sortedKeys(mnetAgree(v, newest)); !reflect.DeepEqual(got, sortedKeys(rules)) {
 		t.Errorf("after a round trip: %v, want %v", got, sortedKeys(rules))
 	}
 
 	// A new container registry replaces its required rule.
 	acr2 := rgPath + "/providers/Microsoft.ContainerRegistry/registries/acr2"
-	v.must(http.MethodPatch, wsBase+mnetWS, newest, `{"properties":{"containerRegistry":"`+acr2+`"}}`, http.StatusOK)
+	v.Must(http.MethodPatch, wsBase+mnetWS, newest, `{"properties":{"containerRegistry":"`+acr2+`"}}`, http.StatusOK)
 	rules = mnetAgree(v, newest)
 	if _, old := rules["__SYS_PE_acr1_registry"]; old || rules["__SYS_PE_acr2_registry"] == nil {
 		t.Errorf("after changing containerRegistry: %v", sortedKeys(rules))
@@ -289,7 +289,7 @@ func TestManagedNetworkRuleStatus(t *testing.T) {
 	if ps := v.props(mnetWS, newest)["provisioningState"]; ps != "Updating" {
 		t.Errorf("workspace while provisioning: %v", ps)
 	}
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	st, res := mnetPoll(v, loc)
 	if st != http.StatusOK || res["status"] != statusActive || res["sparkReady"] != true {
 		t.Errorf("provision result = %d %v", st, res)
@@ -318,7 +318,7 @@ func TestManagedNetworkRuleStatus(t *testing.T) {
 	if st, _ := mnetPoll(v, loc); st != http.StatusAccepted {
 		t.Errorf("rule PUT poll while running: %d", st)
 	}
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	st, res = mnetPoll(v, loc)
 	if st != http.StatusOK || res["name"] != "conda" || res["type"] != TypeOutboundRules ||
 		res["properties"].(map[string]any)["status"] != statusActive || res["properties"].(map[string]any)["destination"] != "conda.anaconda.org" {
@@ -337,15 +337,15 @@ func TestManagedNetworkRuleStatus(t *testing.T) {
 	if s := statusOf(newest, "conda"); s != statusActive {
 		t.Errorf("conda at %s while deleting: %v", newest, s)
 	}
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	if st, _ := mnetPoll(v, loc); st != http.StatusNoContent {
 		t.Errorf("rule DELETE result = %d", st)
 	}
 	if _, ok := mnetAgree(v, mnetNew)["conda"]; ok {
 		t.Errorf("conda still shown after its delete")
 	}
-	v.fail(http.MethodGet, mnetRules+"/conda", newest, "", http.StatusNotFound, "ResourceNotFound")
-	if r := v.must(http.MethodDelete, mnetRules+"/conda", newest, "", http.StatusNoContent); r != nil {
+	v.Fail(http.MethodGet, mnetRules+"/conda", newest, "", http.StatusNotFound, "ResourceNotFound")
+	if r := v.Must(http.MethodDelete, mnetRules+"/conda", newest, "", http.StatusNoContent); r != nil {
 		t.Errorf("second delete body = %v", r)
 	}
 }
@@ -369,24 +369,24 @@ func TestManagedNetworkViewsAgree(t *testing.T) {
 		t.Errorf("after outboundRules PUTs: %v", rules)
 	}
 	mnetAgree(v, mnetNew)
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	mnetAgree(v, mnetNew)
 
 	// An outboundRules DELETE.
 	mnetAccepted(v, http.MethodDelete, mnetRules+"/monitor", newest, "")
 	mnetAgree(v, mnetNew)
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	if _, ok := mnetAgree(v, newest)["monitor"]; ok {
 		t.Errorf("monitor still shown after its delete")
 	}
 
 	// A workspace PUT that omits outboundRules keeps them; one that lists
 	// them replaces the user's rules.
-	v.must(http.MethodPut, wsBase+mnetWS, newest, `{"location":"eastus","properties":{`+mnetApprove+`}}`, http.StatusAccepted)
+	v.Must(http.MethodPut, wsBase+mnetWS, newest, `{"location":"eastus","properties":{`+mnetApprove+`}}`, http.StatusAccepted)
 	if got := sortedKeys(mnetAgree(v, newest)); !slicesContain(got, "pypi") || !slicesContain(got, "storage2") {
 		t.Errorf("a PUT without outboundRules lost rules: %v", got)
 	}
-	v.must(http.MethodPut, wsBase+mnetWS, newest, `{"location":"eastus","properties":{"managedNetwork":{"outboundRules":{"monitor":`+mnetTag+`}}}}`, http.StatusAccepted)
+	v.Must(http.MethodPut, wsBase+mnetWS, newest, `{"location":"eastus","properties":{"managedNetwork":{"outboundRules":{"monitor":`+mnetTag+`}}}}`, http.StatusAccepted)
 	rules = mnetAgree(v, newest)
 	if rules["pypi"] != nil || rules["storage2"] != nil || rules["monitor"] == nil {
 		t.Errorf("a PUT with outboundRules: %v", sortedKeys(rules))

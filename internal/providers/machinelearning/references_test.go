@@ -20,30 +20,30 @@ func TestReferencesAcrossV2Types(t *testing.T) {
 	v.createWorkspace("ws1", newest, `{"location":"eastus"}`)
 	v.createWorkspace("ws2", newest, `{"location":"eastus"}`)
 	for _, p := range []string{ws + "/computes/cpu", wsBase + "ws2/computes/other"} {
-		v.must(http.MethodPut, p, newest, `{"properties":{"computeType":"AmlCompute","properties":{"vmSize":"STANDARD_DS3_V2"}}}`, http.StatusCreated)
+		v.Must(http.MethodPut, p, newest, `{"properties":{"computeType":"AmlCompute","properties":{"vmSize":"STANDARD_DS3_V2"}}}`, http.StatusCreated)
 	}
-	v.must(http.MethodPut, ws+"/environments/train/versions/1", newest, `{"properties":{"image":"mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"}}`, http.StatusCreated)
-	v.must(http.MethodPut, ws+"/models/clf/versions/1", newest, `{"properties":{"modelUri":"azureml://datastores/workspaceblobstore/paths/clf"}}`, http.StatusCreated)
-	v.must(http.MethodPut, ws+"/codes/score/versions/1", newest, `{"properties":{"codeUri":"https://acct.blob.core.windows.net/c/score"}}`, http.StatusCreated)
-	v.advance(2 * time.Second)
+	v.Must(http.MethodPut, ws+"/environments/train/versions/1", newest, `{"properties":{"image":"mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"}}`, http.StatusCreated)
+	v.Must(http.MethodPut, ws+"/models/clf/versions/1", newest, `{"properties":{"modelUri":"azureml://datastores/workspaceblobstore/paths/clf"}}`, http.StatusCreated)
+	v.Must(http.MethodPut, ws+"/codes/score/versions/1", newest, `{"properties":{"codeUri":"https://acct.blob.core.windows.net/c/score"}}`, http.StatusCreated)
+	v.Advance(2 * time.Second)
 
 	job := func(computeID, envID string) string {
 		return `{"properties":{"jobType":"Command","command":"python train.py","computeId":"` + computeID + `","environmentId":"` + envID + `"}}`
 	}
 	envID := ws + "/environments/train/versions/1"
-	v.must(http.MethodPut, ws+"/jobs/j1", newest, job(ws+"/computes/cpu", envID), http.StatusCreated)
-	v.must(http.MethodPut, ws+"/jobs/j2", newest, job(ws+"/computes/cpu", "azureml:train:1"), http.StatusCreated)
+	v.Must(http.MethodPut, ws+"/jobs/j1", newest, job(ws+"/computes/cpu", envID), http.StatusCreated)
+	v.Must(http.MethodPut, ws+"/jobs/j2", newest, job(ws+"/computes/cpu", "azureml:train:1"), http.StatusCreated)
 	schedule := `{"properties":{"trigger":{"triggerType":"Cron","expression":"0 3 * * *"},"action":{"actionType":"CreateJob","jobDefinition":` +
 		strings.TrimSuffix(strings.TrimPrefix(job(ws+"/computes/cpu", envID), `{"properties":`), `}`) + `}}}`
-	v.must(http.MethodPut, ws+"/schedules/nightly", newest, schedule, http.StatusCreated)
+	v.Must(http.MethodPut, ws+"/schedules/nightly", newest, schedule, http.StatusCreated)
 
 	deployment := func(model, env, code string) string {
 		return `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","model":"` + model +
 			`","environmentId":"` + env + `","codeConfiguration":{"codeId":"` + code + `","scoringScript":"score.py"}}}`
 	}
-	v.must(http.MethodPut, ws+"/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
-	v.advance(2 * time.Second)
-	v.must(http.MethodPut, ws+"/onlineEndpoints/score/deployments/blue", newest,
+	v.Must(http.MethodPut, ws+"/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
+	v.Advance(2 * time.Second)
+	v.Must(http.MethodPut, ws+"/onlineEndpoints/score/deployments/blue", newest,
 		deployment(ws+"/models/clf/versions/1", envID, ws+"/codes/score/versions/1"), http.StatusCreated)
 
 	refused := []struct {
@@ -62,7 +62,7 @@ func TestReferencesAcrossV2Types(t *testing.T) {
 	}
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {
-			resp, err := v.serve(http.MethodPut, c.path, newest, c.body)
+			resp, err := v.Serve(http.MethodPut, c.path, newest, c.body)
 			if err == nil {
 				t.Fatalf("accepted with status %d", resp.Status)
 			}
@@ -70,7 +70,7 @@ func TestReferencesAcrossV2Types(t *testing.T) {
 			if !ok || ae.Status/100 != 4 || !strings.Contains(ae.Target+" "+ae.Message, c.member) {
 				t.Fatalf("error %v, want a 4xx naming %s", err, c.member)
 			}
-			if _, err := v.serve(http.MethodGet, c.path, newest, ""); err == nil {
+			if _, err := v.Serve(http.MethodGet, c.path, newest, ""); err == nil {
 				t.Errorf("the refused PUT left %s behind", c.path)
 			}
 		})

@@ -67,11 +67,11 @@ func TestScheduleValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := jobsEnv(t)
-			ae := v.fail(http.MethodPut, schedulesPath+"s1", newest, tt.body, 400, tt.code)
+			ae := v.Fail(http.MethodPut, schedulesPath+"s1", newest, tt.body, 400, tt.code)
 			if ae.Target != tt.target {
 				t.Errorf("target = %q (%s), want %q", ae.Target, ae.Message, tt.target)
 			}
-			v.fail(http.MethodGet, schedulesPath+"s1", newest, "", 404, "ResourceNotFound")
+			v.Fail(http.MethodGet, schedulesPath+"s1", newest, "", 404, "ResourceNotFound")
 		})
 	}
 }
@@ -90,7 +90,7 @@ func TestScheduleAccepted(t *testing.T) {
 			"trigger":{"triggerType":"Recurrence","frequency":"Day","interval":1}}}`,
 	} {
 		v := jobsEnv(t)
-		v.must(http.MethodPut, schedulesPath+"s1", newest, body, http.StatusCreated)
+		v.Must(http.MethodPut, schedulesPath+"s1", newest, body, http.StatusCreated)
 	}
 }
 
@@ -98,7 +98,7 @@ func TestScheduleAccepted(t *testing.T) {
 // the Location-style delete.
 func TestScheduleLifecycle(t *testing.T) {
 	v := jobsEnv(t)
-	resp, err := v.serve(http.MethodPut, schedulesPath+"nightly", newest, scheduleCron("0 2 * * *"))
+	resp, err := v.Serve(http.MethodPut, schedulesPath+"nightly", newest, scheduleCron("0 2 * * *"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +113,11 @@ func TestScheduleLifecycle(t *testing.T) {
 	if _, st := v.jobsPoll(op); st["status"] != "InProgress" {
 		t.Errorf("operation = %v, want InProgress", st)
 	}
-	v.advance(jobsStep)
+	v.Advance(jobsStep)
 	if _, st := v.jobsPoll(op); st["status"] != "Succeeded" {
 		t.Errorf("operation = %v, want Succeeded", st)
 	}
-	p = v.must(http.MethodGet, schedulesPath+"nightly", newest, "", http.StatusOK)["properties"].(map[string]any)
+	p = v.Must(http.MethodGet, schedulesPath+"nightly", newest, "", http.StatusOK)["properties"].(map[string]any)
 	if p["provisioningState"] != "Succeeded" {
 		t.Errorf("provisioningState = %v", p["provisioningState"])
 	}
@@ -127,12 +127,12 @@ func TestScheduleLifecycle(t *testing.T) {
 	}
 
 	// An update (disable) answers 200 Updating.
-	upd := v.must(http.MethodPut, schedulesPath+"nightly", newest, scheduleWith(`{"triggerType":"Cron","expression":"0 3 * * *"}`, `,"isEnabled":false`), http.StatusOK)
+	upd := v.Must(http.MethodPut, schedulesPath+"nightly", newest, scheduleWith(`{"triggerType":"Cron","expression":"0 3 * * *"}`, `,"isEnabled":false`), http.StatusOK)
 	if up := upd["properties"].(map[string]any); up["provisioningState"] != "Updating" || up["isEnabled"] != false {
 		t.Errorf("update = %v", up)
 	}
-	v.must(http.MethodPut, schedulesPath+"hourly", newest, scheduleWith(`{"triggerType":"Recurrence","frequency":"Hour","interval":1}`, ""), http.StatusCreated)
-	v.advance(jobsStep)
+	v.Must(http.MethodPut, schedulesPath+"hourly", newest, scheduleWith(`{"triggerType":"Recurrence","frequency":"Hour","interval":1}`, ""), http.StatusCreated)
+	v.Advance(jobsStep)
 
 	for _, tt := range []struct {
 		query string
@@ -143,7 +143,7 @@ func TestScheduleLifecycle(t *testing.T) {
 		{"?listViewType=disabledonly", []string{"nightly"}},
 		{"?listViewType=All", []string{"hourly", "nightly"}},
 	} {
-		body := v.must(http.MethodGet, jobsWS+"/schedules"+tt.query, newest, "", http.StatusOK)
+		body := v.Must(http.MethodGet, jobsWS+"/schedules"+tt.query, newest, "", http.StatusOK)
 		var names []string
 		for _, it := range body["value"].([]any) {
 			names = append(names, it.(map[string]any)["name"].(string))
@@ -153,9 +153,9 @@ func TestScheduleLifecycle(t *testing.T) {
 			t.Errorf("list %s = %v, want %v", tt.query, names, tt.want)
 		}
 	}
-	v.fail(http.MethodGet, jobsWS+"/schedules?listViewType=ActiveOnly", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodGet, jobsWS+"/schedules?listViewType=ActiveOnly", newest, "", 400, CodeUserError)
 
-	resp, err = v.serve(http.MethodDelete, schedulesPath+"nightly", newest, "")
+	resp, err = v.Serve(http.MethodDelete, schedulesPath+"nightly", newest, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,20 +163,20 @@ func TestScheduleLifecycle(t *testing.T) {
 	if resp.Status != http.StatusAccepted || loc == "" {
 		t.Fatalf("delete: %d, Location %q", resp.Status, loc)
 	}
-	if p := v.must(http.MethodGet, schedulesPath+"nightly", newest, "", http.StatusOK)["properties"].(map[string]any); p["provisioningState"] != "Deleting" {
+	if p := v.Must(http.MethodGet, schedulesPath+"nightly", newest, "", http.StatusOK)["properties"].(map[string]any); p["provisioningState"] != "Deleting" {
 		t.Errorf("provisioningState while deleting = %v", p["provisioningState"])
 	}
-	v.advance(jobsStep)
+	v.Advance(jobsStep)
 	if st, _ := v.jobsPoll(loc); *st != http.StatusNoContent {
 		t.Errorf("poll after delete = %d, want 204", *st)
 	}
-	v.fail(http.MethodGet, schedulesPath+"nightly", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, schedulesPath+"nightly", newest, "", 404, "ResourceNotFound")
 }
 
 // TestScheduleShapesMatchGoSDK decodes a schedule with the Go SDK.
 func TestScheduleShapesMatchGoSDK(t *testing.T) {
 	v := jobsEnv(t)
-	body := v.must(http.MethodPut, schedulesPath+"s1", newest, scheduleWith(`{"triggerType":"Recurrence","frequency":"Week","interval":1,
+	body := v.Must(http.MethodPut, schedulesPath+"s1", newest, scheduleWith(`{"triggerType":"Recurrence","frequency":"Week","interval":1,
 		"schedule":{"hours":[9],"minutes":[0],"weekDays":["Monday"]}}`, ""), http.StatusCreated)
 	b, _ := json.Marshal(body)
 	var s armmachinelearning.Schedule

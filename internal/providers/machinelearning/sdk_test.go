@@ -28,7 +28,7 @@ func TestShapesMatchGoSDK(t *testing.T) {
 		}
 	}
 	var ws armmachinelearning.Workspace
-	decode(v.must(http.MethodGet, wsBase+"ws1", newest, "", 200), &ws)
+	decode(v.Must(http.MethodGet, wsBase+"ws1", newest, "", 200), &ws)
 	p := ws.Properties
 	if p == nil || p.V1LegacyMode == nil || !*p.V1LegacyMode || p.PrivateLinkCount == nil || *p.PrivateLinkCount != 1 ||
 		len(p.PrivateEndpointConnections) != 1 || *p.PrivateEndpointConnections[0].Properties.PrivateLinkServiceConnectionState.Status != armmachinelearning.PrivateEndpointServiceConnectionStatusApproved ||
@@ -40,20 +40,20 @@ func TestShapesMatchGoSDK(t *testing.T) {
 	}
 
 	var conn armmachinelearning.PrivateEndpointConnection
-	decode(v.must(http.MethodPut, connPath+"pec1", newest, stateBody("Rejected"), 200), &conn)
+	decode(v.Must(http.MethodPut, connPath+"pec1", newest, stateBody("Rejected"), 200), &conn)
 	if *conn.Properties.PrivateLinkServiceConnectionState.Status != armmachinelearning.PrivateEndpointServiceConnectionStatusRejected ||
 		*conn.Properties.ProvisioningState != armmachinelearning.PrivateEndpointConnectionProvisioningStateSucceeded {
 		t.Errorf("decoded connection = %+v", conn.Properties)
 	}
 
 	var keys armmachinelearning.ListWorkspaceKeysResult
-	decode(v.must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", 200), &keys)
+	decode(v.Must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", 200), &keys)
 	if keys.ContainerRegistryCredentials == nil || len(keys.ContainerRegistryCredentials.Passwords) != 2 || keys.NotebookAccessKeys == nil {
 		t.Errorf("decoded keys = %+v", keys)
 	}
 
 	var links armmachinelearning.PrivateLinkResourceListResult
-	decode(v.must(http.MethodGet, wsBase+"ws1/privateLinkResources", newest, "", 200), &links)
+	decode(v.Must(http.MethodGet, wsBase+"ws1/privateLinkResources", newest, "", 200), &links)
 	if len(links.Value) != 1 || *links.Value[0].Properties.GroupID != "amlworkspace" {
 		t.Errorf("decoded private link resources = %+v", links)
 	}

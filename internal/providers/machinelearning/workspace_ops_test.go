@@ -13,15 +13,15 @@ func TestWorkspaceOpsDiagnose(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"publicNetworkAccess":"Disabled","containerRegistry":"`+acrID+`"}}`)
 	for _, body := range []string{"", `{"value":{"udr":{},"nsg":{}}}`} {
-		resp, err := v.serve(http.MethodPost, wsBase+"ws1/diagnose", newest, body)
+		resp, err := v.Serve(http.MethodPost, wsBase+"ws1/diagnose", newest, body)
 		if err != nil || resp.Status != http.StatusAccepted || resp.Header.Get("Location") == "" {
 			t.Fatalf("diagnose %q: %v %+v", body, err, resp)
 		}
 		op := strings.TrimPrefix(resp.Header.Get("Location"), "https://127.0.0.1:8443")
-		v.must(http.MethodGet, op, "", "", http.StatusAccepted)
-		v.advance(2 * time.Second)
+		v.Must(http.MethodGet, op, "", "", http.StatusAccepted)
+		v.Advance(2 * time.Second)
 		var res armmachinelearning.DiagnoseResponseResult
-		decodeInto(t, v.must(http.MethodGet, op, "", "", http.StatusOK), &res)
+		decodeInto(t, v.Must(http.MethodGet, op, "", "", http.StatusOK), &res)
 		r := res.Value
 		if r == nil || r.UserDefinedRouteResults == nil || len(r.ContainerRegistryResults) != 0 || len(r.ApplicationInsightsResults) != 1 ||
 			len(r.OtherResults) != 1 || *r.OtherResults[0].Level != armmachinelearning.DiagnoseResultLevelWarning {
@@ -34,7 +34,7 @@ func TestWorkspaceOpsDiagnose(t *testing.T) {
 		{"not an object", `[1]`, "DiagnoseWorkspaceParameters"},
 	}
 	for _, c := range cases {
-		ae := v.fail(http.MethodPost, wsBase+"ws1/diagnose", newest, c.body, http.StatusBadRequest, "InvalidRequestContent")
+		ae := v.Fail(http.MethodPost, wsBase+"ws1/diagnose", newest, c.body, http.StatusBadRequest, "InvalidRequestContent")
 		if !strings.Contains(ae.Message, c.inMessage) {
 			t.Errorf("%s: %s", c.name, ae.Message)
 		}
@@ -46,27 +46,27 @@ func TestWorkspaceOpsNotebooksAndLists(t *testing.T) {
 	v.createWorkspace("WS1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
 	wsID := v.props("WS1", newest)["workspaceId"].(string)
 
-	resp, err := v.serve(http.MethodPost, wsBase+"WS1/prepareNotebook", newest, "")
+	resp, err := v.Serve(http.MethodPost, wsBase+"WS1/prepareNotebook", newest, "")
 	if err != nil || resp.Status != http.StatusAccepted {
 		t.Fatalf("prepareNotebook: %v %+v", err, resp)
 	}
-	v.advance(2 * time.Second)
+	v.Advance(2 * time.Second)
 	var nb armmachinelearning.NotebookResourceInfo
-	decodeInto(t, v.must(http.MethodGet, strings.TrimPrefix(resp.Header.Get("Location"), "https://127.0.0.1:8443"), "", "", http.StatusOK), &nb)
+	decodeInto(t, v.Must(http.MethodGet, strings.TrimPrefix(resp.Header.Get("Location"), "https://127.0.0.1:8443"), "", "", http.StatusOK), &nb)
 	wantFQDN := "ml-ws1-eastus-" + wsID + ".eastus.notebooks.azure.net"
 	if *nb.Fqdn != wantFQDN || *nb.ResourceID != strings.ReplaceAll(wsID, "-", "") {
 		t.Errorf("notebook = %s %s, want %s", *nb.Fqdn, *nb.ResourceID, wantFQDN)
 	}
 
 	var tok armmachinelearning.NotebookAccessTokenResult
-	decodeInto(t, v.must(http.MethodPost, wsBase+"WS1/listNotebookAccessToken", newest, "", http.StatusOK), &tok)
+	decodeInto(t, v.Must(http.MethodPost, wsBase+"WS1/listNotebookAccessToken", newest, "", http.StatusOK), &tok)
 	if *tok.HostName != wantFQDN || *tok.NotebookResourceID != *nb.ResourceID || *tok.TokenType != "Bearer" || *tok.ExpiresIn != 3600 || len(*tok.AccessToken) < 32 {
 		t.Errorf("token = %+v", tok)
 	}
 
 	// Both lists are served while the workspace is in legacy mode.
 	var deps armmachinelearning.ExternalFQDNResponse
-	decodeInto(t, v.must(http.MethodGet, wsBase+"WS1/outboundNetworkDependenciesEndpoints", newest, "", http.StatusOK), &deps)
+	decodeInto(t, v.Must(http.MethodGet, wsBase+"WS1/outboundNetworkDependenciesEndpoints", newest, "", http.StatusOK), &deps)
 	found := false
 	for _, d := range deps.Value {
 		for _, ep := range d.Properties.Endpoints {
@@ -79,9 +79,9 @@ func TestWorkspaceOpsNotebooksAndLists(t *testing.T) {
 		t.Errorf("outbound dependencies = %d categories, eastus.api.azureml.ms found %v", len(deps.Value), found)
 	}
 	var feats armmachinelearning.ListAmlUserFeatureResult
-	decodeInto(t, v.must(http.MethodGet, wsBase+"WS1/features", newest, "", http.StatusOK), &feats)
+	decodeInto(t, v.Must(http.MethodGet, wsBase+"WS1/features", newest, "", http.StatusOK), &feats)
 	if len(feats.Value) != len(workspaceFeatures) || *feats.Value[0].ID != "automatedml_createeditexperimentsui" || feats.NextLink != nil {
 		t.Errorf("features = %+v", feats)
 	}
-	v.fail(http.MethodGet, wsBase+"nope/features", newest, "", http.StatusNotFound, "ResourceNotFound")
+	v.Fail(http.MethodGet, wsBase+"nope/features", newest, "", http.StatusNotFound, "ResourceNotFound")
 }

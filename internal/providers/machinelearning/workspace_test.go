@@ -17,7 +17,7 @@ const baseBody = `{"location":"eastus","properties":{"storageAccount":"` + stora
 func TestWorkspaceGenerated(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, baseBody)
-	body := v.must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)
+	body := v.Must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)
 	p := body["properties"].(map[string]any)
 	wsID, _ := p["workspaceId"].(string)
 	if _, err := uuid.Parse(wsID); err != nil {
@@ -62,7 +62,7 @@ func TestWorkspaceGenerated(t *testing.T) {
 	p["tenantId"] = "other"
 	p["description"] = "round trip"
 	delete(body, "id")
-	v.must(http.MethodPut, wsBase+"ws1", newest, string(mustJSON(body)), http.StatusAccepted)
+	v.Must(http.MethodPut, wsBase+"ws1", newest, string(mustJSON(body)), http.StatusAccepted)
 	p2 := v.props("ws1", newest)
 	if p2["workspaceId"] != wsID || p2["tenantId"] != testTenant || p2["description"] != "round trip" {
 		t.Errorf("after round trip: workspaceId %v tenantId %v description %v", p2["workspaceId"], p2["tenantId"], p2["description"])
@@ -90,8 +90,8 @@ func TestWorkspaceEncryptionResourceGroup(t *testing.T) {
 		t.Errorf("encryption.status = %v, want the canonical Enabled", enc["status"])
 	}
 	// PATCH may change the key only.
-	v.must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"encryption":{"keyVaultProperties":{"keyIdentifier":"https://vault1.vault.azure.net/keys/k/2"}}}}`, http.StatusOK)
-	v.fail(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"encryption":{"status":"Disabled"}}}`, 400, "InvalidRequestContent")
+	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"encryption":{"keyVaultProperties":{"keyIdentifier":"https://vault1.vault.azure.net/keys/k/2"}}}}`, http.StatusOK)
+	v.Fail(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"encryption":{"status":"Disabled"}}}`, 400, "InvalidRequestContent")
 }
 
 // TestWorkspaceValidation covers the type checks and unknown members.
@@ -147,7 +147,7 @@ func TestWorkspaceValidation(t *testing.T) {
 			if tt.method == http.MethodPatch {
 				v.createWorkspace(name, newest, baseBody)
 			}
-			ae := v.fail(tt.method, wsBase+name, tt.apiVersion, tt.body, 400, tt.code)
+			ae := v.Fail(tt.method, wsBase+name, tt.apiVersion, tt.body, 400, tt.code)
 			if ae.Target != tt.target {
 				t.Errorf("target = %q, want %q (%s)", ae.Target, tt.target, ae.Message)
 			}
@@ -173,7 +173,7 @@ func TestWorkspaceAccepted(t *testing.T) {
 		"stag":{"type":"ServiceTag","destination":{"serviceTag":"AzureMonitor","protocol":"TCP","portRanges":"443","action":"Allow"}},
 		"pep":{"type":"PrivateEndpoint","destination":{"serviceResourceId":"`+storageID+`","subresourceTarget":"blob"}}}},
 		"serviceManagedResourcesSettings":{"cosmosDb":{"collectionsThroughput":400}}}}`)
-	body := v.must(http.MethodGet, wsBase+"ws1", "2025-09-01", "", http.StatusOK)
+	body := v.Must(http.MethodGet, wsBase+"ws1", "2025-09-01", "", http.StatusOK)
 	p := body["properties"].(map[string]any)
 	if p["publicNetworkAccess"] != "Disabled" || p["systemDatastoresAuthMode"] != "Identity" {
 		t.Errorf("enums not canonical: %v %v", p["publicNetworkAccess"], p["systemDatastoresAuthMode"])
@@ -213,7 +213,7 @@ func TestWorkspaceAccepted(t *testing.T) {
 	if _, ok := v.props("ws1", "2022-10-01")["managedNetwork"]; ok {
 		t.Errorf("2022-10-01 shows managedNetwork")
 	}
-	v.must(http.MethodPut, wsBase+"ws1", "2022-10-01", `{"location":"eastus","kind":"Hub","properties":{"description":"old client"}}`, http.StatusAccepted)
+	v.Must(http.MethodPut, wsBase+"ws1", "2022-10-01", `{"location":"eastus","kind":"Hub","properties":{"description":"old client"}}`, http.StatusAccepted)
 	p = v.props("ws1", "2025-09-01")
 	if p["systemDatastoresAuthMode"] != "Identity" || p["managedNetwork"] == nil || p["description"] != "old client" {
 		t.Errorf("a PUT at 2022-10-01 lost newer properties: %v", p)
@@ -244,7 +244,7 @@ func TestWorkspaceName(t *testing.T) {
 				v.createWorkspace(tt.name, newest, `{"location":"eastus"}`)
 				return
 			}
-			ae := v.fail(http.MethodPut, wsBase+url.PathEscape(tt.name), newest, `{"location":"eastus"}`, 400, "InvalidResourceName")
+			ae := v.Fail(http.MethodPut, wsBase+url.PathEscape(tt.name), newest, `{"location":"eastus"}`, 400, "InvalidResourceName")
 			if !strings.Contains(ae.Message, "3 to 33 characters") {
 				t.Errorf("message %q does not state the rule", ae.Message)
 			}
@@ -286,14 +286,14 @@ func TestWorkspaceImmutable(t *testing.T) {
 				if tt.method == http.MethodPatch {
 					status = http.StatusOK
 				}
-				v.must(tt.method, wsBase+"ws1", newest, tt.body, status)
+				v.Must(tt.method, wsBase+"ws1", newest, tt.body, status)
 				p := v.props("ws1", newest)
 				if !strings.EqualFold(p["storageAccount"].(string), storageID) || p["keyVault"] != vaultID || p["hbiWorkspace"] != false {
 					t.Errorf("immutable properties changed: %v", p)
 				}
 				return
 			}
-			ae := v.fail(tt.method, wsBase+"ws1", newest, tt.body, 400, tt.code)
+			ae := v.Fail(tt.method, wsBase+"ws1", newest, tt.body, 400, tt.code)
 			if ae.Target != tt.target {
 				t.Errorf("target = %q, want %q", ae.Target, tt.target)
 			}
@@ -308,7 +308,7 @@ func TestWorkspaceImmutable(t *testing.T) {
 func TestWorkspaceKeys(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, baseBody)
-	keys := v.must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", http.StatusOK)
+	keys := v.Must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", http.StatusOK)
 	for _, k := range []string{"userStorageKey", "appInsightsInstrumentationKey"} {
 		if s, _ := keys[k].(string); s == "" {
 			t.Errorf("listKeys: %s missing", k)
@@ -327,22 +327,22 @@ func TestWorkspaceKeys(t *testing.T) {
 	if nb["primaryAccessKey"] == "" || nb["secondaryAccessKey"] == "" {
 		t.Errorf("notebookAccessKeys = %v", nb)
 	}
-	again := v.must(http.MethodPost, wsBase+"ws1/LISTKEYS", newest, "", http.StatusOK)
+	again := v.Must(http.MethodPost, wsBase+"ws1/LISTKEYS", newest, "", http.StatusOK)
 	if again["userStorageKey"] != keys["userStorageKey"] {
 		t.Errorf("keys changed between calls")
 	}
-	if got := v.must(http.MethodPost, wsBase+"ws1/listStorageAccountKeys", newest, "", http.StatusOK); got["userStorageKey"] != keys["userStorageKey"] {
+	if got := v.Must(http.MethodPost, wsBase+"ws1/listStorageAccountKeys", newest, "", http.StatusOK); got["userStorageKey"] != keys["userStorageKey"] {
 		t.Errorf("listStorageAccountKeys = %v", got)
 	}
-	if got := v.must(http.MethodPost, wsBase+"ws1/listNotebookKeys", newest, "", http.StatusOK); got["primaryAccessKey"] != nb["primaryAccessKey"] {
+	if got := v.Must(http.MethodPost, wsBase+"ws1/listNotebookKeys", newest, "", http.StatusOK); got["primaryAccessKey"] != nb["primaryAccessKey"] {
 		t.Errorf("listNotebookKeys = %v", got)
 	}
-	v.fail(http.MethodPost, wsBase+"ws1/explode", newest, "", 400, "InvalidResourceType")
-	v.fail(http.MethodPost, wsBase+"missing/listKeys", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodPost, wsBase+"ws1/explode", newest, "", 400, "InvalidResourceType")
+	v.Fail(http.MethodPost, wsBase+"missing/listKeys", newest, "", 404, "ResourceNotFound")
 
 	// No registry, no registry credentials.
 	v.createWorkspace("ws2", newest, `{"location":"eastus"}`)
-	if _, ok := v.must(http.MethodPost, wsBase+"ws2/listKeys", newest, "", http.StatusOK)["containerRegistryCredentials"]; ok {
+	if _, ok := v.Must(http.MethodPost, wsBase+"ws2/listKeys", newest, "", http.StatusOK)["containerRegistryCredentials"]; ok {
 		t.Errorf("containerRegistryCredentials without a registry")
 	}
 }
@@ -352,8 +352,8 @@ func TestWorkspaceKeys(t *testing.T) {
 func TestWorkspaceResyncKeys(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, baseBody)
-	before := v.must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", http.StatusOK)
-	resp, err := v.serve(http.MethodPost, wsBase+"ws1/resyncKeys", newest, "")
+	before := v.Must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", http.StatusOK)
+	resp, err := v.Serve(http.MethodPost, wsBase+"ws1/resyncKeys", newest, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,10 +366,10 @@ func TestWorkspaceResyncKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll := u.EscapedPath() + "?" + u.RawQuery
-	v.must(http.MethodGet, poll, "", "", http.StatusAccepted)
-	v.advance(2 * time.Second)
-	v.must(http.MethodGet, poll, "", "", http.StatusNoContent)
-	if after := v.must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", http.StatusOK); after["userStorageKey"] != before["userStorageKey"] {
+	v.Must(http.MethodGet, poll, "", "", http.StatusAccepted)
+	v.Advance(2 * time.Second)
+	v.Must(http.MethodGet, poll, "", "", http.StatusNoContent)
+	if after := v.Must(http.MethodPost, wsBase+"ws1/listKeys", newest, "", http.StatusOK); after["userStorageKey"] != before["userStorageKey"] {
 		t.Errorf("resyncKeys changed the keys")
 	}
 }
@@ -377,18 +377,18 @@ func TestWorkspaceResyncKeys(t *testing.T) {
 // TestWorkspaceCreatePolling: the PUT's Location ends with the workspace.
 func TestWorkspaceCreatePolling(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
-	resp, err := v.serve(http.MethodPut, wsBase+"ws1", newest, baseBody)
+	resp, err := v.Serve(http.MethodPut, wsBase+"ws1", newest, baseBody)
 	if err != nil || resp.Status != http.StatusAccepted {
 		t.Fatalf("PUT: %v %v", resp, err)
 	}
 	u, _ := url.Parse(resp.Header.Get("Location"))
 	poll := u.EscapedPath() + "?" + u.RawQuery
-	v.must(http.MethodGet, poll, "", "", http.StatusAccepted)
+	v.Must(http.MethodGet, poll, "", "", http.StatusAccepted)
 	if p := v.props("ws1", newest); p["provisioningState"] != "Creating" {
 		t.Errorf("provisioningState while creating = %v", p["provisioningState"])
 	}
-	v.advance(2 * time.Second)
-	body := v.must(http.MethodGet, poll, "", "", http.StatusOK)
+	v.Advance(2 * time.Second)
+	body := v.Must(http.MethodGet, poll, "", "", http.StatusOK)
 	if body["name"] != "ws1" || body["properties"].(map[string]any)["provisioningState"] != "Succeeded" {
 		t.Errorf("final poll body = %v", body)
 	}
@@ -397,7 +397,7 @@ func TestWorkspaceCreatePolling(t *testing.T) {
 func TestPrivateLinkResources(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, baseBody)
-	body := v.must(http.MethodGet, wsBase+"ws1/privateLinkResources", newest, "", http.StatusOK)
+	body := v.Must(http.MethodGet, wsBase+"ws1/privateLinkResources", newest, "", http.StatusOK)
 	list := body["value"].([]any)
 	if len(list) != 1 || body["nextLink"] != nil {
 		t.Fatalf("privateLinkResources = %v", body)
@@ -409,7 +409,7 @@ func TestPrivateLinkResources(t *testing.T) {
 		len(props["requiredMembers"].([]any)) != 1 || len(props["requiredZoneNames"].([]any)) != 2 {
 		t.Errorf("privateLinkResources item = %v", item)
 	}
-	v.fail(http.MethodGet, wsBase+"missing/privateLinkResources", newest, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, wsBase+"missing/privateLinkResources", newest, "", 404, "ResourceNotFound")
 }
 
 // TestWorkspaceDiscoveryURL: discoveryUrl points at armlet's workspace
@@ -417,18 +417,18 @@ func TestPrivateLinkResources(t *testing.T) {
 // first write, else (a seed without either) Azure's regional host.
 func TestWorkspaceDiscoveryURL(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
-	v.must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus"}`, http.StatusAccepted)
-	if got := v.must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://127.0.0.1:8443/discovery" {
+	v.Must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus"}`, http.StatusAccepted)
+	if got := v.Must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://127.0.0.1:8443/discovery" {
 		t.Errorf("discoveryUrl = %v, want the request's base URL", got)
 	}
 	v.importResource(wsBase+"seeded", newest, `{"location":"westus"}`)
-	if got := v.must(http.MethodGet, wsBase+"seeded", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://westus.api.azureml.ms/discovery" {
+	if got := v.Must(http.MethodGet, wsBase+"seeded", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://westus.api.azureml.ms/discovery" {
 		t.Errorf("seeded discoveryUrl = %v, want Azure's regional host", got)
 	}
 
 	w := newEnv(t, Options{BaseURL: "https://127.0.0.1:9443/"}, nil)
-	w.must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus"}`, http.StatusAccepted)
-	if got := w.must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://127.0.0.1:9443/discovery" {
+	w.Must(http.MethodPut, wsBase+"ws1", newest, `{"location":"eastus"}`, http.StatusAccepted)
+	if got := w.Must(http.MethodGet, wsBase+"ws1", newest, "", http.StatusOK)["properties"].(map[string]any)["discoveryUrl"]; got != "https://127.0.0.1:9443/discovery" {
 		t.Errorf("discoveryUrl = %v, want Options.BaseURL", got)
 	}
 }

@@ -1,0 +1,142 @@
+// Package enginetest is the request harness the engine's and providers'
+// tests share: it sends requests to an *engine.Engine as a fixed caller
+// and checks their outcome. Only tests import it.
+package enginetest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+)
+
+// BaseURL is the base URL of every request.
+const BaseURL = "https://127.0.0.1:8443"
+
+// DefaultCaller is the service principal requests come from unless Caller
+// is changed.
+var DefaultCaller = engine.Caller{ObjectID: "11111111-0000-0000-0000-000000000001", AppID: "22222222-0000-0000-0000-000000000002", PrincipalType: "ServicePrincipal"}
+
+// Env sends requests to an engine its package built (with the providers it
+// tests) over the offset clock the engine runs on.
+type Env struct {
+	T      testing.TB
+	Engine *engine.Engine
+	Clock  *clock.Offset
+	// Caller makes every request; set Caller.TenantID to act in a tenant.
+	Caller engine.Caller
+	// Now is the request time of the last request.
+	Now time.Time
+}
+
+// New returns an Env for e, which must run on clk.
+func New(t testing.TB, e *engine.Engine, clk *clock.Offset) *Env {
+	return &Env{T: t, Engine: e, Clock: clk, Caller: DefaultCaller}
+}
+
+// Serve sends one request; path may carry a query, whose api-version wins
+// over apiVersion. The request's query always holds the api-version when
+// there is one.
+func (v *Env) Serve(method, path, apiVersion, body string) (*engine.Response, error) {
+	v.T.Helper()
+	query := url.Values{}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		q, err := url.ParseQuery(path[i+1:])
+		if err != nil {
+			v.T.Fatal(err)
+		}
+		query, path = q, path[:i]
+	}
+	if av := query.Get("api-version"); av != "" {
+		apiVersion = av
+	} else if apiVersion != "" {
+		query.Set("api-version", apiVersion)
+	}
+	v.Now = v.Clock.Now()
+	req := &engine.Request{
+		Method: method, Path: path, APIVersion: apiVersion, Query: query, Body: []byte(body),
+		Header: http.Header{}, BaseURL: BaseURL, Now: v.Now, Caller: v.Caller,
+	}
+	return v.Engine.Serve(context.Background(), req)
+}
+
+// Must sends a request that must succeed with status; it returns the body
+// as generic JSON (nil when there is none).
+func (v *Env) Must(method, path, apiVersion, body string, status int) map[string]any {
+	v.T.Helper()
+	resp, err := v.Serve(method, path, apiVersion, body)
+	if err != nil {
+		v.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	if resp.Status != status {
+		v.T.Fatalf("%s %s: status %d, want %d (body %v)", method, path, resp.Status, status, resp.Body)
+	}
+	return AsJSON(v.T, resp.Body)
+}
+
+// Fail sends a request that must fail with status and code.
+func (v *Env) Fail(method, path, apiVersion, body string, status int, code string) *arm.Error {
+	v.T.Helper()
+	resp, err := v.Serve(method, path, apiVersion, body)
+	if err == nil {
+		v.T.Fatalf("%s %s: status %d, want error %d %s (body %v)", method, path, resp.Status, status, code, AsJSON(v.T, resp.Body))
+	}
+	return CheckError(v.T, method+" "+path, err, status, code)
+}
+
+// CheckError fails t unless err is an *arm.Error with status and code;
+// what names the request in messages.
+func CheckError(t testing.TB, what string, err error, status int, code string) *arm.Error {
+	t.Helper()
+	ae, ok := arm.AsError(err)
+	if !ok {
+		t.Fatalf("%s: internal error %v", what, err)
+	}
+	if ae.Status != status || ae.Code != code {
+		t.Fatalf("%s: error %d %s (%s), want %d %s", what, ae.Status, ae.Code, ae.Message, status, code)
+	}
+	return ae
+}
+
+// Advance moves the clock on by d.
+func (v *Env) Advance(d time.Duration) {
+	v.T.Helper()
+	if _, err := v.Clock.Advance(d); err != nil {
+		v.T.Fatal(err)
+	}
+}
+
+// AsJSON turns a response body into generic JSON (nil for no body).
+func AsJSON(t testing.TB, body any) map[string]any {
+	t.Helper()
+	if body == nil {
+		return nil
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("body %s: %v", b, err)
+	}
+	return m
+}
+
+// MustID parses a resource ID.
+func MustID(t testing.TB, s string) resourceid.ID {
+	t.Helper()
+	id, err := resourceid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
