@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/armlet/armlet/internal/arm"
-	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 )
@@ -45,6 +43,7 @@ func (rmplStrategy) Validate(context.Context, *engine.Request, *engine.Resource,
 // subscription, resource group "rg" (eastus), workspace ws1 and virtual
 // network vnet1 (10.0.0.0/16) with subnet default (10.0.1.0/24).
 type env struct {
+	*enginetest.Env
 	t   *testing.T
 	e   *engine.Engine
 	clk *clock.Offset
@@ -60,10 +59,10 @@ func newEnv(t *testing.T) *env {
 	if err := e.EnsureSubscription(context.Background(), testSub, "72f988bf-86f1-41af-91ab-2d7cd011db47", "test"); err != nil {
 		t.Fatal(err)
 	}
-	v := &env{t: t, e: e, clk: clk}
-	v.must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
-	v.must(http.MethodPut, wsPath, mlAPI, `{"location":"eastus","properties":{"storageAccount":"`+storageID+`"}}`, http.StatusAccepted)
-	v.must(http.MethodPut, vnetPath, netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},
+	v := &env{Env: enginetest.New(t, e, clk), t: t, e: e, clk: clk}
+	v.Must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	v.Must(http.MethodPut, wsPath, mlAPI, `{"location":"eastus","properties":{"storageAccount":"`+storageID+`"}}`, http.StatusAccepted)
+	v.Must(http.MethodPut, vnetPath, netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},
 		"subnets":[{"name":"default","properties":{"addressPrefix":"10.0.1.0/24"}}]}}`, http.StatusCreated)
 	v.finish()
 	return v
@@ -73,70 +72,16 @@ func newEnv(t *testing.T) *env {
 // background work (completed deletes and their hooks).
 func (v *env) finish() {
 	v.t.Helper()
-	if _, err := v.clk.Advance(2 * time.Second); err != nil {
-		v.t.Fatal(err)
-	}
+	v.Advance(2 * time.Second)
 	if err := v.e.ReapDue(context.Background()); err != nil {
 		v.t.Fatal(err)
 	}
 }
 
-func (v *env) serve(method, path, apiVersion, body string) (*engine.Response, error) {
-	v.t.Helper()
-	req := &engine.Request{
-		Method: method, Path: path, APIVersion: apiVersion, Query: url.Values{"api-version": {apiVersion}}, Body: []byte(body),
-		Header: http.Header{}, BaseURL: "https://127.0.0.1:8443", Now: v.clk.Now(),
-		Caller: engine.Caller{ObjectID: "11111111-0000-0000-0000-000000000001", AppID: "22222222-0000-0000-0000-000000000002", PrincipalType: "ServicePrincipal"},
-	}
-	return v.e.Serve(context.Background(), req)
-}
-
-// must sends a request that must succeed with status and returns the body
-// as generic JSON.
-func (v *env) must(method, path, apiVersion, body string, status int) map[string]any {
-	v.t.Helper()
-	resp, err := v.serve(method, path, apiVersion, body)
-	if err != nil {
-		v.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	if resp.Status != status {
-		v.t.Fatalf("%s %s: status %d, want %d (body %v)", method, path, resp.Status, status, resp.Body)
-	}
-	return asJSON(v.t, resp.Body)
-}
-
-// fail sends a request that must fail with status and code.
-func (v *env) fail(method, path, apiVersion, body string, status int, code string) *arm.Error {
-	v.t.Helper()
-	resp, err := v.serve(method, path, apiVersion, body)
-	if err == nil {
-		v.t.Fatalf("%s %s: status %d, want error %d %s (body %v)", method, path, resp.Status, status, code, asJSON(v.t, resp.Body))
-	}
-	ae, ok := arm.AsError(err)
-	if !ok {
-		v.t.Fatalf("%s %s: internal error %v", method, path, err)
-	}
-	if ae.Status != status || ae.Code != code {
-		v.t.Fatalf("%s %s: error %d %s (%s), want %d %s", method, path, ae.Status, ae.Code, ae.Message, status, code)
-	}
-	return ae
-}
-
-func asJSON(t *testing.T, body any) map[string]any {
-	t.Helper()
-	if body == nil {
-		return nil
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+var (
+	asJSON = enginetest.AsJSON
+	mustID = enginetest.MustID
+)
 
 // peBody is a private endpoint body with one connection.
 func peBody(location, subnet, target, group string, manual bool, message string) string {
@@ -152,9 +97,9 @@ func peBody(location, subnet, target, group string, manual bool, message string)
 // its operation finish.
 func (v *env) createPE(name string, manual bool) map[string]any {
 	v.t.Helper()
-	v.must(http.MethodPut, netPath+"/privateEndpoints/"+name, netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", manual, "please"), http.StatusCreated)
+	v.Must(http.MethodPut, netPath+"/privateEndpoints/"+name, netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", manual, "please"), http.StatusCreated)
 	v.finish()
-	return v.must(http.MethodGet, netPath+"/privateEndpoints/"+name, netAPI, "", http.StatusOK)
+	return v.Must(http.MethodGet, netPath+"/privateEndpoints/"+name, netAPI, "", http.StatusOK)
 }
 
 // path walks generic JSON: keys for objects, decimal indexes for arrays.
@@ -204,18 +149,9 @@ func connectionStatus(pe map[string]any) string {
 // workspaceConnections lists ws1's private endpoint connections.
 func (v *env) workspaceConnections() []any {
 	v.t.Helper()
-	body := v.must(http.MethodGet, wsPath+"/privateEndpointConnections", mlAPI, "", http.StatusOK)
+	body := v.Must(http.MethodGet, wsPath+"/privateEndpointConnections", mlAPI, "", http.StatusOK)
 	list, _ := body["value"].([]any)
 	return list
-}
-
-func mustID(t *testing.T, s string) resourceid.ID {
-	t.Helper()
-	id, err := resourceid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

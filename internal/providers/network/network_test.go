@@ -66,21 +66,21 @@ func TestValidationErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v.t = t
-			v.fail(c.method, c.path, c.api, c.body, c.status, c.code)
+			v.Fail(c.method, c.path, c.api, c.body, c.status, c.code)
 		})
 	}
 	v.t = t
 
 	// With a zone in place, its children's own checks.
-	v.must(http.MethodPut, zoneAPI, dnsAPI, `{"location":"global"}`, http.StatusCreated)
+	v.Must(http.MethodPut, zoneAPI, dnsAPI, `{"location":"global"}`, http.StatusCreated)
 	v.finish()
-	v.fail(http.MethodPut, zoneAPI+"/virtualNetworkLinks/l1", dnsAPI, `{"location":"global","properties":{"virtualNetwork":{"id":"`+netPath+`/virtualNetworks/nope"}}}`, 400, "InvalidResourceReference")
-	v.fail(http.MethodPut, zoneAPI+"/A/x", dnsAPI, `{"properties":{"aRecords":[{"ipv4Address":"10.0.0.300"}]}}`, 400, "InvalidRequestContent")
-	v.fail(http.MethodPut, zoneAPI+"/A/x", dnsAPI, `{"properties":{"ttl":"long"}}`, 400, "InvalidRequestContent")
+	v.Fail(http.MethodPut, zoneAPI+"/virtualNetworkLinks/l1", dnsAPI, `{"location":"global","properties":{"virtualNetwork":{"id":"`+netPath+`/virtualNetworks/nope"}}}`, 400, "InvalidResourceReference")
+	v.Fail(http.MethodPut, zoneAPI+"/A/x", dnsAPI, `{"properties":{"aRecords":[{"ipv4Address":"10.0.0.300"}]}}`, 400, "InvalidRequestContent")
+	v.Fail(http.MethodPut, zoneAPI+"/A/x", dnsAPI, `{"properties":{"ttl":"long"}}`, 400, "InvalidRequestContent")
 
 	// Nothing was left behind: no private endpoint, no connection on the
 	// workspace, no address claimed, the vnet unchanged.
-	if list := v.must(http.MethodGet, rgPath+"/providers/Microsoft.Network/privateEndpoints", netAPI, "", 200)["value"].([]any); len(list) != 0 {
+	if list := v.Must(http.MethodGet, rgPath+"/providers/Microsoft.Network/privateEndpoints", netAPI, "", 200)["value"].([]any); len(list) != 0 {
 		t.Fatalf("private endpoints left: %v", list)
 	}
 	if conns := v.workspaceConnections(); len(conns) != 0 {
@@ -89,7 +89,7 @@ func TestValidationErrors(t *testing.T) {
 	if ents, err := scanPrefix(context.Background(), v.e.Store(), []byte(allClaimsPrefix)); err != nil || len(ents) != 0 {
 		t.Fatalf("claims left: %d (%v)", len(ents), err)
 	}
-	if subs := v.must(http.MethodGet, vnetPath+"/subnets", netAPI, "", 200)["value"].([]any); len(subs) != 1 {
+	if subs := v.Must(http.MethodGet, vnetPath+"/subnets", netAPI, "", 200)["value"].([]any); len(subs) != 1 {
 		t.Fatalf("subnets = %v, want only default", subs)
 	}
 }
@@ -98,23 +98,23 @@ func TestValidationErrors(t *testing.T) {
 // enabled refuses private endpoints at api-versions before 2022-07-01.
 func TestNetworkPolicies(t *testing.T) {
 	v := newEnv(t)
-	v.must(http.MethodPut, vnetPath+"/subnets/policies", netAPI, `{"properties":{"addressPrefix":"10.0.2.0/24","privateEndpointNetworkPolicies":"Enabled"}}`, http.StatusCreated)
+	v.Must(http.MethodPut, vnetPath+"/subnets/policies", netAPI, `{"properties":{"addressPrefix":"10.0.2.0/24","privateEndpointNetworkPolicies":"Enabled"}}`, http.StatusCreated)
 	body := peBody("eastus", vnetPath+"/subnets/policies", wsPath, "amlworkspace", false, "")
-	v.fail(http.MethodPut, netPath+"/privateEndpoints/old", "2021-05-01", body, 400, "PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled")
-	v.must(http.MethodPut, netPath+"/privateEndpoints/new", "2022-07-01", body, http.StatusCreated)
+	v.Fail(http.MethodPut, netPath+"/privateEndpoints/old", "2021-05-01", body, 400, "PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled")
+	v.Must(http.MethodPut, netPath+"/privateEndpoints/new", "2022-07-01", body, http.StatusCreated)
 	// The default is Disabled, which old api-versions accept.
-	sub := v.must(http.MethodGet, subnetID, "2018-11-01", "", 200)
+	sub := v.Must(http.MethodGet, subnetID, "2018-11-01", "", 200)
 	if p := path(sub, "properties", "privateEndpointNetworkPolicies"); p != "Disabled" {
 		t.Fatalf("default privateEndpointNetworkPolicies = %v", p)
 	}
-	v.must(http.MethodPut, netPath+"/privateEndpoints/old", "2018-11-01", peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""), http.StatusCreated)
+	v.Must(http.MethodPut, netPath+"/privateEndpoints/old", "2018-11-01", peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""), http.StatusCreated)
 }
 
 // TestPrivateEndpointLifecycle: addresses, the network interface, the
 // handshake in both directions, the in-use refusals and delete.
 func TestPrivateEndpointLifecycle(t *testing.T) {
 	v := newEnv(t)
-	resp, err := v.serve(http.MethodPut, netPath+"/privateEndpoints/pe1", netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""))
+	resp, err := v.Serve(http.MethodPut, netPath+"/privateEndpoints/pe1", netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""))
 	if err != nil || resp.Status != http.StatusCreated || resp.Header.Get("Azure-AsyncOperation") == "" {
 		t.Fatalf("PUT pe1: %v %v, want 201 with Azure-AsyncOperation", resp, err)
 	}
@@ -122,11 +122,11 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 		t.Fatalf("provisioningState = %v, want Creating", st)
 	}
 	v.finish()
-	pe1 := v.must(http.MethodGet, netPath+"/privateEndpoints/pe1", netAPI, "", 200)
+	pe1 := v.Must(http.MethodGet, netPath+"/privateEndpoints/pe1", netAPI, "", 200)
 	if got := ips(pe1); !slices.Equal(got, []string{"10.0.1.4", "10.0.1.5", "10.0.1.6", "10.0.1.7"}) {
 		t.Fatalf("pe1 addresses = %v", got)
 	}
-	ws := v.must(http.MethodGet, wsPath, mlAPI, "", 200)
+	ws := v.Must(http.MethodGet, wsPath, mlAPI, "", 200)
 	wsid := path(ws, "properties", "workspaceId").(string)
 	var fqdns []string
 	for _, c := range path(pe1, "properties", "customDnsConfigs").([]any) {
@@ -147,15 +147,15 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 	if !strings.HasPrefix(nicID, netPath+"/networkInterfaces/pe1.nic.") {
 		t.Fatalf("nic id = %s", nicID)
 	}
-	nic := v.must(http.MethodGet, nicID, "2022-01-01", "", 200)
+	nic := v.Must(http.MethodGet, nicID, "2022-01-01", "", 200)
 	if ip := path(nic, "properties", "ipConfigurations", "0", "properties", "privateIPAddress"); ip != "10.0.1.4" {
 		t.Fatalf("nic first IP = %v", ip)
 	}
 	if id := path(nic, "properties", "privateEndpoint", "id"); id != netPath+"/privateEndpoints/pe1" {
 		t.Fatalf("nic privateEndpoint = %v", id)
 	}
-	v.fail(http.MethodPut, nicID, netAPI, `{"location":"eastus"}`, 400, "CannotModifyNicAttachedToPrivateEndpoint")
-	v.fail(http.MethodDelete, nicID, netAPI, "", 400, "CannotModifyNicAttachedToPrivateEndpoint")
+	v.Fail(http.MethodPut, nicID, netAPI, `{"location":"eastus"}`, 400, "CannotModifyNicAttachedToPrivateEndpoint")
+	v.Fail(http.MethodDelete, nicID, netAPI, "", 400, "CannotModifyNicAttachedToPrivateEndpoint")
 
 	// The workspace side: one Approved connection named {pe}.{guid}.
 	conns := v.workspaceConnections()
@@ -165,7 +165,7 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 	if s := path(conns[0], "properties", "privateLinkServiceConnectionState", "status"); s != "Approved" {
 		t.Fatalf("workspace connection status = %v", s)
 	}
-	if n := path(v.must(http.MethodGet, wsPath, mlAPI, "", 200), "properties", "privateLinkCount"); n != float64(1) {
+	if n := path(v.Must(http.MethodGet, wsPath, mlAPI, "", 200), "properties", "privateLinkCount"); n != float64(1) {
 		t.Fatalf("privateLinkCount = %v", n)
 	}
 	conn1 := path(conns[0], "id").(string)
@@ -202,28 +202,28 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 			conn2 = path(c, "id").(string)
 		}
 	}
-	v.must(http.MethodPut, conn2, mlAPI, `{"properties":{"privateLinkServiceConnectionState":{"status":"Approved","description":"ok"}}}`, 200)
-	if s := connectionStatus(v.must(http.MethodGet, netPath+"/privateEndpoints/pe2", netAPI, "", 200)); s != "Approved" {
+	v.Must(http.MethodPut, conn2, mlAPI, `{"properties":{"privateLinkServiceConnectionState":{"status":"Approved","description":"ok"}}}`, 200)
+	if s := connectionStatus(v.Must(http.MethodGet, netPath+"/privateEndpoints/pe2", netAPI, "", 200)); s != "Approved" {
 		t.Fatalf("pe2 after approval = %s", s)
 	}
 	if got := endpoints(); !slices.Equal(got, []string{"pe1 10.0.1.4 ws1 amlworkspace", "pe2 10.0.1.8 ws1 amlworkspace"}) {
 		t.Fatalf("approved endpoints = %v", got)
 	}
 	// A re-PUT of the private endpoint does not reset the state.
-	v.must(http.MethodPut, netPath+"/privateEndpoints/pe2", netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", true, "again"), 200)
+	v.Must(http.MethodPut, netPath+"/privateEndpoints/pe2", netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", true, "again"), 200)
 	v.finish()
-	if s := connectionStatus(v.must(http.MethodGet, netPath+"/privateEndpoints/pe2", netAPI, "", 200)); s != "Approved" {
+	if s := connectionStatus(v.Must(http.MethodGet, netPath+"/privateEndpoints/pe2", netAPI, "", 200)); s != "Approved" {
 		t.Fatalf("pe2 after re-PUT = %s", s)
 	}
-	v.fail(http.MethodPut, netPath+"/privateEndpoints/pe2", netAPI, peBody("eastus", vnetPath+"/subnets/other", wsPath, "amlworkspace", true, ""), 400, "PropertyChangeNotAllowed")
+	v.Fail(http.MethodPut, netPath+"/privateEndpoints/pe2", netAPI, peBody("eastus", vnetPath+"/subnets/other", wsPath, "amlworkspace", true, ""), 400, "PropertyChangeNotAllowed")
 	// Rejecting pe1 on the workspace shows on the private endpoint.
-	v.must(http.MethodPut, conn1, mlAPI, `{"properties":{"privateLinkServiceConnectionState":{"status":"Rejected"}}}`, 200)
-	if s := connectionStatus(v.must(http.MethodGet, netPath+"/privateEndpoints/pe1", netAPI, "", 200)); s != "Rejected" {
+	v.Must(http.MethodPut, conn1, mlAPI, `{"properties":{"privateLinkServiceConnectionState":{"status":"Rejected"}}}`, 200)
+	if s := connectionStatus(v.Must(http.MethodGet, netPath+"/privateEndpoints/pe1", netAPI, "", 200)); s != "Rejected" {
 		t.Fatalf("pe1 after rejection = %s", s)
 	}
 	// Deleting the workspace's connection disconnects pe2.
-	v.must(http.MethodDelete, conn2, mlAPI, "", 200)
-	if s := connectionStatus(v.must(http.MethodGet, netPath+"/privateEndpoints/pe2", netAPI, "", 200)); s != "Disconnected" {
+	v.Must(http.MethodDelete, conn2, mlAPI, "", 200)
+	if s := connectionStatus(v.Must(http.MethodGet, netPath+"/privateEndpoints/pe2", netAPI, "", 200)); s != "Disconnected" {
 		t.Fatalf("pe2 after its connection's delete = %s", s)
 	}
 	if got := endpoints(); len(got) != 0 {
@@ -231,26 +231,26 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 	}
 
 	// In use: the subnet and the vnet cannot go.
-	ae := v.fail(http.MethodDelete, subnetID, netAPI, "", 400, "InUseSubnetCannotBeDeleted")
+	ae := v.Fail(http.MethodDelete, subnetID, netAPI, "", 400, "InUseSubnetCannotBeDeleted")
 	if !contains(ae.Message, "Subnet default is in use by "+nicID+"/ipConfigurations/privateEndpointIpConfig.") || !contains(ae.Message, "cannot be deleted") {
 		t.Fatalf("message = %s", ae.Message)
 	}
-	v.fail(http.MethodDelete, vnetPath, netAPI, "", 400, "InUseSubnetCannotBeDeleted")
-	v.fail(http.MethodPut, vnetPath, netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]}}}`, 400, "InUseSubnetCannotBeDeleted")
-	v.fail(http.MethodPut, subnetID, netAPI, `{"properties":{"addressPrefix":"10.0.1.0/25"}}`, 400, "InUseSubnetCannotBeUpdated")
-	if sub := v.must(http.MethodGet, subnetID, netAPI, "", 200); len(path(sub, "properties", "privateEndpoints").([]any)) != 2 {
+	v.Fail(http.MethodDelete, vnetPath, netAPI, "", 400, "InUseSubnetCannotBeDeleted")
+	v.Fail(http.MethodPut, vnetPath, netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]}}}`, 400, "InUseSubnetCannotBeDeleted")
+	v.Fail(http.MethodPut, subnetID, netAPI, `{"properties":{"addressPrefix":"10.0.1.0/25"}}`, 400, "InUseSubnetCannotBeUpdated")
+	if sub := v.Must(http.MethodGet, subnetID, netAPI, "", 200); len(path(sub, "properties", "privateEndpoints").([]any)) != 2 {
 		t.Fatalf("subnet privateEndpoints = %v", path(sub, "properties", "privateEndpoints"))
 	}
 
 	// Delete pe1: 202 with both headers; Deleting until done, then the NIC,
 	// the workspace connection and the addresses are gone.
-	resp, err = v.serve(http.MethodDelete, netPath+"/privateEndpoints/pe1", netAPI, "")
+	resp, err = v.Serve(http.MethodDelete, netPath+"/privateEndpoints/pe1", netAPI, "")
 	if err != nil || resp.Status != http.StatusAccepted || resp.Header.Get("Azure-AsyncOperation") == "" || resp.Header.Get("Location") == "" {
 		t.Fatalf("DELETE pe1: %v %v", resp, err)
 	}
-	v.must(http.MethodGet, nicID, netAPI, "", 200)
+	v.Must(http.MethodGet, nicID, netAPI, "", 200)
 	v.finish()
-	v.fail(http.MethodGet, nicID, netAPI, "", 404, "ResourceNotFound")
+	v.Fail(http.MethodGet, nicID, netAPI, "", 404, "ResourceNotFound")
 	for _, c := range v.workspaceConnections() {
 		if path(c, "id") == conn1 {
 			t.Fatalf("pe1's workspace connection survived its delete")
@@ -263,11 +263,11 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 	}
 	// The subnet is free once its private endpoints are gone.
 	for _, name := range []string{"pe2", "pe3"} {
-		v.must(http.MethodDelete, netPath+"/privateEndpoints/"+name, netAPI, "", http.StatusAccepted)
+		v.Must(http.MethodDelete, netPath+"/privateEndpoints/"+name, netAPI, "", http.StatusAccepted)
 	}
 	v.finish()
-	v.must(http.MethodDelete, subnetID, netAPI, "", http.StatusAccepted)
-	v.fail(http.MethodGet, subnetID, netAPI, "", 404, "ResourceNotFound")
+	v.Must(http.MethodDelete, subnetID, netAPI, "", http.StatusAccepted)
+	v.Fail(http.MethodGet, subnetID, netAPI, "", 404, "ResourceNotFound")
 	if conns := v.workspaceConnections(); len(conns) != 0 {
 		t.Fatalf("workspace connections left: %v", conns)
 	}
@@ -276,32 +276,32 @@ func TestPrivateEndpointLifecycle(t *testing.T) {
 // TestSubnetsBothWays: the inline array and the child type are one source.
 func TestSubnetsBothWays(t *testing.T) {
 	v := newEnv(t)
-	resp, err := v.serve(http.MethodPut, vnetPath+"/subnets/s2", netAPI, `{"properties":{"addressPrefix":"10.0.2.0/24"}}`)
+	resp, err := v.Serve(http.MethodPut, vnetPath+"/subnets/s2", netAPI, `{"properties":{"addressPrefix":"10.0.2.0/24"}}`)
 	if err != nil || resp.Status != http.StatusCreated || resp.Header.Get("Azure-AsyncOperation") == "" {
 		t.Fatalf("PUT subnet: %v %v", resp, err)
 	}
-	vnet := v.must(http.MethodGet, vnetPath, netAPI, "", 200)
+	vnet := v.Must(http.MethodGet, vnetPath, netAPI, "", 200)
 	subs := path(vnet, "properties", "subnets").([]any)
 	if len(subs) != 2 || path(subs[1], "id") != vnetPath+"/subnets/s2" || path(subs[1], "type") != TypeSubnets {
 		t.Fatalf("vnet subnets = %v", subs)
 	}
 	// A vnet PUT that changes s2 shows through the child type.
 	vnet["properties"].(map[string]any)["subnets"].([]any)[1].(map[string]any)["properties"].(map[string]any)["addressPrefix"] = "10.0.3.0/24"
-	v.must(http.MethodPut, vnetPath, netAPI, mustJSON(t, vnet), http.StatusOK)
-	if p := path(v.must(http.MethodGet, vnetPath+"/subnets/s2", netAPI, "", 200), "properties", "addressPrefix"); p != "10.0.3.0/24" {
+	v.Must(http.MethodPut, vnetPath, netAPI, mustJSON(t, vnet), http.StatusOK)
+	if p := path(v.Must(http.MethodGet, vnetPath+"/subnets/s2", netAPI, "", 200), "properties", "addressPrefix"); p != "10.0.3.0/24" {
 		t.Fatalf("s2 prefix = %v", p)
 	}
 	// Deleting through the child type removes it from the vnet.
-	resp, err = v.serve(http.MethodDelete, vnetPath+"/subnets/s2", netAPI, "")
+	resp, err = v.Serve(http.MethodDelete, vnetPath+"/subnets/s2", netAPI, "")
 	if err != nil || resp.Status != http.StatusAccepted || resp.Header.Get("Azure-AsyncOperation") == "" {
 		t.Fatalf("DELETE subnet: %v %v", resp, err)
 	}
-	if subs := path(v.must(http.MethodGet, vnetPath, netAPI, "", 200), "properties", "subnets").([]any); len(subs) != 1 {
+	if subs := path(v.Must(http.MethodGet, vnetPath, netAPI, "", 200), "properties", "subnets").([]any); len(subs) != 1 {
 		t.Fatalf("vnet subnets after delete = %v", subs)
 	}
-	v.must(http.MethodDelete, vnetPath+"/subnets/s2", netAPI, "", http.StatusNoContent)
+	v.Must(http.MethodDelete, vnetPath+"/subnets/s2", netAPI, "", http.StatusNoContent)
 	// Two vnets may overlap each other (Azure allows it until peering).
-	v.must(http.MethodPut, netPath+"/virtualNetworks/vnet2", netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]}}}`, http.StatusCreated)
+	v.Must(http.MethodPut, netPath+"/virtualNetworks/vnet2", netAPI, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]}}}`, http.StatusCreated)
 }
 
 // TestAddressesNeverShared: private endpoints created at once in one
@@ -315,7 +315,7 @@ func TestAddressesNeverShared(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = v.serve(http.MethodPut, fmt.Sprintf("%s/privateEndpoints/c%d", netPath, i), netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""))
+			_, errs[i] = v.Serve(http.MethodPut, fmt.Sprintf("%s/privateEndpoints/c%d", netPath, i), netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""))
 		}()
 	}
 	wg.Wait()
@@ -324,7 +324,7 @@ func TestAddressesNeverShared(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("c%d: %v", i, errs[i])
 		}
-		for _, ip := range ips(v.must(http.MethodGet, fmt.Sprintf("%s/privateEndpoints/c%d", netPath, i), netAPI, "", 200)) {
+		for _, ip := range ips(v.Must(http.MethodGet, fmt.Sprintf("%s/privateEndpoints/c%d", netPath, i), netAPI, "", 200)) {
 			if other, dup := seen[ip]; dup {
 				t.Fatalf("%s given to c%d and %s", ip, i, other)
 			}
@@ -335,28 +335,28 @@ func TestAddressesNeverShared(t *testing.T) {
 		t.Fatalf("%d addresses, want %d", len(seen), 4*n)
 	}
 	// A /29 has three usable addresses: not enough for a workspace's four.
-	v.must(http.MethodPut, vnetPath+"/subnets/tiny", netAPI, `{"properties":{"addressPrefix":"10.0.9.0/29"}}`, http.StatusCreated)
-	v.fail(http.MethodPut, netPath+"/privateEndpoints/full", netAPI, peBody("eastus", vnetPath+"/subnets/tiny", wsPath, "amlworkspace", false, ""), 400, "SubnetIsFull")
+	v.Must(http.MethodPut, vnetPath+"/subnets/tiny", netAPI, `{"properties":{"addressPrefix":"10.0.9.0/29"}}`, http.StatusCreated)
+	v.Fail(http.MethodPut, netPath+"/privateEndpoints/full", netAPI, peBody("eastus", vnetPath+"/subnets/tiny", wsPath, "amlworkspace", false, ""), 400, "SubnetIsFull")
 }
 
 // TestResourceManagementPrivateLink: the state of a connection to a
 // resourceManagementPrivateLink lives on the private endpoint.
 func TestResourceManagementPrivateLink(t *testing.T) {
 	v := newEnv(t)
-	v.must(http.MethodPut, rmplPath, "2020-05-01", `{"location":"eastus"}`, http.StatusCreated)
-	v.fail(http.MethodPut, netPath+"/privateEndpoints/arm", netAPI, peBody("eastus", subnetID, rmplPath, "amlworkspace", false, ""), 400, "PrivateEndpointBadRequest")
-	v.fail(http.MethodPut, netPath+"/privateEndpoints/arm", netAPI, peBody("eastus", subnetID, wsPath, "ResourceManagement", false, ""), 400, "PrivateEndpointBadRequest")
-	v.must(http.MethodPut, netPath+"/privateEndpoints/arm", netAPI, peBody("eastus", subnetID, rmplPath, "ResourceManagement", false, ""), http.StatusCreated)
-	v.must(http.MethodPut, netPath+"/privateEndpoints/armmanual", netAPI, peBody("eastus", subnetID, rmplPath, "ResourceManagement", true, "let me in"), http.StatusCreated)
+	v.Must(http.MethodPut, rmplPath, "2020-05-01", `{"location":"eastus"}`, http.StatusCreated)
+	v.Fail(http.MethodPut, netPath+"/privateEndpoints/arm", netAPI, peBody("eastus", subnetID, rmplPath, "amlworkspace", false, ""), 400, "PrivateEndpointBadRequest")
+	v.Fail(http.MethodPut, netPath+"/privateEndpoints/arm", netAPI, peBody("eastus", subnetID, wsPath, "ResourceManagement", false, ""), 400, "PrivateEndpointBadRequest")
+	v.Must(http.MethodPut, netPath+"/privateEndpoints/arm", netAPI, peBody("eastus", subnetID, rmplPath, "ResourceManagement", false, ""), http.StatusCreated)
+	v.Must(http.MethodPut, netPath+"/privateEndpoints/armmanual", netAPI, peBody("eastus", subnetID, rmplPath, "ResourceManagement", true, "let me in"), http.StatusCreated)
 	v.finish()
-	auto := v.must(http.MethodGet, netPath+"/privateEndpoints/arm", netAPI, "", 200)
+	auto := v.Must(http.MethodGet, netPath+"/privateEndpoints/arm", netAPI, "", 200)
 	if s := connectionStatus(auto); s != "Approved" {
 		t.Fatalf("automatic = %s", s)
 	}
 	if got := ips(auto); !slices.Equal(got, []string{"10.0.1.4"}) || path(auto, "properties", "customDnsConfigs", "0", "fqdn") != "management.azure.com" {
 		t.Fatalf("dns configs = %v", path(auto, "properties", "customDnsConfigs"))
 	}
-	if s := connectionStatus(v.must(http.MethodGet, netPath+"/privateEndpoints/armmanual", netAPI, "", 200)); s != "Pending" {
+	if s := connectionStatus(v.Must(http.MethodGet, netPath+"/privateEndpoints/armmanual", netAPI, "", 200)); s != "Pending" {
 		t.Fatalf("manual = %s", s)
 	}
 	eps, err := ApprovedEndpoints(context.Background(), v.e)
@@ -366,8 +366,8 @@ func TestResourceManagementPrivateLink(t *testing.T) {
 	if len(v.workspaceConnections()) != 0 {
 		t.Fatal("a private link connection reached the workspace")
 	}
-	v.must(http.MethodDelete, rmplPath, "2020-05-01", "", http.StatusOK)
-	if s := connectionStatus(v.must(http.MethodGet, netPath+"/privateEndpoints/arm", netAPI, "", 200)); s != "Disconnected" {
+	v.Must(http.MethodDelete, rmplPath, "2020-05-01", "", http.StatusOK)
+	if s := connectionStatus(v.Must(http.MethodGet, netPath+"/privateEndpoints/arm", netAPI, "", 200)); s != "Disconnected" {
 		t.Fatalf("after the private link's delete = %s", s)
 	}
 }
@@ -378,29 +378,29 @@ func TestResourceManagementPrivateLink(t *testing.T) {
 func TestDNSZoneGroup(t *testing.T) {
 	v := newEnv(t)
 	for _, z := range []string{zoneAPI, zoneNb} {
-		v.must(http.MethodPut, z, dnsAPI, `{"location":"global"}`, http.StatusCreated)
+		v.Must(http.MethodPut, z, dnsAPI, `{"location":"global"}`, http.StatusCreated)
 	}
 	v.finish()
-	link := v.must(http.MethodPut, zoneAPI+"/virtualNetworkLinks/link1", dnsAPI, `{"location":"global","properties":{"virtualNetwork":{"id":"`+vnetPath+`"},"registrationEnabled":false}}`, http.StatusCreated)
+	link := v.Must(http.MethodPut, zoneAPI+"/virtualNetworkLinks/link1", dnsAPI, `{"location":"global","properties":{"virtualNetwork":{"id":"`+vnetPath+`"},"registrationEnabled":false}}`, http.StatusCreated)
 	if path(link, "properties", "virtualNetworkLinkState") != "Completed" {
 		t.Fatalf("link = %v", link)
 	}
-	v.fail(http.MethodPut, zoneAPI+"/virtualNetworkLinks/link2", dnsAPI, `{"location":"global","properties":{"virtualNetwork":{"id":"`+vnetPath+`"}}}`, 409, "Conflict")
-	v.must(http.MethodPut, zoneAPI+"/A/manual", dnsAPI, `{"properties":{"ttl":300,"aRecords":[{"ipv4Address":"10.0.0.9"}]}}`, http.StatusCreated)
+	v.Fail(http.MethodPut, zoneAPI+"/virtualNetworkLinks/link2", dnsAPI, `{"location":"global","properties":{"virtualNetwork":{"id":"`+vnetPath+`"}}}`, 409, "Conflict")
+	v.Must(http.MethodPut, zoneAPI+"/A/manual", dnsAPI, `{"properties":{"ttl":300,"aRecords":[{"ipv4Address":"10.0.0.9"}]}}`, http.StatusCreated)
 	v.createPE("pe1", false)
-	wsid := path(v.must(http.MethodGet, wsPath, mlAPI, "", 200), "properties", "workspaceId").(string)
+	wsid := path(v.Must(http.MethodGet, wsPath, mlAPI, "", 200), "properties", "workspaceId").(string)
 	group := netPath + "/privateEndpoints/pe1/privateDnsZoneGroups/default"
-	v.fail(http.MethodPut, group, netAPI, `{"properties":{"privateDnsZoneConfigs":[{"name":"x","properties":{"privateDnsZoneId":"`+netPath+`/privateDnsZones/nope.example.com"}}]}}`, 400, "InvalidResourceReference")
+	v.Fail(http.MethodPut, group, netAPI, `{"properties":{"privateDnsZoneConfigs":[{"name":"x","properties":{"privateDnsZoneId":"`+netPath+`/privateDnsZones/nope.example.com"}}]}}`, 400, "InvalidResourceReference")
 	body := `{"properties":{"privateDnsZoneConfigs":[{"name":"api","properties":{"privateDnsZoneId":"` + zoneAPI + `"}},{"name":"nb","properties":{"privateDnsZoneId":"` + zoneNb + `"}}]}}`
-	resp, err := v.serve(http.MethodPut, group, netAPI, body)
+	resp, err := v.Serve(http.MethodPut, group, netAPI, body)
 	if err != nil || resp.Status != http.StatusCreated || resp.Header.Get("Azure-AsyncOperation") == "" {
 		t.Fatalf("PUT zone group: %v %v", resp, err)
 	}
-	v.fail(http.MethodPut, netPath+"/privateEndpoints/pe1/privateDnsZoneGroups/second", netAPI, body, 400, "PrivateDnsZoneGroupLimitReached")
+	v.Fail(http.MethodPut, netPath+"/privateEndpoints/pe1/privateDnsZoneGroups/second", netAPI, body, 400, "PrivateDnsZoneGroupLimitReached")
 	records := func(zone string) map[string]string {
 		t.Helper()
 		out := map[string]string{}
-		for _, r := range v.must(http.MethodGet, zone+"/A", dnsAPI, "", 200)["value"].([]any) {
+		for _, r := range v.Must(http.MethodGet, zone+"/A", dnsAPI, "", 200)["value"].([]any) {
 			out[path(r, "name").(string)] = path(r, "properties", "aRecords", "0", "ipv4Address").(string)
 		}
 		return out
@@ -415,37 +415,37 @@ func TestDNSZoneGroup(t *testing.T) {
 	if got := records(zoneNb); fmt.Sprint(got) != fmt.Sprint(map[string]string{"ml-ws1-eastus-" + wsid + ".eastus": "10.0.1.6"}) {
 		t.Fatalf("notebook zone records = %v", got)
 	}
-	g := v.must(http.MethodGet, group, netAPI, "", 200)
+	g := v.Must(http.MethodGet, group, netAPI, "", 200)
 	if sets := path(g, "properties", "privateDnsZoneConfigs", "0", "properties", "recordSets").([]any); len(sets) != 3 || path(sets[0], "fqdn") != wsid+".workspace.eastus.privatelink.api.azureml.ms" {
 		t.Fatalf("record sets = %v", sets)
 	}
-	if fqdn := path(v.must(http.MethodGet, zoneAPI+"/A/"+wsid+".workspace.eastus", dnsAPI, "", 200), "properties", "fqdn"); fqdn != wsid+".workspace.eastus.privatelink.api.azureml.ms." {
+	if fqdn := path(v.Must(http.MethodGet, zoneAPI+"/A/"+wsid+".workspace.eastus", dnsAPI, "", 200), "properties", "fqdn"); fqdn != wsid+".workspace.eastus.privatelink.api.azureml.ms." {
 		t.Fatalf("record fqdn = %v", fqdn)
 	}
-	if n := path(v.must(http.MethodGet, zoneAPI, dnsAPI, "", 200), "properties", "numberOfRecordSets"); n != float64(5) {
+	if n := path(v.Must(http.MethodGet, zoneAPI, dnsAPI, "", 200), "properties", "numberOfRecordSets"); n != float64(5) {
 		t.Fatalf("numberOfRecordSets = %v", n)
 	}
 
 	// Dropping a zone from the group removes its records there.
 	v.finish()
-	v.must(http.MethodPut, group, netAPI, `{"properties":{"privateDnsZoneConfigs":[{"name":"api","properties":{"privateDnsZoneId":"`+zoneAPI+`"}}]}}`, http.StatusOK)
+	v.Must(http.MethodPut, group, netAPI, `{"properties":{"privateDnsZoneConfigs":[{"name":"api","properties":{"privateDnsZoneId":"`+zoneAPI+`"}}]}}`, http.StatusOK)
 	if got := records(zoneNb); len(got) != 0 {
 		t.Fatalf("notebook zone records after dropping it = %v", got)
 	}
 	// Deleting the group removes its records, not the client's.
 	v.finish()
-	v.must(http.MethodDelete, group, netAPI, "", http.StatusAccepted)
+	v.Must(http.MethodDelete, group, netAPI, "", http.StatusAccepted)
 	v.finish()
 	if got := records(zoneAPI); fmt.Sprint(got) != fmt.Sprint(map[string]string{"manual": "10.0.0.9"}) {
 		t.Fatalf("api zone records after the group's delete = %v", got)
 	}
 	// So does deleting the private endpoint.
-	v.must(http.MethodPut, group, netAPI, body, http.StatusCreated)
+	v.Must(http.MethodPut, group, netAPI, body, http.StatusCreated)
 	v.finish()
 	if got := records(zoneAPI); len(got) != 4 {
 		t.Fatalf("records = %v", got)
 	}
-	v.must(http.MethodDelete, netPath+"/privateEndpoints/pe1", netAPI, "", http.StatusAccepted)
+	v.Must(http.MethodDelete, netPath+"/privateEndpoints/pe1", netAPI, "", http.StatusAccepted)
 	v.finish()
 	if got := records(zoneAPI); fmt.Sprint(got) != fmt.Sprint(map[string]string{"manual": "10.0.0.9"}) {
 		t.Fatalf("api zone records after the private endpoint's delete = %v", got)
@@ -460,17 +460,17 @@ func TestDNSZoneGroup(t *testing.T) {
 func TestResourceGroupDeleteDisconnects(t *testing.T) {
 	v := newEnv(t)
 	rg2 := "/subscriptions/" + testSub + "/resourceGroups/rg2"
-	v.must(http.MethodPut, rg2, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
-	v.must(http.MethodPut, rg2+"/providers/Microsoft.Network/privateEndpoints/pe", netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""), http.StatusCreated)
+	v.Must(http.MethodPut, rg2, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	v.Must(http.MethodPut, rg2+"/providers/Microsoft.Network/privateEndpoints/pe", netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", false, ""), http.StatusCreated)
 	v.finish()
 	if len(v.workspaceConnections()) != 1 {
 		t.Fatal("no workspace connection")
 	}
-	v.must(http.MethodDelete, rg2, "2021-04-01", "", http.StatusAccepted)
+	v.Must(http.MethodDelete, rg2, "2021-04-01", "", http.StatusAccepted)
 	v.finish()
 	if conns := v.workspaceConnections(); len(conns) != 0 {
 		t.Fatalf("workspace connections after the group's delete = %v", conns)
 	}
 	// Its subnet is free again.
-	v.must(http.MethodDelete, subnetID, netAPI, "", http.StatusAccepted)
+	v.Must(http.MethodDelete, subnetID, netAPI, "", http.StatusAccepted)
 }
