@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/boltkv"
 	"github.com/armlet/armlet/internal/kv/memkv"
@@ -33,7 +33,10 @@ const (
 	plaB    = mgRoot + tenantB + "/providers/Microsoft.Authorization/privateLinkAssociations/"
 )
 
+// env is an engine with this provider; requests name the tenant of their
+// caller.
 type env struct {
+	*enginetest.Env
 	t testing.TB
 	e *engine.Engine
 }
@@ -55,7 +58,8 @@ func newBoltEnv(t testing.TB) *env {
 
 func newEnvOn(t testing.TB, st kv.Store) *env {
 	t.Helper()
-	e := engine.New(engine.Options{Store: st, Clock: clock.NewOffset(0), Registry: engine.NewRegistry()})
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: st, Clock: clk, Registry: engine.NewRegistry()})
 	Register(e, Options{})
 	ctx := context.Background()
 	for _, s := range []struct{ sub, tenant string }{{subA, tenantA}, {subB, tenantB}} {
@@ -63,7 +67,7 @@ func newEnvOn(t testing.TB, st kv.Store) *env {
 			t.Fatal(err)
 		}
 	}
-	v := &env{t: t, e: e}
+	v := &env{Env: enginetest.New(t, e, clk), t: t, e: e}
 	v.must(tenantA, http.MethodPut, rgA, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
 	v.must(tenantB, http.MethodPut, rgB, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
 	return v
@@ -72,42 +76,24 @@ func newEnvOn(t testing.TB, st kv.Store) *env {
 // serve sends one request as a caller of tenant.
 func (v *env) serve(tenant, method, path, apiVersion, body string) (*engine.Response, error) {
 	v.t.Helper()
-	req := &engine.Request{
-		Method: method, Path: path, APIVersion: apiVersion, Query: url.Values{"api-version": {apiVersion}}, Body: []byte(body),
-		Header: http.Header{}, BaseURL: "https://127.0.0.1:8443", Now: v.e.Now(),
-		Caller: engine.Caller{ObjectID: "11111111-0000-0000-0000-000000000001", AppID: "22222222-0000-0000-0000-000000000002", TenantID: tenant, PrincipalType: "ServicePrincipal"},
-	}
-	return v.e.Serve(context.Background(), req)
+	v.Caller.TenantID = tenant
+	return v.Serve(method, path, apiVersion, body)
 }
 
-// must sends a request that must answer status; it returns the body.
+// must sends a request as a caller of tenant that must answer status; it
+// returns the body.
 func (v *env) must(tenant, method, path, apiVersion, body string, status int) map[string]any {
 	v.t.Helper()
-	resp, err := v.serve(tenant, method, path, apiVersion, body)
-	if err != nil {
-		v.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	if resp.Status != status {
-		v.t.Fatalf("%s %s: status %d, want %d (body %v)", method, path, resp.Status, status, resp.Body)
-	}
-	return asJSON(v.t, resp.Body)
+	v.Caller.TenantID = tenant
+	return v.Must(method, path, apiVersion, body, status)
 }
 
-// fail sends a request that must fail with status and code.
+// fail sends a request as a caller of tenant that must fail with status
+// and code.
 func (v *env) fail(tenant, method, path, apiVersion, body string, status int, code string) *arm.Error {
 	v.t.Helper()
-	resp, err := v.serve(tenant, method, path, apiVersion, body)
-	if err == nil {
-		v.t.Fatalf("%s %s: status %d, want error %d %s (body %v)", method, path, resp.Status, status, code, asJSON(v.t, resp.Body))
-	}
-	ae, ok := arm.AsError(err)
-	if !ok {
-		v.t.Fatalf("%s %s: internal error %v", method, path, err)
-	}
-	if ae.Status != status || ae.Code != code {
-		v.t.Fatalf("%s %s: error %d %s (%s), want %d %s", method, path, ae.Status, ae.Code, ae.Message, status, code)
-	}
-	return ae
+	v.Caller.TenantID = tenant
+	return v.Fail(method, path, apiVersion, body, status, code)
 }
 
 // disabled calls PublicARMDisabled and checks that a refusal comes exactly
@@ -131,21 +117,7 @@ func (v *env) disabled(tenant string) (bool, *arm.Error) {
 	return true, ae
 }
 
-func asJSON(t testing.TB, body any) map[string]any {
-	t.Helper()
-	if body == nil {
-		return nil
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+var asJSON = enginetest.AsJSON
 
 func listNames(t testing.TB, body map[string]any) []string {
 	t.Helper()

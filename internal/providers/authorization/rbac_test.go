@@ -13,6 +13,7 @@ import (
 	"github.com/armlet/armlet/internal/authz"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 )
@@ -38,12 +39,13 @@ type rbEnv struct {
 
 func newRBEnv(t testing.TB, mode string) *rbEnv {
 	t.Helper()
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clock.NewOffset(0), Registry: engine.NewRegistry()})
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry()})
 	rbac := Register(e, Options{RBACMode: mode})
 	if err := e.EnsureSubscription(context.Background(), subA, tenantA, "test"); err != nil {
 		t.Fatal(err)
 	}
-	v := &rbEnv{env: &env{t: t, e: e}, rbac: rbac}
+	v := &rbEnv{env: &env{Env: enginetest.New(t, e, clk), t: t, e: e}, rbac: rbac}
 	v.must(tenantA, http.MethodPut, rgA, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
 	if err := rbac.EnsureOwner(context.Background(), boot, engine.Caller{ObjectID: boot}); err != nil {
 		t.Fatal(err)
