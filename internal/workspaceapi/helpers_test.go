@@ -2,7 +2,6 @@ package workspaceapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
@@ -33,6 +33,8 @@ type harness struct {
 	e   *engine.Engine
 	clk *clock.Offset
 	s   *Service
+	// eng sends ARM requests to e.
+	eng *enginetest.Env
 }
 
 var testCaller = engine.Caller{ObjectID: "11111111-0000-0000-0000-000000000001", AppID: "22222222-0000-0000-0000-000000000002", TenantID: testTenant, PrincipalType: "ServicePrincipal"}
@@ -44,7 +46,8 @@ func newHarness(t testing.TB) *harness {
 	if err := e.EnsureSubscription(context.Background(), testSub, testTenant, "test"); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{e: e, clk: clk, s: New(Options{Engine: e})}
+	h := &harness{e: e, clk: clk, s: New(Options{Engine: e}), eng: enginetest.New(t, e, clk)}
+	h.eng.Caller = testCaller
 	h.arm(t, http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`)
 	return h
 }
@@ -52,10 +55,7 @@ func newHarness(t testing.TB) *harness {
 // arm sends an ARM request to the engine; it must succeed.
 func (h *harness) arm(t testing.TB, method, path, apiVersion, body string) map[string]any {
 	t.Helper()
-	resp, err := h.e.Serve(context.Background(), &engine.Request{
-		Method: method, Path: path, APIVersion: apiVersion, Body: []byte(body), Header: http.Header{},
-		Caller: testCaller, BaseURL: baseURL, Now: h.clk.Now(),
-	})
+	resp, err := h.eng.Serve(method, path, apiVersion, body)
 	if err != nil {
 		t.Fatalf("ARM %s %s: %v", method, path, err)
 	}
@@ -124,31 +124,10 @@ func (h *harness) fail(t testing.TB, method, path, body string, origin netmodel.
 	if err == nil {
 		t.Fatalf("%s %s: status %d, want error %d %s", method, path, resp.Status, status, code)
 	}
-	ae, ok := arm.AsError(err)
-	if !ok {
-		t.Fatalf("%s %s: internal error %v", method, path, err)
-	}
-	if ae.Status != status || ae.Code != code {
-		t.Fatalf("%s %s: error %d %s (%s), want %d %s", method, path, ae.Status, ae.Code, ae.Message, status, code)
-	}
-	return ae
+	return enginetest.CheckError(t, method+" "+path, err, status, code)
 }
 
-func toJSON(t testing.TB, body any) map[string]any {
-	t.Helper()
-	if body == nil {
-		return nil
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("body %s: %v", b, err)
-	}
-	return m
-}
+var toJSON = enginetest.AsJSON
 
 // values is the "value" list of a list body.
 func values(t testing.TB, body map[string]any) []any {
