@@ -75,7 +75,7 @@ func FuzzV2Bodies(f *testing.F) {
 			v.Must(http.MethodPut, wsBase+"ws1/computes/cpu", newest, `{"properties":{"computeType":"AmlCompute"}}`, http.StatusCreated)
 			v.Must(http.MethodPut, wsBase+"ws1/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
 		}
-		v.t = t
+		v.t, v.T = t, t
 		path := wsBase + "ws1" + fuzzTargets[int(target)%len(fuzzTargets)]
 		action := wsBase + "ws1" + fuzzActions[int(target)%len(fuzzActions)]
 		for _, c := range [][2]string{{http.MethodPut, path}, {http.MethodPatch, path}, {http.MethodPost, action}} {
