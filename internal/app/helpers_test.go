@@ -38,6 +38,13 @@ type testServer struct {
 // mutate adjusts the configuration.
 func startArmlet(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	t.Helper()
+	return startArmletWith(t, nil, mutate...)
+}
+
+// startArmletWith is startArmlet with app options (fake endpoint sources,
+// public ARM checks).
+func startArmletWith(t testing.TB, opts []app.Option, mutate ...func(*config.Config)) *testServer {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -48,7 +55,7 @@ func startArmlet(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := app.Start(context.Background(), cfg, nil)
+	srv, err := app.Start(context.Background(), cfg, nil, opts...)
 	if err != nil {
 		t.Fatalf("start armlet: %v", err)
 	}

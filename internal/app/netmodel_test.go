@@ -2,12 +2,9 @@ package app_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -23,7 +20,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/arm/resourceid"
-	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -49,29 +45,7 @@ func (f *nmEndpoints) source(context.Context) ([]netmodel.Endpoint, error) {
 // nmStart is startArmlet with app options.
 func nmStart(t *testing.T, opts ...app.Option) *testServer {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.InMemory = true
-	cfg.OperationDuration = 200 * time.Millisecond
-	cfg.LegacyModePropagation = config.DurationRange{}
-	cfg.RandomSeed = 42
-	srv, err := app.Start(context.Background(), cfg, nil, opts...)
-	if err != nil {
-		t.Fatalf("start armlet: %v", err)
-	}
-	t.Cleanup(srv.Close)
-	conn := srv.Connection()
-	pem, err := os.ReadFile(conn.CACertificate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-	}}
-	return &testServer{Server: srv, conn: conn, dataDir: cfg.DataDir, client: client}
+	return startArmletWith(t, opts)
 }
 
 func nmID(t *testing.T, s string) resourceid.ID {
