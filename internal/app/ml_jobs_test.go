@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/armlet/armlet/internal/config"
@@ -178,7 +179,17 @@ func TestGoSDKJobs(t *testing.T) {
 		t.Errorf("list Command with tag team = %v", got)
 	}
 
-	del, err := jobs.BeginDelete(ctx, "ml-rg", "ws1", "train1", nil)
+	jobsDeleteAndGone(t, s, func() (*runtime.Poller[armmachinelearning.JobsClientDeleteResponse], error) {
+		return jobs.BeginDelete(ctx, "ml-rg", "ws1", "train1", nil)
+	}, func() error { _, err := jobs.Get(ctx, "ml-rg", "ws1", "train1", nil); return err })
+}
+
+// jobsDeleteAndGone starts a long-running delete, moves the clock past it,
+// polls it with the SDK's poller and checks that a GET is then 404.
+func jobsDeleteAndGone[T any](t *testing.T, s *testServer, begin func() (*runtime.Poller[T], error), get func() error) {
+	t.Helper()
+	ctx := context.Background()
+	del, err := begin()
 	if err != nil {
 		t.Fatalf("begin delete: %v", err)
 	}
@@ -188,8 +199,7 @@ func TestGoSDKJobs(t *testing.T) {
 	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	_, err = jobs.Get(ctx, "ml-rg", "ws1", "train1", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	assertResponseError(t, get(), http.StatusNotFound, "ResourceNotFound")
 }
 
 // TestGoSDKSchedules drives schedules with armmachinelearning/v4's
@@ -277,18 +287,9 @@ func TestGoSDKSchedules(t *testing.T) {
 		t.Errorf("list All = %v", got)
 	}
 
-	del, err := schedules.BeginDelete(ctx, "ml-rg", "ws1", "nightly", nil)
-	if err != nil {
-		t.Fatalf("begin delete: %v", err)
-	}
-	if _, err := s.AdvanceClock(ctx, jobsStep); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
-	_, err = schedules.Get(ctx, "ml-rg", "ws1", "nightly", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	jobsDeleteAndGone(t, s, func() (*runtime.Poller[armmachinelearning.SchedulesClientDeleteResponse], error) {
+		return schedules.BeginDelete(ctx, "ml-rg", "ws1", "nightly", nil)
+	}, func() error { _, err := schedules.Get(ctx, "ml-rg", "ws1", "nightly", nil); return err })
 }
 
 // TestGoSDKJobsLegacyMode checks rule L5 for jobs and schedules: refused
