@@ -82,6 +82,16 @@ type Config struct {
 	EtcdUsername, EtcdPassword string
 	EtcdPrefix                 string
 
+	// ReplicaName names this armlet among the replicas sharing an etcd
+	// store (--replica-name), in logs, the leader election and
+	// /_armlet/fleet. Empty means "hostname:port" of the listener.
+	ReplicaName string
+
+	// LeaderLease is the TTL of the etcd lease behind the leader election
+	// (--leader-lease): how long a replica that died may keep the lead
+	// before another one takes over the time-driven work. Whole seconds.
+	LeaderLease time.Duration
+
 	// CertFile and KeyFile are PEM files of a user-supplied server
 	// certificate and key (--cert, --key). Both are set or both are empty;
 	// when empty, armlet issues certificates from its own local CA.
@@ -168,6 +178,8 @@ const (
 	StoreMemory       = "memory"
 	StoreEtcdScheme   = "etcd://"
 	DefaultEtcdPrefix = "armlet/"
+	// DefaultLeaderLease is the default of --leader-lease.
+	DefaultLeaderLease = 5 * time.Second
 )
 
 // RBAC modes.
@@ -187,6 +199,7 @@ func Default() Config {
 		LogFormat:             DefaultLogFormat,
 		RBAC:                  RBACEnforce,
 		EtcdPrefix:            DefaultEtcdPrefix,
+		LeaderLease:           DefaultLeaderLease,
 		TokenLifetime:         DefaultTokenLifetime,
 		MaxBodyBytes:          DefaultMaxBodyBytes,
 		ShutdownTimeout:       DefaultShutdownTimeout,
@@ -352,8 +365,12 @@ func options(cfg *Config) []option {
 			&value[string]{p: &cfg.EtcdUsername, parse: parseAny, format: fmtString}},
 		{"etcd-password", "password", "etcd password (prefer the environment variable to the flag)",
 			&value[string]{p: &cfg.EtcdPassword, parse: parseAny, format: fmtString}},
-		{"etcd-prefix", "prefix", "prefix of every etcd key armlet writes, so that several armlets can share a cluster",
-			&value[string]{p: &cfg.EtcdPrefix, parse: parseNonEmpty, format: fmtString}},
+		{"etcd-prefix", "prefix", "prefix of every etcd key armlet writes, ending with /, so that several armlets can share a cluster",
+			&value[string]{p: &cfg.EtcdPrefix, parse: parseEtcdPrefix, format: fmtString}},
+		{"replica-name", "name", "name of this replica among those sharing an etcd store (empty: hostname:port)",
+			&value[string]{p: &cfg.ReplicaName, parse: parseAny, format: fmtString}},
+		{"leader-lease", "duration", "how long a dead replica may keep the lead of the time-driven work before another takes over (whole seconds, 1s to 1m)",
+			&value[time.Duration]{p: &cfg.LeaderLease, parse: parseLeaderLease, format: fmtDuration}},
 		{"cert", "file", "PEM server certificate to use instead of the local CA (needs --key)",
 			&value[string]{p: &cfg.CertFile, parse: parseAny, format: fmtString}},
 		{"key", "file", "PEM private key of --cert",
@@ -481,6 +498,24 @@ func parseStore(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+func parseEtcdPrefix(s string) (string, error) {
+	if !strings.HasSuffix(s, "/") {
+		return "", fmt.Errorf("%q must end with /", s)
+	}
+	return s, nil
+}
+
+func parseLeaderLease(s string) (time.Duration, error) {
+	d, err := parseDuration(time.Second, time.Minute)(s)
+	if err != nil {
+		return 0, err
+	}
+	if d%time.Second != 0 {
+		return 0, fmt.Errorf("%q is not a whole number of seconds", s)
+	}
+	return d, nil
 }
 
 func parseNonEmpty(s string) (string, error) {

@@ -40,10 +40,12 @@ func TestParse(t *testing.T) {
 		{name: "env store", env: map[string]string{"ARMLET_STORE": "etcd://e1:2379"}, want: func(c *Config) { c.Store = "etcd://e1:2379" }},
 		{name: "flag store overrides env", args: []string{"--store="}, env: map[string]string{"ARMLET_STORE": "etcd://e1:2379"}},
 		{name: "etcd tls and auth flags", args: []string{"--store=etcd://e1:2379", "--etcd-ca", "ca.pem", "--etcd-cert", "c.pem", "--etcd-key", "k.pem",
-			"--etcd-username", "armlet", "--etcd-password", "s3cret", "--etcd-prefix", "team-a/"},
+			"--etcd-username", "armlet", "--etcd-password", "s3cret", "--etcd-prefix", "team-a/",
+			"--replica-name", "r1", "--leader-lease", "2s"},
 			want: func(c *Config) {
 				c.Store, c.EtcdCA, c.EtcdCert, c.EtcdKey = "etcd://e1:2379", "ca.pem", "c.pem", "k.pem"
 				c.EtcdUsername, c.EtcdPassword, c.EtcdPrefix = "armlet", "s3cret", "team-a/"
+				c.ReplicaName, c.LeaderLease = "r1", 2*time.Second
 			}},
 		{name: "etcd env vars", env: map[string]string{"ARMLET_STORE": "etcd://e1:2379", "ARMLET_ETCD_CA": "ca.pem", "ARMLET_ETCD_CERT": "c.pem",
 			"ARMLET_ETCD_KEY": "k.pem", "ARMLET_ETCD_USERNAME": "u", "ARMLET_ETCD_PASSWORD": "p", "ARMLET_ETCD_PREFIX": "x/"},
@@ -151,7 +153,11 @@ func TestParse(t *testing.T) {
 		{"store", "etcd://:2379", "not host:port"},
 		{"store", "etcd://e1:http", "not a number"},
 		{"store", "etcd://e1:0", "not a number"},
-		{"etcd-prefix", " ", "must not be empty"},
+		{"etcd-prefix", " ", "must end with /"},
+		{"etcd-prefix", "team-a", "must end with /"},
+		{"leader-lease", "1500ms", "not a whole number of seconds"},
+		{"leader-lease", "0s", "less than"},
+		{"leader-lease", "2m", "more than"},
 		{"legacy-mode-propagation", "soon", `"soon" is not a duration`},
 		{"legacy-mode-propagation", "60m-30m", "minimum 1h is more than maximum 30m"},
 		{"legacy-mode-propagation", "-5m", "negative"},
@@ -273,7 +279,8 @@ func TestParse(t *testing.T) {
 			}
 			if c.name == "defaults" {
 				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false",
-					"store=", "etcd-ca=", "etcd-cert=", "etcd-key=", "etcd-username=", "etcd-password=", "etcd-prefix=armlet/", "cert=", "key=",
+					"store=", "etcd-ca=", "etcd-cert=", "etcd-key=", "etcd-username=", "etcd-password=", "etcd-prefix=armlet/",
+					"replica-name=", "leader-lease=5s", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
 					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
 					"flow-retention=24h", "flow-retention-records=100000",

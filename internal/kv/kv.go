@@ -51,6 +51,26 @@ type Store interface {
 	Close() error
 }
 
+// Watcher is implemented by stores that other processes write too (etcd,
+// shared by armlet replicas). Replicas use it to hear of changes made by
+// their peers, for state they hold in memory.
+type Watcher interface {
+	// Watch calls fn with every entry under prefix as it stands now, then
+	// with every later change of a key under prefix, in revision order, until
+	// ctx ends; it returns ctx's error. A deleted key comes with a nil Value.
+	// When the store cannot deliver every change (etcd compacted the history
+	// while the watch was down), Watch starts over from the current entries,
+	// so fn always ends up with the latest state. fn runs on Watch's
+	// goroutine and must not block for long.
+	Watch(ctx context.Context, prefix []byte, fn func(Entry)) error
+}
+
+// Shared reports whether s is written by other processes too (see Watcher).
+func Shared(s Store) bool {
+	_, ok := s.(Watcher)
+	return ok
+}
+
 // Entry is one key with its value and the revision that last wrote it.
 type Entry struct {
 	Key      []byte

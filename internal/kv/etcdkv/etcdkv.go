@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -52,9 +53,11 @@ const scanPage = 1000
 type Options struct {
 	// Endpoints are the cluster's client URLs or host:port pairs; at least one.
 	Endpoints []string
-	// Prefix is put before every key; DefaultPrefix when empty. Stores that
-	// share a cluster need prefixes of which none is a prefix of another
-	// ("armlet/" and "armlet/x/" would see each other's keys).
+	// Prefix is put before every key; DefaultPrefix when empty. It must end
+	// with "/". Stores that share a cluster need prefixes of which none is a
+	// prefix of another ("armlet/" and "armlet/x/" would see each other's
+	// keys). The leader election of the processes sharing the store lives
+	// beside it: "armlet/" elects under "armlet.leader/".
 	Prefix string
 	// CAFile is a PEM file of CAs to verify the servers with. CertFile and
 	// KeyFile are a PEM client certificate and key (both or neither). Any of
@@ -83,6 +86,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
+	}
+	if !strings.HasSuffix(o.Prefix, "/") {
+		return nil, fmt.Errorf("etcdkv: prefix %q must end with /", o.Prefix)
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
