@@ -138,6 +138,10 @@ type FlowOptions struct {
 	// QueueSize is how many observations may wait for the writer before
 	// Record blocks; default 8192.
 	QueueSize int
+	// Leading reports whether this replica runs flow retention for the
+	// fleet of replicas sharing Store (see package fleet); nil means
+	// always, as for an armlet alone on its store.
+	Leading func() bool
 }
 
 // FlowStore keeps flow records in the kv store under "nm\x00flow\x00",
@@ -146,6 +150,12 @@ type FlowOptions struct {
 //
 // Choice: when the queue is full, Record waits rather than dropping the
 // record: the exposure report must not silently miss a request.
+//
+// Replicas sharing a store each run their own writer. The meta record
+// (count and last sequence number) is written with every batch under a
+// revision condition, so their writers never reuse a key nor lose a count:
+// a writer that loses the race re-reads the meta record and tries again.
+// Only the leading replica prunes (FlowOptions.Leading).
 type FlowStore struct {
 	opts    FlowOptions
 	log     *slog.Logger
@@ -154,15 +164,23 @@ type FlowStore struct {
 	once    sync.Once
 
 	// Owned by the writer goroutine (and Open, before it starts).
-	count  int
-	seq    uint64
-	oldest time.Time // time of the first record; zero when empty
+	count   int
+	seq     uint64
+	metaRev int64     // revision of the meta record they were read from; 0 when absent
+	oldest  time.Time // time of the first record; zero when empty
 }
 
+// flowMsg is one request to the writer: an observation to store, a flush
+// to acknowledge once everything before it is stored, or a retention pass.
 type flowMsg struct {
 	obs   *Observation
 	flush chan struct{}
+	prune bool
 }
+
+// maxMetaRaces bounds how often one batch retries after losing the meta
+// record to another replica's writer.
+const maxMetaRaces = 100
 
 // Store layout.
 var (
@@ -196,26 +214,86 @@ func OpenFlows(ctx context.Context, opts FlowOptions) (*FlowStore, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Leading == nil {
+		opts.Leading = func() bool { return true }
+	}
 	fs := &FlowStore{opts: opts, log: opts.Logger, queue: make(chan flowMsg, opts.QueueSize), stopped: make(chan struct{})}
-	ent, err := opts.Store.Get(ctx, flowMetaKey)
-	switch {
-	case err == nil:
-		var m flowMeta
-		if err := json.Unmarshal(ent.Value, &m); err != nil {
-			return nil, fmt.Errorf("corrupt flow meta record: %w", err)
-		}
-		fs.count, fs.seq = m.Count, m.Seq
-	case !errors.Is(err, kv.ErrNotFound):
+	if err := fs.reload(ctx); err != nil {
 		return nil, err
 	}
-	first, err := opts.Store.Scan(ctx, flowPrefix, nil, 1)
+	return fs, nil
+}
+
+// reload reads the writer's counters and the time of the oldest record
+// from the store.
+func (fs *FlowStore) reload(ctx context.Context) error {
+	if err := fs.loadMeta(ctx); err != nil {
+		return err
+	}
+	first, err := fs.opts.Store.Scan(ctx, flowPrefix, nil, 1)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	fs.oldest = time.Time{}
 	if len(first) == 1 {
 		fs.oldest = keyTime(first[0].Key)
 	}
-	return fs, nil
+	return nil
+}
+
+// loadMeta reads the meta record into the writer's counters.
+func (fs *FlowStore) loadMeta(ctx context.Context) error {
+	ent, err := fs.opts.Store.Get(ctx, flowMetaKey)
+	switch {
+	case errors.Is(err, kv.ErrNotFound):
+		fs.count, fs.seq, fs.metaRev = 0, 0, 0
+		return nil
+	case err != nil:
+		return err
+	}
+	var m flowMeta
+	if err := json.Unmarshal(ent.Value, &m); err != nil {
+		return fmt.Errorf("corrupt flow meta record: %w", err)
+	}
+	fs.count, fs.seq, fs.metaRev = m.Count, m.Seq, ent.Revision
+	return nil
+}
+
+// commitMeta applies ops with the meta record set to count and seq, on
+// condition that nobody else wrote the meta record since it was read. It
+// reports false, having re-read the meta record, when somebody did.
+func (fs *FlowStore) commitMeta(ctx context.Context, ops []kv.Op, count int, seq uint64) (bool, error) {
+	ops = append(ops, kv.Put(flowMetaKey, mustMarshal(flowMeta{Count: count, Seq: seq})).If(kv.AtRevision(fs.metaRev)))
+	rev, err := fs.opts.Store.Txn(ctx, ops...)
+	if errors.Is(err, kv.ErrConflict) {
+		return false, fs.loadMeta(ctx)
+	}
+	if err != nil {
+		return false, err
+	}
+	fs.count, fs.seq, fs.metaRev = count, seq, rev
+	return true, nil
+}
+
+// RunRetention asks the writer for a retention pass every interval until
+// ctx ends, so that records age out even when no request comes. Run it on
+// the leading replica only.
+func (fs *FlowStore) RunRetention(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-fs.stopped:
+			return
+		case <-t.C:
+			select {
+			case fs.queue <- flowMsg{prune: true}:
+			default: // the writer is busy, and prunes after its batches anyway
+			}
+		}
+	}
 }
 
 // Record queues an observation; the writer turns it into a flow record.
@@ -259,28 +337,27 @@ func (fs *FlowStore) Run(ctx context.Context) {
 		case first = <-fs.queue:
 		case <-ctx.Done():
 			for {
-				batch, acks := fs.collect(flowMsg{})
+				batch, acks, _ := fs.collect(flowMsg{})
 				if len(batch) == 0 && len(acks) == 0 {
 					return
 				}
-				fs.write(wctx, batch)
+				fs.write(wctx, batch, false)
 				for _, a := range acks {
 					close(a)
 				}
 			}
 		}
-		batch, acks := fs.collect(first)
-		fs.write(wctx, batch)
+		batch, acks, prune := fs.collect(first)
+		fs.write(wctx, batch, prune)
 		for _, a := range acks {
 			close(a)
 		}
 	}
 }
 
-// collect gathers first and whatever else is queued, up to one batch.
-func (fs *FlowStore) collect(first flowMsg) ([]*Observation, []chan struct{}) {
-	var batch []*Observation
-	var acks []chan struct{}
+// collect gathers first and whatever else is queued, up to one batch, and
+// whether a retention pass was asked for.
+func (fs *FlowStore) collect(first flowMsg) (batch []*Observation, acks []chan struct{}, prune bool) {
 	add := func(m flowMsg) {
 		if m.obs != nil {
 			batch = append(batch, m.obs)
@@ -288,6 +365,7 @@ func (fs *FlowStore) collect(first flowMsg) ([]*Observation, []chan struct{}) {
 		if m.flush != nil {
 			acks = append(acks, m.flush)
 		}
+		prune = prune || m.prune
 	}
 	add(first)
 	for len(batch) < flowBatch {
@@ -295,44 +373,77 @@ func (fs *FlowStore) collect(first flowMsg) ([]*Observation, []chan struct{}) {
 		case m := <-fs.queue:
 			add(m)
 		default:
-			return batch, acks
+			return batch, acks, prune
 		}
 	}
-	return batch, acks
+	return batch, acks, prune
 }
 
-func (fs *FlowStore) write(ctx context.Context, batch []*Observation) {
-	if len(batch) > 0 {
-		ops := make([]kv.Op, 0, len(batch)+1)
-		seq := fs.seq
-		firstTime := time.Time{}
-		for _, o := range batch {
-			f := FlowOf(*o)
-			b, err := json.Marshal(f)
-			if err != nil {
-				fs.log.Error("encoding flow record", "err", err)
-				continue
-			}
-			seq++
-			ops = append(ops, kv.Put(flowKey(f.Time, seq), b))
-			if firstTime.IsZero() || f.Time.Before(firstTime) {
-				firstTime = f.Time
-			}
-		}
-		count := fs.count + len(ops)
-		ops = append(ops, kv.Put(flowMetaKey, mustMarshal(flowMeta{Count: count, Seq: seq})))
-		if _, err := fs.opts.Store.Txn(ctx, ops...); err != nil {
-			fs.log.Error("writing flow records", "records", len(ops)-1, "err", err)
+// write stores batch and, on the leading replica, prunes. A retention pass
+// (refresh) first re-reads the counters, which other replicas' writers may
+// have moved.
+func (fs *FlowStore) write(ctx context.Context, batch []*Observation, refresh bool) {
+	if err := fs.store(ctx, batch); err != nil {
+		fs.log.Error("writing flow records", "records", len(batch), "err", err)
+	}
+	if !fs.opts.Leading() {
+		return
+	}
+	if refresh {
+		if err := fs.reload(ctx); err != nil {
+			fs.log.Error("reading the flow counters", "err", err)
 			return
-		}
-		fs.count, fs.seq = count, seq
-		if fs.oldest.IsZero() || firstTime.Before(fs.oldest) {
-			fs.oldest = firstTime
 		}
 	}
 	if err := fs.prune(ctx); err != nil {
 		fs.log.Error("pruning flow records", "err", err)
 	}
+}
+
+func (fs *FlowStore) store(ctx context.Context, batch []*Observation) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	type record struct {
+		t    time.Time
+		body []byte
+	}
+	records := make([]record, 0, len(batch))
+	for _, o := range batch {
+		f := FlowOf(*o)
+		b, err := json.Marshal(f)
+		if err != nil {
+			fs.log.Error("encoding flow record", "err", err)
+			continue
+		}
+		records = append(records, record{f.Time, b})
+	}
+	if len(records) == 0 {
+		return nil
+	}
+	for range maxMetaRaces {
+		ops := make([]kv.Op, 0, len(records)+1)
+		seq := fs.seq
+		firstTime := time.Time{}
+		for _, r := range records {
+			seq++
+			ops = append(ops, kv.Put(flowKey(r.t, seq), r.body))
+			if firstTime.IsZero() || r.t.Before(firstTime) {
+				firstTime = r.t
+			}
+		}
+		ok, err := fs.commitMeta(ctx, ops, fs.count+len(records), seq)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if fs.oldest.IsZero() || firstTime.Before(fs.oldest) {
+				fs.oldest = firstTime
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the flow meta record kept changing under %d attempts", maxMetaRaces)
 }
 
 // prune deletes the oldest records beyond MaxRecords and those older than
@@ -366,14 +477,17 @@ func (fs *FlowStore) prune(ctx context.Context) error {
 			}
 			return nil
 		}
-		count := max(fs.count-len(ops), 0)
-		ops = append(ops, kv.Put(flowMetaKey, mustMarshal(flowMeta{Count: count, Seq: fs.seq})))
-		if _, err := fs.opts.Store.Txn(ctx, ops...); err != nil {
+		n := len(ops)
+		ok, err := fs.commitMeta(ctx, ops, max(fs.count-n, 0), fs.seq)
+		if err != nil {
 			return err
 		}
-		fs.count = count
+		if !ok {
+			continue // another writer moved the counters: look again
+		}
+		count := fs.count
 		fs.oldest = time.Time{}
-		if n := len(ops) - 1; n < len(ents) {
+		if n < len(ents) {
 			fs.oldest = keyTime(ents[n].Key)
 		} else if count > 0 {
 			fs.oldest = cutoff.Add(-time.Nanosecond) // unknown: look again

@@ -529,3 +529,84 @@ func benchObservation(clk *fakeClock) Observation {
 		Class: ARMPublic, Status: 200, CallerObjectID: "oid", CallerAppID: "app",
 	}
 }
+
+// TestFlowWritersShareOneStore runs two flow stores on one kv store, as two
+// replicas do: their concurrent batches keep every record under its own key
+// and the count exact, only the leader prunes, and its retention pass ages
+// records out with no request coming.
+func TestFlowWritersShareOneStore(t *testing.T) {
+	ctx := context.Background()
+	store := memkv.New()
+	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	open := func(leading bool, maxRecords int) (*FlowStore, func()) {
+		fs, err := OpenFlows(ctx, FlowOptions{Store: store, Now: clk.Now, MaxRecords: maxRecords, MaxAge: time.Hour,
+			Leading: func() bool { return leading }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); fs.Run(rctx) }()
+		go func() { defer wg.Done(); fs.RunRetention(rctx, 5*time.Millisecond) }()
+		return fs, func() { cancel(); wg.Wait() }
+	}
+	leader, stopLeader := open(true, 10000)
+	defer stopLeader()
+	follower, stopFollower := open(false, 10)
+	defer stopFollower()
+
+	var wg sync.WaitGroup
+	for w, fs := range []*FlowStore{leader, follower} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				fs.Record(obs(clk, fmt.Sprintf("%s/jobs/w%d-%d", ws, w, i)))
+				if i%50 == 0 {
+					_ = fs.Flush(ctx)
+				}
+			}
+			if err := fs.Flush(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	all, err := leader.List(ctx, FlowFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The follower's MaxRecords of 10 must not have pruned anything.
+	if len(all) != 600 {
+		t.Fatalf("stored %d records, want 600", len(all))
+	}
+	ent, err := store.Get(ctx, flowMetaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m flowMeta
+	if err := json.Unmarshal(ent.Value, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Count != 600 || m.Seq != 600 {
+		t.Fatalf("meta record %+v, want count and seq 600", m)
+	}
+
+	// An hour later, with no request, the leader's retention pass removes
+	// them all.
+	clk.Add(time.Hour + time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		all, err = leader.List(ctx, FlowFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records still stored after their age", len(all))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
