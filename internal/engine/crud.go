@@ -226,7 +226,7 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 		if old != nil && old.Gone(req.Now) {
 			// A completed delete the background loop has not made physical
 			// yet: finish it now so the new resource starts clean.
-			if err := e.finishDelete(ctx, old); err != nil {
+			if _, err := e.finishDelete(ctx, old); err != nil {
 				return nil, err
 			}
 			continue
@@ -316,8 +316,12 @@ func (e *Engine) putAncestors(ctx context.Context, req *Request, t *Type, id res
 		return nil, nil, err
 	}
 	if parent != nil && parent.Gone(req.Now) {
-		if err := e.finishDelete(ctx, parent); err != nil {
+		done, err := e.finishDelete(ctx, parent)
+		if err != nil {
 			return nil, nil, err
+		}
+		if !done {
+			return nil, nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by concurrent requests; retry.", pid)
 		}
 		parent = nil
 	}
@@ -476,8 +480,12 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 			}
 		}
 		if t.Delete == Sync {
-			if err := e.finishDelete(ctx, r); err != nil {
+			done, err := e.finishDelete(ctx, r)
+			if err != nil {
 				return nil, err
+			}
+			if !done {
+				continue // changed meanwhile: look again
 			}
 			if t.DeleteBody {
 				return JSON(http.StatusOK, t.render(ctx, r, req.APIVersion, req.Now)), nil
@@ -508,10 +516,15 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 	return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
 }
 
-// finishDelete removes r and its subtree and runs the delete hooks.
-func (e *Engine) finishDelete(ctx context.Context, r *Resource) error {
-	if err := e.deleteTree(ctx, r.ID); err != nil {
-		return err
+// finishDelete removes r and its subtree and runs the delete hooks. It
+// reports false, having removed the subtree only, when r's record changed
+// since r was loaded.
+func (e *Engine) finishDelete(ctx context.Context, r *Resource) (bool, error) {
+	if err := e.deleteTree(ctx, r.ID, r.Revision); err != nil {
+		if errors.Is(err, kv.ErrConflict) {
+			return false, nil
+		}
+		return false, err
 	}
 	e.hooksMu.RLock()
 	hooks := e.onDelete
@@ -519,7 +532,7 @@ func (e *Engine) finishDelete(ctx context.Context, r *Resource) error {
 	for _, h := range hooks {
 		h(ctx, r)
 	}
-	return nil
+	return true, nil
 }
 
 func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, name string) (*Response, error) {

@@ -304,5 +304,6 @@ func (e *Engine) finishOperation(ctx context.Context, opID string) error {
 		return nil // re-created or delete moved later
 	}
 	e.log.Debug("delete completed", "id", r.ID.String())
-	return e.finishDelete(ctx, r)
+	_, err = e.finishDelete(ctx, r) // false: re-created meanwhile, nothing left to do
+	return err
 }

@@ -107,8 +107,11 @@ func putOps(r *Resource, cond kv.Cond) []kv.Op {
 // deleteTree removes id and everything beneath it, in batches. Partial
 // progress is invisible to clients, because readers treat a resource whose
 // ancestor is gone as gone; the record of id itself is deleted last, so a
-// retry after a crash finds the remaining descendants again.
-func (e *Engine) deleteTree(ctx context.Context, id resourceid.ID) error {
+// retry after a crash finds the remaining descendants again. The record is
+// deleted only if it is still at rev: a record written since (the resource
+// updated or re-created meanwhile, on this replica or another) stays, and
+// the error wraps kv.ErrConflict.
+func (e *Engine) deleteTree(ctx context.Context, id resourceid.ID, rev int64) error {
 	for _, prefix := range subtreePrefixes(id) {
 		for {
 			ents, err := e.store.Scan(ctx, prefix, nil, maxTxnOps/3)
@@ -133,10 +136,10 @@ func (e *Engine) deleteTree(ctx context.Context, id resourceid.ID) error {
 			}
 		}
 	}
-	ops := []kv.Op{kv.Delete(resourceKey(id))}
+	ops := []kv.Op{kv.Delete(resourceKey(id)).If(kv.AtRevision(rev))}
 	for _, k := range indexKeys(id) {
 		ops = append(ops, kv.Delete(k))
 	}
 	_, err := e.store.Txn(ctx, ops...)
-	return err
+	return err // wraps kv.ErrConflict when the record moved on
 }
