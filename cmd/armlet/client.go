@@ -196,6 +196,18 @@ func stateCmd(ctx context.Context, args []string, getenv func(string) string, st
 	return c.call(ctx, http.MethodGet, "/_armlet/state?id="+url.QueryEscape(rest[0]), nil, stdout)
 }
 
+// fleetCmd is `armlet fleet`: this replica, the leader, the store.
+func fleetCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	c, rest, err := clientFlags("fleet", args, getenv, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("usage: armlet fleet")
+	}
+	return c.call(ctx, http.MethodGet, "/_armlet/fleet", nil, stdout)
+}
+
 // networkCmd is `armlet network endpoints [--json]`.
 func networkCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "endpoints" {

@@ -47,6 +47,8 @@ Usage:
   armlet clock advance DURATION        move the armlet clock forward (e.g. 45m)
   armlet clock show                    print the armlet clock
   armlet state RESOURCE_ID             show a resource's internal and derived state
+  armlet fleet                         show this replica, the replica leading the time-driven
+                                       work, and the store they share
   armlet network endpoints [--json]    list the private endpoint listeners (loopback address per endpoint)
   armlet report exposure [--json] [--workspace ID] [--since T] [--until T]
                                        per workspace: what crossed public networks, with what
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = clockCmd(ctx, args[1:], getenv, stdout)
 	case "state":
 		err = stateCmd(ctx, args[1:], getenv, stdout)
+	case "fleet":
+		err = fleetCmd(ctx, args[1:], getenv, stdout)
 	case "network":
 		err = networkCmd(ctx, args[1:], getenv, stdout)
 	case "report":

@@ -18,6 +18,8 @@ import (
 
 // admin serves /_armlet/ (except health) to the bootstrap principal:
 //
+//	GET  /_armlet/fleet                 this replica and the fleet's leader:
+//	                                    {"replica", "leader", "leading", "store"}
 //	GET  /_armlet/clock                 {"now", "offset"}
 //	POST /_armlet/clock/advance         {"duration":"45m"} -> {"now", "offset"}
 //	GET  /_armlet/principals            the service principals
@@ -45,6 +47,14 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 	}
 	route := r.Method + " " + strings.TrimSuffix(r.URL.Path, "/")
 	switch route {
+	case "GET /_armlet/fleet":
+		leader, err := a.s.leadership.Leader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, map[string]any{
+			"replica": a.s.leadership.ID(), "leader": leader, "leading": a.s.leadership.Leading(), "store": a.s.storeKind(),
+		}), nil
 	case "GET /_armlet/clock":
 		return a.clockBody(), nil
 	case "POST /_armlet/clock/advance":

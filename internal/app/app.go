@@ -27,6 +27,7 @@ import (
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/fleet"
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/boltkv"
@@ -77,6 +78,9 @@ type Server struct {
 	ca         *certs.Authority
 	listeners  *netmodel.Listeners
 	flows      *netmodel.FlowStore
+	// leadership decides whether this replica runs the time-driven work
+	// (fleet.Solo unless the store is shared).
+	leadership fleet.Leadership
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	ready      atomic.Bool
@@ -140,7 +144,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 
 	// Listen first: with port 0 the real address is only known now, and
 	// the token service publishes it.
-	tlsCfg, err := s.tlsConfig(cfg, dataDir)
+	tlsCfg, err := s.tlsConfig(ctx, cfg, dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +154,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 	s.listener = ln
 	base := "https://" + advertised(ln.Addr())
+	s.leadership = s.newLeadership(cfg, ln.Addr(), log)
 
 	s.clock = clock.NewOffset(0)
 	if err := s.restoreClock(ctx); err != nil {
@@ -196,6 +201,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.opts.defaults(s.engine)
 	s.flows, err = netmodel.OpenFlows(ctx, netmodel.FlowOptions{
 		Store: s.store, Now: s.clock.Now, MaxRecords: int(cfg.FlowRetentionRecords), MaxAge: cfg.FlowRetention, Logger: log,
+		Leading: s.leadership.Leading,
 	})
 	if err != nil {
 		return nil, err
@@ -242,10 +248,22 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.httpServer.ConnContext = mainOrigin(ln)
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(4)
+	s.wg.Add(7)
 	go func() {
 		defer s.wg.Done()
 		s.flows.Run(runCtx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.leadership.Lead(runCtx, s.leadTimeDrivenWork)
+	}()
+	go func() {
+		defer s.wg.Done()
+		fleet.Follow(runCtx, s.store, keyClock, s.followClock)
+	}()
+	go func() {
+		defer s.wg.Done()
+		rbac.FollowPeers(runCtx)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -256,10 +274,6 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		if err := s.httpServer.Serve(tls.NewListener(ln, tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("server stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.engine.Run(runCtx, 250*time.Millisecond)
 	}()
 
 	caPath := cfg.CertFile
@@ -281,12 +295,18 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 }
 
 // tlsConfig uses --cert/--key when given, otherwise the local CA kept in
-// the data dir.
-func (s *Server) tlsConfig(cfg config.Config, dataDir string) (*tls.Config, error) {
+// the data dir, which on a shared store is the one CA of every replica.
+func (s *Server) tlsConfig(ctx context.Context, cfg config.Config, dataDir string) (*tls.Config, error) {
 	if cfg.CertFile != "" {
 		return certs.StaticTLSConfig(cfg.CertFile, cfg.KeyFile)
 	}
-	ca, err := certs.LoadOrCreateAuthority(dataDir, time.Now())
+	var ca *certs.Authority
+	var err error
+	if kv.Shared(s.store) {
+		ca, err = certs.SharedAuthority(ctx, s.store, dataDir, time.Now())
+	} else {
+		ca, err = certs.LoadOrCreateAuthority(dataDir, time.Now())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -325,32 +345,111 @@ func (s *Server) bootstrapIDs(ctx context.Context) (bootstrapState, error) {
 }
 
 func (s *Server) restoreClock(ctx context.Context) error {
-	ent, err := s.store.Get(ctx, keyClock)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil
-	}
+	d, _, err := s.storedClock(ctx)
 	if err != nil {
 		return err
-	}
-	d, err := time.ParseDuration(string(ent.Value))
-	if err != nil {
-		return fmt.Errorf("corrupt clock offset: %w", err)
 	}
 	s.clock.Set(d)
 	return nil
 }
 
 // AdvanceClock moves the armlet clock forward by d and persists the offset.
+// The stored offset is the fleet's: the advance applies to it under its
+// revision, so that advances on several replicas add up, and the other
+// replicas follow it (followClock).
 func (s *Server) AdvanceClock(ctx context.Context, d time.Duration) (time.Duration, error) {
-	off, err := s.clock.Advance(d)
-	if err != nil {
+	if d < 0 {
 		return 0, arm.BadRequest("InvalidDuration", "The clock cannot move backwards.")
 	}
-	if _, err := s.store.Txn(ctx, kv.Put(keyClock, []byte(off.String()))); err != nil {
-		return 0, err
+	for range 100 {
+		stored, rev, err := s.storedClock(ctx)
+		if err != nil {
+			return 0, err
+		}
+		off := max(stored, s.clock.Offset()) + d
+		_, err = s.store.Txn(ctx, kv.Put(keyClock, []byte(off.String())).If(kv.AtRevision(rev)))
+		if errors.Is(err, kv.ErrConflict) {
+			continue // another replica advanced it meanwhile
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.clock.Forward(off)
+		s.engine.Wake()
+		return off, nil
 	}
-	s.engine.Wake()
-	return off, nil
+	return 0, arm.Conflict(arm.CodeConflict, "The clock is being advanced by too many concurrent requests; retry.")
+}
+
+// storedClock returns the persisted clock offset and its revision (0, 0
+// when none is stored).
+func (s *Server) storedClock(ctx context.Context) (time.Duration, int64, error) {
+	ent, err := s.store.Get(ctx, keyClock)
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := time.ParseDuration(string(ent.Value))
+	if err != nil {
+		return 0, 0, fmt.Errorf("corrupt clock offset: %w", err)
+	}
+	return d, ent.Revision, nil
+}
+
+// followClock applies a clock offset stored by any replica.
+func (s *Server) followClock(ent kv.Entry) {
+	d, err := time.ParseDuration(string(ent.Value))
+	if err != nil {
+		s.log.Warn("ignoring a corrupt clock offset", "value", string(ent.Value))
+		return
+	}
+	if s.clock.Forward(d) {
+		s.engine.Wake()
+	}
+}
+
+// storeKind names the store backend: "bbolt", "memory" or "etcd".
+func (s *Server) storeKind() string {
+	switch {
+	case s.cfg.EtcdEndpoints() != nil:
+		return "etcd"
+	case s.cfg.MemoryStore():
+		return "memory"
+	}
+	return "bbolt"
+}
+
+// newLeadership is fleet.Solo on a store of this process's own and an etcd
+// election on a shared one.
+func (s *Server) newLeadership(cfg config.Config, addr net.Addr, log *slog.Logger) fleet.Leadership {
+	name := cfg.ReplicaName
+	if name == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			host = "armlet"
+		}
+		name = fmt.Sprintf("%s:%d", host, addr.(*net.TCPAddr).Port)
+	}
+	if st, ok := s.store.(*etcdkv.Store); ok {
+		return st.Election(name, cfg.LeaderLease, log)
+	}
+	return fleet.Solo{Name: name}
+}
+
+// leadTimeDrivenWork is what the leading replica runs: finishing due
+// long-running deletes and flow retention. Job progress, legacy-mode
+// propagation and operation statuses need no driver: every replica derives
+// them from the shared clock when asked.
+func (s *Server) leadTimeDrivenWork(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.flows.RunRetention(ctx, time.Second)
+	}()
+	s.engine.Run(ctx, 250*time.Millisecond)
+	<-done
 }
 
 // Connection returns what connection.json holds.

@@ -68,3 +68,17 @@ func (c *Offset) Set(offset time.Duration) {
 	defer c.mu.Unlock()
 	c.offset = max(offset, 0)
 }
+
+// Forward moves the offset up to offset if it is behind, and reports
+// whether it moved. Replicas sharing a store use it to follow an advance
+// made on a peer: it never moves the clock back, whatever order news of
+// several advances arrives in.
+func (c *Offset) Forward(offset time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if offset <= c.offset {
+		return false
+	}
+	c.offset = offset
+	return true
+}

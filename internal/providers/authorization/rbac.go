@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/authz"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/fleet"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
@@ -64,13 +67,42 @@ func newRBAC(e *engine.Engine, opts Options) *RBAC {
 	for _, b := range authz.BuiltIns() {
 		r.builtIns[b.ID] = b.Role
 	}
-	r.Invalidate()
+	r.drop()
 	e.OnDelete(func(context.Context, *engine.Resource) { r.Invalidate() })
 	return r
 }
 
-// Invalidate drops the cached assignments and custom roles.
+// peersKey is rewritten whenever a replica drops its RBAC cache because of
+// a write, so that the other replicas sharing the store (etcd) drop theirs
+// too (FollowPeers).
+var peersKey = []byte("rbac\x00changed")
+
+// Invalidate drops the cached assignments and custom roles, here and, on a
+// shared store, on every other replica.
 func (r *RBAC) Invalidate() {
+	r.drop()
+	st := r.e.Store()
+	if !kv.Shared(st) {
+		return
+	}
+	// Not the request's context: the write it follows has succeeded, and
+	// the peers must hear of it even if the client has gone.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := st.Txn(ctx, kv.Put(peersKey, nil)); err != nil {
+		r.log.Warn("telling the other replicas to drop their RBAC caches failed; they catch up on their next change", "err", err)
+	}
+}
+
+// FollowPeers drops the cache each time another replica sharing the store
+// drops its own for a write, until ctx ends. On a store of this process's
+// own it returns at once.
+func (r *RBAC) FollowPeers(ctx context.Context) {
+	fleet.Follow(ctx, r.e.Store(), peersKey, func(kv.Entry) { r.drop() })
+}
+
+// drop drops this replica's cached assignments and custom roles.
+func (r *RBAC) drop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.byScope = map[string]map[string][]authz.Assignment{}
