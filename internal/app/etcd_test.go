@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
@@ -11,19 +12,26 @@ import (
 	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
 
-// TestEtcdStoreSurvivesRestart runs armlet with --store etcd://... on an
-// embedded etcd, creates a resource group and a workspace with the Go SDK
-// (through the poller), checks that the state is in etcd under the prefix,
-// restarts armlet on the same etcd and finds the workspace again.
+// TestEtcdStoreSurvivesRestart runs armlet with --store etcd://... on the
+// test's etcd (etcdtest), creates a resource group and a workspace with the
+// Go SDK (through the poller), checks that the state is in etcd under the
+// prefix, restarts armlet on the same etcd and finds the workspace again.
 func TestEtcdStoreSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
-	endpoint := etcdtest.Start(t)
+	cluster := etcdtest.Start(t)
+	// armlet's prefix is within the test's: all the test's keys must be
+	// under it.
+	prefix := cluster.Prefix + "team-a/"
+	hosts := make([]string, len(cluster.Endpoints))
+	for i, ep := range cluster.Endpoints {
+		hosts[i] = strings.TrimPrefix(ep, "http://")
+	}
 	dataDir := t.TempDir() // the local CA and connection.json stay on disk
 	onEtcd := func(c *config.Config) {
 		c.InMemory = false
 		c.DataDir = dataDir
-		c.Store = config.StoreEtcdScheme + endpoint[len("http://"):]
-		c.EtcdPrefix = "team-a/"
+		c.Store = config.StoreEtcdScheme + strings.Join(hosts, ",")
+		c.EtcdPrefix = prefix
 	}
 
 	s := startArmlet(t, onEtcd)
@@ -34,22 +42,23 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 		t.Fatalf("get workspace: %v", err)
 	}
 
-	// The state is in etcd, under the prefix and nowhere else.
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}})
+	// The state is in etcd, under the prefix and nowhere else in the
+	// test's part of the cluster (other tests may share it).
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	all, err := cli.Get(ctx, "", clientv3.WithFromKey(), clientv3.WithKeysOnly())
+	all, err := cli.Get(ctx, cluster.Prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all.Kvs) == 0 {
-		t.Fatal("etcd holds no keys after creating a workspace")
+		t.Fatalf("etcd holds no keys under %s after creating a workspace", cluster.Prefix)
 	}
 	for _, kv := range all.Kvs {
-		if len(kv.Key) < len("team-a/") || string(kv.Key[:len("team-a/")]) != "team-a/" {
-			t.Errorf("etcd key %q is outside the prefix team-a/", kv.Key)
+		if !strings.HasPrefix(string(kv.Key), prefix) {
+			t.Errorf("etcd key %q is outside the prefix %s", kv.Key, prefix)
 		}
 	}
 	s.Close()

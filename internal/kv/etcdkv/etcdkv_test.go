@@ -16,16 +16,15 @@ import (
 	"github.com/armlet/armlet/internal/kv/kvtest"
 )
 
-// opener returns stores on one embedded etcd, each under its own prefix so
-// that every (sub)test starts empty.
-func opener(endpoint string) func(t testing.TB) kv.Store {
+// opener returns stores on the test's cluster, each under its own prefix
+// within the test's, so that every (sub)test starts empty.
+func opener(c etcdtest.Cluster) func(t testing.TB) kv.Store {
 	var n atomic.Int64
 	return func(t testing.TB) kv.Store {
 		t.Helper()
-		s, err := etcdkv.Open(context.Background(), etcdkv.Options{
-			Endpoints: []string{endpoint},
-			Prefix:    fmt.Sprintf("test%d/", n.Add(1)),
-		})
+		o := c.Options()
+		o.Prefix += fmt.Sprintf("test%d/", n.Add(1))
+		s, err := etcdkv.Open(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,10 +46,12 @@ func BenchmarkStore(b *testing.B) {
 // prefixes, one a prefix of the other's, see only their own keys, and that
 // the keys are really stored under the prefix.
 func TestPrefixIsolation(t *testing.T) {
-	ep := etcdtest.Start(t)
+	c := etcdtest.Start(t)
 	ctx := context.Background()
 	open := func(prefix string) kv.Store {
-		s, err := etcdkv.Open(ctx, etcdkv.Options{Endpoints: []string{ep}, Prefix: prefix})
+		o := c.Options()
+		o.Prefix += prefix
+		s, err := etcdkv.Open(ctx, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,14 +78,15 @@ func TestPrefixIsolation(t *testing.T) {
 		t.Errorf("a.Scan = %v, %v; want only k=a", es, err)
 	}
 
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{ep}})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	resp, err := cli.Get(ctx, "armlet/k")
+	raw := c.Prefix + "armlet/k"
+	resp, err := cli.Get(ctx, raw)
 	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != "a" {
-		t.Errorf("raw etcd armlet/k = %v, %v", resp, err)
+		t.Errorf("raw etcd %s = %v, %v", raw, resp, err)
 	}
 }
 
