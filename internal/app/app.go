@@ -248,33 +248,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.httpServer.ConnContext = mainOrigin(ln)
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(7)
-	go func() {
-		defer s.wg.Done()
-		s.flows.Run(runCtx)
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.leadership.Lead(runCtx, s.leadTimeDrivenWork)
-	}()
-	go func() {
-		defer s.wg.Done()
-		fleet.Follow(runCtx, s.store, keyClock, s.followClock)
-	}()
-	go func() {
-		defer s.wg.Done()
-		rbac.FollowPeers(runCtx)
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.listeners.Run(runCtx)
-	}()
-	go func() {
-		defer s.wg.Done()
+	s.wg.Go(func() { s.flows.Run(runCtx) })
+	s.wg.Go(func() { s.leadership.Lead(runCtx, s.leadTimeDrivenWork) })
+	s.wg.Go(func() { fleet.Follow(runCtx, s.store, keyClock, s.followClock) })
+	s.wg.Go(func() { rbac.FollowPeers(runCtx) })
+	s.wg.Go(func() { s.listeners.Run(runCtx) })
+	s.wg.Go(func() {
 		if err := s.httpServer.Serve(tls.NewListener(ln, tlsCfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("server stopped", "err", err)
 		}
-	}()
+	})
 
 	caPath := cfg.CertFile
 	if s.ca != nil {

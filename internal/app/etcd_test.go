@@ -42,8 +42,9 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 		t.Fatalf("get workspace: %v", err)
 	}
 
-	// The state is in etcd, under the prefix and nowhere else in the
-	// test's part of the cluster (other tests may share it).
+	// The state is in etcd, under the prefix, and the leader election
+	// beside it, and nowhere else in the test's part of the cluster (other
+	// tests may share it).
 	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints})
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +58,9 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 		t.Fatalf("etcd holds no keys under %s after creating a workspace", cluster.Prefix)
 	}
 	for _, kv := range all.Kvs {
-		if !strings.HasPrefix(string(kv.Key), prefix) {
-			t.Errorf("etcd key %q is outside the prefix %s", kv.Key, prefix)
+		election := strings.TrimSuffix(prefix, "/") + ".leader/"
+		if !strings.HasPrefix(string(kv.Key), prefix) && !strings.HasPrefix(string(kv.Key), election) {
+			t.Errorf("etcd key %q is outside the prefix %s and the election %s", kv.Key, prefix, election)
 		}
 	}
 	s.Close()
