@@ -55,8 +55,16 @@ type crashChild struct {
 // ARMLET_* settings and returns once it serves, with a bootstrap token.
 func crashStart(t *testing.T, dataDir string, env ...string) *crashChild {
 	t.Helper()
-	connPath := filepath.Join(dataDir, app.ConnectionFile)
-	_ = os.Remove(connPath)
+	c := crashSpawn(t, dataDir, env...)
+	c.await(t, dataDir)
+	return c
+}
+
+// crashSpawn starts armlet on dataDir as a child process and returns at
+// once; await waits until it serves.
+func crashSpawn(t *testing.T, dataDir string, env ...string) *crashChild {
+	t.Helper()
+	_ = os.Remove(filepath.Join(dataDir, app.ConnectionFile))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "ARMLET_DATA_DIR="+dataDir, "ARMLET_LISTEN=127.0.0.1:0",
 		"ARMLET_LOG_LEVEL=warn", "ARMLET_LEGACY_MODE_PROPAGATION=0", "ARMLET_RANDOM_SEED=7")
@@ -71,6 +79,13 @@ func crashStart(t *testing.T, dataDir string, env ...string) *crashChild {
 		_ = cmd.Process.Kill()
 		<-c.exited
 	})
+	return c
+}
+
+// await waits until the child serves, then fetches a bootstrap token.
+func (c *crashChild) await(t *testing.T, dataDir string) {
+	t.Helper()
+	connPath := filepath.Join(dataDir, app.ConnectionFile)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, err := os.ReadFile(connPath)
@@ -111,7 +126,6 @@ func crashStart(t *testing.T, dataDir string, env ...string) *crashChild {
 		t.Fatalf("token: %d %v", resp.StatusCode, err)
 	}
 	c.token = tok.AccessToken
-	return c
 }
 
 // do sends one ARM request; err is a transport error (the process died).
