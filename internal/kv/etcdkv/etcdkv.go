@@ -326,3 +326,6 @@ func (s *Store) mapErr(ctx context.Context, what string, err error) error {
 	}
 	return fmt.Errorf("etcdkv: %s: %w", what, err)
 }
+
+// Prefix returns the prefix every key of the store is stored under.
+func (s *Store) Prefix() string { return string(s.prefix) }
