@@ -55,6 +55,7 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	fs.StringVar(&o.Target, "target", "", "connection.json of a running armlet (default: start one in-process on a temporary bbolt data dir)")
 	fs.StringVar(&o.Store, "store", "", "also run the scenarios on in-process armlet replicas sharing this etcd: etcd://host:port[,host:port] (plain, no TLS); the bbolt run stays beside it")
 	fs.StringVar(&replicas, "replicas", "", "replica counts run in turn on --store, comma-separated, e.g. 1,2,3 (default 1)")
+	fs.BoolVar(&o.Compact, "compact", false, "compact etcd after each replica count (drops the history of every key: only on an etcd of your own)")
 	fs.StringVar(&o.Binary, "binary", "", "armlet binary spawned for cold start and memory (default: this executable)")
 	fs.BoolVar(&noStartup, "no-startup", false, "skip the cold start and memory measurement")
 	fs.StringVar(&o.Peer, "peer", "", "also drive a peer emulator: azurite")

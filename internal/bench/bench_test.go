@@ -118,7 +118,7 @@ func TestSharedKey(t *testing.T) {
 // TestRunReplicas runs GET and PUT briefly on one, two and three armlet
 // replicas sharing a real etcd, beside the bbolt run, and checks every
 // count has figures without errors (the token of the first replica is
-// accepted by all) and that the run leaves no keys in etcd.
+// accepted by all) and that the run leaves no keys in etcd, compacted.
 func TestRunReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives armlet replicas for several seconds")
@@ -130,8 +130,8 @@ func TestRunReplicas(t *testing.T) {
 		Connections: 4, Duration: 300 * time.Millisecond, ListSize: listSize,
 		Scenarios: []string{ScenarioGet, ScenarioPut},
 		Store:     config.StoreEtcdScheme + strings.TrimPrefix(endpoint, "http://"),
-		Replicas:  []int{1, 2, 3},
-		Progress:  &progress,
+		Replicas:  []int{1, 2, 3}, Compact: true,
+		Progress: &progress,
 	})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
@@ -157,7 +157,7 @@ func TestRunReplicas(t *testing.T) {
 	}
 
 	// The armlets wrote to etcd (its revision counts every write), and
-	// nothing of the run is left there.
+	// nothing of the run is left there, not even its history.
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}})
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +169,9 @@ func TestRunReplicas(t *testing.T) {
 	}
 	if left.Count != 0 || left.Header.Revision < 3*listSize {
 		t.Errorf("after the run etcd holds %d keys under %s at revision %d", left.Count, EtcdPrefixRoot, left.Header.Revision)
+	}
+	if _, err := cli.Get(context.Background(), EtcdPrefixRoot, clientv3.WithPrefix(), clientv3.WithRev(2)); err == nil || !strings.Contains(err.Error(), "compacted") {
+		t.Errorf("reading revision 2 after the run: %v, want compacted", err)
 	}
 
 	var table bytes.Buffer

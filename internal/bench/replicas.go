@@ -40,10 +40,10 @@ func newRunPrefix() string {
 // the first, runs the scenarios with requests rotating over all of them,
 // then stops them and deletes the prefix's keys.
 func runReplicas(ctx context.Context, o Options, n int, prefix string, logf func(string, ...any)) (ReplicaRun, error) {
-	logf("replicas: %d armlets on %s under %s", n, o.Store, prefix)
+	logf("replicas: %d on %s under %s", n, o.Store, prefix)
 	defer func() {
-		if err := deletePrefix(ctx, o.Store, prefix); err != nil {
-			logf("replicas: keys under %s not deleted: %v", prefix, err)
+		if err := deletePrefix(ctx, o.Store, prefix, o.Compact); err != nil {
+			logf("replicas: keys under %s not deleted (or etcd not compacted): %v", prefix, err)
 		}
 	}()
 	a, err := startArmlets(ctx, o, n, func(c *config.Config) {
@@ -67,8 +67,9 @@ func runReplicas(ctx context.Context, o Options, n int, prefix string, logf func
 }
 
 // deletePrefix deletes every key under prefix in the etcd of store, even
-// when ctx is already cancelled (the run was interrupted).
-func deletePrefix(ctx context.Context, store, prefix string) error {
+// when ctx is already cancelled (the run was interrupted), then with
+// compact compacts etcd to that revision.
+func deletePrefix(ctx context.Context, store, prefix string, compact bool) error {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   (config.Config{Store: store}).EtcdEndpoints(),
 		DialTimeout: 5 * time.Second,
@@ -80,6 +81,10 @@ func deletePrefix(ctx context.Context, store, prefix string) error {
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_, err = cli.Delete(ctx, prefix, clientv3.WithPrefix())
+	del, err := cli.Delete(ctx, prefix, clientv3.WithPrefix())
+	if err != nil || !compact {
+		return err
+	}
+	_, err = cli.Compact(ctx, del.Header.Revision, clientv3.WithCompactPhysical())
 	return err
 }
