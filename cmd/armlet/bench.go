@@ -20,7 +20,10 @@ const benchUsage = `Usage: armlet bench [flags]
 Drives armlet over HTTPS (HTTP/1.1 keep-alive) with concurrent connections
 and reports requests/s and p50/p99/max latency per scenario, beside a bare
 Go TLS server and optionally Azurite; cold start and resident memory of
-this armlet binary; GET and list latency as the store grows.
+this armlet binary; GET and list latency as the store grows. With --store
+etcd://host:port it runs the scenarios again on 1 (or each --replicas
+count of) in-process armlets sharing that etcd, requests rotating over
+them, beside the bbolt figures.
 
 Flags:
 `
@@ -36,7 +39,7 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	var o bench.Options
 	var cpuProfile string
 	var asJSON, noStartup bool
-	var scales, scenarios string
+	var scales, scenarios, replicas string
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -50,13 +53,17 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	fs.StringVar(&scales, "scale", "1000,10000,100000", "store sizes (workspaces) for the scale measurement, comma-separated; empty for none")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "armlet scenarios to run, comma-separated")
 	fs.StringVar(&o.Target, "target", "", "connection.json of a running armlet (default: start one in-process on a temporary bbolt data dir)")
+	fs.StringVar(&o.Store, "store", "", "also run the scenarios on in-process armlet replicas sharing this etcd: etcd://host:port[,host:port] (plain, no TLS); the bbolt run stays beside it")
+	fs.StringVar(&replicas, "replicas", "", "replica counts run in turn on --store, comma-separated, e.g. 1,2,3 (default 1)")
+	fs.BoolVar(&o.Compact, "compact", false, "compact etcd after each replica count (drops the history of every key: only on an etcd of your own)")
 	fs.StringVar(&o.Binary, "binary", "", "armlet binary spawned for cold start and memory (default: this executable)")
 	fs.BoolVar(&noStartup, "no-startup", false, "skip the cold start and memory measurement")
 	fs.StringVar(&o.Peer, "peer", "", "also drive a peer emulator: azurite")
 	fs.StringVar(&o.AzuritePath, "azurite", "", "Azurite executable (default: azurite on PATH, then npx --no-install azurite)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process armlet) to this file")
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return o, false, "", err
 	}
 	if fs.NArg() > 0 {
@@ -74,18 +81,14 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	if o.Peer != "" && o.Peer != "azurite" {
 		return o, false, "", fmt.Errorf("--peer: unknown peer %q (only azurite)", o.Peer)
 	}
-	for f := range strings.SplitSeq(scales, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return o, false, "", fmt.Errorf("--scale: %q is not a positive number", f)
-		}
-		if len(o.Scales) > 0 && n <= o.Scales[len(o.Scales)-1] {
-			return o, false, "", fmt.Errorf("--scale: sizes must increase")
-		}
-		o.Scales = append(o.Scales, n)
+	if o.Scales, err = increasing("scale", scales); err != nil {
+		return o, false, "", err
+	}
+	if o.Replicas, err = increasing("replicas", replicas); err != nil {
+		return o, false, "", err
+	}
+	if err := o.Check(); err != nil {
+		return o, false, "", err
 	}
 	for s := range strings.SplitSeq(scenarios, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -106,6 +109,26 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 		o.Binary = exe
 	}
 	return o, asJSON, cpuProfile, nil
+}
+
+// increasing parses the comma-separated value of --name: positive,
+// increasing numbers; nil when empty.
+func increasing(name, list string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--%s: %q is not a positive number", name, f)
+		}
+		if len(out) > 0 && n <= out[len(out)-1] {
+			return nil, fmt.Errorf("--%s: numbers must increase", name)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func contains(list []string, s string) bool {

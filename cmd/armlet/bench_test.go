@@ -30,12 +30,17 @@ func TestBenchFlags(t *testing.T) {
 		o.AzuritePath != "/opt/azurite" || o.Binary != "" || !asJSON || o.ListSize != 50 {
 		t.Errorf("parsed: %+v json=%v", o, asJSON)
 	}
+	o, _, err = benchFlags([]string{"--store", "etcd://127.0.0.1:2379", "--replicas", "1, 2,3", "--compact"}, io.Discard)
+	if err != nil || o.Store != "etcd://127.0.0.1:2379" || !slices.Equal(o.Replicas, []int{1, 2, 3}) || !o.Compact {
+		t.Errorf("replicas: %q %v %v", o.Store, o.Replicas, err)
+	}
 	if o, _, err := benchFlags([]string{"--scale", ""}, io.Discard); err != nil || o.Scales != nil {
 		t.Errorf("empty --scale: %v %v", o.Scales, err)
 	}
 	for _, bad := range [][]string{
 		{"--connections", "0"}, {"--duration", "0s"}, {"--scale", "10,x"}, {"--scale", "100,10"},
-		{"--scenarios", "get,delete"}, {"--peer", "localstack"}, {"extra"}, {"--list-size", "0"}, {"--nope"},
+		{"--scenarios", "get,delete"}, {"--replicas", "2"}, {"--store", "etcd://h:1", "--replicas", "2,1"},
+		{"--store", "etcd://h:1", "--replicas", "0"}, {"--store", "/var/etcd"}, {"--compact"}, {"--peer", "localstack"}, {"extra"}, {"--list-size", "0"}, {"--nope"},
 	} {
 		if _, _, err := benchFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v: no error", bad)

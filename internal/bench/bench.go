@@ -63,6 +63,20 @@ type Options struct {
 	// Target is the path of a running armlet's connection.json; empty
 	// starts armlet in-process on a temporary data dir (bbolt, durable).
 	Target string
+	// Store is "etcd://host:port[,host:port...]" (a plain, non-TLS etcd)
+	// to run the scenarios again on in-process armlet replicas sharing
+	// that etcd, once for each count in Replicas ({1} when empty); the
+	// bbolt (or Target) run stays as the figure beside them. Each count
+	// starts on an empty store: its replicas share a fresh key prefix
+	// (EtcdPrefixRoot, the run, the count), deleted when the count is done.
+	Store    string
+	Replicas []int
+	// Compact compacts etcd to its current revision after each count's
+	// keys are deleted. Without it an etcd that keeps the history of the
+	// counts before serves the later ones far slower (measured: about ten
+	// times); but compaction drops the history of every key in the
+	// cluster, so use it only on an etcd of the benchmark's own.
+	Compact bool
 	// Binary is an armlet executable spawned to measure cold start and
 	// resident memory; empty skips those measurements.
 	Binary string
@@ -93,7 +107,29 @@ func (o Options) withDefaults() Options {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	if o.Store != "" && len(o.Replicas) == 0 {
+		o.Replicas = []int{1}
+	}
 	return o
+}
+
+// Check refuses options that cannot run (Run checks them too).
+func (o Options) Check() error {
+	if o.Store == "" {
+		if len(o.Replicas) > 0 || o.Compact {
+			return fmt.Errorf("replicas and compaction need an etcd store (--store %shost:port)", config.StoreEtcdScheme)
+		}
+		return nil
+	}
+	if (config.Config{Store: o.Store}).EtcdEndpoints() == nil {
+		return fmt.Errorf("store %q: only %shost:port[,host:port...] is supported", o.Store, config.StoreEtcdScheme)
+	}
+	for _, n := range o.Replicas {
+		if n < 1 {
+			return fmt.Errorf("replicas: %d is not a positive count", n)
+		}
+	}
+	return nil
 }
 
 // Machine describes where the figures were taken.
@@ -119,7 +155,9 @@ type Report struct {
 	Startup     *Startup `json:"startup,omitempty"`
 	Scale       []Scale  `json:"scale,omitempty"`
 	Peer        *Peer    `json:"peer,omitempty"`
-	Targets     []Check  `json:"targets"`
+	// Replicas are the runs on etcd (Options.Store), one per count.
+	Replicas []ReplicaRun `json:"replicas,omitempty"`
+	Targets  []Check      `json:"targets"`
 }
 
 // Scale is GET and first-page list latency with n workspaces stored in
@@ -141,8 +179,10 @@ type Check struct {
 }
 
 // Scenario returns the named scenario's stats.
-func (r *Report) Scenario(name string) (Stats, bool) {
-	for _, s := range r.Scenarios {
+func (r *Report) Scenario(name string) (Stats, bool) { return findStats(r.Scenarios, name) }
+
+func findStats(list []Stats, name string) (Stats, bool) {
+	for _, s := range list {
 		if s.Name == name {
 			return s, true
 		}
@@ -153,6 +193,9 @@ func (r *Report) Scenario(name string) (Stats, bool) {
 // Run runs the benchmark.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o = o.withDefaults()
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	rep := &Report{
 		Machine:  machine(),
 		Protocol: Protocol, Connections: o.Connections, Seconds: o.Duration.Seconds(),
@@ -178,13 +221,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := b.setup(ctx); err != nil {
 		return nil, err
 	}
-	for _, sc := range o.Scenarios {
-		logf("scenario %s: %d connections for %s", sc, o.Connections, o.Duration)
-		s, err := b.scenario(ctx, sc)
-		if err != nil {
-			return nil, err
-		}
-		rep.Scenarios = append(rep.Scenarios, s)
+	if rep.Scenarios, err = b.scenarios(ctx); err != nil {
+		return nil, err
 	}
 
 	logf("bare Go TLS server: GET of a fixed %d-byte JSON body", len(b.getBody))
@@ -212,72 +250,129 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		logf("peer: azurite")
 		rep.Peer = runAzurite(ctx, o, rep, logf)
 	}
+
+	if o.Store != "" {
+		run := newRunPrefix()
+		for _, n := range o.Replicas {
+			rr, err := runReplicas(ctx, o, n, fmt.Sprintf("%sr%d/", run, n), logf)
+			if err != nil {
+				return nil, err
+			}
+			rep.Replicas = append(rep.Replicas, rr)
+		}
+	}
 	rep.Targets = checks(rep)
 	return rep, nil
 }
 
-// armlet is the armlet under test.
+// armlet is the armlet under test: one, or replicas sharing one store.
 type armlet struct {
-	t        *target
-	conn     app.Connection
-	srv      *app.Server // nil when targeting a running armlet
-	dir      string
+	t    *target
+	conn app.Connection // of the first armlet
+	// srv is the first in-process armlet (seeding goes through its
+	// engine); nil when targeting a running armlet. srvs are all of them.
+	srv      *app.Server
+	srvs     []*app.Server
+	dirs     []string
 	describe string
 }
 
+// describeBbolt starts Report.Target for the in-process bbolt armlet.
+const describeBbolt = "in-process armlet, bbolt store (durable, fsync per commit batch) in "
+
+// openArmlet opens the armlet of the main run: the running one of
+// o.Target, or one in-process on bbolt in a temporary data dir.
 func openArmlet(ctx context.Context, o Options) (*armlet, error) {
-	a := &armlet{}
-	if o.Target != "" {
-		raw, err := os.ReadFile(o.Target)
+	if o.Target == "" {
+		a, err := startArmlets(ctx, o, 1, func(*config.Config) {})
 		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(raw, &a.conn); err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Target, err)
-		}
-		a.describe = "running armlet at " + a.conn.ARMEndpoint
-	} else {
-		dir, err := os.MkdirTemp("", "armlet-bench-*")
-		if err != nil {
-			return nil, err
-		}
-		a.dir = dir
-		cfg := config.Default()
-		cfg.Listen = "127.0.0.1:0"
-		cfg.DataDir = dir
-		cfg.InMemory = false
-		cfg.LegacyModePropagation = config.DurationRange{}
-		cfg.LogLevel = slog.LevelError
-		a.srv, err = app.Start(ctx, cfg, nil)
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		a.conn = a.srv.Connection()
-		a.describe = "in-process armlet, bbolt store (durable, fsync per commit batch) in " + dir
+		a.describe = describeBbolt + a.dirs[0]
+		return a, nil
 	}
-	pem, err := os.ReadFile(a.conn.CACertificate)
+	raw, err := os.ReadFile(o.Target)
 	if err != nil {
-		a.close()
-		return nil, fmt.Errorf("CA certificate: %w", err)
+		return nil, err
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	a.t = &target{base: strings.TrimSuffix(a.conn.ARMEndpoint, "/"), client: newClient(pool, o.Connections)}
-	a.t.token, err = fetchToken(ctx, a.t, a.conn)
-	if err != nil {
+	a := &armlet{describe: "running armlet at "}
+	if err := json.Unmarshal(raw, &a.conn); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Target, err)
+	}
+	a.describe += a.conn.ARMEndpoint
+	if err := a.connect(ctx, o, []app.Connection{a.conn}); err != nil {
 		a.close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *armlet) close() {
-	if a.srv != nil {
-		a.srv.Close()
+// startArmlets starts n armlets in-process, each on its own temporary data
+// dir and free loopback port, configured by configure after the bench
+// defaults (bbolt in the data dir), and connects to them.
+func startArmlets(ctx context.Context, o Options, n int, configure func(*config.Config)) (*armlet, error) {
+	a := &armlet{}
+	conns := make([]app.Connection, 0, n)
+	for range n {
+		dir, err := os.MkdirTemp("", "armlet-bench-*")
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.dirs = append(a.dirs, dir)
+		cfg := config.Default()
+		cfg.Listen = "127.0.0.1:0"
+		cfg.DataDir = dir
+		cfg.InMemory = false
+		cfg.LegacyModePropagation = config.DurationRange{}
+		cfg.LogLevel = slog.LevelError
+		configure(&cfg)
+		srv, err := app.Start(ctx, cfg, nil)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("start armlet %d of %d: %w", len(a.srvs)+1, n, err)
+		}
+		a.srvs = append(a.srvs, srv)
+		conns = append(conns, srv.Connection())
 	}
-	if a.dir != "" {
-		os.RemoveAll(a.dir)
+	a.srv, a.conn = a.srvs[0], conns[0]
+	if err := a.connect(ctx, o, conns); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// connect makes the benchmark client for the armlets of conns (the first
+// is a.conn): it trusts each one's CA, and with more than one, requests
+// rotate over them. The token comes from the first only, so with replicas
+// every request on another one also checks that they share signing keys.
+func (a *armlet) connect(ctx context.Context, o Options, conns []app.Connection) error {
+	pool := x509.NewCertPool()
+	var bases []string
+	for _, c := range conns {
+		pem, err := os.ReadFile(c.CACertificate)
+		if err != nil {
+			return fmt.Errorf("CA certificate: %w", err)
+		}
+		pool.AppendCertsFromPEM(pem)
+		bases = append(bases, strings.TrimSuffix(c.ARMEndpoint, "/"))
+	}
+	a.t = &target{base: bases[0], client: newClient(pool, o.Connections)}
+	if len(bases) > 1 {
+		a.t.rotate = bases
+	}
+	var err error
+	a.t.token, err = fetchToken(ctx, a.t, a.conn)
+	return err
+}
+
+func (a *armlet) close() {
+	for _, s := range a.srvs {
+		s.Close()
+	}
+	for _, d := range a.dirs {
+		os.RemoveAll(d)
 	}
 }
 
@@ -288,8 +383,7 @@ func fetchToken(ctx context.Context, t *target, c app.Connection) (string, error
 		"grant_type": {"client_credentials"}, "client_id": {c.ClientID},
 		"client_secret": {c.ClientSecret}, "scope": {c.Audience + "/.default"},
 	}
-	tok := *t
-	tok.token = ""
+	tok := &target{client: t.client}
 	r, err := tok.doForm(ctx, strings.TrimSuffix(c.LoginEndpoint, "/")+"/"+c.TenantID+"/oauth2/v2.0/token", form)
 	if err != nil {
 		return "", err
@@ -534,6 +628,20 @@ func (b *armletBench) listFirst(ctx context.Context, rg string) error {
 		return err
 	}
 	return r.expect(200)
+}
+
+// scenarios runs o.Scenarios in turn.
+func (b *armletBench) scenarios(ctx context.Context) ([]Stats, error) {
+	var out []Stats
+	for _, sc := range b.o.Scenarios {
+		b.logf("scenario %s: %d connections for %s", sc, b.o.Connections, b.o.Duration)
+		s, err := b.scenario(ctx, sc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func (b *armletBench) scenario(ctx context.Context, name string) (Stats, error) {

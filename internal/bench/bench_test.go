@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
 
 // TestRunTiny runs every scenario for a second at a tiny scale against an
@@ -105,6 +111,98 @@ func TestSharedKey(t *testing.T) {
 	} {
 		if other == a {
 			t.Errorf("signature does not depend on every part")
+		}
+	}
+}
+
+// TestRunReplicas runs GET and PUT briefly on one, two and three armlet
+// replicas sharing a real etcd, beside the bbolt run, and checks every
+// count has figures without errors (the token of the first replica is
+// accepted by all) and that the run leaves no keys in etcd, compacted.
+func TestRunReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives armlet replicas for several seconds")
+	}
+	endpoint := etcdtest.Start(t)
+	const listSize = 40
+	var progress bytes.Buffer
+	rep, err := Run(context.Background(), Options{
+		Connections: 4, Duration: 300 * time.Millisecond, ListSize: listSize,
+		Scenarios: []string{ScenarioGet, ScenarioPut},
+		Store:     config.StoreEtcdScheme + strings.TrimPrefix(endpoint, "http://"),
+		Replicas:  []int{1, 2, 3}, Compact: true,
+		Progress: &progress,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	if len(rep.Scenarios) != 2 {
+		t.Errorf("bbolt run: %d scenarios, want 2", len(rep.Scenarios))
+	}
+	if len(rep.Replicas) != 3 {
+		t.Fatalf("%d replica runs, want 3", len(rep.Replicas))
+	}
+	prefixes := map[string]bool{}
+	for i, rr := range rep.Replicas {
+		if rr.Replicas != i+1 || !strings.HasPrefix(rr.EtcdPrefix, EtcdPrefixRoot) || prefixes[rr.EtcdPrefix] {
+			t.Errorf("run %d: %d replicas under %q", i, rr.Replicas, rr.EtcdPrefix)
+		}
+		prefixes[rr.EtcdPrefix] = true
+		for _, name := range []string{ScenarioGet, ScenarioPut} {
+			s, ok := rr.Scenario(name)
+			if !ok || s.Requests == 0 || s.RPS <= 0 || s.Errors != 0 || !(0 < s.P50Ms && s.P50Ms <= s.P99Ms) {
+				t.Errorf("%d replicas, %s: %+v", rr.Replicas, name, s)
+			}
+		}
+	}
+
+	// The armlets wrote to etcd (its revision counts every write), and
+	// nothing of the run is left there, not even its history.
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	left, err := cli.Get(context.Background(), EtcdPrefixRoot, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left.Count != 0 || left.Header.Revision < 3*listSize {
+		t.Errorf("after the run etcd holds %d keys under %s at revision %d", left.Count, EtcdPrefixRoot, left.Header.Revision)
+	}
+	if _, err := cli.Get(context.Background(), EtcdPrefixRoot, clientv3.WithPrefix(), clientv3.WithRev(2)); err == nil || !strings.Contains(err.Error(), "compacted") {
+		t.Errorf("reading revision 2 after the run: %v, want compacted", err)
+	}
+
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"replicas on one etcd", "bbolt", "etcd"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	t.Logf("\n%s", table.String())
+}
+
+// TestTargetRotates checks that requests rotate over the replicas' base
+// URLs, and stay on the one base without replicas.
+func TestTargetRotates(t *testing.T) {
+	for _, tc := range []struct {
+		rotate []string
+		want   []string
+	}{
+		{nil, []string{"https://a", "https://a", "https://a"}},
+		{[]string{"https://a", "https://b", "https://c"}, []string{"https://a", "https://b", "https://c", "https://a"}},
+	} {
+		tg := &target{base: "https://a", rotate: tc.rotate}
+		var got []string
+		for range tc.want {
+			got = append(got, tg.baseURL())
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("rotate %v: %v, want %v", tc.rotate, got, tc.want)
 		}
 	}
 }

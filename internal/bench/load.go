@@ -60,6 +60,18 @@ type target struct {
 	base   string // https://host:port, no trailing slash
 	client *http.Client
 	token  string
+	// rotate, when not empty, are the base URLs (base first) of replicas
+	// sharing one store: each request with a path goes to the next one.
+	rotate []string
+	next   atomic.Uint64
+}
+
+// baseURL is where the next request with a path goes.
+func (t *target) baseURL() string {
+	if len(t.rotate) == 0 {
+		return t.base
+	}
+	return t.rotate[(t.next.Add(1)-1)%uint64(len(t.rotate))]
 }
 
 type reply struct {
@@ -72,7 +84,7 @@ type reply struct {
 func (t *target) do(ctx context.Context, method, pathOrURL string, body []byte, hdr map[string]string) (reply, error) {
 	u := pathOrURL
 	if !strings.HasPrefix(u, "https://") {
-		u = t.base + pathOrURL
+		u = t.baseURL() + pathOrURL
 	}
 	var rd io.Reader
 	if body != nil {

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -57,6 +58,7 @@ func (r *Report) WriteTable(out io.Writer) error {
 				s.Get.RPS, s.Get.P50Ms, s.Get.P99Ms, s.ListFirstPage.RPS, s.ListFirstPage.P50Ms, s.ListFirstPage.P99Ms, s.HeapMB)
 		}
 	}
+	r.writeReplicas(w)
 	fmt.Fprintln(w, "\ntargets (issue 6):")
 	for _, c := range r.Targets {
 		verdict := "not met"
@@ -69,4 +71,38 @@ func (r *Report) WriteTable(out io.Writer) error {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t\n", c.Target, c.Actual, verdict)
 	}
 	return w.Flush()
+}
+
+// writeReplicas writes the runs on etcd beside the main run, scenario by
+// scenario.
+func (r *Report) writeReplicas(w io.Writer) {
+	if len(r.Replicas) == 0 {
+		return
+	}
+	main := "target"
+	if strings.HasPrefix(r.Target, describeBbolt) {
+		main = "bbolt"
+	}
+	fmt.Fprintf(w, "\nreplicas on one etcd (%s), each request to the next replica:\n", r.Replicas[0].Store)
+	fmt.Fprintln(w, "scenario\tstore\treplicas\treq/s\tp50 ms\tp99 ms\tmax ms\trequests\terrors\t")
+	row := func(store string, n int, s Stats) {
+		fmt.Fprintf(w, "%s\t%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%d\t\n", s.Name, store, n, s.RPS, s.P50Ms, s.P99Ms, s.MaxMs, s.Requests, s.Errors)
+	}
+	var notes []string
+	for _, s := range r.Replicas[0].Scenarios {
+		if m, ok := r.Scenario(s.Name); ok {
+			row(main, 1, m)
+		}
+		for _, rr := range r.Replicas {
+			if rs, ok := rr.Scenario(s.Name); ok {
+				row("etcd", rr.Replicas, rs)
+				if rs.Errors > 0 {
+					notes = append(notes, fmt.Sprintf("  %s, %d replicas: %s", rs.Name, rr.Replicas, rs.Note))
+				}
+			}
+		}
+	}
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
 }
