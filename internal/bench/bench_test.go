@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -123,14 +124,18 @@ func TestRunReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives armlet replicas for several seconds")
 	}
-	endpoint := etcdtest.Start(t)
+	cluster := etcdtest.Start(t)
+	endpoint := cluster.Endpoints[0]
+	// Compaction drops the history of every key in the cluster: not on a
+	// cluster other tests share (CI's), whose scans read at a revision.
+	compact := os.Getenv(etcdtest.EnvCluster) == ""
 	const listSize = 40
 	var progress bytes.Buffer
 	rep, err := Run(context.Background(), Options{
 		Connections: 4, Duration: 300 * time.Millisecond, ListSize: listSize,
 		Scenarios: []string{ScenarioGet, ScenarioPut},
 		Store:     config.StoreEtcdScheme + strings.TrimPrefix(endpoint, "http://"),
-		Replicas:  []int{1, 2, 3}, Compact: true,
+		Replicas:  []int{1, 2, 3}, Compact: compact,
 		Progress: &progress,
 	})
 	if err != nil {
@@ -170,7 +175,7 @@ func TestRunReplicas(t *testing.T) {
 	if left.Count != 0 || left.Header.Revision < 3*listSize {
 		t.Errorf("after the run etcd holds %d keys under %s at revision %d", left.Count, EtcdPrefixRoot, left.Header.Revision)
 	}
-	if _, err := cli.Get(context.Background(), EtcdPrefixRoot, clientv3.WithPrefix(), clientv3.WithRev(2)); err == nil || !strings.Contains(err.Error(), "compacted") {
+	if _, err := cli.Get(context.Background(), EtcdPrefixRoot, clientv3.WithPrefix(), clientv3.WithRev(2)); compact && (err == nil || !strings.Contains(err.Error(), "compacted")) {
 		t.Errorf("reading revision 2 after the run: %v, want compacted", err)
 	}
 
