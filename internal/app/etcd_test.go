@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -81,5 +83,59 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 	}
 	if after.Properties.ProvisioningState == nil || *after.Properties.ProvisioningState != armmachinelearning.ProvisioningStateSucceeded {
 		t.Errorf("provisioningState after restart = %v, want Succeeded", after.Properties.ProvisioningState)
+	}
+}
+
+// TestEtcdReplicasShareRBAC runs two armlets on one etcd prefix: a
+// principal created on one gets tokens from the other, and a role
+// assignment made and removed through one takes effect on the other, whose
+// RBAC cache had already seen the principal denied.
+func TestEtcdReplicasShareRBAC(t *testing.T) {
+	ctx := context.Background()
+	cluster := etcdtest.Start(t)
+	hosts := make([]string, len(cluster.Endpoints))
+	for i, ep := range cluster.Endpoints {
+		hosts[i] = strings.TrimPrefix(ep, "http://")
+	}
+	onEtcd := func(c *config.Config) {
+		c.InMemory = false
+		c.Store = config.StoreEtcdScheme + strings.Join(hosts, ",")
+		c.EtcdPrefix = cluster.Prefix
+	}
+	a, b := startArmlet(t, onEtcd), startArmlet(t, onEtcd)
+	createMLWorkspace(t, a, a.credential(t, a.conn.ClientID, a.conn.ClientSecret), "rg-share", false)
+
+	p, _ := rbacNewPrincipal(t, a, "shared-reader")
+	onB := rbacWorkspaces(t, b, b.credential(t, p.ClientID, p.ClientSecret))
+	_, err := onB.Get(ctx, "rg-share", "ws1", nil)
+	rbacDenied(t, err, p, "Microsoft.MachineLearningServices/workspaces/read")
+
+	scope := "/subscriptions/" + a.conn.SubscriptionID + "/resourceGroups/rg-share"
+	assignment := rbacAssign(t, a, scope, "Reader", p.ObjectID)
+	waitFor(t, "the assignment made on one replica to allow the read on the other", func() bool {
+		_, err := onB.Get(ctx, "rg-share", "ws1", nil)
+		return err == nil
+	})
+
+	assignments, err := armauthorization.NewRoleAssignmentsClient(a.conn.SubscriptionID, a.credential(t, a.conn.ClientID, a.conn.ClientSecret), a.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := assignments.DeleteByID(ctx, *assignment.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the assignment deleted on one replica to deny the read on the other", func() bool {
+		_, err := onB.Get(ctx, "rg-share", "ws1", nil)
+		return rbacErrorCode(err) == "AuthorizationFailed"
+	})
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
