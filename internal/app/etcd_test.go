@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +92,8 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 // TestEtcdReplicasShareRBAC runs two armlets on one etcd prefix: a
 // principal created on one gets tokens from the other, and a role
 // assignment made and removed through one takes effect on the other, whose
-// RBAC cache had already seen the principal denied.
+// RBAC cache had already seen the principal denied, and each replica's
+// flow records show in the other's.
 func TestEtcdReplicasShareRBAC(t *testing.T) {
 	ctx := context.Background()
 	cluster := etcdtest.Start(t)
@@ -111,6 +115,25 @@ func TestEtcdReplicasShareRBAC(t *testing.T) {
 	rbacDenied(t, err, p, "Microsoft.MachineLearningServices/workspaces/read")
 
 	scope := "/subscriptions/" + a.conn.SubscriptionID + "/resourceGroups/rg-share"
+	// The flow records are shared too: the denial on b is in a's records.
+	waitFor(t, "the denial on one replica to show in the other's flow records", func() bool {
+		status, _, body := a.do(t, http.MethodGet, "/_armlet/flows?workspace="+url.QueryEscape(scope), "", nil)
+		var flows struct {
+			Value []struct {
+				CallerObjectID string `json:"callerObjectId"`
+				Status         int    `json:"status"`
+			} `json:"value"`
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(body), &flows) != nil {
+			t.Fatalf("flows: %d %s", status, body)
+		}
+		for _, f := range flows.Value {
+			if f.CallerObjectID == p.ObjectID && f.Status == http.StatusForbidden {
+				return true
+			}
+		}
+		return false
+	})
 	assignment := rbacAssign(t, a, scope, "Reader", p.ObjectID)
 	waitFor(t, "the assignment made on one replica to allow the read on the other", func() bool {
 		_, err := onB.Get(ctx, "rg-share", "ws1", nil)
