@@ -273,6 +273,21 @@ func TestFleetSurvivesLeaderKill(t *testing.T) {
 	}
 	next := waitLeader(t, survivors, leader.name)
 	t.Logf("%s took the lead %v after %s was killed", next.name, time.Since(killed).Round(time.Millisecond), leader.name)
+	// armlet fleet, on any survivor's data dir, names the new leader.
+	for i, r := range reps {
+		if r == leader {
+			continue
+		}
+		var out strings.Builder
+		getenv := func(string) string { return "" }
+		if code := run(ctx, []string{"fleet", "--data-dir", dirs[i]}, getenv, &out, &out); code != 0 {
+			t.Fatalf("armlet fleet: %d %s", code, out.String())
+		}
+		var f fleetInfo
+		if err := json.Unmarshal([]byte(out.String()), &f); err != nil || f.Replica != r.name || f.Leader != next.name || f.Store != "etcd" || f.Leading != (r == next) {
+			t.Fatalf("armlet fleet on %s: %s (%v)", r.name, out.String(), err)
+		}
+	}
 	time.Sleep(3 * time.Second)
 	close(stop)
 	wg.Wait()
