@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/armlet/armlet/internal/fleet"
 	"github.com/armlet/armlet/internal/kv"
 )
 
@@ -290,4 +291,14 @@ func (s *Service) storedBootstrap(ctx context.Context) (Credentials, bool, error
 		return Credentials{}, false, fmt.Errorf("identity: bootstrap record is corrupt: %w", err)
 	}
 	return c, true, nil
+}
+
+// FollowPeers drops a cached principal as soon as another process sharing
+// the store (an armlet replica on etcd) changes or deletes it, instead of
+// at the next recheck, until ctx ends. On a store of this process's own it
+// returns at once.
+func (s *Service) FollowPeers(ctx context.Context) {
+	fleet.Follow(ctx, s.store, []byte(keyPrincipalDir), func(e kv.Entry) {
+		s.principals.forget(strings.TrimPrefix(string(e.Key), keyPrincipalDir))
+	})
 }
