@@ -70,13 +70,23 @@ func newAdminClient(dataDir string) (*adminClient, error) {
 	}}, nil
 }
 
+// base is where the client commands go: this replica's own listener when
+// connection.json names one (armlet behind a load balancer), else the ARM
+// endpoint, which is also the login endpoint.
+func (c *adminClient) base() string {
+	if c.conn.ReplicaEndpoint != "" {
+		return strings.TrimSuffix(c.conn.ReplicaEndpoint, "/")
+	}
+	return strings.TrimSuffix(c.conn.ARMEndpoint, "/")
+}
+
 func (c *adminClient) token(ctx context.Context) (string, error) {
 	form := url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {c.conn.ClientID},
 		"client_secret": {c.conn.ClientSecret}, "scope": {c.conn.Audience + "/.default"},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		strings.TrimSuffix(c.conn.LoginEndpoint, "/")+"/"+c.conn.TenantID+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+		c.base()+"/"+c.conn.TenantID+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err
 	}
@@ -122,7 +132,7 @@ func (c *adminClient) send(ctx context.Context, method, path string, body any) (
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.conn.ARMEndpoint, "/")+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.base()+path, rd)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,10 @@ type Connection struct {
 	ClientSecret     string `json:"clientSecret"`
 	ObjectID         string `json:"objectId"`
 	CACertificate    string `json:"caCertificate"`
+	// ReplicaEndpoint is this armlet's own listener when --public-url
+	// names another address (a load balancer): armlet's client commands
+	// use it to talk to this replica. Empty otherwise.
+	ReplicaEndpoint string `json:"replicaEndpoint,omitempty"`
 }
 
 // ConnectionFile is the name of the connection file in the data dir.
@@ -154,6 +158,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 	s.listener = ln
 	base := "https://" + advertised(ln.Addr())
+	if cfg.PublicURL != "" {
+		base = cfg.PublicURL // a load balancer or name in front of this listener
+	}
 	s.leadership = s.newLeadership(cfg, ln.Addr(), log)
 
 	s.clock = clock.NewOffset(0)
@@ -269,6 +276,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		MetadataEndpoint: base + "/metadata/endpoints?api-version=2022-09-01",
 		Audience:         ARMAudience, TenantID: boot.TenantID, SubscriptionID: boot.SubscriptionID,
 		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, ObjectID: creds.ObjectID, CACertificate: caPath,
+	}
+	if cfg.PublicURL != "" {
+		s.conn.ReplicaEndpoint = "https://" + advertised(ln.Addr()) + "/"
 	}
 	if err := writeFileAtomic(filepath.Join(dataDir, ConnectionFile), mustJSON(s.conn), 0o600); err != nil {
 		return nil, err

@@ -4,29 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/testtool"
 )
-
-// requireTool skips when a tool is missing locally, and fails in CI
-// (CI=true), where .ci/run installs it.
-func requireTool(t *testing.T, name, install string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed; in CI .ci/run must install it (%s)", name, install)
-	}
-	t.Skipf("%s not installed; install it with: %s", name, install)
-	return ""
-}
 
 // azCLI runs the real Azure CLI with its own config dir, trusting armlet's CA.
 type azCLI struct {
@@ -36,16 +21,8 @@ type azCLI struct {
 }
 
 func newAzCLI(t *testing.T, s *testServer) *azCLI {
-	bin := requireTool(t, "az", "apt-get install -y azure-cli")
-	env := append(os.Environ(),
-		"AZURE_CONFIG_DIR="+t.TempDir(),
-		"REQUESTS_CA_BUNDLE="+s.conn.CACertificate,
-		"AZURE_CORE_COLLECT_TELEMETRY=false",
-		"AZURE_CORE_NO_COLOR=true",
-		"AZURE_CORE_ONLY_SHOW_ERRORS=true",
-		"AZURE_CORE_SURVEY_MESSAGE=false",
-	)
-	return &azCLI{t: t, bin: bin, env: env}
+	bin := testtool.Require(t, "az", "apt-get install -y azure-cli")
+	return &azCLI{t: t, bin: bin, env: testtool.AzureCLIEnv(t, s.conn.CACertificate)}
 }
 
 // run runs az and returns stdout; it fails the test on a non-zero exit.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/testtool"
 )
 
 // jsClientDir holds package.json, package-lock.json and the scripts of the
@@ -22,7 +23,7 @@ var jsClientDir = filepath.Join("..", "..", "testdata", "js")
 // skips locally and fails in CI.
 func requireNodeModules(t *testing.T) (node, dir string) {
 	t.Helper()
-	node = requireTool(t, "node", "apt-get install -y nodejs npm")
+	node = testtool.Require(t, "node", "apt-get install -y nodejs npm")
 	dir, err := filepath.Abs(jsClientDir)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,13 @@ type Config struct {
 	EtcdCA, EtcdCert, EtcdKey  string
 	EtcdUsername, EtcdPassword string
 	EtcdPrefix                 string
+
+	// PublicURL is the https:// URL clients reach armlet at (--public-url),
+	// when it is not the listener's own address: a load balancer in front
+	// of replicas, a DNS name. Token discovery documents, token audiences,
+	// challenges and connection.json name it. Empty means the listener's
+	// address.
+	PublicURL string
 
 	// ReplicaName names this armlet among the replicas sharing an etcd
 	// store (--replica-name), in logs, the leader election and
@@ -367,6 +375,8 @@ func options(cfg *Config) []option {
 			&value[string]{p: &cfg.EtcdPassword, parse: parseAny, format: fmtString}},
 		{"etcd-prefix", "prefix", "prefix of every etcd key armlet writes, ending with /, so that several armlets can share a cluster",
 			&value[string]{p: &cfg.EtcdPrefix, parse: parseEtcdPrefix, format: fmtString}},
+		{"public-url", "url", "https://host:port clients reach armlet at, when not the listener's address (a load balancer in front of replicas); empty: the listener's address",
+			&value[string]{p: &cfg.PublicURL, parse: parsePublicURL, format: fmtString}},
 		{"replica-name", "name", "name of this replica among those sharing an etcd store (empty: hostname:port)",
 			&value[string]{p: &cfg.ReplicaName, parse: parseAny, format: fmtString}},
 		{"leader-lease", "duration", "how long a dead replica may keep the lead of the time-driven work before another takes over (whole seconds, 1s to 1m)",
@@ -498,6 +508,17 @@ func parseStore(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+func parsePublicURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q is not an https://host[:port] URL without path or query", s)
+	}
+	return strings.TrimSuffix(s, "/"), nil
 }
 
 func parseEtcdPrefix(s string) (string, error) {

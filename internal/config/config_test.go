@@ -41,11 +41,11 @@ func TestParse(t *testing.T) {
 		{name: "flag store overrides env", args: []string{"--store="}, env: map[string]string{"ARMLET_STORE": "etcd://e1:2379"}},
 		{name: "etcd tls and auth flags", args: []string{"--store=etcd://e1:2379", "--etcd-ca", "ca.pem", "--etcd-cert", "c.pem", "--etcd-key", "k.pem",
 			"--etcd-username", "armlet", "--etcd-password", "s3cret", "--etcd-prefix", "team-a/",
-			"--replica-name", "r1", "--leader-lease", "2s"},
+			"--replica-name", "r1", "--leader-lease", "2s", "--public-url", "https://armlet.example:9443/"},
 			want: func(c *Config) {
 				c.Store, c.EtcdCA, c.EtcdCert, c.EtcdKey = "etcd://e1:2379", "ca.pem", "c.pem", "k.pem"
 				c.EtcdUsername, c.EtcdPassword, c.EtcdPrefix = "armlet", "s3cret", "team-a/"
-				c.ReplicaName, c.LeaderLease = "r1", 2*time.Second
+				c.ReplicaName, c.LeaderLease, c.PublicURL = "r1", 2*time.Second, "https://armlet.example:9443"
 			}},
 		{name: "etcd env vars", env: map[string]string{"ARMLET_STORE": "etcd://e1:2379", "ARMLET_ETCD_CA": "ca.pem", "ARMLET_ETCD_CERT": "c.pem",
 			"ARMLET_ETCD_KEY": "k.pem", "ARMLET_ETCD_USERNAME": "u", "ARMLET_ETCD_PASSWORD": "p", "ARMLET_ETCD_PREFIX": "x/"},
@@ -156,6 +156,9 @@ func TestParse(t *testing.T) {
 		{"etcd-prefix", " ", "must end with /"},
 		{"etcd-prefix", "team-a", "must end with /"},
 		{"leader-lease", "1500ms", "not a whole number of seconds"},
+		{"public-url", "http://lb:8443", "not an https://host[:port] URL"},
+		{"public-url", "https://lb:8443/arm", "not an https://host[:port] URL"},
+		{"public-url", "lb:8443", "not an https://host[:port] URL"},
 		{"leader-lease", "0s", "less than"},
 		{"leader-lease", "2m", "more than"},
 		{"legacy-mode-propagation", "soon", `"soon" is not a duration`},
@@ -280,7 +283,7 @@ func TestParse(t *testing.T) {
 			if c.name == "defaults" {
 				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false",
 					"store=", "etcd-ca=", "etcd-cert=", "etcd-key=", "etcd-username=", "etcd-password=", "etcd-prefix=armlet/",
-					"replica-name=", "leader-lease=5s", "cert=", "key=",
+					"public-url=", "replica-name=", "leader-lease=5s", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
 					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
 					"flow-retention=24h", "flow-retention-records=100000",
