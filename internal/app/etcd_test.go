@@ -162,3 +162,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestEtcdStoreSecure runs armlet on an etcd that serves TLS only, requires
+// a client certificate and has authentication on, configured as a user
+// would: --store etcd://host:port (no scheme: the CA turns TLS on),
+// --etcd-ca, --etcd-cert, --etcd-key, --etcd-username, --etcd-password and
+// --etcd-prefix. armlet starts, leads its fleet of one and serves a
+// resource group and a workspace through the Go SDK.
+func TestEtcdStoreSecure(t *testing.T) {
+	cluster := etcdtest.StartSecure(t, etcdtest.SecureOptions{ClientCerts: true, Auth: true})
+	s := startArmlet(t, func(c *config.Config) {
+		c.InMemory = false
+		c.Store = config.StoreEtcdScheme + strings.TrimPrefix(cluster.Endpoint, "https://")
+		c.EtcdCA, c.EtcdCert, c.EtcdKey = cluster.CAFile, cluster.CertFile, cluster.KeyFile
+		c.EtcdUsername, c.EtcdPassword = cluster.Username, cluster.Password
+		c.EtcdPrefix = cluster.Prefix
+	})
+	createMLWorkspace(t, s, s.credential(t, s.conn.ClientID, s.conn.ClientSecret), "rg-secure", false)
+	waitFor(t, "armlet to lead its fleet through the election beside the prefix", func() bool {
+		var fleet struct{ Leading bool }
+		code, _, body := s.do(t, "GET", "/_armlet/fleet", "", nil)
+		return code == http.StatusOK && json.Unmarshal([]byte(body), &fleet) == nil && fleet.Leading
+	})
+}

@@ -119,17 +119,19 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 		cfg.TLS = tc
 	}
+	// With credentials clientv3.New authenticates, waiting up to the dial
+	// timeout for a connection; without, it does not wait: ask for one key
+	// so that a wrong address, TLS setting or permission fails here, not on
+	// the first request.
 	cli, err := clientv3.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("etcdkv: connect to %v: %w", o.Endpoints, err)
+		return nil, connectError(o, cfg.TLS, err)
 	}
-	// clientv3.New does not wait for a connection: ask for one key so that
-	// a wrong address or credentials fail here, not on the first request.
 	cctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
 	defer cancel()
 	if _, err := cli.Get(cctx, o.Prefix, clientv3.WithKeysOnly()); err != nil {
 		cli.Close()
-		return nil, fmt.Errorf("etcdkv: reach %v: %w", o.Endpoints, err)
+		return nil, connectError(o, cfg.TLS, err)
 	}
 	return &Store{cli: cli, prefix: []byte(o.Prefix)}, nil
 }
@@ -318,6 +320,9 @@ func (s *Store) mapErr(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("etcdkv: %s: %w", what, ctx.Err())
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("etcdkv: %s: %w", what, err)
+	case errors.Is(err, rpctypes.ErrPermissionDenied):
+		return fmt.Errorf("etcdkv: %s: %w (the etcd user needs readwrite on the prefixes %q and %q)",
+			what, err, s.prefix, ElectionPrefix(string(s.prefix)))
 	case errors.Is(err, rpctypes.ErrNoSpace):
 		return fmt.Errorf("etcdkv: %s: %w: %w", what, kv.ErrReadOnly, err)
 	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge),

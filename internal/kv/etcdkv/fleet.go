@@ -86,9 +86,16 @@ type Election struct {
 	leading atomic.Bool
 }
 
-// electionKey is where the candidates of the store under prefix stand:
-// beside the prefix, not under it, since every key under it is the kv
-// store's. "armlet/" elects under "armlet.leader/".
+// ElectionPrefix is the prefix of the keys where the candidates of the
+// store under prefix stand: beside the prefix, not under it, since every key
+// under it is the kv store's. "armlet/" elects under "armlet.leader/". An
+// etcd user of the store needs readwrite on both prefixes.
+func ElectionPrefix(prefix string) string {
+	return electionKey(prefix) + "/"
+}
+
+// electionKey is ElectionPrefix without its final "/", as
+// concurrency.NewElection takes it.
 func electionKey(prefix string) string {
 	return strings.TrimSuffix(prefix, "/") + ".leader"
 }

@@ -18,7 +18,7 @@ func TestWatch(t *testing.T) {
 	c := etcdtest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := opener(c)(t).(*etcdkv.Store)
+	a := opener(c.Options())(t).(*etcdkv.Store)
 	o := c.Options()
 	o.Prefix = a.Prefix()
 	b, err := etcdkv.Open(ctx, o) // a second process on the same keys
@@ -69,7 +69,7 @@ func TestWatch(t *testing.T) {
 // and that Leader names the leader.
 func TestElection(t *testing.T) {
 	c := etcdtest.Start(t)
-	s := opener(c)(t).(*etcdkv.Store)
+	s := opener(c.Options())(t).(*etcdkv.Store)
 	ctx := context.Background()
 	type candidate struct {
 		el     *etcdkv.Election

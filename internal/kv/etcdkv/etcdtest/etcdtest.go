@@ -75,7 +75,7 @@ func Start(t testing.TB) Cluster {
 		useExternal(t, c)
 		return c
 	}
-	c.Endpoints = []string{embedded(t)}
+	c.Endpoints = []string{embedded(t, "http", nil)}
 	return c
 }
 
@@ -124,8 +124,9 @@ func useExternal(t testing.TB, c Cluster) {
 }
 
 // embedded starts a single-member etcd server for t and returns its client
-// URL.
-func embedded(t testing.TB) string {
+// URL, which has the scheme given (http or https). configure, when not nil,
+// changes the server's configuration (its client TLS) before it starts.
+func embedded(t testing.TB, scheme string, configure func(*embed.Config)) string {
 	t.Helper()
 	cfg := embed.NewConfig()
 	cfg.Name = "armlet-test"
@@ -133,11 +134,15 @@ func embedded(t testing.TB) string {
 	cfg.LogLevel = "fatal" // its shutdown logs errors about closed listeners
 	cfg.MaxTxnOps = MaxTxnOps
 	client, peer := freeURL(t), freeURL(t)
+	client.Scheme = scheme
 	cfg.ListenClientUrls = []url.URL{client}
 	cfg.AdvertiseClientUrls = []url.URL{client}
 	cfg.ListenPeerUrls = []url.URL{peer}
 	cfg.AdvertisePeerUrls = []url.URL{peer}
 	cfg.InitialCluster = fmt.Sprintf("%s=%s", cfg.Name, peer.String())
+	if configure != nil {
+		configure(cfg)
+	}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatalf("start embedded etcd: %v", err)
