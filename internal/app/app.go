@@ -162,6 +162,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		base = cfg.PublicURL // a load balancer or name in front of this listener
 	}
 	s.leadership = s.newLeadership(cfg, ln.Addr(), log)
+	// A replica that cannot read the election (an etcd user without the
+	// election prefix) would serve but never lead, and the fleet's deletes
+	// and retention would silently stop: refuse to start instead.
+	if _, err := s.leadership.Leader(ctx); err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
 
 	s.clock = clock.NewOffset(0)
 	if err := s.restoreClock(ctx); err != nil {

@@ -13,7 +13,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/kv/etcdkv"
 	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
 
@@ -184,4 +186,24 @@ func TestEtcdStoreSecure(t *testing.T) {
 		code, _, body := s.do(t, "GET", "/_armlet/fleet", "", nil)
 		return code == http.StatusOK && json.Unmarshal([]byte(body), &fleet) == nil && fleet.Leading
 	})
+}
+
+// TestEtcdStoreWithoutElectionPermission: an etcd user with readwrite on
+// the store prefix but not on the election beside it cannot lead, so armlet
+// refuses to start and says which prefix the user needs.
+func TestEtcdStoreWithoutElectionPermission(t *testing.T) {
+	cluster := etcdtest.StartSecure(t, etcdtest.SecureOptions{Auth: true})
+	password := cluster.AddUser(t, "store-only", cluster.Prefix)
+	cfg := config.Default()
+	cfg.Listen, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+	cfg.Store = config.StoreEtcdScheme + strings.TrimPrefix(cluster.Endpoint, "https://")
+	cfg.EtcdCA, cfg.EtcdUsername, cfg.EtcdPassword, cfg.EtcdPrefix = cluster.CAFile, "store-only", password, cluster.Prefix
+	srv, err := app.Start(context.Background(), cfg, nil)
+	if err == nil {
+		srv.Close()
+		t.Fatal("armlet started without permission on the election")
+	}
+	if want := etcdkv.ElectionPrefix(cluster.Prefix); !strings.Contains(err.Error(), want) {
+		t.Fatalf("the error does not name the election prefix %s: %v", want, err)
+	}
 }
