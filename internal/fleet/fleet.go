@@ -1,7 +1,7 @@
 // Package fleet is how armlet replicas that share one store agree: which of
 // them runs the time-driven work (finishing long-running deletes, flow
 // retention), and how each hears of its peers' changes to state it keeps in
-// memory (the clock offset, the RBAC cache).
+// memory (the clock offset, the RBAC and principal caches).
 //
 // A single armlet (bbolt or memory store) is a fleet of one: Solo leads
 // always and Follow has nothing to follow.
