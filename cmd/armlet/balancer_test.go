@@ -91,10 +91,6 @@ func TestFleetBehindBalancerAzureCLI(t *testing.T) {
 	}
 	az := testtool.Require(t, "az", "apt-get install -y azure-cli")
 	cluster := etcdtest.Start(t)
-	var hosts []string
-	for _, ep := range cluster.Endpoints {
-		hosts = append(hosts, strings.TrimPrefix(ep, "http://"))
-	}
 	const n = 3
 	addrs := make([]string, n)
 	for i := range addrs {
@@ -106,7 +102,7 @@ func TestFleetBehindBalancerAzureCLI(t *testing.T) {
 	children := make([]*crashChild, n)
 	for i := range n {
 		dirs[i] = t.TempDir()
-		children[i] = crashSpawn(t, dirs[i], "ARMLET_STORE=etcd://"+strings.Join(hosts, ","), "ARMLET_ETCD_PREFIX="+cluster.Prefix,
+		children[i] = crashSpawn(t, dirs[i], "ARMLET_STORE="+cluster.StoreURL(), "ARMLET_ETCD_PREFIX="+cluster.Prefix,
 			"ARMLET_LEADER_LEASE=2s", "ARMLET_LISTEN="+addrs[i], "ARMLET_PUBLIC_URL="+public, fmt.Sprintf("ARMLET_REPLICA_NAME=r%d", i))
 	}
 	for i, c := range children {

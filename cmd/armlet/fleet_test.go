@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,15 +104,7 @@ func TestFleetSurvivesLeaderKill(t *testing.T) {
 		t.Skip("starts armlet replicas as child processes")
 	}
 	cluster := etcdtest.Start(t)
-	var hosts []string
-	for _, ep := range cluster.Endpoints {
-		u, err := url.Parse(ep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hosts = append(hosts, u.Host)
-	}
-	env := []string{"ARMLET_STORE=etcd://" + strings.Join(hosts, ","), "ARMLET_ETCD_PREFIX=" + cluster.Prefix,
+	env := []string{"ARMLET_STORE=" + cluster.StoreURL(), "ARMLET_ETCD_PREFIX=" + cluster.Prefix,
 		"ARMLET_LEADER_LEASE=2s", "ARMLET_OPERATION_DURATION=2s"}
 
 	// Start the three at once: they race for the tenant, the signing key,
@@ -301,9 +292,7 @@ func TestFleetSurvivesLeaderKill(t *testing.T) {
 
 	// Tokens issued by the dead replica verify on the others.
 	for _, r := range survivors {
-		r.token, leader.token = leader.token, r.token
-		st, _, b, err := r.do("GET", "/subscriptions/"+sub+"?api-version=2022-12-01", "")
-		r.token, leader.token = leader.token, r.token
+		st, _, b, err := r.do("GET", "/subscriptions/"+sub+"?api-version=2022-12-01", "", "Authorization", "Bearer "+leader.token)
 		if err != nil || st != 200 {
 			t.Fatalf("the dead replica's token on %s: %d %s %v", r.name, st, b, err)
 		}

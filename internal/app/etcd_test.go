@@ -29,15 +29,11 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 	// armlet's prefix is within the test's: all the test's keys must be
 	// under it.
 	prefix := cluster.Prefix + "team-a/"
-	hosts := make([]string, len(cluster.Endpoints))
-	for i, ep := range cluster.Endpoints {
-		hosts[i] = strings.TrimPrefix(ep, "http://")
-	}
 	dataDir := t.TempDir() // the local CA and connection.json stay on disk
 	onEtcd := func(c *config.Config) {
 		c.InMemory = false
 		c.DataDir = dataDir
-		c.Store = config.StoreEtcdScheme + strings.Join(hosts, ",")
+		c.Store = cluster.StoreURL()
 		c.EtcdPrefix = prefix
 	}
 
@@ -99,13 +95,9 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 func TestEtcdReplicasShareRBAC(t *testing.T) {
 	ctx := context.Background()
 	cluster := etcdtest.Start(t)
-	hosts := make([]string, len(cluster.Endpoints))
-	for i, ep := range cluster.Endpoints {
-		hosts[i] = strings.TrimPrefix(ep, "http://")
-	}
 	onEtcd := func(c *config.Config) {
 		c.InMemory = false
-		c.Store = config.StoreEtcdScheme + strings.Join(hosts, ",")
+		c.Store = cluster.StoreURL()
 		c.EtcdPrefix = cluster.Prefix
 	}
 	a, b := startArmlet(t, onEtcd), startArmlet(t, onEtcd)
@@ -175,7 +167,7 @@ func TestEtcdStoreSecure(t *testing.T) {
 	cluster := etcdtest.StartSecure(t, etcdtest.SecureOptions{ClientCerts: true, Auth: true})
 	s := startArmlet(t, func(c *config.Config) {
 		c.InMemory = false
-		c.Store = config.StoreEtcdScheme + strings.TrimPrefix(cluster.Endpoint, "https://")
+		c.Store = cluster.StoreURL()
 		c.EtcdCA, c.EtcdCert, c.EtcdKey = cluster.CAFile, cluster.CertFile, cluster.KeyFile
 		c.EtcdUsername, c.EtcdPassword = cluster.Username, cluster.Password
 		c.EtcdPrefix = cluster.Prefix
@@ -196,7 +188,7 @@ func TestEtcdStoreWithoutElectionPermission(t *testing.T) {
 	password := cluster.AddUser(t, "store-only", cluster.Prefix)
 	cfg := config.Default()
 	cfg.Listen, cfg.DataDir = "127.0.0.1:0", t.TempDir()
-	cfg.Store = config.StoreEtcdScheme + strings.TrimPrefix(cluster.Endpoint, "https://")
+	cfg.Store = cluster.StoreURL()
 	cfg.EtcdCA, cfg.EtcdUsername, cfg.EtcdPassword, cfg.EtcdPrefix = cluster.CAFile, "store-only", password, cluster.Prefix
 	srv, err := app.Start(context.Background(), cfg, nil)
 	if err == nil {

@@ -12,7 +12,6 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
 
@@ -134,7 +133,7 @@ func TestRunReplicas(t *testing.T) {
 	rep, err := Run(context.Background(), Options{
 		Connections: 4, Duration: 300 * time.Millisecond, ListSize: listSize,
 		Scenarios: []string{ScenarioGet, ScenarioPut},
-		Store:     config.StoreEtcdScheme + strings.TrimPrefix(endpoint, "http://"),
+		Store:     cluster.StoreURL(),
 		Replicas:  []int{1, 2, 3}, Compact: compact,
 		Progress: &progress,
 	})

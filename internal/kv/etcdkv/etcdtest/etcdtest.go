@@ -180,3 +180,21 @@ func freeURL(t testing.TB) url.URL {
 	ln.Close()
 	return url.URL{Scheme: "http", Host: addr}
 }
+
+// StoreURL is the cluster as armlet's --store names it:
+// "etcd://host:port[,host:port...]".
+func (c Cluster) StoreURL() string { return storeURL(c.Endpoints...) }
+
+// StoreURL is the server as armlet's --store names it, "etcd://host:port";
+// TLS is chosen by --etcd-ca and the client certificate flags.
+func (c *SecureCluster) StoreURL() string { return storeURL(c.Endpoint) }
+
+// storeURL drops the scheme of each client URL and joins the host:port
+// pairs after "etcd://".
+func storeURL(endpoints ...string) string {
+	hosts := make([]string, len(endpoints))
+	for i, ep := range endpoints {
+		_, hosts[i], _ = strings.Cut(ep, "://")
+	}
+	return "etcd://" + strings.Join(hosts, ",")
+}
