@@ -98,8 +98,22 @@ func mustJSON(v any) string {
 
 const sub = "00000000-0000-0000-0000-000000000001"
 
+func mustParse(s string) resourceid.ID {
+	id, err := resourceid.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 func flowAt(t time.Time, method, path string, status int, ds ...netmodel.Decision) netmodel.Flow {
+	p, err := resourceid.ParsePath(path)
+	if err != nil {
+		panic(err)
+	}
+	op, id := netmodel.ARMOperation(method, p)
 	f := netmodel.FlowOf(netmodel.Observation{
+		Operation: op, Resource: id,
 		Time: t, Service: netmodel.ServiceARM, Method: method, Path: path, Status: status, Class: netmodel.ARMPublic,
 		CallerAppID: "app-1", CallerObjectID: "oid-1", CallerTenantID: "tid-1", CorrelationID: "corr-" + path,
 		RequestID: "req-" + method + path + t.String(), ClientRequestID: "client-1", Decisions: ds,
@@ -143,7 +157,8 @@ func TestEvents(t *testing.T) {
 			"Policy EndRequest Microsoft.Authorization/policies/audit/action Succeeded Warning ",
 		}},
 		{name: "token", f: netmodel.FlowOf(netmodel.Observation{Time: t0, Service: netmodel.ServiceToken, Method: "POST", Path: "/t/oauth2/v2.0/token", Status: 200})},
-		{name: "workspace endpoint", f: netmodel.FlowOf(netmodel.Observation{Time: t0, Service: netmodel.ServiceWorkspace, Class: netmodel.WorkspacePublic, Method: "POST", Path: "/history/v1.0" + ws + "/experiments/e/runs/r", Status: 200})},
+		{name: "workspace endpoint", f: netmodel.FlowOf(netmodel.Observation{Time: t0, Service: netmodel.ServiceWorkspace, Class: netmodel.WorkspacePublic, Method: "POST", Path: "/history/v1.0" + ws + "/experiments/e/runs/r", Status: 200,
+			Operation: "Microsoft.MachineLearningServices/workspaces/experiments/runs/write", Resource: mustParse(ws + "/experiments/e/runs/r")})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/workspaceapi"
 )
 
 // Authorizer decides, with Azure RBAC, whether caller may perform action
@@ -16,41 +17,35 @@ import (
 // (*authorization.RBAC).
 type Authorizer interface {
 	Check(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID, data bool) error
-	// Written is told of every successful ARM write, so that cached
-	// assignments follow the store.
-	Written(method, escapedPath string)
+	// Written is told of every successful ARM write, with its parsed
+	// path, so that cached assignments follow the store.
+	Written(method string, p resourceid.Path)
 }
 
-// authorizeARM checks an ARM request against RBAC: the action is
-// netmodel.ARMOperation's, the scope the resource the request addresses.
-// Requests whose path does not parse are left to the engine's 400.
-func (s *server) authorizeARM(ctx context.Context, caller engine.Caller, method, escapedPath string) error {
-	if s.Authorize == nil {
+// authorizeARM checks an ARM request whose path parsed to p against RBAC:
+// the action is netmodel.ARMOperation's, the scope the resource the
+// request addresses. It names the operation in the flow record whether or
+// not a permission is needed.
+func (s *server) authorizeARM(ctx context.Context, caller engine.Caller, method string, p resourceid.Path) error {
+	action, scope := netmodel.ARMOperation(method, p)
+	flowInfoFrom(ctx).target(action, scope)
+	if s.Authorize == nil || rbacExempt(method, p) {
 		return nil
 	}
-	p, err := resourceid.ParsePath(escapedPath)
-	if err != nil || rbacExempt(method, p) {
-		return nil
-	}
-	action, scope := netmodel.ARMOperation(method, escapedPath)
 	return s.Authorize.Check(ctx, caller, action, scope, false)
 }
 
-// authorizeWorkspace checks a workspace endpoint request against RBAC:
-// the action is netmodel.WorkspaceOperation's, the scope the resource it
-// names below the workspace.
-//
-// Choice: requests whose path names no workspace (discovery) need no
-// permission, like provider metadata on ARM.
-func (s *server) authorizeWorkspace(ctx context.Context, caller engine.Caller, method, escapedPath string) error {
-	if s.Authorize == nil {
+// authorizeWorkspace checks a resolved workspace endpoint request against
+// RBAC: t.Action as a data action at t.Workspace. Only a target that
+// addresses no workspace (regional discovery, workspaceapi.Target.Open)
+// needs no permission; every other target is checked, so a request is
+// either resolved and checked or refused before it is served.
+func (s *server) authorizeWorkspace(ctx context.Context, caller engine.Caller, t *workspaceapi.Target) error {
+	flowInfoFrom(ctx).target(t.Action, t.Resource)
+	if s.Authorize == nil || t.Open() {
 		return nil
 	}
-	action, scope := netmodel.WorkspaceOperation(method, escapedPath)
-	if scope.IsRoot() {
-		return nil
-	}
-	return s.Authorize.Check(ctx, caller, action, scope, true)
+	return s.Authorize.Check(ctx, caller, t.Action, t.Workspace, true)
 }
 
 // rbacExempt reports whether a request needs no permission: reads of

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/workspaceapi"
@@ -49,6 +50,11 @@ func (s *server) private(w http.ResponseWriter, r *http.Request, ep *netmodel.En
 			workspace(w, r)
 			return
 		}
+		// Refused, but named in its flow record as the ARM call it is, so
+		// the reports show it under its workspace.
+		if p, err := resourceid.ParsePath(r.URL.EscapedPath()); err == nil {
+			info.target(netmodel.ARMOperation(r.Method, p))
+		}
 		s.writeError(w, r, arm.NotFound("NotFound",
 			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+
 				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
@@ -84,6 +90,15 @@ type flowInfo struct {
 	class     netmodel.PathClass
 	caller    engine.Caller
 	errorCode string
+	// operation and resource are what the request was resolved to, set
+	// once its path is parsed (empty when it never was).
+	operation string
+	resource  resourceid.ID
+}
+
+// target records what the request was resolved to.
+func (fi *flowInfo) target(operation string, resource resourceid.ID) {
+	fi.operation, fi.resource = operation, resource
 }
 
 type flowInfoKey struct{}
@@ -126,6 +141,7 @@ func (s *server) flows(next http.Handler) http.Handler {
 			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),
 			CallerTenantID: info.caller.TenantID, CorrelationID: w.Header().Get("x-ms-correlation-request-id"),
 			ClientRequestID: r.Header.Get("x-ms-client-request-id"),
+			Operation:       info.operation, Resource: info.resource,
 		}
 		if body != nil {
 			o.Body = body.buf

@@ -7,8 +7,12 @@
 //
 // Outermost first: panic recovery, request ids and access log, the flow
 // recorder, body size limit, then the router. ARM routes then authenticate
-// the bearer token, check Azure RBAC (Options.Authorize), check the
-// api-version (in the engine) and call the engine.
+// the bearer token, parse the path once, check Azure RBAC
+// (Options.Authorize) on the parsed path, and have the engine serve that
+// same parsed path (it checks the api-version). Workspace endpoint routes
+// resolve the request once into a workspaceapi.Target, check RBAC on it
+// and serve it. Whatever does not parse or resolve is refused, never let
+// through unchecked.
 //
 // # Origins
 //
@@ -83,9 +87,11 @@ type Options struct {
 }
 
 // WorkspaceService answers workspace endpoint requests
-// (*workspaceapi.Service).
+// (*workspaceapi.Service): Resolve parses a request once into the target
+// that is authorized, Serve serves exactly that target.
 type WorkspaceService interface {
-	Serve(ctx context.Context, req *workspaceapi.Request) (*engine.Response, error)
+	Resolve(ctx context.Context, req *workspaceapi.Request) (*workspaceapi.Target, error)
+	Serve(ctx context.Context, t *workspaceapi.Target) (*engine.Response, error)
 }
 
 // FlowRecorder takes flow observations (*netmodel.FlowStore); Record must
@@ -298,7 +304,12 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 			return nil, err
 		}
 	}
-	if err := s.authorizeARM(r.Context(), caller, r.Method, r.URL.EscapedPath()); err != nil {
+	// The one parse of the path: RBAC checks what the engine then serves.
+	p, err := engine.ParsePath(r.URL.EscapedPath())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeARM(r.Context(), caller, r.Method, p); err != nil {
 		return nil, err
 	}
 	query := r.URL.Query()
@@ -307,10 +318,10 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 		Caller: caller, BaseURL: baseURL(r), Now: s.Clock.Now(),
 	}
 	req.APIVersion = req.QueryValue("api-version")
-	resp, err := s.Engine.Serve(r.Context(), req)
+	resp, err := s.Engine.ServePath(r.Context(), req, p)
 	if err == nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if s.Authorize != nil {
-			s.Authorize.Written(r.Method, r.URL.EscapedPath())
+			s.Authorize.Written(r.Method, p)
 		}
 		if s.AfterWrite != nil {
 			s.AfterWrite()
@@ -330,13 +341,19 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 	if s.Workspace == nil {
 		return nil, arm.NotFound("NotFound", "No workspace endpoint at '%s'.", r.URL.Path)
 	}
-	if err := s.authorizeWorkspace(r.Context(), caller, r.Method, r.URL.EscapedPath()); err != nil {
-		return nil, err
-	}
-	return s.Workspace.Serve(r.Context(), &workspaceapi.Request{
+	// The one parse of the request: RBAC checks the target the service
+	// then serves.
+	t, err := s.Workspace.Resolve(r.Context(), &workspaceapi.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header, Body: body,
 		Caller: caller, Origin: netmodel.OriginFrom(r.Context()), BaseURL: baseURL(r), Now: s.Clock.Now(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeWorkspace(r.Context(), caller, t); err != nil {
+		return nil, err
+	}
+	return s.Workspace.Serve(r.Context(), t)
 }
 
 func (s *server) admin(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {

@@ -167,13 +167,30 @@ func (e *Engine) Wake() {
 	}
 }
 
-// Serve answers one ARM request. Errors are *arm.Error for anything the
-// client did; other errors are internal.
-func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
-	p, err := resourceid.ParsePath(req.Path)
+// ParsePath parses an ARM request's escaped path
+// (resourceid.ParsePath), refusing what does not parse with 400
+// InvalidRequestUri.
+func ParsePath(escaped string) (resourceid.Path, error) {
+	p, err := resourceid.ParsePath(escaped)
 	if err != nil {
-		return nil, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %v.", req.Path, strings.TrimPrefix(err.Error(), "invalid resource id "))
+		return resourceid.Path{}, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %v.", escaped, strings.TrimPrefix(err.Error(), "invalid resource id "))
 	}
+	return p, nil
+}
+
+// Serve answers one ARM request, parsing req.Path. Errors are *arm.Error
+// for anything the client did; other errors are internal.
+func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
+	p, err := ParsePath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	return e.ServePath(ctx, req, p)
+}
+
+// ServePath answers one ARM request whose path parsed to p, so that a
+// caller that authorized p serves exactly p.
+func (e *Engine) ServePath(ctx context.Context, req *Request, p resourceid.Path) (*Response, error) {
 	// Before the core: a scope type's collection under a subscription is
 	// not the subscription-wide list of a top-level type.
 	if resp, handled, err := e.serveScope(ctx, req, p); handled {

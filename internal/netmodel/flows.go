@@ -55,6 +55,11 @@ type Observation struct {
 	RequestID       string
 	// Decisions are the access decisions taken on the request.
 	Decisions []Decision
+	// Operation and Resource are what the front door resolved the request
+	// to (the action string it authorized, the resource it names); empty
+	// when the request was refused before its path was resolved.
+	Operation string
+	Resource  resourceid.ID
 }
 
 // Flow is the record of one request (DESIGN.md section 2).
@@ -89,18 +94,15 @@ type Flow struct {
 // FlowOf turns an observation into a flow record: it names the operation
 // and extracts the metadata, with secrets redacted.
 func FlowOf(o Observation) Flow {
-	var op string
-	var id resourceid.ID
-	switch o.Service {
-	case ServiceToken:
+	op, id := o.Operation, o.Resource
+	switch {
+	case o.Service == ServiceToken:
 		op = "Microsoft.AAD/token/action"
 		if o.Method != "POST" {
 			op = "Microsoft.AAD/openidConfiguration/read"
 		}
-	case ServiceWorkspace:
-		op, id = WorkspaceOperation(o.Method, o.Path)
-	default:
-		op, id = ARMOperation(o.Method, o.Path)
+	case op == "":
+		op = "unknown/" + Verb(o.Method)
 	}
 	f := Flow{
 		Time: o.Time.UTC(), RequestID: o.RequestID, CallerObjectID: o.CallerObjectID, CallerAppID: o.CallerAppID,

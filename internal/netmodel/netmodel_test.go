@@ -48,30 +48,19 @@ func TestARMOperation(t *testing.T) {
 			"Microsoft.Authorization/privateLinkAssociations/write",
 			"/providers/Microsoft.Management/managementGroups/t1/providers/Microsoft.Authorization/privateLinkAssociations/a1"},
 		{"GET", "/", "Microsoft.Resources/read", "/"},
-		{"GET", "/subscriptions/%2F", "unknown/read", "/"},
+		{"GET", "/subscriptions/%73%31/resourceGroups/r%67", "Microsoft.Resources/subscriptions/resourceGroups/read", "/subscriptions/s1/resourceGroups/rg"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			op, id := ARMOperation(tt.method, tt.path)
+			p, err := resourceid.ParsePath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op, id := ARMOperation(tt.method, p)
 			if op != tt.op || id.String() != tt.id {
 				t.Errorf("ARMOperation = %q, %q; want %q, %q", op, id, tt.op, tt.id)
 			}
 		})
-	}
-}
-
-func TestWorkspaceOperation(t *testing.T) {
-	tests := []struct{ method, path, op, id string }{
-		{"GET", "/history/v1.0" + ws + "/experiments/e1/runs/r1", "Microsoft.MachineLearningServices/workspaces/experiments/runs/read", ws + "/experiments/e1/runs/r1"},
-		{"POST", "/history/v1.0" + ws + "/experiments/e1/runs/r1/batch/metrics", "Microsoft.MachineLearningServices/workspaces/experiments/runs/batch/action", ws + "/experiments/e1/runs/r1/batch/metrics"},
-		{"GET", "/discovery", "Microsoft.MachineLearningServices/workspaces/discovery/read", "/"},
-		{"GET", "/Discovery/workspaces/abc", "Microsoft.MachineLearningServices/workspaces/discovery/read", "/"},
-	}
-	for _, tt := range tests {
-		op, id := WorkspaceOperation(tt.method, tt.path)
-		if op != tt.op || id.String() != tt.id {
-			t.Errorf("WorkspaceOperation(%s %s) = %q, %q; want %q, %q", tt.method, tt.path, op, id, tt.op, tt.id)
-		}
 	}
 }
 
@@ -221,7 +210,17 @@ func startFlows(t testing.TB, store kv.Store, clk *fakeClock, maxRecords int, ma
 }
 
 func obs(clk *fakeClock, path string) Observation {
-	return Observation{Time: clk.Now(), Service: ServiceARM, Method: "GET", Path: path, Class: ARMPublic, Status: 200}
+	return resolved(Observation{Time: clk.Now(), Service: ServiceARM, Method: "GET", Path: path, Class: ARMPublic, Status: 200})
+}
+
+// resolved fills in what the front door resolves an ARM observation to.
+func resolved(o Observation) Observation {
+	p, err := resourceid.ParsePath(o.Path)
+	if err != nil {
+		panic(err)
+	}
+	o.Operation, o.Resource = ARMOperation(o.Method, p)
+	return o
 }
 
 func TestFlowRetention(t *testing.T) {
@@ -295,6 +294,7 @@ func TestFlowOf(t *testing.T) {
 		Time: time.Unix(100, 0), Service: ServiceWorkspace, Method: "GET", Path: "/history/v1.0" + ws + "/experiments/e1/runs",
 		Query: url.Values{"api-version": {"1"}}, CallerObjectID: "oid", CallerAppID: "app",
 		Origin: Origin{Listener: "127.77.0.1:8443", Endpoint: ep}, Class: WorkspacePrivate, Status: 404, ErrorCode: "NotFound",
+		Operation: "Microsoft.MachineLearningServices/workspaces/experiments/runs/read", Resource: mustID(t, ws+"/experiments/e1"),
 	})
 	if f.Operation != "Microsoft.MachineLearningServices/workspaces/experiments/runs/read" || f.Workspace != ws ||
 		f.PrivateEndpointID != ep.ID.String() || f.Listener != "127.77.0.1:8443" || f.ErrorCode != "NotFound" || f.CallerAppID != "app" {
@@ -307,6 +307,12 @@ func TestFlowOf(t *testing.T) {
 	}
 	if raw, _ := json.Marshal(tok); bytes.Contains(raw, []byte("s3cr3t")) {
 		t.Errorf("token flow leaks the secret: %s", raw)
+	}
+	// A request refused before its path was resolved names no resource:
+	// the flow never guesses from the raw path.
+	unresolved := FlowOf(Observation{Service: ServiceWorkspace, Method: "GET", Path: "/history/v1.0/%73ubscriptions/s1/x", Status: 400})
+	if unresolved.Operation != "unknown/read" || unresolved.ResourceID != "" || unresolved.Workspace != "" {
+		t.Errorf("unresolved flow = %+v", unresolved)
 	}
 }
 
@@ -325,6 +331,9 @@ func TestBuildExposure(t *testing.T) {
 		o.Time, o.Method, o.Path, o.Class, o.Status, o.Service = time.Unix(1, 0), method, path, class, 200, ServiceARM
 		if strings.HasPrefix(path, "/history") {
 			o.Service = ServiceWorkspace
+			o.Operation, o.Resource = "Microsoft.MachineLearningServices/workspaces/experiments/runs/read", mustID(t, ws+"/experiments/e1/runs/r1")
+		} else {
+			o = resolved(o)
 		}
 		if class == WorkspacePrivate || class == ARMPrivate {
 			o.Origin.Endpoint = &Endpoint{ID: mustID(t, pe)}
@@ -522,12 +531,12 @@ func BenchmarkRecordDirect(b *testing.B) {
 }
 
 func benchObservation(clk *fakeClock) Observation {
-	return Observation{
+	return resolved(Observation{
 		Time: clk.Now(), Service: ServiceARM, Method: "PUT", Path: ws + "/onlineEndpoints/ep1",
 		Query: url.Values{"api-version": {"2024-04-01"}}, ContentType: "application/json",
 		Body:  []byte(`{"location":"eastus","properties":{"authMode":"Key","description":"bench","traffic":{"blue":100}}}`),
 		Class: ARMPublic, Status: 200, CallerObjectID: "oid", CallerAppID: "app",
-	}
+	})
 }
 
 // TestFlowWritersShareOneStore runs two flow stores on one kv store, as two

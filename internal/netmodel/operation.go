@@ -24,21 +24,15 @@ func Verb(method string) string {
 	return strings.ToLower(method)
 }
 
-// ARMOperation names an ARM request as ARM names the permission it needs,
-// and returns the resource it addresses (for a collection or an action,
-// the resource that holds it):
+// ARMOperation names an ARM request whose path parsed to p as ARM names
+// the permission it needs, and returns the resource it addresses (for a
+// collection or an action, the resource that holds it):
 //
 //	PUT    …/workspaces/w/onlineEndpoints/e          Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write
 //	GET    …/workspaces/w/onlineEndpoints            Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read
 //	POST   …/workspaces/w/onlineEndpoints/e/listKeys Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action
 //	PUT    /subscriptions/s/resourcegroups/rg        Microsoft.Resources/subscriptions/resourceGroups/write
-//
-// A path that is not a resource path yields "unknown/{verb}" and the root.
-func ARMOperation(method, escapedPath string) (string, resourceid.ID) {
-	p, err := resourceid.ParsePath(escapedPath)
-	if err != nil {
-		return "unknown/" + Verb(method), resourceid.Root
-	}
+func ARMOperation(method string, p resourceid.Path) (string, resourceid.ID) {
 	segs := p.ID.Segments()
 	if p.Tail == "" {
 		if len(segs) == 0 {
@@ -47,29 +41,6 @@ func ARMOperation(method, escapedPath string) (string, resourceid.ID) {
 		return fullType(segs) + "/" + Verb(method), p.ID
 	}
 	return fullType(append(segs, resourceid.Segment{Type: p.Tail})) + "/" + Verb(method), p.ID
-}
-
-// WorkspaceOperation names a workspace endpoint request. The part of the
-// path from "/subscriptions/" on is named like an ARM path below the
-// workspace (GET /history/v1.0/…/workspaces/w/experiments/e/runs/r is
-// Microsoft.MachineLearningServices/workspaces/experiments/runs/read);
-// a path without one (discovery) is
-// Microsoft.MachineLearningServices/workspaces/{first segment}/{verb}.
-//
-// Choice: Azure publishes no action strings for the v1 data plane; these
-// follow the ARM pattern so that one report reads both.
-func WorkspaceOperation(method, escapedPath string) (string, resourceid.ID) {
-	if i := strings.Index(strings.ToLower(escapedPath), "/subscriptions/"); i >= 0 {
-		op, id := ARMOperation(method, escapedPath[i:])
-		if !strings.HasPrefix(op, "unknown/") {
-			return op, id
-		}
-	}
-	first, _, _ := strings.Cut(strings.TrimPrefix(escapedPath, "/"), "/")
-	if first == "" {
-		first = "root"
-	}
-	return mlWorkspaces + "/" + strings.ToLower(first) + "/" + Verb(method), resourceid.Root
 }
 
 const mlWorkspaces = "Microsoft.MachineLearningServices/workspaces"

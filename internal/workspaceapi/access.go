@@ -93,35 +93,44 @@ func (s *Service) purgeDeleted(ctx context.Context, r *engine.Resource) {
 	}
 }
 
-// discovery answers /discovery and /discovery/workspaces/{workspaceId}.
+// resolveDiscovery resolves /discovery and /discovery/workspaces/{workspaceId}.
 //
-// Choice: every service URI is the base URL the client used (the listener
-// the request arrived on, public or private), so a client following them
-// stays on the same path. /discovery is regional and answered on every
-// listener; /discovery/workspaces/{id} finds the workspace with that
-// workspaceId and applies the network rule of allow to it (404
-// ResourceNotFound when no workspace has it).
-func (s *Service) discovery(ctx context.Context, req *Request, rest []string) (*engine.Response, error) {
+// Choice: /discovery is regional (it names no workspace) and answered to
+// any authenticated caller on every listener; /discovery/workspaces/{id}
+// addresses the workspace with that workspaceId (404 ResourceNotFound
+// when none has it) and needs Microsoft.MachineLearningServices/
+// workspaces/discovery/read there, like any read of the workspace's data
+// plane.
+func (s *Service) resolveDiscovery(ctx context.Context, req *Request, rest []string) (*Target, error) {
+	only := &route{methods: map[string]op{http.MethodGet: {}}}
+	t := &Target{req: req, Action: TypeWorkspaces + "/discovery/read", op: op{h: discover, noRecords: true}}
 	switch {
 	case len(rest) == 0:
-	case len(rest) == 2 && strings.EqualFold(rest[0], "workspaces") && rest[1] != "":
+	case len(rest) == 2 && strings.EqualFold(rest[0], "workspaces"):
 		if req.Method != http.MethodGet {
-			return nil, methodNotAllowed(req.Method, &route{methods: map[string]handler{http.MethodGet: nil}})
+			return nil, methodNotAllowed(req.Method, only)
 		}
 		id, err := s.findWorkspace(ctx, req, rest[1])
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.allow(ctx, req, id); err != nil {
-			return nil, err
-		}
+		t.Workspace, t.Resource = id, id
 	default:
 		return nil, noRoute(req)
 	}
 	if req.Method != http.MethodGet {
-		return nil, methodNotAllowed(req.Method, &route{methods: map[string]handler{http.MethodGet: nil}})
+		return nil, methodNotAllowed(req.Method, only)
 	}
-	base := strings.TrimSuffix(req.BaseURL, "/")
+	return t, nil
+}
+
+// discover answers discovery.
+//
+// Choice: every service URI is the base URL the client used (the listener
+// the request arrived on, public or private), so a client following them
+// stays on the same path.
+func discover(_ context.Context, _ *Service, c *call) (*engine.Response, error) {
+	base := strings.TrimSuffix(c.BaseURL, "/")
 	body := map[string]any{}
 	for _, k := range []string{"api", "catalog", "experimentation", "gallery", "history", "hyperdrive", "labeling", "modelmanagement", "pipelines", "studio", "studiocoreservices"} {
 		body[k] = base

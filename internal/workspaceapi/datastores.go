@@ -93,9 +93,9 @@ func checkDatastore(body object, pathName string) (object, error) {
 //
 // Choice: secrets (credential, accountKey, sasToken, clientSecret,
 // password, certificate in any section) are left out unless the query
-// has includeSecret=true.
+// has includeSecret=true (Target.RevealSecrets, authorized as listSecrets).
 func showDatastore(d object, c *call) object {
-	if strings.EqualFold(c.queryValue("includeSecret"), "true") {
+	if c.revealSecrets {
 		return d
 	}
 	out := maps.Clone(d)

@@ -94,10 +94,14 @@ func (h *harness) serve(method, path, body string, origin netmodel.Origin) (*eng
 	if body != "" {
 		b = []byte(body)
 	}
-	return h.s.Serve(context.Background(), &Request{
+	t, err := h.s.Resolve(context.Background(), &Request{
 		Method: method, Path: path, Query: q, Header: http.Header{}, Body: b,
 		Caller: testCaller, Origin: origin, BaseURL: baseURL, Now: h.clk.Now(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	return h.s.Serve(context.Background(), t)
 }
 
 // ok sends a public request that must answer status; it returns the body

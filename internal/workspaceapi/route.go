@@ -2,6 +2,7 @@ package workspaceapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,78 +20,158 @@ const TypeWorkspaces = "Microsoft.MachineLearningServices/workspaces"
 // (loaded and allowed) and the path parameters.
 type call struct {
 	*Request
-	ws     *engine.Resource
-	wsKey  string // workspaceId, lower case: the store key of the workspace's records
-	scope  string // the canonical S of the workspace
-	params map[string]string
+	ws            *engine.Resource
+	wsKey         string // workspaceId, lower case: the store key of the workspace's records
+	scope         string // the canonical S of the workspace
+	params        map[string]string
+	revealSecrets bool // Target.RevealSecrets: authorized for the secrets
 }
 
 func (c *call) param(name string) string { return c.params[name] }
 
 type handler func(ctx context.Context, s *Service, c *call) (*engine.Response, error)
 
+// op is what one method of a route does: its handler and the permission
+// it needs, an action below Microsoft.MachineLearningServices/workspaces/
+// ("experiments/runs/write").
+type op struct {
+	h      handler
+	action string
+	// secretAction, when set, is the permission needed instead of action
+	// when the request asks for secrets (includeSecret=true).
+	secretAction string
+	// noRecords: the handler reads none of the workspace's records, so it
+	// serves a workspace without a workspaceId too (discovery).
+	noRecords bool
+}
+
 // route is one path pattern below S of one service and version. Pattern
 // segments in braces are parameters; the others match ignoring case.
 type route struct {
 	pattern []string
-	methods map[string]handler
+	methods map[string]op
 }
 
 // services maps "service/version" (lower case) to its routes.
+//
+// Choice: Azure publishes no action strings for the v1 data plane; the
+// actions follow the ARM pattern of the objects served, with Azure's own
+// names where Azure has them (datastores/listSecrets/action,
+// metrics/resource/write of the AzureML Metrics Writer role).
 var services = map[string][]route{
 	"history/v1.0": {
-		r("experiments", http.MethodGet, listExperiments),
-		r("experiments/{exp}", http.MethodGet, getExperiment, http.MethodPost, createExperiment, http.MethodPut, putExperiment),
-		r("experiments/{exp}/runs", http.MethodGet, listRuns),
-		r("experiments/{exp}/runs/{run}", http.MethodGet, getRun, http.MethodPatch, patchRun, http.MethodPut, patchRun),
-		r("experiments/{exp}/runs/{run}/details", http.MethodGet, getRunDetails),
-		r("experimentids/{expid}", http.MethodGet, getExperiment),
-		r("experimentids/{expid}/runs", http.MethodGet, listRuns),
-		r("experimentids/{expid}/runs/{run}", http.MethodGet, getRun, http.MethodPatch, patchRun),
-		r("experimentids/{expid}/runs/{run}/details", http.MethodGet, getRunDetails),
-		r("runs/{run}", http.MethodGet, getRun, http.MethodPatch, patchRun),
-		r("runs/{run}/details", http.MethodGet, getRunDetails),
+		r("experiments", get(listExperiments, "experiments/read")),
+		r("experiments/{exp}", get(getExperiment, "experiments/read"), post(createExperiment, "experiments/write"), put(putExperiment, "experiments/write")),
+		r("experiments/{exp}/runs", get(listRuns, "experiments/runs/read")),
+		r("experiments/{exp}/runs/{run}", get(getRun, "experiments/runs/read"), patch(patchRun, "experiments/runs/write"), put(patchRun, "experiments/runs/write")),
+		r("experiments/{exp}/runs/{run}/details", get(getRunDetails, "experiments/runs/read")),
+		r("experimentids/{expid}", get(getExperiment, "experiments/read")),
+		r("experimentids/{expid}/runs", get(listRuns, "experiments/runs/read")),
+		r("experimentids/{expid}/runs/{run}", get(getRun, "experiments/runs/read"), patch(patchRun, "experiments/runs/write")),
+		r("experimentids/{expid}/runs/{run}/details", get(getRunDetails, "experiments/runs/read")),
+		r("runs/{run}", get(getRun, "experiments/runs/read"), patch(patchRun, "experiments/runs/write")),
+		r("runs/{run}/details", get(getRunDetails, "experiments/runs/read")),
 	},
 	"datastore/v1.0": {
-		r("datastores", http.MethodGet, listDatastores, http.MethodPost, createDatastore),
-		r("datastores/{name}", http.MethodGet, getDatastore, http.MethodPut, putDatastore, http.MethodDelete, deleteDatastore),
-		r("default", http.MethodGet, getDefaultDatastore, http.MethodPut, putDefaultDatastore),
-		r("default/{name}", http.MethodPut, putDefaultDatastore),
+		r("datastores", secret(get(listDatastores, "datastores/read")), post(createDatastore, "datastores/write")),
+		r("datastores/{name}", secret(get(getDatastore, "datastores/read")), put(putDatastore, "datastores/write"), del(deleteDatastore, "datastores/delete")),
+		r("default", secret(get(getDefaultDatastore, "datastores/read")), put(putDefaultDatastore, "datastores/write")),
+		r("default/{name}", put(putDefaultDatastore, "datastores/write")),
 	},
 	"modelmanagement/v1.0": {
-		r("models", http.MethodGet, listModels, http.MethodPost, registerModel),
-		r("models/{id}", http.MethodGet, getModel, http.MethodDelete, deleteModel),
+		r("models", get(listModels, "models/read"), post(registerModel, "models/write")),
+		r("models/{id}", get(getModel, "models/read"), del(deleteModel, "models/delete")),
 	},
 	"metric/v2.0": {
-		r("runs/{run}/batchsync", http.MethodPost, postMetrics),
-		r("runs/{run}/batch", http.MethodPost, postMetrics),
-		r("runs/{run}/full", http.MethodGet, fullMetrics, http.MethodPost, fullMetrics),
+		r("runs/{run}/batchsync", post(postMetrics, "metrics/resource/write")),
+		r("runs/{run}/batch", post(postMetrics, "metrics/resource/write")),
+		r("runs/{run}/full", get(fullMetrics, "experiments/runs/read"), post(fullMetrics, "experiments/runs/read")),
 	},
 	"artifact/v2.0": {
-		r("artifacts/batch/metadata", http.MethodPost, batchGetArtifacts),
-		r("artifacts/{origin}/{container}", http.MethodGet, listArtifacts),
-		r("artifacts/{origin}/{container}/batch/metadata", http.MethodPost, batchCreateArtifacts),
-		r("artifacts/{origin}/{container}/content", http.MethodGet, downloadArtifact, http.MethodPost, uploadArtifact, http.MethodPut, uploadArtifact),
-		r("artifacts/{origin}/{container}/metadata", http.MethodGet, getArtifact, http.MethodDelete, deleteArtifact),
-		r("artifacts/{origin}/{container}/contentinfo", http.MethodGet, artifactContentInfo),
+		r("artifacts/batch/metadata", post(batchGetArtifacts, "artifacts/read")),
+		r("artifacts/{origin}/{container}", get(listArtifacts, "artifacts/read")),
+		r("artifacts/{origin}/{container}/batch/metadata", post(batchCreateArtifacts, "artifacts/write")),
+		r("artifacts/{origin}/{container}/content", get(downloadArtifact, "artifacts/read"), post(uploadArtifact, "artifacts/write"), put(uploadArtifact, "artifacts/write")),
+		r("artifacts/{origin}/{container}/metadata", get(getArtifact, "artifacts/read"), del(deleteArtifact, "artifacts/delete")),
+		r("artifacts/{origin}/{container}/contentinfo", get(artifactContentInfo, "artifacts/read")),
 	},
 }
 
-// r builds a route from a pattern and method, handler pairs.
-func r(pattern string, mh ...any) route {
-	rt := route{pattern: strings.Split(pattern, "/"), methods: map[string]handler{}}
-	for i := 0; i < len(mh); i += 2 {
-		rt.methods[mh[i].(string)] = mh[i+1].(func(context.Context, *Service, *call) (*engine.Response, error))
+// methodOp is one method of a route.
+type methodOp struct {
+	method string
+	op
+}
+
+func get(h handler, action string) methodOp {
+	return methodOp{http.MethodGet, op{h: h, action: action}}
+}
+func post(h handler, action string) methodOp {
+	return methodOp{http.MethodPost, op{h: h, action: action}}
+}
+func put(h handler, action string) methodOp {
+	return methodOp{http.MethodPut, op{h: h, action: action}}
+}
+func patch(h handler, action string) methodOp {
+	return methodOp{http.MethodPatch, op{h: h, action: action}}
+}
+func del(h handler, action string) methodOp {
+	return methodOp{http.MethodDelete, op{h: h, action: action}}
+}
+
+// secret marks a read that shows datastore secrets with includeSecret=true,
+// which then needs the permission the v2 route (datastores/{name}/listSecrets)
+// needs.
+func secret(m methodOp) methodOp {
+	m.secretAction = "datastores/listSecrets/action"
+	return m
+}
+
+// r builds a route from a pattern and its methods.
+func r(pattern string, ms ...methodOp) route {
+	rt := route{pattern: strings.Split(pattern, "/"), methods: map[string]op{}}
+	for _, m := range ms {
+		rt.methods[m.method] = m.op
 	}
 	return rt
 }
 
-// scopeLiterals are the fixed segments of S, with nil for its three names.
+// scopeLiterals are the fixed segments of S, with "" for its three names.
 var scopeLiterals = []string{"subscriptions", "", "resourceGroups", "", "providers", "Microsoft.MachineLearningServices", "workspaces", ""}
 
-// route finds the handler of req, checks the workspace and the network
-// rule, and calls it.
-func (s *Service) route(ctx context.Context, req *Request) (*engine.Response, error) {
+// Target is a data-plane request resolved once, before it is authorized:
+// the workspace it addresses, what it names there and the permission it
+// needs. Serve acts on exactly this target; nothing re-reads the path.
+type Target struct {
+	req *Request
+	// Workspace is the workspace addressed; the root for the regional
+	// /discovery, the only target that addresses none.
+	Workspace resourceid.ID
+	// Resource is what the request names at or below Workspace (for flow
+	// records): S/experiments/{exp}/runs/{run} for a run.
+	Resource resourceid.ID
+	// Action is the permission the request needs at Workspace, e.g.
+	// Microsoft.MachineLearningServices/workspaces/experiments/runs/write.
+	Action string
+	// RevealSecrets reports that the request asks for datastore secrets
+	// (includeSecret=true); Action is then the listSecrets action.
+	RevealSecrets bool
+
+	op     op
+	params map[string]string
+}
+
+// Open reports whether the target needs no permission: only the regional
+// /discovery, which names no workspace.
+func (t *Target) Open() bool { return t.Workspace.IsRoot() }
+
+// Resolve parses req once into its Target, or refuses it: 400
+// InvalidRequestUri for a path that is not a valid path (a bad escape, an
+// escaped '/', an empty, '.' or '..' segment, a control character), 404
+// for a path no route serves, 405 for a method the route does not serve.
+// Only /discovery/workspaces/{id} reads the store (to find the workspace
+// with that id).
+func (s *Service) Resolve(ctx context.Context, req *Request) (*Target, error) {
 	segs, err := splitPath(req.Path)
 	if err != nil {
 		return nil, err
@@ -99,7 +180,7 @@ func (s *Service) route(ctx context.Context, req *Request) (*engine.Response, er
 		return nil, noRoute(req)
 	}
 	if strings.EqualFold(segs[0], "discovery") {
-		return s.discovery(ctx, req, segs[1:])
+		return s.resolveDiscovery(ctx, req, segs[1:])
 	}
 	if len(segs) < 2 {
 		return nil, noRoute(req)
@@ -117,38 +198,77 @@ func (s *Service) route(ctx context.Context, req *Request) (*engine.Response, er
 			return nil, noRoute(req)
 		}
 	}
-	sub, rg, name := rest[1], rest[3], rest[7]
-	if sub == "" || rg == "" || name == "" {
-		return nil, noRoute(req)
-	}
+	wsID := resourceid.New(
+		resourceid.Segment{Type: resourceid.TypeSubscriptions, Name: rest[1]},
+		resourceid.Segment{Type: resourceid.TypeResourceGroups, Name: rest[3]},
+		resourceid.Segment{Type: TypeWorkspaces, Name: rest[7]})
 	rest = rest[len(scopeLiterals):]
 
 	rt, params := match(routes, rest)
 	if rt == nil {
 		return nil, noRoute(req)
 	}
-	h, ok := rt.methods[req.Method]
+	o, ok := rt.methods[req.Method]
 	if !ok {
 		return nil, methodNotAllowed(req.Method, rt)
 	}
-	wsID := resourceid.New(
-		resourceid.Segment{Type: resourceid.TypeSubscriptions, Name: sub},
-		resourceid.Segment{Type: resourceid.TypeResourceGroups, Name: rg},
-		resourceid.Segment{Type: TypeWorkspaces, Name: name})
-	ws, err := s.allow(ctx, req, wsID)
-	if err != nil {
-		return nil, err
+	t := &Target{req: req, Workspace: wsID, Resource: resourceOf(wsID, rt.pattern, params), op: o, params: params,
+		Action: TypeWorkspaces + "/" + o.action}
+	if o.secretAction != "" && asksForSecrets(req) {
+		t.RevealSecrets, t.Action = true, TypeWorkspaces+"/"+o.secretAction
 	}
-	c := &call{Request: req, ws: ws, params: params, scope: ws.ID.String()}
-	c.wsKey = workspaceKey(ws)
-	if c.wsKey == "" {
-		return nil, workspaceNotReady(ws.ID)
-	}
-	return h(ctx, s, c)
+	return t, nil
 }
 
-// splitPath splits an escaped path into unescaped segments. A trailing
-// slash is ignored; an empty segment elsewhere matches no route.
+// asksForSecrets reports whether any includeSecret query parameter, in
+// any casing, is true: a request that asks twice, once true, asks.
+func asksForSecrets(req *Request) bool {
+	for k, vs := range req.Query {
+		if equalFold(k, "includeSecret") && slices.ContainsFunc(vs, func(v string) bool { return equalFold(v, "true") }) {
+			return true
+		}
+	}
+	return false
+}
+
+// resourceOf is what a route names below the workspace: the leading
+// pairs of a literal followed by a parameter (experiments/{exp}/runs/{run}
+// is S/experiments/{exp}/runs/{run}).
+func resourceOf(ws resourceid.ID, pattern []string, params map[string]string) resourceid.ID {
+	id := ws
+	for i := 0; i+1 < len(pattern); i += 2 {
+		lit, p := pattern[i], pattern[i+1]
+		if strings.HasPrefix(lit, "{") || !strings.HasPrefix(p, "{") {
+			break
+		}
+		id = id.Child(lit, params[strings.Trim(p, "{}")])
+	}
+	return id
+}
+
+// Serve answers a resolved request: unless t is Open, it checks the
+// workspace and the network rule (allow), then calls the route's handler.
+// The caller must have authorized t.Action at t.Workspace unless t.Open.
+func (s *Service) Serve(ctx context.Context, t *Target) (*engine.Response, error) {
+	c := &call{Request: t.req, params: t.params, revealSecrets: t.RevealSecrets}
+	if !t.Open() {
+		ws, err := s.allow(ctx, t.req, t.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		c.ws, c.scope, c.wsKey = ws, ws.ID.String(), workspaceKey(ws)
+		if c.wsKey == "" && !t.op.noRecords {
+			return nil, workspaceNotReady(ws.ID)
+		}
+	}
+	return t.op.h(ctx, s, c)
+}
+
+// splitPath splits an escaped path into unescaped segments, as
+// resourceid.ParsePath does: a trailing slash is ignored; a bad escape, an
+// escaped '/', an empty, '.' or '..' segment or a control character is 400
+// InvalidRequestUri, so no spelling of a path can name something other
+// than what its segments say.
 func splitPath(escaped string) ([]string, error) {
 	p := strings.TrimPrefix(escaped, "/")
 	p = strings.TrimSuffix(p, "/")
@@ -159,11 +279,23 @@ func splitPath(escaped string) ([]string, error) {
 	for i, part := range parts {
 		u, err := url.PathUnescape(part)
 		if err != nil {
-			return nil, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %v.", escaped, err)
+			return nil, invalidURI(escaped, "a malformed percent escape in segment %d", i+1)
+		}
+		switch {
+		case u == "" || u == "." || u == "..":
+			return nil, invalidURI(escaped, "an empty or relative segment at position %d", i+1)
+		case strings.Contains(u, "/"):
+			return nil, invalidURI(escaped, "an escaped '/' in segment %d", i+1)
+		case strings.IndexFunc(u, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+			return nil, invalidURI(escaped, "a control character in segment %d", i+1)
 		}
 		parts[i] = u
 	}
 	return parts, nil
+}
+
+func invalidURI(escaped, format string, args ...any) *arm.Error {
+	return arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: it has %s.", escaped, fmt.Sprintf(format, args...))
 }
 
 // match finds the route whose pattern matches segs.

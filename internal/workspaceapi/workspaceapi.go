@@ -62,7 +62,6 @@
 package workspaceapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -111,12 +110,6 @@ type Request struct {
 	Origin  netmodel.Origin
 	BaseURL string // scheme and host the client used
 	Now     time.Time
-}
-
-// Serve answers one request. Errors are *arm.Error for anything the client
-// did (never a 5xx); other errors are internal (the store failed).
-func (s *Service) Serve(ctx context.Context, req *Request) (*engine.Response, error) {
-	return s.route(ctx, req)
 }
 
 // queryValue returns the first value of a query parameter, matching the

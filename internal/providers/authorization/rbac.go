@@ -114,12 +114,25 @@ func (r *RBAC) drop() {
 // role assignment or definition, or any DELETE (which takes the
 // assignments below the deleted resource with it), drops the cache.
 // Completed asynchronous deletes drop it too (engine.OnDelete).
-func (r *RBAC) Written(method, escapedPath string) {
-	lower := strings.ToLower(escapedPath)
-	if method == http.MethodDelete || strings.Contains(lower, "/microsoft.authorization/roleassignments") ||
-		strings.Contains(lower, "/microsoft.authorization/roledefinitions") {
+//
+// It reads the parsed path, so every spelling of a role path (any casing,
+// percent-encoded letters) drops the cache.
+func (r *RBAC) Written(method string, p resourceid.Path) {
+	if method == http.MethodDelete || isRBACType(p.Tail) {
 		r.Invalidate()
+		return
 	}
+	for _, s := range p.ID.Segments() {
+		if isRBACType(s.Type) {
+			r.Invalidate()
+			return
+		}
+	}
+}
+
+// isRBACType reports whether typ is a role assignment or definition type.
+func isRBACType(typ string) bool {
+	return strings.EqualFold(typ, TypeRoleAssignments) || strings.EqualFold(typ, TypeRoleDefinitions)
 }
 
 // atScope returns principal's (lower-cased) assignments at exactly the
