@@ -59,7 +59,8 @@ func (s *server) authorizeWorkspace(ctx context.Context, caller engine.Caller, t
 // operationResults of long-running operations, whose ids are unguessable
 // (Azure checks {ns}/locations/operationStatuses/read, which Reader
 // holds, and armlet does not keep which caller started an operation).
-// Everything else, /subscriptions/{s} included, needs a permission.
+// Everything else, /subscriptions/{s} included, needs a permission: an
+// operationStatuses segment anywhere else is not exempt.
 func rbacExempt(method string, p resourceid.Path) bool {
 	if method != http.MethodGet && method != http.MethodHead {
 		return false
@@ -77,10 +78,5 @@ func rbacExempt(method string, p resourceid.Path) bool {
 		strings.EqualFold(segs[1].Type, resourceid.TypeProviders) && p.Tail == "":
 		return true
 	}
-	for _, sg := range segs {
-		if strings.EqualFold(sg.Type, "operationStatuses") || strings.EqualFold(sg.Type, "operationResults") {
-			return true
-		}
-	}
-	return false
+	return engine.IsOperationStatus(p)
 }

@@ -27,6 +27,12 @@ func TestRBACExempt(t *testing.T) {
 		{"GET", sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces", false},
 		{"PUT", sub + "/resourceGroups/rg", false},
 		{"GET", "/providers/Microsoft.Authorization/roleAssignments", false},
+		// An operation status segment anywhere but where the engine serves
+		// operation statuses is no exemption.
+		{"GET", sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w/operationStatuses/x", false},
+		{"GET", sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w/datastores/d/operationResults/x", false},
+		{"GET", sub + "/providers/Microsoft.MachineLearningServices/locations/eastus/operationStatuses/x/secrets", false},
+		{"GET", sub + "/resourceGroups/rg/providers/Microsoft.Web/locations/eastus/operationStatuses/x", false},
 	} {
 		p, err := resourceid.ParsePath(c.path)
 		if err != nil {

@@ -90,6 +90,15 @@ func subscriptionBody(r *Resource) map[string]any {
 
 // serveCore answers the ARM endpoints that are not plain resource CRUD.
 // handled is false for requests the generic path should take.
+// IsOperationStatus reports whether p is the status or result of a
+// long-running operation, which the engine serves itself:
+// /subscriptions/s/providers/NS/locations/l/operation{Statuses,Results}/id.
+func IsOperationStatus(p resourceid.Path) bool {
+	segs := p.ID.Segments()
+	return len(segs) == 3 && isSubID(segs[0]) && strings.HasSuffix(strings.ToLower(segs[1].Type), "/locations") &&
+		(strings.EqualFold(segs[2].Type, "operationStatuses") || strings.EqualFold(segs[2].Type, "operationResults")) && p.Tail == ""
+}
+
 func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path) (*Response, bool, error) {
 	segs := p.ID.Segments()
 	tail := strings.ToLower(p.Tail)
@@ -97,9 +106,7 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 	isRG := p.ID.Len() == 2 && p.ID.ResourceGroupName() != ""
 	get := req.Method == http.MethodGet
 
-	// Operation status: /subscriptions/s/providers/NS/locations/l/operation{Statuses,Results}/id
-	if len(segs) == 3 && isSubID(segs[0]) && strings.HasSuffix(strings.ToLower(segs[1].Type), "/locations") &&
-		(strings.EqualFold(segs[2].Type, "operationStatuses") || strings.EqualFold(segs[2].Type, "operationResults")) && p.Tail == "" {
+	if IsOperationStatus(p) {
 		if err := e.checkNamespaceAPIVersion(req, namespaceOf(segs[1].Type)); err != nil {
 			return nil, true, err
 		}
