@@ -195,15 +195,30 @@ func clockCmd(ctx context.Context, args []string, getenv func(string) string, st
 	return c.call(ctx, http.MethodPost, "/_armlet/clock/advance", map[string]string{"duration": rest[0]}, stdout)
 }
 
+// stateCmd is `armlet state [--show-secrets] RESOURCE_ID`. Stored secrets
+// (datastore secrets, connection credentials, keys) are printed as
+// "[REDACTED]" unless --show-secrets is given, so the output can be pasted
+// into an issue or a log.
+//
+// Choice: --show-secrets has no environment variable, like the other
+// client flags but --data-dir, so a variable left set in a shell cannot
+// turn redaction off unnoticed.
 func stateCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	c, rest, err := clientFlags("state", args, getenv, nil)
+	var showSecrets bool
+	c, rest, err := clientFlags("state", args, getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&showSecrets, "show-secrets", false, "print stored secrets in clear instead of [REDACTED]")
+	})
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
-		return fmt.Errorf("usage: armlet state RESOURCE_ID")
+		return fmt.Errorf("usage: armlet state [--show-secrets] RESOURCE_ID")
 	}
-	return c.call(ctx, http.MethodGet, "/_armlet/state?id="+url.QueryEscape(rest[0]), nil, stdout)
+	path := "/_armlet/state?id=" + url.QueryEscape(rest[0])
+	if showSecrets {
+		path += "&showSecrets=true"
+	}
+	return c.call(ctx, http.MethodGet, path, nil, stdout)
 }
 
 // fleetCmd is `armlet fleet`: this replica, the leader, the store.

@@ -5,7 +5,8 @@
 //	armlet principal create --name NAME  add a service principal
 //	armlet clock advance 45m             move the armlet clock forward
 //	armlet clock show                    print the armlet clock
-//	armlet state RESOURCE_ID             a resource's internal and derived state
+//	armlet state RESOURCE_ID             a resource's internal and derived state, secrets
+//	                                     redacted (--show-secrets shows them)
 //	armlet network endpoints [--json]    the private endpoint listeners
 //	armlet report exposure [--json]      what crossed public networks, per workspace
 //	armlet report access [--json]        per principal, each request's outcome and why
@@ -46,7 +47,9 @@ Usage:
   armlet principal list                list the service principals
   armlet clock advance DURATION        move the armlet clock forward (e.g. 45m)
   armlet clock show                    print the armlet clock
-  armlet state RESOURCE_ID             show a resource's internal and derived state
+  armlet state [--show-secrets] RESOURCE_ID
+                                       show a resource's internal and derived state; stored
+                                       secrets print as [REDACTED] unless --show-secrets
   armlet fleet                         show this replica, the replica leading the time-driven
                                        work, and the store they share
   armlet network endpoints [--json]    list the private endpoint listeners (loopback address per endpoint)

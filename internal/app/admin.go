@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,7 +26,8 @@ import (
 //	GET  /_armlet/principals            the service principals
 //	POST /_armlet/principals            {"name":"x"} -> {"clientId","clientSecret","objectId","tenantId","name"}
 //	GET  /_armlet/state?id=RESOURCE_ID  the resource, its internal state and derived state
-//	                                    (a workspace's effective v1LegacyMode)
+//	                                    (a workspace's effective v1LegacyMode), with secrets
+//	                                    shown as "[REDACTED]" unless showSecrets=true
 //	GET  /_armlet/network/endpoints     the private endpoint listeners {"value": [...]}
 //	GET  /_armlet/flows                 flow records {"value": [...]}, oldest first; filters
 //	                                    workspace (resource id prefix), class, since, until
@@ -99,11 +101,22 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil || id.IsRoot() {
 			return nil, arm.BadRequest("InvalidResourceId", "The query parameter 'id' must be a resource id: %q.", raw)
 		}
+		show, err := boolQuery(r, "showSecrets")
+		if err != nil {
+			return nil, err
+		}
 		out, err := a.s.engine.Describe(ctx, id, r.URL.Query().Get("api-version"))
 		if err != nil {
 			return nil, err
 		}
-		return engine.JSON(http.StatusOK, out), nil
+		if show {
+			return engine.JSON(http.StatusOK, out), nil
+		}
+		redacted, err := redactSecrets(out)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, redacted), nil
 	case "GET /_armlet/network/endpoints":
 		return engine.JSON(http.StatusOK, map[string]any{"value": a.s.listeners.List()}), nil
 	case "GET /_armlet/flows":
@@ -132,16 +145,50 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 			return nil, err
 		}
 		f := netmodel.AccessFilter{Principal: r.URL.Query().Get("principal")}
-		switch d := strings.ToLower(r.URL.Query().Get("deniedOnly")); d {
-		case "", "false":
-		case "true":
-			f.DeniedOnly = true
-		default:
-			return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'deniedOnly' is '%s'; it must be true or false.", d)
+		if f.DeniedOnly, err = boolQuery(r, "deniedOnly"); err != nil {
+			return nil, err
 		}
 		return engine.JSON(http.StatusOK, netmodel.BuildAccess(flows, f, a.s.clock.Now())), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
+}
+
+// boolQuery reads an optional true/false query parameter (any casing of
+// its value); absent is false.
+func boolQuery(r *http.Request, name string) (bool, error) {
+	switch v := strings.ToLower(r.URL.Query().Get(name)); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, arm.BadRequest("InvalidQueryParameterValue", "The query parameter '%s' is '%s'; it must be true or false.", name, v)
+	}
+}
+
+// redactSecrets is the state view with the value of every secret-looking
+// member replaced by netmodel.Redacted (netmodel.RedactJSON, the test the
+// flow records use): the stored datastore secrets and connection
+// credentials, workspace and endpoint keys, a Kubernetes compute's token,
+// and any secret a rendered resource still shows. The view is made of
+// typed values (the engine's Internal, times), so it goes through JSON
+// first.
+//
+// Choice: the test is by name and errs towards hiding (a datastore's
+// whole credentials object is hidden, credentialsType included);
+// showSecrets=true shows everything.
+func redactSecrets(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, err
+	}
+	return netmodel.RedactJSON(generic), nil
 }
 
 // flows reads the flow records the query selects, after storing those

@@ -201,6 +201,38 @@ func looksLikeResourceID(s string) bool {
 	return err == nil && !id.IsRoot()
 }
 
+// RedactJSON returns a copy of the decoded JSON value v (the maps, slices
+// and scalars encoding/json makes) in which, at any depth, the value of
+// every member whose name SecretName calls secret is Redacted. It is the
+// flow records' test applied to a whole document, for admin views that
+// would otherwise print stored secrets. v is not changed.
+//
+// Choice: a secret member's value is replaced whole, object or not (its
+// inner names and shape are not shown); a null stays null, since there is
+// nothing to hide and the null says so.
+func RedactJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, mv := range x {
+			if mv != nil && SecretName(k) {
+				out[k] = Redacted
+				continue
+			}
+			out[k] = RedactJSON(mv)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = RedactJSON(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
 // secretWords make a name secret wherever they appear in it; keyWords
 // only as its last word ("accountKey", "primaryKey", but not "keyVault" or
 // "keyName").

@@ -104,6 +104,54 @@ func TestSecretName(t *testing.T) {
 	}
 }
 
+// TestRedactJSON: every secret-named member's value is replaced at any
+// depth, inside arrays too, the rest is kept, nulls stay null, and the
+// input is not changed.
+func TestRedactJSON(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"flat", `{"name":"n","password":"p"}`, `{"name":"n","password":"[REDACTED]"}`},
+		{"nested object replaced whole", `{"data":{"secrets":{"secretsType":"AccountKey","key":"k"}}}`,
+			`{"data":{"secrets":"[REDACTED]"}}`},
+		{"inside arrays", `{"items":[{"name":"a","clientSecret":"s"},{"name":"b"}]}`,
+			`{"items":[{"clientSecret":"[REDACTED]","name":"a"},{"name":"b"}]}`},
+		{"keys and tokens", `{"keys":{"primaryKey":"p"},"kubeToken":"t","keyVault":"kv"}`,
+			`{"keyVault":"kv","keys":"[REDACTED]","kubeToken":"[REDACTED]"}`},
+		{"null stays null", `{"password":null,"n":1}`, `{"n":1,"password":null}`},
+		{"scalar", `"password"`, `"password"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in any
+			if err := json.Unmarshal([]byte(tt.in), &in); err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.Marshal(RedactJSON(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("RedactJSON(%s) = %s, want %s", tt.in, got, tt.want)
+			}
+			if again, _ := json.Marshal(in); !jsonEqual(t, string(again), tt.in) {
+				t.Errorf("the input changed: %s", again)
+			}
+		})
+	}
+}
+
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		t.Fatalf("not JSON: %s / %s", a, b)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
 func TestExtractMetadata(t *testing.T) {
 	body := `{"location":"eastus","tags":{"env":"prod"},"properties":{"description":"d","v1LegacyMode":true,"count":3,
 		"keyVault":"` + "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1" + `",

@@ -3,7 +3,6 @@ package workspaceapi
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,9 +16,6 @@ var dataStoreTypes = []string{
 	"AzureBlob", "AzureFile", "AzureDataLake", "AzureSqlDatabase", "AzurePostgreSql", "DBFS",
 	"AzureDataLakeGen2", "GlusterFs", "AzureMySql", "Custom", "Hdfs",
 }
-
-// secretMembers are the members of a datastore section that hold secrets.
-var secretMembers = []string{"credential", "accountKey", "sasToken", "clientSecret", "password", "certificate"}
 
 // checkDatastore validates a DataStoreDto and returns it with its name
 // and dataStoreType in canonical form.
@@ -89,30 +85,21 @@ func checkDatastore(body object, pathName string) (object, error) {
 	return out, nil
 }
 
-// showDatastore is the wire form of a stored datastore.
+// showDatastore is the wire form of a stored datastore: without its
+// secrets (see v1DatastoreSecrets and v1DatastoreSecretNames), at any
+// depth and whatever their casing, unless the request asked for them
+// (includeSecret=true: Target.RevealSecrets, authorized as listSecrets).
+// d is not changed.
 //
-// Choice: secrets (credential, accountKey, sasToken, clientSecret,
-// password, certificate in any section) are left out unless the query
-// has includeSecret=true (Target.RevealSecrets, authorized as listSecrets).
+// Choice: a hidden secret is left out, not shown as null or as a marker.
+// azureml-core reads an absent member and a null one alike (None; its
+// _DatastoreClient.list says the list "does not return credentials"), and
+// a marker such as "[REDACTED]" would be taken for the account key.
 func showDatastore(d object, c *call) object {
 	if c.revealSecrets {
 		return d
 	}
-	out := maps.Clone(d)
-	for k, v := range out {
-		sec, ok := v.(map[string]any)
-		if !ok {
-			continue
-		}
-		sec = maps.Clone(sec)
-		for sk := range sec {
-			if slices.ContainsFunc(secretMembers, func(m string) bool { return strings.EqualFold(m, sk) }) {
-				delete(sec, sk)
-			}
-		}
-		out[k] = sec
-	}
-	return out
+	return withoutSecrets(map[string]any(d), v1DatastoreSecrets, v1DatastoreSecretNames).(map[string]any)
 }
 
 func (s *Service) loadDatastore(ctx context.Context, c *call, name string) (object, int64, error) {
