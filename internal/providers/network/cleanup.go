@@ -55,7 +55,7 @@ func (p *provider) disconnect(ctx context.Context, scope resourceid.ID) error {
 			if err != nil || !scope.Contains(pe) {
 				continue
 			}
-			if _, err := p.e.Serve(ctx, systemRequest(p.e, "DELETE", c.ID, machinelearning.APIVersions[0])); err != nil {
+			if _, err := p.e.ServePath(ctx, systemRequest(p.e, "DELETE", c.ID, machinelearning.APIVersions[0]), resourceid.Path{ID: c.ID}); err != nil {
 				return err
 			}
 		}

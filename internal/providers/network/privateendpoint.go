@@ -516,7 +516,9 @@ func orString(v any) any {
 }
 
 // systemRequest is a request armlet makes itself, through the engine (to
-// delete the other sides of a private endpoint).
+// delete the other sides of a private endpoint). Serve it with
+// Engine.ServePath and the id itself: its Path is the unescaped id, for
+// messages only, and must not be parsed again.
 func systemRequest(e *engine.Engine, method string, id resourceid.ID, apiVersion string) *engine.Request {
 	return &engine.Request{
 		Method: method, Path: id.String(), APIVersion: apiVersion, Header: http.Header{}, Now: e.Now(),

@@ -226,7 +226,7 @@ func (p *provider) removeRecords(ctx context.Context, zone resourceid.ID, owner 
 		if err != nil || !owner.Contains(o) {
 			continue
 		}
-		if _, err := p.e.Serve(ctx, systemRequest(p.e, "DELETE", rec.ID, DNSAPIVersions[0])); err != nil {
+		if _, err := p.e.ServePath(ctx, systemRequest(p.e, "DELETE", rec.ID, DNSAPIVersions[0]), resourceid.Path{ID: rec.ID}); err != nil {
 			return err
 		}
 	}
