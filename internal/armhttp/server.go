@@ -6,9 +6,12 @@
 // # Handler chain
 //
 // Outermost first: panic recovery, request ids and access log, the flow
-// recorder, body size limit, then the router. ARM routes then authenticate
-// the bearer token, check Azure RBAC (Options.Authorize), check the
-// api-version (in the engine) and call the engine.
+// recorder, body size limit, then the router. Every route but the token
+// service's (whose bodies are form-encoded) reads its body in adapt, which
+// refuses a JSON body that repeats a member name or exceeds the structural
+// limits (package jsonbody). ARM routes then authenticate the bearer
+// token, check Azure RBAC (Options.Authorize), check the api-version (in
+// the engine) and call the engine.
 //
 // # Origins
 //
@@ -34,6 +37,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -109,8 +113,8 @@ func Handler(opts Options) http.Handler {
 	if opts.Identity != nil {
 		opts.Identity(identity)
 	}
-	health, admin, metadata, armHandler := http.HandlerFunc(s.health), s.adapt(s.admin), s.adapt(s.metadata), s.adapt(s.arm)
-	workspace := s.adapt(s.workspace)
+	health, admin, metadata, armHandler := http.HandlerFunc(s.health), s.adapt(s.admin, nil), s.adapt(s.metadata, nil), s.adapt(s.arm, nil)
+	workspace := s.adapt(s.workspace, func(r *http.Request) bool { return workspaceapi.RawBody(r.URL.EscapedPath()) })
 	// Route by the first path segment: ARM paths are open-ended and
 	// case-insensitive, which ServeMux patterns cannot share with the token
 	// service's "/{tenant}/..." routes.
@@ -178,9 +182,21 @@ type server struct {
 // adapter writes both.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error)
 
-// adapt reads the body and writes the handler's result: the one place
-// where results and errors become HTTP.
-func (s *server) adapt(h handlerFunc) http.HandlerFunc {
+// adapt reads the body, checks it, and writes the handler's result: the
+// one place where results and errors become HTTP.
+//
+// Every body but those rawBody (when set) reports as content kept as
+// bytes is checked with jsonbody.Check before the handler runs, so that
+// Azure Policy, the engine, the providers, the workspace data plane and
+// the admin API all read one interpretation of it (no member twice in an
+// object, ignoring case) and no body decodes into more than
+// jsonbody.MaxValues values. Whether a body is JSON is decided by the
+// route, not by the Content-Type the client chose: the handlers read
+// their bodies as JSON whatever the header says, and a body that is not
+// JSON at all passes the check untouched for its handler to refuse. The
+// check runs before authentication: it only reads bytes already read,
+// in one bounded pass.
+func (s *server) adapt(h handlerFunc, rawBody func(*http.Request) bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -192,6 +208,12 @@ func (s *server) adapt(h handlerFunc) http.HandlerFunc {
 			}
 			s.writeError(w, r, arm.BadRequest(arm.CodeInvalidRequestContent, "The request content could not be read: %v.", err))
 			return
+		}
+		if len(body) > 0 && (rawBody == nil || !rawBody(r)) {
+			if err := jsonbody.Check(body); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		resp, err := h(w, r, body)
 		if err != nil {

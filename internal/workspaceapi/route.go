@@ -34,6 +34,9 @@ type handler func(ctx context.Context, s *Service, c *call) (*engine.Response, e
 type route struct {
 	pattern []string
 	methods map[string]handler
+	// rawBody marks a route whose request body is content kept as bytes,
+	// not JSON (see RawBody).
+	rawBody bool
 }
 
 // services maps "service/version" (lower case) to its routes.
@@ -70,7 +73,7 @@ var services = map[string][]route{
 		r("artifacts/batch/metadata", http.MethodPost, batchGetArtifacts),
 		r("artifacts/{origin}/{container}", http.MethodGet, listArtifacts),
 		r("artifacts/{origin}/{container}/batch/metadata", http.MethodPost, batchCreateArtifacts),
-		r("artifacts/{origin}/{container}/content", http.MethodGet, downloadArtifact, http.MethodPost, uploadArtifact, http.MethodPut, uploadArtifact),
+		raw(r("artifacts/{origin}/{container}/content", http.MethodGet, downloadArtifact, http.MethodPost, uploadArtifact, http.MethodPut, uploadArtifact)),
 		r("artifacts/{origin}/{container}/metadata", http.MethodGet, getArtifact, http.MethodDelete, deleteArtifact),
 		r("artifacts/{origin}/{container}/contentinfo", http.MethodGet, artifactContentInfo),
 	},
@@ -83,6 +86,27 @@ func r(pattern string, mh ...any) route {
 		rt.methods[mh[i].(string)] = mh[i+1].(func(context.Context, *Service, *call) (*engine.Response, error))
 	}
 	return rt
+}
+
+// raw marks rt's request bodies as content, not JSON.
+func raw(rt route) route {
+	rt.rawBody = true
+	return rt
+}
+
+// RawBody reports whether the workspace endpoint keeps the body of a
+// request to escapedPath as bytes instead of reading it as JSON: artifact
+// content uploads, whose content may be any file (a JSON file with
+// repeated member names included). The front door's JSON checks skip
+// these bodies and only these; every other route reads its body as JSON
+// whatever Content-Type the client sent.
+func RawBody(escapedPath string) bool {
+	segs, err := splitPath(escapedPath)
+	if err != nil {
+		return false
+	}
+	rt, _, _ := findRoute(segs)
+	return rt != nil && rt.rawBody
 }
 
 // scopeLiterals are the fixed segments of S, with nil for its three names.
@@ -101,32 +125,11 @@ func (s *Service) route(ctx context.Context, req *Request) (*engine.Response, er
 	if strings.EqualFold(segs[0], "discovery") {
 		return s.discovery(ctx, req, segs[1:])
 	}
-	if len(segs) < 2 {
-		return nil, noRoute(req)
-	}
-	routes, ok := services[strings.ToLower(segs[0]+"/"+segs[1])]
-	if !ok {
-		return nil, noRoute(req)
-	}
-	rest := segs[2:]
-	if len(rest) < len(scopeLiterals) {
-		return nil, noRoute(req)
-	}
-	for i, lit := range scopeLiterals {
-		if lit != "" && !strings.EqualFold(rest[i], lit) {
-			return nil, noRoute(req)
-		}
-	}
-	sub, rg, name := rest[1], rest[3], rest[7]
-	if sub == "" || rg == "" || name == "" {
-		return nil, noRoute(req)
-	}
-	rest = rest[len(scopeLiterals):]
-
-	rt, params := match(routes, rest)
+	rt, params, scope := findRoute(segs)
 	if rt == nil {
 		return nil, noRoute(req)
 	}
+	sub, rg, name := scope[1], scope[3], scope[7]
 	h, ok := rt.methods[req.Method]
 	if !ok {
 		return nil, methodNotAllowed(req.Method, rt)
@@ -145,6 +148,35 @@ func (s *Service) route(ctx context.Context, req *Request) (*engine.Response, er
 		return nil, workspaceNotReady(ws.ID)
 	}
 	return h(ctx, s, c)
+}
+
+// findRoute finds the route of the unescaped segments of a path below
+// the discovery service: "service/version", the workspace's scope
+// (returned as its eight segments) and a route's pattern. It returns a
+// nil route when none matches.
+func findRoute(segs []string) (*route, map[string]string, []string) {
+	if len(segs) < 2 {
+		return nil, nil, nil
+	}
+	routes, ok := services[strings.ToLower(segs[0]+"/"+segs[1])]
+	if !ok {
+		return nil, nil, nil
+	}
+	rest := segs[2:]
+	if len(rest) < len(scopeLiterals) {
+		return nil, nil, nil
+	}
+	for i, lit := range scopeLiterals {
+		if lit != "" && !strings.EqualFold(rest[i], lit) {
+			return nil, nil, nil
+		}
+	}
+	scope := rest[:len(scopeLiterals)]
+	if scope[1] == "" || scope[3] == "" || scope[7] == "" {
+		return nil, nil, nil
+	}
+	rt, params := match(routes, rest[len(scopeLiterals):])
+	return rt, params, scope
 }
 
 // splitPath splits an escaped path into unescaped segments. A trailing
