@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 )
 
@@ -231,6 +233,16 @@ func mergeForPatch(old *Resource, t *Type, patch map[string]any) (map[string]any
 
 // MergePatch applies an RFC 7396 JSON merge patch to target and returns
 // the result. target is modified when it is an object.
+//
+// Member names match ignoring case (strings.EqualFold), as ARM's readers
+// and armlet's match them: a patch member replaces, merges into or
+// removes every spelling of its name in target, and the result keeps the
+// patch's spelling. Matching exactly, as RFC 7396 does, would leave a
+// stored "publicNetworkAccess" beside a patched "PublicNetworkAccess" in
+// one document, which Azure Policy and the provider then read
+// differently. The patch must hold one spelling per name in each object,
+// as every body past the front door does (jsonbody.Check); otherwise the
+// result depends on the order of its members.
 func MergePatch(target, patch any) any {
 	p, ok := patch.(map[string]any)
 	if !ok {
@@ -240,12 +252,51 @@ func MergePatch(target, patch any) any {
 	if !ok || t == nil {
 		t = map[string]any{}
 	}
+	// Large targets are indexed by folded name once, so that a patch of
+	// many members costs no more than a scan per member.
+	var index map[string][]string
+	if len(t) > 16 && len(p) > 1 {
+		index = make(map[string][]string, len(t))
+		for k := range t {
+			fk := jsonbody.FoldKey(k)
+			index[fk] = append(index[fk], k)
+		}
+	}
 	for k, v := range p {
+		cur, had := t[k]
+		for _, o := range otherSpellings(t, k, index) {
+			if !had {
+				cur, had = t[o], true
+			}
+			delete(t, o)
+		}
 		if v == nil {
 			delete(t, k)
 			continue
 		}
-		t[k] = MergePatch(t[k], v)
+		t[k] = MergePatch(cur, v)
 	}
 	return t
+}
+
+// otherSpellings returns the members of t other than k whose names equal
+// k ignoring case, sorted (so that which one a merge starts from does not
+// depend on map order); index, when set, holds t's names by FoldKey.
+func otherSpellings(t map[string]any, k string, index map[string][]string) []string {
+	var out []string
+	if index != nil {
+		for _, o := range index[jsonbody.FoldKey(k)] {
+			if _, ok := t[o]; ok && o != k {
+				out = append(out, o)
+			}
+		}
+	} else {
+		for o := range t {
+			if o != k && strings.EqualFold(o, k) {
+				out = append(out, o)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
