@@ -21,7 +21,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // envelopeMembers are the top-level members ARM's resource definition has.
 // Anything else in a PUT body is refused, as ARM's own template validation
 // does ("Could not find member ..."). Read-only members are accepted and
-// ignored, so a GET-modify-PUT round trip works.
+// ignored, so a GET-modify-PUT round trip works. The kept members other
+// than location, tags and properties are type-checked by envelopeShapes.
 var envelopeMembers = map[string]bool{
 	"id": false, "name": false, "type": false, "systemData": false, "etag": false,
 	"location": true, "tags": true, "kind": true, "properties": true,
@@ -81,12 +82,6 @@ func (e *Engine) fromBody(t *Type, id resourceid.ID, body map[string]any, old *R
 				return nil, err
 			}
 			r.Tags = tags
-		case "kind":
-			s, ok := v.(string)
-			if !ok {
-				return nil, arm.InvalidContent("kind", "The value of 'kind' must be a string.")
-			}
-			r.Kind = s
 		case "properties":
 			m, ok := v.(map[string]any)
 			if !ok {
@@ -94,10 +89,18 @@ func (e *Engine) fromBody(t *Type, id resourceid.ID, body map[string]any, old *R
 			}
 			r.Properties = m
 		default:
+			nv, err := checkShape(envelopeShapes[k], k, v)
+			if err != nil {
+				return nil, err
+			}
+			if k == "kind" {
+				r.Kind = nv.(string)
+				continue
+			}
 			if r.Extra == nil {
 				r.Extra = map[string]json.RawMessage{}
 			}
-			r.Extra[k] = rawJSON(v)
+			r.Extra[k] = rawJSON(nv)
 		}
 	}
 	if r.Properties == nil {
