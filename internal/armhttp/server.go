@@ -8,11 +8,12 @@
 // Outermost first: panic recovery, request ids and access log, the flow
 // recorder, body size limit, then the router. ARM routes then authenticate
 // the bearer token, parse the path once, check Azure RBAC
-// (Options.Authorize) on the parsed path, and have the engine serve that
-// same parsed path (it checks the api-version). Workspace endpoint routes
-// resolve the request once into a workspaceapi.Target, check RBAC on it
-// and serve it. Whatever does not parse or resolve is refused, never let
-// through unchecked.
+// (Options.Authorize) on the parsed path, check the body (checkBody), and
+// have the engine serve that same parsed path (it checks the
+// api-version). Workspace endpoint routes resolve the request once into a
+// workspaceapi.Target, check RBAC on it, check the body unless the target
+// keeps it as raw content, and serve it. Whatever does not parse or
+// resolve is refused, never let through unchecked.
 //
 // # Origins
 //
@@ -38,6 +39,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -312,6 +314,9 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 	if err := s.authorizeARM(r.Context(), caller, r.Method, p); err != nil {
 		return nil, err
 	}
+	if err := checkBody(body); err != nil {
+		return nil, err
+	}
 	query := r.URL.Query()
 	req := &engine.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: query, Header: r.Header, Body: body,
@@ -353,6 +358,11 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 	if err := s.authorizeWorkspace(r.Context(), caller, t); err != nil {
 		return nil, err
 	}
+	if !t.RawBody() {
+		if err := checkBody(body); err != nil {
+			return nil, err
+		}
+	}
 	return s.Workspace.Serve(r.Context(), t)
 }
 
@@ -364,7 +374,27 @@ func (s *server) admin(w http.ResponseWriter, r *http.Request, body []byte) (*en
 	if s.Admin == nil {
 		return nil, arm.NotFound("NotFound", "No admin endpoint at '%s'.", r.URL.Path)
 	}
+	if err := checkBody(body); err != nil {
+		return nil, err
+	}
 	return s.Admin.ServeAdmin(r.Context(), caller, r, body)
+}
+
+// checkBody refuses a JSON request body that repeats a member name in an
+// object (ignoring case) or exceeds jsonbody's structural limits, so that
+// Azure Policy, the engine, the providers, the workspace data plane and
+// the admin API all read one interpretation of it and no body decodes into
+// more than jsonbody.MaxValues values. Every route but the token service
+// (form-encoded) and artifact content uploads (raw bytes) reads its body
+// as JSON whatever the Content-Type, so every other body is checked; a
+// body that is not JSON at all passes for its handler to refuse in its
+// own words. It runs once the request is authenticated and authorized, as
+// ARM validates content only for callers allowed to send it.
+func checkBody(body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	return jsonbody.Check(body)
 }
 
 // recoverer turns a panic into a 500 ARM error instead of a dropped

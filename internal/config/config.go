@@ -30,8 +30,6 @@ const (
 	DefaultTokenLifetime   = time.Hour
 	MinTokenLifetime       = 5 * time.Minute
 	MaxTokenLifetime       = 24 * time.Hour
-	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
-	MinMaxBodyBytes        = 1024
 	DefaultShutdownTimeout = 10 * time.Second
 	// DefaultOperationDuration is how long long-running operations take.
 	DefaultOperationDuration = time.Second
@@ -45,6 +43,18 @@ const (
 	DefaultReadTimeout       = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxConnections    = 16384
+)
+
+// Request body limits. DefaultMaxBodyBytes is ARM's own: Azure Resource
+// Manager refuses request bodies over 4 MB (a template deployment's
+// included), so no ARM client sends more. It bounds the bytes armlet
+// reads per request, artifact contents uploaded to a workspace (which are
+// not JSON) included; what a JSON body may make armlet hold once decoded
+// is bounded apart from its size, by the front door's structural limits
+// (package jsonbody: nesting depth and number of values).
+const (
+	DefaultMaxBodyBytes = 4 << 20 // 4 MiB
+	MinMaxBodyBytes     = 1024
 )
 
 // DefaultLegacyModePropagation is the default delay range for a

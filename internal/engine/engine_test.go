@@ -75,7 +75,7 @@ func (h *harness) call(method, path, apiVersion, body string, hdr map[string]str
 		if !ok {
 			h.t.Fatalf("%s %s: internal error %v", method, path, err)
 		}
-		return ae.Status, ae.Header, map[string]any{"error": map[string]any{"code": ae.Code, "message": ae.Message}}
+		return ae.Status, ae.Header, map[string]any{"error": map[string]any{"code": ae.Code, "message": ae.Message, "target": ae.Target}}
 	}
 	var out map[string]any
 	if resp.Body != nil {

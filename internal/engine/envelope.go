@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 )
 
@@ -19,7 +21,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // envelopeMembers are the top-level members ARM's resource definition has.
 // Anything else in a PUT body is refused, as ARM's own template validation
 // does ("Could not find member ..."). Read-only members are accepted and
-// ignored, so a GET-modify-PUT round trip works.
+// ignored, so a GET-modify-PUT round trip works. The kept members other
+// than location, tags and properties are type-checked by envelopeShapes.
 var envelopeMembers = map[string]bool{
 	"id": false, "name": false, "type": false, "systemData": false, "etag": false,
 	"location": true, "tags": true, "kind": true, "properties": true,
@@ -79,12 +82,6 @@ func (e *Engine) fromBody(t *Type, id resourceid.ID, body map[string]any, old *R
 				return nil, err
 			}
 			r.Tags = tags
-		case "kind":
-			s, ok := v.(string)
-			if !ok {
-				return nil, arm.InvalidContent("kind", "The value of 'kind' must be a string.")
-			}
-			r.Kind = s
 		case "properties":
 			m, ok := v.(map[string]any)
 			if !ok {
@@ -92,10 +89,18 @@ func (e *Engine) fromBody(t *Type, id resourceid.ID, body map[string]any, old *R
 			}
 			r.Properties = m
 		default:
+			nv, err := checkShape(envelopeShapes[k], k, v)
+			if err != nil {
+				return nil, err
+			}
+			if k == "kind" {
+				r.Kind = nv.(string)
+				continue
+			}
 			if r.Extra == nil {
 				r.Extra = map[string]json.RawMessage{}
 			}
-			r.Extra[k] = rawJSON(v)
+			r.Extra[k] = rawJSON(nv)
 		}
 	}
 	if r.Properties == nil {
@@ -231,6 +236,16 @@ func mergeForPatch(old *Resource, t *Type, patch map[string]any) (map[string]any
 
 // MergePatch applies an RFC 7396 JSON merge patch to target and returns
 // the result. target is modified when it is an object.
+//
+// Member names match ignoring case (strings.EqualFold), as ARM's readers
+// and armlet's match them: a patch member replaces, merges into or
+// removes every spelling of its name in target, and the result keeps the
+// patch's spelling. Matching exactly, as RFC 7396 does, would leave a
+// stored "publicNetworkAccess" beside a patched "PublicNetworkAccess" in
+// one document, which Azure Policy and the provider then read
+// differently. The patch must hold one spelling per name in each object,
+// as every body past the front door does (jsonbody.Check); otherwise the
+// result depends on the order of its members.
 func MergePatch(target, patch any) any {
 	p, ok := patch.(map[string]any)
 	if !ok {
@@ -240,12 +255,51 @@ func MergePatch(target, patch any) any {
 	if !ok || t == nil {
 		t = map[string]any{}
 	}
+	// Large targets are indexed by folded name once, so that a patch of
+	// many members costs no more than a scan per member.
+	var index map[string][]string
+	if len(t) > 16 && len(p) > 1 {
+		index = make(map[string][]string, len(t))
+		for k := range t {
+			fk := jsonbody.FoldKey(k)
+			index[fk] = append(index[fk], k)
+		}
+	}
 	for k, v := range p {
+		cur, had := t[k]
+		for _, o := range otherSpellings(t, k, index) {
+			if !had {
+				cur, had = t[o], true
+			}
+			delete(t, o)
+		}
 		if v == nil {
 			delete(t, k)
 			continue
 		}
-		t[k] = MergePatch(t[k], v)
+		t[k] = MergePatch(cur, v)
 	}
 	return t
+}
+
+// otherSpellings returns the members of t other than k whose names equal
+// k ignoring case, sorted (so that which one a merge starts from does not
+// depend on map order); index, when set, holds t's names by FoldKey.
+func otherSpellings(t map[string]any, k string, index map[string][]string) []string {
+	var out []string
+	if index != nil {
+		for _, o := range index[jsonbody.FoldKey(k)] {
+			if _, ok := t[o]; ok && o != k {
+				out = append(out, o)
+			}
+		}
+	} else {
+		for o := range t {
+			if o != k && strings.EqualFold(o, k) {
+				out = append(out, o)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/armlet/armlet/internal/engine"
@@ -23,6 +25,12 @@ func TestMergePatch(t *testing.T) {
 		{"non-object patch replaces", map[string]any{"a": "x"}, `[1,2]`, `[1,2]`},
 		{"object replaces scalar", "x", `{"a":1}`, `{"a":1}`},
 		{"nil map in a nested member", map[string]any{"a": map[string]any(nil)}, `{"a":{"b":1}}`, `{"a":{"b":1}}`},
+		// Names match ignoring case; the patch's spelling stays.
+		{"other spelling replaced", map[string]any{"publicNetworkAccess": "Disabled", "x": "1"}, `{"PublicNetworkAccess":"Enabled"}`, `{"PublicNetworkAccess":"Enabled","x":"1"}`},
+		{"every spelling removed", map[string]any{"a": "x", "A": "y", "b": "z"}, `{"a":null}`, `{"b":"z"}`},
+		{"other spelling merged into", map[string]any{"Enc": map[string]any{"s": "1", "t": "2"}}, `{"enc":{"T":"3"}}`, `{"enc":{"s":"1","T":"3"}}`},
+		{"exact spelling merged into first", map[string]any{"e": map[string]any{"s": "1"}, "E": map[string]any{"u": "2"}}, `{"e":{"t":"3"}}`, `{"e":{"s":"1","t":"3"}}`},
+		{"large target", largeTarget(), `{"M7":"new","m8":null,"n":"1"}`, `{"M7":"new","n":"1",` + largeRest() + `}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +50,26 @@ func TestMergePatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// largeTarget has more members than MergePatch compares one by one.
+func largeTarget() map[string]any {
+	m := map[string]any{}
+	for i := range 30 {
+		m[fmt.Sprintf("m%d", i)] = "old"
+	}
+	return m
+}
+
+// largeRest is largeTarget after the "large target" patch, less M7 and n.
+func largeRest() string {
+	var parts []string
+	for i := range 30 {
+		if i != 7 && i != 8 {
+			parts = append(parts, fmt.Sprintf(`"m%d":"old"`, i))
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func mustJSONString(v any) string {

@@ -43,6 +43,9 @@ type op struct {
 	// noRecords: the handler reads none of the workspace's records, so it
 	// serves a workspace without a workspaceId too (discovery).
 	noRecords bool
+	// rawBody: the request body is content kept as bytes (an artifact
+	// upload, which may be any file), not JSON.
+	rawBody bool
 }
 
 // route is one path pattern below S of one service and version. Pattern
@@ -91,7 +94,7 @@ var services = map[string][]route{
 		r("artifacts/batch/metadata", post(batchGetArtifacts, "artifacts/read")),
 		r("artifacts/{origin}/{container}", get(listArtifacts, "artifacts/read")),
 		r("artifacts/{origin}/{container}/batch/metadata", post(batchCreateArtifacts, "artifacts/write")),
-		r("artifacts/{origin}/{container}/content", get(downloadArtifact, "artifacts/read"), post(uploadArtifact, "artifacts/write"), put(uploadArtifact, "artifacts/write")),
+		r("artifacts/{origin}/{container}/content", get(downloadArtifact, "artifacts/read"), raw(post(uploadArtifact, "artifacts/write")), raw(put(uploadArtifact, "artifacts/write"))),
 		r("artifacts/{origin}/{container}/metadata", get(getArtifact, "artifacts/read"), del(deleteArtifact, "artifacts/delete")),
 		r("artifacts/{origin}/{container}/contentinfo", get(artifactContentInfo, "artifacts/read")),
 	},
@@ -124,6 +127,12 @@ func del(h handler, action string) methodOp {
 // needs.
 func secret(m methodOp) methodOp {
 	m.secretAction = "datastores/listSecrets/action"
+	return m
+}
+
+// raw marks a method whose body is content kept as bytes, not JSON.
+func raw(m methodOp) methodOp {
+	m.rawBody = true
 	return m
 }
 
@@ -160,6 +169,14 @@ type Target struct {
 	op     op
 	params map[string]string
 }
+
+// Request is the request t was resolved from.
+func (t *Target) Request() *Request { return t.req }
+
+// RawBody reports whether the request body is content kept as bytes
+// (artifact uploads) rather than JSON, so that the front door's JSON
+// checks skip it; every other route reads its body as JSON.
+func (t *Target) RawBody() bool { return t.op.rawBody }
 
 // Open reports whether the target needs no permission: only the regional
 // /discovery, which names no workspace.
