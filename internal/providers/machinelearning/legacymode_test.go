@@ -1,10 +1,17 @@
 package machinelearning
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
+	"github.com/armlet/armlet/internal/kv/memkv"
 )
 
 // TestLegacyModeOnCreate covers rules L1 and L2: the default depends on
@@ -202,6 +209,29 @@ func TestPropagationDraw(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.p.draw(func() float64 { return tt.r }); got != tt.want {
 			t.Errorf("%+v.draw(%v) = %v, want %v", tt.p, tt.r, got, tt.want)
+		}
+	}
+}
+
+// TestLegacyModeUnknownAtOldPreviewAnyCasing: a preview api-version older
+// than 2022-05-01 (accepted in lenient mode) cannot change v1LegacyMode,
+// however the member is spelled.
+func TestLegacyModeUnknownAtOldPreviewAnyCasing(t *testing.T) {
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry(), LenientAPIVersions: true})
+	Register(e, Options{TenantID: testTenant})
+	if err := e.EnsureSubscription(context.Background(), testSub, testTenant, "test"); err != nil {
+		t.Fatal(err)
+	}
+	v := &env{Env: enginetest.New(t, e, clk), t: t, e: e, clk: clk}
+	v.Must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	v.Must(http.MethodPut, wsBase+"ws1", "2024-04-01", `{"location":"eastus","properties":{"v1LegacyMode":true}}`, http.StatusAccepted)
+	for _, name := range []string{"v1LegacyMode", "V1LegacyMode", "V1LEGACYMODE"} {
+		for _, method := range []string{http.MethodPatch, http.MethodPut} {
+			ae := v.Fail(method, wsBase+"ws1", "2022-01-01-preview", `{"location":"eastus","properties":{"`+name+`":false}}`, 400, "InvalidRequestContent")
+			if !strings.EqualFold(ae.Target, "properties.v1LegacyMode") {
+				t.Errorf("%s %s: target = %q", method, name, ae.Target)
+			}
 		}
 	}
 }

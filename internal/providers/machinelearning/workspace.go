@@ -111,7 +111,8 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	if isPreview(gateVersion) {
 		// See isPreview: every property but v1LegacyMode (rule L2).
 		gateVersion = ""
-		if _, ok := sent["v1LegacyMode"]; ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
+		// Any casing: the schema accepts member names ignoring case.
+		if _, _, ok := lookupFold(sent, "v1LegacyMode"); ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
 			return unknownMember("properties", "v1LegacyMode", typeName)
 		}
 	}
