@@ -7,15 +7,140 @@ package app_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/armlet/armlet/internal/authz"
 	"github.com/google/uuid"
 )
+
+// TestTokenAudiences: the token endpoints issue tokens only for the
+// audiences armlet serves, in every form real clients ask for them, and
+// answer any other resource with Entra's 400 invalid_resource AADSTS500011.
+func TestTokenAudiences(t *testing.T) {
+	t.Parallel()
+	s := startArmlet(t)
+	base := strings.TrimSuffix(s.conn.ARMEndpoint, "/")
+	_, port, _ := net.SplitHostPort(s.Addr().String())
+	// What azure-ai-ml makes of armlet's metadata (portal https://127.0.0.1:port/).
+	amlDerived := "https://ml.azure.0.1:" + port
+	v2, v1, adfs := base+"/"+s.conn.TenantID+"/oauth2/v2.0/token", base+"/"+s.conn.TenantID+"/oauth2/token", base+"/adfs/oauth2/token"
+	const (
+		armOK  = "ok"   // ARM accepts the token
+		armAud = "aud"  // issued, but ARM refuses the audience (Azure ML's)
+		refuse = "none" // no token: AADSTS500011
+	)
+	tests := []struct {
+		name, endpoint, param, value string
+		want                         string
+		wantAud                      string
+	}{
+		// Accepted, by the clients that ask for them.
+		{"CLI, azure-ai-ml: double slash", v2, "scope", "https://management.core.windows.net//.default", armOK, "https://management.core.windows.net/"},
+		{"JS README: audience + .default", v2, "scope", "https://management.core.windows.net/.default", armOK, "https://management.core.windows.net"},
+		{"JS SDK default scope", v2, "scope", "https://management.azure.com/.default", armOK, "https://management.azure.com"},
+		{"management.azure.com double slash", v2, "scope", "https://management.azure.com//.default", armOK, "https://management.azure.com/"},
+		{"MSAL's extra scopes", v2, "scope", "https://management.core.windows.net//.default openid profile offline_access", armOK, "https://management.core.windows.net/"},
+		{"Terraform from metadata", v2, "scope", base + "//.default", armOK, base + "/"},
+		{"azure-ai-ml from metadata", v2, "scope", base + "/.default", armOK, base},
+		{"azure-ai-ml: Azure ML", v2, "scope", "https://ml.azure.com/.default", armAud, "https://ml.azure.com"},
+		{"azure-ai-ml: Azure ML from metadata", v2, "scope", amlDerived + "/.default", armAud, amlDerived},
+		{"v1 resource", v1, "resource", "https://management.core.windows.net/", armOK, "https://management.core.windows.net/"},
+		{"v1 resource without slash", v1, "resource", "https://management.azure.com", armOK, "https://management.azure.com"},
+		{"ADFS scope (CLI)", adfs, "scope", "https://management.core.windows.net//.default", armOK, "https://management.core.windows.net/"},
+		{"ADFS resource", adfs, "resource", "https://management.core.windows.net/", armOK, "https://management.core.windows.net/"},
+		// Refused.
+		{"another app", v2, "scope", "api://evil/.default", refuse, "api://evil"},
+		{"Microsoft Graph", v2, "scope", "https://graph.microsoft.com/.default", refuse, "https://graph.microsoft.com"},
+		{"Azure AD Graph", v2, "scope", "https://graph.windows.net//.default", refuse, "https://graph.windows.net/"},
+		{"storage", v2, "scope", "https://storage.azure.com/.default", refuse, "https://storage.azure.com"},
+		{"key vault", v2, "scope", "https://vault.azure.net/.default", refuse, "https://vault.azure.net"},
+		{"look-alike host", v2, "scope", "https://management.azure.com.evil.example/.default", refuse, "https://management.azure.com.evil.example"},
+		{"look-alike Azure ML", v2, "scope", "https://ml.azure.com.evil.example/.default", refuse, "https://ml.azure.com.evil.example"},
+		{"two trailing slashes", v2, "scope", "https://management.azure.com///.default", refuse, "https://management.azure.com//"},
+		{"a path below", v2, "scope", "https://management.azure.com/subscriptions/.default", refuse, "https://management.azure.com/subscriptions"},
+		{"v1 Graph", v1, "resource", "https://graph.microsoft.com/", refuse, "https://graph.microsoft.com/"},
+		{"ADFS other app", adfs, "resource", "api://evil", refuse, "api://evil"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.conn.ClientID},
+				"client_secret": {s.conn.ClientSecret}, tt.param: {tt.value}}
+			resp, err := s.client.PostForm(tt.endpoint, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == refuse {
+				desc, _ := body["error_description"].(string)
+				wantDesc := fmt.Sprintf("AADSTS500011: The resource principal named %s was not found in the tenant named %s. "+
+					"This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. "+
+					"You might have sent your authentication request to the wrong tenant.", tt.wantAud, s.conn.TenantID)
+				if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_resource" || !strings.HasPrefix(desc, wantDesc) {
+					t.Fatalf("%s %s=%s: %d %v\nwant 400 invalid_resource %q", tt.endpoint, tt.param, tt.value, resp.StatusCode, body, wantDesc)
+				}
+				return
+			}
+			tok, _ := body["access_token"].(string)
+			if resp.StatusCode != http.StatusOK || tok == "" {
+				t.Fatalf("%s %s=%s: %d %v", tt.endpoint, tt.param, tt.value, resp.StatusCode, body)
+			}
+			if aud := jwtClaim(t, tok, "aud"); aud != tt.wantAud {
+				t.Errorf("aud = %q, want %q", aud, tt.wantAud)
+			}
+			st, _, b := s.do(t, http.MethodGet, "/subscriptions/"+s.conn.SubscriptionID+"?api-version=2021-04-01", "",
+				map[string]string{"Authorization": "Bearer " + tok})
+			switch {
+			case tt.want == armOK && st != http.StatusOK:
+				t.Errorf("ARM with the token: %d %s", st, b)
+			case tt.want == armAud && (st != http.StatusUnauthorized || !strings.Contains(b, "InvalidAuthenticationTokenAudience")):
+				t.Errorf("ARM with an Azure ML token: %d %s, want 401 InvalidAuthenticationTokenAudience", st, b)
+			}
+		})
+	}
+
+	// azidentity, as every Go client gets its tokens.
+	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://ml.azure.com/.default"}}); err != nil {
+		t.Errorf("azidentity, Azure ML scope: %v", err)
+	}
+	_, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
+	if err == nil || !strings.Contains(err.Error(), "AADSTS500011") {
+		t.Errorf("azidentity, Graph scope: %v, want AADSTS500011", err)
+	}
+}
+
+// jwtClaim returns a string claim of a JWT, unverified.
+func jwtClaim(t *testing.T, tok, name string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := claims[name].(string)
+	return v
+}
 
 // TestRoleAssignmentScope: a role assignment PUT whose body's
 // properties.scope names another scope than the URI is refused with Azure's

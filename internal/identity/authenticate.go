@@ -174,12 +174,16 @@ func (s *Service) checkExpiry(exp, now time.Time) *arm.Error {
 // each side ("https://management.azure.com" matches
 // "https://management.azure.com/", but "https://management.azure.com//"
 // matches neither).
-func (s *Service) audienceAllowed(aud string) bool {
+func (s *Service) audienceAllowed(aud string) bool { return audienceIn(aud, s.audiences) }
+
+// audienceIn reports whether aud is one of list, compared as
+// audienceAllowed does.
+func audienceIn(aud string, list []string) bool {
 	if aud == "" {
 		return false
 	}
 	aud = strings.TrimSuffix(aud, "/")
-	for _, a := range s.audiences {
+	for _, a := range list {
 		if aud == strings.TrimSuffix(a, "/") {
 			return true
 		}

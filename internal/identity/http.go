@@ -335,7 +335,8 @@ func (s *Service) tokenHandler(flavor tokenFlavor) http.HandlerFunc {
 			}
 			resource = res
 		}
-		if !validResource(resource) {
+		if !validResource(resource) || !audienceIn(resource, s.issuable) {
+			s.log.Info("token request for a resource armlet does not serve", "clientId", rec.ClientID, "resource", clip(resource, 200))
 			s.writeOAuthError(w, r, http.StatusBadRequest, "invalid_resource", 500011,
 				fmt.Sprintf("AADSTS500011: The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", clip(resource, 200), s.tenantID))
 			return
