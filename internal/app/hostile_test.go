@@ -10,16 +10,20 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
+	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/authz"
+	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
 
@@ -208,5 +212,150 @@ func TestRoleAssignmentScope(t *testing.T) {
 	}
 	if _, err := client.Create(ctx, rg, name, armauthorization.RoleAssignmentCreateParameters{Properties: got.Properties}, nil); err != nil {
 		t.Errorf("GET-modify-PUT: %v", err)
+	}
+}
+
+// waitFlow returns the first flow record match selects, waiting for it to
+// be written.
+func waitFlow(t *testing.T, s *testServer, what string, match func(netmodel.Flow) bool) netmodel.Flow {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := s.Flows().Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		flows, err := s.Flows().List(ctx, netmodel.FlowFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range flows {
+			if match(f) {
+				return f
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no flow record of %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMalformedURI: a query string that does not parse is refused with 400
+// InvalidRequestUri and an ARM error body on every route of every
+// listener, where Go alone would drop the bad pair and serve the rest. A
+// bad percent escape in the path never reaches armlet: Go's server answers
+// 400 itself.
+func TestMalformedURI(t *testing.T) {
+	t.Parallel()
+	fake := &nmEndpoints{}
+	s := nmStart(t, app.WithEndpointSource(fake.source))
+	sub := s.conn.SubscriptionID
+	rg := "/subscriptions/" + sub + "/resourceGroups/mq-rg"
+	wsID := rg + "/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+	if st, _, b := s.do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
+		t.Fatalf("create group: %d %s", st, b)
+	}
+	if st, _, b := s.do(t, http.MethodPut, wsID+"?api-version=2024-04-01", `{"location":"eastus"}`, nil); st != http.StatusAccepted {
+		t.Fatalf("create workspace: %d %s", st, b)
+	}
+	fake.set(
+		netmodel.Endpoint{ID: nmID(t, rg+"/providers/Microsoft.Network/privateEndpoints/pe-arm"), PrivateIP: "10.1.0.4", GroupID: "ResourceManagement",
+			TargetID: nmID(t, rg+"/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl")},
+		netmodel.Endpoint{ID: nmID(t, rg+"/providers/Microsoft.Network/privateEndpoints/pe-ws"), PrivateIP: "10.1.0.5", GroupID: "amlworkspace",
+			TargetID: nmID(t, wsID)},
+	)
+	ls := nmWaitEndpoints(t, s, 2)
+	main, privARM, privWS := strings.TrimSuffix(s.conn.ARMEndpoint, "/"), "https://"+ls[0].Address, "https://"+ls[1].Address
+	history := "/history/v1.0" + wsID + "/experiments"
+	tokenForm := "grant_type=client_credentials&client_id=" + s.conn.ClientID + "&client_secret=" + url.QueryEscape(s.conn.ClientSecret) +
+		"&scope=" + url.QueryEscape(s.conn.Audience+"/.default")
+	const bad = "&$skipToken=%%%garbage"
+	tests := []struct {
+		name, method, base, path, query, body string
+		wantStatus                            int
+		wantCode                              string
+	}{
+		// Refused: every route, every listener.
+		{"ARM list", "GET", main, "/subscriptions", "api-version=2021-04-01" + bad, "", 400, "InvalidRequestUri"},
+		{"ARM resource", "GET", main, wsID, "api-version=2024-04-01&x=%zz", "", 400, "InvalidRequestUri"},
+		{"ARM write", "PUT", main, rg, "api-version=2021-04-01&%", `{"location":"eastus"}`, 400, "InvalidRequestUri"},
+		{"metadata", "GET", main, "/metadata/endpoints", "api-version=2022-09-01" + bad, "", 400, "InvalidRequestUri"},
+		{"workspace endpoint", "GET", main, history, "x=%G0", "", 400, "InvalidRequestUri"},
+		{"token service", "POST", main, "/" + s.conn.TenantID + "/oauth2/v2.0/token", "x=%%", tokenForm, 400, "InvalidRequestUri"},
+		{"OIDC discovery", "GET", main, "/" + s.conn.TenantID + "/v2.0/.well-known/openid-configuration", "%zz", "", 400, "InvalidRequestUri"},
+		{"admin API", "GET", main, "/_armlet/clock", "%zz", "", 400, "InvalidRequestUri"},
+		{"health", "GET", main, "/_armlet/health", "%zz", "", 400, "InvalidRequestUri"},
+		{"private ARM", "GET", privARM, "/subscriptions", "api-version=2021-04-01" + bad, "", 400, "InvalidRequestUri"},
+		{"private workspace endpoint", "GET", privWS, history, "x=%zz", "", 400, "InvalidRequestUri"},
+		{"route a private listener does not serve", "GET", privWS, wsID, "api-version=2024-04-01" + bad, "", 400, "InvalidRequestUri"},
+		// Served: well-formed queries, and a semicolon, which is part of a
+		// value, not a separator.
+		{"escapes that parse", "GET", main, rg + "/resources", "api-version=2021-04-01&$filter=" + url.QueryEscape("name eq 'x'"), "", 200, ""},
+		{"semicolon", "GET", main, "/subscriptions", "api-version=2021-04-01&note=a;b", "", 200, ""},
+		{"semicolon in api-version", "GET", main, "/subscriptions", "api-version=2021-04-01;x", "", 400, "InvalidApiVersionParameter"},
+		{"private ARM, well-formed", "GET", privARM, "/subscriptions", "api-version=2021-04-01", "", 200, ""},
+		{"private workspace endpoint, well-formed", "GET", privWS, history, "", "", 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rd io.Reader
+			if tt.body != "" {
+				rd = strings.NewReader(tt.body)
+			}
+			req, err := http.NewRequest(tt.method, tt.base+tt.path, rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.RawQuery = tt.query // sent as is: Go's client does not check it
+			req.Header.Set("Authorization", "Bearer "+s.token(t))
+			if strings.HasPrefix(tt.body, "{") {
+				req.Header.Set("Content-Type", "application/json")
+			} else if tt.body != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			resp, err := s.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("%s %s?%s = %d %s, want %d", tt.method, tt.path, tt.query, resp.StatusCode, b, tt.wantStatus)
+			}
+			if tt.wantCode == "" {
+				return
+			}
+			var env struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(b, &env); err != nil || env.Error.Code != tt.wantCode || env.Error.Message == "" {
+				t.Errorf("body %s, want an ARM error %s", b, tt.wantCode)
+			}
+		})
+	}
+	// The refused requests are recorded as such (the admin API's are not
+	// recorded at all).
+	f := waitFlow(t, s, "the refused ARM read", func(f netmodel.Flow) bool { return f.Method == "GET" && f.Path == wsID })
+	if f.Status != 400 || f.ErrorCode != "InvalidRequestUri" {
+		t.Errorf("flow of the refused ARM read: %d %s", f.Status, f.ErrorCode)
+	}
+
+	// A bad escape in the path: Go's HTTP/1.1 server answers 400 before
+	// any handler (over HTTP/2 it resets the stream).
+	for _, path := range []string{"/subscriptions/%zz", history + "/%zz", "/" + s.conn.TenantID + "/oauth2/v2.0/%G0"} {
+		u, _ := url.Parse(main)
+		u.Opaque = "//" + u.Host + path // sent verbatim
+		u.RawQuery = "api-version=2021-04-01"
+		req := &http.Request{Method: "GET", URL: u, Host: u.Host, Header: http.Header{"Authorization": {"Bearer " + s.token(t)}}}
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 1 || resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s = %s %d %s, want 400", path, resp.Proto, resp.StatusCode, b)
+		}
 	}
 }

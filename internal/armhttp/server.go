@@ -6,7 +6,8 @@
 // # Handler chain
 //
 // Outermost first: panic recovery, request ids and access log, the flow
-// recorder, body size limit, then the router. ARM routes then authenticate
+// recorder, body size limit, then the router, which refuses a malformed
+// query string on every route (checkQuery). ARM routes then authenticate
 // the bearer token, check Azure RBAC (Options.Authorize), check the
 // api-version (in the engine) and call the engine.
 //
@@ -29,6 +30,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -105,57 +107,95 @@ func Handler(opts Options) http.Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{Options: opts}
-	identity := http.NewServeMux()
-	if opts.Identity != nil {
-		opts.Identity(identity)
+	rt := &routes{
+		identity: http.NewServeMux(),
+		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin), metadata: s.adapt(s.metadata),
+		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace),
 	}
-	health, admin, metadata, armHandler := http.HandlerFunc(s.health), s.adapt(s.admin), s.adapt(s.metadata), s.adapt(s.arm)
-	workspace := s.adapt(s.workspace)
-	// Route by the first path segment: ARM paths are open-ended and
-	// case-insensitive, which ServeMux patterns cannot share with the token
-	// service's "/{tenant}/..." routes.
+	if opts.Identity != nil {
+		opts.Identity(rt.identity)
+	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		collapseLeadingSlashes(r)
-		info := flowInfoFrom(r.Context())
-		first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		first = strings.ToLower(first)
-		if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			info.skip = true
-			health(w, r)
+		h := s.route(r, rt)
+		// Checked here, after routing has classified the request for its
+		// flow record and before any handler reads the query, so that every
+		// route of every listener refuses a malformed query the same way.
+		if err := checkQuery(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
-		if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
-			s.private(w, r, ep, first, rest, identity, workspace, metadata, armHandler)
-			return
-		}
-		switch {
-		case first == "_armlet":
-			info.skip = true
-			admin(w, r)
-		case first == "metadata":
-			info.class = netmodel.ARMPublic
-			if rest == "endpoints" && r.Method == http.MethodGet {
-				metadata(w, r)
-				return
-			}
-			armHandler(w, r)
-		case first == "" || first == "subscriptions" || first == "providers" || first == "tenants":
-			info.class = netmodel.ARMPublic
-			armHandler(w, r)
-		case isWorkspacePath(first):
-			info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
-			workspace(w, r)
-		default:
-			info.class = netmodel.ARMPublic
-			if _, pattern := identity.Handler(r); pattern != "" {
-				info.service = netmodel.ServiceToken
-				identity.ServeHTTP(w, r) // the mux sets the {tenant} path value
-				return
-			}
-			armHandler(w, r)
-		}
+		h.ServeHTTP(w, r)
 	})
 	return s.recoverer(s.requestIDs(s.flows(s.limitBody(root))))
+}
+
+// routes are the handlers the root handler routes to.
+type routes struct {
+	identity                                *http.ServeMux
+	health, admin, metadata, arm, workspace http.Handler
+}
+
+// route picks the handler of a request by its first path segment and
+// notes in its flowInfo what the request is for. ARM paths are open-ended
+// and case-insensitive, which ServeMux patterns cannot share with the
+// token service's "/{tenant}/..." routes, hence the switch.
+func (s *server) route(r *http.Request, rt *routes) http.Handler {
+	info := flowInfoFrom(r.Context())
+	first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	first = strings.ToLower(first)
+	if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		info.skip = true
+		return rt.health
+	}
+	if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
+		return s.private(r, ep, first, rest, rt)
+	}
+	switch {
+	case first == "_armlet":
+		info.skip = true
+		return rt.admin
+	case first == "metadata":
+		info.class = netmodel.ARMPublic
+		if rest == "endpoints" && r.Method == http.MethodGet {
+			return rt.metadata
+		}
+		return rt.arm
+	case first == "" || first == "subscriptions" || first == "providers" || first == "tenants":
+		info.class = netmodel.ARMPublic
+		return rt.arm
+	case isWorkspacePath(first):
+		info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
+		return rt.workspace
+	default:
+		info.class = netmodel.ARMPublic
+		if _, pattern := rt.identity.Handler(r); pattern != "" {
+			info.service = netmodel.ServiceToken
+			return rt.identity // the mux sets the {tenant} path value
+		}
+		return rt.arm
+	}
+}
+
+// checkQuery refuses a query string that does not parse: Go's
+// r.URL.Query() silently drops malformed pairs ("$skipToken=%%%x"), so a
+// request would be served as if they had not been sent, where Azure's
+// front door answers 400.
+//
+// Choice: 400 InvalidRequestUri (armlet's code for a request URI it cannot
+// read; Azure's code and text for this case are not known), with the parse
+// error. A semicolon is no separator in ARM's query strings (ASP.NET splits
+// on '&' only) but a character of the value; Go's parser refuses it, so it
+// is escaped to %3B first and reaches the handlers as part of its value.
+func checkQuery(r *http.Request) error {
+	if strings.Contains(r.URL.RawQuery, ";") {
+		r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
+	}
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		return arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: the query string is malformed (%v).",
+			r.URL.EscapedPath(), err)
+	}
+	return nil
 }
 
 // collapseLeadingSlashes turns "//x" into "/x": clients that join an
