@@ -9,12 +9,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +29,182 @@ import (
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
+
+// logRecorder is a slog.Handler keeping every record.
+type logRecorder struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler            { return h }
+
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r.Clone())
+	return nil
+}
+
+// atLeast returns the messages (with their attributes) of the records at
+// level or above.
+func (h *logRecorder) atLeast(level slog.Level) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, r := range h.recs {
+		if r.Level < level {
+			continue
+		}
+		msg := r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			msg += " " + a.String()
+			return true
+		})
+		out = append(out, msg)
+	}
+	return out
+}
+
+// stallingBody yields its first chunk, closes sent, then blocks until done
+// is closed: a client that stops sending mid-body.
+type stallingBody struct {
+	first []byte
+	sent  chan struct{}
+	done  <-chan struct{}
+}
+
+func (b *stallingBody) Read(p []byte) (int, error) {
+	if len(b.first) > 0 {
+		n := copy(p, b.first)
+		if b.first = b.first[n:]; len(b.first) == 0 {
+			close(b.sent)
+		}
+		return n, nil
+	}
+	<-b.done
+	return 0, context.Canceled
+}
+
+func (b *stallingBody) Close() error { return nil }
+
+// waitFlow returns the first flow record match selects, waiting for it to
+// be written.
+func waitFlow(t *testing.T, s *testServer, what string, match func(netmodel.Flow) bool) netmodel.Flow {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := s.Flows().Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		flows, err := s.Flows().List(ctx, netmodel.FlowFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range flows {
+			if match(f) {
+				return f
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no flow record of %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestClientCancellation: a client that cancels mid-request (an HTTP/2
+// stream reset, an HTTP/1.1 connection closed mid-body) is recorded as a
+// 499 flow, is not logged as an error and is not served.
+func TestClientCancellation(t *testing.T) {
+	t.Parallel()
+	logs := &logRecorder{}
+	s := startArmletLogged(t, slog.New(logs), nil)
+	sub := s.conn.SubscriptionID
+	tr := s.client.Transport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = true
+	h2 := &http.Client{Transport: tr}
+	// armlet speaks HTTP/2 to clients that offer it (azcore does).
+	resp, err := h2.Get(strings.TrimSuffix(s.conn.ARMEndpoint, "/") + "/_armlet/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("health over %s, want HTTP/2", resp.Proto)
+	}
+
+	tokenPath := "/" + s.conn.TenantID + "/oauth2/v2.0/token"
+	tests := []struct {
+		name   string
+		client *http.Client
+		path   string
+		ctype  string
+		first  string
+	}{
+		{"ARM over HTTP/2", h2, "/subscriptions/" + sub + "/resourceGroups/cancel-h2", "application/json",
+			`{"location":"eastus","tags":{"pad":"` + strings.Repeat("x", 1024)},
+		{"ARM over HTTP/1.1", s.client, "/subscriptions/" + sub + "/resourceGroups/cancel-h1", "application/json",
+			`{"location":"eastus","tags":{"pad":"` + strings.Repeat("x", 1024)},
+		{"token service over HTTP/2", h2, tokenPath, "application/x-www-form-urlencoded",
+			"grant_type=client_credentials&client_id=" + s.conn.ClientID + "&client_secret=" + url.QueryEscape(s.conn.ClientSecret) + "&scope="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			body := &stallingBody{first: []byte(tt.first), sent: make(chan struct{}), done: ctx.Done()}
+			method := http.MethodPut
+			u := strings.TrimSuffix(s.conn.ARMEndpoint, "/") + tt.path + "?api-version=2021-04-01"
+			if tt.path == tokenPath {
+				method, u = http.MethodPost, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+tt.path
+			}
+			req, err := http.NewRequestWithContext(ctx, method, u, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ContentLength = 1 << 20 // far more than will come
+			req.Header.Set("Content-Type", tt.ctype)
+			req.Header.Set("Authorization", "Bearer "+s.token(t))
+			id := uuid.NewString() // finds the request's flow record
+			req.Header.Set("x-ms-client-request-id", id)
+			errc := make(chan error, 1)
+			go func() {
+				resp, err := tt.client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				errc <- err
+			}()
+			select {
+			case <-body.sent:
+			case err := <-errc:
+				t.Fatalf("request ended before the body was sent: %v", err)
+			}
+			cancel()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Fatalf("client: %v, want context.Canceled", err)
+			}
+			f := waitFlow(t, s, tt.name, func(f netmodel.Flow) bool { return f.ClientRequestID == id })
+			if f.Method != method || f.Path != tt.path {
+				t.Errorf("flow of %s %s", f.Method, f.Path)
+			}
+			if f.Status != 499 || f.ErrorCode != "" {
+				t.Errorf("flow status %d %q, want 499 (client closed request) and no error code", f.Status, f.ErrorCode)
+			}
+			if method == http.MethodPut {
+				if st, _, b := s.do(t, http.MethodGet, tt.path+"?api-version=2021-04-01", "", nil); st != http.StatusNotFound {
+					t.Errorf("the cancelled PUT was served: GET = %d %s", st, b)
+				}
+			}
+		})
+	}
+	if errs := logs.atLeast(slog.LevelError); len(errs) > 0 {
+		t.Errorf("cancelled requests logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
 
 // TestTokenAudiences: the token endpoints issue tokens only for the
 // audiences armlet serves, in every form real clients ask for them, and
@@ -212,32 +391,6 @@ func TestRoleAssignmentScope(t *testing.T) {
 	}
 	if _, err := client.Create(ctx, rg, name, armauthorization.RoleAssignmentCreateParameters{Properties: got.Properties}, nil); err != nil {
 		t.Errorf("GET-modify-PUT: %v", err)
-	}
-}
-
-// waitFlow returns the first flow record match selects, waiting for it to
-// be written.
-func waitFlow(t *testing.T, s *testServer, what string, match func(netmodel.Flow) bool) netmodel.Flow {
-	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := s.Flows().Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		flows, err := s.Flows().List(ctx, netmodel.FlowFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range flows {
-			if match(f) {
-				return f
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no flow record of %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -2,6 +2,7 @@ package armhttp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -87,6 +88,9 @@ type flowInfo struct {
 	class     netmodel.PathClass
 	caller    engine.Caller
 	errorCode string
+	// clientGone is set when the client went away before it was
+	// answered (server.clientGone).
+	clientGone bool
 }
 
 type flowInfoKey struct{}
@@ -122,10 +126,16 @@ func (s *server) flows(next http.Handler) http.Handler {
 		if info.skip {
 			return
 		}
+		status := rec.status
+		// A handler that found the client gone answers nothing; so does
+		// one (the token service's) that stops on a cancelled context.
+		if info.clientGone || !rec.wrote && errors.Is(r.Context().Err(), context.Canceled) {
+			status = StatusClientClosedRequest
+		}
 		o := netmodel.Observation{
 			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(),
 			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
-			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: rec.status, ErrorCode: info.errorCode,
+			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: status, ErrorCode: info.errorCode,
 			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),
 			CallerTenantID: info.caller.TenantID, CorrelationID: w.Header().Get("x-ms-correlation-request-id"),
 			ClientRequestID: r.Header.Get("x-ms-client-request-id"),

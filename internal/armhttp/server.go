@@ -11,6 +11,13 @@
 // the bearer token, check Azure RBAC (Options.Authorize), check the
 // api-version (in the engine) and call the engine.
 //
+// # Clients that go away
+//
+// A request whose client has gone before it is answered (an HTTP/2 stream
+// reset, a closed connection: the request context is cancelled; over
+// HTTP/1.1 also a body that ends early) is answered with nothing, logged
+// at debug level only and recorded with status 499.
+//
 // # Origins
 //
 // Where a request arrived is in its context (netmodel.OriginFrom), put
@@ -224,6 +231,13 @@ func (s *server) adapt(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
+			// HTTP/1.1 does not cancel the request context while the body
+			// is being read: a connection closed mid-body shows only as
+			// the body ending early.
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				s.clientGone(r, err)
+				return
+			}
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				s.writeError(w, r, arm.Errorf(http.StatusRequestEntityTooLarge, arm.CodeRequestTooLarge,
@@ -278,8 +292,15 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 }
 
 // writeError writes an ARM error body. Errors that are not *arm.Error are
-// internal: logged in full, shown generically.
+// internal: logged in full, shown generically. A request whose client has
+// gone (its context cancelled: an HTTP/2 stream reset, a closed
+// connection) gets nothing, whatever the error: the failure is most likely
+// the cancellation itself, and there is no one to answer.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		s.clientGone(r, err)
+		return
+	}
 	ae, ok := arm.AsError(err)
 	defer func() { flowInfoFrom(r.Context()).errorCode = ae.Code }()
 	if !ok {
@@ -299,6 +320,19 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(ae.Status)
 	_, _ = w.Write(b)
+}
+
+// StatusClientClosedRequest is the status flow records give a request
+// whose client went away before it was answered (nginx's 499): nothing is
+// sent.
+const StatusClientClosedRequest = 499
+
+// clientGone notes that the client of r went away before it was answered:
+// its flow record says 499 and nothing is written. Not an error of
+// armlet's, so it is logged at debug level only.
+func (s *server) clientGone(r *http.Request, err error) {
+	flowInfoFrom(r.Context()).clientGone = true
+	s.Logger.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -440,14 +474,24 @@ func (s *server) requestIDs(next http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder notes the status a handler answers with, and whether it
+// answered at all.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	if !s.wrote && code >= 200 {
+		s.status, s.wrote = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -241,7 +241,11 @@ func (s *Service) lookupPrincipal(ctx context.Context, appid, oid string) (Princ
 			// ago: keep serving it rather than failing every request.
 			s.log.Warn("principal recheck failed; using cached principal", "clientId", key, "err", err)
 		default:
-			s.log.Error("principal lookup failed", "clientId", key, "err", err)
+			// A caller that went away cancels the lookup: not a store
+			// failure (the front door answers it with nothing).
+			if ctx.Err() == nil {
+				s.log.Error("principal lookup failed", "clientId", key, "err", err)
+			}
 			e := arm.Errorf(http.StatusServiceUnavailable, arm.CodeStorageUnavailable,
 				"The service is temporarily unavailable. Please retry the request.")
 			e.Header = http.Header{"Retry-After": {"5"}}
