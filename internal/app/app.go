@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,27 @@ import (
 // ARMAudience is the audience armlet's ARM accepts first and advertises:
 // the public cloud's, so clients that only change the endpoint work.
 const ARMAudience = "https://management.core.windows.net/"
+
+// AMLAudience is Azure ML's own token audience in the public cloud.
+const AMLAudience = "https://ml.azure.com/"
+
+// tokenAudiences are the resources the token service issues tokens for
+// besides the ARM audiences it accepts: Azure ML's, which azure-ai-ml asks
+// for before submitting a job that runs as the user (to send it along) or
+// invoking a batch endpoint. In the public cloud that is AMLAudience; for a
+// cloud found through ARM_CLOUD_METADATA_URL, azure-ai-ml makes it up from
+// the metadata's portal URL (base + "/" here), as
+// "https://ml.azure." + everything after the portal URL's second dot, with
+// the slashes removed (_convert_arm_to_cli in azure/ai/ml/_azure_environments.py):
+// "https://ml.azure.0.1:8443" for "https://127.0.0.1:8443".
+func tokenAudiences(base string) []string {
+	parts := strings.Split(base+"/", ".")
+	suffix := ""
+	if len(parts) > 2 {
+		suffix = strings.Join(parts[2:], ".")
+	}
+	return []string{AMLAudience, "https://ml.azure." + strings.ReplaceAll(suffix, "/", "")}
+}
 
 // Connection is the content of <data-dir>/connection.json: everything a
 // client needs to reach armlet. The keys are a stable interface.
@@ -180,6 +202,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.identity, err = identity.New(ctx, identity.Options{
 		Store: s.store, Clock: s.clock, BaseURL: base, TenantID: boot.TenantID,
 		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
+		IssueOnly:     tokenAudiences(base),
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
 	})
 	if err != nil {

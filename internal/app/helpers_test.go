@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -45,6 +46,12 @@ func startArmlet(t testing.TB, mutate ...func(*config.Config)) *testServer {
 // public ARM checks).
 func startArmletWith(t testing.TB, opts []app.Option, mutate ...func(*config.Config)) *testServer {
 	t.Helper()
+	return startArmletLogged(t, nil, opts, mutate...)
+}
+
+// startArmletLogged is startArmletWith logging to log (nil discards).
+func startArmletLogged(t testing.TB, log *slog.Logger, opts []app.Option, mutate ...func(*config.Config)) *testServer {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -55,7 +62,7 @@ func startArmletWith(t testing.TB, opts []app.Option, mutate ...func(*config.Con
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := app.Start(context.Background(), cfg, nil, opts...)
+	srv, err := app.Start(context.Background(), cfg, log, opts...)
 	if err != nil {
 		t.Fatalf("start armlet: %v", err)
 	}

@@ -2,6 +2,7 @@ package armhttp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -39,47 +40,50 @@ func isWorkspacePath(first string) bool {
 // does not know the other service's paths. The token service and the
 // admin API are served only on the main listener: Entra ID is a public
 // service, and armlet's admin API must stay reachable there.
-func (s *server) private(w http.ResponseWriter, r *http.Request, ep *netmodel.Endpoint, first, rest string,
-	identity *http.ServeMux, workspace, metadata, armHandler http.HandlerFunc) {
+func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest string, rt *routes) http.Handler {
 	info := flowInfoFrom(r.Context())
 	switch {
 	case strings.EqualFold(ep.GroupID, groupWorkspace):
 		info.class = netmodel.WorkspacePrivate
 		if isWorkspacePath(first) {
 			info.service = netmodel.ServiceWorkspace
-			workspace(w, r)
-			return
+			return rt.workspace
 		}
 		// Refused, but named in its flow record as the ARM call it is, so
 		// the reports show it under its workspace.
 		if p, err := resourceid.ParsePath(r.URL.EscapedPath()); err == nil {
 			info.target(netmodel.ARMOperation(r.Method, p))
 		}
-		s.writeError(w, r, arm.NotFound("NotFound",
+		return s.refuse(arm.NotFound("NotFound",
 			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+
 				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
 			ep.ID, ep.GroupID, ep.TargetID, strings.Join(workspaceapi.Prefixes, ", /"), r.URL.Path))
 	case strings.EqualFold(ep.GroupID, groupARM):
 		info.class = netmodel.ARMPrivate
-		_, pattern := identity.Handler(r)
+		_, pattern := rt.identity.Handler(r)
 		switch {
 		case first == "_armlet":
 			info.skip = true
-			s.writeError(w, r, arm.NotFound("NotFound", "The armlet admin API is served only on the main listener, not on private endpoint '%s'.", ep.ID))
+			return s.refuse(arm.NotFound("NotFound", "The armlet admin API is served only on the main listener, not on private endpoint '%s'.", ep.ID))
 		case isWorkspacePath(first) || pattern != "" && first != "subscriptions" && first != "providers" && first != "tenants":
-			s.writeError(w, r, arm.NotFound("NotFound",
+			return s.refuse(arm.NotFound("NotFound",
 				"Private endpoint '%s' (group id '%s') reaches only Azure Resource Manager; '%s' is not served here. "+
 					"Workspace endpoints are reached through a private endpoint to the workspace (group id '%s'), tokens from the token service on the main endpoint.",
 				ep.ID, ep.GroupID, r.URL.Path, groupWorkspace))
 		case first == "metadata" && rest == "endpoints" && r.Method == http.MethodGet:
-			metadata(w, r)
+			return rt.metadata
 		default:
-			armHandler(w, r)
+			return rt.arm
 		}
 	default:
 		info.class = netmodel.WorkspacePrivate
-		s.writeError(w, r, arm.NotFound("NotFound", "Private endpoint '%s' has group id '%s', which armlet does not serve.", ep.ID, ep.GroupID))
+		return s.refuse(arm.NotFound("NotFound", "Private endpoint '%s' has group id '%s', which armlet does not serve.", ep.ID, ep.GroupID))
 	}
+}
+
+// refuse is a handler that answers err.
+func (s *server) refuse(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, err) })
 }
 
 // flowInfo is what the handlers learn about a request for its flow
@@ -94,6 +98,9 @@ type flowInfo struct {
 	// once its path is parsed (empty when it never was).
 	operation string
 	resource  resourceid.ID
+	// clientGone is set when the client went away before it was
+	// answered (server.clientGone).
+	clientGone bool
 }
 
 // target records what the request was resolved to.
@@ -134,10 +141,16 @@ func (s *server) flows(next http.Handler) http.Handler {
 		if info.skip {
 			return
 		}
+		status := rec.status
+		// A handler that found the client gone answers nothing; so does
+		// one (the token service's) that stops on a cancelled context.
+		if info.clientGone || !rec.wrote && errors.Is(r.Context().Err(), context.Canceled) {
+			status = StatusClientClosedRequest
+		}
 		o := netmodel.Observation{
 			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(),
 			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
-			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: rec.status, ErrorCode: info.errorCode,
+			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: status, ErrorCode: info.errorCode,
 			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),
 			CallerTenantID: info.caller.TenantID, CorrelationID: w.Header().Get("x-ms-correlation-request-id"),
 			ClientRequestID: r.Header.Get("x-ms-client-request-id"),

@@ -6,7 +6,8 @@
 // # Handler chain
 //
 // Outermost first: panic recovery, request ids and access log, the flow
-// recorder, body size limit, then the router. ARM routes then authenticate
+// recorder, body size limit, then the router, which refuses a malformed
+// query string on every route (checkQuery). ARM routes then authenticate
 // the bearer token, parse the path once, check Azure RBAC
 // (Options.Authorize) on the parsed path, check the body (checkBody), and
 // have the engine serve that same parsed path (it checks the
@@ -14,6 +15,13 @@
 // workspaceapi.Target, check RBAC on it, check the body unless the target
 // keeps it as raw content, and serve it. Whatever does not parse or
 // resolve is refused, never let through unchecked.
+//
+// # Clients that go away
+//
+// A request whose client has gone before it is answered (an HTTP/2 stream
+// reset, a closed connection: the request context is cancelled; over
+// HTTP/1.1 also a body that ends early) is answered with nothing, logged
+// at debug level only and recorded with status 499.
 //
 // # Origins
 //
@@ -34,6 +42,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -113,57 +122,114 @@ func Handler(opts Options) http.Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{Options: opts}
-	identity := http.NewServeMux()
-	if opts.Identity != nil {
-		opts.Identity(identity)
+	rt := &routes{
+		identity: http.NewServeMux(),
+		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin), metadata: s.adapt(s.metadata),
+		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace),
 	}
-	health, admin, metadata, armHandler := http.HandlerFunc(s.health), s.adapt(s.admin), s.adapt(s.metadata), s.adapt(s.arm)
-	workspace := s.adapt(s.workspace)
-	// Route by the first path segment: ARM paths are open-ended and
-	// case-insensitive, which ServeMux patterns cannot share with the token
-	// service's "/{tenant}/..." routes.
+	if opts.Identity != nil {
+		opts.Identity(rt.identity)
+	}
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		collapseLeadingSlashes(r)
-		info := flowInfoFrom(r.Context())
-		first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		first = strings.ToLower(first)
-		if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			info.skip = true
-			health(w, r)
+		h := s.route(r, rt)
+		// Checked here, after routing has classified the request for its
+		// flow record and before any handler reads the query, so that every
+		// route of every listener refuses a malformed query the same way.
+		if err := checkQuery(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
-		if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
-			s.private(w, r, ep, first, rest, identity, workspace, metadata, armHandler)
-			return
-		}
-		switch {
-		case first == "_armlet":
-			info.skip = true
-			admin(w, r)
-		case first == "metadata":
-			info.class = netmodel.ARMPublic
-			if rest == "endpoints" && r.Method == http.MethodGet {
-				metadata(w, r)
-				return
-			}
-			armHandler(w, r)
-		case first == "" || first == "subscriptions" || first == "providers" || first == "tenants":
-			info.class = netmodel.ARMPublic
-			armHandler(w, r)
-		case isWorkspacePath(first):
-			info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
-			workspace(w, r)
-		default:
-			info.class = netmodel.ARMPublic
-			if _, pattern := identity.Handler(r); pattern != "" {
-				info.service = netmodel.ServiceToken
-				identity.ServeHTTP(w, r) // the mux sets the {tenant} path value
-				return
-			}
-			armHandler(w, r)
-		}
+		h.ServeHTTP(w, r)
 	})
 	return s.recoverer(s.requestIDs(s.flows(s.limitBody(root))))
+}
+
+// routes are the handlers the root handler routes to.
+type routes struct {
+	identity                                *http.ServeMux
+	health, admin, metadata, arm, workspace http.Handler
+}
+
+// route picks the handler of a request by its first path segment and
+// notes in its flowInfo what the request is for. ARM paths are open-ended
+// and case-insensitive, which ServeMux patterns cannot share with the
+// token service's "/{tenant}/..." routes, hence the switch.
+func (s *server) route(r *http.Request, rt *routes) http.Handler {
+	info := flowInfoFrom(r.Context())
+	first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	first = strings.ToLower(first)
+	if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		info.skip = true
+		return rt.health
+	}
+	if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
+		return s.private(r, ep, first, rest, rt)
+	}
+	switch {
+	case first == "_armlet":
+		info.skip = true
+		return rt.admin
+	case first == "metadata":
+		info.class = netmodel.ARMPublic
+		if rest == "endpoints" && r.Method == http.MethodGet {
+			return rt.metadata
+		}
+		return rt.arm
+	case first == "" || first == "subscriptions" || first == "providers" || first == "tenants":
+		info.class = netmodel.ARMPublic
+		return rt.arm
+	case isWorkspacePath(first):
+		info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
+		return rt.workspace
+	default:
+		info.class = netmodel.ARMPublic
+		if _, pattern := rt.identity.Handler(r); pattern != "" {
+			info.service = netmodel.ServiceToken
+			return rt.identity // the mux sets the {tenant} path value
+		}
+		return rt.arm
+	}
+}
+
+// checkQuery refuses a query string that does not parse: Go's
+// r.URL.Query() silently drops malformed pairs ("$skipToken=%%%x"), so a
+// request would be served as if they had not been sent, where Azure's
+// front door answers 400.
+//
+// Choice: 400 InvalidRequestUri (armlet's code for a request URI it cannot
+// read; Azure's code and text for this case are not known), with the parse
+// error. A semicolon is no separator in ARM's query strings (ASP.NET splits
+// on '&' only) but a character of the value; Go's parser refuses it, so it
+// is escaped to %3B first and reaches the handlers as part of its value.
+//
+// A parameter given twice, in the same or another casing, is refused too:
+// ARM reads parameter names ignoring case, so which value counts would be
+// a guess (ASP.NET would join them with a comma, which no parameter
+// accepts), and the engine, RBAC and the handlers must read one value.
+func checkQuery(r *http.Request) error {
+	if strings.Contains(r.URL.RawQuery, ";") {
+		r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: the query string is malformed (%v).",
+			r.URL.EscapedPath(), err)
+	}
+	seen := make(map[string]string, len(q))
+	for name, vs := range q {
+		other, dup := seen[strings.ToLower(name)]
+		if len(vs) > 1 || dup {
+			if !dup {
+				other = name
+			}
+			return arm.BadRequest(arm.CodeInvalidRequestURI,
+				"The request URI '%s' is not valid: the query parameter '%s' is given more than once ('%s' and '%s'); parameter names are case-insensitive.",
+				r.URL.EscapedPath(), name, other, name)
+		}
+		seen[strings.ToLower(name)] = name
+	}
+	return nil
 }
 
 // collapseLeadingSlashes turns "//x" into "/x": clients that join an
@@ -192,6 +258,13 @@ func (s *server) adapt(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
+			// HTTP/1.1 does not cancel the request context while the body
+			// is being read: a connection closed mid-body shows only as
+			// the body ending early.
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				s.clientGone(r, err)
+				return
+			}
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				s.writeError(w, r, arm.Errorf(http.StatusRequestEntityTooLarge, arm.CodeRequestTooLarge,
@@ -246,8 +319,15 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 }
 
 // writeError writes an ARM error body. Errors that are not *arm.Error are
-// internal: logged in full, shown generically.
+// internal: logged in full, shown generically. A request whose client has
+// gone (its context cancelled: an HTTP/2 stream reset, a closed
+// connection) gets nothing, whatever the error: the failure is most likely
+// the cancellation itself, and there is no one to answer.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		s.clientGone(r, err)
+		return
+	}
 	ae, ok := arm.AsError(err)
 	defer func() { flowInfoFrom(r.Context()).errorCode = ae.Code }()
 	if !ok {
@@ -267,6 +347,19 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(ae.Status)
 	_, _ = w.Write(b)
+}
+
+// StatusClientClosedRequest is the status flow records give a request
+// whose client went away before it was answered (nginx's 499): nothing is
+// sent.
+const StatusClientClosedRequest = 499
+
+// clientGone notes that the client of r went away before it was answered:
+// its flow record says 499 and nothing is written. Not an error of
+// armlet's, so it is logged at debug level only.
+func (s *server) clientGone(r *http.Request, err error) {
+	flowInfoFrom(r.Context()).clientGone = true
+	s.Logger.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -447,14 +540,24 @@ func (s *server) requestIDs(next http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder notes the status a handler answers with, and whether it
+// answered at all.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	if !s.wrote && code >= 200 {
+		s.status, s.wrote = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

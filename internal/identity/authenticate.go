@@ -174,12 +174,16 @@ func (s *Service) checkExpiry(exp, now time.Time) *arm.Error {
 // each side ("https://management.azure.com" matches
 // "https://management.azure.com/", but "https://management.azure.com//"
 // matches neither).
-func (s *Service) audienceAllowed(aud string) bool {
+func (s *Service) audienceAllowed(aud string) bool { return audienceIn(aud, s.audiences) }
+
+// audienceIn reports whether aud is one of list, compared as
+// audienceAllowed does.
+func audienceIn(aud string, list []string) bool {
 	if aud == "" {
 		return false
 	}
 	aud = strings.TrimSuffix(aud, "/")
-	for _, a := range s.audiences {
+	for _, a := range list {
 		if aud == strings.TrimSuffix(a, "/") {
 			return true
 		}
@@ -237,7 +241,11 @@ func (s *Service) lookupPrincipal(ctx context.Context, appid, oid string) (Princ
 			// ago: keep serving it rather than failing every request.
 			s.log.Warn("principal recheck failed; using cached principal", "clientId", key, "err", err)
 		default:
-			s.log.Error("principal lookup failed", "clientId", key, "err", err)
+			// A caller that went away cancels the lookup: not a store
+			// failure (the front door answers it with nothing).
+			if ctx.Err() == nil {
+				s.log.Error("principal lookup failed", "clientId", key, "err", err)
+			}
 			e := arm.Errorf(http.StatusServiceUnavailable, arm.CodeStorageUnavailable,
 				"The service is temporarily unavailable. Please retry the request.")
 			e.Header = http.Header{"Retry-After": {"5"}}

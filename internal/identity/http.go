@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -238,6 +239,9 @@ func (s *Service) tokenHandler(flavor tokenFlavor) http.HandlerFunc {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
+			if clientGone(r) {
+				return
+			}
 			msg := "AADSTS90004: The request is malformed: the body could not be read as application/x-www-form-urlencoded."
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -312,6 +316,9 @@ func (s *Service) tokenHandler(flavor tokenFlavor) http.HandlerFunc {
 			return
 		}
 		if err != nil {
+			if clientGone(r) {
+				return
+			}
 			s.log.Error("token request: principal lookup failed", "clientId", clientID, "err", err)
 			s.writeOAuthError(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", 90033,
 				"AADSTS90033: A transient error has occurred. Please try again.")
@@ -335,7 +342,8 @@ func (s *Service) tokenHandler(flavor tokenFlavor) http.HandlerFunc {
 			}
 			resource = res
 		}
-		if !validResource(resource) {
+		if !validResource(resource) || !audienceIn(resource, s.issuable) {
+			s.log.Info("token request for a resource armlet does not serve", "clientId", rec.ClientID, "resource", clip(resource, 200))
 			s.writeOAuthError(w, r, http.StatusBadRequest, "invalid_resource", 500011,
 				fmt.Sprintf("AADSTS500011: The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", clip(resource, 200), s.tenantID))
 			return
@@ -368,6 +376,14 @@ func (s *Service) tokenHandler(flavor tokenFlavor) http.HandlerFunc {
 			AccessToken:  tok.AccessToken,
 		}, false)
 	}
+}
+
+// clientGone reports whether a token request failed because its client
+// went away: its context is cancelled (an HTTP/2 stream reset, a closed
+// connection). Such a request is answered with nothing (the front door
+// records it as 499) and is not logged as a failure.
+func clientGone(r *http.Request) bool {
+	return errors.Is(r.Context().Err(), context.Canceled)
 }
 
 func (f tokenFlavor) String() string {

@@ -385,6 +385,12 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"bare .default", v2, good("scope", "/.default"), nil, 400, "invalid_scope", 1002012, "AADSTS1002012: "},
 		{"bad resource", v1, good("resource", `https://x/"y`), nil, 400, "invalid_resource", 500011, "AADSTS500011: "},
 		{"huge resource", v1, good("resource", "https://"+strings.Repeat("a", 600)), nil, 400, "invalid_resource", 500011, "AADSTS500011: "},
+		{"unserved scope", v2, good("scope", "api://evil/.default"), nil, 400, "invalid_resource", 500011,
+			"AADSTS500011: The resource principal named api://evil was not found in the tenant named " + testTenant + ". "},
+		{"graph scope", v2, good("scope", "https://graph.microsoft.com/.default"), nil, 400, "invalid_resource", 500011, "AADSTS500011: The resource principal named https://graph.microsoft.com was not found"},
+		{"unserved resource v1", v1, good("resource", "https://storage.azure.com/"), nil, 400, "invalid_resource", 500011, "AADSTS500011: "},
+		{"unserved resource adfs", adfs, good("scope", "", "resource", "https://vault.azure.net"), nil, 400, "invalid_resource", 500011, "AADSTS500011: "},
+		{"audience with two trailing slashes", v2, good("scope", "https://management.azure.com///.default"), nil, 400, "invalid_resource", 500011, "AADSTS500011: "},
 		{"body too large", v2, good("padding", strings.Repeat("x", 70<<10)), nil, 400, "invalid_request", 90004, "AADSTS90004: The request is malformed: the body is larger than 65536 bytes."},
 		{"not a form", v2, good(), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, 400, "invalid_request", 900144, "AADSTS900144: "},
 		{"bad form encoding", v2, nil, func(r *http.Request) {

@@ -124,8 +124,17 @@ type Options struct {
 	TenantID string
 	// Audiences are the token audiences Authenticate accepts (each also
 	// matches with or without one trailing slash). Empty means
-	// DefaultAudiences.
+	// DefaultAudiences. The token endpoints issue tokens for these.
 	Audiences []string
+	// IssueOnly are further resources the token endpoints issue tokens for
+	// (matched like Audiences) although Authenticate refuses them: the
+	// audiences real clients ask for on the way to armlet, such as Azure
+	// ML's "https://ml.azure.com" (azure-ai-ml fetches such a token before
+	// submitting a job that runs as the user, to send along). A request for
+	// any other resource gets Entra's AADSTS500011, so that armlet never
+	// mints a token another service trusting its issuer would take for one
+	// of its own.
+	IssueOnly []string
 	// TokenLifetime is how long issued tokens are valid; 0 means
 	// DefaultTokenLifetime. At most MaxTokenLifetime.
 	TokenLifetime time.Duration
@@ -142,6 +151,7 @@ type Service struct {
 	baseURL   string
 	tenantID  string
 	audiences []string
+	issuable  []string // audiences, then Options.IssueOnly
 	lifetime  time.Duration
 	log       *slog.Logger
 
@@ -205,6 +215,11 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 			return nil, errors.New("identity: Options.Audiences holds an empty audience")
 		}
 	}
+	for _, a := range opts.IssueOnly {
+		if !validResource(a) {
+			return nil, fmt.Errorf("identity: Options.IssueOnly holds an invalid resource %q", a)
+		}
+	}
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.NewOffset(0)
@@ -220,6 +235,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		baseURL:   base,
 		tenantID:  tid,
 		audiences: append([]string(nil), auds...),
+		issuable:  append(append([]string(nil), auds...), opts.IssueOnly...),
 		lifetime:  lifetime,
 		log:       logger.With("component", "identity"),
 		issuer:    "https://sts.windows.net/" + tid + "/",

@@ -172,14 +172,16 @@ func TestRealClientARMSDK(t *testing.T) {
 		t.Errorf("caller seen by ARM = %v, want %s", resp.Name, f.app.ObjectID)
 	}
 
-	// A token for the wrong audience reaches the client as ARM's error code.
+	// A client configured with an audience armlet does not serve gets no
+	// token: the token service answers Entra's AADSTS500011, and the
+	// request never reaches ARM.
 	wrong, err := armresources.NewResourceGroupsClient("00000000-0000-0000-0000-000000000001", cred, cfg("https://storage.azure.com/"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = wrong.Get(ctx, "rg1", nil)
-	var re *azcore.ResponseError
-	if !errors.As(err, &re) || re.StatusCode != 401 || re.ErrorCode != "InvalidAuthenticationTokenAudience" {
+	var af *azidentity.AuthenticationFailedError
+	if !errors.As(err, &af) || af.RawResponse == nil || af.RawResponse.StatusCode != 400 || !strings.Contains(err.Error(), "AADSTS500011") {
 		t.Errorf("wrong audience: %v", err)
 	}
 }

@@ -76,9 +76,12 @@ func validResource(r string) bool {
 
 // IssueToken issues an access token for the principal with the given client
 // ID and the given resource (the aud claim, kept exactly as given, for
-// example "https://management.core.windows.net/"). It does not check a
-// secret: it is for armlet itself and for tests; clients go through the
-// token endpoints. Errors wrap ErrPrincipalNotFound for an unknown client.
+// example "https://management.core.windows.net/"). It checks neither a
+// secret nor that armlet issues tokens for the resource (any valid one is
+// taken, so tests can make tokens for the wrong audience): it is for armlet
+// itself and for tests; clients go through the token endpoints, which
+// refuse other resources. Errors wrap ErrPrincipalNotFound for an unknown
+// client.
 func (s *Service) IssueToken(ctx context.Context, clientID, resource string) (Token, error) {
 	if !validResource(resource) {
 		return Token{}, fmt.Errorf("%w: %q", errInvalidResource, resource)

@@ -2,6 +2,7 @@ package authorization
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -279,4 +280,71 @@ func errCodeOf(err error) string {
 		return "internal: " + err.Error()
 	}
 	return ""
+}
+
+// TestRoleAssignmentBodyScope: a properties.scope in the body must name
+// the URI's scope (ignoring case); anything else is Azure's 400
+// InvalidCreateRoleAssignmentRequest, and nothing is stored.
+func TestRoleAssignmentBodyScope(t *testing.T) {
+	v := newRBEnv(t, ModeEnforce)
+	withScope := func(scope any) string {
+		b, _ := json.Marshal(map[string]any{"properties": map[string]any{
+			"roleDefinitionId": rbSub + rdPath + authz.RoleReader, "principalId": alice, "scope": scope}})
+		return string(b)
+	}
+	upper := strings.ToUpper(rgA[:1]) + strings.Replace(strings.ToUpper(rgA[1:]), "RESOURCEGROUPS", "resourcegroups", 1)
+	tests := []struct {
+		name  string
+		uri   string // the assignment's scope in the URI
+		scope any
+		code  string // "" for accepted
+	}{
+		{"absent", rgA, nil, ""},
+		{"empty", rgA, "", ""},
+		{"same", rgA, rgA, ""},
+		{"other case", rgA, upper, ""},
+		{"trailing slash", rgA, rgA + "/", "InvalidCreateRoleAssignmentRequest"},
+		{"the subscription above", rgA, rbSub, "InvalidCreateRoleAssignmentRequest"},
+		{"a resource below", rgA, rbWS, "InvalidCreateRoleAssignmentRequest"},
+		{"another group", rgA, rbSub + "/resourceGroups/other", "InvalidCreateRoleAssignmentRequest"},
+		{"the root", rgA, "/", "InvalidCreateRoleAssignmentRequest"},
+		{"not an id", rgA, "Microsoft.ContainerRegistry/registries/myacr", "InvalidCreateRoleAssignmentRequest"},
+		{"root in both", "", "/", ""},
+		{"group from the root", "", rgA, "InvalidCreateRoleAssignmentRequest"},
+		{"not a string", rgA, 42, arm.CodeInvalidRequestContent},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("00000000-0000-0000-0000-%012d", 100+i)
+			path := tt.uri + raPath + name
+			body := withScope(tt.scope)
+			if tt.scope == nil {
+				body = assignmentBody(authz.RoleReader, alice)
+			}
+			_, err := v.call(http.MethodPut, path, "", body)
+			if got := errCodeOf(err); got != tt.code {
+				t.Fatalf("PUT %s with scope %v: %q (%v), want %q", path, tt.scope, got, err, tt.code)
+			}
+			if tt.code == "InvalidCreateRoleAssignmentRequest" {
+				uriScope := tt.uri
+				if uriScope == "" {
+					uriScope = "/"
+				}
+				want := fmt.Sprintf("The request to create role assignment '%s' is not valid. Role assignment scope '%v' must match the scope specified on the URI '%s'.", name, tt.scope, uriScope)
+				if ae, _ := arm.AsError(err); ae.Status != http.StatusBadRequest || ae.Message != want {
+					t.Errorf("error = %d %q\nwant 400 %q", ae.Status, ae.Message, want)
+				}
+			}
+			if tt.code != "" {
+				if resp, err := v.call(http.MethodGet, path, "", ""); err == nil {
+					t.Errorf("refused assignment was stored: %d", resp.Status)
+				}
+				return
+			}
+			// Accepted: the stored assignment is at the URI's scope.
+			if resp, err := v.call(http.MethodDelete, path, "", ""); err != nil || resp.Status != http.StatusOK {
+				t.Errorf("DELETE: %v %v", resp, err)
+			}
+		})
+	}
 }

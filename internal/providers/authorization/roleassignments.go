@@ -82,8 +82,9 @@ var (
 	_ engine.ScopeServer = (*roleAssignmentStrategy)(nil)
 )
 
-// Validate checks a PUT: the role exists and is assignable at the scope,
-// the principal is a GUID, no other assignment at the scope gives the
+// Validate checks a PUT: a properties.scope in the body is the URI's scope,
+// the role exists and is assignable at the scope, the principal is a GUID,
+// no other assignment at the scope gives the
 // same role to the same principal, and an existing assignment keeps its
 // role and principal.
 func (s *roleAssignmentStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
@@ -148,6 +149,9 @@ func (s *roleAssignmentStrategy) Validate(ctx context.Context, req *engine.Reque
 		return arm.InvalidContent("properties."+propPrincipalType, "The principal type '%s' is not valid. Valid values are '%s'.", ptype, strings.Join(principalTypes, "', '"))
 	}
 	scope := desired.ID.Parent()
+	if err := checkBodyScope(in[propScope], scope, desired.ID.Name()); err != nil {
+		return err
+	}
 	role, err := s.rbac.resolveRole(ctx, roleDefID)
 	if err != nil {
 		return err
@@ -196,6 +200,35 @@ func (s *roleAssignmentStrategy) Validate(ctx context.Context, req *engine.Reque
 	}
 	desired.Properties = props
 	return nil
+}
+
+// checkBodyScope refuses a body whose properties.scope names another scope
+// than the request URI: Azure answers 400 InvalidCreateRoleAssignmentRequest
+// (the text reported in MicrosoftDocs/azure-docs#62786 and #27254). The
+// scope is where the assignment is stored and checked, so a body may never
+// move it elsewhere. The comparison is on parsed resource ids, ignoring case
+// ("resourcegroups" matches "resourceGroups"); a value that is no resource
+// id at all mismatches too, as in #27254. An absent, null or empty scope is
+// accepted (clients that build the body from scratch leave it out, the
+// read-only member of 2022-04-01); a non-string is the usual conversion
+// error.
+func checkBodyScope(v any, scope resourceid.ID, name string) error {
+	if v == nil {
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return arm.InvalidContent("properties."+propScope, "Error converting value %s to type 'System.String'. Path 'properties.%s'.", describe(v), propScope)
+	}
+	if s == "" {
+		return nil
+	}
+	if id, err := resourceid.Parse(s); err == nil && id.Equal(scope) {
+		return nil
+	}
+	return arm.BadRequest("InvalidCreateRoleAssignmentRequest",
+		"The request to create role assignment '%s' is not valid. Role assignment scope '%s' must match the scope specified on the URI '%s'.",
+		name, s, scope)
 }
 
 // Render gives the assignment Azure's shape: properties with scope and the
