@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
@@ -111,7 +112,7 @@ func flowAt(t time.Time, method, path string, status int, ds ...netmodel.Decisio
 	if err != nil {
 		panic(err)
 	}
-	op, id := netmodel.ARMOperation(method, p)
+	op, id := action.Of(method, p)
 	f := netmodel.FlowOf(netmodel.Observation{
 		Operation: op, Resource: id,
 		Time: t, Service: netmodel.ServiceARM, Method: method, Path: path, Status: status, Class: netmodel.ARMPublic,

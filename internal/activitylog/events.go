@@ -14,6 +14,7 @@ package activitylog
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/armlet/armlet/internal/arm/action"
 	"net/http"
 	"sort"
 	"strings"
@@ -115,7 +116,7 @@ var eventNS = uuid.MustParse("6f2b8a4e-4d0c-4a53-9a0e-2b2c0a6f6e61")
 // appid, object id, tenant id, aud (the ARM audience armlet advertises)
 // and iss (https://sts.windows.net/{tid}/, as armlet's tokens).
 func Events(f netmodel.Flow, o Options) []EventData {
-	if netmodel.Verb(f.Method) == "read" || f.ResourceID == "" || strings.HasPrefix(f.Operation, "Microsoft.AAD/") ||
+	if action.Verb(f.Method) == "read" || f.ResourceID == "" || strings.HasPrefix(f.Operation, "Microsoft.AAD/") ||
 		strings.HasPrefix(f.Operation, "unknown/") || strings.HasPrefix(string(f.Class), "workspace") {
 		return nil
 	}

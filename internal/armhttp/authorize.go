@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/workspaceapi"
 )
 
@@ -23,11 +23,11 @@ type Authorizer interface {
 }
 
 // authorizeARM checks an ARM request whose path parsed to p against RBAC:
-// the action is netmodel.ARMOperation's, the scope the resource the
+// the action is action.Of's, the scope the resource the
 // request addresses. It names the operation in the flow record whether or
 // not a permission is needed.
 func (s *server) authorizeARM(ctx context.Context, caller engine.Caller, method string, p resourceid.Path) error {
-	action, scope := netmodel.ARMOperation(method, p)
+	action, scope := action.Of(method, p)
 	flowInfoFrom(ctx).target(action, scope)
 	if s.Authorize == nil || rbacExempt(method, p) {
 		return nil

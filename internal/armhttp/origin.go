@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -52,7 +53,7 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 		// Refused, but named in its flow record as the ARM call it is, so
 		// the reports show it under its workspace.
 		if p, err := resourceid.ParsePath(r.URL.EscapedPath()); err == nil {
-			info.target(netmodel.ARMOperation(r.Method, p))
+			info.target(action.Of(r.Method, p))
 		}
 		return s.refuse(arm.NotFound("NotFound",
 			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/kv"
 )
@@ -102,7 +103,7 @@ func FlowOf(o Observation) Flow {
 			op = "Microsoft.AAD/openidConfiguration/read"
 		}
 	case op == "":
-		op = "unknown/" + Verb(o.Method)
+		op = "unknown/" + action.Verb(o.Method)
 	}
 	f := Flow{
 		Time: o.Time.UTC(), RequestID: o.RequestID, CallerObjectID: o.CallerObjectID, CallerAppID: o.CallerAppID,
@@ -112,7 +113,7 @@ func FlowOf(o Observation) Flow {
 	}
 	if !id.IsRoot() {
 		f.ResourceID = id.String()
-		f.Workspace = WorkspaceOf(id)
+		f.Workspace = action.WorkspaceOf(id)
 	}
 	if o.Origin.Endpoint != nil {
 		f.PrivateEndpointID = o.Origin.Endpoint.ID.String()

@@ -2,6 +2,7 @@ package netmodel
 
 import (
 	"fmt"
+	"github.com/armlet/armlet/internal/arm/action"
 	"io"
 	"slices"
 	"strconv"
@@ -192,7 +193,7 @@ func keepPrivate(f Flow, isV2Child func(string) bool) []string {
 	if f.Class == WorkspacePublic {
 		return []string{KeepWorkspacePrivate}
 	}
-	if child := WorkspaceChild(f.Operation); child != "" && isV2Child != nil && isV2Child(child) {
+	if child := action.WorkspaceChild(f.Operation); child != "" && isV2Child != nil && isV2Child(child) {
 		return []string{KeepV1LegacyMode, KeepPrivateARM}
 	}
 	return []string{KeepPrivateARM}

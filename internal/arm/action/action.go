@@ -1,4 +1,9 @@
-package netmodel
+// Package action names ARM requests as ARM names the permissions they need
+// ("Microsoft.MachineLearningServices/workspaces/computes/write"): the one
+// vocabulary RBAC checks, flow records carry and the reports group by.
+//
+// It imports only the resource id package.
+package action
 
 import (
 	"net/http"
@@ -24,7 +29,7 @@ func Verb(method string) string {
 	return strings.ToLower(method)
 }
 
-// ARMOperation names an ARM request whose path parsed to p as ARM names
+// Of names an ARM request whose path parsed to p as ARM names
 // the permission it needs, and returns the resource it addresses (for a
 // collection or an action, the resource that holds it):
 //
@@ -32,7 +37,7 @@ func Verb(method string) string {
 //	GET    …/workspaces/w/onlineEndpoints            Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read
 //	POST   …/workspaces/w/onlineEndpoints/e/listKeys Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action
 //	PUT    /subscriptions/s/resourcegroups/rg        Microsoft.Resources/subscriptions/resourceGroups/write
-func ARMOperation(method string, p resourceid.Path) (string, resourceid.ID) {
+func Of(method string, p resourceid.Path) (string, resourceid.ID) {
 	segs := p.ID.Segments()
 	if p.Tail == "" {
 		if len(segs) == 0 {
