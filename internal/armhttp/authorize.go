@@ -23,16 +23,16 @@ type Authorizer interface {
 }
 
 // authorizeARM checks an ARM request whose path parsed to p against RBAC:
-// the action is action.Of's, the scope the resource the
-// request addresses. It names the operation in the flow record whether or
+// the action is action.Of's, the scope the resource the request
+// addresses. It names the operation in the flow record whether or
 // not a permission is needed.
 func (s *server) authorizeARM(ctx context.Context, caller engine.Caller, method string, p resourceid.Path) error {
-	action, scope := action.Of(method, p)
-	flowInfoFrom(ctx).target(action, scope)
+	act, scope := action.Of(method, p)
+	flowInfoFrom(ctx).target(act, scope)
 	if s.Authorize == nil || rbacExempt(method, p) {
 		return nil
 	}
-	return s.Authorize.Check(ctx, caller, action, scope, false)
+	return s.Authorize.Check(ctx, caller, act, scope, false)
 }
 
 // authorizeWorkspace checks a resolved workspace endpoint request against
