@@ -13,6 +13,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -107,7 +108,7 @@ func mustParse(s string) resourceid.ID {
 	return id
 }
 
-func flowAt(t time.Time, method, path string, status int, ds ...netmodel.Decision) netmodel.Flow {
+func flowAt(t time.Time, method, path string, status int, ds ...decision.Decision) netmodel.Flow {
 	p, err := resourceid.ParsePath(path)
 	if err != nil {
 		panic(err)
@@ -125,10 +126,10 @@ func flowAt(t time.Time, method, path string, status int, ds ...netmodel.Decisio
 func TestEvents(t *testing.T) {
 	t0, _ := time.Parse(time.RFC3339, t0s)
 	ws := "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"
-	deny := netmodel.Decision{Kind: "policy", Outcome: "denied", Action: "Microsoft.MachineLearningServices/workspaces/write", Scope: ws,
+	deny := decision.Decision{Kind: "policy", Outcome: "denied", Action: "Microsoft.MachineLearningServices/workspaces/write", Scope: ws,
 		Reason: "policy 'no-public' matched: field publicNetworkAccess equals 'Enabled'",
 		Refs:   []string{"/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyAssignments/a1", "/providers/Microsoft.Authorization/policyDefinitions/d1"}}
-	allow := netmodel.Decision{Kind: "rbac", Outcome: "allowed", Refs: []string{"/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleAssignments/ra", "/providers/Microsoft.Authorization/roleDefinitions/b24988ac"}}
+	allow := decision.Decision{Kind: "rbac", Outcome: "allowed", Refs: []string{"/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleAssignments/ra", "/providers/Microsoft.Authorization/roleDefinitions/b24988ac"}}
 	tests := []struct {
 		name string
 		f    netmodel.Flow
@@ -152,7 +153,7 @@ func TestEvents(t *testing.T) {
 			"Administrative EndRequest Microsoft.MachineLearningServices/workspaces/write Failed Error Forbidden (HTTP Status Code: 403)",
 			"Policy EndRequest Microsoft.Authorization/policies/deny/action Failed Error ",
 		}},
-		{name: "policy audit", f: flowAt(t0, "PUT", ws, 200, netmodel.Decision{Kind: "policy", Outcome: "audited"}, netmodel.Decision{Kind: "policy", Outcome: "compliant"}), want: []string{
+		{name: "policy audit", f: flowAt(t0, "PUT", ws, 200, decision.Decision{Kind: "policy", Outcome: "audited"}, decision.Decision{Kind: "policy", Outcome: "compliant"}), want: []string{
 			"Administrative BeginRequest Microsoft.MachineLearningServices/workspaces/write Started Informational ",
 			"Administrative EndRequest Microsoft.MachineLearningServices/workspaces/write Succeeded Informational OK (HTTP Status Code: 200)",
 			"Policy EndRequest Microsoft.Authorization/policies/audit/action Succeeded Warning ",

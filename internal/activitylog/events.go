@@ -14,13 +14,14 @@ package activitylog
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/armlet/armlet/internal/arm/action"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
@@ -208,7 +209,7 @@ func Events(f netmodel.Flow, o Options) []EventData {
 }
 
 // policyEffect is the Policy event a decision yields, if any.
-func policyEffect(d netmodel.Decision) (effect, level string) {
+func policyEffect(d decision.Decision) (effect, level string) {
 	if d.Kind != "policy" {
 		return "", ""
 	}
@@ -227,7 +228,7 @@ func policyEffect(d netmodel.Decision) (effect, level string) {
 
 // policyRefs names a policy decision's assignment and definition as
 // Azure's properties.policies entries do.
-func policyRefs(d netmodel.Decision) map[string]string {
+func policyRefs(d decision.Decision) map[string]string {
 	m := map[string]string{}
 	for _, r := range d.Refs {
 		l := strings.ToLower(r)
@@ -249,7 +250,7 @@ func policyRefs(d netmodel.Decision) map[string]string {
 
 // role is the role definition id of the RBAC decision that allowed the
 // request, if one did.
-func role(ds []netmodel.Decision) string {
+func role(ds []decision.Decision) string {
 	for _, d := range ds {
 		if d.Kind != "rbac" || d.Outcome != "allowed" {
 			continue

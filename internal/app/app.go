@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/armlet/armlet/internal/activitylog"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -22,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/armlet/armlet/internal/activitylog"
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/armhttp"
 	"github.com/armlet/armlet/internal/certs"

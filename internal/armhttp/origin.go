@@ -11,6 +11,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/workspaceapi"
@@ -135,7 +136,7 @@ func (s *server) flows(next http.Handler) http.Handler {
 			body = &captureBody{ReadCloser: r.Body}
 			r.Body = body
 		}
-		ctx, decisions := netmodel.WithDecisions(context.WithValue(r.Context(), flowInfoKey{}, info))
+		ctx, decisions := decision.With(context.WithValue(r.Context(), flowInfoKey{}, info))
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/armlet/armlet/internal/decision"
 )
 
 // Outcomes of a request in the access report.
@@ -59,8 +61,8 @@ type AccessEntry struct {
 	// Trail says in words, one line per decision, why: which role
 	// assignment allowed it or which permission was missing; which policy
 	// matched and which expression decided.
-	Trail     []string   `json:"trail"`
-	Decisions []Decision `json:"decisions,omitempty"`
+	Trail     []string            `json:"trail"`
+	Decisions []decision.Decision `json:"decisions,omitempty"`
 }
 
 // BuildAccess builds the access report from flow records (oldest first):
@@ -140,7 +142,7 @@ func accessEntry(fl Flow) AccessEntry {
 // DescribeDecision puts one decision in words:
 //
 //	RBAC allowed Microsoft.X/y/write at /subscriptions/s/resourceGroups/rg: <reason> [refs]
-func DescribeDecision(d Decision) string {
+func DescribeDecision(d decision.Decision) string {
 	kind := map[string]string{"rbac": "RBAC", "policy": "Policy"}[d.Kind]
 	if kind == "" {
 		kind = d.Kind

@@ -6,22 +6,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/decision"
 )
 
 func TestBuildAccess(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	ws := "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"
-	allowed := Decision{Kind: "rbac", Outcome: "allowed", Action: "Microsoft.MachineLearningServices/workspaces/read", Scope: ws,
+	allowed := decision.Decision{Kind: "rbac", Outcome: "allowed", Action: "Microsoft.MachineLearningServices/workspaces/read", Scope: ws,
 		Reason: "role assignment ra1 (Reader) at /subscriptions/s/resourceGroups/rg grants */read",
 		Refs:   []string{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/ra1"}}
-	missing := Decision{Kind: "rbac", Outcome: "denied", Action: "Microsoft.MachineLearningServices/workspaces/write", Scope: ws,
+	missing := decision.Decision{Kind: "rbac", Outcome: "denied", Action: "Microsoft.MachineLearningServices/workspaces/write", Scope: ws,
 		Reason: "no role assignment of the caller grants Microsoft.MachineLearningServices/workspaces/write"}
 	auditedRBAC := missing
 	auditedRBAC.Outcome = "audited"
-	policyDeny := Decision{Kind: "policy", Outcome: "denied", Scope: ws,
+	policyDeny := decision.Decision{Kind: "policy", Outcome: "denied", Scope: ws,
 		Reason: "policy assignment pa1 matched: field 'Microsoft.MachineLearningServices/workspaces/publicNetworkAccess' equals 'Enabled' is true",
 		Refs:   []string{"/subscriptions/s/providers/Microsoft.Authorization/policyAssignments/pa1"}}
-	fl := func(oid, method, op string, status int, code string, ds ...Decision) Flow {
+	fl := func(oid, method, op string, status int, code string, ds ...decision.Decision) Flow {
 		t0 = t0.Add(time.Second)
 		return Flow{Time: t0, CallerObjectID: oid, CallerAppID: "app-" + oid, Method: method, Operation: op, ResourceID: ws, Status: status, ErrorCode: code, Decisions: ds}
 	}

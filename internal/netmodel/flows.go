@@ -15,6 +15,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/kv"
 )
 
@@ -55,7 +56,7 @@ type Observation struct {
 	ErrorCode       string
 	RequestID       string
 	// Decisions are the access decisions taken on the request.
-	Decisions []Decision
+	Decisions []decision.Decision
 	// Operation and Resource are what the front door resolved the request
 	// to (the action string it authorized, the resource it names); empty
 	// when the request was refused before its path was resolved.
@@ -89,7 +90,7 @@ type Flow struct {
 	Status            int       `json:"status"`
 	ErrorCode         string    `json:"errorCode,omitempty"`
 	// Decisions are the RBAC and policy decisions taken on the request.
-	Decisions []Decision `json:"decisions,omitempty"`
+	Decisions []decision.Decision `json:"decisions,omitempty"`
 }
 
 // FlowOf turns an observation into a flow record: it names the operation

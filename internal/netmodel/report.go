@@ -2,13 +2,14 @@ package netmodel
 
 import (
 	"fmt"
-	"github.com/armlet/armlet/internal/arm/action"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/armlet/armlet/internal/arm/action"
 )
 
 // The settings the exposure report names as what would have kept an

@@ -14,10 +14,10 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/kv/memkv"
-	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 )
 
@@ -65,11 +65,11 @@ func newBodyEnv(t testing.TB) *bodyEnv {
 
 // serve checks body as the front door does (jsonbody.Check), then sends
 // the request to the engine; it returns the policy decisions taken.
-func (v *bodyEnv) serve(method, path, version, body string) (*engine.Response, []netmodel.Decision, error) {
+func (v *bodyEnv) serve(method, path, version, body string) (*engine.Response, []decision.Decision, error) {
 	if err := jsonbody.Check([]byte(body)); err != nil {
 		return nil, nil, err
 	}
-	ctx, decisions := netmodel.WithDecisions(context.Background())
+	ctx, decisions := decision.With(context.Background())
 	req := &engine.Request{
 		Method: method, Path: path, APIVersion: version, Query: url.Values{"api-version": {version}}, Body: []byte(body),
 		Header: http.Header{}, BaseURL: enginetest.BaseURL, Now: v.clk.Now(),
@@ -196,7 +196,7 @@ func FuzzPolicySeesWhatIsStored(f *testing.F) {
 
 // policySaw returns the value of the alias the seen policy's decision
 // names.
-func policySaw(decisions []netmodel.Decision) (any, bool) {
+func policySaw(decisions []decision.Decision) (any, bool) {
 	for _, d := range decisions {
 		m := seenValue.FindStringSubmatch(d.Reason)
 		if d.Kind != "policy" || m == nil {

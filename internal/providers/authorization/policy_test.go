@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/policy"
 )
 
@@ -67,7 +67,7 @@ func TestPolicyDenyBuiltIn(t *testing.T) {
 		t.Fatalf("assignment: %v", a)
 	}
 
-	ctx, dec := netmodel.WithDecisions(context.Background())
+	ctx, dec := decision.With(context.Background())
 	resp, err := v.e.Serve(ctx, &engine.Request{Method: http.MethodPut, Path: wsPath("open"), APIVersion: "2023-04-01",
 		Body: []byte(wsBody("Enabled")), Header: http.Header{}, Now: v.e.Now(), Caller: engine.Caller{TenantID: tenantA}})
 	if err == nil {

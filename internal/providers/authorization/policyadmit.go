@@ -11,9 +11,9 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/kv"
-	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/policy"
 )
 
@@ -336,7 +336,7 @@ func (p *policies) admit(ctx context.Context, req *engine.Request, desired, _ *e
 				default:
 					outcome = "nonCompliant"
 				}
-				netmodel.RecordDecision(ctx, netmodel.Decision{
+				decision.Record(ctx, decision.Decision{
 					Kind: "policy", Outcome: outcome, Action: action, Scope: desired.ID.String(),
 					Reason: h.reason(match), Refs: []string{ap.a.ID.String(), m.defID.String()},
 				})
@@ -346,7 +346,7 @@ func (p *policies) admit(ctx context.Context, req *engine.Request, desired, _ *e
 	if unmatched > 0 {
 		// Choice: policies whose condition did not match are summed up in
 		// one decision rather than one each (a scope may have hundreds).
-		netmodel.RecordDecision(ctx, netmodel.Decision{
+		decision.Record(ctx, decision.Decision{
 			Kind: "policy", Outcome: "compliant", Action: action, Scope: desired.ID.String(),
 			Reason: fmt.Sprintf("%d of %d policy evaluations did not match the request", unmatched, evaluated),
 		})

@@ -12,9 +12,9 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/kv"
-	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/policy"
 )
 
@@ -598,7 +598,7 @@ func (p *policies) reevaluate(ctx context.Context, req *engine.Request, scope re
 			return err
 		}
 	}
-	netmodel.RecordDecision(ctx, netmodel.Decision{Kind: "policy", Outcome: "allowed", Action: TypePolicyStates + "/triggerEvaluation/action",
+	decision.Record(ctx, decision.Decision{Kind: "policy", Outcome: "allowed", Action: TypePolicyStates + "/triggerEvaluation/action",
 		Scope: scope.String(), Reason: "every resource under the scope was evaluated again"})
 	return nil
 }

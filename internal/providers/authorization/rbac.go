@@ -12,10 +12,10 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/authz"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/fleet"
 	"github.com/armlet/armlet/internal/kv"
-	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
 
@@ -325,7 +325,7 @@ func (r *RBAC) Check(ctx context.Context, caller engine.Caller, action string, s
 		kind = "data action"
 	}
 	if d.Allowed {
-		netmodel.RecordDecision(ctx, netmodel.Decision{
+		decision.Record(ctx, decision.Decision{
 			Kind: "rbac", Outcome: "allowed", Action: action, Scope: scope.String(),
 			Reason: fmt.Sprintf("Role assignment '%s' gives role '%s' to principal '%s' at scope '%s', which grants %s '%s'.",
 				d.Assignment.ID, d.Role.Name, caller.ObjectID, d.Assignment.Scope, kind, action),
@@ -340,7 +340,7 @@ func (r *RBAC) Check(ctx context.Context, caller engine.Caller, action string, s
 		outcome = "audited"
 		r.log.Warn("rbac: request would be denied (audit mode)", "principal", caller.ObjectID, "action", action, "scope", scope.String())
 	}
-	netmodel.RecordDecision(ctx, netmodel.Decision{Kind: "rbac", Outcome: outcome, Action: action, Scope: scope.String(), Reason: reason})
+	decision.Record(ctx, decision.Decision{Kind: "rbac", Outcome: outcome, Action: action, Scope: scope.String(), Reason: reason})
 	if r.mode == ModeAudit {
 		return nil
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/authz"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // BenchmarkAuthorize measures the RBAC check the front door makes on every
@@ -60,7 +60,7 @@ func BenchmarkAuthorize(b *testing.B) {
 		b.ReportAllocs()
 		caller := engine.Caller{ObjectID: principal}
 		for b.Loop() {
-			rctx, _ := netmodel.WithDecisions(ctx)
+			rctx, _ := decision.With(ctx)
 			if err := v.rbac.Check(rctx, caller, action, scope, false); err != nil {
 				b.Fatal(err)
 			}

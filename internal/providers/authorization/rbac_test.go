@@ -13,10 +13,10 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/authz"
 	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/kv/memkv"
-	"github.com/armlet/armlet/internal/netmodel"
 )
 
 const (
@@ -245,7 +245,7 @@ func TestRoleDefinitions(t *testing.T) {
 func TestCheckRecordsDecisions(t *testing.T) {
 	for _, mode := range []string{ModeEnforce, ModeAudit} {
 		v := newRBEnv(t, mode)
-		ctx, decs := netmodel.WithDecisions(context.Background())
+		ctx, decs := decision.With(context.Background())
 		caller := engine.Caller{ObjectID: alice, AppID: "app-1"}
 		err := v.rbac.Check(ctx, caller, "Microsoft.MachineLearningServices/workspaces/write", must(resourceid.Parse(rbWS)), false)
 		d := decs.List()

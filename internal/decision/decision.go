@@ -1,4 +1,8 @@
-package netmodel
+// Package decision is a request's decision trail: the Azure RBAC and Azure
+// Policy decisions taken on it, collected through its context by whoever
+// decides and kept with its flow record, so that every request's outcome
+// can be explained afterwards (armlet report access).
+package decision
 
 import (
 	"context"
@@ -29,39 +33,39 @@ type Decision struct {
 	Refs []string `json:"refs,omitempty"`
 }
 
-// Decisions collects the decisions of one request. It is safe for
+// Trail collects the decisions of one request. It is safe for
 // concurrent use.
-type Decisions struct {
+type Trail struct {
 	mu   sync.Mutex
 	list []Decision
 }
 
 // Add appends d.
-func (d *Decisions) Add(dec Decision) {
+func (d *Trail) Add(dec Decision) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.list = append(d.list, dec)
 }
 
 // List returns the decisions so far.
-func (d *Decisions) List() []Decision {
+func (d *Trail) List() []Decision {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]Decision(nil), d.list...)
 }
 
-type decisionsKey struct{}
+type trailKey struct{}
 
-// WithDecisions returns ctx carrying a new, empty collector.
-func WithDecisions(ctx context.Context) (context.Context, *Decisions) {
-	d := &Decisions{}
-	return context.WithValue(ctx, decisionsKey{}, d), d
+// With returns ctx carrying a new, empty trail.
+func With(ctx context.Context) (context.Context, *Trail) {
+	d := &Trail{}
+	return context.WithValue(ctx, trailKey{}, d), d
 }
 
-// RecordDecision adds dec to the collector ctx carries; without one it does
-// nothing (a request that is not recorded as a flow).
-func RecordDecision(ctx context.Context, dec Decision) {
-	if d, ok := ctx.Value(decisionsKey{}).(*Decisions); ok {
+// Record adds dec to the trail ctx carries; without one it does nothing
+// (a request that is not recorded as a flow).
+func Record(ctx context.Context, dec Decision) {
+	if d, ok := ctx.Value(trailKey{}).(*Trail); ok {
 		d.Add(dec)
 	}
 }
