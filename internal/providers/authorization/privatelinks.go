@@ -35,9 +35,10 @@ type privateLinkStrategy struct {
 }
 
 var (
-	_ engine.Strategy        = (*privateLinkStrategy)(nil)
-	_ engine.Renderer        = (*privateLinkStrategy)(nil)
-	_ engine.DeleteValidator = (*privateLinkStrategy)(nil)
+	_ engine.Strategy          = (*privateLinkStrategy)(nil)
+	_ engine.Renderer          = (*privateLinkStrategy)(nil)
+	_ engine.DeleteValidator   = (*privateLinkStrategy)(nil)
+	_ engine.PrivateLinkTarget = (*privateLinkStrategy)(nil)
 )
 
 const propPrivateEndpointConnections = "privateEndpointConnections"
@@ -88,6 +89,15 @@ func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, bo
 		})
 	}
 	body["properties"] = map[string]any{propPrivateEndpointConnections: conns}
+}
+
+// PrivateLinkGroups: a private link serves one group, ResourceManagement.
+func (s *privateLinkStrategy) PrivateLinkGroups() []string { return []string{GroupID} }
+
+// PrivateLinkFQDNs: Choice: a private link has one FQDN,
+// management.azure.com.
+func (s *privateLinkStrategy) PrivateLinkFQDNs(*engine.Resource, string) []engine.PrivateLinkFQDN {
+	return []engine.PrivateLinkFQDN{{FQDN: "management.azure.com", Member: GroupID}}
 }
 
 // ValidateDelete refuses to delete a private link an association names.
