@@ -7,7 +7,6 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/providers/network"
 )
 
 // privateLinkStrategy serves Microsoft.Authorization/
@@ -15,8 +14,11 @@ import (
 // whose body is only its location (and tags); properties has one
 // read-only member, privateEndpointConnections.
 //
-// properties.privateEndpointConnections is composed at render time from
-// the private endpoints (network provider) that target the private link:
+// A resourceManagementPrivateLink is a private link target
+// (engine.PrivateLinkTarget) that records no connections: the private
+// endpoints keep them, and properties.privateEndpointConnections is
+// composed at render time from the PrivateLinkSource of the private
+// endpoint type (the network provider, reached through the engine):
 // {id: "{private link}/privateEndpointConnections/{private endpoint
 // name}.{connection name}", name, type, properties: {privateEndpoint:
 // {id}, privateLinkServiceConnectionState}}.
@@ -42,6 +44,10 @@ var (
 )
 
 const propPrivateEndpointConnections = "privateEndpointConnections"
+
+// typePrivateEndpoints is the type whose engine.PrivateLinkSource lists the
+// connections to a private link.
+const typePrivateEndpoints = "Microsoft.Network/privateEndpoints"
 
 // Validate checks the envelope and the (read-only) properties.
 func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, desired, _ *engine.Resource) error {
@@ -72,19 +78,22 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 // only privateEndpointConnections.
 func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
 	conns := []any{}
-	list, err := network.ConnectionsTo(ctx, s.e, r.ID)
-	if err != nil {
-		s.e.Logger().Warn("listing the private endpoints of a private link", "id", r.ID.String(), "err", err)
+	var list []engine.PrivateLinkConnection
+	if src, ok := engine.Capability[engine.PrivateLinkSource](s.e.Registry(), typePrivateEndpoints); ok {
+		var err error
+		if list, err = src.ConnectionsTo(ctx, r.ID); err != nil {
+			s.e.Logger().Warn("listing the private endpoints of a private link", "id", r.ID.String(), "err", err)
+		}
 	}
 	for _, c := range list {
-		name := c.PrivateEndpointID.Name() + "." + c.Name
+		name := c.PrivateEndpoint.Name() + "." + c.Name
 		conns = append(conns, map[string]any{
 			"id":   r.ID.String() + "/privateEndpointConnections/" + name,
 			"name": name,
 			"type": TypePrivateLinks + "/privateEndpointConnections",
 			"properties": map[string]any{
-				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpointID.String()},
-				"privateLinkServiceConnectionState": c.State,
+				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpoint.String()},
+				"privateLinkServiceConnectionState": c.State.Map(),
 			},
 		})
 	}
