@@ -588,7 +588,16 @@ func (e *Engine) Render(req *Request, r *Resource) (map[string]any, error) {
 // resource that already exists is left as it is, so seeding is idempotent
 // across restarts; imported reports whether it was written.
 func (e *Engine) Import(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller) (imported bool, err error) {
-	req := &Request{Method: methodImport, Path: id.String(), APIVersion: apiVersion, Caller: caller, Now: e.clock.Now(), Header: http.Header{}}
+	return e.ImportWith(ctx, id, body, apiVersion, caller, nil)
+}
+
+// ImportWith is Import for a provider that creates a record of one of its
+// own types at run time (a record set a zone group writes), passing arg to
+// the type's Importer as Request.ImportArg: what the strategy must know
+// about the record that its body does not say. Only the body is validated
+// as a seed's would be; arg is never stored by the engine.
+func (e *Engine) ImportWith(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller, arg any) (imported bool, err error) {
+	req := &Request{Method: methodImport, Path: id.String(), APIVersion: apiVersion, Caller: caller, Now: e.clock.Now(), Header: http.Header{}, ImportArg: arg}
 	t, err := e.resolveType(req, id.ResourceType())
 	if err != nil {
 		return false, err

@@ -99,7 +99,9 @@ type Describer interface {
 
 // Importer is implemented by strategies that treat pre-existing resources
 // loaded from a seed file differently from new ones. Import replaces
-// Validate for those resources.
+// Validate for those resources. A provider that imports records of its own
+// types at run time (Engine.ImportWith) passes what Import needs to know
+// about them in req.ImportArg.
 type Importer interface {
 	Import(ctx context.Context, req *Request, r *Resource) error
 }
@@ -194,6 +196,12 @@ type Request struct {
 	BaseURL string
 	// Now is the engine clock at the start of the request.
 	Now time.Time
+	// ImportArg is, for an import made with Engine.ImportWith, the
+	// argument its caller passed for the type's Importer and PostImporter;
+	// nil for seed files and every other request. Its dynamic type belongs
+	// to the strategy, declared beside its Import, so only the provider
+	// that owns the type passes one.
+	ImportArg any
 }
 
 // QueryValue returns the first value of a query parameter, matching the

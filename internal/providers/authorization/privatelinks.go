@@ -7,7 +7,6 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/providers/network"
 )
 
 // privateLinkStrategy serves Microsoft.Authorization/
@@ -15,8 +14,11 @@ import (
 // whose body is only its location (and tags); properties has one
 // read-only member, privateEndpointConnections.
 //
-// properties.privateEndpointConnections is composed at render time from
-// the private endpoints (network provider) that target the private link:
+// A resourceManagementPrivateLink is a private link target
+// (engine.PrivateLinkTarget) that records no connections: the private
+// endpoints keep them, and properties.privateEndpointConnections is
+// composed at render time from the PrivateLinkSource of the private
+// endpoint type (the network provider, reached through the engine):
 // {id: "{private link}/privateEndpointConnections/{private endpoint
 // name}.{connection name}", name, type, properties: {privateEndpoint:
 // {id}, privateLinkServiceConnectionState}}.
@@ -35,12 +37,17 @@ type privateLinkStrategy struct {
 }
 
 var (
-	_ engine.Strategy        = (*privateLinkStrategy)(nil)
-	_ engine.Renderer        = (*privateLinkStrategy)(nil)
-	_ engine.DeleteValidator = (*privateLinkStrategy)(nil)
+	_ engine.Strategy          = (*privateLinkStrategy)(nil)
+	_ engine.Renderer          = (*privateLinkStrategy)(nil)
+	_ engine.DeleteValidator   = (*privateLinkStrategy)(nil)
+	_ engine.PrivateLinkTarget = (*privateLinkStrategy)(nil)
 )
 
 const propPrivateEndpointConnections = "privateEndpointConnections"
+
+// typePrivateEndpoints is the type whose engine.PrivateLinkSource lists the
+// connections to a private link.
+const typePrivateEndpoints = "Microsoft.Network/privateEndpoints"
 
 // Validate checks the envelope and the (read-only) properties.
 func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, desired, _ *engine.Resource) error {
@@ -71,23 +78,35 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 // only privateEndpointConnections.
 func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
 	conns := []any{}
-	list, err := network.ConnectionsTo(ctx, s.e, r.ID)
-	if err != nil {
-		s.e.Logger().Warn("listing the private endpoints of a private link", "id", r.ID.String(), "err", err)
+	var list []engine.PrivateLinkConnection
+	if src, ok := engine.Capability[engine.PrivateLinkSource](s.e.Registry(), typePrivateEndpoints); ok {
+		var err error
+		if list, err = src.ConnectionsTo(ctx, r.ID); err != nil {
+			s.e.Logger().Warn("listing the private endpoints of a private link", "id", r.ID.String(), "err", err)
+		}
 	}
 	for _, c := range list {
-		name := c.PrivateEndpointID.Name() + "." + c.Name
+		name := c.PrivateEndpoint.Name() + "." + c.Name
 		conns = append(conns, map[string]any{
 			"id":   r.ID.String() + "/privateEndpointConnections/" + name,
 			"name": name,
 			"type": TypePrivateLinks + "/privateEndpointConnections",
 			"properties": map[string]any{
-				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpointID.String()},
-				"privateLinkServiceConnectionState": c.State,
+				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpoint.String()},
+				"privateLinkServiceConnectionState": c.State.Map(),
 			},
 		})
 	}
 	body["properties"] = map[string]any{propPrivateEndpointConnections: conns}
+}
+
+// PrivateLinkGroups: a private link serves one group, ResourceManagement.
+func (s *privateLinkStrategy) PrivateLinkGroups() []string { return []string{GroupID} }
+
+// PrivateLinkFQDNs: Choice: a private link has one FQDN,
+// management.azure.com.
+func (s *privateLinkStrategy) PrivateLinkFQDNs(*engine.Resource, string) []engine.PrivateLinkFQDN {
+	return []engine.PrivateLinkFQDN{{FQDN: "management.azure.com", Member: GroupID}}
 }
 
 // ValidateDelete refuses to delete a private link an association names.

@@ -12,9 +12,11 @@ import (
 
 // Private endpoint connections (Microsoft.MachineLearningServices/
 // workspaces/privateEndpointConnections) are made by Azure when a private
-// endpoint names the workspace (UpsertConnection, for the network
-// provider). Through ARM a client can only read them, approve or reject
-// them with a PUT (answered 200, as the SDK expects), and delete them.
+// endpoint names the workspace (the network provider calls the workspace
+// type's engine.PrivateLinkRecorder, privatelink.go, which calls
+// UpsertConnection). Through ARM a client can only read them, approve or
+// reject them with a PUT (answered 200, as the SDK expects), and delete
+// them.
 //
 // A PUT needs properties.privateLinkServiceConnectionState with a status
 // (Pending, Approved, Rejected, Disconnected or Timeout) and optional
@@ -155,7 +157,7 @@ func checkStatusChange(name, from, to string) error {
 // Choice: a seeded connection without privateLinkServiceConnectionState is
 // Approved, "Auto-Approved", actionsRequired "None"; it must name its
 // private endpoint (properties.privateEndpoint.id).
-func (s *connectionStrategy) Import(ctx context.Context, _ *engine.Request, r *engine.Resource) error {
+func (s *connectionStrategy) Import(ctx context.Context, req *engine.Request, r *engine.Resource) error {
 	if err := checkConnectionEnvelope(r); err != nil {
 		return err
 	}
@@ -176,15 +178,16 @@ func (s *connectionStrategy) Import(ctx context.Context, _ *engine.Request, r *e
 		st["actionsRequired"] = "None"
 	}
 	r.Properties = p
-	if skip, _ := ctx.Value(skipL3Key{}).(bool); skip {
+	if skip, _ := req.ImportArg.(skipL3); skip {
 		return nil
 	}
 	return applyImportedConnection(ctx, s.e, r)
 }
 
-// skipL3Key marks, in a context, a connection import made for a private
-// endpoint created at run time.
-type skipL3Key struct{}
+// skipL3 is the ImportArg of UpsertConnection's imports: true for a
+// connection made for a private endpoint created at run time, which rule
+// L3 does not count.
+type skipL3 bool
 
 // Connection is the private endpoint side's view of a connection to a
 // workspace, for UpsertConnection.
@@ -239,7 +242,7 @@ func UpsertConnection(ctx context.Context, e *engine.Engine, workspaceID resourc
 				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpointID},
 				"privateLinkServiceConnectionState": state,
 			}}
-			imported, err := e.Import(context.WithValue(ctx, skipL3Key{}, !c.Seeded), id, body, APIVersions[0], c.Caller)
+			imported, err := e.ImportWith(ctx, id, body, APIVersions[0], c.Caller, skipL3(!c.Seeded))
 			if err != nil || imported {
 				return err
 			}

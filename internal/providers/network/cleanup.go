@@ -6,16 +6,15 @@ import (
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/providers/machinelearning"
 )
 
 // onDelete keeps the other sides of private endpoints in step once a
 // delete completes (the engine calls it after removing the resource and
 // its subtree):
 //   - a private endpoint, or a resource group or subscription that held
-//     some: the workspaces' privateEndpointConnections of those private
-//     endpoints are deleted, their address claims released, and the A
-//     record sets their zone groups wrote removed;
+//     some: the targets' connections of those private endpoints are
+//     deleted, their address claims released, and the A record sets their
+//     zone groups wrote removed;
 //   - a zone group: the A record sets it wrote are removed.
 //
 // Choice: this happens when the delete completes (when its operation
@@ -36,28 +35,14 @@ func (p *provider) onDelete(ctx context.Context, r *engine.Resource) {
 	}
 }
 
-// disconnect deletes the workspaces' private endpoint connections whose
-// private endpoint lies at or beneath scope.
+// disconnect deletes, on every target type that records connections
+// (engine.PrivateLinkRecorder), the connections whose private endpoint
+// lies at or beneath scope. The private endpoints are gone by now, so it is
+// the targets that know which connections were theirs.
 func (p *provider) disconnect(ctx context.Context, scope resourceid.ID) error {
-	workspaces, err := p.e.ListByType(ctx, typeWorkspaces)
-	if err != nil {
-		return err
-	}
-	for _, ws := range workspaces {
-		conns, err := p.e.List(ctx, ws.ID, "privateEndpointConnections")
-		if err != nil {
+	for _, t := range engine.Implementing[engine.PrivateLinkRecorder](p.e.Registry()) {
+		if err := t.Strategy.(engine.PrivateLinkRecorder).RemoveConnections(ctx, scope, systemCaller()); err != nil {
 			return err
-		}
-		for _, c := range conns {
-			ref, _ := c.Properties["privateEndpoint"].(map[string]any)
-			s, _ := ref["id"].(string)
-			pe, err := resourceid.Parse(s)
-			if err != nil || !scope.Contains(pe) {
-				continue
-			}
-			if _, err := p.e.ServePath(ctx, systemRequest(p.e, "DELETE", c.ID, machinelearning.APIVersions[0]), resourceid.Path{ID: c.ID}); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

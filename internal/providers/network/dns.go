@@ -161,8 +161,9 @@ var (
 
 const dataOwner = "owner"
 
-// ownerKey carries, in a context, the zone group writing a record set.
-type ownerKey struct{}
+// recordOwnerArg is the ImportArg of upsertRecord's imports: the zone
+// group writing the record set.
+type recordOwnerArg string
 
 func (s *aRecordStrategy) Validate(_ context.Context, _ *engine.Request, desired, _ *engine.Resource) error {
 	props := desired.Properties
@@ -206,8 +207,8 @@ func (s *aRecordStrategy) Import(ctx context.Context, req *engine.Request, r *en
 	if err := s.Validate(ctx, req, r, nil); err != nil {
 		return err
 	}
-	if owner, _ := ctx.Value(ownerKey{}).(string); owner != "" {
-		r.SetData(dataOwner, owner)
+	if owner, _ := req.ImportArg.(recordOwnerArg); owner != "" {
+		r.SetData(dataOwner, string(owner))
 	}
 	return nil
 }
@@ -269,7 +270,7 @@ func (p *provider) upsertRecord(ctx context.Context, zone resourceid.ID, name st
 				return err
 			}
 			body := map[string]any{"properties": map[string]any{"ttl": 10, "aRecords": records}}
-			imported, err := p.e.Import(context.WithValue(ctx, ownerKey{}, owner.String()), id, body, DNSAPIVersions[0], caller)
+			imported, err := p.e.ImportWith(ctx, id, body, DNSAPIVersions[0], caller, recordOwnerArg(owner.String()))
 			if err != nil || imported {
 				return err
 			}

@@ -31,12 +31,24 @@ const (
 	storageID = rgPath + "/providers/Microsoft.Storage/storageAccounts/store1"
 )
 
+// typeRMPrivateLinks is the authorization provider's private link type.
+const typeRMPrivateLinks = "Microsoft.Authorization/resourceManagementPrivateLinks"
+
 // rmplStrategy stands in for the authorization provider's
-// resourceManagementPrivateLinks (built elsewhere): any body is accepted.
+// resourceManagementPrivateLinks (built elsewhere): any body is accepted,
+// and it is a private link target that records no connections.
 type rmplStrategy struct{}
+
+var _ engine.PrivateLinkTarget = rmplStrategy{}
 
 func (rmplStrategy) Validate(context.Context, *engine.Request, *engine.Resource, *engine.Resource) error {
 	return nil
+}
+
+func (rmplStrategy) PrivateLinkGroups() []string { return []string{"ResourceManagement"} }
+
+func (rmplStrategy) PrivateLinkFQDNs(*engine.Resource, string) []engine.PrivateLinkFQDN {
+	return []engine.PrivateLinkFQDN{{FQDN: "management.azure.com", Member: "ResourceManagement"}}
 }
 
 // env is an engine with the network and machine learning providers, one

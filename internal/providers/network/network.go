@@ -19,13 +19,18 @@
 //   - Private IPs are claimed in the store per subnet (ipclaims.go), so two
 //     endpoints never get the same address, even when created at once; a
 //     claim lapses when its private endpoint is gone.
-//   - The state of a connection to a workspace lives in the workspace's
-//     privateEndpointConnections record only (machinelearning
-//     UpsertConnection); the private endpoint renders it at GET time, so an
-//     approval or rejection through the workspace shows on both sides at
-//     once, and a deleted connection shows as Disconnected. A connection to
-//     a resourceManagementPrivateLink has no other side in armlet and is
-//     kept on the private endpoint.
+//   - The provider knows its targets only through the engine: a type
+//     whose strategy is an engine.PrivateLinkTarget (a workspace, a
+//     resourceManagementPrivateLink) can be connected to, and the provider
+//     imports no other provider.
+//   - The state of a connection to a target that records connections
+//     (engine.PrivateLinkRecorder: a workspace's privateEndpointConnections)
+//     lives in the target's record only; the private endpoint renders it at
+//     GET time, so an approval or rejection through the workspace shows on
+//     both sides at once, and a deleted connection shows as Disconnected. A
+//     connection to any other target (a resourceManagementPrivateLink) has
+//     no other side and is kept on the private endpoint, which lists it for
+//     the target (engine.PrivateLinkSource).
 //   - A privateDnsZoneGroup writes A record sets into its zones; they are
 //     ordinary record sets marked with the group that owns them, and are
 //     removed when the group or its private endpoint is deleted.
@@ -52,12 +57,7 @@ const (
 	TypeARecords           = TypePrivateDNSZones + "/A"
 	TypeDNSZoneGroups      = TypePrivateEndpoints + "/privateDnsZoneGroups"
 
-	typeWorkspaces       = "Microsoft.MachineLearningServices/workspaces"
-	typeRMPrivateLinks   = "Microsoft.Authorization/resourceManagementPrivateLinks"
 	typeConnectionsOfPLS = TypePrivateEndpoints + "/privateLinkServiceConnections"
-
-	groupWorkspace          = "amlworkspace"
-	groupResourceManagement = "ResourceManagement"
 )
 
 // APIVersions are the Microsoft.Network api-versions armlet accepts for
@@ -147,7 +147,7 @@ func ApprovedEndpoints(ctx context.Context, e *engine.Engine) ([]netmodel.Endpoi
 			continue
 		}
 		for _, c := range st.Connections {
-			if connectionState(ctx, e, r, c)["status"] != statusApproved {
+			if connectionState(ctx, e, r, c).Status != statusApproved {
 				continue
 			}
 			target, err := resourceid.Parse(c.Target)

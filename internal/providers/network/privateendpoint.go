@@ -3,16 +3,15 @@ package network
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/google/uuid"
 )
 
@@ -24,7 +23,9 @@ import (
 // (automatic approval) or manualPrivateLinkServiceConnections (the
 // target's owner approves), each {name, properties: {privateLinkServiceId,
 // groupIds: [one group id], requestMessage}}. The target must exist and
-// offer the group id: a workspace offers amlworkspace, a
+// offer the group id. The targets are the types whose strategy is an
+// engine.PrivateLinkTarget, found by type through the engine: a workspace
+// offers amlworkspace, a
 // Microsoft.Authorization/resourceManagementPrivateLinks offers
 // ResourceManagement; armlet connects to nothing else.
 //
@@ -49,25 +50,20 @@ import (
 //
 // On create the private endpoint gets a network interface
 // ({name}.nic.{guid}, or customNetworkInterfaceName) and one private IP
-// per FQDN of its target (Choice: Azure gives a workspace's private
-// endpoint several addresses; armlet gives each FQDN its own), the lowest
-// free addresses of the subnet after Azure's reserved ones. For a
-// workspace the FQDNs are those of aml-arm.md section 4:
-// {workspaceId}.workspace.{region}.api.azureml.ms,
-// {workspaceId}.workspace.{region}.cert.api.azureml.ms,
-// ml-{name}-{region}-{workspaceId}.{region}.notebooks.azure.net (the name
-// truncated so the label is at most 63 characters) and
-// *.{workspaceId}.inference.{region}.api.azureml.ms. Choice: a
-// resourceManagementPrivateLink has one FQDN, management.azure.com.
+// per FQDN its target gives (PrivateLinkFQDNs; Choice: Azure gives a
+// workspace's private endpoint several addresses; armlet gives each FQDN
+// its own), the lowest free addresses of the subnet after Azure's
+// reserved ones.
 //
-// The handshake: a connection to a workspace creates the workspace's
+// The handshake: a connection to a target that records connections
+// (engine.PrivateLinkRecorder: a workspace) creates the target's
 // privateEndpointConnection {peName}.{guid} (Approved "Auto-Approved" on the
 // automatic path; Pending with the requestMessage on the manual path) and
 // the private endpoint shows that record's state. Choice: a connection to
-// a resourceManagementPrivateLink keeps its state on the private endpoint:
-// Approved "Auto-Approved" on the automatic path, Pending for ever on the
-// manual one (armlet has no approval API for it); it shows Disconnected
-// once the private link is gone.
+// any other target (a resourceManagementPrivateLink) keeps its state on
+// the private endpoint: Approved "Auto-Approved" on the automatic path,
+// Pending for ever on the manual one (armlet has no approval API for it);
+// it shows Disconnected once the target is gone.
 type peStrategy struct{ *provider }
 
 var (
@@ -127,7 +123,8 @@ type peConnection struct {
 	Manual  bool   `json:"manual,omitempty"`
 	Target  string `json:"target"`
 	GroupID string `json:"groupId"`
-	// Remote is the name of the workspace's privateEndpointConnection.
+	// Remote is the name of the target's privateEndpointConnection, for a
+	// target that records connections (engine.PrivateLinkRecorder).
 	Remote string `json:"remote,omitempty"`
 	// Status and Description hold the state of a connection with no other
 	// side (resourceManagementPrivateLinks).
@@ -205,7 +202,7 @@ func (s *peStrategy) Validate(ctx context.Context, req *engine.Request, desired,
 		return arm.BadRequest("PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled",
 			"Private endpoint %s cannot be created in a subnet %s since it has private endpoint network policies enabled.", desired.ID, subnetID).WithTarget("properties.subnet.id")
 	}
-	target, fqdns, err := s.checkTarget(ctx, desired, conn)
+	target, tgt, fqdns, err := s.checkTarget(ctx, desired, conn)
 	if err != nil {
 		return err
 	}
@@ -226,18 +223,16 @@ func (s *peStrategy) Validate(ctx context.Context, req *engine.Request, desired,
 		st.NIC = desired.ID.Name() + nicSegment + uuid.NewString()
 	}
 	for i, f := range fqdns {
-		st.IPs = append(st.IPs, ipAssignment{IP: ips[i], FQDN: f.fqdn, Member: f.member, Config: uuid.NewString()})
+		st.IPs = append(st.IPs, ipAssignment{IP: ips[i], FQDN: f.FQDN, Member: f.Member, Config: uuid.NewString()})
 	}
 	c := peConnection{Name: conn.name, Manual: conn.manual, Target: target.String(), GroupID: conn.groupID}
 	status, description := statusApproved, autoApproved
 	if conn.manual {
 		status, description = statusPending, conn.message
 	}
-	if isType(target, typeWorkspaces) {
+	if rec, ok := tgt.(engine.PrivateLinkRecorder); ok {
 		c.Remote = remoteName(desired.ID)
-		err = machinelearning.UpsertConnection(ctx, s.e, target, c.Remote, machinelearning.Connection{
-			PrivateEndpointID: desired.ID.String(), Status: status, Description: description, Caller: req.Caller,
-		})
+		err = rec.RecordConnection(ctx, target, c.Remote, desired.ID, engine.PrivateLinkState{Status: status, Description: description}, req.Caller)
 		if err != nil {
 			s.releaseIPs(ctx, subnetID, desired.ID, ips)
 			return err
@@ -332,24 +327,21 @@ func readConnection(item map[string]any, path string) (requestedConnection, erro
 	return c, nil
 }
 
-// fqdn is a name the private endpoint serves for its target.
-type fqdn struct{ fqdn, member string }
-
-// checkTarget resolves the connection's target and its FQDNs.
-func (s *peStrategy) checkTarget(ctx context.Context, pe *engine.Resource, c requestedConnection) (resourceid.ID, []fqdn, error) {
+// checkTarget resolves the connection's target, its capability and its
+// FQDNs.
+func (s *peStrategy) checkTarget(ctx context.Context, pe *engine.Resource, c requestedConnection) (resourceid.ID, engine.PrivateLinkTarget, []engine.PrivateLinkFQDN, error) {
 	path := "properties." + autoKey + "[0].properties"
 	if c.manual {
 		path = "properties." + manualKey + "[0].properties"
 	}
-	var group string
-	switch {
-	case isType(c.target, typeWorkspaces):
-		group = groupWorkspace
-	case isType(c.target, typeRMPrivateLinks):
-		group = groupResourceManagement
-	default:
-		return resourceid.ID{}, nil, arm.BadRequest("PrivateLinkServiceNotSupported",
-			"The resource %s of type '%s' cannot be the target of a private endpoint in armlet: it connects only to Microsoft.MachineLearningServices/workspaces (group id amlworkspace) and Microsoft.Authorization/resourceManagementPrivateLinks (group id ResourceManagement).", c.target, c.target.ResourceType()).WithTarget(path + ".privateLinkServiceId")
+	var tgt engine.PrivateLinkTarget
+	ok := !c.target.IsRoot()
+	if ok {
+		tgt, ok = engine.Capability[engine.PrivateLinkTarget](s.e.Registry(), c.target.ResourceType())
+	}
+	if !ok {
+		return resourceid.ID{}, nil, nil, arm.BadRequest("PrivateLinkServiceNotSupported",
+			"The resource %s of type '%s' cannot be the target of a private endpoint in armlet: it connects only to %s.", c.target, c.target.ResourceType(), s.supportedTargets()).WithTarget(path + ".privateLinkServiceId")
 	}
 	t, err := s.e.Get(ctx, c.target)
 	if err == nil && t.Deleting(s.e.Now()) {
@@ -357,36 +349,34 @@ func (s *peStrategy) checkTarget(ctx context.Context, pe *engine.Resource, c req
 	}
 	if err != nil {
 		if _, ok := arm.AsError(err); !ok {
-			return resourceid.ID{}, nil, err
+			return resourceid.ID{}, nil, nil, err
 		}
-		return resourceid.ID{}, nil, arm.BadRequest("InvalidResourceReference",
+		return resourceid.ID{}, nil, nil, arm.BadRequest("InvalidResourceReference",
 			"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists.", c.target, pe.ID).WithTarget(path + ".privateLinkServiceId")
 	}
-	if !strings.EqualFold(c.groupID, group) {
-		return resourceid.ID{}, nil, arm.BadRequest("PrivateEndpointBadRequest",
-			"Call to %s failed. Error message: The group id '%s' is not supported; the supported group id is '%s'.", c.target.ResourceType(), c.groupID, group).WithTarget(path + ".groupIds")
+	groups := tgt.PrivateLinkGroups()
+	if !slices.ContainsFunc(groups, func(g string) bool { return strings.EqualFold(g, c.groupID) }) {
+		return resourceid.ID{}, nil, nil, arm.BadRequest("PrivateEndpointBadRequest",
+			"Call to %s failed. Error message: The group id '%s' is not supported; the supported group id is '%s'.", c.target.ResourceType(), c.groupID, strings.Join(groups, "', '")).WithTarget(path + ".groupIds")
 	}
-	if group == groupResourceManagement {
-		return t.ID, []fqdn{{"management.azure.com", groupResourceManagement}}, nil
-	}
-	wsid, _ := t.Properties["workspaceId"].(string)
-	region := t.Location
-	return t.ID, []fqdn{
-		{wsid + ".workspace." + region + ".api.azureml.ms", "default"},
-		{wsid + ".workspace." + region + ".cert.api.azureml.ms", "cert"},
-		{notebookLabel(t.ID.Name(), region, wsid) + "." + region + ".notebooks.azure.net", "notebook"},
-		{"*." + wsid + ".inference." + region + ".api.azureml.ms", "inference"},
-	}, nil
+	return t.ID, tgt, tgt.PrivateLinkFQDNs(t, c.groupID), nil
 }
 
-// notebookLabel is ml-{name}-{region}-{workspaceId}, lower case, the name
-// truncated so the DNS label is at most 63 characters.
-func notebookLabel(name, region, wsid string) string {
-	name = strings.ToLower(name)
-	if room := 63 - len("ml---") - len(region) - len(wsid); len(name) > room {
-		name = name[:max(room, 0)]
+// supportedTargets names the private link target types and their group
+// ids, for messages: "A (group id a) and B (group id b)".
+func (s *peStrategy) supportedTargets() string {
+	var names []string
+	for _, t := range engine.Implementing[engine.PrivateLinkTarget](s.e.Registry()) {
+		groups := t.Strategy.(engine.PrivateLinkTarget).PrivateLinkGroups()
+		names = append(names, t.Name+" (group id "+strings.Join(groups, ", ")+")")
 	}
-	return "ml-" + name + "-" + region + "-" + wsid
+	switch len(names) {
+	case 0:
+		return "no type"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // update checks a PUT over an existing private endpoint.
@@ -424,12 +414,12 @@ func apiBefore(v, since string) bool {
 }
 
 // connectionState is the privateLinkServiceConnectionState of c, a
-// connection of the private endpoint pe, now: a workspace's from its
-// privateEndpointConnection record (Disconnected when that is gone), a
-// resource management private link's as stored (Disconnected when the
-// private link is gone).
-func connectionState(ctx context.Context, e *engine.Engine, pe *engine.Resource, c peConnection) map[string]any {
-	disconnected := map[string]any{"status": statusDisconnected, "description": "The connection was removed by the owner of the target resource.", "actionsRequired": "None"}
+// connection of the private endpoint pe, now: for a target that records
+// connections (a workspace), the target's (Disconnected when its record is
+// gone); for any other (a resource management private link), as stored
+// (Disconnected when the target is gone).
+func connectionState(ctx context.Context, e *engine.Engine, pe *engine.Resource, c peConnection) engine.PrivateLinkState {
+	disconnected := engine.PrivateLinkState{Status: statusDisconnected, Description: "The connection was removed by the owner of the target resource.", ActionsRequired: "None"}
 	target, err := resourceid.Parse(c.Target)
 	if err != nil {
 		return disconnected
@@ -438,25 +428,17 @@ func connectionState(ctx context.Context, e *engine.Engine, pe *engine.Resource,
 		if _, err := e.Get(ctx, target); err != nil {
 			return disconnected
 		}
-		return map[string]any{"status": c.Status, "description": c.Description, "actionsRequired": "None"}
+		return engine.PrivateLinkState{Status: c.Status, Description: c.Description, ActionsRequired: "None"}
 	}
-	r, err := e.Get(ctx, target.Child("privateEndpointConnections", c.Remote))
-	if err != nil {
+	rec, ok := engine.Capability[engine.PrivateLinkRecorder](e.Registry(), target.ResourceType())
+	if !ok {
 		return disconnected
 	}
-	ref, _ := r.Properties["privateEndpoint"].(map[string]any)
-	if id, _ := ref["id"].(string); !strings.EqualFold(id, pe.ID.String()) {
+	st, ok := rec.ConnectionState(ctx, target, c.Remote, pe.ID)
+	if !ok {
 		return disconnected
 	}
-	st, _ := r.Properties["privateLinkServiceConnectionState"].(map[string]any)
-	out := map[string]any{"status": st["status"], "description": st["description"], "actionsRequired": st["actionsRequired"]}
-	if out["actionsRequired"] == nil {
-		out["actionsRequired"] = "None"
-	}
-	if out["description"] == nil {
-		out["description"] = ""
-	}
-	return out
+	return st
 }
 
 // Render adds the network interface, the DNS configurations and each
@@ -485,7 +467,7 @@ func (s *peStrategy) Render(ctx context.Context, r *engine.Resource, body map[st
 			cp, _ := item["properties"].(map[string]any)
 			for _, c := range st.Connections {
 				if strings.EqualFold(c.Name, name) {
-					cp["privateLinkServiceConnectionState"] = connectionState(ctx, s.e, r, c)
+					cp["privateLinkServiceConnectionState"] = connectionState(ctx, s.e, r, c).Map()
 				}
 			}
 			cp["provisioningState"] = "Succeeded"
@@ -515,13 +497,14 @@ func orString(v any) any {
 	return v
 }
 
-// systemRequest is a request armlet makes itself, through the engine (to
-// delete the other sides of a private endpoint). Serve it with
-// Engine.ServePath and the id itself: its Path is the unescaped id, for
-// messages only, and must not be parsed again.
+// systemCaller is the principal of the requests the network provider makes
+// itself, through the engine (to delete the other sides of a private
+// endpoint).
+func systemCaller() engine.Caller {
+	return engine.Caller{ObjectID: "Microsoft.Network", AppID: "Microsoft.Network", Name: "Microsoft.Network", PrincipalType: "ServicePrincipal"}
+}
+
+// systemRequest is a request of systemCaller (engine.SystemRequest).
 func systemRequest(e *engine.Engine, method string, id resourceid.ID, apiVersion string) *engine.Request {
-	return &engine.Request{
-		Method: method, Path: id.String(), APIVersion: apiVersion, Header: http.Header{}, Now: e.Now(),
-		Caller: engine.Caller{ObjectID: "Microsoft.Network", AppID: "Microsoft.Network", Name: "Microsoft.Network", PrincipalType: "ServicePrincipal"},
-	}
+	return e.SystemRequest(method, id, apiVersion, systemCaller())
 }

@@ -7,27 +7,20 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 )
 
-// TargetConnection is one private endpoint's connection to a target, as
-// the target shows it in its privateEndpointConnections.
-type TargetConnection struct {
-	// PrivateEndpointID is the private endpoint.
-	PrivateEndpointID resourceid.ID
-	// Name is the connection's name on the private endpoint.
-	Name string
-	// State is the privateLinkServiceConnectionState: status,
-	// description, actionsRequired.
-	State map[string]any
-}
+// The private endpoint type is the engine.PrivateLinkSource of the targets
+// that keep no connections of their own (a resourceManagementPrivateLink
+// lists its privateEndpointConnections from it).
+var _ engine.PrivateLinkSource = (*peStrategy)(nil)
 
 // ConnectionsTo lists the connections of the live private endpoints (in
 // every subscription) whose privateLinkServiceId is target.
-func ConnectionsTo(ctx context.Context, e *engine.Engine, target resourceid.ID) ([]TargetConnection, error) {
-	pes, err := e.ListByType(ctx, TypePrivateEndpoints)
+func (s *peStrategy) ConnectionsTo(ctx context.Context, target resourceid.ID) ([]engine.PrivateLinkConnection, error) {
+	pes, err := s.e.ListByType(ctx, TypePrivateEndpoints)
 	if err != nil {
 		return nil, err
 	}
-	now := e.Now()
-	var out []TargetConnection
+	now := s.e.Now()
+	var out []engine.PrivateLinkConnection
 	for _, r := range pes {
 		if r.Deleting(now) {
 			continue
@@ -37,7 +30,7 @@ func ConnectionsTo(ctx context.Context, e *engine.Engine, target resourceid.ID) 
 			if err != nil || !id.Equal(target) {
 				continue
 			}
-			out = append(out, TargetConnection{PrivateEndpointID: r.ID, Name: c.Name, State: connectionState(ctx, e, r, c)})
+			out = append(out, engine.PrivateLinkConnection{PrivateEndpoint: r.ID, Name: c.Name, State: connectionState(ctx, s.e, r, c)})
 		}
 	}
 	return out, nil
