@@ -305,13 +305,13 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 			return nil, err
 		}
 	}
-	return e.page(ctx, req, childrenPrefix(parentID, coll), e.renderEntry(req, t, keep))
+	return e.page(ctx, req, childrenPrefix(parentID, coll), e.renderEntry(ctx, req, t, keep))
 }
 
 // renderEntry decodes a stored record for a list, skipping deleted ones.
 // keep, when set, says whether to list the record's resource (its
 // resource group still exists, it passes the list's filters).
-func (e *Engine) renderEntry(req *Request, t *Type, keep func(*Resource) bool) func(kv.Entry) (any, bool, error) {
+func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep func(*Resource) bool) func(kv.Entry) (any, bool, error) {
 	return func(ent kv.Entry) (any, bool, error) {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
@@ -327,7 +327,11 @@ func (e *Engine) renderEntry(req *Request, t *Type, keep func(*Resource) bool) f
 				return nil, false, nil
 			}
 		}
-		return rt.render(context.Background(), r, req.APIVersion, req.Now), true, nil
+		body, err := rt.render(ctx, r, req.APIVersion, req.Now)
+		if err != nil {
+			return nil, false, err
+		}
+		return body, true, nil
 	}
 }
 
@@ -365,7 +369,7 @@ func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resou
 		return nil, err
 	}
 	alive := e.groupAlive(ctx, req)
-	render := e.renderEntry(req, t, alive)
+	render := e.renderEntry(ctx, req, t, alive)
 	return e.page(ctx, req, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render))
 }
 

@@ -161,13 +161,17 @@ func (e *Engine) get(ctx context.Context, req *Request, t *Type, id resourceid.I
 	if err != nil {
 		return nil, err
 	}
-	return e.resourceResponse(http.StatusOK, t, r, req), nil
+	return e.resourceResponse(ctx, http.StatusOK, t, r, req)
 }
 
-func (e *Engine) resourceResponse(status int, t *Type, r *Resource, req *Request) *Response {
+func (e *Engine) resourceResponse(ctx context.Context, status int, t *Type, r *Resource, req *Request) (*Response, error) {
+	body, err := t.render(ctx, r, req.APIVersion, req.Now)
+	if err != nil {
+		return nil, err
+	}
 	h := http.Header{}
 	h.Set("ETag", r.ETag())
-	return &Response{Status: status, Header: h, Body: t.render(context.Background(), r, req.APIVersion, req.Now)}
+	return &Response{Status: status, Header: h, Body: body}, nil
 }
 
 // checkPreconditions applies If-Match and If-None-Match (ARM RPC,
@@ -437,9 +441,13 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 	}
 	switch style {
 	case Sync:
-		return e.resourceResponse(status, t, desired, req), false, nil
+		resp, err := e.resourceResponse(ctx, status, t, desired, req)
+		return resp, false, err
 	case AsyncOperation:
-		resp := e.resourceResponse(status, t, desired, req)
+		resp, err := e.resourceResponse(ctx, status, t, desired, req)
+		if err != nil {
+			return nil, false, err
+		}
 		op.setHeaders(resp.Header, req, false)
 		return resp, false, nil
 	default: // Location
@@ -488,7 +496,11 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 				continue // changed meanwhile: look again
 			}
 			if t.DeleteBody {
-				return JSON(http.StatusOK, t.render(ctx, r, req.APIVersion, req.Now)), nil
+				body, err := t.render(ctx, r, req.APIVersion, req.Now)
+				if err != nil {
+					return nil, err
+				}
+				return JSON(http.StatusOK, body), nil
 			}
 			return &Response{Status: http.StatusOK}, nil
 		}
@@ -575,12 +587,12 @@ func (e *Engine) Save(ctx context.Context, r *Resource) error {
 }
 
 // Render returns the wire form of r at req's api-version and time.
-func (e *Engine) Render(req *Request, r *Resource) (map[string]any, error) {
+func (e *Engine) Render(ctx context.Context, req *Request, r *Resource) (map[string]any, error) {
 	t, ok := e.reg.Lookup(r.Type)
 	if !ok {
 		return nil, fmt.Errorf("engine: type %s not registered", r.Type)
 	}
-	return t.render(context.Background(), r, req.APIVersion, req.Now), nil
+	return t.render(ctx, r, req.APIVersion, req.Now)
 }
 
 // Import stores a pre-existing resource from a seed file: no long-running
@@ -681,8 +693,12 @@ func (e *Engine) Describe(ctx context.Context, id resourceid.ID, apiVersion stri
 	if apiVersion == "" {
 		apiVersion = t.APIVersions[0]
 	}
+	resource, err := t.render(ctx, r, apiVersion, now)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]any{
-		"resource": t.render(ctx, r, apiVersion, now),
+		"resource": resource,
 		"internal": r.Internal,
 		"etag":     r.ETag(),
 		"now":      now,

@@ -230,7 +230,7 @@ func (e *Engine) serveOperation(ctx context.Context, req *Request, id resourceid
 		if !ok {
 			return nil, fmt.Errorf("engine: type %s not registered", r.Type)
 		}
-		return e.resourceResponse(http.StatusOK, t, r, req), nil
+		return e.resourceResponse(ctx, http.StatusOK, t, r, req)
 	}
 }
 

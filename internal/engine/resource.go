@@ -192,7 +192,7 @@ func decodeResource(b []byte, rev int64) (*Resource, error) {
 
 // render builds the wire form of r: the ARM envelope plus properties, with
 // provisioningState as of now, then lets the strategy shape it.
-func (t *Type) render(ctx context.Context, r *Resource, apiVersion string, now time.Time) map[string]any {
+func (t *Type) render(ctx context.Context, r *Resource, apiVersion string, now time.Time) (map[string]any, error) {
 	body := make(map[string]any, 8+len(r.Extra))
 	for k, v := range r.Extra {
 		body[k] = v
@@ -224,7 +224,9 @@ func (t *Type) render(ctx context.Context, r *Resource, apiVersion string, now t
 		body["etag"] = r.ETag()
 	}
 	if rd, ok := t.Strategy.(Renderer); ok {
-		rd.Render(ctx, r, body, apiVersion, now)
+		if err := rd.Render(ctx, r, body, apiVersion, now); err != nil {
+			return nil, err
+		}
 	}
-	return body
+	return body, nil
 }

@@ -85,9 +85,11 @@ type Strategy interface {
 // Renderer is implemented by strategies that shape the wire form per
 // api-version or over time (for example hiding properties an old
 // api-version does not know). It may change body, which is the rendered
-// JSON object of r.
+// JSON object of r. ctx is the request's. An error fails the request (a
+// list as a whole): an *arm.Error is sent as it is, any other error is
+// internal (a store that cannot be read).
 type Renderer interface {
-	Render(ctx context.Context, r *Resource, body map[string]any, apiVersion string, now time.Time)
+	Render(ctx context.Context, r *Resource, body map[string]any, apiVersion string, now time.Time) error
 }
 
 // Describer is implemented by strategies that expose derived state on the

@@ -203,7 +203,7 @@ func checkAccess(v any) (string, error) {
 
 // Render adds the read-only tenantID and scope and drops provisioningState,
 // which the association's shape does not have.
-func (s *associationStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *associationStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	scope := r.ID.Parent()
 	body["properties"] = map[string]any{
 		propPrivateLink:         r.Properties[propPrivateLink],
@@ -211,6 +211,7 @@ func (s *associationStrategy) Render(_ context.Context, r *engine.Resource, body
 		propTenantID:            scope.Name(),
 		propScope:               scope.String(),
 	}
+	return nil
 }
 
 // subscriptionTenant returns the tenant of a subscription, or a 404

@@ -355,11 +355,12 @@ func (s *assignmentStrategy) CheckScope(_ context.Context, req *engine.Request, 
 	return nil
 }
 
-func (s *assignmentStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *assignmentStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props != nil {
 		props["scope"] = r.ID.Parent().String()
 	}
+	return nil
 }
 
 func (s *assignmentStrategy) Validate(ctx context.Context, _ *engine.Request, desired, _ *engine.Resource) error {

@@ -76,13 +76,13 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 
 // Render gives the wire shape of aml-arm.md section 5: properties holds
 // only privateEndpointConnections.
-func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	conns := []any{}
 	var list []engine.PrivateLinkConnection
 	if src, ok := engine.Capability[engine.PrivateLinkSource](s.e.Registry(), typePrivateEndpoints); ok {
 		var err error
 		if list, err = src.ConnectionsTo(ctx, r.ID); err != nil {
-			s.e.Logger().Warn("listing the private endpoints of a private link", "id", r.ID.String(), "err", err)
+			return err
 		}
 	}
 	for _, c := range list {
@@ -98,6 +98,7 @@ func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, bo
 		})
 	}
 	body["properties"] = map[string]any{propPrivateEndpointConnections: conns}
+	return nil
 }
 
 // PrivateLinkGroups: a private link serves one group, ResourceManagement.

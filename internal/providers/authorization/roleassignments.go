@@ -233,7 +233,7 @@ func checkBodyScope(v any, scope resourceid.ID, name string) error {
 
 // Render gives the assignment Azure's shape: properties with scope and the
 // created/updated fields, no provisioningState and no systemData.
-func (s *roleAssignmentStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *roleAssignmentStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	delete(props, "provisioningState")
 	for _, p := range []string{propDescription, propCondition, propConditionVersion, propDelegatedMI} {
@@ -243,6 +243,7 @@ func (s *roleAssignmentStrategy) Render(_ context.Context, r *engine.Resource, b
 	}
 	props[propScope] = r.ID.Parent().String()
 	delete(body, "systemData")
+	return nil
 }
 
 // ServeScope answers collection GETs; items are the engine's.
@@ -273,7 +274,7 @@ func (s *roleAssignmentStrategy) ServeScope(ctx context.Context, req *engine.Req
 			if principal != "" && !strings.EqualFold(toAssignment(r).PrincipalID, principal) {
 				continue
 			}
-			body, err := s.e.Render(req, r)
+			body, err := s.e.Render(ctx, req, r)
 			if err != nil {
 				return nil, true, err
 			}

@@ -193,11 +193,12 @@ func parseRole(id, name string, permissions, assignable any) (authz.Role, error)
 
 // Render drops provisioningState and systemData, which role definitions do
 // not have.
-func (s *roleDefinitionStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *roleDefinitionStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	if props, ok := body["properties"].(map[string]any); ok {
 		delete(props, "provisioningState")
 	}
 	delete(body, "systemData")
+	return nil
 }
 
 // ServeScope answers built-in roles at any scope, custom roles by GUID at
@@ -221,7 +222,7 @@ func (s *roleDefinitionStrategy) ServeScope(ctx context.Context, req *engine.Req
 		if r == nil {
 			return nil, true, roleNotFound(name)
 		}
-		body, err := s.e.Render(req, r)
+		body, err := s.e.Render(ctx, req, r)
 		return engine.JSON(http.StatusOK, body), true, err
 	}
 	byName, byType, err := parseDefinitionFilter(req.QueryValue("$filter"))
@@ -246,7 +247,7 @@ func (s *roleDefinitionStrategy) ServeScope(ctx context.Context, req *engine.Req
 			if (byName != "" && !strings.EqualFold(role.Name, byName)) || !role.Assignable(scope) {
 				continue
 			}
-			body, err := s.e.Render(req, r)
+			body, err := s.e.Render(ctx, req, r)
 			if err != nil {
 				return nil, true, err
 			}

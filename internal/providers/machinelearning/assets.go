@@ -239,14 +239,14 @@ func (s *assetContainerStrategy) Validate(_ context.Context, req *engine.Request
 }
 
 // Render adds latestVersion and nextVersion.
-func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, ok := body["properties"].(map[string]any)
 	if !ok {
-		return
+		return nil
 	}
 	versions, err := s.e.List(ctx, r.ID, "versions")
 	if err != nil {
-		return
+		return nil
 	}
 	next := 0
 	var latest *engine.Resource
@@ -263,6 +263,7 @@ func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource,
 		props["latestVersion"] = latest.ID.Name()
 	}
 	props["nextVersion"] = strconv.Itoa(max(next, 1))
+	return nil
 }
 
 // ListFilter applies listViewType.
@@ -304,7 +305,7 @@ func (s *assetContainerStrategy) ListChildren(ctx context.Context, req *engine.R
 	}
 	out := make([]any, 0, len(versions))
 	for _, v := range versions {
-		b, err := s.e.Render(req, v)
+		b, err := s.e.Render(ctx, req, v)
 		if err != nil {
 			return nil, true, err
 		}

@@ -95,10 +95,11 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 }
 
 // Render adds the scoring URI.
-func (s *batchEndpointStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *batchEndpointStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	if props, _ := body["properties"].(map[string]any); props != nil {
 		props["scoringUri"] = "https://" + epScoringHost(r) + "/jobs"
 	}
+	return nil
 }
 
 // Action answers listkeys.

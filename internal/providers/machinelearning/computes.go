@@ -444,10 +444,10 @@ func (s *computeStrategy) tenantID(_ context.Context, ws *engine.Resource) strin
 }
 
 // Render adds the time-driven read-only properties and hides secrets.
-func (s *computeStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, now time.Time) {
+func (s *computeStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, now time.Time) error {
 	p, _ := body["properties"].(map[string]any)
 	if p == nil {
-		return
+		return nil
 	}
 	if _, ok := p["provisioningErrors"]; !ok {
 		p["provisioningErrors"] = nil
@@ -455,7 +455,7 @@ func (s *computeStrategy) Render(_ context.Context, r *engine.Resource, body map
 	ct, _ := p["computeType"].(string)
 	inner, _ := p["properties"].(map[string]any)
 	if inner == nil {
-		return
+		return nil
 	}
 	for _, path := range computeSecretPaths[ct] {
 		deletePath(inner, path)
@@ -470,6 +470,7 @@ func (s *computeStrategy) Render(_ context.Context, r *engine.Resource, body map
 		r.GetData(dataInstance, &st)
 		renderInstance(r, inner, st, now)
 	}
+	return nil
 }
 
 // renderScale shows an AmlCompute's allocation at now.

@@ -215,10 +215,11 @@ func keepDatastoreSecrets(desired, old *engine.Resource) {
 }
 
 // Render adds the read-only isDefault.
-func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	if props, ok := body["properties"].(map[string]any); ok {
 		props["isDefault"] = isDefaultDatastore(r)
 	}
+	return nil
 }
 
 func isDefaultDatastore(r *engine.Resource) bool {

@@ -400,13 +400,14 @@ func refNotFound(err error, format string, args ...any) *arm.Error {
 
 // Render replaces provisioningState, which jobs do not have, with the
 // job's status at now.
-func (s *jobStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, now time.Time) {
+func (s *jobStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, now time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	delete(props, "provisioningState")
 	props["status"] = timelineOf(r).status(now)
+	return nil
 }
 
 // Describe shows a job's timeline on the admin API.

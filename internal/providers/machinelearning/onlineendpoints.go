@@ -240,16 +240,16 @@ func epScoringHost(r *engine.Resource) string {
 
 // Render adds the endpoint's URIs and leaves out traffic entries of
 // deployments that no longer exist.
-func (s *onlineEndpointStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *onlineEndpointStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	props["scoringUri"] = "https://" + epScoringHost(r) + "/score"
 	props["swaggerUri"] = "https://" + epScoringHost(r) + "/swagger.json"
 	list, err := s.e.List(ctx, r.ID, "deployments")
 	if err != nil {
-		return
+		return nil
 	}
 	exists := make(map[string]bool, len(list))
 	for _, d := range list {
@@ -264,6 +264,7 @@ func (s *onlineEndpointStrategy) Render(ctx context.Context, r *engine.Resource,
 			}
 		}
 	}
+	return nil
 }
 
 var regenerateKeysRequest = object("RegenerateEndpointKeysRequest", map[string]*field{

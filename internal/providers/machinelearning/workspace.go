@@ -459,10 +459,10 @@ func (s *workspaceStrategy) tenantID(ctx context.Context, id resourceid.ID) stri
 // Render shapes a workspace for api-version apiVersion: it adds the
 // private endpoint connections and their count, and drops the properties
 // that api-version does not have (v1LegacyMode before 2022-05-01, rule L2).
-func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, apiVersion string, now time.Time) {
+func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, apiVersion string, now time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	props["discoveryUrl"] = s.discoveryURL(r)
 	conns, approved := s.inlineConnections(ctx, r, apiVersion, now)
@@ -475,6 +475,7 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	if !atLeast(apiVersion, LegacyModeAPIVersion) {
 		delete(props, "v1LegacyMode")
 	}
+	return nil
 }
 
 // inlineConnections renders the stored private endpoint connections of r
@@ -495,7 +496,7 @@ func (s *workspaceStrategy) inlineConnections(ctx context.Context, r *engine.Res
 		if ConnectionStatus(c) == "Approved" {
 			approved++
 		}
-		body, err := s.e.Render(req, c)
+		body, err := s.e.Render(ctx, req, c)
 		if err != nil {
 			continue
 		}

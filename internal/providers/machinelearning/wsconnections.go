@@ -192,18 +192,19 @@ func keepConnectionCredentials(desired, old *engine.Resource) {
 }
 
 // Render adds createdByWorkspaceArmId.
-func (s *wsConnectionStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *wsConnectionStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	if props, ok := body["properties"].(map[string]any); ok {
 		props["createdByWorkspaceArmId"] = r.ID.Parent().String()
 	}
+	return nil
 }
 
 // Action answers POST listsecrets: the connection with its credentials.
-func (s *wsConnectionStrategy) Action(_ context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
+func (s *wsConnectionStrategy) Action(ctx context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
 	if !strings.EqualFold(name, "listsecrets") {
 		return nil, engine.UnknownAction(TypeWorkspaceConnections, name)
 	}
-	body, err := s.e.Render(req, r)
+	body, err := s.e.Render(ctx, req, r)
 	if err != nil {
 		return nil, err
 	}

@@ -69,10 +69,10 @@ func (s *zoneStrategy) Validate(_ context.Context, _ *engine.Request, desired, _
 }
 
 // Render adds the zone's counts.
-func (s *zoneStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *zoneStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	records, _ := s.e.List(ctx, r.ID, "A")
 	links, _ := s.e.List(ctx, r.ID, "virtualNetworkLinks")
@@ -89,6 +89,7 @@ func (s *zoneStrategy) Render(ctx context.Context, r *engine.Resource, body map[
 	props["maxNumberOfVirtualNetworkLinksWithRegistration"] = 100
 	props["numberOfVirtualNetworkLinksWithRegistration"] = registration
 	props["internalId"] = "armlet:" + r.ID.Key()
+	return nil
 }
 
 // linkStrategy: virtualNetworkLinks. properties.virtualNetwork.id must name
@@ -213,10 +214,10 @@ func (s *aRecordStrategy) Import(ctx context.Context, req *engine.Request, r *en
 	return nil
 }
 
-func (s *aRecordStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *aRecordStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	zone := r.ID.Parent().Name()
 	name := r.ID.Name()
@@ -227,6 +228,7 @@ func (s *aRecordStrategy) Render(_ context.Context, r *engine.Resource, body map
 	}
 	props["isAutoRegistered"] = false
 	delete(props, "provisioningState") // record sets have none
+	return nil
 }
 
 // recordOwner is the zone group that wrote a record set, or "".

@@ -443,10 +443,10 @@ func connectionState(ctx context.Context, e *engine.Engine, pe *engine.Resource,
 
 // Render adds the network interface, the DNS configurations and each
 // connection's id, type, etag and current state.
-func (s *peStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *peStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	st := loadPEState(r)
 	props["networkInterfaces"] = []any{map[string]any{"id": st.nicID(r).String()}}
@@ -481,6 +481,7 @@ func (s *peStrategy) Render(ctx context.Context, r *engine.Resource, body map[st
 		}
 		props[key] = out
 	}
+	return nil
 }
 
 func orEmpty(v any) any {

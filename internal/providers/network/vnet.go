@@ -378,10 +378,10 @@ func (p *provider) subnetUsers(ctx context.Context) (map[string][]subnetUser, er
 
 // Render adds each subnet's id, type, etag, provisioningState and the
 // private endpoints in it.
-func (s *vnetStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *vnetStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	var guid string
 	r.GetData(dataResourceGUID, &guid)
@@ -400,6 +400,7 @@ func (s *vnetStrategy) Render(ctx context.Context, r *engine.Resource, body map[
 	if _, ok := props["virtualNetworkPeerings"]; !ok {
 		props["virtualNetworkPeerings"] = []any{}
 	}
+	return nil
 }
 
 // renderSubnet is the wire form of a stored subnet of vnet.

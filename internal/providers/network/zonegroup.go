@@ -180,14 +180,14 @@ func groupRecords(pe *engine.Resource, configs []any) []zoneRecord {
 }
 
 // Render adds each config's read-only recordSets.
-func (s *zoneGroupStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) {
+func (s *zoneGroupStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
-		return
+		return nil
 	}
 	pe, err := s.e.Get(ctx, r.ID.Parent())
 	if err != nil {
-		return
+		return nil
 	}
 	configs, _ := props["privateDnsZoneConfigs"].([]any)
 	records := groupRecords(pe, configs)
@@ -212,6 +212,7 @@ func (s *zoneGroupStrategy) Render(ctx context.Context, r *engine.Resource, body
 		p["recordSets"] = sets
 		item["id"] = r.ID.String() + "/privateDnsZoneConfigs/" + item["name"].(string)
 	}
+	return nil
 }
 
 // removeRecords deletes the record sets of zone that a zone group at or
