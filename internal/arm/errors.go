@@ -96,6 +96,18 @@ const (
 	CodeLinkedInvalidPropertyID = "LinkedInvalidPropertyId"
 )
 
+// More codes used by more than one package.
+const (
+	// CodeInvalidResourceNamespace: a namespace no provider registered.
+	CodeInvalidResourceNamespace = "InvalidResourceNamespace"
+
+	// CodeUserError is the code Azure ML gives, on its ARM resources and on
+	// a workspace's data plane, for a request the service refuses by its
+	// own rules (the workspace's configuration, checks beyond the schema)
+	// rather than by ARM's.
+	CodeUserError = "UserError"
+)
+
 // BadRequest is a 400 with the given code.
 func BadRequest(code, format string, args ...any) *Error {
 	return Errorf(http.StatusBadRequest, code, format, args...)
@@ -115,6 +127,19 @@ func Conflict(code, format string, args ...any) *Error {
 // resource type accepts; target names the offending property path.
 func InvalidContent(target, format string, args ...any) *Error {
 	return BadRequest(CodeInvalidRequestContent, format, args...).WithTarget(target)
+}
+
+// UnknownMember is the 400 ARM's (.NET) deserializer gives for a body
+// member that the type typeName does not have: name is the member as sent
+// and parent the JSON path of the object holding it ("" for the body
+// itself). The target and the message's path are parent.name, or name
+// alone at the top level.
+func UnknownMember(parent, name, typeName string) *Error {
+	p := name
+	if parent != "" {
+		p = parent + "." + name
+	}
+	return InvalidContent(p, "Could not find member '%s' on object of type '%s'. Path '%s'.", name, typeName, p)
 }
 
 // PreconditionFailed is the 412 for a failed If-Match / If-None-Match.

@@ -306,7 +306,7 @@ func mergeRules(sent, old, required map[string]any, mode string) (map[string]any
 	for _, name := range sortedKeys(sent) {
 		path := "properties.managedNetwork.outboundRules." + name
 		if prev, dup := seen[strings.ToLower(name)]; dup {
-			return nil, arm.BadRequest(CodeUserError, "The outbound rules '%s' and '%s' have the same name; rule names are case-insensitive.", prev, name).WithTarget(path)
+			return nil, arm.BadRequest(arm.CodeUserError, "The outbound rules '%s' and '%s' have the same name; rule names are case-insensitive.", prev, name).WithTarget(path)
 		}
 		seen[strings.ToLower(name)] = name
 		rule, _ := sent[name].(map[string]any)
@@ -340,26 +340,26 @@ func mergeRules(sent, old, required map[string]any, mode string) (map[string]any
 // both other modes.
 func checkUserRule(path, name string, rule map[string]any, mode string) error {
 	if !ruleNamePattern.MatchString(name) {
-		return arm.BadRequest(CodeUserError, "The outbound rule name '%s' is invalid. %s", name, ruleNameRule).WithTarget(path)
+		return arm.BadRequest(arm.CodeUserError, "The outbound rule name '%s' is invalid. %s", name, ruleNameRule).WithTarget(path)
 	}
 	typ, _ := rule["type"].(string)
 	if mode == isolationDisabled {
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"The outbound rule '%s' cannot be added: the workspace's managed network isolationMode is Disabled. Set properties.managedNetwork.isolationMode to AllowInternetOutbound or AllowOnlyApprovedOutbound first.",
 			name).WithTarget(path)
 	}
 	missing := func(member string) error {
-		return arm.BadRequest(CodeUserError, "The %s outbound rule '%s' needs '%s'.", typ, name, "destination."+member).WithTarget(path + ".destination." + member)
+		return arm.BadRequest(arm.CodeUserError, "The %s outbound rule '%s' needs '%s'.", typ, name, "destination."+member).WithTarget(path + ".destination." + member)
 	}
 	switch typ {
 	case ruleFQDN:
 		if mode != isolationApproved {
-			return arm.BadRequest(CodeUserError,
+			return arm.BadRequest(arm.CodeUserError,
 				"The outbound rule '%s' is of type FQDN, which is only allowed when the managed network isolationMode is AllowOnlyApprovedOutbound (it is %s).",
 				name, mode).WithTarget(path + ".type")
 		}
 		if d, _ := rule["destination"].(string); strings.TrimSpace(d) == "" {
-			return arm.BadRequest(CodeUserError, "The FQDN outbound rule '%s' needs a 'destination' (a fully qualified domain name).", name).WithTarget(path + ".destination")
+			return arm.BadRequest(arm.CodeUserError, "The FQDN outbound rule '%s' needs a 'destination' (a fully qualified domain name).", name).WithTarget(path + ".destination")
 		}
 	case rulePrivateEndpoint:
 		d, _ := rule["destination"].(map[string]any)
@@ -380,13 +380,13 @@ func checkUserRule(path, name string, rule map[string]any, mode string) error {
 }
 
 func backToDisabled(from string) *arm.Error {
-	return arm.BadRequest(CodeUserError,
+	return arm.BadRequest(arm.CodeUserError,
 		"The managed network isolationMode cannot be changed from %s back to Disabled: once a workspace has a managed virtual network it keeps it.", from).
 		WithTarget("properties.managedNetwork.isolationMode")
 }
 
 func requiredRuleError(name, verb string) *arm.Error {
-	return arm.BadRequest(CodeUserError,
+	return arm.BadRequest(arm.CodeUserError,
 		"The outbound rule '%s' is a Required rule of the managed network and cannot be %s.", name, verb).
 		WithTarget("properties.managedNetwork.outboundRules." + name)
 }
@@ -736,7 +736,7 @@ func (s *outboundRuleStrategy) put(ctx context.Context, ws *engine.Resource, req
 	err = s.update(ctx, ws, end, func(desired, current *engine.Resource) error {
 		mn := managedNetworkOf(desired.Properties)
 		if isolationModeOf(mn) == isolationDisabled {
-			return arm.BadRequest(CodeUserError,
+			return arm.BadRequest(arm.CodeUserError,
 				"The workspace '%s' has no managed network (its managedNetwork.isolationMode is Disabled), so it has no outbound rules. Set properties.managedNetwork.isolationMode to AllowInternetOutbound or AllowOnlyApprovedOutbound first.",
 				desired.ID.Name()).WithTarget("properties.managedNetwork.isolationMode")
 		}
@@ -856,7 +856,7 @@ func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *en
 		includeSpark, _ = m["includeSpark"].(bool)
 	}
 	if isolationModeOf(managedNetworkOf(r.Properties)) == isolationDisabled {
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"The workspace '%s' has no managed network to provision: its managedNetwork.isolationMode is Disabled.", r.ID.Name()).
 			WithTarget("properties.managedNetwork.isolationMode")
 	}

@@ -114,11 +114,6 @@ func (f *field) member(name string) (string, *field, bool) {
 	return "", nil, false
 }
 
-func unknownMember(path, name, typeName string) *arm.Error {
-	p := path + "." + name
-	return arm.InvalidContent(p, "Could not find member '%s' on object of type '%s'. Path '%s'.", name, typeName, p)
-}
-
 func requiredMissing(path, name string) *arm.Error {
 	return arm.InvalidContent(path+"."+name, "Required property '%s' not found in JSON. Path '%s'.", name, path)
 }
@@ -228,7 +223,7 @@ func (f *field) check(path string, v any) (any, error) {
 				continue
 			}
 			if !ok {
-				return nil, unknownMember(path, k, f.typeName)
+				return nil, arm.UnknownMember(path, k, f.typeName)
 			}
 			if mf.readOnly {
 				continue
@@ -350,10 +345,10 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 				continue
 			}
 			if !ok {
-				return unknownMember(path, k, typeName)
+				return arm.UnknownMember(path, k, typeName)
 			}
 			if apiVersion != "" && mf.since != "" && !atLeast(apiVersion, mf.since) {
-				err := unknownMember(path, k, typeName)
+				err := arm.UnknownMember(path, k, typeName)
 				err.Message += fmt.Sprintf(" The property needs api-version %s or newer; the request used %s.", mf.since, apiVersion)
 				return err
 			}

@@ -113,7 +113,7 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 		gateVersion = ""
 		// Any casing: the schema accepts member names ignoring case.
 		if _, _, ok := lookupFold(sent, "v1LegacyMode"); ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
-			return unknownMember("properties", "v1LegacyMode", typeName)
+			return arm.UnknownMember("properties", "v1LegacyMode", typeName)
 		}
 	}
 	if err := workspaceProperties.gate("properties", sent, gateVersion, typeName); err != nil {
@@ -300,7 +300,7 @@ func checkPatchable(path string, upd, full *field, desired, old map[string]any) 
 		um, ok := upd.fields[name]
 		if !ok {
 			if !sameValue(mf, desired[name], old[name]) {
-				return unknownMember(path, name, upd.typeName)
+				return arm.UnknownMember(path, name, upd.typeName)
 			}
 			continue
 		}

@@ -171,9 +171,3 @@ func deepCopy(v any) any {
 		return v
 	}
 }
-
-// unknownMember is the error for a body member the network API does not
-// accept.
-func unknownMember(path, member, typ string) *arm.Error {
-	return arm.InvalidContent(path, "Could not find member '%s' on object of type '%s'. Path '%s'.", member, typ, path)
-}

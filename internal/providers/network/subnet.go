@@ -97,7 +97,7 @@ func (s *subnetStrategy) put(ctx context.Context, req *engine.Request, vnet *eng
 	}
 	for k := range body {
 		if !subnetMembers[k] {
-			return nil, unknownMember(k, k, "Subnet")
+			return nil, arm.UnknownMember("", k, "Subnet")
 		}
 	}
 	vs := &vnetStrategy{s.provider}
