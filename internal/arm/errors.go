@@ -27,6 +27,12 @@ type Error struct {
 	// Header holds extra response headers (WWW-Authenticate on 401,
 	// Retry-After on 429). Not part of the body.
 	Header http.Header `json:"-"`
+
+	// Err, when set, is the failure behind the error (a store conflict
+	// behind a 409, for one), so that callers can recognise it with
+	// errors.Is or errors.As whatever message the client is given. It is
+	// never sent: the client sees Status and the body only.
+	Err error `json:"-"`
 }
 
 // AdditionalInfo is one entry of an ARM error's additionalInfo array.
@@ -47,6 +53,15 @@ func (e *Error) WithTarget(target string) *Error {
 	e.Target = target
 	return e
 }
+
+// Wrap returns e with Err set to cause, for chaining at construction.
+func (e *Error) Wrap(cause error) *Error {
+	e.Err = cause
+	return e
+}
+
+// Unwrap returns the cause (Err), so errors.Is and errors.As see through e.
+func (e *Error) Unwrap() error { return e.Err }
 
 // AsError reports whether err is (or wraps) an *Error and returns it.
 func AsError(err error) (*Error, bool) {
