@@ -734,6 +734,7 @@ func (s *outboundRuleStrategy) put(ctx context.Context, ws *engine.Resource, req
 	end := req.Now.Add(s.e.OperationDuration())
 	key := name
 	err = s.update(ctx, ws, end, func(desired, current *engine.Resource) error {
+		key = name
 		mn := managedNetworkOf(desired.Properties)
 		if isolationModeOf(mn) == isolationDisabled {
 			return arm.BadRequest(arm.CodeUserError,
@@ -771,6 +772,7 @@ func (s *outboundRuleStrategy) delete(ctx context.Context, ws *engine.Resource, 
 	end := req.Now.Add(s.e.OperationDuration())
 	key, found := "", false
 	err := s.update(ctx, ws, end, func(desired, _ *engine.Resource) error {
+		key, found = "", false
 		rules := rulesOf(managedNetworkOf(desired.Properties))
 		k, v, ok := lookupFold(rules, name)
 		if !ok {
@@ -797,34 +799,24 @@ func (s *outboundRuleStrategy) delete(ctx context.Context, ws *engine.Resource, 
 	return s.e.NewResourceOperation(ctx, req, r, true, end)
 }
 
-// update applies change to a copy (desired) of the workspace as stored
-// (current) and saves it, marked Updating until end, retrying from a
-// fresh read when another writer got there first. A change that leaves
-// the workspace as it was is not saved.
+// update applies change to a copy (desired) of the workspace ws as stored
+// now (current) and saves it, marked Updating until end (engine.Update:
+// change runs again on a fresh read when another writer got there first,
+// so it sets anew whatever it records). A change that leaves the
+// workspace as it was is not saved.
 func (s *outboundRuleStrategy) update(ctx context.Context, ws *engine.Resource, end time.Time, change func(desired, current *engine.Resource) error) error {
-	for range 16 {
-		desired := ws.Clone()
-		if err := change(desired, ws); err != nil {
+	_, err := s.e.Update(ctx, ws.ID, func(desired *engine.Resource) error {
+		current := desired.Clone()
+		if err := change(desired, current); err != nil {
 			return err
 		}
-		if reflect.DeepEqual(desired.Properties, ws.Properties) && reflect.DeepEqual(desired.Internal.Data, ws.Internal.Data) {
-			return nil
+		if reflect.DeepEqual(desired.Properties, current.Properties) && reflect.DeepEqual(desired.Internal.Data, current.Internal.Data) {
+			return engine.ErrNoChange
 		}
 		desired.Internal.Provisioning = &engine.Transition{State: "Updating", Until: end}
-		err := s.e.Save(ctx, desired)
-		if err == nil {
-			return nil
-		}
-		if ae, ok := arm.AsError(err); !ok || ae.Code != arm.CodeConflict {
-			return err
-		}
-		fresh, err := s.e.Get(ctx, ws.ID)
-		if err != nil {
-			return err
-		}
-		ws = fresh
-	}
-	return arm.Conflict(arm.CodeConflict, "The workspace '%s' is being changed by too many concurrent requests; retry.", ws.ID.Name())
+		return nil
+	})
+	return err
 }
 
 // provisionOptions is ManagedNetworkProvisionOptions.
@@ -862,7 +854,7 @@ func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *en
 	}
 	end := req.Now.Add(s.e.OperationDuration())
 	sparkReady := includeSpark
-	err := updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
+	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
 		st := loadNetworkState(w)
 		st.prune(req.Now)
 		if st.ActiveAt.IsZero() || st.ActiveAt.After(end) {
@@ -874,7 +866,7 @@ func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *en
 		sparkReady = !st.SparkAt.IsZero()
 		w.SetData(dataManagedNetwork, st)
 		w.Internal.Provisioning = &engine.Transition{State: "Updating", Until: end}
-		return true
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -300,7 +300,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 	if value == "" {
 		value = newEndpointKey()
 	}
-	err = updateResource(ctx, e, r.ID, func(ep *engine.Resource) bool {
+	_, err = e.Update(ctx, r.ID, func(ep *engine.Resource) error {
 		var k endpointKeys
 		ep.GetData(dataEndpointKeys, &k)
 		if b["keyType"] == "Primary" {
@@ -309,7 +309,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 			k.Secondary = value
 		}
 		ep.SetData(dataEndpointKeys, k)
-		return true
+		return nil
 	})
 	if err != nil {
 		return nil, err

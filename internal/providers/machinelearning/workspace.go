@@ -563,11 +563,14 @@ func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request,
 			return err
 		}
 	}
-	return updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
-		_, had := w.Internal.Data[dataSeedConnections]
+	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
+		if _, had := w.Internal.Data[dataSeedConnections]; !had {
+			return engine.ErrNoChange
+		}
 		delete(w.Internal.Data, dataSeedConnections)
-		return had
+		return nil
 	})
+	return err
 }
 
 // seedConnection is a private endpoint connection listed inline in a
@@ -619,29 +622,6 @@ func seedConnections(v any) ([]seedConnection, error) {
 		out = append(out, seedConnection{Name: name, Body: body})
 	}
 	return out, nil
-}
-
-// updateResource loads the resource at id, lets f change it (f reports
-// whether it did) and saves it, retrying when another writer got there
-// first.
-func updateResource(ctx context.Context, e *engine.Engine, id resourceid.ID, f func(*engine.Resource) bool) error {
-	var err error
-	for range 16 {
-		var r *engine.Resource
-		if r, err = e.Get(ctx, id); err != nil {
-			return err
-		}
-		if !f(r) {
-			return nil
-		}
-		if err = e.Save(ctx, r); err == nil {
-			return nil
-		}
-		if ae, ok := arm.AsError(err); !ok || ae.Code != arm.CodeConflict {
-			return err
-		}
-	}
-	return err
 }
 
 // workspaceKeys are the secrets listKeys returns, made once per workspace.
