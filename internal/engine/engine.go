@@ -28,6 +28,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -303,7 +304,7 @@ func jsonErrorText(err error) string {
 	if errors.As(err, &syn) {
 		return syn.Error() + " at offset " + itoa(syn.Offset)
 	}
-	if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return "unexpected end of JSON input"
 	}
 	return err.Error()
