@@ -250,7 +250,7 @@ func completeOnlineDeployment(r *engine.Resource) {
 	epSetDefaults(p, map[string]any{"appInsightsEnabled": false, "egressPublicNetworkAccess": "Enabled"})
 	if _, ok := p["scaleSettings"]; !ok {
 		if p["endpointComputeType"] == "Kubernetes" {
-			p["scaleSettings"] = deepCopy(defaultTargetUtilization)
+			p["scaleSettings"] = engine.DeepCopy(defaultTargetUtilization)
 		} else {
 			p["scaleSettings"] = map[string]any{"scaleType": "Default"}
 		}

@@ -276,7 +276,7 @@ func epNested(m map[string]any, path ...string) map[string]any {
 func epSetDefaults(obj map[string]any, defs map[string]any) {
 	for k, v := range defs {
 		if _, ok := obj[k]; !ok {
-			obj[k] = deepCopy(v)
+			obj[k] = engine.DeepCopy(v)
 		}
 	}
 }

@@ -272,7 +272,7 @@ func checkJobUpdate(desired, old *engine.Resource) error {
 		}
 	}
 	if sv, ok := old.Properties["services"]; ok {
-		desired.Properties["services"] = deepCopy(sv)
+		desired.Properties["services"] = engine.DeepCopy(sv)
 	} else {
 		delete(desired.Properties, "services")
 	}

@@ -215,14 +215,14 @@ func (s *workspaceStrategy) completeManagedNetwork(req *engine.Request, desired,
 			// A PATCH that sets managedNetwork to null.
 			return backToDisabled(isolationModeOf(oldMN))
 		}
-		mn = deepCopy(oldMN).(map[string]any)
+		mn = engine.DeepCopy(oldMN).(map[string]any)
 		desired.Properties["managedNetwork"] = mn
 	}
 	if _, ok := mn["isolationMode"]; !ok && oldMN != nil {
 		mn["isolationMode"] = isolationModeOf(oldMN)
 	}
 	if _, ok := mn["outboundRules"]; !ok && oldMN != nil && rulesOf(oldMN) != nil {
-		mn["outboundRules"] = deepCopy(rulesOf(oldMN))
+		mn["outboundRules"] = engine.DeepCopy(rulesOf(oldMN))
 	}
 	var nulled []string
 	if patch {
@@ -568,7 +568,10 @@ func renderRules(st managedNetworkState, stored map[string]any, apiVersion strin
 		settled = statusActive
 	}
 	show := func(name string, rule map[string]any, pending string) {
-		rule = deepCopy(rule).(map[string]any)
+		rule = engine.DeepCopy(rule).(map[string]any)
+		if rule == nil {
+			rule = map[string]any{} // a stored rule that is not an object: its status only
+		}
 		status := settled
 		switch {
 		case pending == statusProvisioning && newStatuses:
@@ -749,7 +752,7 @@ func (s *outboundRuleStrategy) put(ctx context.Context, ws *engine.Resource, req
 		if k, _, ok := lookupFold(rules, name); ok {
 			key = k
 		}
-		rules[key] = deepCopy(rule)
+		rules[key] = engine.DeepCopy(rule)
 		if err := applyManagedNetwork(desired, current, nil, req.Now, s.e.OperationDuration()); err != nil {
 			return err
 		}

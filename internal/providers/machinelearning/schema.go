@@ -11,6 +11,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/engine"
 )
 
 // A small schema language for request bodies: enough to type-check the
@@ -407,7 +408,7 @@ func (f *field) carryOver(desired, old map[string]any, apiVersion string) {
 			continue
 		}
 		if mf.since != "" && !atLeast(apiVersion, mf.since) {
-			desired[name] = deepCopy(ov)
+			desired[name] = engine.DeepCopy(ov)
 			continue
 		}
 		if mf.kind == kObject {
@@ -465,22 +466,4 @@ func sameValue(f *field, a, b any) bool {
 		return strings.EqualFold(as, bs)
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }
