@@ -17,8 +17,11 @@ import (
 const methodImport = "IMPORT"
 
 // maxWriteAttempts bounds the optimistic-concurrency retries of one write
-// that did not ask for If-Match (last writer wins, but never a lost merge).
-const maxWriteAttempts = 16
+// that did not ask for If-Match (last writer wins, but never a lost merge):
+// kv.Retry's bound. The request loops keep their own loop: they also go
+// round after finishing a completed delete, and a conflict under If-Match
+// ends them with 412, not a retry.
+const maxWriteAttempts = kv.MaxAttempts
 
 // checkAncestors verifies that every stored ancestor of id exists and
 // returns the nearest one (nil when id's parent is not a stored type, such
