@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 )
@@ -89,7 +91,7 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		}
 		creds, err := a.s.identity.CreatePrincipal(ctx, in.Name)
 		if err != nil {
-			if _, ok := arm.AsError(err); !ok && strings.Contains(err.Error(), "name") {
+			if errors.Is(err, identity.ErrInvalidName) {
 				return nil, arm.InvalidContent("name", "%v", err)
 			}
 			return nil, err

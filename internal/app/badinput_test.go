@@ -126,6 +126,8 @@ func TestBadInput(t *testing.T) {
 		// Admin API.
 		{"admin bad duration", "POST", "/_armlet/clock/advance", `{"duration":"-5m"}`, nil, 400, "InvalidRequestContent"},
 		{"admin bad state id", "GET", "/_armlet/state?id=nonsense", "", nil, 400, "InvalidResourceId"},
+		{"admin principal without a name", "POST", "/_armlet/principals", `{"name":""}`, nil, 400, "InvalidRequestContent"},
+		{"admin principal name with white space", "POST", "/_armlet/principals", `{"name":" x"}`, nil, 400, "InvalidRequestContent"},
 	}
 	if len(tests) < 40 {
 		t.Fatalf("only %d cases", len(tests))

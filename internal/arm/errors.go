@@ -27,6 +27,12 @@ type Error struct {
 	// Header holds extra response headers (WWW-Authenticate on 401,
 	// Retry-After on 429). Not part of the body.
 	Header http.Header `json:"-"`
+
+	// Err, when set, is the failure behind the error (a store conflict
+	// behind a 409, for one), so that callers can recognise it with
+	// errors.Is or errors.As whatever message the client is given. It is
+	// never sent: the client sees Status and the body only.
+	Err error `json:"-"`
 }
 
 // AdditionalInfo is one entry of an ARM error's additionalInfo array.
@@ -47,6 +53,15 @@ func (e *Error) WithTarget(target string) *Error {
 	e.Target = target
 	return e
 }
+
+// Wrap returns e with Err set to cause, for chaining at construction.
+func (e *Error) Wrap(cause error) *Error {
+	e.Err = cause
+	return e
+}
+
+// Unwrap returns the cause (Err), so errors.Is and errors.As see through e.
+func (e *Error) Unwrap() error { return e.Err }
 
 // AsError reports whether err is (or wraps) an *Error and returns it.
 func AsError(err error) (*Error, bool) {
@@ -96,6 +111,18 @@ const (
 	CodeLinkedInvalidPropertyID = "LinkedInvalidPropertyId"
 )
 
+// More codes used by more than one package.
+const (
+	// CodeInvalidResourceNamespace: a namespace no provider registered.
+	CodeInvalidResourceNamespace = "InvalidResourceNamespace"
+
+	// CodeUserError is the code Azure ML gives, on its ARM resources and on
+	// a workspace's data plane, for a request the service refuses by its
+	// own rules (the workspace's configuration, checks beyond the schema)
+	// rather than by ARM's.
+	CodeUserError = "UserError"
+)
+
 // BadRequest is a 400 with the given code.
 func BadRequest(code, format string, args ...any) *Error {
 	return Errorf(http.StatusBadRequest, code, format, args...)
@@ -115,6 +142,19 @@ func Conflict(code, format string, args ...any) *Error {
 // resource type accepts; target names the offending property path.
 func InvalidContent(target, format string, args ...any) *Error {
 	return BadRequest(CodeInvalidRequestContent, format, args...).WithTarget(target)
+}
+
+// UnknownMember is the 400 ARM's (.NET) deserializer gives for a body
+// member that the type typeName does not have: name is the member as sent
+// and parent the JSON path of the object holding it ("" for the body
+// itself). The target and the message's path are parent.name, or name
+// alone at the top level.
+func UnknownMember(parent, name, typeName string) *Error {
+	p := name
+	if parent != "" {
+		p = parent + "." + name
+	}
+	return InvalidContent(p, "Could not find member '%s' on object of type '%s'. Path '%s'.", name, typeName, p)
 }
 
 // PreconditionFailed is the 412 for a failed If-Match / If-None-Match.

@@ -3,7 +3,7 @@ package armhttp
 import (
 	"errors"
 	"net/http"
-	"strings"
+	"syscall"
 
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/kv"
@@ -70,6 +70,10 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request, _ []byte) (*en
 	}}), nil
 }
 
+// isUnavailable reports whether err is the store refusing writes (a
+// read-only or full disk, a closed store) rather than a fault of armlet's:
+// a 503, not a 500. ENOSPC counts where a writer passed the file system's
+// error on without kv.ErrReadOnly.
 func isUnavailable(err error) bool {
-	return errors.Is(err, kv.ErrReadOnly) || errors.Is(err, kv.ErrClosed) || strings.Contains(err.Error(), "no space left")
+	return errors.Is(err, kv.ErrReadOnly) || errors.Is(err, kv.ErrClosed) || errors.Is(err, syscall.ENOSPC)
 }

@@ -185,7 +185,7 @@ func (e *Engine) checkNamespaceAPIVersion(req *Request, ns string) error {
 		}
 	}
 	if last == nil {
-		return arm.BadRequest("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+		return invalidNamespace(http.StatusBadRequest, ns)
 	}
 	return last
 }
@@ -244,7 +244,7 @@ func (e *Engine) listOperations(req *Request, tail string) (*Response, error) {
 	ns = strings.TrimSuffix(ns, "/Operations")
 	canon, ok := e.reg.Namespace(ns)
 	if !ok {
-		return nil, arm.BadRequest("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+		return nil, invalidNamespace(http.StatusBadRequest, ns)
 	}
 	var out []any
 	for _, t := range e.reg.TypesIn(canon) {
@@ -715,7 +715,7 @@ func (e *Engine) getProvider(ctx context.Context, req *Request, sub, ns string) 
 	}
 	canon, ok := e.reg.Namespace(ns)
 	if !ok {
-		return nil, arm.NotFound("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+		return nil, invalidNamespace(http.StatusNotFound, ns)
 	}
 	body, err := e.providerBody(ctx, sub, canon, req.Now)
 	if err != nil {

@@ -17,8 +17,11 @@ import (
 const methodImport = "IMPORT"
 
 // maxWriteAttempts bounds the optimistic-concurrency retries of one write
-// that did not ask for If-Match (last writer wins, but never a lost merge).
-const maxWriteAttempts = 16
+// that did not ask for If-Match (last writer wins, but never a lost merge):
+// kv.Retry's bound. The request loops keep their own loop: they also go
+// round after finishing a completed delete, and a conflict under If-Match
+// ends them with 412, not a retry.
+const maxWriteAttempts = kv.MaxAttempts
 
 // checkAncestors verifies that every stored ancestor of id exists and
 // returns the nearest one (nil when id's parent is not a stored type, such
@@ -572,18 +575,85 @@ func (e *Engine) action(ctx context.Context, req *Request, id resourceid.ID, nam
 	return a.Action(ctx, req, r, name)
 }
 
-// Save stores r for a strategy action (for example a key regeneration),
-// failing with 412 if r changed since it was loaded.
+// Save stores r, as changed by a strategy (an action such as a key
+// regeneration), if its record is still at the revision r was loaded
+// with. If another request wrote it since, Save fails with a 409 Conflict
+// *arm.Error for which errors.Is(err, kv.ErrConflict) holds; a caller that
+// can redo its change from a fresh read wants Update instead. Like Update,
+// Save writes the record only: no validation, admission or write hooks.
 func (e *Engine) Save(ctx context.Context, r *Resource) error {
-	rev, err := e.store.Txn(ctx, putOps(r, kv.AtRevision(r.Revision))...)
-	if errors.Is(err, kv.ErrConflict) {
-		return arm.Conflict(arm.CodeConflict, "The resource '%s' was changed by another request; retry.", r.ID)
+	if err := e.save(ctx, r); err != nil {
+		if errors.Is(err, kv.ErrConflict) {
+			return arm.Conflict(arm.CodeConflict, "The resource '%s' was changed by another request; retry.", r.ID).Wrap(err)
+		}
+		return err
 	}
+	return nil
+}
+
+// save is Save with the store's error as it is.
+func (e *Engine) save(ctx context.Context, r *Resource) error {
+	rev, err := e.store.Txn(ctx, putOps(r, kv.AtRevision(r.Revision))...)
 	if err != nil {
 		return err
 	}
 	r.Revision = rev
 	return nil
+}
+
+// ErrNoChange, returned by the function given to Update, says that the
+// resource needs no change: Update then writes nothing.
+var ErrNoChange = errors.New("engine: no change")
+
+// Update changes the live resource at id with f and stores it if its
+// record is still at the revision read: the optimistic read-modify-write
+// of a provider, with the retry inside (kv.Retry).
+//
+// f gets the resource as stored now, a copy of its own to change in
+// place. f may be called several times, each time with a freshly loaded
+// resource (when another request wrote it between the read and the
+// write), so it must derive its change from what it is given, and
+// anything it records outside (a flag, a result) must be set anew on
+// every call. f returning ErrNoChange (or an error wrapping it) ends
+// Update without a write; any other error ends it with that error, as f
+// returned it, except that one wrapping kv.ErrConflict (from a write f
+// made itself) is retried like Update's own. After kv.MaxAttempts
+// conflicting attempts Update fails with a 409 Conflict *arm.Error for
+// which errors.Is(err, kv.ErrConflict) holds.
+// A resource that does not exist, or whose delete has completed, is the
+// 404 Get gives, and f is not called.
+//
+// Like Save, Update writes the record only: it runs no validation,
+// admission (Azure Policy) or write hooks, and leaves systemData and the
+// provisioning state to f. It returns the resource as f left it: with its
+// new revision when written, unwritten after ErrNoChange.
+func (e *Engine) Update(ctx context.Context, id resourceid.ID, f func(*Resource) error) (*Resource, error) {
+	var out *Resource
+	err := kv.Retry(ctx, func() error {
+		r, err := e.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := f(r); err != nil {
+			if errors.Is(err, ErrNoChange) {
+				out = r
+				return nil
+			}
+			return err
+		}
+		if err := e.save(ctx, r); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id).Wrap(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Render returns the wire form of r at req's api-version and time.

@@ -28,6 +28,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -248,6 +249,14 @@ func (e *Engine) ServePath(ctx context.Context, req *Request, p resourceid.Path)
 	return nil, methodNotAllowed(req.Method, p.ID.ChildType(p.Tail))
 }
 
+// invalidNamespace is ARM's error for a namespace no provider registered:
+// 404 when the request is for the provider itself (GET .../providers/{ns}),
+// 400 where the namespace is part of another request (a resource type, an
+// operation, the operations list).
+func invalidNamespace(status int, ns string) *arm.Error {
+	return arm.Errorf(status, arm.CodeInvalidResourceNamespace, "The resource namespace '%s' is invalid.", ns)
+}
+
 func methodNotAllowed(method, typ string) *arm.Error {
 	return arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed,
 		"The requested resource does not support http method '%s' for type '%s'.", method, typ)
@@ -260,7 +269,7 @@ func (e *Engine) resolveType(req *Request, fullType string) (*Type, error) {
 	if !ok {
 		ns := namespaceOf(fullType)
 		if _, known := e.reg.Namespace(ns); !known {
-			return nil, arm.BadRequest("InvalidResourceNamespace", "The resource namespace '%s' is invalid.", ns)
+			return nil, invalidNamespace(http.StatusBadRequest, ns)
 		}
 		return nil, arm.BadRequest(arm.CodeInvalidResourceType,
 			"The resource type '%s' could not be found in the namespace '%s' for api version '%s'.",
@@ -295,7 +304,7 @@ func jsonErrorText(err error) string {
 	if errors.As(err, &syn) {
 		return syn.Error() + " at offset " + itoa(syn.Offset)
 	}
-	if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return "unexpected end of JSON input"
 	}
 	return err.Error()

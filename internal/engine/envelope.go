@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 )
-
-var errEOF = io.ErrUnexpectedEOF
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 

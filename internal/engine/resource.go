@@ -132,19 +132,24 @@ func deepCopyMap(m map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = deepCopy(v)
+		out[k] = DeepCopy(v)
 	}
 	return out
 }
 
-func deepCopy(v any) any {
+// DeepCopy copies generic JSON, the values encoding/json decodes into an
+// any (objects as map[string]any, arrays as []any, scalars), so that the
+// copy can be changed without changing v. Scalars and other types are
+// shared, not copied. A nil map[string]any stays nil (it stays absent
+// where it is omitempty); a nil []any becomes an empty one.
+func DeepCopy(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		return deepCopyMap(t)
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			out[i] = deepCopy(e)
+			out[i] = DeepCopy(e)
 		}
 		return out
 	default:

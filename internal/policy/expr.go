@@ -61,10 +61,10 @@ func parseTemplate(v any, params map[string]Parameter) (template, error) {
 	p := &exprParser{src: s[1 : len(s)-1]}
 	e, err := p.parse()
 	if err != nil {
-		return template{}, fmt.Errorf("the language expression '%s' is not valid: %v", s, err)
+		return template{}, fmt.Errorf("the language expression '%s' is not valid: %w", s, err)
 	}
 	if err := checkExpr(e, params); err != nil {
-		return template{}, fmt.Errorf("the language expression '%s' is not valid: %v", s, err)
+		return template{}, fmt.Errorf("the language expression '%s' is not valid: %w", s, err)
 	}
 	return template{raw: v, e: e}, nil
 }

@@ -255,6 +255,8 @@ func TestParseErrors(t *testing.T) {
 		{"empty allOf", ``, `{"if":{"allOf":[]},"then":{"effect":"deny"}}`, CodeInvalidPolicyRule},
 		{"in needs array", ``, `{"if":{"field":"name","in":"x"},"then":{"effect":"deny"}}`, CodeInvalidPolicyRule},
 		{"bad expression", ``, `{"if":{"value":"[concat('a']","equals":"x"},"then":{"effect":"deny"}}`, CodeInvalidPolicyRule},
+		// The code follows the error, not the words the expression quotes.
+		{"bad expression quoting an alias error", ``, `{"if":{"value":"[concat('is not a known alias']","equals":"x"},"then":{"effect":"deny"}}`, CodeInvalidPolicyRule},
 		{"unknown function", ``, `{"if":{"value":"[explode()]","equals":"x"},"then":{"effect":"deny"}}`, CodeInvalidPolicyRule},
 		{"undefined parameter", ``, `{"if":{"field":"name","equals":"[parameters('nope')]"},"then":{"effect":"deny"}}`, CodeUndefinedParameter},
 		{"bad parameter type", `{"p":{"type":"Strange"}}`, `{"if":{"field":"name","equals":"x"},"then":{"effect":"deny"}}`, CodeInvalidPolicyParameters},

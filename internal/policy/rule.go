@@ -13,6 +13,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -337,15 +338,19 @@ func (p *parser) template(v any, where string) (template, error) {
 	return t, nil
 }
 
+// exprError is the 400 for a template expression that does not parse or
+// check: an unknown alias and an undefined parameter have codes of their
+// own.
 func (p *parser) exprError(err error, where string) error {
-	msg := err.Error()
-	if strings.Contains(msg, "is not a known alias") {
-		return arm.BadRequest(CodeInvalidPolicyAlias, "The policy rule is invalid at '%s': %s.", where, msg)
+	var alias *unknownAlias
+	if errors.As(err, &alias) {
+		return arm.BadRequest(CodeInvalidPolicyAlias, "The policy rule is invalid at '%s': %s.", where, err)
 	}
-	if strings.Contains(msg, "is not defined in the policy definition") {
-		return arm.BadRequest(CodeUndefinedParameter, "The policy rule is invalid at '%s': %s.", where, msg)
+	var param *undefinedParam
+	if errors.As(err, &param) {
+		return arm.BadRequest(CodeUndefinedParameter, "The policy rule is invalid at '%s': %s.", where, err)
 	}
-	return ruleError("at '%s': %s.", where, msg)
+	return ruleError("at '%s': %s.", where, err)
 }
 
 // operators maps each operator, lower-cased, to its name in evaluation

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -170,7 +171,7 @@ func batchCreateArtifacts(ctx context.Context, s *Service, c *call) (*engine.Res
 	}
 	if len(ops) > 0 {
 		if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
-			if isConflict(err) {
+			if errors.Is(err, kv.ErrConflict) {
 				return nil, userError(http.StatusConflict, "paths", "An artifact of the batch was created by another request; retry.")
 			}
 			return nil, err
@@ -243,19 +244,20 @@ func uploadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response,
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	for range 16 {
+	var a *artifact
+	err = kv.Retry(ctx, func() error {
 		old, rev, err := s.loadArtifact(ctx, c, origin, container, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		a := newArtifact(origin, container, p, c.Now.UTC(), c.Body, ct)
+		a = newArtifact(origin, container, p, c.Now.UTC(), c.Body, ct)
 		if old != nil {
 			now := c.Now.UTC()
 			a.CreatedTime, a.Modified = old.CreatedTime, &now
 		}
 		b, err := json.Marshal(a)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		data := c.Body
 		if data == nil {
@@ -264,15 +266,15 @@ func uploadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response,
 		_, err = s.e.Store().Txn(ctx,
 			kv.Put(artifactKey(c, "a", origin, container, p), b).If(kv.Cond(rev)),
 			kv.Put(artifactKey(c, "c", origin, container, p), data))
-		if isConflict(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return engine.JSON(http.StatusOK, a), nil
+		return err
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return nil, userError(http.StatusConflict, "path", "Too many concurrent writes to the artifact '%s'; retry.", p).Wrap(err)
 	}
-	return nil, userError(http.StatusConflict, "path", "Too many concurrent writes to the artifact '%s'; retry.", p)
+	if err != nil {
+		return nil, err
+	}
+	return engine.JSON(http.StatusOK, a), nil
 }
 
 // existingArtifact reads the {origin}/{container} of the path and the

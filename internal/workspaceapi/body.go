@@ -12,12 +12,8 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 )
 
-// CodeUserError is the top-level code Azure ML's data plane gives every
-// client error.
-const CodeUserError = "UserError"
-
 func userError(status int, target, format string, args ...any) *arm.Error {
-	return arm.Errorf(status, CodeUserError, format, args...).WithTarget(target)
+	return arm.Errorf(status, arm.CodeUserError, format, args...).WithTarget(target)
 }
 
 func badRequest(target, format string, args ...any) *arm.Error {

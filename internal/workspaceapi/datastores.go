@@ -3,6 +3,7 @@ package workspaceapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -151,7 +152,7 @@ func createDatastore(ctx context.Context, s *Service, c *call) (*engine.Response
 	}
 	name := d["name"].(string)
 	if err := s.putJSON(ctx, key(c.wsKey, "d", strings.ToLower(name)), d, 0); err != nil {
-		if isConflict(err) {
+		if errors.Is(err, kv.ErrConflict) {
 			return nil, userError(http.StatusConflict, "name", "The datastore '%s' already exists in the workspace.", name)
 		}
 		return nil, err
@@ -199,7 +200,7 @@ func deleteDatastore(ctx context.Context, s *Service, c *call) (*engine.Response
 		ops = append(ops, kv.Delete(key(c.wsKey, "D")).If(kv.Cond(defRev)))
 	}
 	if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
-		if isConflict(err) {
+		if errors.Is(err, kv.ErrConflict) {
 			return nil, userError(http.StatusConflict, "", "The datastore '%s' was changed by another request; retry.", name)
 		}
 		return nil, err

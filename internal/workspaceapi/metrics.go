@@ -3,6 +3,7 @@ package workspaceapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func postMetrics(ctx context.Context, s *Service, c *call) (*engine.Response, er
 		return nil, err
 	}
 	runKey := strings.ToLower(c.param("run"))
-	for range 16 {
+	err = kv.Retry(ctx, func() error {
 		pending := map[string]*metric{}
 		revs := map[string]int64{}
 		for _, it := range items {
@@ -108,7 +109,7 @@ func postMetrics(ctx context.Context, s *Service, c *call) (*engine.Response, er
 				m = &metric{}
 				found, rev, err := s.getJSON(ctx, key(c.wsKey, "m", runKey, lk), m)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if !found {
 					m = &metric{RunID: c.param("run"), Name: it.name, Columns: map[string]any{}, Properties: map[string]any{}}
@@ -127,23 +128,23 @@ func postMetrics(ctx context.Context, s *Service, c *call) (*engine.Response, er
 		for lk, m := range pending {
 			b, err := json.Marshal(m)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			ops = append(ops, kv.Put(key(c.wsKey, "m", runKey, lk), b).If(kv.Cond(revs[lk])))
 		}
 		if len(ops) == 0 {
-			return &engine.Response{Status: http.StatusOK}, nil
+			return nil
 		}
 		_, err := s.e.Store().Txn(ctx, ops...)
-		if isConflict(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &engine.Response{Status: http.StatusOK}, nil
+		return err
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return nil, userError(http.StatusConflict, "", "Too many concurrent metric writes to run '%s'; retry.", c.param("run")).Wrap(err)
 	}
-	return nil, userError(http.StatusConflict, "", "Too many concurrent metric writes to run '%s'; retry.", c.param("run"))
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Response{Status: http.StatusOK}, nil
 }
 
 // fullMetrics is GET (or POST) /runs/{runId}/full: every metric of the

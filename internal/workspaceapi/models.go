@@ -3,6 +3,7 @@ package workspaceapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -50,17 +51,18 @@ func registerModel(ctx context.Context, s *Service, c *call) (*engine.Response, 
 			return nil, err
 		}
 	}
-	for range 16 {
+	var m object
+	err = kv.Retry(ctx, func() error {
 		last := 0
 		err := s.scanJSON(ctx, prefix(c.wsKey, "M", strings.ToLower(name)), func(k []byte, _ []byte) error {
 			last, _ = strconv.Atoi(lastPart(k))
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		version := last + 1
-		m := object{}
+		m = object{}
 		for k, v := range body {
 			m[k] = v
 		}
@@ -79,16 +81,16 @@ func registerModel(ctx context.Context, s *Service, c *call) (*engine.Response, 
 				m[k] = map[string]string{}
 			}
 		}
-		err = s.putJSON(ctx, modelKey(c, name, version), m, 0)
-		if isConflict(err) {
-			continue // another registration took this version
-		}
-		if err != nil {
-			return nil, err
-		}
-		return engine.JSON(http.StatusOK, m), nil
+		// Conflicts when another registration took this version: counted again.
+		return s.putJSON(ctx, modelKey(c, name, version), m, 0)
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return nil, userError(http.StatusConflict, "name", "Too many concurrent registrations of the model '%s'; retry.", name).Wrap(err)
 	}
-	return nil, userError(http.StatusConflict, "name", "Too many concurrent registrations of the model '%s'; retry.", name)
+	if err != nil {
+		return nil, err
+	}
+	return engine.JSON(http.StatusOK, m), nil
 }
 
 // listModels is GET /models with the optional filter name (exact, ignoring

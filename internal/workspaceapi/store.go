@@ -50,7 +50,7 @@ func (s *Service) getJSON(ctx context.Context, k []byte, v any) (found bool, rev
 }
 
 // putJSON writes v at k if k is still at revision rev (0: absent). A
-// concurrent writer gets 409.
+// concurrent writer gets 409, an error wrapping kv.ErrConflict.
 func (s *Service) putJSON(ctx context.Context, k []byte, v any, rev int64, extra ...kv.Op) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Service) putJSON(ctx context.Context, k []byte, v any, rev int64, extra
 	ops := append([]kv.Op{kv.Put(k, b).If(kv.Cond(rev))}, extra...)
 	if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
 		if errors.Is(err, kv.ErrConflict) {
-			return arm.Conflict(arm.CodeConflict, "The record was changed by another request; retry.")
+			return arm.Conflict(arm.CodeConflict, "The record was changed by another request; retry.").Wrap(err)
 		}
 		return err
 	}
@@ -112,16 +112,6 @@ func lastPart(k []byte) string {
 		return string(k[i+1:])
 	}
 	return string(k)
-}
-
-// isConflict reports whether err is a failed store condition (directly or
-// as putJSON's 409).
-func isConflict(err error) bool {
-	if errors.Is(err, kv.ErrConflict) {
-		return true
-	}
-	ae, ok := arm.AsError(err)
-	return ok && ae.Status == 409
 }
 
 func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }

@@ -43,11 +43,11 @@ func TestRouting(t *testing.T) {
 		{"experiment get ignoring case", "GET", strings.ToUpper(hist[:8]) + hist[8:] + "/EXPERIMENTS/exp1", "", 200, "", 0},
 		{"experiment list", "GET", hist + "/experiments", "", 200, "", 0},
 		{"experiment delete", "DELETE", hist + "/experiments/exp1", "", 0, arm.CodeMethodNotAllowed, 405},
-		{"experiment missing", "GET", hist + "/experiments/nope", "", 0, CodeUserError, 404},
-		{"experiment bad json", "PUT", hist + "/experiments/exp1", `{"description":`, 0, CodeUserError, 400},
-		{"experiment body not object", "PUT", hist + "/experiments/exp1", `[1]`, 0, CodeUserError, 400},
-		{"experiment tags wrong type", "PUT", hist + "/experiments/exp1", `{"tags":{"a":1}}`, 0, CodeUserError, 400},
-		{"experiment bad name", "POST", hist + "/experiments/-x", "", 0, CodeUserError, 400},
+		{"experiment missing", "GET", hist + "/experiments/nope", "", 0, arm.CodeUserError, 404},
+		{"experiment bad json", "PUT", hist + "/experiments/exp1", `{"description":`, 0, arm.CodeUserError, 400},
+		{"experiment body not object", "PUT", hist + "/experiments/exp1", `[1]`, 0, arm.CodeUserError, 400},
+		{"experiment tags wrong type", "PUT", hist + "/experiments/exp1", `{"tags":{"a":1}}`, 0, arm.CodeUserError, 400},
+		{"experiment bad name", "POST", hist + "/experiments/-x", "", 0, arm.CodeUserError, 400},
 		{"run create", "PATCH", hist + "/experiments/exp1/runs/run1", `{"status":"Running"}`, 200, "", 0},
 		{"run put", "PUT", hist + "/experiments/exp1/runs/run1", `{"tags":{"t":"1"}}`, 200, "", 0},
 		{"run get", "GET", hist + "/experiments/exp1/runs/run1", "", 200, "", 0},
@@ -56,45 +56,45 @@ func TestRouting(t *testing.T) {
 		{"run by id", "GET", hist + "/runs/run1", "", 200, "", 0},
 		{"run details by id", "GET", hist + "/runs/run1/details", "", 200, "", 0},
 		{"run patch by id", "PATCH", hist + "/runs/run1", `{"status":"Completed"}`, 200, "", 0},
-		{"run patch missing by id", "PATCH", hist + "/runs/run2", `{}`, 0, CodeUserError, 404},
+		{"run patch missing by id", "PATCH", hist + "/runs/run2", `{}`, 0, arm.CodeUserError, 404},
 		{"run delete", "DELETE", hist + "/runs/run1", "", 0, arm.CodeMethodNotAllowed, 405},
-		{"run bad status", "PATCH", hist + "/experiments/exp1/runs/run1", `{"status":"Sleeping"}`, 0, CodeUserError, 400},
-		{"run bad time", "PATCH", hist + "/experiments/exp1/runs/run1", `{"startTimeUtc":"yesterday"}`, 0, CodeUserError, 400},
-		{"run bad json", "PATCH", hist + "/experiments/exp1/runs/run1", `{"status"`, 0, CodeUserError, 400},
-		{"run body runId mismatch", "PATCH", hist + "/experiments/exp1/runs/run1", `{"runId":"other"}`, 0, CodeUserError, 400},
-		{"run other experiment", "GET", hist + "/experiments/exp2/runs/run1", "", 0, CodeUserError, 404},
-		{"run patch other experiment", "PATCH", hist + "/experiments/exp2/runs/run1", `{}`, 0, CodeUserError, 409},
-		{"run bad id", "PATCH", hist + "/experiments/exp1/runs/run%20one", `{}`, 0, CodeUserError, 400},
+		{"run bad status", "PATCH", hist + "/experiments/exp1/runs/run1", `{"status":"Sleeping"}`, 0, arm.CodeUserError, 400},
+		{"run bad time", "PATCH", hist + "/experiments/exp1/runs/run1", `{"startTimeUtc":"yesterday"}`, 0, arm.CodeUserError, 400},
+		{"run bad json", "PATCH", hist + "/experiments/exp1/runs/run1", `{"status"`, 0, arm.CodeUserError, 400},
+		{"run body runId mismatch", "PATCH", hist + "/experiments/exp1/runs/run1", `{"runId":"other"}`, 0, arm.CodeUserError, 400},
+		{"run other experiment", "GET", hist + "/experiments/exp2/runs/run1", "", 0, arm.CodeUserError, 404},
+		{"run patch other experiment", "PATCH", hist + "/experiments/exp2/runs/run1", `{}`, 0, arm.CodeUserError, 409},
+		{"run bad id", "PATCH", hist + "/experiments/exp1/runs/run%20one", `{}`, 0, arm.CodeUserError, 400},
 		{"datastore create", "POST", ds + "/datastores", blob, 200, "", 0},
-		{"datastore create again", "POST", ds + "/datastores", blob, 0, CodeUserError, 409},
+		{"datastore create again", "POST", ds + "/datastores", blob, 0, arm.CodeUserError, 409},
 		{"datastore put", "PUT", ds + "/datastores/blob1", blob, 200, "", 0},
 		{"datastore get", "GET", ds + "/datastores/blob1", "", 200, "", 0},
 		{"datastore list", "GET", ds + "/datastores", "", 200, "", 0},
-		{"datastore bad type", "PUT", ds + "/datastores/blob2", `{"dataStoreType":"Floppy"}`, 0, CodeUserError, 400},
-		{"datastore no section", "PUT", ds + "/datastores/blob2", `{"dataStoreType":"AzureBlob"}`, 0, CodeUserError, 400},
-		{"datastore bad json", "POST", ds + "/datastores", `nope`, 0, CodeUserError, 400},
-		{"datastore empty body", "POST", ds + "/datastores", ``, 0, CodeUserError, 400},
+		{"datastore bad type", "PUT", ds + "/datastores/blob2", `{"dataStoreType":"Floppy"}`, 0, arm.CodeUserError, 400},
+		{"datastore no section", "PUT", ds + "/datastores/blob2", `{"dataStoreType":"AzureBlob"}`, 0, arm.CodeUserError, 400},
+		{"datastore bad json", "POST", ds + "/datastores", `nope`, 0, arm.CodeUserError, 400},
+		{"datastore empty body", "POST", ds + "/datastores", ``, 0, arm.CodeUserError, 400},
 		{"datastore patch", "PATCH", ds + "/datastores/blob1", `{}`, 0, arm.CodeMethodNotAllowed, 405},
-		{"default none", "GET", ds + "/default", "", 0, CodeUserError, 404},
+		{"default none", "GET", ds + "/default", "", 0, arm.CodeUserError, 404},
 		{"default set", "PUT", ds + "/default/blob1", "", 200, "", 0},
 		{"default get", "GET", ds + "/default", "", 200, "", 0},
 		{"default set body", "PUT", ds + "/default", `{"name":"blob1"}`, 200, "", 0},
-		{"default set missing", "PUT", ds + "/default/nope", "", 0, CodeUserError, 404},
+		{"default set missing", "PUT", ds + "/default/nope", "", 0, arm.CodeUserError, 404},
 		{"model register", "POST", mm + "/models", `{"name":"m1","url":"aml://artifact/x","mimeType":"application/octet-stream"}`, 200, "", 0},
 		{"model list", "GET", mm + "/models?name=m1", "", 200, "", 0},
 		{"model get", "GET", mm + "/models/m1:1", "", 200, "", 0},
-		{"model get bad id", "GET", mm + "/models/m1", "", 0, CodeUserError, 404},
-		{"model no name", "POST", mm + "/models", `{"url":"x"}`, 0, CodeUserError, 400},
-		{"model bad tags", "POST", mm + "/models", `{"name":"m1","kvTags":[]}`, 0, CodeUserError, 400},
+		{"model get bad id", "GET", mm + "/models/m1", "", 0, arm.CodeUserError, 404},
+		{"model no name", "POST", mm + "/models", `{"url":"x"}`, 0, arm.CodeUserError, 400},
+		{"model bad tags", "POST", mm + "/models", `{"name":"m1","kvTags":[]}`, 0, arm.CodeUserError, 400},
 		{"model put", "PUT", mm + "/models", `{}`, 0, arm.CodeMethodNotAllowed, 405},
 		{"metrics post", "POST", met + "/runs/run1/batchsync", `{"values":[{"name":"acc","columns":{"acc":"Double"},"value":[{"data":{"acc":0.9},"step":0}]}]}`, 200, "", 0},
 		{"metrics post batch", "POST", met + "/runs/run1/batch", `{"values":[]}`, 200, "", 0},
 		{"metrics full", "GET", met + "/runs/run1/full", "", 200, "", 0},
 		{"metrics full post", "POST", met + "/runs/run1/full", `{}`, 200, "", 0},
-		{"metrics missing run", "POST", met + "/runs/nope/batchsync", `{"values":[]}`, 0, CodeUserError, 404},
-		{"metrics bad body", "POST", met + "/runs/run1/batchsync", `{"values":{}}`, 0, CodeUserError, 400},
-		{"metrics no name", "POST", met + "/runs/run1/batchsync", `{"values":[{"value":[]}]}`, 0, CodeUserError, 400},
-		{"metrics bad json", "POST", met + "/runs/run1/batchsync", `{`, 0, CodeUserError, 400},
+		{"metrics missing run", "POST", met + "/runs/nope/batchsync", `{"values":[]}`, 0, arm.CodeUserError, 404},
+		{"metrics bad body", "POST", met + "/runs/run1/batchsync", `{"values":{}}`, 0, arm.CodeUserError, 400},
+		{"metrics no name", "POST", met + "/runs/run1/batchsync", `{"values":[{"value":[]}]}`, 0, arm.CodeUserError, 400},
+		{"metrics bad json", "POST", met + "/runs/run1/batchsync", `{`, 0, arm.CodeUserError, 400},
 		{"metrics get batchsync", "GET", met + "/runs/run1/batchsync", "", 0, arm.CodeMethodNotAllowed, 405},
 		{"artifact batch create", "POST", art + "/artifacts/ExperimentRun/dcid.run1/batch/metadata", `{"paths":[{"path":"outputs/a.txt"}]}`, 200, "", 0},
 		{"artifact upload", "POST", art + "/artifacts/ExperimentRun/dcid.run1/content?path=outputs/b.txt", "hello", 200, "", 0},
@@ -104,11 +104,11 @@ func TestRouting(t *testing.T) {
 		{"artifact list", "GET", art + "/artifacts/ExperimentRun/dcid.run1", "", 200, "", 0},
 		{"artifact batch get", "POST", art + "/artifacts/batch/metadata", `{"artifactIds":["ExperimentRun/dcid.run1/outputs/b.txt"]}`, 200, "", 0},
 		{"artifact delete", "DELETE", art + "/artifacts/ExperimentRun/dcid.run1/metadata?path=outputs/a.txt", "", 200, "", 0},
-		{"artifact missing", "GET", art + "/artifacts/ExperimentRun/dcid.run1/metadata?path=outputs/a.txt", "", 0, CodeUserError, 404},
-		{"artifact no path", "GET", art + "/artifacts/ExperimentRun/dcid.run1/content", "", 0, CodeUserError, 400},
-		{"artifact bad paths", "POST", art + "/artifacts/ExperimentRun/dcid.run1/batch/metadata", `{"paths":["x"]}`, 0, CodeUserError, 400},
-		{"artifact bad container", "GET", art + "/artifacts/ExperimentRun/dc%20id", "", 0, CodeUserError, 400},
-		{"artifact batch bad json", "POST", art + "/artifacts/batch/metadata", `{"artifactIds":`, 0, CodeUserError, 400},
+		{"artifact missing", "GET", art + "/artifacts/ExperimentRun/dcid.run1/metadata?path=outputs/a.txt", "", 0, arm.CodeUserError, 404},
+		{"artifact no path", "GET", art + "/artifacts/ExperimentRun/dcid.run1/content", "", 0, arm.CodeUserError, 400},
+		{"artifact bad paths", "POST", art + "/artifacts/ExperimentRun/dcid.run1/batch/metadata", `{"paths":["x"]}`, 0, arm.CodeUserError, 400},
+		{"artifact bad container", "GET", art + "/artifacts/ExperimentRun/dc%20id", "", 0, arm.CodeUserError, 400},
+		{"artifact batch bad json", "POST", art + "/artifacts/batch/metadata", `{"artifactIds":`, 0, arm.CodeUserError, 400},
 		{"unknown service", "GET", "/dataset/v1.0" + wsPath + "ws1/datasets", "", 0, arm.CodeInvalidRequestURI, 404},
 		{"mlflow not built", "GET", "/mlflow/v1.0" + wsPath + "ws1/api/2.0/mlflow/experiments/list", "", 0, arm.CodeInvalidRequestURI, 404},
 		{"wrong version", "GET", "/history/v2.0" + wsPath + "ws1/experiments", "", 0, arm.CodeInvalidRequestURI, 404},
@@ -260,7 +260,7 @@ func TestRunHistoryRoundTrip(t *testing.T) {
 	if tags := r1["tags"].(map[string]any); tags["a"] != "x" || tags["b"] != "y" {
 		t.Errorf("tags did not merge: %v", tags)
 	}
-	h.fail(t, "PATCH", hist+"/experiments/train/runs/train_1", `{"properties":{"p":"2"}}`, netmodel.Origin{}, 400, CodeUserError)
+	h.fail(t, "PATCH", hist+"/experiments/train/runs/train_1", `{"properties":{"p":"2"}}`, netmodel.Origin{}, 400, arm.CodeUserError)
 	r1 = h.ok(t, "PATCH", hist+"/runs/train_1", `{"status":"Completed"}`, 200)
 	if r1["status"] != "Completed" || r1["endTimeUtc"] == nil || r1["revision"] != 3.0 {
 		t.Fatalf("completed = %v", r1)
@@ -300,7 +300,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 	h.ok(t, "POST", met+"/batchsync", `{"values":[{"name":"loss","columns":{"loss":"Double"},"properties":{"uxMetricType":"azureml.v1.scalar"},"value":[{"data":{"loss":0.5},"step":0}]},{"name":"acc","columns":{"acc":"Double"},"value":[{"data":{"acc":0.7},"step":0}]}]}`, 200)
 	h.ok(t, "POST", met+"/batchsync", `{"values":[{"name":"loss","value":[{"data":{"loss":0.25},"step":1}]}]}`, 200)
 	// A bad batch stores nothing.
-	h.fail(t, "POST", met+"/batchsync", `{"values":[{"name":"loss","value":[{"data":{"loss":0.1}}]},{"name":"x","value":[1]}]}`, netmodel.Origin{}, 400, CodeUserError)
+	h.fail(t, "POST", met+"/batchsync", `{"values":[{"name":"loss","value":[{"data":{"loss":0.1}}]},{"name":"x","value":[1]}]}`, netmodel.Origin{}, 400, arm.CodeUserError)
 
 	full := values(t, h.ok(t, "GET", met+"/full", "", 200))
 	if len(full) != 2 {
@@ -364,7 +364,7 @@ func TestArtifactsRoundTrip(t *testing.T) {
 		t.Fatalf("batch get = %v", got)
 	}
 	h.ok(t, "DELETE", art+"/ExperimentRun/dcid.r1/metadata?path=outputs/model.pkl", "", 200)
-	h.fail(t, "GET", art+"/ExperimentRun/dcid.r1/content?path=outputs/model.pkl", "", netmodel.Origin{}, 404, CodeUserError)
+	h.fail(t, "GET", art+"/ExperimentRun/dcid.r1/content?path=outputs/model.pkl", "", netmodel.Origin{}, 404, arm.CodeUserError)
 	if l := values(t, h.ok(t, "GET", art+"/ExperimentRun/dcid.r1", "", 200)); len(l) != 1 {
 		t.Fatalf("list after delete = %v", l)
 	}
@@ -398,8 +398,8 @@ func TestDatastoresRoundTrip(t *testing.T) {
 		t.Fatalf("default = %v", d)
 	}
 	h.ok(t, "DELETE", ds+"/datastores/blob1", "", 200)
-	h.fail(t, "GET", ds+"/default", "", netmodel.Origin{}, 404, CodeUserError)
-	h.fail(t, "GET", ds+"/datastores/blob1", "", netmodel.Origin{}, 404, CodeUserError)
+	h.fail(t, "GET", ds+"/default", "", netmodel.Origin{}, 404, arm.CodeUserError)
+	h.fail(t, "GET", ds+"/datastores/blob1", "", netmodel.Origin{}, 404, arm.CodeUserError)
 
 	// v1 datastores are not the v2 ARM datastores.
 	resp, err := h.e.Serve(context.Background(), armGet(h, wsPath+"ws1/datastores/adls"))
@@ -431,7 +431,7 @@ func TestModelsRoundTrip(t *testing.T) {
 		t.Fatalf("get = %v", got)
 	}
 	h.ok(t, "DELETE", mm+"/clf:1", "", 200)
-	h.fail(t, "GET", mm+"/clf:1", "", netmodel.Origin{}, 404, CodeUserError)
+	h.fail(t, "GET", mm+"/clf:1", "", netmodel.Origin{}, 404, arm.CodeUserError)
 }
 
 // TestWorkspaceDeleted: once a workspace is deleted its endpoint answers
@@ -454,7 +454,7 @@ func TestWorkspaceDeleted(t *testing.T) {
 	}
 
 	h.workspace(t, "ws1", "Enabled")
-	h.fail(t, "GET", hist+"/experiments/e/runs/r1", "", netmodel.Origin{}, 404, CodeUserError)
+	h.fail(t, "GET", hist+"/experiments/e/runs/r1", "", netmodel.Origin{}, 404, arm.CodeUserError)
 	if l := values(t, h.ok(t, "GET", hist+"/experiments", "", 200)); len(l) != 0 {
 		t.Fatalf("experiments of the new workspace = %v", l)
 	}
@@ -472,5 +472,5 @@ func TestWorkspacesIsolated(t *testing.T) {
 	h.workspace(t, "wsa", "Enabled")
 	h.workspace(t, "wsb", "Enabled")
 	h.ok(t, "PUT", "/history/v1.0"+wsPath+"wsa/experiments/only-a", "", 200)
-	h.fail(t, "GET", "/history/v1.0"+wsPath+"wsb/experiments/only-a", "", netmodel.Origin{}, 404, CodeUserError)
+	h.fail(t, "GET", "/history/v1.0"+wsPath+"wsb/experiments/only-a", "", netmodel.Origin{}, 404, arm.CodeUserError)
 }

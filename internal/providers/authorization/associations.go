@@ -102,12 +102,12 @@ func (s *associationStrategy) check(ctx context.Context, desired *engine.Resourc
 	desired.Location = ""
 	switch {
 	case desired.Tags != nil:
-		return unknownMember("", "tags", objType)
+		return arm.UnknownMember("", "tags", objType)
 	case desired.Kind != "":
-		return unknownMember("", "kind", objType)
+		return arm.UnknownMember("", "kind", objType)
 	}
 	for k := range desired.Extra {
-		return unknownMember("", k, objType)
+		return arm.UnknownMember("", k, objType)
 	}
 	var link, access any
 	for k, v := range desired.Properties {
@@ -119,7 +119,7 @@ func (s *associationStrategy) check(ctx context.Context, desired *engine.Resourc
 		case strings.ToLower(propTenantID), strings.ToLower(propScope), "provisioningstate":
 			// Read-only: accepted so a GET-modify-PUT works, then dropped.
 		default:
-			return unknownMember("properties", k, propsType)
+			return arm.UnknownMember("properties", k, propsType)
 		}
 	}
 	linkID, err := s.checkLink(ctx, desired, link, linkMustExist)

@@ -175,16 +175,6 @@ func refusalError(tenantID string, association resourceid.ID) *arm.Error {
 		tenantID, association, TypePrivateLinks, GroupID)
 }
 
-// unknownMember is the .NET deserializer's error for a member a type does
-// not have.
-func unknownMember(path, name, typeName string) *arm.Error {
-	p := path + "." + name
-	if path == "" {
-		p = name
-	}
-	return arm.InvalidContent(p, "Could not find member '%s' on object of type '%s'. Path '%s'.", name, typeName, p)
-}
-
 // describe quotes a JSON value for an error message.
 func describe(v any) string {
 	if s, ok := v.(string); ok {

@@ -57,17 +57,17 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 			TypePrivateLinks, desired.ID).WithTarget("id")
 	}
 	if desired.Kind != "" {
-		return unknownMember("", "kind", "ResourceManagementPrivateLinkLocation")
+		return arm.UnknownMember("", "kind", "ResourceManagementPrivateLinkLocation")
 	}
 	for k := range desired.Extra {
-		return unknownMember("", k, "ResourceManagementPrivateLinkLocation")
+		return arm.UnknownMember("", k, "ResourceManagementPrivateLinkLocation")
 	}
 	for k := range desired.Properties {
 		switch strings.ToLower(k) {
 		case strings.ToLower(propPrivateEndpointConnections), "provisioningstate":
 			// Read-only: accepted so a GET-modify-PUT works, then dropped.
 		default:
-			return unknownMember("properties", k, "ResourceManagementPrivateLinkEndpointConnections")
+			return arm.UnknownMember("properties", k, "ResourceManagementPrivateLinkEndpointConnections")
 		}
 	}
 	desired.Properties = map[string]any{}

@@ -91,7 +91,7 @@ func (s *roleAssignmentStrategy) Validate(ctx context.Context, req *engine.Reque
 	const objType = "RoleAssignmentProperties"
 	desired.Location, desired.Tags, desired.Kind = "", nil, ""
 	for k := range desired.Extra {
-		return unknownMember("", k, "RoleAssignmentCreateParameters")
+		return arm.UnknownMember("", k, "RoleAssignmentCreateParameters")
 	}
 	in := map[string]any{}
 	for k, v := range desired.Properties {
@@ -103,7 +103,7 @@ func (s *roleAssignmentStrategy) Validate(ctx context.Context, req *engine.Reque
 			}
 		}
 		if key == "" {
-			return unknownMember("properties", k, objType)
+			return arm.UnknownMember("properties", k, objType)
 		}
 		in[key] = v
 	}

@@ -64,7 +64,7 @@ func (s *roleDefinitionStrategy) Validate(ctx context.Context, req *engine.Reque
 	}
 	desired.Location, desired.Tags, desired.Kind = "", nil, ""
 	for k := range desired.Extra {
-		return unknownMember("", k, "RoleDefinition")
+		return arm.UnknownMember("", k, "RoleDefinition")
 	}
 	in := map[string]any{}
 	for k, v := range desired.Properties {
@@ -76,7 +76,7 @@ func (s *roleDefinitionStrategy) Validate(ctx context.Context, req *engine.Reque
 			}
 		}
 		if key == "" {
-			return unknownMember("properties", k, "RoleDefinitionProperties")
+			return arm.UnknownMember("properties", k, "RoleDefinitionProperties")
 		}
 		in[key] = v
 	}
@@ -160,7 +160,7 @@ func parseRole(id, name string, permissions, assignable any) (authz.Role, error)
 			case "notdataactions":
 				dst = &perm.NotDataActions
 			default:
-				return role, unknownMember("properties.permissions", k, "Permission")
+				return role, arm.UnknownMember("properties.permissions", k, "Permission")
 			}
 			arr, _ := v.([]any)
 			if v != nil && arr == nil {

@@ -104,13 +104,13 @@ func (s *workspaceStrategy) keys(ctx context.Context, r *engine.Resource) (works
 	if r.GetData(dataKeys, &k) {
 		return k, nil
 	}
-	err := updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
+	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
 		if w.GetData(dataKeys, &k) {
-			return false
+			return engine.ErrNoChange
 		}
 		k = newWorkspaceKeys()
 		w.SetData(dataKeys, k)
-		return true
+		return nil
 	})
 	return k, err
 }

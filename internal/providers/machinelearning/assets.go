@@ -144,7 +144,7 @@ func checkEnvironmentVersion(p map[string]any) error {
 	_, image := p["image"]
 	_, build := p["build"]
 	if image == build {
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"An environment version needs exactly one of 'properties.image' (a Docker image) and 'properties.build' (a Docker build context).").
 			WithTarget("properties.image")
 	}
@@ -231,7 +231,7 @@ func (s *assetContainerStrategy) Validate(_ context.Context, req *engine.Request
 	if old != nil {
 		was, now := old.Properties["dataType"], desired.Properties["dataType"]
 		if was != now {
-			return arm.Conflict(CodeUserError, "The dataType of data container '%s' is '%v' and cannot be changed to '%v'.",
+			return arm.Conflict(arm.CodeUserError, "The dataType of data container '%s' is '%v' and cannot be changed to '%v'.",
 				desired.ID.Name(), was, now).WithTarget("properties.dataType")
 		}
 	}
@@ -327,7 +327,7 @@ func versionOrder(orderBy string) (func(a, b *engine.Resource) int, error) {
 		cmp = func(a, b *engine.Resource) int { return compareVersions(a.ID.Name(), b.ID.Name()) }
 	}
 	if cmp == nil {
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"The value '%s' of query parameter '$orderBy' is invalid; use 'createdtime' or 'version', optionally followed by 'asc' or 'desc'.", orderBy).
 			WithTarget("$orderBy")
 	}
@@ -394,7 +394,7 @@ func (s *assetVersionStrategy) Validate(ctx context.Context, req *engine.Request
 	}
 	if dt, ok := p["dataType"]; ok {
 		if c, err := s.e.Get(ctx, desired.ID.Parent()); err == nil && c.Properties["dataType"] != dt {
-			return arm.BadRequest(CodeUserError, "Data container '%s' holds data of type '%v'; version '%s' cannot be of type '%v'.",
+			return arm.BadRequest(arm.CodeUserError, "Data container '%s' holds data of type '%v'; version '%s' cannot be of type '%v'.",
 				c.ID.Name(), c.Properties["dataType"], desired.ID.Name(), dt).WithTarget("properties.dataType")
 		}
 	}
@@ -408,7 +408,7 @@ func (s *assetVersionStrategy) Validate(ctx context.Context, req *engine.Request
 // members.
 func checkVersionChange(desired, old *engine.Resource) error {
 	refuse := func(member string) error {
-		return arm.Conflict(CodeUserError,
+		return arm.Conflict(arm.CodeUserError,
 			"Version '%s' of asset '%s' already exists and its '%s' cannot be changed: an asset version is immutable except for description, tags, isArchived and added properties. Create a new version instead.",
 			desired.ID.Name(), desired.ID.Parent().Name(), member).WithTarget("properties." + member)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/armlet/armlet/internal/arm"
 )
 
 const assetsWS = wsBase + "ws1"
@@ -108,7 +110,7 @@ func TestDatastoreSecrets(t *testing.T) {
 	if got := v.Must(http.MethodPost, ds+"files/listsecrets", newest, "", 200); got["secretsType"] != "Sas" || got["sasToken"] != "SECRET-SAS" {
 		t.Errorf("listSecrets = %v", got)
 	}
-	v.Fail(http.MethodPost, ds+"lake/listSecrets", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodPost, ds+"lake/listSecrets", newest, "", 400, arm.CodeUserError)
 	v.Fail(http.MethodPost, ds+"nope/listSecrets", newest, "", 404, "ResourceNotFound")
 
 	// An update replaces the secrets; switching to None drops them.
@@ -123,7 +125,7 @@ func TestDatastoreSecrets(t *testing.T) {
 		t.Errorf("listSecrets after PATCH = %v", got)
 	}
 	v.Must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share","credentials":{"credentialsType":"None"}}}`, 200)
-	v.Fail(http.MethodPost, ds+"files/listSecrets", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodPost, ds+"files/listSecrets", newest, "", 400, arm.CodeUserError)
 
 	filters := []struct {
 		query string
@@ -140,7 +142,7 @@ func TestDatastoreSecrets(t *testing.T) {
 			t.Errorf("list %q = %v, want %v", f.query, got, f.want)
 		}
 	}
-	v.Fail(http.MethodGet, ds+"?isDefault=maybe", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodGet, ds+"?isDefault=maybe", newest, "", 400, arm.CodeUserError)
 	v.Must(http.MethodDelete, ds+"lake", newest, "", 200)
 	v.Must(http.MethodDelete, ds+"lake", newest, "", 204)
 }
@@ -242,19 +244,19 @@ func TestAssetValidation(t *testing.T) {
 	}{
 		{"data without dataUri", "/data/d2/versions/1", `{"properties":{"dataType":"uri_folder"}}`, 400, "InvalidRequestContent", "properties.dataUri"},
 		{"data with a bad dataType", "/data/d2/versions/1", `{"properties":{"dataType":"table","dataUri":"x"}}`, 400, "InvalidRequestContent", "properties.dataType"},
-		{"data of another type than its container", "/data/d1/versions/2", `{"properties":{"dataType":"mltable","dataUri":"x"}}`, 400, CodeUserError, "properties.dataType"},
+		{"data of another type than its container", "/data/d1/versions/2", `{"properties":{"dataType":"mltable","dataUri":"x"}}`, 400, arm.CodeUserError, "properties.dataType"},
 		{"data container without dataType", "/data/d3", `{"properties":{}}`, 400, "InvalidRequestContent", "properties.dataType"},
-		{"data container changes dataType", "/data/d1", `{"properties":{"dataType":"uri_folder"}}`, 409, CodeUserError, "properties.dataType"},
-		{"environment without image or build", "/environments/e1/versions/1", `{"properties":{"condaFile":"x"}}`, 400, CodeUserError, "properties.image"},
-		{"environment with both", "/environments/e1/versions/1", `{"properties":{"image":"i","build":{"contextUri":"c"}}}`, 400, CodeUserError, "properties.image"},
+		{"data container changes dataType", "/data/d1", `{"properties":{"dataType":"uri_folder"}}`, 409, arm.CodeUserError, "properties.dataType"},
+		{"environment without image or build", "/environments/e1/versions/1", `{"properties":{"condaFile":"x"}}`, 400, arm.CodeUserError, "properties.image"},
+		{"environment with both", "/environments/e1/versions/1", `{"properties":{"image":"i","build":{"contextUri":"c"}}}`, 400, arm.CodeUserError, "properties.image"},
 		{"environment build without contextUri", "/environments/e1/versions/1", `{"properties":{"build":{}}}`, 400, "InvalidRequestContent", "properties.build.contextUri"},
 		{"environment bad osType", "/environments/e1/versions/1", `{"properties":{"image":"i","osType":"Plan9"}}`, 400, "InvalidRequestContent", "properties.osType"},
 		{"unknown member", "/codes/c1/versions/1", `{"properties":{"codeUri":"x","size":1}}`, 400, "InvalidRequestContent", "properties.size"},
 		{"bad version name", "/codes/c1/versions/.1", `{"properties":{}}`, 400, "InvalidResourceName", "name"},
 		{"bad implicit container name", "/codes/c.1/versions/1", `{"properties":{}}`, 400, "InvalidResourceName", "name"},
-		{"immutable modelUri", "/models/m1/versions/1", `{"properties":{"modelUri":"azureml://other","description":"d"}}`, 409, CodeUserError, "properties.modelUri"},
-		{"immutable removed member", "/models/m1/versions/1", `{"properties":{"description":"d"}}`, 409, CodeUserError, "properties.modelUri"},
-		{"immutable dataUri", "/data/d1/versions/1", `{"properties":{"dataType":"uri_file","dataUri":"https://y"}}`, 409, CodeUserError, "properties.dataUri"},
+		{"immutable modelUri", "/models/m1/versions/1", `{"properties":{"modelUri":"azureml://other","description":"d"}}`, 409, arm.CodeUserError, "properties.modelUri"},
+		{"immutable removed member", "/models/m1/versions/1", `{"properties":{"description":"d"}}`, 409, arm.CodeUserError, "properties.modelUri"},
+		{"immutable dataUri", "/data/d1/versions/1", `{"properties":{"dataType":"uri_file","dataUri":"https://y"}}`, 409, arm.CodeUserError, "properties.dataUri"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -270,7 +272,7 @@ func TestAssetValidation(t *testing.T) {
 	}
 	v.t = t
 	for _, list := range []string{"/codes?listViewType=Some", "/models/m1/versions?listViewType=Some", "/models/m1/versions?$orderBy=size"} {
-		v.Fail(http.MethodGet, assetsWS+list, newest, "", 400, CodeUserError)
+		v.Fail(http.MethodGet, assetsWS+list, newest, "", 400, arm.CodeUserError)
 	}
 	// Nothing half-written: the refused implicit containers do not exist.
 	for _, c := range []string{"/data/d2", "/environments/e1", "/codes/c1"} {
@@ -303,7 +305,7 @@ func TestAssetVersions(t *testing.T) {
 	if p := assetsProps(upd); p["description"] != "new" || p["isArchived"] != true || p["properties"].(map[string]any)["q"] != "2" {
 		t.Errorf("updated = %v", upd)
 	}
-	v.Fail(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","properties":{"p":"changed"}}}`, 409, CodeUserError)
+	v.Fail(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","properties":{"p":"changed"}}}`, 409, arm.CodeUserError)
 
 	views := []struct {
 		query string
@@ -386,7 +388,7 @@ func TestAssetsLegacyMode(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("old", "2021-07-01", baseBody)
 	for _, p := range []string{"/datastores/d1", "/connections/c1", "/codes/c1", "/codes/c1/versions/1", "/data"} {
-		v.Fail(http.MethodGet, wsBase+"old"+p, newest, "", 400, CodeUserError)
+		v.Fail(http.MethodGet, wsBase+"old"+p, newest, "", 400, arm.CodeUserError)
 	}
-	v.Fail(http.MethodPut, wsBase+"old/models/m1/versions/1", newest, `{"properties":{}}`, 400, CodeUserError)
+	v.Fail(http.MethodPut, wsBase+"old/models/m1/versions/1", newest, `{"properties":{}}`, 400, arm.CodeUserError)
 }

@@ -74,7 +74,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 	}
 	p := desired.Properties
 	if mode := epStr(p["authMode"]); mode != "AADToken" {
-		return arm.BadRequest(CodeUserError, "Batch endpoints support only authMode 'AADToken' (Microsoft Entra tokens), not '%s'.", mode).WithTarget("properties.authMode")
+		return arm.BadRequest(arm.CodeUserError, "Batch endpoints support only authMode 'AADToken' (Microsoft Entra tokens), not '%s'.", mode).WithTarget("properties.authMode")
 	}
 	if defs := epNested(p, "defaults"); epStr(defs["deploymentName"]) != "" {
 		deployments, err := epLiveChildren(ctx, s.e, desired.ID, req)
@@ -84,7 +84,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 		name := epStr(defs["deploymentName"])
 		d, ok := deployments[strings.ToLower(name)]
 		if !ok {
-			return arm.BadRequest(CodeUserError, "The deployment '%s' named in 'properties.defaults.deploymentName' does not exist under batch endpoint '%s'.",
+			return arm.BadRequest(arm.CodeUserError, "The deployment '%s' named in 'properties.defaults.deploymentName' does not exist under batch endpoint '%s'.",
 				name, desired.ID.Name()).WithTarget("properties.defaults.deploymentName")
 		}
 		defs["deploymentName"] = d.ID.Name()
@@ -219,7 +219,7 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 		if pm, ok := body["properties"].(map[string]any); ok {
 			for k := range pm {
 				if !strings.EqualFold(k, "description") {
-					return unknownMember("properties", k, "PartialBatchDeployment")
+					return arm.UnknownMember("properties", k, "PartialBatchDeployment")
 				}
 			}
 		}
@@ -280,7 +280,7 @@ func (s *batchDeploymentStrategy) ValidateDelete(ctx context.Context, _ *engine.
 	}
 	if strings.EqualFold(epStr(epNested(endpoint.Properties, "defaults")["deploymentName"]), r.ID.Name()) {
 		const target = "properties.defaults.deploymentName"
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"Deployment '%s' is the default deployment of batch endpoint '%s' and cannot be deleted. Change '%s' of the endpoint first.",
 			r.ID.Name(), endpoint.ID.Name(), target).WithTarget(target)
 	}

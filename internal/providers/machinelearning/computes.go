@@ -239,7 +239,7 @@ func checkComputePatch(body []byte, old *engine.Resource) error {
 		path, v = joinPath(path, l.member), next
 	}
 	if ct, _ := old.Properties["computeType"].(string); ct != computeAmlCompute {
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"Compute '%s' is a %s: only the scale settings of an AmlCompute can be updated with PATCH; use PUT for other changes.",
 			old.ID.Name(), ct).WithTarget("properties.properties.scaleSettings")
 	}
@@ -349,14 +349,14 @@ func completeAmlCompute(req *engine.Request, desired *engine.Resource, inner map
 	const target = "properties.properties.scaleSettings"
 	switch {
 	case lo < 0:
-		return arm.BadRequest(CodeUserError, "scaleSettings.minNodeCount must be 0 or more, not %d.", lo).WithTarget(target + ".minNodeCount")
+		return arm.BadRequest(arm.CodeUserError, "scaleSettings.minNodeCount must be 0 or more, not %d.", lo).WithTarget(target + ".minNodeCount")
 	case hi < 1:
-		return arm.BadRequest(CodeUserError, "scaleSettings.maxNodeCount must be 1 or more, not %d.", hi).WithTarget(target + ".maxNodeCount")
+		return arm.BadRequest(arm.CodeUserError, "scaleSettings.maxNodeCount must be 1 or more, not %d.", hi).WithTarget(target + ".maxNodeCount")
 	case hi < lo:
-		return arm.BadRequest(CodeUserError, "scaleSettings.maxNodeCount (%d) must not be less than minNodeCount (%d).", hi, lo).WithTarget(target + ".maxNodeCount")
+		return arm.BadRequest(arm.CodeUserError, "scaleSettings.maxNodeCount (%d) must not be less than minNodeCount (%d).", hi, lo).WithTarget(target + ".maxNodeCount")
 	}
 	if idle, _ := ss["nodeIdleTimeBeforeScaleDown"].(string); !validISODuration(idle) {
-		return arm.BadRequest(CodeUserError, "scaleSettings.nodeIdleTimeBeforeScaleDown '%s' is not an ISO 8601 duration such as 'PT120S'.", idle).
+		return arm.BadRequest(arm.CodeUserError, "scaleSettings.nodeIdleTimeBeforeScaleDown '%s' is not an ISO 8601 duration such as 'PT120S'.", idle).
 			WithTarget(target + ".nodeIdleTimeBeforeScaleDown")
 	}
 	var st scaleState
@@ -550,7 +550,7 @@ func (s *computeStrategy) ValidateDelete(_ context.Context, req *engine.Request,
 	action := req.QueryValue("underlyingResourceAction")
 	switch {
 	case action == "":
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"The query parameter 'underlyingResourceAction' is required: 'Delete' deletes the underlying compute, 'Detach' detaches it from the workspace.").
 			WithTarget("underlyingResourceAction")
 	case strings.EqualFold(action, "Delete"):
@@ -558,13 +558,13 @@ func (s *computeStrategy) ValidateDelete(_ context.Context, req *engine.Request,
 	case strings.EqualFold(action, "Detach"):
 		if attached, _ := r.Properties["isAttachedCompute"].(bool); !attached {
 			ct, _ := r.Properties["computeType"].(string)
-			return arm.BadRequest(CodeUserError,
+			return arm.BadRequest(arm.CodeUserError,
 				"Compute '%s' (%s) was created by the workspace and cannot be detached; use underlyingResourceAction=Delete.", r.ID.Name(), ct).
 				WithTarget("underlyingResourceAction")
 		}
 		return nil
 	}
-	return arm.BadRequest(CodeUserError,
+	return arm.BadRequest(arm.CodeUserError,
 		"The value '%s' of query parameter 'underlyingResourceAction' is invalid; the allowed values are 'Delete' and 'Detach'.", action).
 		WithTarget("underlyingResourceAction")
 }

@@ -111,7 +111,7 @@ func computeTypeOf(r *engine.Resource) string {
 // power starts, stops or restarts a ComputeInstance.
 func (s *computeStrategy) power(ctx context.Context, req *engine.Request, r *engine.Resource, action string) (*engine.Response, error) {
 	if ct := computeTypeOf(r); ct != computeInstance {
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"The action '%s' is supported only for a ComputeInstance; compute '%s' is a %s.", action, r.ID.Name(), ct)
 	}
 	if r.Deleting(req.Now) {
@@ -238,7 +238,7 @@ func computeNodes(r *engine.Resource, now time.Time) ([]any, error) {
 			out = append(out, n)
 		}
 	default:
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"listNodes is supported only for AmlCompute and ComputeInstance; compute '%s' is a %s.", r.ID.Name(), ct)
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/armlet/armlet/internal/arm"
 )
 
 const (
@@ -317,5 +318,5 @@ func TestComputesExemptFromLegacyMode(t *testing.T) {
 	// Computes predate v2: an old api-version works too.
 	v.Must(http.MethodGet, computePath+"cpu", "2021-07-01", "", http.StatusOK)
 	// A v2-only child of the same workspace is refused.
-	v.Fail(http.MethodGet, computeWS+"/datastores", newest, "", http.StatusBadRequest, CodeUserError)
+	v.Fail(http.MethodGet, computeWS+"/datastores", newest, "", http.StatusBadRequest, arm.CodeUserError)
 }

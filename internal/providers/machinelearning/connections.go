@@ -232,33 +232,27 @@ func UpsertConnection(ctx context.Context, e *engine.Engine, workspaceID resourc
 	}
 	state := map[string]any{"status": status, "description": c.Description, "actionsRequired": actions}
 	id := workspaceID.Child("privateEndpointConnections", name)
-	for range 16 {
-		r, err := e.Get(ctx, id)
-		if err != nil {
-			if ae, ok := arm.AsError(err); !ok || ae.Status != http.StatusNotFound {
-				return err
-			}
-			body := map[string]any{"properties": map[string]any{
-				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpointID},
-				"privateLinkServiceConnectionState": state,
-			}}
-			imported, err := e.ImportWith(ctx, id, body, APIVersions[0], c.Caller, skipL3(!c.Seeded))
-			if err != nil || imported {
-				return err
-			}
-			continue // created meanwhile: update it
-		}
+	update := func(r *engine.Resource) error {
 		r.Properties["privateEndpoint"] = map[string]any{"id": c.PrivateEndpointID}
 		r.Properties["privateLinkServiceConnectionState"] = state
 		r.SystemData.LastModifiedBy, r.SystemData.LastModifiedByType = callerIdentity(c.Caller)
 		r.SystemData.LastModifiedAt = e.Now()
-		err = e.Save(ctx, r)
-		if ae, ok := arm.AsError(err); ok && ae.Code == arm.CodeConflict {
-			continue
-		}
+		return nil
+	}
+	_, err = e.Update(ctx, id, update)
+	if ae, ok := arm.AsError(err); !ok || ae.Status != http.StatusNotFound {
+		return err // nil when updated
+	}
+	body := map[string]any{"properties": map[string]any{
+		"privateEndpoint":                   map[string]any{"id": c.PrivateEndpointID},
+		"privateLinkServiceConnectionState": state,
+	}}
+	imported, err := e.ImportWith(ctx, id, body, APIVersions[0], c.Caller, skipL3(!c.Seeded))
+	if err != nil || imported {
 		return err
 	}
-	return arm.Conflict(arm.CodeConflict, "The private endpoint connection '%s' is being changed by too many concurrent requests; retry.", id)
+	_, err = e.Update(ctx, id, update) // created meanwhile: update it
+	return err
 }
 
 // callerIdentity is systemData's view of a caller (as the engine records

@@ -233,7 +233,7 @@ func (s *datastoreStrategy) Action(_ context.Context, _ *engine.Request, r *engi
 	}
 	var secrets map[string]any
 	if !r.GetData(dataDatastoreSecrets, &secrets) {
-		return nil, arm.BadRequest(CodeUserError, "Datastore '%s' has credentials of type 'None' and no secrets to list.", r.ID.Name())
+		return nil, arm.BadRequest(arm.CodeUserError, "Datastore '%s' has credentials of type 'None' and no secrets to list.", r.ID.Name())
 	}
 	return engine.JSON(http.StatusOK, secrets), nil
 }
@@ -244,7 +244,7 @@ func (s *datastoreStrategy) ListFilter(req *engine.Request) (func(*engine.Resour
 	if v := req.QueryValue("isDefault"); v != "" {
 		want, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, arm.BadRequest(CodeUserError, "The value '%s' of query parameter 'isDefault' is invalid; it must be true or false.", v).WithTarget("isDefault")
+			return nil, arm.BadRequest(arm.CodeUserError, "The value '%s' of query parameter 'isDefault' is invalid; it must be true or false.", v).WithTarget("isDefault")
 		}
 		keeps = append(keeps, func(r *engine.Resource) bool { return isDefaultDatastore(r) == want })
 	}

@@ -223,18 +223,18 @@ func checkComputeTypeRules(p map[string]any, endpoint *engine.Resource) error {
 	switch epStr(p["endpointComputeType"]) {
 	case "Managed":
 		if epStr(p["instanceType"]) == "" {
-			return arm.BadRequest(CodeUserError, "A Managed online deployment needs 'properties.instanceType' (for example 'Standard_DS3_v2').").WithTarget("properties.instanceType")
+			return arm.BadRequest(arm.CodeUserError, "A Managed online deployment needs 'properties.instanceType' (for example 'Standard_DS3_v2').").WithTarget("properties.instanceType")
 		}
 		if st := epStr(epNested(p, "scaleSettings")["scaleType"]); st != "" && st != "Default" {
-			return arm.BadRequest(CodeUserError, "A Managed online deployment supports only scaleType 'Default', not '%s'; use Azure Monitor autoscale instead.", st).WithTarget("properties.scaleSettings.scaleType")
+			return arm.BadRequest(arm.CodeUserError, "A Managed online deployment supports only scaleType 'Default', not '%s'; use Azure Monitor autoscale instead.", st).WithTarget("properties.scaleSettings.scaleType")
 		}
 		if hasCompute {
-			return arm.BadRequest(CodeUserError, "Online endpoint '%s' runs on compute '%s'; its deployments must use endpointComputeType 'Kubernetes', not 'Managed'.",
+			return arm.BadRequest(arm.CodeUserError, "Online endpoint '%s' runs on compute '%s'; its deployments must use endpointComputeType 'Kubernetes', not 'Managed'.",
 				endpoint.ID.Name(), epStr(endpoint.Properties["compute"])).WithTarget(target)
 		}
 	case "Kubernetes":
 		if !hasCompute {
-			return arm.BadRequest(CodeUserError, "Online endpoint '%s' has no compute; a 'Kubernetes' deployment needs an endpoint created with 'properties.compute' naming a Kubernetes compute.",
+			return arm.BadRequest(arm.CodeUserError, "Online endpoint '%s' has no compute; a 'Kubernetes' deployment needs an endpoint created with 'properties.compute' naming a Kubernetes compute.",
 				endpoint.ID.Name()).WithTarget(target)
 		}
 	}
@@ -250,7 +250,7 @@ func completeOnlineDeployment(r *engine.Resource) {
 	epSetDefaults(p, map[string]any{"appInsightsEnabled": false, "egressPublicNetworkAccess": "Enabled"})
 	if _, ok := p["scaleSettings"]; !ok {
 		if p["endpointComputeType"] == "Kubernetes" {
-			p["scaleSettings"] = deepCopy(defaultTargetUtilization)
+			p["scaleSettings"] = engine.DeepCopy(defaultTargetUtilization)
 		} else {
 			p["scaleSettings"] = map[string]any{"scaleType": "Default"}
 		}
@@ -283,7 +283,7 @@ func (s *onlineDeploymentStrategy) ValidateDelete(ctx context.Context, _ *engine
 			}
 			if n, _ := strconv.ParseInt(fmt.Sprint(v), 10, 64); n > 0 {
 				target := "properties." + name
-				return arm.BadRequest(CodeUserError,
+				return arm.BadRequest(arm.CodeUserError,
 					"Deployment '%s' cannot be deleted because it receives %d%% of the %s of online endpoint '%s'. Set its value in '%s' to 0 (update the endpoint) before deleting it.",
 					r.ID.Name(), n, name, endpoint.ID.Name(), target).WithTarget(target)
 			}
@@ -322,7 +322,7 @@ func (s *onlineDeploymentStrategy) Action(_ context.Context, req *engine.Request
 	if t, ok := b["tail"]; ok {
 		tail, _ = strconv.ParseInt(fmt.Sprint(t), 10, 64)
 		if tail < 0 {
-			return nil, arm.BadRequest(CodeUserError, "'tail' must not be negative.").WithTarget("tail")
+			return nil, arm.BadRequest(arm.CodeUserError, "'tail' must not be negative.").WithTarget("tail")
 		}
 		tail = min(tail, epMaxLogLines)
 	}

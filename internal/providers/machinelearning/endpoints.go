@@ -131,7 +131,7 @@ func epCheckSameLocation(r, parent *engine.Resource, what string) error {
 	if engine.NormalizeLocation(r.Location) == engine.NormalizeLocation(parent.Location) {
 		return nil
 	}
-	return arm.BadRequest(CodeUserError, "The location '%s' of %s '%s' must be the location of its %s '%s', '%s'.",
+	return arm.BadRequest(arm.CodeUserError, "The location '%s' of %s '%s' must be the location of its %s '%s', '%s'.",
 		r.Location, what, r.ID.Name(), epParentKind(parent), parent.ID.Name(), parent.Location).WithTarget("location")
 }
 
@@ -243,7 +243,7 @@ func epCheckRef(ctx context.Context, e *engine.Engine, ref epAssetRef, value str
 	}
 	if _, err := e.Get(ctx, id); err != nil {
 		if ae, ok := arm.AsError(err); ok && ae.Status == http.StatusNotFound {
-			return arm.BadRequest(CodeUserError, "The %s '%s' named by '%s' was not found.", ref.kind, value, ref.member).WithTarget(ref.member)
+			return arm.BadRequest(arm.CodeUserError, "The %s '%s' named by '%s' was not found.", ref.kind, value, ref.member).WithTarget(ref.member)
 		}
 		return err
 	}
@@ -276,7 +276,7 @@ func epNested(m map[string]any, path ...string) map[string]any {
 func epSetDefaults(obj map[string]any, defs map[string]any) {
 	for k, v := range defs {
 		if _, ok := obj[k]; !ok {
-			obj[k] = deepCopy(v)
+			obj[k] = engine.DeepCopy(v)
 		}
 	}
 }

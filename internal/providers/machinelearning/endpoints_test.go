@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/arm"
 )
 
 const (
@@ -76,17 +78,17 @@ func TestEndpointOnlineValidation(t *testing.T) {
 		{"name with underscore", epOnline + "my_ep", `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, "InvalidResourceName", "name"},
 		{"name too long", epOnline + "e" + strings.Repeat("x", 32), `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, "InvalidResourceName", "name"},
 		{"missing location", epOnline + "ep2", `{"properties":{"authMode":"Key"}}`, 400, "LocationRequired", "location"},
-		{"other location than the workspace", epOnline + "ep2", `{"location":"westus","properties":{"authMode":"Key"}}`, 400, CodeUserError, "location"},
+		{"other location than the workspace", epOnline + "ep2", `{"location":"westus","properties":{"authMode":"Key"}}`, 400, arm.CodeUserError, "location"},
 		{"unknown property", epOnline + "ep2", `{"location":"eastus","properties":{"authMode":"Key","colour":"red"}}`, 400, "InvalidRequestContent", "colour"},
 		{"unknown top-level member", epOnline + "ep2", `{"location":"eastus","zones":["1"],"properties":{"authMode":"Key"}}`, 400, "InvalidRequestContent", "zones"},
-		{"traffic to a missing deployment", epOnline + "ep2", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100}}}`, 400, CodeUserError, "traffic"},
-		{"traffic to a missing deployment on update", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":50,"red":50}}}`, 400, CodeUserError, "traffic"},
-		{"traffic sum 90", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":80,"green":10}}}`, 400, CodeUserError, "traffic"},
-		{"traffic value above 100", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":150,"green":-50}}}`, 400, CodeUserError, "traffic"},
+		{"traffic to a missing deployment", epOnline + "ep2", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100}}}`, 400, arm.CodeUserError, "traffic"},
+		{"traffic to a missing deployment on update", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":50,"red":50}}}`, 400, arm.CodeUserError, "traffic"},
+		{"traffic sum 90", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":80,"green":10}}}`, 400, arm.CodeUserError, "traffic"},
+		{"traffic value above 100", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":150,"green":-50}}}`, 400, arm.CodeUserError, "traffic"},
 		{"traffic not an integer", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":"all"}}}`, 400, "InvalidRequestContent", "traffic"},
-		{"mirror traffic above 50", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100},"mirrorTraffic":{"green":60}}}`, 400, CodeUserError, "mirrorTraffic"},
+		{"mirror traffic above 50", epOnline + "ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100},"mirrorTraffic":{"green":60}}}`, 400, arm.CodeUserError, "mirrorTraffic"},
 		{"compute is not a compute ID", epOnline + "ep2", `{"location":"eastus","properties":{"authMode":"Key","compute":"my-aks"}}`, 400, "InvalidRequestContent", "compute"},
-		{"compute does not exist", epOnline + "ep2", `{"location":"eastus","properties":{"authMode":"Key","compute":"` + epWS + `/computes/aks1"}}`, 400, CodeUserError, "compute"},
+		{"compute does not exist", epOnline + "ep2", `{"location":"eastus","properties":{"authMode":"Key","compute":"` + epWS + `/computes/aks1"}}`, 400, arm.CodeUserError, "compute"},
 		{"PATCH with a property outside the update type", epOnline + "ep1", `{"properties":{"description":"x"}}`, 400, "InvalidRequestContent", "description"},
 		{"PATCH with location", epOnline + "ep1", `{"location":"eastus"}`, 400, "InvalidRequestContent", "location"},
 	}
@@ -145,11 +147,11 @@ func TestEndpointOnlineTrafficAndRender(t *testing.T) {
 
 	// A deployment with traffic cannot be deleted; with 0 it can, and then
 	// disappears from the endpoint's traffic.
-	v.epFail(http.MethodDelete, epOnline+"ep1/deployments/green", "", 400, CodeUserError, "traffic")
+	v.epFail(http.MethodDelete, epOnline+"ep1/deployments/green", "", 400, arm.CodeUserError, "traffic")
 	v.Must(http.MethodGet, epOnline+"ep1/deployments/green", newest, "", 200)
 	v.Must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100,"green":0}}}`, 200)
 	v.Must(http.MethodDelete, epOnline+"ep1/deployments/green", newest, "", 202)
-	v.epFail(http.MethodPut, epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":0,"green":100}}}`, 400, CodeUserError, "traffic")
+	v.epFail(http.MethodPut, epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":0,"green":100}}}`, 400, arm.CodeUserError, "traffic")
 	v.Advance(2 * time.Second)
 	if tr := epProps(v.Must(http.MethodGet, epOnline+"ep1", newest, "", 200))["traffic"].(map[string]any); len(tr) != 1 || tr["blue"] != float64(100) {
 		t.Errorf("traffic after deleting green = %v, want only blue 100", tr)
@@ -159,7 +161,7 @@ func TestEndpointOnlineTrafficAndRender(t *testing.T) {
 	// Mirror traffic also pins a deployment.
 	v.epCreate(epOnline+"ep1/deployments/shadow", epDeploymentBody(""))
 	v.Must(http.MethodPut, epOnline+"ep1", newest, `{"location":"eastus","properties":{"authMode":"Key","traffic":{"blue":100},"mirrorTraffic":{"shadow":20}}}`, 200)
-	v.epFail(http.MethodDelete, epOnline+"ep1/deployments/shadow", "", 400, CodeUserError, "mirrorTraffic")
+	v.epFail(http.MethodDelete, epOnline+"ep1/deployments/shadow", "", 400, arm.CodeUserError, "mirrorTraffic")
 }
 
 func TestEndpointOnlineDeploymentValidation(t *testing.T) {
@@ -173,19 +175,19 @@ func TestEndpointOnlineDeploymentValidation(t *testing.T) {
 	}{
 		{"bad endpointComputeType", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Serverless"}}`, 400, "InvalidRequestContent", "endpointComputeType"},
 		{"missing endpointComputeType", d + "dep2", `{"location":"eastus","properties":{"instanceType":"Standard_DS3_v2"}}`, 400, "InvalidRequestContent", "endpointComputeType"},
-		{"missing workspace model", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","model":"` + wsModel + `"}}`, 400, CodeUserError, "model"},
+		{"missing workspace model", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","model":"` + wsModel + `"}}`, 400, arm.CodeUserError, "model"},
 		{"model of another type", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","model":"` + epWS + `/models/m1"}}`, 400, "InvalidRequestContent", "model"},
 		{"model short form", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","model":"azureml:m1:1"}}`, 400, "InvalidRequestContent", "model"},
 		{"registry reference of another asset kind", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","model":"` + epRegEnv + `"}}`, 400, "InvalidRequestContent", "model"},
-		{"missing environment", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","environmentId":"` + epWS + `/environments/env/versions/2"}}`, 400, CodeUserError, "environmentId"},
-		{"missing code", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","codeConfiguration":{"codeId":"` + epWS + `/codes/c/versions/1","scoringScript":"s.py"}}}`, 400, CodeUserError, "codeId"},
+		{"missing environment", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","environmentId":"` + epWS + `/environments/env/versions/2"}}`, 400, arm.CodeUserError, "environmentId"},
+		{"missing code", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","codeConfiguration":{"codeId":"` + epWS + `/codes/c/versions/1","scoringScript":"s.py"}}}`, 400, arm.CodeUserError, "codeId"},
 		{"code without scoringScript", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","codeConfiguration":{}}}`, 400, "InvalidRequestContent", "scoringScript"},
-		{"managed without instanceType", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed"}}`, 400, CodeUserError, "instanceType"},
-		{"managed with target utilization", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","scaleSettings":{"scaleType":"TargetUtilization"}}}`, 400, CodeUserError, "scaleType"},
+		{"managed without instanceType", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed"}}`, 400, arm.CodeUserError, "instanceType"},
+		{"managed with target utilization", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","scaleSettings":{"scaleType":"TargetUtilization"}}}`, 400, arm.CodeUserError, "scaleType"},
 		{"bad scaleType", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"Standard_DS3_v2","scaleSettings":{"scaleType":"Manual"}}}`, 400, "InvalidRequestContent", "scaleType"},
-		{"kubernetes on a managed endpoint", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Kubernetes"}}`, 400, CodeUserError, "endpointComputeType"},
+		{"kubernetes on a managed endpoint", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Kubernetes"}}`, 400, arm.CodeUserError, "endpointComputeType"},
 		{"kubernetes member on a managed deployment", d + "dep2", `{"location":"eastus","properties":{"endpointComputeType":"Managed","instanceType":"x","containerResourceRequirements":{}}}`, 400, "InvalidRequestContent", "containerResourceRequirements"},
-		{"other location than the endpoint", d + "dep2", strings.Replace(epDeploymentBody(""), "eastus", "westus", 1), 400, CodeUserError, "location"},
+		{"other location than the endpoint", d + "dep2", strings.Replace(epDeploymentBody(""), "eastus", "westus", 1), 400, arm.CodeUserError, "location"},
 		{"bad name", d + "-d2", epDeploymentBody(""), 400, "InvalidResourceName", "name"},
 		{"endpointComputeType cannot change", d + "blue", `{"location":"eastus","properties":{"endpointComputeType":"AzureMLCompute"}}`, 400, "PropertyChangeNotAllowed", "endpointComputeType"},
 		{"PATCH with properties", d + "blue", `{"properties":{"description":"x"}}`, 400, "InvalidRequestContent", "properties"},
@@ -320,7 +322,7 @@ func TestEndpointOnlineKeysAndToken(t *testing.T) {
 		})
 	}
 	v.t = t
-	v.epFail(http.MethodPost, epOnline+"ep1/token", "", 400, CodeUserError, "authMode")
+	v.epFail(http.MethodPost, epOnline+"ep1/token", "", 400, arm.CodeUserError, "authMode")
 
 	v.epCreate(epOnline+"tok1", `{"location":"eastus","properties":{"authMode":"AMLToken"}}`)
 	tok := v.Must(http.MethodPost, epOnline+"tok1/token", newest, "", 200)
@@ -330,15 +332,15 @@ func TestEndpointOnlineKeysAndToken(t *testing.T) {
 		t.Errorf("token = %v (now %d)", tok, now)
 	}
 	v.epCreate(epOnline+"aad1", `{"location":"eastus","properties":{"authMode":"AADToken"}}`)
-	v.epFail(http.MethodPost, epOnline+"aad1/token", "", 400, CodeUserError, "authMode")
+	v.epFail(http.MethodPost, epOnline+"aad1/token", "", 400, arm.CodeUserError, "authMode")
 }
 
 func TestEndpointBatch(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, baseBody)
-	v.epFail(http.MethodPut, epBatch+"be1", `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, CodeUserError, "authMode")
+	v.epFail(http.MethodPut, epBatch+"be1", `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, arm.CodeUserError, "authMode")
 	v.epFail(http.MethodPut, epBatch+"be1", `{"location":"eastus","properties":{}}`, 400, "InvalidRequestContent", "authMode")
-	v.epFail(http.MethodPut, epBatch+"be1", `{"location":"eastus","properties":{"authMode":"AADToken","defaults":{"deploymentName":"dep1"}}}`, 400, CodeUserError, "deploymentName")
+	v.epFail(http.MethodPut, epBatch+"be1", `{"location":"eastus","properties":{"authMode":"AADToken","defaults":{"deploymentName":"dep1"}}}`, 400, arm.CodeUserError, "deploymentName")
 	body := v.epCreate(epBatch+"be1", `{"location":"eastus","properties":{"authMode":"AADToken","description":"batch"}}`)
 	if p := epProps(body); p["scoringUri"] != "https://be1.eastus.inference.ml.azure.com/jobs" || p["provisioningState"] != "Creating" {
 		t.Errorf("batch endpoint properties = %v", p)
@@ -350,9 +352,9 @@ func TestEndpointBatch(t *testing.T) {
 
 	d := epBatch + "be1/deployments/"
 	for _, tt := range []struct{ name, body, code, member string }{
-		{"missing model", `{"location":"eastus","properties":{"model":{"referenceType":"Id","assetId":"` + epWS + `/models/m/versions/1"}}}`, CodeUserError, "model.assetId"},
+		{"missing model", `{"location":"eastus","properties":{"model":{"referenceType":"Id","assetId":"` + epWS + `/models/m/versions/1"}}}`, arm.CodeUserError, "model.assetId"},
 		{"bad referenceType", `{"location":"eastus","properties":{"model":{"referenceType":"Url"}}}`, "InvalidRequestContent", "referenceType"},
-		{"missing compute", `{"location":"eastus","properties":{"compute":"` + epWS + `/computes/cpu"}}`, CodeUserError, "compute"},
+		{"missing compute", `{"location":"eastus","properties":{"compute":"` + epWS + `/computes/cpu"}}`, arm.CodeUserError, "compute"},
 		{"bad outputAction", `{"location":"eastus","properties":{"outputAction":"Print"}}`, "InvalidRequestContent", "outputAction"},
 		{"unknown property", `{"location":"eastus","properties":{"instanceType":"x"}}`, "InvalidRequestContent", "instanceType"},
 	} {
@@ -379,7 +381,7 @@ func TestEndpointBatch(t *testing.T) {
 	if dn := epProps(body)["defaults"].(map[string]any)["deploymentName"]; dn != "dep1" {
 		t.Errorf("defaults.deploymentName = %v, want dep1", dn)
 	}
-	v.epFail(http.MethodDelete, d+"dep1", "", 400, CodeUserError, "deploymentName")
+	v.epFail(http.MethodDelete, d+"dep1", "", 400, arm.CodeUserError, "deploymentName")
 	v.Must(http.MethodPatch, epBatch+"be1", newest, `{"tags":{"x":"y"}}`, 200)
 	v.epFail(http.MethodPatch, epBatch+"be1", `{"properties":{"defaults":null}}`, 400, "InvalidRequestContent", "properties")
 	v.Must(http.MethodPut, epBatch+"be1", newest, `{"location":"eastus","properties":{"authMode":"AADToken"}}`, 200)
@@ -392,8 +394,8 @@ func TestEndpointBatch(t *testing.T) {
 func TestEndpointLegacyModeGate(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
-	v.epFail(http.MethodPut, epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, CodeUserError, "v1LegacyMode")
-	v.epFail(http.MethodGet, epBatch, "", 400, CodeUserError, "v1LegacyMode")
+	v.epFail(http.MethodPut, epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`, 400, arm.CodeUserError, "v1LegacyMode")
+	v.epFail(http.MethodGet, epBatch, "", 400, arm.CodeUserError, "v1LegacyMode")
 	v.Must(http.MethodPatch, epWS, newest, `{"properties":{"v1LegacyMode":false}}`, 200)
 	v.epCreate(epOnline+"ep1", `{"location":"eastus","properties":{"authMode":"Key"}}`)
 }

@@ -33,10 +33,6 @@ var legacyExempt = map[string]bool{
 // those the v1 platform served on the workspace endpoint, not through ARM.
 func IsV2Child(child string) bool { return !legacyExempt[strings.ToLower(child)] }
 
-// CodeUserError is the code Azure ML uses for requests the workspace's
-// configuration refuses.
-const CodeUserError = "UserError"
-
 // GateChild refuses the v2 child resources of a workspace in effective v1
 // legacy mode (rule L5).
 func (s *workspaceStrategy) GateChild(_ context.Context, req *engine.Request, ws *engine.Resource, childType string) error {
@@ -67,7 +63,7 @@ func legacyModeError(workspace, childType string, until time.Time) *arm.Error {
 		msg += "v1LegacyMode was changed to false and the change is still propagating; it is expected to take effect by " +
 			until.UTC().Format(time.RFC3339) + "."
 	}
-	return arm.BadRequest(CodeUserError, "%s", msg).WithTarget("v1LegacyMode")
+	return arm.BadRequest(arm.CodeUserError, "%s", msg).WithTarget("v1LegacyMode")
 }
 
 var _ engine.ChildGate = (*workspaceStrategy)(nil)

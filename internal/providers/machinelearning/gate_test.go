@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/arm"
 )
 
 // TestLegacyModeGate covers rule L5 across every verb: while the effective
@@ -38,7 +40,7 @@ func TestLegacyModeGate(t *testing.T) {
 		{http.MethodGet, "schedules", ""},
 	}
 	for _, c := range refused {
-		err := v.Fail(c.method, wsBase+"legacy/"+c.path, newest, c.body, http.StatusBadRequest, CodeUserError)
+		err := v.Fail(c.method, wsBase+"legacy/"+c.path, newest, c.body, http.StatusBadRequest, arm.CodeUserError)
 		if !strings.Contains(err.Message, "v1LegacyMode") || !strings.Contains(err.Message, "'legacy'") {
 			t.Errorf("%s %s: message %q does not name v1LegacyMode and the workspace", c.method, c.path, err.Message)
 		}
@@ -64,24 +66,24 @@ func TestLegacyModeGatePropagation(t *testing.T) {
 	v := newEnv(t, Options{LegacyModePropagation: Propagation{Min: 30 * time.Minute, Max: 30 * time.Minute}}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
 	ds := wsBase + "ws1/datastores/blob"
-	if err := v.Fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, CodeUserError); strings.Contains(err.Message, "propagating") {
+	if err := v.Fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, arm.CodeUserError); strings.Contains(err.Message, "propagating") {
 		t.Errorf("refusal before any change mentions propagation: %q", err.Message)
 	}
 
 	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
 	due := v.Now.Add(30 * time.Minute).UTC().Format(time.RFC3339)
-	err := v.Fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, CodeUserError)
+	err := v.Fail(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusBadRequest, arm.CodeUserError)
 	if !strings.Contains(err.Message, "propagating") || !strings.Contains(err.Message, due) {
 		t.Errorf("refusal while propagating = %q, want it to say propagating until %s", err.Message, due)
 	}
 	v.Advance(29 * time.Minute)
-	v.Fail(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusBadRequest, CodeUserError)
+	v.Fail(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusBadRequest, arm.CodeUserError)
 	v.Advance(time.Minute)
 	v.Must(http.MethodPut, ds, newest, gateDatastoreBody, http.StatusCreated)
 	v.Must(http.MethodGet, wsBase+"ws1/datastores", newest, "", http.StatusOK)
 
 	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":true}}`, http.StatusOK)
-	v.Fail(http.MethodGet, ds, newest, "", http.StatusBadRequest, CodeUserError)
+	v.Fail(http.MethodGet, ds, newest, "", http.StatusBadRequest, arm.CodeUserError)
 }
 
 const gateDatastoreBody = `{"properties":{"datastoreType":"AzureBlob","accountName":"acct","containerName":"data","credentials":{"credentialsType":"None"}}}`

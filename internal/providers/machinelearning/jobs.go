@@ -266,13 +266,13 @@ func checkJobUpdate(desired, old *engine.Resource) error {
 	slices.Sort(names)
 	for _, k := range names {
 		if !sameJobValue(desired.Properties[k], old.Properties[k]) {
-			return arm.BadRequest(CodeUserError,
+			return arm.BadRequest(arm.CodeUserError,
 				"A job named '%s' already exists and its '%s' cannot be changed: only description, tags, displayName, properties and isArchived of an existing job can be updated. Use a new name to submit a different job.",
 				desired.ID.Name(), k).WithTarget("properties." + k)
 		}
 	}
 	if sv, ok := old.Properties["services"]; ok {
-		desired.Properties["services"] = deepCopy(sv)
+		desired.Properties["services"] = engine.DeepCopy(sv)
 	} else {
 		delete(desired.Properties, "services")
 	}
@@ -334,12 +334,12 @@ func checkJobReferences(ctx context.Context, e *engine.Engine, ws resourceid.ID,
 func checkComputeRef(ctx context.Context, e *engine.Engine, ws resourceid.ID, s, path string) error {
 	id, err := resourceid.Parse(s)
 	if err != nil || !strings.EqualFold(id.ResourceType(), typeComputes) {
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"The value '%s' of '%s' is not the resource ID of a compute; expected '%s/computes/{computeName}', or no computeId for serverless compute.",
 			s, path, ws).WithTarget(path)
 	}
 	if !strings.EqualFold(id.Parent().String(), ws.String()) {
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"The compute '%s' named by '%s' belongs to another workspace; a job can only use the computes of its own workspace '%s'.",
 			s, path, ws.Name()).WithTarget(path)
 	}
@@ -384,7 +384,7 @@ func checkEnvironmentRef(ctx context.Context, e *engine.Engine, ws resourceid.ID
 }
 
 func badEnvironmentRef(s, path string) *arm.Error {
-	return arm.BadRequest(CodeUserError,
+	return arm.BadRequest(arm.CodeUserError,
 		"The value '%s' of '%s' does not name an environment; expected the resource ID of an environment version, an azureml://registries/... URI, 'azureml:{name}:{version}' or 'azureml:{name}@{label}'.",
 		s, path).WithTarget(path)
 }
@@ -395,7 +395,7 @@ func refNotFound(err error, format string, args ...any) *arm.Error {
 	if ae, ok := arm.AsError(err); ok && ae.Status != http.StatusNotFound {
 		return ae
 	}
-	return arm.BadRequest(CodeUserError, format, args...)
+	return arm.BadRequest(arm.CodeUserError, format, args...)
 }
 
 // Render replaces provisioningState, which jobs do not have, with the
@@ -435,7 +435,7 @@ func (s *jobStrategy) Action(ctx context.Context, req *engine.Request, r *engine
 	case st == jobCancelRequested:
 		return s.e.NewActionOperation(ctx, req, r, nil, t.canceledAt())
 	case isTerminalJobStatus(st):
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"Job '%s' cannot be canceled because it is in the terminal status '%s'.", r.ID.Name(), st).WithTarget("status")
 	}
 	t.CancelRequested = req.Now
@@ -460,7 +460,7 @@ func (s *jobStrategy) ListFilter(req *engine.Request) (func(*engine.Resource) bo
 	if jt := req.QueryValue("jobType"); jt != "" {
 		i := slices.IndexFunc(jobTypes, func(v string) bool { return strings.EqualFold(v, jt) })
 		if i < 0 {
-			return nil, arm.BadRequest(CodeUserError, "The value '%s' of query parameter 'jobType' is invalid; the allowed values are '%s'.",
+			return nil, arm.BadRequest(arm.CodeUserError, "The value '%s' of query parameter 'jobType' is invalid; the allowed values are '%s'.",
 				jt, strings.Join(jobTypes, "', '")).WithTarget("jobType")
 		}
 		preds = append(preds, func(r *engine.Resource) bool { return r.Properties["jobType"] == jobTypes[i] })

@@ -95,14 +95,14 @@ func TestJobValidation(t *testing.T) {
 		{"automl without taskDetails", `{"properties":{"jobType":"AutoML"}}`, 400, "InvalidRequestContent", "properties.taskDetails"},
 		{"automl without trainingData", `{"properties":{"jobType":"AutoML","taskDetails":{"taskType":"Regression"}}}`, 400, "InvalidRequestContent", "properties.taskDetails.trainingData"},
 		{"spark without entry", `{"properties":{"jobType":"Spark","codeId":"azureml:code:1"}}`, 400, "InvalidRequestContent", "properties.entry"},
-		{"missing compute", jobsCommand(`,"computeId":"` + computes + `cpu-cluster"`), 400, CodeUserError, "properties.computeId"},
-		{"compute of another workspace", jobsCommand(`,"computeId":"` + wsBase + `ws2/computes/cpu"`), 400, CodeUserError, "properties.computeId"},
-		{"computeId not a compute", jobsCommand(`,"computeId":"` + storageID + `"`), 400, CodeUserError, "properties.computeId"},
-		{"computeId a bare name", jobsCommand(`,"computeId":"cpu-cluster"`), 400, CodeUserError, "properties.computeId"},
-		{"missing workspace environment", strings.Replace(jobsCommand(""), jobsRegEnv, jobsWS+"/environments/env/versions/1", 1), 400, CodeUserError, "properties.environmentId"},
-		{"missing short-form environment", strings.Replace(jobsCommand(""), jobsRegEnv, "azureml:env:1", 1), 400, CodeUserError, "properties.environmentId"},
-		{"environmentId not an environment", strings.Replace(jobsCommand(""), jobsRegEnv, "docker.io/python:3.11", 1), 400, CodeUserError, "properties.environmentId"},
-		{"sweep trial missing environment", strings.Replace(jobsSweep, jobsRegEnv, "azureml:env:2", 1), 400, CodeUserError, "properties.trial.environmentId"},
+		{"missing compute", jobsCommand(`,"computeId":"` + computes + `cpu-cluster"`), 400, arm.CodeUserError, "properties.computeId"},
+		{"compute of another workspace", jobsCommand(`,"computeId":"` + wsBase + `ws2/computes/cpu"`), 400, arm.CodeUserError, "properties.computeId"},
+		{"computeId not a compute", jobsCommand(`,"computeId":"` + storageID + `"`), 400, arm.CodeUserError, "properties.computeId"},
+		{"computeId a bare name", jobsCommand(`,"computeId":"cpu-cluster"`), 400, arm.CodeUserError, "properties.computeId"},
+		{"missing workspace environment", strings.Replace(jobsCommand(""), jobsRegEnv, jobsWS+"/environments/env/versions/1", 1), 400, arm.CodeUserError, "properties.environmentId"},
+		{"missing short-form environment", strings.Replace(jobsCommand(""), jobsRegEnv, "azureml:env:1", 1), 400, arm.CodeUserError, "properties.environmentId"},
+		{"environmentId not an environment", strings.Replace(jobsCommand(""), jobsRegEnv, "docker.io/python:3.11", 1), 400, arm.CodeUserError, "properties.environmentId"},
+		{"sweep trial missing environment", strings.Replace(jobsSweep, jobsRegEnv, "azureml:env:2", 1), 400, arm.CodeUserError, "properties.trial.environmentId"},
 		{"location on a job", `{"location":"eastus","properties":{"jobType":"Pipeline"}}`, 400, "InvalidRequestContent", "location"},
 		{"bad name", "", 400, "InvalidResourceName", "name"},
 	}
@@ -117,7 +117,7 @@ func TestJobValidation(t *testing.T) {
 			if ae.Target != tt.target {
 				t.Errorf("target = %q (%s), want %q", ae.Target, ae.Message, tt.target)
 			}
-			if tt.code == CodeUserError && !strings.Contains(ae.Message, strings.TrimPrefix(tt.target, "properties.")) {
+			if tt.code == arm.CodeUserError && !strings.Contains(ae.Message, strings.TrimPrefix(tt.target, "properties.")) {
 				t.Errorf("message %q does not name %s", ae.Message, tt.target)
 			}
 			v.Fail(http.MethodGet, jobsPath+name, newest, "", 404, "ResourceNotFound")
@@ -206,7 +206,7 @@ func TestJobStatusProgression(t *testing.T) {
 		}
 	}
 	// A cancel now is refused: the job has completed.
-	ae := v.Fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, CodeUserError)
+	ae := v.Fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, arm.CodeUserError)
 	if !strings.Contains(ae.Message, "Completed") {
 		t.Errorf("cancel message = %q, want it to name the status", ae.Message)
 	}
@@ -249,7 +249,7 @@ func TestJobCancel(t *testing.T) {
 	if got := v.jobsProps("job1")["status"]; got != jobCanceled {
 		t.Errorf("status an hour later = %v, want Canceled", got)
 	}
-	ae := v.Fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, CodeUserError)
+	ae := v.Fail(http.MethodPost, jobsPath+"job1/cancel", newest, "", 400, arm.CodeUserError)
 	if !strings.Contains(ae.Message, "Canceled") {
 		t.Errorf("message = %q", ae.Message)
 	}
@@ -302,7 +302,7 @@ func TestJobUpdate(t *testing.T) {
 		{"another job type", jobsPipeline, "properties.command"},
 	}
 	for _, tt := range tests {
-		ae := v.Fail(http.MethodPut, jobsPath+"job1", newest, tt.body, 400, CodeUserError)
+		ae := v.Fail(http.MethodPut, jobsPath+"job1", newest, tt.body, 400, arm.CodeUserError)
 		if ae.Target != tt.target || !strings.Contains(ae.Message, "only description, tags, displayName, properties and isArchived") {
 			t.Errorf("%s: target %q message %q", tt.name, ae.Target, ae.Message)
 		}
@@ -377,23 +377,23 @@ func TestJobList(t *testing.T) {
 			t.Errorf("list ?%s = %v, want %v", tt.query, names, tt.want)
 		}
 	}
-	ae := v.Fail(http.MethodGet, jobsWS+"/jobs?listViewType=Some", newest, "", 400, CodeUserError)
+	ae := v.Fail(http.MethodGet, jobsWS+"/jobs?listViewType=Some", newest, "", 400, arm.CodeUserError)
 	if ae.Target != "listViewType" {
 		t.Errorf("target = %q", ae.Target)
 	}
-	v.Fail(http.MethodGet, jobsWS+"/jobs?jobType=Batch", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodGet, jobsWS+"/jobs?jobType=Batch", newest, "", 400, arm.CodeUserError)
 }
 
 // TestJobLegacyModeGate checks rule L5 for jobs.
 func TestJobLegacyModeGate(t *testing.T) {
 	v := newEnv(t, Options{}, nil)
 	v.createWorkspace("ws1", newest, `{"location":"eastus","properties":{"v1LegacyMode":true}}`)
-	ae := v.Fail(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), 400, CodeUserError)
+	ae := v.Fail(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), 400, arm.CodeUserError)
 	if !strings.Contains(ae.Message, "v1LegacyMode") {
 		t.Errorf("message = %q", ae.Message)
 	}
-	v.Fail(http.MethodGet, jobsWS+"/jobs", newest, "", 400, CodeUserError)
-	v.Fail(http.MethodPut, jobsWS+"/schedules/s1", newest, scheduleCron("0 2 * * *"), 400, CodeUserError)
+	v.Fail(http.MethodGet, jobsWS+"/jobs", newest, "", 400, arm.CodeUserError)
+	v.Fail(http.MethodPut, jobsWS+"/schedules/s1", newest, scheduleCron("0 2 * * *"), 400, arm.CodeUserError)
 	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"v1LegacyMode":false}}`, http.StatusOK)
 	v.Must(http.MethodPut, jobsPath+"job1", newest, jobsCommand(""), http.StatusCreated)
 }
@@ -439,7 +439,7 @@ func TestJobImport(t *testing.T) {
 	if p["status"] != jobCompleted || p["services"].(map[string]any)["Studio"] == nil {
 		t.Errorf("seeded job = %v", p)
 	}
-	v.Fail(http.MethodPost, jobsPath+"seeded/cancel", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodPost, jobsPath+"seeded/cancel", newest, "", 400, arm.CodeUserError)
 	_, err := v.e.Import(context.Background(), mustID(t, jobsPath+"bad"), seedBody(t, `{"properties":{"jobType":"Command"}}`), newest, engine.Caller{AppID: "seed"})
 	if ae, ok := arm.AsError(err); !ok || ae.Target != "properties.command" {
 		t.Errorf("import of a bad job: %v", err)

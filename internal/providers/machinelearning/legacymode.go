@@ -121,12 +121,13 @@ func (s *workspaceStrategy) Describe(r *engine.Resource, now time.Time) map[stri
 // resources rather than inline): a workspace seeded without v1LegacyMode,
 // and not written by a client since, turns true.
 func applyImportedConnection(ctx context.Context, e *engine.Engine, r *engine.Resource) error {
-	return updateResource(ctx, e, r.ID.Parent(), func(w *engine.Resource) bool {
+	_, err := e.Update(ctx, r.ID.Parent(), func(w *engine.Resource) error {
 		var implicit bool
 		if !w.GetData(dataLegacyImplicit, &implicit) || !implicit || storedLegacyMode(w) {
-			return false
+			return engine.ErrNoChange
 		}
 		w.Properties["v1LegacyMode"] = true
-		return true
+		return nil
 	})
+	return err
 }

@@ -215,14 +215,14 @@ func (s *workspaceStrategy) completeManagedNetwork(req *engine.Request, desired,
 			// A PATCH that sets managedNetwork to null.
 			return backToDisabled(isolationModeOf(oldMN))
 		}
-		mn = deepCopy(oldMN).(map[string]any)
+		mn = engine.DeepCopy(oldMN).(map[string]any)
 		desired.Properties["managedNetwork"] = mn
 	}
 	if _, ok := mn["isolationMode"]; !ok && oldMN != nil {
 		mn["isolationMode"] = isolationModeOf(oldMN)
 	}
 	if _, ok := mn["outboundRules"]; !ok && oldMN != nil && rulesOf(oldMN) != nil {
-		mn["outboundRules"] = deepCopy(rulesOf(oldMN))
+		mn["outboundRules"] = engine.DeepCopy(rulesOf(oldMN))
 	}
 	var nulled []string
 	if patch {
@@ -306,7 +306,7 @@ func mergeRules(sent, old, required map[string]any, mode string) (map[string]any
 	for _, name := range sortedKeys(sent) {
 		path := "properties.managedNetwork.outboundRules." + name
 		if prev, dup := seen[strings.ToLower(name)]; dup {
-			return nil, arm.BadRequest(CodeUserError, "The outbound rules '%s' and '%s' have the same name; rule names are case-insensitive.", prev, name).WithTarget(path)
+			return nil, arm.BadRequest(arm.CodeUserError, "The outbound rules '%s' and '%s' have the same name; rule names are case-insensitive.", prev, name).WithTarget(path)
 		}
 		seen[strings.ToLower(name)] = name
 		rule, _ := sent[name].(map[string]any)
@@ -340,26 +340,26 @@ func mergeRules(sent, old, required map[string]any, mode string) (map[string]any
 // both other modes.
 func checkUserRule(path, name string, rule map[string]any, mode string) error {
 	if !ruleNamePattern.MatchString(name) {
-		return arm.BadRequest(CodeUserError, "The outbound rule name '%s' is invalid. %s", name, ruleNameRule).WithTarget(path)
+		return arm.BadRequest(arm.CodeUserError, "The outbound rule name '%s' is invalid. %s", name, ruleNameRule).WithTarget(path)
 	}
 	typ, _ := rule["type"].(string)
 	if mode == isolationDisabled {
-		return arm.BadRequest(CodeUserError,
+		return arm.BadRequest(arm.CodeUserError,
 			"The outbound rule '%s' cannot be added: the workspace's managed network isolationMode is Disabled. Set properties.managedNetwork.isolationMode to AllowInternetOutbound or AllowOnlyApprovedOutbound first.",
 			name).WithTarget(path)
 	}
 	missing := func(member string) error {
-		return arm.BadRequest(CodeUserError, "The %s outbound rule '%s' needs '%s'.", typ, name, "destination."+member).WithTarget(path + ".destination." + member)
+		return arm.BadRequest(arm.CodeUserError, "The %s outbound rule '%s' needs '%s'.", typ, name, "destination."+member).WithTarget(path + ".destination." + member)
 	}
 	switch typ {
 	case ruleFQDN:
 		if mode != isolationApproved {
-			return arm.BadRequest(CodeUserError,
+			return arm.BadRequest(arm.CodeUserError,
 				"The outbound rule '%s' is of type FQDN, which is only allowed when the managed network isolationMode is AllowOnlyApprovedOutbound (it is %s).",
 				name, mode).WithTarget(path + ".type")
 		}
 		if d, _ := rule["destination"].(string); strings.TrimSpace(d) == "" {
-			return arm.BadRequest(CodeUserError, "The FQDN outbound rule '%s' needs a 'destination' (a fully qualified domain name).", name).WithTarget(path + ".destination")
+			return arm.BadRequest(arm.CodeUserError, "The FQDN outbound rule '%s' needs a 'destination' (a fully qualified domain name).", name).WithTarget(path + ".destination")
 		}
 	case rulePrivateEndpoint:
 		d, _ := rule["destination"].(map[string]any)
@@ -380,13 +380,13 @@ func checkUserRule(path, name string, rule map[string]any, mode string) error {
 }
 
 func backToDisabled(from string) *arm.Error {
-	return arm.BadRequest(CodeUserError,
+	return arm.BadRequest(arm.CodeUserError,
 		"The managed network isolationMode cannot be changed from %s back to Disabled: once a workspace has a managed virtual network it keeps it.", from).
 		WithTarget("properties.managedNetwork.isolationMode")
 }
 
 func requiredRuleError(name, verb string) *arm.Error {
-	return arm.BadRequest(CodeUserError,
+	return arm.BadRequest(arm.CodeUserError,
 		"The outbound rule '%s' is a Required rule of the managed network and cannot be %s.", name, verb).
 		WithTarget("properties.managedNetwork.outboundRules." + name)
 }
@@ -568,7 +568,10 @@ func renderRules(st managedNetworkState, stored map[string]any, apiVersion strin
 		settled = statusActive
 	}
 	show := func(name string, rule map[string]any, pending string) {
-		rule = deepCopy(rule).(map[string]any)
+		rule = engine.DeepCopy(rule).(map[string]any)
+		if rule == nil {
+			rule = map[string]any{} // a stored rule that is not an object: its status only
+		}
 		status := settled
 		switch {
 		case pending == statusProvisioning && newStatuses:
@@ -734,9 +737,10 @@ func (s *outboundRuleStrategy) put(ctx context.Context, ws *engine.Resource, req
 	end := req.Now.Add(s.e.OperationDuration())
 	key := name
 	err = s.update(ctx, ws, end, func(desired, current *engine.Resource) error {
+		key = name
 		mn := managedNetworkOf(desired.Properties)
 		if isolationModeOf(mn) == isolationDisabled {
-			return arm.BadRequest(CodeUserError,
+			return arm.BadRequest(arm.CodeUserError,
 				"The workspace '%s' has no managed network (its managedNetwork.isolationMode is Disabled), so it has no outbound rules. Set properties.managedNetwork.isolationMode to AllowInternetOutbound or AllowOnlyApprovedOutbound first.",
 				desired.ID.Name()).WithTarget("properties.managedNetwork.isolationMode")
 		}
@@ -748,7 +752,7 @@ func (s *outboundRuleStrategy) put(ctx context.Context, ws *engine.Resource, req
 		if k, _, ok := lookupFold(rules, name); ok {
 			key = k
 		}
-		rules[key] = deepCopy(rule)
+		rules[key] = engine.DeepCopy(rule)
 		if err := applyManagedNetwork(desired, current, nil, req.Now, s.e.OperationDuration()); err != nil {
 			return err
 		}
@@ -771,6 +775,7 @@ func (s *outboundRuleStrategy) delete(ctx context.Context, ws *engine.Resource, 
 	end := req.Now.Add(s.e.OperationDuration())
 	key, found := "", false
 	err := s.update(ctx, ws, end, func(desired, _ *engine.Resource) error {
+		key, found = "", false
 		rules := rulesOf(managedNetworkOf(desired.Properties))
 		k, v, ok := lookupFold(rules, name)
 		if !ok {
@@ -797,34 +802,24 @@ func (s *outboundRuleStrategy) delete(ctx context.Context, ws *engine.Resource, 
 	return s.e.NewResourceOperation(ctx, req, r, true, end)
 }
 
-// update applies change to a copy (desired) of the workspace as stored
-// (current) and saves it, marked Updating until end, retrying from a
-// fresh read when another writer got there first. A change that leaves
-// the workspace as it was is not saved.
+// update applies change to a copy (desired) of the workspace ws as stored
+// now (current) and saves it, marked Updating until end (engine.Update:
+// change runs again on a fresh read when another writer got there first,
+// so it sets anew whatever it records). A change that leaves the
+// workspace as it was is not saved.
 func (s *outboundRuleStrategy) update(ctx context.Context, ws *engine.Resource, end time.Time, change func(desired, current *engine.Resource) error) error {
-	for range 16 {
-		desired := ws.Clone()
-		if err := change(desired, ws); err != nil {
+	_, err := s.e.Update(ctx, ws.ID, func(desired *engine.Resource) error {
+		current := desired.Clone()
+		if err := change(desired, current); err != nil {
 			return err
 		}
-		if reflect.DeepEqual(desired.Properties, ws.Properties) && reflect.DeepEqual(desired.Internal.Data, ws.Internal.Data) {
-			return nil
+		if reflect.DeepEqual(desired.Properties, current.Properties) && reflect.DeepEqual(desired.Internal.Data, current.Internal.Data) {
+			return engine.ErrNoChange
 		}
 		desired.Internal.Provisioning = &engine.Transition{State: "Updating", Until: end}
-		err := s.e.Save(ctx, desired)
-		if err == nil {
-			return nil
-		}
-		if ae, ok := arm.AsError(err); !ok || ae.Code != arm.CodeConflict {
-			return err
-		}
-		fresh, err := s.e.Get(ctx, ws.ID)
-		if err != nil {
-			return err
-		}
-		ws = fresh
-	}
-	return arm.Conflict(arm.CodeConflict, "The workspace '%s' is being changed by too many concurrent requests; retry.", ws.ID.Name())
+		return nil
+	})
+	return err
 }
 
 // provisionOptions is ManagedNetworkProvisionOptions.
@@ -856,13 +851,13 @@ func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *en
 		includeSpark, _ = m["includeSpark"].(bool)
 	}
 	if isolationModeOf(managedNetworkOf(r.Properties)) == isolationDisabled {
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"The workspace '%s' has no managed network to provision: its managedNetwork.isolationMode is Disabled.", r.ID.Name()).
 			WithTarget("properties.managedNetwork.isolationMode")
 	}
 	end := req.Now.Add(s.e.OperationDuration())
 	sparkReady := includeSpark
-	err := updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
+	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
 		st := loadNetworkState(w)
 		st.prune(req.Now)
 		if st.ActiveAt.IsZero() || st.ActiveAt.After(end) {
@@ -874,7 +869,7 @@ func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *en
 		sparkReady = !st.SparkAt.IsZero()
 		w.SetData(dataManagedNetwork, st)
 		w.Internal.Provisioning = &engine.Transition{State: "Updating", Until: end}
-		return true
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -176,7 +176,7 @@ func (s *onlineEndpointStrategy) applyPatch(req *engine.Request, desired *engine
 			}
 		}
 		if name == "" {
-			return nil, unknownMember("properties", k, "PartialOnlineEndpoint")
+			return nil, arm.UnknownMember("properties", k, "PartialOnlineEndpoint")
 		}
 		sent[name] = true
 		delete(desired.Properties, k)
@@ -208,25 +208,25 @@ func epCheckTraffic(p map[string]any, deployments map[string]*engine.Resource, e
 			n, _ := strconv.ParseInt(string(v.(json.Number)), 10, 64)
 			d, ok := deployments[strings.ToLower(name)]
 			if !ok {
-				return arm.BadRequest(CodeUserError, "The deployment '%s' named in '%s' does not exist under online endpoint '%s'; create it before sending it traffic.",
+				return arm.BadRequest(arm.CodeUserError, "The deployment '%s' named in '%s' does not exist under online endpoint '%s'; create it before sending it traffic.",
 					name, target, endpoint).WithTarget(target)
 			}
 			if n < 0 || n > 100 {
-				return arm.BadRequest(CodeUserError, "The %s of deployment '%s' is %d; each value of '%s' must be between 0 and 100.",
+				return arm.BadRequest(arm.CodeUserError, "The %s of deployment '%s' is %d; each value of '%s' must be between 0 and 100.",
 					m.name, name, n, target).WithTarget(target)
 			}
 			canon := d.ID.Name()
 			if _, dup := out[canon]; dup {
-				return arm.BadRequest(CodeUserError, "'%s' names deployment '%s' more than once.", target, canon).WithTarget(target)
+				return arm.BadRequest(arm.CodeUserError, "'%s' names deployment '%s' more than once.", target, canon).WithTarget(target)
 			}
 			out[canon] = json.Number(strconv.FormatInt(n, 10))
 			sum += n
 		}
 		switch {
 		case m.name == "traffic" && sum != 0 && sum != 100:
-			return arm.BadRequest(CodeUserError, "The values of '%s' sum to %d; traffic must sum to 100 (or to 0 to send no traffic).", target, sum).WithTarget(target)
+			return arm.BadRequest(arm.CodeUserError, "The values of '%s' sum to %d; traffic must sum to 100 (or to 0 to send no traffic).", target, sum).WithTarget(target)
 		case m.name == "mirrorTraffic" && sum > m.max:
-			return arm.BadRequest(CodeUserError, "The values of '%s' sum to %d; mirrored traffic must sum to at most %d.", target, sum, m.max).WithTarget(target)
+			return arm.BadRequest(arm.CodeUserError, "The values of '%s' sum to %d; mirrored traffic must sum to at most %d.", target, sum, m.max).WithTarget(target)
 		}
 		p[m.name] = out
 	}
@@ -301,7 +301,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 	if value == "" {
 		value = newEndpointKey()
 	}
-	err = updateResource(ctx, e, r.ID, func(ep *engine.Resource) bool {
+	_, err = e.Update(ctx, r.ID, func(ep *engine.Resource) error {
 		var k endpointKeys
 		ep.GetData(dataEndpointKeys, &k)
 		if b["keyType"] == "Primary" {
@@ -310,7 +310,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 			k.Secondary = value
 		}
 		ep.SetData(dataEndpointKeys, k)
-		return true
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -322,7 +322,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 func (s *onlineEndpointStrategy) token(req *engine.Request, r *engine.Resource) (*engine.Response, error) {
 	mode, _ := r.Properties["authMode"].(string)
 	if mode != "AMLToken" {
-		return nil, arm.BadRequest(CodeUserError,
+		return nil, arm.BadRequest(arm.CodeUserError,
 			"Online endpoint '%s' uses authMode '%s'; the token action is only available for authMode 'AMLToken'. Use listKeys for 'Key' endpoints and a Microsoft Entra token for 'AADToken' endpoints.",
 			r.ID.Name(), mode).WithTarget("properties.authMode")
 	}

@@ -161,13 +161,13 @@ func checkTrigger(t map[string]any) error {
 	}
 	if expr, ok := t["expression"].(string); ok {
 		if err := checkCron(expr); err != nil {
-			return arm.BadRequest(CodeUserError, "The cron expression '%s' of '%s.expression' is invalid: %s. Expected five fields (minute hour day-of-month month day-of-week) in NCronTab format, such as '0 2 * * 1-5'.",
+			return arm.BadRequest(arm.CodeUserError, "The cron expression '%s' of '%s.expression' is invalid: %s. Expected five fields (minute hour day-of-month month day-of-week) in NCronTab format, such as '0 2 * * 1-5'.",
 				expr, path, err.Error()).WithTarget(path + ".expression")
 		}
 	}
 	if n, ok := t["interval"].(json.Number); ok {
 		if i, _ := n.Int64(); i < 1 {
-			return arm.BadRequest(CodeUserError, "The value %s of '%s.interval' is invalid: the interval must be at least 1.", n, path).WithTarget(path + ".interval")
+			return arm.BadRequest(arm.CodeUserError, "The value %s of '%s.interval' is invalid: the interval must be at least 1.", n, path).WithTarget(path + ".interval")
 		}
 	}
 	if sched, ok := t["schedule"].(map[string]any); ok {
@@ -181,7 +181,7 @@ func checkTrigger(t map[string]any) error {
 				n, _ := num.Int64()
 				if n < r.lo || n > r.hi {
 					p := path + ".schedule." + r.name + "[" + strconv.Itoa(i) + "]"
-					return arm.BadRequest(CodeUserError, "The value %d of '%s' is out of range: it must be between %d and %d.", n, p, r.lo, r.hi).WithTarget(p)
+					return arm.BadRequest(arm.CodeUserError, "The value %d of '%s' is out of range: it must be between %d and %d.", n, p, r.lo, r.hi).WithTarget(p)
 				}
 			}
 		}
@@ -194,7 +194,7 @@ func checkTrigger(t map[string]any) error {
 		}
 		tm, err := parseScheduleTime(s)
 		if err != nil {
-			return arm.BadRequest(CodeUserError, "The value '%s' of '%s.%s' is not an ISO 8601 date-time such as '2024-05-01T09:30:00'.", s, path, name).WithTarget(path + "." + name)
+			return arm.BadRequest(arm.CodeUserError, "The value '%s' of '%s.%s' is not an ISO 8601 date-time such as '2024-05-01T09:30:00'.", s, path, name).WithTarget(path + "." + name)
 		}
 		if name == "startTime" {
 			start = tm
@@ -203,7 +203,7 @@ func checkTrigger(t map[string]any) error {
 		}
 	}
 	if !start.IsZero() && !end.IsZero() && !end.After(start) {
-		return arm.BadRequest(CodeUserError, "The endTime of '%s' must be later than its startTime.", path).WithTarget(path + ".endTime")
+		return arm.BadRequest(arm.CodeUserError, "The endTime of '%s' must be later than its startTime.", path).WithTarget(path + ".endTime")
 	}
 	return nil
 }
@@ -318,7 +318,7 @@ func (s *scheduleStrategy) ListFilter(req *engine.Request) (func(*engine.Resourc
 	case strings.EqualFold(view, scheduleViewAll):
 		return nil, nil
 	default:
-		return nil, arm.BadRequest(CodeUserError, "The value '%s' of query parameter 'listViewType' is invalid; the allowed values are '%s', '%s' and '%s'.",
+		return nil, arm.BadRequest(arm.CodeUserError, "The value '%s' of query parameter 'listViewType' is invalid; the allowed values are '%s', '%s' and '%s'.",
 			view, scheduleViewEnabled, scheduleViewDisabled, scheduleViewAll).WithTarget("listViewType")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/armlet/armlet/internal/arm"
 )
 
 const schedulesPath = jobsWS + "/schedules/"
@@ -39,27 +40,27 @@ func TestScheduleValidation(t *testing.T) {
 		{"bad actionType", strings.Replace(scheduleCron("* * * * *"), "CreateJob", "SendMail", 1), "InvalidRequestContent", "properties.action.actionType"},
 		{"bad triggerType", scheduleWith(`{"triggerType":"Daily"}`, ""), "InvalidRequestContent", "properties.trigger.triggerType"},
 		{"cron without expression", scheduleWith(`{"triggerType":"Cron"}`, ""), "InvalidRequestContent", "properties.trigger.expression"},
-		{"cron with four fields", scheduleCron("0 2 * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron with six fields", scheduleCron("0 0 2 * * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron minute 60", scheduleCron("60 2 * * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron hour 24", scheduleCron("0 24 * * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron day 0", scheduleCron("0 2 0 * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron weekday 7", scheduleCron("0 2 * * 7"), CodeUserError, "properties.trigger.expression"},
-		{"cron reversed range", scheduleCron("0 5-2 * * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron bad step", scheduleCron("*/0 * * * *"), CodeUserError, "properties.trigger.expression"},
-		{"cron word", scheduleCron("daily"), CodeUserError, "properties.trigger.expression"},
+		{"cron with four fields", scheduleCron("0 2 * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron with six fields", scheduleCron("0 0 2 * * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron minute 60", scheduleCron("60 2 * * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron hour 24", scheduleCron("0 24 * * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron day 0", scheduleCron("0 2 0 * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron weekday 7", scheduleCron("0 2 * * 7"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron reversed range", scheduleCron("0 5-2 * * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron bad step", scheduleCron("*/0 * * * *"), arm.CodeUserError, "properties.trigger.expression"},
+		{"cron word", scheduleCron("daily"), arm.CodeUserError, "properties.trigger.expression"},
 		{"recurrence without frequency", recurrence(`{"triggerType":"Recurrence","interval":1}`), "InvalidRequestContent", "properties.trigger.frequency"},
 		{"recurrence bad frequency", recurrence(`{"triggerType":"Recurrence","frequency":"Year","interval":1}`), "InvalidRequestContent", "properties.trigger.frequency"},
-		{"recurrence interval 0", recurrence(`{"triggerType":"Recurrence","frequency":"Day","interval":0}`), CodeUserError, "properties.trigger.interval"},
+		{"recurrence interval 0", recurrence(`{"triggerType":"Recurrence","frequency":"Day","interval":0}`), arm.CodeUserError, "properties.trigger.interval"},
 		{"recurrence schedule without minutes", recurrence(`{"triggerType":"Recurrence","frequency":"Day","interval":1,"schedule":{"hours":[1]}}`), "InvalidRequestContent", "properties.trigger.schedule.minutes"},
-		{"recurrence hour 24", recurrence(`{"triggerType":"Recurrence","frequency":"Day","interval":1,"schedule":{"hours":[1,24],"minutes":[0]}}`), CodeUserError, "properties.trigger.schedule.hours[1]"},
+		{"recurrence hour 24", recurrence(`{"triggerType":"Recurrence","frequency":"Day","interval":1,"schedule":{"hours":[1,24],"minutes":[0]}}`), arm.CodeUserError, "properties.trigger.schedule.hours[1]"},
 		{"recurrence bad weekday", recurrence(`{"triggerType":"Recurrence","frequency":"Week","interval":1,"schedule":{"hours":[1],"minutes":[0],"weekDays":["Funday"]}}`), "InvalidRequestContent", "properties.trigger.schedule.weekDays[0]"},
-		{"bad startTime", scheduleWith(`{"triggerType":"Cron","expression":"0 2 * * *","startTime":"tomorrow"}`, ""), CodeUserError, "properties.trigger.startTime"},
-		{"endTime before startTime", scheduleWith(`{"triggerType":"Cron","expression":"0 2 * * *","startTime":"2025-01-02T00:00:00","endTime":"2025-01-01T00:00:00"}`, ""), CodeUserError, "properties.trigger.endTime"},
+		{"bad startTime", scheduleWith(`{"triggerType":"Cron","expression":"0 2 * * *","startTime":"tomorrow"}`, ""), arm.CodeUserError, "properties.trigger.startTime"},
+		{"endTime before startTime", scheduleWith(`{"triggerType":"Cron","expression":"0 2 * * *","startTime":"2025-01-02T00:00:00","endTime":"2025-01-01T00:00:00"}`, ""), arm.CodeUserError, "properties.trigger.endTime"},
 		{"CreateJob without jobDefinition", `{"properties":{"action":{"actionType":"CreateJob"},"trigger":{"triggerType":"Cron","expression":"* * * * *"}}}`, "InvalidRequestContent", "properties.action.jobDefinition"},
 		{"jobDefinition without jobType", `{"properties":{"action":{"actionType":"CreateJob","jobDefinition":{"command":"x"}},"trigger":{"triggerType":"Cron","expression":"* * * * *"}}}`, "InvalidRequestContent", "properties.action.jobDefinition.jobType"},
 		{"jobDefinition without command", strings.Replace(scheduleCron("* * * * *"), `"command":"python train.py",`, "", 1), "InvalidRequestContent", "properties.action.jobDefinition.command"},
-		{"jobDefinition with missing compute", strings.Replace(scheduleCron("* * * * *"), `"jobType":"Command",`, `"jobType":"Command","computeId":"`+jobsWS+`/computes/gone",`, 1), CodeUserError, "properties.action.jobDefinition.computeId"},
+		{"jobDefinition with missing compute", strings.Replace(scheduleCron("* * * * *"), `"jobType":"Command",`, `"jobType":"Command","computeId":"`+jobsWS+`/computes/gone",`, 1), arm.CodeUserError, "properties.action.jobDefinition.computeId"},
 		{"monitor without signals", `{"properties":{"action":{"actionType":"CreateMonitor","monitorDefinition":{"computeConfiguration":{}}},"trigger":{"triggerType":"Cron","expression":"* * * * *"}}}`, "InvalidRequestContent", "properties.action.monitorDefinition.signals"},
 		{"unknown member", scheduleWith(`{"triggerType":"Cron","expression":"* * * * *"}`, `,"enabled":true`), "InvalidRequestContent", "properties.enabled"},
 		{"unknown trigger member", scheduleWith(`{"triggerType":"Cron","expression":"* * * * *","every":"day"}`, ""), "InvalidRequestContent", "properties.trigger.every"},
@@ -153,7 +154,7 @@ func TestScheduleLifecycle(t *testing.T) {
 			t.Errorf("list %s = %v, want %v", tt.query, names, tt.want)
 		}
 	}
-	v.Fail(http.MethodGet, jobsWS+"/schedules?listViewType=ActiveOnly", newest, "", 400, CodeUserError)
+	v.Fail(http.MethodGet, jobsWS+"/schedules?listViewType=ActiveOnly", newest, "", 400, arm.CodeUserError)
 
 	resp, err = v.Serve(http.MethodDelete, schedulesPath+"nightly", newest, "")
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/engine"
 )
 
 // A small schema language for request bodies: enough to type-check the
@@ -112,11 +113,6 @@ func (f *field) member(name string) (string, *field, bool) {
 		}
 	}
 	return "", nil, false
-}
-
-func unknownMember(path, name, typeName string) *arm.Error {
-	p := path + "." + name
-	return arm.InvalidContent(p, "Could not find member '%s' on object of type '%s'. Path '%s'.", name, typeName, p)
 }
 
 func requiredMissing(path, name string) *arm.Error {
@@ -228,7 +224,7 @@ func (f *field) check(path string, v any) (any, error) {
 				continue
 			}
 			if !ok {
-				return nil, unknownMember(path, k, f.typeName)
+				return nil, arm.UnknownMember(path, k, f.typeName)
 			}
 			if mf.readOnly {
 				continue
@@ -350,10 +346,10 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 				continue
 			}
 			if !ok {
-				return unknownMember(path, k, typeName)
+				return arm.UnknownMember(path, k, typeName)
 			}
 			if apiVersion != "" && mf.since != "" && !atLeast(apiVersion, mf.since) {
-				err := unknownMember(path, k, typeName)
+				err := arm.UnknownMember(path, k, typeName)
 				err.Message += fmt.Sprintf(" The property needs api-version %s or newer; the request used %s.", mf.since, apiVersion)
 				return err
 			}
@@ -412,7 +408,7 @@ func (f *field) carryOver(desired, old map[string]any, apiVersion string) {
 			continue
 		}
 		if mf.since != "" && !atLeast(apiVersion, mf.since) {
-			desired[name] = deepCopy(ov)
+			desired[name] = engine.DeepCopy(ov)
 			continue
 		}
 		if mf.kind == kObject {
@@ -470,22 +466,4 @@ func sameValue(f *field, a, b any) bool {
 		return strings.EqualFold(as, bs)
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }

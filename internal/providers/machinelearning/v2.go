@@ -91,7 +91,7 @@ func listViewFilter(req *engine.Request) (func(*engine.Resource) bool, error) {
 	case strings.EqualFold(view, listViewAll):
 		return nil, nil
 	}
-	return nil, arm.BadRequest(CodeUserError, "The value '%s' of query parameter 'listViewType' is invalid; the allowed values are '%s', '%s' and '%s'.",
+	return nil, arm.BadRequest(arm.CodeUserError, "The value '%s' of query parameter 'listViewType' is invalid; the allowed values are '%s', '%s' and '%s'.",
 		view, listViewActiveOnly, listViewArchivedOnly, listViewAll).WithTarget("listViewType")
 }
 

@@ -113,7 +113,7 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 		gateVersion = ""
 		// Any casing: the schema accepts member names ignoring case.
 		if _, _, ok := lookupFold(sent, "v1LegacyMode"); ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
-			return unknownMember("properties", "v1LegacyMode", typeName)
+			return arm.UnknownMember("properties", "v1LegacyMode", typeName)
 		}
 	}
 	if err := workspaceProperties.gate("properties", sent, gateVersion, typeName); err != nil {
@@ -300,7 +300,7 @@ func checkPatchable(path string, upd, full *field, desired, old map[string]any) 
 		um, ok := upd.fields[name]
 		if !ok {
 			if !sameValue(mf, desired[name], old[name]) {
-				return unknownMember(path, name, upd.typeName)
+				return arm.UnknownMember(path, name, upd.typeName)
 			}
 			continue
 		}
@@ -564,11 +564,14 @@ func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request,
 			return err
 		}
 	}
-	return updateResource(ctx, s.e, r.ID, func(w *engine.Resource) bool {
-		_, had := w.Internal.Data[dataSeedConnections]
+	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
+		if _, had := w.Internal.Data[dataSeedConnections]; !had {
+			return engine.ErrNoChange
+		}
 		delete(w.Internal.Data, dataSeedConnections)
-		return had
+		return nil
 	})
+	return err
 }
 
 // seedConnection is a private endpoint connection listed inline in a
@@ -620,29 +623,6 @@ func seedConnections(v any) ([]seedConnection, error) {
 		out = append(out, seedConnection{Name: name, Body: body})
 	}
 	return out, nil
-}
-
-// updateResource loads the resource at id, lets f change it (f reports
-// whether it did) and saves it, retrying when another writer got there
-// first.
-func updateResource(ctx context.Context, e *engine.Engine, id resourceid.ID, f func(*engine.Resource) bool) error {
-	var err error
-	for range 16 {
-		var r *engine.Resource
-		if r, err = e.Get(ctx, id); err != nil {
-			return err
-		}
-		if !f(r) {
-			return nil
-		}
-		if err = e.Save(ctx, r); err == nil {
-			return nil
-		}
-		if ae, ok := arm.AsError(err); !ok || ae.Code != arm.CodeConflict {
-			return err
-		}
-	}
-	return err
 }
 
 // workspaceKeys are the secrets listKeys returns, made once per workspace.

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"net/http"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -265,28 +266,22 @@ func (p *provider) upsertRecord(ctx context.Context, zone resourceid.ID, name st
 	for _, ip := range ips {
 		records = append(records, map[string]any{"ipv4Address": ip})
 	}
-	for range 16 {
-		r, err := p.e.Get(ctx, id)
-		if err != nil {
-			if _, ok := arm.AsError(err); !ok {
-				return err
-			}
-			body := map[string]any{"properties": map[string]any{"ttl": 10, "aRecords": records}}
-			imported, err := p.e.ImportWith(ctx, id, body, DNSAPIVersions[0], caller, recordOwnerArg(owner.String()))
-			if err != nil || imported {
-				return err
-			}
-			continue
-		}
+	update := func(r *engine.Resource) error {
 		r.Properties["aRecords"] = records
 		r.Properties["ttl"] = 10
 		r.SetData(dataOwner, owner.String())
 		r.SystemData.LastModifiedAt = p.e.Now()
-		err = p.e.Save(ctx, r)
-		if ae, ok := arm.AsError(err); ok && ae.Code == arm.CodeConflict {
-			continue
-		}
+		return nil
+	}
+	_, err := p.e.Update(ctx, id, update)
+	if ae, ok := arm.AsError(err); !ok || ae.Status != http.StatusNotFound {
+		return err // nil when updated
+	}
+	body := map[string]any{"properties": map[string]any{"ttl": 10, "aRecords": records}}
+	imported, err := p.e.ImportWith(ctx, id, body, DNSAPIVersions[0], caller, recordOwnerArg(owner.String()))
+	if err != nil || imported {
 		return err
 	}
-	return arm.Conflict(arm.CodeConflict, "The record set '%s' is being changed by too many concurrent requests; retry.", id)
+	_, err = p.e.Update(ctx, id, update) // created meanwhile: update it
+	return err
 }

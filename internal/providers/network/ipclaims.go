@@ -45,10 +45,11 @@ const allClaimsPrefix = "n\x00ip\x00"
 // first.
 func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes []netip.Prefix, owner resourceid.ID, n int, now time.Time) ([]string, error) {
 	store := p.e.Store()
-	for range 16 {
+	var picked []string
+	err := kv.Retry(ctx, func() error {
 		ents, err := scanPrefix(ctx, store, claimsPrefix(subnet))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		held := map[string]kv.Entry{}
 		var ours []string
@@ -66,11 +67,11 @@ func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes 
 			}
 			valid, err := p.claimValid(ctx, c, subnet, ip, now)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			taken[ip] = valid
 		}
-		var picked []string
+		picked = nil
 		for _, ip := range ours {
 			if len(picked) < n {
 				picked = append(picked, ip)
@@ -89,7 +90,7 @@ func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes 
 			})
 		}
 		if len(picked) < n {
-			return nil, arm.BadRequest("SubnetIsFull",
+			return arm.BadRequest("SubnetIsFull",
 				"Subnet %s does not have enough capacity for %d IP addresses.", subnet.Name(), n).WithTarget("properties.subnet.id")
 		}
 		val, _ := json.Marshal(claim{Owner: owner.String(), At: now})
@@ -102,15 +103,16 @@ func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes 
 				ops = append(ops, kv.Put(key, val).If(kv.Absent))
 			}
 		}
-		if _, err := store.Txn(ctx, ops...); err != nil {
-			if errors.Is(err, kv.ErrConflict) {
-				continue
-			}
-			return nil, err
-		}
-		return picked, nil
+		_, err = store.Txn(ctx, ops...)
+		return err
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return nil, arm.Conflict(arm.CodeConflict, "The subnet '%s' is being changed by too many concurrent requests; retry.", subnet).Wrap(err)
 	}
-	return nil, arm.Conflict(arm.CodeConflict, "The subnet '%s' is being changed by too many concurrent requests; retry.", subnet)
+	if err != nil {
+		return nil, err
+	}
+	return picked, nil
 }
 
 // claimValid reports whether another private endpoint's claim on ip still

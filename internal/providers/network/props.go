@@ -151,29 +151,3 @@ func findNamed(list []any, name string) int {
 	}
 	return -1
 }
-
-// deepCopy copies generic JSON.
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	default:
-		return v
-	}
-}
-
-// unknownMember is the error for a body member the network API does not
-// accept.
-func unknownMember(path, member, typ string) *arm.Error {
-	return arm.InvalidContent(path, "Could not find member '%s' on object of type '%s'. Path '%s'.", member, typ, path)
-}

@@ -97,22 +97,23 @@ func (s *subnetStrategy) put(ctx context.Context, req *engine.Request, vnet *eng
 	}
 	for k := range body {
 		if !subnetMembers[k] {
-			return nil, unknownMember(k, k, "Subnet")
+			return nil, arm.UnknownMember("", k, "Subnet")
 		}
 	}
 	vs := &vnetStrategy{s.provider}
-	for range 16 {
-		if vnet.Deleting(req.Now) {
-			return nil, arm.Conflict(arm.CodeConflict, "The virtual network '%s' is being deleted and its subnets cannot be changed.", vnet.ID)
+	created := false
+	desired, err := s.e.Update(ctx, vnet.ID, func(desired *engine.Resource) error {
+		old := desired.Clone()
+		if old.Deleting(req.Now) {
+			return arm.Conflict(arm.CodeConflict, "The virtual network '%s' is being deleted and its subnets cannot be changed.", old.ID)
 		}
-		if err := checkPreconditions(req, vnet); err != nil {
-			return nil, err
+		if err := checkPreconditions(req, old); err != nil {
+			return err
 		}
-		desired := vnet.Clone()
-		list := append([]any(nil), subnetsOf(vnet)...)
+		list := append([]any(nil), subnetsOf(old)...)
 		item := map[string]any{"name": name, "properties": body["properties"]}
 		i := findNamed(list, name)
-		created := i < 0
+		created = i < 0
 		if created {
 			list = append(list, item)
 		} else {
@@ -120,79 +121,71 @@ func (s *subnetStrategy) put(ctx context.Context, req *engine.Request, vnet *eng
 			list[i] = item
 		}
 		desired.Properties["subnets"] = list
-		if err := vs.checkVnet(ctx, desired, vnet); err != nil {
-			return nil, retarget(err)
+		if err := vs.checkVnet(ctx, desired, old); err != nil {
+			return retarget(err)
 		}
 		touch(desired, req)
-		if err := s.e.Save(ctx, desired); err != nil {
-			if ae, ok := arm.AsError(err); ok && ae.Code == arm.CodeConflict {
-				if vnet, err = s.e.Get(ctx, vnet.ID); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			return nil, err
-		}
-		sn := subnetNamed(desired, name)
-		id := desired.ID.Child("subnets", sn["name"].(string))
-		op, err := s.e.NewResourceOperation(ctx, req, &engine.Resource{ID: id, Type: TypeSubnets, Location: desired.Location}, false, req.Now.Add(s.e.OperationDuration()))
-		if err != nil {
-			return nil, err
-		}
-		users, err := s.subnetUsers(ctx)
-		if err != nil {
-			return nil, err
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		resp := s.respond(status, desired, renderSubnet(desired, sn, users))
-		resp.Header.Set("Azure-AsyncOperation", asyncOperationURL(op.Header.Get("Location")))
-		resp.Header.Set("Retry-After", op.Header.Get("Retry-After"))
-		return resp, nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, arm.Conflict(arm.CodeConflict, "The virtual network '%s' is being changed by too many concurrent requests; retry.", vnet.ID)
+	sn := subnetNamed(desired, name)
+	id := desired.ID.Child("subnets", sn["name"].(string))
+	op, err := s.e.NewResourceOperation(ctx, req, &engine.Resource{ID: id, Type: TypeSubnets, Location: desired.Location}, false, req.Now.Add(s.e.OperationDuration()))
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.subnetUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	resp := s.respond(status, desired, renderSubnet(desired, sn, users))
+	resp.Header.Set("Azure-AsyncOperation", asyncOperationURL(op.Header.Get("Location")))
+	resp.Header.Set("Retry-After", op.Header.Get("Retry-After"))
+	return resp, nil
 }
 
 func (s *subnetStrategy) delete(ctx context.Context, req *engine.Request, vnet *engine.Resource, name string) (*engine.Response, error) {
-	for range 16 {
-		i := findNamed(subnetsOf(vnet), name)
-		if i < 0 {
-			return &engine.Response{Status: http.StatusNoContent}, nil
+	found := false
+	vnet, err := s.e.Update(ctx, vnet.ID, func(desired *engine.Resource) error {
+		i := findNamed(subnetsOf(desired), name)
+		if found = i >= 0; !found {
+			return engine.ErrNoChange
 		}
-		if err := checkPreconditions(req, vnet); err != nil {
-			return nil, err
+		if err := checkPreconditions(req, desired); err != nil {
+			return err
 		}
-		id := vnet.ID.Child("subnets", name)
+		id := desired.ID.Child("subnets", name)
 		users, err := s.subnetUsers(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if in := users[id.Key()]; len(in) > 0 {
-			return nil, inUse(id, in)
+			return inUse(id, in)
 		}
-		desired := vnet.Clone()
-		list := append([]any(nil), subnetsOf(vnet)...)
+		list := append([]any(nil), subnetsOf(desired)...)
 		desired.Properties["subnets"] = append(list[:i], list[i+1:]...)
 		touch(desired, req)
-		if err := s.e.Save(ctx, desired); err != nil {
-			if ae, ok := arm.AsError(err); ok && ae.Code == arm.CodeConflict {
-				if vnet, err = s.e.Get(ctx, vnet.ID); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			return nil, err
-		}
-		resp, err := s.e.NewResourceOperation(ctx, req, &engine.Resource{ID: id, Type: TypeSubnets, Location: vnet.Location}, true, req.Now.Add(s.e.OperationDuration()))
-		if err != nil {
-			return nil, err
-		}
-		resp.Header.Set("Azure-AsyncOperation", asyncOperationURL(resp.Header.Get("Location")))
-		return resp, nil
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, arm.Conflict(arm.CodeConflict, "The virtual network '%s' is being changed by too many concurrent requests; retry.", vnet.ID)
+	if !found {
+		return &engine.Response{Status: http.StatusNoContent}, nil
+	}
+	id := vnet.ID.Child("subnets", name)
+	resp, err := s.e.NewResourceOperation(ctx, req, &engine.Resource{ID: id, Type: TypeSubnets, Location: vnet.Location}, true, req.Now.Add(s.e.OperationDuration()))
+	if err != nil {
+		return nil, err
+	}
+	resp.Header.Set("Azure-AsyncOperation", asyncOperationURL(resp.Header.Get("Location")))
+	return resp, nil
 }
 
 // asyncOperationURL turns an operation's Location URL (operationResults)

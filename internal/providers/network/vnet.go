@@ -195,7 +195,7 @@ func (s *vnetStrategy) checkSubnet(vnet *engine.Resource, item map[string]any, p
 	if err != nil {
 		return nil, err
 	}
-	props = deepCopy(props).(map[string]any)
+	props = engine.DeepCopy(props).(map[string]any)
 	if props == nil {
 		props = map[string]any{}
 	}
@@ -407,7 +407,7 @@ func (s *vnetStrategy) Render(ctx context.Context, r *engine.Resource, body map[
 func renderSubnet(vnet *engine.Resource, sn map[string]any, users map[string][]subnetUser) map[string]any {
 	name, _ := sn["name"].(string)
 	id := vnet.ID.Child("subnets", name)
-	props := deepCopy(sn["properties"]).(map[string]any)
+	props := engine.DeepCopy(sn["properties"]).(map[string]any)
 	props["provisioningState"] = "Succeeded"
 	if in := users[id.Key()]; len(in) > 0 {
 		pes := make([]any, 0, len(in))
