@@ -143,7 +143,7 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 				return nil, err
 			}
 			if r == nil {
-				return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", p.ID.Name())
+				return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", p.ID.Name()).Wrap(ErrNotFound)
 			}
 			return JSON(http.StatusOK, subscriptionBody(r)), nil
 		})
@@ -272,7 +272,7 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 		}
 		if parent == nil || parent.Gone(req.Now) {
 			if parentID.Len() == 2 && parentID.ResourceGroupName() != "" {
-				return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", parentID.Name())
+				return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", parentID.Name()).Wrap(ErrNotFound)
 			}
 			return nil, notFound(parentID)
 		}

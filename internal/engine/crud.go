@@ -42,15 +42,15 @@ func (e *Engine) checkAncestors(ctx context.Context, req *Request, id resourceid
 		missing := r == nil || r.Gone(req.Now)
 		switch {
 		case i == 1 && missing:
-			return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", anc.Name())
+			return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", anc.Name()).Wrap(ErrNotFound)
 		case i == 2 && anc.ResourceGroupName() != "" && missing:
-			return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", anc.Name())
+			return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", anc.Name()).Wrap(ErrNotFound)
 		case i == 2 && anc.ResourceGroupName() != "" && forWrite && r.Deleting(req.Now):
 			return nil, arm.Conflict(arm.CodeResourceGroupBeingDel,
 				"The resource group '%s' is in deprovisioning state and cannot perform this operation.", r.ID.Name())
 		case missing:
 			return nil, arm.NotFound(arm.CodeParentResourceNotFound,
-				"Can not perform requested operation on nested resource. Parent resource '%s' not found.", anc.Name())
+				"Can not perform requested operation on nested resource. Parent resource '%s' not found.", anc.Name()).Wrap(ErrNotFound)
 		}
 		if err := e.gate(ctx, req, r, resourceid.New(segs[:i+1]...).ResourceType()); err != nil {
 			return nil, err
@@ -100,9 +100,17 @@ func canonicalID(id resourceid.ID, parent *Resource, t *Type) resourceid.ID {
 	return id.WithLast(last)
 }
 
+// ErrNotFound is wrapped by every error the engine returns because a
+// resource or one of its ancestors does not exist (404
+// ResourceNotFound, ParentResourceNotFound, ResourceGroupNotFound,
+// SubscriptionNotFound), so that callers test errors.Is(err, ErrNotFound)
+// rather than a status or a code.
+var ErrNotFound = errors.New("engine: not found")
+
+// notFound is ARM's 404 for id, wrapping ErrNotFound.
 func notFound(id resourceid.ID) *arm.Error {
 	if id.Len() == 2 && id.ResourceGroupName() != "" {
-		return arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", id.Name())
+		return arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", id.Name()).Wrap(ErrNotFound)
 	}
 	var b strings.Builder
 	b.WriteString(id.Namespace())
@@ -124,10 +132,10 @@ func notFound(id resourceid.ID) *arm.Error {
 	}
 	if rg := id.ResourceGroupName(); rg != "" {
 		return arm.NotFound(arm.CodeResourceNotFound,
-			"The Resource '%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", b.String(), rg)
+			"The Resource '%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", b.String(), rg).Wrap(ErrNotFound)
 	}
 	return arm.NotFound(arm.CodeResourceNotFound,
-		"The Resource '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", b.String())
+		"The Resource '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", b.String()).Wrap(ErrNotFound)
 }
 
 // Get returns the live resource at id, or an *arm.Error 404. Providers use

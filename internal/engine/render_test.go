@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -66,5 +68,54 @@ func TestRenderErrorFailsTheRequest(t *testing.T) {
 	body, err := e.Render(ctx, &engine.Request{APIVersion: "2024-01-01", Now: clk.Now()}, r)
 	if err != nil || body["properties"].(map[string]any)["seenBy"] != "request-1" {
 		t.Errorf("Render = %v, %v", body, err)
+	}
+}
+
+// TestErrNotFound: every "does not exist" the engine answers, for the
+// resource or any ancestor, is ErrNotFound to callers, while the client
+// still sees ARM's own 404 codes; other errors are not.
+func TestErrNotFound(t *testing.T) {
+	h := newHarness(t)
+	h.mustRG()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		id, code string
+	}{
+		{widget, arm.CodeResourceNotFound},
+		{widget + "/parts/p1", arm.CodeResourceNotFound},
+		{"/subscriptions/" + sub + "/resourceGroups/nope/providers/Test.Widgets/widgets/w1", arm.CodeResourceNotFound},
+		{"/subscriptions/" + sub + "/resourceGroups/nope", arm.CodeResourceGroupNotFound},
+	} {
+		id, err := resourceid.Parse(tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.e.Get(ctx, id)
+		ae, ok := arm.AsError(err)
+		if !errors.Is(err, engine.ErrNotFound) || !ok || ae.Code != tc.code {
+			t.Errorf("Get(%s) = %v, want %s wrapping ErrNotFound", tc.id, err, tc.code)
+		}
+		if _, err := h.e.Update(ctx, id, func(*engine.Resource) error { return nil }); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("Update(%s) = %v, want ErrNotFound", tc.id, err)
+		}
+	}
+	// A request below a missing ancestor: the ancestor's 404, ErrNotFound.
+	for path, code := range map[string]string{
+		widget + "/parts/p1": arm.CodeParentResourceNotFound,
+		"/subscriptions/" + sub + "/resourceGroups/nope/providers/Test.Widgets/widgets/w1":                         arm.CodeResourceGroupNotFound,
+		"/subscriptions/00000000-0000-0000-0000-00000000ffff/resourceGroups/rg1/providers/Test.Widgets/widgets/w1": arm.CodeSubscriptionNotFound,
+	} {
+		_, err := h.e.Serve(ctx, &engine.Request{Method: "PUT", Path: path, APIVersion: "2024-01-01", Body: []byte(`{"location":"East US"}`),
+			Header: http.Header{}, Now: h.clk.Now(), Caller: engine.Caller{ObjectID: "oid"}})
+		if ae, ok := arm.AsError(err); !errors.Is(err, engine.ErrNotFound) || !ok || ae.Code != code {
+			t.Errorf("PUT %s = %v, want %s wrapping ErrNotFound", path, err, code)
+		}
+	}
+	if st, _, b := h.call("PUT", widget, "2024-01-01", `{"location":"East US","properties":{}}`, nil); st/100 != 2 {
+		t.Fatalf("PUT widget: %d %v", st, b)
+	}
+	id, _ := resourceid.Parse(widget)
+	if _, err := h.e.Get(ctx, id); err != nil {
+		t.Fatalf("Get of a live widget: %v", err)
 	}
 }

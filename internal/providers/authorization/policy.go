@@ -3,6 +3,7 @@ package authorization
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -229,7 +230,7 @@ func (p *policies) definition(ctx context.Context, id resourceid.ID) (*engine.Re
 }
 
 func ignoreNotFound(err error) error {
-	if ae, ok := arm.AsError(err); ok && ae.Status == http.StatusNotFound {
+	if errors.Is(err, engine.ErrNotFound) {
 		return nil
 	}
 	return err

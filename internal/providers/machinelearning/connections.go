@@ -2,7 +2,7 @@ package machinelearning
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
@@ -240,7 +240,7 @@ func UpsertConnection(ctx context.Context, e *engine.Engine, workspaceID resourc
 		return nil
 	}
 	_, err = e.Update(ctx, id, update)
-	if ae, ok := arm.AsError(err); !ok || ae.Status != http.StatusNotFound {
+	if !errors.Is(err, engine.ErrNotFound) {
 		return err // nil when updated
 	}
 	body := map[string]any{"properties": map[string]any{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -242,7 +243,7 @@ func epCheckRef(ctx context.Context, e *engine.Engine, ref epAssetRef, value str
 		return arm.InvalidContent(ref.member, "The value '%s' of '%s' is not a valid %s reference; expected %s.", value, ref.member, ref.kind, forms)
 	}
 	if _, err := e.Get(ctx, id); err != nil {
-		if ae, ok := arm.AsError(err); ok && ae.Status == http.StatusNotFound {
+		if errors.Is(err, engine.ErrNotFound) {
 			return arm.BadRequest(arm.CodeUserError, "The %s '%s' named by '%s' was not found.", ref.kind, value, ref.member).WithTarget(ref.member)
 		}
 		return err

@@ -2,7 +2,7 @@ package machinelearning
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"net/url"
 	"reflect"
 	"slices"
@@ -392,7 +392,7 @@ func badEnvironmentRef(s, path string) *arm.Error {
 // refNotFound turns the 404 of a missing reference into the 400 UserError
 // of the request that names it; other failures pass through.
 func refNotFound(err error, format string, args ...any) *arm.Error {
-	if ae, ok := arm.AsError(err); ok && ae.Status != http.StatusNotFound {
+	if ae, ok := arm.AsError(err); ok && !errors.Is(err, engine.ErrNotFound) {
 		return ae
 	}
 	return arm.BadRequest(arm.CodeUserError, format, args...)

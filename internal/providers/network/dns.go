@@ -2,7 +2,7 @@ package network
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -274,7 +274,7 @@ func (p *provider) upsertRecord(ctx context.Context, zone resourceid.ID, name st
 		return nil
 	}
 	_, err := p.e.Update(ctx, id, update)
-	if ae, ok := arm.AsError(err); !ok || ae.Status != http.StatusNotFound {
+	if !errors.Is(err, engine.ErrNotFound) {
 		return err // nil when updated
 	}
 	body := map[string]any{"properties": map[string]any{"ttl": 10, "aRecords": records}}
