@@ -173,10 +173,11 @@ func (e *Engine) Wake() {
 // InvalidRequestUri.
 func ParsePath(escaped string) (resourceid.Path, error) {
 	p, err := resourceid.ParsePath(escaped)
-	if err != nil {
-		return resourceid.Path{}, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %v.", escaped, strings.TrimPrefix(err.Error(), "invalid resource id "))
+	var perr *resourceid.Error
+	if errors.As(err, &perr) {
+		return resourceid.Path{}, arm.BadRequest(arm.CodeInvalidRequestURI, "The request URI '%s' is not valid: %s.", escaped, perr.Reason).Wrap(err)
 	}
-	return p, nil
+	return p, err
 }
 
 // Serve answers one ARM request, parsing req.Path. Errors are *arm.Error

@@ -50,6 +50,22 @@ const (
 // ErrInvalid is wrapped by every parse error.
 var ErrInvalid = errors.New("invalid resource id")
 
+// Error is a parse error: the text that did not parse and why, in words
+// fit for a client ("bad escape in segment 2"). It wraps ErrInvalid.
+type Error struct {
+	Input  string
+	Reason string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%v %q: %s", ErrInvalid, e.Input, e.Reason) }
+
+// Unwrap returns ErrInvalid.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+func invalid(input, format string, args ...any) *Error {
+	return &Error{Input: input, Reason: fmt.Sprintf(format, args...)}
+}
+
 // New builds an ID from segments. It panics on an empty type or name, which
 // is a programming error; use Parse for untrusted input.
 func New(segs ...Segment) ID {
@@ -81,7 +97,7 @@ func Parse(s string) (ID, error) {
 		return ID{}, err
 	}
 	if p.Tail != "" {
-		return ID{}, fmt.Errorf("%w %q: %q has no name", ErrInvalid, s, p.Tail)
+		return ID{}, invalid(s, "%q has no name", p.Tail)
 	}
 	return p.ID, nil
 }
@@ -101,7 +117,7 @@ type Path struct {
 // rejected; one trailing slash is ignored.
 func ParsePath(escaped string) (Path, error) {
 	if !strings.HasPrefix(escaped, "/") {
-		return Path{}, fmt.Errorf("%w %q: must start with /", ErrInvalid, escaped)
+		return Path{}, invalid(escaped, "must start with /")
 	}
 	if escaped == "/" {
 		return Path{}, nil
@@ -115,10 +131,10 @@ func ParsePath(escaped string) (Path, error) {
 	for i, r := range raw {
 		u, err := url.PathUnescape(r)
 		if err != nil {
-			return Path{}, fmt.Errorf("%w %q: bad escape in segment %d", ErrInvalid, escaped, i+1)
+			return Path{}, invalid(escaped, "bad escape in segment %d", i+1)
 		}
 		if strings.Contains(u, "/") {
-			return Path{}, fmt.Errorf("%w %q: segment %d contains an escaped '/'", ErrInvalid, escaped, i+1)
+			return Path{}, invalid(escaped, "segment %d contains an escaped '/'", i+1)
 		}
 		parts[i] = u
 	}
@@ -129,11 +145,11 @@ func parse(parts []string, orig string) (Path, error) {
 	var p Path
 	for i, part := range parts {
 		if part == "" || part == "." || part == ".." {
-			return Path{}, fmt.Errorf("%w %q: empty or relative segment at position %d", ErrInvalid, orig, i+1)
+			return Path{}, invalid(orig, "empty or relative segment at position %d", i+1)
 		}
 		for _, r := range part {
 			if r < 0x20 || r == 0x7f {
-				return Path{}, fmt.Errorf("%w %q: control character in segment %d", ErrInvalid, orig, i+1)
+				return Path{}, invalid(orig, "control character in segment %d", i+1)
 			}
 		}
 	}
