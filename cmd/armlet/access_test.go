@@ -8,24 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/armlet/armlet/internal/app"
-	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // TestReportAccessCommand runs `armlet report access` against a started
 // armlet after one allowed and one refused request.
 func TestReportAccessCommand(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Listen, cfg.DataDir, cfg.InMemory = "127.0.0.1:0", dir, true
-	cfg.LegacyModePropagation = config.DurationRange{}
-	srv, err := app.Start(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	conn := srv.Connection()
+	a := e2e.Start(t)
+	dir, conn := a.DataDir, a.Conn
 	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
 	ctx := context.Background()
 	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil)

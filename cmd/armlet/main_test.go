@@ -8,24 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/armlet/armlet/internal/app"
-	"github.com/armlet/armlet/internal/arm/resourceid"
-	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
 )
-
-func mustParse(t *testing.T, s string) resourceid.ID {
-	t.Helper()
-	id, err := resourceid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type syncBuffer struct {
@@ -143,26 +133,12 @@ func TestCommandLineErrors(t *testing.T) {
 // `armlet report exposure` against a started armlet whose network provider
 // is replaced by a fake approving one workspace private endpoint.
 func TestNetworkAndReportCommands(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Listen, cfg.DataDir, cfg.InMemory = "127.0.0.1:0", dir, true
-	cfg.LegacyModePropagation = config.DurationRange{}
-	var approved atomic.Bool
-	var pe netmodel.Endpoint
-	srv, err := app.Start(context.Background(), cfg, nil, app.WithEndpointSource(func(context.Context) ([]netmodel.Endpoint, error) {
-		if !approved.Load() {
-			return nil, nil
-		}
-		return []netmodel.Endpoint{pe}, nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	conn := srv.Connection()
+	fake := &e2e.FakeEndpoints{} // none approved until Set
+	a := e2e.Start(t, e2e.WithApp(app.WithEndpointSource(fake.Source)))
+	dir, conn := a.DataDir, a.Conn
 	wsID := "/subscriptions/" + conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 	peID := "/subscriptions/" + conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1"
-	pe = netmodel.Endpoint{ID: mustParse(t, peID), PrivateIP: "10.0.0.4", TargetID: mustParse(t, wsID), GroupID: "amlworkspace"}
+	pe := netmodel.Endpoint{ID: enginetest.MustID(t, peID), PrivateIP: "10.0.0.4", TargetID: enginetest.MustID(t, wsID), GroupID: "amlworkspace"}
 	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
 	ctx := context.Background()
 
@@ -170,7 +146,7 @@ func TestNetworkAndReportCommands(t *testing.T) {
 	if code := run(ctx, []string{"network", "endpoints"}, getenv, &out, &out); code != 0 || !strings.Contains(out.String(), "No approved private endpoint") {
 		t.Fatalf("network endpoints = %d %s", code, out.String())
 	}
-	approved.Store(true)
+	fake.Set(pe)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		out.Reset()
 		if code := run(ctx, []string{"network", "endpoints", "--json"}, getenv, &out, &out); code != 0 {

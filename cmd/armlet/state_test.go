@@ -8,31 +8,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestStateRedactsSecrets: `armlet state` prints no stored secret of a
 // v2 datastore, a workspace connection, an online endpoint, a compute or
 // the workspace itself, and prints them with --show-secrets.
 func TestStateRedactsSecrets(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Listen, cfg.DataDir, cfg.InMemory = "127.0.0.1:0", dir, true
-	cfg.LegacyModePropagation = config.DurationRange{}
-	cfg.OperationDuration = 10 * time.Millisecond
-	srv, err := app.Start(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	const operationDuration = 10 * time.Millisecond
+	a := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.OperationDuration = operationDuration }))
+	dir := a.DataDir
 	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
 	ctx := context.Background()
 	c, _, err := clientFlags("test", nil, getenv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg := "/subscriptions/" + srv.Connection().SubscriptionID + "/resourceGroups/rg"
+	rg := "/subscriptions/" + a.Conn.SubscriptionID + "/resourceGroups/rg"
 	ws := rg + "/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 	const api = "?api-version=2024-04-01"
 	put := func(id, body string) {
@@ -48,7 +41,7 @@ func TestStateRedactsSecrets(t *testing.T) {
 		if _, err := c.send(ctx, "PUT", id+version, v); err != nil {
 			t.Fatalf("PUT %s: %v", id, err)
 		}
-		time.Sleep(3 * cfg.OperationDuration)
+		time.Sleep(3 * operationDuration)
 	}
 	put(rg, `{"location":"eastus"}`)
 	put(ws, `{"location":"eastus","properties":{"v1LegacyMode":false}}`)

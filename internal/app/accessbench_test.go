@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 	"github.com/google/uuid"
 )
 
@@ -25,8 +26,8 @@ func BenchmarkGETAccessControl(b *testing.B) {
 			name = "1000-role-assignments-100-policy-assignments"
 		}
 		b.Run(name, func(b *testing.B) {
-			s := startArmlet(b, func(c *config.Config) { c.InMemory = false })
-			sub := "/subscriptions/" + s.conn.SubscriptionID
+			s := e2e.Start(b, e2e.WithConfig(func(c *config.Config) { c.InMemory = false }))
+			sub := "/subscriptions/" + s.Conn.SubscriptionID
 			rg := sub + "/resourceGroups/bench-rg"
 			ws := rg + "/providers/Microsoft.MachineLearningServices/workspaces/bench-ws"
 			benchMust(b, s, "PUT", rg+"?api-version=2021-04-01", `{"location":"eastus"}`)
@@ -43,12 +44,12 @@ func BenchmarkGETAccessControl(b *testing.B) {
 					benchMust(b, s, "PUT", scopes[i%2]+fmt.Sprintf("/providers/Microsoft.Authorization/policyAssignments/p%d?api-version=2022-06-01", i), body)
 				}
 			}
-			url := s.conn.ARMEndpoint + ws[1:] + "?api-version=2024-04-01"
-			token := "Bearer " + s.token(b)
+			url := s.Conn.ARMEndpoint + ws[1:] + "?api-version=2024-04-01"
+			token := "Bearer " + s.Token(b)
 			get := func() {
 				req, _ := http.NewRequest(http.MethodGet, url, nil)
 				req.Header.Set("Authorization", token)
-				resp, err := s.client.Do(req)
+				resp, err := s.Client.Do(req)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -68,9 +69,9 @@ func BenchmarkGETAccessControl(b *testing.B) {
 }
 
 // benchMust sends a request that must succeed.
-func benchMust(b *testing.B, s *testServer, method, path, body string) {
+func benchMust(b *testing.B, s *e2e.Armlet, method, path, body string) {
 	b.Helper()
-	if code, _, out := s.do(b, method, path, body, nil); code >= 300 {
+	if code, _, out := s.Do(b, method, path, body, nil); code >= 300 {
 		b.Fatalf("%s %s = %d %s", method, path, code, out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // alList lists the activity log with armmonitor's pager.
@@ -34,9 +35,9 @@ func alList(t *testing.T, c *armmonitor.ActivityLogsClient, filter string, sel *
 // activity log back with armmonitor's ActivityLogsClient.
 func TestActivityLogWithArmmonitor(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	rgs, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	s := e2e.Start(t)
+	cred := s.Credential(t)
+	rgs, err := armresources.NewResourceGroupsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +48,13 @@ func TestActivityLogWithArmmonitor(t *testing.T) {
 	if _, err := rgs.Get(context.Background(), "al-rg", nil); err != nil { // a read: not logged
 		t.Fatal(err)
 	}
-	bad := "/subscriptions/" + s.conn.SubscriptionID + "/resourcegroups/al-rg/providers/Microsoft.MachineLearningServices/workspaces/w?api-version=2024-04-01"
-	if code, _, body := s.do(t, "PUT", bad, `{"location":"westeurope","properties":{"publicNetworkAccess":"Sometimes"}}`,
+	bad := "/subscriptions/" + s.Conn.SubscriptionID + "/resourcegroups/al-rg/providers/Microsoft.MachineLearningServices/workspaces/w?api-version=2024-04-01"
+	if code, _, body := s.Do(t, "PUT", bad, `{"location":"westeurope","properties":{"publicNetworkAccess":"Sometimes"}}`,
 		map[string]string{"x-ms-correlation-request-id": "al-corr-2"}); code < 400 {
 		t.Fatalf("bad workspace PUT = %d %s", code, body)
 	}
 
-	al, err := armmonitor.NewActivityLogsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	al, err := armmonitor.NewActivityLogsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,16 +83,16 @@ func TestActivityLogWithArmmonitor(t *testing.T) {
 		t.Fatalf("resource group create events = %s", alDump(events))
 	}
 	end, begin := events[0], events[1]
-	rgID := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/al-rg"
+	rgID := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/al-rg"
 	if *begin.EventName.Value != "BeginRequest" || *begin.Status.Value != "Started" || *end.EventName.Value != "EndRequest" ||
 		*end.Status.Value != "Succeeded" || *end.SubStatus.Value != "Created (HTTP Status Code: 201)" ||
 		*end.OperationName.Value != "Microsoft.Resources/subscriptions/resourceGroups/write" ||
 		*end.Authorization.Action != "Microsoft.Resources/subscriptions/resourceGroups/write" || !strings.EqualFold(*end.Authorization.Scope, rgID) ||
-		*end.Caller != s.conn.ClientID || *end.Claims["appid"] != s.conn.ClientID ||
-		*end.Claims["http://schemas.microsoft.com/identity/claims/tenantid"] != s.conn.TenantID ||
-		*end.Claims["iss"] != "https://sts.windows.net/"+s.conn.TenantID+"/" ||
-		*end.Category.Value != "Administrative" || *end.ResourceGroupName != "al-rg" || *end.SubscriptionID != s.conn.SubscriptionID ||
-		*end.TenantID != s.conn.TenantID || *end.HTTPRequest.Method != "PUT" || !strings.Contains(*end.HTTPRequest.URI, "/resourcegroups/al-rg") ||
+		*end.Caller != s.Conn.ClientID || *end.Claims["appid"] != s.Conn.ClientID ||
+		*end.Claims["http://schemas.microsoft.com/identity/claims/tenantid"] != s.Conn.TenantID ||
+		*end.Claims["iss"] != "https://sts.windows.net/"+s.Conn.TenantID+"/" ||
+		*end.Category.Value != "Administrative" || *end.ResourceGroupName != "al-rg" || *end.SubscriptionID != s.Conn.SubscriptionID ||
+		*end.TenantID != s.Conn.TenantID || *end.HTTPRequest.Method != "PUT" || !strings.Contains(*end.HTTPRequest.URI, "/resourcegroups/al-rg") ||
 		end.EventTimestamp == nil || end.SubmissionTimestamp == nil || *end.EventDataID == *begin.EventDataID {
 		t.Errorf("resource group create events = %s", alDump(events))
 	}
@@ -105,7 +106,7 @@ func TestActivityLogWithArmmonitor(t *testing.T) {
 	if err != nil || len(events) != 1 || events[0].Caller != nil || *events[0].Status.Value != "Failed" {
 		t.Errorf("status filter with $select: %v %s", err, alDump(events))
 	}
-	events, err = alList(t, al, window+" and resourceUri eq '"+rgID+"' and caller eq '"+s.conn.ClientID+"'", nil)
+	events, err = alList(t, al, window+" and resourceUri eq '"+rgID+"' and caller eq '"+s.Conn.ClientID+"'", nil)
 	if err != nil || len(events) != 2 {
 		t.Errorf("resourceUri filter: %v %s", err, alDump(events))
 	}

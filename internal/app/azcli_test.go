@@ -1,61 +1,15 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/armlet/armlet/internal/config"
-	"github.com/armlet/armlet/internal/testtool"
+	"github.com/armlet/armlet/internal/e2e"
 )
-
-// azCLI runs the real Azure CLI with its own config dir, trusting armlet's CA.
-type azCLI struct {
-	t   *testing.T
-	bin string
-	env []string
-}
-
-func newAzCLI(t *testing.T, s *testServer) *azCLI {
-	bin := testtool.Require(t, "az", "apt-get install -y azure-cli")
-	return &azCLI{t: t, bin: bin, env: testtool.AzureCLIEnv(t, s.conn.CACertificate)}
-}
-
-// run runs az and returns stdout; it fails the test on a non-zero exit.
-func (a *azCLI) run(args ...string) string {
-	a.t.Helper()
-	out, errOut, err := a.try(args...)
-	if err != nil {
-		a.t.Fatalf("az %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut)
-	}
-	return out
-}
-
-// try runs az and returns stdout, stderr and the exit error.
-func (a *azCLI) try(args ...string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, a.bin, args...)
-	cmd.Env = a.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
-}
-
-func (a *azCLI) json(args ...string) map[string]any {
-	a.t.Helper()
-	out := a.run(append(args, "-o", "json")...)
-	var v map[string]any
-	if err := json.Unmarshal([]byte(out), &v); err != nil {
-		a.t.Fatalf("az %s: output is not a JSON object: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return v
-}
 
 // TestAzureCLI drives armlet with the Debian azure-cli package (2.45): cloud
 // registration from the metadata endpoint, service principal login through
@@ -64,36 +18,34 @@ func (a *azCLI) json(args ...string) map[string]any {
 // own PATCH of v1LegacyMode with its propagation delay.
 func TestAzureCLI(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t, func(c *config.Config) {
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.LegacyModePropagation = config.DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}
 		c.TokenLifetime = 24 * time.Hour // the clock moves by an hour below
-	})
-	az := newAzCLI(t, s)
-	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
-	az.run("cloud", "set", "-n", "armlet")
-	login := az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID, "-o", "json")
-	if !strings.Contains(login, s.conn.SubscriptionID) {
+	}))
+	az := s.AzureCLI(t)
+	login := az.Login()
+	if !strings.Contains(login, s.Conn.SubscriptionID) {
 		t.Fatalf("az login did not list the default subscription:\n%s", login)
 	}
 
-	rg := az.json("group", "create", "-n", "cli-rg", "-l", "eastus", "--tags", "owner=cli")
+	rg := az.JSON("group", "create", "-n", "cli-rg", "-l", "eastus", "--tags", "owner=cli")
 	if rg["name"] != "cli-rg" || rg["location"] != "eastus" {
 		t.Fatalf("az group create = %v", rg)
 	}
-	base := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/cli-rg/providers/Microsoft.MachineLearningServices/workspaces/"
+	base := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/cli-rg/providers/Microsoft.MachineLearningServices/workspaces/"
 
 	// L2: created with an api-version older than 2022-05-01 -> true.
-	old := az.json("resource", "create", "--id", base+"old-ws", "--api-version", "2021-07-01", "-l", "eastus",
+	old := az.JSON("resource", "create", "--id", base+"old-ws", "--api-version", "2021-07-01", "-l", "eastus",
 		"-p", `{"friendlyName":"created at 2021-07-01"}`)
 	if props := old["properties"].(map[string]any); props["v1LegacyMode"] != nil {
 		t.Errorf("at 2021-07-01 the response must omit v1LegacyMode, got %v", props["v1LegacyMode"])
 	}
 	// L1: created with 2024-04-01 -> false.
-	az.json("resource", "create", "--id", base+"new-ws", "--api-version", "2024-04-01", "-l", "eastus", "-p", `{}`)
+	az.JSON("resource", "create", "--id", base+"new-ws", "--api-version", "2024-04-01", "-l", "eastus", "-p", `{}`)
 
-	url := s.conn.ARMEndpoint + strings.TrimPrefix(base, "/")
+	url := s.Conn.ARMEndpoint + strings.TrimPrefix(base, "/")
 	legacy := func(name, version string) any {
-		v := az.json("rest", "--method", "get", "--url", url+name+"?api-version="+version)
+		v := az.JSON("rest", "--method", "get", "--url", url+name+"?api-version="+version)
 		return v["properties"].(map[string]any)["v1LegacyMode"]
 	}
 	if got := legacy("old-ws", "2024-04-01"); got != true {
@@ -104,7 +56,7 @@ func TestAzureCLI(t *testing.T) {
 	}
 
 	// The Azure docs' step: PATCH v1LegacyMode to false, then GET.
-	az.run("rest", "--method", "patch", "--url", url+"old-ws?api-version=2025-04-01", "--body", `{"properties":{"v1LegacyMode":false}}`)
+	az.Run("rest", "--method", "patch", "--url", url+"old-ws?api-version=2025-04-01", "--body", `{"properties":{"v1LegacyMode":false}}`)
 	if got := legacy("old-ws", "2025-04-01"); got != false {
 		t.Errorf("after PATCH, GET shows v1LegacyMode = %v, want false at once (L4)", got)
 	}
@@ -123,29 +75,29 @@ func TestAzureCLI(t *testing.T) {
 	}
 
 	// Errors reach the CLI as ARM errors.
-	_, stderr, err := az.try("rest", "--method", "get", "--url", url+"missing?api-version=2024-04-01")
+	_, stderr, err := az.Try("rest", "--method", "get", "--url", url+"missing?api-version=2024-04-01")
 	if err == nil || !strings.Contains(stderr, "ResourceNotFound") {
 		t.Errorf("GET of a missing workspace: err=%v stderr=%s", err, stderr)
 	}
-	_, stderr, err = az.try("rest", "--method", "get", "--url", url+"old-ws?api-version=1999-01-01")
+	_, stderr, err = az.Try("rest", "--method", "get", "--url", url+"old-ws?api-version=1999-01-01")
 	if err == nil || !strings.Contains(stderr, "NoRegisteredProviderFound") {
 		t.Errorf("bad api-version: err=%v stderr=%s", err, stderr)
 	}
 
-	list := az.run("resource", "list", "-g", "cli-rg", "--query", "[].name", "-o", "tsv")
+	list := az.Run("resource", "list", "-g", "cli-rg", "--query", "[].name", "-o", "tsv")
 	if !strings.Contains(list, "old-ws") || !strings.Contains(list, "new-ws") {
 		t.Errorf("az resource list = %q", list)
 	}
-	az.run("group", "delete", "-n", "cli-rg", "--yes")
-	if out := az.run("group", "exists", "-n", "cli-rg"); strings.TrimSpace(out) != "false" {
+	az.Run("group", "delete", "-n", "cli-rg", "--yes")
+	if out := az.Run("group", "exists", "-n", "cli-rg"); strings.TrimSpace(out) != "false" {
 		t.Errorf("az group exists after delete = %q", out)
 	}
 }
 
 // adminState reads the derived state of a resource through the admin API.
-func adminState(t *testing.T, s *testServer, id string) map[string]any {
+func adminState(t *testing.T, s *e2e.Armlet, id string) map[string]any {
 	t.Helper()
-	status, _, body := s.do(t, "GET", "/_armlet/state?id="+id, "", nil)
+	status, _, body := s.Do(t, "GET", "/_armlet/state?id="+id, "", nil)
 	if status != 200 {
 		t.Fatalf("admin state: %d %s", status, body)
 	}

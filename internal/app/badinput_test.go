@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // forgedToken is a well-formed RS256 JWT signed by a key armlet never saw.
@@ -29,7 +31,8 @@ func forgedToken(t *testing.T, claims map[string]any) string {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	signing := enc(map[string]any{"alg": "RS256", "typ": "JWT", "kid": "forged"}) + "." + enc(claims)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, hashSHA256([]byte(signing)))
+	digest := sha256.Sum256([]byte(signing))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,17 +44,17 @@ func forgedToken(t *testing.T, claims map[string]any) string {
 // dropped connection.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t, func(c *config.Config) { c.MaxBodyBytes = 64 << 10 })
-	sub := s.conn.SubscriptionID
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.MaxBodyBytes = 64 << 10 }))
+	sub := s.Conn.SubscriptionID
 	rg := "/subscriptions/" + sub + "/resourceGroups/bad-rg"
 	ws := rg + "/providers/Microsoft.MachineLearningServices/workspaces/ws1"
-	if st, _, b := s.do(t, "PUT", rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != 201 {
+	if st, _, b := s.Do(t, "PUT", rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != 201 {
 		t.Fatalf("create group: %d %s", st, b)
 	}
-	if st, _, b := s.do(t, "PUT", ws+"?api-version=2024-04-01", `{"location":"eastus"}`, nil); st != 202 {
+	if st, _, b := s.Do(t, "PUT", ws+"?api-version=2024-04-01", `{"location":"eastus"}`, nil); st != 202 {
 		t.Fatalf("create workspace: %d %s", st, b)
 	}
-	valid := s.token(t)
+	valid := s.Token(t)
 	parts := strings.Split(valid, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	var claims map[string]any
@@ -59,7 +62,7 @@ func TestBadInput(t *testing.T) {
 	tampered := claims
 	tampered["oid"] = "00000000-0000-0000-0000-000000000000"
 	tamperedToken := parts[0] + "." + base64.RawURLEncoding.EncodeToString(mustJSON(tampered)) + "." + parts[2]
-	wrongAud := s.tokenFor(t, "https://storage.azure.com/")
+	wrongAud := s.TokenFor(t, "https://storage.azure.com/")
 
 	const v = "?api-version=2024-04-01"
 	huge := `{"location":"eastus","properties":{"description":"` + strings.Repeat("x", 70<<10) + `"}}`
@@ -134,7 +137,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, hdr, body := s.do(t, tt.method, tt.path, tt.body, tt.header)
+			st, hdr, body := s.Do(t, tt.method, tt.path, tt.body, tt.header)
 			var env struct {
 				Error struct {
 					Code    string `json:"code"`
@@ -153,7 +156,7 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	// The workspace is intact after all that.
-	if st, _, b := s.do(t, "GET", ws+v, "", nil); st != 200 || !strings.Contains(b, `"hbiWorkspace":false`) {
+	if st, _, b := s.Do(t, "GET", ws+v, "", nil); st != 200 || !strings.Contains(b, `"hbiWorkspace":false`) {
 		t.Errorf("workspace after bad input: %d %s", st, b)
 	}
 }
@@ -161,7 +164,7 @@ func TestBadInput(t *testing.T) {
 // TestTLSOnly checks that plain HTTP and TLS 1.0/1.1 are refused.
 func TestTLSOnly(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	addr := s.Addr().String()
 	for _, version := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
 		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MinVersion: version, MaxVersion: version})
@@ -181,7 +184,7 @@ func TestTLSOnly(t *testing.T) {
 	if strings.Contains(string(reply), `"status":"ok"`) {
 		t.Errorf("plain HTTP was served: %q", reply)
 	}
-	if st, _, _ := s.do(t, "GET", "/_armlet/health", "", map[string]string{"Authorization": ""}); st != http.StatusOK {
+	if st, _, _ := s.Do(t, "GET", "/_armlet/health", "", map[string]string{"Authorization": ""}); st != http.StatusOK {
 		t.Errorf("health over TLS = %d", st)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // armErr decodes an ARM error body (empty strings for any other body).
@@ -26,24 +28,24 @@ func armErr(body string) (code, target, message string) {
 // group is created.
 func TestBodyStructureLimitsOverTLS(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	rg := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/huge-managedby?api-version=2021-04-01"
+	s := e2e.Start(t)
+	rg := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/huge-managedby?api-version=2021-04-01"
 	body := `{"location":"eastus","managedBy":[` + strings.TrimSuffix(strings.Repeat("0,", 1_300_000), ",") + `]}`
 	if len(body) > 4<<20 {
 		t.Fatalf("body of %d bytes is over the size limit; the test is about its structure", len(body))
 	}
-	token := s.token(t)
+	token := s.Token(t)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			req, err := http.NewRequest(http.MethodPut, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+rg, strings.NewReader(body))
+			req, err := http.NewRequest(http.MethodPut, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+rg, strings.NewReader(body))
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/json")
-			resp, err := s.client.Do(req)
+			resp, err := s.Client.Do(req)
 			if err != nil {
 				t.Errorf("PUT with a huge managedBy: %v", err)
 				return
@@ -59,10 +61,10 @@ func TestBodyStructureLimitsOverTLS(t *testing.T) {
 	}
 	wg.Wait()
 	deep := `{"location":"eastus","tags":{},"properties":` + strings.Repeat(`{"a":`, 70) + `1` + strings.Repeat("}", 71)
-	if st, _, b := s.do(t, http.MethodPut, rg, deep, nil); st != http.StatusBadRequest || !strings.Contains(b, "deeper than 64 levels") {
+	if st, _, b := s.Do(t, http.MethodPut, rg, deep, nil); st != http.StatusBadRequest || !strings.Contains(b, "deeper than 64 levels") {
 		t.Errorf("PUT nested 71 deep = %d %s", st, b)
 	}
-	if st, _, b := s.do(t, http.MethodGet, rg, "", nil); st != http.StatusNotFound {
+	if st, _, b := s.Do(t, http.MethodGet, rg, "", nil); st != http.StatusNotFound {
 		t.Errorf("GET of the refused group = %d %s", st, b)
 	}
 }
@@ -77,40 +79,40 @@ func TestBodyStructureLimitsOverTLS(t *testing.T) {
 // from the stored workspace.
 func TestDuplicateMemberWithDenyPolicyOverTLS(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	sub := "/subscriptions/" + s.conn.SubscriptionID
+	s := e2e.Start(t)
+	sub := "/subscriptions/" + s.Conn.SubscriptionID
 	rg := sub + "/resourceGroups/dup-rg"
-	if st, _, b := s.do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
+	if st, _, b := s.Do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
 		t.Fatalf("create group: %d %s", st, b)
 	}
-	if st, _, b := s.do(t, http.MethodPut, rg+"/providers/Microsoft.Authorization/policyAssignments/deny-public?api-version=2022-06-01",
+	if st, _, b := s.Do(t, http.MethodPut, rg+"/providers/Microsoft.Authorization/policyAssignments/deny-public?api-version=2022-06-01",
 		`{"properties":{"policyDefinitionId":"`+polBuiltInPNA+`","parameters":{"effect":{"value":"Deny"}}}}`, nil); st != http.StatusCreated {
 		t.Fatalf("assign the policy: %d %s", st, b)
 	}
 	const ws = "/providers/Microsoft.MachineLearningServices/workspaces/"
 	const v = "?api-version=2024-04-01"
 
-	st, _, b := s.do(t, http.MethodPut, rg+ws+"dup"+v,
+	st, _, b := s.Do(t, http.MethodPut, rg+ws+"dup"+v,
 		`{"location":"eastus","properties":{"publicNetworkAccess":"Disabled","PublicNetworkAccess":"Enabled"}}`, nil)
 	if code, target, msg := armErr(b); st != http.StatusBadRequest || code != "InvalidRequestContent" || target != "properties.PublicNetworkAccess" ||
 		!strings.Contains(msg, "properties.PublicNetworkAccess") {
 		t.Fatalf("PUT with the member twice = %d %s target %q: %s", st, code, target, msg)
 	}
-	if st, _, b := s.do(t, http.MethodGet, rg+ws+"dup"+v, "", nil); st != http.StatusNotFound {
+	if st, _, b := s.Do(t, http.MethodGet, rg+ws+"dup"+v, "", nil); st != http.StatusNotFound {
 		t.Errorf("GET of the refused workspace = %d %s", st, b)
 	}
 
-	st, _, b = s.do(t, http.MethodPut, rg+ws+"upper"+v, `{"location":"eastus","properties":{"PublicNetworkAccess":"Enabled"}}`, nil)
+	st, _, b = s.Do(t, http.MethodPut, rg+ws+"upper"+v, `{"location":"eastus","properties":{"PublicNetworkAccess":"Enabled"}}`, nil)
 	if code, _, _ := armErr(b); st != http.StatusForbidden || code != "RequestDisallowedByPolicy" {
 		t.Errorf("PUT with PublicNetworkAccess Enabled = %d %s", st, b)
 	}
 
-	if st, _, b := s.do(t, http.MethodPut, rg+ws+"closed"+v, `{"location":"eastus","properties":{"publicNetworkAccess":"Disabled"}}`, nil); st != http.StatusAccepted {
+	if st, _, b := s.Do(t, http.MethodPut, rg+ws+"closed"+v, `{"location":"eastus","properties":{"publicNetworkAccess":"Disabled"}}`, nil); st != http.StatusAccepted {
 		t.Fatalf("PUT of a closed workspace = %d %s", st, b)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, _, b := s.do(t, http.MethodGet, rg+ws+"closed"+v, "", nil)
+		_, _, b := s.Do(t, http.MethodGet, rg+ws+"closed"+v, "", nil)
 		if strings.Contains(b, `"provisioningState":"Succeeded"`) {
 			break
 		}
@@ -119,11 +121,11 @@ func TestDuplicateMemberWithDenyPolicyOverTLS(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	st, _, b = s.do(t, http.MethodPatch, rg+ws+"closed"+v, `{"properties":{"PublicNetworkAccess":"Enabled"}}`, nil)
+	st, _, b = s.Do(t, http.MethodPatch, rg+ws+"closed"+v, `{"properties":{"PublicNetworkAccess":"Enabled"}}`, nil)
 	if code, _, _ := armErr(b); st != http.StatusForbidden || code != "RequestDisallowedByPolicy" {
 		t.Errorf("PATCH to PublicNetworkAccess Enabled = %d %s", st, b)
 	}
-	if _, _, b := s.do(t, http.MethodGet, rg+ws+"closed"+v, "", nil); !strings.Contains(b, `"publicNetworkAccess":"Disabled"`) {
+	if _, _, b := s.Do(t, http.MethodGet, rg+ws+"closed"+v, "", nil); !strings.Contains(b, `"publicNetworkAccess":"Disabled"`) {
 		t.Errorf("the closed workspace changed: %s", b)
 	}
 }

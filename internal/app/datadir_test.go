@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestDataDirFileModes: everything armlet writes in its data dir holding a
@@ -17,10 +18,10 @@ import (
 // is public.
 func TestDataDirFileModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	startArmlet(t, func(c *config.Config) {
+	e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.DataDir = dir
 		c.InMemory = false
-	})
+	}))
 	want := map[string]fs.FileMode{
 		".":               fs.ModeDir | 0o700,
 		"armlet.db":       0o600,

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/app"
+	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -23,27 +25,26 @@ var dpSecrets = []string{"VICTIM-ACCOUNT-KEY", "VICTIM-RUN-TAG", "VICTIM-ARTIFAC
 // principals: nobody (no role at all) and attacker (AzureML Data
 // Scientist on its own workspace only).
 type dpFixture struct {
-	s                 *testServer
+	s                 *e2e.Armlet
 	victim, mine      string // workspace ids
 	victimWSID        string // the victim's properties.workspaceId
 	privateBase       string // https://{victim's private endpoint listener}
-	nobody, attacker  rbacPrincipal
+	nobody, attacker  e2e.Principal
 	nobodyTok, attTok string
 }
 
 func newDPFixture(t *testing.T) *dpFixture {
 	t.Helper()
-	fake := &nmEndpoints{}
-	s := nmStart(t, app.WithEndpointSource(fake.source))
-	owner := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	createMLWorkspace(t, s, owner, "victim-rg", false)
-	createMLWorkspace(t, s, owner, "mine-rg", false)
-	sub := s.conn.SubscriptionID
+	fake := &e2e.FakeEndpoints{}
+	s := e2e.Start(t, e2e.WithApp(app.WithEndpointSource(fake.Source)))
+	s.CreateWorkspace(t, "victim-rg", "ws1", false)
+	s.CreateWorkspace(t, "mine-rg", "ws1", false)
+	sub := s.Conn.SubscriptionID
 	f := &dpFixture{s: s,
 		victim: "/subscriptions/" + sub + "/resourceGroups/victim-rg/providers/Microsoft.MachineLearningServices/workspaces/ws1",
 		mine:   "/subscriptions/" + sub + "/resourceGroups/mine-rg/providers/Microsoft.MachineLearningServices/workspaces/ws1",
 	}
-	code, _, body := s.do(t, http.MethodGet, f.victim+"?api-version=2024-04-01", "", nil)
+	code, _, body := s.Do(t, http.MethodGet, f.victim+"?api-version=2024-04-01", "", nil)
 	var ws struct{ Properties struct{ WorkspaceID string } }
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &ws) != nil || ws.Properties.WorkspaceID == "" {
 		t.Fatalf("GET victim workspace: %d %s", code, body)
@@ -60,23 +61,23 @@ func newDPFixture(t *testing.T) *dpFixture {
 		{"POST", "/metric/v2.0" + f.victim + "/runs/r1/batchsync", `{"values":[{"name":"loss","value":[{"data":{"loss":1}}]}]}`},
 		{"POST", "/modelmanagement/v1.0" + f.victim + "/models", `{"name":"m","url":"VICTIM-MODEL-URL"}`},
 	} {
-		if code, _, body := s.do(t, w.method, w.path, w.body, nil); code/100 != 2 {
+		if code, _, body := s.Do(t, w.method, w.path, w.body, nil); code/100 != 2 {
 			t.Fatalf("seed %s %s: %d %s", w.method, w.path, code, body)
 		}
 	}
 
 	pe := netmodel.Endpoint{
-		ID:        nmID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-victim"),
-		PrivateIP: "10.1.0.5", GroupID: "amlworkspace", TargetID: nmID(t, f.victim),
+		ID:        enginetest.MustID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-victim"),
+		PrivateIP: "10.1.0.5", GroupID: "amlworkspace", TargetID: enginetest.MustID(t, f.victim),
 	}
-	fake.set(pe)
-	f.privateBase = "https://" + nmWaitEndpoints(t, s, 1)[0].Address
+	fake.Set(pe)
+	f.privateBase = "https://" + s.WaitEndpoints(t, 1)[0].Address
 
-	nobody, nc := rbacNewPrincipal(t, s, "nobody")
-	attacker, ac := rbacNewPrincipal(t, s, "attacker")
-	rbacAssign(t, s, f.mine, "AzureML Data Scientist", attacker.ObjectID)
+	nobody, nc := s.NewPrincipal(t, "nobody")
+	attacker, ac := s.NewPrincipal(t, "attacker")
+	s.Assign(t, f.mine, "AzureML Data Scientist", attacker.ObjectID)
 	f.nobody, f.attacker = nobody, attacker
-	f.nobodyTok, f.attTok = rbacToken(t, s, nc), rbacToken(t, s, ac)
+	f.nobodyTok, f.attTok = s.TokenOf(t, nc), s.TokenOf(t, ac)
 	return f
 }
 
@@ -100,7 +101,7 @@ func (f *dpFixture) send(t *testing.T, base, method, path, body, token string) (
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := f.s.client.Do(req)
+	resp, err := f.s.Client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -112,7 +113,7 @@ func (f *dpFixture) send(t *testing.T, base, method, path, body, token string) (
 // dpSpellings are ways to write the victim's scope S: each func gets the
 // parts of S and returns a path prefix (service/version, then S).
 func dpSpellings(f *dpFixture) map[string]func(svc string) string {
-	sub := f.s.conn.SubscriptionID
+	sub := f.s.Conn.SubscriptionID
 	join := func(parts ...string) string { return "/" + strings.Join(parts, "/") }
 	s := func(subs, sub, rgs, rg, prov, ns, wss, ws string) []string {
 		return []string{subs, sub, rgs, rg, prov, ns, wss, ws}
@@ -191,7 +192,7 @@ var dpOperations = []struct {
 func TestDataPlaneSpellingsFailClosed(t *testing.T) {
 	t.Parallel()
 	f := newDPFixture(t)
-	public := strings.TrimSuffix(f.s.conn.ARMEndpoint, "/")
+	public := strings.TrimSuffix(f.s.Conn.ARMEndpoint, "/")
 	callers := []struct {
 		name, tok, base string
 	}{
@@ -231,15 +232,15 @@ func TestDataPlaneSpellingsFailClosed(t *testing.T) {
 
 	// Nothing changed: the owner still sees the datastore's key and the
 	// run's tag.
-	code, _, body := f.s.do(t, "GET", "/datastore/v1.0"+f.victim+"/datastores/secretstore?includeSecret=true", "", nil)
+	code, _, body := f.s.Do(t, "GET", "/datastore/v1.0"+f.victim+"/datastores/secretstore?includeSecret=true", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, "VICTIM-ACCOUNT-KEY") || strings.Contains(body, "evil") {
 		t.Errorf("victim datastore after the attempts: %d %s", code, body)
 	}
-	code, _, body = f.s.do(t, "GET", "/history/v1.0"+f.victim+"/experiments/e1/runs/r1", "", nil)
+	code, _, body = f.s.Do(t, "GET", "/history/v1.0"+f.victim+"/experiments/e1/runs/r1", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, "VICTIM-RUN-TAG") || strings.Contains(body, "ATTACKER") {
 		t.Errorf("victim run after the attempts: %d %s", code, body)
 	}
-	code, _, body = f.s.do(t, "GET", "/artifact/v2.0"+f.victim+"/artifacts/ExperimentRun/dcid.r1/content?path=outputs/secret.txt", "", nil)
+	code, _, body = f.s.Do(t, "GET", "/artifact/v2.0"+f.victim+"/artifacts/ExperimentRun/dcid.r1/content?path=outputs/secret.txt", "", nil)
 	if code != http.StatusOK || body != "VICTIM-ARTIFACT-BODY" {
 		t.Errorf("victim artifact after the attempts: %d %s", code, body)
 	}
@@ -247,7 +248,7 @@ func TestDataPlaneSpellingsFailClosed(t *testing.T) {
 	// The refused spellings are on record under the victim's workspace,
 	// with the operation and the RBAC decision: the access report and the
 	// exposure report show them.
-	flows, _ := nmFlows(t, f.s, "?workspace="+url.QueryEscape(f.victim))
+	flows, _ := f.s.FlowRecords(t, "?workspace="+url.QueryEscape(f.victim))
 	var spelled *netmodel.Flow
 	for i, fl := range flows {
 		if strings.Contains(fl.Path, "%73ubscriptions") && strings.Contains(fl.Path, "/datastores/secretstore") &&
@@ -263,11 +264,11 @@ func TestDataPlaneSpellingsFailClosed(t *testing.T) {
 		spelled.Decisions[0].Kind != "rbac" || spelled.Decisions[0].Outcome != "denied" || !strings.EqualFold(spelled.Decisions[0].Scope, f.victim) {
 		t.Errorf("flow of the spelled request = %+v", *spelled)
 	}
-	code, _, body = f.s.do(t, "GET", "/_armlet/reports/access?deniedOnly=true&principal="+f.nobody.ObjectID, "", nil)
+	code, _, body = f.s.Do(t, "GET", "/_armlet/reports/access?deniedOnly=true&principal="+f.nobody.ObjectID, "", nil)
 	if code != http.StatusOK || !strings.Contains(body, `"operation":"Microsoft.MachineLearningServices/workspaces/datastores/listSecrets/action","resourceId":"`+f.victim+`/datastores/secretstore"`) {
 		t.Errorf("access report of nobody: %d %.2000s", code, body)
 	}
-	w := isoReport(t, f.s, f.victim)
+	w := f.s.Exposure(t, f.victim)
 	found := false
 	for _, p := range w.Public {
 		if p.Operation == "Microsoft.MachineLearningServices/workspaces/datastores/listSecrets/action" && p.Statuses["403"] > 0 {
@@ -286,8 +287,8 @@ func TestDataPlaneSpellingsFailClosed(t *testing.T) {
 func TestDataPlaneSecretsNeedListSecrets(t *testing.T) {
 	t.Parallel()
 	f := newDPFixture(t)
-	rbacAssign(t, f.s, "/subscriptions/"+f.s.conn.SubscriptionID+"/resourceGroups/victim-rg", "Reader", f.nobody.ObjectID)
-	public := strings.TrimSuffix(f.s.conn.ARMEndpoint, "/")
+	f.s.Assign(t, "/subscriptions/"+f.s.Conn.SubscriptionID+"/resourceGroups/victim-rg", "Reader", f.nobody.ObjectID)
+	public := strings.TrimSuffix(f.s.Conn.ARMEndpoint, "/")
 	ds := "/datastore/v1.0" + f.victim
 	for _, path := range []string{
 		ds + "/datastores/secretstore?includeSecret=true",
@@ -322,7 +323,7 @@ func TestDataPlaneSecretsNeedListSecrets(t *testing.T) {
 		t.Errorf("Reader POST v2 listSecrets: %d %s", code, body)
 	}
 	// A role with the action reveals it.
-	rbacAssign(t, f.s, f.victim, "AzureML Data Scientist", f.nobody.ObjectID)
+	f.s.Assign(t, f.victim, "AzureML Data Scientist", f.nobody.ObjectID)
 	code, body = f.send(t, public, "GET", ds+"/datastores/secretstore?includeSecret=true", "", f.nobodyTok)
 	if code != http.StatusOK || !strings.Contains(body, "VICTIM-ACCOUNT-KEY") {
 		t.Errorf("Data Scientist GET with includeSecret: %d %s", code, body)
@@ -336,27 +337,27 @@ func TestDataPlaneSecretsNeedListSecrets(t *testing.T) {
 func TestRBACCacheFollowsSpelledRolePaths(t *testing.T) {
 	t.Parallel()
 	f := newDPFixture(t)
-	sub := "/subscriptions/" + f.s.conn.SubscriptionID
+	sub := "/subscriptions/" + f.s.Conn.SubscriptionID
 	role := "11111111-2222-3333-4444-555555555555"
 	def := func(actions string) string {
 		return `{"properties":{"roleName":"run reader","type":"CustomRole","assignableScopes":["` + sub + `"],` +
 			`"permissions":[{"actions":[` + actions + `],"notActions":[],"dataActions":[],"notDataActions":[]}]}}`
 	}
-	if code, _, body := f.s.do(t, "PUT", sub+"/providers/Microsoft.Authorization/roleDefinitions/"+role+"?api-version=2022-04-01",
+	if code, _, body := f.s.Do(t, "PUT", sub+"/providers/Microsoft.Authorization/roleDefinitions/"+role+"?api-version=2022-04-01",
 		def(`"Microsoft.MachineLearningServices/workspaces/*/read"`), nil); code != http.StatusCreated && code != http.StatusOK {
 		t.Fatalf("create role: %d %s", code, body)
 	}
 	assign := `{"properties":{"roleDefinitionId":"` + sub + `/providers/Microsoft.Authorization/roleDefinitions/` + role + `","principalId":"` + f.nobody.ObjectID + `"}}`
-	if code, _, body := f.s.do(t, "PUT", f.victim+"/providers/Microsoft.Authorization/roleAssignments/66666666-2222-3333-4444-555555555555?api-version=2022-04-01", assign, nil); code != http.StatusCreated {
+	if code, _, body := f.s.Do(t, "PUT", f.victim+"/providers/Microsoft.Authorization/roleAssignments/66666666-2222-3333-4444-555555555555?api-version=2022-04-01", assign, nil); code != http.StatusCreated {
 		t.Fatalf("assign role: %d %s", code, body)
 	}
-	public := strings.TrimSuffix(f.s.conn.ARMEndpoint, "/")
+	public := strings.TrimSuffix(f.s.Conn.ARMEndpoint, "/")
 	run := "/history/v1.0" + f.victim + "/experiments/e1/runs/r1"
 	if code, body := f.send(t, public, "GET", run, "", f.nobodyTok); code != http.StatusOK {
 		t.Fatalf("GET run with the role: %d %s", code, body)
 	}
 	if code, body := f.send(t, public, "PUT", sub+"/providers/Microsoft.%41uthorization/role%44efinitions/"+role+"?api-version=2022-04-01",
-		def(`"Microsoft.Resources/subscriptions/resourceGroups/read"`), f.s.token(t)); code != http.StatusOK {
+		def(`"Microsoft.Resources/subscriptions/resourceGroups/read"`), f.s.Token(t)); code != http.StatusOK {
 		t.Fatalf("narrow role through an encoded path: %d %s", code, body)
 	}
 	if code, body := f.send(t, public, "GET", run, "", f.nobodyTok); code != http.StatusForbidden {
@@ -370,8 +371,8 @@ func TestRBACCacheFollowsSpelledRolePaths(t *testing.T) {
 func TestARMSpellingsAuthorizeWhatIsServed(t *testing.T) {
 	t.Parallel()
 	f := newDPFixture(t)
-	public := strings.TrimSuffix(f.s.conn.ARMEndpoint, "/")
-	sub := f.s.conn.SubscriptionID
+	public := strings.TrimSuffix(f.s.Conn.ARMEndpoint, "/")
+	sub := f.s.Conn.SubscriptionID
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -394,7 +395,7 @@ func TestARMSpellingsAuthorizeWhatIsServed(t *testing.T) {
 		}
 	}
 	// The victim's workspace is still there.
-	if code, _, body := f.s.do(t, "GET", "/subscriptions/"+sub+"/resourceGroups/victim-rg?api-version=2021-04-01", "", nil); code != http.StatusOK {
+	if code, _, body := f.s.Do(t, "GET", "/subscriptions/"+sub+"/resourceGroups/victim-rg?api-version=2021-04-01", "", nil); code != http.StatusOK {
 		t.Errorf("victim group: %d %s", code, body)
 	}
 }

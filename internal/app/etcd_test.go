@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/kv/etcdkv"
 	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
@@ -37,9 +37,8 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 		c.EtcdPrefix = prefix
 	}
 
-	s := startArmlet(t, onEtcd)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	ws := createMLWorkspace(t, s, cred, "rg-etcd", false)
+	s := e2e.Start(t, e2e.WithConfig(onEtcd))
+	ws := s.CreateWorkspace(t, "rg-etcd", "ws1", false)
 	before, err := ws.Get(ctx, "rg-etcd", "ws1", nil)
 	if err != nil {
 		t.Fatalf("get workspace: %v", err)
@@ -68,9 +67,9 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 	}
 	s.Close()
 
-	s2 := startArmlet(t, onEtcd)
-	cred2 := s2.credential(t, s2.conn.ClientID, s2.conn.ClientSecret)
-	client, err := armmachinelearning.NewWorkspacesClient(s2.conn.SubscriptionID, cred2, s2.armOptions())
+	s2 := e2e.Start(t, e2e.WithConfig(onEtcd))
+	cred2 := s2.Credential(t)
+	client, err := armmachinelearning.NewWorkspacesClient(s2.Conn.SubscriptionID, cred2, s2.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,61 +99,42 @@ func TestEtcdReplicasShareRBAC(t *testing.T) {
 		c.Store = cluster.StoreURL()
 		c.EtcdPrefix = cluster.Prefix
 	}
-	a, b := startArmlet(t, onEtcd), startArmlet(t, onEtcd)
-	createMLWorkspace(t, a, a.credential(t, a.conn.ClientID, a.conn.ClientSecret), "rg-share", false)
+	a, b := e2e.Start(t, e2e.WithConfig(onEtcd)), e2e.Start(t, e2e.WithConfig(onEtcd))
+	a.CreateWorkspace(t, "rg-share", "ws1", false)
 
-	p, _ := rbacNewPrincipal(t, a, "shared-reader")
-	onB := rbacWorkspaces(t, b, b.credential(t, p.ClientID, p.ClientSecret))
+	p, _ := a.NewPrincipal(t, "shared-reader")
+	onB := rbacWorkspaces(t, b, b.CredentialOf(t, p))
 	_, err := onB.Get(ctx, "rg-share", "ws1", nil)
 	rbacDenied(t, err, p, "Microsoft.MachineLearningServices/workspaces/read")
 
-	scope := "/subscriptions/" + a.conn.SubscriptionID + "/resourceGroups/rg-share"
+	scope := "/subscriptions/" + a.Conn.SubscriptionID + "/resourceGroups/rg-share"
 	// The flow records are shared too: the denial on b is in a's records.
-	waitFor(t, "the denial on one replica to show in the other's flow records", func() bool {
-		status, _, body := a.do(t, http.MethodGet, "/_armlet/flows?workspace="+url.QueryEscape(scope), "", nil)
-		var flows struct {
-			Value []struct {
-				CallerObjectID string `json:"callerObjectId"`
-				Status         int    `json:"status"`
-			} `json:"value"`
-		}
-		if status != http.StatusOK || json.Unmarshal([]byte(body), &flows) != nil {
-			t.Fatalf("flows: %d %s", status, body)
-		}
-		for _, f := range flows.Value {
+	e2e.WaitFor(t, "the denial on one replica to show in the other's flow records", func() bool {
+		flows, _ := a.FlowRecords(t, "?workspace="+url.QueryEscape(scope))
+		for _, f := range flows {
 			if f.CallerObjectID == p.ObjectID && f.Status == http.StatusForbidden {
 				return true
 			}
 		}
 		return false
 	})
-	assignment := rbacAssign(t, a, scope, "Reader", p.ObjectID)
-	waitFor(t, "the assignment made on one replica to allow the read on the other", func() bool {
+	assignment := a.Assign(t, scope, "Reader", p.ObjectID)
+	e2e.WaitFor(t, "the assignment made on one replica to allow the read on the other", func() bool {
 		_, err := onB.Get(ctx, "rg-share", "ws1", nil)
 		return err == nil
 	})
 
-	assignments, err := armauthorization.NewRoleAssignmentsClient(a.conn.SubscriptionID, a.credential(t, a.conn.ClientID, a.conn.ClientSecret), a.armOptions())
+	assignments, err := armauthorization.NewRoleAssignmentsClient(a.Conn.SubscriptionID, a.Credential(t), a.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := assignments.DeleteByID(ctx, *assignment.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the assignment deleted on one replica to deny the read on the other", func() bool {
+	e2e.WaitFor(t, "the assignment deleted on one replica to deny the read on the other", func() bool {
 		_, err := onB.Get(ctx, "rg-share", "ws1", nil)
-		return rbacErrorCode(err) == "AuthorizationFailed"
+		return e2e.IsResponseError(err, http.StatusForbidden, "AuthorizationFailed")
 	})
-}
-
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 }
 
 // TestEtcdStoreSecure runs armlet on an etcd that serves TLS only, requires
@@ -165,17 +145,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // resource group and a workspace through the Go SDK.
 func TestEtcdStoreSecure(t *testing.T) {
 	cluster := etcdtest.StartSecure(t, etcdtest.SecureOptions{ClientCerts: true, Auth: true})
-	s := startArmlet(t, func(c *config.Config) {
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.InMemory = false
 		c.Store = cluster.StoreURL()
 		c.EtcdCA, c.EtcdCert, c.EtcdKey = cluster.CAFile, cluster.CertFile, cluster.KeyFile
 		c.EtcdUsername, c.EtcdPassword = cluster.Username, cluster.Password
 		c.EtcdPrefix = cluster.Prefix
-	})
-	createMLWorkspace(t, s, s.credential(t, s.conn.ClientID, s.conn.ClientSecret), "rg-secure", false)
-	waitFor(t, "armlet to lead its fleet through the election beside the prefix", func() bool {
+	}))
+	s.CreateWorkspace(t, "rg-secure", "ws1", false)
+	e2e.WaitFor(t, "armlet to lead its fleet through the election beside the prefix", func() bool {
 		var fleet struct{ Leading bool }
-		code, _, body := s.do(t, "GET", "/_armlet/fleet", "", nil)
+		code, _, body := s.Do(t, "GET", "/_armlet/fleet", "", nil)
 		return code == http.StatusOK && json.Unmarshal([]byte(body), &fleet) == nil && fleet.Leading
 	})
 }

@@ -19,12 +19,13 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // failTLS dials armlet with TLS, trusting its CA.
-func failTLS(t *testing.T, s *testServer) *tls.Conn {
+func failTLS(t *testing.T, s *e2e.Armlet) *tls.Conn {
 	t.Helper()
-	conn, err := tls.Dial("tcp", s.Addr().String(), s.client.Transport.(*http.Transport).TLSClientConfig)
+	conn, err := tls.Dial("tcp", s.Addr().String(), s.Client.Transport.(*http.Transport).TLSClientConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,10 +49,10 @@ func failClosedWithin(conn net.Conn, d time.Duration) (bool, time.Duration) {
 }
 
 // failHealthy checks another client is served quickly.
-func failHealthy(t *testing.T, s *testServer, what string) {
+func failHealthy(t *testing.T, s *e2e.Armlet, what string) {
 	t.Helper()
 	start := time.Now()
-	if st, _, b := s.do(t, "GET", "/subscriptions/"+s.conn.SubscriptionID+"?api-version=2021-04-01", "", nil); st != 200 {
+	if st, _, b := s.Do(t, "GET", "/subscriptions/"+s.Conn.SubscriptionID+"?api-version=2021-04-01", "", nil); st != 200 {
 		t.Errorf("%s: another client got %d %s", what, st, b)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -67,11 +68,11 @@ func failHealthy(t *testing.T, s *testServer, what string) {
 func TestSlowAndHostileClients(t *testing.T) {
 	t.Parallel()
 	const headerTimeout, readTimeout = 500 * time.Millisecond, 1500 * time.Millisecond
-	s := startArmlet(t, func(c *config.Config) {
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.ReadHeaderTimeout, c.ReadTimeout, c.MaxBodyBytes = headerTimeout, readTimeout, 64<<10
-	})
-	ws := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/slow/providers/Microsoft.MachineLearningServices/workspaces/ws1?api-version=2024-04-01"
-	tok := s.token(t)
+	}))
+	ws := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/slow/providers/Microsoft.MachineLearningServices/workspaces/ws1?api-version=2024-04-01"
+	tok := s.Token(t)
 
 	t.Run("slowloris headers", func(t *testing.T) {
 		conn := failTLS(t, s)
@@ -177,9 +178,9 @@ func TestSlowAndHostileClients(t *testing.T) {
 func TestMaxConnections(t *testing.T) {
 	t.Parallel()
 	const limit = 20
-	s := startArmlet(t, func(c *config.Config) { c.MaxConnections, c.ReadHeaderTimeout = limit, 5*time.Second })
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.MaxConnections, c.ReadHeaderTimeout = limit, 5*time.Second }))
 	failHealthy(t, s, "before") // the test client's keep-alive connection counts too
-	s.client.CloseIdleConnections()
+	s.Client.CloseIdleConnections()
 	for deadline := time.Now().Add(5 * time.Second); s.OpenConnections() != 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -230,13 +231,13 @@ func TestMaxConnections(t *testing.T) {
 // If-Match, retrying on 412: no increment may be lost.
 func TestConcurrentTagIncrements(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	ws := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/rmw/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+	s := e2e.Start(t)
+	ws := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/rmw/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 	const v = "?api-version=2024-04-01"
-	if st, _, b := s.do(t, "PUT", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/rmw?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != 201 {
+	if st, _, b := s.Do(t, "PUT", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/rmw?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != 201 {
 		t.Fatalf("create group: %d %s", st, b)
 	}
-	if st, _, b := s.do(t, "PUT", ws+v, `{"location":"eastus","tags":{"n":"0"}}`, nil); st != 202 && st != 201 {
+	if st, _, b := s.Do(t, "PUT", ws+v, `{"location":"eastus","tags":{"n":"0"}}`, nil); st != 202 && st != 201 {
 		t.Fatalf("create workspace: %d %s", st, b)
 	}
 	const clients, rounds = 32, 3
@@ -254,7 +255,7 @@ func TestConcurrentTagIncrements(t *testing.T) {
 						errs <- fmt.Sprintf("client %d gave up after 500 conflicts", c)
 						return
 					}
-					st, h, b := s.do(t, "GET", ws+v, "", nil)
+					st, h, b := s.Do(t, "GET", ws+v, "", nil)
 					var got struct {
 						Etag string            `json:"etag"`
 						Tags map[string]string `json:"tags"`
@@ -271,7 +272,7 @@ func TestConcurrentTagIncrements(t *testing.T) {
 					tags := got.Tags
 					tags["n"] = strconv.Itoa(n + 1)
 					tags[fmt.Sprintf("c%d", c)] = strconv.Itoa(r + 1)
-					st, _, b = s.do(t, "PATCH", ws+v, string(mustJSON(map[string]any{"tags": tags})), map[string]string{"If-Match": etag})
+					st, _, b = s.Do(t, "PATCH", ws+v, string(mustJSON(map[string]any{"tags": tags})), map[string]string{"If-Match": etag})
 					if st == http.StatusPreconditionFailed {
 						mu.Lock()
 						retries++
@@ -292,7 +293,7 @@ func TestConcurrentTagIncrements(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
-	st, _, b := s.do(t, "GET", ws+v, "", nil)
+	st, _, b := s.Do(t, "GET", ws+v, "", nil)
 	var final struct {
 		Tags map[string]string `json:"tags"`
 	}
@@ -322,13 +323,13 @@ func TestFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
 	onDisk := func(c *config.Config) { c.InMemory, c.DataDir = false, dir }
-	s := startArmlet(t, onDisk)
-	sub := "/subscriptions/" + s.conn.SubscriptionID
+	s := e2e.Start(t, e2e.WithConfig(onDisk))
+	sub := "/subscriptions/" + s.Conn.SubscriptionID
 	const gv = "?api-version=2021-04-01"
 	var acked []string
 	for i := range 5 {
 		p := fmt.Sprintf("%s/resourceGroups/before-%d", sub, i)
-		if st, _, b := s.do(t, "PUT", p+gv, `{"location":"eastus"}`, nil); st != 201 {
+		if st, _, b := s.Do(t, "PUT", p+gv, `{"location":"eastus"}`, nil); st != 201 {
 			t.Fatalf("create %s: %d %s", p, st, b)
 		}
 		acked = append(acked, p)
@@ -360,7 +361,7 @@ func TestFullDisk(t *testing.T) {
 	failed := 0
 	for i := 0; i < 200 && failed < 3; i++ {
 		p := fmt.Sprintf("%s/resourceGroups/full-%d", sub, i)
-		st, _, b := s.do(t, "PUT", p+gv, body, nil)
+		st, _, b := s.Do(t, "PUT", p+gv, body, nil)
 		switch {
 		case st == 201:
 			acked = append(acked, p)
@@ -383,11 +384,11 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal("no write failed on a full disk")
 	}
 	for _, p := range acked {
-		if st, _, b := s.do(t, "GET", p+gv, "", nil); st != 200 {
+		if st, _, b := s.Do(t, "GET", p+gv, "", nil); st != 200 {
 			t.Errorf("read %s on a full disk: %d %s", p, st, b)
 		}
 	}
-	if st, _, b := s.do(t, "GET", sub+"/resourcegroups"+gv, "", nil); st != 200 {
+	if st, _, b := s.Do(t, "GET", sub+"/resourcegroups"+gv, "", nil); st != 200 {
 		t.Errorf("list on a full disk: %d %s", st, b)
 	}
 
@@ -397,16 +398,16 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := sub + "/resourceGroups/after"
-	if st, _, b := s.do(t, "PUT", p+gv, body, nil); st != 201 {
+	if st, _, b := s.Do(t, "PUT", p+gv, body, nil); st != 201 {
 		t.Fatalf("write after space came back: %d %s", st, b)
 	}
 	acked = append(acked, p)
 
 	// Restart on the same file: it opens and holds every acknowledged write.
 	s.Close()
-	s = startArmlet(t, onDisk)
+	s = e2e.Start(t, e2e.WithConfig(onDisk))
 	for _, p := range acked {
-		if st, _, b := s.do(t, "GET", p+gv, "", nil); st != 200 {
+		if st, _, b := s.Do(t, "GET", p+gv, "", nil); st != 200 {
 			t.Errorf("read %s after restart: %d %s", p, st, b)
 		}
 	}
@@ -420,21 +421,21 @@ func TestFullDisk(t *testing.T) {
 // armlet clock are refused with 401 and a WWW-Authenticate header.
 func TestExpiredAndForeignTokens(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	other := startArmlet(t)
-	sub := "/subscriptions/" + s.conn.SubscriptionID + "?api-version=2021-04-01"
-	foreign := other.token(t)
-	if st, _, b := s.do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + foreign}); st != 401 || !strings.Contains(b, "InvalidAuthenticationToken") {
+	s := e2e.Start(t)
+	other := e2e.Start(t)
+	sub := "/subscriptions/" + s.Conn.SubscriptionID + "?api-version=2021-04-01"
+	foreign := other.Token(t)
+	if st, _, b := s.Do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + foreign}); st != 401 || !strings.Contains(b, "InvalidAuthenticationToken") {
 		t.Errorf("token of another armlet: %d %s", st, b)
 	}
-	tok := s.token(t)
-	if st, _, b := s.do(t, "GET", sub, "", nil); st != 200 {
+	tok := s.Token(t)
+	if st, _, b := s.Do(t, "GET", sub, "", nil); st != 200 {
 		t.Fatalf("valid token: %d %s", st, b)
 	}
 	if _, err := s.AdvanceClock(t.Context(), 2*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	st, h, b := s.do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + tok})
+	st, h, b := s.Do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + tok})
 	if st != 401 || !strings.Contains(b, "ExpiredAuthenticationToken") || h.Get("WWW-Authenticate") == "" {
 		t.Errorf("expired token: %d %v %s", st, h, b)
 	}

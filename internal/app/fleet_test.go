@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestFleetAlone checks GET /_armlet/fleet of an armlet alone on its store:
@@ -21,11 +22,11 @@ func TestFleetAlone(t *testing.T) {
 		{"default name, bbolt", "", "bbolt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := startArmlet(t, func(c *config.Config) {
+			s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 				c.ReplicaName = tc.replica
 				c.InMemory = tc.store == "memory"
-			})
-			status, _, body := s.do(t, http.MethodGet, "/_armlet/fleet", "", nil)
+			}))
+			status, _, body := s.Do(t, http.MethodGet, "/_armlet/fleet", "", nil)
 			var f struct {
 				Replica, Leader, Store string
 				Leading                bool
@@ -35,7 +36,7 @@ func TestFleetAlone(t *testing.T) {
 			}
 			want := tc.replica
 			if want == "" {
-				_, port, _ := splitHostPort(s.conn.ARMEndpoint)
+				_, port, _ := splitHostPort(s.Conn.ARMEndpoint)
 				want = hostname(t) + ":" + port
 			}
 			if f.Replica != want || f.Leader != want || !f.Leading || f.Store != tc.store {

@@ -26,6 +26,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/authz"
+	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
@@ -91,7 +93,7 @@ func (b *stallingBody) Close() error { return nil }
 
 // waitFlow returns the first flow record match selects, waiting for it to
 // be written.
-func waitFlow(t *testing.T, s *testServer, what string, match func(netmodel.Flow) bool) netmodel.Flow {
+func waitFlow(t *testing.T, s *e2e.Armlet, what string, match func(netmodel.Flow) bool) netmodel.Flow {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
@@ -121,13 +123,13 @@ func waitFlow(t *testing.T, s *testServer, what string, match func(netmodel.Flow
 func TestClientCancellation(t *testing.T) {
 	t.Parallel()
 	logs := &logRecorder{}
-	s := startArmletLogged(t, slog.New(logs), nil)
-	sub := s.conn.SubscriptionID
-	tr := s.client.Transport.(*http.Transport).Clone()
+	s := e2e.Start(t, e2e.WithLogger(slog.New(logs)))
+	sub := s.Conn.SubscriptionID
+	tr := s.Client.Transport.(*http.Transport).Clone()
 	tr.ForceAttemptHTTP2 = true
 	h2 := &http.Client{Transport: tr}
 	// armlet speaks HTTP/2 to clients that offer it (azcore does).
-	resp, err := h2.Get(strings.TrimSuffix(s.conn.ARMEndpoint, "/") + "/_armlet/health")
+	resp, err := h2.Get(strings.TrimSuffix(s.Conn.ARMEndpoint, "/") + "/_armlet/health")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +138,7 @@ func TestClientCancellation(t *testing.T) {
 		t.Fatalf("health over %s, want HTTP/2", resp.Proto)
 	}
 
-	tokenPath := "/" + s.conn.TenantID + "/oauth2/v2.0/token"
+	tokenPath := "/" + s.Conn.TenantID + "/oauth2/v2.0/token"
 	tests := []struct {
 		name   string
 		client *http.Client
@@ -146,10 +148,10 @@ func TestClientCancellation(t *testing.T) {
 	}{
 		{"ARM over HTTP/2", h2, "/subscriptions/" + sub + "/resourceGroups/cancel-h2", "application/json",
 			`{"location":"eastus","tags":{"pad":"` + strings.Repeat("x", 1024)},
-		{"ARM over HTTP/1.1", s.client, "/subscriptions/" + sub + "/resourceGroups/cancel-h1", "application/json",
+		{"ARM over HTTP/1.1", s.Client, "/subscriptions/" + sub + "/resourceGroups/cancel-h1", "application/json",
 			`{"location":"eastus","tags":{"pad":"` + strings.Repeat("x", 1024)},
 		{"token service over HTTP/2", h2, tokenPath, "application/x-www-form-urlencoded",
-			"grant_type=client_credentials&client_id=" + s.conn.ClientID + "&client_secret=" + url.QueryEscape(s.conn.ClientSecret) + "&scope="},
+			"grant_type=client_credentials&client_id=" + s.Conn.ClientID + "&client_secret=" + url.QueryEscape(s.Conn.ClientSecret) + "&scope="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,9 +159,9 @@ func TestClientCancellation(t *testing.T) {
 			defer cancel()
 			body := &stallingBody{first: []byte(tt.first), sent: make(chan struct{}), done: ctx.Done()}
 			method := http.MethodPut
-			u := strings.TrimSuffix(s.conn.ARMEndpoint, "/") + tt.path + "?api-version=2021-04-01"
+			u := strings.TrimSuffix(s.Conn.ARMEndpoint, "/") + tt.path + "?api-version=2021-04-01"
 			if tt.path == tokenPath {
-				method, u = http.MethodPost, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+tt.path
+				method, u = http.MethodPost, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+tt.path
 			}
 			req, err := http.NewRequestWithContext(ctx, method, u, body)
 			if err != nil {
@@ -167,7 +169,7 @@ func TestClientCancellation(t *testing.T) {
 			}
 			req.ContentLength = 1 << 20 // far more than will come
 			req.Header.Set("Content-Type", tt.ctype)
-			req.Header.Set("Authorization", "Bearer "+s.token(t))
+			req.Header.Set("Authorization", "Bearer "+s.Token(t))
 			id := uuid.NewString() // finds the request's flow record
 			req.Header.Set("x-ms-client-request-id", id)
 			errc := make(chan error, 1)
@@ -195,7 +197,7 @@ func TestClientCancellation(t *testing.T) {
 				t.Errorf("flow status %d %q, want 499 (client closed request) and no error code", f.Status, f.ErrorCode)
 			}
 			if method == http.MethodPut {
-				if st, _, b := s.do(t, http.MethodGet, tt.path+"?api-version=2021-04-01", "", nil); st != http.StatusNotFound {
+				if st, _, b := s.Do(t, http.MethodGet, tt.path+"?api-version=2021-04-01", "", nil); st != http.StatusNotFound {
 					t.Errorf("the cancelled PUT was served: GET = %d %s", st, b)
 				}
 			}
@@ -211,12 +213,12 @@ func TestClientCancellation(t *testing.T) {
 // answer any other resource with Entra's 400 invalid_resource AADSTS500011.
 func TestTokenAudiences(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	base := strings.TrimSuffix(s.conn.ARMEndpoint, "/")
+	s := e2e.Start(t)
+	base := strings.TrimSuffix(s.Conn.ARMEndpoint, "/")
 	_, port, _ := net.SplitHostPort(s.Addr().String())
 	// What azure-ai-ml makes of armlet's metadata (portal https://127.0.0.1:port/).
 	amlDerived := "https://ml.azure.0.1:" + port
-	v2, v1, adfs := base+"/"+s.conn.TenantID+"/oauth2/v2.0/token", base+"/"+s.conn.TenantID+"/oauth2/token", base+"/adfs/oauth2/token"
+	v2, v1, adfs := base+"/"+s.Conn.TenantID+"/oauth2/v2.0/token", base+"/"+s.Conn.TenantID+"/oauth2/token", base+"/adfs/oauth2/token"
 	const (
 		armOK  = "ok"   // ARM accepts the token
 		armAud = "aud"  // issued, but ARM refuses the audience (Azure ML's)
@@ -256,9 +258,9 @@ func TestTokenAudiences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.conn.ClientID},
-				"client_secret": {s.conn.ClientSecret}, tt.param: {tt.value}}
-			resp, err := s.client.PostForm(tt.endpoint, form)
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.Conn.ClientID},
+				"client_secret": {s.Conn.ClientSecret}, tt.param: {tt.value}}
+			resp, err := s.Client.PostForm(tt.endpoint, form)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +273,7 @@ func TestTokenAudiences(t *testing.T) {
 				desc, _ := body["error_description"].(string)
 				wantDesc := fmt.Sprintf("AADSTS500011: The resource principal named %s was not found in the tenant named %s. "+
 					"This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. "+
-					"You might have sent your authentication request to the wrong tenant.", tt.wantAud, s.conn.TenantID)
+					"You might have sent your authentication request to the wrong tenant.", tt.wantAud, s.Conn.TenantID)
 				if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_resource" || !strings.HasPrefix(desc, wantDesc) {
 					t.Fatalf("%s %s=%s: %d %v\nwant 400 invalid_resource %q", tt.endpoint, tt.param, tt.value, resp.StatusCode, body, wantDesc)
 				}
@@ -284,7 +286,7 @@ func TestTokenAudiences(t *testing.T) {
 			if aud := jwtClaim(t, tok, "aud"); aud != tt.wantAud {
 				t.Errorf("aud = %q, want %q", aud, tt.wantAud)
 			}
-			st, _, b := s.do(t, http.MethodGet, "/subscriptions/"+s.conn.SubscriptionID+"?api-version=2021-04-01", "",
+			st, _, b := s.Do(t, http.MethodGet, "/subscriptions/"+s.Conn.SubscriptionID+"?api-version=2021-04-01", "",
 				map[string]string{"Authorization": "Bearer " + tok})
 			switch {
 			case tt.want == armOK && st != http.StatusOK:
@@ -296,7 +298,7 @@ func TestTokenAudiences(t *testing.T) {
 	}
 
 	// azidentity, as every Go client gets its tokens.
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	cred := s.Credential(t)
 	if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://ml.azure.com/.default"}}); err != nil {
 		t.Errorf("azidentity, Azure ML scope: %v", err)
 	}
@@ -331,15 +333,15 @@ func jwtClaim(t *testing.T, tok, name string) string {
 // and no scope at all, are accepted, and so is a GET-modify-PUT round trip.
 func TestRoleAssignmentScope(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	sub := "/subscriptions/" + s.conn.SubscriptionID
+	sub := "/subscriptions/" + s.Conn.SubscriptionID
 	rg := sub + "/resourceGroups/ras-rg"
-	if st, _, b := s.do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
+	if st, _, b := s.Do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
 		t.Fatalf("create group: %d %s", st, b)
 	}
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	client, err := armauthorization.NewRoleAssignmentsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	cred := s.Credential(t)
+	client, err := armauthorization.NewRoleAssignmentsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +364,7 @@ func TestRoleAssignmentScope(t *testing.T) {
 	for _, scope := range refused {
 		name := uuid.NewString()
 		_, err := client.Create(ctx, rg, name, params(uuid.NewString(), to.Ptr(scope)), nil)
-		assertResponseError(t, err, http.StatusBadRequest, "InvalidCreateRoleAssignmentRequest")
+		e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidCreateRoleAssignmentRequest")
 		want := "The request to create role assignment '" + name + "' is not valid. Role assignment scope '" + scope +
 			"' must match the scope specified on the URI '" + rg + "'."
 		if !strings.Contains(err.Error(), want) {
@@ -401,28 +403,28 @@ func TestRoleAssignmentScope(t *testing.T) {
 // 400 itself.
 func TestMalformedURI(t *testing.T) {
 	t.Parallel()
-	fake := &nmEndpoints{}
-	s := nmStart(t, app.WithEndpointSource(fake.source))
-	sub := s.conn.SubscriptionID
+	fake := &e2e.FakeEndpoints{}
+	s := e2e.Start(t, e2e.WithApp(app.WithEndpointSource(fake.Source)))
+	sub := s.Conn.SubscriptionID
 	rg := "/subscriptions/" + sub + "/resourceGroups/mq-rg"
 	wsID := rg + "/providers/Microsoft.MachineLearningServices/workspaces/ws1"
-	if st, _, b := s.do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
+	if st, _, b := s.Do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
 		t.Fatalf("create group: %d %s", st, b)
 	}
-	if st, _, b := s.do(t, http.MethodPut, wsID+"?api-version=2024-04-01", `{"location":"eastus"}`, nil); st != http.StatusAccepted {
+	if st, _, b := s.Do(t, http.MethodPut, wsID+"?api-version=2024-04-01", `{"location":"eastus"}`, nil); st != http.StatusAccepted {
 		t.Fatalf("create workspace: %d %s", st, b)
 	}
-	fake.set(
-		netmodel.Endpoint{ID: nmID(t, rg+"/providers/Microsoft.Network/privateEndpoints/pe-arm"), PrivateIP: "10.1.0.4", GroupID: "ResourceManagement",
-			TargetID: nmID(t, rg+"/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl")},
-		netmodel.Endpoint{ID: nmID(t, rg+"/providers/Microsoft.Network/privateEndpoints/pe-ws"), PrivateIP: "10.1.0.5", GroupID: "amlworkspace",
-			TargetID: nmID(t, wsID)},
+	fake.Set(
+		netmodel.Endpoint{ID: enginetest.MustID(t, rg+"/providers/Microsoft.Network/privateEndpoints/pe-arm"), PrivateIP: "10.1.0.4", GroupID: "ResourceManagement",
+			TargetID: enginetest.MustID(t, rg+"/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl")},
+		netmodel.Endpoint{ID: enginetest.MustID(t, rg+"/providers/Microsoft.Network/privateEndpoints/pe-ws"), PrivateIP: "10.1.0.5", GroupID: "amlworkspace",
+			TargetID: enginetest.MustID(t, wsID)},
 	)
-	ls := nmWaitEndpoints(t, s, 2)
-	main, privARM, privWS := strings.TrimSuffix(s.conn.ARMEndpoint, "/"), "https://"+ls[0].Address, "https://"+ls[1].Address
+	ls := s.WaitEndpoints(t, 2)
+	main, privARM, privWS := strings.TrimSuffix(s.Conn.ARMEndpoint, "/"), "https://"+ls[0].Address, "https://"+ls[1].Address
 	history := "/history/v1.0" + wsID + "/experiments"
-	tokenForm := "grant_type=client_credentials&client_id=" + s.conn.ClientID + "&client_secret=" + url.QueryEscape(s.conn.ClientSecret) +
-		"&scope=" + url.QueryEscape(s.conn.Audience+"/.default")
+	tokenForm := "grant_type=client_credentials&client_id=" + s.Conn.ClientID + "&client_secret=" + url.QueryEscape(s.Conn.ClientSecret) +
+		"&scope=" + url.QueryEscape(s.Conn.Audience+"/.default")
 	const bad = "&$skipToken=%%%garbage"
 	tests := []struct {
 		name, method, base, path, query, body string
@@ -435,8 +437,8 @@ func TestMalformedURI(t *testing.T) {
 		{"ARM write", "PUT", main, rg, "api-version=2021-04-01&%", `{"location":"eastus"}`, 400, "InvalidRequestUri"},
 		{"metadata", "GET", main, "/metadata/endpoints", "api-version=2022-09-01" + bad, "", 400, "InvalidRequestUri"},
 		{"workspace endpoint", "GET", main, history, "x=%G0", "", 400, "InvalidRequestUri"},
-		{"token service", "POST", main, "/" + s.conn.TenantID + "/oauth2/v2.0/token", "x=%%", tokenForm, 400, "InvalidRequestUri"},
-		{"OIDC discovery", "GET", main, "/" + s.conn.TenantID + "/v2.0/.well-known/openid-configuration", "%zz", "", 400, "InvalidRequestUri"},
+		{"token service", "POST", main, "/" + s.Conn.TenantID + "/oauth2/v2.0/token", "x=%%", tokenForm, 400, "InvalidRequestUri"},
+		{"OIDC discovery", "GET", main, "/" + s.Conn.TenantID + "/v2.0/.well-known/openid-configuration", "%zz", "", 400, "InvalidRequestUri"},
 		{"admin API", "GET", main, "/_armlet/clock", "%zz", "", 400, "InvalidRequestUri"},
 		{"health", "GET", main, "/_armlet/health", "%zz", "", 400, "InvalidRequestUri"},
 		{"private ARM", "GET", privARM, "/subscriptions", "api-version=2021-04-01" + bad, "", 400, "InvalidRequestUri"},
@@ -466,13 +468,13 @@ func TestMalformedURI(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.URL.RawQuery = tt.query // sent as is: Go's client does not check it
-			req.Header.Set("Authorization", "Bearer "+s.token(t))
+			req.Header.Set("Authorization", "Bearer "+s.Token(t))
 			if strings.HasPrefix(tt.body, "{") {
 				req.Header.Set("Content-Type", "application/json")
 			} else if tt.body != "" {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
-			resp, err := s.client.Do(req)
+			resp, err := s.Client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -501,12 +503,12 @@ func TestMalformedURI(t *testing.T) {
 
 	// A bad escape in the path: Go's HTTP/1.1 server answers 400 before
 	// any handler (over HTTP/2 it resets the stream).
-	for _, path := range []string{"/subscriptions/%zz", history + "/%zz", "/" + s.conn.TenantID + "/oauth2/v2.0/%G0"} {
+	for _, path := range []string{"/subscriptions/%zz", history + "/%zz", "/" + s.Conn.TenantID + "/oauth2/v2.0/%G0"} {
 		u, _ := url.Parse(main)
 		u.Opaque = "//" + u.Host + path // sent verbatim
 		u.RawQuery = "api-version=2021-04-01"
-		req := &http.Request{Method: "GET", URL: u, Host: u.Host, Header: http.Header{"Authorization": {"Bearer " + s.token(t)}}}
-		resp, err := s.client.Do(req)
+		req := &http.Request{Method: "GET", URL: u, Host: u.Host, Header: http.Header{"Authorization": {"Bearer " + s.Token(t)}}}
+		resp, err := s.Client.Do(req)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}

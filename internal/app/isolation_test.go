@@ -2,38 +2,18 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
 )
-
-// isoReport reads the exposure report of one workspace.
-func isoReport(t *testing.T, s *testServer, wsID string) netmodel.WorkspaceExposure {
-	t.Helper()
-	code, _, body := s.do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
-	var rep netmodel.ExposureReport
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
-		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
-	}
-	for _, w := range rep.Workspaces {
-		if strings.EqualFold(w.Workspace, wsID) {
-			return w
-		}
-	}
-	t.Fatalf("no report for %s in %s", wsID, body)
-	return netmodel.WorkspaceExposure{}
-}
 
 // isoPublic finds the public operation op (a suffix of the action string)
 // in a workspace's report.
@@ -48,9 +28,9 @@ func isoPublic(w netmodel.WorkspaceExposure, class netmodel.PathClass, opSuffix 
 
 // isoSubnet creates virtual network "vnet" with one subnet "pe" of
 // prefix in resource group rg and returns the subnet's ID.
-func isoSubnet(t *testing.T, s *testServer, cred azcore.TokenCredential, rg, space, prefix string) string {
+func isoSubnet(t *testing.T, s *e2e.Armlet, cred azcore.TokenCredential, rg, space, prefix string) string {
 	t.Helper()
-	vnets, err := armnetwork.NewVirtualNetworksClient(s.conn.SubscriptionID, cred, s.armOptions())
+	vnets, err := armnetwork.NewVirtualNetworksClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +44,7 @@ func isoSubnet(t *testing.T, s *testServer, cred azcore.TokenCredential, rg, spa
 	if err != nil {
 		t.Fatal(err)
 	}
-	vnet, err := vp.PollUntilDone(context.Background(), fastPoll)
+	vnet, err := vp.PollUntilDone(context.Background(), e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create vnet: %v", err)
 	}
@@ -73,9 +53,9 @@ func isoSubnet(t *testing.T, s *testServer, cred azcore.TokenCredential, rg, spa
 
 // isoPrivateEndpoint creates private endpoint name from pe's body and
 // waits for it.
-func isoPrivateEndpoint(t *testing.T, s *testServer, cred azcore.TokenCredential, rg, name string, pe armnetwork.PrivateEndpoint) armnetwork.PrivateEndpoint {
+func isoPrivateEndpoint(t *testing.T, s *e2e.Armlet, cred azcore.TokenCredential, rg, name string, pe armnetwork.PrivateEndpoint) armnetwork.PrivateEndpoint {
 	t.Helper()
-	endpoints, err := armnetwork.NewPrivateEndpointsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	endpoints, err := armnetwork.NewPrivateEndpointsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +63,7 @@ func isoPrivateEndpoint(t *testing.T, s *testServer, cred azcore.TokenCredential
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := pp.PollUntilDone(context.Background(), fastPoll)
+	created, err := pp.PollUntilDone(context.Background(), e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create private endpoint: %v", err)
 	}
@@ -99,20 +79,14 @@ func isoPrivateEndpoint(t *testing.T, s *testServer, cred azcore.TokenCredential
 // report following each step.
 func TestIsolationStory(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
 	const rg = "iso-rg"
 
-	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(ctx, rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatal(err)
-	}
-	workspaces, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.armOptions())
+	s.CreateGroup(t, rg)
+	workspaces, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +99,7 @@ func TestIsolationStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := wp.PollUntilDone(ctx, fastPoll)
+	ws, err := wp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create workspace: %v", err)
 	}
@@ -148,7 +122,7 @@ func TestIsolationStory(t *testing.T) {
 	}
 
 	// The endpoint's own listener, with its realistic private IP.
-	listening := nmWaitEndpoints(t, s, 1)[0]
+	listening := s.WaitEndpoints(t, 1)[0]
 	if !strings.EqualFold(listening.PrivateEndpointID, *pe.ID) || !strings.HasPrefix(listening.PrivateIP, "10.8.1.") ||
 		!strings.EqualFold(listening.TargetResourceID, wsID) || listening.GroupID != "amlworkspace" {
 		t.Fatalf("listener = %+v", listening)
@@ -156,24 +130,24 @@ func TestIsolationStory(t *testing.T) {
 
 	// The workspace endpoint: refused publicly, served privately.
 	history := "/history/v1.0" + wsID + "/experiments"
-	code, body := nmGet(t, s, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+history, nil)
+	code, body := s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+history, nil)
 	if code != http.StatusForbidden || !strings.Contains(body, "Access to workspace was denied based on workspace private link configuration.") {
 		t.Fatalf("public workspace call = %d %s, want 403", code, body)
 	}
-	if code, body := nmGet(t, s, "https://"+listening.Address+history, nil); code != http.StatusOK {
+	if code, body := s.Get(t, "https://"+listening.Address+history, nil); code != http.StatusOK {
 		t.Fatalf("private workspace call = %d %s, want 200", code, body)
 	}
 
 	// The v2 API over public ARM, refused while v1LegacyMode is true.
-	envs, err := armmachinelearning.NewEnvironmentVersionsClient(sub, cred, s.armOptions())
+	envs, err := armmachinelearning.NewEnvironmentVersionsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := armmachinelearning.EnvironmentVersion{Properties: &armmachinelearning.EnvironmentVersionProperties{Image: to.Ptr("python:3.11")}}
 	_, err = envs.CreateOrUpdate(ctx, rg, "isows", "train", "1", env, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
-	rep := isoReport(t, s, wsID)
+	rep := s.Exposure(t, wsID)
 	if st := rep.Settings; st == nil || !st.Exists || !st.V1LegacyMode || st.PublicNetworkAccess != "Disabled" || st.ApprovedPrivateEndpoints != 1 || st.PublicARMDisabled {
 		t.Errorf("settings before the flip = %+v", rep.Settings)
 	}
@@ -196,13 +170,13 @@ func TestIsolationStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := up.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := up.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("update workspace: %v", err)
 	}
 	if _, err := envs.CreateOrUpdate(ctx, rg, "isows", "train", "1", env, nil); err != nil {
 		t.Fatalf("environment version after the flip: %v", err)
 	}
-	rep = isoReport(t, s, wsID)
+	rep = s.Exposure(t, wsID)
 	if st := rep.Settings; st == nil || st.V1LegacyMode {
 		t.Errorf("settings after the flip = %+v", rep.Settings)
 	}
@@ -230,19 +204,19 @@ func isoHasParam(params []netmodel.Param, name string) bool {
 // it restores public ARM.
 func TestPrivateARMStory(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
 	const rg = "parm-rg"
-	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
+	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := groups.CreateOrUpdate(ctx, rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	generic, err := armresources.NewClient(sub, cred, s.armOptions())
+	generic, err := armresources.NewClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +238,7 @@ func TestPrivateARMStory(t *testing.T) {
 			}},
 		},
 	})
-	listening := nmWaitEndpoints(t, s, 1)[0]
+	listening := s.WaitEndpoints(t, 1)[0]
 	if listening.GroupID != "ResourceManagement" || !strings.EqualFold(listening.TargetResourceID, plID) {
 		t.Fatalf("listener = %+v", listening)
 	}
@@ -273,19 +247,11 @@ func TestPrivateARMStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	plConns, _ := pl.Properties.(map[string]any)["privateEndpointConnections"].([]any)
-	if len(plConns) != 1 || !strings.Contains(mustMarshal(plConns[0]), `"status":"Approved"`) ||
-		!strings.Contains(strings.ToLower(mustMarshal(plConns[0])), strings.ToLower(listening.PrivateEndpointID)) {
+	if len(plConns) != 1 || !strings.Contains(string(mustJSON(plConns[0])), `"status":"Approved"`) ||
+		!strings.Contains(strings.ToLower(string(mustJSON(plConns[0]))), strings.ToLower(listening.PrivateEndpointID)) {
 		t.Errorf("private link's privateEndpointConnections = %v", plConns)
 	}
-	private := &arm.ClientOptions{ClientOptions: policy.ClientOptions{
-		Cloud: cloud.Configuration{
-			ActiveDirectoryAuthorityHost: s.conn.LoginEndpoint,
-			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-				cloud.ResourceManager: {Endpoint: "https://" + listening.Address, Audience: s.conn.Audience},
-			},
-		},
-		Transport: s.client, Retry: policy.RetryOptions{MaxRetries: -1},
-	}}
+	private := s.ARMOptionsAt("https://" + listening.Address)
 	privateGroups, err := armresources.NewResourceGroupsClient(sub, cred, private)
 	if err != nil {
 		t.Fatal(err)
@@ -298,21 +264,21 @@ func TestPrivateARMStory(t *testing.T) {
 
 	// Public ARM off for the tenant, done through private ARM (the SDK's
 	// poller reads the result back, which public ARM would now refuse).
-	assocID := "/providers/Microsoft.Management/managementGroups/" + s.conn.TenantID + "/providers/Microsoft.Authorization/privateLinkAssociations/assoc1"
+	assocID := "/providers/Microsoft.Management/managementGroups/" + s.Conn.TenantID + "/providers/Microsoft.Authorization/privateLinkAssociations/assoc1"
 	if _, err := isoPollGeneric(ctx, privateGeneric, assocID, armresources.GenericResource{
 		Properties: map[string]any{"privateLink": plID, "publicNetworkAccess": "Disabled"},
 	}); err != nil {
 		t.Fatalf("create association: %v", err)
 	}
 	_, err = groups.Get(ctx, rg, nil)
-	assertResponseError(t, err, http.StatusForbidden, "PublicNetworkAccessRestricted")
+	e2e.RequireResponseError(t, err, http.StatusForbidden, "PublicNetworkAccessRestricted")
 	if _, err := privateGroups.Get(ctx, rg, nil); err != nil {
 		t.Fatalf("private ARM while public ARM is off: %v", err)
 	}
-	if code, _, body := s.do(t, http.MethodGet, "/_armlet/clock", "", nil); code != http.StatusOK {
+	if code, _, body := s.Do(t, http.MethodGet, "/_armlet/clock", "", nil); code != http.StatusOK {
 		t.Fatalf("admin API while public ARM is off: %d %s", code, body)
 	}
-	flows, _ := nmFlows(t, s, "?class=arm-private")
+	flows, _ := s.FlowRecords(t, "?class=arm-private")
 	if len(flows) == 0 || !strings.EqualFold(flows[len(flows)-1].PrivateEndpointID, listening.PrivateEndpointID) {
 		t.Errorf("arm-private flows = %+v", flows)
 	}
@@ -322,7 +288,7 @@ func TestPrivateARMStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dp.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := dp.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete association privately: %v", err)
 	}
 	if _, err := groups.Get(ctx, rg, nil); err != nil {
@@ -337,6 +303,6 @@ func isoPollGeneric(ctx context.Context, c *armresources.Client, id string, body
 	if err != nil {
 		return armresources.GenericResource{}, err
 	}
-	res, err := p.PollUntilDone(ctx, fastPoll)
+	res, err := p.PollUntilDone(ctx, e2e.FastPoll)
 	return res.GenericResource, err
 }

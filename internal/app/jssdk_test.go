@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/testtool"
 )
 
@@ -47,13 +48,13 @@ func requireNodeModules(t *testing.T) (node, dir string) {
 func TestJSSDKLegacyModeGating(t *testing.T) {
 	t.Parallel()
 	node, dir := requireNodeModules(t)
-	s := startArmlet(t, func(c *config.Config) {
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.LegacyModePropagation = config.DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}
 		// The script moves the clock by an hour; clients cache tokens by wall time.
 		c.TokenLifetime = 24 * time.Hour
-	})
+	}))
 	const rg = "js-rg"
-	if code, _, body := s.do(t, "PUT", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/"+rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); code != 201 {
+	if code, _, body := s.Do(t, "PUT", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/"+rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); code != 201 {
 		t.Fatalf("create resource group: %d %s", code, body)
 	}
 
@@ -62,14 +63,14 @@ func TestJSSDKLegacyModeGating(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "mlv2.mjs"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
-		"NODE_EXTRA_CA_CERTS="+s.conn.CACertificate,
-		"ARMLET_ARM_ENDPOINT="+s.conn.ARMEndpoint,
-		"ARMLET_LOGIN_ENDPOINT="+s.conn.LoginEndpoint,
-		"ARMLET_AUDIENCE="+s.conn.Audience,
-		"ARMLET_TENANT_ID="+s.conn.TenantID,
-		"ARMLET_SUBSCRIPTION_ID="+s.conn.SubscriptionID,
-		"ARMLET_CLIENT_ID="+s.conn.ClientID,
-		"ARMLET_CLIENT_SECRET="+s.conn.ClientSecret,
+		"NODE_EXTRA_CA_CERTS="+s.Conn.CACertificate,
+		"ARMLET_ARM_ENDPOINT="+s.Conn.ARMEndpoint,
+		"ARMLET_LOGIN_ENDPOINT="+s.Conn.LoginEndpoint,
+		"ARMLET_AUDIENCE="+s.Conn.Audience,
+		"ARMLET_TENANT_ID="+s.Conn.TenantID,
+		"ARMLET_SUBSCRIPTION_ID="+s.Conn.SubscriptionID,
+		"ARMLET_CLIENT_ID="+s.Conn.ClientID,
+		"ARMLET_CLIENT_SECRET="+s.Conn.ClientSecret,
 		"ARMLET_RESOURCE_GROUP="+rg,
 	)
 	out, err := cmd.CombinedOutput()
@@ -81,8 +82,8 @@ func TestJSSDKLegacyModeGating(t *testing.T) {
 		t.Errorf("script reported %d refusals, want 5", n)
 	}
 
-	ws := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.MachineLearningServices/workspaces/jsws"
-	code, _, body := s.do(t, "GET", ws+"/onlineEndpoints/score?api-version=2024-04-01", "", nil)
+	ws := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.MachineLearningServices/workspaces/jsws"
+	code, _, body := s.Do(t, "GET", ws+"/onlineEndpoints/score?api-version=2024-04-01", "", nil)
 	if code != 200 {
 		t.Fatalf("GET endpoint: %d %s", code, body)
 	}
@@ -98,7 +99,7 @@ func TestJSSDKLegacyModeGating(t *testing.T) {
 		t.Errorf("endpoint traffic = %v, want blue 90 green 10", ep.Properties.Traffic)
 	}
 	for _, p := range []string{"/environments/train/versions/1", "/models/clf/versions/1", "/jobs/job1", "/computes/cpu", "/onlineEndpoints/score/deployments/green"} {
-		if code, _, body := s.do(t, "GET", ws+p+"?api-version=2024-04-01", "", nil); code != 200 {
+		if code, _, body := s.Do(t, "GET", ws+p+"?api-version=2024-04-01", "", nil); code != 200 {
 			t.Errorf("GET %s: %d %s", p, code, body)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestMetadataEndpoints checks both forms of /metadata/endpoints, without
@@ -11,10 +13,10 @@ import (
 // (ADFS-style login) and the array form of Terraform and ARM_CLOUD_METADATA_URL.
 func TestMetadataEndpoints(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	noAuth := map[string]string{"Authorization": ""}
 
-	st, _, body := s.do(t, "GET", "/metadata/endpoints?api-version=2015-01-01", "", noAuth)
+	st, _, body := s.Do(t, "GET", "/metadata/endpoints?api-version=2015-01-01", "", noAuth)
 	var single struct {
 		Authentication struct {
 			LoginEndpoint string   `json:"loginEndpoint"`
@@ -24,11 +26,11 @@ func TestMetadataEndpoints(t *testing.T) {
 	if st != 200 || json.Unmarshal([]byte(body), &single) != nil {
 		t.Fatalf("2015-01-01 form: %d %s", st, body)
 	}
-	if !strings.HasSuffix(strings.TrimSuffix(single.Authentication.LoginEndpoint, "/"), "/adfs") || single.Authentication.Audiences[0] != s.conn.Audience {
+	if !strings.HasSuffix(strings.TrimSuffix(single.Authentication.LoginEndpoint, "/"), "/adfs") || single.Authentication.Audiences[0] != s.Conn.Audience {
 		t.Errorf("2015-01-01 form = %+v", single)
 	}
 
-	st, _, body = s.do(t, "GET", "/metadata/endpoints?api-version=2022-09-01", "", noAuth)
+	st, _, body = s.Do(t, "GET", "/metadata/endpoints?api-version=2022-09-01", "", noAuth)
 	var clouds []struct {
 		Name            string `json:"name"`
 		ResourceManager string `json:"resourceManager"`
@@ -42,18 +44,18 @@ func TestMetadataEndpoints(t *testing.T) {
 		t.Fatalf("array form: %d %s", st, body)
 	}
 	c := clouds[0]
-	if c.ResourceManager != s.conn.ARMEndpoint || c.Authentication.LoginEndpoint != s.conn.LoginEndpoint ||
-		c.Authentication.Tenant != s.conn.TenantID || c.Authentication.Audiences[0] != s.conn.Audience {
-		t.Errorf("array form = %+v, connection %+v", c, s.conn)
+	if c.ResourceManager != s.Conn.ARMEndpoint || c.Authentication.LoginEndpoint != s.Conn.LoginEndpoint ||
+		c.Authentication.Tenant != s.Conn.TenantID || c.Authentication.Audiences[0] != s.Conn.Audience {
+		t.Errorf("array form = %+v, connection %+v", c, s.Conn)
 	}
 	// HEAD on a resource group answers 204 / 404 like ARM.
-	if st, _, _ := s.do(t, "PUT", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/h?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != 201 {
+	if st, _, _ := s.Do(t, "PUT", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/h?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != 201 {
 		t.Fatalf("create group: %d", st)
 	}
-	if st, _, _ := s.do(t, "HEAD", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/h?api-version=2021-04-01", "", nil); st != 204 {
+	if st, _, _ := s.Do(t, "HEAD", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/h?api-version=2021-04-01", "", nil); st != 204 {
 		t.Errorf("HEAD existing group = %d, want 204", st)
 	}
-	if st, _, _ := s.do(t, "HEAD", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/nope?api-version=2021-04-01", "", nil); st != 404 {
+	if st, _, _ := s.Do(t, "HEAD", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/nope?api-version=2021-04-01", "", nil); st != 404 {
 		t.Errorf("HEAD missing group = %d, want 404", st)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // mlAssetsClients are the armmachinelearning/v4 clients of this test.
@@ -28,9 +28,9 @@ type mlAssetsClients struct {
 	dataVersions *armmachinelearning.DataVersionsClient
 }
 
-func newMLAssetsClients(t *testing.T, s *testServer, cred azcore.TokenCredential) mlAssetsClients {
+func newMLAssetsClients(t *testing.T, s *e2e.Armlet, cred azcore.TokenCredential) mlAssetsClients {
 	t.Helper()
-	f, err := armmachinelearning.NewClientFactory(s.conn.SubscriptionID, cred, s.armOptions())
+	f, err := armmachinelearning.NewClientFactory(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,29 +61,23 @@ func mlAssetsAll[T any](t *testing.T, p *runtime.Pager[T], names func(T) []strin
 // a workspace in v1 legacy mode (rule L5).
 func TestGoSDKMLAssets(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(ctx, "rg", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatal(err)
-	}
+	cred := s.Credential(t)
+	s.CreateGroup(t, "rg")
 	c := newMLAssetsClients(t, s, cred)
-	storage := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/mlstore"
+	storage := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/mlstore"
 	poller, err := c.workspaces.BeginCreateOrUpdate(ctx, "rg", "ws1", armmachinelearning.Workspace{
 		Location: to.Ptr("eastus"),
 		Properties: &armmachinelearning.WorkspaceProperties{
 			StorageAccount: to.Ptr(storage), V1LegacyMode: to.Ptr(true),
-			KeyVault: to.Ptr("/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"),
+			KeyVault: to.Ptr("/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"),
 		},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := poller.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := poller.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatal(err)
 	}
 
@@ -99,9 +93,9 @@ func TestGoSDKMLAssets(t *testing.T) {
 	}}
 	// Rule L5: refused while the workspace is in legacy mode.
 	_, err = c.datastores.CreateOrUpdate(ctx, "rg", "ws1", "workspaceblobstore", blob, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 	_, err = c.modelVers.CreateOrUpdate(ctx, "rg", "ws1", "m1", "1", armmachinelearning.ModelVersion{Properties: &armmachinelearning.ModelVersionProperties{}}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	up, err := c.workspaces.BeginUpdate(ctx, "rg", "ws1", armmachinelearning.WorkspaceUpdateParameters{
 		Properties: &armmachinelearning.WorkspacePropertiesUpdateParameters{V1LegacyMode: to.Ptr(false)},
@@ -109,7 +103,7 @@ func TestGoSDKMLAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := up.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := up.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatal(err)
 	}
 
@@ -188,7 +182,7 @@ func mlAssetsConnections(t *testing.T, c mlAssetsClients) {
 		t.Errorf("created = %#v", created.Properties)
 	}
 	_, err = c.connections.Create(ctx, "rg", "ws1", "gh", conn, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "InvalidResourceName")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidResourceName")
 	if _, err := c.connections.Create(ctx, "rg", "ws1", "openai", armmachinelearning.WorkspaceConnectionPropertiesV2BasicResource{
 		Properties: &armmachinelearning.APIKeyAuthWorkspaceConnectionProperties{
 			AuthType: to.Ptr(armmachinelearning.ConnectionAuthTypeAPIKey), Category: to.Ptr(armmachinelearning.ConnectionCategoryAzureOpenAI),
@@ -250,7 +244,7 @@ func mlAssetsCodes(t *testing.T, c mlAssetsClients, storage string) {
 	}
 	_, err = c.codeVersions.CreateOrUpdate(ctx, "rg", "ws1", "src", "1", armmachinelearning.CodeVersion{
 		Properties: &armmachinelearning.CodeVersionProperties{CodeURI: to.Ptr("https://elsewhere")}}, nil)
-	assertResponseError(t, err, http.StatusConflict, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusConflict, "UserError")
 	pending, err := c.codeVersions.CreateOrGetStartPendingUpload(ctx, "rg", "ws1", "src", "2", armmachinelearning.PendingUploadRequestDto{
 		PendingUploadType: to.Ptr(armmachinelearning.PendingUploadTypeTemporaryBlobReference)}, nil)
 	if err != nil {
@@ -277,7 +271,7 @@ func mlAssetsCodes(t *testing.T, c mlAssetsClients, storage string) {
 		t.Fatal(err)
 	}
 	_, err = c.codeVersions.Get(ctx, "rg", "ws1", "src", "1", nil)
-	assertResponseError(t, err, http.StatusNotFound, "")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "")
 }
 
 func mlAssetsVersions(t *testing.T, c mlAssetsClients) {
@@ -308,7 +302,7 @@ func mlAssetsVersions(t *testing.T, c mlAssetsClients) {
 	}
 	_, err = c.dataVersions.CreateOrUpdate(ctx, "rg", "ws1", "iris", "2", armmachinelearning.DataVersionBase{
 		Properties: &armmachinelearning.URIFolderDataVersion{DataType: to.Ptr(armmachinelearning.DataTypeURIFolder)}}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "InvalidRequestContent")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidRequestContent")
 
 	for _, v := range []string{"1", "2", "3"} {
 		if _, err := c.modelVers.CreateOrUpdate(ctx, "rg", "ws1", "clf", v, armmachinelearning.ModelVersion{Properties: &armmachinelearning.ModelVersionProperties{

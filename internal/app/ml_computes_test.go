@@ -8,12 +8,13 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // computeFixture is an armlet with resource group "ml-rg" and workspace
 // "ws1" (v1LegacyMode as given), and the Go SDK clients of the area.
 type computeFixture struct {
-	s          *testServer
+	s          *e2e.Armlet
 	computes   *armmachinelearning.ComputeClient
 	workspaces *armmachinelearning.WorkspacesClient
 	features   *armmachinelearning.WorkspaceFeaturesClient
@@ -21,15 +22,15 @@ type computeFixture struct {
 
 func newComputeFixture(t *testing.T, legacy bool) *computeFixture {
 	t.Helper()
-	s := startArmlet(t)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
-	f := &computeFixture{s: s, workspaces: createMLWorkspace(t, s, cred, "ml-rg", legacy)}
+	s := e2e.Start(t)
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
+	f := &computeFixture{s: s, workspaces: s.CreateWorkspace(t, "ml-rg", "ws1", legacy)}
 	var err error
-	if f.computes, err = armmachinelearning.NewComputeClient(sub, cred, s.armOptions()); err != nil {
+	if f.computes, err = armmachinelearning.NewComputeClient(sub, cred, s.ARMOptions()); err != nil {
 		t.Fatal(err)
 	}
-	if f.features, err = armmachinelearning.NewWorkspaceFeaturesClient(sub, cred, s.armOptions()); err != nil {
+	if f.features, err = armmachinelearning.NewWorkspaceFeaturesClient(sub, cred, s.ARMOptions()); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -71,7 +72,7 @@ func TestGoSDKComputes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create AmlCompute: %v", err)
 	}
-	created, err := cp.PollUntilDone(ctx, fastPoll)
+	created, err := cp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create AmlCompute: %v", err)
 	}
@@ -90,7 +91,7 @@ func TestGoSDKComputes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create ComputeInstance: %v", err)
 	}
-	if _, err := ip.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := ip.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create ComputeInstance: %v", err)
 	}
 
@@ -119,7 +120,7 @@ func TestGoSDKComputes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update: %v", err)
 	}
-	updated, err := up.PollUntilDone(ctx, fastPoll)
+	updated, err := up.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("update: %v", err)
 	}
@@ -161,21 +162,21 @@ func TestGoSDKComputes(t *testing.T) {
 	if got := f.instanceState(t, "ci1"); got != armmachinelearning.ComputeInstanceStateStopping && got != armmachinelearning.ComputeInstanceStateStopped {
 		t.Errorf("state while stopping = %s", got)
 	}
-	if _, err := stop.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := stop.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	if got := f.instanceState(t, "ci1"); got != armmachinelearning.ComputeInstanceStateStopped {
 		t.Errorf("state after stop = %s", got)
 	}
 	_, err = c.BeginStop(ctx, "ml-rg", "ws1", "ci1", nil)
-	assertResponseError(t, err, http.StatusConflict, "Conflict")
+	e2e.RequireResponseError(t, err, http.StatusConflict, "Conflict")
 	_, err = c.BeginStart(ctx, "ml-rg", "ws1", "cpu", nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 	start, err := c.BeginStart(ctx, "ml-rg", "ws1", "ci1", nil)
 	if err != nil {
 		t.Fatalf("begin start: %v", err)
 	}
-	if _, err := start.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := start.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	if got := f.instanceState(t, "ci1"); got != armmachinelearning.ComputeInstanceStateRunning {
@@ -183,14 +184,14 @@ func TestGoSDKComputes(t *testing.T) {
 	}
 
 	// listKeys of an attached AKS compute.
-	aksID := "/subscriptions/" + f.s.conn.SubscriptionID + "/resourceGroups/ml-rg/providers/Microsoft.ContainerService/managedClusters/aks1"
+	aksID := "/subscriptions/" + f.s.Conn.SubscriptionID + "/resourceGroups/ml-rg/providers/Microsoft.ContainerService/managedClusters/aks1"
 	ap, err := c.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "aks", armmachinelearning.ComputeResource{
 		Properties: &armmachinelearning.AKS{ComputeType: to.Ptr(armmachinelearning.ComputeTypeAKS), ResourceID: to.Ptr(aksID)},
 	}, nil)
 	if err != nil {
 		t.Fatalf("begin create AKS: %v", err)
 	}
-	if _, err := ap.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := ap.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create AKS: %v", err)
 	}
 	keys, err := c.ListKeys(ctx, "ml-rg", "ws1", "aks", nil)
@@ -202,7 +203,7 @@ func TestGoSDKComputes(t *testing.T) {
 	}
 
 	// Delete needs underlyingResourceAction; the SDK always sends it.
-	code, _, body := f.s.do(t, http.MethodDelete, "/subscriptions/"+f.s.conn.SubscriptionID+
+	code, _, body := f.s.Do(t, http.MethodDelete, "/subscriptions/"+f.s.Conn.SubscriptionID+
 		"/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws1/computes/cpu?api-version=2024-04-01", "", nil)
 	if code != http.StatusBadRequest || !strings.Contains(body, "underlyingResourceAction") {
 		t.Errorf("delete without underlyingResourceAction: %d %s", code, body)
@@ -211,15 +212,15 @@ func TestGoSDKComputes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin delete: %v", err)
 	}
-	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := del.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	_, err = c.Get(ctx, "ml-rg", "ws1", "cpu", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
 
 	// The workspace is in legacy mode: its v2 children are refused while
 	// computes were served. After v1LegacyMode false, computes still work.
-	code, _, body = f.s.do(t, http.MethodGet, "/subscriptions/"+f.s.conn.SubscriptionID+
+	code, _, body = f.s.Do(t, http.MethodGet, "/subscriptions/"+f.s.Conn.SubscriptionID+
 		"/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws1/datastores?api-version=2024-04-01", "", nil)
 	if code != http.StatusBadRequest || !strings.Contains(body, "UserError") || !strings.Contains(body, "v1LegacyMode") {
 		t.Errorf("a v2 child of a legacy-mode workspace: %d %s", code, body)
@@ -230,7 +231,7 @@ func TestGoSDKComputes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wp.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := wp.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.instanceState(t, "ci1"); got != armmachinelearning.ComputeInstanceStateRunning {
@@ -255,7 +256,7 @@ func TestGoSDKWorkspaceOperations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin diagnose: %v", err)
 	}
-	diag, err := dp.PollUntilDone(ctx, fastPoll)
+	diag, err := dp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("diagnose: %v", err)
 	}
@@ -268,7 +269,7 @@ func TestGoSDKWorkspaceOperations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin prepareNotebook: %v", err)
 	}
-	nb, err := np.PollUntilDone(ctx, fastPoll)
+	nb, err := np.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("prepareNotebook: %v", err)
 	}
@@ -311,5 +312,5 @@ func TestGoSDKWorkspaceOperations(t *testing.T) {
 		t.Errorf("features = %v", ids)
 	}
 	_, err = w.ListNotebookAccessToken(ctx, "ml-rg", "nope", nil)
-	assertResponseError(t, err, http.StatusNotFound, "")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "")
 }

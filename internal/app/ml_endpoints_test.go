@@ -6,22 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 const (
 	mlEPRegistryModel = "azureml://registries/azureml/models/sklearn-model/versions/1"
 	mlEPRegistryEnv   = "azureml://registries/azureml/environments/sklearn-1.5/versions/3"
 )
-
-// mlEPWorkspace makes resource group ml-rg and workspace ws1 with the
-// given v1LegacyMode.
-func mlEPWorkspace(t *testing.T, s *testServer, cred azcore.TokenCredential, legacy bool) *armmachinelearning.WorkspacesClient {
-	t.Helper()
-	return createMLWorkspace(t, s, cred, "ml-rg", legacy)
-}
 
 func mlEPDeployment(description string) armmachinelearning.OnlineDeployment {
 	return armmachinelearning.OnlineDeployment{
@@ -42,16 +35,16 @@ func mlEPDeployment(description string) armmachinelearning.OnlineDeployment {
 // armmachinelearning/v4, from the legacy-mode refusal to the delete.
 func TestGoSDKOnlineEndpoints(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
-	ws := mlEPWorkspace(t, s, cred, true)
-	endpoints, err := armmachinelearning.NewOnlineEndpointsClient(sub, cred, s.armOptions())
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
+	ws := s.CreateWorkspace(t, "ml-rg", "ws1", true)
+	endpoints, err := armmachinelearning.NewOnlineEndpointsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	deployments, err := armmachinelearning.NewOnlineDeploymentsClient(sub, cred, s.armOptions())
+	deployments, err := armmachinelearning.NewOnlineDeploymentsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +59,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 
 	// Rule L5: the headline casualty of v1 legacy mode.
 	_, err = endpoints.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "ep1", endpoint, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 	if !strings.Contains(err.Error(), "v1LegacyMode") {
 		t.Errorf("legacy-mode refusal does not name v1LegacyMode: %v", err)
 	}
@@ -76,7 +69,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update workspace: %v", err)
 	}
-	if _, err := upd.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := upd.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("update workspace: %v", err)
 	}
 
@@ -84,7 +77,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create endpoint after v1LegacyMode false: %v", err)
 	}
-	created, err := poller.PollUntilDone(ctx, fastPoll)
+	created, err := poller.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create endpoint: %v", err)
 	}
@@ -100,7 +93,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatalf("begin create deployment %s: %v", name, err)
 		}
-		d, err := dp.PollUntilDone(ctx, fastPoll)
+		d, err := dp.PollUntilDone(ctx, e2e.FastPoll)
 		if err != nil {
 			t.Fatalf("create deployment %s: %v", name, err)
 		}
@@ -121,7 +114,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin traffic update: %v", err)
 	}
-	updated, err := poller.PollUntilDone(ctx, fastPoll)
+	updated, err := poller.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("traffic update: %v", err)
 	}
@@ -130,7 +123,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	}
 	endpoint.Properties.Traffic = map[string]*int32{"blue": to.Ptr[int32](90)}
 	_, err = endpoints.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "ep1", endpoint, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	keys, err := endpoints.ListKeys(ctx, "ml-rg", "ws1", "ep1", nil)
 	if err != nil || keys.PrimaryKey == nil || len(*keys.PrimaryKey) != 32 {
@@ -142,7 +135,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin regenerateKeys: %v", err)
 	}
-	if _, err := rp.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := rp.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("regenerateKeys: %v", err)
 	}
 	keys2, err := endpoints.ListKeys(ctx, "ml-rg", "ws1", "ep1", nil)
@@ -152,7 +145,7 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	_, err = endpoints.BeginRegenerateKeys(ctx, "ml-rg", "ws1", "ep1", armmachinelearning.RegenerateEndpointKeysRequest{
 		KeyType: to.Ptr(armmachinelearning.KeyType("Tertiary")),
 	}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "InvalidRequestContent")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidRequestContent")
 
 	tok, err := endpoints.GetToken(ctx, "ml-rg", "ws1", "ep1", nil)
 	if err != nil {
@@ -202,42 +195,42 @@ func TestGoSDKOnlineEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update endpoint: %v", err)
 	}
-	patched, err := up.PollUntilDone(ctx, fastPoll)
+	patched, err := up.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil || *patched.Tags["team"] != "inference" || *patched.Properties.Description != "scoring" {
 		t.Errorf("update endpoint: %+v %v", patched, err)
 	}
 
 	// A deployment with traffic cannot be deleted.
 	_, err = deployments.BeginDelete(ctx, "ml-rg", "ws1", "ep1", "green", nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	del, err := endpoints.BeginDelete(ctx, "ml-rg", "ws1", "ep1", nil)
 	if err != nil {
 		t.Fatalf("begin delete endpoint: %v", err)
 	}
-	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := del.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete endpoint: %v", err)
 	}
 	_, err = endpoints.Get(ctx, "ml-rg", "ws1", "ep1", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
 	_, err = deployments.Get(ctx, "ml-rg", "ws1", "ep1", "blue", nil)
-	assertResponseError(t, err, http.StatusNotFound, "")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "")
 }
 
 // TestGoSDKBatchEndpoints covers batch endpoints and deployments with
 // armmachinelearning/v4.
 func TestGoSDKBatchEndpoints(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
-	mlEPWorkspace(t, s, cred, false)
-	endpoints, err := armmachinelearning.NewBatchEndpointsClient(sub, cred, s.armOptions())
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
+	s.CreateWorkspace(t, "ml-rg", "ws1", false)
+	endpoints, err := armmachinelearning.NewBatchEndpointsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	deployments, err := armmachinelearning.NewBatchDeploymentsClient(sub, cred, s.armOptions())
+	deployments, err := armmachinelearning.NewBatchDeploymentsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +242,7 @@ func TestGoSDKBatchEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create batch endpoint: %v", err)
 	}
-	created, err := ep.PollUntilDone(ctx, fastPoll)
+	created, err := ep.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil || *created.Properties.ScoringURI != "https://batch1.eastus.inference.ml.azure.com/jobs" {
 		t.Fatalf("create batch endpoint: %+v %v", created.Properties, err)
 	}
@@ -265,7 +258,7 @@ func TestGoSDKBatchEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create batch deployment: %v", err)
 	}
-	d, err := dp.PollUntilDone(ctx, fastPoll)
+	d, err := dp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create batch deployment: %v", err)
 	}
@@ -279,11 +272,11 @@ func TestGoSDKBatchEndpoints(t *testing.T) {
 	if ep, err = endpoints.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "batch1", endpoint, nil); err != nil {
 		t.Fatalf("begin set default deployment: %v", err)
 	}
-	if got, err := ep.PollUntilDone(ctx, fastPoll); err != nil || *got.Properties.Defaults.DeploymentName != "dep1" {
+	if got, err := ep.PollUntilDone(ctx, e2e.FastPoll); err != nil || *got.Properties.Defaults.DeploymentName != "dep1" {
 		t.Fatalf("set default deployment: %+v %v", got.Properties, err)
 	}
 	_, err = deployments.BeginDelete(ctx, "ml-rg", "ws1", "batch1", "dep1", nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	keys, err := endpoints.ListKeys(ctx, "ml-rg", "ws1", "batch1", nil)
 	if err != nil || keys.PrimaryKey == nil || *keys.PrimaryKey == "" {
@@ -296,21 +289,21 @@ func TestGoSDKBatchEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update batch deployment: %v", err)
 	}
-	if got, err := up.PollUntilDone(ctx, fastPoll); err != nil || *got.Properties.Description != "patched" || *got.Properties.MiniBatchSize != 20 {
+	if got, err := up.PollUntilDone(ctx, e2e.FastPoll); err != nil || *got.Properties.Description != "patched" || *got.Properties.MiniBatchSize != 20 {
 		t.Errorf("update batch deployment: %+v %v", got.Properties, err)
 	}
 
 	endpoint.Properties.AuthMode = to.Ptr(armmachinelearning.EndpointAuthModeKey)
 	_, err = endpoints.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "batch2", endpoint, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	del, err := endpoints.BeginDelete(ctx, "ml-rg", "ws1", "batch1", nil)
 	if err != nil {
 		t.Fatalf("begin delete batch endpoint: %v", err)
 	}
-	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := del.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete batch endpoint: %v", err)
 	}
 	_, err = deployments.Get(ctx, "ml-rg", "ws1", "batch1", "dep1", nil)
-	assertResponseError(t, err, http.StatusNotFound, "")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "")
 }

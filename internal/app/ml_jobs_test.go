@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // jobsStep is the operation duration of the jobs tests: long enough that
@@ -19,13 +20,6 @@ import (
 const jobsStep = time.Second
 
 const jobsRegistryEnv = "azureml://registries/azureml/environments/sklearn-1.5/versions/1"
-
-// jobsWorkspace creates resource group ml-rg and workspace ws1 with the
-// given v1LegacyMode.
-func jobsWorkspace(t *testing.T, s *testServer, legacy bool) *armmachinelearning.WorkspacesClient {
-	t.Helper()
-	return createMLWorkspace(t, s, s.credential(t, s.conn.ClientID, s.conn.ClientSecret), "ml-rg", legacy)
-}
 
 func commandJob(tags map[string]*string) armmachinelearning.JobBase {
 	return armmachinelearning.JobBase{Properties: &armmachinelearning.CommandJob{
@@ -48,11 +42,11 @@ func jobStatus(t *testing.T, jobs *armmachinelearning.JobsClient, name string) a
 // TestGoSDKJobs drives jobs with armmachinelearning/v4's JobsClient.
 func TestGoSDKJobs(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t, func(c *config.Config) { c.OperationDuration = jobsStep })
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.OperationDuration = jobsStep }))
 	ctx := context.Background()
-	jobsWorkspace(t, s, false)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	jobs, err := armmachinelearning.NewJobsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	s.CreateWorkspace(t, "ml-rg", "ws1", false)
+	cred := s.Credential(t)
+	jobs, err := armmachinelearning.NewJobsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +82,10 @@ func TestGoSDKJobs(t *testing.T) {
 
 	// Missing compute: a 400 UserError naming computeId.
 	bad := commandJob(nil)
-	bad.Properties.(*armmachinelearning.CommandJob).ComputeID = to.Ptr("/subscriptions/" + s.conn.SubscriptionID +
+	bad.Properties.(*armmachinelearning.CommandJob).ComputeID = to.Ptr("/subscriptions/" + s.Conn.SubscriptionID +
 		"/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws1/computes/cpu-cluster")
 	_, err = jobs.CreateOrUpdate(ctx, "ml-rg", "ws1", "bad1", bad, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 	if !strings.Contains(err.Error(), "computeId") {
 		t.Errorf("error does not name computeId: %v", err)
 	}
@@ -115,7 +109,7 @@ func TestGoSDKJobs(t *testing.T) {
 	if _, err := s.AdvanceClock(ctx, jobsStep); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cancel.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := cancel.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
 	if st := jobStatus(t, jobs, "pipe1"); st != armmachinelearning.JobStatusCanceled {
@@ -129,7 +123,7 @@ func TestGoSDKJobs(t *testing.T) {
 		t.Errorf("status after 15 steps = %s, want Completed", st)
 	}
 	_, err = jobs.BeginCancel(ctx, "ml-rg", "ws1", "train1", nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	// Archive through a GET-modify-PUT round trip; changing the command
 	// is refused.
@@ -148,7 +142,7 @@ func TestGoSDKJobs(t *testing.T) {
 	}
 	got.Properties.(*armmachinelearning.CommandJob).Command = to.Ptr("python other.py")
 	_, err = jobs.CreateOrUpdate(ctx, "ml-rg", "ws1", "train1", got.JobBase, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	list := func(opts *armmachinelearning.JobsClientListOptions) []string {
 		t.Helper()
@@ -186,7 +180,7 @@ func TestGoSDKJobs(t *testing.T) {
 
 // jobsDeleteAndGone starts a long-running delete, moves the clock past it,
 // polls it with the SDK's poller and checks that a GET is then 404.
-func jobsDeleteAndGone[T any](t *testing.T, s *testServer, begin func() (*runtime.Poller[T], error), get func() error) {
+func jobsDeleteAndGone[T any](t *testing.T, s *e2e.Armlet, begin func() (*runtime.Poller[T], error), get func() error) {
 	t.Helper()
 	ctx := context.Background()
 	del, err := begin()
@@ -196,21 +190,21 @@ func jobsDeleteAndGone[T any](t *testing.T, s *testServer, begin func() (*runtim
 	if _, err := s.AdvanceClock(ctx, jobsStep); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := del.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	assertResponseError(t, get(), http.StatusNotFound, "ResourceNotFound")
+	e2e.RequireResponseError(t, get(), http.StatusNotFound, "ResourceNotFound")
 }
 
 // TestGoSDKSchedules drives schedules with armmachinelearning/v4's
 // SchedulesClient.
 func TestGoSDKSchedules(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t, func(c *config.Config) { c.OperationDuration = jobsStep })
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.OperationDuration = jobsStep }))
 	ctx := context.Background()
-	jobsWorkspace(t, s, false)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	schedules, err := armmachinelearning.NewSchedulesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	s.CreateWorkspace(t, "ml-rg", "ws1", false)
+	cred := s.Credential(t)
+	schedules, err := armmachinelearning.NewSchedulesClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +224,7 @@ func TestGoSDKSchedules(t *testing.T) {
 		if _, err := s.AdvanceClock(ctx, jobsStep); err != nil {
 			t.Fatal(err)
 		}
-		res, err := p.PollUntilDone(ctx, fastPoll)
+		res, err := p.PollUntilDone(ctx, e2e.FastPoll)
 		if err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}
@@ -255,7 +249,7 @@ func TestGoSDKSchedules(t *testing.T) {
 	}, false))
 
 	_, err = schedules.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "bad", schedule(&armmachinelearning.CronTrigger{Expression: to.Ptr("0 25 * * *")}, true), nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	list := func(view armmachinelearning.ScheduleListViewType) []string {
 		t.Helper()
@@ -296,15 +290,15 @@ func TestGoSDKSchedules(t *testing.T) {
 // while v1LegacyMode is true, served once a PATCH turns it off.
 func TestGoSDKJobsLegacyMode(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	ws := jobsWorkspace(t, s, true)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	jobs, err := armmachinelearning.NewJobsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	ws := s.CreateWorkspace(t, "ml-rg", "ws1", true)
+	cred := s.Credential(t)
+	jobs, err := armmachinelearning.NewJobsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	schedules, err := armmachinelearning.NewSchedulesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	schedules, err := armmachinelearning.NewSchedulesClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,12 +308,12 @@ func TestGoSDKJobsLegacyMode(t *testing.T) {
 	}}
 
 	_, err = jobs.CreateOrUpdate(ctx, "ml-rg", "ws1", "train1", commandJob(nil), nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 	if !strings.Contains(err.Error(), "v1LegacyMode") {
 		t.Errorf("refusal does not name v1LegacyMode: %v", err)
 	}
 	_, err = schedules.BeginCreateOrUpdate(ctx, "ml-rg", "ws1", "nightly", sched, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 
 	upd, err := ws.BeginUpdate(ctx, "ml-rg", "ws1", armmachinelearning.WorkspaceUpdateParameters{
 		Properties: &armmachinelearning.WorkspacePropertiesUpdateParameters{V1LegacyMode: to.Ptr(false)},
@@ -327,7 +321,7 @@ func TestGoSDKJobsLegacyMode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update: %v", err)
 	}
-	if _, err := upd.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := upd.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("update: %v", err)
 	}
 
@@ -342,7 +336,7 @@ func TestGoSDKJobsLegacyMode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create schedule after v1LegacyMode false: %v", err)
 	}
-	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := p.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create schedule: %v", err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestGoSDKManagedNetwork drives the workspace managed network with the
@@ -19,28 +19,22 @@ import (
 // managed network is the workspace's own configuration and is not gated.
 func TestGoSDKManagedNetwork(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
 	const rg, wsName = "mn-rg", "mnws"
 
-	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
+	s.CreateGroup(t, rg)
+	workspaces, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := groups.CreateOrUpdate(ctx, rg, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatalf("create resource group: %v", err)
-	}
-	workspaces, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.armOptions())
+	rules, err := armmachinelearning.NewManagedNetworkSettingsRuleClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := armmachinelearning.NewManagedNetworkSettingsRuleClient(sub, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	provisions, err := armmachinelearning.NewManagedNetworkProvisionsClient(sub, cred, s.armOptions())
+	provisions, err := armmachinelearning.NewManagedNetworkProvisionsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +57,7 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create workspace: %v", err)
 	}
-	if _, err := wp.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := wp.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create workspace: %v", err)
 	}
 
@@ -79,7 +73,7 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create rule: %v", err)
 	}
-	created, err := cp.PollUntilDone(ctx, fastPoll)
+	created, err := cp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create rule: %v", err)
 	}
@@ -118,7 +112,7 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin provision: %v", err)
 	}
-	prov, err := pp.PollUntilDone(ctx, fastPoll)
+	prov, err := pp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}
@@ -148,11 +142,11 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin delete rule: %v", err)
 	}
-	if _, err := dp.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := dp.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete rule: %v", err)
 	}
 	_, err = rules.Get(ctx, rg, wsName, "pypi", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
 	listed = mnetListRules(ctx, t, rules, rg, wsName)
 	if _, ok := listed["pypi"]; ok || len(listed) != len(wantNames)-1 {
 		t.Errorf("after delete: %v", mnetSortedNames(listed))
@@ -161,17 +155,17 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 
 	// Refusals surface as azcore.ResponseError.
 	_, err = rules.BeginDelete(ctx, rg, wsName, "__SYS_PE_mnstore_blob", nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 	_, err = rules.BeginCreateOrUpdate(ctx, rg, wsName, "no", armmachinelearning.OutboundRuleBasicResource{
 		Properties: &armmachinelearning.FqdnOutboundRule{Type: to.Ptr(armmachinelearning.RuleTypeFQDN), Destination: to.Ptr("x.org")},
 	}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "InvalidResourceName")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidResourceName")
 	_, err = workspaces.BeginUpdate(ctx, rg, wsName, armmachinelearning.WorkspaceUpdateParameters{
 		Properties: &armmachinelearning.WorkspacePropertiesUpdateParameters{
 			ManagedNetwork: &armmachinelearning.ManagedNetworkSettings{IsolationMode: to.Ptr(armmachinelearning.IsolationModeDisabled)},
 		},
 	}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "UserError")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "UserError")
 }
 
 func mnetListRules(ctx context.Context, t *testing.T, c *armmachinelearning.ManagedNetworkSettingsRuleClient, rg, ws string) map[string]armmachinelearning.OutboundRuleClassification {

@@ -3,110 +3,20 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/app"
-	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
 )
-
-// nmEndpoints is a fake network provider: the approved endpoints a test
-// sets.
-type nmEndpoints struct {
-	mu  sync.Mutex
-	eps []netmodel.Endpoint
-}
-
-func (f *nmEndpoints) set(eps ...netmodel.Endpoint) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.eps = eps
-}
-
-func (f *nmEndpoints) source(context.Context) ([]netmodel.Endpoint, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.eps), nil
-}
-
-// nmStart is startArmlet with app options.
-func nmStart(t *testing.T, opts ...app.Option) *testServer {
-	t.Helper()
-	return startArmletWith(t, opts)
-}
-
-func nmID(t *testing.T, s string) resourceid.ID {
-	t.Helper()
-	id, err := resourceid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// nmWaitEndpoints polls the admin API until n listeners are listed.
-func nmWaitEndpoints(t *testing.T, s *testServer, n int) []netmodel.Listening {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, _, body := s.do(t, "GET", "/_armlet/network/endpoints", "", nil)
-		var out struct{ Value []netmodel.Listening }
-		if code != http.StatusOK || json.Unmarshal([]byte(body), &out) != nil {
-			t.Fatalf("GET /_armlet/network/endpoints = %d %s", code, body)
-		}
-		if len(out.Value) == n {
-			return out.Value
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d listeners, want %d: %s", len(out.Value), n, body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// nmFlows reads flow records through the admin API.
-func nmFlows(t *testing.T, s *testServer, query string) ([]netmodel.Flow, string) {
-	t.Helper()
-	code, _, body := s.do(t, "GET", "/_armlet/flows"+query, "", nil)
-	var out struct{ Value []netmodel.Flow }
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &out) != nil {
-		t.Fatalf("GET /_armlet/flows%s = %d %s", query, code, body)
-	}
-	return out.Value, body
-}
-
-// nmGet sends a GET with the bootstrap token to any listener.
-func nmGet(t *testing.T, s *testServer, url string, header map[string]string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+s.token(t))
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	if h := header["Host"]; h != "" {
-		req.Host = h
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // TestNetmodelOriginByArrival drives private ARM and a workspace private
 // endpoint through their own loopback listeners, with the network
@@ -114,25 +24,25 @@ func nmGet(t *testing.T, s *testServer, url string, header map[string]string) (i
 func TestNetmodelOriginByArrival(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	fake := &nmEndpoints{}
+	fake := &e2e.FakeEndpoints{}
 	var publicDisabled atomic.Bool
-	s := nmStart(t, app.WithEndpointSource(fake.source), app.WithPublicARMCheck(
+	s := e2e.Start(t, e2e.WithApp(app.WithEndpointSource(fake.Source), app.WithPublicARMCheck(
 		func(ctx context.Context, tenantID string) (bool, error, error) {
 			return publicDisabled.Load(), nil, nil
-		}))
-	sub := s.conn.SubscriptionID
+		})))
+	sub := s.Conn.SubscriptionID
 	wsID := "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 	rmPE := netmodel.Endpoint{
-		ID:        nmID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-arm"),
+		ID:        enginetest.MustID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-arm"),
 		PrivateIP: "10.1.0.4", GroupID: "ResourceManagement",
-		TargetID: nmID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl"),
+		TargetID: enginetest.MustID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl"),
 	}
 	wsPE := netmodel.Endpoint{
-		ID:        nmID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-ws"),
-		PrivateIP: "10.1.0.5", GroupID: "amlworkspace", TargetID: nmID(t, wsID),
+		ID:        enginetest.MustID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-ws"),
+		PrivateIP: "10.1.0.5", GroupID: "amlworkspace", TargetID: enginetest.MustID(t, wsID),
 	}
-	fake.set(rmPE, wsPE)
-	ls := nmWaitEndpoints(t, s, 2)
+	fake.Set(rmPE, wsPE)
+	ls := s.WaitEndpoints(t, 2)
 	if ls[0].PrivateEndpointID != rmPE.ID.String() || ls[0].PrivateIP != "10.1.0.4" || ls[0].GroupID != "ResourceManagement" ||
 		ls[0].TargetResourceID != rmPE.TargetID.String() || !strings.HasPrefix(ls[0].Address, "127.77.") ||
 		ls[1].PrivateEndpointID != wsPE.ID.String() || ls[1].Address == ls[0].Address {
@@ -142,16 +52,8 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 
 	// The unmodified Go SDK, pointed at the private ARM listener (tokens
 	// still come from the main endpoint's token service).
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	private := &arm.ClientOptions{ClientOptions: policy.ClientOptions{
-		Cloud: cloud.Configuration{
-			ActiveDirectoryAuthorityHost: s.conn.LoginEndpoint,
-			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
-				cloud.ResourceManager: {Endpoint: "https://" + armAddr, Audience: s.conn.Audience},
-			},
-		},
-		Transport: s.client, Retry: policy.RetryOptions{MaxRetries: -1},
-	}}
+	cred := s.Credential(t)
+	private := s.ARMOptionsAt("https://" + armAddr)
 	groups, err := armresources.NewResourceGroupsClient(sub, cred, private)
 	if err != nil {
 		t.Fatal(err)
@@ -169,11 +71,11 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create workspace through private ARM: %v", err)
 	}
-	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := p.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create workspace through private ARM: %v", err)
 	}
 	// A connection with a secret, over public ARM.
-	connections, err := armmachinelearning.NewWorkspaceConnectionsClient(sub, cred, s.armOptions())
+	connections, err := armmachinelearning.NewWorkspaceConnectionsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,28 +88,28 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	}
 
 	// The workspace endpoint's listener serves only workspace paths.
-	code, body := nmGet(t, s, "https://"+wsAddr+wsID+"?api-version=2024-04-01", nil)
+	code, body := s.Get(t, "https://"+wsAddr+wsID+"?api-version=2024-04-01", nil)
 	if code != http.StatusNotFound || !strings.Contains(body, "reaches only the workspace endpoint") || !strings.Contains(body, wsPE.ID.String()) {
 		t.Errorf("ARM through the workspace endpoint = %d %s", code, body)
 	}
 	runs := "/history/v1.0" + wsID + "/experiments/e1/runs"
-	nmGet(t, s, "https://"+wsAddr+runs, nil)
-	nmGet(t, s, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+runs, nil)
+	s.Get(t, "https://"+wsAddr+runs, nil)
+	s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+runs, nil)
 	// Private ARM does not serve the workspace endpoint, the token service
 	// or the admin API.
-	for _, path := range []string{runs, "/" + s.conn.TenantID + "/v2.0/.well-known/openid-configuration", "/_armlet/flows"} {
-		if code, body := nmGet(t, s, "https://"+armAddr+path, nil); code != http.StatusNotFound {
+	for _, path := range []string{runs, "/" + s.Conn.TenantID + "/v2.0/.well-known/openid-configuration", "/_armlet/flows"} {
+		if code, body := s.Get(t, "https://"+armAddr+path, nil); code != http.StatusNotFound {
 			t.Errorf("GET %s through private ARM = %d %s", path, code, body)
 		}
 	}
 
 	// Nothing in a header moves a request off the public side.
-	nmGet(t, s, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+wsID+"?api-version=2024-04-01&probe=headers", map[string]string{
+	s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+wsID+"?api-version=2024-04-01&probe=headers", map[string]string{
 		"X-Forwarded-For": "10.1.0.4", "Forwarded": "for=10.1.0.4", "X-Real-IP": "10.1.0.4", "Host": armAddr,
 	})
 
 	// Flows: the workspace writes through private ARM are arm-private.
-	flows, _ := nmFlows(t, s, "?class=arm-private&workspace="+wsID)
+	flows, _ := s.FlowRecords(t, "?class=arm-private&workspace="+wsID)
 	var wsWrite *netmodel.Flow
 	for i, f := range flows {
 		if f.Class != netmodel.ARMPrivate {
@@ -218,12 +120,12 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 		}
 	}
 	if wsWrite == nil || wsWrite.PrivateEndpointID != rmPE.ID.String() || wsWrite.Listener != armAddr || wsWrite.Status >= 300 ||
-		wsWrite.CallerAppID != s.conn.ClientID || wsWrite.CallerObjectID != s.conn.ObjectID ||
+		wsWrite.CallerAppID != s.Conn.ClientID || wsWrite.CallerObjectID != s.Conn.ObjectID ||
 		!slices.Contains(wsWrite.Metadata.Body, netmodel.Param{Name: "properties.v1LegacyMode", Value: "false"}) {
 		t.Fatalf("workspace write flow = %+v (of %d)", wsWrite, len(flows))
 	}
 	// The connection over public ARM: arm-public, its credentials redacted.
-	flows, raw := nmFlows(t, s, "?class=arm-public")
+	flows, raw := s.FlowRecords(t, "?class=arm-public")
 	var connWrite, headers, token *netmodel.Flow
 	for i, f := range flows {
 		switch {
@@ -243,10 +145,10 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	if headers == nil || headers.PrivateEndpointID != "" {
 		t.Errorf("a request with forwarding headers was not recorded as public: %+v", headers)
 	}
-	if token == nil || token.CallerAppID != s.conn.ClientID || token.Workspace != "" {
+	if token == nil || token.CallerAppID != s.Conn.ClientID || token.Workspace != "" {
 		t.Errorf("token flow = %+v", token)
 	}
-	for _, secret := range []string{"pat-secret-42", s.conn.ClientSecret} {
+	for _, secret := range []string{"pat-secret-42", s.Conn.ClientSecret} {
 		if strings.Contains(raw, secret) {
 			t.Errorf("flow records hold a secret %q", secret)
 		}
@@ -254,7 +156,7 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	// The workspace endpoint calls: private through its endpoint, public
 	// on the main listener; the refused ARM call on its listener is
 	// workspace-private with its error code.
-	flows, _ = nmFlows(t, s, "?workspace="+wsID)
+	flows, _ = s.FlowRecords(t, "?workspace="+wsID)
 	classes := map[string]netmodel.Flow{}
 	for _, f := range flows {
 		if strings.HasPrefix(f.Path, "/history/") || f.Listener == wsAddr {
@@ -270,13 +172,13 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	if f, ok := classes["workspace-private Microsoft.MachineLearningServices/workspaces/read"]; !ok || f.Status != http.StatusNotFound || f.ErrorCode != "NotFound" {
 		t.Errorf("refused ARM call on the workspace listener: %v", classes)
 	}
-	if code, _, body := s.do(t, "GET", "/_armlet/flows?class=public", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "InvalidQueryParameterValue") {
+	if code, _, body := s.Do(t, "GET", "/_armlet/flows?class=public", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "InvalidQueryParameterValue") {
 		t.Errorf("flows with a bad class = %d %s", code, body)
 	}
 
 	// The exposure report names what went public and what would keep it
 	// private.
-	code, _, body = s.do(t, "GET", "/_armlet/reports/exposure?workspace="+wsID, "", nil)
+	code, _, body = s.Do(t, "GET", "/_armlet/reports/exposure?workspace="+wsID, "", nil)
 	var rep netmodel.ExposureReport
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil || len(rep.Workspaces) != 1 {
 		t.Fatalf("exposure report = %d %s", code, body)
@@ -300,26 +202,26 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	// Public ARM disabled: public ARM is refused, private ARM, the admin
 	// API and the token service are not.
 	publicDisabled.Store(true)
-	if code, body := nmGet(t, s, strings.TrimSuffix(s.conn.ARMEndpoint, "/")+wsID+"?api-version=2024-04-01", nil); code != http.StatusForbidden ||
+	if code, body := s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+wsID+"?api-version=2024-04-01", nil); code != http.StatusForbidden ||
 		!strings.Contains(body, "PublicNetworkAccessDisabled") {
 		t.Errorf("public ARM while disabled = %d %s", code, body)
 	}
 	if _, err := workspaces.Get(ctx, "rg", "ws1", nil); err != nil {
 		t.Errorf("private ARM while public is disabled: %v", err)
 	}
-	s.tok = ""
-	if code, _, body := s.do(t, "GET", "/_armlet/network/endpoints", "", nil); code != http.StatusOK {
+	s.ForgetToken()
+	if code, _, body := s.Do(t, "GET", "/_armlet/network/endpoints", "", nil); code != http.StatusOK {
 		t.Errorf("admin API while public ARM is disabled = %d %s", code, body)
 	}
 	publicDisabled.Store(false)
 
 	// The workspace endpoint is no longer approved: its listener closes.
-	fake.set(rmPE)
-	if ls := nmWaitEndpoints(t, s, 1); ls[0].Address != armAddr {
+	fake.Set(rmPE)
+	if ls := s.WaitEndpoints(t, 1); ls[0].Address != armAddr {
 		t.Errorf("listeners = %+v", ls)
 	}
 	req, _ := http.NewRequest("GET", "https://"+wsAddr+runs, nil)
-	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: s.client.Transport.(*http.Transport).TLSClientConfig}}).Do(req); err == nil {
+	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: s.Client.Transport.(*http.Transport).TLSClientConfig}}).Do(req); err == nil {
 		resp.Body.Close()
 		t.Errorf("the closed workspace listener still answers: %s", resp.Status)
 	}

@@ -3,16 +3,14 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // netPE is a private endpoint to workspace wsID in subnet, automatic or
@@ -54,15 +52,15 @@ func netConnectionState(pe armnetwork.PrivateEndpoint) string {
 // seen from armmachinelearning's PrivateEndpointConnectionsClient.
 func TestNetworkSDK(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
+	cred := s.Credential(t)
 	const rg = "net-rg"
-	createMLWorkspace(t, s, cred, rg, false)
-	sub := s.conn.SubscriptionID
+	s.CreateWorkspace(t, rg, "ws1", false)
+	sub := s.Conn.SubscriptionID
 	wsID := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 
-	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.armOptions())
+	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +73,12 @@ func TestNetworkSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin vnet: %v", err)
 	}
-	vnet, err := vp.PollUntilDone(ctx, fastPoll)
+	vnet, err := vp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil || *vnet.Properties.ProvisioningState != armnetwork.ProvisioningStateSucceeded {
 		t.Fatalf("vnet: %v %+v", err, vnet)
 	}
 
-	subnets, err := armnetwork.NewSubnetsClient(sub, cred, s.armOptions())
+	subnets, err := armnetwork.NewSubnetsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +88,7 @@ func TestNetworkSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin subnet: %v", err)
 	}
-	subnet, err := sp.PollUntilDone(ctx, fastPoll)
+	subnet, err := sp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("subnet: %v", err)
 	}
@@ -100,11 +98,11 @@ func TestNetworkSDK(t *testing.T) {
 	// A subnet outside the address space: the SDK sees Azure's error.
 	if _, err := subnets.BeginCreateOrUpdate(ctx, rg, "vnet1", "outside", armnetwork.Subnet{
 		Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr("10.20.0.0/24")},
-	}, nil); !netIsResponseError(err, http.StatusBadRequest, "NetcfgInvalidSubnet") {
+	}, nil); !e2e.IsResponseError(err, http.StatusBadRequest, "NetcfgInvalidSubnet") {
 		t.Fatalf("subnet outside the space: %v", err)
 	}
 
-	pes, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.armOptions())
+	pes, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +112,7 @@ func TestNetworkSDK(t *testing.T) {
 		if err != nil {
 			t.Fatalf("begin %s: %v", name, err)
 		}
-		res, err := p.PollUntilDone(ctx, fastPoll)
+		res, err := p.PollUntilDone(ctx, e2e.FastPoll)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -123,10 +121,10 @@ func TestNetworkSDK(t *testing.T) {
 	// A wrong group id and a missing subnet are refused.
 	bad := netPE(*subnet.ID, wsID, false)
 	bad.Properties.PrivateLinkServiceConnections[0].Properties.GroupIDs = []*string{to.Ptr("blob")}
-	if _, err := pes.BeginCreateOrUpdate(ctx, rg, "bad", bad, nil); !netIsResponseError(err, http.StatusBadRequest, "PrivateEndpointBadRequest") {
+	if _, err := pes.BeginCreateOrUpdate(ctx, rg, "bad", bad, nil); !e2e.IsResponseError(err, http.StatusBadRequest, "PrivateEndpointBadRequest") {
 		t.Fatalf("wrong group id: %v", err)
 	}
-	if _, err := pes.BeginCreateOrUpdate(ctx, rg, "bad", netPE(*subnet.ID+"x", wsID, false), nil); !netIsResponseError(err, http.StatusBadRequest, "InvalidResourceReference") {
+	if _, err := pes.BeginCreateOrUpdate(ctx, rg, "bad", netPE(*subnet.ID+"x", wsID, false), nil); !e2e.IsResponseError(err, http.StatusBadRequest, "InvalidResourceReference") {
 		t.Fatalf("missing subnet: %v", err)
 	}
 
@@ -139,7 +137,7 @@ func TestNetworkSDK(t *testing.T) {
 		t.Fatalf("customDnsConfigs = %s", mustJSON(auto.Properties.CustomDNSConfigs))
 	}
 
-	nics, err := armnetwork.NewInterfacesClient(sub, cred, s.armOptions())
+	nics, err := armnetwork.NewInterfacesClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +149,12 @@ func TestNetworkSDK(t *testing.T) {
 	if ip := *nic.Properties.IPConfigurations[0].Properties.PrivateIPAddress; ip != "10.10.1.4" || *nic.Properties.PrivateEndpoint.ID != *auto.ID {
 		t.Fatalf("nic = %s", mustJSON(nic))
 	}
-	if _, err := nics.BeginDelete(ctx, rg, nicName, nil); !netIsResponseError(err, http.StatusBadRequest, "CannotModifyNicAttachedToPrivateEndpoint") {
+	if _, err := nics.BeginDelete(ctx, rg, nicName, nil); !e2e.IsResponseError(err, http.StatusBadRequest, "CannotModifyNicAttachedToPrivateEndpoint") {
 		t.Fatalf("delete nic: %v", err)
 	}
 
 	// The workspace sees the connection, Approved.
-	conns, err := armmachinelearning.NewPrivateEndpointConnectionsClient(sub, cred, s.armOptions())
+	conns, err := armmachinelearning.NewPrivateEndpointConnectionsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,17 +208,17 @@ func TestNetworkSDK(t *testing.T) {
 		Properties: &armmachinelearning.PrivateEndpointConnectionProperties{
 			PrivateLinkServiceConnectionState: &armmachinelearning.PrivateLinkServiceConnectionState{Status: to.Ptr(armmachinelearning.PrivateEndpointServiceConnectionStatusApproved)},
 		},
-	}, nil); !netIsResponseError(err, http.StatusNotFound, "PrivateEndpointConnectionNotFound") {
+	}, nil); !e2e.IsResponseError(err, http.StatusNotFound, "PrivateEndpointConnectionNotFound") {
 		t.Fatalf("approve missing: %v", err)
 	}
 
 	// A private DNS zone (raw REST: armnetwork has no private DNS zone
 	// client) and a zone group on pe-auto that writes its A records.
 	zone := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms"
-	if st, _, body := s.do(t, http.MethodPut, zone+"?api-version=2020-06-01", `{"location":"global"}`, nil); st != http.StatusCreated {
+	if st, _, body := s.Do(t, http.MethodPut, zone+"?api-version=2020-06-01", `{"location":"global"}`, nil); st != http.StatusCreated {
 		t.Fatalf("PUT zone: %d %s", st, body)
 	}
-	groups, err := armnetwork.NewPrivateDNSZoneGroupsClient(sub, cred, s.armOptions())
+	groups, err := armnetwork.NewPrivateDNSZoneGroupsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +230,7 @@ func TestNetworkSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin zone group: %v", err)
 	}
-	group, err := gp.PollUntilDone(ctx, fastPoll)
+	group, err := gp.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("zone group: %v", err)
 	}
@@ -240,7 +238,7 @@ func TestNetworkSDK(t *testing.T) {
 		t.Fatalf("record sets = %s", mustJSON(sets))
 	}
 	records := func() int {
-		st, _, body := s.do(t, http.MethodGet, zone+"/A?api-version=2020-06-01", "", nil)
+		st, _, body := s.Do(t, http.MethodGet, zone+"/A?api-version=2020-06-01", "", nil)
 		var v struct{ Value []any }
 		if st != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil {
 			t.Fatalf("list records: %d %s", st, body)
@@ -252,7 +250,7 @@ func TestNetworkSDK(t *testing.T) {
 	}
 
 	// The subnet cannot go while it holds private endpoints.
-	if _, err := subnets.BeginDelete(ctx, rg, "vnet1", "pe-subnet", nil); !netIsResponseError(err, http.StatusBadRequest, "InUseSubnetCannotBeDeleted") {
+	if _, err := subnets.BeginDelete(ctx, rg, "vnet1", "pe-subnet", nil); !e2e.IsResponseError(err, http.StatusBadRequest, "InUseSubnetCannotBeDeleted") {
 		t.Fatalf("delete subnet in use: %v", err)
 	}
 
@@ -262,14 +260,14 @@ func TestNetworkSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin delete: %v", err)
 	}
-	if _, err := dp.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := dp.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	netWaitFor(t, "pe-auto's connection, interface and records to go", func() bool {
+	e2e.WaitFor(t, "pe-auto's connection, interface and records to go", func() bool {
 		_, nicErr := nics.Get(ctx, rg, nicName, nil)
-		return list()["pe-auto"] == nil && netIsResponseError(nicErr, http.StatusNotFound, "ResourceNotFound") && records() == 0
+		return list()["pe-auto"] == nil && e2e.IsResponseError(nicErr, http.StatusNotFound, "ResourceNotFound") && records() == 0
 	})
-	if ws, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.armOptions()); err != nil {
+	if ws, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.ARMOptions()); err != nil {
 		t.Fatal(err)
 	} else if w, err := ws.Get(ctx, rg, "ws1", nil); err != nil || *w.Properties.PrivateLinkCount != 1 {
 		t.Fatalf("privateLinkCount: %v %v", err, w.Properties.PrivateLinkCount)
@@ -288,23 +286,21 @@ func TestNetworkSDK(t *testing.T) {
 // (Debian's `az network` commands do not load).
 func TestNetworkAzureCLI(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	az := newAzCLI(t, s)
-	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
-	az.run("cloud", "set", "-n", "armlet")
-	az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID, "-o", "none")
-	az.run("group", "create", "-n", "cli-net", "-l", "eastus", "-o", "none")
-	rg := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/cli-net/providers/"
-	az.json("resource", "create", "--id", rg+"Microsoft.MachineLearningServices/workspaces/ws1", "--api-version", "2024-04-01", "-l", "eastus", "-p", `{}`)
+	s := e2e.Start(t)
+	az := s.AzureCLI(t)
+	az.Login()
+	az.Run("group", "create", "-n", "cli-net", "-l", "eastus", "-o", "none")
+	rg := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/cli-net/providers/"
+	az.JSON("resource", "create", "--id", rg+"Microsoft.MachineLearningServices/workspaces/ws1", "--api-version", "2024-04-01", "-l", "eastus", "-p", `{}`)
 
-	vnet := az.json("resource", "create", "--id", rg+"Microsoft.Network/virtualNetworks/vnet1", "--api-version", "2022-01-01", "-l", "eastus",
+	vnet := az.JSON("resource", "create", "--id", rg+"Microsoft.Network/virtualNetworks/vnet1", "--api-version", "2022-01-01", "-l", "eastus",
 		"-p", `{"addressSpace":{"addressPrefixes":["10.30.0.0/16"]},"subnets":[{"name":"default","properties":{"addressPrefix":"10.30.0.0/24"}}]}`)
 	subnets := vnet["properties"].(map[string]any)["subnets"].([]any)
 	subnetID := subnets[0].(map[string]any)["id"].(string)
 	if subnetID != rg+"Microsoft.Network/virtualNetworks/vnet1/subnets/default" {
 		t.Fatalf("subnet id = %s", subnetID)
 	}
-	pe := az.json("resource", "create", "--id", rg+"Microsoft.Network/privateEndpoints/pe1", "--api-version", "2022-01-01", "-l", "eastus",
+	pe := az.JSON("resource", "create", "--id", rg+"Microsoft.Network/privateEndpoints/pe1", "--api-version", "2022-01-01", "-l", "eastus",
 		"-p", `{"subnet":{"id":"`+subnetID+`"},"privateLinkServiceConnections":[{"name":"conn","properties":{"privateLinkServiceId":"`+
 			rg+`Microsoft.MachineLearningServices/workspaces/ws1","groupIds":["amlworkspace"]}}]}`)
 	props := pe["properties"].(map[string]any)
@@ -316,34 +312,15 @@ func TestNetworkAzureCLI(t *testing.T) {
 	if len(dns) != 4 || dns[0].(map[string]any)["ipAddresses"].([]any)[0] != "10.30.0.4" {
 		t.Fatalf("customDnsConfigs = %v", dns)
 	}
-	conns := az.json("rest", "--method", "get", "--url", s.conn.ARMEndpoint+strings.TrimPrefix(rg, "/")+"Microsoft.MachineLearningServices/workspaces/ws1/privateEndpointConnections?api-version=2024-04-01")
+	conns := az.JSON("rest", "--method", "get", "--url", s.Conn.ARMEndpoint+strings.TrimPrefix(rg, "/")+"Microsoft.MachineLearningServices/workspaces/ws1/privateEndpointConnections?api-version=2024-04-01")
 	if v := conns["value"].([]any); len(v) != 1 || !strings.HasPrefix(v[0].(map[string]any)["name"].(string), "pe1.") {
 		t.Fatalf("workspace connections = %v", conns)
 	}
 	// A wrong group id gets the ARM error through the CLI too.
-	_, errOut, err := az.try("resource", "create", "--id", rg+"Microsoft.Network/privateEndpoints/pe2", "--api-version", "2022-01-01", "-l", "eastus",
+	_, errOut, err := az.Try("resource", "create", "--id", rg+"Microsoft.Network/privateEndpoints/pe2", "--api-version", "2022-01-01", "-l", "eastus",
 		"-p", `{"subnet":{"id":"`+subnetID+`"},"privateLinkServiceConnections":[{"name":"conn","properties":{"privateLinkServiceId":"`+
 			rg+`Microsoft.MachineLearningServices/workspaces/ws1","groupIds":["blob"]}}]}`)
 	if err == nil || !strings.Contains(errOut, "PrivateEndpointBadRequest") {
 		t.Fatalf("wrong group id via the CLI: %v\n%s", err, errOut)
-	}
-}
-
-// netIsResponseError reports whether err is an azcore.ResponseError with the
-// given status and code.
-func netIsResponseError(err error, status int, code string) bool {
-	var re *azcore.ResponseError
-	return errors.As(err, &re) && re.StatusCode == status && re.ErrorCode == code
-}
-
-// netWaitFor polls cond until it holds or 10 s pass.
-func netWaitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

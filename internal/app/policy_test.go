@@ -3,19 +3,17 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // polBuiltInPNA is the built-in "Azure Machine Learning workspaces should
@@ -25,18 +23,6 @@ const (
 	polBuiltInPNA     = "/providers/Microsoft.Authorization/policyDefinitions/" + polBuiltInPNAName
 )
 
-func polGroup(t *testing.T, s *testServer, cred azcore.TokenCredential, name string) string {
-	t.Helper()
-	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(context.Background(), name, armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatalf("create resource group: %v", err)
-	}
-	return "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/" + name
-}
-
 func polWorkspace(ctx context.Context, ws *armmachinelearning.WorkspacesClient, rg, name string, pna armmachinelearning.PublicNetworkAccess) error {
 	p, err := ws.BeginCreateOrUpdate(ctx, rg, name, armmachinelearning.Workspace{
 		Location:   to.Ptr("eastus"),
@@ -45,7 +31,7 @@ func polWorkspace(ctx context.Context, ws *armmachinelearning.WorkspacesClient, 
 	if err != nil {
 		return err
 	}
-	_, err = p.PollUntilDone(ctx, fastPoll)
+	_, err = p.PollUntilDone(ctx, e2e.FastPoll)
 	return err
 }
 
@@ -57,12 +43,12 @@ func polWorkspace(ctx context.Context, ws *armmachinelearning.WorkspacesClient, 
 // open one in another resource group.
 func TestPolicyDenyWithGoSDK(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	rg := polGroup(t, s, cred, "pol-deny")
-	polGroup(t, s, cred, "pol-other")
-	assignments, err := armpolicy.NewAssignmentsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	cred := s.Credential(t)
+	rg := s.CreateGroup(t, "pol-deny")
+	s.CreateGroup(t, "pol-other")
+	assignments, err := armpolicy.NewAssignmentsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +66,7 @@ func TestPolicyDenyWithGoSDK(t *testing.T) {
 	if *created.Properties.EnforcementMode != armpolicy.EnforcementModeDefault {
 		t.Fatalf("enforcement mode %v", *created.Properties.EnforcementMode)
 	}
-	defs, err := armpolicy.NewDefinitionsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	defs, err := armpolicy.NewDefinitionsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +75,12 @@ func TestPolicyDenyWithGoSDK(t *testing.T) {
 		t.Fatalf("get built-in: %v", err)
 	}
 
-	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	ws, err := armmachinelearning.NewWorkspacesClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = polWorkspace(ctx, ws, "pol-deny", "open", armmachinelearning.PublicNetworkAccessEnabled)
-	var re *azcore.ResponseError
-	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden || re.ErrorCode != "RequestDisallowedByPolicy" {
+	if !e2e.IsResponseError(err, http.StatusForbidden, "RequestDisallowedByPolicy") {
 		t.Fatalf("open workspace: %v", err)
 	}
 	if !strings.Contains(err.Error(), "Resource 'open' was disallowed by policy.") || !strings.Contains(err.Error(), "PolicyViolation") ||
@@ -109,18 +94,18 @@ func TestPolicyDenyWithGoSDK(t *testing.T) {
 		t.Fatalf("open workspace outside the assignment's scope: %v", err)
 	}
 	// The decision is kept with the request's flow record.
-	st, _, body := s.do(t, http.MethodGet, "/_armlet/flows?limit=500", "", nil)
+	st, _, body := s.Do(t, http.MethodGet, "/_armlet/flows?limit=500", "", nil)
 	if st != http.StatusOK || !strings.Contains(body, `"kind":"policy","outcome":"denied"`) || !strings.Contains(body, "decided by field 'Microsoft.MachineLearningServices/workspaces/publicNetworkAccess'") {
 		t.Fatalf("no policy denial explained in the flow records: %d %.2000s", st, body)
 	}
 	// The activity log has the Policy event, and the access report says why.
 	now := time.Now().UTC()
 	filter := url.QueryEscape("eventTimestamp ge '" + now.Add(-time.Hour).Format(time.RFC3339) + "' and eventTimestamp le '" + now.Add(time.Hour).Format(time.RFC3339) + "'")
-	st, _, body = s.do(t, http.MethodGet, "/subscriptions/"+s.conn.SubscriptionID+"/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter="+filter, "", nil)
+	st, _, body = s.Do(t, http.MethodGet, "/subscriptions/"+s.Conn.SubscriptionID+"/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter="+filter, "", nil)
 	if st != http.StatusOK || !strings.Contains(body, "Microsoft.Authorization/policies/deny/action") {
 		t.Errorf("activity log has no policy deny event: %d %.2000s", st, body)
 	}
-	st, _, body = s.do(t, http.MethodGet, "/_armlet/reports/access?deniedOnly=true", "", nil)
+	st, _, body = s.Do(t, http.MethodGet, "/_armlet/reports/access?deniedOnly=true", "", nil)
 	if st != http.StatusOK || !strings.Contains(body, "deny-public-ws") || !strings.Contains(body, `"outcome":"denied"`) {
 		t.Errorf("access report does not explain the denial: %d %.2000s", st, body)
 	}
@@ -132,22 +117,20 @@ func TestPolicyDenyWithGoSDK(t *testing.T) {
 // and becomes Compliant once closed and re-evaluated.
 func TestPolicyAuditWithAzureCLI(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
-	az := newAzCLI(t, s)
-	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
-	az.run("cloud", "set", "-n", "armlet")
-	az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID, "-o", "none")
+	s := e2e.Start(t)
+	az := s.AzureCLI(t)
+	az.Login()
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	rg := polGroup(t, s, cred, "pol-audit")
+	cred := s.Credential(t)
+	rg := s.CreateGroup(t, "pol-audit")
 	// The Azure CLI 2.45 looks a --policy that is not a subscription-level
 	// ID up by name (first in the subscription, then among the built-ins),
 	// so built-ins are named by their GUID.
-	a := az.json("policy", "assignment", "create", "--name", "audit-public-ws", "--policy", polBuiltInPNAName, "--scope", rg)
+	a := az.JSON("policy", "assignment", "create", "--name", "audit-public-ws", "--policy", polBuiltInPNAName, "--scope", rg)
 	if a["id"] != rg+"/providers/Microsoft.Authorization/policyAssignments/audit-public-ws" {
 		t.Fatalf("az policy assignment create: %v", a)
 	}
-	ws, err := armmachinelearning.NewWorkspacesClient(s.conn.SubscriptionID, cred, s.armOptions())
+	ws, err := armmachinelearning.NewWorkspacesClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,13 +140,13 @@ func TestPolicyAuditWithAzureCLI(t *testing.T) {
 	if err := polWorkspace(ctx, ws, "pol-audit", "closed", armmachinelearning.PublicNetworkAccessDisabled); err != nil {
 		t.Fatal(err)
 	}
-	states, err := armpolicyinsights.NewPolicyStatesClient(cred, s.armOptions())
+	states, err := armpolicyinsights.NewPolicyStatesClient(cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	nonCompliant := func() []string {
 		var ids []string
-		pager := states.NewListQueryResultsForResourceGroupPager(armpolicyinsights.PolicyStatesResourceLatest, s.conn.SubscriptionID, "pol-audit",
+		pager := states.NewListQueryResultsForResourceGroupPager(armpolicyinsights.PolicyStatesResourceLatest, s.Conn.SubscriptionID, "pol-audit",
 			&armpolicyinsights.QueryOptions{Filter: to.Ptr("complianceState eq 'NonCompliant'")}, nil)
 		for pager.More() {
 			page, err := pager.NextPage(ctx)
@@ -183,7 +166,7 @@ func TestPolicyAuditWithAzureCLI(t *testing.T) {
 	if ids := nonCompliant(); len(ids) != 1 || !strings.EqualFold(ids[0], open) {
 		t.Fatalf("non-compliant resources %v, want [%s]", ids, open)
 	}
-	sum, err := states.SummarizeForSubscription(ctx, armpolicyinsights.PolicyStatesSummaryResourceTypeLatest, s.conn.SubscriptionID, nil, nil)
+	sum, err := states.SummarizeForSubscription(ctx, armpolicyinsights.PolicyStatesSummaryResourceTypeLatest, s.Conn.SubscriptionID, nil, nil)
 	if err != nil {
 		t.Fatalf("summarize: %v", err)
 	}
@@ -194,7 +177,7 @@ func TestPolicyAuditWithAzureCLI(t *testing.T) {
 	if err := polWorkspace(ctx, ws, "pol-audit", "open", armmachinelearning.PublicNetworkAccessDisabled); err != nil {
 		t.Fatal(err)
 	}
-	st, _, body := s.do(t, http.MethodPost, "/subscriptions/"+s.conn.SubscriptionID+"/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2019-10-01", "", nil)
+	st, _, body := s.Do(t, http.MethodPost, "/subscriptions/"+s.Conn.SubscriptionID+"/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2019-10-01", "", nil)
 	if st != http.StatusAccepted {
 		t.Fatalf("triggerEvaluation: %d %s", st, body)
 	}
@@ -207,10 +190,10 @@ func TestPolicyAuditWithAzureCLI(t *testing.T) {
 // errors, through the Go SDK, the Azure CLI and raw REST.
 func TestPolicyErrors(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	defs, err := armpolicy.NewDefinitionsClient(s.conn.SubscriptionID, cred, s.armOptions())
+	cred := s.Credential(t)
+	defs, err := armpolicy.NewDefinitionsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,31 +212,28 @@ func TestPolicyErrors(t *testing.T) {
 	} {
 		_, err := defs.CreateOrUpdate(ctx, "bad", armpolicy.Definition{Properties: &armpolicy.DefinitionProperties{
 			Mode: to.Ptr("Indexed"), PolicyRule: rule(c.rule)}}, nil)
-		var re *azcore.ResponseError
-		if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest || re.ErrorCode != c.code {
+		if !e2e.IsResponseError(err, http.StatusBadRequest, c.code) {
 			t.Fatalf("rule %s: %v, want 400 %s", c.rule, err, c.code)
 		}
 	}
-	az := newAzCLI(t, s)
-	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
-	az.run("cloud", "set", "-n", "armlet")
-	az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID, "-o", "none")
-	_, stderr, err := az.try("policy", "definition", "create", "--name", "bad", "--mode", "Indexed",
+	az := s.AzureCLI(t)
+	az.Login()
+	_, stderr, err := az.Try("policy", "definition", "create", "--name", "bad", "--mode", "Indexed",
 		"--rules", `{"if":{"field":"tags['env']","notAnOperator":"x"},"then":{"effect":"audit"}}`)
 	if err == nil || !strings.Contains(stderr, "InvalidPolicyRule") {
 		t.Fatalf("az policy definition create with a bad rule: %v\n%s", err, stderr)
 	}
-	_, stderr, err = az.try("policy", "assignment", "create", "--name", "x", "--policy", polBuiltInPNAName,
-		"--scope", "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/missing")
+	_, stderr, err = az.Try("policy", "assignment", "create", "--name", "x", "--policy", polBuiltInPNAName,
+		"--scope", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/missing")
 	if err == nil || !strings.Contains(stderr, "ResourceGroupNotFound") {
 		t.Fatalf("az policy assignment create at a missing resource group: %v\n%s", err, stderr)
 	}
 	for _, c := range []struct{ path, code string }{
 		{"/providers/Microsoft.Authorization/policyAssignments/x", "InvalidPolicyScope"},
-		{"/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/missing/providers/Microsoft.Authorization/policyAssignments/x", "ResourceGroupNotFound"},
+		{"/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/missing/providers/Microsoft.Authorization/policyAssignments/x", "ResourceGroupNotFound"},
 		{"/providers/Microsoft.Management/managementGroups/not-my-tenant/providers/Microsoft.Authorization/policyAssignments/x", "ManagementGroupNotFound"},
 	} {
-		st, _, body := s.do(t, http.MethodPut, c.path+"?api-version=2022-06-01", `{"properties":{"policyDefinitionId":"`+polBuiltInPNA+`"}}`, nil)
+		st, _, body := s.Do(t, http.MethodPut, c.path+"?api-version=2022-06-01", `{"properties":{"policyDefinitionId":"`+polBuiltInPNA+`"}}`, nil)
 		if st/100 != 4 || !strings.Contains(body, `"code":"`+c.code+`"`) {
 			t.Fatalf("PUT %s: %d %s, want %s", c.path, st, body, c.code)
 		}

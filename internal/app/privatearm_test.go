@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/providers/authorization"
 )
 
@@ -20,10 +21,10 @@ type parmIDs struct {
 	rg, link1, link2, mg, assoc1, assoc2 string
 }
 
-func newParmIDs(s *testServer) parmIDs {
-	rg := "/subscriptions/" + s.conn.SubscriptionID + "/resourceGroups/parm-rg"
+func newParmIDs(s *e2e.Armlet) parmIDs {
+	rg := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/parm-rg"
 	links := rg + "/providers/Microsoft.Authorization/resourceManagementPrivateLinks/"
-	mg := "/providers/Microsoft.Management/managementGroups/" + s.conn.TenantID
+	mg := "/providers/Microsoft.Management/managementGroups/" + s.Conn.TenantID
 	assocs := mg + "/providers/Microsoft.Authorization/privateLinkAssociations/"
 	return parmIDs{
 		rg: rg, link1: links + "rmpl1", link2: links + "rmpl2", mg: mg,
@@ -33,7 +34,7 @@ func newParmIDs(s *testServer) parmIDs {
 
 // parmStored returns the stored properties of the resource at id (never
 // nil), or nil when there is none.
-func parmStored(t *testing.T, s *testServer, id string) map[string]any {
+func parmStored(t *testing.T, s *e2e.Armlet, id string) map[string]any {
 	t.Helper()
 	rid, err := resourceid.Parse(id)
 	if err != nil {
@@ -50,9 +51,9 @@ func parmStored(t *testing.T, s *testServer, id string) map[string]any {
 }
 
 // parmDisabled reads PublicARMDisabled for the server's tenant.
-func parmDisabled(t *testing.T, s *testServer) bool {
+func parmDisabled(t *testing.T, s *e2e.Armlet) bool {
 	t.Helper()
-	d, _, err := authorization.PublicARMDisabled(context.Background(), s.Engine(), s.conn.TenantID)
+	d, _, err := authorization.PublicARMDisabled(context.Background(), s.Engine(), s.Conn.TenantID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,30 +70,24 @@ func parmDisabled(t *testing.T, s *testServer) bool {
 // the front door refuses public calls while it is disabled.
 func TestPrivateARM(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
 	ids := newParmIDs(s)
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	groups, err := armresources.NewResourceGroupsClient(s.conn.SubscriptionID, cred, s.armOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := groups.CreateOrUpdate(ctx, "parm-rg", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
-		t.Fatalf("create resource group: %v", err)
-	}
-	generic, err := armresources.NewClient(s.conn.SubscriptionID, cred, s.armOptions())
+	cred := s.Credential(t)
+	s.CreateGroup(t, "parm-rg")
+	generic, err := armresources.NewClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Go SDK: the private link (tracked: location required).
 	_, err = generic.BeginCreateOrUpdateByID(ctx, ids.link1, parmAPIVersion, armresources.GenericResource{}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "LocationRequired")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "LocationRequired")
 	p, err := generic.BeginCreateOrUpdateByID(ctx, ids.link1, parmAPIVersion, armresources.GenericResource{Location: to.Ptr("eastus")}, nil)
 	if err != nil {
 		t.Fatalf("create private link: %v", err)
 	}
-	if _, err := p.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := p.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create private link: %v", err)
 	}
 	link, err := generic.GetByID(ctx, ids.link1, parmAPIVersion, nil)
@@ -110,18 +105,18 @@ func TestPrivateARM(t *testing.T) {
 	_, err = generic.BeginCreateOrUpdateByID(ctx, ids.assoc1, parmAPIVersion, armresources.GenericResource{
 		Properties: map[string]any{"privateLink": ids.link1 + "-missing", "publicNetworkAccess": "Enabled"},
 	}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "InvalidResourceReference")
-	_, err = generic.BeginCreateOrUpdateByID(ctx, strings.Replace(ids.assoc1, s.conn.TenantID, "child-group", 1), parmAPIVersion, armresources.GenericResource{
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidResourceReference")
+	_, err = generic.BeginCreateOrUpdateByID(ctx, strings.Replace(ids.assoc1, s.Conn.TenantID, "child-group", 1), parmAPIVersion, armresources.GenericResource{
 		Properties: map[string]any{"privateLink": ids.link1, "publicNetworkAccess": "Enabled"},
 	}, nil)
-	assertResponseError(t, err, http.StatusNotFound, "ManagementGroupNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ManagementGroupNotFound")
 	pa, err := generic.BeginCreateOrUpdateByID(ctx, ids.assoc1, parmAPIVersion, armresources.GenericResource{
 		Properties: map[string]any{"privateLink": ids.link1, "publicNetworkAccess": "Enabled"},
 	}, nil)
 	if err != nil {
 		t.Fatalf("create association: %v", err)
 	}
-	if _, err := pa.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := pa.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("create association: %v", err)
 	}
 	assoc, err := generic.GetByID(ctx, ids.assoc1, parmAPIVersion, nil)
@@ -130,7 +125,7 @@ func TestPrivateARM(t *testing.T) {
 	}
 	props := assoc.Properties.(map[string]any)
 	if *assoc.Type != authorization.TypeAssociations || props["privateLink"] != ids.link1 || props["publicNetworkAccess"] != "Enabled" ||
-		props["tenantID"] != s.conn.TenantID || props["scope"] != ids.mg {
+		props["tenantID"] != s.Conn.TenantID || props["scope"] != ids.mg {
 		t.Errorf("association = %s %v", *assoc.Type, props)
 	}
 	if got := parmStored(t, s, ids.assoc1); got["publicNetworkAccess"] != "Enabled" || got["privateLink"] != ids.link1 {
@@ -141,11 +136,9 @@ func TestPrivateARM(t *testing.T) {
 	}
 
 	// Azure CLI: a second private link and association, listed, deleted.
-	az := newAzCLI(t, s)
-	az.run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", s.conn.ARMEndpoint)
-	az.run("cloud", "set", "-n", "armlet")
-	az.run("login", "--service-principal", "-u", s.conn.ClientID, "-p", s.conn.ClientSecret, "--tenant", s.conn.TenantID)
-	created := az.json("resource", "create", "--id", ids.link2, "--api-version", parmAPIVersion, "-l", "westus", "--properties", "{}")
+	az := s.AzureCLI(t)
+	az.Login()
+	created := az.JSON("resource", "create", "--id", ids.link2, "--api-version", parmAPIVersion, "-l", "westus", "--properties", "{}")
 	if created["id"] != ids.link2 || created["location"] != "westus" {
 		t.Errorf("az resource create (private link) = %v", created)
 	}
@@ -154,40 +147,40 @@ func TestPrivateARM(t *testing.T) {
 	}
 	// `az resource create` sends a location for IDs outside a resource
 	// group (without -l, the CLI 2.45 fails looking up the group).
-	_, stderr, err := az.try("resource", "create", "--id", ids.assoc2, "--api-version", parmAPIVersion, "-l", "eastus",
+	_, stderr, err := az.Try("resource", "create", "--id", ids.assoc2, "--api-version", parmAPIVersion, "-l", "eastus",
 		"--properties", `{"privateLink":"`+ids.link2+`","publicNetworkAccess":"Sometimes"}`)
 	if err == nil || !strings.Contains(stderr, "InvalidRequestContent") {
 		t.Errorf("bad publicNetworkAccess through the CLI: err=%v stderr=%s", err, stderr)
 	}
-	created = az.json("resource", "create", "--id", ids.assoc2, "--api-version", parmAPIVersion, "-l", "eastus",
+	created = az.JSON("resource", "create", "--id", ids.assoc2, "--api-version", parmAPIVersion, "-l", "eastus",
 		"--properties", `{"privateLink":"`+ids.link2+`","publicNetworkAccess":"Enabled"}`)
-	if p := created["properties"].(map[string]any); created["id"] != ids.assoc2 || p["privateLink"] != ids.link2 || p["tenantID"] != s.conn.TenantID {
+	if p := created["properties"].(map[string]any); created["id"] != ids.assoc2 || p["privateLink"] != ids.link2 || p["tenantID"] != s.Conn.TenantID {
 		t.Errorf("az resource create (association) = %v", created)
 	}
-	listURL := strings.TrimSuffix(s.conn.ARMEndpoint, "/") + ids.mg + "/providers/Microsoft.Authorization/privateLinkAssociations?api-version=" + parmAPIVersion
-	if names := parmNames(t, az.json("rest", "--method", "get", "--url", listURL)); len(names) != 2 {
+	listURL := strings.TrimSuffix(s.Conn.ARMEndpoint, "/") + ids.mg + "/providers/Microsoft.Authorization/privateLinkAssociations?api-version=" + parmAPIVersion
+	if names := parmNames(t, az.JSON("rest", "--method", "get", "--url", listURL)); len(names) != 2 {
 		t.Errorf("az rest list associations = %v, want both", names)
 	}
-	subLinks := strings.TrimSuffix(s.conn.ARMEndpoint, "/") + "/subscriptions/" + s.conn.SubscriptionID +
+	subLinks := strings.TrimSuffix(s.Conn.ARMEndpoint, "/") + "/subscriptions/" + s.Conn.SubscriptionID +
 		"/providers/Microsoft.Authorization/resourceManagementPrivateLinks?api-version=" + parmAPIVersion
-	if names := parmNames(t, az.json("rest", "--method", "get", "--url", subLinks)); strings.Join(names, ",") != "rmpl1,rmpl2" {
+	if names := parmNames(t, az.JSON("rest", "--method", "get", "--url", subLinks)); strings.Join(names, ",") != "rmpl1,rmpl2" {
 		t.Errorf("az rest list private links by subscription = %v", names)
 	}
 	// The private link in use cannot go; the association can.
-	_, stderr, err = az.try("rest", "--method", "delete", "--url", strings.TrimSuffix(s.conn.ARMEndpoint, "/")+ids.link2+"?api-version="+parmAPIVersion)
+	_, stderr, err = az.Try("rest", "--method", "delete", "--url", strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+ids.link2+"?api-version="+parmAPIVersion)
 	if err == nil || !strings.Contains(stderr, "PrivateLinkInUse") {
 		t.Errorf("delete of a private link in use: err=%v stderr=%s", err, stderr)
 	}
 	if parmStored(t, s, ids.link2) == nil {
 		t.Fatal("the refused delete removed the private link")
 	}
-	az.run("rest", "--method", "delete", "--url", strings.TrimSuffix(s.conn.ARMEndpoint, "/")+ids.assoc2+"?api-version="+parmAPIVersion)
+	az.Run("rest", "--method", "delete", "--url", strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+ids.assoc2+"?api-version="+parmAPIVersion)
 	if parmStored(t, s, ids.assoc2) != nil {
 		t.Fatal("the association deleted through the CLI is still stored")
 	}
 
 	// Last: the CLI disables public network access on the first association.
-	updated := az.json("resource", "create", "--id", ids.assoc1, "--api-version", parmAPIVersion, "-l", "eastus",
+	updated := az.JSON("resource", "create", "--id", ids.assoc1, "--api-version", parmAPIVersion, "-l", "eastus",
 		"--properties", `{"privateLink":"`+ids.link2+`","publicNetworkAccess":"Disabled"}`)
 	if p := updated["properties"].(map[string]any); p["publicNetworkAccess"] != "Disabled" {
 		t.Errorf("az resource create (update) = %v", updated)

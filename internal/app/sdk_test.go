@@ -2,33 +2,28 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/armlet/armlet/internal/e2e"
 )
-
-var fastPoll = &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond}
 
 // TestGoSDKWorkspaceLifecycle drives armlet with the unmodified Azure SDK
 // for Go: azidentity for the token, armresources for the resource group,
 // armmachinelearning/v4 (api-version 2024-04-01) for the workspace.
 func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	sub := s.conn.SubscriptionID
+	cred := s.Credential(t)
+	sub := s.Conn.SubscriptionID
 
-	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.armOptions())
+	groups, err := armresources.NewResourceGroupsClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +38,7 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 		t.Errorf("resource group location = %q, want eastus", got)
 	}
 
-	ws, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.armOptions())
+	ws, err := armmachinelearning.NewWorkspacesClient(sub, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +54,7 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create workspace: %v", err)
 	}
-	created, err := poller.PollUntilDone(ctx, fastPoll)
+	created, err := poller.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("create workspace: %v", err)
 	}
@@ -73,8 +68,8 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 	if p.V1LegacyMode == nil || *p.V1LegacyMode {
 		t.Errorf("v1LegacyMode at 2024-04-01 = %v, want false", p.V1LegacyMode)
 	}
-	if got := *p.TenantID; got != s.conn.TenantID {
-		t.Errorf("tenantId = %q, want %q", got, s.conn.TenantID)
+	if got := *p.TenantID; got != s.Conn.TenantID {
+		t.Errorf("tenantId = %q, want %q", got, s.Conn.TenantID)
 	}
 
 	got, err := ws.Get(ctx, "ML-RG", "WS1", nil)
@@ -92,7 +87,7 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin update: %v", err)
 	}
-	patched, err := upd.PollUntilDone(ctx, fastPoll)
+	patched, err := upd.PollUntilDone(ctx, e2e.FastPoll)
 	if err != nil {
 		t.Fatalf("update: %v", err)
 	}
@@ -104,7 +99,7 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 	_, err = ws.BeginUpdate(ctx, "ml-rg", "ws1", armmachinelearning.WorkspaceUpdateParameters{
 		Properties: &armmachinelearning.WorkspacePropertiesUpdateParameters{PublicNetworkAccess: to.Ptr(armmachinelearning.PublicNetworkAccess("Sometimes"))},
 	}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "")
 
 	var names []string
 	pager := ws.NewListByResourceGroupPager("ml-rg", nil)
@@ -143,23 +138,23 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 
 	// Failure cases surface as azcore.ResponseError with ARM's codes.
 	_, err = ws.Get(ctx, "ml-rg", "missing", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
 	_, err = ws.Get(ctx, "no-such-rg", "ws1", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceGroupNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceGroupNotFound")
 	_, err = ws.BeginCreateOrUpdate(ctx, "ml-rg", "bad name!", armmachinelearning.Workspace{Location: to.Ptr("eastus")}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "InvalidResourceName")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "InvalidResourceName")
 	_, err = ws.BeginCreateOrUpdate(ctx, "ml-rg", "ws2", armmachinelearning.Workspace{Location: to.Ptr("moon-base")}, nil)
-	assertResponseError(t, err, http.StatusBadRequest, "LocationNotAvailableForResourceType")
+	e2e.RequireResponseError(t, err, http.StatusBadRequest, "LocationNotAvailableForResourceType")
 
 	del, err := ws.BeginDelete(ctx, "ml-rg", "ws1", nil)
 	if err != nil {
 		t.Fatalf("begin delete: %v", err)
 	}
-	if _, err := del.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := del.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	_, err = ws.Get(ctx, "ml-rg", "ws1", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
 
 	// Resource group delete is asynchronous and cascades.
 	if _, err := ws.BeginCreateOrUpdate(ctx, "ml-rg", "ws3", armmachinelearning.Workspace{Location: to.Ptr("eastus")}, nil); err != nil {
@@ -169,36 +164,25 @@ func TestGoSDKWorkspaceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin delete group: %v", err)
 	}
-	if _, err := rgDel.PollUntilDone(ctx, fastPoll); err != nil {
+	if _, err := rgDel.PollUntilDone(ctx, e2e.FastPoll); err != nil {
 		t.Fatalf("delete group: %v", err)
 	}
 	_, err = groups.Get(ctx, "ml-rg", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceGroupNotFound")
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceGroupNotFound")
 	if _, err := groups.CreateOrUpdate(ctx, "ml-rg", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
 		t.Fatalf("re-create group: %v", err)
 	}
 	_, err = ws.Get(ctx, "ml-rg", "ws3", nil)
-	assertResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
-}
-
-func assertResponseError(t *testing.T, err error, status int, code string) {
-	t.Helper()
-	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
-		t.Fatalf("error = %v, want *azcore.ResponseError %d %s", err, status, code)
-	}
-	if re.StatusCode != status || (code != "" && re.ErrorCode != code) {
-		t.Fatalf("error = %d %s, want %d %s (%v)", re.StatusCode, re.ErrorCode, status, code, err)
-	}
+	e2e.RequireResponseError(t, err, http.StatusNotFound, "ResourceNotFound")
 }
 
 // TestGoSDKProviders checks the providers endpoint with armresources.
 func TestGoSDKProviders(t *testing.T) {
 	t.Parallel()
-	s := startArmlet(t)
+	s := e2e.Start(t)
 	ctx := context.Background()
-	cred := s.credential(t, s.conn.ClientID, s.conn.ClientSecret)
-	providers, err := armresources.NewProvidersClient(s.conn.SubscriptionID, cred, s.armOptions())
+	cred := s.Credential(t)
+	providers, err := armresources.NewProvidersClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +200,7 @@ func TestGoSDKProviders(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("workspaces resource type with its api-versions missing: %s", mustMarshal(p.ResourceTypes))
+		t.Errorf("workspaces resource type with its api-versions missing: %s", mustJSON(p.ResourceTypes))
 	}
 	if _, err := providers.Unregister(ctx, "Microsoft.MachineLearningServices", nil); err != nil {
 		t.Fatalf("unregister: %v", err)
@@ -224,11 +208,11 @@ func TestGoSDKProviders(t *testing.T) {
 	if _, err := s.AdvanceClock(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	status, _, body := s.do(t, http.MethodPut, "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/g?api-version=2021-04-01", `{"location":"eastus"}`, nil)
+	status, _, body := s.Do(t, http.MethodPut, "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/g?api-version=2021-04-01", `{"location":"eastus"}`, nil)
 	if status != http.StatusCreated {
 		t.Fatalf("create group: %d %s", status, body)
 	}
-	status, _, body = s.do(t, http.MethodPut, "/subscriptions/"+s.conn.SubscriptionID+"/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/ws1?api-version=2024-04-01", `{"location":"eastus"}`, nil)
+	status, _, body = s.Do(t, http.MethodPut, "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/ws1?api-version=2024-04-01", `{"location":"eastus"}`, nil)
 	if status != http.StatusConflict || !strings.Contains(body, "MissingSubscriptionRegistration") {
 		t.Fatalf("PUT into unregistered namespace = %d %s, want 409 MissingSubscriptionRegistration", status, body)
 	}
@@ -236,9 +220,4 @@ func TestGoSDKProviders(t *testing.T) {
 	if err != nil || *reg.RegistrationState != "Registering" {
 		t.Fatalf("register: %v %v", err, reg.RegistrationState)
 	}
-}
-
-func mustMarshal(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestWorkspaceEndpointHidesDatastoreSecrets registers v1 datastores with
@@ -11,9 +13,9 @@ import (
 // appears anywhere in the raw body of a plain GET, the list or the default
 // datastore, while includeSecret=true still shows them.
 func TestWorkspaceEndpointHidesDatastoreSecrets(t *testing.T) {
-	s := startArmlet(t)
-	createMLWorkspace(t, s, s.credential(t, s.conn.ClientID, s.conn.ClientSecret), "rg", false)
-	ds := "/datastore/v1.0/subscriptions/" + s.conn.SubscriptionID +
+	s := e2e.Start(t)
+	s.CreateWorkspace(t, "rg", "ws1", false)
+	ds := "/datastore/v1.0/subscriptions/" + s.Conn.SubscriptionID +
 		"/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"
 	bodies := map[string]string{
 		"blob": `{"dataStoreType":"AzureBlob","azureStorageSection":{"accountName":"a","containerName":"c","credentialType":"AccountKey",
@@ -27,11 +29,11 @@ func TestWorkspaceEndpointHidesDatastoreSecrets(t *testing.T) {
 		"hdfs": `{"dataStoreType":"Hdfs","hdfsSection":{"namenodeAddress":"nn","credentialValue":"LEAK-hdfs-credentialValue"}}`,
 	}
 	for name, body := range bodies {
-		if code, _, resp := s.do(t, http.MethodPut, ds+"/datastores/"+name, body, nil); code != http.StatusOK || strings.Contains(resp, "LEAK-") {
+		if code, _, resp := s.Do(t, http.MethodPut, ds+"/datastores/"+name, body, nil); code != http.StatusOK || strings.Contains(resp, "LEAK-") {
 			t.Fatalf("PUT %s: %d %s", name, code, resp)
 		}
 	}
-	if code, _, resp := s.do(t, http.MethodPut, ds+"/default/gen2", "", nil); code != http.StatusOK {
+	if code, _, resp := s.Do(t, http.MethodPut, ds+"/default/gen2", "", nil); code != http.StatusOK {
 		t.Fatalf("PUT default: %d %s", code, resp)
 	}
 	reads := []string{ds + "/datastores", ds + "/default"}
@@ -39,7 +41,7 @@ func TestWorkspaceEndpointHidesDatastoreSecrets(t *testing.T) {
 		reads = append(reads, ds+"/datastores/"+name)
 	}
 	for _, path := range reads {
-		code, _, resp := s.do(t, http.MethodGet, path, "", nil)
+		code, _, resp := s.Do(t, http.MethodGet, path, "", nil)
 		if code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, code, resp)
 		}
@@ -47,7 +49,7 @@ func TestWorkspaceEndpointHidesDatastoreSecrets(t *testing.T) {
 			t.Errorf("GET %s shows a secret: %s", path, resp)
 		}
 	}
-	code, _, resp := s.do(t, http.MethodGet, ds+"/datastores/gen2?includeSecret=true", "", nil)
+	code, _, resp := s.Do(t, http.MethodGet, ds+"/datastores/gen2?includeSecret=true", "", nil)
 	if code != http.StatusOK || !strings.Contains(resp, "LEAK-gen2-clientSecret") {
 		t.Errorf("includeSecret=true: %d %s", code, resp)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/e2e"
 )
 
 // TestSeedLegacyModeMigration checks rule L3: workspaces imported from a
@@ -43,14 +44,14 @@ func TestSeedLegacyModeMigration(t *testing.T) {
 	}
 	dataDir := t.TempDir()
 	for range 2 { // the second start re-applies the seed to existing state
-		s := startArmlet(t, func(c *config.Config) { c.SeedFile = path; c.InMemory = false; c.DataDir = dataDir })
+		s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.SeedFile = path; c.InMemory = false; c.DataDir = dataDir }))
 		for name, want := range map[string]string{"with-pe": `"v1LegacyMode":true`, "without-pe": `"v1LegacyMode":false`} {
-			st, _, body := s.do(t, "GET", ws+name+"?api-version=2024-04-01", "", nil)
+			st, _, body := s.Do(t, "GET", ws+name+"?api-version=2024-04-01", "", nil)
 			if st != 200 || !strings.Contains(body, want) {
 				t.Errorf("%s: %d %s, want %s", name, st, body, want)
 			}
 		}
-		st, _, body := s.do(t, "GET", ws+"with-pe/privateEndpointConnections?api-version=2024-04-01", "", nil)
+		st, _, body := s.Do(t, "GET", ws+"with-pe/privateEndpointConnections?api-version=2024-04-01", "", nil)
 		if st != 200 || !strings.Contains(body, `"Approved"`) {
 			t.Errorf("seeded connection: %d %s", st, body)
 		}
