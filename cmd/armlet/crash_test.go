@@ -448,3 +448,30 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// TestDataDirInUse: a second armlet on a data dir another one serves
+// exits non-zero at once, saying which process holds it, without a panic;
+// the first keeps serving.
+func TestDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	first := crashStart(t, dir)
+	began := time.Now()
+	second := crashSpawn(t, dir)
+	select {
+	case <-second.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the second armlet did not exit: %s", second.stderr.String())
+	}
+	took := time.Since(began)
+	out := second.stderr.String()
+	want := fmt.Sprintf("the data dir is in use by another armlet (pid %d)", first.cmd.Process.Pid)
+	if second.cmd.ProcessState.ExitCode() == 0 || !strings.Contains(out, want) || strings.Contains(out, "panic") {
+		t.Errorf("second armlet: exit %d after %v, stderr:\n%s\nwant a non-zero exit saying %q", second.cmd.ProcessState.ExitCode(), took, out, want)
+	}
+	t.Logf("the second armlet gave up after %v: %s", took, out)
+	resp, err := first.client.Get(first.base + "/_armlet/health")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the first armlet after the second gave up: %v", err)
+	}
+	resp.Body.Close()
+}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,7 @@ type Server struct {
 	cfg        config.Config
 	log        *slog.Logger
 	store      kv.Store
+	pidFile    string // the data dir's pid file, removed on Close; "" when there is none
 	clock      *clock.Offset
 	engine     *engine.Engine
 	identity   *identity.Service
@@ -149,9 +151,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	// Each store is assigned only once it opened: a failed Open returns a
+	// nil *Store, which in s.store would be a non-nil interface that Close
+	// then calls.
 	switch {
 	case cfg.EtcdEndpoints() != nil:
-		s.store, err = etcdkv.Open(ctx, etcdkv.Options{
+		st, err := etcdkv.Open(ctx, etcdkv.Options{
 			Endpoints: cfg.EtcdEndpoints(), Prefix: cfg.EtcdPrefix,
 			CAFile: cfg.EtcdCA, CertFile: cfg.EtcdCert, KeyFile: cfg.EtcdKey,
 			Username: cfg.EtcdUsername, Password: cfg.EtcdPassword,
@@ -159,13 +164,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		if err != nil {
 			return nil, err
 		}
+		s.store = st
 	case cfg.MemoryStore():
 		s.store = memkv.New()
 	default:
-		s.store, err = boltkv.Open(filepath.Join(dataDir, "armlet.db"), boltkv.Options{Logger: log})
+		st, err := openDataDirStore(dataDir, log)
 		if err != nil {
 			return nil, err
 		}
+		s.store, s.pidFile = st, filepath.Join(dataDir, pidFileName)
 	}
 
 	// Listen first: with port 0 the real address is only known now, and
@@ -514,6 +521,45 @@ func (s *Server) Close() {
 	if s.store != nil {
 		_ = s.store.Close()
 	}
+	if s.pidFile != "" {
+		_ = os.Remove(s.pidFile)
+	}
+}
+
+// pidFileName is the file in the data dir naming the process that holds
+// its store, so that a second armlet can say which one does.
+const pidFileName = "armlet.pid"
+
+// dataDirLockTimeout is how long armlet waits for another process to
+// release the data dir's store before it gives up.
+const dataDirLockTimeout = 500 * time.Millisecond
+
+// ErrDataDirInUse is wrapped by Start's error when another process holds
+// the data dir's store.
+var ErrDataDirInUse = errors.New("the data dir is in use by another armlet")
+
+// openDataDirStore opens the bbolt store of dataDir and records this
+// process in its pid file. When another process holds the store it fails
+// within dataDirLockTimeout with an error wrapping ErrDataDirInUse that
+// names that process.
+func openDataDirStore(dataDir string, log *slog.Logger) (*boltkv.Store, error) {
+	st, err := boltkv.Open(filepath.Join(dataDir, "armlet.db"), boltkv.Options{Logger: log, OpenTimeout: dataDirLockTimeout})
+	if errors.Is(err, boltkv.ErrLocked) {
+		holder := "another process"
+		if b, rerr := os.ReadFile(filepath.Join(dataDir, pidFileName)); rerr == nil {
+			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
+				holder = fmt.Sprintf("pid %d", pid)
+			}
+		}
+		return nil, fmt.Errorf("%w (%s): %s; stop it, or start this one with another --data-dir", ErrDataDirInUse, holder, dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, pidFileName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		log.Warn("writing the pid file", "err", err)
+	}
+	return st, nil
 }
 
 // authAdapter turns the token service's caller into the engine's.

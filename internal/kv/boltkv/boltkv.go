@@ -125,6 +125,10 @@ type request struct {
 // openFileFunc opens the database file; see bolt.Options.OpenFile.
 type openFileFunc func(name string, flag int, perm os.FileMode) (*os.File, error)
 
+// ErrLocked is wrapped by Open's error when another process holds the
+// file's lock beyond Options.OpenTimeout.
+var ErrLocked = errors.New("the store file is locked by another process")
+
 // Open opens or creates the bbolt file at path (its directory must exist)
 // and starts the writer goroutine. Call Close when done.
 //
@@ -132,8 +136,8 @@ type openFileFunc func(name string, flag int, perm os.FileMode) (*os.File, error
 // file system is not writable (EROFS, EACCES, EPERM), Open opens it
 // read-only instead: reads work and Txn returns an error wrapping
 // kv.ErrReadOnly. If the file is locked by another process for longer than
-// opts.OpenTimeout, Open returns an error saying that another armlet process
-// probably holds the data directory. Other failures (a corrupt file, a
+// opts.OpenTimeout, Open returns an error wrapping ErrLocked saying that
+// another armlet process probably holds the data directory. Other failures (a corrupt file, a
 // missing directory) are returned as they are, wrapped with the path.
 func Open(path string, opts Options) (*Store, error) {
 	return open(path, opts, nil)
@@ -151,9 +155,9 @@ func open(path string, opts Options, openRW openFileFunc) (*Store, error) {
 		timeout = defaultOpenTimeout
 	}
 	lockErr := func(err error) error {
-		return fmt.Errorf("boltkv: open %s: the file is locked and the lock was not released within %v; "+
+		return fmt.Errorf("%w: boltkv: open %s: the lock was not released within %v; "+
 			"another armlet process probably holds the data directory %s: %w",
-			path, timeout, filepath.Dir(path), err)
+			ErrLocked, path, timeout, filepath.Dir(path), err)
 	}
 
 	s := &Store{path: path, log: log}
