@@ -465,8 +465,8 @@ func TestDataDirInUse(t *testing.T) {
 	took := time.Since(began)
 	out := second.stderr.String()
 	want := fmt.Sprintf("the data dir is in use by another armlet (pid %d)", first.cmd.Process.Pid)
-	if second.cmd.ProcessState.ExitCode() == 0 || !strings.Contains(out, want) || strings.Contains(out, "panic") {
-		t.Errorf("second armlet: exit %d after %v, stderr:\n%s\nwant a non-zero exit saying %q", second.cmd.ProcessState.ExitCode(), took, out, want)
+	if second.cmd.ProcessState.ExitCode() != 1 || !strings.Contains(out, want) || strings.Contains(out, "panic") {
+		t.Errorf("second armlet: exit %d after %v, stderr:\n%s\nwant exit status 1 saying %q", second.cmd.ProcessState.ExitCode(), took, out, want)
 	}
 	t.Logf("the second armlet gave up after %v: %s", took, out)
 	resp, err := first.client.Get(first.base + "/_armlet/health")

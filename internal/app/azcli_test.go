@@ -109,3 +109,41 @@ func adminState(t *testing.T, s *e2e.Armlet, id string) map[string]any {
 	}
 	return v.Derived
 }
+
+// TestAzureCLIResourceTypeForm: the CLI's `-g/-n/--resource-type` form,
+// which sends an empty segment after the namespace
+// (.../providers/Microsoft.MachineLearningServices//workspaces/ws), shows,
+// updates and deletes a workspace as ARM lets it.
+func TestAzureCLIResourceTypeForm(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	az := s.AzureCLI(t)
+	az.Login()
+	az.JSON("group", "create", "-n", "form-rg", "-l", "eastus")
+	id := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/form-rg/providers/Microsoft.MachineLearningServices/workspaces/form-ws"
+	az.JSON("resource", "create", "--id", id, "--api-version", "2024-04-01", "-l", "eastus", "-p", `{}`)
+	form := []string{"-g", "form-rg", "-n", "form-ws", "--resource-type", "Microsoft.MachineLearningServices/workspaces", "--api-version", "2024-04-01"}
+	shown := az.JSON(append([]string{"resource", "show"}, form...)...)
+	if !strings.EqualFold(shown["id"].(string), id) {
+		t.Fatalf("az resource show -g -n --resource-type = %v", shown)
+	}
+	updated := az.JSON(append([]string{"resource", "update", "--set", "tags.stage=test"}, form...)...)
+	if tags, _ := updated["tags"].(map[string]any); tags["stage"] != "test" {
+		t.Fatalf("az resource update -g -n --resource-type = %v", updated)
+	}
+	az.Run(append([]string{"resource", "delete"}, form...)...)
+	if _, stderr, err := az.Try(append([]string{"resource", "show"}, form...)...); err == nil || !strings.Contains(stderr, "ResourceNotFound") {
+		t.Errorf("after az resource delete: err=%v stderr=%s", err, stderr)
+	}
+	// The flow records name the workspace, whatever the CLI's spelling.
+	flows, _ := s.FlowRecords(t, "?workspace="+id)
+	var sawForm bool
+	for _, f := range flows {
+		if strings.Contains(f.Path, "MachineLearningServices//workspaces") && f.ResourceID != "" {
+			sawForm = true
+		}
+	}
+	if !sawForm {
+		t.Errorf("no flow record of the CLI's -g/-n/--resource-type requests under %s", id)
+	}
+}

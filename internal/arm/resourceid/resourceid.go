@@ -115,6 +115,12 @@ type Path struct {
 // is unescaped on its own, so an escaped "/" inside a name is rejected
 // rather than shifting the structure. Empty, "." and ".." segments are
 // rejected; one trailing slash is ignored.
+//
+// One empty segment is tolerated, as ARM tolerates it: right after a
+// resource provider namespace (".../providers/{namespace}//{type}/..."),
+// which the Azure CLI sends for `az resource show -g G -n N
+// --resource-type {namespace}/{type}`. Dropping it changes no segment's
+// meaning.
 func ParsePath(escaped string) (Path, error) {
 	if !strings.HasPrefix(escaped, "/") {
 		return Path{}, invalid(escaped, "must start with /")
@@ -138,7 +144,18 @@ func ParsePath(escaped string) (Path, error) {
 		}
 		parts[i] = u
 	}
-	return parse(parts, escaped)
+	return parse(dropEmptyAfterNamespace(parts), escaped)
+}
+
+// dropEmptyAfterNamespace removes an empty segment that follows
+// "providers/{namespace}" and precedes a type (see ParsePath).
+func dropEmptyAfterNamespace(parts []string) []string {
+	for i := 2; i+1 < len(parts); i++ {
+		if parts[i] == "" && strings.EqualFold(parts[i-2], TypeProviders) && strings.Contains(parts[i-1], ".") && parts[i+1] != "" {
+			return append(parts[:i:i], parts[i+1:]...)
+		}
+	}
+	return parts
 }
 
 func parse(parts []string, orig string) (Path, error) {

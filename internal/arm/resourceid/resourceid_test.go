@@ -43,6 +43,15 @@ func TestParsePath(t *testing.T) {
 		{path: "/subscriptions/s1/resourceGroups/%zz", wantErr: true},
 		{path: "/subscriptions/s1/resourceGroups/a%00b", wantErr: true},
 		{path: "subscriptions/s1", wantErr: true},
+		// The Azure CLI's -g/-n/--resource-type form: one empty segment after
+		// the namespace is dropped, as ARM does, and nowhere else.
+		{path: "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices//workspaces/w1", wantID: ws, wantType: "Microsoft.MachineLearningServices/workspaces"},
+		{path: "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices//workspaces", wantID: "/subscriptions/s1/resourceGroups/rg1", wantTail: "Microsoft.MachineLearningServices/workspaces"},
+		{path: "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices///workspaces/ws1", wantErr: true},
+		{path: "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces//ws1", wantErr: true},
+		{path: "/subscriptions/s1/resourceGroups/rg1/providers//Microsoft.MachineLearningServices/workspaces/ws1", wantErr: true},
+		{path: "/subscriptions/s1/resourceGroups//providers/Microsoft.MachineLearningServices/workspaces/ws1", wantErr: true},
+		{path: "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices//", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
