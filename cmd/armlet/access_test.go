@@ -19,7 +19,7 @@ func TestReportAccessCommand(t *testing.T) {
 	dir, conn := a.DataDir, a.Conn
 	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
 	ctx := context.Background()
-	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil)
+	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

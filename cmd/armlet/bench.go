@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/bench"
+	"github.com/armlet/armlet/internal/config"
 )
 
 const benchUsage = `Usage: armlet bench [flags]
@@ -62,12 +64,17 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	fs.StringVar(&o.AzuritePath, "azurite", "", "Azurite executable (default: azurite on PATH, then npx --no-install azurite)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process armlet) to this file")
-	err := fs.Parse(args)
-	if err != nil {
-		return o, false, "", err
+	var err error
+	if err = fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, false, "", err
+		}
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		return o, false, "", &config.UsageError{Err: err, Hint: config.FlagHint(fs, args, names)}
 	}
 	if fs.NArg() > 0 {
-		return o, false, "", fmt.Errorf("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
+		return o, false, "", usageErr("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
 	}
 	if o.Connections < 1 {
 		return o, false, "", fmt.Errorf("--connections must be at least 1")

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/armlet/armlet/internal/app"
@@ -28,10 +30,15 @@ type adminClient struct {
 	http *http.Client
 }
 
-// clientFlags parses the --data-dir flag the client commands share and
-// returns the remaining arguments.
-func clientFlags(name string, args []string, getenv func(string) string, extra func(fs *flag.FlagSet)) (*adminClient, []string, error) {
+// clientFlags parses the --data-dir flag the client commands share, and
+// the command's own flags added by extra, anywhere among args (so
+// `armlet clock advance 61m --data-dir d` works as a user would type it).
+// It checks the remaining positional arguments with positional (nil: none
+// allowed) before it reads connection.json, so a usage error is reported
+// as such whether armlet is running or not, and returns them.
+func clientFlags(name string, args []string, getenv func(string) string, extra func(fs *flag.FlagSet), positional func(rest []string) error) (*adminClient, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned and printed once, by run
 	dataDir := config.DefaultDataDir
 	if v := getenv(config.EnvName("data-dir")); v != "" {
 		dataDir = v
@@ -40,11 +47,43 @@ func clientFlags(name string, args []string, getenv func(string) string, extra f
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	var rest []string
+	for remaining := args; ; {
+		if err := fs.Parse(remaining); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(os.Stderr)
+				fs.PrintDefaults()
+				return nil, nil, err
+			}
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			return nil, nil, &config.UsageError{Err: err, Hint: config.FlagHint(fs, args, names)}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if remaining = fs.Args(); remaining[0] == "--" {
+			rest = append(rest, remaining[1:]...)
+			break
+		}
+		rest, remaining = append(rest, remaining[0]), remaining[1:]
+	}
+	if positional == nil {
+		positional = noArguments
+	}
+	if err := positional(rest); err != nil {
 		return nil, nil, err
 	}
 	c, err := newAdminClient(dataDir)
-	return c, fs.Args(), err
+	return c, rest, err
+}
+
+// noArguments refuses any positional argument.
+func noArguments(rest []string) error {
+	if len(rest) > 0 {
+		return usageErr("unexpected argument %q", rest[0])
+	}
+	return nil
 }
 
 func newAdminClient(dataDir string) (*adminClient, error) {
@@ -93,7 +132,7 @@ func (c *adminClient) token(ctx context.Context) (string, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", err
+		return "", c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -104,6 +143,15 @@ func (c *adminClient) token(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("getting a token: %s %s", resp.Status, out.Error)
 	}
 	return out.AccessToken, nil
+}
+
+// unreachable explains a failed connection: nothing listening at the
+// endpoint connection.json names means armlet is not running there.
+func (c *adminClient) unreachable(err error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("armlet is not running at %s (start it with armlet serve): %w", c.base(), err)
+	}
+	return err
 }
 
 // call sends one admin request and writes the JSON answer to w.
@@ -140,7 +188,7 @@ func (c *adminClient) send(ctx context.Context, method, path string, body any) (
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -152,45 +200,57 @@ func (c *adminClient) send(ctx context.Context, method, path string, body any) (
 
 func principal(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		return fmt.Errorf("usage: armlet principal create --name NAME | armlet principal list")
+		return usageErr("usage: armlet principal create --name NAME | armlet principal list")
 	}
 	var name string
-	c, rest, err := clientFlags("principal "+args[0], args[1:], getenv, func(fs *flag.FlagSet) {
+	c, _, err := clientFlags("principal "+args[0], args[1:], getenv, func(fs *flag.FlagSet) {
 		if args[0] == "create" {
 			fs.StringVar(&name, "name", "", "display name of the new service principal")
 		}
+	}, func(rest []string) error {
+		if args[0] == "create" && name == "" {
+			return usageErr("--name is required")
+		}
+		return noArguments(rest)
 	})
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected argument %q", rest[0])
-	}
 	if args[0] == "list" {
 		return c.call(ctx, http.MethodGet, "/_armlet/principals", nil, stdout)
-	}
-	if name == "" {
-		return fmt.Errorf("--name is required")
 	}
 	return c.call(ctx, http.MethodPost, "/_armlet/principals", map[string]string{"name": name}, stdout)
 }
 
 func clockCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || (args[0] != "advance" && args[0] != "show") {
-		return fmt.Errorf("usage: armlet clock advance DURATION | armlet clock show")
+		return usageErr("usage: armlet clock advance DURATION | armlet clock show")
 	}
-	c, rest, err := clientFlags("clock "+args[0], args[1:], getenv, nil)
-	if err != nil {
-		return err
+	if args[0] == "advance" {
+		for _, a := range args[1:] {
+			if len(a) > 1 && a[0] == '-' && a[1] >= '0' && a[1] <= '9' {
+				return usageErr("the armlet clock only moves forward: %q is negative; give a duration such as 45m", a)
+			}
+		}
 	}
 	if args[0] == "show" {
+		c, _, err := clientFlags("clock show", args[1:], getenv, nil, nil)
+		if err != nil {
+			return err
+		}
 		return c.call(ctx, http.MethodGet, "/_armlet/clock", nil, stdout)
 	}
-	if len(rest) != 1 {
-		return fmt.Errorf("usage: armlet clock advance DURATION (for example 45m)")
-	}
-	if d, err := time.ParseDuration(rest[0]); err != nil || d < 0 {
-		return fmt.Errorf("%q is not a non-negative duration such as 90s, 45m or 2h", rest[0])
+	c, rest, err := clientFlags("clock advance", args[1:], getenv, nil, func(rest []string) error {
+		if len(rest) != 1 {
+			return usageErr("usage: armlet clock advance DURATION (for example 45m)")
+		}
+		if d, err := time.ParseDuration(rest[0]); err != nil || d < 0 {
+			return usageErr("%q is not a duration such as 90s, 45m or 2h", rest[0])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return c.call(ctx, http.MethodPost, "/_armlet/clock/advance", map[string]string{"duration": rest[0]}, stdout)
 }
@@ -207,12 +267,14 @@ func stateCmd(ctx context.Context, args []string, getenv func(string) string, st
 	var showSecrets bool
 	c, rest, err := clientFlags("state", args, getenv, func(fs *flag.FlagSet) {
 		fs.BoolVar(&showSecrets, "show-secrets", false, "print stored secrets in clear instead of [REDACTED]")
+	}, func(rest []string) error {
+		if len(rest) != 1 {
+			return usageErr("usage: armlet state [--show-secrets] RESOURCE_ID")
+		}
+		return nil
 	})
 	if err != nil {
 		return err
-	}
-	if len(rest) != 1 {
-		return fmt.Errorf("usage: armlet state [--show-secrets] RESOURCE_ID")
 	}
 	path := "/_armlet/state?id=" + url.QueryEscape(rest[0])
 	if showSecrets {
@@ -223,12 +285,9 @@ func stateCmd(ctx context.Context, args []string, getenv func(string) string, st
 
 // fleetCmd is `armlet fleet`: this replica, the leader, the store.
 func fleetCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	c, rest, err := clientFlags("fleet", args, getenv, nil)
+	c, _, err := clientFlags("fleet", args, getenv, nil, nil)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("usage: armlet fleet")
 	}
 	return c.call(ctx, http.MethodGet, "/_armlet/fleet", nil, stdout)
 }
@@ -236,17 +295,14 @@ func fleetCmd(ctx context.Context, args []string, getenv func(string) string, st
 // networkCmd is `armlet network endpoints [--json]`.
 func networkCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "endpoints" {
-		return fmt.Errorf("usage: armlet network endpoints [--json]")
+		return usageErr("usage: armlet network endpoints [--json]")
 	}
 	var asJSON bool
-	c, rest, err := clientFlags("network endpoints", args[1:], getenv, func(fs *flag.FlagSet) {
+	c, _, err := clientFlags("network endpoints", args[1:], getenv, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
-	})
+	}, nil)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	if asJSON {
 		return c.call(ctx, http.MethodGet, "/_armlet/network/endpoints", nil, stdout)
@@ -271,22 +327,19 @@ func reportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return accessReportCmd(ctx, args[1:], getenv, stdout)
 	}
 	if len(args) == 0 || args[0] != "exposure" {
-		return fmt.Errorf("usage: armlet report exposure [--json] [--workspace RESOURCE_ID] [--since T] [--until T]\n" +
+		return usageErr("usage: armlet report exposure [--json] [--workspace RESOURCE_ID] [--since T] [--until T]\n" +
 			"       armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]")
 	}
 	var asJSON bool
 	var workspace, since, until string
-	c, rest, err := clientFlags("report exposure", args[1:], getenv, func(fs *flag.FlagSet) {
+	c, _, err := clientFlags("report exposure", args[1:], getenv, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 		fs.StringVar(&workspace, "workspace", "", "only this workspace (a resource id prefix)")
 		fs.StringVar(&since, "since", "", "only flows at or after this time (RFC 3339, or a duration back from now such as 1h)")
 		fs.StringVar(&until, "until", "", "only flows before this time (RFC 3339, or a duration back from now)")
-	})
+	}, nil)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"workspace": workspace, "since": since, "until": until} {
@@ -325,17 +378,14 @@ func printReport(ctx context.Context, c *adminClient, path string, q url.Values,
 func accessReportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var asJSON, deniedOnly bool
 	var principal, since string
-	c, rest, err := clientFlags("report access", args, getenv, func(fs *flag.FlagSet) {
+	c, _, err := clientFlags("report access", args, getenv, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 		fs.StringVar(&principal, "principal", "", "only this caller (object id, or client id)")
 		fs.StringVar(&since, "since", "", "only requests at or after this time (RFC 3339, or a duration back from now such as 1h)")
 		fs.BoolVar(&deniedOnly, "denied-only", false, "only the denied requests")
-	})
+	}, nil)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	q := url.Values{}
 	if principal != "" {

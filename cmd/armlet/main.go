@@ -77,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	var err error
 	switch args[0] {
+	case "--version", "-version":
+		fmt.Fprintln(stdout, "armlet", version)
 	case "serve":
 		err = serve(ctx, args[1:], getenv, stdout, stderr)
 	case "principal":
@@ -98,17 +100,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "armlet: unknown command %q\n\n%s", args[0], usage)
+		hint := ""
+		if n := config.Nearest(args[0], commands); n != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", n)
+		}
+		fmt.Fprintf(stderr, "armlet: unknown command %q%s\n\n%s", args[0], hint, usage)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	var ue *config.UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "armlet:", err)
+		if ue.Hint != "" {
+			fmt.Fprintln(stderr, "armlet:", ue.Hint)
+		}
+		fmt.Fprintf(stderr, "run 'armlet %s -h' for the flags, 'armlet help' for the commands\n", args[0])
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "armlet:", err)
 		return 1
 	}
 	return 0
+}
+
+// commands are armlet's commands, for suggestions.
+var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "bench", "version", "help"}
+
+// usageErr is a bad command line of a client command (exit status 2).
+func usageErr(format string, args ...any) error {
+	return &config.UsageError{Err: fmt.Errorf(format, args...)}
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -112,11 +112,19 @@ func TestCommandLineErrors(t *testing.T) {
 		{nil, os.Getenv, 2, "Usage"},
 		{[]string{"frobnicate"}, os.Getenv, 2, "unknown command"},
 		{[]string{"serve", "-h"}, os.Getenv, 0, "ARMLET_LISTEN"},
-		{[]string{"serve", "--listen", "nowhere"}, os.Getenv, 1, "listen"},
+		{[]string{"serve", "--listen", "nowhere"}, os.Getenv, 2, "listen"},
+		{[]string{"serve", "--bogus"}, os.Getenv, 2, "armlet serve -h"},
+		{[]string{"serve", "--lisen", ":1"}, os.Getenv, 2, "did you mean --listen"},
+		{[]string{"serve", "stray"}, os.Getenv, 2, "stray"},
+		{[]string{"serv"}, os.Getenv, 2, `did you mean "serve"`},
 		{[]string{"serve"}, getenv, 1, "ARMLET_LOG_LEVEL"},
-		{[]string{"clock", "advance", "5m", "--data-dir", "/nonexistent"}, os.Getenv, 1, "connection file"},
-		{[]string{"principal"}, os.Getenv, 1, "usage"},
+		{[]string{"clock", "advance", "5m", "--data-dir", "/nonexistent"}, os.Getenv, 1, "/nonexistent/connection.json"},
+		{[]string{"clock", "advance", "-5m"}, os.Getenv, 2, "only moves forward"},
+		{[]string{"clock", "advance", "soon", "--data-dir", "/nonexistent"}, os.Getenv, 2, "not a duration"},
+		{[]string{"clock", "show", "--dta-dir", "x"}, os.Getenv, 2, "did you mean --data-dir"},
+		{[]string{"principal"}, os.Getenv, 2, "usage"},
 		{[]string{"version"}, os.Getenv, 0, "armlet"},
+		{[]string{"--version"}, os.Getenv, 0, "armlet"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -172,7 +180,7 @@ func TestNetworkAndReportCommands(t *testing.T) {
 
 	// One public ARM call on a workspace child (refused: no such
 	// workspace, but its metadata crossed the network all the same).
-	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil)
+	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,5 +215,20 @@ func TestNetworkAndReportCommands(t *testing.T) {
 	out.Reset()
 	if code := run(ctx, []string{"network", "listeners"}, getenv, &out, &out); code != 1 || !strings.Contains(out.String(), "usage") {
 		t.Errorf("network listeners = %d %s", code, out.String())
+	}
+}
+
+// TestClientCommandArmletStopped: a client command whose connection.json
+// names an armlet that is no longer running says so, instead of printing
+// a bare "connection refused".
+func TestClientCommandArmletStopped(t *testing.T) {
+	a := e2e.Start(t)
+	a.Close()
+	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": a.DataDir}[k] }
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"clock", "show"}, getenv, &out, &out)
+	if code != 1 || !strings.Contains(out.String(), "armlet is not running at "+strings.TrimSuffix(a.Conn.ARMEndpoint, "/")) ||
+		!strings.Contains(out.String(), "armlet serve") {
+		t.Fatalf("clock show against a stopped armlet = %d %q", code, out.String())
 	}
 }

@@ -21,7 +21,7 @@ func TestStateRedactsSecrets(t *testing.T) {
 	dir := a.DataDir
 	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
 	ctx := context.Background()
-	c, _, err := clientFlags("test", nil, getenv, nil)
+	c, _, err := clientFlags("test", nil, getenv, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,7 @@ type Server struct {
 	// openConns counts the connections all listeners hold open;
 	// refusedConns those closed at once for --max-connections.
 	openConns, refusedConns atomic.Int64
+	closeOnce               sync.Once
 }
 
 // bootstrapState is persisted on first start so the tenant and the default
@@ -507,8 +508,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Close stops armlet at once.
-func (s *Server) Close() {
+// Close stops armlet at once; calling it again does nothing.
+func (s *Server) Close() { s.closeOnce.Do(s.close) }
+
+func (s *Server) close() {
 	if s.httpServer != nil {
 		_ = s.httpServer.Close()
 	} else if s.listener != nil {

@@ -279,10 +279,14 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 			}
 			return Config{}, flag.ErrHelp
 		}
-		return Config{}, err
+		names := make([]string, len(opts))
+		for i, o := range opts {
+			names[i] = o.name
+		}
+		return Config{}, &UsageError{Err: err, Hint: FlagHint(fs, args, names)}
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q: armlet serve takes only flags", fs.Arg(0))
+		return Config{}, &UsageError{Err: fmt.Errorf("unexpected argument %q: armlet serve takes only flags", fs.Arg(0))}
 	}
 	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
 		return Config{}, fmt.Errorf("--cert and --key (or %s and %s) must be given together",
@@ -292,6 +296,85 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Config,
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// UsageError is a command line that cannot be parsed: an unknown flag, a
+// bad flag value, a stray argument. Commands print it with its Hint and
+// exit with status 2.
+type UsageError struct {
+	Err error
+	// Hint names the nearest valid flag or command ("did you mean
+	// --listen?"), or is empty.
+	Hint string
+}
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// FlagHint suggests the flag nearest to the first argument of args that
+// names no flag of fs ("did you mean --data-dir?"), or "".
+func FlagHint(fs *flag.FlagSet, args, names []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if fs.Lookup(name) != nil {
+			continue
+		}
+		if n := Nearest(name, names); n != "" {
+			return "did you mean --" + n + "?"
+		}
+		return ""
+	}
+	return ""
+}
+
+// Nearest returns the word of words closest to w, case-insensitively: by
+// edit distance within max(2, len(w)/3) edits, a word that w (3 letters or
+// more) begins counting as one edit away; or "" when none is that close.
+func Nearest(w string, words []string) string {
+	best, bestD := "", len(w)/3
+	if bestD < 2 {
+		bestD = 2
+	}
+	bestD++
+	for _, c := range words {
+		d := editDistance(strings.ToLower(w), strings.ToLower(c))
+		if strings.HasPrefix(strings.ToLower(c), strings.ToLower(w)) && len(w) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // checkStore checks the store flags against each other.

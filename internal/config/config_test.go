@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -317,6 +318,43 @@ func TestStoreSelection(t *testing.T) {
 		}
 		if got := c.EtcdEndpoints(); !slices.Equal(got, tc.endpoints) {
 			t.Errorf("Store %q: EtcdEndpoints() = %q, want %q", tc.store, got, tc.endpoints)
+		}
+	}
+}
+
+func TestNearest(t *testing.T) {
+	words := []string{"listen", "data-dir", "log-level", "log-format", "serve", "state"}
+	tests := []struct{ w, want string }{
+		{"lisen", "listen"},
+		{"LISTEN", "listen"},
+		{"dta-dir", "data-dir"},
+		{"serv", "serve"},
+		{"log-levle", "log-level"},
+		{"frobnicate", ""},
+		{"x", ""},
+	}
+	for _, tt := range tests {
+		if got := Nearest(tt.w, words); got != tt.want {
+			t.Errorf("Nearest(%q) = %q, want %q", tt.w, got, tt.want)
+		}
+	}
+}
+
+func TestParseUsageErrors(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantHint string
+	}{
+		{[]string{"--lisen", ":1"}, "did you mean --listen?"},
+		{[]string{"--bogus"}, ""},
+		{[]string{"stray"}, ""},
+		{[]string{"--listen", "nowhere"}, ""},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.args, func(string) string { return "" }, io.Discard)
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Hint != tt.wantHint {
+			t.Errorf("Parse(%q) = %v, want a UsageError with hint %q", tt.args, err, tt.wantHint)
 		}
 	}
 }
