@@ -78,7 +78,7 @@ func TestReportAccessCommand(t *testing.T) {
 		t.Errorf("report access --since yesterday = %d %s", code, out.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"report", "access", "extra"}, getenv, &out, &out); code != 1 || !strings.Contains(out.String(), "unexpected argument") {
+	if code := run(ctx, []string{"report", "access", "extra"}, getenv, &out, &out); code != 2 || !strings.Contains(out.String(), "unexpected argument") {
 		t.Errorf("report access extra = %d %s", code, out.String())
 	}
 }

@@ -82,8 +82,8 @@ func TestServeAndClientCommands(t *testing.T) {
 		t.Fatalf("clock advance exited %d: %s", code, cmdOut.String())
 	}
 	cmdOut.Reset()
-	if code := run(ctx, []string{"clock", "advance", "-5m"}, getenv, &cmdOut, &cmdOut); code != 1 {
-		t.Errorf("clock advance -5m exited %d, want 1: %s", code, cmdOut.String())
+	if code := run(ctx, []string{"clock", "advance", "-5m"}, getenv, &cmdOut, &cmdOut); code != 2 {
+		t.Errorf("clock advance -5m exited %d, want 2: %s", code, cmdOut.String())
 	}
 	cmdOut.Reset()
 	if code := run(ctx, []string{"state", "/subscriptions/x/resourceGroups/none"}, getenv, &cmdOut, &cmdOut); code != 1 || !strings.Contains(cmdOut.String(), "SubscriptionNotFound") && !strings.Contains(cmdOut.String(), "NotFound") {
@@ -213,7 +213,7 @@ func TestNetworkAndReportCommands(t *testing.T) {
 		t.Errorf("report exposure --since yesterday = %d %s", code, out.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"network", "listeners"}, getenv, &out, &out); code != 1 || !strings.Contains(out.String(), "usage") {
+	if code := run(ctx, []string{"network", "listeners"}, getenv, &out, &out); code != 2 || !strings.Contains(out.String(), "usage") {
 		t.Errorf("network listeners = %d %s", code, out.String())
 	}
 }
