@@ -132,9 +132,16 @@ type ConflictError struct {
 	Key []byte
 	// Revision is the key's current revision, 0 if it does not exist.
 	Revision int64
+	// Space is the space Key is relative to, when the conflict comes
+	// through a View or a Batch; 0 when Key is the whole key, as a Store
+	// reports it.
+	Space Space
 }
 
 func (e *ConflictError) Error() string {
+	if e.Space != 0 {
+		return fmt.Sprintf("kv: condition failed on key %q of %v (current revision %d)", e.Key, e.Space, e.Revision)
+	}
 	return fmt.Sprintf("kv: condition failed on key %q (current revision %d)", e.Key, e.Revision)
 }
 
