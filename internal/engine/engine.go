@@ -70,7 +70,7 @@ const decodedCacheSize = 4096
 // Engine serves ARM requests over a kv.Store.
 type Engine struct {
 	tables   tables   // the engine's own spaces
-	store    kv.Store // only for the views Space hands out (and Store, until it goes)
+	store    kv.Store // only for the views Space hands out
 	clock    clock.Clock
 	reg      *Registry
 	log      *slog.Logger
@@ -138,11 +138,6 @@ func (e *Engine) Registry() *Registry { return e.reg }
 // Logger returns the engine's logger, for strategies that must log what
 // they cannot return (a Renderer's lookups).
 func (e *Engine) Logger() *slog.Logger { return e.log }
-
-// Store returns the engine's store, for providers that keep side records.
-//
-// Deprecated: use Space, the view of the provider's own space.
-func (e *Engine) Store() kv.Store { return e.store }
 
 // Space returns the view of sp, for the package that owns it
 // (sp.Owner()) to keep its side records in: a provider's IP claims or
