@@ -64,7 +64,7 @@ type layout struct {
 var spaces = [spaceEnd]layout{
 	SpaceResources: {
 		name: "resources", prefix: "r\x00", owner: OwnerEngine,
-		keys: `{parent id}\0{type segment}\0{name}, all lower case (a subscription's parent id is empty), ` +
+		keys: `{parent id}\0{type segment}\0{name}, all lower case (the root's id, a subscription's parent, is /), ` +
 			`so one type's children of X share {X}\0{type}\0 and X's subtree is {X}\0 plus {X}/`,
 		values: "a resource record: the envelope, properties and internal state (engine encoding)",
 	},
