@@ -17,6 +17,12 @@
 //   - A write returns only once it is durable for that backend (fsync'd for
 //     bbolt, committed by quorum for etcd).
 //
+// # Key space
+//
+// Every key armlet stores lies in one Space declared in keyspace.go, with
+// its owner and layout; packages reach their space through a View, keys
+// relative to the space's prefix (see View).
+//
 // # Caveats
 //
 // Values returned by Get and Scan belong to the caller and may be modified.
