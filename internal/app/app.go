@@ -92,13 +92,10 @@ const ConnectionFile = "connection.json"
 
 // Server is a running armlet.
 type Server struct {
-	cfg config.Config
-	log *slog.Logger
-	// store is opened and closed here, and narrowed here to the view of
-	// each space for its owner (kv/keyspace.go): the engine takes the
-	// store and keeps to its own tables; nothing else gets it whole.
-	store      kv.Store
-	meta       kv.View // kv.SpaceArmlet: the bootstrap ids and the clock
+	cfg        config.Config
+	log        *slog.Logger
+	store      kv.Store // opened and closed here; only the engine gets it whole (see Start)
+	meta       kv.View  // kv.SpaceArmlet: the bootstrap ids and the clock
 	clock      *clock.Offset
 	engine     *engine.Engine
 	identity   *identity.Service
@@ -173,6 +170,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		}
 	}
 
+	// From here on the store is reached through views of the declared
+	// spaces (kv/keyspace.go), each handed to its owner: the engine takes
+	// the store, keeps to its own tables and hands the providers theirs;
+	// identity, certs and netmodel get theirs below.
 	s.meta = kv.SpaceArmlet.Of(s.store)
 
 	// Listen first: with port 0 the real address is only known now, and

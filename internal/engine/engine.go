@@ -142,11 +142,12 @@ func (e *Engine) Logger() *slog.Logger { return e.log }
 // Space returns the view of sp, for the package that owns it
 // (sp.Owner()) to keep its side records in: a provider's IP claims or
 // policy states, the workspace data plane's records. Nothing else of the
-// store is reachable through it. Space panics for the engine's own tables,
-// which change only through the engine so that records, indexes and
-// caches stay in step, and for an undeclared space.
+// store is reachable through it. Space panics unless sp.ViaEngine(): the
+// engine's own tables change only through the engine, so that records,
+// indexes and caches stay in step, and the spaces of the packages
+// internal/app wires (identity, the network model, …) are app's to hand.
 func (e *Engine) Space(sp kv.Space) kv.View {
-	if !sp.Valid() || sp.Owner() == kv.OwnerEngine {
+	if !sp.ViaEngine() {
 		panic(fmt.Sprintf("engine: no view of %v for a provider", sp))
 	}
 	return sp.Of(e.store)

@@ -57,6 +57,10 @@ type layout struct {
 	owner  string // the package that reads and writes the space
 	keys   string // the shape of a key after the prefix
 	values string // what a value is
+	// viaEngine: the engine hands the owner its view (Engine.Space), as
+	// it does for providers; otherwise internal/app, which opens the
+	// store, does (or, for the engine's tables, the engine keeps it).
+	viaEngine bool
 }
 
 // spaces is the table of the key space, indexed by Space. It is never
@@ -110,14 +114,14 @@ var spaces = [spaceEnd]layout{
 		values: "the fleet's CA, certificate and key in PEM (JSON)",
 	},
 	SpaceWorkspaceData: {
-		name: "workspace data plane", prefix: "w\x00", owner: "internal/workspaceapi",
+		name: "workspace data plane", prefix: "w\x00", owner: "internal/workspaceapi", viaEngine: true,
 		keys: `{workspaceId}\0{kind}\0…: e\0{experiment}, r\0{run id}, m\0{run id}\0{metric}, ` +
 			`a\0{origin}\0{container}\0{path} (artifact metadata), c\0… (artifact content), d\0{datastore}, D (the default datastore), ` +
 			`M\0{model}\0{version, 10 digits}; names lower case, artifact paths as sent`,
 		values: "the record (JSON), or an artifact's content as uploaded",
 	},
 	SpaceNetwork: {
-		name: "network", prefix: "n\x00", owner: "internal/providers/network",
+		name: "network", prefix: "n\x00", owner: "internal/providers/network", viaEngine: true,
 		keys:   `ip\0{subnet id, lower case}\0{address}: a private IP claimed for a private endpoint`,
 		values: "the claim (JSON): the private endpoint holding it and when it was made",
 	},
@@ -128,13 +132,13 @@ var spaces = [spaceEnd]layout{
 			"loopback\\0…: a private endpoint's loopback address and port (JSON); loopback-next: the next loopback address's number",
 	},
 	SpacePolicy: {
-		name: "policy", prefix: "policy", owner: "internal/providers/authorization",
+		name: "policy", prefix: "policy", owner: "internal/providers/authorization", viaEngine: true,
 		keys: "generation; state/{subscription, lower case}/{resource id, lower case}|{assignment}|{reference id}|{definition}",
 		values: "generation: rewritten on every change to a policy object, its revision tells replicas their caches are stale; " +
 			"state/…: a compliance state row (JSON)",
 	},
 	SpaceRBAC: {
-		name: "rbac", prefix: "rbac\x00", owner: "internal/providers/authorization",
+		name: "rbac", prefix: "rbac\x00", owner: "internal/providers/authorization", viaEngine: true,
 		keys:   "changed: written on a shared store (etcd) only",
 		values: "empty; rewritten whenever a replica drops its RBAC caches, so that the others drop theirs",
 	},
@@ -158,6 +162,12 @@ func (s Space) Prefix() string { return s.layout().prefix }
 // Owner is the package that reads and writes s, as a path below the
 // module ("internal/engine").
 func (s Space) Owner() string { return s.layout().owner }
+
+// ViaEngine reports whether the engine hands s's owner its view
+// (Engine.Space): true for the spaces of providers and of the workspace
+// data plane, which the engine serves; internal/app hands out the views
+// of the others but the engine's own tables.
+func (s Space) ViaEngine() bool { return s.layout().viaEngine }
 
 // Keys describes the shape of s's keys after the prefix.
 func (s Space) Keys() string { return s.layout().keys }

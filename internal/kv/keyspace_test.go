@@ -32,6 +32,9 @@ func TestSpacesDeclared(t *testing.T) {
 		if !strings.HasPrefix(s.Owner(), "internal/") {
 			t.Errorf("%v: owner %q is not a package path below the module", s, s.Owner())
 		}
+		if s.ViaEngine() && s.Owner() == kv.OwnerEngine {
+			t.Errorf("%v: the engine's own table is handed out by the engine", s)
+		}
 		if other, dup := names[s.String()]; dup {
 			t.Errorf("%v and space %d share the name %q", other, s, s.String())
 		}
