@@ -95,8 +95,9 @@ const ConnectionFile = "connection.json"
 type Server struct {
 	cfg        config.Config
 	log        *slog.Logger
-	store      kv.Store
-	pidFile    string // the data dir's pid file, removed on Close; "" when there is none
+	store      kv.Store // opened and closed here; only the engine gets it whole (see Start)
+	pidFile    string   // the data dir's pid file, removed on Close; "" when there is none
+	meta       kv.View  // kv.SpaceArmlet: the bootstrap ids and the clock
 	clock      *clock.Offset
 	engine     *engine.Engine
 	identity   *identity.Service
@@ -126,9 +127,10 @@ type bootstrapState struct {
 	SubscriptionID string `json:"subscriptionId"`
 }
 
+// armlet's own keys, in kv.SpaceArmlet (the view s.meta).
 var (
-	keyBootstrap = []byte("m\x00bootstrap")
-	keyClock     = []byte("m\x00clock-offset")
+	keyBootstrap = []byte("bootstrap")
+	keyClock     = []byte("clock-offset")
 )
 
 // Start starts armlet as configured and returns once it is serving and
@@ -176,6 +178,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		s.store, s.pidFile = st, filepath.Join(dataDir, pidFileName)
 	}
 
+	// From here on the store is reached through views of the declared
+	// spaces (kv/keyspace.go), each handed to its owner: the engine takes
+	// the store, keeps to its own tables and hands the providers theirs;
+	// identity, certs and netmodel get theirs below.
+	s.meta = kv.SpaceArmlet.Of(s.store)
+
 	// Listen first: with port 0 the real address is only known now, and
 	// the token service publishes it.
 	tlsCfg, err := s.tlsConfig(ctx, cfg, dataDir)
@@ -208,7 +216,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		return nil, err
 	}
 	s.identity, err = identity.New(ctx, identity.Options{
-		Store: s.store, Clock: s.clock, BaseURL: base, TenantID: boot.TenantID,
+		Store: kv.SpaceIdentity.Of(s.store), Clock: s.clock, BaseURL: base, TenantID: boot.TenantID,
 		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
 		IssueOnly:     tokenAudiences(base),
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
@@ -244,7 +252,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 	s.opts.defaults(s.engine)
 	s.flows, err = netmodel.OpenFlows(ctx, netmodel.FlowOptions{
-		Store: s.store, Now: s.clock.Now, MaxRecords: int(cfg.FlowRetentionRecords), MaxAge: cfg.FlowRetention, Logger: log,
+		Store: kv.SpaceNetModel.Of(s.store), Now: s.clock.Now, MaxRecords: int(cfg.FlowRetentionRecords), MaxAge: cfg.FlowRetention, Logger: log,
 		Leading: s.leadership.Leading,
 	})
 	if err != nil {
@@ -284,7 +292,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	})
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
 		Source: s.opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,
-		Store: s.store, Logger: log, Server: s.listenerServer,
+		Store: kv.SpaceNetModel.Of(s.store), Logger: log, Server: s.listenerServer,
 	})
 	s.httpServer = s.listenerServer()
 	s.httpServer.Handler = handler
@@ -294,7 +302,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.cancel = cancel
 	s.wg.Go(func() { s.flows.Run(runCtx) })
 	s.wg.Go(func() { s.leadership.Lead(runCtx, s.leadTimeDrivenWork) })
-	s.wg.Go(func() { fleet.Follow(runCtx, s.store, keyClock, s.followClock) })
+	s.wg.Go(func() { fleet.Follow(runCtx, s.meta, keyClock, s.followClock) })
 	s.wg.Go(func() { rbac.FollowPeers(runCtx) })
 	s.wg.Go(func() { s.identity.FollowPeers(runCtx) })
 	s.wg.Go(func() { s.listeners.Run(runCtx) })
@@ -334,7 +342,7 @@ func (s *Server) tlsConfig(ctx context.Context, cfg config.Config, dataDir strin
 	var ca *certs.Authority
 	var err error
 	if kv.Shared(s.store) {
-		ca, err = certs.SharedAuthority(ctx, s.store, dataDir, time.Now())
+		ca, err = certs.SharedAuthority(ctx, kv.SpaceSharedCA.Of(s.store), dataDir, time.Now())
 	} else {
 		ca, err = certs.LoadOrCreateAuthority(dataDir, time.Now())
 	}
@@ -357,7 +365,7 @@ func advertised(addr net.Addr) string {
 
 func (s *Server) bootstrapIDs(ctx context.Context) (bootstrapState, error) {
 	for {
-		ent, err := s.store.Get(ctx, keyBootstrap)
+		ent, err := s.meta.Get(ctx, keyBootstrap)
 		if err == nil {
 			var b bootstrapState
 			if err := json.Unmarshal(ent.Value, &b); err != nil {
@@ -369,7 +377,7 @@ func (s *Server) bootstrapIDs(ctx context.Context) (bootstrapState, error) {
 			return bootstrapState{}, err
 		}
 		b := bootstrapState{TenantID: uuid.NewString(), SubscriptionID: uuid.NewString()}
-		if _, err := s.store.Txn(ctx, kv.Put(keyBootstrap, mustJSON(b)).If(kv.Absent)); err != nil && !errors.Is(err, kv.ErrConflict) {
+		if _, err := s.meta.Txn(ctx, kv.Put(keyBootstrap, mustJSON(b)).If(kv.Absent)); err != nil && !errors.Is(err, kv.ErrConflict) {
 			return bootstrapState{}, err
 		}
 	}
@@ -398,7 +406,7 @@ func (s *Server) AdvanceClock(ctx context.Context, d time.Duration) (time.Durati
 			return 0, err
 		}
 		off := max(stored, s.clock.Offset()) + d
-		_, err = s.store.Txn(ctx, kv.Put(keyClock, []byte(off.String())).If(kv.AtRevision(rev)))
+		_, err = s.meta.Txn(ctx, kv.Put(keyClock, []byte(off.String())).If(kv.AtRevision(rev)))
 		if errors.Is(err, kv.ErrConflict) {
 			continue // another replica advanced it meanwhile
 		}
@@ -415,7 +423,7 @@ func (s *Server) AdvanceClock(ctx context.Context, d time.Duration) (time.Durati
 // storedClock returns the persisted clock offset and its revision (0, 0
 // when none is stored).
 func (s *Server) storedClock(ctx context.Context) (time.Duration, int64, error) {
-	ent, err := s.store.Get(ctx, keyClock)
+	ent, err := s.meta.Get(ctx, keyClock)
 	if errors.Is(err, kv.ErrNotFound) {
 		return 0, 0, nil
 	}

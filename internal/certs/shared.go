@@ -14,9 +14,10 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 )
 
-// sharedCAKey is the store key of the CA that replicas sharing a store
-// (etcd) all use, so that a client trusts one CA whichever replica answers.
-var sharedCAKey = []byte("certs\x00ca")
+// sharedCAKey is the key, in kv.SpaceSharedCA, of the CA that replicas
+// sharing a store (etcd) all use, so that a client trusts one CA whichever
+// replica answers.
+var sharedCAKey = []byte("ca")
 
 // storedCA is the stored form of the shared CA: PEM certificate and key.
 type storedCA struct {
@@ -24,13 +25,17 @@ type storedCA struct {
 	Key         string `json:"key"`
 }
 
-// SharedAuthority returns the CA of the replicas sharing store. On the
+// SharedAuthority returns the CA of the replicas sharing the store of
+// store, the view of kv.SpaceSharedCA. On the
 // first start of the fleet, the first replica to get there stores its local
 // CA (LoadOrCreateAuthority of dir) as the fleet's, with a conditional put,
 // and every other replica adopts that one: it writes the shared certificate
 // and key over its own in dir, so that <dir>/ca.pem is what its clients
 // must trust.
-func SharedAuthority(ctx context.Context, store kv.Store, dir string, now time.Time) (*Authority, error) {
+func SharedAuthority(ctx context.Context, store kv.View, dir string, now time.Time) (*Authority, error) {
+	if store.Space() != kv.SpaceSharedCA {
+		return nil, fmt.Errorf("certs: the shared CA lives in %v, not %v", kv.SpaceSharedCA, store.Space())
+	}
 	for range 3 {
 		ent, err := store.Get(ctx, sharedCAKey)
 		switch {

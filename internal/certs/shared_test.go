@@ -18,7 +18,8 @@ import (
 // either issues verify against either's ca.pem.
 func TestSharedAuthority(t *testing.T) {
 	ctx := context.Background()
-	store := memkv.New()
+	raw := memkv.New()
+	store := kv.SpaceSharedCA.Of(raw)
 	now := time.Now()
 	dir1, dir2 := t.TempDir(), t.TempDir()
 	a1, err := SharedAuthority(ctx, store, dir1, now)
@@ -35,6 +36,9 @@ func TestSharedAuthority(t *testing.T) {
 	}
 	if !a1.Certificate().Equal(a2.Certificate()) {
 		t.Fatal("the second replica did not adopt the shared CA")
+	}
+	if _, err := raw.Get(ctx, []byte("certs\x00ca")); err != nil {
+		t.Fatalf("the shared CA is not at its key of old: %v", err)
 	}
 	pem1, _ := os.ReadFile(filepath.Join(dir1, CAFile))
 	pem2, _ := os.ReadFile(filepath.Join(dir2, CAFile))
@@ -66,11 +70,15 @@ func TestSharedAuthority(t *testing.T) {
 
 func TestSharedAuthorityRefusesCorruptRecord(t *testing.T) {
 	ctx := context.Background()
-	store := memkv.New()
+	raw := memkv.New()
+	store := kv.SpaceSharedCA.Of(raw)
 	if _, err := store.Txn(ctx, kv.Put(sharedCAKey, []byte("{not json"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := SharedAuthority(ctx, store, t.TempDir(), time.Now()); err == nil {
 		t.Fatal("a corrupt shared CA record was accepted")
+	}
+	if _, err := SharedAuthority(ctx, kv.SpaceArmlet.Of(raw), t.TempDir(), time.Now()); err == nil {
+		t.Fatal("a view of another space was accepted")
 	}
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
@@ -18,7 +17,7 @@ import (
 // approved private endpoints.
 func (e *Engine) ListByType(ctx context.Context, fullType string) ([]*Resource, error) {
 	var subs []string
-	err := e.scanAll(ctx, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
+	err := e.scanAll(ctx, e.tables.records, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return err
@@ -33,12 +32,9 @@ func (e *Engine) ListByType(ctx context.Context, fullType string) ([]*Resource, 
 	alive := e.groupAlive(ctx, &Request{Now: now})
 	var out []*Resource
 	for _, sub := range subs {
-		err := e.scanAll(ctx, typeIndexPrefix(sub, fullType), func(idx kv.Entry) error {
-			ent, err := e.store.Get(ctx, idx.Value)
-			if errors.Is(err, kv.ErrNotFound) {
-				return nil // index entry of a resource mid-delete
-			}
-			if err != nil {
+		err := e.scanAll(ctx, e.tables.byType, typeIndexPrefix(sub, fullType), func(idx kv.Entry) error {
+			ent, ok, err := e.indexed(ctx, idx)
+			if !ok || err != nil {
 				return err
 			}
 			r, err := decodeResource(ent.Value, ent.Revision)

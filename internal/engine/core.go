@@ -66,7 +66,7 @@ func (e *Engine) EnsureSubscription(ctx context.Context, subscriptionID, tenantI
 		ID: id, Type: "Microsoft.Resources/subscriptions",
 		Properties: map[string]any{"displayName": displayName, "tenantId": tenantID, "state": "Enabled"},
 	}
-	_, err := e.store.Txn(ctx, kv.Put(resourceKey(id), encodeResource(r)).If(kv.Absent))
+	_, err := e.tables.records.Txn(ctx, kv.Put(resourceKey(id), encodeResource(r)).If(kv.Absent))
 	if errors.Is(err, kv.ErrConflict) {
 		return nil
 	}
@@ -191,7 +191,7 @@ func (e *Engine) checkNamespaceAPIVersion(req *Request, ns string) error {
 }
 
 func (e *Engine) listSubscriptions(ctx context.Context, req *Request) (*Response, error) {
-	return e.page(ctx, req, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) (any, bool, error) {
+	return e.page(ctx, req, e.tables.records, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) (any, bool, error) {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return nil, false, err
@@ -203,7 +203,7 @@ func (e *Engine) listSubscriptions(ctx context.Context, req *Request) (*Response
 func (e *Engine) listTenants(ctx context.Context, req *Request) (*Response, error) {
 	seen := map[string]bool{}
 	var out []any
-	err := e.scanAll(ctx, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
+	err := e.scanAll(ctx, e.tables.records, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return err
@@ -305,7 +305,7 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 			return nil, err
 		}
 	}
-	return e.page(ctx, req, childrenPrefix(parentID, coll), e.renderEntry(ctx, req, t, keep))
+	return e.page(ctx, req, e.tables.records, childrenPrefix(parentID, coll), e.renderEntry(ctx, req, t, keep))
 }
 
 // renderEntry decodes a stored record for a list, skipping deleted ones.
@@ -370,7 +370,7 @@ func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resou
 	}
 	alive := e.groupAlive(ctx, req)
 	render := e.renderEntry(ctx, req, t, alive)
-	return e.page(ctx, req, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render))
+	return e.page(ctx, req, e.tables.byType, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render))
 }
 
 // listResources answers the generic /resources lists (top-level resources
@@ -384,7 +384,7 @@ func (e *Engine) listResources(ctx context.Context, req *Request, scope resource
 		return nil, err
 	}
 	alive := e.groupAlive(ctx, req)
-	return e.page(ctx, req, groupIndexPrefix(scope.SubscriptionID(), rg), e.viaIndex(ctx, func(ent kv.Entry) (any, bool, error) {
+	return e.page(ctx, req, e.tables.byGroup, groupIndexPrefix(scope.SubscriptionID(), rg), e.viaIndex(ctx, func(ent kv.Entry) (any, bool, error) {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return nil, false, err
@@ -491,19 +491,30 @@ func nonNil(v []any) []any {
 	return v
 }
 
-// viaIndex turns an index entry (whose value is a record key) into the
+// viaIndex turns an index entry (whose value names a record) into the
 // record, then calls f.
 func (e *Engine) viaIndex(ctx context.Context, f func(kv.Entry) (any, bool, error)) func(kv.Entry) (any, bool, error) {
 	return func(idx kv.Entry) (any, bool, error) {
-		ent, err := e.store.Get(ctx, idx.Value)
-		if errors.Is(err, kv.ErrNotFound) {
-			return nil, false, nil // index entry of a resource mid-delete
-		}
-		if err != nil {
+		ent, ok, err := e.indexed(ctx, idx)
+		if !ok || err != nil {
 			return nil, false, err
 		}
 		return f(ent)
 	}
+}
+
+// indexed reads the record an index entry names; ok is false when it is
+// gone (the index entry of a resource mid-delete).
+func (e *Engine) indexed(ctx context.Context, idx kv.Entry) (ent kv.Entry, ok bool, err error) {
+	key, err := refKey(idx.Value)
+	if err != nil {
+		return kv.Entry{}, false, err
+	}
+	ent, err = e.tables.records.Get(ctx, key)
+	if errors.Is(err, kv.ErrNotFound) {
+		return kv.Entry{}, false, nil
+	}
+	return ent, err == nil, err
 }
 
 // Paging: $top caps a page (default and maximum below); $skipToken
@@ -513,7 +524,12 @@ const (
 	maxPageSize     = 1000
 )
 
-func (e *Engine) page(ctx context.Context, req *Request, prefix []byte, item func(kv.Entry) (any, bool, error)) (*Response, error) {
+// page answers one page of the entries of v under prefix, item turning
+// each into a list element (or skipping it). The $skipToken is the full
+// key (with the space's prefix) of the page before's last item, as it
+// always was, so nextLinks handed out before stay valid.
+func (e *Engine) page(ctx context.Context, req *Request, v kv.View, prefix []byte, item func(kv.Entry) (any, bool, error)) (*Response, error) {
+	space := v.Space().Prefix()
 	top := defaultPageSize
 	if s := req.QueryValue("$top"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -525,10 +541,10 @@ func (e *Engine) page(ctx context.Context, req *Request, prefix []byte, item fun
 	var after []byte
 	if tok := req.QueryValue("$skipToken"); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil || !strings.HasPrefix(string(raw), string(prefix)) {
+		if err != nil || !strings.HasPrefix(string(raw), space+string(prefix)) {
 			return nil, arm.BadRequest("InvalidSkipToken", "The value of query parameter '$skipToken' is invalid.")
 		}
-		after = raw
+		after = raw[len(space):]
 	}
 	items := make([]any, 0, min(top, 64))
 	var last []byte
@@ -536,7 +552,7 @@ func (e *Engine) page(ctx context.Context, req *Request, prefix []byte, item fun
 scan:
 	for {
 		need := top - len(items)
-		ents, err := e.store.Scan(ctx, prefix, after, need+1)
+		ents, err := v.Scan(ctx, prefix, after, need+1)
 		if err != nil {
 			return nil, err
 		}
@@ -561,7 +577,7 @@ scan:
 	}
 	body := map[string]any{"value": items}
 	if more {
-		body["nextLink"] = nextLink(req, base64.RawURLEncoding.EncodeToString(last))
+		body["nextLink"] = nextLink(req, base64.RawURLEncoding.EncodeToString(append([]byte(space), last...)))
 	}
 	return JSON(http.StatusOK, body), nil
 }
@@ -578,11 +594,11 @@ func nextLink(req *Request, token string) string {
 	return req.BaseURL + req.Path + "?" + q.Encode()
 }
 
-// scanAll calls f for every entry under prefix.
-func (e *Engine) scanAll(ctx context.Context, prefix []byte, f func(kv.Entry) error) error {
+// scanAll calls f for every entry of v under prefix.
+func (e *Engine) scanAll(ctx context.Context, v kv.View, prefix []byte, f func(kv.Entry) error) error {
 	var after []byte
 	for {
-		ents, err := e.store.Scan(ctx, prefix, after, 256)
+		ents, err := v.Scan(ctx, prefix, after, 256)
 		if err != nil {
 			return err
 		}
@@ -609,11 +625,11 @@ type registration struct {
 }
 
 func registrationKey(sub, ns string) []byte {
-	return []byte("p" + sep + strings.ToLower(sub) + sep + strings.ToLower(ns))
+	return []byte(strings.ToLower(sub) + sep + strings.ToLower(ns))
 }
 
 func (e *Engine) registrationState(ctx context.Context, sub, ns string, now time.Time) (string, error) {
-	ent, err := e.store.Get(ctx, registrationKey(sub, ns))
+	ent, err := e.tables.registrations.Get(ctx, registrationKey(sub, ns))
 	if errors.Is(err, kv.ErrNotFound) {
 		return "Registered", nil
 	}
@@ -738,7 +754,7 @@ func (e *Engine) registerProvider(ctx context.Context, req *Request, sub, tail s
 	if verb == "unregister" {
 		reg.State = "Unregistering"
 	}
-	if _, err := e.store.Txn(ctx, kv.Put(registrationKey(sub, canon), rawJSON(reg))); err != nil {
+	if _, err := e.tables.registrations.Txn(ctx, kv.Put(registrationKey(sub, canon), rawJSON(reg))); err != nil {
 		return nil, err
 	}
 	body, err := e.providerBody(ctx, sub, canon, req.Now)

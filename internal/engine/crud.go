@@ -411,26 +411,30 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 	if old != nil {
 		cond = kv.AtRevision(old.Revision)
 	}
-	ops := putOps(desired, cond)
+	var b kv.Batch
+	e.tables.put(&b, desired, cond)
 	if implicit != nil {
 		p, err := e.implicitParent(ctx, req, t, implicit, desired)
 		if err != nil {
 			return nil, false, err
 		}
-		ops = append(ops, putOps(p, kv.Absent)...)
+		e.tables.put(&b, p, kv.Absent)
 	}
 	var op *Operation
 	if style != Sync {
 		op = e.newOperation(req, desired, opPut, req.Now.Add(e.opDur))
-		ops = append(ops, op.ops()...)
+		e.tables.addOperation(&b, op)
 	}
-	rev, err := e.store.Txn(ctx, ops...)
+	rev, err := b.Commit(ctx)
 	if err != nil {
 		var ce *kv.ConflictError
-		if implicit != nil && errors.As(err, &ce) && string(ce.Key) == string(resourceKey(desired.ID.Parent())) {
+		isRecord := func(id resourceid.ID) bool {
+			return ce.Space == kv.SpaceResources && string(ce.Key) == string(resourceKey(id))
+		}
+		if implicit != nil && errors.As(err, &ce) && isRecord(desired.ID.Parent()) {
 			return nil, true, nil // the parent was created meanwhile
 		}
-		if errors.As(err, &ce) && string(ce.Key) == string(resourceKey(desired.ID)) {
+		if errors.As(err, &ce) && isRecord(desired.ID) {
 			if im := req.Header.Get("If-Match"); im != "" {
 				return nil, false, arm.PreconditionFailed(im)
 			}
@@ -521,8 +525,10 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 		}
 		r.Internal.DeleteAt = due
 		op := e.newOperation(req, r, opDelete, due)
-		ops := append(putOps(r, kv.AtRevision(r.Revision)), op.ops()...)
-		if _, err := e.store.Txn(ctx, ops...); err != nil {
+		var b kv.Batch
+		e.tables.put(&b, r, kv.AtRevision(r.Revision))
+		e.tables.addOperation(&b, op)
+		if _, err := b.Commit(ctx); err != nil {
 			if errors.Is(err, kv.ErrConflict) {
 				continue
 			}
@@ -601,7 +607,7 @@ func (e *Engine) Save(ctx context.Context, r *Resource) error {
 
 // save is Save with the store's error as it is.
 func (e *Engine) save(ctx context.Context, r *Resource) error {
-	rev, err := e.store.Txn(ctx, putOps(r, kv.AtRevision(r.Revision))...)
+	rev, err := e.tables.putResource(ctx, r, kv.AtRevision(r.Revision))
 	if err != nil {
 		return err
 	}
@@ -721,7 +727,7 @@ func (e *Engine) ImportWith(ctx context.Context, id resourceid.ID, body map[stri
 		return false, err
 	}
 	delete(r.Properties, "provisioningState")
-	rev, err := e.store.Txn(ctx, putOps(r, kv.Absent)...)
+	rev, err := e.tables.putResource(ctx, r, kv.Absent)
 	if err != nil {
 		if errors.Is(err, kv.ErrConflict) {
 			return false, nil
@@ -743,7 +749,7 @@ func (e *Engine) ImportWith(ctx context.Context, id resourceid.ID, body map[stri
 func (e *Engine) List(ctx context.Context, parent resourceid.ID, typeSeg string) ([]*Resource, error) {
 	var out []*Resource
 	now := e.clock.Now()
-	err := e.scanAll(ctx, childrenPrefix(parent, typeSeg), func(ent kv.Entry) error {
+	err := e.scanAll(ctx, e.tables.records, childrenPrefix(parent, typeSeg), func(ent kv.Entry) error {
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return err

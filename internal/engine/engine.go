@@ -28,6 +28,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -44,6 +45,9 @@ import (
 
 // Options configures an Engine.
 type Options struct {
+	// Store is the store armlet keeps all state in. The engine reads and
+	// writes only its own spaces of it (kv.OwnerEngine) and hands each
+	// provider the view of the provider's space (Space).
 	Store    kv.Store
 	Clock    clock.Clock
 	Registry *Registry
@@ -65,7 +69,8 @@ const decodedCacheSize = 4096
 
 // Engine serves ARM requests over a kv.Store.
 type Engine struct {
-	store    kv.Store
+	tables   tables   // the engine's own spaces
+	store    kv.Store // only for the views Space hands out
 	clock    clock.Clock
 	reg      *Registry
 	log      *slog.Logger
@@ -119,7 +124,7 @@ func New(opts Options) *Engine {
 		opts.Locations = DefaultLocations
 	}
 	e := &Engine{
-		store: opts.Store, clock: opts.Clock, reg: opts.Registry, log: opts.Logger,
+		tables: newTables(opts.Store), store: opts.Store, clock: opts.Clock, reg: opts.Registry, log: opts.Logger,
 		opDur: opts.OperationDuration, lenient: opts.LenientAPIVersions, locs: opts.Locations,
 		rand: opts.Rand, wake: make(chan struct{}, 1), decoded: newDecodedCache(decodedCacheSize),
 	}
@@ -134,8 +139,19 @@ func (e *Engine) Registry() *Registry { return e.reg }
 // they cannot return (a Renderer's lookups).
 func (e *Engine) Logger() *slog.Logger { return e.log }
 
-// Store returns the engine's store, for providers that keep side records.
-func (e *Engine) Store() kv.Store { return e.store }
+// Space returns the view of sp, for the package that owns it
+// (sp.Owner()) to keep its side records in: a provider's IP claims or
+// policy states, the workspace data plane's records. Nothing else of the
+// store is reachable through it. Space panics unless sp.ViaEngine(): the
+// engine's own tables change only through the engine, so that records,
+// indexes and caches stay in step, and the spaces of the packages
+// internal/app wires (identity, the network model, …) are app's to hand.
+func (e *Engine) Space(sp kv.Space) kv.View {
+	if !sp.ViaEngine() {
+		panic(fmt.Sprintf("engine: no view of %v for a provider", sp))
+	}
+	return sp.Of(e.store)
+}
 
 // Now reads the engine clock.
 func (e *Engine) Now() time.Time { return e.clock.Now() }

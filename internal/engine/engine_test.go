@@ -13,6 +13,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/memkv"
 )
 
@@ -35,6 +36,7 @@ type harness struct {
 	t   testing.TB
 	e   *engine.Engine
 	clk *clock.Offset
+	st  kv.Store // the engine's store, whole
 }
 
 func newHarness(t testing.TB) *harness {
@@ -44,11 +46,12 @@ func newHarness(t testing.TB) *harness {
 		Put: engine.AsyncOperation, Delete: engine.Location, Strategy: widgetStrategy{}})
 	reg.Register(&engine.Type{Name: "Test.Widgets/widgets/parts", APIVersions: []string{"2024-01-01"},
 		Put: engine.Sync, Delete: engine.Sync, Strategy: widgetStrategy{}})
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: reg, OperationDuration: time.Second})
+	st := memkv.New()
+	e := engine.New(engine.Options{Store: st, Clock: clk, Registry: reg, OperationDuration: time.Second})
 	if err := e.EnsureSubscription(context.Background(), sub, "tenant", "test"); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, e: e, clk: clk}
+	return &harness{t: t, e: e, clk: clk, st: st}
 }
 
 // call serves one request and returns status, headers and decoded body

@@ -40,10 +40,10 @@ type Operation struct {
 	Error      *arm.Error      `json:"error,omitempty"`  // a failed operation
 }
 
-func operationKey(id string) []byte { return []byte("o" + sep + strings.ToLower(id)) }
+func operationKey(id string) []byte { return []byte(strings.ToLower(id)) }
 
 func dueKey(end time.Time, id string) []byte {
-	return []byte(fmt.Sprintf("d%s%020d%s%s", sep, end.UnixNano(), sep, strings.ToLower(id)))
+	return []byte(fmt.Sprintf("%020d%s%s", end.UnixNano(), sep, strings.ToLower(id)))
 }
 
 func (e *Engine) newOperation(req *Request, r *Resource, kind opKind, end time.Time) *Operation {
@@ -66,7 +66,7 @@ func (e *Engine) NewActionOperation(ctx context.Context, req *Request, r *Resour
 	if result != nil {
 		op.Result = rawJSON(result)
 	}
-	if _, err := e.store.Txn(ctx, op.ops()...); err != nil {
+	if _, err := e.tables.putOperation(ctx, op); err != nil {
 		return nil, err
 	}
 	h := http.Header{}
@@ -87,7 +87,7 @@ func (e *Engine) NewResourceOperation(ctx context.Context, req *Request, r *Reso
 		kind = opDelete
 	}
 	op := e.newOperation(req, r, kind, end)
-	if _, err := e.store.Txn(ctx, op.ops()...); err != nil {
+	if _, err := e.tables.putOperation(ctx, op); err != nil {
 		return nil, err
 	}
 	h := http.Header{}
@@ -95,13 +95,20 @@ func (e *Engine) NewResourceOperation(ctx context.Context, req *Request, r *Reso
 	return &Response{Status: http.StatusAccepted, Header: h}, nil
 }
 
-// ops writes the operation and, for deletes, its due-index entry.
-func (op *Operation) ops() []kv.Op {
-	ops := []kv.Op{kv.Put(operationKey(op.ID), rawJSON(op)).If(kv.Absent)}
+// addOperation adds to b the writes of op and, for deletes, its due-index
+// entry.
+func (t tables) addOperation(b *kv.Batch, op *Operation) {
+	b.Add(t.operations, kv.Put(operationKey(op.ID), rawJSON(op)).If(kv.Absent))
 	if op.Kind == opDelete {
-		ops = append(ops, kv.Put(dueKey(op.End, op.ID), []byte(op.ID)))
+		b.Add(t.due, kv.Put(dueKey(op.End, op.ID), []byte(op.ID)))
 	}
-	return ops
+}
+
+// putOperation writes op in one transaction.
+func (t tables) putOperation(ctx context.Context, op *Operation) (int64, error) {
+	var b kv.Batch
+	t.addOperation(&b, op)
+	return b.Commit(ctx)
 }
 
 func (op *Operation) url(req *Request, kind string) string {
@@ -139,7 +146,7 @@ func (op *Operation) status(now time.Time) string {
 }
 
 func (e *Engine) loadOperation(ctx context.Context, id string) (*Operation, error) {
-	ent, err := e.store.Get(ctx, operationKey(id))
+	ent, err := e.tables.operations.Get(ctx, operationKey(id))
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, arm.NotFound(arm.CodeOperationNotFound, "The operation '%s' could not be found.", id)
 	}
@@ -254,23 +261,22 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 
 // ReapDue finishes every operation due by now.
 func (e *Engine) ReapDue(ctx context.Context) error {
-	prefix := []byte("d" + sep)
 	now := e.clock.Now()
 	for {
-		ents, err := e.store.Scan(ctx, prefix, nil, 64)
+		ents, err := e.tables.due.Scan(ctx, nil, nil, 64)
 		if err != nil {
 			return err
 		}
 		progressed := false
 		for _, ent := range ents {
 			var nanos int64
-			if _, err := fmt.Sscanf(string(ent.Key[2:22]), "%d", &nanos); err != nil || time.Unix(0, nanos).After(now) {
+			if _, err := fmt.Sscanf(string(ent.Key[:20]), "%d", &nanos); err != nil || time.Unix(0, nanos).After(now) {
 				return nil // keys are ordered by due time: nothing else is due
 			}
 			if err := e.finishOperation(ctx, string(ent.Value)); err != nil {
 				return err
 			}
-			if _, err := e.store.Txn(ctx, kv.Delete(ent.Key)); err != nil {
+			if _, err := e.tables.due.Txn(ctx, kv.Delete(ent.Key)); err != nil {
 				return err
 			}
 			progressed = true

@@ -47,12 +47,13 @@ func (Solo) Leading() bool { return true }
 // Leader implements Leadership.
 func (s Solo) Leader(context.Context) (string, error) { return s.Name, nil }
 
-// Follow calls fn with the entries under prefix and every later change to
-// them made by any process, until ctx ends, when store is shared with other
-// processes (kv.Watcher); otherwise it returns at once, since the only
+// Follow calls fn with the entries of v under prefix (relative to v's
+// space, as are the keys fn gets) and every later change to them made by
+// any process, until ctx ends, when the store is shared with other
+// processes (kv.View.Shared); otherwise it returns at once, since the only
 // writer is this process, which updates its memory as it writes.
-func Follow(ctx context.Context, store kv.Store, prefix []byte, fn func(kv.Entry)) {
-	if w, ok := store.(kv.Watcher); ok {
-		_ = w.Watch(ctx, prefix, fn) // returns ctx's error
+func Follow(ctx context.Context, v kv.View, prefix []byte, fn func(kv.Entry)) {
+	if v.Shared() {
+		_ = v.Watch(ctx, prefix, fn) // returns ctx's error
 	}
 }

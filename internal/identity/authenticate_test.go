@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/kv"
 )
 
 // rawJWT builds a token from literal header and payload JSON and a signature.
@@ -521,7 +522,7 @@ func TestAuthenticateIssuedClaims(t *testing.T) {
 
 func TestAuthenticateCustomAudiences(t *testing.T) {
 	st := newSeededStore(t, 0)
-	svc, err := New(context.Background(), Options{Store: st, BaseURL: testBaseURL, TenantID: strings.ToUpper(testTenant),
+	svc, err := New(context.Background(), Options{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: strings.ToUpper(testTenant),
 		Audiences: []string{"https://127.0.0.1:8443/", "https://armlet"}})
 	if err != nil {
 		t.Fatal(err)
@@ -552,7 +553,7 @@ func TestAuthenticateCustomAudiences(t *testing.T) {
 // replica stops working once the recheck interval has passed.
 func TestAuthenticateCacheRechecks(t *testing.T) {
 	f := newFixture(t)
-	other, err := New(context.Background(), Options{Store: f.store, Clock: f.clk, BaseURL: testBaseURL, TenantID: testTenant})
+	other, err := New(context.Background(), Options{Store: kv.SpaceIdentity.Of(f.store), Clock: f.clk, BaseURL: testBaseURL, TenantID: testTenant})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func testKeyPEM(t testing.TB, i int) []byte {
 func newSeededStore(t testing.TB, i int) kv.Store {
 	t.Helper()
 	st := memkv.New()
-	if _, err := st.Txn(context.Background(), kv.Put([]byte(keySigningKey), testKeyPEM(t, i))); err != nil {
+	if _, err := kv.SpaceIdentity.Of(st).Txn(context.Background(), kv.Put([]byte(keySigningKey), testKeyPEM(t, i))); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
@@ -94,7 +94,7 @@ func newFixture(t testing.TB) *fixture {
 func newFixtureOn(t testing.TB, st kv.Store, baseURL string) *fixture {
 	t.Helper()
 	clk := newFakeClock(testStart)
-	svc, err := New(context.Background(), Options{Store: st, Clock: clk, BaseURL: baseURL, TenantID: testTenant})
+	svc, err := New(context.Background(), Options{Store: kv.SpaceIdentity.Of(st), Clock: clk, BaseURL: baseURL, TenantID: testTenant})
 	if err != nil {
 		t.Fatal(err)
 	}

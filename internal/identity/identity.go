@@ -22,7 +22,8 @@
 //
 // # State
 //
-// All state lives in the kv store under the prefix "identity/":
+// All state lives in identity's space of the kv store, kv.SpaceIdentity
+// ("identity/"), given as a View (Options.Store):
 //
 //   - identity/signing-key: PEM, a PKCS#8 RSA-2048 private key followed by a
 //     self-signed certificate of it (published as x5c in the JWKS). Created on
@@ -82,13 +83,12 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 )
 
-// Key layout in the kv store. Everything identity persists starts with
-// keyPrefix.
+// Key layout in identity's space of the store (kv.SpaceIdentity,
+// "identity/"), relative to it.
 const (
-	keyPrefix       = "identity/"
-	keySigningKey   = keyPrefix + "signing-key"
-	keyBootstrap    = keyPrefix + "bootstrap"
-	keyPrincipalDir = keyPrefix + "principals/"
+	keySigningKey   = "signing-key"
+	keyBootstrap    = "bootstrap"
+	keyPrincipalDir = "principals/"
 )
 
 // DefaultTokenLifetime is the token lifetime when Options.TokenLifetime is 0.
@@ -108,8 +108,9 @@ var DefaultAudiences = []string{
 
 // Options configures a Service.
 type Options struct {
-	// Store keeps all identity state under "identity/". Required.
-	Store kv.Store
+	// Store is the view of kv.SpaceIdentity, where all identity state is
+	// kept. Required.
+	Store kv.View
 	// Clock is read for token issuance, expiry and validation. Nil means the
 	// wall clock.
 	Clock clock.Clock
@@ -146,7 +147,7 @@ type Options struct {
 // Service is the token service and validator. Create it with New; it is
 // safe for concurrent use.
 type Service struct {
-	store     kv.Store
+	store     kv.View
 	clock     clock.Clock
 	baseURL   string
 	tenantID  string
@@ -180,7 +181,7 @@ type signingKey struct {
 }
 
 // New returns a Service on opts.Store, loading the signing key from
-// "identity/signing-key" or, on first start, creating and persisting it. Two
+// "signing-key" or, on first start, creating and persisting it. Two
 // replicas starting together on one store agree on one key: creation is a
 // conditional put (Absent), and the loser of the race re-reads.
 //
@@ -188,8 +189,8 @@ type signingKey struct {
 // or if the persisted key is unreadable (it is never silently replaced,
 // because that would invalidate every token in circulation).
 func New(ctx context.Context, opts Options) (*Service, error) {
-	if opts.Store == nil {
-		return nil, errors.New("identity: Options.Store is required")
+	if opts.Store.Space() != kv.SpaceIdentity {
+		return nil, fmt.Errorf("identity: Options.Store is the view of %v, want %v", opts.Store.Space(), kv.SpaceIdentity)
 	}
 	base := strings.TrimSuffix(strings.TrimSpace(opts.BaseURL), "/")
 	u, err := url.Parse(base)

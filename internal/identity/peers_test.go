@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/kv/etcdkv"
 	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
@@ -23,7 +24,7 @@ func TestPeersShareKeysAndPrincipals(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		s, err := New(ctx, Options{Store: st, BaseURL: testBaseURL, TenantID: testTenant})
+		s, err := New(ctx, Options{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: testTenant})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -179,7 +179,7 @@ func TestSigningKeyPersistence(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			svcs[i], errs[i] = New(ctx, Options{Store: st, BaseURL: testBaseURL, TenantID: testTenant})
+			svcs[i], errs[i] = New(ctx, Options{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: testTenant})
 		}()
 	}
 	wg.Wait()
@@ -199,7 +199,7 @@ func TestSigningKeyPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restarted, err := New(ctx, Options{Store: st, BaseURL: testBaseURL, TenantID: testTenant})
+	restarted, err := New(ctx, Options{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: testTenant})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,12 +230,13 @@ func TestNewErrors(t *testing.T) {
 	st := newSeededStore(t, 0)
 	bad := []Options{
 		{BaseURL: testBaseURL, TenantID: testTenant},
-		{Store: st, BaseURL: "", TenantID: testTenant},
-		{Store: st, BaseURL: "127.0.0.1:8443", TenantID: testTenant},
-		{Store: st, BaseURL: "ftp://x", TenantID: testTenant},
-		{Store: st, BaseURL: testBaseURL, TenantID: "contoso"},
-		{Store: st, BaseURL: testBaseURL, TenantID: testTenant, TokenLifetime: 48 * 3600e9},
-		{Store: st, BaseURL: testBaseURL, TenantID: testTenant, Audiences: []string{""}},
+		{Store: kv.SpaceArmlet.Of(st), BaseURL: testBaseURL, TenantID: testTenant},
+		{Store: kv.SpaceIdentity.Of(st), BaseURL: "", TenantID: testTenant},
+		{Store: kv.SpaceIdentity.Of(st), BaseURL: "127.0.0.1:8443", TenantID: testTenant},
+		{Store: kv.SpaceIdentity.Of(st), BaseURL: "ftp://x", TenantID: testTenant},
+		{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: "contoso"},
+		{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: testTenant, TokenLifetime: 48 * 3600e9},
+		{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: testTenant, Audiences: []string{""}},
 	}
 	for i, o := range bad {
 		if _, err := New(ctx, o); err == nil {
@@ -245,14 +246,14 @@ func TestNewErrors(t *testing.T) {
 	// A corrupt stored key is an error, never silently replaced.
 	corrupt := memkv.New()
 	defer corrupt.Close()
-	if _, err := corrupt.Txn(ctx, kv.Put([]byte(keySigningKey), []byte("not pem"))); err != nil {
+	if _, err := kv.SpaceIdentity.Of(corrupt).Txn(ctx, kv.Put([]byte(keySigningKey), []byte("not pem"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(ctx, Options{Store: corrupt, BaseURL: testBaseURL, TenantID: testTenant}); err == nil {
+	if _, err := New(ctx, Options{Store: kv.SpaceIdentity.Of(corrupt), BaseURL: testBaseURL, TenantID: testTenant}); err == nil {
 		t.Error("corrupt key accepted")
 	}
 	// Trailing slash on BaseURL is removed.
-	s, err := New(ctx, Options{Store: st, BaseURL: testBaseURL + "/", TenantID: testTenant})
+	s, err := New(ctx, Options{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL + "/", TenantID: testTenant})
 	if err != nil || s.BaseURL() != testBaseURL || s.ADFSAuthority() != testBaseURL+"/adfs" {
 		t.Errorf("BaseURL = %q, %v", s.BaseURL(), err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/kv"
 )
 
 const armScope = "https://management.core.windows.net//.default"
@@ -192,7 +193,7 @@ func TestRealClientClockAhead(t *testing.T) {
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	clk := clock.NewOffset(3 * time.Hour)
-	svc, err := New(context.Background(), Options{Store: newSeededStore(t, 0), Clock: clk, BaseURL: srv.URL, TenantID: testTenant})
+	svc, err := New(context.Background(), Options{Store: kv.SpaceIdentity.Of(newSeededStore(t, 0)), Clock: clk, BaseURL: srv.URL, TenantID: testTenant})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,12 @@
 //   - A write returns only once it is durable for that backend (fsync'd for
 //     bbolt, committed by quorum for etcd).
 //
+// # Key space
+//
+// Every key armlet stores lies in one Space declared in keyspace.go, with
+// its owner and layout; packages reach their space through a View, keys
+// relative to the space's prefix (see View).
+//
 // # Caveats
 //
 // Values returned by Get and Scan belong to the caller and may be modified.
@@ -132,9 +138,16 @@ type ConflictError struct {
 	Key []byte
 	// Revision is the key's current revision, 0 if it does not exist.
 	Revision int64
+	// Space is the space Key is relative to, when the conflict comes
+	// through a View or a Batch; 0 when Key is the whole key, as a Store
+	// reports it.
+	Space Space
 }
 
 func (e *ConflictError) Error() string {
+	if e.Space != 0 {
+		return fmt.Sprintf("kv: condition failed on key %q of %v (current revision %d)", e.Key, e.Space, e.Revision)
+	}
 	return fmt.Sprintf("kv: condition failed on key %q (current revision %d)", e.Key, e.Revision)
 }
 

@@ -131,7 +131,8 @@ const (
 
 // FlowOptions configures a FlowStore.
 type FlowOptions struct {
-	Store kv.Store
+	// Store is the view of kv.SpaceNetModel, shared with Listeners.
+	Store kv.View
 	// Now is the clock flow ages are measured on (the engine clock).
 	Now func() time.Time
 	// MaxRecords and MaxAge bound what is kept; the oldest records go
@@ -148,7 +149,7 @@ type FlowOptions struct {
 	Leading func() bool
 }
 
-// FlowStore keeps flow records in the kv store under "nm\x00flow\x00",
+// FlowStore keeps flow records in kv.SpaceNetModel under "flow\x00",
 // keyed by time then sequence, written in batches by one writer goroutine
 // (Run) so that recording costs a request one channel send.
 //
@@ -186,10 +187,10 @@ type flowMsg struct {
 // record to another replica's writer.
 const maxMetaRaces = 100
 
-// Store layout.
+// Store layout, in kv.SpaceNetModel.
 var (
-	flowPrefix  = []byte("nm\x00flow\x00")
-	flowMetaKey = []byte("nm\x00flowmeta")
+	flowPrefix  = []byte("flow\x00")
+	flowMetaKey = []byte("flowmeta")
 )
 
 // Batches stay under 100 operations per transaction (with the meta record).
@@ -203,6 +204,9 @@ type flowMeta struct {
 // OpenFlows returns a FlowStore over opts.Store, resuming its counters.
 // Call Run to start writing.
 func OpenFlows(ctx context.Context, opts FlowOptions) (*FlowStore, error) {
+	if opts.Store.Space() != kv.SpaceNetModel {
+		return nil, fmt.Errorf("netmodel: flow records live in %v, not %v", kv.SpaceNetModel, opts.Store.Space())
+	}
 	if opts.MaxRecords <= 0 {
 		opts.MaxRecords = DefaultFlowRetentionRecords
 	}

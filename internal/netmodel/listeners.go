@@ -35,8 +35,9 @@ type ListenerOptions struct {
 	// Port is the port each listener tries first when it has none of its
 	// own yet (the main listener's); a taken port falls back to a free one.
 	Port int
-	// Store keeps the loopback address of each endpoint across restarts.
-	Store  kv.Store
+	// Store, the view of kv.SpaceNetModel, keeps the loopback address of
+	// each endpoint across restarts.
+	Store  kv.View
 	Logger *slog.Logger
 	// Interval between reconciliations; default 250ms.
 	Interval time.Duration
@@ -76,6 +77,9 @@ type privateListener struct {
 
 // NewListeners returns Listeners; nothing listens before Reconcile or Run.
 func NewListeners(opts ListenerOptions) *Listeners {
+	if opts.Store.Space() != kv.SpaceNetModel {
+		panic(fmt.Sprintf("netmodel: loopback addresses live in %v, not %v", kv.SpaceNetModel, opts.Store.Space()))
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -264,9 +268,10 @@ type loopbackAddr struct {
 	Port int    `json:"port,omitempty"`
 }
 
+// Store layout, in kv.SpaceNetModel.
 var (
-	addressPrefix  = []byte("nm\x00loopback\x00")
-	addressCounter = []byte("nm\x00loopback-next")
+	addressPrefix  = []byte("loopback\x00")
+	addressCounter = []byte("loopback-next")
 )
 
 func addressKey(ep Endpoint) []byte {

@@ -184,7 +184,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func startFlows(t testing.TB, store kv.Store, clk *fakeClock, maxRecords int, maxAge time.Duration) (*FlowStore, func()) {
 	t.Helper()
-	fs, err := OpenFlows(context.Background(), FlowOptions{Store: store, Now: clk.Now, MaxRecords: maxRecords, MaxAge: maxAge})
+	fs, err := OpenFlows(context.Background(), FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now, MaxRecords: maxRecords, MaxAge: maxAge})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestListenersReconcile(t *testing.T) {
 		fmt.Fprintf(w, "%s %s %s", o.Endpoint.ID, o.Endpoint.GroupID, o.Listener)
 	})
 	newL := func() *Listeners {
-		return NewListeners(ListenerOptions{Source: source, Handler: handler, Store: store})
+		return NewListeners(ListenerOptions{Source: source, Handler: handler, Store: kv.SpaceNetModel.Of(store)})
 	}
 	l := newL()
 	defer l.Close()
@@ -509,7 +509,7 @@ func BenchmarkRecordDirect(b *testing.B) {
 	for b.Loop() {
 		seq++
 		raw, _ := json.Marshal(FlowOf(o))
-		if _, err := store.Txn(context.Background(), kv.Put(flowKey(o.Time, seq), raw)); err != nil {
+		if _, err := kv.SpaceNetModel.Of(store).Txn(context.Background(), kv.Put(flowKey(o.Time, seq), raw)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -533,7 +533,7 @@ func TestFlowWritersShareOneStore(t *testing.T) {
 	store := memkv.New()
 	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	open := func(leading bool, maxRecords int) (*FlowStore, func()) {
-		fs, err := OpenFlows(ctx, FlowOptions{Store: store, Now: clk.Now, MaxRecords: maxRecords, MaxAge: time.Hour,
+		fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now, MaxRecords: maxRecords, MaxAge: time.Hour,
 			Leading: func() bool { return leading }})
 		if err != nil {
 			t.Fatal(err)
@@ -575,7 +575,7 @@ func TestFlowWritersShareOneStore(t *testing.T) {
 	if len(all) != 600 {
 		t.Fatalf("stored %d records, want 600", len(all))
 	}
-	ent, err := store.Get(ctx, flowMetaKey)
+	ent, err := kv.SpaceNetModel.Of(store).Get(ctx, flowMetaKey)
 	if err != nil {
 		t.Fatal(err)
 	}

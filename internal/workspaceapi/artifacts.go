@@ -170,7 +170,7 @@ func batchCreateArtifacts(ctx context.Context, s *Service, c *call) (*engine.Res
 		arts[p] = a
 	}
 	if len(ops) > 0 {
-		if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
+		if _, err := s.kv.Txn(ctx, ops...); err != nil {
 			if errors.Is(err, kv.ErrConflict) {
 				return nil, userError(http.StatusConflict, "paths", "An artifact of the batch was created by another request; retry.")
 			}
@@ -263,7 +263,7 @@ func uploadArtifact(ctx context.Context, s *Service, c *call) (*engine.Response,
 		if data == nil {
 			data = []byte{}
 		}
-		_, err = s.e.Store().Txn(ctx,
+		_, err = s.kv.Txn(ctx,
 			kv.Put(artifactKey(c, "a", origin, container, p), b).If(kv.Cond(rev)),
 			kv.Put(artifactKey(c, "c", origin, container, p), data))
 		return err
@@ -304,7 +304,7 @@ func downloadArtifact(ctx context.Context, s *Service, c *call) (*engine.Respons
 		return nil, err
 	}
 	data := []byte{}
-	ent, err := s.e.Store().Get(ctx, artifactKey(c, "c", origin, container, p))
+	ent, err := s.kv.Get(ctx, artifactKey(c, "c", origin, container, p))
 	if err == nil {
 		data = ent.Value
 	} else if !isNotFound(err) {
@@ -340,7 +340,7 @@ func deleteArtifact(ctx context.Context, s *Service, c *call) (*engine.Response,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.e.Store().Txn(ctx, kv.Delete(artifactKey(c, "a", origin, container, p)), kv.Delete(artifactKey(c, "c", origin, container, p))); err != nil {
+	if _, err := s.kv.Txn(ctx, kv.Delete(artifactKey(c, "a", origin, container, p)), kv.Delete(artifactKey(c, "c", origin, container, p))); err != nil {
 		return nil, err
 	}
 	return &engine.Response{Status: http.StatusOK}, nil

@@ -199,7 +199,7 @@ func deleteDatastore(ctx context.Context, s *Service, c *call) (*engine.Response
 	} else if found && strings.EqualFold(def, name) {
 		ops = append(ops, kv.Delete(key(c.wsKey, "D")).If(kv.Cond(defRev)))
 	}
-	if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
+	if _, err := s.kv.Txn(ctx, ops...); err != nil {
 		if errors.Is(err, kv.ErrConflict) {
 			return nil, userError(http.StatusConflict, "", "The datastore '%s' was changed by another request; retry.", name)
 		}
@@ -254,7 +254,7 @@ func putDefaultDatastore(ctx context.Context, s *Service, c *call) (*engine.Resp
 		return nil, notFound("The datastore '%s' was not found in the workspace.", name)
 	}
 	b, _ := json.Marshal(d["name"])
-	if _, err := s.e.Store().Txn(ctx, kv.Put(key(c.wsKey, "D"), b)); err != nil {
+	if _, err := s.kv.Txn(ctx, kv.Put(key(c.wsKey, "D"), b)); err != nil {
 		return nil, err
 	}
 	return engine.JSON(http.StatusOK, showDatastore(d, c)), nil

@@ -135,7 +135,7 @@ func postMetrics(ctx context.Context, s *Service, c *call) (*engine.Response, er
 		if len(ops) == 0 {
 			return nil
 		}
-		_, err := s.e.Store().Txn(ctx, ops...)
+		_, err := s.kv.Txn(ctx, ops...)
 		return err
 	})
 	if errors.Is(err, kv.ErrConflict) {

@@ -154,7 +154,7 @@ func deleteModel(ctx context.Context, s *Service, c *call) (*engine.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.e.Store().Txn(ctx, kv.Delete(k)); err != nil {
+	if _, err := s.kv.Txn(ctx, kv.Delete(k)); err != nil {
 		return nil, err
 	}
 	return &engine.Response{Status: http.StatusOK}, nil

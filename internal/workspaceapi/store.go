@@ -11,22 +11,23 @@ import (
 	"github.com/armlet/armlet/internal/kv"
 )
 
-// Key layout, below the table "w" (engine tables use other letters):
+// Key layout, in the data plane's space (kv.SpaceWorkspaceData, "w\0"),
+// relative to it:
 //
-//	w\0{workspaceId}\0e\0{experiment name, lower}     experiment
-//	w\0{workspaceId}\0r\0{run id, lower}              run
-//	w\0{workspaceId}\0m\0{run id, lower}\0{metric}    metric (name, lower) with its values
-//	w\0{workspaceId}\0a\0{origin}\0{container}\0{path}  artifact metadata (origin and container lower, path as sent)
-//	w\0{workspaceId}\0c\0{origin}\0{container}\0{path}  artifact content
-//	w\0{workspaceId}\0d\0{datastore name, lower}      v1 datastore
-//	w\0{workspaceId}\0D                               name of the default v1 datastore
-//	w\0{workspaceId}\0M\0{model name, lower}\0{version, 10 digits}  v1 model
+//	{workspaceId}\0e\0{experiment name, lower}     experiment
+//	{workspaceId}\0r\0{run id, lower}              run
+//	{workspaceId}\0m\0{run id, lower}\0{metric}    metric (name, lower) with its values
+//	{workspaceId}\0a\0{origin}\0{container}\0{path}  artifact metadata (origin and container lower, path as sent)
+//	{workspaceId}\0c\0{origin}\0{container}\0{path}  artifact content
+//	{workspaceId}\0d\0{datastore name, lower}      v1 datastore
+//	{workspaceId}\0D                               name of the default v1 datastore
+//	{workspaceId}\0M\0{model name, lower}\0{version, 10 digits}  v1 model
 const sep = "\x00"
 
-func wsPrefix(wsKey string) []byte { return []byte("w" + sep + wsKey + sep) }
+func wsPrefix(wsKey string) []byte { return []byte(wsKey + sep) }
 
 func key(wsKey string, parts ...string) []byte {
-	return []byte("w" + sep + wsKey + sep + strings.Join(parts, sep))
+	return []byte(wsKey + sep + strings.Join(parts, sep))
 }
 
 // prefix is key plus a trailing separator: the keys below it.
@@ -36,7 +37,7 @@ func prefix(wsKey string, parts ...string) []byte {
 
 // getJSON reads the record at k into v; found is false when there is none.
 func (s *Service) getJSON(ctx context.Context, k []byte, v any) (found bool, rev int64, err error) {
-	ent, err := s.e.Store().Get(ctx, k)
+	ent, err := s.kv.Get(ctx, k)
 	if errors.Is(err, kv.ErrNotFound) {
 		return false, 0, nil
 	}
@@ -57,7 +58,7 @@ func (s *Service) putJSON(ctx context.Context, k []byte, v any, rev int64, extra
 		return err
 	}
 	ops := append([]kv.Op{kv.Put(k, b).If(kv.Cond(rev))}, extra...)
-	if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
+	if _, err := s.kv.Txn(ctx, ops...); err != nil {
 		if errors.Is(err, kv.ErrConflict) {
 			return arm.Conflict(arm.CodeConflict, "The record was changed by another request; retry.").Wrap(err)
 		}
@@ -70,7 +71,7 @@ func (s *Service) putJSON(ctx context.Context, k []byte, v any, rev int64, extra
 func (s *Service) scanJSON(ctx context.Context, p []byte, f func(k []byte, raw []byte) error) error {
 	var after []byte
 	for {
-		ents, err := s.e.Store().Scan(ctx, p, after, 200)
+		ents, err := s.kv.Scan(ctx, p, after, 200)
 		if err != nil {
 			return err
 		}
@@ -89,7 +90,7 @@ func (s *Service) scanJSON(ctx context.Context, p []byte, f func(k []byte, raw [
 // deletePrefix removes every key below p, in batches.
 func (s *Service) deletePrefix(ctx context.Context, p []byte) error {
 	for {
-		ents, err := s.e.Store().Scan(ctx, p, nil, 100)
+		ents, err := s.kv.Scan(ctx, p, nil, 100)
 		if err != nil {
 			return err
 		}
@@ -100,7 +101,7 @@ func (s *Service) deletePrefix(ctx context.Context, p []byte) error {
 		for _, ent := range ents {
 			ops = append(ops, kv.Delete(ent.Key))
 		}
-		if _, err := s.e.Store().Txn(ctx, ops...); err != nil {
+		if _, err := s.kv.Txn(ctx, ops...); err != nil {
 			return err
 		}
 	}

@@ -49,9 +49,10 @@
 //
 // # Storage
 //
-// Records live in the engine's store under the table "w", keyed by the
-// workspace's properties.workspaceId (a GUID made when the workspace is
-// created): w\0{workspaceId}\0{kind}\0{key}. A workspace deleted and created
+// Records live in the space kv.SpaceWorkspaceData ("w\0"), the view of
+// which the engine hands the service, keyed by the workspace's
+// properties.workspaceId (a GUID made when the workspace is created):
+// {workspaceId}\0{kind}\0{key}. A workspace deleted and created
 // again with the same name has a new workspaceId, so it never sees the old
 // records; deleting a workspace also purges them (Engine.OnDelete).
 //
@@ -68,6 +69,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -85,6 +87,7 @@ type Options struct {
 type Service struct {
 	opts Options
 	e    *engine.Engine
+	kv   kv.View // kv.SpaceWorkspaceData: every record of the service
 	log  *slog.Logger
 }
 
@@ -94,7 +97,7 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: opts, e: opts.Engine, log: opts.Logger}
+	s := &Service{opts: opts, e: opts.Engine, kv: opts.Engine.Space(kv.SpaceWorkspaceData), log: opts.Logger}
 	s.e.OnDelete(s.purgeDeleted)
 	return s
 }

@@ -449,7 +449,7 @@ func TestWorkspaceDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.fail(t, "GET", hist+"/experiments/e/runs/r1", "", netmodel.Origin{}, 404, arm.CodeResourceNotFound)
-	if ents, _ := h.e.Store().Scan(context.Background(), []byte("w\x00"), nil, 0); len(ents) != 0 {
+	if ents, _ := h.s.kv.Scan(context.Background(), nil, nil, 0); len(ents) != 0 {
 		t.Errorf("%d records left after the workspace was deleted", len(ents))
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/policy"
 )
 
@@ -54,6 +55,7 @@ const (
 // a cache of parsed definitions keyed by ID and revision.
 type policies struct {
 	e     *engine.Engine
+	kv    kv.View // kv.SpacePolicy: the generation and the compliance states
 	mu    sync.Mutex
 	cache map[string]*policy.Definition
 	// memberCache caches resolved assignments by ID and revision,
@@ -64,8 +66,14 @@ type policies struct {
 	generation  int64
 }
 
+// newPolicies returns empty caches over e and the policy space.
+func newPolicies(e *engine.Engine) *policies {
+	return &policies{e: e, kv: e.Space(kv.SpacePolicy), cache: map[string]*policy.Definition{},
+		memberCache: map[*engine.Resource][]member{}, scopeCache: map[string][]*engine.Resource{}}
+}
+
 func registerPolicy(e *engine.Engine) *policies {
-	p := &policies{e: e, cache: map[string]*policy.Definition{}, memberCache: map[*engine.Resource][]member{}, scopeCache: map[string][]*engine.Resource{}}
+	p := newPolicies(e)
 	e.Registry().Register(&engine.Type{Name: TypePolicyDefinitions, APIVersions: PolicyAPIVersions,
 		Put: engine.Sync, Delete: engine.Sync, Strategy: &definitionStrategy{p: p}})
 	e.Registry().Register(&engine.Type{Name: TypePolicySetDefinitions, APIVersions: PolicyAPIVersions,

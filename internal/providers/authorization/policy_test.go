@@ -11,7 +11,6 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/policy"
 )
 
 func resourceIDOf(s string) (resourceid.ID, error) { return resourceid.Parse(s) }
@@ -290,7 +289,7 @@ func BenchmarkAdmit(b *testing.B) {
 	}
 	// A second policies value over the same engine: its admit is the
 	// admitter Register installed, with caches of its own.
-	p := &policies{e: v.e, cache: map[string]*policy.Definition{}, memberCache: map[*engine.Resource][]member{}, scopeCache: map[string][]*engine.Resource{}}
+	p := newPolicies(v.e)
 	req := &engine.Request{Method: http.MethodPut, APIVersion: "2023-04-01", Now: v.e.Now(), Caller: engine.Caller{TenantID: tenantA}}
 	b.Run("admit", func(b *testing.B) {
 		for b.Loop() {

@@ -119,10 +119,10 @@ func (p *policies) cachedMembers(ctx context.Context, a *engine.Resource) ([]mem
 	return m, nil
 }
 
-// generationKey is a store key rewritten after every change to a policy
-// definition, set definition or assignment: its revision tells every
-// reader (every replica) that its caches are stale.
-var generationKey = []byte("policygeneration")
+// generationKey, in kv.SpacePolicy, is rewritten after every change to a
+// policy definition, set definition or assignment: its revision tells
+// every reader (every replica) that its caches are stale.
+var generationKey = []byte("generation")
 
 // invalidate clears the caches and bumps the generation.
 func (p *policies) invalidate(ctx context.Context) {
@@ -130,7 +130,7 @@ func (p *policies) invalidate(ctx context.Context) {
 	clear(p.memberCache)
 	clear(p.scopeCache)
 	p.mu.Unlock()
-	_, _ = p.e.Store().Txn(ctx, kv.Put(generationKey, []byte("1")))
+	_, _ = p.kv.Txn(ctx, kv.Put(generationKey, []byte("1")))
 }
 
 // syncGeneration clears the caches when the generation moved since they
@@ -141,7 +141,7 @@ func (p *policies) invalidate(ctx context.Context) {
 // lookups rather than decoding every assignment on every write.
 func (p *policies) syncGeneration(ctx context.Context) error {
 	var gen int64
-	ent, err := p.e.Store().Get(ctx, generationKey)
+	ent, err := p.kv.Get(ctx, generationKey)
 	switch {
 	case err == nil:
 		gen = ent.Revision

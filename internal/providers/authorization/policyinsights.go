@@ -61,7 +61,8 @@ type stateRow struct {
 	PolicyEvaluationDetails     map[string]any `json:"policyEvaluationDetails,omitempty"`
 }
 
-const statePrefix = "policystate/"
+// statePrefix is where the compliance states live in kv.SpacePolicy.
+const statePrefix = "state/"
 
 func subStatePrefix(sub string) string { return statePrefix + strings.ToLower(sub) + "/" }
 
@@ -213,7 +214,7 @@ func (p *policies) row(ap applied, m member, eff string, r *engine.Resource, tag
 // (and its timestamp) as it was, so writes with many assignments in force
 // do not rewrite every row.
 func (p *policies) storeStates(ctx context.Context, id resourceid.ID, rows []stateRow) error {
-	st := p.e.Store()
+	st := p.kv
 	prefix := []byte(resourceStatePrefix(id))
 	old, err := st.Scan(ctx, prefix, nil, 0)
 	if err != nil {
@@ -284,7 +285,7 @@ func (p *policies) forget(ctx context.Context, r *engine.Resource) {
 	if r.ID.SubscriptionID() == "" {
 		return
 	}
-	st := p.e.Store()
+	st := p.kv
 	base := subStatePrefix(r.ID.SubscriptionID()) + r.ID.Key()
 	for _, prefix := range []string{base + "|", base + "/"} {
 		ents, err := st.Scan(ctx, []byte(prefix), nil, 0)
@@ -376,7 +377,7 @@ func (s *statesStrategy) rows(ctx context.Context, req *engine.Request, scope re
 	if err != nil {
 		return nil, err
 	}
-	ents, err := s.p.e.Store().Scan(ctx, []byte(subStatePrefix(scope.SubscriptionID())), nil, 0)
+	ents, err := s.p.kv.Scan(ctx, []byte(subStatePrefix(scope.SubscriptionID())), nil, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ const (
 // group, resource, ...) and the role matching.
 type RBAC struct {
 	e    *engine.Engine
+	kv   kv.View // kv.SpaceRBAC: the peers key
 	mode string
 	log  *slog.Logger
 
@@ -63,7 +64,7 @@ func newRBAC(e *engine.Engine, opts Options) *RBAC {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &RBAC{e: e, mode: mode, log: log, builtIns: map[string]authz.Role{}}
+	r := &RBAC{e: e, kv: e.Space(kv.SpaceRBAC), mode: mode, log: log, builtIns: map[string]authz.Role{}}
 	for _, b := range authz.BuiltIns() {
 		r.builtIns[b.ID] = b.Role
 	}
@@ -72,24 +73,23 @@ func newRBAC(e *engine.Engine, opts Options) *RBAC {
 	return r
 }
 
-// peersKey is rewritten whenever a replica drops its RBAC cache because of
-// a write, so that the other replicas sharing the store (etcd) drop theirs
-// too (FollowPeers).
-var peersKey = []byte("rbac\x00changed")
+// peersKey, in kv.SpaceRBAC, is rewritten whenever a replica drops its
+// RBAC cache because of a write, so that the other replicas sharing the
+// store (etcd) drop theirs too (FollowPeers).
+var peersKey = []byte("changed")
 
 // Invalidate drops the cached assignments and custom roles, here and, on a
 // shared store, on every other replica.
 func (r *RBAC) Invalidate() {
 	r.drop()
-	st := r.e.Store()
-	if !kv.Shared(st) {
+	if !r.kv.Shared() {
 		return
 	}
 	// Not the request's context: the write it follows has succeeded, and
 	// the peers must hear of it even if the client has gone.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := st.Txn(ctx, kv.Put(peersKey, nil)); err != nil {
+	if _, err := r.kv.Txn(ctx, kv.Put(peersKey, nil)); err != nil {
 		r.log.Warn("telling the other replicas to drop their RBAC caches failed; they catch up on their next change", "err", err)
 	}
 }
@@ -98,7 +98,7 @@ func (r *RBAC) Invalidate() {
 // drops its own for a write, until ctx ends. On a store of this process's
 // own it returns at once.
 func (r *RBAC) FollowPeers(ctx context.Context) {
-	fleet.Follow(ctx, r.e.Store(), peersKey, func(kv.Entry) { r.drop() })
+	fleet.Follow(ctx, r.kv, peersKey, func(kv.Entry) { r.drop() })
 }
 
 // drop drops this replica's cached assignments and custom roles.

@@ -21,7 +21,9 @@ import (
 // whose private endpoint was never stored (its write failed after
 // validation) lapses after claimGrace on the engine clock.
 //
-//	n\0ip\0{subnet id, lower case}\0{address}   -> claim (JSON)
+//	ip\0{subnet id, lower case}\0{address}   -> claim (JSON)
+//
+// in the provider's space, kv.SpaceNetwork ("n\0").
 
 // claimGrace is how long a claim without a stored private endpoint
 // holding the address is honoured: longer than any PUT takes between its
@@ -34,20 +36,19 @@ type claim struct {
 }
 
 func claimsPrefix(subnet resourceid.ID) []byte {
-	return []byte("n\x00ip\x00" + subnet.Key() + "\x00")
+	return []byte(allClaimsPrefix + subnet.Key() + "\x00")
 }
 
-const allClaimsPrefix = "n\x00ip\x00"
+const allClaimsPrefix = "ip\x00"
 
 // claimIPs claims n addresses of subnet (whose prefixes are given) for
 // the private endpoint owner, the lowest free ones after Azure's reserved
 // addresses. Claims owner already holds (a retried request) are reused
 // first.
 func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes []netip.Prefix, owner resourceid.ID, n int, now time.Time) ([]string, error) {
-	store := p.e.Store()
 	var picked []string
 	err := kv.Retry(ctx, func() error {
-		ents, err := scanPrefix(ctx, store, claimsPrefix(subnet))
+		ents, err := scanPrefix(ctx, p.kv, claimsPrefix(subnet))
 		if err != nil {
 			return err
 		}
@@ -103,7 +104,7 @@ func (p *provider) claimIPs(ctx context.Context, subnet resourceid.ID, prefixes 
 				ops = append(ops, kv.Put(key, val).If(kv.Absent))
 			}
 		}
-		_, err = store.Txn(ctx, ops...)
+		_, err = p.kv.Txn(ctx, ops...)
 		return err
 	})
 	if errors.Is(err, kv.ErrConflict) {
@@ -149,8 +150,7 @@ func (p *provider) claimValid(ctx context.Context, c claim, subnet resourceid.ID
 // releaseClaims deletes every claim of a private endpoint at or beneath
 // scope.
 func (p *provider) releaseClaims(ctx context.Context, scope resourceid.ID) error {
-	store := p.e.Store()
-	ents, err := scanPrefix(ctx, store, []byte(allClaimsPrefix))
+	ents, err := scanPrefix(ctx, p.kv, []byte(allClaimsPrefix))
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (p *provider) releaseClaims(ctx context.Context, scope resourceid.ID) error
 	for len(ops) > 0 {
 		batch := ops[:min(len(ops), 64)]
 		ops = ops[len(batch):]
-		if _, err := store.Txn(ctx, batch...); err != nil && !errors.Is(err, kv.ErrConflict) {
+		if _, err := p.kv.Txn(ctx, batch...); err != nil && !errors.Is(err, kv.ErrConflict) {
 			return err
 		}
 	}
@@ -179,26 +179,25 @@ func (p *provider) releaseClaims(ctx context.Context, scope resourceid.ID) error
 // releaseIPs deletes owner's claims on the given addresses of subnet (a
 // request that failed after claiming).
 func (p *provider) releaseIPs(ctx context.Context, subnet resourceid.ID, owner resourceid.ID, ips []string) {
-	store := p.e.Store()
 	for _, ip := range ips {
 		key := append(claimsPrefix(subnet), ip...)
-		ent, err := store.Get(ctx, key)
+		ent, err := p.kv.Get(ctx, key)
 		if err != nil {
 			continue
 		}
 		var c claim
 		if json.Unmarshal(ent.Value, &c) == nil && strings.EqualFold(c.Owner, owner.String()) {
-			_, _ = store.Txn(ctx, kv.Delete(key).If(kv.AtRevision(ent.Revision)))
+			_, _ = p.kv.Txn(ctx, kv.Delete(key).If(kv.AtRevision(ent.Revision)))
 		}
 	}
 }
 
 // scanPrefix reads every entry under prefix.
-func scanPrefix(ctx context.Context, store kv.Store, prefix []byte) ([]kv.Entry, error) {
+func scanPrefix(ctx context.Context, v kv.View, prefix []byte) ([]kv.Entry, error) {
 	var out []kv.Entry
 	var after []byte
 	for {
-		ents, err := store.Scan(ctx, prefix, after, 256)
+		ents, err := v.Scan(ctx, prefix, after, 256)
 		if err != nil {
 			return nil, err
 		}

@@ -42,6 +42,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -84,13 +85,14 @@ type Options struct{}
 
 // provider is the state every strategy of the package shares.
 type provider struct {
-	e *engine.Engine
+	e  *engine.Engine
+	kv kv.View // kv.SpaceNetwork: the IP claims
 }
 
 // Register adds the provider's resource types to e's registry and the
 // delete hook that keeps the other sides of a private endpoint in step.
 func Register(e *engine.Engine, opts Options) {
-	p := &provider{e: e}
+	p := &provider{e: e, kv: e.Space(kv.SpaceNetwork)}
 	reg := e.Registry()
 	reg.Register(&engine.Type{
 		Name: TypeVirtualNetworks, APIVersions: APIVersions, Tracked: true,

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/armlet/armlet/internal/kv"
 )
 
 // TestValidationErrors: every request a client gets wrong is refused with
@@ -86,7 +88,7 @@ func TestValidationErrors(t *testing.T) {
 	if conns := v.workspaceConnections(); len(conns) != 0 {
 		t.Fatalf("workspace connections left: %v", conns)
 	}
-	if ents, err := scanPrefix(context.Background(), v.e.Store(), []byte(allClaimsPrefix)); err != nil || len(ents) != 0 {
+	if ents, err := scanPrefix(context.Background(), v.e.Space(kv.SpaceNetwork), []byte(allClaimsPrefix)); err != nil || len(ents) != 0 {
 		t.Fatalf("claims left: %d (%v)", len(ents), err)
 	}
 	if subs := v.Must(http.MethodGet, vnetPath+"/subnets", netAPI, "", 200)["value"].([]any); len(subs) != 1 {
