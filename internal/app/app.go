@@ -215,8 +215,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err != nil {
 		return nil, err
 	}
+	// No Clock: token lifetimes are on the wall clock, as clients cache them.
 	s.identity, err = identity.New(ctx, identity.Options{
-		Store: kv.SpaceIdentity.Of(s.store), Clock: s.clock, BaseURL: base, TenantID: boot.TenantID,
+		Store: kv.SpaceIdentity.Of(s.store), BaseURL: base, TenantID: boot.TenantID,
 		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
 		IssueOnly:     tokenAudiences(base),
 		TokenLifetime: cfg.TokenLifetime, Logger: log,

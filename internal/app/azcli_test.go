@@ -20,7 +20,6 @@ func TestAzureCLI(t *testing.T) {
 	t.Parallel()
 	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.LegacyModePropagation = config.DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}
-		c.TokenLifetime = 24 * time.Hour // the clock moves by an hour below
 	}))
 	az := s.AzureCLI(t)
 	login := az.Login()

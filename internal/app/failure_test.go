@@ -417,25 +417,31 @@ func TestFullDisk(t *testing.T) {
 // TestExpiredAndForeignTokens adds to TestBadInput (malformed, tampered,
 // forged-signature and wrong-audience tokens) and TestTLSOnly (TLS 1.0/1.1
 // and plain HTTP): a token from another armlet (a real RS256 token, signed
-// by a key this one never issued) and a token past its lifetime on the
-// armlet clock are refused with 401 and a WWW-Authenticate header.
+// by a key this one never issued) is refused; a token stays valid when the
+// armlet clock moves two hours (clients cache tokens by wall time, issue 14
+// trap 4), and is refused with 401 ExpiredAuthenticationToken and a
+// WWW-Authenticate header once its lifetime has passed on the wall clock.
 func TestExpiredAndForeignTokens(t *testing.T) {
 	t.Parallel()
-	s := e2e.Start(t)
+	const lifetime = 10 * time.Second // config.MinTokenLifetime
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.TokenLifetime = lifetime }))
 	other := e2e.Start(t)
 	sub := "/subscriptions/" + s.Conn.SubscriptionID + "?api-version=2021-04-01"
 	foreign := other.Token(t)
 	if st, _, b := s.Do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + foreign}); st != 401 || !strings.Contains(b, "InvalidAuthenticationToken") {
 		t.Errorf("token of another armlet: %d %s", st, b)
 	}
+	issued := time.Now()
 	tok := s.Token(t)
-	if st, _, b := s.Do(t, "GET", sub, "", nil); st != 200 {
-		t.Fatalf("valid token: %d %s", st, b)
-	}
+	bearer := map[string]string{"Authorization": "Bearer " + tok}
 	if _, err := s.AdvanceClock(t.Context(), 2*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	st, h, b := s.Do(t, "GET", sub, "", map[string]string{"Authorization": "Bearer " + tok})
+	if st, _, b := s.Do(t, "GET", sub, "", bearer); st != 200 {
+		t.Fatalf("a fresh token after the armlet clock moved 2h: %d %s", st, b)
+	}
+	time.Sleep(time.Until(issued.Add(lifetime + 1500*time.Millisecond)))
+	st, h, b := s.Do(t, "GET", sub, "", bearer)
 	if st != 401 || !strings.Contains(b, "ExpiredAuthenticationToken") || h.Get("WWW-Authenticate") == "" {
 		t.Errorf("expired token: %d %v %s", st, h, b)
 	}

@@ -50,8 +50,6 @@ func TestJSSDKLegacyModeGating(t *testing.T) {
 	node, dir := requireNodeModules(t)
 	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
 		c.LegacyModePropagation = config.DurationRange{Min: 30 * time.Minute, Max: 60 * time.Minute}
-		// The script moves the clock by an hour; clients cache tokens by wall time.
-		c.TokenLifetime = 24 * time.Hour
 	}))
 	const rg = "js-rg"
 	if code, _, body := s.Do(t, "PUT", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/"+rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); code != 201 {

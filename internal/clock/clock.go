@@ -1,7 +1,8 @@
-// Package clock is the one clock armlet's timed behaviour reads: long-running
-// operations, legacy-mode propagation, token expiry. It is the wall clock
-// plus an offset that only moves forward, so `armlet clock advance 45m`
-// makes 45 minutes pass for everything at once.
+// Package clock is the one clock armlet's resource behaviour reads:
+// long-running operations, legacy-mode propagation, job progress, flow
+// retention. It is the wall clock plus an offset that only moves forward, so
+// `armlet clock advance 45m` makes 45 minutes pass for all of them at once.
+// Token lifetimes are not on it: clients cache tokens by wall time.
 package clock
 
 import (
@@ -41,7 +42,7 @@ func (c *Offset) Now() time.Time {
 }
 
 // ErrNegativeAdvance is returned by Advance for a negative duration: the
-// clock never goes back, because tokens and operations rely on that.
+// clock never goes back, because operations and propagation rely on that.
 var ErrNegativeAdvance = errors.New("clock: cannot move backwards")
 
 // Advance moves the clock forward by d and returns the new offset.

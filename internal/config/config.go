@@ -28,7 +28,7 @@ const (
 	DefaultDataDir         = ".armlet"
 	DefaultLogFormat       = "text"
 	DefaultTokenLifetime   = time.Hour
-	MinTokenLifetime       = 5 * time.Minute
+	MinTokenLifetime       = 10 * time.Second
 	MaxTokenLifetime       = 24 * time.Hour
 	DefaultShutdownTimeout = 10 * time.Second
 	// DefaultOperationDuration is how long long-running operations take.
@@ -490,7 +490,7 @@ func options(cfg *Config) []option {
 			&value[slog.Level]{p: &cfg.LogLevel, parse: parseLogLevel, format: fmtLogLevel}},
 		{"log-format", "format", "log format: text or json",
 			&value[string]{p: &cfg.LogFormat, parse: parseLogFormat, format: fmtString}},
-		{"token-lifetime", "duration", "lifetime of issued access tokens (5m to 24h)",
+		{"token-lifetime", "duration", "lifetime of issued access tokens, measured on the wall clock (10s to 24h)",
 			&value[time.Duration]{p: &cfg.TokenLifetime, parse: parseDuration(MinTokenLifetime, MaxTokenLifetime), format: fmtDuration}},
 		{"max-body-bytes", "n", "maximum request body size in bytes (at least 1024)",
 			&value[int64]{p: &cfg.MaxBodyBytes, parse: parseInt64(MinMaxBodyBytes), format: fmtInt64}},

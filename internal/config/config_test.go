@@ -173,7 +173,7 @@ func TestParse(t *testing.T) {
 		{"log-level", "verbose", "not one of debug, info, warn, error"},
 		{"log-format", "xml", "not one of text, json"},
 		{"rbac", "off", "not one of enforce, audit"},
-		{"token-lifetime", "4m", "less than the minimum 5m"},
+		{"token-lifetime", "9s", "less than the minimum 10s"},
 		{"token-lifetime", "25h", "more than the maximum 24h"},
 		{"token-lifetime", "1 hour", "not a duration"},
 		{"max-body-bytes", "1023", "less than the minimum 1024"},

@@ -51,13 +51,12 @@
 //
 // # Time
 //
-// Issuance time, expiry and validation all read Options.Clock, which may be
-// ahead of the wall clock (`armlet clock advance`). Token responses carry
-// expires_in (a duration) so clients cache tokens for TokenLifetime of wall
-// time; the v1 endpoint also sends expires_on, which like the token's exp is
-// on the armlet clock. A consequence: after the armlet clock is advanced past
-// a token's exp, a client still holding that token in its wall-clock cache
-// gets ExpiredAuthenticationToken until it fetches a new one.
+// Issuance time, expiry and validation all read Options.Clock, which armlet
+// sets to the wall clock, not the armlet clock that `armlet clock advance`
+// moves: clients cache tokens by wall time (expires_in), so a token fetched a
+// minute ago must stay valid after the armlet clock jumps an hour for a
+// propagation wait. The armlet clock is for resource behaviour only. Expiry
+// is tested with a short --token-lifetime, or here with a fake Clock.
 package identity
 
 import (
@@ -94,8 +93,12 @@ const (
 // DefaultTokenLifetime is the token lifetime when Options.TokenLifetime is 0.
 const DefaultTokenLifetime = time.Hour
 
-// MaxTokenLifetime bounds Options.TokenLifetime.
-const MaxTokenLifetime = 24 * time.Hour
+// MinTokenLifetime and MaxTokenLifetime bound Options.TokenLifetime. The
+// minimum is short so that expiry can be seen in a test on the wall clock.
+const (
+	MinTokenLifetime = 10 * time.Second
+	MaxTokenLifetime = 24 * time.Hour
+)
 
 // DefaultAudiences are the audiences public Azure Resource Manager accepts;
 // they are used when Options.Audiences is empty.
@@ -112,7 +115,7 @@ type Options struct {
 	// kept. Required.
 	Store kv.View
 	// Clock is read for token issuance, expiry and validation. Nil means the
-	// wall clock.
+	// wall clock, which is what armlet passes (see "Time" above).
 	Clock clock.Clock
 	// BaseURL is the public URL of the listener serving Routes, for example
 	// "https://127.0.0.1:8443"; a trailing slash is removed. It is the
@@ -204,8 +207,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if lifetime == 0 {
 		lifetime = DefaultTokenLifetime
 	}
-	if lifetime < time.Minute || lifetime > MaxTokenLifetime {
-		return nil, fmt.Errorf("identity: Options.TokenLifetime %v must be between 1m and %v", lifetime, MaxTokenLifetime)
+	if lifetime < MinTokenLifetime || lifetime > MaxTokenLifetime {
+		return nil, fmt.Errorf("identity: Options.TokenLifetime %v must be between %v and %v", lifetime, MinTokenLifetime, MaxTokenLifetime)
 	}
 	auds := opts.Audiences
 	if len(auds) == 0 {

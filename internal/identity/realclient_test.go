@@ -186,8 +186,8 @@ func TestRealClientARMSDK(t *testing.T) {
 	}
 }
 
-// With the armlet clock 3 hours ahead of the wall clock, tokens are issued
-// and checked on the armlet clock, so a fresh token from a real client works.
+// With Options.Clock 3 hours ahead of the wall clock, tokens are issued
+// and checked on that clock, so a fresh token from a real client works.
 func TestRealClientClockAhead(t *testing.T) {
 	mux := http.NewServeMux()
 	srv := httptest.NewTLSServer(mux)

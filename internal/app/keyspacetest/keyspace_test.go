@@ -41,7 +41,6 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 	cfg.OperationDuration = time.Minute // a delete stays due until the clock moves
 	cfg.LegacyModePropagation = config.DurationRange{}
 	cfg.RandomSeed = 42
-	cfg.TokenLifetime = 24 * time.Hour // the clock moves by hours
 	srv, err := app.Start(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
