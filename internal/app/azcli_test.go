@@ -79,8 +79,8 @@ func TestAzureCLI(t *testing.T) {
 		t.Errorf("GET of a missing workspace: err=%v stderr=%s", err, stderr)
 	}
 	_, stderr, err = az.Try("rest", "--method", "get", "--url", url+"old-ws?api-version=1999-01-01")
-	if err == nil || !strings.Contains(stderr, "NoRegisteredProviderFound") {
-		t.Errorf("bad api-version: err=%v stderr=%s", err, stderr)
+	if err == nil || !strings.Contains(stderr, "NoRegisteredProviderFound") || !strings.Contains(stderr, "--lenient-api-versions") {
+		t.Errorf("unknown api-version (NoRegisteredProviderFound with the --lenient-api-versions hint): err=%v stderr=%s", err, stderr)
 	}
 
 	list := az.Run("resource", "list", "-g", "cli-rg", "--query", "[].name", "-o", "tsv")

@@ -27,6 +27,11 @@ var CoreAPIVersions = []string{
 	"2015-01-01", "2014-04-01",
 }
 
+// LenientHint ends the refusal of a well-formed api-version armlet does not
+// know: Azure may serve it (previews above all), and armlet accepts it when
+// started with --lenient-api-versions.
+const LenientHint = "armlet does not know this api-version; start armlet with --lenient-api-versions (ARMLET_LENIENT_API_VERSIONS=true) to accept any well-formed api-version."
+
 // checkAPIVersion checks v against t (nil for the ARM core).
 func (e *Engine) checkAPIVersion(v string, t *Type) error {
 	if v == "" {
@@ -42,17 +47,22 @@ func (e *Engine) checkAPIVersion(v string, t *Type) error {
 	if e.lenient && apiVersionFormat.MatchString(strings.ToLower(v)) {
 		return nil
 	}
-	if t == nil || !apiVersionFormat.MatchString(strings.ToLower(v)) || strings.HasPrefix(strings.ToLower(t.Name), "microsoft.resources/") {
+	wellFormed := apiVersionFormat.MatchString(strings.ToLower(v))
+	hint := ""
+	if wellFormed {
+		hint = " " + LenientHint
+	}
+	if t == nil || !wellFormed || strings.HasPrefix(strings.ToLower(t.Name), "microsoft.resources/") {
 		return arm.BadRequest(arm.CodeInvalidAPIVersion,
-			"The api-version '%s' is invalid. The supported versions are '%s'.", v, strings.Join(versions, ","))
+			"The api-version '%s' is invalid. The supported versions are '%s'.%s", v, strings.Join(versions, ","), hint)
 	}
 	locs := t.Locations
 	if len(locs) == 0 {
 		locs = e.locs
 	}
 	return arm.BadRequest(arm.CodeNoRegisteredProvider,
-		"No registered resource provider found for location '%s' and API version '%s' for type '%s'. The supported api-versions are '%s'. The supported locations are '%s'.",
-		NormalizeLocation(locs[0]), v, typeAfterNamespace(t.Name), strings.Join(versions, ", "), strings.Join(locs, ", "))
+		"No registered resource provider found for location '%s' and API version '%s' for type '%s'. The supported api-versions are '%s'. The supported locations are '%s'.%s",
+		NormalizeLocation(locs[0]), v, typeAfterNamespace(t.Name), strings.Join(versions, ", "), strings.Join(locs, ", "), hint)
 }
 
 func typeAfterNamespace(t string) string {

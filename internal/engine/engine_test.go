@@ -162,6 +162,34 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestUnknownAPIVersionHint: a well-formed api-version armlet does not know
+// may be one Azure serves, so its refusal names --lenient-api-versions; a
+// malformed one cannot be, so its refusal does not.
+func TestUnknownAPIVersionHint(t *testing.T) {
+	h := newHarness(t)
+	h.mustRG()
+	tests := []struct {
+		name, path, version string
+		wantHint            bool
+	}{
+		{"unknown preview of a provider type", widget, "2022-10-01-preview", true},
+		{"unknown stable of a provider type", widget, "2020-01-01", true},
+		{"unknown core version", rg, "2099-01-01", true},
+		{"malformed", widget, "yesterday", false},
+		{"malformed preview", widget, "2022-10-01-previewx", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.t = t
+			st, _, body := h.call("GET", tt.path, tt.version, "", nil)
+			msg, _ := body["error"].(map[string]any)["message"].(string)
+			if st != 400 || strings.Contains(msg, "--lenient-api-versions") != tt.wantHint {
+				t.Errorf("api-version %s: %d %q, want the hint: %v", tt.version, st, msg, tt.wantHint)
+			}
+		})
+	}
+}
+
 func manyTags(n int) string {
 	parts := make([]string, n)
 	for i := range parts {
