@@ -285,7 +285,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	handler := armhttp.Handler(armhttp.Options{
 		Engine: s.engine, Auth: authAdapter{s.identity}, Identity: s.identity.Routes,
 		Admin: &admin{s: s, bootstrapAppID: creds.ClientID}, Clock: s.clock, Logger: log,
-		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID},
+		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID, LoginURL: base},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
 		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,

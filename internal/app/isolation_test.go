@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -278,6 +279,29 @@ func TestPrivateARMStory(t *testing.T) {
 	if code, _, body := s.Do(t, http.MethodGet, "/_armlet/clock", "", nil); code != http.StatusOK {
 		t.Fatalf("admin API while public ARM is off: %d %s", code, body)
 	}
+
+	// The Azure CLI pointed at the private listener: the listener's
+	// metadata names the public token service as login endpoint (Entra ID
+	// stays public when ARM goes private), so az login works, and ARM
+	// calls go to the private listener while public ARM is off.
+	privateURL := "https://" + listening.Address + "/"
+	_, meta := s.Get(t, privateURL+"metadata/endpoints?api-version=2022-09-01", map[string]string{"Authorization": ""})
+	var clouds []struct {
+		ResourceManager string `json:"resourceManager"`
+		Authentication  struct {
+			LoginEndpoint string `json:"loginEndpoint"`
+		} `json:"authentication"`
+	}
+	if err := json.Unmarshal([]byte(meta), &clouds); err != nil || len(clouds) != 1 ||
+		clouds[0].ResourceManager != privateURL || clouds[0].Authentication.LoginEndpoint != s.Conn.LoginEndpoint {
+		t.Errorf("private listener's metadata = %s, want ARM at %s and login at %s", meta, privateURL, s.Conn.LoginEndpoint)
+	}
+	az := s.AzureCLI(t)
+	az.LoginAt("armlet-private", privateURL)
+	if got := az.Run("group", "show", "-n", rg, "--query", "name", "-o", "tsv"); strings.TrimSpace(got) != rg {
+		t.Errorf("az group show through the private listener = %q", got)
+	}
+
 	flows, _ := s.FlowRecords(t, "?class=arm-private")
 	if len(flows) == 0 || !strings.EqualFold(flows[len(flows)-1].PrivateEndpointID, listening.PrivateEndpointID) {
 		t.Errorf("arm-private flows = %+v", flows)

@@ -15,6 +15,12 @@ type Metadata struct {
 	// Audiences accepted for ARM tokens; the first is what clients ask for.
 	Audiences []string
 	TenantID  string
+	// LoginURL is the public URL of the token service (the main
+	// listener's), without a trailing slash. A Resource Management private
+	// endpoint's listener names it as the login endpoint: in Azure, Entra
+	// ID stays public when ARM goes private, and the private listener
+	// serves no tokens.
+	LoginURL string
 }
 
 // metadata answers GET /metadata/endpoints without authentication, in the
@@ -28,6 +34,18 @@ type Metadata struct {
 //     ARM_CLOUD_METADATA_URL and Terraform's metadata_host; its
 //     loginEndpoint is the Entra-style authority.
 func (s *server) metadata(w http.ResponseWriter, r *http.Request, _ []byte) (*engine.Response, error) {
+	return s.metadataDocument(r, baseURL(r)), nil
+}
+
+// privateMetadata is metadata on a Resource Management private endpoint's
+// listener: ARM at the listener, login at the public token service.
+func (s *server) privateMetadata(w http.ResponseWriter, r *http.Request, _ []byte) (*engine.Response, error) {
+	return s.metadataDocument(r, s.Metadata.LoginURL), nil
+}
+
+// metadataDocument is the metadata with ARM (and the services armlet
+// stands in for) at the request's host and login at the login URL.
+func (s *server) metadataDocument(r *http.Request, login string) *engine.Response {
 	base := baseURL(r)
 	v := r.URL.Query().Get("api-version")
 	if v == "" || v == "1.0" || v < "2019-05-01" {
@@ -36,11 +54,11 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request, _ []byte) (*en
 			"graphEndpoint":   base + "/",
 			"portalEndpoint":  base + "/",
 			"authentication": map[string]any{
-				"loginEndpoint": base + "/adfs/",
+				"loginEndpoint": login + "/adfs/",
 				"audiences":     s.Metadata.Audiences,
 				"tenant":        "adfs",
 			},
-		}), nil
+		})
 	}
 	suffixes := map[string]any{
 		"storage": "core.windows.net", "keyVaultDns": "vault.azure.net", "acrLoginServer": "azurecr.io",
@@ -61,13 +79,13 @@ func (s *server) metadata(w http.ResponseWriter, r *http.Request, _ []byte) (*en
 		"batch":                    base + "/",
 		"vmImageAliasDoc":          base + "/",
 		"authentication": map[string]any{
-			"loginEndpoint":    base + "/",
+			"loginEndpoint":    login + "/",
 			"audiences":        s.Metadata.Audiences,
 			"tenant":           s.Metadata.TenantID,
 			"identityProvider": "AAD",
 		},
 		"suffixes": suffixes,
-	}}), nil
+	}})
 }
 
 // isUnavailable reports whether err is the store refusing writes (a

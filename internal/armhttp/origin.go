@@ -73,7 +73,7 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 					"Workspace endpoints are reached through a private endpoint to the workspace (group id '%s'), tokens from the token service on the main endpoint.",
 				ep.ID, ep.GroupID, r.URL.Path, groupWorkspace))
 		case first == "metadata" && rest == "endpoints" && r.Method == http.MethodGet:
-			return rt.metadata
+			return rt.privateMetadata
 		default:
 			return rt.arm
 		}

@@ -124,7 +124,8 @@ func Handler(opts Options) http.Handler {
 	s := &server{Options: opts}
 	rt := &routes{
 		identity: http.NewServeMux(),
-		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin), metadata: s.adapt(s.metadata),
+		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin),
+		metadata: s.adapt(s.metadata), privateMetadata: s.adapt(s.privateMetadata),
 		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace),
 	}
 	if opts.Identity != nil {
@@ -149,6 +150,9 @@ func Handler(opts Options) http.Handler {
 type routes struct {
 	identity                                *http.ServeMux
 	health, admin, metadata, arm, workspace http.Handler
+	// privateMetadata is /metadata/endpoints on a Resource Management
+	// private endpoint's listener.
+	privateMetadata http.Handler
 }
 
 // route picks the handler of a request by its first path segment and

@@ -33,8 +33,17 @@ func (a *Armlet) AzureCLI(t testing.TB) *AzureCLI {
 // what az login printed (JSON).
 func (c *AzureCLI) Login() string {
 	c.t.Helper()
-	c.Run("cloud", "register", "-n", "armlet", "--endpoint-resource-manager", c.a.Conn.ARMEndpoint)
-	c.Run("cloud", "set", "-n", "armlet")
+	return c.LoginAt("armlet", c.a.Conn.ARMEndpoint)
+}
+
+// LoginAt registers the ARM endpoint armEndpoint (the main listener or a
+// Resource Management private endpoint's) as cloud name, selects it and
+// logs in as the bootstrap service principal with the token service the
+// endpoint's metadata names; it returns what az login printed (JSON).
+func (c *AzureCLI) LoginAt(name, armEndpoint string) string {
+	c.t.Helper()
+	c.Run("cloud", "register", "-n", name, "--endpoint-resource-manager", armEndpoint)
+	c.Run("cloud", "set", "-n", name)
 	return c.Run("login", "--service-principal", "-u", c.a.Conn.ClientID, "-p", c.a.Conn.ClientSecret, "--tenant", c.a.Conn.TenantID, "-o", "json")
 }
 
