@@ -130,6 +130,20 @@ func TestPolicyAuditWithAzureCLI(t *testing.T) {
 	if a["id"] != rg+"/providers/Microsoft.Authorization/policyAssignments/audit-public-ws" {
 		t.Fatalf("az policy assignment create: %v", a)
 	}
+	// Over the existing assignment: Azure answers 201 to every policy
+	// assignment PUT, and the CLI refuses anything else ("invalid status").
+	a = az.JSON("policy", "assignment", "create", "--name", "audit-public-ws", "--policy", polBuiltInPNAName, "--scope", rg,
+		"--display-name", "audit open workspaces")
+	if a["displayName"] != "audit open workspaces" {
+		t.Fatalf("az policy assignment create over an existing one: %v", a)
+	}
+	// The built-ins are listed with the subscription's own definitions.
+	az.Run("policy", "definition", "create", "--name", "custom-audit", "--mode", "Indexed",
+		"--rules", `{"if":{"field":"type","equals":"Microsoft.MachineLearningServices/workspaces"},"then":{"effect":"audit"}}`)
+	listed := az.Run("policy", "definition", "list", "--query", "[].[name, policyType]", "-o", "tsv")
+	if !strings.Contains(listed, polBuiltInPNAName+"\tBuiltIn") || !strings.Contains(listed, "custom-audit\tCustom") {
+		t.Fatalf("az policy definition list shows:\n%s\nwant the built-in %s and custom-audit", listed, polBuiltInPNAName)
+	}
 	ws, err := armmachinelearning.NewWorkspacesClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -305,7 +306,23 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 			return nil, err
 		}
 	}
-	return e.page(ctx, req, e.tables.records, childrenPrefix(parentID, coll), e.renderEntry(ctx, req, t, keep))
+	render := e.renderEntry(ctx, req, t, keep)
+	sources := append(e.inherited(req, t, parentID, render), pageSource{e.tables.records, childrenPrefix(parentID, coll), render})
+	return e.pageSources(ctx, req, sources...)
+}
+
+// inherited are the ranges of t's resources that a list at scope inherits
+// from other scopes (ListInheritor), before its own.
+func (e *Engine) inherited(req *Request, t *Type, scope resourceid.ID, render func(kv.Entry) (any, bool, error)) []pageSource {
+	li, ok := t.Strategy.(ListInheritor)
+	if !ok {
+		return nil
+	}
+	var out []pageSource
+	for _, s := range li.InheritedScopes(req, scope) {
+		out = append(out, pageSource{e.tables.records, childrenPrefix(s, t.Name), render})
+	}
+	return out
 }
 
 // renderEntry decodes a stored record for a list, skipping deleted ones.
@@ -355,8 +372,8 @@ func (e *Engine) groupAlive(ctx context.Context, req *Request) func(*Resource) b
 	}
 }
 
-// listBySubscription answers GET /subscriptions/s/providers/NS/type from
-// the type index.
+// listBySubscription answers GET /subscriptions/s/providers/NS/type: the
+// type's resources in the subscription.
 func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resourceid.ID, coll string) (*Response, error) {
 	if _, err := e.checkAncestors(ctx, req, sub.Child("x", "x"), false); err != nil {
 		return nil, err
@@ -369,8 +386,21 @@ func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resou
 		return nil, err
 	}
 	alive := e.groupAlive(ctx, req)
-	render := e.renderEntry(ctx, req, t, alive)
-	return e.page(ctx, req, e.tables.byType, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render))
+	var keep func(*Resource) bool
+	if lf, ok := t.Strategy.(ListFilterer); ok {
+		if keep, err = lf.ListFilter(req); err != nil {
+			return nil, err
+		}
+	}
+	render := e.renderEntry(ctx, req, t, func(r *Resource) bool { return alive(r) && (keep == nil || keep(r)) })
+	// Inherited resources first, then those of an extension type stored at
+	// the subscription itself (policy definitions, policy assignments),
+	// which the type index (top-level resources in resource groups) does
+	// not hold, then the index.
+	sources := append(e.inherited(req, t, sub, render),
+		pageSource{e.tables.records, childrenPrefix(sub, t.Name), render},
+		pageSource{e.tables.byType, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render)})
+	return e.pageSources(ctx, req, sources...)
 }
 
 // listResources answers the generic /resources lists (top-level resources
@@ -529,7 +559,21 @@ const (
 // key (with the space's prefix) of the page before's last item, as it
 // always was, so nextLinks handed out before stay valid.
 func (e *Engine) page(ctx context.Context, req *Request, v kv.View, prefix []byte, item func(kv.Entry) (any, bool, error)) (*Response, error) {
-	space := v.Space().Prefix()
+	return e.pageSources(ctx, req, pageSource{v, prefix, item})
+}
+
+// pageSource is one range a list pages over.
+type pageSource struct {
+	v      kv.View
+	prefix []byte
+	item   func(kv.Entry) (any, bool, error)
+}
+
+// pageSources answers one page of a list made of several ranges, one after
+// the other (a type's resources inherited from other scopes, then its
+// own). The $skipToken names the range it continues by its full key, so
+// the ranges' full prefixes (space and prefix) must not overlap.
+func (e *Engine) pageSources(ctx context.Context, req *Request, sources ...pageSource) (*Response, error) {
 	top := defaultPageSize
 	if s := req.QueryValue("$top"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -538,46 +582,56 @@ func (e *Engine) page(ctx context.Context, req *Request, v kv.View, prefix []byt
 		}
 		top = min(n, maxPageSize)
 	}
+	start := 0
 	var after []byte
 	if tok := req.QueryValue("$skipToken"); tok != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil || !strings.HasPrefix(string(raw), space+string(prefix)) {
+		start = slices.IndexFunc(sources, func(s pageSource) bool {
+			return strings.HasPrefix(string(raw), s.v.Space().Prefix()+string(s.prefix))
+		})
+		if err != nil || start < 0 {
 			return nil, arm.BadRequest("InvalidSkipToken", "The value of query parameter '$skipToken' is invalid.")
 		}
-		after = raw[len(space):]
+		after = raw[len(sources[start].v.Space().Prefix()):]
 	}
 	items := make([]any, 0, min(top, 64))
-	var last []byte
+	var last []byte // the full key of the last item listed
 	more := false
-scan:
-	for {
-		need := top - len(items)
-		ents, err := v.Scan(ctx, prefix, after, need+1)
-		if err != nil {
-			return nil, err
+sources:
+	for i := start; i < len(sources); i++ {
+		src := sources[i]
+		if i > start {
+			after = nil
 		}
-		for _, ent := range ents {
-			if len(items) == top {
-				more = true
-				break scan
-			}
-			after = ent.Key
-			v, ok, err := item(ent)
+		for {
+			need := top - len(items)
+			ents, err := src.v.Scan(ctx, src.prefix, after, need+1)
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				items = append(items, v)
-				last = ent.Key
+			for _, ent := range ents {
+				if len(items) == top {
+					more = true
+					break sources
+				}
+				after = ent.Key
+				v, ok, err := src.item(ent)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					items = append(items, v)
+					last = append([]byte(src.v.Space().Prefix()), ent.Key...)
+				}
 			}
-		}
-		if len(ents) < need+1 {
-			break // the range is exhausted
+			if len(ents) < need+1 {
+				break // this range is exhausted
+			}
 		}
 	}
 	body := map[string]any{"value": items}
 	if more {
-		body["nextLink"] = nextLink(req, base64.RawURLEncoding.EncodeToString(append([]byte(space), last...)))
+		body["nextLink"] = nextLink(req, base64.RawURLEncoding.EncodeToString(last))
 	}
 	return JSON(http.StatusOK, body), nil
 }

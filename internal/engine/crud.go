@@ -448,6 +448,9 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 	desired.Revision = rev
 	e.written(ctx, req, desired)
 	status := http.StatusOK
+	if t.UpdatedStatus != 0 {
+		status = t.UpdatedStatus
+	}
 	if old == nil {
 		status = http.StatusCreated
 		if t.CreatedStatus != 0 {
@@ -492,6 +495,11 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 			return nil, err
 		}
 		if r == nil || r.Gone(req.Now) {
+			if id.Len() == 2 && id.ResourceGroupName() != "" {
+				// ResourceGroups_Delete lists 200 and 202 only: Azure
+				// answers a missing group with 404 ResourceGroupNotFound.
+				return nil, notFound(id)
+			}
 			return &Response{Status: http.StatusNoContent}, nil
 		}
 		if err := checkPreconditions(req.Header, r); err != nil {

@@ -121,6 +121,7 @@ func TestErrors(t *testing.T) {
 		{"unknown type", "GET", rg + "/providers/Test.Widgets/gadgets/x", "2024-01-01", "", nil, 400, "InvalidResourceType"},
 		{"missing subscription", "GET", "/subscriptions/nope/resourceGroups/rg1", "2021-04-01", "", nil, 404, "SubscriptionNotFound"},
 		{"missing group", "GET", "/subscriptions/" + sub + "/resourceGroups/nope/providers/Test.Widgets/widgets/w", "2024-01-01", "", nil, 404, "ResourceGroupNotFound"},
+		{"delete missing group", "DELETE", "/subscriptions/" + sub + "/resourceGroups/nope", "2021-04-01", "", nil, 404, "ResourceGroupNotFound"},
 		{"missing resource", "GET", widget, "2024-01-01", "", nil, 404, "ResourceNotFound"},
 		{"missing parent", "PUT", widget + "/parts/p1", "2024-01-01", `{}`, nil, 404, "ParentResourceNotFound"},
 		{"no body", "PUT", widget, "2024-01-01", "", nil, 400, "InvalidRequestContent"},

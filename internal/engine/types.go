@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
 )
 
 // LROStyle is how a verb answers when its work takes time.
@@ -52,6 +53,10 @@ type Type struct {
 	// CreatedStatus is the status of a synchronous create: 201 unless set
 	// (some Azure APIs, such as private endpoint connections, answer 200).
 	CreatedStatus int
+	// UpdatedStatus is the status of a synchronous update of an existing
+	// resource: 200 unless set (Azure Policy answers 201 to every PUT, and
+	// the Azure CLI refuses a 200 there).
+	UpdatedStatus int
 	// DeleteBody makes a synchronous DELETE of an existing resource answer
 	// 200 with the deleted resource's body (as role assignments do)
 	// rather than an empty 200.
@@ -147,6 +152,18 @@ type ChildGate interface {
 	// directly below r on the request's path. A non-nil error refuses the
 	// request.
 	GateChild(ctx context.Context, req *Request, r *Resource, childType string) error
+}
+
+// ListInheritor is implemented by strategies of extension types whose
+// collection GET at a scope also lists the type's resources stored at
+// other scopes, as Azure Policy lists the built-in definitions (stored at
+// the root) with a subscription's or management group's own. Those come
+// first, in the order returned, then the scope's own; ListFilterer's
+// filter applies to all of them.
+type ListInheritor interface {
+	// InheritedScopes returns the other scopes for a list at scope; none
+	// may be scope itself.
+	InheritedScopes(req *Request, scope resourceid.ID) []resourceid.ID
 }
 
 // ListFilterer is implemented by strategies whose collection GETs take

@@ -95,7 +95,10 @@ func Register(e *engine.Engine, opts Options) *RBAC {
 		Put:         engine.Sync,
 		Delete:      engine.Sync,
 		DeleteBody:  true,
-		Strategy:    &roleDefinitionStrategy{e: e, rbac: rbac},
+		// RoleDefinitions_CreateOrUpdate lists 201 only, an update too,
+		// and armauthorization accepts nothing else.
+		UpdatedStatus: http.StatusCreated,
+		Strategy:      &roleDefinitionStrategy{e: e, rbac: rbac},
 	})
 	e.Registry().Register(&engine.Type{
 		Name:        TypePrivateLinks,
@@ -103,14 +106,18 @@ func Register(e *engine.Engine, opts Options) *RBAC {
 		Tracked:     true,
 		Put:         engine.Sync,
 		Delete:      engine.Sync,
-		Strategy:    &privateLinkStrategy{e: e},
+		// ResourceManagementPrivateLink_Put lists 200 only, a create too.
+		CreatedStatus: http.StatusOK,
+		Strategy:      &privateLinkStrategy{e: e},
 	})
 	e.Registry().Register(&engine.Type{
 		Name:        TypeAssociations,
 		APIVersions: APIVersions,
 		Put:         engine.Sync,
 		Delete:      engine.Sync,
-		Strategy:    &associationStrategy{e: e},
+		// PrivateLinkAssociation_Put lists 200 only, a create too.
+		CreatedStatus: http.StatusOK,
+		Strategy:      &associationStrategy{e: e},
 	})
 	registerPolicy(e)
 	return rbac

@@ -13,7 +13,7 @@ import (
 
 func TestPrivateLinkLifecycle(t *testing.T) {
 	v := newEnv(t)
-	body := v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"East US","tags":{"k":"v"}}`, http.StatusCreated)
+	body := v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"East US","tags":{"k":"v"}}`, http.StatusOK)
 	want := map[string]any{
 		"id": rmplA + "pl1", "name": "pl1", "type": TypePrivateLinks, "location": "eastus",
 		"tags": map[string]any{"k": "v"}, "properties": map[string]any{"privateEndpointConnections": []any{}},
@@ -25,8 +25,8 @@ func TestPrivateLinkLifecycle(t *testing.T) {
 	// A GET-modify-PUT round trip with the read-only members works.
 	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver,
 		`{"location":"eastus","tags":{"k":"v2"},"properties":{"privateEndpointConnections":[],"provisioningState":"Succeeded"}}`, http.StatusOK)
-	v.must(tenantA, http.MethodPut, rmplA+"pl2", ver, `{"location":"westus"}`, http.StatusCreated)
-	v.must(tenantB, http.MethodPut, rmplB+"other", ver, `{"location":"westus"}`, http.StatusCreated)
+	v.must(tenantA, http.MethodPut, rmplA+"pl2", ver, `{"location":"westus"}`, http.StatusOK)
+	v.must(tenantB, http.MethodPut, rmplB+"other", ver, `{"location":"westus"}`, http.StatusOK)
 
 	got := v.must(tenantA, http.MethodGet, lower(rmplA)+"PL1", ver, "", http.StatusOK)
 	if got["id"] != rmplA+"pl1" || got["tags"].(map[string]any)["k"] != "v2" {
@@ -75,12 +75,12 @@ func TestPrivateLinkValidation(t *testing.T) {
 
 func TestAssociationLifecycle(t *testing.T) {
 	v := newEnv(t)
-	v.must(tenantA, http.MethodPut, rmplA+"PL1", ver, `{"location":"eastus"}`, http.StatusCreated)
-	v.must(tenantA, http.MethodPut, rmplA+"pl2", ver, `{"location":"eastus"}`, http.StatusCreated)
+	v.must(tenantA, http.MethodPut, rmplA+"PL1", ver, `{"location":"eastus"}`, http.StatusOK)
+	v.must(tenantA, http.MethodPut, rmplA+"pl2", ver, `{"location":"eastus"}`, http.StatusOK)
 
 	// privateLink in another casing is stored with the private link's own;
 	// publicNetworkAccess defaults to Enabled.
-	body := v.must(tenantA, http.MethodPut, plaA+"a1", ver, association(lower(rmplA)+"pl1", ""), http.StatusCreated)
+	body := v.must(tenantA, http.MethodPut, plaA+"a1", ver, association(lower(rmplA)+"pl1", ""), http.StatusOK)
 	want := map[string]any{
 		"id": plaA + "a1", "name": "a1", "type": TypeAssociations,
 		"properties": map[string]any{
@@ -105,7 +105,7 @@ func TestAssociationLifecycle(t *testing.T) {
 		t.Errorf("GET = %v", got)
 	}
 	// A location (the Azure CLI sends one) is accepted and dropped.
-	body = v.must(tenantA, http.MethodPut, plaA+"a2", ver, `{"location":"eastus","properties":{"privateLink":"`+rmplA+`pl1"}}`, http.StatusCreated)
+	body = v.must(tenantA, http.MethodPut, plaA+"a2", ver, `{"location":"eastus","properties":{"privateLink":"`+rmplA+`pl1"}}`, http.StatusOK)
 	if _, has := body["location"]; has {
 		t.Errorf("association with a location: %v", body)
 	}
@@ -123,8 +123,8 @@ func TestAssociationLifecycle(t *testing.T) {
 
 func TestAssociationValidation(t *testing.T) {
 	v := newEnv(t)
-	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"eastus"}`, http.StatusCreated)
-	v.must(tenantB, http.MethodPut, rmplB+"plb", ver, `{"location":"eastus"}`, http.StatusCreated)
+	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"eastus"}`, http.StatusOK)
+	v.must(tenantB, http.MethodPut, rmplB+"plb", ver, `{"location":"eastus"}`, http.StatusOK)
 	link := rmplA + "pl1"
 	wsID := rgA + "/providers/Microsoft.MachineLearningServices/workspaces/ws"
 	tests := []struct {
@@ -186,8 +186,8 @@ func TestAssociationValidation(t *testing.T) {
 
 func TestPublicARMDisabled(t *testing.T) {
 	v := newEnv(t)
-	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"eastus"}`, http.StatusCreated)
-	v.must(tenantB, http.MethodPut, rmplB+"pl1", ver, `{"location":"eastus"}`, http.StatusCreated)
+	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"eastus"}`, http.StatusOK)
+	v.must(tenantB, http.MethodPut, rmplB+"pl1", ver, `{"location":"eastus"}`, http.StatusOK)
 	state := func() [2]bool {
 		a, _ := v.disabled(tenantA)
 		b, _ := v.disabled(tenantB)
@@ -203,10 +203,10 @@ func TestPublicARMDisabled(t *testing.T) {
 		want   [2]bool
 	}{
 		{"nothing yet", "", "", "", "", 0, [2]bool{false, false}},
-		{"A associates, Enabled", tenantA, http.MethodPut, plaA + "a1", association(rmplA+"pl1", "Enabled"), 201, [2]bool{false, false}},
+		{"A associates, Enabled", tenantA, http.MethodPut, plaA + "a1", association(rmplA+"pl1", "Enabled"), 200, [2]bool{false, false}},
 		{"A disables", tenantA, http.MethodPut, plaA + "a1", association(rmplA+"pl1", "Disabled"), 200, [2]bool{true, false}},
-		{"A adds an Enabled one", tenantA, http.MethodPut, plaA + "a2", association(rmplA+"pl1", "Enabled"), 201, [2]bool{true, false}},
-		{"B disables", tenantB, http.MethodPut, plaB + "b1", association(rmplB+"pl1", "Disabled"), 201, [2]bool{true, true}},
+		{"A adds an Enabled one", tenantA, http.MethodPut, plaA + "a2", association(rmplA+"pl1", "Enabled"), 200, [2]bool{true, false}},
+		{"B disables", tenantB, http.MethodPut, plaB + "b1", association(rmplB+"pl1", "Disabled"), 200, [2]bool{true, true}},
 		{"A enables again", tenantA, http.MethodPut, plaA + "a1", association(rmplA+"pl1", "Enabled"), 200, [2]bool{false, true}},
 		{"A disables again", tenantA, http.MethodPut, plaA + "a1", association(rmplA+"pl1", "Disabled"), 200, [2]bool{true, true}},
 		{"A deletes it", tenantA, http.MethodDelete, plaA + "a1", "", 200, [2]bool{false, true}},
@@ -221,7 +221,7 @@ func TestPublicARMDisabled(t *testing.T) {
 		}
 	}
 
-	v.must(tenantA, http.MethodPut, plaA+"a1", ver, association(rmplA+"pl1", "Disabled"), 201)
+	v.must(tenantA, http.MethodPut, plaA+"a1", ver, association(rmplA+"pl1", "Disabled"), 200)
 	_, refusal := v.disabled(strings.ToUpper(tenantA)) // tenant ids compare ignoring case
 	if refusal == nil {
 		t.Fatal("tenant id in upper case: not disabled")
@@ -239,9 +239,9 @@ func TestPublicARMDisabled(t *testing.T) {
 
 func TestPrivateLinkInUse(t *testing.T) {
 	v := newEnv(t)
-	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"eastus"}`, http.StatusCreated)
-	v.must(tenantA, http.MethodPut, rmplA+"pl2", ver, `{"location":"eastus"}`, http.StatusCreated)
-	v.must(tenantA, http.MethodPut, plaA+"a1", ver, association(rmplA+"pl1", "Disabled"), http.StatusCreated)
+	v.must(tenantA, http.MethodPut, rmplA+"pl1", ver, `{"location":"eastus"}`, http.StatusOK)
+	v.must(tenantA, http.MethodPut, rmplA+"pl2", ver, `{"location":"eastus"}`, http.StatusOK)
+	v.must(tenantA, http.MethodPut, plaA+"a1", ver, association(rmplA+"pl1", "Disabled"), http.StatusOK)
 	v.fail(tenantA, http.MethodDelete, lower(rmplA)+"PL1", ver, "", http.StatusConflict, codePrivateLinkInUse)
 	v.must(tenantA, http.MethodGet, rmplA+"pl1", ver, "", http.StatusOK)
 	v.must(tenantA, http.MethodDelete, rmplA+"pl2", ver, "", http.StatusOK) // not in use
@@ -272,4 +272,45 @@ func TestImportAssociation(t *testing.T) {
 	if _, err := v.e.Import(ctx, id(plaA+"s2"), bad, ver, engine.Caller{}); err == nil {
 		t.Error("import of an association to another tenant's private link succeeded")
 	}
+}
+
+// TestPutAndDeleteStatusesMatchTheSpecs: each type answers a create, an
+// update and deletes with the statuses its REST spec in
+// Azure/azure-rest-api-specs documents (the SDKs accept no others):
+// policy definitions and assignments and role definitions answer 201 to
+// every PUT; private links and associations 200 to every PUT; a policy
+// assignment's DELETE answers it. Policy states take no DELETE.
+func TestPutAndDeleteStatusesMatchTheSpecs(t *testing.T) {
+	v := newEnv(t)
+	sub := "/subscriptions/" + subA
+	const roleDefVer = "2022-04-01"
+	const rule = `{"properties":{"mode":"All","policyRule":{"if":{"field":"type","equals":"x"},"then":{"effect":"audit"}}}}`
+	auditDef := sub + "/providers/Microsoft.Authorization/policyDefinitions/audit-x"
+	tests := []struct {
+		name, path, apiVersion, create, update  string
+		created, updated, deleted, deletedAgain int
+		deleteBody                              bool
+	}{
+		{"resource management private link", rmplA + "st", ver, `{"location":"eastus"}`, `{"location":"eastus","tags":{"a":"b"}}`, 200, 200, 200, 204, false},
+		{"private link association", plaA + "st", ver, association(rmplA+"linked", "Enabled"), association(rmplA+"linked", "Disabled"), 200, 200, 200, 204, false},
+		{"policy definition", sub + "/providers/Microsoft.Authorization/policyDefinitions/st", polVer, rule,
+			`{"properties":{"mode":"All","displayName":"d","policyRule":{"if":{"field":"type","equals":"x"},"then":{"effect":"audit"}}}}`, 201, 201, 200, 204, false},
+		{"policy assignment", rgA + "/providers/Microsoft.Authorization/policyAssignments/st", polVer,
+			`{"properties":{"policyDefinitionId":"` + auditDef + `"}}`, `{"properties":{"policyDefinitionId":"` + auditDef + `","displayName":"d"}}`, 201, 201, 200, 204, true},
+		{"role definition", sub + rdPath + "0f5d6c8e-7b2a-4c1d-9e3f-a1b2c3d4e5f6", roleDefVer,
+			`{"properties":{"roleName":"st","assignableScopes":["` + sub + `"],"permissions":[{"actions":["*/read"]}]}}`,
+			`{"properties":{"roleName":"st","description":"d","assignableScopes":["` + sub + `"],"permissions":[{"actions":["*/read"]}]}}`, 201, 201, 200, 204, true},
+	}
+	v.must(tenantA, http.MethodPut, rmplA+"linked", ver, `{"location":"eastus"}`, http.StatusOK)
+	v.must(tenantA, http.MethodPut, auditDef, polVer, rule, http.StatusCreated)
+	for _, tt := range tests { // v fails the test itself, naming the request
+		v.must(tenantA, http.MethodPut, tt.path, tt.apiVersion, tt.create, tt.created)
+		v.must(tenantA, http.MethodPut, tt.path, tt.apiVersion, tt.update, tt.updated)
+		body := v.must(tenantA, http.MethodDelete, tt.path, tt.apiVersion, "", tt.deleted)
+		if got := body["id"] != nil; got != tt.deleteBody {
+			t.Errorf("%s: DELETE answered a body: %v, want %v (%v)", tt.name, got, tt.deleteBody, body)
+		}
+		v.must(tenantA, http.MethodDelete, tt.path, tt.apiVersion, "", tt.deletedAgain)
+	}
+	v.fail(tenantA, http.MethodDelete, rgA+"/providers/Microsoft.PolicyInsights/policyStates/latest", "2019-10-01", "", http.StatusMethodNotAllowed, "MethodNotAllowed")
 }

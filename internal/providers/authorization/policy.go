@@ -74,12 +74,18 @@ func newPolicies(e *engine.Engine) *policies {
 
 func registerPolicy(e *engine.Engine) *policies {
 	p := newPolicies(e)
+	// PolicyDefinitions_CreateOrUpdate lists 201 only, an update too, and
+	// armpolicy accepts nothing else.
 	e.Registry().Register(&engine.Type{Name: TypePolicyDefinitions, APIVersions: PolicyAPIVersions,
-		Put: engine.Sync, Delete: engine.Sync, Strategy: &definitionStrategy{p: p}})
+		Put: engine.Sync, Delete: engine.Sync, UpdatedStatus: http.StatusCreated, Strategy: &definitionStrategy{p: p}})
 	e.Registry().Register(&engine.Type{Name: TypePolicySetDefinitions, APIVersions: PolicyAPIVersions,
 		Put: engine.Sync, Delete: engine.Sync, Strategy: &setDefinitionStrategy{p: p}})
+	// Azure answers 201 to every policy assignment PUT, a create or not
+	// (PolicyAssignments_Create lists 201 only), and the Azure CLI's
+	// `az policy assignment create` refuses a 200. A DELETE answers the
+	// deleted assignment.
 	e.Registry().Register(&engine.Type{Name: TypePolicyAssignments, APIVersions: PolicyAPIVersions,
-		Put: engine.Sync, Delete: engine.Sync, Strategy: &assignmentStrategy{p: p}})
+		Put: engine.Sync, Delete: engine.Sync, UpdatedStatus: http.StatusCreated, DeleteBody: true, Strategy: &assignmentStrategy{p: p}})
 	registerPolicyInsights(e, p)
 	e.AddAdmitter(p.admit)
 	e.OnWrite(p.recordCompliance)
@@ -147,12 +153,29 @@ func managementGroupScope(req *engine.Request, scope resourceid.ID) error {
 type definitionStrategy struct{ p *policies }
 
 var (
-	_ engine.ScopeChecker = (*definitionStrategy)(nil)
-	_ engine.Importer     = (*definitionStrategy)(nil)
+	_ engine.ScopeChecker  = (*definitionStrategy)(nil)
+	_ engine.Importer      = (*definitionStrategy)(nil)
+	_ engine.ListInheritor = (*definitionStrategy)(nil)
 )
 
 func (s *definitionStrategy) CheckScope(_ context.Context, req *engine.Request, scope resourceid.ID) error {
 	return definitionScope(req, scope, "definition")
+}
+
+// InheritedScopes: a list at a subscription or management group shows the
+// built-in definitions too, first, as Azure does (`az policy definition
+// list` shows them with the custom ones).
+func (s *definitionStrategy) InheritedScopes(_ *engine.Request, scope resourceid.ID) []resourceid.ID {
+	return builtInScope(scope)
+}
+
+// builtInScope is the root, where built-ins are stored, for a list at any
+// other scope.
+func builtInScope(scope resourceid.ID) []resourceid.ID {
+	if scope.IsRoot() {
+		return nil
+	}
+	return []resourceid.ID{resourceid.New()}
 }
 
 func (s *definitionStrategy) Validate(_ context.Context, _ *engine.Request, desired, _ *engine.Resource) error {
@@ -249,10 +272,18 @@ func ignoreNotFound(err error) error {
 // through template expressions.
 type setDefinitionStrategy struct{ p *policies }
 
-var _ engine.ScopeChecker = (*setDefinitionStrategy)(nil)
+var (
+	_ engine.ScopeChecker  = (*setDefinitionStrategy)(nil)
+	_ engine.ListInheritor = (*setDefinitionStrategy)(nil)
+)
 
 func (s *setDefinitionStrategy) CheckScope(_ context.Context, req *engine.Request, scope resourceid.ID) error {
 	return definitionScope(req, scope, "set definition")
+}
+
+// InheritedScopes: built-in set definitions are listed with custom ones.
+func (s *setDefinitionStrategy) InheritedScopes(_ *engine.Request, scope resourceid.ID) []resourceid.ID {
+	return builtInScope(scope)
 }
 
 func (s *setDefinitionStrategy) Validate(ctx context.Context, req *engine.Request, desired, _ *engine.Resource) error {

@@ -96,10 +96,10 @@ func TestPolicyDenyBuiltIn(t *testing.T) {
 	v.fail(tenantA, http.MethodPatch, wsPath("closed"), "2023-04-01", `{"properties":{"publicNetworkAccess":"Enabled"}}`, http.StatusForbidden, CodeRequestDisallowedByPolicy)
 	// notScopes and DoNotEnforce lift the refusal.
 	v.must(tenantA, http.MethodPut, rgA+"/providers/Microsoft.Authorization/policyAssignments/deny-pna", polVer,
-		`{"properties":{"policyDefinitionId":"`+pnaDeny+`","parameters":{"effect":{"value":"Deny"}},"notScopes":["`+wsPath("exempt")+`"]}}`, http.StatusOK)
+		`{"properties":{"policyDefinitionId":"`+pnaDeny+`","parameters":{"effect":{"value":"Deny"}},"notScopes":["`+wsPath("exempt")+`"]}}`, http.StatusCreated)
 	v.must(tenantA, http.MethodPut, wsPath("exempt"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
 	v.must(tenantA, http.MethodPut, rgA+"/providers/Microsoft.Authorization/policyAssignments/deny-pna", polVer,
-		`{"properties":{"policyDefinitionId":"`+pnaDeny+`","parameters":{"effect":{"value":"Deny"}},"enforcementMode":"DoNotEnforce"}}`, http.StatusOK)
+		`{"properties":{"policyDefinitionId":"`+pnaDeny+`","parameters":{"effect":{"value":"Deny"}},"enforcementMode":"DoNotEnforce"}}`, http.StatusCreated)
 	v.must(tenantA, http.MethodPut, wsPath("open"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
 }
 

@@ -319,10 +319,19 @@ var (
 )
 
 func (s *statesStrategy) Validate(context.Context, *engine.Request, *engine.Resource, *engine.Resource) error {
+	return statesReadOnly()
+}
+
+// statesReadOnly refuses PUT, PATCH and DELETE: policy states have no
+// such operations (armpolicyinsights has none).
+func statesReadOnly() error {
 	return arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed, "Policy states are read-only; query them with POST .../policyStates/latest/queryResults.")
 }
 
-func (s *statesStrategy) CheckScope(_ context.Context, _ *engine.Request, scope resourceid.ID) error {
+func (s *statesStrategy) CheckScope(_ context.Context, req *engine.Request, scope resourceid.ID) error {
+	if req.Method == http.MethodDelete {
+		return statesReadOnly()
+	}
 	if scope.SubscriptionID() == "" || scope.Len() > 2 {
 		return arm.BadRequest(codeInvalidPolicyScope, "Policy states are served at a subscription or a resource group; '%s' is neither.", scope)
 	}
