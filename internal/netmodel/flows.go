@@ -64,7 +64,7 @@ type Observation struct {
 	Resource  resourceid.ID
 }
 
-// Flow is the record of one request (DESIGN.md section 2).
+// Flow is the record of one request (docs/design.md section 2.5).
 type Flow struct {
 	Time           time.Time `json:"time"`
 	RequestID      string    `json:"requestId,omitempty"`

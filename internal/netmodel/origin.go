@@ -1,4 +1,4 @@
-// Package netmodel is armlet's network model (DESIGN.md section 2): where
+// Package netmodel is armlet's network model (docs/design.md section 2): where
 // a request arrived (its origin, decided by the listener, never by
 // anything the client sends), the listeners of approved private
 // endpoints, and the flow records of every request.
@@ -13,7 +13,7 @@ import (
 // PathClass is how a request travelled.
 type PathClass string
 
-// The path classes of DESIGN.md section 2.
+// The path classes of docs/design.md section 2.3.
 const (
 	ARMPublic        PathClass = "arm-public"
 	ARMPrivate       PathClass = "arm-private"

@@ -15,7 +15,7 @@ import (
 // issue #90426).
 const DeniedMessage = "Access to workspace was denied based on workspace private link configuration."
 
-// denied is the 403 of DESIGN.md section 2, with the additionalInfo Azure
+// denied is the 403 of docs/design.md section 2.4, with the additionalInfo Azure
 // ML's management front end adds.
 func denied() *arm.Error {
 	e := arm.Errorf(http.StatusForbidden, "UserError", DeniedMessage)

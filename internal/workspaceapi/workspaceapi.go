@@ -1,5 +1,5 @@
 // Package workspaceapi is the data plane each Azure ML workspace serves
-// itself (aml-arm.md section 7): discovery, v1 run history, v1 datastores
+// itself (docs/azure-ml-arm.md section 7): discovery, v1 run history, v1 datastores
 // and models, and the v2 "remaining operations" (run metrics and
 // artifacts). It is reachable publicly only while the workspace's
 // publicNetworkAccess is Enabled, and through the workspace's approved

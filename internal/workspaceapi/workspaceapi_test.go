@@ -138,7 +138,7 @@ func TestRouting(t *testing.T) {
 	}
 }
 
-// TestNetworkRule checks the 403 of DESIGN.md section 2 across origins.
+// TestNetworkRule checks the 403 of docs/design.md section 2.4 across origins.
 func TestNetworkRule(t *testing.T) {
 	h := newHarness(t)
 	open := h.workspace(t, "open", "Enabled")

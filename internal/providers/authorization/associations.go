@@ -29,7 +29,7 @@ import (
 // verb, and a privateLinkAssociations path under any other scope (a
 // subscription, a resource group) gets 400 InvalidScope. Azure applies
 // private link management access only at the root management group
-// (DocRMPL: "you can only apply private link management access at the
+// (DocRMPL in docs/azure-ml-arm.md: "you can only apply private link management access at the
 // level of the root management group").
 //
 // Choice: properties.privateLink is required, must be the ID of a

@@ -46,7 +46,7 @@ const TypeManagementGroups = "Microsoft.Management/managementGroups"
 // that private endpoints name.
 const GroupID = "ResourceManagement"
 
-// APIVersions are the api-versions of both types (aml-arm.md section 5).
+// APIVersions are the api-versions of both types (docs/azure-ml-arm.md section 5).
 var APIVersions = []string{"2020-05-01"}
 
 // Public network access values of an association.

@@ -74,7 +74,7 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 	return nil
 }
 
-// Render gives the wire shape of aml-arm.md section 5: properties holds
+// Render gives the wire shape of docs/azure-ml-arm.md section 5: properties holds
 // only privateEndpointConnections.
 func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	conns := []any{}

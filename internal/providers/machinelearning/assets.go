@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// The v2 assets (aml-arm.md 2.5): containers (codes, environments,
+// The v2 assets (docs/azure-ml-arm.md 2.5): containers (codes, environments,
 // components, models, data) and their versions, all synchronous.
 
 // assetVersionPattern is the name rule of asset versions.

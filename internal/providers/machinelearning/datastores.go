@@ -12,7 +12,7 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 )
 
-// TypeDatastores is the v2 datastore type (aml-arm.md 2.5).
+// TypeDatastores is the v2 datastore type (docs/azure-ml-arm.md 2.5).
 const TypeDatastores = TypeWorkspaces + "/datastores"
 
 // defaultDatastoreName is the name of the datastore Azure ML makes the

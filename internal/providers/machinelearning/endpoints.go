@@ -15,7 +15,7 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 )
 
-// Online and batch endpoints and their deployments (aml-arm.md 2.6): the
+// Online and batch endpoints and their deployments (docs/azure-ml-arm.md 2.6): the
 // v2 inference resources. They are tracked resources (location, tags,
 // identity, kind, sku) below a workspace, created and deleted through
 // long-running operations the way Azure ML's management front end answers

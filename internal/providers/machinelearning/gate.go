@@ -9,11 +9,12 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 )
 
-// Rule L5: while a workspace's effective v1LegacyMode is true, ARM refuses
-// every request (read, write, action, list) to its v2 child resources with
-// 400 UserError. The workspace keeps serving, through ARM, itself and the
-// children the v1 platform already managed through ARM or that are part
-// of the workspace's own configuration.
+// Rule L5 (docs/design.md section 1.6): while a workspace's effective
+// v1LegacyMode is true, ARM refuses every request (read, write, action,
+// list) to its v2 child resources with 400 UserError. The workspace keeps
+// serving, through ARM, itself and the children the v1 platform already
+// managed through ARM or that are part of the workspace's own
+// configuration.
 //
 // Choice: outboundRules (a view of properties.managedNetwork, served by
 // the workspace resource provider), features and

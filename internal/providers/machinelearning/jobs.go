@@ -36,7 +36,7 @@ func registerJobs(e *engine.Engine, _ Options) {
 	})
 }
 
-// jobStrategy serves workspace jobs (aml-arm.md 2.5): PUT is synchronous
+// jobStrategy serves workspace jobs (docs/azure-ml-arm.md 2.5): PUT is synchronous
 // (201 created, 200 updated), DELETE and POST cancel are long-running
 // operations answered 202 with a Location header.
 //

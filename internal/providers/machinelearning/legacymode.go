@@ -7,7 +7,7 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 )
 
-// v1LegacyMode (DESIGN.md section 1):
+// v1LegacyMode (docs/design.md sections 1.1 to 1.5):
 //
 //   - L1. Created with api-version 2022-05-01 or newer: the value sent,
 //     default false.

@@ -1,7 +1,7 @@
 // Package machinelearning is armlet's Microsoft.MachineLearningServices
 // resource provider: workspaces, their private endpoint connections and
 // private link resources, and the v1LegacyMode property with its
-// api-version-dependent defaults and its slow propagation (DESIGN.md
+// api-version-dependent defaults and its slow propagation (docs/design.md
 // section 1, rules L1 to L4).
 //
 // The provider plugs into the generic engine through engine.Type and the
@@ -30,7 +30,7 @@ const (
 )
 
 // APIVersions are the stable api-versions of the namespace that armlet
-// accepts, newest first (aml-arm.md 1.1). Preview versions are accepted
+// accepts, newest first (docs/azure-ml-arm.md 1.1). Preview versions are accepted
 // only with the engine's lenient api-version mode.
 var APIVersions = []string{
 	"2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01", "2023-10-01",

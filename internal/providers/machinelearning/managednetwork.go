@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// The workspace managed virtual network (aml-arm.md 2.2): the workspace's
+// The workspace managed virtual network (docs/azure-ml-arm.md 2.2): the workspace's
 // properties.managedNetwork, its outbound rules, also served one by one at
 // W/outboundRules/{ruleName}, and the POST W/provisionManagedNetwork
 // action.

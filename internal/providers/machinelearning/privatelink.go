@@ -20,7 +20,7 @@ func (s *workspaceStrategy) PrivateLinkGroups() []string {
 	return []string{privateLinkGroupID}
 }
 
-// PrivateLinkFQDNs are the names of aml-arm.md section 4:
+// PrivateLinkFQDNs are the names of docs/azure-ml-arm.md section 4:
 // {workspaceId}.workspace.{region}.api.azureml.ms,
 // {workspaceId}.workspace.{region}.cert.api.azureml.ms,
 // ml-{name}-{region}-{workspaceId}.{region}.notebooks.azure.net and

@@ -27,7 +27,7 @@ func registerSchedules(e *engine.Engine, _ Options) {
 	})
 }
 
-// scheduleStrategy serves workspace schedules (aml-arm.md 2.6): PUT is a
+// scheduleStrategy serves workspace schedules (docs/azure-ml-arm.md 2.6): PUT is a
 // long-running operation answered 201 (200 for an update) with the body
 // and an Azure-AsyncOperation header (the SDK reads the final state from
 // the original URI), DELETE one answered 202 with Location.

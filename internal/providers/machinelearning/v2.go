@@ -9,11 +9,12 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 )
 
-// The v2 platform's workspace child resources (aml-arm.md sections 2.3 to
-// 2.6): computes, datastores, connections, assets, jobs, endpoints,
-// deployments and schedules. Each area registers its types in a file of
-// its own; rule L5 (gate.go) refuses all but computes while the workspace
-// is in v1 legacy mode.
+// The v2 platform's workspace child resources (docs/azure-ml-arm.md
+// sections 2.3 to 2.6): computes, datastores, connections, assets, jobs,
+// endpoints, deployments and schedules, and the managed network's outbound
+// rules (2.2). Each area registers its types in a file of its own; while
+// the workspace is in v1 legacy mode, rule L5 (gate.go, docs/design.md
+// section 1.6) refuses all of them but computes and outbound rules.
 
 // V2APIVersions are the stable api-versions of the v2 child resources,
 // newest first: 2022-05-01, the first stable version of the v2 API, and
@@ -29,7 +30,7 @@ var V2APIVersions = func() []string {
 }()
 
 // v2NamePattern is the name rule of v2 containers, endpoints and the
-// other v2 child resources (SpecMFE).
+// other v2 child resources (SpecMFE, docs/azure-ml-arm.md 2).
 var v2NamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$`)
 
 const v2NameRule = "The name must start with a letter or digit and contain only letters, digits, '-' and '_' (at most 255 characters)."

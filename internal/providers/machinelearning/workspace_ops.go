@@ -13,7 +13,7 @@ import (
 
 // Workspace-level operations besides keys: diagnose, the notebook
 // actions, the outbound network dependencies and the features list
-// (aml-arm.md section 2.1). actions.go dispatches to them.
+// (docs/azure-ml-arm.md section 2.1). actions.go dispatches to them.
 
 // diagnoseRequest is DiagnoseRequestProperties, the "value" of
 // DiagnoseWorkspaceParameters: the categories to diagnose, each with

@@ -83,7 +83,8 @@ var (
 )
 
 // workspaceProperties is WorkspaceProperties of api-version 2024-04-01
-// plus what 2024-10-01 to 2025-09-01 add (aml-arm.md sections 1.3 and 3).
+// plus what 2024-10-01 to 2025-09-01 add (docs/azure-ml-arm.md
+// sections 1.3 and 3).
 //
 // Choice: the api-version that introduced each property (its since) is
 // known for v1LegacyMode (2022-05-01) and the 2024-10-01/2025 additions;
@@ -160,7 +161,7 @@ var workspaceProperties = object("WorkspaceProperties", map[string]*field{
 var immutableProperties = []string{"storageAccount", "keyVault", "hbiWorkspace"}
 
 // workspaceUpdateProperties is WorkspacePropertiesUpdateParameters: the
-// properties a PATCH may change (aml-arm.md section 3, plus 2025's
+// properties a PATCH may change (docs/azure-ml-arm.md section 3, plus 2025's
 // systemDatastoresAuthMode). Encryption may only change its key.
 var workspaceUpdateProperties = func() *field {
 	f := object("WorkspacePropertiesUpdateParameters", map[string]*field{})

@@ -13,10 +13,11 @@ import (
 )
 
 // TypeWorkspaceConnections is the v2 workspace connection type
-// (aml-arm.md 2.3).
+// (docs/azure-ml-arm.md 2.3).
 const TypeWorkspaceConnections = TypeWorkspaces + "/connections"
 
-// wsConnectionNamePattern is SpecWS's connectionName rule.
+// wsConnectionNamePattern is SpecWS's connectionName rule
+// (docs/azure-ml-arm.md 2).
 var wsConnectionNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$`)
 
 const wsConnectionNameRule = "The name must be 3 to 33 characters long, start with a letter or digit and contain only letters, digits, '-' and '_'."
