@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -200,7 +201,8 @@ func TestNetworkAndReportCommands(t *testing.T) {
 	}
 	p := rep.Workspaces[0].Public[0]
 	if p.Operation != "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write" || p.Class != netmodel.ARMPublic ||
-		p.KeepPrivate[0] != netmodel.KeepV1LegacyMode || strings.Contains(out.String(), "very-secret") {
+		!slices.Equal(p.KeepPrivate, []string{netmodel.KeepPrivateARM}) || rep.Workspaces[0].Settings.State != netmodel.StateNeverCreated ||
+		strings.Contains(out.String(), "very-secret") {
 		t.Errorf("report = %s", out.String())
 	}
 	out.Reset()

@@ -132,13 +132,11 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
-		report := netmodel.BuildExposure(flows, isV2Child, a.s.clock.Now())
-		for i := range report.Workspaces {
-			st, err := a.workspaceSettings(ctx, report.Workspaces[i].Workspace)
-			if err != nil {
-				return nil, err
-			}
-			report.Workspaces[i].Settings = st
+		report, err := netmodel.BuildExposure(flows, isV2Child, func(ws string) (*netmodel.WorkspaceSettings, error) {
+			return a.workspaceSettings(ctx, ws)
+		}, a.s.clock.Now())
+		if err != nil {
+			return nil, err
 		}
 		return engine.JSON(http.StatusOK, report), nil
 	case "GET /_armlet/reports/access":

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/e2e"
@@ -224,5 +227,124 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: s.Client.Transport.(*http.Transport).TLSClientConfig}}).Do(req); err == nil {
 		resp.Body.Close()
 		t.Errorf("the closed workspace listener still answers: %s", resp.Status)
+	}
+}
+
+// TestExposureReportTraps: the exposure report tells a workspace whose
+// every create was refused from a deleted one; a workspace data-plane
+// path sent to the Resource Management private listener makes no bogus
+// workspace entry; v1LegacyMode is advised only to a workspace with a
+// private endpoint (without one, the fix is Resource Management Private
+// Link); and a public workspace-endpoint call refused because public
+// access is already off gets the advice to use the private endpoint
+// (issue 14, trap 8).
+func TestExposureReportTraps(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	cred := s.Credential(t)
+	const rg = "trap8"
+	rgID := s.CreateGroup(t, rg)
+	mlID := func(name string) string {
+		return rgID + "/providers/Microsoft.MachineLearningServices/workspaces/" + name
+	}
+	put := func(path, body string, want int) {
+		t.Helper()
+		if code, _, b := s.Do(t, http.MethodPut, path, body, nil); code != want {
+			t.Fatalf("PUT %s: %d %s, want %d", path, code, b, want)
+		}
+	}
+	const ver = "?api-version=2024-04-01"
+	put(mlID("open")+ver, `{"location":"eastus"}`, http.StatusAccepted)
+	put(mlID("closed")+ver, `{"location":"eastus","properties":{"publicNetworkAccess":"Disabled"}}`, http.StatusAccepted)
+	put(mlID("gone")+ver, `{"location":"eastus"}`, http.StatusAccepted)
+	put(mlID("never")+ver, `{"location":"eastus","properties":{"publicNetworkAccess":"Sometimes"}}`, http.StatusBadRequest)
+	if _, err := s.AdvanceClock(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, b := s.Do(t, http.MethodDelete, mlID("gone")+ver, "", nil); code != http.StatusAccepted {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	plID := rgID + "/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl"
+	put(plID+"?api-version=2020-05-01", `{"location":"eastus"}`, http.StatusOK)
+	subnet := isoSubnet(t, s, cred, rg, "10.8.0.0/16", "10.8.0.0/24")
+	for name, target := range map[string][2]string{"pe-ws": {mlID("closed"), "amlworkspace"}, "pe-arm": {plID, "ResourceManagement"}} {
+		isoPrivateEndpoint(t, s, cred, rg, name, armnetwork.PrivateEndpoint{
+			Location: to.Ptr("eastus"),
+			Properties: &armnetwork.PrivateEndpointProperties{
+				Subnet: &armnetwork.Subnet{ID: to.Ptr(subnet)},
+				PrivateLinkServiceConnections: []*armnetwork.PrivateLinkServiceConnection{{
+					Name:       to.Ptr(name),
+					Properties: &armnetwork.PrivateLinkServiceConnectionProperties{PrivateLinkServiceID: to.Ptr(target[0]), GroupIDs: []*string{to.Ptr(target[1])}},
+				}},
+			},
+		})
+	}
+	var armListener string
+	for _, l := range s.WaitEndpoints(t, 2) {
+		if l.GroupID == "ResourceManagement" {
+			armListener = "https://" + l.Address
+		}
+	}
+	// A v2 child over public ARM, for a workspace with and one without a
+	// private endpoint.
+	const conn = `{"properties":{"category":"Git","target":"https://github.com/x","authType":"None"}}`
+	for _, ws := range []string{"open", "closed"} {
+		put(mlID(ws)+"/connections/git1"+ver, conn, http.StatusOK)
+	}
+	// A public call to the closed workspace's endpoint: refused.
+	history := "/history/v1.0" + mlID("closed") + "/experiments"
+	if code, _, b := s.Do(t, http.MethodGet, history, "", nil); code != http.StatusForbidden {
+		t.Fatalf("public workspace endpoint call to a closed workspace: %d %s", code, b)
+	}
+	// A workspace endpoint path sent to the Resource Management listener.
+	if code, b := s.Get(t, armListener+history, nil); code != http.StatusNotFound {
+		t.Fatalf("workspace path on the Resource Management listener: %d %s", code, b)
+	}
+
+	code, _, body := s.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
+	var rep netmodel.ExposureReport
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
+		t.Fatalf("exposure report: %d %s", code, body)
+	}
+	byName := map[string]netmodel.WorkspaceExposure{}
+	for _, w := range rep.Workspaces {
+		if !strings.HasPrefix(strings.ToLower(w.Workspace), strings.ToLower(rgID)+"/providers/microsoft.machinelearningservices/workspaces/") {
+			t.Errorf("report entry %q is not a workspace", w.Workspace)
+			continue
+		}
+		byName[path.Base(w.Workspace)] = w
+	}
+	for name, want := range map[string]string{"open": netmodel.StateExists, "closed": netmodel.StateExists, "gone": netmodel.StateDeleted, "never": netmodel.StateNeverCreated} {
+		if w, ok := byName[name]; !ok || w.Settings == nil || w.Settings.State != want {
+			t.Errorf("workspace %s: settings %+v, want state %q", name, w.Settings, want)
+		}
+	}
+	keep := func(ws string, class netmodel.PathClass, opSuffix string) []string {
+		if p := isoPublic(byName[ws], class, opSuffix); p != nil {
+			return p.KeepPrivate
+		}
+		t.Errorf("%s: no public %s operation %s in %+v", ws, class, opSuffix, byName[ws].Public)
+		return nil
+	}
+	if k := keep("open", netmodel.ARMPublic, "connections/write"); !slices.Equal(k, []string{netmodel.KeepPrivateARM}) {
+		t.Errorf("v2 call of a workspace without a private endpoint: keep private with %q, want only %q", k, netmodel.KeepPrivateARM)
+	}
+	if k := keep("closed", netmodel.ARMPublic, "connections/write"); !slices.Equal(k, []string{netmodel.KeepV1LegacyMode, netmodel.KeepPrivateARM}) {
+		t.Errorf("v2 call of a workspace with a private endpoint: keep private with %q", k)
+	}
+	if k := keep("closed", netmodel.WorkspacePublic, "experiments/read"); !slices.Equal(k, []string{netmodel.KeepUsePrivateEndpoint}) {
+		t.Errorf("refused public workspace endpoint call: keep private with %q, want %q", k, netmodel.KeepUsePrivateEndpoint)
+	}
+	flows, _ := s.FlowRecords(t, "?class=arm-private")
+	if !slices.ContainsFunc(flows, func(f netmodel.Flow) bool {
+		return strings.HasPrefix(f.Path, "/history/") && f.Status == http.StatusNotFound && f.Workspace == ""
+	}) {
+		t.Errorf("no arm-private flow of the workspace path, refused and under no workspace: %+v", flows)
+	}
+	if !strings.Contains(body, `"generatedAt"`) {
+		t.Errorf("exposure report without generatedAt: %s", body)
+	}
+	if code, _, body := s.Do(t, http.MethodGet, "/_armlet/reports/access", "", nil); code != http.StatusOK || !strings.Contains(body, `"generatedAt"`) {
+		t.Errorf("access report: %d, want its time as generatedAt like the exposure report's: %.300s", code, body)
 	}
 }

@@ -35,8 +35,8 @@ type AccessFilter struct {
 // AccessReport is, per principal, each request with its outcome and the
 // access decisions behind it, in words.
 type AccessReport struct {
-	Generated  time.Time         `json:"generated"`
-	Principals []PrincipalAccess `json:"principals"`
+	GeneratedAt time.Time         `json:"generatedAt"`
+	Principals  []PrincipalAccess `json:"principals"`
 }
 
 // PrincipalAccess is one caller's part of the access report.
@@ -98,7 +98,7 @@ func BuildAccess(flows []Flow, f AccessFilter, now time.Time) AccessReport {
 		}
 		p.Entries = append(p.Entries, e)
 	}
-	r := AccessReport{Generated: now.UTC(), Principals: []PrincipalAccess{}}
+	r := AccessReport{GeneratedAt: now.UTC(), Principals: []PrincipalAccess{}}
 	for _, p := range byPrincipal {
 		r.Principals = append(r.Principals, *p)
 	}

@@ -336,7 +336,10 @@ func TestBuildExposure(t *testing.T) {
 		mk(ARMPrivate, "GET", ws+"/jobs/j1", ``),
 		mk(ARMPublic, "PUT", "/subscriptions/s1/resourceGroups/rg", `{}`), // no workspace
 	}
-	r := BuildExposure(flows, func(c string) bool { return c != "computes" }, time.Unix(2, 0))
+	r, err := BuildExposure(flows, func(c string) bool { return c != "computes" }, nil, time.Unix(2, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(r.Workspaces) != 1 || r.Workspaces[0].Workspace != ws {
 		t.Fatalf("workspaces = %+v", r.Workspaces)
 	}
@@ -602,5 +605,67 @@ func TestFlowWritersShareOneStore(t *testing.T) {
 			t.Fatalf("%d records still stored after their age", len(all))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestExposureAdviceAndStates: the advice follows the workspace's current
+// settings (v1LegacyMode only with a private endpoint) and what happened
+// to the operation (refused for being public: use the private path), and
+// a workspace's state tells deleted from never created.
+func TestExposureAdviceAndStates(t *testing.T) {
+	v2 := func(string) bool { return true }
+	flow := func(class PathClass, method, op, resource string, status int, code string) Flow {
+		return Flow{Class: class, Method: method, Operation: op, ResourceID: resource, Workspace: ws, Status: status, ErrorCode: code}
+	}
+	const (
+		connWrite = "Microsoft.MachineLearningServices/workspaces/connections/write"
+		runsRead  = "Microsoft.MachineLearningServices/workspaces/experiments/runs/read"
+		wsWrite   = "Microsoft.MachineLearningServices/workspaces/write"
+		wsDelete  = "Microsoft.MachineLearningServices/workspaces/delete"
+	)
+	tests := []struct {
+		name      string
+		flows     []Flow
+		settings  WorkspaceSettings
+		wantKeep  []string // of the first public operation
+		wantState string
+	}{
+		{"v2 call, no private endpoint", []Flow{flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 200, "")},
+			WorkspaceSettings{Exists: true}, []string{KeepPrivateARM}, StateExists},
+		{"v2 call, a private endpoint", []Flow{flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 200, "")},
+			WorkspaceSettings{Exists: true, ApprovedPrivateEndpoints: 1}, []string{KeepV1LegacyMode, KeepPrivateARM}, StateExists},
+		{"v2 call refused by public ARM off", []Flow{flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 403, codePublicARMDenied)},
+			WorkspaceSettings{Exists: true, ApprovedPrivateEndpoints: 1}, []string{KeepUsePrivateARM}, StateExists},
+		{"workspace endpoint, served", []Flow{flow(WorkspacePublic, "GET", runsRead, ws+"/experiments/e/runs/r", 200, "")},
+			WorkspaceSettings{Exists: true}, []string{KeepWorkspacePrivate}, StateExists},
+		{"workspace endpoint, refused for being public", []Flow{flow(WorkspacePublic, "GET", runsRead, ws+"/experiments/e/runs/r", 403, codeWorkspaceDenied)},
+			WorkspaceSettings{Exists: true}, []string{KeepUsePrivateEndpoint}, StateExists},
+		{"workspace endpoint, refused once, served once", []Flow{
+			flow(WorkspacePublic, "GET", runsRead, ws+"/experiments/e/runs/r", 403, codeWorkspaceDenied),
+			flow(WorkspacePublic, "GET", runsRead, ws+"/experiments/e/runs/r", 200, "")},
+			WorkspaceSettings{Exists: true}, []string{KeepWorkspacePrivate}, StateExists},
+		{"workspace endpoint, refused by RBAC", []Flow{flow(WorkspacePublic, "GET", runsRead, ws+"/experiments/e/runs/r", 403, "AuthorizationFailed")},
+			WorkspaceSettings{Exists: true}, []string{KeepWorkspacePrivate}, StateExists},
+		{"every create refused", []Flow{flow(ARMPublic, "PUT", wsWrite, ws, 400, "InvalidRequestContent")},
+			WorkspaceSettings{}, []string{KeepPrivateARM}, StateNeverCreated},
+		{"created, then deleted", []Flow{flow(ARMPublic, "PUT", wsWrite, ws, 202, ""), flow(ARMPublic, "DELETE", wsDelete, ws, 202, "")},
+			WorkspaceSettings{}, []string{KeepPrivateARM}, StateDeleted},
+		{"a child written, never the workspace", []Flow{flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 404, "ResourceNotFound")},
+			WorkspaceSettings{}, []string{KeepPrivateARM}, StateNeverCreated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := BuildExposure(tt.flows, v2, func(string) (*WorkspaceSettings, error) { st := tt.settings; return &st, nil }, time.Unix(2, 0))
+			if err != nil || len(r.Workspaces) != 1 || len(r.Workspaces[0].Public) == 0 {
+				t.Fatalf("report = %+v, %v", r, err)
+			}
+			w := r.Workspaces[0]
+			if got := w.Public[0].KeepPrivate; !slices.Equal(got, tt.wantKeep) {
+				t.Errorf("keep private = %q, want %q", got, tt.wantKeep)
+			}
+			if w.Settings.State != tt.wantState {
+				t.Errorf("state = %q, want %q", w.Settings.State, tt.wantState)
+			}
+		})
 	}
 }

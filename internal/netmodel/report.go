@@ -15,9 +15,37 @@ import (
 // The settings the exposure report names as what would have kept an
 // operation private.
 const (
+	// KeepV1LegacyMode is advised for a v2 operation over public ARM only
+	// to a workspace with a private endpoint: "You only need
+	// v1_legacy_mode set to true if you use a private endpoint with the
+	// workspace and have a policy against public ARM communications".
 	KeepV1LegacyMode     = "v1LegacyMode true keeps it on the workspace endpoint (v1 API)"
 	KeepPrivateARM       = "a resource management private link with publicNetworkAccess Disabled"
 	KeepWorkspacePrivate = "disable publicNetworkAccess and use a private endpoint"
+	// KeepUsePrivateEndpoint and KeepUsePrivateARM are the advice for
+	// operations that were only ever refused because public access is
+	// already off: only their request metadata crossed the network.
+	KeepUsePrivateEndpoint = "public access is already refused: call through the workspace's private endpoint"
+	KeepUsePrivateARM      = "public ARM is already refused: call through the resource management private endpoint"
+)
+
+// The states of a workspace in the exposure report.
+const (
+	StateExists = "exists"
+	// StateDeleted: it is gone, and a recorded write or delete of it
+	// succeeded (a workspace created and deleted before the oldest flow
+	// record kept counts as never created).
+	StateDeleted = "deleted"
+	// StateNeverCreated: it does not exist and no write of it succeeded,
+	// such as a workspace whose every create was refused.
+	StateNeverCreated = "neverCreated"
+)
+
+// Error codes of refusals for being public: the workspace endpoint's
+// private link denial (403 with Azure ML's UserError) and public ARM's.
+const (
+	codeWorkspaceDenied = "UserError"
+	codePublicARMDenied = "PublicNetworkAccessRestricted"
 )
 
 // ExposureReport answers, per workspace, which operations crossed public
@@ -42,8 +70,12 @@ type WorkspaceExposure struct {
 // WorkspaceSettings are a workspace's current settings that decide which
 // network its operations cross.
 type WorkspaceSettings struct {
-	// Exists is false once the workspace has been deleted (its flows stay).
+	// Exists is false once the workspace has been deleted (its flows stay)
+	// or when it never was created.
 	Exists bool `json:"exists"`
+	// State is StateExists, StateDeleted or StateNeverCreated; BuildExposure
+	// sets it.
+	State string `json:"state"`
 	// V1LegacyMode is the effective mode (true while a change to false is
 	// still propagating): the v2 API through ARM is off.
 	V1LegacyMode bool `json:"v1LegacyMode"`
@@ -91,13 +123,17 @@ const maxReportValues = 100
 // as token requests, are left out) and, within one, by path class and
 // operation (case-insensitively). isV2Child tells whether a child type
 // segment below a workspace ("onlineEndpoints") is one the v1 legacy mode
-// keeps off ARM.
-func BuildExposure(flows []Flow, isV2Child func(child string) bool, now time.Time) ExposureReport {
+// keeps off ARM. settings, when not nil, returns a workspace's current
+// settings (its Exists set; State is set here), which the advice depends
+// on; without it every setting that could help is advised.
+func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings func(workspace string) (*WorkspaceSettings, error), now time.Time) (ExposureReport, error) {
 	type pubKey struct{ ws, class, op string }
 	byWS := map[string]*WorkspaceExposure{}
 	pub := map[pubKey]*PublicOperation{}
 	priv := map[pubKey]*PrivateOperation{}
 	seen := map[*PublicOperation]map[string]bool{}
+	refusedOnly := map[*PublicOperation]bool{}
+	written := map[string]bool{}
 	var order []string
 	for _, f := range flows {
 		if f.Workspace == "" {
@@ -109,6 +145,9 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, now time.Tim
 			w = &WorkspaceExposure{Workspace: f.Workspace, Public: []PublicOperation{}, Private: []PrivateOperation{}}
 			byWS[wsKey] = w
 			order = append(order, wsKey)
+		}
+		if f.Status >= 200 && f.Status < 300 && strings.EqualFold(f.ResourceID, f.Workspace) {
+			written[wsKey] = written[wsKey] || f.Method == "PUT" || f.Method == "PATCH" || f.Method == "DELETE"
 		}
 		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
 		status := strconv.Itoa(f.Status)
@@ -131,10 +170,12 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, now time.Tim
 			p, ok := pub[k]
 			if !ok {
 				p = &PublicOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{},
-					ResourceIDs: []string{}, Query: []Param{}, Body: []Param{}, KeepPrivate: keepPrivate(f, isV2Child)}
+					ResourceIDs: []string{}, Query: []Param{}, Body: []Param{}}
 				pub[k] = p
 				seen[p] = map[string]bool{}
+				refusedOnly[p] = true
 			}
+			refusedOnly[p] = refusedOnly[p] && refusedForBeingPublic(f)
 			p.Count++
 			p.Statuses[status]++
 			if f.Time.After(p.LastSeen) {
@@ -161,7 +202,27 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, now time.Tim
 			}
 		}
 	}
+	for _, k := range order {
+		w := byWS[k]
+		if settings == nil {
+			continue
+		}
+		st, err := settings(w.Workspace)
+		if err != nil {
+			return ExposureReport{}, err
+		}
+		switch {
+		case st.Exists:
+			st.State = StateExists
+		case written[k]:
+			st.State = StateDeleted
+		default:
+			st.State = StateNeverCreated
+		}
+		w.Settings = st
+	}
 	for k, p := range pub {
+		p.KeepPrivate = keepPrivate(*p, refusedOnly[p], byWS[k.ws].Settings, isV2Child)
 		byWS[k.ws].Public = append(byWS[k.ws].Public, *p)
 	}
 	for k, p := range priv {
@@ -175,7 +236,7 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, now time.Tim
 		slices.SortFunc(w.Private, func(a, b PrivateOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
 		r.Workspaces = append(r.Workspaces, *w)
 	}
-	return r
+	return r, nil
 }
 
 func cmpOp(ac PathClass, ao string, bc PathClass, bo string) int {
@@ -185,16 +246,36 @@ func cmpOp(ac PathClass, ao string, bc PathClass, bo string) int {
 	return strings.Compare(strings.ToLower(ao), strings.ToLower(bo))
 }
 
-// keepPrivate names the settings that would have kept a public flow
+// refusedForBeingPublic reports whether f was refused because public
+// access is off (the workspace's, or public ARM's).
+func refusedForBeingPublic(f Flow) bool {
+	switch f.Class {
+	case WorkspacePublic:
+		return f.Status == 403 && f.ErrorCode == codeWorkspaceDenied
+	case ARMPublic:
+		return f.Status == 403 && f.ErrorCode == codePublicARMDenied
+	}
+	return false
+}
+
+// keepPrivate names the settings that would have kept a public operation
 // private: a workspace endpoint call needs the workspace closed to the
 // public and a private endpoint; an ARM call needs private ARM, and a v2
-// child operation could instead stay on the workspace endpoint in v1
-// legacy mode.
-func keepPrivate(f Flow, isV2Child func(string) bool) []string {
-	if f.Class == WorkspacePublic {
+// child operation of a workspace with a private endpoint (st nil: not
+// known) could instead stay on the workspace endpoint in v1 legacy mode.
+// An operation only ever refused for being public needs the private path
+// the settings already require.
+func keepPrivate(p PublicOperation, refusedOnly bool, st *WorkspaceSettings, isV2Child func(string) bool) []string {
+	switch {
+	case refusedOnly && p.Class == WorkspacePublic:
+		return []string{KeepUsePrivateEndpoint}
+	case refusedOnly:
+		return []string{KeepUsePrivateARM}
+	case p.Class == WorkspacePublic:
 		return []string{KeepWorkspacePrivate}
 	}
-	if child := action.WorkspaceChild(f.Operation); child != "" && isV2Child != nil && isV2Child(child) {
+	hasPrivateEndpoint := st == nil || st.ApprovedPrivateEndpoints > 0
+	if child := action.WorkspaceChild(p.Operation); child != "" && isV2Child != nil && isV2Child(child) && hasPrivateEndpoint {
 		return []string{KeepV1LegacyMode, KeepPrivateARM}
 	}
 	return []string{KeepPrivateARM}
@@ -214,9 +295,12 @@ func (r ExposureReport) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "WORKSPACE %s\n", ws.Workspace)
 		if st := ws.Settings; st != nil {
-			if !st.Exists {
+			switch st.State {
+			case StateDeleted:
 				fmt.Fprintln(tw, "  (deleted)")
-			} else {
+			case StateNeverCreated:
+				fmt.Fprintln(tw, "  (never created: no write of it succeeded)")
+			default:
 				fmt.Fprintf(tw, "  now: v1LegacyMode %t, publicNetworkAccess %s, %d approved private endpoint(s), public ARM %s\n",
 					st.V1LegacyMode, st.PublicNetworkAccess, st.ApprovedPrivateEndpoints, map[bool]string{true: "disabled", false: "enabled"}[st.PublicARMDisabled])
 			}
