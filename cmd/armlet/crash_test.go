@@ -30,12 +30,19 @@ import (
 // armlet as a real child process they can kill.
 const childEnv = "ARMLET_TEST_CHILD"
 
+// cliEnv, when "1", makes the test binary run as the armlet command line
+// with its arguments: TestREADME puts it on PATH as `armlet`.
+const cliEnv = "ARMLET_TEST_CLI"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, []string{"serve"}, os.Getenv, io.Discard, os.Stderr)
 		stop()
 		os.Exit(code)
+	}
+	if os.Getenv(cliEnv) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
