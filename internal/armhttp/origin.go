@@ -121,6 +121,16 @@ func flowInfoFrom(ctx context.Context) *flowInfo {
 	return &flowInfo{}
 }
 
+// withFlowInfo returns r with a flowInfo in its context (the one already
+// there, or a new one for a public ARM call) and that flowInfo.
+func withFlowInfo(r *http.Request) (*http.Request, *flowInfo) {
+	if fi, ok := r.Context().Value(flowInfoKey{}).(*flowInfo); ok {
+		return r, fi
+	}
+	fi := &flowInfo{service: netmodel.ServiceARM, class: netmodel.ARMPublic}
+	return r.WithContext(context.WithValue(r.Context(), flowInfoKey{}, fi)), fi
+}
+
 // flows records an observation of every request after it is answered.
 // Recording is a queue send; turning it into a flow record and storing it
 // happen in the recorder's writer.
@@ -130,13 +140,14 @@ func (s *server) flows(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := s.Clock.Now()
-		info := &flowInfo{service: netmodel.ServiceARM, class: netmodel.ARMPublic}
+		var info *flowInfo
+		r, info = withFlowInfo(r)
 		var body *captureBody
 		if r.Body != nil && r.Body != http.NoBody {
 			body = &captureBody{ReadCloser: r.Body}
 			r.Body = body
 		}
-		ctx, decisions := decision.With(context.WithValue(r.Context(), flowInfoKey{}, info))
+		ctx, decisions := decision.With(r.Context())
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)

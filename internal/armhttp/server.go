@@ -512,10 +512,13 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 }
 
 // requestIDs sets ARM's request, correlation and client request ids and
-// logs each request.
+// logs each request as one line: at info level, except health probes (at
+// debug), with the caller once authenticated.
 func (s *server) requestIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		var info *flowInfo
+		r, info = withFlowInfo(r)
 		reqID := uuid.NewString()
 		corr := r.Header.Get("x-ms-correlation-request-id")
 		if corr == "" {
@@ -539,8 +542,15 @@ func (s *server) requestIDs(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start), "correlation", corr)
+		level := slog.LevelInfo
+		if info.skip && strings.HasSuffix(r.URL.Path, "/health") {
+			level = slog.LevelDebug
+		}
+		if s.Logger.Enabled(r.Context(), level) {
+			s.Logger.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+				slog.String("caller", info.caller.AppID), slog.String("correlation", corr))
+		}
 	})
 }
 
