@@ -137,6 +137,11 @@ type PrivateLinkState struct {
 	Description string
 	// ActionsRequired is "None" unless the target says otherwise.
 	ActionsRequired string
+	// Preexisting is set when the private endpoint is imported (a seed
+	// file), not made by a client now: the target may count the
+	// connection as part of its own pre-existing configuration (Azure
+	// ML's rule L3, docs/design.md section 1.4).
+	Preexisting bool
 }
 
 // Map is the wire form of s.

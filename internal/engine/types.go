@@ -223,6 +223,10 @@ type Request struct {
 	ImportArg any
 }
 
+// Imported reports whether r is an import (a seed file, built-ins), not a
+// client's request: the resource pre-exists rather than being made now.
+func (r *Request) Imported() bool { return r.Method == methodImport }
+
 // QueryValue returns the first value of a query parameter, matching the
 // name case-insensitively as ARM does.
 func (r *Request) QueryValue(name string) string {

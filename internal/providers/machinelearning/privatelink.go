@@ -50,7 +50,7 @@ func notebookLabel(name, region, wsid string) string {
 func (s *workspaceStrategy) RecordConnection(ctx context.Context, target resourceid.ID, name string, pe resourceid.ID, state engine.PrivateLinkState, caller engine.Caller) error {
 	return UpsertConnection(ctx, s.e, target, name, Connection{
 		PrivateEndpointID: pe.String(), Status: state.Status, Description: state.Description,
-		ActionsRequired: state.ActionsRequired, Caller: caller,
+		ActionsRequired: state.ActionsRequired, Caller: caller, Seeded: state.Preexisting,
 	})
 }
 

@@ -232,7 +232,8 @@ func (s *peStrategy) Validate(ctx context.Context, req *engine.Request, desired,
 	}
 	if rec, ok := tgt.(engine.PrivateLinkRecorder); ok {
 		c.Remote = remoteName(desired.ID)
-		err = rec.RecordConnection(ctx, target, c.Remote, desired.ID, engine.PrivateLinkState{Status: status, Description: description}, req.Caller)
+		err = rec.RecordConnection(ctx, target, c.Remote, desired.ID,
+			engine.PrivateLinkState{Status: status, Description: description, Preexisting: req.Imported()}, req.Caller)
 		if err != nil {
 			s.releaseIPs(ctx, subnetID, desired.ID, ips)
 			return err
