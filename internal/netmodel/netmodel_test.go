@@ -634,6 +634,10 @@ func TestExposureAdviceAndStates(t *testing.T) {
 			WorkspaceSettings{Exists: true}, []string{KeepPrivateARM}, StateExists},
 		{"v2 call, a private endpoint", []Flow{flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 200, "")},
 			WorkspaceSettings{Exists: true, ApprovedPrivateEndpoints: 1}, []string{KeepV1LegacyMode, KeepPrivateARM}, StateExists},
+		{"v2 call, the workspace reached through a private endpoint", []Flow{
+			flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 200, ""),
+			flow(WorkspacePrivate, "GET", runsRead, ws+"/experiments/e/runs/r", 200, "")},
+			WorkspaceSettings{Exists: true}, []string{KeepV1LegacyMode, KeepPrivateARM}, StateExists},
 		{"v2 call refused by public ARM off", []Flow{flow(ARMPublic, "PUT", connWrite, ws+"/connections/c", 403, codePublicARMDenied)},
 			WorkspaceSettings{Exists: true, ApprovedPrivateEndpoints: 1}, []string{KeepUsePrivateARM}, StateExists},
 		{"workspace endpoint, served", []Flow{flow(WorkspacePublic, "GET", runsRead, ws+"/experiments/e/runs/r", 200, "")},

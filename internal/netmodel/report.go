@@ -134,6 +134,7 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings fun
 	seen := map[*PublicOperation]map[string]bool{}
 	refusedOnly := map[*PublicOperation]bool{}
 	written := map[string]bool{}
+	reachedPrivately := map[string]bool{} // through a private endpoint to the workspace
 	var order []string
 	for _, f := range flows {
 		if f.Workspace == "" {
@@ -153,6 +154,7 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings fun
 		status := strconv.Itoa(f.Status)
 		switch f.Class {
 		case ARMPrivate, WorkspacePrivate:
+			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class == WorkspacePrivate
 			p, ok := priv[k]
 			if !ok {
 				p = &PrivateOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{}, PrivateEndpointIDs: []string{}}
@@ -222,7 +224,8 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings fun
 		w.Settings = st
 	}
 	for k, p := range pub {
-		p.KeepPrivate = keepPrivate(*p, refusedOnly[p], byWS[k.ws].Settings, isV2Child)
+		hasPrivateEndpoint := reachedPrivately[k.ws] || byWS[k.ws].Settings == nil || byWS[k.ws].Settings.ApprovedPrivateEndpoints > 0
+		p.KeepPrivate = keepPrivate(*p, refusedOnly[p], hasPrivateEndpoint, isV2Child)
 		byWS[k.ws].Public = append(byWS[k.ws].Public, *p)
 	}
 	for k, p := range priv {
@@ -261,11 +264,12 @@ func refusedForBeingPublic(f Flow) bool {
 // keepPrivate names the settings that would have kept a public operation
 // private: a workspace endpoint call needs the workspace closed to the
 // public and a private endpoint; an ARM call needs private ARM, and a v2
-// child operation of a workspace with a private endpoint (st nil: not
-// known) could instead stay on the workspace endpoint in v1 legacy mode.
-// An operation only ever refused for being public needs the private path
-// the settings already require.
-func keepPrivate(p PublicOperation, refusedOnly bool, st *WorkspaceSettings, isV2Child func(string) bool) []string {
+// child operation of a workspace with a private endpoint (one approved
+// now, one its flows went through, or settings not known) could instead
+// stay on the workspace endpoint in v1 legacy mode. An operation only
+// ever refused for being public needs the private path the settings
+// already require.
+func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Child func(string) bool) []string {
 	switch {
 	case refusedOnly && p.Class == WorkspacePublic:
 		return []string{KeepUsePrivateEndpoint}
@@ -274,7 +278,6 @@ func keepPrivate(p PublicOperation, refusedOnly bool, st *WorkspaceSettings, isV
 	case p.Class == WorkspacePublic:
 		return []string{KeepWorkspacePrivate}
 	}
-	hasPrivateEndpoint := st == nil || st.ApprovedPrivateEndpoints > 0
 	if child := action.WorkspaceChild(p.Operation); child != "" && isV2Child != nil && isV2Child(child) && hasPrivateEndpoint {
 		return []string{KeepV1LegacyMode, KeepPrivateARM}
 	}
