@@ -27,6 +27,17 @@ import (
 //	POST /_armlet/clock/advance         {"duration":"45m"} -> {"now", "offset"}
 //	GET  /_armlet/principals            the service principals
 //	POST /_armlet/principals            {"name":"x"} -> {"clientId","clientSecret","objectId","tenantId","name"}
+//	GET  /_armlet/export                the whole state as a seed file (Seed): subscriptions and
+//	                                    resources with their internal state, secrets in clear;
+//	                                    principals too with includePrincipals=true
+//	POST /_armlet/import                body: a seed or export file; applies it as --seed does
+//	                                    at start (existing resources are skipped), all or nothing
+//	                                    -> {"subscriptions","principals","resources"}, each
+//	                                    {"created":[ids],"skipped":[ids]}
+//	POST /_armlet/reset                 {"confirm":true}: delete every resource, keep the
+//	                                    principals, the CA, the signing key, the tenant and the
+//	                                    default subscription's id, the clock and the flow
+//	                                    records -> {"deleted": n}
 //	GET  /_armlet/state?id=RESOURCE_ID  the resource, its internal state and derived state
 //	                                    (a workspace's effective v1LegacyMode), with secrets
 //	                                    shown as "[REDACTED]" unless showSecrets=true
@@ -97,6 +108,35 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 			return nil, err
 		}
 		return engine.JSON(http.StatusCreated, creds), nil
+	case "GET /_armlet/export":
+		withPrincipals, err := boolQuery(r, "includePrincipals")
+		if err != nil {
+			return nil, err
+		}
+		seed, err := a.s.exportState(ctx, withPrincipals)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, seed), nil
+	case "POST /_armlet/import":
+		res, err := a.s.importSeed(ctx, body, caller)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, res), nil
+	case "POST /_armlet/reset":
+		var in struct {
+			Confirm bool `json:"confirm"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil || !in.Confirm {
+			return nil, arm.InvalidContent("confirm",
+				"A reset deletes every resource of armlet (subscriptions but the default one, resource groups, workspaces, role and policy assignments and definitions); send {\"confirm\": true} to do it.")
+		}
+		res, err := a.s.resetState(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, res), nil
 	case "GET /_armlet/state":
 		raw := r.URL.Query().Get("id")
 		id, err := resourceid.Parse(raw)
