@@ -327,7 +327,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if cfg.PublicURL != "" {
 		s.conn.ReplicaEndpoint = "https://" + advertised(ln.Addr()) + "/"
 	}
-	if err := writeFileAtomic(filepath.Join(dataDir, ConnectionFile), mustJSON(s.conn), 0o600); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dataDir, ConnectionFile), mustJSON(s.conn), 0o600); err != nil {
 		return nil, err
 	}
 	s.ready.Store(true)
@@ -594,7 +594,12 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// WriteFileAtomic writes data to path with the given mode, whatever the
+// umask: through a temporary file in the same directory (made 0600, so
+// nobody else can read it meanwhile) renamed over path, so that a reader
+// never sees half a file and a file that was there keeps neither its
+// content nor its mode.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
