@@ -430,6 +430,10 @@ func (s *Server) applySeed(ctx context.Context, plan *seedPlan, caller engine.Ca
 		var first error
 		for _, it := range pending {
 			created, err := s.engine.Restore(ctx, it.id, it.body, it.version, caller, engine.RestoreOptions{State: it.state, Replace: true})
+			if created {
+				// Written, even when what follows the write failed.
+				undo = append(undo, func(ctx context.Context) error { return s.engine.Remove(ctx, it.id) })
+			}
 			if ae, ok := arm.AsError(err); ok && ae.Status < http.StatusInternalServerError {
 				refused = append(refused, it)
 				if first == nil {
@@ -444,7 +448,6 @@ func (s *Server) applySeed(ctx context.Context, plan *seedPlan, caller engine.Ca
 			if created {
 				// A role definition must be seen by the assignments after it.
 				s.rbac.Written(http.MethodPut, resourceid.Path{ID: it.id})
-				undo = append(undo, func(ctx context.Context) error { return s.engine.Remove(ctx, it.id) })
 			}
 		}
 		if len(refused) == len(pending) {
