@@ -30,7 +30,8 @@ import (
 //	POST /_armlet/principals            {"name":"x"} -> {"clientId","clientSecret","objectId","tenantId","name"}
 //	DELETE /_armlet/principals/{id}     delete the principal whose object id or client id is id
 //	                                    (its tokens stop working at once) -> the principal;
-//	                                    404 for an unknown one, 409 for the bootstrap principal
+//	                                    404 for an unknown one, 400 for an id that is no GUID,
+//	                                    409 for the bootstrap principal
 //	GET  /_armlet/export                the whole state as a seed file (Seed): subscriptions and
 //	                                    resources with their internal state, secrets in clear;
 //	                                    principals too with includePrincipals=true
@@ -41,7 +42,8 @@ import (
 //	POST /_armlet/reset                 {"confirm":true}: delete every resource, keep the
 //	                                    principals, the CA, the signing key, the tenant and the
 //	                                    default subscription's id, the clock and the flow
-//	                                    records -> {"deleted": n}
+//	                                    records -> {"deleted": n}; any other body is 400
+//	                                    naming "confirm"
 //	GET  /_armlet/state?id=RESOURCE_ID  the resource, its internal state and derived state
 //	                                    (a workspace's effective v1LegacyMode), with secrets
 //	                                    shown as "[REDACTED]" unless showSecrets=true

@@ -378,6 +378,9 @@ func (s *Server) exists(ctx context.Context, id resourceid.ID) (bool, error) {
 // fails for good, what the import wrote is removed again and the error
 // names the resource.
 func (s *Server) applySeed(ctx context.Context, plan *seedPlan, caller engine.Caller) (res ImportResult, err error) {
+	for _, c := range []*ImportCount{&res.Subscriptions, &res.Principals, &res.Resources} {
+		c.Created, c.Skipped = []string{}, []string{} // [] rather than null in JSON
+	}
 	var undo []func(context.Context) error
 	defer func() {
 		if err == nil {
