@@ -43,7 +43,8 @@ import (
 // secrets, the workspace's pending v1LegacyMode change, a job's progress),
 // in armlet's own shape, so that an imported resource reads as it did.
 // Parents are imported before their children whatever the order in the
-// file.
+// file; a resource refused because it refers to another of the file not
+// yet imported is tried again after the others.
 //
 // tenantId (optional, written by export) is the tenant the file comes
 // from: imported into an armlet of another tenant, every occurrence of it
@@ -416,10 +417,11 @@ func (s *Server) applySeed(ctx context.Context, plan *seedPlan, caller engine.Ca
 		id := resourceid.Subscription(sub.id)
 		undo = append(undo, func(ctx context.Context) error { return s.engine.Remove(ctx, id) })
 	}
-	// Parents come first; a resource that refers to another of the same
-	// depth (a private endpoint to its subnet, a role assignment to its
-	// role definition) may come before it, so what is refused is tried
-	// again after the others, as long as each round stores something.
+	// Parents come first; a resource that refers to another of the file
+	// (a private endpoint to its subnet, a role assignment to its role
+	// definition, a job to its environment version) may come before it,
+	// so what is refused is tried again after the others, as long as each
+	// round stores something.
 	var pending []plannedResource
 	for _, it := range plan.items {
 		if it.existed {
