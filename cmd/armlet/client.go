@@ -169,14 +169,17 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, w
 }
 
 // send sends one admin request and returns the answer's body; a status of
-// 300 or more is an error holding the body.
+// 300 or more is an error holding the body. A []byte body is sent as it
+// is; any other is sent as JSON.
 func (c *adminClient) send(ctx context.Context, method, path string, body any) ([]byte, error) {
 	tok, err := c.token(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var rd io.Reader
-	if body != nil {
+	if raw, ok := body.([]byte); ok {
+		rd = bytes.NewReader(raw) // sent as it is (a file to import)
+	} else if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
@@ -199,27 +202,118 @@ func (c *adminClient) send(ctx context.Context, method, path string, body any) (
 }
 
 func principal(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		return usageErr("usage: armlet principal create --name NAME | armlet principal list")
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list" && args[0] != "delete") {
+		return usageErr("usage: armlet principal create --name NAME | armlet principal list | armlet principal delete ID")
 	}
 	var name string
-	c, _, err := clientFlags("principal "+args[0], args[1:], getenv, func(fs *flag.FlagSet) {
+	c, rest, err := clientFlags("principal "+args[0], args[1:], getenv, func(fs *flag.FlagSet) {
 		if args[0] == "create" {
 			fs.StringVar(&name, "name", "", "display name of the new service principal")
 		}
 	}, func(rest []string) error {
-		if args[0] == "create" && name == "" {
+		switch {
+		case args[0] == "create" && name == "":
 			return usageErr("--name is required")
+		case args[0] == "delete" && len(rest) != 1:
+			return usageErr("usage: armlet principal delete ID (the principal's object id or client id)")
+		case args[0] == "delete":
+			return nil
 		}
 		return noArguments(rest)
 	})
 	if err != nil {
 		return err
 	}
-	if args[0] == "list" {
+	switch args[0] {
+	case "list":
 		return c.call(ctx, http.MethodGet, "/_armlet/principals", nil, stdout)
+	case "delete":
+		return c.call(ctx, http.MethodDelete, "/_armlet/principals/"+url.PathEscape(rest[0]), nil, stdout)
 	}
 	return c.call(ctx, http.MethodPost, "/_armlet/principals", map[string]string{"name": name}, stdout)
+}
+
+// exportCmd is `armlet export [--file F] [--include-principals]`: the
+// whole state as a seed file, to stdout or to F, which is written 0600
+// (it holds secrets: datastore credentials, keys, principals' secret
+// hashes).
+func exportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	var file string
+	var withPrincipals bool
+	c, _, err := clientFlags("export", args, getenv, func(fs *flag.FlagSet) {
+		fs.StringVar(&file, "file", "", "write the state to this file (mode 0600) instead of stdout")
+		fs.BoolVar(&withPrincipals, "include-principals", false, "export the service principals too (but the bootstrap one), with their secrets' hashes")
+	}, nil)
+	if err != nil {
+		return err
+	}
+	path := "/_armlet/export"
+	if withPrincipals {
+		path += "?includePrincipals=true"
+	}
+	if file == "" {
+		return c.call(ctx, http.MethodGet, path, nil, stdout)
+	}
+	raw, err := c.send(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	var seed app.Seed
+	if err := json.Unmarshal(raw, &seed); err != nil {
+		return fmt.Errorf("reading the export: %w", err)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, raw, "", "  "); err != nil {
+		return fmt.Errorf("reading the export: %w", err)
+	}
+	pretty.WriteByte('\n')
+	if err := app.WriteFileAtomic(file, pretty.Bytes(), 0o600); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "exported %d subscriptions, %d resources and %d principals to %s (mode 0600: it holds secrets)\n",
+		len(seed.Subscriptions), len(seed.Resources), len(seed.Principals), file)
+	return err
+}
+
+// importCmd is `armlet import FILE`: a seed or export file applied to the
+// running armlet (existing resources are skipped); prints what it
+// created and skipped.
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	c, rest, err := clientFlags("import", args, getenv, nil, func(rest []string) error {
+		if len(rest) != 1 {
+			return usageErr("usage: armlet import FILE (a file armlet export wrote, or a seed file)")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(rest[0])
+	if err != nil {
+		return fmt.Errorf("reading the file to import: %w", err)
+	}
+	return c.call(ctx, http.MethodPost, "/_armlet/import", raw, stdout)
+}
+
+// resetCmd is `armlet reset --yes`: every resource deleted. Without --yes
+// it refuses (a usage error), saying what it would delete.
+func resetCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	var yes bool
+	c, _, err := clientFlags("reset", args, getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&yes, "yes", false, "confirm: delete every resource")
+	}, func(rest []string) error {
+		if !yes {
+			return &config.UsageError{
+				Err:  errors.New("armlet reset deletes every resource (subscriptions but the default one, resource groups, workspaces and all in them, role and policy assignments and definitions) and keeps the principals, the CA, the signing key, the clock and the flow records; nothing is deleted without --yes"),
+				Hint: "run 'armlet reset --yes' to delete them (armlet export --file F first keeps a copy)",
+			}
+		}
+		return noArguments(rest)
+	})
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, http.MethodPost, "/_armlet/reset", map[string]bool{"confirm": true}, stdout)
 }
 
 func clockCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -3,6 +3,7 @@
 //
 //	armlet serve [flags]                 run the emulator (see armlet serve -h)
 //	armlet principal create --name NAME  add a service principal
+//	armlet principal delete ID           delete one (object or client id); its tokens stop working
 //	armlet clock advance 45m             move the armlet clock forward
 //	armlet clock show                    print the armlet clock
 //	armlet state RESOURCE_ID             a resource's internal and derived state, secrets
@@ -10,6 +11,9 @@
 //	armlet network endpoints [--json]    the private endpoint listeners
 //	armlet report exposure [--json]      what crossed public networks, per workspace
 //	armlet report access [--json]        per principal, each request's outcome and why
+//	armlet export [--file F]             the whole state as a seed file (F is written 0600)
+//	armlet import FILE                   apply a seed or export file; existing resources are skipped
+//	armlet reset --yes                   delete every resource; principals, CA and keys stay
 //	armlet bench [flags]                 throughput, latency, start time and memory
 //
 // The client commands read <data-dir>/connection.json (--data-dir or
@@ -45,6 +49,8 @@ Usage:
   armlet serve [flags]                 run the emulator (armlet serve -h lists the flags)
   armlet principal create --name NAME  add a service principal; prints its credentials as JSON
   armlet principal list                list the service principals
+  armlet principal delete ID           delete a service principal (object id or client id); its
+                                       tokens stop working at once
   armlet clock advance DURATION        move the armlet clock forward (e.g. 45m)
   armlet clock show                    print the armlet clock
   armlet state [--show-secrets] RESOURCE_ID
@@ -60,6 +66,13 @@ Usage:
                                        per principal: each request's outcome and its decision
                                        trail (which role assignment allowed it or which
                                        permission was missing; which policy matched and why)
+  armlet export [--file F] [--include-principals]
+                                       print the whole state as a seed file, or write it to F
+                                       (mode 0600: it holds secrets); principals only if asked
+  armlet import FILE                   apply a seed or export file to the running armlet;
+                                       resources that exist are left alone and listed as skipped
+  armlet reset --yes                   delete every resource; the principals, the CA, the signing
+                                       key, the clock and the flow records stay
   armlet bench [flags]                 measure armlet beside a bare TLS server (armlet bench -h)
   armlet version                       print the version
 
@@ -93,6 +106,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = networkCmd(ctx, args[1:], getenv, stdout)
 	case "report":
 		err = reportCmd(ctx, args[1:], getenv, stdout)
+	case "export":
+		err = exportCmd(ctx, args[1:], getenv, stdout)
+	case "import":
+		err = importCmd(ctx, args[1:], getenv, stdout)
+	case "reset":
+		err = resetCmd(ctx, args[1:], getenv, stdout)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -127,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // commands are armlet's commands, for suggestions.
-var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "bench", "version", "help"}
+var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "export", "import", "reset", "bench", "version", "help"}
 
 // usageErr is a bad command line of a client command (exit status 2).
 func usageErr(format string, args ...any) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/google/uuid"
 )
 
 // admin serves /_armlet/ (except health) to the bootstrap principal:
@@ -27,6 +28,22 @@ import (
 //	POST /_armlet/clock/advance         {"duration":"45m"} -> {"now", "offset"}
 //	GET  /_armlet/principals            the service principals
 //	POST /_armlet/principals            {"name":"x"} -> {"clientId","clientSecret","objectId","tenantId","name"}
+//	DELETE /_armlet/principals/{id}     delete the principal whose object id or client id is id
+//	                                    (its tokens stop working at once) -> the principal;
+//	                                    404 for an unknown one, 400 for an id that is no GUID,
+//	                                    409 for the bootstrap principal
+//	GET  /_armlet/export                the whole state as a seed file (Seed): subscriptions and
+//	                                    resources with their internal state, secrets in clear;
+//	                                    principals too with includePrincipals=true
+//	POST /_armlet/import                body: a seed or export file; applies it as --seed does
+//	                                    at start (existing resources are skipped), all or nothing
+//	                                    -> {"subscriptions","principals","resources"}, each
+//	                                    {"created":[ids],"skipped":[ids]}
+//	POST /_armlet/reset                 {"confirm":true}: delete every resource, keep the
+//	                                    principals, the CA, the signing key, the tenant and the
+//	                                    default subscription's id, the clock and the flow
+//	                                    records -> {"deleted": n}; any other body is 400
+//	                                    naming "confirm"
 //	GET  /_armlet/state?id=RESOURCE_ID  the resource, its internal state and derived state
 //	                                    (a workspace's effective v1LegacyMode), with secrets
 //	                                    shown as "[REDACTED]" unless showSecrets=true
@@ -50,6 +67,9 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 			caller.AppID, caller.ObjectID, r.URL.Path)
 	}
 	route := r.Method + " " + strings.TrimSuffix(r.URL.Path, "/")
+	if id, ok := strings.CutPrefix(route, "DELETE /_armlet/principals/"); ok {
+		return a.deletePrincipal(ctx, id)
+	}
 	switch route {
 	case "GET /_armlet/fleet":
 		leader, err := a.s.leadership.Leader(ctx)
@@ -97,6 +117,35 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 			return nil, err
 		}
 		return engine.JSON(http.StatusCreated, creds), nil
+	case "GET /_armlet/export":
+		withPrincipals, err := boolQuery(r, "includePrincipals")
+		if err != nil {
+			return nil, err
+		}
+		seed, err := a.s.exportState(ctx, withPrincipals)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, seed), nil
+	case "POST /_armlet/import":
+		res, err := a.s.importSeed(ctx, body, caller)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, res), nil
+	case "POST /_armlet/reset":
+		var in struct {
+			Confirm bool `json:"confirm"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil || !in.Confirm {
+			return nil, arm.InvalidContent("confirm",
+				"A reset deletes every resource of armlet (subscriptions but the default one, resource groups, workspaces, role and policy assignments and definitions); send {\"confirm\": true} to do it.")
+		}
+		res, err := a.s.resetState(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return engine.JSON(http.StatusOK, res), nil
 	case "GET /_armlet/state":
 		raw := r.URL.Query().Get("id")
 		id, err := resourceid.Parse(raw)
@@ -151,6 +200,28 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		return engine.JSON(http.StatusOK, netmodel.BuildAccess(flows, f, a.s.clock.Now())), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
+}
+
+// deletePrincipal deletes the principal whose object id or client id is
+// id, and returns it.
+func (a *admin) deletePrincipal(ctx context.Context, id string) (*engine.Response, error) {
+	if _, err := uuid.Parse(id); err != nil || strings.Contains(id, "/") {
+		return nil, arm.BadRequest("InvalidPrincipalId", "'%s' is neither an object id nor a client id: both are GUIDs.", id)
+	}
+	p, err := a.s.identity.FindPrincipal(ctx, id)
+	if err == nil {
+		err = a.s.identity.DeletePrincipal(ctx, p.ClientID)
+	}
+	switch {
+	case errors.Is(err, identity.ErrPrincipalNotFound):
+		return nil, arm.NotFound("PrincipalNotFound", "No service principal has the object id or client id '%s'.", id)
+	case errors.Is(err, identity.ErrBootstrapPrincipal):
+		return nil, arm.Conflict("BootstrapPrincipalCannotBeDeleted",
+			"The principal '%s' is the bootstrap principal: armlet's administrator (connection.json) and Owner at '/'; it cannot be deleted.", id)
+	case err != nil:
+		return nil, err
+	}
+	return engine.JSON(http.StatusOK, p), nil
 }
 
 // boolQuery reads an optional true/false query parameter (any casing of

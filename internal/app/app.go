@@ -110,10 +110,17 @@ type Server struct {
 	// leadership decides whether this replica runs the time-driven work
 	// (fleet.Solo unless the store is shared).
 	leadership fleet.Leadership
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	ready      atomic.Bool
-	opts       startOptions // the Options of Start, with defaults
+	// boot holds the tenant and the default subscription; bootCaller is
+	// the bootstrap principal as a caller.
+	boot       bootstrapState
+	bootCaller engine.Caller
+	rbac       *authorization.RBAC
+	// stateMu keeps imports and resets of this replica one at a time.
+	stateMu sync.Mutex
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	ready   atomic.Bool
+	opts    startOptions // the Options of Start, with defaults
 	// openConns counts the connections all listeners hold open;
 	// refusedConns those closed at once for --max-connections.
 	openConns, refusedConns atomic.Int64
@@ -229,6 +236,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if err != nil {
 		return nil, err
 	}
+	s.boot = boot
+	s.bootCaller = engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID, TenantID: boot.TenantID}
 
 	var rnd *rand.Rand
 	if cfg.RandomSeed != 0 {
@@ -245,9 +254,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	})
 	network.Register(s.engine, network.Options{})
 	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
-	if err := authorization.ImportBuiltInPolicies(ctx, s.engine); err != nil {
-		return nil, fmt.Errorf("built-in policy definitions: %w", err)
-	}
+	s.rbac = rbac
 	for _, o := range options {
 		o(&s.opts)
 	}
@@ -268,16 +275,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 			return s.flows.List(ctx, ff)
 		},
 	})
-	if err := s.engine.EnsureSubscription(ctx, boot.SubscriptionID, boot.TenantID, "armlet default subscription"); err != nil {
+	if err := s.ensureBaseline(ctx); err != nil {
 		return nil, err
 	}
-	// The bootstrap principal is Owner at the tenant root, so that it can do
-	// everything and grant roles to the principals created later.
-	if err := rbac.EnsureOwner(ctx, creds.ObjectID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
-		return nil, fmt.Errorf("bootstrap role assignment: %w", err)
-	}
 	if cfg.SeedFile != "" {
-		if err := loadSeed(ctx, s.engine, cfg.SeedFile, boot.TenantID, engine.Caller{AppID: creds.ClientID, ObjectID: creds.ObjectID}); err != nil {
+		if err := s.loadSeed(ctx, cfg.SeedFile, s.bootCaller); err != nil {
 			return nil, err
 		}
 	}
@@ -326,7 +328,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if cfg.PublicURL != "" {
 		s.conn.ReplicaEndpoint = "https://" + advertised(ln.Addr()) + "/"
 	}
-	if err := writeFileAtomic(filepath.Join(dataDir, ConnectionFile), mustJSON(s.conn), 0o600); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dataDir, ConnectionFile), mustJSON(s.conn), 0o600); err != nil {
 		return nil, err
 	}
 	s.ready.Store(true)
@@ -593,7 +595,12 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// WriteFileAtomic writes data to path with the given mode, whatever the
+// umask: through a temporary file in the same directory (made 0600, so
+// nobody else can read it meanwhile) renamed over path, so that a reader
+// never sees half a file and a file that was there keeps neither its
+// content nor its mode.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err

@@ -86,6 +86,18 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 	}
 }
 
+// etcdReplicas starts two armlets sharing one prefix of the test's etcd.
+func etcdReplicas(t *testing.T) (a, b *e2e.Armlet) {
+	t.Helper()
+	cluster := etcdtest.Start(t)
+	onEtcd := func(c *config.Config) {
+		c.InMemory = false
+		c.Store = cluster.StoreURL()
+		c.EtcdPrefix = cluster.Prefix
+	}
+	return e2e.Start(t, e2e.WithConfig(onEtcd)), e2e.Start(t, e2e.WithConfig(onEtcd))
+}
+
 // TestEtcdReplicasShareRBAC runs two armlets on one etcd prefix: a
 // principal created on one gets tokens from the other, and a role
 // assignment made and removed through one takes effect on the other, whose
@@ -93,13 +105,7 @@ func TestEtcdStoreSurvivesRestart(t *testing.T) {
 // flow records show in the other's.
 func TestEtcdReplicasShareRBAC(t *testing.T) {
 	ctx := context.Background()
-	cluster := etcdtest.Start(t)
-	onEtcd := func(c *config.Config) {
-		c.InMemory = false
-		c.Store = cluster.StoreURL()
-		c.EtcdPrefix = cluster.Prefix
-	}
-	a, b := e2e.Start(t, e2e.WithConfig(onEtcd)), e2e.Start(t, e2e.WithConfig(onEtcd))
+	a, b := etcdReplicas(t)
 	a.CreateWorkspace(t, "rg-share", "ws1", false)
 
 	p, _ := a.NewPrincipal(t, "shared-reader")

@@ -21,6 +21,10 @@ import (
 // TypeResourceGroups is the canonical resource group type.
 const TypeResourceGroups = "Microsoft.Resources/resourceGroups"
 
+// TypeSubscriptions is the type of subscriptions, stored by the engine
+// but not in its registry (no client creates them).
+const TypeSubscriptions = "Microsoft.Resources/subscriptions"
+
 // DefaultLocations are the regions armlet offers, as display names.
 var DefaultLocations = []string{
 	"East US", "East US 2", "West US", "West US 2", "West US 3", "Central US", "North Central US",
@@ -64,7 +68,7 @@ func registerCore(e *Engine) {
 func (e *Engine) EnsureSubscription(ctx context.Context, subscriptionID, tenantID, displayName string) error {
 	id := resourceid.Subscription(subscriptionID)
 	r := &Resource{
-		ID: id, Type: "Microsoft.Resources/subscriptions",
+		ID: id, Type: TypeSubscriptions,
 		Properties: map[string]any{"displayName": displayName, "tenantId": tenantID, "state": "Enabled"},
 	}
 	_, err := e.tables.records.Txn(ctx, kv.Put(resourceKey(id), encodeResource(r)).If(kv.Absent))
@@ -149,7 +153,7 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 			return JSON(http.StatusOK, subscriptionBody(r)), nil
 		})
 	case isSub && p.Tail == "":
-		return nil, true, methodNotAllowed(req.Method, "Microsoft.Resources/subscriptions")
+		return nil, true, methodNotAllowed(req.Method, TypeSubscriptions)
 	case isSub && tail == "providers" && get:
 		return core(func() (*Response, error) { return e.listProviders(ctx, req, segs[0].Name) })
 	case len(segs) == 2 && isSubID(segs[0]) && strings.EqualFold(segs[1].Type, resourceid.TypeProviders) && p.Tail == "" && get:

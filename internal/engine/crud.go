@@ -690,7 +690,9 @@ func (e *Engine) Render(ctx context.Context, req *Request, r *Resource) (map[str
 // Import stores a pre-existing resource from a seed file: no long-running
 // operation, the strategy's Importer (or Validate) decides its state. A
 // resource that already exists is left as it is, so seeding is idempotent
-// across restarts; imported reports whether it was written.
+// across restarts; imported reports whether it was written. The body's
+// systemData, when it has one (with a createdAt), is kept: who made the
+// resource and when; otherwise the caller made it now.
 func (e *Engine) Import(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller) (imported bool, err error) {
 	return e.ImportWith(ctx, id, body, apiVersion, caller, nil)
 }
@@ -701,54 +703,78 @@ func (e *Engine) Import(ctx context.Context, id resourceid.ID, body map[string]a
 // about the record that its body does not say. Only the body is validated
 // as a seed's would be; arg is never stored by the engine.
 func (e *Engine) ImportWith(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller, arg any) (imported bool, err error) {
+	_, imported, err = e.importResource(ctx, id, body, apiVersion, caller, arg, RestoreOptions{})
+	return imported, err
+}
+
+// importResource is Import, ImportWith and Restore: it returns the stored
+// resource when it wrote one.
+func (e *Engine) importResource(ctx context.Context, id resourceid.ID, body map[string]any, apiVersion string, caller Caller, arg any, opts RestoreOptions) (*Resource, bool, error) {
 	req := &Request{Method: methodImport, Path: id.String(), APIVersion: apiVersion, Caller: caller, Now: e.clock.Now(), Header: http.Header{}, ImportArg: arg}
 	t, err := e.resolveType(req, id.ResourceType())
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if err := checkName(t, id.Name()); err != nil {
-		return false, err
+		return nil, false, err
 	}
 	parent, err := e.checkAncestors(ctx, req, id, true)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	old, err := e.load(ctx, id)
-	if err != nil || old != nil {
-		return false, err
+	if err != nil || (old != nil && !opts.Replace) {
+		return nil, false, err
 	}
 	r, err := e.fromBody(t, canonicalID(id, parent, t), body, nil)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	r.SystemData.CreatedBy, r.SystemData.CreatedByType = callerIdentity(caller)
 	r.SystemData.CreatedAt = req.Now
 	r.SystemData.LastModifiedBy, r.SystemData.LastModifiedByType = r.SystemData.CreatedBy, r.SystemData.CreatedByType
 	r.SystemData.LastModifiedAt = req.Now
+	if sd, ok := bodySystemData(body); ok {
+		r.SystemData = sd
+	}
 	r.Internal.CreatedAPIVersion = apiVersion
+	if opts.State != nil {
+		// Before the strategy, too: what it keeps when present (a
+		// workspace's keys and identities) it then keeps.
+		r.Internal.Data = maps.Clone(opts.State.Data)
+	}
 	if im, ok := t.Strategy.(Importer); ok {
 		err = im.Import(ctx, req, r)
 	} else {
 		err = t.Strategy.Validate(ctx, req, r, nil)
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	delete(r.Properties, "provisioningState")
-	rev, err := e.tables.putResource(ctx, r, kv.Absent)
+	if opts.State != nil {
+		if err := e.restoreState(ctx, req, t, r, opts.State); err != nil {
+			return nil, false, err
+		}
+	}
+	cond := kv.Absent
+	if old != nil {
+		cond = kv.AtRevision(old.Revision)
+	}
+	rev, err := e.tables.putResource(ctx, r, cond)
 	if err != nil {
 		if errors.Is(err, kv.ErrConflict) {
-			return false, nil
+			return nil, false, nil
 		}
-		return false, err
+		return nil, false, err
 	}
 	r.Revision = rev
 	if pi, ok := t.Strategy.(PostImporter); ok {
 		if err := pi.PostImport(ctx, req, r); err != nil {
-			return true, err
+			return r, true, err
 		}
 	}
-	return true, nil
+	return r, true, nil
 }
 
 // List returns the live direct children of parent of the given type

@@ -121,6 +121,28 @@ type PostImporter interface {
 	PostImport(ctx context.Context, req *Request, r *Resource) error
 }
 
+// Exporter is implemented by strategies whose GET hides part of what a PUT
+// gave (a datastore's secrets, a compute's passwords). ExportBody puts it
+// back into body, the rendered GET body of r that an export holds, so that
+// the body is one the type's PUT (and so an import) accepts and carries
+// what the resource had.
+type Exporter interface {
+	ExportBody(r *Resource, body map[string]any)
+}
+
+// Restorer is implemented by strategies whose resources keep records
+// outside the engine that follow their private state (a private
+// endpoint's claims on its subnet's addresses). When an import gives a
+// resource back the state an export carried (Engine.Restore), Restore is
+// called before the resource is stored, with r holding the restored state
+// and made the resource as Import or Validate made it from its body (with
+// the outside records made for that). Restore brings the outside records
+// in line with r, or, when it cannot (the addresses are taken meanwhile),
+// keeps made's part of the state in r; an error refuses the import.
+type Restorer interface {
+	Restore(ctx context.Context, req *Request, r, made *Resource) error
+}
+
 // DeleteValidator is implemented by strategies that may refuse a DELETE.
 type DeleteValidator interface {
 	ValidateDelete(ctx context.Context, req *Request, r *Resource) error
@@ -223,9 +245,9 @@ type Request struct {
 	ImportArg any
 }
 
-// Imported reports whether r is an import (a seed file, built-ins), not a
-// client's request: the resource pre-exists rather than being made now.
-func (r *Request) Imported() bool { return r.Method == methodImport }
+// Importing reports whether r is an import's (a seed or export file, or a
+// provider's Engine.ImportWith) rather than a client's request.
+func (r *Request) Importing() bool { return r.Method == methodImport }
 
 // QueryValue returns the first value of a query parameter, matching the
 // name case-insensitively as ARM does.

@@ -174,21 +174,27 @@ func (s *Service) principalRecord(ctx context.Context, clientID string) (princip
 // ListPrincipals returns every principal, ordered by client ID.
 func (s *Service) ListPrincipals(ctx context.Context) ([]Principal, error) {
 	var out []Principal
+	err := s.eachPrincipal(ctx, func(rec principalRecord) { out = append(out, rec.Principal) })
+	return out, err
+}
+
+// eachPrincipal calls f with every stored principal, ordered by client ID.
+func (s *Service) eachPrincipal(ctx context.Context, f func(principalRecord)) error {
 	var after []byte
 	for {
 		entries, err := s.store.Scan(ctx, []byte(keyPrincipalDir), after, 500)
 		if err != nil {
-			return nil, fmt.Errorf("identity: listing principals: %w", err)
+			return fmt.Errorf("identity: listing principals: %w", err)
 		}
 		for _, e := range entries {
 			var rec principalRecord
 			if err := json.Unmarshal(e.Value, &rec); err != nil {
-				return nil, fmt.Errorf("identity: principal record %q is corrupt: %w", e.Key, err)
+				return fmt.Errorf("identity: principal record %q is corrupt: %w", e.Key, err)
 			}
-			out = append(out, rec.Principal)
+			f(rec)
 		}
 		if len(entries) < 500 {
-			return out, nil
+			return nil
 		}
 		after = entries[len(entries)-1].Key
 	}
@@ -301,4 +307,139 @@ func (s *Service) FollowPeers(ctx context.Context) {
 	fleet.Follow(ctx, s.store, []byte(keyPrincipalDir), func(e kv.Entry) {
 		s.principals.forget(strings.TrimPrefix(string(e.Key), keyPrincipalDir))
 	})
+}
+
+// Exported is a service principal as an export file holds it: the stored
+// record, its secret as the SHA-256 hash armlet keeps. A file may give
+// the plain ClientSecret instead (a hand-written seed), which is hashed.
+type Exported struct {
+	Name         string    `json:"name"`
+	ClientID     string    `json:"clientId"`
+	ObjectID     string    `json:"objectId,omitempty"`
+	ClientSecret string    `json:"clientSecret,omitempty"`
+	SecretSHA256 string    `json:"secretSha256,omitempty"`
+	Created      time.Time `json:"created,omitzero"`
+}
+
+// ErrInvalidPrincipal is wrapped by the errors of CheckExported and
+// ImportPrincipal for a principal of a file that cannot be stored (each
+// is a *PrincipalError).
+var ErrInvalidPrincipal = errors.New("identity: invalid principal")
+
+// PrincipalError says which member of an imported principal is at fault
+// and why. It wraps ErrInvalidPrincipal, and ErrInvalidName for the name.
+type PrincipalError struct {
+	Field  string // "name", "clientId", "objectId", "clientSecret" or "secretSha256"
+	Reason string
+	err    error
+}
+
+func (e *PrincipalError) Error() string {
+	return "identity: invalid principal: " + e.Field + ": " + e.Reason
+}
+
+func (e *PrincipalError) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrInvalidPrincipal}
+	}
+	return []error{ErrInvalidPrincipal, e.err}
+}
+
+func principalError(field, format string, args ...any) *PrincipalError {
+	return &PrincipalError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// CheckExported returns nil if p can be imported, or a *PrincipalError.
+func CheckExported(p Exported) error {
+	if err := ValidateName(p.Name); err != nil {
+		return &PrincipalError{Field: "name", Reason: strings.TrimPrefix(err.Error(), ErrInvalidName.Error()+": "), err: err}
+	}
+	switch {
+	case !isGUID(p.ClientID):
+		return principalError("clientId", "%q is not a GUID", p.ClientID)
+	case p.ObjectID != "" && !isGUID(p.ObjectID):
+		return principalError("objectId", "%q is not a GUID", p.ObjectID)
+	case (p.ClientSecret == "") == (p.SecretSHA256 == ""):
+		return principalError("clientSecret", "give either clientSecret (in clear) or secretSha256 (its hex SHA-256, as armlet export writes it), not both or neither")
+	case p.SecretSHA256 != "":
+		if b, err := hex.DecodeString(p.SecretSHA256); err != nil || len(b) != sha256.Size {
+			return principalError("secretSha256", "it must be 64 hexadecimal digits")
+		}
+	}
+	return nil
+}
+
+// ExportPrincipals returns every principal but the bootstrap one (each
+// armlet has its own), ordered by client ID, with its secret's hash.
+func (s *Service) ExportPrincipals(ctx context.Context) ([]Exported, error) {
+	boot, _, err := s.storedBootstrap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Exported
+	err = s.eachPrincipal(ctx, func(rec principalRecord) {
+		if !strings.EqualFold(rec.ClientID, boot.ClientID) {
+			out = append(out, Exported{Name: rec.Name, ClientID: rec.ClientID, ObjectID: rec.ObjectID,
+				SecretSHA256: rec.SecretSHA256, Created: rec.Created})
+		}
+	})
+	return out, err
+}
+
+// ImportPrincipal stores p (checked with CheckExported first) in this
+// Service's tenant, with a new object ID when p has none, unless a
+// principal with its client ID exists: then it changes nothing and
+// reports false. An object ID another principal has is refused (a
+// *PrincipalError).
+func (s *Service) ImportPrincipal(ctx context.Context, p Exported) (created bool, err error) {
+	if err := CheckExported(p); err != nil {
+		return false, err
+	}
+	if _, err := s.principalRecord(ctx, p.ClientID); err == nil {
+		return false, nil
+	} else if !errors.Is(err, ErrPrincipalNotFound) {
+		return false, err
+	}
+	if p.ObjectID == "" {
+		p.ObjectID = newGUID()
+	} else if other, err := s.PrincipalByObjectID(ctx, p.ObjectID); err == nil {
+		return false, principalError("objectId", "the object id %s is the principal %s's", p.ObjectID, other.ClientID)
+	} else if !errors.Is(err, ErrPrincipalNotFound) {
+		return false, err
+	}
+	hash := p.SecretSHA256
+	if hash == "" {
+		hash = hashSecret(p.ClientSecret)
+	}
+	if p.Created.IsZero() {
+		p.Created = s.clock.Now().UTC()
+	}
+	rec := principalRecord{
+		Principal:    Principal{Name: p.Name, ClientID: strings.ToLower(p.ClientID), ObjectID: strings.ToLower(p.ObjectID), TenantID: s.tenantID, Created: p.Created},
+		SecretSHA256: strings.ToLower(hash),
+	}
+	val, err := json.Marshal(rec)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.store.Txn(ctx, kv.Put(principalKey(p.ClientID), val).If(kv.Absent))
+	if errors.Is(err, kv.ErrConflict) {
+		return false, nil // imported meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("identity: storing principal: %w", err)
+	}
+	s.principals.forget(strings.ToLower(p.ClientID))
+	s.log.Info("imported service principal", "name", p.Name, "clientId", p.ClientID, "objectId", p.ObjectID)
+	return true, nil
+}
+
+// FindPrincipal returns the principal whose client ID or, failing that,
+// object ID is id (any case), or an error wrapping ErrPrincipalNotFound.
+func (s *Service) FindPrincipal(ctx context.Context, id string) (Principal, error) {
+	p, err := s.Principal(ctx, id)
+	if !errors.Is(err, ErrPrincipalNotFound) {
+		return p, err
+	}
+	return s.PrincipalByObjectID(ctx, id)
 }

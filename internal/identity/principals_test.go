@@ -258,3 +258,71 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("BaseURL = %q, %v", s.BaseURL(), err)
 	}
 }
+
+// TestExportImportPrincipals: the principals but the bootstrap one export
+// with their secret's hash; imported into another store they keep their
+// ids and their secret works there; a principal that exists is skipped,
+// a clear secret is hashed, a missing object id is made, and a file's
+// bad members are refused naming the member.
+func TestExportImportPrincipals(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	boot, err := f.svc.Bootstrap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, err := f.svc.ExportPrincipals(ctx)
+	if err != nil || len(exported) != 1 || exported[0].ClientID != f.app.ClientID || exported[0].SecretSHA256 != hashSecret(f.app.ClientSecret) {
+		t.Fatalf("ExportPrincipals = %+v, %v (bootstrap %s)", exported, err, boot.ClientID)
+	}
+
+	g := newFixture(t)
+	if created, err := g.svc.ImportPrincipal(ctx, exported[0]); err != nil || !created {
+		t.Fatalf("import: %v %v", created, err)
+	}
+	if created, err := g.svc.ImportPrincipal(ctx, exported[0]); err != nil || created {
+		t.Fatalf("import again: %v %v", created, err)
+	}
+	p, err := g.svc.FindPrincipal(ctx, strings.ToUpper(f.app.ObjectID))
+	if err != nil || p.ClientID != f.app.ClientID || p.TenantID != testTenant {
+		t.Fatalf("FindPrincipal by object id = %+v, %v", p, err)
+	}
+	rec, err := g.svc.principalRecord(ctx, f.app.ClientID)
+	if err != nil || !rec.secretMatches(f.app.ClientSecret) {
+		t.Fatalf("the imported principal's secret does not match: %v", err)
+	}
+
+	clear := Exported{Name: "seeded", ClientID: newGUID(), ClientSecret: "s3cret"}
+	if created, err := g.svc.ImportPrincipal(ctx, clear); err != nil || !created {
+		t.Fatalf("import with a clear secret: %v %v", created, err)
+	}
+	rec, err = g.svc.principalRecord(ctx, clear.ClientID)
+	if err != nil || !guidRE.MatchString(rec.ObjectID) || !rec.secretMatches("s3cret") {
+		t.Fatalf("seeded principal = %+v, %v", rec, err)
+	}
+	taken := Exported{Name: "thief", ClientID: newGUID(), ObjectID: f.app.ObjectID, ClientSecret: "x"}
+	var pe *PrincipalError
+	if _, err := g.svc.ImportPrincipal(ctx, taken); !errors.As(err, &pe) || pe.Field != "objectId" {
+		t.Fatalf("import of a taken object id: %v", err)
+	}
+
+	for _, tt := range []struct {
+		p     Exported
+		field string
+	}{
+		{Exported{Name: "", ClientID: newGUID(), ClientSecret: "x"}, "name"},
+		{Exported{Name: "a", ClientID: "nope", ClientSecret: "x"}, "clientId"},
+		{Exported{Name: "a", ClientID: newGUID(), ObjectID: "nope", ClientSecret: "x"}, "objectId"},
+		{Exported{Name: "a", ClientID: newGUID()}, "clientSecret"},
+		{Exported{Name: "a", ClientID: newGUID(), ClientSecret: "x", SecretSHA256: hashSecret("x")}, "clientSecret"},
+		{Exported{Name: "a", ClientID: newGUID(), SecretSHA256: "abc"}, "secretSha256"},
+	} {
+		err := CheckExported(tt.p)
+		if !errors.As(err, &pe) || pe.Field != tt.field || !errors.Is(err, ErrInvalidPrincipal) {
+			t.Errorf("CheckExported(%+v) = %v, want the field %s", tt.p, err, tt.field)
+		}
+	}
+	if err := CheckExported(Exported{Name: "", ClientID: newGUID(), ClientSecret: "x"}); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("an empty name is not ErrInvalidName: %v", err)
+	}
+}

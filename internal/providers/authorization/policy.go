@@ -117,7 +117,7 @@ func ImportBuiltInPolicies(ctx context.Context, e *engine.Engine) error {
 func definitionScope(req *engine.Request, scope resourceid.ID, kind string) error {
 	switch {
 	case scope.IsRoot():
-		if req.Method != http.MethodGet && req.Method != http.MethodHead && !req.Imported() {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead && !req.Importing() {
 			return arm.Errorf(http.StatusForbidden, codeBuiltInReadOnly,
 				"Built-in policy %ss at '/providers/%s/...' are read-only; create custom ones at a subscription or management group.", kind, Namespace)
 		}
@@ -134,7 +134,7 @@ func definitionScope(req *engine.Request, scope resourceid.ID, kind string) erro
 // managementGroupScope admits the caller's tenant root management group
 // only (armlet keeps no management group hierarchy).
 func managementGroupScope(req *engine.Request, scope resourceid.ID) error {
-	if req.Imported() || strings.EqualFold(scope.Name(), req.Caller.TenantID) {
+	if req.Importing() || strings.EqualFold(scope.Name(), req.Caller.TenantID) {
 		return nil
 	}
 	return arm.NotFound(codeManagementGroupMissing, "The management group '%s' could not be found. armlet knows only the tenant root management group, whose id is the tenant id.", scope.Name())

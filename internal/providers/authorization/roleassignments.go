@@ -189,6 +189,7 @@ func (s *roleAssignmentStrategy) Validate(ctx context.Context, req *engine.Reque
 	} else {
 		props[propCreatedOn], props[propCreatedBy] = props[propUpdatedOn], req.Caller.ObjectID
 	}
+	keepImportedStamps(req, props, in)
 	for _, p := range []string{propDescription, propCondition, propConditionVersion, propDelegatedMI} {
 		v, err := str(p, false)
 		if err != nil {

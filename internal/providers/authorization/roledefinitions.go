@@ -119,8 +119,24 @@ func (s *roleDefinitionStrategy) Validate(ctx context.Context, req *engine.Reque
 	if old != nil {
 		props[propCreatedOn], props[propCreatedBy] = old.Properties[propCreatedOn], old.Properties[propCreatedBy]
 	}
+	keepImportedStamps(req, props, in)
 	desired.Properties = props
 	return nil
+}
+
+// keepImportedStamps keeps, for an import (a seed or export file), the
+// createdOn, createdBy, updatedOn and updatedBy its body gives (in): an
+// imported role definition or assignment was made when and by whom the
+// file says, not now by the importer.
+func keepImportedStamps(req *engine.Request, props, in map[string]any) {
+	if !req.Importing() {
+		return
+	}
+	for _, p := range []string{propCreatedOn, propCreatedBy, propUpdatedOn, propUpdatedBy} {
+		if v, ok := in[p].(string); ok && v != "" {
+			props[p] = v
+		}
+	}
 }
 
 func sameName(name string) *arm.Error {

@@ -94,6 +94,7 @@ var (
 	_ engine.DeleteValidator = (*computeStrategy)(nil)
 	_ engine.Actioner        = (*computeStrategy)(nil)
 	_ engine.ChildLister     = (*computeStrategy)(nil)
+	_ engine.Exporter        = (*computeStrategy)(nil)
 )
 
 // Keys of the strategy's state in Resource.Internal.Data.
@@ -124,6 +125,9 @@ func (s *computeStrategy) Validate(ctx context.Context, req *engine.Request, des
 	if len(desired.Properties) == 0 {
 		return arm.InvalidContent("properties", "Required property 'properties' not found in JSON. Path ''.")
 	}
+	// A seed or export file says when the compute was made: read before
+	// the check drops the read-only properties.
+	stamps := map[string]any{"createdOn": desired.Properties["createdOn"], "modifiedOn": desired.Properties["modifiedOn"]}
 	if err := checkProperties(req, desired, computeSchema, "Compute"); err != nil {
 		return err
 	}
@@ -175,18 +179,27 @@ func (s *computeStrategy) Validate(ctx context.Context, req *engine.Request, des
 		_, attached = p["resourceId"]
 	}
 	p["isAttachedCompute"] = attached
-	created := req.Now
+	created, modified := req.Now, req.Now
 	if old != nil {
-		if c, ok := old.Properties["createdOn"].(string); ok {
-			if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
-				created = t
-			}
-		}
+		created = stampOf(old.Properties, "createdOn", created)
+	}
+	if req.Importing() {
+		created, modified = stampOf(stamps, "createdOn", created), stampOf(stamps, "modifiedOn", modified)
 	}
 	p["createdOn"] = created.UTC().Format(time.RFC3339Nano)
-	p["modifiedOn"] = req.Now.UTC().Format(time.RFC3339Nano)
+	p["modifiedOn"] = modified.UTC().Format(time.RFC3339Nano)
 	completeIdentity(desired, s.tenantID(ctx, ws))
 	return nil
+}
+
+// stampOf reads the time props[name] holds, or def.
+func stampOf(props map[string]any, name string, def time.Time) time.Time {
+	if c, ok := props[name].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, c); err == nil {
+			return t
+		}
+	}
+	return def
 }
 
 func canonicalComputeType(s string) string {
@@ -441,6 +454,15 @@ func (s *computeStrategy) tenantID(_ context.Context, ws *engine.Resource) strin
 	}
 	t, _ := ws.Properties["tenantId"].(string)
 	return t
+}
+
+// ExportBody puts the secrets Render hides back, where a PUT gives them.
+func (s *computeStrategy) ExportBody(r *engine.Resource, body map[string]any) {
+	p, _ := body["properties"].(map[string]any)
+	ct, _ := p["computeType"].(string)
+	if inner, _ := p["properties"].(map[string]any); inner != nil {
+		keepSecrets(ct, inner, r)
+	}
 }
 
 // Render adds the time-driven read-only properties and hides secrets.

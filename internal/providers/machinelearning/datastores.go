@@ -154,6 +154,7 @@ var (
 	_ engine.Renderer     = (*datastoreStrategy)(nil)
 	_ engine.Actioner     = (*datastoreStrategy)(nil)
 	_ engine.ListFilterer = (*datastoreStrategy)(nil)
+	_ engine.Exporter     = (*datastoreStrategy)(nil)
 )
 
 func registerDatastores(e *engine.Engine, _ Options) {
@@ -210,6 +211,17 @@ func keepDatastoreSecrets(desired, old *engine.Resource) {
 		return
 	}
 	if t, _ := cred["credentialsType"].(string); strings.EqualFold(t, fmt.Sprint(oldCred["credentialsType"])) {
+		cred["secrets"] = secrets
+	}
+}
+
+// ExportBody puts the stored secrets back into the credentials, where a
+// PUT gives them.
+func (s *datastoreStrategy) ExportBody(r *engine.Resource, body map[string]any) {
+	var secrets map[string]any
+	props, _ := body["properties"].(map[string]any)
+	cred, _ := props["credentials"].(map[string]any)
+	if cred != nil && r.GetData(dataDatastoreSecrets, &secrets) {
 		cred["secrets"] = secrets
 	}
 }

@@ -133,6 +133,7 @@ var (
 	_ engine.Renderer     = (*wsConnectionStrategy)(nil)
 	_ engine.Actioner     = (*wsConnectionStrategy)(nil)
 	_ engine.ListFilterer = (*wsConnectionStrategy)(nil)
+	_ engine.Exporter     = (*wsConnectionStrategy)(nil)
 )
 
 func registerWorkspaceConnections(e *engine.Engine, _ Options) {
@@ -189,6 +190,14 @@ func keepConnectionCredentials(desired, old *engine.Resource) {
 	}
 	if strings.EqualFold(fmt.Sprint(desired.Properties["authType"]), fmt.Sprint(old.Properties["authType"])) {
 		desired.Properties["credentials"] = cred
+	}
+}
+
+// ExportBody puts the stored credentials back, where a PUT gives them.
+func (s *wsConnectionStrategy) ExportBody(r *engine.Resource, body map[string]any) {
+	var cred any
+	if props, _ := body["properties"].(map[string]any); props != nil && r.GetData(dataConnectionCredentials, &cred) {
+		props["credentials"] = cred
 	}
 }
 

@@ -1,8 +1,11 @@
 package network
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -258,6 +261,13 @@ func zoneRecordName(zone, fqdn string) (string, bool) {
 	return "", false
 }
 
+// sameJSON reports whether a and b encode to the same JSON.
+func sameJSON(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
 // upsertRecord writes the A record set zone/A/name with ips, owned by the
 // zone group owner.
 func (p *provider) upsertRecord(ctx context.Context, zone resourceid.ID, name string, ips []string, owner resourceid.ID, caller engine.Caller) error {
@@ -267,6 +277,11 @@ func (p *provider) upsertRecord(ctx context.Context, zone resourceid.ID, name st
 		records = append(records, map[string]any{"ipv4Address": ip})
 	}
 	update := func(r *engine.Resource) error {
+		var had string
+		r.GetData(dataOwner, &had)
+		if had == owner.String() && fmt.Sprint(r.Properties["ttl"]) == "10" && sameJSON(r.Properties["aRecords"], records) {
+			return engine.ErrNoChange // as it is (a zone group imported after its records)
+		}
 		r.Properties["aRecords"] = records
 		r.Properties["ttl"] = 10
 		r.SetData(dataOwner, owner.String())

@@ -217,3 +217,46 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// claimExact claims exactly the addresses ips of subnet for owner (an
+// import giving a private endpoint back the addresses it had). It reports
+// false, claiming nothing, when one of them is not an address or another
+// private endpoint's claim on it holds.
+func (p *provider) claimExact(ctx context.Context, subnet, owner resourceid.ID, ips []string, now time.Time) (bool, error) {
+	var free bool
+	err := kv.Retry(ctx, func() error {
+		free = false
+		val, _ := json.Marshal(claim{Owner: owner.String(), At: now})
+		ops := make([]kv.Op, 0, len(ips))
+		for _, ip := range ips {
+			if _, err := netip.ParseAddr(ip); err != nil {
+				return nil
+			}
+			key := append(claimsPrefix(subnet), ip...)
+			ent, err := p.kv.Get(ctx, key)
+			if errors.Is(err, kv.ErrNotFound) {
+				ops = append(ops, kv.Put(key, val).If(kv.Absent))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var c claim
+			if json.Unmarshal(ent.Value, &c) == nil && !strings.EqualFold(c.Owner, owner.String()) {
+				if valid, err := p.claimValid(ctx, c, subnet, ip, now); err != nil || valid {
+					return err
+				}
+			}
+			ops = append(ops, kv.Put(key, val).If(kv.AtRevision(ent.Revision)))
+		}
+		if _, err := p.kv.Txn(ctx, ops...); err != nil {
+			return err
+		}
+		free = true
+		return nil
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return false, arm.Conflict(arm.CodeConflict, "The subnet '%s' is being changed by too many concurrent requests; retry.", subnet).Wrap(err)
+	}
+	return free, err
+}

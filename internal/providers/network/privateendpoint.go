@@ -69,6 +69,7 @@ type peStrategy struct{ *provider }
 var (
 	_ engine.Strategy = (*peStrategy)(nil)
 	_ engine.Renderer = (*peStrategy)(nil)
+	_ engine.Restorer = (*peStrategy)(nil)
 )
 
 var peNamePattern = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,78}[a-zA-Z0-9_])?$`)
@@ -232,8 +233,12 @@ func (s *peStrategy) Validate(ctx context.Context, req *engine.Request, desired,
 	}
 	if rec, ok := tgt.(engine.PrivateLinkRecorder); ok {
 		c.Remote = remoteName(desired.ID)
-		err = rec.RecordConnection(ctx, target, c.Remote, desired.ID,
-			engine.PrivateLinkState{Status: status, Description: description, Preexisting: req.Imported()}, req.Caller)
+		// An import (a seed or export file) may have given the target
+		// its connection already, in the state the file says: it stays.
+		if _, kept := rec.ConnectionState(ctx, target, c.Remote, desired.ID); !kept || !req.Importing() {
+			err = rec.RecordConnection(ctx, target, c.Remote, desired.ID,
+				engine.PrivateLinkState{Status: status, Description: description, Preexisting: req.Importing()}, req.Caller)
+		}
 		if err != nil {
 			s.releaseIPs(ctx, subnetID, desired.ID, ips)
 			return err
@@ -244,6 +249,55 @@ func (s *peStrategy) Validate(ctx context.Context, req *engine.Request, desired,
 	st.Connections = []peConnection{c}
 	desired.SetData(dataPE, st)
 	return nil
+}
+
+// Restore gives an imported private endpoint back the addresses its
+// exported state names: Validate claimed the lowest free ones of the
+// subnet, and made holds those. Restore claims the exported ones and
+// releases the others Validate claimed.
+//
+// Choice: when an exported address is taken (another private endpoint
+// holds it in the armlet imported into), the endpoint keeps the
+// addresses Validate gave it, with the rest of its exported state (its
+// network interface's name and ids).
+func (s *peStrategy) Restore(ctx context.Context, req *engine.Request, r, made *engine.Resource) error {
+	st, fresh := loadPEState(r), loadPEState(made)
+	want, have := assignedIPs(st), assignedIPs(fresh)
+	if slices.Equal(want, have) {
+		return nil
+	}
+	subnet, err := resourceid.Parse(fresh.Subnet)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if strings.EqualFold(st.Subnet, fresh.Subnet) && len(want) == len(have) {
+		if ok, err = s.claimExact(ctx, subnet, r.ID, want, req.Now); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		st.Subnet, st.IPs = fresh.Subnet, fresh.IPs
+		r.SetData(dataPE, st)
+		return nil
+	}
+	var unused []string
+	for _, ip := range have {
+		if !slices.Contains(want, ip) {
+			unused = append(unused, ip)
+		}
+	}
+	s.releaseIPs(ctx, subnet, r.ID, unused)
+	return nil
+}
+
+// assignedIPs are the addresses of st, in order.
+func assignedIPs(st peState) []string {
+	out := make([]string, len(st.IPs))
+	for i, a := range st.IPs {
+		out[i] = a.IP
+	}
+	return out
 }
 
 // remoteName is the name of the target's privateEndpointConnection for
