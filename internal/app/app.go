@@ -403,24 +403,25 @@ func (s *Server) AdvanceClock(ctx context.Context, d time.Duration) (time.Durati
 	if d < 0 {
 		return 0, arm.BadRequest("InvalidDuration", "The clock cannot move backwards.")
 	}
-	for range 100 {
+	var off time.Duration
+	err := kv.Retry(ctx, func() error { // another replica may advance it meanwhile
 		stored, rev, err := s.storedClock(ctx)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		off := max(stored, s.clock.Offset()) + d
+		off = max(stored, s.clock.Offset()) + d
 		_, err = s.meta.Txn(ctx, kv.Put(keyClock, []byte(off.String())).If(kv.AtRevision(rev)))
-		if errors.Is(err, kv.ErrConflict) {
-			continue // another replica advanced it meanwhile
-		}
-		if err != nil {
-			return 0, err
-		}
-		s.clock.Forward(off)
-		s.engine.Wake()
-		return off, nil
+		return err
+	})
+	if errors.Is(err, kv.ErrConflict) {
+		return 0, arm.Conflict(arm.CodeConflict, "The clock is being advanced by too many concurrent requests; retry.")
 	}
-	return 0, arm.Conflict(arm.CodeConflict, "The clock is being advanced by too many concurrent requests; retry.")
+	if err != nil {
+		return 0, err
+	}
+	s.clock.Forward(off)
+	s.engine.Wake()
+	return off, nil
 }
 
 // storedClock returns the persisted clock offset and its revision (0, 0
