@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/e2e"
-	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 // TestReportAccessCommand runs `armlet report access` against a started
@@ -33,7 +33,7 @@ func TestReportAccessCommand(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	var rep netmodel.AccessReport
+	var rep report.AccessReport
 	// The admin API stores queued flow records before reading them; the
 	// last request's record is queued just after its answer, so poll.
 	for i := 0; ; i++ {
@@ -41,7 +41,7 @@ func TestReportAccessCommand(t *testing.T) {
 		if code := run(ctx, []string{"report", "access", "--json", "--principal", conn.ClientID}, getenv, &out, &out); code != 0 {
 			t.Fatalf("report access --json = %d %s", code, out.String())
 		}
-		rep = netmodel.AccessReport{}
+		rep = report.AccessReport{}
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			t.Fatalf("report access --json printed %s (%v)", out.String(), err)
 		}

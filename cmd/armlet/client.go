@@ -21,6 +21,7 @@ import (
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 // adminClient calls armlet's /_armlet/ API as the bootstrap principal,
@@ -441,7 +442,7 @@ func reportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			q.Set(k, v)
 		}
 	}
-	return printReport(ctx, c, "/_armlet/reports/exposure", q, asJSON, &netmodel.ExposureReport{}, stdout)
+	return printReport(ctx, c, "/_armlet/reports/exposure", q, asJSON, &report.ExposureReport{}, stdout)
 }
 
 // tableWriter is a report that prints itself as a table.
@@ -491,5 +492,5 @@ func accessReportCmd(ctx context.Context, args []string, getenv func(string) str
 	if deniedOnly {
 		q.Set("deniedOnly", "true")
 	}
-	return printReport(ctx, c, "/_armlet/reports/access", q, asJSON, &netmodel.AccessReport{}, stdout)
+	return printReport(ctx, c, "/_armlet/reports/access", q, asJSON, &report.AccessReport{}, stdout)
 }

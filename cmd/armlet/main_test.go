@@ -16,6 +16,7 @@ import (
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
@@ -195,13 +196,13 @@ func TestNetworkAndReportCommands(t *testing.T) {
 	if code := run(ctx, []string{"report", "exposure", "--json", "--workspace", wsID}, getenv, &out, &out); code != 0 {
 		t.Fatalf("report exposure --json = %d %s", code, out.String())
 	}
-	var rep netmodel.ExposureReport
+	var rep report.ExposureReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || len(rep.Workspaces) != 1 || len(rep.Workspaces[0].Public) != 1 {
 		t.Fatalf("report exposure --json printed %s (%v)", out.String(), err)
 	}
 	p := rep.Workspaces[0].Public[0]
 	if p.Operation != "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write" || p.Class != netmodel.ARMPublic ||
-		!slices.Equal(p.KeepPrivate, []string{netmodel.KeepPrivateARM}) || rep.Workspaces[0].Settings.State != netmodel.StateNeverCreated ||
+		!slices.Equal(p.KeepPrivate, []string{report.KeepPrivateARM}) || rep.Workspaces[0].Settings.State != report.StateNeverCreated ||
 		strings.Contains(out.String(), "very-secret") {
 		t.Errorf("report = %s", out.String())
 	}

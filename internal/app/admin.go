@@ -17,6 +17,7 @@ import (
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/report"
 	"github.com/google/uuid"
 )
 
@@ -181,23 +182,23 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
-		report, err := netmodel.BuildExposure(flows, isV2Child, func(ws string) (*netmodel.WorkspaceSettings, error) {
+		exposure, err := report.BuildExposure(flows, isV2Child, func(ws string) (*report.WorkspaceSettings, error) {
 			return a.workspaceSettings(ctx, ws)
 		}, a.s.clock.Now())
 		if err != nil {
 			return nil, err
 		}
-		return engine.JSON(http.StatusOK, report), nil
+		return engine.JSON(http.StatusOK, exposure), nil
 	case "GET /_armlet/reports/access":
 		flows, err := a.flows(ctx, r, false)
 		if err != nil {
 			return nil, err
 		}
-		f := netmodel.AccessFilter{Principal: r.URL.Query().Get("principal")}
+		f := report.AccessFilter{Principal: r.URL.Query().Get("principal")}
 		if f.DeniedOnly, err = boolQuery(r, "deniedOnly"); err != nil {
 			return nil, err
 		}
-		return engine.JSON(http.StatusOK, netmodel.BuildAccess(flows, f, a.s.clock.Now())), nil
+		return engine.JSON(http.StatusOK, report.BuildAccess(flows, f, a.s.clock.Now())), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
 }
@@ -319,20 +320,20 @@ func (a *admin) clockBody() *engine.Response {
 
 // workspaceSettings reads the current isolation settings of the workspace
 // with resource ID id for the exposure report.
-func (a *admin) workspaceSettings(ctx context.Context, id string) (*netmodel.WorkspaceSettings, error) {
+func (a *admin) workspaceSettings(ctx context.Context, id string) (*report.WorkspaceSettings, error) {
 	rid, err := resourceid.Parse(id)
 	if err != nil {
-		return &netmodel.WorkspaceSettings{}, nil
+		return &report.WorkspaceSettings{}, nil
 	}
 	ws, err := a.s.engine.Get(ctx, rid)
 	if _, isARM := arm.AsError(err); isARM {
-		return &netmodel.WorkspaceSettings{}, nil // deleted
+		return &report.WorkspaceSettings{}, nil // deleted
 	}
 	if err != nil {
 		return nil, err
 	}
 	now := a.s.clock.Now()
-	st := &netmodel.WorkspaceSettings{Exists: true}
+	st := &report.WorkspaceSettings{Exists: true}
 	st.V1LegacyMode, _ = machinelearning.EffectiveLegacyMode(ws, now)
 	st.PublicNetworkAccess, _ = ws.Properties["publicNetworkAccess"].(string)
 	conns, err := a.s.engine.List(ctx, rid, "privateEndpointConnections")

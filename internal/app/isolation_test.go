@@ -14,11 +14,12 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 // isoPublic finds the public operation op (a suffix of the action string)
 // in a workspace's report.
-func isoPublic(w netmodel.WorkspaceExposure, class netmodel.PathClass, opSuffix string) *netmodel.PublicOperation {
+func isoPublic(w report.WorkspaceExposure, class netmodel.PathClass, opSuffix string) *report.PublicOperation {
 	for i, p := range w.Public {
 		if p.Class == class && strings.HasSuffix(strings.ToLower(p.Operation), strings.ToLower(opSuffix)) {
 			return &w.Public[i]

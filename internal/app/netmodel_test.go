@@ -19,6 +19,7 @@ import (
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 // TestNetmodelOriginByArrival drives private ARM and a workspace private
@@ -182,7 +183,7 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	// The exposure report names what went public and what would keep it
 	// private.
 	code, _, body = s.Do(t, "GET", "/_armlet/reports/exposure?workspace="+wsID, "", nil)
-	var rep netmodel.ExposureReport
+	var rep report.ExposureReport
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil || len(rep.Workspaces) != 1 {
 		t.Fatalf("exposure report = %d %s", code, body)
 	}
@@ -190,13 +191,13 @@ func TestNetmodelOriginByArrival(t *testing.T) {
 	for _, p := range rep.Workspaces[0].Public {
 		keep[p.Operation+" "+string(p.Class)] = p.KeepPrivate
 	}
-	if k := keep["Microsoft.MachineLearningServices/workspaces/connections/write arm-public"]; !slices.Equal(k, []string{netmodel.KeepV1LegacyMode, netmodel.KeepPrivateARM}) {
+	if k := keep["Microsoft.MachineLearningServices/workspaces/connections/write arm-public"]; !slices.Equal(k, []string{report.KeepV1LegacyMode, report.KeepPrivateARM}) {
 		t.Errorf("connection write keep-private = %q (report %s)", k, body)
 	}
-	if k := keep["Microsoft.MachineLearningServices/workspaces/experiments/runs/read workspace-public"]; !slices.Equal(k, []string{netmodel.KeepWorkspacePrivate}) {
+	if k := keep["Microsoft.MachineLearningServices/workspaces/experiments/runs/read workspace-public"]; !slices.Equal(k, []string{report.KeepWorkspacePrivate}) {
 		t.Errorf("public run list keep-private = %q", k)
 	}
-	if !slices.ContainsFunc(rep.Workspaces[0].Private, func(p netmodel.PrivateOperation) bool {
+	if !slices.ContainsFunc(rep.Workspaces[0].Private, func(p report.PrivateOperation) bool {
 		return p.Operation == "Microsoft.MachineLearningServices/workspaces/write" && p.Class == netmodel.ARMPrivate
 	}) {
 		t.Errorf("private operations = %+v", rep.Workspaces[0].Private)
@@ -302,11 +303,11 @@ func TestExposureReportTraps(t *testing.T) {
 	}
 
 	code, _, body := s.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
-	var rep netmodel.ExposureReport
+	var rep report.ExposureReport
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
 		t.Fatalf("exposure report: %d %s", code, body)
 	}
-	byName := map[string]netmodel.WorkspaceExposure{}
+	byName := map[string]report.WorkspaceExposure{}
 	for _, w := range rep.Workspaces {
 		if !strings.HasPrefix(strings.ToLower(w.Workspace), strings.ToLower(rgID)+"/providers/microsoft.machinelearningservices/workspaces/") {
 			t.Errorf("report entry %q is not a workspace", w.Workspace)
@@ -314,7 +315,7 @@ func TestExposureReportTraps(t *testing.T) {
 		}
 		byName[path.Base(w.Workspace)] = w
 	}
-	for name, want := range map[string]string{"open": netmodel.StateExists, "closed": netmodel.StateExists, "gone": netmodel.StateDeleted, "never": netmodel.StateNeverCreated} {
+	for name, want := range map[string]string{"open": report.StateExists, "closed": report.StateExists, "gone": report.StateDeleted, "never": report.StateNeverCreated} {
 		if w, ok := byName[name]; !ok || w.Settings == nil || w.Settings.State != want {
 			t.Errorf("workspace %s: settings %+v, want state %q", name, w.Settings, want)
 		}
@@ -326,14 +327,14 @@ func TestExposureReportTraps(t *testing.T) {
 		t.Errorf("%s: no public %s operation %s in %+v", ws, class, opSuffix, byName[ws].Public)
 		return nil
 	}
-	if k := keep("open", netmodel.ARMPublic, "connections/write"); !slices.Equal(k, []string{netmodel.KeepPrivateARM}) {
-		t.Errorf("v2 call of a workspace without a private endpoint: keep private with %q, want only %q", k, netmodel.KeepPrivateARM)
+	if k := keep("open", netmodel.ARMPublic, "connections/write"); !slices.Equal(k, []string{report.KeepPrivateARM}) {
+		t.Errorf("v2 call of a workspace without a private endpoint: keep private with %q, want only %q", k, report.KeepPrivateARM)
 	}
-	if k := keep("closed", netmodel.ARMPublic, "connections/write"); !slices.Equal(k, []string{netmodel.KeepV1LegacyMode, netmodel.KeepPrivateARM}) {
+	if k := keep("closed", netmodel.ARMPublic, "connections/write"); !slices.Equal(k, []string{report.KeepV1LegacyMode, report.KeepPrivateARM}) {
 		t.Errorf("v2 call of a workspace with a private endpoint: keep private with %q", k)
 	}
-	if k := keep("closed", netmodel.WorkspacePublic, "experiments/read"); !slices.Equal(k, []string{netmodel.KeepUsePrivateEndpoint}) {
-		t.Errorf("refused public workspace endpoint call: keep private with %q, want %q", k, netmodel.KeepUsePrivateEndpoint)
+	if k := keep("closed", netmodel.WorkspacePublic, "experiments/read"); !slices.Equal(k, []string{report.KeepUsePrivateEndpoint}) {
+		t.Errorf("refused public workspace endpoint call: keep private with %q, want %q", k, report.KeepUsePrivateEndpoint)
 	}
 	flows, _ := s.FlowRecords(t, "?class=arm-private")
 	if !slices.ContainsFunc(flows, func(f netmodel.Flow) bool {

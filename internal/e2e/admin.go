@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 // FlowRecords reads flow records through the admin API (GET
@@ -28,10 +29,10 @@ func (a *Armlet) FlowRecords(t testing.TB, query string) ([]netmodel.Flow, strin
 
 // Exposure reads the exposure report and returns the part of workspace
 // wsID; it fails the test when there is none.
-func (a *Armlet) Exposure(t testing.TB, wsID string) netmodel.WorkspaceExposure {
+func (a *Armlet) Exposure(t testing.TB, wsID string) report.WorkspaceExposure {
 	t.Helper()
 	code, _, body := a.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
-	var rep netmodel.ExposureReport
+	var rep report.ExposureReport
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
 		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
 	}
@@ -41,7 +42,7 @@ func (a *Armlet) Exposure(t testing.TB, wsID string) netmodel.WorkspaceExposure 
 		}
 	}
 	t.Fatalf("no report for %s in %s", wsID, body)
-	return netmodel.WorkspaceExposure{}
+	return report.WorkspaceExposure{}
 }
 
 // WaitEndpoints polls the admin API until n private endpoint listeners

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/armlet/armlet/internal/kv"
@@ -340,4 +342,18 @@ func LoopbackAddress(n uint64) (string, error) {
 	b := (n % perA) / perB
 	c := n%perB + 1
 	return fmt.Sprintf("127.%d.%d.%d", a, b, c), nil
+}
+
+// WriteEndpointsTable writes the listeners for people.
+func WriteEndpointsTable(w io.Writer, ls []Listening) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(ls) == 0 {
+		fmt.Fprintln(tw, "No approved private endpoint is listening.")
+		return tw.Flush()
+	}
+	fmt.Fprintln(tw, "PRIVATE ENDPOINT\tPRIVATE IP\tLISTENS ON\tGROUP\tTARGET")
+	for _, l := range ls {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.PrivateEndpointID, l.PrivateIP, l.Address, l.GroupID, l.TargetResourceID)
+	}
+	return tw.Flush()
 }

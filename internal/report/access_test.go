@@ -1,4 +1,4 @@
-package netmodel
+package report
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/decision"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 func TestBuildAccess(t *testing.T) {
@@ -23,11 +24,11 @@ func TestBuildAccess(t *testing.T) {
 	policyDeny := decision.Decision{Kind: "policy", Outcome: "denied", Scope: ws,
 		Reason: "policy assignment pa1 matched: field 'Microsoft.MachineLearningServices/workspaces/publicNetworkAccess' equals 'Enabled' is true",
 		Refs:   []string{"/subscriptions/s/providers/Microsoft.Authorization/policyAssignments/pa1"}}
-	fl := func(oid, method, op string, status int, code string, ds ...decision.Decision) Flow {
+	fl := func(oid, method, op string, status int, code string, ds ...decision.Decision) netmodel.Flow {
 		t0 = t0.Add(time.Second)
-		return Flow{Time: t0, CallerObjectID: oid, CallerAppID: "app-" + oid, Method: method, Operation: op, ResourceID: ws, Status: status, ErrorCode: code, Decisions: ds}
+		return netmodel.Flow{Time: t0, CallerObjectID: oid, CallerAppID: "app-" + oid, Method: method, Operation: op, ResourceID: ws, Status: status, ErrorCode: code, Decisions: ds}
 	}
-	flows := []Flow{
+	flows := []netmodel.Flow{
 		fl("b", "GET", "Microsoft.MachineLearningServices/workspaces/read", 200, "", allowed),
 		fl("b", "PUT", "Microsoft.MachineLearningServices/workspaces/write", 403, "AuthorizationFailed", missing),
 		fl("a", "PUT", "Microsoft.MachineLearningServices/workspaces/write", 403, "RequestDisallowedByPolicy", allowed, policyDeny),

@@ -1,4 +1,10 @@
-package netmodel
+// Package report turns flow records (netmodel.Flow) into the reports
+// people read: the exposure report (per workspace, what crossed public
+// networks with what metadata, and what would have kept it private) and the
+// access report (per principal, each request's outcome and the decisions
+// behind it). It is pure: the admin API gives it the flows and the
+// workspaces' current settings.
+package report
 
 import (
 	"fmt"
@@ -10,6 +16,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm/action"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // The settings the exposure report names as what would have kept an
@@ -92,14 +99,14 @@ type WorkspaceSettings struct {
 // PublicOperation is one operation that crossed a public network (public
 // ARM or the workspace's public endpoint), with everything it exposed.
 type PublicOperation struct {
-	Operation   string         `json:"operation"`
-	Class       PathClass      `json:"class"`
-	Count       int            `json:"count"`
-	Statuses    map[string]int `json:"statuses"`
-	LastSeen    time.Time      `json:"lastSeen"`
-	ResourceIDs []string       `json:"resourceIds"`
-	Query       []Param        `json:"query"`
-	Body        []Param        `json:"body"`
+	Operation   string             `json:"operation"`
+	Class       netmodel.PathClass `json:"class"`
+	Count       int                `json:"count"`
+	Statuses    map[string]int     `json:"statuses"`
+	LastSeen    time.Time          `json:"lastSeen"`
+	ResourceIDs []string           `json:"resourceIds"`
+	Query       []netmodel.Param   `json:"query"`
+	Body        []netmodel.Param   `json:"body"`
 	// KeepPrivate lists the settings each of which would have kept the
 	// operation off public networks.
 	KeepPrivate []string `json:"keepPrivate"`
@@ -108,12 +115,12 @@ type PublicOperation struct {
 // PrivateOperation is one operation that arrived through private
 // endpoints.
 type PrivateOperation struct {
-	Operation          string         `json:"operation"`
-	Class              PathClass      `json:"class"`
-	Count              int            `json:"count"`
-	Statuses           map[string]int `json:"statuses"`
-	LastSeen           time.Time      `json:"lastSeen"`
-	PrivateEndpointIDs []string       `json:"privateEndpointIds"`
+	Operation          string             `json:"operation"`
+	Class              netmodel.PathClass `json:"class"`
+	Count              int                `json:"count"`
+	Statuses           map[string]int     `json:"statuses"`
+	LastSeen           time.Time          `json:"lastSeen"`
+	PrivateEndpointIDs []string           `json:"privateEndpointIds"`
 }
 
 // maxReportValues caps the distinct values kept per list of one operation.
@@ -126,7 +133,7 @@ const maxReportValues = 100
 // keeps off ARM. settings, when not nil, returns a workspace's current
 // settings (its Exists set; State is set here), which the advice depends
 // on; without it every setting that could help is advised.
-func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings func(workspace string) (*WorkspaceSettings, error), now time.Time) (ExposureReport, error) {
+func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, settings func(workspace string) (*WorkspaceSettings, error), now time.Time) (ExposureReport, error) {
 	type pubKey struct{ ws, class, op string }
 	byWS := map[string]*WorkspaceExposure{}
 	pub := map[pubKey]*PublicOperation{}
@@ -153,8 +160,8 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings fun
 		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
 		status := strconv.Itoa(f.Status)
 		switch f.Class {
-		case ARMPrivate, WorkspacePrivate:
-			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class == WorkspacePrivate
+		case netmodel.ARMPrivate, netmodel.WorkspacePrivate:
+			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class == netmodel.WorkspacePrivate
 			p, ok := priv[k]
 			if !ok {
 				p = &PrivateOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{}, PrivateEndpointIDs: []string{}}
@@ -172,7 +179,7 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings fun
 			p, ok := pub[k]
 			if !ok {
 				p = &PublicOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{},
-					ResourceIDs: []string{}, Query: []Param{}, Body: []Param{}}
+					ResourceIDs: []string{}, Query: []netmodel.Param{}, Body: []netmodel.Param{}}
 				pub[k] = p
 				seen[p] = map[string]bool{}
 				refusedOnly[p] = true
@@ -242,7 +249,7 @@ func BuildExposure(flows []Flow, isV2Child func(child string) bool, settings fun
 	return r, nil
 }
 
-func cmpOp(ac PathClass, ao string, bc PathClass, bo string) int {
+func cmpOp(ac netmodel.PathClass, ao string, bc netmodel.PathClass, bo string) int {
 	if c := strings.Compare(string(ac), string(bc)); c != 0 {
 		return c
 	}
@@ -251,11 +258,11 @@ func cmpOp(ac PathClass, ao string, bc PathClass, bo string) int {
 
 // refusedForBeingPublic reports whether f was refused because public
 // access is off (the workspace's, or public ARM's).
-func refusedForBeingPublic(f Flow) bool {
+func refusedForBeingPublic(f netmodel.Flow) bool {
 	switch f.Class {
-	case WorkspacePublic:
+	case netmodel.WorkspacePublic:
 		return f.Status == 403 && f.ErrorCode == codeWorkspaceDenied
-	case ARMPublic:
+	case netmodel.ARMPublic:
 		return f.Status == 403 && f.ErrorCode == codePublicARMDenied
 	}
 	return false
@@ -271,11 +278,11 @@ func refusedForBeingPublic(f Flow) bool {
 // already require.
 func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Child func(string) bool) []string {
 	switch {
-	case refusedOnly && p.Class == WorkspacePublic:
+	case refusedOnly && p.Class == netmodel.WorkspacePublic:
 		return []string{KeepUsePrivateEndpoint}
 	case refusedOnly:
 		return []string{KeepUsePrivateARM}
-	case p.Class == WorkspacePublic:
+	case p.Class == netmodel.WorkspacePublic:
 		return []string{KeepWorkspacePrivate}
 	}
 	if child := action.WorkspaceChild(p.Operation); child != "" && isV2Child != nil && isV2Child(child) && hasPrivateEndpoint {
@@ -348,24 +355,10 @@ func statuses(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-func params(ps []Param) string {
+func params(ps []netmodel.Param) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {
 		parts[i] = p.Name + "=" + p.Value
 	}
 	return strings.Join(parts, ", ")
-}
-
-// WriteEndpointsTable writes the listeners for people.
-func WriteEndpointsTable(w io.Writer, ls []Listening) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(ls) == 0 {
-		fmt.Fprintln(tw, "No approved private endpoint is listening.")
-		return tw.Flush()
-	}
-	fmt.Fprintln(tw, "PRIVATE ENDPOINT\tPRIVATE IP\tLISTENS ON\tGROUP\tTARGET")
-	for _, l := range ls {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.PrivateEndpointID, l.PrivateIP, l.Address, l.GroupID, l.TargetResourceID)
-	}
-	return tw.Flush()
 }

@@ -1,4 +1,4 @@
-package netmodel
+package report
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/decision"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // Outcomes of a request in the access report.
@@ -74,7 +75,7 @@ type AccessEntry struct {
 // when a decision was audited (or found it non-compliant) and none
 // denied; failed when it was otherwise answered 4xx or 5xx; allowed
 // otherwise.
-func BuildAccess(flows []Flow, f AccessFilter, now time.Time) AccessReport {
+func BuildAccess(flows []netmodel.Flow, f AccessFilter, now time.Time) AccessReport {
 	byPrincipal := map[string]*PrincipalAccess{}
 	for _, fl := range flows {
 		if fl.CallerObjectID == "" || strings.HasPrefix(fl.Operation, "Microsoft.AAD/") {
@@ -106,7 +107,7 @@ func BuildAccess(flows []Flow, f AccessFilter, now time.Time) AccessReport {
 	return r
 }
 
-func accessEntry(fl Flow) AccessEntry {
+func accessEntry(fl netmodel.Flow) AccessEntry {
 	e := AccessEntry{
 		Time: fl.Time, Method: fl.Method, Operation: fl.Operation, ResourceID: fl.ResourceID, Status: fl.Status,
 		ErrorCode: fl.ErrorCode, CorrelationID: fl.CorrelationID, Outcome: AccessAllowed, Decisions: fl.Decisions, Trail: []string{},
