@@ -287,14 +287,14 @@ func TestPrivateARMStory(t *testing.T) {
 	// calls go to the private listener while public ARM is off.
 	privateURL := "https://" + listening.Address + "/"
 	_, meta := s.Get(t, privateURL+"metadata/endpoints?api-version=2022-09-01", map[string]string{"Authorization": ""})
-	var clouds []struct {
+	var cloud struct {
 		ResourceManager string `json:"resourceManager"`
 		Authentication  struct {
 			LoginEndpoint string `json:"loginEndpoint"`
 		} `json:"authentication"`
 	}
-	if err := json.Unmarshal([]byte(meta), &clouds); err != nil || len(clouds) != 1 ||
-		clouds[0].ResourceManager != privateURL || clouds[0].Authentication.LoginEndpoint != s.Conn.LoginEndpoint {
+	if err := json.Unmarshal([]byte(meta), &cloud); err != nil ||
+		cloud.ResourceManager != privateURL || cloud.Authentication.LoginEndpoint != s.Conn.LoginEndpoint {
 		t.Errorf("private listener's metadata = %s, want ARM at %s and login at %s", meta, privateURL, s.Conn.LoginEndpoint)
 	}
 	az := s.AzureCLI(t)

@@ -30,9 +30,15 @@ type Metadata struct {
 //     `az cloud register --endpoint-resource-manager` (Azure CLI 2.45 via
 //     msrestazure). Its loginEndpoint is the ADFS-style authority, the one
 //     form of custom authority that CLI's MSAL accepts offline.
-//   - 2019-05-01 and newer: an array of clouds, as read by
-//     ARM_CLOUD_METADATA_URL and Terraform's metadata_host; its
-//     loginEndpoint is the Entra-style authority.
+//   - 2019-05-01 up to 2022-09-01: an array of clouds (Azure's form at
+//     those versions, read by ARM_CLOUD_METADATA_URL);
+//   - 2022-09-01 and newer: the one cloud as an object, as
+//     hashicorp/go-azure-sdk (Terraform's metadata_host) decodes it.
+//
+// Both name the Entra-style authority as loginEndpoint, with tenant
+// "common" and identity provider "AAD" as Azure's public cloud does:
+// go-azure-sdk takes any other tenant for Azure Stack, which azurerm
+// refuses. Clients put the tenant id into the authority themselves.
 func (s *server) metadata(w http.ResponseWriter, r *http.Request, _ []byte) (*engine.Response, error) {
 	return s.metadataDocument(r, baseURL(r)), nil
 }
@@ -65,7 +71,7 @@ func (s *server) metadataDocument(r *http.Request, login string) *engine.Respons
 		"sqlServerHostname": "database.windows.net", "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
 		"azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net", "mhsmDns": "managedhsm.azure.net",
 	}
-	return engine.JSON(http.StatusOK, []any{map[string]any{
+	cloud := map[string]any{
 		"name":                     "armlet",
 		"portal":                   base + "/",
 		"resourceManager":          base + "/",
@@ -81,11 +87,15 @@ func (s *server) metadataDocument(r *http.Request, login string) *engine.Respons
 		"authentication": map[string]any{
 			"loginEndpoint":    login + "/",
 			"audiences":        s.Metadata.Audiences,
-			"tenant":           s.Metadata.TenantID,
+			"tenant":           "common",
 			"identityProvider": "AAD",
 		},
 		"suffixes": suffixes,
-	}})
+	}
+	if v >= "2022-09-01" {
+		return engine.JSON(http.StatusOK, cloud)
+	}
+	return engine.JSON(http.StatusOK, []any{cloud})
 }
 
 // isUnavailable reports whether err is the store refusing writes (a
