@@ -170,10 +170,6 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
 		return s.private(r, ep, first, rest, rt)
 	}
-	if h := tokenServiceDoubleSlash(r, rt); h != nil {
-		info.class, info.service = netmodel.ARMPublic, netmodel.ServiceToken
-		return h
-	}
 	switch {
 	case first == "_armlet":
 		info.skip = true
@@ -198,28 +194,6 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 		}
 		return rt.arm
 	}
-}
-
-// tokenServiceDoubleSlash serves a token service path that starts with
-// two slashes ("//{tenant}/oauth2/v2.0/token"), which hashicorp/go-azure-sdk
-// sends by joining a login endpoint that ends in "/" with "/{tenant}/...",
-// and which Entra ID answers; nil for any other path.
-func tokenServiceDoubleSlash(r *http.Request, rt *routes) http.Handler {
-	if !strings.HasPrefix(r.URL.Path, "//") || strings.HasPrefix(r.URL.Path, "///") {
-		return nil
-	}
-	single := r.Clone(r.Context())
-	single.URL.Path = r.URL.Path[1:]
-	single.URL.RawPath = ""
-	if _, pattern := rt.identity.Handler(single); pattern == "" {
-		return nil
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = r.URL.Path[1:]
-		r2.URL.RawPath = ""
-		rt.identity.ServeHTTP(w, r2)
-	})
 }
 
 // checkQuery refuses a query string that does not parse: Go's
