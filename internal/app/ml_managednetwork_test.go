@@ -61,7 +61,9 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 		t.Fatalf("create workspace: %v", err)
 	}
 
-	// A rule PUT: the SDK's poller follows the Location to the rule.
+	// A rule PUT: the SDK's poller follows the Location to its end, an
+	// empty 200 (a rule has no provisioningState that would tell
+	// Terraform's poller it is done), and the rule is then read.
 	cp, err := rules.BeginCreateOrUpdate(ctx, rg, wsName, "datalake", armmachinelearning.OutboundRuleBasicResource{
 		Properties: &armmachinelearning.PrivateEndpointOutboundRule{
 			Type: to.Ptr(armmachinelearning.RuleTypePrivateEndpoint),
@@ -73,9 +75,12 @@ func TestGoSDKManagedNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("begin create rule: %v", err)
 	}
-	created, err := cp.PollUntilDone(ctx, e2e.FastPoll)
+	if result, err := cp.PollUntilDone(ctx, e2e.FastPoll); err != nil || result.Properties != nil {
+		t.Fatalf("create rule: %+v %v, want an empty result", result, err)
+	}
+	created, err := rules.Get(ctx, rg, wsName, "datalake", nil)
 	if err != nil {
-		t.Fatalf("create rule: %v", err)
+		t.Fatalf("get the created rule: %v", err)
 	}
 	pe, ok := created.Properties.(*armmachinelearning.PrivateEndpointOutboundRule)
 	if !ok || *created.Name != "datalake" || *created.Type != "Microsoft.MachineLearningServices/workspaces/outboundRules" ||

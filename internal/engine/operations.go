@@ -220,25 +220,59 @@ func (e *Engine) serveOperation(ctx context.Context, req *Request, id resourceid
 		}
 		return JSON(http.StatusOK, op.Result), nil
 	default:
-		rid, err := resourceid.Parse(op.ResourceID)
+		resp, err := e.operationResource(ctx, req, op)
 		if err != nil {
 			return nil, err
 		}
-		if vt, ok := e.reg.Lookup(op.Type); ok {
-			if vs, ok := vt.Strategy.(VirtualStrategy); ok {
-				return e.virtualResult(ctx, req, vt, vs, rid)
-			}
-		}
-		r, err := e.Get(ctx, rid)
-		if err != nil {
-			return nil, err
-		}
-		t, ok := e.reg.Lookup(r.Type)
-		if !ok {
-			return nil, fmt.Errorf("engine: type %s not registered", r.Type)
-		}
-		return e.resourceResponse(ctx, http.StatusOK, t, r, req)
+		return withTerminalState(resp), nil
 	}
+}
+
+// operationResource is the resource a completed PUT operation made, as a
+// GET of it answers.
+func (e *Engine) operationResource(ctx context.Context, req *Request, op *Operation) (*Response, error) {
+	rid, err := resourceid.Parse(op.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	if vt, ok := e.reg.Lookup(op.Type); ok {
+		if vs, ok := vt.Strategy.(VirtualStrategy); ok {
+			return e.virtualResult(ctx, req, vt, vs, rid)
+		}
+	}
+	r, err := e.Get(ctx, rid)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := e.reg.Lookup(r.Type)
+	if !ok {
+		return nil, fmt.Errorf("engine: type %s not registered", r.Type)
+	}
+	return e.resourceResponse(ctx, http.StatusOK, t, r, req)
+}
+
+// withTerminalState makes the final answer of a Location operation one
+// every SDK's poller recognises as done: the resource when its body says
+// so (properties.provisioningState or a top-level status), else an empty
+// 200. hashicorp/go-azure-sdk (Terraform's azurerm) polls on while a 200's
+// body has neither, and Azure ML's outbound rules have neither, so Azure
+// cannot answer them with the rule (azurerm would never finish); azcore and
+// the Python SDK take an empty 200 as done (with no result), and then read
+// the resource.
+func withTerminalState(resp *Response) *Response {
+	body, ok := resp.Body.(map[string]any)
+	if !ok || resp.Status != http.StatusOK {
+		return resp
+	}
+	if _, ok := body["status"].(string); ok {
+		return resp
+	}
+	if props, ok := body["properties"].(map[string]any); ok {
+		if _, ok := props["provisioningState"].(string); ok {
+			return resp
+		}
+	}
+	return &Response{Status: http.StatusOK, Header: resp.Header}
 }
 
 // Run finalises due operations until ctx ends: it makes completed

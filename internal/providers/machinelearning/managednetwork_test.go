@@ -309,7 +309,9 @@ func TestManagedNetworkRuleStatus(t *testing.T) {
 	}
 
 	// A rule PUT: Provisioning (2025-04-01) or Inactive (2024-04-01) until
-	// its operation ends; the Location then gives the rule.
+	// its operation ends; the Location then answers an empty 200 (a rule
+	// has no provisioningState for a poller to see it done), and a GET
+	// gives the rule.
 	loc = mnetAccepted(v, http.MethodPut, mnetRules+"/conda", newest, `{"properties":{"type":"FQDN","destination":"conda.anaconda.org","status":"Active","category":"UserDefined"}}`)
 	if s := statusOf(newest, "conda"); s != statusInactive {
 		t.Errorf("conda at %s while provisioning: %v", newest, s)
@@ -321,10 +323,13 @@ func TestManagedNetworkRuleStatus(t *testing.T) {
 		t.Errorf("rule PUT poll while running: %d", st)
 	}
 	v.Advance(2 * time.Second)
-	st, res = mnetPoll(v, loc)
-	if st != http.StatusOK || res["name"] != "conda" || res["type"] != TypeOutboundRules ||
+	if st, res = mnetPoll(v, loc); st != http.StatusOK || len(res) != 0 {
+		t.Errorf("rule PUT result = %d %v, want an empty 200", st, res)
+	}
+	res = v.Must(http.MethodGet, mnetRules+"/conda", newest, "", http.StatusOK)
+	if res["name"] != "conda" || res["type"] != TypeOutboundRules ||
 		res["properties"].(map[string]any)["status"] != statusActive || res["properties"].(map[string]any)["destination"] != "conda.anaconda.org" {
-		t.Errorf("rule PUT result = %d %v", st, res)
+		t.Errorf("rule after its PUT = %v", res)
 	}
 	if s := statusOf(mnetNew, "conda"); s != statusActive {
 		t.Errorf("conda after its operation: %v", s)
