@@ -30,6 +30,25 @@ func Require(t testing.TB, name, install string) string {
 	return ""
 }
 
+// RequireFile returns the path the environment variable name holds, which
+// must be an existing file (a client built outside the repository, such as
+// OpenTofu). When it is unset or missing, the test is skipped with the way
+// to get it, except in CI (CI set), where it fails.
+func RequireFile(t testing.TB, name, how string) string {
+	t.Helper()
+	path := os.Getenv(name)
+	if path != "" {
+		if _, err := os.Stat(path); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s does not name a file (%q); in CI .ci/run must set it (%s)", name, path, how)
+	}
+	t.Skipf("%s is not set to an existing file; %s", name, how)
+	return ""
+}
+
 // AzureCLIEnv is the environment for running the Azure CLI in a test: a
 // configuration directory of its own (the user's is untouched), trust in
 // the CA certificate caFile, and no telemetry, colours, surveys or
