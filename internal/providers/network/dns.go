@@ -42,6 +42,10 @@ func registerDNS(p *provider) {
 		ETagInBody: true, Strategy: &linkStrategy{p},
 	})
 	reg.Register(&engine.Type{
+		Name: TypeSOARecords, APIVersions: DNSAPIVersions,
+		Put: engine.Sync, Delete: engine.Sync, Strategy: &soaStrategy{p},
+	})
+	reg.Register(&engine.Type{
 		Name: TypeARecords, APIVersions: DNSAPIVersions,
 		NamePattern: recordNamePattern, NameRule: recordNameRule,
 		Put: engine.Sync, Delete: engine.Sync,

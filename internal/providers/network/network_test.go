@@ -476,3 +476,41 @@ func TestResourceGroupDeleteDisconnects(t *testing.T) {
 	// Its subnet is free again.
 	v.Must(http.MethodDelete, subnetID, netAPI, "", http.StatusAccepted)
 }
+
+// TestSOARecordSet: every private DNS zone has the SOA record set "@",
+// with Azure's defaults for a private zone; PUT replaces its writable
+// members, PATCH changes those it names, it cannot be deleted, it goes
+// with its zone, and no other SOA name exists.
+func TestSOARecordSet(t *testing.T) {
+	v := newEnv(t)
+	v.Must(http.MethodPut, zoneAPI, dnsAPI, `{"location":"global"}`, http.StatusCreated)
+	v.finish()
+	soa := zoneAPI + "/SOA/@"
+	got := v.Must(http.MethodGet, soa, dnsAPI, "", http.StatusOK)
+	if got["name"] != "@" || got["type"] != TypeSOARecords || path(got, "properties", "fqdn") != "privatelink.api.azureml.ms." ||
+		fmt.Sprint(path(got, "properties", "soaRecord", "email")) != "azureprivatedns-host.microsoft.com" ||
+		path(got, "properties", "soaRecord", "expireTime") != float64(2419200) || path(got, "properties", "ttl") != float64(3600) {
+		t.Fatalf("SOA = %v", got)
+	}
+	if list := v.Must(http.MethodGet, zoneAPI+"/SOA", dnsAPI, "", http.StatusOK)["value"].([]any); len(list) != 1 {
+		t.Fatalf("SOA list = %v", list)
+	}
+	got = v.Must(http.MethodPut, soa, dnsAPI, `{"properties":{"ttl":600,"soaRecord":{"email":"ops.example.com","retryTime":120}}}`, http.StatusOK)
+	if path(got, "properties", "ttl") != float64(600) || path(got, "properties", "soaRecord", "retryTime") != float64(120) ||
+		fmt.Sprint(path(got, "properties", "soaRecord", "email")) != "ops.example.com" {
+		t.Fatalf("SOA after PUT = %v", got)
+	}
+	got = v.Must(http.MethodPatch, soa, dnsAPI, `{"properties":{"soaRecord":{"minimumTtl":30}}}`, http.StatusOK)
+	if path(got, "properties", "soaRecord", "minimumTtl") != float64(30) || path(got, "properties", "ttl") != float64(600) {
+		t.Fatalf("SOA after PATCH = %v", got)
+	}
+	got = v.Must(http.MethodPut, soa, dnsAPI, `{"properties":{"soaRecord":{"email":"ops.example.com"}}}`, http.StatusOK)
+	if path(got, "properties", "ttl") != float64(3600) || path(got, "properties", "soaRecord", "minimumTtl") != float64(10) {
+		t.Fatalf("a PUT keeps what it does not name: %v", got)
+	}
+	v.Fail(http.MethodPut, soa, dnsAPI, `{"properties":{"ttl":-1}}`, http.StatusBadRequest, "InvalidRequestContent")
+	v.Fail(http.MethodPut, soa, dnsAPI, `{"properties":{"colour":"red"}}`, http.StatusBadRequest, "InvalidRequestContent")
+	v.Fail(http.MethodDelete, soa, dnsAPI, "", http.StatusMethodNotAllowed, "MethodNotAllowed")
+	v.Fail(http.MethodGet, zoneAPI+"/SOA/other", dnsAPI, "", http.StatusNotFound, "ResourceNotFound")
+	v.Fail(http.MethodGet, netPath+"/privateDnsZones/nope.example.com/SOA/@", dnsAPI, "", http.StatusNotFound, "ParentResourceNotFound")
+}

@@ -102,10 +102,9 @@ resource "azurerm_private_dns_zone" "ml" {
 }
 
 resource "azurerm_private_dns_zone_virtual_network_link" "ml" {
-  name                  = "vnet"
-  resource_group_name   = azurerm_resource_group.rg.name
-  private_dns_zone_name = azurerm_private_dns_zone.ml.name
-  virtual_network_id    = azurerm_virtual_network.vnet.id
+  name                = "vnet"
+  private_dns_zone_id = azurerm_private_dns_zone.ml.id
+  virtual_network_id  = azurerm_virtual_network.vnet.id
 }
 
 resource "azurerm_private_endpoint" "ws" {
