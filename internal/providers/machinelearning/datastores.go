@@ -146,7 +146,8 @@ var datastoreProperties = func() *field {
 // parameter skipValidation of PUT is accepted; armlet never validates the
 // storage behind a datastore.
 type datastoreStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
@@ -160,12 +161,12 @@ var (
 func registerDatastores(e *engine.Engine, _ Options) {
 	e.Registry().Register(&engine.Type{
 		Name:        TypeDatastores,
-		APIVersions: V2APIVersions,
+		APIVersions: apiVersionsOf(TypeDatastores, V2APIVersions),
 		NamePattern: v2NamePattern,
 		NameRule:    v2NameRule,
 		Put:         engine.Sync,
 		Delete:      engine.Sync,
-		Strategy:    &datastoreStrategy{e: e},
+		Strategy:    &datastoreStrategy{e: e, shapes: newShapes(TypeDatastores, datastoreProperties)},
 	})
 }
 
@@ -175,7 +176,7 @@ func (s *datastoreStrategy) Validate(_ context.Context, req *engine.Request, des
 	if req.Method == http.MethodPatch && old != nil {
 		keepDatastoreSecrets(desired, old)
 	}
-	if err := checkProperties(req, desired, datastoreProperties, "Datastore"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "Datastore"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -227,10 +228,11 @@ func (s *datastoreStrategy) ExportBody(r *engine.Resource, body map[string]any) 
 }
 
 // Render adds the read-only isDefault.
-func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
 	if props, ok := body["properties"].(map[string]any); ok {
 		props["isDefault"] = isDefaultDatastore(r)
 	}
+	s.shapes.render(body, apiVersion)
 	return nil
 }
 

@@ -69,8 +69,9 @@ import (
 // Location long-running operation that also removes the workspace's
 // private endpoint connections.
 type workspaceStrategy struct {
-	e    *engine.Engine
-	opts Options
+	e      *engine.Engine
+	opts   Options
+	shapes *shapes
 }
 
 var (
@@ -107,25 +108,27 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	if patch {
 		sent, typeName = patchProperties(req.Body), "WorkspacePropertiesUpdateParameters"
 	}
-	gateVersion := req.APIVersion
-	if isPreview(gateVersion) {
-		// See isPreview: every property but v1LegacyMode (rule L2).
-		gateVersion = ""
-		// Any casing: the schema accepts member names ignoring case.
+	schema, _ := s.shapes.at(req.APIVersion)
+	gateVersion := s.shapes.gateVersion(req.APIVersion)
+	if gateVersion == "" {
+		// A preview armlet has no model of: every property but
+		// v1LegacyMode (rule L2). Any casing: the schema accepts member
+		// names ignoring case.
 		if _, _, ok := lookupFold(sent, "v1LegacyMode"); ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
 			return arm.UnknownMember("properties", "v1LegacyMode", typeName)
 		}
 	}
-	if err := workspaceProperties.gate("properties", sent, gateVersion, typeName); err != nil {
+	if err := schema.gate("properties", sent, gateVersion, typeName); err != nil {
 		return err
 	}
 	if !patch && old != nil && gateVersion != "" {
-		workspaceProperties.carryOver(desired.Properties, old.Properties, gateVersion)
+		schema.carryOver(desired.Properties, old.Properties, gateVersion)
 	}
-	props, err := workspaceProperties.check("properties", desired.Properties)
+	props, err := schema.check("properties", desired.Properties)
 	if err != nil {
 		return err
 	}
+	schema.dropVersionOnly(props)
 	desired.Properties = props.(map[string]any)
 
 	if old != nil {
@@ -469,9 +472,7 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	props["privateEndpointConnections"] = conns
 	props["privateLinkCount"] = approved
 	renderManagedNetwork(r, props, apiVersion, now)
-	if !isPreview(apiVersion) {
-		workspaceProperties.hide(props, apiVersion)
-	}
+	s.shapes.render(body, apiVersion)
 	if !atLeast(apiVersion, LegacyModeAPIVersion) {
 		delete(props, "v1LegacyMode")
 	}
