@@ -479,11 +479,8 @@ func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, 
 	if err != nil {
 		return nil, err
 	}
-	storage, _ := ws.Properties["storageAccount"].(string)
-	account := "storage"
-	if i := strings.LastIndexByte(storage, '/'); i >= 0 {
-		account = strings.ToLower(storage[i+1:])
-	}
+	storage := workspaceStorage(ws)
+	account := strings.ToLower(storage.Name())
 	wsID, _ := ws.Properties["workspaceId"].(string)
 	blob := "https://" + account + ".blob.core.windows.net/azureml-blobstore-" + wsID + "/LocalUpload/" + uploadID + "/"
 	expiry := req.Now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
@@ -493,7 +490,7 @@ func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, 
 		"pendingUploadType": "TemporaryBlobReference",
 		"blobReferenceForConsumption": map[string]any{
 			"blobUri":             blob,
-			"storageAccountArmId": storage,
+			"storageAccountArmId": storage.String(),
 			"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
 		},
 	}), nil

@@ -97,6 +97,7 @@ func Register(e *engine.Engine, opts Options) {
 		Delete:      engine.Location,
 		Strategy:    ws,
 	})
+	e.OnWrite(ws.workspaceWritten)
 	e.Registry().Register(&engine.Type{
 		Name:          TypePrivateEndpointConnections,
 		APIVersions:   apiVersionsOf(TypePrivateEndpointConnections, APIVersions),

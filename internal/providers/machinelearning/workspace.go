@@ -144,6 +144,9 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	if err := s.complete(ctx, req, desired, old); err != nil {
 		return err
 	}
+	if old == nil {
+		desired.SetData(dataDefaultDatastores, true)
+	}
 	// A client wrote the workspace: rule L3 no longer applies to it.
 	delete(desired.Internal.Data, dataLegacyImplicit)
 	return s.applyLegacyMode(req, desired, old)
@@ -531,6 +534,11 @@ func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *
 	if err := workspaceProperties.gate("properties", r.Properties, "", "WorkspaceProperties"); err != nil {
 		return err
 	}
+	if _, restored := r.Internal.Data[dataKeys]; !restored {
+		// An exported workspace (its keys kept) comes with the datastores
+		// it had; a seeded one gets Azure's defaults.
+		r.SetData(dataDefaultDatastores, true)
+	}
 	wsID, _ := r.Properties["workspaceId"].(string)
 	props, err := workspaceProperties.check("properties", r.Properties)
 	if err != nil {
@@ -554,8 +562,12 @@ func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *
 	return nil
 }
 
-// PostImport stores the connections a seeded workspace listed inline.
+// PostImport stores the connections a seeded workspace listed inline and
+// its default datastores.
 func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request, r *engine.Resource) error {
+	if err := s.makeDefaultDatastores(ctx, req, r); err != nil {
+		return err
+	}
 	var seeded []seedConnection
 	if !r.GetData(dataSeedConnections, &seeded) {
 		return nil
@@ -565,11 +577,17 @@ func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request,
 			return err
 		}
 	}
-	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
-		if _, had := w.Internal.Data[dataSeedConnections]; !had {
+	return dropData(ctx, s.e, r.ID, dataSeedConnections)
+}
+
+// dropData removes key from the Internal.Data of the stored resource at
+// id, when it is there.
+func dropData(ctx context.Context, e *engine.Engine, id resourceid.ID, key string) error {
+	_, err := e.Update(ctx, id, func(r *engine.Resource) error {
+		if _, had := r.Internal.Data[key]; !had {
 			return engine.ErrNoChange
 		}
-		delete(w.Internal.Data, dataSeedConnections)
+		delete(r.Internal.Data, key)
 		return nil
 	})
 	return err
