@@ -438,7 +438,14 @@ func checkVersionChange(desired, old *engine.Resource) error {
 }
 
 // Render shapes the version for the api-version.
+//
+// Choice: a model version without flavors shows an empty map: Azure always
+// answers the member (azure-ai-ml 1.4.0 reads it unconditionally and fails
+// without it), and the spec's examples show a map.
 func (s *assetVersionStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	if props, _ := body["properties"].(map[string]any); props != nil && s.kind.segment == "models" {
+		setDefault(props, "flavors", map[string]any{})
+	}
 	s.shapes.render(body, apiVersion)
 	return nil
 }

@@ -299,8 +299,9 @@ func TestAssetVersions(t *testing.T) {
 	const models = assetsWS + "/models/"
 	// The first version creates its container.
 	ver := v.Must(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","tags":{"a":"1"},"properties":{"p":"1"}}}`, 201)
-	if p := assetsProps(ver); p["modelType"] != "custom_model" || ver["type"] != TypeWorkspaces+"/models/versions" {
-		t.Errorf("version = %v", ver)
+	if p := assetsProps(ver); p["modelType"] != "custom_model" || ver["type"] != TypeWorkspaces+"/models/versions" ||
+		!reflect.DeepEqual(p["flavors"], map[string]any{}) {
+		t.Errorf("version = %v, want modelType custom_model and empty flavors", ver)
 	}
 	c := v.Must(http.MethodGet, models+"m1", newest, "", 200)
 	if p := assetsProps(c); c["type"] != TypeWorkspaces+"/models" || p["latestVersion"] != "1" || p["nextVersion"] != "2" || p["isArchived"] != nil {
