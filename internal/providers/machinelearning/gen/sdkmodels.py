@@ -30,6 +30,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ beside the shim
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "..", "testdata", "python"))
 
 import azure.ai.ml  # noqa: E402  (after the pydash shim is on the path)
