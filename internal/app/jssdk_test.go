@@ -60,15 +60,8 @@ func TestJSSDKLegacyModeGating(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "mlv2.mjs"))
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(), s.ClientEnv()...),
 		"NODE_EXTRA_CA_CERTS="+s.Conn.CACertificate,
-		"ARMLET_ARM_ENDPOINT="+s.Conn.ARMEndpoint,
-		"ARMLET_LOGIN_ENDPOINT="+s.Conn.LoginEndpoint,
-		"ARMLET_AUDIENCE="+s.Conn.Audience,
-		"ARMLET_TENANT_ID="+s.Conn.TenantID,
-		"ARMLET_SUBSCRIPTION_ID="+s.Conn.SubscriptionID,
-		"ARMLET_CLIENT_ID="+s.Conn.ClientID,
-		"ARMLET_CLIENT_SECRET="+s.Conn.ClientSecret,
 		"ARMLET_RESOURCE_GROUP="+rg,
 	)
 	out, err := cmd.CombinedOutput()

@@ -59,6 +59,20 @@ func WithConfig(mutate ...func(*config.Config)) Option {
 	return func(s *settings) { s.mutate = append(s.mutate, mutate...) }
 }
 
+// WithServeDefaults undoes what Start changes for speed and repeatability,
+// for a test that must see armlet as `armlet serve` runs by default:
+// long-running operations take the default --operation-duration, a
+// v1LegacyMode change propagates over the default 30 to 60 minutes, and
+// random choices use a random seed.
+func WithServeDefaults() Option {
+	return WithConfig(func(c *config.Config) {
+		d := config.Default()
+		c.OperationDuration = d.OperationDuration
+		c.LegacyModePropagation = d.LegacyModePropagation
+		c.RandomSeed = d.RandomSeed
+	})
+}
+
 // WithApp passes app options (a fake endpoint source, a public ARM check)
 // to app.Start.
 func WithApp(opts ...app.Option) Option {
@@ -72,7 +86,8 @@ func WithLogger(log *slog.Logger) Option {
 
 // Start starts armlet with an in-memory store in a temp data dir, on a
 // free loopback port, with 200 ms operations, no v1LegacyMode propagation
-// delay and random seed 42, and closes it when the test ends.
+// delay and random seed 42 (WithServeDefaults keeps serve's own), and
+// closes it when the test ends.
 func Start(t testing.TB, opts ...Option) *Armlet {
 	t.Helper()
 	var st settings
@@ -203,6 +218,21 @@ func (a *Armlet) TokenOf(t testing.TB, cred azcore.TokenCredential) string {
 		t.Fatal(err)
 	}
 	return tok.Token
+}
+
+// ClientEnv is the environment that points a client script at a: its
+// connection's endpoints, audience, tenant and subscription and the
+// bootstrap principal, as the ARMLET_* variables testdata's scripts read.
+func (a *Armlet) ClientEnv() []string {
+	return []string{
+		"ARMLET_ARM_ENDPOINT=" + a.Conn.ARMEndpoint,
+		"ARMLET_LOGIN_ENDPOINT=" + a.Conn.LoginEndpoint,
+		"ARMLET_AUDIENCE=" + a.Conn.Audience,
+		"ARMLET_TENANT_ID=" + a.Conn.TenantID,
+		"ARMLET_SUBSCRIPTION_ID=" + a.Conn.SubscriptionID,
+		"ARMLET_CLIENT_ID=" + a.Conn.ClientID,
+		"ARMLET_CLIENT_SECRET=" + a.Conn.ClientSecret,
+	}
 }
 
 // Do sends a raw request to path on the ARM endpoint with the bootstrap

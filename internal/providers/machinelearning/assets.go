@@ -158,21 +158,21 @@ func registerAssets(e *engine.Engine, _ Options) {
 	for _, k := range assetKinds {
 		e.Registry().Register(&engine.Type{
 			Name:        k.containerType(),
-			APIVersions: V2APIVersions,
+			APIVersions: apiVersionsOf(k.containerType(), V2APIVersions),
 			NamePattern: v2NamePattern,
 			NameRule:    v2NameRule,
 			Put:         engine.Sync,
 			Delete:      engine.Sync,
-			Strategy:    &assetContainerStrategy{e: e, kind: k},
+			Strategy:    &assetContainerStrategy{e: e, kind: k, shapes: newShapes(k.containerType(), k.container)},
 		})
 		e.Registry().Register(&engine.Type{
 			Name:           k.versionType(),
-			APIVersions:    V2APIVersions,
+			APIVersions:    apiVersionsOf(k.versionType(), V2APIVersions),
 			NamePattern:    assetVersionPattern,
 			NameRule:       assetVersionRule,
 			Put:            engine.Sync,
 			Delete:         engine.Sync,
-			Strategy:       &assetVersionStrategy{e: e, kind: k},
+			Strategy:       &assetVersionStrategy{e: e, kind: k, shapes: newShapes(k.versionType(), k.version)},
 			ImplicitParent: implicitContainer,
 		})
 	}
@@ -212,8 +212,9 @@ func implicitContainer(v *engine.Resource) map[string]any {
 // order in pages of $top (default 100) with nextLink. hash, hashVersion,
 // $tags, feed and the other model filters are accepted and ignored.
 type assetContainerStrategy struct {
-	e    *engine.Engine
-	kind *assetKind
+	e      *engine.Engine
+	kind   *assetKind
+	shapes *shapes
 }
 
 var (
@@ -225,7 +226,7 @@ var (
 
 // Validate checks the container's properties.
 func (s *assetContainerStrategy) Validate(_ context.Context, req *engine.Request, desired, old *engine.Resource) error {
-	if err := checkProperties(req, desired, s.kind.container, s.kind.containerName); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, s.kind.containerName); err != nil {
 		return err
 	}
 	if old != nil {
@@ -239,7 +240,8 @@ func (s *assetContainerStrategy) Validate(_ context.Context, req *engine.Request
 }
 
 // Render adds latestVersion and nextVersion.
-func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	defer s.shapes.render(body, apiVersion)
 	props, ok := body["properties"].(map[string]any)
 	if !ok {
 		return nil
@@ -368,12 +370,14 @@ func compareVersions(a, b string) int {
 // with a SAS-shaped URI valid for one day (not a usable signature). The
 // version must exist (the engine answers 404 otherwise).
 type assetVersionStrategy struct {
-	e    *engine.Engine
-	kind *assetKind
+	e      *engine.Engine
+	kind   *assetKind
+	shapes *shapes
 }
 
 var (
 	_ engine.Strategy     = (*assetVersionStrategy)(nil)
+	_ engine.Renderer     = (*assetVersionStrategy)(nil)
 	_ engine.ListFilterer = (*assetVersionStrategy)(nil)
 	_ engine.Actioner     = (*assetVersionStrategy)(nil)
 )
@@ -383,7 +387,7 @@ var mutableVersionMembers = map[string]bool{"description": true, "tags": true, "
 
 // Validate checks the version's properties and their immutability.
 func (s *assetVersionStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
-	if err := checkProperties(req, desired, s.kind.version, s.kind.versionName); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, s.kind.versionName); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -433,6 +437,19 @@ func checkVersionChange(desired, old *engine.Resource) error {
 	return nil
 }
 
+// Render shapes the version for the api-version.
+//
+// Choice: a model version without flavors shows an empty map: Azure always
+// answers the member (azure-ai-ml 1.4.0 reads it unconditionally and fails
+// without it), and the spec's examples show a map.
+func (s *assetVersionStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	if props, _ := body["properties"].(map[string]any); props != nil && s.kind.segment == "models" {
+		setDefault(props, "flavors", map[string]any{})
+	}
+	s.shapes.render(body, apiVersion)
+	return nil
+}
+
 // ListFilter applies listViewType.
 func (s *assetVersionStrategy) ListFilter(req *engine.Request) (func(*engine.Resource) bool, error) {
 	return listViewFilter(req)
@@ -469,11 +486,8 @@ func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, 
 	if err != nil {
 		return nil, err
 	}
-	storage, _ := ws.Properties["storageAccount"].(string)
-	account := "storage"
-	if i := strings.LastIndexByte(storage, '/'); i >= 0 {
-		account = strings.ToLower(storage[i+1:])
-	}
+	storage := workspaceStorage(ws)
+	account := strings.ToLower(storage.Name())
 	wsID, _ := ws.Properties["workspaceId"].(string)
 	blob := "https://" + account + ".blob.core.windows.net/azureml-blobstore-" + wsID + "/LocalUpload/" + uploadID + "/"
 	expiry := req.Now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
@@ -483,7 +497,7 @@ func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, 
 		"pendingUploadType": "TemporaryBlobReference",
 		"blobReferenceForConsumption": map[string]any{
 			"blobUri":             blob,
-			"storageAccountArmId": storage,
+			"storageAccountArmId": storage.String(),
 			"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
 		},
 	}), nil

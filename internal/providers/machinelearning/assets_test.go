@@ -3,6 +3,7 @@ package machinelearning
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -86,7 +87,8 @@ func TestDatastoreValidation(t *testing.T) {
 func TestDatastoreSecrets(t *testing.T) {
 	v := assetsEnv(t)
 	const ds = assetsWS + "/datastores/"
-	put := v.Must(http.MethodPut, ds+"workspaceblobstore?skipValidation=true", newest, blobDatastore, http.StatusCreated)
+	// workspaceblobstore exists (the workspace made it): this is an update.
+	put := v.Must(http.MethodPut, ds+"workspaceblobstore?skipValidation=true", newest, blobDatastore, http.StatusOK)
 	v.Must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share",
 		"credentials":{"credentialsType":"Sas","secrets":{"secretsType":"Sas","sasToken":"SECRET-SAS"}}}}`, http.StatusCreated)
 	v.Must(http.MethodPut, ds+"lake", newest, `{"properties":{"datastoreType":"OneLake","oneLakeWorkspaceName":"w",
@@ -94,12 +96,15 @@ func TestDatastoreSecrets(t *testing.T) {
 	get := v.Must(http.MethodGet, ds+"workspaceblobstore", newest, "", http.StatusOK)
 	list := v.Must(http.MethodGet, ds, newest, "", http.StatusOK)
 	for name, body := range map[string]any{"PUT": put, "GET": get, "list": list} {
-		if assetsContains(t, body, "SECRET-") || assetsContains(t, body, `"secrets"`) {
+		if assetsContains(t, body, "SECRET-") {
 			t.Errorf("%s shows secrets: %v", name, body)
 		}
 	}
 	p := assetsProps(get)
 	cred := p["credentials"].(map[string]any)
+	if got := cred["secrets"]; !reflect.DeepEqual(got, map[string]any{"secretsType": "AccountKey"}) {
+		t.Errorf("GET credentials.secrets = %v, want only the secretsType", got)
+	}
 	if cred["credentialsType"] != "AccountKey" || p["isDefault"] != true || p["endpoint"] != "core.windows.net" ||
 		p["protocol"] != "https" || p["serviceDataAccessAuthIdentity"] != "None" || p["provisioningState"] != "Succeeded" {
 		t.Errorf("properties = %v", p)
@@ -119,10 +124,19 @@ func TestDatastoreSecrets(t *testing.T) {
 	if got := v.Must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
 		t.Errorf("listSecrets after update = %v", got)
 	}
-	// A PATCH that sends no secrets keeps them.
+	// A PATCH that sends no secrets keeps them, and so does a PUT of
+	// what a GET shows (the secrets reduced to their type).
 	v.Must(http.MethodPatch, ds+"workspaceblobstore", newest, `{"properties":{"description":"patched"}}`, http.StatusOK)
 	if got := v.Must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
 		t.Errorf("listSecrets after PATCH = %v", got)
+	}
+	shown, err := json.Marshal(map[string]any{"properties": assetsProps(get)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Must(http.MethodPut, ds+"workspaceblobstore", newest, string(shown), http.StatusOK)
+	if got := v.Must(http.MethodPost, ds+"workspaceblobstore/listSecrets", newest, "", 200); got["key"] != "SECRET-KEY-2" {
+		t.Errorf("listSecrets after a GET-modify-PUT = %v", got)
 	}
 	v.Must(http.MethodPut, ds+"files", newest, `{"properties":{"datastoreType":"AzureFile","accountName":"acct","fileShareName":"share","credentials":{"credentialsType":"None"}}}`, 200)
 	v.Fail(http.MethodPost, ds+"files/listSecrets", newest, "", 400, arm.CodeUserError)
@@ -131,9 +145,9 @@ func TestDatastoreSecrets(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{"", []string{"files", "lake", "workspaceblobstore"}},
+		{"", []string{"files", "lake", "workspaceartifactstore", "workspaceblobstore", "workspacefilestore", "workspaceworkingdirectory"}},
 		{"?isDefault=true", []string{"workspaceblobstore"}},
-		{"?isDefault=false", []string{"files", "lake"}},
+		{"?isDefault=false", []string{"files", "lake", "workspaceartifactstore", "workspacefilestore", "workspaceworkingdirectory"}},
 		{"?names=lake,FILES", []string{"files", "lake"}},
 		{"?searchText=blob&count=5", []string{"workspaceblobstore"}},
 	}
@@ -285,8 +299,9 @@ func TestAssetVersions(t *testing.T) {
 	const models = assetsWS + "/models/"
 	// The first version creates its container.
 	ver := v.Must(http.MethodPut, models+"m1/versions/1", newest, `{"properties":{"modelUri":"azureml://m/1","tags":{"a":"1"},"properties":{"p":"1"}}}`, 201)
-	if p := assetsProps(ver); p["modelType"] != "custom_model" || ver["type"] != TypeWorkspaces+"/models/versions" {
-		t.Errorf("version = %v", ver)
+	if p := assetsProps(ver); p["modelType"] != "custom_model" || ver["type"] != TypeWorkspaces+"/models/versions" ||
+		!reflect.DeepEqual(p["flavors"], map[string]any{}) {
+		t.Errorf("version = %v, want modelType custom_model and empty flavors", ver)
 	}
 	c := v.Must(http.MethodGet, models+"m1", newest, "", 200)
 	if p := assetsProps(c); c["type"] != TypeWorkspaces+"/models" || p["latestVersion"] != "1" || p["nextVersion"] != "2" || p["isArchived"] != nil {

@@ -32,7 +32,8 @@ import (
 // and answers 200. Action listkeys (Azure's lower-case k; names ignore
 // case) answers 200 {primaryKey, secondaryKey}, keys made at creation.
 type batchEndpointStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
@@ -53,7 +54,7 @@ var batchEndpointProperties = object("BatchEndpointProperties", map[string]*fiel
 }, "authMode")
 
 // Validate checks a PUT or PATCH of a batch endpoint and completes it.
-func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Request, desired, _ *engine.Resource) error {
+func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
 	if req.Method == http.MethodPatch {
 		if _, err := endpointPatchBody(req, "PartialMinimalTrackedResourceWithIdentity", "tags", "identity"); err != nil {
 			return err
@@ -62,7 +63,7 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 	if err := checkSkuAndIdentity(desired, "BatchEndpoint"); err != nil {
 		return err
 	}
-	if err := checkProperties(req, desired, batchEndpointProperties, "BatchEndpointProperties"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "BatchEndpointProperties"); err != nil {
 		return err
 	}
 	ws, err := workspaceOf(ctx, s.e, desired)
@@ -95,7 +96,8 @@ func (s *batchEndpointStrategy) Validate(ctx context.Context, req *engine.Reques
 }
 
 // Render adds the scoring URI.
-func (s *batchEndpointStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+func (s *batchEndpointStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	defer s.shapes.render(body, apiVersion)
 	if props, _ := body["properties"].(map[string]any); props != nil {
 		props["scoringUri"] = "https://" + epScoringHost(r) + "/jobs"
 	}
@@ -137,13 +139,21 @@ func (s *batchEndpointStrategy) Action(_ context.Context, _ *engine.Request, r *
 // answers 200. The endpoint's default deployment cannot be deleted (400
 // UserError naming defaults.deploymentName).
 type batchDeploymentStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
 	_ engine.Strategy        = (*batchDeploymentStrategy)(nil)
 	_ engine.DeleteValidator = (*batchDeploymentStrategy)(nil)
+	_ engine.Renderer        = (*batchDeploymentStrategy)(nil)
 )
+
+// Render shapes the deployment for the api-version.
+func (s *batchDeploymentStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	s.shapes.render(body, apiVersion)
+	return nil
+}
 
 var (
 	epIDAssetReference = object("IdAssetReference", map[string]*field{
@@ -227,7 +237,7 @@ func (s *batchDeploymentStrategy) Validate(ctx context.Context, req *engine.Requ
 	if err := checkSkuAndIdentity(desired, "BatchDeployment"); err != nil {
 		return err
 	}
-	if err := checkProperties(req, desired, batchDeploymentProperties, "BatchDeploymentProperties"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "BatchDeploymentProperties"); err != nil {
 		return err
 	}
 	endpoint, err := epLiveEndpoint(ctx, s.e, req, desired)

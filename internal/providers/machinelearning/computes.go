@@ -22,12 +22,12 @@ const TypeComputes = TypeWorkspaces + "/computes"
 func registerComputes(e *engine.Engine, opts Options) {
 	e.Registry().Register(&engine.Type{
 		Name:        TypeComputes,
-		APIVersions: APIVersions,
+		APIVersions: apiVersionsOf(TypeComputes, APIVersions),
 		NamePattern: v2NamePattern,
 		NameRule:    v2NameRule,
 		Put:         engine.AsyncOperation,
 		Delete:      engine.AsyncOperation,
-		Strategy:    &computeStrategy{e: e, opts: opts},
+		Strategy:    &computeStrategy{e: e, opts: opts, shapes: newShapes(TypeComputes, computeSchema)},
 	})
 }
 
@@ -84,8 +84,9 @@ func registerComputes(e *engine.Engine, opts Options) {
 // strings); a PUT that omits one keeps the stored value, so GET-modify-PUT
 // round trips keep working. listKeys shows them.
 type computeStrategy struct {
-	e    *engine.Engine
-	opts Options
+	e      *engine.Engine
+	opts   Options
+	shapes *shapes
 }
 
 var (
@@ -128,7 +129,7 @@ func (s *computeStrategy) Validate(ctx context.Context, req *engine.Request, des
 	// A seed or export file says when the compute was made: read before
 	// the check drops the read-only properties.
 	stamps := map[string]any{"createdOn": desired.Properties["createdOn"], "modifiedOn": desired.Properties["modifiedOn"]}
-	if err := checkProperties(req, desired, computeSchema, "Compute"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "Compute"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -466,7 +467,8 @@ func (s *computeStrategy) ExportBody(r *engine.Resource, body map[string]any) {
 }
 
 // Render adds the time-driven read-only properties and hides secrets.
-func (s *computeStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, now time.Time) error {
+func (s *computeStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, now time.Time) error {
+	defer s.shapes.render(body, apiVersion)
 	p, _ := body["properties"].(map[string]any)
 	if p == nil {
 		return nil

@@ -203,6 +203,8 @@ func computeNodes(r *engine.Resource, now time.Time) ([]any, error) {
 			"nodeState":        state,
 			"port":             50000 + i,
 			"privateIpAddress": fmt.Sprintf("10.0.%d.%d", i/250, 4+i%250),
+			// The run on the node: none, since armlet runs no jobs.
+			"runId": nil,
 		}
 		if public {
 			n["publicIpAddress"] = fmt.Sprintf("20.%d.%d.%d", 40+h%20, h/20%256, 1+h/5120%254)

@@ -138,6 +138,11 @@ func TestComputeAmlComputeScaling(t *testing.T) {
 	if n := len(nodes["nodes"].([]any)); n != 2 {
 		t.Errorf("nodes while shrinking = %d, want 2 leaving", n)
 	}
+	for _, n := range nodes["nodes"].([]any) {
+		if runID, ok := n.(map[string]any)["runId"]; !ok || runID != nil {
+			t.Errorf("node %v: want runId null (no run on it)", n)
+		}
+	}
 	v.Advance(2 * time.Second)
 	_, inner = computeProps(v.computeGet("cpu"))
 	if inner["allocationState"] != "Steady" || inner["currentNodeCount"] != float64(0) {

@@ -118,21 +118,25 @@ var datastoreProperties = func() *field {
 // action listSecrets.
 //
 // The credentials' secrets are stored apart from the properties and never
-// rendered: GET, PUT responses and lists show credentials without
-// "secrets", as Azure does; POST listSecrets returns the secrets object
-// (the DatastoreSecrets union, with secretsType).
+// rendered: GET, PUT responses and lists show them reduced to their
+// secretsType ("secrets":{"secretsType":"AccountKey"}), as Azure's examples
+// do; POST listSecrets returns the secrets object (the DatastoreSecrets
+// union, with secretsType).
 //
 // Choice: a PUT must carry the secrets its credentials type requires
-// (the spec marks them required), also on update; a PATCH that keeps the
-// credentials type and sends no secrets keeps the stored ones.
+// (the spec marks them required), also on update; but on update, secrets
+// reduced to their secretsType (what a GET shows, so a GET-modify-PUT
+// sends it back) keep the stored ones when the credentials type is the
+// same, and so does a PATCH that sends no secrets.
 //
 // Choice: an AzureBlob datastore needs accountName and containerName
 // (optional in the spec, but a blob datastore without them cannot be
 // used, and Azure ML refuses it).
 //
-// Choice: armlet makes no datastores of its own when a workspace is
-// created; properties.isDefault is true for the datastore named
-// "workspaceblobstore" (Azure's default datastore) and false otherwise.
+// Azure's default datastores are made with their workspace
+// (defaultdatastores.go); properties.isDefault is true for the datastore
+// named "workspaceblobstore" (Azure's default datastore) and false
+// otherwise.
 // Defaults Azure fills in are stored when absent: endpoint
 // "core.windows.net" and protocol "https" for the storage types,
 // "onelake.dfs.fabric.microsoft.com" for OneLake, and
@@ -146,7 +150,8 @@ var datastoreProperties = func() *field {
 // parameter skipValidation of PUT is accepted; armlet never validates the
 // storage behind a datastore.
 type datastoreStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
@@ -160,22 +165,22 @@ var (
 func registerDatastores(e *engine.Engine, _ Options) {
 	e.Registry().Register(&engine.Type{
 		Name:        TypeDatastores,
-		APIVersions: V2APIVersions,
+		APIVersions: apiVersionsOf(TypeDatastores, V2APIVersions),
 		NamePattern: v2NamePattern,
 		NameRule:    v2NameRule,
 		Put:         engine.Sync,
 		Delete:      engine.Sync,
-		Strategy:    &datastoreStrategy{e: e},
+		Strategy:    &datastoreStrategy{e: e, shapes: newShapes(TypeDatastores, datastoreProperties)},
 	})
 }
 
 // Validate checks the Datastore union, takes the secrets out of the
 // properties into the strategy's private data, and fills in defaults.
 func (s *datastoreStrategy) Validate(_ context.Context, req *engine.Request, desired, old *engine.Resource) error {
-	if req.Method == http.MethodPatch && old != nil {
-		keepDatastoreSecrets(desired, old)
+	if old != nil {
+		keepDatastoreSecrets(desired, old, req.Method == http.MethodPatch)
 	}
-	if err := checkProperties(req, desired, datastoreProperties, "Datastore"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "Datastore"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -200,14 +205,26 @@ func (s *datastoreStrategy) Validate(_ context.Context, req *engine.Request, des
 }
 
 // keepDatastoreSecrets puts old's stored secrets back into the
-// credentials of a PATCH that keeps the credentials type and sends no
-// secrets (the merged body comes from the stored resource, which has
-// none).
-func keepDatastoreSecrets(desired, old *engine.Resource) {
+// credentials of an update that keeps the credentials type and sends them
+// reduced to their secretsType, or, for a PATCH, sends none (the merged
+// body comes from the stored resource, which has none).
+func keepDatastoreSecrets(desired, old *engine.Resource, patch bool) {
 	cred, _ := desired.Properties["credentials"].(map[string]any)
 	oldCred, _ := old.Properties["credentials"].(map[string]any)
 	var secrets map[string]any
-	if cred == nil || cred["secrets"] != nil || !old.GetData(dataDatastoreSecrets, &secrets) {
+	if cred == nil || !old.GetData(dataDatastoreSecrets, &secrets) {
+		return
+	}
+	switch sent := cred["secrets"].(type) {
+	case nil:
+		if !patch {
+			return
+		}
+	case map[string]any:
+		if _, typed := sent["secretsType"]; !typed || len(sent) != 1 {
+			return
+		}
+	default:
 		return
 	}
 	if t, _ := cred["credentialsType"].(string); strings.EqualFold(t, fmt.Sprint(oldCred["credentialsType"])) {
@@ -226,11 +243,16 @@ func (s *datastoreStrategy) ExportBody(r *engine.Resource, body map[string]any) 
 	}
 }
 
-// Render adds the read-only isDefault.
-func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+// Render adds the read-only isDefault and the secrets' type.
+func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
 	if props, ok := body["properties"].(map[string]any); ok {
 		props["isDefault"] = isDefaultDatastore(r)
+		var secrets map[string]any
+		if cred, _ := props["credentials"].(map[string]any); cred != nil && r.GetData(dataDatastoreSecrets, &secrets) {
+			cred["secrets"] = map[string]any{"secretsType": secrets["secretsType"]}
+		}
 	}
+	s.shapes.render(body, apiVersion)
 	return nil
 }
 

@@ -60,12 +60,14 @@ import (
 // GET {deployment}/skus: one page of SkuResource, the Default SKU with
 // capacity 1 to 20 (Choice: Manual scale type, the managed limit).
 type onlineDeploymentStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
 	_ engine.Strategy        = (*onlineDeploymentStrategy)(nil)
 	_ engine.DeleteValidator = (*onlineDeploymentStrategy)(nil)
+	_ engine.Renderer        = (*onlineDeploymentStrategy)(nil)
 	_ engine.Actioner        = (*onlineDeploymentStrategy)(nil)
 	_ engine.ChildLister     = (*onlineDeploymentStrategy)(nil)
 )
@@ -176,7 +178,7 @@ func (s *onlineDeploymentStrategy) Validate(ctx context.Context, req *engine.Req
 	if err := checkSkuAndIdentity(desired, "OnlineDeployment"); err != nil {
 		return err
 	}
-	if err := checkProperties(req, desired, onlineDeploymentProperties, "OnlineDeploymentProperties"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "OnlineDeploymentProperties"); err != nil {
 		return err
 	}
 	endpoint, err := epLiveEndpoint(ctx, s.e, req, desired)
@@ -417,3 +419,34 @@ func epLiveEndpoint(ctx context.Context, e *engine.Engine, req *engine.Request, 
 
 // epInt is an integer as the schema normalises it.
 func epInt(n int64) any { return json.Number(strconv.FormatInt(n, 10)) }
+
+// newOnlineDeploymentShapes are the deployments' shapes with
+// privateNetworkConnection, which 2022-02-01-preview has and later
+// versions replaced by egressPublicNetworkAccess ("If true, enable private
+// network connection. DEPRECATED for future API versions. Use
+// EgressPublicNetworkAccess.", says its model), carried over both ways.
+//
+// Choice: privateNetworkConnection true stands for egressPublicNetworkAccess
+// Disabled unless the request sets that too; a response at such a version
+// derives it from egressPublicNetworkAccess.
+func newOnlineDeploymentShapes() *shapes {
+	const old, successor = "privateNetworkConnection", "egressPublicNetworkAccess"
+	sh := newShapes(TypeOnlineDeployments, onlineDeploymentProperties)
+	sh.upgrade = func(p map[string]any, _ string) {
+		if private, _ := p[old].(bool); private {
+			setDefault(p, successor, "Disabled")
+		}
+	}
+	sh.downgrade = func(p map[string]any, apiVersion string) {
+		if sh.has(apiVersion, p, old) {
+			p[old] = p[successor] == "Disabled"
+		}
+	}
+	return sh
+}
+
+// Render shapes the deployment for the api-version.
+func (s *onlineDeploymentStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	s.shapes.render(body, apiVersion)
+	return nil
+}

@@ -86,14 +86,14 @@ func registerEndpoints(e *engine.Engine, _ Options) {
 		name     string
 		strategy engine.Strategy
 	}{
-		{TypeOnlineEndpoints, &onlineEndpointStrategy{e: e}},
-		{TypeOnlineDeployments, &onlineDeploymentStrategy{e: e}},
-		{TypeBatchEndpoints, &batchEndpointStrategy{e: e}},
-		{TypeBatchDeployments, &batchDeploymentStrategy{e: e}},
+		{TypeOnlineEndpoints, &onlineEndpointStrategy{e: e, shapes: newShapes(TypeOnlineEndpoints, onlineEndpointProperties)}},
+		{TypeOnlineDeployments, &onlineDeploymentStrategy{e: e, shapes: newOnlineDeploymentShapes()}},
+		{TypeBatchEndpoints, &batchEndpointStrategy{e: e, shapes: newShapes(TypeBatchEndpoints, batchEndpointProperties)}},
+		{TypeBatchDeployments, &batchDeploymentStrategy{e: e, shapes: newShapes(TypeBatchDeployments, batchDeploymentProperties)}},
 	} {
 		e.Registry().Register(&engine.Type{
 			Name:        t.name,
-			APIVersions: V2APIVersions,
+			APIVersions: apiVersionsOf(t.name, V2APIVersions),
 			Tracked:     true,
 			NamePattern: endpointNamePattern,
 			NameRule:    endpointNameRule,

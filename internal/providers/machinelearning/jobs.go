@@ -27,12 +27,12 @@ const (
 func registerJobs(e *engine.Engine, _ Options) {
 	e.Registry().Register(&engine.Type{
 		Name:        TypeJobs,
-		APIVersions: V2APIVersions,
+		APIVersions: apiVersionsOf(TypeJobs, V2APIVersions),
 		NamePattern: v2NamePattern,
 		NameRule:    v2NameRule,
 		Put:         engine.Sync,
 		Delete:      engine.Location,
-		Strategy:    &jobStrategy{e: e},
+		Strategy:    &jobStrategy{e: e, shapes: newShapes(TypeJobs, jobBaseProperties)},
 	})
 }
 
@@ -92,7 +92,8 @@ func registerJobs(e *engine.Engine, _ Options) {
 // default, ArchivedOnly or All, on isArchived) filter the list; an
 // unknown jobType or listViewType is refused with 400 UserError.
 type jobStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
@@ -169,7 +170,7 @@ func (s *jobStrategy) Validate(ctx context.Context, req *engine.Request, desired
 	if err := checkV2Envelope(desired, "JobBase"); err != nil {
 		return err
 	}
-	if err := checkProperties(req, desired, jobBaseProperties, "JobBaseProperties"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "JobBaseProperties"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -400,7 +401,8 @@ func refNotFound(err error, format string, args ...any) *arm.Error {
 
 // Render replaces provisioningState, which jobs do not have, with the
 // job's status at now.
-func (s *jobStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, now time.Time) error {
+func (s *jobStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, now time.Time) error {
+	defer s.shapes.render(body, apiVersion)
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
 		return nil

@@ -30,8 +30,10 @@ const (
 )
 
 // APIVersions are the stable api-versions of the namespace that armlet
-// accepts, newest first (docs/azure-ml-arm.md 1.1). Preview versions are accepted
-// only with the engine's lenient api-version mode.
+// accepts, newest first (docs/azure-ml-arm.md 1.1). Each type adds the
+// preview versions armlet has the models of (apiVersionsOf, sdkmodels.go);
+// other previews are accepted only with the engine's lenient api-version
+// mode.
 var APIVersions = []string{
 	"2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01", "2023-10-01",
 	"2023-04-01", "2022-10-01", "2022-05-01", "2021-07-01", "2021-04-01", "2021-01-01",
@@ -84,10 +86,10 @@ func (p Propagation) draw(rnd func() float64) time.Duration {
 
 // Register adds the provider's resource types to e's registry.
 func Register(e *engine.Engine, opts Options) {
-	ws := &workspaceStrategy{e: e, opts: opts}
+	ws := &workspaceStrategy{e: e, opts: opts, shapes: newShapes(TypeWorkspaces, workspaceProperties)}
 	e.Registry().Register(&engine.Type{
 		Name:        TypeWorkspaces,
-		APIVersions: APIVersions,
+		APIVersions: apiVersionsOf(TypeWorkspaces, APIVersions),
 		Tracked:     true,
 		NamePattern: workspaceNamePattern,
 		NameRule:    workspaceNameRule,
@@ -95,9 +97,10 @@ func Register(e *engine.Engine, opts Options) {
 		Delete:      engine.Location,
 		Strategy:    ws,
 	})
+	e.OnWrite(ws.workspaceWritten)
 	e.Registry().Register(&engine.Type{
 		Name:          TypePrivateEndpointConnections,
-		APIVersions:   APIVersions,
+		APIVersions:   apiVersionsOf(TypePrivateEndpointConnections, APIVersions),
 		Put:           engine.Sync,
 		Delete:        engine.Sync,
 		CreatedStatus: 200,
@@ -127,8 +130,10 @@ func atLeast(v, since string) bool {
 
 // isPreview reports whether v is a preview api-version.
 //
-// Choice: apart from v1LegacyMode, preview api-versions are not gated by
-// the table of api-versions per property (previews often had properties
-// before the stable version that introduced them): a preview request may
-// send, and sees, every property.
+// Choice: apart from v1LegacyMode, a preview api-version armlet has no
+// model of (accepted only in lenient mode) is not gated by the table of
+// api-versions per property (previews often had properties before the
+// stable version that introduced them): a request at it may send, and
+// sees, every property. The previews armlet has models of are gated by
+// them (sdkmodels.go).
 func isPreview(v string) bool { return strings.Contains(v, "-") && len(v) > 10 }

@@ -62,7 +62,8 @@ import (
 // Choice: Azure requires endpoint names to be unique per region (the
 // scoring URI's host); armlet does not check that across workspaces.
 type onlineEndpointStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
@@ -103,7 +104,7 @@ func (s *onlineEndpointStrategy) Validate(ctx context.Context, req *engine.Reque
 	if err := checkSkuAndIdentity(desired, "OnlineEndpoint"); err != nil {
 		return err
 	}
-	if err := checkProperties(req, desired, onlineEndpointProperties, "OnlineEndpointProperties"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "OnlineEndpointProperties"); err != nil {
 		return err
 	}
 	ws, err := workspaceOf(ctx, s.e, desired)
@@ -240,7 +241,8 @@ func epScoringHost(r *engine.Resource) string {
 
 // Render adds the endpoint's URIs and leaves out traffic entries of
 // deployments that no longer exist.
-func (s *onlineEndpointStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+func (s *onlineEndpointStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	defer s.shapes.render(body, apiVersion)
 	props, _ := body["properties"].(map[string]any)
 	if props == nil {
 		return nil

@@ -18,12 +18,12 @@ const TypeSchedules = TypeWorkspaces + "/schedules"
 func registerSchedules(e *engine.Engine, _ Options) {
 	e.Registry().Register(&engine.Type{
 		Name:        TypeSchedules,
-		APIVersions: V2APIVersions,
+		APIVersions: apiVersionsOf(TypeSchedules, V2APIVersions),
 		NamePattern: v2NamePattern,
 		NameRule:    v2NameRule,
 		Put:         engine.AsyncOperation,
 		Delete:      engine.Location,
-		Strategy:    &scheduleStrategy{e: e},
+		Strategy:    &scheduleStrategy{e: e, shapes: newShapes(TypeSchedules, scheduleProperties)},
 	})
 }
 
@@ -55,13 +55,21 @@ func registerSchedules(e *engine.Engine, _ Options) {
 // DisabledOnly or All, on isEnabled; any other value is refused with 400
 // UserError.
 type scheduleStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
 	_ engine.Strategy     = (*scheduleStrategy)(nil)
 	_ engine.ListFilterer = (*scheduleStrategy)(nil)
+	_ engine.Renderer     = (*scheduleStrategy)(nil)
 )
+
+// Render shapes the schedule for the api-version.
+func (s *scheduleStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	s.shapes.render(body, apiVersion)
+	return nil
+}
 
 var (
 	weekDay = enum("WeekDay", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -124,11 +132,11 @@ var (
 )
 
 // Validate checks a schedule's definition.
-func (s *scheduleStrategy) Validate(ctx context.Context, req *engine.Request, desired, _ *engine.Resource) error {
+func (s *scheduleStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
 	if err := checkV2Envelope(desired, "Schedule"); err != nil {
 		return err
 	}
-	if err := checkProperties(req, desired, scheduleProperties, "ScheduleProperties"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "ScheduleProperties"); err != nil {
 		return err
 	}
 	p := desired.Properties

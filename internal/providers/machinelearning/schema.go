@@ -52,6 +52,19 @@ type field struct {
 	// since is the first stable api-version that has the member; "" is
 	// every version.
 	since string
+	// absent marks, in a schema overlaid for one api-version
+	// (sdkmodels.go), a member of the newest shape that the version does
+	// not have: refused on input, dropped from responses, and kept from
+	// the stored resource by a PUT, as a member newer than the version is.
+	absent bool
+	// versionOnly marks, in an overlaid schema, a member the version has
+	// and the newest shape does not: checked at that version, then not
+	// stored (shapes.upgrade may carry it over to its successor first).
+	versionOnly bool
+	// exact objects come from an api-version's own model (an overlay):
+	// their members are all the version has, so a response at that version
+	// loses every other member.
+	exact bool
 	// kUnion
 	discriminator string
 	discType      string // the discriminator's enum type name
@@ -98,6 +111,25 @@ func (f *field) from(v string) *field {
 	c := *f
 	c.since = v
 	return &c
+}
+
+// missingAt reports whether member mf is not part of api-version v:
+// absent from v's overlay, or introduced after v ("" has every member).
+func (mf *field) missingAt(v string) bool {
+	return mf.absent || v != "" && mf.since != "" && !atLeast(v, mf.since)
+}
+
+// unknownMember is the error for member name of an object of type
+// typeName that api-version v does not have.
+func (mf *field) unknownMember(path, name, typeName, v string) *arm.Error {
+	err := arm.UnknownMember(path, name, typeName)
+	switch {
+	case v != "" && mf.since != "" && !atLeast(v, mf.since):
+		err.Message += fmt.Sprintf(" The property needs api-version %s or newer; the request used %s.", mf.since, v)
+	case mf.absent && v != "":
+		err.Message += fmt.Sprintf(" The property is not part of api-version %s.", v)
+	}
+	return err
 }
 
 // member finds a member of an object schema; JSON member names match
@@ -348,10 +380,8 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 			if !ok {
 				return arm.UnknownMember(path, k, typeName)
 			}
-			if apiVersion != "" && mf.since != "" && !atLeast(apiVersion, mf.since) {
-				err := arm.UnknownMember(path, k, typeName)
-				err.Message += fmt.Sprintf(" The property needs api-version %s or newer; the request used %s.", mf.since, apiVersion)
-				return err
+			if mf.missingAt(apiVersion) {
+				return mf.unknownMember(path, k, typeName, apiVersion)
 			}
 			if mf.readOnly {
 				continue
@@ -377,17 +407,9 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 			}
 		}
 	case kUnion:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		for k, dv := range m {
-			if s, ok := dv.(string); ok && strings.EqualFold(k, f.discriminator) {
-				for name, variant := range f.variants {
-					if strings.EqualFold(name, s) {
-						return variant.gate(path, m, apiVersion, "")
-					}
-				}
+		if m, ok := v.(map[string]any); ok {
+			if variant := f.variantOf(m); variant != nil {
+				return variant.gate(path, m, apiVersion, "")
 			}
 		}
 	}
@@ -397,8 +419,15 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 // carryOver copies into desired the members of old that the api-version
 // of a PUT does not have: a client cannot send what its version lacks, so
 // a PUT with an older api-version keeps them. It descends into objects
-// present on both sides.
+// present on both sides, and into the variant of a union both sides are of.
 func (f *field) carryOver(desired, old map[string]any, apiVersion string) {
+	if f.kind == kUnion {
+		// Only within the variant both sides have.
+		if variant := f.variantOf(desired); variant != nil && variant == f.variantOf(old) {
+			variant.carryOver(desired, old, apiVersion)
+		}
+		return
+	}
 	for name, mf := range f.fields {
 		if mf.readOnly {
 			continue
@@ -407,11 +436,11 @@ func (f *field) carryOver(desired, old map[string]any, apiVersion string) {
 		if !had {
 			continue
 		}
-		if mf.since != "" && !atLeast(apiVersion, mf.since) {
+		if mf.missingAt(apiVersion) {
 			desired[name] = engine.DeepCopy(ov)
 			continue
 		}
-		if mf.kind == kObject {
+		if mf.kind == kObject || mf.kind == kUnion {
 			dm, ok1 := desired[name].(map[string]any)
 			om, ok2 := ov.(map[string]any)
 			if ok1 && ok2 {
@@ -421,40 +450,83 @@ func (f *field) carryOver(desired, old map[string]any, apiVersion string) {
 	}
 }
 
-// hide removes from a rendered object the members that apiVersion does
-// not have yet.
-func (f *field) hide(body map[string]any, apiVersion string) {
-	for name, mf := range f.fields {
-		v, ok := body[name]
+// project removes from v, a rendered value of f's shape, what api-version
+// apiVersion does not have: members newer than the version or absent from
+// its overlay and, in the exact objects of an overlay, every member the
+// version's model lacks.
+func (f *field) project(v any, apiVersion string) {
+	f.prune(v, func(obj, mf *field) bool {
+		if mf == nil {
+			return obj.exact
+		}
+		return mf.missingAt(apiVersion)
+	})
+}
+
+// dropVersionOnly removes from v, a checked value of f's shape, the
+// members only f's api-version has (see field.versionOnly).
+func (f *field) dropVersionOnly(v any) {
+	f.prune(v, func(_, mf *field) bool { return mf != nil && mf.versionOnly })
+}
+
+// prune deletes from v, a value of f's shape, each object member for
+// which drop(the object's schema, the member's schema or nil when the
+// object has no such member) is true, and descends into the members it
+// keeps: objects, union variants, arrays and maps.
+func (f *field) prune(v any, drop func(obj, mf *field) bool) {
+	switch f.kind {
+	case kObject:
+		body, ok := v.(map[string]any)
 		if !ok {
-			continue
+			return
 		}
-		if mf.since != "" && !atLeast(apiVersion, mf.since) {
-			delete(body, name)
-			continue
-		}
-		switch mf.kind {
-		case kObject:
-			if m, ok := v.(map[string]any); ok {
-				mf.hide(m, apiVersion)
+		for k, mv := range body {
+			_, mf, ok := f.member(k)
+			if !ok {
+				mf = nil
 			}
-		case kMap:
-			if m, ok := v.(map[string]any); ok && mf.elem.kind == kUnion {
-				for _, ev := range m {
-					if em, ok := ev.(map[string]any); ok {
-						mf.elem.hideUnion(em, apiVersion)
-					}
-				}
+			if drop(f, mf) {
+				delete(body, k)
+			} else if mf != nil {
+				mf.prune(mv, drop)
+			}
+		}
+	case kUnion:
+		if body, ok := v.(map[string]any); ok {
+			if variant := f.variantOf(body); variant != nil {
+				variant.prune(body, drop)
+			}
+		}
+	case kArray:
+		if a, ok := v.([]any); ok {
+			for _, ev := range a {
+				f.elem.prune(ev, drop)
+			}
+		}
+	case kMap:
+		if m, ok := v.(map[string]any); ok {
+			for _, ev := range m {
+				f.elem.prune(ev, drop)
 			}
 		}
 	}
 }
 
-func (f *field) hideUnion(body map[string]any, apiVersion string) {
-	s, _ := body[f.discriminator].(string)
-	if variant, ok := f.variants[s]; ok {
-		variant.hide(body, apiVersion)
+// variantOf returns the variant of union f that body's discriminator
+// names (ignoring case), or nil.
+func (f *field) variantOf(body map[string]any) *field {
+	for k, dv := range body {
+		s, ok := dv.(string)
+		if !ok || !strings.EqualFold(k, f.discriminator) {
+			continue
+		}
+		for name, variant := range f.variants {
+			if strings.EqualFold(name, s) {
+				return variant
+			}
+		}
 	}
+	return nil
 }
 
 // sameValue compares two normalised values; resource IDs compare

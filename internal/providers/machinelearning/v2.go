@@ -2,6 +2,7 @@ package machinelearning
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -47,17 +48,27 @@ func registerV2(e *engine.Engine, opts Options) {
 	registerManagedNetwork(e, opts)
 }
 
-// checkProperties type-checks desired.Properties against schema at the
-// request's api-version (unknown members, and members newer than the
-// api-version, are refused unless the schema is open) and stores the
-// normalised form. typeName names the properties' .NET type in messages.
-func checkProperties(req *engine.Request, desired *engine.Resource, schema *field, typeName string) error {
-	gateVersion := req.APIVersion
-	if isPreview(gateVersion) {
-		gateVersion = ""
+// checkProperties type-checks desired.Properties against sh's schema at
+// the request's api-version and stores the normalised form: unknown
+// members, and members the api-version does not have, are refused in what
+// the client sent (the body of a PUT, the patch of a PATCH) unless the
+// schema is open; a PUT keeps from old (the stored resource, nil on
+// create) the members its version does not have, since the client could
+// not send them; the members only that version has are handed to
+// sh.upgrade and not stored. typeName names the properties' .NET type in
+// messages.
+func checkProperties(req *engine.Request, desired, old *engine.Resource, sh *shapes, typeName string) error {
+	schema, _ := sh.at(req.APIVersion)
+	v := sh.gateVersion(req.APIVersion)
+	sent := desired.Properties
+	if req.Method == http.MethodPatch {
+		sent = patchProperties(req.Body)
 	}
-	if err := schema.gate("properties", desired.Properties, gateVersion, typeName); err != nil {
+	if err := schema.gate("properties", sent, v, typeName); err != nil {
 		return err
+	}
+	if old != nil && req.Method == http.MethodPut && v != "" {
+		schema.carryOver(desired.Properties, old.Properties, v)
 	}
 	props, err := schema.check("properties", desired.Properties)
 	if err != nil {
@@ -67,6 +78,10 @@ func checkProperties(req *engine.Request, desired *engine.Resource, schema *fiel
 	if m == nil {
 		m = map[string]any{}
 	}
+	if sh.upgrade != nil {
+		sh.upgrade(m, req.APIVersion)
+	}
+	schema.dropVersionOnly(m)
 	desired.Properties = m
 	return nil
 }

@@ -69,8 +69,9 @@ import (
 // Location long-running operation that also removes the workspace's
 // private endpoint connections.
 type workspaceStrategy struct {
-	e    *engine.Engine
-	opts Options
+	e      *engine.Engine
+	opts   Options
+	shapes *shapes
 }
 
 var (
@@ -107,25 +108,27 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	if patch {
 		sent, typeName = patchProperties(req.Body), "WorkspacePropertiesUpdateParameters"
 	}
-	gateVersion := req.APIVersion
-	if isPreview(gateVersion) {
-		// See isPreview: every property but v1LegacyMode (rule L2).
-		gateVersion = ""
-		// Any casing: the schema accepts member names ignoring case.
+	schema, _ := s.shapes.at(req.APIVersion)
+	gateVersion := s.shapes.gateVersion(req.APIVersion)
+	if gateVersion == "" {
+		// A preview armlet has no model of: every property but
+		// v1LegacyMode (rule L2). Any casing: the schema accepts member
+		// names ignoring case.
 		if _, _, ok := lookupFold(sent, "v1LegacyMode"); ok && !atLeast(req.APIVersion, LegacyModeAPIVersion) {
 			return arm.UnknownMember("properties", "v1LegacyMode", typeName)
 		}
 	}
-	if err := workspaceProperties.gate("properties", sent, gateVersion, typeName); err != nil {
+	if err := schema.gate("properties", sent, gateVersion, typeName); err != nil {
 		return err
 	}
 	if !patch && old != nil && gateVersion != "" {
-		workspaceProperties.carryOver(desired.Properties, old.Properties, gateVersion)
+		schema.carryOver(desired.Properties, old.Properties, gateVersion)
 	}
-	props, err := workspaceProperties.check("properties", desired.Properties)
+	props, err := schema.check("properties", desired.Properties)
 	if err != nil {
 		return err
 	}
+	schema.dropVersionOnly(props)
 	desired.Properties = props.(map[string]any)
 
 	if old != nil {
@@ -140,6 +143,9 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	}
 	if err := s.complete(ctx, req, desired, old); err != nil {
 		return err
+	}
+	if old == nil {
+		desired.SetData(dataDefaultDatastores, true)
 	}
 	// A client wrote the workspace: rule L3 no longer applies to it.
 	delete(desired.Internal.Data, dataLegacyImplicit)
@@ -469,9 +475,7 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	props["privateEndpointConnections"] = conns
 	props["privateLinkCount"] = approved
 	renderManagedNetwork(r, props, apiVersion, now)
-	if !isPreview(apiVersion) {
-		workspaceProperties.hide(props, apiVersion)
-	}
+	s.shapes.render(body, apiVersion)
 	if !atLeast(apiVersion, LegacyModeAPIVersion) {
 		delete(props, "v1LegacyMode")
 	}
@@ -530,6 +534,11 @@ func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *
 	if err := workspaceProperties.gate("properties", r.Properties, "", "WorkspaceProperties"); err != nil {
 		return err
 	}
+	if _, restored := r.Internal.Data[dataKeys]; !restored {
+		// An exported workspace (its keys kept) comes with the datastores
+		// it had; a seeded one gets Azure's defaults.
+		r.SetData(dataDefaultDatastores, true)
+	}
 	wsID, _ := r.Properties["workspaceId"].(string)
 	props, err := workspaceProperties.check("properties", r.Properties)
 	if err != nil {
@@ -553,8 +562,12 @@ func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *
 	return nil
 }
 
-// PostImport stores the connections a seeded workspace listed inline.
+// PostImport stores the connections a seeded workspace listed inline and
+// its default datastores.
 func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request, r *engine.Resource) error {
+	if err := s.makeDefaultDatastores(ctx, req, r); err != nil {
+		return err
+	}
 	var seeded []seedConnection
 	if !r.GetData(dataSeedConnections, &seeded) {
 		return nil
@@ -564,11 +577,17 @@ func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request,
 			return err
 		}
 	}
-	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
-		if _, had := w.Internal.Data[dataSeedConnections]; !had {
+	return dropData(ctx, s.e, r.ID, dataSeedConnections)
+}
+
+// dropData removes key from the Internal.Data of the stored resource at
+// id, when it is there.
+func dropData(ctx context.Context, e *engine.Engine, id resourceid.ID, key string) error {
+	_, err := e.Update(ctx, id, func(r *engine.Resource) error {
+		if _, had := r.Internal.Data[key]; !had {
 			return engine.ErrNoChange
 		}
-		delete(w.Internal.Data, dataSeedConnections)
+		delete(r.Internal.Data, key)
 		return nil
 	})
 	return err

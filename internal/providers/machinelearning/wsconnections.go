@@ -125,7 +125,8 @@ var wsConnectionProperties = func() *field {
 // Choice: the list's target and category filters match whole values,
 // ignoring case.
 type wsConnectionStrategy struct {
-	e *engine.Engine
+	e      *engine.Engine
+	shapes *shapes
 }
 
 var (
@@ -139,13 +140,13 @@ var (
 func registerWorkspaceConnections(e *engine.Engine, _ Options) {
 	e.Registry().Register(&engine.Type{
 		Name:          TypeWorkspaceConnections,
-		APIVersions:   V2APIVersions,
+		APIVersions:   apiVersionsOf(TypeWorkspaceConnections, V2APIVersions),
 		NamePattern:   wsConnectionNamePattern,
 		NameRule:      wsConnectionNameRule,
 		Put:           engine.Sync,
 		Delete:        engine.Sync,
 		CreatedStatus: http.StatusOK,
-		Strategy:      &wsConnectionStrategy{e: e},
+		Strategy:      &wsConnectionStrategy{e: e, shapes: newShapes(TypeWorkspaceConnections, wsConnectionProperties)},
 	})
 }
 
@@ -155,7 +156,7 @@ func (s *wsConnectionStrategy) Validate(_ context.Context, req *engine.Request, 
 	if req.Method == http.MethodPatch && old != nil {
 		keepConnectionCredentials(desired, old)
 	}
-	if err := checkProperties(req, desired, wsConnectionProperties, "WorkspaceConnectionPropertiesV2"); err != nil {
+	if err := checkProperties(req, desired, old, s.shapes, "WorkspaceConnectionPropertiesV2"); err != nil {
 		return err
 	}
 	p := desired.Properties
@@ -202,7 +203,8 @@ func (s *wsConnectionStrategy) ExportBody(r *engine.Resource, body map[string]an
 }
 
 // Render adds createdByWorkspaceArmId.
-func (s *wsConnectionStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+func (s *wsConnectionStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
+	defer s.shapes.render(body, apiVersion)
 	if props, ok := body["properties"].(map[string]any); ok {
 		props["createdByWorkspaceArmId"] = r.ID.Parent().String()
 	}
