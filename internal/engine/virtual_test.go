@@ -118,7 +118,9 @@ func TestVirtualChildren(t *testing.T) {
 		t.Fatalf("bad name: %d %v", st, b)
 	}
 
-	// PUT: 202 + Location; 202 until the operation ends, then the slot.
+	// PUT: 202 + Location; 202 until the operation ends, then an empty
+	// 200 (a slot's body shows no terminal state a poller could read), and
+	// a GET gives the slot.
 	st, hdr, _ := h.call("PUT", box+"/slots/abc", v, `{"x":1}`, nil)
 	loc := hdr.Get("Location")
 	if st != 202 || loc == "" {
@@ -130,8 +132,11 @@ func TestVirtualChildren(t *testing.T) {
 	}
 	h.clk.Advance(2 * time.Second)
 	st, _, b := h.call("GET", path, "", "", nil)
-	if st != 200 || b["name"] != "abc" {
-		t.Fatalf("poll after end: %d %v", st, b)
+	if st != 200 || len(b) != 0 {
+		t.Fatalf("poll after end: %d %v, want an empty 200", st, b)
+	}
+	if st, _, b := h.call("GET", box+"/slots/abc", v, "", nil); st != 200 || b["name"] != "abc" {
+		t.Fatalf("slot after its PUT: %d %v", st, b)
 	}
 	if st, _, b := h.call("GET", box, v, "", nil); st != 200 || b["properties"].(map[string]any)["slots"] == nil {
 		t.Fatalf("box shows its slot: %d %v", st, b)
