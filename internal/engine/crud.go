@@ -263,7 +263,11 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 		if err != nil {
 			return nil, err
 		}
-		resp, retry, err := e.write(ctx, req, t, desired, old, t.Put, implicit)
+		style := t.Put
+		if old != nil && t.SyncUpdate {
+			style = Sync
+		}
+		resp, retry, err := e.write(ctx, req, t, desired, old, style, implicit)
 		if retry {
 			continue
 		}

@@ -50,6 +50,11 @@ type Type struct {
 	NameRule    string
 	// Put and Delete choose the long-running behaviour of each verb.
 	Put, Delete LROStyle
+	// SyncUpdate makes a PUT of an existing resource synchronous (200 with
+	// the resource) when Put is long-running: Azure Storage creates an
+	// account in the background (202 and Location) but answers an update
+	// of one at once.
+	SyncUpdate bool
 	// CreatedStatus is the status of a synchronous create: 201 unless set
 	// (some Azure APIs, such as private endpoint connections, answer 200).
 	CreatedStatus int

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,24 @@ func MustID(t testing.TB, s string) resourceid.ID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// Walk follows steps through generic JSON (object member names, array
+// indexes in decimal) and returns what it finds there, or nil.
+func Walk(v any, steps ...string) any {
+	for _, s := range steps {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[s]
+		case []any:
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }
