@@ -7,6 +7,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/rpkit"
 )
 
 // privateLinkStrategy serves Microsoft.Authorization/
@@ -112,7 +113,7 @@ func (s *privateLinkStrategy) PrivateLinkFQDNs(*engine.Resource, string) []engin
 
 // ValidateDelete refuses to delete a private link an association names.
 func (s *privateLinkStrategy) ValidateDelete(ctx context.Context, req *engine.Request, r *engine.Resource) error {
-	tenantID, err := subscriptionTenant(ctx, s.e, r.ID.SubscriptionID())
+	tenantID, err := rpkit.SubscriptionTenant(ctx, s.e, r.ID.SubscriptionID())
 	if err != nil {
 		return err
 	}
