@@ -39,6 +39,7 @@ import (
 	"github.com/armlet/armlet/internal/providers/authorization"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/providers/network"
+	"github.com/armlet/armlet/internal/providers/storage"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -253,6 +254,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
 	network.Register(s.engine, network.Options{})
+	storage.Register(s.engine, storage.Options{})
 	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	s.rbac = rbac
 	for _, o := range options {

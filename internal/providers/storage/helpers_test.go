@@ -1,0 +1,80 @@
+package storage
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
+	"github.com/armlet/armlet/internal/kv/memkv"
+	"github.com/armlet/armlet/internal/providers/network"
+)
+
+const (
+	tenant   = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	sub      = "00000000-1111-2222-3333-444444444444"
+	otherSub = "00000000-1111-2222-3333-555555555555"
+	rgPath   = "/subscriptions/" + sub + "/resourceGroups/rg"
+	acctPath = rgPath + "/providers/Microsoft.Storage/storageAccounts/acct1"
+	api      = "2025-08-01"
+	netAPI   = "2025-01-01"
+)
+
+var walk = enginetest.Walk
+
+// env is an engine with the storage and network providers, two
+// subscriptions and resource group "rg" (eastus) in the first.
+type env struct {
+	*enginetest.Env
+	e *engine.Engine
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry(), OperationDuration: time.Second})
+	Register(e, Options{})
+	network.Register(e, network.Options{})
+	for _, s := range []string{sub, otherSub} {
+		if err := e.EnsureSubscription(context.Background(), s, tenant, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := &env{Env: enginetest.New(t, e, clk), e: e}
+	v.Must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	return v
+}
+
+// account is a storage account body.
+func account(sku, kind, props string) string {
+	return `{"location":"eastus","sku":{"name":"` + sku + `"},"kind":"` + kind + `","properties":{` + props + `}}`
+}
+
+// create creates an account at path, follows its Location to the end
+// as a client polls, and returns the final GET.
+func (v *env) create(path, body string) map[string]any {
+	v.T.Helper()
+	resp, err := v.Serve(http.MethodPut, path, api, body)
+	if err != nil {
+		v.T.Fatalf("PUT %s: %v", path, err)
+	}
+	loc := resp.Header.Get("Location")
+	if resp.Status != http.StatusAccepted || loc == "" || resp.Body != nil {
+		v.T.Fatalf("PUT %s = %d %v (Location %q), want 202 with Location and no body", path, resp.Status, resp.Body, loc)
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		v.T.Fatal(err)
+	}
+	v.Must(http.MethodGet, u.Path, api, "", http.StatusAccepted)
+	v.Advance(2 * time.Second)
+	done := v.Must(http.MethodGet, u.Path, api, "", http.StatusOK)
+	if walk(done, "properties", "provisioningState") != "Succeeded" {
+		v.T.Fatalf("operation result = %v", done)
+	}
+	return v.Must(http.MethodGet, path, api, "", http.StatusOK)
+}
