@@ -148,6 +148,18 @@ type Restorer interface {
 	Restore(ctx context.Context, req *Request, r, made *Resource) error
 }
 
+// Remover is implemented by strategies whose resources leave something
+// behind when they go, as a key vault leaves a soft-deleted vault that can
+// be recovered. Removed is called for every resource of the type a delete
+// removes, whether deleted itself or with its parent, resource group or
+// subscription, once the store no longer holds it; r is the resource as
+// it was. It is not called when an import is undone (Engine.Remove) or by
+// Reset, which leave nothing behind. A failure cannot undo the delete:
+// Removed logs what it cannot do.
+type Remover interface {
+	Removed(ctx context.Context, r *Resource)
+}
+
 // DeleteValidator is implemented by strategies that may refuse a DELETE.
 type DeleteValidator interface {
 	ValidateDelete(ctx context.Context, req *Request, r *Resource) error
