@@ -38,6 +38,8 @@ type Schema struct {
 	resourceType string
 	// open objects keep members the schema does not list, as sent.
 	open bool
+	// keepCase enums store a value in the casing it was sent in.
+	keepCase bool
 	// readOnly members are accepted on input, so a GET-modify-PUT round
 	// trip works, and dropped: the provider makes them.
 	readOnly bool
@@ -124,6 +126,15 @@ func (s *Schema) Open() *Schema {
 	return &c
 }
 
+// KeepCase returns a copy of the enum schema s that matches values
+// ignoring case but keeps them as sent, for the enums whose service
+// answers what it was given (Key Vault's access policy permissions).
+func (s *Schema) KeepCase() *Schema {
+	c := *s
+	c.keepCase = true
+	return &c
+}
+
 // Values returns an enum's values.
 func (s *Schema) Values() []string { return s.values }
 
@@ -174,6 +185,9 @@ func (s *Schema) Check(path string, v any) (any, error) {
 		if i < 0 {
 			return nil, arm.InvalidContent(path, "Error converting value %s to type '%s': the allowed values are '%s'. Path '%s'.",
 				strconv.Quote(str), s.name, strings.Join(s.values, "', '"), path)
+		}
+		if s.keepCase {
+			return str, nil
 		}
 		return s.values[i], nil
 	case kindObject:

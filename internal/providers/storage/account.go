@@ -396,7 +396,7 @@ func (s *accountStrategy) Render(ctx context.Context, r *engine.Resource, body m
 		created[k.Name] = k.Created.UTC().Format(time.RFC3339Nano)
 	}
 	props["keyCreationTime"] = created
-	conns, err := s.connections(ctx, r)
+	conns, err := rpkit.PrivateEndpointConnections(ctx, s.e, r, typeConnections)
 	if err != nil {
 		return err
 	}
@@ -407,34 +407,6 @@ func (s *accountStrategy) Render(ctx context.Context, r *engine.Resource, body m
 		}
 	}
 	return nil
-}
-
-// connections lists the private endpoint connections to r, from the
-// private endpoint type (engine.PrivateLinkSource).
-func (s *accountStrategy) connections(ctx context.Context, r *engine.Resource) ([]any, error) {
-	out := []any{}
-	src, ok := engine.Capability[engine.PrivateLinkSource](s.e.Registry(), typePrivateEndpoint)
-	if !ok {
-		return out, nil
-	}
-	list, err := src.ConnectionsTo(ctx, r.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range list {
-		name := c.PrivateEndpoint.Name() + "." + c.Name
-		out = append(out, map[string]any{
-			"id":   r.ID.String() + "/privateEndpointConnections/" + name,
-			"name": name,
-			"type": typeConnections,
-			"properties": map[string]any{
-				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpoint.String()},
-				"privateLinkServiceConnectionState": c.State.Map(),
-				"provisioningState":                 "Succeeded",
-			},
-		})
-	}
-	return out, nil
 }
 
 // Action serves listKeys and regenerateKey.
@@ -507,19 +479,11 @@ func (s *accountStrategy) ListChildren(_ context.Context, _ *engine.Request, r *
 	if !strings.EqualFold(child, "privateLinkResources") {
 		return nil, false, nil
 	}
-	list := []any{}
+	var groups []rpkit.LinkGroup
 	for _, g := range s.PrivateLinkGroups() {
-		list = append(list, map[string]any{
-			"id":   r.ID.String() + "/privateLinkResources/" + g,
-			"name": g,
-			"type": typeLinkResources,
-			"properties": map[string]any{
-				"groupId": g, "requiredMembers": []any{g},
-				"requiredZoneNames": []any{"privatelink." + g + ".core.windows.net"},
-			},
-		})
+		groups = append(groups, rpkit.LinkGroup{ID: g, Members: []string{g}, Zones: []string{"privatelink." + g + ".core.windows.net"}})
 	}
-	return engine.JSON(http.StatusOK, map[string]any{"value": list}), true, nil
+	return rpkit.PrivateLinkResources(r, typeLinkResources, groups), true, nil
 }
 
 // PrivateLinkGroups: the sub-resources a private endpoint can reach.

@@ -31,16 +31,15 @@ import (
 
 // Resource types of the provider.
 const (
-	Namespace           = "Microsoft.Storage"
-	TypeAccounts        = Namespace + "/storageAccounts"
-	TypeBlobServices    = TypeAccounts + "/blobServices"
-	TypeFileServices    = TypeAccounts + "/fileServices"
-	TypeQueueServices   = TypeAccounts + "/queueServices"
-	TypeTableServices   = TypeAccounts + "/tableServices"
-	TypeContainers      = TypeBlobServices + "/containers"
-	typeConnections     = TypeAccounts + "/privateEndpointConnections"
-	typeLinkResources   = TypeAccounts + "/privateLinkResources"
-	typePrivateEndpoint = "Microsoft.Network/privateEndpoints"
+	Namespace         = "Microsoft.Storage"
+	TypeAccounts      = Namespace + "/storageAccounts"
+	TypeBlobServices  = TypeAccounts + "/blobServices"
+	TypeFileServices  = TypeAccounts + "/fileServices"
+	TypeQueueServices = TypeAccounts + "/queueServices"
+	TypeTableServices = TypeAccounts + "/tableServices"
+	TypeContainers    = TypeBlobServices + "/containers"
+	typeConnections   = TypeAccounts + "/privateEndpointConnections"
+	typeLinkResources = TypeAccounts + "/privateLinkResources"
 )
 
 // APIVersions are the Microsoft.Storage api-versions armlet accepts,
