@@ -54,10 +54,6 @@ const (
 
 var accountName = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
 
-func nameInvalidMessage(name string) string {
-	return name + " is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
-}
-
 func nameTakenMessage(name string) string {
 	return "The storage account named " + name + " is already taken."
 }
@@ -88,8 +84,8 @@ const keyBytes = 64
 
 func (s *accountStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
 	name := desired.ID.Name()
-	if !accountName.MatchString(name) {
-		return arm.BadRequest(codeNameInvalid, "%s", nameInvalidMessage(name)).WithTarget("name")
+	if msg := nameInvalid(name); msg != "" {
+		return arm.BadRequest(codeNameInvalid, "%s", msg).WithTarget("name")
 	}
 	for k := range desired.Extra {
 		switch k {

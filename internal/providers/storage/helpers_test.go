@@ -1,24 +1,21 @@
 package storage
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/engine/enginetest"
-	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/providers/network"
 )
 
 const (
-	tenant   = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-	sub      = "00000000-1111-2222-3333-444444444444"
-	otherSub = "00000000-1111-2222-3333-555555555555"
-	rgPath   = "/subscriptions/" + sub + "/resourceGroups/rg"
+	tenant   = enginetest.TenantID
+	sub      = enginetest.SubscriptionID
+	otherSub = enginetest.OtherSubscriptionID
+	rgPath   = enginetest.GroupPath
 	acctPath = rgPath + "/providers/Microsoft.Storage/storageAccounts/acct1"
 	api      = "2025-08-01"
 	netAPI   = "2025-01-01"
@@ -26,27 +23,16 @@ const (
 
 var walk = enginetest.Walk
 
-// env is an engine with the storage and network providers, two
-// subscriptions and resource group "rg" (eastus) in the first.
-type env struct {
-	*enginetest.Env
-	e *engine.Engine
-}
+// env is an engine with the storage and network providers
+// (enginetest.StartInGroup).
+type env struct{ *enginetest.Env }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clk := clock.NewOffset(0)
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry(), OperationDuration: time.Second})
-	Register(e, Options{})
-	network.Register(e, network.Options{})
-	for _, s := range []string{sub, otherSub} {
-		if err := e.EnsureSubscription(context.Background(), s, tenant, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v := &env{Env: enginetest.New(t, e, clk), e: e}
-	v.Must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
-	return v
+	return &env{enginetest.StartInGroup(t, func(e *engine.Engine) {
+		Register(e, Options{})
+		network.Register(e, network.Options{})
+	})}
 }
 
 // account is a storage account body.

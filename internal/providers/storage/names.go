@@ -1,41 +1,22 @@
 package storage
 
-import (
-	"context"
-	"net/http"
+import "context"
 
-	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/rpkit"
-)
-
-var nameCheckParameters = rpkit.Object("StorageAccountCheckNameAvailabilityParameters", rpkit.Members{
-	"name": rpkit.String(),
-	"type": rpkit.Enum("Type", TypeAccounts),
-}).Required("name", "type")
-
-// checkNameAvailability answers POST
-// /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability
-// ({"name", "type": "Microsoft.Storage/storageAccounts"}) with Azure's
-// CheckNameAvailabilityResult: reason AccountNameInvalid or AlreadyExists
-// and the texts a PUT of that name would fail with.
-func (p *provider) checkNameAvailability(ctx context.Context, _ *engine.Request, _ string, body map[string]any) (*engine.Response, error) {
-	in, err := nameCheckParameters.CheckObject("", body)
-	if err != nil {
-		return nil, err
+// nameTaken is the message for a name another account holds, "" for a
+// free one.
+func (p *provider) nameTaken(ctx context.Context, name string) (string, error) {
+	taken, err := p.nameTakenBy(ctx, name)
+	if err != nil || taken == nil {
+		return "", err
 	}
-	name := in["name"].(string)
-	result := map[string]any{"nameAvailable": true}
-	switch {
-	case !accountName.MatchString(name):
-		result = map[string]any{"nameAvailable": false, "reason": codeNameInvalid, "message": nameInvalidMessage(name)}
-	default:
-		taken, err := p.nameTakenBy(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		if taken != nil {
-			result = map[string]any{"nameAvailable": false, "reason": "AlreadyExists", "message": nameTakenMessage(name)}
-		}
+	return nameTakenMessage(name), nil
+}
+
+// nameInvalid is the message for a name Azure's rule refuses, "" for a
+// valid one.
+func nameInvalid(name string) string {
+	if accountName.MatchString(name) {
+		return ""
 	}
-	return engine.JSON(http.StatusOK, result), nil
+	return name + " is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
 }

@@ -94,9 +94,8 @@ func Register(e *engine.Engine, _ Options) {
 		Strategy:       &containerStrategy{p},
 	})
 	e.OnWrite(p.accountWritten)
-	e.AddRoute(&rpkit.SubscriptionAction{
-		Engine: e, Action: Namespace + "/checkNameAvailability", Type: TypeAccounts, Serve: p.checkNameAvailability,
-	})
+	// checkNameAvailability answers as a PUT of the name would fare.
+	e.AddRoute(rpkit.NameAvailability{Type: TypeAccounts, Invalid: nameInvalid, Taken: p.nameTaken}.Route(e))
 }
 
 // accountWritten gives an account written by a client its services.

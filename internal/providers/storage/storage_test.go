@@ -45,15 +45,8 @@ func TestAccountRefusals(t *testing.T) {
 		{"old api-version", sa("acct2") + "?api-version=2018-02-01", account("Standard_LRS", "StorageV2", ""), 400, "NoRegisteredProviderFound", ""},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			v.T = t
-			e := v.Fail(http.MethodPut, c.path, api, c.body, c.status, c.code)
-			if e.Target != c.target {
-				t.Errorf("target = %q, want %q (%s)", e.Target, c.target, e.Message)
-			}
-		})
+		v.Refuse(t, c.name, http.MethodPut, c.path, api, c.body, c.status, c.code, c.target)
 	}
-	v.T = t
 	if e := v.Fail(http.MethodPut, rgPath+"/providers/Microsoft.Storage/storageAccounts/Acct2", api, account("Standard_LRS", "StorageV2", ""), 400, "AccountNameInvalid"); !strings.Contains(e.Message, "between 3 and 24 characters") {
 		t.Errorf("message = %s", e.Message)
 	}
