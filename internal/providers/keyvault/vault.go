@@ -62,11 +62,8 @@ func (s *vaultStrategy) Validate(ctx context.Context, req *engine.Request, desir
 	if msg := nameInvalid(name); msg != "" {
 		return arm.BadRequest(arm.CodeInvalidResourceName, "%s", msg).WithTarget("name")
 	}
-	for k := range desired.Extra {
-		return arm.UnknownMember("", k, "VaultCreateOrUpdateParameters")
-	}
-	if desired.Kind != "" {
-		return arm.UnknownMember("", "kind", "VaultCreateOrUpdateParameters")
+	if err := rpkit.CheckEnvelope(desired, "VaultCreateOrUpdateParameters"); err != nil {
+		return err
 	}
 	sent, err := vaultProperties.CheckObject("properties", desired.Properties)
 	if err != nil {
@@ -74,13 +71,10 @@ func (s *vaultStrategy) Validate(ctx context.Context, req *engine.Request, desir
 	}
 	recover := sent["createMode"] == "recover"
 	delete(sent, "createMode")
-	props := sent
+	var props map[string]any
 	switch {
 	case old != nil:
-		props = engine.DeepCopy(old.Properties).(map[string]any)
-		for k, v := range sent {
-			props[k] = v
-		}
+		props = rpkit.Updated(old, nil, sent)
 	case recover:
 		if props, err = s.recover(ctx, desired); err != nil {
 			return err
@@ -89,6 +83,7 @@ func (s *vaultStrategy) Validate(ctx context.Context, req *engine.Request, desir
 		if err := s.checkNameFree(ctx, desired); err != nil {
 			return err
 		}
+		props = sent
 		setDefaults(props, req.APIVersion)
 	}
 	if err := checkVault(props, sent, old); err != nil {

@@ -87,12 +87,8 @@ func (s *accountStrategy) Validate(ctx context.Context, req *engine.Request, des
 	if msg := nameInvalid(name); msg != "" {
 		return arm.BadRequest(codeNameInvalid, "%s", msg).WithTarget("name")
 	}
-	for k := range desired.Extra {
-		switch k {
-		case "sku", "identity", "extendedLocation", "zones":
-		default:
-			return arm.UnknownMember("", k, "StorageAccountCreateParameters")
-		}
+	if err := rpkit.CheckEnvelope(desired, "StorageAccountCreateParameters", "kind", "sku", "identity", "extendedLocation", "zones"); err != nil {
+		return err
 	}
 	if old == nil {
 		if err := s.checkNameFree(ctx, desired); err != nil {
@@ -111,11 +107,7 @@ func (s *accountStrategy) Validate(ctx context.Context, req *engine.Request, des
 		return err
 	}
 	if old != nil {
-		kept := engine.DeepCopy(old.Properties).(map[string]any)
-		for k, v := range props {
-			kept[k] = v
-		}
-		props = kept
+		props = rpkit.Updated(old, nil, props)
 		if old.Properties["isHnsEnabled"] != props["isHnsEnabled"] {
 			return arm.BadRequest(arm.CodePropertyChangeNotAllow,
 				"The property 'isHnsEnabled' of storage account '%s' cannot be changed after creation.", name).WithTarget("properties.isHnsEnabled")

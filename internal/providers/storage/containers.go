@@ -7,6 +7,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/rpkit"
 )
 
 // containerStrategy serves blob containers
@@ -45,8 +46,8 @@ func (s *containerStrategy) Validate(ctx context.Context, _ *engine.Request, des
 		return arm.BadRequest(arm.CodeInvalidResourceName,
 			"Resource name '%s' is invalid. A container name must be 3 to 63 lower-case letters, digits and hyphens, start and end with a letter or digit, and have no two hyphens in a row.", name).WithTarget("name")
 	}
-	for k := range desired.Extra {
-		return arm.UnknownMember("", k, "BlobContainer")
+	if err := rpkit.CheckEnvelope(desired, "BlobContainer"); err != nil {
+		return err
 	}
 	props, err := containerProperties.CheckObject("properties", desired.Properties)
 	if err != nil {

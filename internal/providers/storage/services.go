@@ -91,24 +91,16 @@ var (
 )
 
 func (s *serviceStrategy) Validate(_ context.Context, _ *engine.Request, desired, old *engine.Resource) error {
-	for k := range desired.Extra {
-		if k != "sku" { // read-only, shown from the account
-			return arm.UnknownMember("", k, "ServiceProperties")
-		}
+	// sku is read-only here, shown from the account.
+	if err := rpkit.CheckEnvelope(desired, "ServiceProperties", "sku"); err != nil {
+		return err
 	}
 	delete(desired.Extra, "sku")
 	props, err := s.svc.schema.CheckObject("properties", desired.Properties)
 	if err != nil {
 		return err
 	}
-	base := s.svc.defaults()
-	if old != nil {
-		base = engine.DeepCopy(old.Properties).(map[string]any)
-	}
-	for k, v := range props {
-		base[k] = v
-	}
-	desired.Properties = base
+	desired.Properties = rpkit.Updated(old, s.svc.defaults(), props)
 	return nil
 }
 
