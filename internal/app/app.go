@@ -37,9 +37,11 @@ import (
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
+	"github.com/armlet/armlet/internal/providers/insights"
 	"github.com/armlet/armlet/internal/providers/keyvault"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/providers/network"
+	"github.com/armlet/armlet/internal/providers/operationalinsights"
 	"github.com/armlet/armlet/internal/providers/storage"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
@@ -257,6 +259,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	network.Register(s.engine, network.Options{})
 	storage.Register(s.engine, storage.Options{})
 	keyvault.Register(s.engine, keyvault.Options{})
+	operationalinsights.Register(s.engine, operationalinsights.Options{})
+	insights.Register(s.engine, insights.Options{})
 	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	s.rbac = rbac
 	for _, o := range options {
