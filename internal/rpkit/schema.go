@@ -273,6 +273,17 @@ func (s *Schema) CheckObject(path string, m map[string]any) (map[string]any, err
 	return s.checkObject(path, m)
 }
 
+// CheckBody decodes a request body (rpkit.DecodeBody) and checks it
+// against the object schema s (CheckObject at the top level): the body
+// of a POST action or a PUT a provider answers itself.
+func (s *Schema) CheckBody(b []byte) (map[string]any, error) {
+	body, err := DecodeBody(b)
+	if err != nil {
+		return nil, err
+	}
+	return s.CheckObject("", body)
+}
+
 // member finds an object's member ignoring case, as Azure's readers do,
 // and returns its canonical name; nil when s has none of that name.
 func (s *Schema) member(name string) (string, *Schema) {

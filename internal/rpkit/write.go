@@ -1,7 +1,10 @@
 package rpkit
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
@@ -39,4 +42,43 @@ func Updated(old *engine.Resource, defaults, sent map[string]any) map[string]any
 		props[k] = v
 	}
 	return props
+}
+
+// SkuName returns the name of r's required sku (the envelope member sku)
+// in the casing of names, the names its type has; ok is false for a name
+// not among them, which the caller refuses in its provider's words. A
+// missing sku or sku.name is 400 InvalidRequestContent.
+func SkuName(r *engine.Resource, names []string) (name string, ok bool, err error) {
+	raw, present := r.Extra["sku"]
+	if !present {
+		return "", false, MissingMember("", "sku")
+	}
+	var sku struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(raw, &sku); err != nil || sku.Name == "" {
+		return "", false, MissingMember("sku", "name")
+	}
+	i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, sku.Name) })
+	if i < 0 {
+		return sku.Name, false, nil
+	}
+	return names[i], true, nil
+}
+
+// FindByName returns the live resource of the top-level type typ named
+// name (ignoring case) in any subscription, or nil: the holder of a
+// global name (a storage account's, a registry's, a vault's, whose host
+// names are theirs).
+func FindByName(ctx context.Context, e *engine.Engine, typ, name string) (*engine.Resource, error) {
+	list, err := e.ListByType(ctx, typ)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range list {
+		if strings.EqualFold(r.ID.Name(), name) {
+			return r, nil
+		}
+	}
+	return nil, nil
 }

@@ -238,11 +238,7 @@ func (rt *billingRoute) ServeRoute(ctx context.Context, req *engine.Request, p r
 	if req.Method == http.MethodGet {
 		return engine.JSON(http.StatusOK, billingOf(r)), true, nil
 	}
-	body, err := rpkit.DecodeBody(req.Body)
-	if err != nil {
-		return nil, true, err
-	}
-	sent, err := billingFeatures.CheckObject("", body)
+	sent, err := billingFeatures.CheckBody(req.Body)
 	if err != nil {
 		return nil, true, err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/rpkit"
 )
 
 // accessPolicyStrategy serves PUT {vault}/accessPolicies/{add|replace|remove}
@@ -44,11 +43,7 @@ func (s *accessPolicyStrategy) ServeVirtual(ctx context.Context, req *engine.Req
 	if kind != "add" && kind != "replace" && kind != "remove" {
 		return nil, badRequest("operationKind", "The operation kind '%s' is not one of 'add', 'replace', 'remove'.", name)
 	}
-	body, err := rpkit.DecodeBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	in, err := accessPolicyParameters.CheckObject("", body)
+	in, err := accessPolicyParameters.CheckBody(req.Body)
 	if err != nil {
 		return nil, err
 	}

@@ -117,15 +117,9 @@ type nameHolder struct {
 // nameHeld finds the live and the deleted vaults named name.
 func (p *provider) nameHeld(ctx context.Context, name string) (nameHolder, error) {
 	var h nameHolder
-	vaults, err := p.e.ListByType(ctx, TypeVaults)
-	if err != nil {
+	var err error
+	if h.vault, err = rpkit.FindByName(ctx, p.e, TypeVaults, name); err != nil {
 		return h, err
-	}
-	for _, v := range vaults {
-		if strings.EqualFold(v.ID.Name(), name) {
-			h.vault = v
-			break
-		}
 	}
 	subs, err := p.e.List(ctx, resourceid.Root, resourceid.TypeSubscriptions)
 	if err != nil {

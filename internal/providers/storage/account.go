@@ -147,36 +147,19 @@ func (s *accountStrategy) checkNameFree(ctx context.Context, desired *engine.Res
 // nameTakenBy returns the live account named name in any subscription,
 // or nil.
 func (p *provider) nameTakenBy(ctx context.Context, name string) (*engine.Resource, error) {
-	accounts, err := p.e.ListByType(ctx, TypeAccounts)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range accounts {
-		if strings.EqualFold(a.ID.Name(), name) {
-			return a, nil
-		}
-	}
-	return nil, nil
+	return rpkit.FindByName(ctx, p.e, TypeAccounts, name)
 }
 
 // checkSku reads the required sku, gives it its tier and returns its
 // name in Azure's casing.
 func (s *accountStrategy) checkSku(desired, old *engine.Resource) (string, error) {
-	raw, ok := desired.Extra["sku"]
+	name, ok, err := rpkit.SkuName(desired, skuNames)
+	if err != nil {
+		return "", err
+	}
 	if !ok {
-		return "", rpkit.MissingMember("", "sku")
+		return "", invalidParameter("sku", "'%s' is not one of '%s'.", name, strings.Join(skuNames, "', '"))
 	}
-	var sku struct {
-		Name string `json:"name"`
-	}
-	if err := json.Unmarshal(raw, &sku); err != nil || sku.Name == "" {
-		return "", rpkit.MissingMember("sku", "name")
-	}
-	i := slices.IndexFunc(skuNames, func(n string) bool { return strings.EqualFold(n, sku.Name) })
-	if i < 0 {
-		return "", invalidParameter("sku", "'%s' is not one of '%s'.", sku.Name, strings.Join(skuNames, "', '"))
-	}
-	name := skuNames[i]
 	if old != nil {
 		if was := skuOf(old); tierOf(was) != tierOf(name) {
 			return "", invalidParameter("sku", "The sku of storage account '%s' cannot move from tier %s (%s) to %s (%s).",
@@ -413,11 +396,7 @@ func (s *accountStrategy) Action(ctx context.Context, req *engine.Request, r *en
 // regenerateKey replaces the key {"keyName": "key1"|"key2"} names and
 // answers the keys, as StorageAccounts_RegenerateKey does (200).
 func (s *accountStrategy) regenerateKey(ctx context.Context, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
-	body, err := rpkit.DecodeBody(req.Body)
-	if err != nil {
-		return nil, err
-	}
-	in, err := regenerateParameters.CheckObject("", body)
+	in, err := regenerateParameters.CheckBody(req.Body)
 	if err != nil {
 		return nil, err
 	}
