@@ -37,9 +37,11 @@ import (
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
+	"github.com/armlet/armlet/internal/providers/containerregistry"
 	"github.com/armlet/armlet/internal/providers/insights"
 	"github.com/armlet/armlet/internal/providers/keyvault"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/providers/managedidentity"
 	"github.com/armlet/armlet/internal/providers/network"
 	"github.com/armlet/armlet/internal/providers/operationalinsights"
 	"github.com/armlet/armlet/internal/providers/storage"
@@ -261,6 +263,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	keyvault.Register(s.engine, keyvault.Options{})
 	operationalinsights.Register(s.engine, operationalinsights.Options{})
 	insights.Register(s.engine, insights.Options{})
+	managedidentity.Register(s.engine, managedidentity.Options{})
+	containerregistry.Register(s.engine, containerregistry.Options{})
 	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	s.rbac = rbac
 	for _, o := range options {
