@@ -46,17 +46,22 @@ type userIDs struct {
 // than a refusal, so that a configuration whose identities armlet does
 // not hold still deploys.
 //
+// An import (req.Importing()) keeps the GUIDs its body gives for these
+// ids, so that a resource reads as it was exported whatever the order its
+// identities are imported in.
+//
 // A type without "UserAssigned" must name no user-assigned identities,
 // and one with it must name at least one (400 InvalidRequestContent
 // naming identity); "None" drops the member.
-func CompleteIdentity(ctx context.Context, e *engine.Engine, r *engine.Resource, types *Schema) error {
+func CompleteIdentity(ctx context.Context, e *engine.Engine, req *engine.Request, r *engine.Resource, types *Schema) error {
 	raw, ok := r.Extra["identity"]
 	if !ok {
 		return nil
 	}
 	var in struct {
-		Type string                     `json:"type"`
-		User map[string]json.RawMessage `json:"userAssignedIdentities"`
+		Type        string             `json:"type"`
+		PrincipalID string             `json:"principalId"`
+		User        map[string]userIDs `json:"userAssignedIdentities"`
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return arm.InvalidContent("identity", "The value of 'identity' must be a ManagedServiceIdentity object.")
@@ -75,6 +80,10 @@ func CompleteIdentity(ctx context.Context, e *engine.Engine, r *engine.Resource,
 	}
 	var made madeIDs
 	r.GetData(identityKey, &made)
+	importing := req.Importing()
+	if importing && uuid.Validate(in.PrincipalID) == nil {
+		made.PrincipalID = in.PrincipalID
+	}
 	out := map[string]any{"type": typ}
 	if strings.Contains(typ, "SystemAssigned") {
 		if made.PrincipalID == "" {
@@ -98,7 +107,7 @@ func CompleteIdentity(ctx context.Context, e *engine.Engine, r *engine.Resource,
 			"The identity type '%s' takes no user-assigned identities; use a type with UserAssigned.", typ)
 	}
 	if wantUser {
-		user, err := userIdentities(ctx, e, in.User, &made)
+		user, err := userIdentities(ctx, e, in.User, &made, importing)
 		if err != nil {
 			return err
 		}
@@ -115,16 +124,20 @@ func CompleteIdentity(ctx context.Context, e *engine.Engine, r *engine.Resource,
 
 // userIdentities returns the userAssignedIdentities member for the
 // identities named in user, with their ids.
-func userIdentities(ctx context.Context, e *engine.Engine, user map[string]json.RawMessage, made *madeIDs) (map[string]any, error) {
+func userIdentities(ctx context.Context, e *engine.Engine, user map[string]userIDs, made *madeIDs, importing bool) (map[string]any, error) {
 	kept := made.User
 	made.User = nil
 	out := make(map[string]any, len(user))
-	for k := range user {
+	for k, given := range user {
 		id, err := ParseID("identity.userAssignedIdentities", k, TypeUserAssignedIdentities)
 		if err != nil {
 			return nil, err
 		}
-		ids := userIDs{}
+		key := strings.ToLower(id.String())
+		ids := kept[key] // made for an identity armlet did not hold
+		if importing && uuid.Validate(given.PrincipalID) == nil && uuid.Validate(given.ClientID) == nil {
+			ids = given
+		}
 		r, err := e.Get(ctx, id)
 		switch {
 		case err == nil:
@@ -132,10 +145,7 @@ func userIdentities(ctx context.Context, e *engine.Engine, user map[string]json.
 			ids.ClientID, _ = r.Properties["clientId"].(string)
 		case !errors.Is(err, engine.ErrNotFound):
 			return nil, err
-		}
-		if ids.PrincipalID == "" {
-			key := strings.ToLower(id.String())
-			ids = kept[key]
+		default: // not held: keep what was made or imported, else make them
 			if ids.PrincipalID == "" {
 				ids = userIDs{PrincipalID: uuid.NewString(), ClientID: uuid.NewString()}
 			}

@@ -34,7 +34,7 @@ func TestCompleteIdentity(t *testing.T) {
 	r := &engine.Resource{ID: id}
 	complete := func(identity string) (map[string]any, error) {
 		r.Extra = map[string]json.RawMessage{"identity": json.RawMessage(identity)}
-		if err := CompleteIdentity(ctx, e, r, types); err != nil {
+		if err := CompleteIdentity(ctx, e, &engine.Request{Method: http.MethodPut}, r, types); err != nil {
 			return nil, err
 		}
 		var out map[string]any

@@ -196,7 +196,6 @@ func (s *registryStrategy) Validate(ctx context.Context, req *engine.Request, de
 			"exportPolicy":                     map[string]any{"status": "enabled"},
 			"azureADAuthenticationAsArmPolicy": map[string]any{"status": "enabled"},
 		},
-		"creationDate": req.Now.UTC().Format(time.RFC3339Nano),
 	}, sent)
 	if sku != "Premium" {
 		for _, k := range []string{"networkRuleSet", "dataEndpointEnabled", "zoneRedundancy"} {
@@ -206,7 +205,7 @@ func (s *registryStrategy) Validate(ctx context.Context, req *engine.Request, de
 		}
 	}
 	desired.Properties = props
-	if err := rpkit.CompleteIdentity(ctx, s.e, desired, identityTypes); err != nil {
+	if err := rpkit.CompleteIdentity(ctx, s.e, req, desired, identityTypes); err != nil {
 		return err
 	}
 	var data registryData
@@ -237,6 +236,7 @@ func (s *registryStrategy) Render(ctx context.Context, r *engine.Resource, body 
 	props := body["properties"].(map[string]any)
 	host := strings.ToLower(r.ID.Name())
 	props["loginServer"] = host + ".azurecr.io"
+	props["creationDate"] = r.SystemData.CreatedAt.UTC().Format(time.RFC3339Nano)
 	hosts := []any{}
 	if on, _ := props["dataEndpointEnabled"].(bool); on {
 		hosts = append(hosts, host+"."+r.Location+".data.azurecr.io")

@@ -132,7 +132,6 @@ func (s *componentStrategy) Validate(ctx context.Context, req *engine.Request, d
 		"Flow_Type": "Bluefield", "Request_Source": "rest", "RetentionInDays": json.Number("90"),
 		"DisableIpMasking": false, "DisableLocalAuth": false,
 		"publicNetworkAccessForIngestion": "Enabled", "publicNetworkAccessForQuery": "Enabled",
-		"CreationDate": req.Now.UTC().Format("2006-01-02T15:04:05.0000000-07:00"),
 	}, sent)
 	if ws, ok := props["WorkspaceResourceId"].(string); ok {
 		if err := s.checkWorkspace(ctx, ws); err != nil {
@@ -178,6 +177,7 @@ func (s *componentStrategy) Render(_ context.Context, r *engine.Resource, body m
 	props["ApplicationId"] = r.ID.Name()
 	props["Name"] = r.ID.Name()
 	props["TenantId"] = r.ID.SubscriptionID()
+	props["CreationDate"] = r.SystemData.CreatedAt.UTC().Format("2006-01-02T15:04:05.0000000-07:00")
 	props["ConnectionString"] = "InstrumentationKey=" + data.Key +
 		";IngestionEndpoint=https://" + r.Location + "-0.in.applicationinsights.azure.com/" +
 		";LiveEndpoint=https://" + r.Location + ".livediagnostics.monitor.azure.com/" +

@@ -77,5 +77,6 @@ var (
 		"scheduledPurgeDate":     rpkit.String(),
 		"tags":                   rpkit.MapOf(rpkit.String()),
 		"purgeProtectionEnabled": rpkit.Bool(),
+		"provisioningState":      rpkit.Any().ReadOnly(), // armlet's own exports carry it
 	}).Required("vaultId", "location", "deletionDate", "scheduledPurgeDate")
 )

@@ -7,6 +7,7 @@ package managedidentity
 import (
 	"context"
 	"regexp"
+	"time"
 
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/rpkit"
@@ -41,9 +42,10 @@ var identityName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$`)
 var identityProperties = rpkit.Object("UserAssignedIdentityProperties", rpkit.Members{
 	"isolationScope": rpkit.Enum("IsolationScope", "None", "Regional"),
 
-	"tenantId":    rpkit.Any().ReadOnly(),
-	"principalId": rpkit.Any().ReadOnly(),
-	"clientId":    rpkit.Any().ReadOnly(),
+	"tenantId":          rpkit.Any().ReadOnly(),
+	"principalId":       rpkit.Any().ReadOnly(),
+	"clientId":          rpkit.Any().ReadOnly(),
+	"provisioningState": rpkit.Any().ReadOnly(), // armlet's own exports carry it
 })
 
 // identityStrategy serves Microsoft.ManagedIdentity/userAssignedIdentities:
@@ -53,7 +55,16 @@ var identityProperties = rpkit.Object("UserAssignedIdentityProperties", rpkit.Me
 // writable property.
 type identityStrategy struct{ e *engine.Engine }
 
-var _ engine.Strategy = (*identityStrategy)(nil)
+var (
+	_ engine.Strategy = (*identityStrategy)(nil)
+	_ engine.Renderer = (*identityStrategy)(nil)
+)
+
+// Render leaves out provisioningState, which an identity does not have.
+func (s *identityStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+	delete(body["properties"].(map[string]any), "provisioningState")
+	return nil
+}
 
 func (s *identityStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
 	if err := rpkit.CheckEnvelope(desired, "Identity"); err != nil {

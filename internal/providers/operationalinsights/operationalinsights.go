@@ -115,14 +115,17 @@ type workspaceStrategy struct{ e *engine.Engine }
 
 var (
 	_ engine.Strategy = (*workspaceStrategy)(nil)
+	_ engine.Renderer = (*workspaceStrategy)(nil)
 	_ engine.Actioner = (*workspaceStrategy)(nil)
 )
 
 // workspaceData is what a workspace keeps beside its body.
 type workspaceData struct {
-	CustomerID string `json:"customerId"`
-	Primary    string `json:"primarySharedKey"`
-	Secondary  string `json:"secondarySharedKey"`
+	CustomerID string    `json:"customerId"`
+	Primary    string    `json:"primarySharedKey"`
+	Secondary  string    `json:"secondarySharedKey"`
+	Sku        string    `json:"sku"`
+	SkuUpdated time.Time `json:"skuUpdated"`
 }
 
 const dataKey = "workspace"
@@ -139,50 +142,36 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	if err != nil {
 		return err
 	}
-	now := req.Now.UTC().Format(time.RFC3339Nano)
 	props := rpkit.Updated(old, map[string]any{
-		"sku":             map[string]any{"name": "PerGB2018", "lastSkuUpdate": now},
-		"retentionInDays": json.Number("30"),
-		"workspaceCapping": map[string]any{
-			"dailyQuotaGb": json.Number("-1"), "dataIngestionStatus": "RespectQuota",
-		},
+		"sku":                             map[string]any{"name": "PerGB2018"},
+		"retentionInDays":                 json.Number("30"),
+		"workspaceCapping":                map[string]any{"dailyQuotaGb": json.Number("-1")},
 		"publicNetworkAccessForIngestion": "Enabled",
 		"publicNetworkAccessForQuery":     "Enabled",
 		"features":                        map[string]any{"legacy": json.Number("0"), "searchVersion": json.Number("1"), "enableLogAccessUsingOnlyResourcePermissions": true},
-		"createdDate":                     now,
 	}, sent)
-	props["modifiedDate"] = now
-	if err := checkSku(props, sent, old, now); err != nil {
+	if err := checkRetention(props, sent); err != nil {
 		return err
 	}
-	if err := rpkit.CompleteIdentity(ctx, s.e, desired, identityTypes); err != nil {
+	if err := rpkit.CompleteIdentity(ctx, s.e, req, desired, identityTypes); err != nil {
 		return err
 	}
 	desired.Properties = props
 	var data workspaceData
 	if !desired.GetData(dataKey, &data) || data.CustomerID == "" {
 		data = workspaceData{CustomerID: uuid.NewString(), Primary: rpkit.NewKey(64), Secondary: rpkit.NewKey(64)}
-		desired.SetData(dataKey, data)
 	}
-	props["customerId"] = data.CustomerID
+	if sku := props["sku"].(map[string]any)["name"]; data.Sku != sku {
+		data.Sku, data.SkuUpdated = sku.(string), req.Now
+	}
+	desired.SetData(dataKey, data)
 	return nil
 }
 
-// checkSku keeps the sku's lastSkuUpdate and checks the retention it
-// allows; sent is what the request itself gave.
-func checkSku(props, sent map[string]any, old *engine.Resource, now string) error {
-	sku := props["sku"].(map[string]any)
-	name, _ := sku["name"].(string)
-	if old != nil {
-		if was, _ := old.Properties["sku"].(map[string]any); was != nil {
-			if was["name"] == name {
-				sku["lastSkuUpdate"] = was["lastSkuUpdate"]
-			}
-		}
-	}
-	if _, ok := sku["lastSkuUpdate"]; !ok {
-		sku["lastSkuUpdate"] = now
-	}
+// checkRetention checks the retention the sku allows; sent is what the
+// request itself gave.
+func checkRetention(props, sent map[string]any) error {
+	name, _ := props["sku"].(map[string]any)["name"].(string)
 	days, _ := props["retentionInDays"].(json.Number)
 	n, _ := days.Int64()
 	_, setNow := sent["retentionInDays"]
@@ -195,6 +184,25 @@ func checkSku(props, sent map[string]any, old *engine.Resource, now string) erro
 		props["retentionInDays"] = json.Number("30")
 	case n < 30 || n > 730:
 		return badRequest("properties.retentionInDays", "The property 'retentionInDays' must be between 30 and 730; it is %d.", n)
+	}
+	return nil
+}
+
+// Render adds what Azure makes: the customerId, the dates (creation and
+// last change from systemData, the sku's from when it was chosen) and the
+// ingestion status.
+func (s *workspaceStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+	var data workspaceData
+	r.GetData(dataKey, &data)
+	props := body["properties"].(map[string]any)
+	props["customerId"] = data.CustomerID
+	props["createdDate"] = r.SystemData.CreatedAt.UTC().Format(time.RFC3339Nano)
+	props["modifiedDate"] = r.SystemData.LastModifiedAt.UTC().Format(time.RFC3339Nano)
+	if sku, ok := props["sku"].(map[string]any); ok {
+		sku["lastSkuUpdate"] = data.SkuUpdated.UTC().Format(time.RFC3339Nano)
+	}
+	if capping, ok := props["workspaceCapping"].(map[string]any); ok {
+		capping["dataIngestionStatus"] = "RespectQuota"
 	}
 	return nil
 }

@@ -116,9 +116,9 @@ func (s *accountStrategy) Validate(ctx context.Context, req *engine.Request, des
 	if err := checkNetworkAcls(props); err != nil {
 		return err
 	}
-	setDefaults(props, desired.Kind, sku, req.Now)
+	setDefaults(props, desired.Kind, sku)
 	desired.Properties = props
-	if err := rpkit.CompleteIdentity(ctx, s.e, desired, identityTypes); err != nil {
+	if err := rpkit.CompleteIdentity(ctx, s.e, req, desired, identityTypes); err != nil {
 		return err
 	}
 	var data accountData
@@ -246,7 +246,7 @@ var bypassFlags = []string{"None", "Logging", "Metrics", "AzureServices"}
 // default interpretation is TLS 1.0; Azure Storage no longer accepts TLS
 // 1.0 and 1.1), allowBlobPublicAccess to false (the spec's default),
 // supportsHttpsTrafficOnly to true and publicNetworkAccess to Enabled.
-func setDefaults(props map[string]any, kind, sku string, now time.Time) {
+func setDefaults(props map[string]any, kind, sku string) {
 	defaults := map[string]any{
 		"minimumTlsVersion":        "TLS1_2",
 		"allowBlobPublicAccess":    false,
@@ -282,13 +282,8 @@ func setDefaults(props map[string]any, kind, sku string, now time.Time) {
 		enc["services"] = svcs
 	}
 	for _, name := range []string{"blob", "file"} {
-		svc, _ := svcs[name].(map[string]any)
-		if svc == nil {
-			svc = map[string]any{"keyType": "Account", "enabled": true}
-			svcs[name] = svc
-		}
-		if _, ok := svc["lastEnabledTime"]; !ok {
-			svc["lastEnabledTime"] = now.UTC().Format(time.RFC3339Nano)
+		if _, ok := svcs[name].(map[string]any); !ok {
+			svcs[name] = map[string]any{"keyType": "Account", "enabled": true}
 		}
 	}
 }
@@ -352,6 +347,14 @@ func (s *accountStrategy) Render(ctx context.Context, r *engine.Resource, body m
 	props["primaryLocation"] = r.Location
 	props["statusOfPrimary"] = "available"
 	props["creationTime"] = r.SystemData.CreatedAt.UTC().Format(time.RFC3339Nano)
+	// Choice: an encryption service was enabled when the account was made.
+	if svcs, ok := walkMap(props, "encryption", "services"); ok {
+		for _, svc := range svcs {
+			if m, ok := svc.(map[string]any); ok && m["enabled"] == true {
+				m["lastEnabledTime"] = props["creationTime"]
+			}
+		}
+	}
 	sku := skuOf(r)
 	if secondary := geoPairs[r.Location]; secondary != "" && (strings.Contains(sku, "GRS") || strings.Contains(sku, "GZRS")) {
 		props["secondaryLocation"] = secondary
@@ -471,4 +474,16 @@ func (s *accountStrategy) PrivateLinkFQDNs(r *engine.Resource, group string) []e
 // PostImport gives an imported account its services.
 func (s *accountStrategy) PostImport(ctx context.Context, req *engine.Request, r *engine.Resource) error {
 	return s.ensureServices(ctx, r, req.Caller)
+}
+
+// walkMap returns the object at the path of nested members of m.
+func walkMap(m map[string]any, path ...string) (map[string]any, bool) {
+	for _, k := range path {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		m = next
+	}
+	return m, true
 }

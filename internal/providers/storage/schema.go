@@ -125,5 +125,6 @@ var (
 		"legalHold":              rpkit.Any().ReadOnly(),
 		"hasLegalHold":           rpkit.Any().ReadOnly(),
 		"hasImmutabilityPolicy":  rpkit.Any().ReadOnly(),
+		"provisioningState":      rpkit.Any().ReadOnly(), // armlet's own exports carry it
 	})
 )

@@ -69,10 +69,11 @@ var services = []service{
 
 // anyMembers is an object schema whose members are names, each any JSON.
 func anyMembers(typeName string, names ...string) *rpkit.Schema {
-	m := make(rpkit.Members, len(names))
+	m := make(rpkit.Members, len(names)+1)
 	for _, n := range names {
 		m[n] = rpkit.Any()
 	}
+	m["provisioningState"] = rpkit.Any().ReadOnly() // armlet's own exports carry it
 	return rpkit.Object(typeName, m)
 }
 
