@@ -37,8 +37,14 @@ import (
 	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
+	"github.com/armlet/armlet/internal/providers/containerregistry"
+	"github.com/armlet/armlet/internal/providers/insights"
+	"github.com/armlet/armlet/internal/providers/keyvault"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/providers/managedidentity"
 	"github.com/armlet/armlet/internal/providers/network"
+	"github.com/armlet/armlet/internal/providers/operationalinsights"
+	"github.com/armlet/armlet/internal/providers/storage"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -253,6 +259,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		LegacyModePropagation: machinelearning.Propagation{Min: cfg.LegacyModePropagation.Min, Max: cfg.LegacyModePropagation.Max},
 	})
 	network.Register(s.engine, network.Options{})
+	storage.Register(s.engine, storage.Options{})
+	keyvault.Register(s.engine, keyvault.Options{})
+	operationalinsights.Register(s.engine, operationalinsights.Options{})
+	insights.Register(s.engine, insights.Options{})
+	managedidentity.Register(s.engine, managedidentity.Options{})
+	containerregistry.Register(s.engine, containerregistry.Options{})
 	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	s.rbac = rbac
 	for _, o := range options {

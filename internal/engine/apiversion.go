@@ -32,6 +32,15 @@ var CoreAPIVersions = []string{
 // started with --lenient-api-versions.
 const LenientHint = "armlet does not know this api-version; start armlet with --lenient-api-versions (ARMLET_LENIENT_API_VERSIONS=true) to accept any well-formed api-version."
 
+// CheckAPIVersion checks v against the registered type typ, with the
+// errors a request to typ itself would get, for a Route that serves
+// something of typ's namespace beside its resources (a provider's
+// checkNameAvailability). An unregistered typ is checked as the ARM core.
+func (e *Engine) CheckAPIVersion(v, typ string) error {
+	t, _ := e.reg.Lookup(typ) // nil when not registered
+	return e.checkAPIVersion(v, t)
+}
+
 // checkAPIVersion checks v against t (nil for the ARM core).
 func (e *Engine) checkAPIVersion(v string, t *Type) error {
 	if v == "" {

@@ -263,7 +263,11 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 		if err != nil {
 			return nil, err
 		}
-		resp, retry, err := e.write(ctx, req, t, desired, old, t.Put, implicit)
+		style := t.Put
+		if old != nil && t.SyncUpdate {
+			style = Sync
+		}
+		resp, retry, err := e.write(ctx, req, t, desired, old, style, implicit)
 		if retry {
 			continue
 		}
@@ -553,11 +557,26 @@ func (e *Engine) delete(ctx context.Context, req *Request, t *Type, id resourcei
 	return nil, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
 }
 
-// finishDelete removes r and its subtree and runs the delete hooks. It
-// reports false, having removed the subtree only, when r's record changed
-// since r was loaded.
+// finishDelete removes r and its subtree, tells the Removers of what went
+// and runs the delete hooks. It reports false, having removed the subtree
+// only, when r's record changed since r was loaded.
 func (e *Engine) finishDelete(ctx context.Context, r *Resource) (bool, error) {
-	if err := e.deleteTree(ctx, r.ID, r.Revision); err != nil {
+	return e.removeTree(ctx, r, true)
+}
+
+// removeTree is finishDelete; tell is false when nothing may be left
+// behind (an import undone), so the Removers are not told.
+func (e *Engine) removeTree(ctx context.Context, r *Resource, tell bool) (bool, error) {
+	removed, err := e.deleteTree(ctx, r.ID, r.Revision)
+	if tell {
+		if err == nil && e.remover(r) != nil {
+			removed = append(removed, r)
+		}
+		for _, gone := range removed {
+			e.remover(gone).Removed(ctx, gone)
+		}
+	}
+	if err != nil {
 		if errors.Is(err, kv.ErrConflict) {
 			return false, nil
 		}

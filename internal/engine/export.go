@@ -249,7 +249,7 @@ func (e *Engine) Remove(ctx context.Context, id resourceid.ID) error {
 		if err != nil || r == nil {
 			return err
 		}
-		done, err := e.finishDelete(ctx, r)
+		done, err := e.removeTree(ctx, r, false)
 		if err == nil && !done {
 			return kv.ErrConflict // written meanwhile: look again
 		}

@@ -167,33 +167,49 @@ func (t tables) putResource(ctx context.Context, r *Resource, cond kv.Cond) (int
 // retry after a crash finds the remaining descendants again. The record is
 // deleted only if it is still at rev: a record written since (the resource
 // updated or re-created meanwhile, on this replica or another) stays, and
-// the error wraps kv.ErrConflict.
-func (e *Engine) deleteTree(ctx context.Context, id resourceid.ID, rev int64) error {
+// the error wraps kv.ErrConflict. removed are the descendants it deleted
+// whose type's strategy is a Remover, as they were.
+func (e *Engine) deleteTree(ctx context.Context, id resourceid.ID, rev int64) (removed []*Resource, err error) {
 	t := e.tables
 	for _, prefix := range subtreePrefixes(id) {
 		for {
 			ents, err := t.records.Scan(ctx, prefix, nil, maxTxnOps/3)
 			if err != nil {
-				return err
+				return removed, err
 			}
 			if len(ents) == 0 {
 				break
 			}
 			var b kv.Batch
+			var batch []*Resource
 			for _, ent := range ents {
 				b.Add(t.records, kv.Delete(ent.Key))
 				if r, err := decodeResource(ent.Value, ent.Revision); err == nil {
 					t.unindex(&b, r.ID)
+					if e.remover(r) != nil {
+						batch = append(batch, r)
+					}
 				}
 			}
 			if _, err := b.Commit(ctx); err != nil {
-				return fmt.Errorf("delete subtree of %s: %w", id, err)
+				return removed, fmt.Errorf("delete subtree of %s: %w", id, err)
 			}
+			removed = append(removed, batch...)
 		}
 	}
 	var b kv.Batch
 	b.Add(t.records, kv.Delete(resourceKey(id)).If(kv.AtRevision(rev)))
 	t.unindex(&b, id)
-	_, err := b.Commit(ctx)
-	return err // wraps kv.ErrConflict when the record moved on
+	_, err = b.Commit(ctx)
+	return removed, err // wraps kv.ErrConflict when the record moved on
+}
+
+// remover returns the Remover of r's type, or nil.
+func (e *Engine) remover(r *Resource) Remover {
+	t, ok := e.reg.Lookup(r.Type)
+	if !ok {
+		return nil
+	}
+	rm, _ := t.Strategy.(Remover)
+	return rm
 }

@@ -50,6 +50,11 @@ type Type struct {
 	NameRule    string
 	// Put and Delete choose the long-running behaviour of each verb.
 	Put, Delete LROStyle
+	// SyncUpdate makes a PUT of an existing resource synchronous (200 with
+	// the resource) when Put is long-running: Azure Storage creates an
+	// account in the background (202 and Location) but answers an update
+	// of one at once.
+	SyncUpdate bool
 	// CreatedStatus is the status of a synchronous create: 201 unless set
 	// (some Azure APIs, such as private endpoint connections, answer 200).
 	CreatedStatus int
@@ -141,6 +146,18 @@ type Exporter interface {
 // keeps made's part of the state in r; an error refuses the import.
 type Restorer interface {
 	Restore(ctx context.Context, req *Request, r, made *Resource) error
+}
+
+// Remover is implemented by strategies whose resources leave something
+// behind when they go, as a key vault leaves a soft-deleted vault that can
+// be recovered. Removed is called for every resource of the type a delete
+// removes, whether deleted itself or with its parent, resource group or
+// subscription, once the store no longer holds it; r is the resource as
+// it was. It is not called when an import is undone (Engine.Remove) or by
+// Reset, which leave nothing behind. A failure cannot undo the delete:
+// Removed logs what it cannot do.
+type Remover interface {
+	Removed(ctx context.Context, r *Resource)
 }
 
 // DeleteValidator is implemented by strategies that may refuse a DELETE.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv/memkv"
 )
 
 // BaseURL is the base URL of every request.
@@ -139,4 +141,75 @@ func MustID(t testing.TB, s string) resourceid.ID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// Walk follows steps through generic JSON (object member names, array
+// indexes in decimal) and returns what it finds there, or nil.
+func Walk(v any, steps ...string) any {
+	for _, s := range steps {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[s]
+		case []any:
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			v = t[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// Start returns an Env over a new engine on a memory store, whose
+// operations take a second, with the resource types register adds and the
+// subscriptions subs of tenant, for the tests of a provider (wired with
+// the providers it works with, as internal/app wires them).
+func Start(t testing.TB, tenant string, subs []string, register ...func(*engine.Engine)) *Env {
+	t.Helper()
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry(), OperationDuration: time.Second})
+	for _, r := range register {
+		r(e)
+	}
+	for _, s := range subs {
+		if err := e.EnsureSubscription(context.Background(), s, tenant, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return New(t, e, clk)
+}
+
+// The subscriptions and resource group of StartInGroup.
+const (
+	TenantID            = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	SubscriptionID      = "00000000-1111-2222-3333-444444444444"
+	OtherSubscriptionID = "00000000-1111-2222-3333-555555555555"
+	// GroupPath is resource group "rg" (eastus) of SubscriptionID.
+	GroupPath = "/subscriptions/" + SubscriptionID + "/resourceGroups/rg"
+)
+
+// StartInGroup is Start with TenantID's subscriptions SubscriptionID and
+// OtherSubscriptionID and the resource group GroupPath.
+func StartInGroup(t testing.TB, register ...func(*engine.Engine)) *Env {
+	t.Helper()
+	v := Start(t, TenantID, []string{SubscriptionID, OtherSubscriptionID}, register...)
+	v.Must(http.MethodPut, GroupPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	return v
+}
+
+// Refuse runs, as subtest name of t, a request that must fail with
+// status and code, the error's target naming target; path's query may
+// name another api-version than apiVersion.
+func (v *Env) Refuse(t *testing.T, name, method, path, apiVersion, body string, status int, code, target string) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		sub := *v
+		sub.T = t
+		if e := sub.Fail(method, path, apiVersion, body, status, code); e.Target != target {
+			t.Errorf("target = %q, want %q (%s)", e.Target, target, e.Message)
+		}
+	})
 }

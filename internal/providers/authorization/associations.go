@@ -2,13 +2,13 @@ package authorization
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/rpkit"
 )
 
 // associationStrategy serves Microsoft.Authorization/
@@ -152,7 +152,7 @@ func (s *associationStrategy) checkLink(ctx context.Context, desired *engine.Res
 			raw, path, TypePrivateLinks).WithTarget(path)
 	}
 	tenantID := desired.ID.Parent().Name()
-	subTenant, err := subscriptionTenant(ctx, s.e, id.SubscriptionID())
+	subTenant, err := rpkit.SubscriptionTenant(ctx, s.e, id.SubscriptionID())
 	if err != nil {
 		if ae, ok := arm.AsError(err); ok && ae.Status == 404 {
 			return "", notReferenced(path, raw)
@@ -212,18 +212,4 @@ func (s *associationStrategy) Render(_ context.Context, r *engine.Resource, body
 		propScope:               scope.String(),
 	}
 	return nil
-}
-
-// subscriptionTenant returns the tenant of a subscription, or a 404
-// *arm.Error when it does not exist.
-func subscriptionTenant(ctx context.Context, e *engine.Engine, subscriptionID string) (string, error) {
-	if subscriptionID == "" {
-		return "", errors.New("authorization: empty subscription id")
-	}
-	sub, err := e.Get(ctx, resourceid.Subscription(subscriptionID))
-	if err != nil {
-		return "", err
-	}
-	tid, _ := sub.Properties["tenantId"].(string)
-	return tid, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/rpkit"
 )
 
 // privateLinkStrategy serves Microsoft.Authorization/
@@ -45,10 +46,6 @@ var (
 
 const propPrivateEndpointConnections = "privateEndpointConnections"
 
-// typePrivateEndpoints is the type whose engine.PrivateLinkSource lists the
-// connections to a private link.
-const typePrivateEndpoints = "Microsoft.Network/privateEndpoints"
-
 // Validate checks the envelope and the (read-only) properties.
 func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, desired, _ *engine.Resource) error {
 	if !desired.ID.IsTopLevel() {
@@ -77,25 +74,9 @@ func (s *privateLinkStrategy) Validate(_ context.Context, _ *engine.Request, des
 // Render gives the wire shape of docs/azure-ml-arm.md section 5: properties holds
 // only privateEndpointConnections.
 func (s *privateLinkStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
-	conns := []any{}
-	var list []engine.PrivateLinkConnection
-	if src, ok := engine.Capability[engine.PrivateLinkSource](s.e.Registry(), typePrivateEndpoints); ok {
-		var err error
-		if list, err = src.ConnectionsTo(ctx, r.ID); err != nil {
-			return err
-		}
-	}
-	for _, c := range list {
-		name := c.PrivateEndpoint.Name() + "." + c.Name
-		conns = append(conns, map[string]any{
-			"id":   r.ID.String() + "/privateEndpointConnections/" + name,
-			"name": name,
-			"type": TypePrivateLinks + "/privateEndpointConnections",
-			"properties": map[string]any{
-				"privateEndpoint":                   map[string]any{"id": c.PrivateEndpoint.String()},
-				"privateLinkServiceConnectionState": c.State.Map(),
-			},
-		})
+	conns, err := rpkit.PrivateEndpointConnections(ctx, s.e, r, TypePrivateLinks+"/privateEndpointConnections")
+	if err != nil {
+		return err
 	}
 	body["properties"] = map[string]any{propPrivateEndpointConnections: conns}
 	return nil
@@ -112,7 +93,7 @@ func (s *privateLinkStrategy) PrivateLinkFQDNs(*engine.Resource, string) []engin
 
 // ValidateDelete refuses to delete a private link an association names.
 func (s *privateLinkStrategy) ValidateDelete(ctx context.Context, req *engine.Request, r *engine.Resource) error {
-	tenantID, err := subscriptionTenant(ctx, s.e, r.ID.SubscriptionID())
+	tenantID, err := rpkit.SubscriptionTenant(ctx, s.e, r.ID.SubscriptionID())
 	if err != nil {
 		return err
 	}

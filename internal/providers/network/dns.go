@@ -250,11 +250,16 @@ func recordOwner(r *engine.Resource) string {
 // zone: Azure's privatelink zones stand for the public zone without the
 // "privatelink." label, so privatelink.api.azureml.ms holds
 // "{wsid}.workspace.eastus" for {wsid}.workspace.eastus.api.azureml.ms.
-// ok is false when the FQDN is not under the zone.
+// A few zones stand for another public zone (zoneAliases). ok is false
+// when the FQDN is not under the zone.
 func zoneRecordName(zone, fqdn string) (string, bool) {
 	zone = strings.ToLower(strings.TrimSuffix(zone, "."))
 	fqdn = strings.ToLower(strings.TrimSuffix(fqdn, "."))
-	for _, suffix := range []string{strings.TrimPrefix(zone, "privatelink."), zone} {
+	suffixes := []string{strings.TrimPrefix(zone, "privatelink."), zone}
+	if alias, ok := zoneAliases[zone]; ok {
+		suffixes = append(suffixes, alias)
+	}
+	for _, suffix := range suffixes {
 		if fqdn == suffix {
 			return "@", true
 		}
@@ -263,6 +268,14 @@ func zoneRecordName(zone, fqdn string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// zoneAliases are the private DNS zones Azure recommends for a public
+// zone that is not the zone's name without "privatelink." (Azure's private
+// endpoint DNS zone table): a key vault's {name}.vault.azure.net has its A
+// record in privatelink.vaultcore.azure.net.
+var zoneAliases = map[string]string{
+	"privatelink.vaultcore.azure.net": "vault.azure.net",
 }
 
 // sameJSON reports whether a and b encode to the same JSON.

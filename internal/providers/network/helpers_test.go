@@ -93,6 +93,8 @@ func (v *env) finish() {
 var (
 	asJSON = enginetest.AsJSON
 	mustID = enginetest.MustID
+	// path walks generic JSON: keys for objects, decimal indexes for arrays.
+	path = enginetest.Walk
 )
 
 // peBody is a private endpoint body with one connection.
@@ -112,28 +114,6 @@ func (v *env) createPE(name string, manual bool) map[string]any {
 	v.Must(http.MethodPut, netPath+"/privateEndpoints/"+name, netAPI, peBody("eastus", subnetID, wsPath, "amlworkspace", manual, "please"), http.StatusCreated)
 	v.finish()
 	return v.Must(http.MethodGet, netPath+"/privateEndpoints/"+name, netAPI, "", http.StatusOK)
-}
-
-// path walks generic JSON: keys for objects, decimal indexes for arrays.
-func path(v any, steps ...string) any {
-	for _, s := range steps {
-		switch t := v.(type) {
-		case map[string]any:
-			v = t[s]
-		case []any:
-			i := 0
-			for _, c := range s {
-				i = i*10 + int(c-'0')
-			}
-			if i >= len(t) {
-				return nil
-			}
-			v = t[i]
-		default:
-			return nil
-		}
-	}
-	return v
 }
 
 // ips returns a private endpoint body's customDnsConfigs addresses.
