@@ -21,12 +21,13 @@ const tofuBuild = "build them with `bash .ci/build-tofu` (about 15 minutes the f
 
 // TestTerraform drives OpenTofu with the hashicorp/azurerm provider, both
 // unmodified and built from the Go module proxy (.ci/build-tofu), against
-// armlet through `metadata_host`: testdata/terraform/workspace (a
-// workspace with a managed network and an FQDN outbound rule, a compute
-// cluster, a virtual network and subnet, a private DNS zone with a link,
-// and a private endpoint to the workspace with a DNS zone group) applies,
-// a second plan finds nothing to change (-detailed-exitcode 0), and it
-// destroys.
+// armlet through `metadata_host`: testdata/terraform/workspace (a storage
+// account with a blob container, a Log Analytics workspace and Application
+// Insights on it, a workspace on them with a managed network and an FQDN
+// outbound rule, a compute cluster, a blob datastore on the container, a
+// virtual network and subnet, a private DNS zone with a link, and a private
+// endpoint to the workspace with a DNS zone group) applies, a second plan
+// finds nothing to change (-detailed-exitcode 0), and it destroys.
 func TestTerraform(t *testing.T) {
 	t.Parallel()
 	tofu := testtool.RequireFile(t, "ARMLET_TEST_TOFU", tofuBuild)
@@ -81,6 +82,8 @@ func TestTerraform(t *testing.T) {
 		wsID + "/outboundRules/pypi?api-version=2025-06-01":         `"pypi.org"`,
 		wsID + "/computes/cpu?api-version=2025-06-01":               `"maxNodeCount":2`,
 		wsID + "/privateEndpointConnections?api-version=2025-06-01": `"Approved"`,
+		wsID + "/datastores/trainingdata?api-version=2025-06-01":    `"training-data"`,
+		"/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/tf-ml/providers/Microsoft.Storage/storageAccounts/tfmlstore?api-version=2023-05-01": `"https://tfmlstore.blob.core.windows.net/"`,
 	} {
 		if code, _, body := s.Do(t, "GET", path, "", nil); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("after apply, GET %s: %d %s, want %s", path, code, body, want)

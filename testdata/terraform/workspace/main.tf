@@ -1,15 +1,20 @@
-# An Azure ML workspace with a managed network, an FQDN outbound rule, a
-# compute cluster and a private endpoint with its private DNS zone, as a
-# platform team writes it for azurerm; TestTerraform applies it against
-# armlet, checks that a second plan is empty and destroys it.
+# An Azure ML workspace with its dependencies (a storage account,
+# Application Insights on a Log Analytics workspace; the key vault by id,
+# see below), a managed network with an FQDN outbound rule, a compute
+# cluster, a blob container registered as a datastore, and a private
+# endpoint with its private DNS zone, as a platform team writes it for
+# azurerm; TestTerraform applies it against armlet, checks that a second
+# plan is empty and destroys it.
 #
 # The provider is configured from the environment: ARM_METADATA_HOSTNAME
 # (armlet's host:port), ARM_TENANT_ID, ARM_SUBSCRIPTION_ID, ARM_CLIENT_ID,
 # ARM_CLIENT_SECRET, and SSL_CERT_FILE for armlet's CA.
 #
-# Not yet here (armlet does not serve them yet): the storage account, key
-# vault and application insights the workspace names (given as ids), a
-# storage container and a blob datastore.
+# armlet serves no storage or key vault data plane: the storage features
+# below keep azurerm on ARM. azurerm reads every key vault's data plane at
+# {name}.vault.azure.net and retries while that name does not resolve, so
+# the key vault is named by id only until armlet serves Azure's host names
+# (its HTTPS proxy).
 
 terraform {
   required_providers {
@@ -20,7 +25,11 @@ terraform {
 }
 
 provider "azurerm" {
-  features {}
+  features {
+    storage {
+      data_plane_available = false
+    }
+  }
   resource_provider_registrations = "none"
 }
 
@@ -36,17 +45,43 @@ resource "azurerm_resource_group" "rg" {
   location = "eastus"
 }
 
-locals {
-  rg_id = azurerm_resource_group.rg.id
+resource "azurerm_log_analytics_workspace" "logs" {
+  name                = "${var.prefix}-logs"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  sku                 = "PerGB2018"
+  retention_in_days   = 30
+}
+
+resource "azurerm_application_insights" "ai" {
+  name                = "${var.prefix}-ai"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  workspace_id        = azurerm_log_analytics_workspace.logs.id
+  application_type    = "web"
+}
+
+resource "azurerm_storage_account" "sa" {
+  name                     = "${var.prefix}mlstore"
+  location                 = azurerm_resource_group.rg.location
+  resource_group_name      = azurerm_resource_group.rg.name
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+}
+
+resource "azurerm_storage_container" "data" {
+  name                  = "training-data"
+  storage_account_id    = azurerm_storage_account.sa.id
+  container_access_type = "private"
 }
 
 resource "azurerm_machine_learning_workspace" "ws" {
   name                          = "${var.prefix}-ws"
   location                      = azurerm_resource_group.rg.location
   resource_group_name           = azurerm_resource_group.rg.name
-  application_insights_id       = "${local.rg_id}/providers/Microsoft.Insights/components/${var.prefix}ai"
-  key_vault_id                  = "${local.rg_id}/providers/Microsoft.KeyVault/vaults/${var.prefix}kv"
-  storage_account_id            = "${local.rg_id}/providers/Microsoft.Storage/storageAccounts/${var.prefix}sa"
+  application_insights_id       = azurerm_application_insights.ai.id
+  key_vault_id                  = "${azurerm_resource_group.rg.id}/providers/Microsoft.KeyVault/vaults/${var.prefix}mlkv"
+  storage_account_id            = azurerm_storage_account.sa.id
   public_network_access_enabled = false
 
   identity {
@@ -80,6 +115,13 @@ resource "azurerm_machine_learning_compute_cluster" "cpu" {
     max_node_count                       = 2
     scale_down_nodes_after_idle_duration = "PT30S"
   }
+}
+
+resource "azurerm_machine_learning_datastore_blobstorage" "data" {
+  name                 = "trainingdata"
+  workspace_id         = azurerm_machine_learning_workspace.ws.id
+  storage_container_id = azurerm_storage_container.data.id
+  account_key          = azurerm_storage_account.sa.primary_access_key
 }
 
 resource "azurerm_virtual_network" "vnet" {
