@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage/v2"
@@ -148,5 +150,65 @@ func TestStorageSDK(t *testing.T) {
 	}
 	if _, err := accounts.GetProperties(ctx, rg, "mlstore1", nil); !e2e.IsResponseError(err, http.StatusNotFound, "ResourceNotFound") {
 		t.Fatalf("get after delete: %v", err)
+	}
+}
+
+// TestWorkspaceUsesItsStorageAccount: a workspace linked to a storage
+// account armlet holds hands out that account's keys, as Azure does:
+// listKeys' userStorageKey and the default datastore's secret are the
+// account's key1, and after the account regenerates key1 listKeys shows
+// the new one. A workspace naming an account armlet does not hold keeps a
+// key of its own.
+func TestWorkspaceUsesItsStorageAccount(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	rg := s.CreateGroup(t, "linked")
+	account := rg + "/providers/Microsoft.Storage/storageAccounts/linkedstore"
+	do := func(method, path, body string, want int) map[string]any {
+		t.Helper()
+		code, _, raw := s.Do(t, method, path, body, nil)
+		if code != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, code, raw, want)
+		}
+		out := map[string]any{}
+		if raw != "" {
+			if err := json.Unmarshal([]byte(raw), &out); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return out
+	}
+	do("PUT", account+"?api-version=2023-05-01", `{"location":"eastus","sku":{"name":"Standard_LRS"},"kind":"StorageV2"}`, http.StatusAccepted)
+	if _, err := s.AdvanceClock(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	key1 := func() string {
+		t.Helper()
+		keys := do("POST", account+"/listKeys?api-version=2023-05-01", "", http.StatusOK)["keys"].([]any)
+		return keys[0].(map[string]any)["value"].(string)
+	}
+	ws := rg + "/providers/Microsoft.MachineLearningServices/workspaces/"
+	do("PUT", ws+"linked?api-version=2024-04-01", `{"location":"eastus","properties":{"storageAccount":"`+account+`"}}`, http.StatusAccepted)
+	do("PUT", ws+"unlinked?api-version=2024-04-01", `{"location":"eastus","properties":{"storageAccount":"`+rg+`/providers/Microsoft.Storage/storageAccounts/elsewhere"}}`, http.StatusAccepted)
+	if _, err := s.AdvanceClock(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	userKey := func(name string) string {
+		t.Helper()
+		return do("POST", ws+name+"/listKeys?api-version=2024-04-01", "", http.StatusOK)["userStorageKey"].(string)
+	}
+	if got, want := userKey("linked"), key1(); got != want {
+		t.Errorf("listKeys userStorageKey = %q, want the account's key1 %q", got, want)
+	}
+	secret := do("POST", ws+"linked/datastores/workspaceblobstore/listSecrets?api-version=2024-04-01", "", http.StatusOK)
+	if secret["key"] != key1() {
+		t.Errorf("workspaceblobstore's secret = %v, want the account's key1", secret)
+	}
+	do("POST", account+"/regenerateKey?api-version=2023-05-01", `{"keyName":"key1"}`, http.StatusOK)
+	if got, want := userKey("linked"), key1(); got != want {
+		t.Errorf("after the account regenerated key1, listKeys userStorageKey = %q, want %q", got, want)
+	}
+	if got := userKey("unlinked"); got == "" || got == key1() {
+		t.Errorf("a workspace naming an account armlet does not hold: userStorageKey %q", got)
 	}
 }

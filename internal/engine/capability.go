@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -158,4 +159,36 @@ type PrivateLinkConnection struct {
 	Name string
 	// State is the connection's state now.
 	State PrivateLinkState
+}
+
+// AccessKeyHolder is implemented by the strategies of types whose
+// resources have access keys that another resource hands out as its own
+// (a storage account's, which an Azure ML workspace's listKeys returns as
+// userStorageKey).
+type AccessKeyHolder interface {
+	// AccessKeys returns r's keys, the primary first.
+	AccessKeys(r *Resource) []string
+}
+
+// AccessKeys returns the keys of the live resource id when its type holds
+// keys (AccessKeyHolder). ok is false when there is no such resource, or
+// its type holds none or is not served.
+func (e *Engine) AccessKeys(ctx context.Context, id resourceid.ID) (keys []string, ok bool, err error) {
+	t, found := e.reg.Lookup(id.ResourceType())
+	if !found {
+		return nil, false, nil
+	}
+	h, holds := t.Strategy.(AccessKeyHolder)
+	if !holds {
+		return nil, false, nil
+	}
+	r, err := e.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	keys = h.AccessKeys(r)
+	return keys, len(keys) > 0, nil
 }

@@ -98,21 +98,46 @@ func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *
 }
 
 // keys returns the workspace's keys, making them for a workspace stored
-// without (which only an older armlet would have written).
+// without (which only an older armlet would have written). The user
+// storage key is the linked storage account's current primary key when
+// armlet holds that account, as Azure reads it from the account.
 func (s *workspaceStrategy) keys(ctx context.Context, r *engine.Resource) (workspaceKeys, error) {
 	var k workspaceKeys
-	if r.GetData(dataKeys, &k) {
-		return k, nil
-	}
-	_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
-		if w.GetData(dataKeys, &k) {
-			return engine.ErrNoChange
+	if !r.GetData(dataKeys, &k) {
+		_, err := s.e.Update(ctx, r.ID, func(w *engine.Resource) error {
+			if w.GetData(dataKeys, &k) {
+				return engine.ErrNoChange
+			}
+			k = newWorkspaceKeys()
+			w.SetData(dataKeys, k)
+			return nil
+		})
+		if err != nil {
+			return k, err
 		}
-		k = newWorkspaceKeys()
-		w.SetData(dataKeys, k)
-		return nil
-	})
+	}
+	key, err := s.linkedStorageKey(ctx, r)
+	if key != "" {
+		k.UserStorageKey = key
+	}
 	return k, err
+}
+
+// linkedStorageKey is the primary key of the storage account ws links
+// (properties.storageAccount) when armlet holds that account, "" when it
+// does not (the workspace's own random key then stands in: the documented
+// choice for links to resources armlet does not hold).
+func (s *workspaceStrategy) linkedStorageKey(ctx context.Context, ws *engine.Resource) (string, error) {
+	sa, _ := ws.Properties["storageAccount"].(string)
+	id, err := resourceid.Parse(sa)
+	if sa == "" || err != nil {
+		return "", nil
+	}
+	keys, ok, err := s.e.AccessKeys(ctx, id)
+	if err != nil || !ok {
+		return "", err
+	}
+	return keys[0], nil
 }
 
 // privateLinkGroupID is the only private link sub-resource of a workspace.

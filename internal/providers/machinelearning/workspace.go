@@ -376,7 +376,15 @@ func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, d
 		return err
 	}
 	if !desired.GetData(dataKeys, &workspaceKeys{}) {
-		desired.SetData(dataKeys, newWorkspaceKeys())
+		k := newWorkspaceKeys()
+		key, err := s.linkedStorageKey(ctx, desired)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			k.UserStorageKey = key // the default datastores are made with it
+		}
+		desired.SetData(dataKeys, k)
 	}
 	completeIdentity(desired, tenant)
 	return nil

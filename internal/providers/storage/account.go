@@ -43,6 +43,7 @@ var (
 	_ engine.ChildLister       = (*accountStrategy)(nil)
 	_ engine.PostImporter      = (*accountStrategy)(nil)
 	_ engine.PrivateLinkTarget = (*accountStrategy)(nil)
+	_ engine.AccessKeyHolder   = (*accountStrategy)(nil)
 )
 
 const (
@@ -486,4 +487,16 @@ func walkMap(m map[string]any, path ...string) (map[string]any, bool) {
 		m = next
 	}
 	return m, true
+}
+
+// AccessKeys are the account's keys, key1 first: what an Azure ML
+// workspace linked to the account hands out as its userStorageKey.
+func (s *accountStrategy) AccessKeys(r *engine.Resource) []string {
+	var data accountData
+	r.GetData(dataKey, &data)
+	keys := make([]string, 0, len(data.Keys))
+	for _, k := range data.Keys {
+		keys = append(keys, k.Value)
+	}
+	return keys
 }
