@@ -1,4 +1,4 @@
-package app_test
+package terraformtest_test
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func TestTerraform(t *testing.T) {
 	s := e2e.Start(t)
 
 	work := t.TempDir()
-	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "terraform", "workspace", "main.tf"))
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "terraform", "workspace", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
