@@ -154,10 +154,10 @@ func TestStorageSDK(t *testing.T) {
 }
 
 // TestWorkspaceUsesItsStorageAccount: a workspace linked to a storage
-// account armlet holds hands out that account's keys, as Azure does:
-// listKeys' userStorageKey and the default datastore's secret are the
-// account's key1, and after the account regenerates key1 listKeys shows
-// the new one. A workspace naming an account armlet does not hold keeps a
+// account armlet holds uses it, as Azure does: listKeys' userStorageKey
+// and the default datastore's secret are the account's key1 (after the
+// account regenerates key1 listKeys shows the new one), and the default
+// blob datastores' containers are made in the account. A workspace naming an account armlet does not hold keeps a
 // key of its own.
 func TestWorkspaceUsesItsStorageAccount(t *testing.T) {
 	t.Parallel()
@@ -203,6 +203,11 @@ func TestWorkspaceUsesItsStorageAccount(t *testing.T) {
 	secret := do("POST", ws+"linked/datastores/workspaceblobstore/listSecrets?api-version=2024-04-01", "", http.StatusOK)
 	if secret["key"] != key1() {
 		t.Errorf("workspaceblobstore's secret = %v, want the account's key1", secret)
+	}
+	// The default blob datastores' containers are made in the account.
+	wsID := do("GET", ws+"linked?api-version=2024-04-01", "", http.StatusOK)["properties"].(map[string]any)["workspaceId"].(string)
+	for _, c := range []string{"azureml-blobstore-" + wsID, "azureml"} {
+		do("GET", account+"/blobServices/default/containers/"+c+"?api-version=2023-05-01", "", http.StatusOK)
 	}
 	do("POST", account+"/regenerateKey?api-version=2023-05-01", `{"keyName":"key1"}`, http.StatusOK)
 	if got, want := userKey("linked"), key1(); got != want {

@@ -87,12 +87,45 @@ func (s *workspaceStrategy) makeDefaultDatastores(ctx context.Context, req *engi
 	if !ws.GetData(dataDefaultDatastores, &pending) || !pending {
 		return nil
 	}
+	if err := s.makeDefaultContainers(ctx, req, ws); err != nil {
+		return err
+	}
 	for name, body := range defaultDatastores(ws) {
 		if _, err := s.e.Import(ctx, ws.ID.Child("datastores", name), body, V2APIVersions[0], req.Caller); err != nil {
 			return err
 		}
 	}
 	return dropData(ctx, s.e, ws.ID, dataDefaultDatastores)
+}
+
+// typeBlobContainers is the storage type of the blob datastores'
+// containers.
+const typeBlobContainers = typeStorageAccounts + "/blobServices/containers"
+
+// makeDefaultContainers makes, in ws's storage account when armlet holds
+// it, the blob containers the default blob datastores name
+// (azureml-blobstore-{workspaceId} and azureml), as Azure ML does when it
+// creates a workspace. A container that exists is left alone; an account
+// armlet does not hold gets nothing (the documented choice for links to
+// resources armlet does not hold).
+func (s *workspaceStrategy) makeDefaultContainers(ctx context.Context, req *engine.Request, ws *engine.Resource) error {
+	account := workspaceStorage(ws)
+	if _, held, err := s.e.AccessKeys(ctx, account); err != nil || !held {
+		return err
+	}
+	t, ok := s.e.Registry().Lookup(typeBlobContainers)
+	if !ok {
+		return nil
+	}
+	wsID, _ := ws.Properties["workspaceId"].(string)
+	blob := account.Child("blobServices", "default")
+	for _, name := range []string{"azureml-blobstore-" + wsID, "azureml"} {
+		body := map[string]any{"properties": map[string]any{"publicAccess": "None"}}
+		if _, err := s.e.Import(ctx, blob.Child("containers", name), body, t.APIVersions[0], req.Caller); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // workspaceWritten is the engine's write observer for the workspaces
