@@ -21,7 +21,7 @@ type Token struct {
 	AccessToken string
 	// Resource is the aud claim, exactly as requested.
 	Resource string
-	// IssuedAt is the issuance time on the armlet clock; the iat and nbf
+	// IssuedAt is the issuance time on Options.Clock (the wall clock); the iat and nbf
 	// claims are backdated from it by 5 minutes, like Entra ID.
 	IssuedAt time.Time
 	// ExpiresOn is the exp claim: IssuedAt + TokenLifetime.
