@@ -217,3 +217,44 @@ func TestWorkspaceUsesItsStorageAccount(t *testing.T) {
 		t.Errorf("a workspace naming an account armlet does not hold: userStorageKey %q", got)
 	}
 }
+
+// TestDependencySecretsNeedTheirAction: a Reader of the resource group
+// reads a storage account and a container registry but gets 403
+// AuthorizationFailed for their secrets (listKeys, listCredentials), and
+// sees no key in what it may read; the owner gets them.
+func TestDependencySecretsNeedTheirAction(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	rg := s.CreateGroup(t, "secrets")
+	reader, cred := s.NewPrincipal(t, "reader")
+	s.Assign(t, rg, "Reader", reader.ObjectID)
+	asReader := map[string]string{"Authorization": "Bearer " + s.TokenOf(t, cred)}
+	account := rg + "/providers/Microsoft.Storage/storageAccounts/secretstore"
+	registry := rg + "/providers/Microsoft.ContainerRegistry/registries/secretacr"
+	for path, body := range map[string]string{
+		account + "?api-version=2023-05-01":  `{"location":"eastus","sku":{"name":"Standard_LRS"},"kind":"StorageV2"}`,
+		registry + "?api-version=2023-07-01": `{"location":"eastus","sku":{"name":"Basic"},"properties":{"adminUserEnabled":true}}`,
+	} {
+		if code, _, b := s.Do(t, "PUT", path, body, nil); code >= 300 {
+			t.Fatalf("PUT %s: %d %s", path, code, b)
+		}
+	}
+	if _, err := s.AdvanceClock(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ read, secret string }{
+		{account + "?api-version=2023-05-01", account + "/listKeys?api-version=2023-05-01"},
+		{registry + "?api-version=2023-07-01", registry + "/listCredentials?api-version=2023-07-01"},
+	} {
+		code, _, body := s.Do(t, "GET", c.read, "", asReader)
+		if code != http.StatusOK || strings.Contains(body, `"keys"`) || strings.Contains(body, `"passwords"`) {
+			t.Errorf("Reader GET %s: %d %s", c.read, code, body)
+		}
+		if code, _, body := s.Do(t, "POST", c.secret, "", asReader); code != http.StatusForbidden || !strings.Contains(body, "AuthorizationFailed") {
+			t.Errorf("Reader POST %s: %d %s, want 403 AuthorizationFailed", c.secret, code, body)
+		}
+		if code, _, body := s.Do(t, "POST", c.secret, "", nil); code != http.StatusOK {
+			t.Errorf("owner POST %s: %d %s", c.secret, code, body)
+		}
+	}
+}
