@@ -129,6 +129,12 @@ var datastoreProperties = func() *field {
 // sends it back) keep the stored ones when the credentials type is the
 // same, and so does a PATCH that sends no secrets.
 //
+// A datastore shows no provisioningState: the REST spec's Datastore has
+// none (nor do its examples, nor go-azure-sdk's models of 2024-04-01 to
+// 2025-09-01), so responses leave out the one the engine adds. A PUT that
+// sends one (a body an earlier armlet showed) has it accepted as read-only
+// at the versions armlet has no model of.
+//
 // Choice: an AzureBlob datastore needs accountName and containerName
 // (optional in the spec, but a blob datastore without them cannot be
 // used, and Azure ML refuses it).
@@ -246,6 +252,7 @@ func (s *datastoreStrategy) ExportBody(r *engine.Resource, body map[string]any) 
 // Render adds the read-only isDefault and the secrets' type.
 func (s *datastoreStrategy) Render(_ context.Context, r *engine.Resource, body map[string]any, apiVersion string, _ time.Time) error {
 	if props, ok := body["properties"].(map[string]any); ok {
+		delete(props, "provisioningState")
 		props["isDefault"] = isDefaultDatastore(r)
 		var secrets map[string]any
 		if cred, _ := props["credentials"].(map[string]any); cred != nil && r.GetData(dataDatastoreSecrets, &secrets) {
