@@ -7,30 +7,43 @@ import (
 
 //go:generate /usr/bin/python3 gen/sdkmodels.py -o sdkmodels_gen.go
 //go:generate gofmt -w sdkmodels_gen.go
+//go:generate go mod download github.com/hashicorp/go-azure-sdk/resource-manager@v0.20260811.1225050 github.com/hashicorp/go-azure-sdk/resource-manager@v0.20250131.1134653
+//go:generate go run ./gen/gosdkmodels -o gosdkmodels_gen.go
 
 // Shapes per api-version.
 //
 // The hand-written schemas (workspace_schema.go, computes_schema.go,
 // jobs_schema.go, ...) describe each type's properties at the newest
 // api-versions, and each member newer than an api-version carries the
-// version that introduced it (field.since). At the api-versions azure-ai-ml
-// 1.4.0 calls, armlet knows each version's members exactly: the SDK's
-// generated clients carry the REST models of 2022-01-01-preview,
-// 2022-02-01-preview, 2022-05-01, 2022-10-01 and 2022-10-01-preview, which
-// gen/sdkmodels.py writes into sdkmodels_gen.go (sdkResourceTable,
-// sdkModelTable, sdkEnumTable; loaded into sdkAPIs). At those
-// versions a type's schema is its hand-written one overlaid with the
-// version's model, member by member (overlayer): a member both have keeps
-// the hand-written checks (enums, resource ID types, read-only, required);
-// a member only the version has is checked with the type the model gives
-// (versionOnly); a member only the hand-written schema has is absent at
-// that version; a union keeps the variants the version has. Members are
-// paired by JSON name from the properties of the resource's PUT model
-// down, so the Python SDK's own class names (OnlineEndpointData,
+// version that introduced it (field.since). At ten api-versions armlet
+// knows each version's members exactly, from two sources, each version
+// from one:
+//   - the REST models azure-ai-ml 1.4.0's generated clients carry, of the
+//     versions it calls: 2022-01-01-preview, 2022-02-01-preview,
+//     2022-05-01, 2022-10-01 and 2022-10-01-preview, which gen/sdkmodels.py
+//     writes into sdkmodels_gen.go (sdkResourceTable, sdkModelTable,
+//     sdkEnumTable);
+//   - hashicorp/go-azure-sdk's generated Go packages of 2024-04-01,
+//     2024-10-01, 2024-10-01-preview, 2025-06-01 and 2025-09-01, which
+//     gen/gosdkmodels writes into gosdkmodels_gen.go (goSDKResourceTable,
+//     goSDKModelTable, goSDKEnumTable; go-azure-sdk marks no member
+//     read-only, so at those versions read-only comes from the
+//     hand-written schema alone).
+// Both are loaded into sdkAPIs. At those versions a type's schema is its
+// hand-written one overlaid with the version's model, member by member
+// (overlayer): a member both have keeps the hand-written checks (enums,
+// resource ID types, read-only, required); a member only the version has
+// is checked with the type the model gives (versionOnly); a member only
+// the hand-written schema has is absent at that version, unless its since
+// says the version has it (the models are snapshots, some taken before the
+// version was final, and go-azure-sdk's sometimes lack a member the
+// published spec has); a union keeps the variants the version has.
+// Members are paired by JSON name from the properties of the resource's
+// PUT model down, so the SDKs' own class names (OnlineEndpointData,
 // OnlineEndpointDetails) never need mapping to the REST spec's.
 
-// sdkAPIs are the api-versions azure-ai-ml 1.4.0 has generated clients
-// for, read from the generated tables once.
+// sdkAPIs are the api-versions armlet has the REST models of, read from
+// the generated tables once.
 var sdkAPIs = loadSDKAPIs()
 
 // sdkResourceEntry is a resource type as the api-versions that have it
@@ -55,33 +68,53 @@ type sdkEnumEntry struct {
 	values   []string
 }
 
-// loadSDKAPIs indexes the generated tables by api-version.
+// loadSDKAPIs indexes the generated tables of both sources by
+// api-version: the Python SDK's (sdkmodels_gen.go) and go-azure-sdk's
+// (gosdkmodels_gen.go). Each api-version comes from one source only.
 func loadSDKAPIs() map[string]*sdkAPI {
 	apis := map[string]*sdkAPI{}
-	for _, r := range sdkResourceTable {
-		for _, v := range r.versions {
-			if apis[v] == nil {
-				apis[v] = &sdkAPI{resources: map[string]sdkResource{}, models: map[string]*sdkModel{}, enums: map[string][]string{}}
+	for _, src := range []struct {
+		resources []sdkResourceEntry
+		models    []sdkModelEntry
+		enums     []sdkEnumEntry
+	}{
+		{sdkResourceTable, sdkModelTable, sdkEnumTable},
+		{goSDKResourceTable, goSDKModelTable, goSDKEnumTable},
+	} {
+		own := map[string]*sdkAPI{}
+		for _, r := range src.resources {
+			for _, v := range r.versions {
+				if own[v] == nil {
+					if apis[v] != nil {
+						panic("machinelearning: api-version " + v + " in both generated tables")
+					}
+					own[v] = &sdkAPI{resources: map[string]sdkResource{}, models: map[string]*sdkModel{}, enums: map[string][]string{}}
+				}
+				own[v].resources[strings.ToLower(r.typ)] = r.resource
 			}
-			apis[v].resources[r.typ] = r.resource
 		}
-	}
-	for _, m := range sdkModelTable {
-		for _, v := range m.versions {
-			apis[v].models[m.name] = m.model
+		for _, m := range src.models {
+			for _, v := range m.versions {
+				own[v].models[m.name] = m.model
+			}
 		}
-	}
-	for _, e := range sdkEnumTable {
-		for _, v := range e.versions {
-			apis[v].enums[e.name] = e.values
+		for _, e := range src.enums {
+			for _, v := range e.versions {
+				own[v].enums[e.name] = e.values
+			}
+		}
+		for v, a := range own {
+			apis[v] = a
 		}
 	}
 	return apis
 }
 
-// sdkAPI is one api-version of azure-ai-ml's generated REST client.
+// sdkAPI is one api-version of an SDK's generated REST models.
 type sdkAPI struct {
-	// resources are the types the version serves, by full type name.
+	// resources are the types the version serves, by full type name in
+	// lower case (go-azure-sdk spells some segments its own way:
+	// workspaces/dataStores); look them up with resource.
 	resources map[string]sdkResource
 	// models are the models reachable from the resources' bodies.
 	models map[string]*sdkModel
@@ -193,10 +226,16 @@ func (s *shapes) has(apiVersion string, props map[string]any, name string) bool 
 	return ok && !mf.missingAt(apiVersion)
 }
 
+// resource is resourceType's models, ignoring case as ARM does.
+func (a *sdkAPI) resource(resourceType string) (sdkResource, bool) {
+	r, ok := a.resources[strings.ToLower(resourceType)]
+	return r, ok
+}
+
 // propertiesType is the model of the properties member of resourceType's
 // PUT body (its GET response when the client has no PUT).
 func (a *sdkAPI) propertiesType(resourceType string) (string, bool) {
-	r, ok := a.resources[resourceType]
+	r, ok := a.resource(resourceType)
 	if !ok {
 		return "", false
 	}
@@ -229,14 +268,14 @@ func apiVersionsOf(resourceType string, stable []string) []string {
 	var out []string
 	for _, v := range stable {
 		if api, ok := sdkAPIs[v]; ok {
-			if _, has := api.resources[resourceType]; !has {
+			if _, has := api.resource(resourceType); !has {
 				continue
 			}
 		}
 		out = append(out, v)
 	}
 	for v, api := range sdkAPIs {
-		if _, has := api.resources[resourceType]; has && isPreview(v) {
+		if _, has := api.resource(resourceType); has && isPreview(v) {
 			out = append(out, v)
 		}
 	}
@@ -338,14 +377,74 @@ func (o *overlayer) overlay(f *field, typ string) *field {
 				c.variants[name] = o.fromObject(sub)
 			}
 		}
+		// A hand-written variant of a value the discriminator's enum
+		// has but no subtype does is the base model itself (the
+		// service reads an unknown subtype as the base):
+		// OnlineDeployment's AzureMLCompute.
+		values := o.api.enums[m.enumOf(m.discriminator)]
+		for n, hv := range f.variants {
+			if _, done := c.variants[n]; done || hv.kind != kObject || !slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, n) }) {
+				continue
+			}
+			if _, ok := m.subtypeOf(n); ok {
+				continue
+			}
+			b := &field{kind: kObject, typeName: hv.typeName, readOnly: hv.readOnly, exact: true, fields: map[string]*field{}}
+			o.overlayObject(b, hv, m)
+			c.variants[n] = b
+		}
+		return c
+	case f.kind == kUnion && len(f.variants) == 1:
+		// A union of one variant (DatastoreSecrets as one credentials
+		// type takes it) where the model is an object, that variant's
+		// own (AccountKeyDatastoreSecrets): the variant is the model.
+		c = &field{kind: kUnion, typeName: f.typeName, discriminator: f.discriminator, discType: f.discType,
+			readOnly: f.readOnly, variants: map[string]*field{}}
+		o.merged[key] = c
+		for n, hv := range f.variants {
+			c.variants[n] = o.overlay(hv, typ)
+		}
 		return c
 	case f.kind == kObject && m.discriminator == "":
 		c = &field{kind: kObject, typeName: f.typeName, readOnly: f.readOnly, open: m.open, exact: !m.open, fields: map[string]*field{}}
 		o.merged[key] = c
 		o.overlayObject(c, f, m)
 		return c
+	case f.kind == kObject:
+		// go-azure-sdk types some members with their union's base where
+		// the REST spec names one subtype (CommandJob.limits is
+		// JobLimits, the spec's CommandJobLimits): a hand-written object
+		// whose discriminator member takes one value is that subtype.
+		if _, df, ok := f.member(m.discriminator); ok && df.kind == kEnum && len(df.enum) == 1 {
+			if sub, ok := m.subtypeOf(df.enum[0]); ok {
+				c = o.overlay(f, sub)
+				o.merged[key] = c
+				return c
+			}
+		}
 	}
 	return o.fromType(typ, "")
+}
+
+// enumOf is the enum of member name ("" when it has none).
+func (m *sdkModel) enumOf(name string) string {
+	for _, mb := range m.members {
+		if mb.name == name {
+			return mb.enum
+		}
+	}
+	return ""
+}
+
+// subtypeOf is the subtype of discriminator value v, matched ignoring
+// case.
+func (m *sdkModel) subtypeOf(v string) (string, bool) {
+	for value, sub := range m.subtypes {
+		if strings.EqualFold(value, v) {
+			return sub, true
+		}
+	}
+	return "", false
 }
 
 // overlayObject fills c with the members of model m, each overlaying f's
@@ -412,7 +511,7 @@ func (o *overlayer) fromType(typ, enumName string) *field {
 	switch typ {
 	case "str":
 		if values := o.api.enums[enumName]; len(values) > 0 {
-			return enum(enumName, values...)
+			return enum(dotNetName(enumName), values...)
 		}
 		return str()
 	case "iso-8601", "duration", "date", "rfc-1123":
@@ -439,11 +538,11 @@ func (o *overlayer) fromType(typ, enumName string) *field {
 	if u, ok := o.made[typ]; ok {
 		return u
 	}
-	u := &field{kind: kUnion, typeName: typ, discriminator: m.discriminator, variants: map[string]*field{}}
+	u := &field{kind: kUnion, typeName: dotNetName(typ), discriminator: m.discriminator, variants: map[string]*field{}}
 	o.made[typ] = u
 	for _, mb := range m.members {
 		if mb.name == m.discriminator {
-			u.discType = mb.enum
+			u.discType = dotNetName(mb.enum)
 		}
 	}
 	for value, sub := range m.subtypes {
@@ -457,7 +556,7 @@ func (o *overlayer) fromObject(name string) *field {
 	if f, ok := o.made[name+"#object"]; ok {
 		return f
 	}
-	f := &field{kind: kObject, typeName: name, fields: map[string]*field{}}
+	f := &field{kind: kObject, typeName: dotNetName(name), fields: map[string]*field{}}
 	o.made[name+"#object"] = f
 	m := o.api.models[name]
 	if m == nil || m.open {
@@ -474,4 +573,12 @@ func (o *overlayer) fromObject(name string) *field {
 		}
 	}
 	return f
+}
+
+// dotNetName is the type name messages show for a model or enum of the
+// tables: gosdkmodels qualifies a name two go-azure-sdk packages of one
+// api-version use differently with its package ("serverlessendpoint.X"),
+// which Azure's messages do not show.
+func dotNetName(name string) string {
+	return name[strings.LastIndexByte(name, '.')+1:]
 }

@@ -87,13 +87,15 @@ func TestAPIVersionsOf(t *testing.T) {
 		want        []string
 		description string
 	}{
-		{TypeSchedules, []string{"2024-04-01", "2022-10-01", "2022-05-01"}, []string{"2024-04-01", "2022-10-01", "2022-10-01-preview"},
+		{TypeSchedules, []string{"2024-04-01", "2022-10-01", "2022-05-01"}, []string{"2024-10-01-preview", "2024-04-01", "2022-10-01", "2022-10-01-preview"},
 			"schedules are newer than 2022-05-01; 2022-10-01-preview has them"},
-		{TypeComputes, []string{"2022-05-01", "2021-07-01"}, []string{"2022-10-01-preview", "2022-05-01", "2022-01-01-preview", "2021-07-01"},
+		{TypeComputes, []string{"2022-05-01", "2021-07-01"}, []string{"2024-10-01-preview", "2022-10-01-preview", "2022-05-01", "2022-01-01-preview", "2021-07-01"},
 			"computes: the previews with their models, by date"},
-		{TypeOnlineDeployments, []string{"2022-10-01", "2022-05-01"}, []string{"2022-10-01", "2022-10-01-preview", "2022-05-01", "2022-02-01-preview"},
+		{TypeOnlineDeployments, []string{"2024-10-01", "2022-10-01", "2022-05-01"}, []string{"2024-10-01", "2024-10-01-preview", "2022-10-01", "2022-10-01-preview", "2022-05-01", "2022-02-01-preview"},
 			"deployments: the stable version before the preview of its date"},
-		{TypeOutboundRules, []string{"2024-04-01"}, []string{"2024-04-01"}, "a type the SDK's models do not know keeps its versions"},
+		{TypePrivateLinkResources, []string{"2025-04-01", "2023-10-01"}, []string{"2025-04-01", "2023-10-01"}, "a type the SDK's models do not know keeps its versions"},
+		{TypeDatastores, []string{"2025-09-01", "2024-04-01"}, []string{"2025-09-01", "2024-10-01-preview", "2024-04-01", "2022-10-01-preview", "2022-02-01-preview"},
+			"a type go-azure-sdk spells otherwise (workspaces/dataStores): ARM types ignore case"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.description, func(t *testing.T) {
