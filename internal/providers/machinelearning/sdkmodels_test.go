@@ -33,7 +33,7 @@ var sdkCalls = map[string]string{
 // subtype or resource names is there, every enum a member names has
 // values, and each type the SDK calls is served at the version it calls.
 func TestSDKModelsLoad(t *testing.T) {
-	for _, v := range []string{"2022-01-01-preview", "2022-02-01-preview", "2022-05-01", "2022-10-01", "2022-10-01-preview"} {
+	for _, v := range append([]string{"2022-01-01-preview", "2022-02-01-preview", "2022-05-01", "2022-10-01", "2022-10-01-preview"}, goSDKVersions...) {
 		api, ok := sdkAPIs[v]
 		if !ok {
 			t.Errorf("no models of %s", v)
