@@ -155,7 +155,7 @@ func TestGoSDKMembersPerAPIVersion(t *testing.T) {
 				t.Errorf("%s at %s: no overlay", st.typ, version)
 				continue
 			}
-			_, located := decodeBody(t, st.body(""))["location"]
+			_, located := seedBody(t, st.body(""))["location"]
 			put := func(body map[string]any) error {
 				n++
 				env := map[string]any{"properties": body}
@@ -201,15 +201,6 @@ func TestGoSDKMembersPerAPIVersion(t *testing.T) {
 			t.Errorf("%s: no type has a member other versions lack", version)
 		}
 	}
-}
-
-func decodeBody(t *testing.T, body string) map[string]any {
-	t.Helper()
-	var out map[string]any
-	if err := json.Unmarshal([]byte(body), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // shapeAt is st's properties schema at version, the variant st's body is
