@@ -216,7 +216,12 @@ func (e *Engine) serveOperation(ctx context.Context, req *Request, id resourceid
 		return &Response{Status: http.StatusNoContent}, nil
 	case opAction:
 		if len(op.Result) == 0 {
-			return &Response{Status: http.StatusNoContent}, nil
+			// 200 with an empty body, not 204: hashicorp/go-azure-sdk's
+			// poller (Terraform's azurerm) fails on a 204 at a Location
+			// ("polling support for the Content-Type \"\"") and takes
+			// only an empty 200 as done; azcore and the Python SDK take
+			// either. (Its DELETEs poll the resource, not the Location.)
+			return &Response{Status: http.StatusOK}, nil
 		}
 		return JSON(http.StatusOK, op.Result), nil
 	default:

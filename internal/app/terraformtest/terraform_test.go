@@ -57,6 +57,12 @@ func TestTerraform(t *testing.T) {
 		"ARM_METADATA_HOSTNAME=" + arm.Host, "ARM_TENANT_ID=" + s.Conn.TenantID, "ARM_SUBSCRIPTION_ID=" + s.Conn.SubscriptionID,
 		"ARM_CLIENT_ID=" + s.Conn.ClientID, "ARM_CLIENT_SECRET=" + s.Conn.ClientSecret, "SSL_CERT_FILE=" + s.Conn.CACertificate,
 	}
+	// TF_LOG and TF_LOG_PATH pass through, for debugging a failure.
+	for _, name := range []string{"TF_LOG", "TF_LOG_PATH"} {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
 	run := func(args ...string) (string, int) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

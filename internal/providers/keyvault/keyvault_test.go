@@ -183,7 +183,7 @@ func TestSoftDelete(t *testing.T) {
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	v.Must(http.MethodGet, loc.Path, api, "", 202)
 	v.Advance(2 * time.Second)
-	v.Must(http.MethodGet, loc.Path, api, "", 204)
+	v.Must(http.MethodGet, loc.Path, api, "", 200) // an empty 200: go-azure-sdk fails on 204 here
 	v.Fail(http.MethodGet, deletedPath("kv1"), api, "", 404, "ResourceNotFound")
 	v.Fail(http.MethodPost, deletedPath("kv1")+"/purge", api, "", 404, "ResourceNotFound")
 

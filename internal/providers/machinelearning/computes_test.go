@@ -232,7 +232,7 @@ func TestComputeInstanceStates(t *testing.T) {
 		}
 		v.Must(http.MethodGet, op, "", "", http.StatusAccepted)
 		v.Advance(2 * time.Second)
-		v.Must(http.MethodGet, op, "", "", http.StatusNoContent)
+		v.Must(http.MethodGet, op, "", "", http.StatusOK)
 		if got := state(); got != s.after {
 			t.Errorf("after %s: state %s, want %s", s.action, got, s.after)
 		}
