@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +258,79 @@ func TestDependencySecretsNeedTheirAction(t *testing.T) {
 			t.Errorf("owner POST %s: %d %s", c.secret, code, body)
 		}
 	}
+}
+
+// TestWorkspaceUsesItsRegistryAndInsights: a workspace linked to a
+// container registry and an Application Insights component armlet holds
+// hands out their secrets in listKeys, as Azure reads them from the
+// resources: containerRegistryCredentials are the registry's admin user
+// and passwords (a regenerated password shows at once), and
+// appInsightsInstrumentationKey is the component's InstrumentationKey.
+// With the registry's admin user disabled the registry has no passwords
+// to give, and the workspace's own stand in.
+func TestWorkspaceUsesItsRegistryAndInsights(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	rg := s.CreateGroup(t, "linkedkeys")
+	acr := rg + "/providers/Microsoft.ContainerRegistry/registries/linkedacr1"
+	la := rg + "/providers/Microsoft.OperationalInsights/workspaces/linked-law"
+	ai := rg + "/providers/Microsoft.Insights/components/linked-ai"
+	ws := rg + "/providers/Microsoft.MachineLearningServices/workspaces/linkedkeys"
+	do := func(method, path, body string) map[string]any {
+		t.Helper()
+		code, _, raw := s.Do(t, method, path, body, nil)
+		if code >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, code, raw)
+		}
+		out := map[string]any{}
+		if raw != "" {
+			if err := json.Unmarshal([]byte(raw), &out); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return out
+	}
+	do("PUT", acr+"?api-version=2025-11-01", `{"location":"eastus","sku":{"name":"Basic"},"properties":{"adminUserEnabled":true}}`)
+	do("PUT", la+"?api-version=2025-07-01", `{"location":"eastus"}`)
+	do("PUT", ai+"?api-version=2020-02-02", `{"location":"eastus","kind":"web","properties":{"Application_Type":"web","WorkspaceResourceId":"`+la+`"}}`)
+	do("PUT", ws+"?api-version=2025-06-01", `{"location":"eastus","properties":{"containerRegistry":"`+acr+`","applicationInsights":"`+ai+`"}}`)
+	if _, err := s.AdvanceClock(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	registryPasswords := func(body map[string]any) []string {
+		t.Helper()
+		var out []string
+		list, _ := body["passwords"].([]any)
+		for _, p := range list {
+			out = append(out, p.(map[string]any)["value"].(string))
+		}
+		return out
+	}
+	check := func(when string, wantShared bool) {
+		t.Helper()
+		keys := do("POST", ws+"/listKeys?api-version=2025-06-01", "")
+		creds, _ := keys["containerRegistryCredentials"].(map[string]any)
+		got := registryPasswords(creds)
+		code, _, raw := s.Do(t, "POST", acr+"/listCredentials?api-version=2025-11-01", "", nil)
+		var acrCreds map[string]any
+		_ = json.Unmarshal([]byte(raw), &acrCreds)
+		want := registryPasswords(acrCreds)
+		switch {
+		case creds["username"] != "linkedacr1" || len(got) != 2:
+			t.Errorf("%s: containerRegistryCredentials = %v", when, creds)
+		case wantShared && (code != http.StatusOK || !slices.Equal(got, want)):
+			t.Errorf("%s: the workspace's registry passwords %v, want the registry's %v", when, got, want)
+		case !wantShared && (code == http.StatusOK || got[0] == ""):
+			t.Errorf("%s: registry listCredentials %d %s; the workspace's passwords %v", when, code, raw, got)
+		}
+		instrumentationKey := do("GET", ai+"?api-version=2020-02-02", "")["properties"].(map[string]any)["InstrumentationKey"]
+		if keys["appInsightsInstrumentationKey"] != instrumentationKey {
+			t.Errorf("%s: appInsightsInstrumentationKey %v, want the component's %v", when, keys["appInsightsInstrumentationKey"], instrumentationKey)
+		}
+	}
+	check("after create", true)
+	do("POST", acr+"/regenerateCredential?api-version=2025-11-01", `{"name":"password2"}`)
+	check("after the registry regenerated password2", true)
+	do("PATCH", acr+"?api-version=2025-11-01", `{"properties":{"adminUserEnabled":false}}`)
+	check("with the registry's admin user disabled", false)
 }

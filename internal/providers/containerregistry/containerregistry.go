@@ -149,6 +149,7 @@ var (
 	_ engine.Actioner          = (*registryStrategy)(nil)
 	_ engine.ChildLister       = (*registryStrategy)(nil)
 	_ engine.PrivateLinkTarget = (*registryStrategy)(nil)
+	_ engine.AccessKeyHolder   = (*registryStrategy)(nil)
 )
 
 // registryData is what a registry keeps beside its body.
@@ -325,4 +326,18 @@ func (s *registryStrategy) PrivateLinkFQDNs(r *engine.Resource, _ string) []engi
 		{FQDN: host + ".azurecr.io", Member: "registry"},
 		{FQDN: host + "." + r.Location + ".data.azurecr.io", Member: "registry_data_" + r.Location},
 	}
+}
+
+// AccessKeys are the admin user's two passwords while the admin user is
+// enabled, none otherwise: what an Azure ML workspace linked to the
+// registry hands out as its containerRegistryCredentials.
+func (s *registryStrategy) AccessKeys(r *engine.Resource) []string {
+	if on, _ := r.Properties["adminUserEnabled"].(bool); !on {
+		return nil
+	}
+	var data registryData
+	if !r.GetData(dataKey, &data) || data.Passwords[0] == "" {
+		return nil
+	}
+	return data.Passwords[:]
 }

@@ -101,8 +101,9 @@ var (
 type componentStrategy struct{ e *engine.Engine }
 
 var (
-	_ engine.Strategy = (*componentStrategy)(nil)
-	_ engine.Renderer = (*componentStrategy)(nil)
+	_ engine.Strategy        = (*componentStrategy)(nil)
+	_ engine.Renderer        = (*componentStrategy)(nil)
+	_ engine.AccessKeyHolder = (*componentStrategy)(nil)
 )
 
 // componentData is what a component keeps beside its body.
@@ -274,4 +275,15 @@ func billingOf(r *engine.Resource) map[string]any {
 		_ = json.Unmarshal(data.Billing, &features)
 	}
 	return features
+}
+
+// AccessKeys is the component's instrumentation key: what an Azure ML
+// workspace linked to the component hands out as its
+// appInsightsInstrumentationKey.
+func (s *componentStrategy) AccessKeys(r *engine.Resource) []string {
+	var data componentData
+	if !r.GetData(dataKey, &data) || data.Key == "" {
+		return nil
+	}
+	return []string{data.Key}
 }

@@ -17,7 +17,7 @@ import (
 //   - listNotebookKeys: 200 {primaryAccessKey, secondaryAccessKey}.
 //   - listStorageAccountKeys: 200 {userStorageKey}.
 //   - resyncKeys: 202 with Location; polling it gives 202 until the
-//     operation ends, then 204.
+//     operation ends, then 200 with no body.
 //   - diagnose: 202 with Location; the operation's result is
 //     DiagnoseResponseResult (workspace_ops.go).
 //   - prepareNotebook: 202 with Location; the result is
@@ -31,9 +31,11 @@ import (
 // Choice: listNotebookKeys and listStorageAccountKeys (cheap, same keys)
 // are served too.
 //
-// Choice: the keys are random, made when the workspace is created and
-// kept for its life; resyncKeys does not change them (Azure's resync
-// re-reads the keys of the linked resources, which armlet does not model).
+// The keys are those of the linked resources armlet holds (keys); for
+// links to resources it does not hold (the documented choice), random
+// keys made when the workspace is created and kept for its life stand in.
+// resyncKeys changes nothing: listKeys reads the linked resources' keys
+// on every call, which is what Azure's resync brings about.
 // containerRegistryCredentials is present only when the workspace has a
 // containerRegistry: username is the registry's name, location the
 // workspace's.
@@ -98,9 +100,12 @@ func (s *workspaceStrategy) Action(ctx context.Context, req *engine.Request, r *
 }
 
 // keys returns the workspace's keys, making them for a workspace stored
-// without (which only an older armlet would have written). The user
-// storage key is the linked storage account's current primary key when
-// armlet holds that account, as Azure reads it from the account.
+// without (which only an older armlet would have written). Where armlet
+// holds a linked resource, its key stands in for the workspace's own, as
+// Azure reads them from the resources: the storage account's primary key
+// (userStorageKey), the Application Insights component's instrumentation
+// key, the container registry's admin passwords (while its admin user is
+// enabled).
 func (s *workspaceStrategy) keys(ctx context.Context, r *engine.Resource) (workspaceKeys, error) {
 	var k workspaceKeys
 	if !r.GetData(dataKeys, &k) {
@@ -116,28 +121,39 @@ func (s *workspaceStrategy) keys(ctx context.Context, r *engine.Resource) (works
 			return k, err
 		}
 	}
-	key, err := s.linkedStorageKey(ctx, r)
-	if key != "" {
-		k.UserStorageKey = key
+	for _, link := range []struct {
+		member string
+		into   []*string
+	}{
+		{"storageAccount", []*string{&k.UserStorageKey}},
+		{"applicationInsights", []*string{&k.AppInsightsKey}},
+		{"containerRegistry", []*string{&k.RegistryPassword, &k.RegistryPassword2}},
+	} {
+		keys, err := s.linkedKeys(ctx, r, link.member)
+		if err != nil {
+			return k, err
+		}
+		for i, key := range keys {
+			if i < len(link.into) {
+				*link.into[i] = key
+			}
+		}
 	}
-	return k, err
+	return k, nil
 }
 
-// linkedStorageKey is the primary key of the storage account ws links
-// (properties.storageAccount) when armlet holds that account, "" when it
-// does not (the workspace's own random key then stands in: the documented
-// choice for links to resources armlet does not hold).
-func (s *workspaceStrategy) linkedStorageKey(ctx context.Context, ws *engine.Resource) (string, error) {
-	sa, _ := ws.Properties["storageAccount"].(string)
-	id, err := resourceid.Parse(sa)
-	if sa == "" || err != nil {
-		return "", nil
+// linkedKeys are the keys of the resource ws links in its property member
+// when armlet holds that resource, none when it does not (the
+// workspace's own random keys then stand in: the documented choice for
+// links to resources armlet does not hold).
+func (s *workspaceStrategy) linkedKeys(ctx context.Context, ws *engine.Resource, member string) ([]string, error) {
+	link, _ := ws.Properties[member].(string)
+	id, err := resourceid.Parse(link)
+	if link == "" || err != nil {
+		return nil, nil
 	}
-	keys, ok, err := s.e.AccessKeys(ctx, id)
-	if err != nil || !ok {
-		return "", err
-	}
-	return keys[0], nil
+	keys, _, err := s.e.AccessKeys(ctx, id)
+	return keys, err
 }
 
 // privateLinkGroupID is the only private link sub-resource of a workspace.

@@ -377,12 +377,12 @@ func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, d
 	}
 	if !desired.GetData(dataKeys, &workspaceKeys{}) {
 		k := newWorkspaceKeys()
-		key, err := s.linkedStorageKey(ctx, desired)
+		keys, err := s.linkedKeys(ctx, desired, "storageAccount")
 		if err != nil {
 			return err
 		}
-		if key != "" {
-			k.UserStorageKey = key // the default datastores are made with it
+		if len(keys) > 0 {
+			k.UserStorageKey = keys[0] // the default datastores are made with it
 		}
 		desired.SetData(dataKeys, k)
 	}
