@@ -1,0 +1,245 @@
+// Package proxy is armlet's HTTPS proxy: clients that set HTTPS_PROXY to
+// it and trust armlet's CA reach Azure's own host names, which armlet
+// serves itself, with nothing else changed.
+//
+// A client asks for a tunnel with CONNECT host:443. For a host armlet
+// serves (Options.Serves), the proxy answers 200, terminates TLS itself
+// with a certificate for that host from armlet's CA, and serves the
+// requests that come through the tunnel with Options.Handler; the
+// request's context carries the host the tunnel was opened for
+// (HostFrom), which the handler routes by, never by anything else the
+// client sends. Any other host is refused with 403 and a message naming
+// it: armlet never connects anywhere, so the proxy has no dialer at all.
+//
+// Inside a tunnel, a request whose Host header or TLS server name names
+// another host than the tunnel's is refused (421 Misdirected Request), so
+// one tunnel never reaches another host's handler.
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Proxy.
+type Options struct {
+	// Certificate returns the server certificate for a host name (from
+	// armlet's CA). Required.
+	Certificate func(host string) (*tls.Certificate, error)
+	// Serves reports whether armlet serves host (lower case, without
+	// port). Required.
+	Serves func(ctx context.Context, host string) (bool, error)
+	// Handler serves the requests that come through tunnels. Required.
+	Handler http.Handler
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// ReadHeaderTimeout and IdleTimeout bound each tunnel's HTTP
+	// connection (zero: 10 s and 2 min).
+	ReadHeaderTimeout, IdleTimeout time.Duration
+}
+
+// Proxy answers CONNECT requests. It is an http.Handler for the proxy
+// listener's server; Close ends the tunnels it has open.
+type Proxy struct {
+	opts Options
+
+	mu      sync.Mutex
+	tunnels map[*http.Server]struct{}
+	closed  bool
+}
+
+// New returns a Proxy.
+func New(opts Options) *Proxy {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ReadHeaderTimeout == 0 {
+		opts.ReadHeaderTimeout = 10 * time.Second
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 2 * time.Minute
+	}
+	return &Proxy{opts: opts, tunnels: map[*http.Server]struct{}{}}
+}
+
+type hostKey struct{}
+
+// HostFrom returns the host name the tunnel a request came through was
+// opened for, and whether it came through one.
+func HostFrom(ctx context.Context) (string, bool) {
+	h, ok := ctx.Value(hostKey{}).(string)
+	return h, ok
+}
+
+// WithHost returns ctx marked as arriving through a tunnel to host (for
+// tests of handlers that route by HostFrom).
+func WithHost(ctx context.Context, host string) context.Context {
+	return context.WithValue(ctx, hostKey{}, host)
+}
+
+// ServeHTTP answers CONNECT; every other request to the proxy itself is
+// 405, as armlet is no forward proxy for plain HTTP.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		w.Header().Set("Allow", http.MethodConnect)
+		http.Error(w, "armlet's proxy only answers CONNECT to Azure's host names (HTTPS_PROXY)", http.StatusMethodNotAllowed)
+		return
+	}
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil || port != "443" || host == "" {
+		http.Error(w, fmt.Sprintf("armlet's proxy tunnels host:443 only, not %q", r.Host), http.StatusBadRequest)
+		return
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	ok, err := p.opts.Serves(r.Context(), host)
+	if err != nil {
+		p.opts.Logger.Error("proxy: deciding whether a host is served", "host", host, "err", err)
+		http.Error(w, "armlet could not decide whether it serves "+host, http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
+		p.opts.Logger.Info("proxy: refused a host armlet does not serve", "host", host)
+		http.Error(w, "armlet does not serve "+host+"; it never connects outside", http.StatusForbidden)
+		return
+	}
+	rc := http.NewResponseController(w)
+	conn, buf, err := rc.Hijack()
+	if err != nil {
+		http.Error(w, "armlet's proxy cannot tunnel over this connection (HTTP/1.1 CONNECT only)", http.StatusHTTPVersionNotSupported)
+		return
+	}
+	if buf.Reader.Buffered() > 0 {
+		// The client sent TLS before our answer: not a CONNECT client.
+		_ = conn.Close()
+		return
+	}
+	if _, err := conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+		_ = conn.Close()
+		return
+	}
+	p.serveTunnel(conn, host)
+}
+
+// serveTunnel terminates TLS for host on conn and serves HTTP/1.1 on it
+// until the client closes it or the proxy is closed.
+func (p *Proxy) serveTunnel(conn net.Conn, host string) {
+	cfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"http/1.1"},
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if hello.ServerName != "" && !strings.EqualFold(strings.TrimSuffix(hello.ServerName, "."), host) {
+				return nil, fmt.Errorf("proxy: TLS server name %q in a tunnel to %q", hello.ServerName, host)
+			}
+			return p.opts.Certificate(host)
+		},
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqHost := r.Host
+		if h, _, err := net.SplitHostPort(reqHost); err == nil {
+			reqHost = h
+		}
+		if !strings.EqualFold(strings.TrimSuffix(reqHost, "."), host) {
+			http.Error(w, fmt.Sprintf("this tunnel is to %s, not %s", host, r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		p.opts.Handler.ServeHTTP(w, r.WithContext(WithHost(r.Context(), host)))
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: p.opts.ReadHeaderTimeout,
+		IdleTimeout:       p.opts.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
+	}
+	if !p.track(srv) {
+		_ = conn.Close()
+		return
+	}
+	defer p.untrack(srv)
+	ln := newOneConnListener(tls.Server(conn, cfg))
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		p.opts.Logger.Debug("proxy: tunnel ended", "host", host, "err", err)
+	}
+}
+
+func (p *Proxy) track(srv *http.Server) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.tunnels[srv] = struct{}{}
+	return true
+}
+
+func (p *Proxy) untrack(srv *http.Server) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.tunnels, srv)
+}
+
+// Close ends every open tunnel; tunnels opened later are closed at once.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	open := make([]*http.Server, 0, len(p.tunnels))
+	for srv := range p.tunnels {
+		open = append(open, srv)
+	}
+	p.mu.Unlock()
+	for _, srv := range open {
+		_ = srv.Close()
+	}
+	return nil
+}
+
+// oneConnListener hands its one connection to http.Server.Serve, then
+// blocks Accept until that connection is closed, so that Serve returns
+// when the tunnel ends.
+type oneConnListener struct {
+	conn   net.Conn
+	once   sync.Once
+	first  chan net.Conn
+	closed chan struct{}
+}
+
+func newOneConnListener(c net.Conn) *oneConnListener {
+	l := &oneConnListener{first: make(chan net.Conn, 1), closed: make(chan struct{})}
+	l.conn = &closeNotifyConn{Conn: c, onClose: l.close}
+	l.first <- l.conn
+	return l
+}
+
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.first:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *oneConnListener) close() { l.once.Do(func() { close(l.closed) }) }
+
+func (l *oneConnListener) Close() error { l.close(); return nil }
+
+func (l *oneConnListener) Addr() net.Addr { return l.conn.LocalAddr() }
+
+// closeNotifyConn tells its listener when the server closes it.
+type closeNotifyConn struct {
+	net.Conn
+	onClose func()
+}
+
+func (c *closeNotifyConn) Close() error {
+	err := c.Conn.Close()
+	c.onClose()
+	return err
+}
