@@ -84,6 +84,16 @@ type Caller struct {
 // seconds. If the store fails while a principal must be read, the result is
 // a 503 ServiceUnavailable error rather than a 401.
 func (s *Service) Authenticate(ctx context.Context, authorization string) (Caller, *arm.Error) {
+	return s.AuthenticateAudience(ctx, authorization, s.audiences)
+}
+
+// AuthenticateAudience is Authenticate for a service other than ARM that
+// trusts armlet's tokens, whose audiences are audiences (a data plane
+// armlet serves, such as Key Vault's "https://vault.azure.net"): the same
+// checks, with the token's aud one of audiences instead of
+// Options.Audiences. A token verified for one audience list is cached
+// once; each call checks its audience against the list it is given.
+func (s *Service) AuthenticateAudience(ctx context.Context, authorization string, audiences []string) (Caller, *arm.Error) {
 	if authorization == "" {
 		return Caller{}, s.challenge(arm.CodeAuthenticationFailed,
 			"Authentication failed. The 'Authorization' header is missing.", false)
@@ -99,6 +109,9 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Calle
 	if c, ok := s.tokens.get(tok); ok {
 		if aerr := s.checkExpiry(c.ExpiresAt, now); aerr != nil {
 			return Caller{}, aerr
+		}
+		if aud, _ := c.Claims["aud"].(string); !audienceIn(aud, audiences) {
+			return Caller{}, s.challenge(arm.CodeInvalidAuthTokenAud, audienceMessage(aud, audiences), true)
 		}
 		if aerr := s.checkPrincipal(ctx, c.AppID, c.ObjectID); aerr != nil {
 			return Caller{}, aerr
@@ -134,8 +147,8 @@ func (s *Service) Authenticate(ctx context.Context, authorization string) (Calle
 		}
 	}
 	aud, _ := claims["aud"].(string)
-	if !s.audienceAllowed(aud) {
-		return Caller{}, s.challenge(arm.CodeInvalidAuthTokenAud, s.audienceMessage(aud), true)
+	if !audienceIn(aud, audiences) {
+		return Caller{}, s.challenge(arm.CodeInvalidAuthTokenAud, audienceMessage(aud, audiences), true)
 	}
 	appid, _ := claims["appid"].(string)
 	oid, _ := claims["oid"].(string)
@@ -169,15 +182,11 @@ func (s *Service) checkExpiry(exp, now time.Time) *arm.Error {
 			"' is earlier than current UTC time '"+now.UTC().Format(armTimeFormat)+"'.", true)
 }
 
-// audienceAllowed reports whether aud is one of the accepted audiences,
-// comparing case-sensitively after removing at most one trailing slash from
-// each side ("https://management.azure.com" matches
+// audienceIn reports whether aud is one of list, comparing
+// case-sensitively after removing at most one trailing slash from each
+// side ("https://management.azure.com" matches
 // "https://management.azure.com/", but "https://management.azure.com//"
 // matches neither).
-func (s *Service) audienceAllowed(aud string) bool { return audienceIn(aud, s.audiences) }
-
-// audienceIn reports whether aud is one of list, compared as
-// audienceAllowed does.
 func audienceIn(aud string, list []string) bool {
 	if aud == "" {
 		return false
@@ -192,12 +201,12 @@ func audienceIn(aud string, list []string) bool {
 }
 
 // audienceMessage is ARM's text for a token with the wrong audience.
-func (s *Service) audienceMessage(aud string) string {
+func audienceMessage(aud string, audiences []string) string {
 	var b strings.Builder
 	b.WriteString("The access token has been obtained for wrong audience or resource '")
 	b.WriteString(clip(aud, 200))
 	b.WriteString("'. It should exactly match with one of the allowed audiences ")
-	for i, a := range s.audiences {
+	for i, a := range audiences {
 		if i > 0 {
 			b.WriteByte(',')
 		}

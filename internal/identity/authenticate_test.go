@@ -700,3 +700,55 @@ func BenchmarkAuthenticateUncached(b *testing.B) {
 		}
 	}
 }
+
+// TestAuthenticateAudience: a data plane armlet serves checks tokens
+// against its own audiences, and ARM against its own, also when the token
+// was cached by the other's check: a Key Vault token is refused by ARM and
+// an ARM token by Key Vault, each naming the audiences it allows.
+func TestAuthenticateAudience(t *testing.T) {
+	st := newSeededStore(t, 0)
+	const vault = "https://vault.azure.net"
+	svc, err := New(context.Background(), Options{Store: kv.SpaceIdentity.Of(st), BaseURL: testBaseURL, TenantID: testTenant, IssueOnly: []string{vault}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.CreatePrincipal(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vaultTok, err := svc.IssueToken(context.Background(), app.ClientID, vault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	armTok, err := svc.IssueToken(context.Background(), app.ClientID, DefaultAudiences[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		tok       string
+		audiences []string // nil: Authenticate (ARM's)
+		ok        bool
+	}{
+		{"vault token at the vault", vaultTok.AccessToken, []string{vault}, true},
+		{"vault token at ARM (now cached)", vaultTok.AccessToken, nil, false},
+		{"vault token at the vault again (from the cache)", vaultTok.AccessToken, []string{vault}, true},
+		{"ARM token at ARM", armTok.AccessToken, nil, true},
+		{"ARM token at the vault (cached)", armTok.AccessToken, []string{vault}, false},
+	} {
+		var aerr *arm.Error
+		if c.audiences == nil {
+			_, aerr = svc.Authenticate(context.Background(), "Bearer "+c.tok)
+		} else {
+			_, aerr = svc.AuthenticateAudience(context.Background(), "Bearer "+c.tok, c.audiences)
+		}
+		switch {
+		case c.ok && aerr != nil:
+			t.Errorf("%s: %v", c.name, aerr)
+		case !c.ok && (aerr == nil || aerr.Code != arm.CodeInvalidAuthTokenAud):
+			t.Errorf("%s: %v, want %s", c.name, aerr, arm.CodeInvalidAuthTokenAud)
+		case !c.ok && c.audiences != nil && !strings.HasSuffix(aerr.Message, "allowed audiences '"+vault+"'."):
+			t.Errorf("%s: message %q does not name the vault's audience", c.name, aerr.Message)
+		}
+	}
+}
