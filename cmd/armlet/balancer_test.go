@@ -103,7 +103,7 @@ func TestFleetBehindBalancerAzureCLI(t *testing.T) {
 	for i := range n {
 		dirs[i] = t.TempDir()
 		children[i] = crashSpawn(t, dirs[i], "ARMLET_STORE="+cluster.StoreURL(), "ARMLET_ETCD_PREFIX="+cluster.Prefix,
-			"ARMLET_LEADER_LEASE=2s", "ARMLET_LISTEN="+addrs[i], "ARMLET_PUBLIC_URL="+public, fmt.Sprintf("ARMLET_REPLICA_NAME=r%d", i))
+			"ARMLET_LEADER_LEASE=2s", "ARMLET_LISTEN="+addrs[i], "ARMLET_PROXY_LISTEN=127.0.0.1:0", "ARMLET_PUBLIC_URL="+public, fmt.Sprintf("ARMLET_REPLICA_NAME=r%d", i))
 	}
 	for i, c := range children {
 		c.await(t, dirs[i])

@@ -73,7 +73,7 @@ func crashSpawn(t *testing.T, dataDir string, env ...string) *crashChild {
 	t.Helper()
 	_ = os.Remove(filepath.Join(dataDir, app.ConnectionFile))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "ARMLET_DATA_DIR="+dataDir, "ARMLET_LISTEN=127.0.0.1:0",
+	cmd.Env = append(os.Environ(), childEnv+"=1", "ARMLET_DATA_DIR="+dataDir, "ARMLET_LISTEN=127.0.0.1:0", "ARMLET_PROXY_LISTEN=127.0.0.1:0",
 		"ARMLET_LOG_LEVEL=warn", "ARMLET_LEGACY_MODE_PROPAGATION=0", "ARMLET_RANDOM_SEED=7")
 	cmd.Env = append(cmd.Env, env...)
 	c := &crashChild{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}

@@ -41,7 +41,7 @@ func (s *syncBuffer) String() string {
 // port, then drives it with the client commands, as a user would.
 func TestServeAndClientCommands(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"ARMLET_DATA_DIR": dir, "ARMLET_LISTEN": "127.0.0.1:0"}
+	env := map[string]string{"ARMLET_DATA_DIR": dir, "ARMLET_LISTEN": "127.0.0.1:0", "ARMLET_PROXY_LISTEN": "127.0.0.1:0"}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer

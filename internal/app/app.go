@@ -45,6 +45,7 @@ import (
 	"github.com/armlet/armlet/internal/providers/network"
 	"github.com/armlet/armlet/internal/providers/operationalinsights"
 	"github.com/armlet/armlet/internal/providers/storage"
+	"github.com/armlet/armlet/internal/proxy"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -88,6 +89,10 @@ type Connection struct {
 	ClientSecret     string `json:"clientSecret"`
 	ObjectID         string `json:"objectId"`
 	CACertificate    string `json:"caCertificate"`
+	// HTTPSProxy is armlet's HTTPS proxy (http://host:port) for clients'
+	// HTTPS_PROXY, through which Azure's own host names that armlet serves
+	// are reached (so far key vaults' data planes); empty when it is off.
+	HTTPSProxy string `json:"httpsProxy,omitempty"`
 	// ReplicaEndpoint is this armlet's own listener when --public-url
 	// names another address (a load balancer): armlet's client commands
 	// use it to talk to this replica. Empty otherwise.
@@ -108,11 +113,14 @@ type Server struct {
 	engine     *engine.Engine
 	identity   *identity.Service
 	httpServer *http.Server
-	listener   net.Listener
-	conn       Connection
-	ca         *certs.Authority
-	listeners  *netmodel.Listeners
-	flows      *netmodel.FlowStore
+	// proxy and proxyServer are the HTTPS proxy (--proxy-listen), when on.
+	proxy       *proxy.Proxy
+	proxyServer *http.Server
+	listener    net.Listener
+	conn        Connection
+	ca          *certs.Authority
+	listeners   *netmodel.Listeners
+	flows       *netmodel.FlowStore
 	// leadership decides whether this replica runs the time-driven work
 	// (fleet.Solo unless the store is shared).
 	leadership fleet.Leadership
@@ -232,7 +240,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.identity, err = identity.New(ctx, identity.Options{
 		Store: kv.SpaceIdentity.Of(s.store), BaseURL: base, TenantID: boot.TenantID,
 		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
-		IssueOnly:     tokenAudiences(base),
+		IssueOnly:     append(tokenAudiences(base), keyvault.Audience),
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
 	})
 	if err != nil {
@@ -296,12 +304,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		}
 	}
 
+	vaults := s.newVaultService(base, boot.TenantID)
 	handler := armhttp.Handler(armhttp.Options{
 		Engine: s.engine, Auth: authAdapter{s.identity}, Identity: s.identity.Routes,
 		Admin: &admin{s: s, bootstrapAppID: creds.ClientID}, Clock: s.clock, Logger: log,
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID, LoginURL: base},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
+		Vault:     vaults,
 		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
 		AfterWrite: func() { s.listeners.Trigger() },
 	})
@@ -327,6 +337,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		}
 	})
 
+	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, vaults, log)
+	if err != nil {
+		return nil, err
+	}
 	caPath := cfg.CertFile
 	if s.ca != nil {
 		caPath = s.ca.CertPath()
@@ -336,6 +350,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		MetadataEndpoint: base + "/metadata/endpoints?api-version=2022-09-01",
 		Audience:         ARMAudience, TenantID: boot.TenantID, SubscriptionID: boot.SubscriptionID,
 		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, ObjectID: creds.ObjectID, CACertificate: caPath,
+		HTTPSProxy: httpsProxy,
 	}
 	if cfg.PublicURL != "" {
 		s.conn.ReplicaEndpoint = "https://" + advertised(ln.Addr()) + "/"
@@ -536,6 +551,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() { s.closeOnce.Do(s.close) }
 
 func (s *Server) close() {
+	if s.proxyServer != nil {
+		_ = s.proxyServer.Close()
+		_ = s.proxy.Close()
+	}
 	if s.httpServer != nil {
 		_ = s.httpServer.Close()
 	} else if s.listener != nil {

@@ -31,7 +31,10 @@
 // API and the workspace endpoint (paths whose first segment is one of
 // workspaceapi.Prefixes). On a private endpoint's listener it serves only
 // what the endpoint reaches: the workspace endpoint for group id
-// "amlworkspace", ARM for "ResourceManagement" (private ARM).
+// "amlworkspace", ARM for "ResourceManagement" (private ARM). A request
+// that came through armlet's HTTPS proxy (proxy.HostFrom) goes to the
+// service of the host its tunnel was opened for, whatever its path: so
+// far a key vault's data plane (Options.Vault).
 package armhttp
 
 import (
@@ -49,9 +52,11 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/jsonbody"
+	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/proxy"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -80,6 +85,9 @@ type Options struct {
 	Ready func() bool
 	// Workspace serves the workspace endpoint (nil answers 404).
 	Workspace WorkspaceService
+	// Vault serves the key vault data planes that requests reach through
+	// armlet's HTTPS proxy (nil answers 404).
+	Vault VaultService
 	// PublicARM, when set, is asked before an ARM request that arrived
 	// publicly is served; an error refuses the request and is sent. The
 	// admin API and the token service are never refused.
@@ -105,6 +113,24 @@ type WorkspaceService interface {
 	Serve(ctx context.Context, t *workspaceapi.Target) (*engine.Response, error)
 }
 
+// VaultService answers a key vault's data plane (*keyvault.DataPlane):
+// host is the vault's host name the proxy tunnel was opened for. It
+// authenticates the request itself (Key Vault's audience and challenge)
+// and returns who called and the vault it resolved, for the flow record,
+// also with an error.
+type VaultService interface {
+	ServeVault(ctx context.Context, host string, r *http.Request, body []byte) (*engine.Response, VaultTarget, error)
+}
+
+// VaultTarget is what a vault data-plane request was resolved to.
+type VaultTarget struct {
+	Caller engine.Caller
+	Vault  resourceid.ID // the root ID when the vault was not resolved
+	// Operation names the request for flow records
+	// ("Microsoft.KeyVault/vaults/secrets/read").
+	Operation string
+}
+
 // FlowRecorder takes flow observations (*netmodel.FlowStore); Record must
 // not hold the request up.
 type FlowRecorder interface {
@@ -126,7 +152,7 @@ func Handler(opts Options) http.Handler {
 		identity: http.NewServeMux(),
 		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin),
 		metadata: s.adapt(s.metadata), privateMetadata: s.adapt(s.privateMetadata),
-		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace),
+		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace), vault: s.adapt(s.vault),
 	}
 	if opts.Identity != nil {
 		opts.Identity(rt.identity)
@@ -148,8 +174,8 @@ func Handler(opts Options) http.Handler {
 
 // routes are the handlers the root handler routes to.
 type routes struct {
-	identity                                *http.ServeMux
-	health, admin, metadata, arm, workspace http.Handler
+	identity                                       *http.ServeMux
+	health, admin, metadata, arm, workspace, vault http.Handler
 	// privateMetadata is /metadata/endpoints on a Resource Management
 	// private endpoint's listener.
 	privateMetadata http.Handler
@@ -163,6 +189,12 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	info := flowInfoFrom(r.Context())
 	first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	first = strings.ToLower(first)
+	if _, tunnelled := proxy.HostFrom(r.Context()); tunnelled {
+		// Through the proxy, a request is for the host its tunnel was
+		// opened for, whatever its path: so far only key vaults.
+		info.service, info.class = netmodel.ServiceKeyVault, netmodel.KeyVaultPublic
+		return rt.vault
+	}
 	if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		info.skip = true
 		return rt.health
@@ -461,6 +493,24 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 		}
 	}
 	return s.Workspace.Serve(r.Context(), t)
+}
+
+// vault serves a key vault's data plane, reached by the vault's host name
+// through armlet's HTTPS proxy. The service authenticates (Key Vault has
+// an audience and a challenge of its own); the flow record gets the
+// caller and the vault it resolved.
+func (s *server) vault(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
+	host, _ := proxy.HostFrom(r.Context())
+	if s.Vault == nil {
+		return nil, arm.NotFound("NotFound", "armlet serves no data plane at '%s'.", host)
+	}
+	resp, target, err := s.Vault.ServeVault(r.Context(), host, r, body)
+	info := flowInfoFrom(r.Context())
+	info.caller = target.Caller
+	if !target.Vault.IsRoot() {
+		info.target(target.Operation, target.Vault)
+	}
+	return resp, err
 }
 
 func (s *server) admin(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {

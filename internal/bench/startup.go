@@ -66,7 +66,7 @@ func spawn(ctx context.Context, binary, dir string) (*child, time.Duration, erro
 	if err != nil {
 		return nil, 0, err
 	}
-	cmd := exec.Command(binary, "serve", "--data-dir", dir, "--listen", "127.0.0.1:"+strconv.Itoa(port),
+	cmd := exec.Command(binary, "serve", "--data-dir", dir, "--listen", "127.0.0.1:"+strconv.Itoa(port), "--proxy-listen", "",
 		"--log-level", "error", "--legacy-mode-propagation", "0")
 	cmd.Stdout, cmd.Stderr = nil, nil
 	// The probe does not verify the certificate: the CA may not exist yet

@@ -25,6 +25,7 @@ const EnvPrefix = "ARMLET_"
 // Defaults and limits.
 const (
 	DefaultListen          = "127.0.0.1:8443"
+	DefaultProxyListen     = "127.0.0.1:8444"
 	DefaultDataDir         = ".armlet"
 	DefaultLogFormat       = "text"
 	DefaultTokenLifetime   = time.Hour
@@ -64,6 +65,10 @@ var DefaultLegacyModePropagation = DurationRange{Min: 30 * time.Minute, Max: 60 
 // Config holds the settings of `armlet serve`. The zero value is not
 // useful; start from Default or Parse.
 type Config struct {
+	// ProxyListen is the host:port of the HTTPS proxy (--proxy-listen)
+	// through which clients reach Azure's own host names that armlet
+	// serves; empty turns it off.
+	ProxyListen string
 	// Listen is the host:port of the main HTTPS listener (--listen).
 	// An empty host means all interfaces; port 0 picks a free port.
 	Listen string
@@ -211,6 +216,7 @@ const (
 func Default() Config {
 	return Config{
 		Listen:                DefaultListen,
+		ProxyListen:           DefaultProxyListen,
 		DataDir:               DefaultDataDir,
 		LegacyModePropagation: DefaultLegacyModePropagation,
 		LogLevel:              slog.LevelInfo,
@@ -450,6 +456,8 @@ func options(cfg *Config) []option {
 	return []option{
 		{"listen", "host:port", "address of the HTTPS listener",
 			&value[string]{p: &cfg.Listen, parse: parseListen, format: fmtString}},
+		{"proxy-listen", "host:port", "address of the HTTPS proxy (HTTPS_PROXY) that serves Azure's own host names armlet stands in for (so far a key vault's {name}.vault.azure.net); empty: no proxy",
+			&value[string]{p: &cfg.ProxyListen, parse: parseOptionalListen, format: fmtString}},
 		{"data-dir", "dir", "directory for state, the local CA and connection.json",
 			&value[string]{p: &cfg.DataDir, parse: parseNonEmpty, format: fmtString}},
 		{"in-memory", "", "keep resource state in memory instead of bbolt (the data dir still holds certificates and connection.json)",
@@ -656,6 +664,14 @@ func parseListen(s string) (string, error) {
 		return "", fmt.Errorf("host %q is neither an IP address nor a host name", host)
 	}
 	return s, nil
+}
+
+// parseOptionalListen is parseListen, or empty for "off".
+func parseOptionalListen(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return parseListen(s)
 }
 
 func isHostname(s string) bool {

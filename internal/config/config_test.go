@@ -144,6 +144,7 @@ func TestParse(t *testing.T) {
 		{"listen", "127.0.0.1:https", "not a number"},
 		{"listen", "127.0.0.1:-1", "not a number"},
 		{"listen", "bad host!:80", "neither an IP address nor a host name"},
+		{"proxy-listen", "127.0.0.1", "missing port"},
 		{"data-dir", " ", "must not be empty"},
 		{"in-memory", "maybe", "maybe"},
 		{"store", "bbolt", "is not empty (bbolt)"},
@@ -282,7 +283,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse(Summary):\n got %+v\nwant %+v", again, got)
 			}
 			if c.name == "defaults" {
-				wantLines := []string{"listen=127.0.0.1:8443", "data-dir=.armlet", "in-memory=false",
+				wantLines := []string{"listen=127.0.0.1:8443", "proxy-listen=127.0.0.1:8444", "data-dir=.armlet", "in-memory=false",
 					"store=", "etcd-ca=", "etcd-cert=", "etcd-key=", "etcd-username=", "etcd-password=", "etcd-prefix=armlet/",
 					"public-url=", "replica-name=", "leader-lease=5s", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",

@@ -96,6 +96,7 @@ func Start(t testing.TB, opts ...Option) *Armlet {
 	}
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.ProxyListen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.InMemory = true
 	cfg.OperationDuration = 200 * time.Millisecond

@@ -27,6 +27,9 @@ const (
 	ServiceARM       Service = "arm"
 	ServiceWorkspace Service = "workspace"
 	ServiceToken     Service = "token"
+	// ServiceKeyVault is a key vault's data plane, reached by its own
+	// host name through armlet's HTTPS proxy.
+	ServiceKeyVault Service = "keyvault"
 )
 
 // Observation is what the front door saw of one request, before it is

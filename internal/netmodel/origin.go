@@ -19,6 +19,9 @@ const (
 	ARMPrivate       PathClass = "arm-private"
 	WorkspacePublic  PathClass = "workspace-public"
 	WorkspacePrivate PathClass = "workspace-private"
+	// KeyVaultPublic is a key vault's data plane reached publicly (through
+	// armlet's public HTTPS proxy).
+	KeyVaultPublic PathClass = "keyvault-public"
 )
 
 // Endpoint is an approved private endpoint connection: what a listener of

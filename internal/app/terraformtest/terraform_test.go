@@ -21,12 +21,14 @@ const tofuBuild = "build them with `bash .ci/build-tofu` (about 15 minutes the f
 
 // TestTerraform drives OpenTofu with the hashicorp/azurerm provider, both
 // unmodified and built from the Go module proxy (.ci/build-tofu), against
-// armlet through `metadata_host`: testdata/terraform/workspace (a storage
-// account with a blob container, a Log Analytics workspace and Application
-// Insights on it, a workspace on them with a managed network and an FQDN
+// armlet through `metadata_host`, with armlet's HTTPS proxy for the key
+// vault's data plane: testdata/terraform/workspace (a storage account with
+// a blob container, a Log Analytics workspace and Application Insights on
+// it, a key vault without public access, a workspace on them with a managed network and an FQDN
 // outbound rule, a compute cluster, a blob datastore on the container, a
 // virtual network and subnet, a private DNS zone with a link, and a private
-// endpoint to the workspace with a DNS zone group) applies, a second plan
+// endpoint to the workspace and one to the key vault, each with a DNS
+// zone group) applies, a second plan
 // finds nothing to change (-detailed-exitcode 0), and it destroys.
 func TestTerraform(t *testing.T) {
 	t.Parallel()
@@ -56,6 +58,7 @@ func TestTerraform(t *testing.T) {
 		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1",
 		"ARM_METADATA_HOSTNAME=" + arm.Host, "ARM_TENANT_ID=" + s.Conn.TenantID, "ARM_SUBSCRIPTION_ID=" + s.Conn.SubscriptionID,
 		"ARM_CLIENT_ID=" + s.Conn.ClientID, "ARM_CLIENT_SECRET=" + s.Conn.ClientSecret, "SSL_CERT_FILE=" + s.Conn.CACertificate,
+		"HTTPS_PROXY=" + s.Conn.HTTPSProxy,
 	}
 	// TF_LOG and TF_LOG_PATH pass through, for debugging a failure.
 	for _, name := range []string{"TF_LOG", "TF_LOG_PATH"} {
@@ -89,6 +92,7 @@ func TestTerraform(t *testing.T) {
 		wsID + "/computes/cpu?api-version=2025-06-01":               `"maxNodeCount":2`,
 		wsID + "/privateEndpointConnections?api-version=2025-06-01": `"Approved"`,
 		wsID + "/datastores/trainingdata?api-version=2025-06-01":    `"training-data"`,
+		"/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/tf-ml/providers/Microsoft.KeyVault/vaults/tfmlkv?api-version=2024-11-01":            `"privateEndpointConnections":[{`,
 		"/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/tf-ml/providers/Microsoft.Storage/storageAccounts/tfmlstore?api-version=2023-05-01": `"https://tfmlstore.blob.core.windows.net/"`,
 	} {
 		if code, _, body := s.Do(t, "GET", path, "", nil); code != 200 || !strings.Contains(body, want) {

@@ -1,20 +1,21 @@
 # An Azure ML workspace with its dependencies (a storage account,
-# Application Insights on a Log Analytics workspace; the key vault by id,
-# see below), a managed network with an FQDN outbound rule, a compute
+# Application Insights on a Log Analytics workspace, a key vault without
+# public network access), a managed network with an FQDN outbound rule, a compute
 # cluster, a blob container registered as a datastore, and a private
-# endpoint with its private DNS zone, as a platform team writes it for
+# endpoint with its private DNS zone for the workspace and another for the
+# key vault, as a platform team writes it for
 # azurerm; TestTerraform applies it against armlet, checks that a second
 # plan is empty and destroys it.
 #
 # The provider is configured from the environment: ARM_METADATA_HOSTNAME
 # (armlet's host:port), ARM_TENANT_ID, ARM_SUBSCRIPTION_ID, ARM_CLIENT_ID,
-# ARM_CLIENT_SECRET, and SSL_CERT_FILE for armlet's CA.
-#
-# armlet serves no storage or key vault data plane: the storage features
-# below keep azurerm on ARM. azurerm reads every key vault's data plane at
-# {name}.vault.azure.net and retries while that name does not resolve, so
-# the key vault is named by id only until armlet serves Azure's host names
-# (its HTTPS proxy).
+# ARM_CLIENT_SECRET, SSL_CERT_FILE for armlet's CA, and HTTPS_PROXY for
+# armlet's HTTPS proxy (connection.json's httpsProxy): azurerm reads each
+# key vault's data plane at https://{name}.vault.azure.net, which armlet
+# answers through its proxy (for this private vault: 403
+# ForbiddenByConnection, which azurerm takes as "not reachable from
+# here"). armlet serves no storage data plane yet: the storage feature
+# below keeps azurerm on ARM.
 
 terraform {
   required_providers {
@@ -75,12 +76,23 @@ resource "azurerm_storage_container" "data" {
   container_access_type = "private"
 }
 
+resource "azurerm_key_vault" "kv" {
+  name                          = "${var.prefix}mlkv"
+  location                      = azurerm_resource_group.rg.location
+  resource_group_name           = azurerm_resource_group.rg.name
+  tenant_id                     = data.azurerm_client_config.current.tenant_id
+  sku_name                      = "standard"
+  purge_protection_enabled      = false
+  public_network_access_enabled = false
+  rbac_authorization_enabled    = true
+}
+
 resource "azurerm_machine_learning_workspace" "ws" {
   name                          = "${var.prefix}-ws"
   location                      = azurerm_resource_group.rg.location
   resource_group_name           = azurerm_resource_group.rg.name
   application_insights_id       = azurerm_application_insights.ai.id
-  key_vault_id                  = "${azurerm_resource_group.rg.id}/providers/Microsoft.KeyVault/vaults/${var.prefix}mlkv"
+  key_vault_id                  = azurerm_key_vault.kv.id
   storage_account_id            = azurerm_storage_account.sa.id
   public_network_access_enabled = false
 
@@ -165,6 +177,36 @@ resource "azurerm_private_endpoint" "ws" {
   private_dns_zone_group {
     name                 = "default"
     private_dns_zone_ids = [azurerm_private_dns_zone.ml.id]
+  }
+}
+
+resource "azurerm_private_dns_zone" "kv" {
+  name                = "privatelink.vaultcore.azure.net"
+  resource_group_name = azurerm_resource_group.rg.name
+}
+
+resource "azurerm_private_dns_zone_virtual_network_link" "kv" {
+  name                = "vnet"
+  private_dns_zone_id = azurerm_private_dns_zone.kv.id
+  virtual_network_id  = azurerm_virtual_network.vnet.id
+}
+
+resource "azurerm_private_endpoint" "kv" {
+  name                = "${var.prefix}-kv-pe"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  subnet_id           = azurerm_subnet.pe.id
+
+  private_service_connection {
+    name                           = "kv"
+    private_connection_resource_id = azurerm_key_vault.kv.id
+    subresource_names              = ["vault"]
+    is_manual_connection           = false
+  }
+
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [azurerm_private_dns_zone.kv.id]
   }
 }
 

@@ -1,0 +1,133 @@
+package app_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/netmodel"
+)
+
+// TestKeyVaultDataPlaneThroughProxy: a client with HTTPS_PROXY set to
+// armlet's proxy reaches https://{vault}.vault.azure.net, over TLS it
+// verifies with armlet's CA, and gets what Key Vault decides before any
+// operation: without a token the 401 challenge naming armlet's token
+// service and Key Vault's resource; with an ARM token 401; with a Key
+// Vault token from the token endpoint, 403 ForbiddenByConnection for a
+// vault without public network access, 403 ForbiddenByFirewall for one
+// whose network rules deny, and 501 naming the operation for an open one.
+// The host of a vault armlet does not hold is refused at CONNECT. Every
+// request is a keyvault-public flow record naming its vault.
+func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	if s.Conn.HTTPSProxy == "" {
+		t.Fatal("connection.json has no httpsProxy")
+	}
+	rg := s.CreateGroup(t, "kvdata")
+	for name, props := range map[string]string{
+		"kvprivate1": `"publicNetworkAccess":"Disabled"`,
+		"kvdenied1":  `"networkAcls":{"defaultAction":"Deny","bypass":"None"}`,
+		"kvopen1":    `"publicNetworkAccess":"Enabled"`,
+	} {
+		body := `{"location":"eastus","properties":{"tenantId":"` + s.Conn.TenantID + `","sku":{"family":"A","name":"standard"},` + props + `}}`
+		if code, _, b := s.Do(t, "PUT", rg+"/providers/Microsoft.KeyVault/vaults/"+name+"?api-version=2024-11-01", body, nil); code >= 300 {
+			t.Fatalf("PUT vault %s: %d %s", name, code, b)
+		}
+	}
+	pem, err := os.ReadFile(s.Conn.CACertificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	proxyURL, err := url.Parse(s.Conn.HTTPSProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: roots},
+	}}
+	defer client.CloseIdleConnections()
+	_, cred := s.NewPrincipal(t, "vaultcaller")
+	vaultToken, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{"https://vault.azure.net/.default"}})
+	if err != nil {
+		t.Fatalf("a token for Key Vault from armlet's token service: %v", err)
+	}
+	get := func(url, token string) (int, http.Header, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	contacts := "https://%s.vault.azure.net/certificates/contacts?api-version=7.4"
+	for _, c := range []struct {
+		name, vault, token string
+		status             int
+		code               string
+	}{
+		{"no token", "kvprivate1", "", http.StatusUnauthorized, "Unauthorized"},
+		{"an ARM token", "kvprivate1", s.TokenOf(t, cred), http.StatusUnauthorized, "Unauthorized"},
+		{"public access disabled", "kvprivate1", vaultToken.Token, http.StatusForbidden, "ForbiddenByConnection"},
+		{"network rules deny", "kvdenied1", vaultToken.Token, http.StatusForbidden, "ForbiddenByFirewall"},
+		{"open vault", "kvopen1", vaultToken.Token, http.StatusNotImplemented, "NotImplemented"},
+	} {
+		code, header, body := get(strings.Replace(contacts, "%s", c.vault, 1), c.token)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		_ = json.Unmarshal([]byte(body), &e)
+		if code != c.status || e.Error.Code != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, code, body, c.status, c.code)
+		}
+		if c.status == http.StatusUnauthorized {
+			want := `Bearer authorization="` + strings.TrimSuffix(s.Conn.LoginEndpoint, "/") + "/" + s.Conn.TenantID + `", resource="https://vault.azure.net"`
+			if got := header.Get("WWW-Authenticate"); got != want {
+				t.Errorf("%s: WWW-Authenticate %q, want %q", c.name, got, want)
+			}
+		}
+	}
+	if _, err := client.Get("https://nosuchvault1.vault.azure.net/"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Errorf("a vault armlet does not hold: %v, want the CONNECT refused with 403", err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.Flows().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	flows, err := s.Flows().List(ctx, netmodel.FlowFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, f := range flows {
+		if f.Class == netmodel.KeyVaultPublic && strings.HasSuffix(f.ResourceID, "/vaults/kvprivate1") && f.Status == http.StatusForbidden {
+			seen++
+			if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || f.CallerObjectID == "" {
+				t.Errorf("flow record %+v", f)
+			}
+		}
+	}
+	if seen != 1 {
+		t.Errorf("%d keyvault-public flow records of the refused request to kvprivate1, want 1", seen)
+	}
+}
