@@ -616,7 +616,12 @@ func (a authAdapter) Authenticate(ctx context.Context, authorization string) (en
 	if err != nil {
 		return engine.Caller{}, err
 	}
-	return engine.Caller{ObjectID: c.ObjectID, AppID: c.AppID, TenantID: c.TenantID, Name: c.Name, PrincipalType: c.PrincipalType}, nil
+	return engineCaller(c), nil
+}
+
+// engineCaller is the engine's view of an authenticated caller.
+func engineCaller(c identity.Caller) engine.Caller {
+	return engine.Caller{ObjectID: c.ObjectID, AppID: c.AppID, TenantID: c.TenantID, Name: c.Name, PrincipalType: c.PrincipalType}
 }
 
 func mustJSON(v any) []byte {

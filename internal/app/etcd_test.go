@@ -173,7 +173,7 @@ func TestEtcdStoreWithoutElectionPermission(t *testing.T) {
 	cluster := etcdtest.StartSecure(t, etcdtest.SecureOptions{Auth: true})
 	password := cluster.AddUser(t, "store-only", cluster.Prefix)
 	cfg := config.Default()
-	cfg.Listen, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+	cfg.Listen, cfg.ProxyListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 	cfg.Store = cluster.StoreURL()
 	cfg.EtcdCA, cfg.EtcdUsername, cfg.EtcdPassword, cfg.EtcdPrefix = cluster.CAFile, "store-only", password, cluster.Prefix
 	srv, err := app.Start(context.Background(), cfg, nil)

@@ -36,7 +36,7 @@ func (s *Server) newVaultService(base, tenant string) vaultService {
 		if err != nil {
 			return engine.Caller{}, err
 		}
-		return engine.Caller{ObjectID: c.ObjectID, AppID: c.AppID, TenantID: c.TenantID, Name: c.Name, PrincipalType: c.PrincipalType}, nil
+		return engineCaller(c), nil
 	}
 	return vaultService{keyvault.NewDataPlane(s.engine, auth, base+"/"+tenant)}
 }

@@ -322,6 +322,7 @@ func startArmlets(ctx context.Context, o Options, n int, configure func(*config.
 		a.dirs = append(a.dirs, dir)
 		cfg := config.Default()
 		cfg.Listen = "127.0.0.1:0"
+		cfg.ProxyListen = "" // replicas side by side; the scenarios use no proxy
 		cfg.DataDir = dir
 		cfg.InMemory = false
 		cfg.LegacyModePropagation = config.DurationRange{}

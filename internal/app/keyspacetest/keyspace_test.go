@@ -37,6 +37,7 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 	ctx := t.Context()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.ProxyListen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.OperationDuration = time.Minute // a delete stays due until the clock moves
 	cfg.LegacyModePropagation = config.DurationRange{}
