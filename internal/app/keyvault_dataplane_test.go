@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/armlet/armlet/internal/app"
+	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
 )
@@ -129,5 +132,19 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 	}
 	if seen != 1 {
 		t.Errorf("%d keyvault-public flow records of the refused request to kvprivate1, want 1", seen)
+	}
+}
+
+// TestProxyOff: with --proxy-listen empty there is no proxy, and
+// connection.json names none.
+func TestProxyOff(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.ProxyListen = "" }))
+	raw, err := os.ReadFile(filepath.Join(s.DataDir, app.ConnectionFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conn.HTTPSProxy != "" || strings.Contains(string(raw), "httpsProxy") {
+		t.Errorf("proxy off, but connection.json has %q: %s", s.Conn.HTTPSProxy, raw)
 	}
 }

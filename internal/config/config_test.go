@@ -30,6 +30,8 @@ func TestParse(t *testing.T) {
 		{name: "flag listen single dash", args: []string{"-listen=localhost:0"}, want: func(c *Config) { c.Listen = "localhost:0" }},
 		{name: "flag listen ipv6 any host", args: []string{"--listen=[::1]:65535"}, want: func(c *Config) { c.Listen = "[::1]:65535" }},
 		{name: "flag listen empty host", args: []string{"--listen=:8443"}, want: func(c *Config) { c.Listen = ":8443" }},
+		{name: "flag proxy-listen", args: []string{"--proxy-listen", "127.0.0.1:0"}, want: func(c *Config) { c.ProxyListen = "127.0.0.1:0" }},
+		{name: "flag proxy-listen empty turns it off", args: []string{"--proxy-listen="}, want: func(c *Config) { c.ProxyListen = "" }},
 		{name: "flag data-dir", args: []string{"--data-dir", "/tmp/x"}, want: func(c *Config) { c.DataDir = "/tmp/x" }},
 		{name: "flag in-memory", args: []string{"--in-memory"}, want: func(c *Config) { c.InMemory = true }},
 		{name: "flag in-memory=false", args: []string{"--in-memory=false"}},
