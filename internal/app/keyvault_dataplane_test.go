@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/armlet/armlet/internal/app"
+	"github.com/armlet/armlet/internal/certs"
 	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -30,7 +33,8 @@ import (
 // vault without public network access, 403 ForbiddenByFirewall for one
 // whose network rules deny, and 501 naming the operation for an open one.
 // The host of a vault armlet does not hold is refused at CONNECT. Every
-// request is a keyvault-public flow record naming its vault.
+// request, refused ones too, is a keyvault-public flow record naming its
+// vault and operation.
 func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 	t.Parallel()
 	s := e2e.Start(t)
@@ -121,17 +125,21 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := 0
+	// The two refused for their token and the one refused by the network
+	// rule each name the vault and the operation; only the last has a
+	// caller.
+	byStatus := map[int]int{}
 	for _, f := range flows {
-		if f.Class == netmodel.KeyVaultPublic && strings.HasSuffix(f.ResourceID, "/vaults/kvprivate1") && f.Status == http.StatusForbidden {
-			seen++
-			if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || f.CallerObjectID == "" {
-				t.Errorf("flow record %+v", f)
-			}
+		if f.Class != netmodel.KeyVaultPublic || !strings.HasSuffix(f.ResourceID, "/vaults/kvprivate1") {
+			continue
+		}
+		byStatus[f.Status]++
+		if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || (f.CallerObjectID != "") != (f.Status == http.StatusForbidden) {
+			t.Errorf("flow record %+v", f)
 		}
 	}
-	if seen != 1 {
-		t.Errorf("%d keyvault-public flow records of the refused request to kvprivate1, want 1", seen)
+	if byStatus[http.StatusUnauthorized] != 2 || byStatus[http.StatusForbidden] != 1 {
+		t.Errorf("keyvault-public flow records of kvprivate1 by status: %v, want 401 twice and 403 once", byStatus)
 	}
 }
 
@@ -146,5 +154,40 @@ func TestProxyOff(t *testing.T) {
 	}
 	if s.Conn.HTTPSProxy != "" || strings.Contains(string(raw), "httpsProxy") {
 		t.Errorf("proxy off, but connection.json has %q: %s", s.Conn.HTTPSProxy, raw)
+	}
+}
+
+// TestProxyOffWithOwnCertificate: with --cert and --key armlet has no CA
+// to sign certificates for Azure's host names, so it opens no proxy (and
+// says so in its log) while the main listener serves with the given
+// certificate.
+func TestProxyOffWithOwnCertificate(t *testing.T) {
+	t.Parallel()
+	ca, err := certs.LoadOrCreateAuthority(t.TempDir(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Leaf(net.IPv4(127, 0, 0, 1), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.CertFile, c.KeyFile = certFile, keyFile }))
+	if s.Conn.HTTPSProxy != "" {
+		t.Errorf("with --cert/--key connection.json names a proxy: %q", s.Conn.HTTPSProxy)
+	}
+	if code, _, body := s.Do(t, "GET", "/subscriptions?api-version=2022-12-01", "", nil); code != http.StatusOK {
+		t.Errorf("the main listener with the given certificate: %d %s", code, body)
 	}
 }

@@ -85,38 +85,45 @@ type Target struct {
 // Serve answers a request for the data plane at host (a vault's host name,
 // from the proxy tunnel it came through).
 func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request) (*engine.Response, Target, error) {
-	var target Target
-	caller, aerr := d.authenticate(ctx, r.Header.Get("Authorization"))
-	if aerr != nil {
-		return nil, target, d.unauthorized(aerr, r.Header.Get("Authorization") == "")
-	}
-	target.Caller = caller
+	// The vault and the operation are resolved first, for the flow record
+	// of every request, refused ones too; the answers keep Key Vault's
+	// order (authentication before anything about the vault).
+	target := Target{Operation: dataOperation(r)}
 	name := vaultName(host)
 	v, err := rpkit.FindByName(ctx, d.e, TypeVaults, name)
 	if err != nil {
 		return nil, target, err
 	}
+	if v != nil {
+		target.Vault = v.ID
+	}
+	caller, aerr := d.authenticate(ctx, r.Header.Get("Authorization"))
+	if aerr != nil {
+		return nil, target, d.unauthorized(aerr, r.Header.Get("Authorization") == "")
+	}
+	target.Caller = caller
 	if v == nil {
 		return nil, target, arm.NotFound("VaultNotFound", "The vault '%s' was not found.", name)
 	}
-	target.Vault = v.ID
-	target.Operation = dataOperation(r)
-	props := v.Properties
-	if s, _ := props["publicNetworkAccess"].(string); strings.EqualFold(s, "Disabled") {
-		return nil, target, arm.Errorf(http.StatusForbidden, "ForbiddenByConnection",
-			"Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
-			caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location))
+	if s, _ := v.Properties["publicNetworkAccess"].(string); strings.EqualFold(s, "Disabled") {
+		return nil, target, forbidden("ForbiddenByConnection",
+			"Public network access is disabled and request is not from a trusted service nor via an approved private link.", caller, v)
 	}
-	if acls, _ := props["networkAcls"].(map[string]any); acls != nil {
+	if acls, _ := v.Properties["networkAcls"].(map[string]any); acls != nil {
 		if a, _ := acls["defaultAction"].(string); strings.EqualFold(a, "Deny") {
-			return nil, target, arm.Errorf(http.StatusForbidden, "ForbiddenByFirewall",
-				"Client address is not authorized and caller is not a trusted service.\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
-				caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location))
+			return nil, target, forbidden("ForbiddenByFirewall", "Client address is not authorized and caller is not a trusted service.", caller, v)
 		}
 	}
 	return nil, target, arm.Errorf(http.StatusNotImplemented, "NotImplemented",
 		"armlet does not serve the Key Vault operation %s %s yet: it serves the vault's authentication and network checks only.",
 		r.Method, r.URL.EscapedPath())
+}
+
+// forbidden is Key Vault's 403 for a network rule, with its caller and
+// vault lines.
+func forbidden(code, reason string, caller engine.Caller, v *engine.Resource) *arm.Error {
+	return arm.Errorf(http.StatusForbidden, code, "%s\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
+		reason, caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location))
 }
 
 // unauthorized is Key Vault's 401 for a request without a valid token,
