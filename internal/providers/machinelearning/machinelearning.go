@@ -30,15 +30,27 @@ const (
 )
 
 // APIVersions are the stable api-versions of the namespace that armlet
-// accepts, newest first (docs/azure-ml-arm.md 1.1). Each type adds the
-// preview versions armlet has the models of (apiVersionsOf, sdkmodels.go);
-// other previews are accepted only with the engine's lenient api-version
-// mode.
+// accepts, newest first (docs/azure-ml-arm.md 1.1). Each type adds
+// PreviewAPIVersions (apiVersionsOf, sdkmodels.go).
 var APIVersions = []string{
 	"2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01", "2023-10-01",
 	"2023-04-01", "2022-10-01", "2022-05-01", "2021-07-01", "2021-04-01", "2021-01-01",
 	"2020-08-01", "2020-06-01", "2020-04-01", "2020-03-01", "2020-01-01", "2019-11-01",
 	"2019-06-01", "2019-05-01", "2018-12-01", "2018-11-19",
+}
+
+// PreviewAPIVersions are the preview api-versions Azure publishes for the
+// namespace (the version folders of azure-rest-api-specs'
+// specification/machinelearningservices, docs/azure-ml-arm.md 1.1), oldest
+// first. A type accepts those it has a model of (sdkmodels.go) and, without
+// one, those dated on or after its oldest stable version (apiVersionsOf).
+var PreviewAPIVersions = []string{
+	"2018-03-01-preview", "2020-02-18-preview", "2020-04-01-preview", "2020-05-01-preview",
+	"2020-05-15-preview", "2020-09-01-preview", "2021-03-01-preview", "2022-01-01-preview",
+	"2022-02-01-preview", "2022-06-01-preview", "2022-10-01-preview", "2022-12-01-preview",
+	"2023-02-01-preview", "2023-04-01-preview", "2023-06-01-preview", "2023-08-01-preview",
+	"2024-01-01-preview", "2024-07-01-preview", "2024-10-01-preview", "2025-01-01-preview",
+	"2025-04-01-preview", "2025-07-01-preview", "2025-10-01-preview",
 }
 
 // LegacyModeAPIVersion is the first api-version that knows v1LegacyMode
@@ -120,8 +132,7 @@ func versionDate(v string) string {
 
 // atLeast reports whether api-version v is since or newer, comparing dates.
 //
-// Choice: for v1LegacyMode a preview api-version (accepted only in lenient
-// mode) counts as the date it carries: 2022-01-01-preview is older than
+// Choice: for v1LegacyMode a preview api-version counts as the date it carries: 2022-01-01-preview is older than
 // 2022-05-01, so a workspace created with it gets v1LegacyMode true (rule
 // L2) and responses at it omit the property.
 func atLeast(v, since string) bool {
@@ -131,7 +142,7 @@ func atLeast(v, since string) bool {
 // isPreview reports whether v is a preview api-version.
 //
 // Choice: apart from v1LegacyMode, a preview api-version armlet has no
-// model of (accepted only in lenient mode) is not gated by the table of
+// model of is not gated by the table of
 // api-versions per property (previews often had properties before the
 // stable version that introduced them): a request at it may send, and
 // sees, every property. The previews armlet has models of are gated by

@@ -258,14 +258,19 @@ func (a *sdkAPI) propertiesType(resourceType string) (string, bool) {
 // apiVersionsOf returns the api-versions resourceType accepts, newest
 // first: the stable ones, less those whose SDK model shows the type does
 // not exist at that version (schedules are newer than 2022-05-01), and the
-// preview versions whose SDK models have the type, each after the stable
-// version of its date.
+// previews of PreviewAPIVersions: those whose SDK model has the type, and
+// those armlet has no model of dated on or after the type's oldest stable
+// version (all of them for a type as old as the namespace). Each preview
+// comes after the stable version of its date.
 //
-// Choice: armlet accepts a preview api-version only for the types it has
-// that version's model of, so it can check bodies member by member; others
-// (Azure serves many) still need --lenient-api-versions.
+// Choice: a preview armlet has no model of is accepted (Azure serves them
+// all, and newer azure-ai-ml releases call them) and checked against
+// armlet's schema with every member allowed (shapes.gateVersion); a preview
+// older than the type's first stable version is refused, because whether
+// the type existed at it is unknown.
 func apiVersionsOf(resourceType string, stable []string) []string {
 	var out []string
+	oldest := ""
 	for _, v := range stable {
 		if api, ok := sdkAPIs[v]; ok {
 			if _, has := api.resource(resourceType); !has {
@@ -273,11 +278,22 @@ func apiVersionsOf(resourceType string, stable []string) []string {
 			}
 		}
 		out = append(out, v)
-	}
-	for v, api := range sdkAPIs {
-		if _, has := api.resource(resourceType); has && isPreview(v) {
-			out = append(out, v)
+		if oldest == "" || versionDate(v) < oldest {
+			oldest = versionDate(v)
 		}
+	}
+	if oldest == versionDate(APIVersions[len(APIVersions)-1]) {
+		oldest = "" // as old as the namespace: every preview
+	}
+	for _, v := range PreviewAPIVersions {
+		if api, ok := sdkAPIs[v]; ok {
+			if _, has := api.resource(resourceType); !has {
+				continue
+			}
+		} else if len(out) == 0 || versionDate(v) < oldest {
+			continue
+		}
+		out = append(out, v)
 	}
 	// Newest date first; on one date the stable version first.
 	slices.SortStableFunc(out, func(a, b string) int {

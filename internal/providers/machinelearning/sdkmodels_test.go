@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/arm"
 )
 
 // sdkCalls are the api-versions azure-ai-ml 1.4.0 calls each type at
@@ -94,16 +96,70 @@ func TestAPIVersionsOf(t *testing.T) {
 		{TypeOnlineDeployments, []string{"2024-10-01", "2022-10-01", "2022-05-01"}, []string{"2024-10-01", "2024-10-01-preview", "2022-10-01", "2022-10-01-preview", "2022-05-01", "2022-02-01-preview"},
 			"deployments: the stable version before the preview of its date"},
 		{TypePrivateLinkResources, []string{"2025-04-01", "2023-10-01"}, []string{"2025-04-01", "2023-10-01"}, "a type the SDK's models do not know keeps its versions"},
+		{TypeSchedules, []string{"2024-04-01", "2022-10-01", "2022-05-01"}, []string{"2024-10-01-preview", "2024-04-01", "2022-10-01", "2022-10-01-preview"},
+			"a modelled preview without the type is refused (2022-02-01-preview has no schedules)"},
 		{TypeDatastores, []string{"2025-09-01", "2024-04-01"}, []string{"2025-09-01", "2024-10-01-preview", "2024-04-01", "2022-10-01-preview", "2022-02-01-preview"},
 			"a type go-azure-sdk spells otherwise (workspaces/dataStores): ARM types ignore case"},
 	}
+	// These cases check the stable versions and the modelled previews; the
+	// previews without a model are the next test's.
+	modelled := func(vs []string) []string {
+		return slices.DeleteFunc(slices.Clone(vs), func(v string) bool {
+			_, ok := sdkAPIs[v]
+			return isPreview(v) && !ok
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.description, func(t *testing.T) {
-			if got := apiVersionsOf(tt.typ, tt.stable); !slices.Equal(got, tt.want) {
+			if got := modelled(apiVersionsOf(tt.typ, tt.stable)); !slices.Equal(got, tt.want) {
 				t.Errorf("apiVersionsOf(%s) = %v, want %v", tt.typ, got, tt.want)
 			}
 		})
 	}
+}
+
+// TestUnmodelledPreviews checks the previews armlet has no model of: each
+// type accepts those dated on or after its oldest stable version, by
+// default, and refuses older ones.
+func TestUnmodelledPreviews(t *testing.T) {
+	got := apiVersionsOf(TypePrivateLinkResources, []string{"2025-04-01", "2023-10-01"})
+	want := []string{"2025-10-01-preview", "2025-07-01-preview", "2025-04-01", "2025-04-01-preview",
+		"2025-01-01-preview", "2024-07-01-preview", "2024-01-01-preview", "2023-10-01"}
+	if !slices.Equal(got, want) {
+		t.Errorf("apiVersionsOf(privateLinkResources) = %v, want %v", got, want)
+	}
+
+	v := newEnv(t, Options{}, nil)
+	v.createWorkspace("ws1", newest, `{"location":"eastus"}`)
+	tests := []struct {
+		path, apiVersion string
+		want             int
+	}{
+		{wsBase + "ws1", "2023-08-01-preview", http.StatusOK},
+		// Workspaces are as old as the namespace: every preview.
+		{wsBase + "ws1", "2018-03-01-preview", http.StatusOK},
+		{wsBase + "ws1/datastores/workspaceblobstore", "2025-07-01-preview", http.StatusOK},
+		{wsBase + "ws1/datastores/workspaceblobstore", "2023-06-01-preview", http.StatusOK},
+		// Datastores' oldest stable version is 2022-05-01; the v2 API's
+		// 2021-03-01-preview is older, and whether it served them is unknown.
+		{wsBase + "ws1/datastores/workspaceblobstore", "2021-03-01-preview", http.StatusBadRequest},
+		{wsBase + "ws1/datastores/workspaceblobstore", "2023-03-01-preview", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		status := 0
+		resp, err := v.Serve(http.MethodGet, tt.path, tt.apiVersion, "")
+		if ae, ok := arm.AsError(err); ok {
+			status = ae.Status
+		} else if err == nil {
+			status = resp.Status
+		}
+		if status != tt.want {
+			t.Errorf("GET %s at %s: %d (%v), want %d", tt.path, tt.apiVersion, status, err, tt.want)
+		}
+	}
+	// Without a model every member is allowed: a member of a newer stable
+	// version is accepted at an older preview.
+	v.Must(http.MethodPatch, wsBase+"ws1", "2023-08-01-preview", `{"properties":{"systemDatastoresAuthMode":"AccessKey"}}`, http.StatusOK)
 }
 
 // TestMembersPerAPIVersion checks requests and responses at the
