@@ -60,7 +60,15 @@ func (e *Engine) newOperation(req *Request, r *Resource, kind opKind, end time.T
 
 // NewActionOperation records an asynchronous POST action whose result
 // becomes available at end, and returns the 202 response with its polling
-// headers. Strategies use it for actions such as resyncKeys.
+// headers: Location, where the result is read, and Azure-AsyncOperation,
+// its status. Strategies use it for actions such as resyncKeys.
+//
+// Both, because the pollers read them differently: azcore and the Python
+// SDK follow Azure-AsyncOperation to a terminal status and then, for a
+// POST, read the result at Location; hashicorp/go-azure-sdk (Terraform's
+// azurerm) polls only Azure-AsyncOperation when there is one, and at a
+// Location alone it takes a 200 whose JSON has no status as still running,
+// which an action's result (prepareNotebook's fqdn) never has.
 func (e *Engine) NewActionOperation(ctx context.Context, req *Request, r *Resource, result any, end time.Time) (*Response, error) {
 	op := e.newOperation(req, r, opAction, end)
 	if result != nil {
@@ -71,6 +79,7 @@ func (e *Engine) NewActionOperation(ctx context.Context, req *Request, r *Resour
 	}
 	h := http.Header{}
 	op.setHeaders(h, req, true)
+	h.Set("Azure-AsyncOperation", op.url(req, "operationStatuses"))
 	return &Response{Status: http.StatusAccepted, Header: h}, nil
 }
 
