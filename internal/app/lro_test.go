@@ -14,8 +14,8 @@ import (
 	"time"
 
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/hashicorp/go-azure-sdk/sdk/auth"
 	gosdkclient "github.com/hashicorp/go-azure-sdk/sdk/client"
