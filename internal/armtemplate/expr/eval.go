@@ -8,10 +8,10 @@ import (
 // Budget bounds one evaluation's work, so a hostile expression returns an
 // error instead of allocating gigabytes or spinning: every array element,
 // object member and string byte a function produces is charged.
-const Budget = 1 << 24
+const Budget = 1 << 22
 
 // MaxStringLength is the longest string a function may produce.
-const MaxStringLength = 1 << 22
+const MaxStringLength = 1 << 20
 
 // Eval evaluates e with ctx (nil: a zero Context).
 func Eval(e Expr, ctx *Context) (any, error) {

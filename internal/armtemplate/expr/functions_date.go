@@ -68,7 +68,7 @@ func dateFunctions(m map[string]Function) {
 // timeLayouts are the forms of date and time the functions read.
 var timeLayouts = []string{
 	time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05Z",
-	"2006-01-02 15:04:05", "2006-01-02T15:04Z07:00", "2006-01-02",
+	"2006-01-02 15:04:05", "2006-01-02T15:04Z07:00", "2006-01-02", "20060102T150405Z",
 }
 
 func timeArg(c *Call, i int) (time.Time, error) {

@@ -43,7 +43,7 @@ func IsExpression(s string) bool {
 // ParseValue parses every expression in v, a JSON value: strings and
 // object member names that are expressions (see IsExpression), in nested
 // arrays and objects too. Other values are literals, normalized (see
-// Normalize); "[[...]" strings lose their first "[".
+// Normalize); "[[...]" strings (escaped literals) lose their first "[".
 func ParseValue(v any) (*Tree, error) {
 	n, err := parseNode(v, "")
 	if err != nil {
@@ -71,7 +71,11 @@ func parseNode(v any, path string) (node, error) {
 			allLit = allLit && lit
 		}
 		if allLit {
-			return &litNode{v: Normalize(x)}, nil
+			lits := make([]any, len(out))
+			for i, n := range out {
+				lits[i] = n.(*litNode).v
+			}
+			return &litNode{v: lits}, nil
 		}
 		return out, nil
 	case map[string]any:
@@ -111,7 +115,7 @@ func literalObject(ms objectNode) map[string]any {
 }
 
 func parseString(s, path string) (node, error) {
-	if strings.HasPrefix(s, "[[") {
+	if strings.HasPrefix(s, "[[") && strings.HasSuffix(s, "]") {
 		return &litNode{v: s[1:]}, nil
 	}
 	if !IsExpression(s) {
