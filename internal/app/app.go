@@ -38,6 +38,7 @@ import (
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/authorization"
 	"github.com/armlet/armlet/internal/providers/containerregistry"
+	"github.com/armlet/armlet/internal/providers/deployments"
 	"github.com/armlet/armlet/internal/providers/insights"
 	"github.com/armlet/armlet/internal/providers/keyvault"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
@@ -129,6 +130,7 @@ type Server struct {
 	boot       bootstrapState
 	bootCaller engine.Caller
 	rbac       *authorization.RBAC
+	deploys    *deployments.Provider
 	// stateMu keeps imports and resets of this replica one at a time.
 	stateMu sync.Mutex
 	cancel  context.CancelFunc
@@ -275,6 +277,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	containerregistry.Register(s.engine, containerregistry.Options{})
 	rbac := authorization.Register(s.engine, authorization.Options{RBACMode: cfg.RBAC, Logger: log})
 	s.rbac = rbac
+	s.deploys = deployments.Register(s.engine, deployments.Options{Logger: log})
 	for _, o := range options {
 		o(&s.opts)
 	}
@@ -305,7 +308,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 
 	vaults := s.newVaultService(base, boot.TenantID)
-	handler := armhttp.Handler(armhttp.Options{
+	front := armhttp.Options{
 		Engine: s.engine, Auth: authAdapter{s.identity}, Identity: s.identity.Routes,
 		Admin: &admin{s: s, bootstrapAppID: creds.ClientID}, Clock: s.clock, Logger: log,
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID, LoginURL: base},
@@ -314,7 +317,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Vault:     vaults,
 		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
 		AfterWrite: func() { s.listeners.Trigger() },
-	})
+	}
+	handler := armhttp.Handler(front)
+	s.deploys.SetDispatcher(innerDispatcher(armhttp.NewInner(front)))
 	s.listeners = netmodel.NewListeners(netmodel.ListenerOptions{
 		Source: s.opts.endpoints, Handler: handler, TLSConfig: tlsCfg.Clone(), Port: ln.Addr().(*net.TCPAddr).Port,
 		Store: kv.SpaceNetModel.Of(s.store), Logger: log, Server: s.listenerServer,
@@ -562,6 +567,9 @@ func (s *Server) close() {
 	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.deploys != nil {
+		s.deploys.Close()
 	}
 	s.wg.Wait()
 	if s.store != nil {

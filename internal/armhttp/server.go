@@ -453,15 +453,24 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 	}
 	req.APIVersion = req.QueryValue("api-version")
 	resp, err := s.Engine.ServePath(r.Context(), req, p)
-	if err == nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if s.Authorize != nil {
-			s.Authorize.Written(r.Method, p)
-		}
-		if s.AfterWrite != nil {
-			s.AfterWrite()
-		}
+	if err == nil {
+		s.written(r.Method, p)
 	}
 	return resp, err
+}
+
+// written tells the hooks of a successful ARM request that changed
+// something (any method but GET and HEAD).
+func (s *server) written(method string, p resourceid.Path) {
+	if method == http.MethodGet || method == http.MethodHead {
+		return
+	}
+	if s.Authorize != nil {
+		s.Authorize.Written(method, p)
+	}
+	if s.AfterWrite != nil {
+		s.AfterWrite()
+	}
 }
 
 // workspace serves the workspace endpoint with the same bearer tokens as

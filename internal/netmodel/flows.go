@@ -65,6 +65,9 @@ type Observation struct {
 	// when the request was refused before its path was resolved.
 	Operation string
 	Resource  resourceid.ID
+	// Deployment is the ARM template deployment that made the request
+	// (class ARMDeployment), by id.
+	Deployment string
 }
 
 // Flow is the record of one request (docs/design.md section 2.5).
@@ -94,6 +97,9 @@ type Flow struct {
 	ErrorCode         string    `json:"errorCode,omitempty"`
 	// Decisions are the RBAC and policy decisions taken on the request.
 	Decisions []decision.Decision `json:"decisions,omitempty"`
+	// Deployment is the ARM template deployment that made the request,
+	// for class arm-deployment.
+	Deployment string `json:"deployment,omitempty"`
 }
 
 // FlowOf turns an observation into a flow record: it names the operation
@@ -113,7 +119,7 @@ func FlowOf(o Observation) Flow {
 		Time: o.Time.UTC(), RequestID: o.RequestID, CallerObjectID: o.CallerObjectID, CallerAppID: o.CallerAppID,
 		CallerTenantID: o.CallerTenantID, CorrelationID: o.CorrelationID, ClientRequestID: o.ClientRequestID,
 		Method: o.Method, Path: o.Path, Operation: op, Class: o.Class, Listener: o.Origin.Listener,
-		Status: o.Status, ErrorCode: o.ErrorCode, Decisions: o.Decisions,
+		Status: o.Status, ErrorCode: o.ErrorCode, Decisions: o.Decisions, Deployment: o.Deployment,
 	}
 	if !id.IsRoot() {
 		f.ResourceID = id.String()

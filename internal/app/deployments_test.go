@@ -1,0 +1,195 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/armlet/armlet/internal/e2e"
+)
+
+// templatesDir holds the ARM templates the deployment tests deploy.
+var templatesDir = filepath.Join("..", "..", "testdata", "templates")
+
+func readTemplate(t *testing.T, name string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(templatesDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// deploy PUTs a deployment and waits for it to end; it returns the
+// deployment as a GET shows it.
+func deploy(t *testing.T, s *e2e.Armlet, path string, body any) map[string]any {
+	t.Helper()
+	status, h, resp := s.Do(t, "PUT", path+"?api-version=2022-09-01", string(mustJSON(body)), nil)
+	if status != http.StatusCreated || h.Get("Azure-AsyncOperation") == "" {
+		t.Fatalf("PUT deployment: %d %s (Azure-AsyncOperation %q)", status, resp, h.Get("Azure-AsyncOperation"))
+	}
+	var got map[string]any
+	e2e.WaitFor(t, "the deployment to end", func() bool {
+		_, _, resp := s.Do(t, "GET", path+"?api-version=2022-09-01", "", nil)
+		got = nil
+		_ = json.Unmarshal([]byte(resp), &got)
+		props, _ := got["properties"].(map[string]any)
+		st, _ := props["provisioningState"].(string)
+		return st == "Succeeded" || st == "Failed" || st == "Canceled"
+	})
+	return got
+}
+
+// TestDeploymentOfAWorkspace deploys a template that makes a storage
+// account, a key vault, Application Insights and a workspace with a
+// compute, with parameters, variables, dependsOn, a nested child,
+// reference(), listKeys() and a copy loop in the outputs; then checks the
+// outputs, the resources made, the operations and the secure values'
+// absence.
+func TestDeploymentOfAWorkspace(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-rg")
+	path := group + "/providers/Microsoft.Resources/deployments/ws-deploy"
+	body := map[string]any{"properties": map[string]any{
+		"mode": "Incremental", "template": readTemplate(t, "workspace.json"),
+		"parameters": map[string]any{"prefix": map[string]any{"value": "mlops"}, "adminSecret": map[string]any{"value": "s3cret-value"}},
+	}}
+	got := deploy(t, s, path, body)
+	props := got["properties"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" {
+		t.Fatalf("deployment = %s", mustJSON(got))
+	}
+	outputs := props["outputs"].(map[string]any)
+	wsID := group + "/providers/Microsoft.MachineLearningServices/workspaces/mlops-ws"
+	if v := outputs["workspaceId"].(map[string]any)["value"]; !strings.EqualFold(v.(string), wsID) {
+		t.Errorf("workspaceId output = %v, want %s", v, wsID)
+	}
+	if v, _ := outputs["discoveryUrl"].(map[string]any)["value"].(string); !strings.HasSuffix(v, "/discovery") {
+		t.Errorf("discoveryUrl output = %v", outputs["discoveryUrl"])
+	}
+	if v, _ := outputs["blobEndpoint"].(map[string]any)["value"].(string); !strings.HasPrefix(v, "https://mlopsst") {
+		t.Errorf("blobEndpoint output = %v", outputs["blobEndpoint"])
+	}
+	if _, shown := outputs["storageKey"].(map[string]any)["value"]; shown {
+		t.Errorf("a securestring output shows its value: %v", outputs["storageKey"])
+	}
+	if v := mustJSON(outputs["names"]); string(v) != `{"type":"Array","value":["mlops-0","mlops-1"]}` {
+		t.Errorf("names output = %s", v)
+	}
+	if strings.Contains(string(mustJSON(got)), "s3cret-value") {
+		t.Errorf("the deployment shows a securestring parameter's value: %s", mustJSON(got))
+	}
+	// What the template made, through the same API a client reads.
+	status, ws := s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+wsID+"?api-version=2024-04-01", nil)
+	if status != http.StatusOK || !strings.Contains(ws, `"publicNetworkAccess":"Disabled"`) || !strings.Contains(ws, "mlopsst") {
+		t.Errorf("workspace: %d %s", status, ws)
+	}
+	status, compute := s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+wsID+"/computes/cpu?api-version=2024-04-01", nil)
+	if status != http.StatusOK || !strings.Contains(compute, `"maxNodeCount":2`) {
+		t.Errorf("compute: %d %s", status, compute)
+	}
+	status, _, ops := s.Do(t, "GET", path+"/operations?api-version=2022-09-01", "", nil)
+	var list struct {
+		Value []struct {
+			Properties struct {
+				ProvisioningState string `json:"provisioningState"`
+				TargetResource    struct {
+					ID string `json:"id"`
+				} `json:"targetResource"`
+			} `json:"properties"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(ops), &list); err != nil || status != http.StatusOK || len(list.Value) != 5 {
+		t.Fatalf("operations: %d %s", status, ops)
+	}
+	for _, op := range list.Value {
+		if op.Properties.ProvisioningState != "Succeeded" {
+			t.Errorf("operation on %s: %s", op.Properties.TargetResource.ID, op.Properties.ProvisioningState)
+		}
+	}
+	// Every resource's write is in the flow records as the caller's,
+	// made by the deployment.
+	flows, _ := s.FlowRecords(t, "")
+	writes := 0
+	for _, f := range flows {
+		if f.Deployment != "" && f.Class == "arm-deployment" && f.Method == "PUT" {
+			writes++
+		}
+	}
+	if writes != 5 {
+		t.Errorf("%d deployment writes in the flow records, want 5: %+v", writes, flows)
+	}
+}
+
+// TestDeploymentRefusals checks what a PUT refuses before anything is
+// made, and a deployment that fails inside.
+func TestDeploymentRefusals(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-bad")
+	tmpl := func(resources string) map[string]any {
+		var r any
+		if err := json.Unmarshal([]byte(resources), &r); err != nil {
+			t.Fatal(err)
+		}
+		return map[string]any{"$schema": "x", "contentVersion": "1.0.0.0", "resources": r}
+	}
+	tests := []struct {
+		name   string
+		body   map[string]any
+		status int
+		code   string
+		say    string
+	}{
+		{"unknown top-level member", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": map[string]any{"resourcez": []any{}}}}, 400, "InvalidTemplate", "resourcez"},
+		{"templateLink", map[string]any{"properties": map[string]any{"mode": "Incremental", "templateLink": map[string]any{"uri": "https://x"}}}, 400, "InvalidTemplateLink", "offline"},
+		{"no mode", map[string]any{"properties": map[string]any{"template": tmpl(`[]`)}}, 400, "InvalidRequestContent", "mode"},
+		{"missing parameter", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": map[string]any{"parameters": map[string]any{"p": map[string]any{"type": "string"}}}}}, 400, "InvalidTemplate", "'p' is not provided"},
+		{"unknown function", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[{"type":"Microsoft.Storage/storageAccounts","apiVersion":"2023-05-01","name":"[nosuch('x')]"}]`)}}, 400, "InvalidTemplate", "nosuch"},
+		{"cycle", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"a","dependsOn":["b"]},
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"b","dependsOn":["a"]}]`)}}, 400, "InvalidTemplate", "Circular dependency"},
+		{"unknown dependency", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"a","dependsOn":["zzz"]}]`)}}, 400, "InvalidTemplate", "'zzz' is not defined"},
+		{"unknown api-version", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"1999-01-01","name":"a"}]`)}}, 400, "InvalidTemplate", "1999-01-01"},
+	}
+	for i, tt := range tests {
+		path := group + "/providers/Microsoft.Resources/deployments/bad" + string(rune('a'+i))
+		status, _, resp := s.Do(t, "PUT", path+"?api-version=2022-09-01", string(mustJSON(tt.body)), nil)
+		if status != tt.status || !strings.Contains(resp, `"code":"`+tt.code+`"`) || !strings.Contains(resp, tt.say) {
+			t.Errorf("%s: %d %s, want %d %s mentioning %q", tt.name, status, resp, tt.status, tt.code, tt.say)
+		}
+		if status, _, _ := s.Do(t, "GET", path+"?api-version=2022-09-01", "", nil); status != http.StatusNotFound {
+			t.Errorf("%s: the refused deployment exists (%d)", tt.name, status)
+		}
+		status, _, resp = s.Do(t, "POST", path+"/validate?api-version=2022-09-01", string(mustJSON(tt.body)), nil)
+		if status != tt.status || !strings.Contains(resp, tt.code) {
+			t.Errorf("%s: validate answered %d %s", tt.name, status, resp)
+		}
+	}
+
+	// A resource the provider refuses fails the deployment with Azure's
+	// DeploymentFailed; the one that depends on it is not attempted.
+	path := group + "/providers/Microsoft.Resources/deployments/inner-failure"
+	got := deploy(t, s, path, map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+		{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"v1","location":"eastus","properties":{"addressSpace":{"addressPrefixes":["not-a-cidr"]}}},
+		{"type":"Microsoft.Network/virtualNetworks/subnets","apiVersion":"2023-09-01","name":"v1/s1","dependsOn":["v1"],"properties":{"addressPrefix":"10.0.0.0/24"}}]`)}})
+	props := got["properties"].(map[string]any)
+	errBody, _ := props["error"].(map[string]any)
+	if props["provisioningState"] != "Failed" || errBody["code"] != "DeploymentFailed" || len(errBody["details"].([]any)) != 1 {
+		t.Fatalf("failed deployment = %s", mustJSON(got))
+	}
+	_, _, ops := s.Do(t, "GET", path+"/operations?api-version=2022-09-01", "", nil)
+	if strings.Contains(ops, "/subnets/s1") || !strings.Contains(ops, `"provisioningState":"Failed"`) {
+		t.Errorf("operations of the failed deployment: %s", ops)
+	}
+}
