@@ -193,3 +193,49 @@ func TestDeploymentRefusals(t *testing.T) {
 		t.Errorf("operations of the failed deployment: %s", ops)
 	}
 }
+
+// TestDeploymentsAzureCLI drives deployments with the Azure CLI's own
+// commands: validate, create (which follows the deployment's
+// Azure-AsyncOperation), show, operation list, export and delete.
+func TestDeploymentsAzureCLI(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	az := s.AzureCLI(t)
+	az.Login()
+	az.Run("group", "create", "-n", "cli-deploy", "-l", "eastus")
+	file, err := filepath.Abs(filepath.Join(templatesDir, "workspace.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := az.JSON("deployment", "group", "validate", "-g", "cli-deploy", "-n", "d1", "--template-file", file, "--parameters", "prefix=clidep")
+	if props := valid["properties"].(map[string]any); props["provisioningState"] != "Succeeded" {
+		t.Fatalf("az deployment group validate = %s", mustJSON(valid))
+	}
+	created := az.JSON("deployment", "group", "create", "-g", "cli-deploy", "-n", "d1", "--template-file", file,
+		"--parameters", "prefix=clidep", "nodes=4")
+	props := created["properties"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" {
+		t.Fatalf("az deployment group create = %s", mustJSON(created))
+	}
+	if v := props["outputs"].(map[string]any)["workspaceId"].(map[string]any)["value"].(string); !strings.HasSuffix(v, "/workspaces/clidep-ws") {
+		t.Errorf("workspaceId output = %s", v)
+	}
+	shown := az.JSON("deployment", "group", "show", "-g", "cli-deploy", "-n", "d1")
+	if shown["name"] != "d1" || shown["properties"].(map[string]any)["parameters"].(map[string]any)["nodes"].(map[string]any)["value"] != float64(4) {
+		t.Errorf("az deployment group show = %s", mustJSON(shown))
+	}
+	var ops []map[string]any
+	if err := json.Unmarshal([]byte(az.Run("deployment", "operation", "group", "list", "-g", "cli-deploy", "-n", "d1")), &ops); err != nil || len(ops) != 5 {
+		t.Errorf("az deployment operation group list: %v %d operations", err, len(ops))
+	}
+	exported := az.JSON("deployment", "group", "export", "-g", "cli-deploy", "-n", "d1")
+	if _, ok := exported["resources"]; !ok {
+		t.Errorf("az deployment group export = %s", mustJSON(exported))
+	}
+	az.Run("deployment", "group", "delete", "-g", "cli-deploy", "-n", "d1")
+	if _, _, err := az.Try("deployment", "group", "show", "-g", "cli-deploy", "-n", "d1"); err == nil {
+		t.Errorf("the deleted deployment is still shown")
+	}
+	// The workspace it made stays: deleting a deployment deletes no resource.
+	az.Run("resource", "show", "--ids", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/cli-deploy/providers/Microsoft.MachineLearningServices/workspaces/clidep-ws")
+}

@@ -443,6 +443,7 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 	if err := s.authorizeARM(r.Context(), caller, r.Method, p); err != nil {
 		return nil, err
 	}
+	body = relaxNames(body)
 	if err := checkBody(body); err != nil {
 		return nil, err
 	}
@@ -551,6 +552,18 @@ func checkBody(body []byte) error {
 		return nil
 	}
 	return jsonbody.Check(body)
+}
+
+// relaxNames quotes the unquoted member names of a body that is not JSON
+// only for them (jsonbody.QuoteNames), as Azure's reader accepts them.
+func relaxNames(body []byte) []byte {
+	if len(body) == 0 || json.Valid(body) {
+		return body
+	}
+	if fixed, ok := jsonbody.QuoteNames(body); ok && json.Valid(fixed) {
+		return fixed
+	}
+	return body
 }
 
 // recoverer turns a panic into a 500 ARM error instead of a dropped

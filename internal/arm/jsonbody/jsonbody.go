@@ -270,3 +270,70 @@ func minFold(r rune) rune {
 	}
 	return m
 }
+
+// QuoteNames returns body with every unquoted object member name quoted
+// ({template: 1} becomes {"template": 1}) and whether it changed any.
+// Azure's JSON reader (Newtonsoft) takes unquoted names, and the Azure
+// CLI sends one: `az deployment group validate|create` splice the
+// template into the request as `template:{...}`. Names are what a
+// JavaScript identifier may be ([A-Za-z_$][A-Za-z0-9_$]*); anything else
+// is left for the strict decoder to refuse.
+func QuoteNames(body []byte) ([]byte, bool) {
+	var out []byte
+	changed := false
+	var stack []bool // true: object
+	expectName := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(body) && body[j] != '"' {
+				if body[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(body) {
+				return body, false
+			}
+			out = append(out, body[i:j+1]...)
+			i = j
+			expectName = false
+			continue
+		case c == '{':
+			stack = append(stack, true)
+			expectName = true
+		case c == '[':
+			stack = append(stack, false)
+			expectName = false
+		case c == '}' || c == ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			expectName = false
+		case c == ',':
+			expectName = len(stack) > 0 && stack[len(stack)-1]
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case expectName && (c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'):
+			j := i
+			for j < len(body) && (body[j] == '_' || body[j] == '$' || body[j] >= 'a' && body[j] <= 'z' ||
+				body[j] >= 'A' && body[j] <= 'Z' || body[j] >= '0' && body[j] <= '9') {
+				j++
+			}
+			out = append(out, '"')
+			out = append(out, body[i:j]...)
+			out = append(out, '"')
+			i = j - 1
+			changed, expectName = true, false
+			continue
+		default:
+			expectName = false
+		}
+		out = append(out, c)
+	}
+	if !changed {
+		return body, false
+	}
+	return out, true
+}

@@ -223,3 +223,20 @@ func reference(body []byte, maxDepth, maxValues int) (*string, []string) {
 		}
 	}
 }
+
+// TestQuoteNames checks the quoting of unquoted member names the Azure CLI
+// sends, and that strings and values are left alone.
+func TestQuoteNames(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"properties": {"mode": "Incremental", template:{"a": [1, {b: "x,{c:"}]}}}`, `{"properties": {"mode": "Incremental", "template":{"a": [1, {"b": "x,{c:"}]}}}`},
+		{`{"a": true}`, `{"a": true}`},
+		{`{"a": "\"{b: 1}"}`, `{"a": "\"{b: 1}"}`},
+		{`[true, {x1_$: null}]`, `[true, {"x1_$": null}]`},
+	}
+	for _, tt := range tests {
+		got, changed := QuoteNames([]byte(tt.in))
+		if string(got) != tt.want || changed != (tt.in != tt.want) {
+			t.Errorf("QuoteNames(%s) = %s, %v; want %s", tt.in, got, changed, tt.want)
+		}
+	}
+}

@@ -134,6 +134,16 @@ func (p *Provider) ServeRoute(ctx context.Context, req *engine.Request, path res
 	if ctx.Value(storing{}) != nil {
 		return nil, false, nil
 	}
+	if canon, ok := canonical(path); ok {
+		// The older form of the path, without /providers/, which the
+		// Azure CLI's operation commands use: served as the other.
+		resp, handled, err := p.ServeRoute(ctx, req, canon)
+		if handled {
+			return resp, true, err
+		}
+		resp, err = p.e.ServePath(ctx, req, canon)
+		return resp, true, err
+	}
 	id := path.ID
 	switch {
 	case strings.EqualFold(id.ResourceType(), TypeDeployments) && path.Tail == "" && req.Method == http.MethodPut:
@@ -153,6 +163,27 @@ func (p *Provider) ServeRoute(ctx context.Context, req *engine.Request, path res
 		return resp, true, err
 	}
 	return nil, false, nil
+}
+
+// canonical rewrites a path in the form Azure also serves deployments at,
+// /subscriptions/{s}/resourcegroups/{rg}/deployments/{name}[/...] (no
+// providers segment), into the /providers/Microsoft.Resources form; ok is
+// false for every other path.
+func canonical(path resourceid.Path) (resourceid.Path, bool) {
+	segs := path.ID.Segments()
+	for i, sg := range segs {
+		if sg.Namespaced() {
+			return path, false
+		}
+		if strings.EqualFold(sg.Type, "deployments") && i > 0 {
+			segs[i].Type = TypeDeployments
+			return resourceid.Path{ID: resourceid.New(segs...), Tail: path.Tail}, true
+		}
+	}
+	if path.Tail != "" && strings.EqualFold(path.Tail, "deployments") && !path.ID.IsRoot() {
+		return resourceid.Path{ID: path.ID, Tail: "providers/" + TypeDeployments}, true
+	}
+	return path, false
 }
 
 // checkVersion checks a request's api-version against the type's.
