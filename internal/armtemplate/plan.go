@@ -284,10 +284,7 @@ func evalCount(cm map[string]any, ctx *expr.Context, where string) (int64, error
 func escape(v any) any {
 	switch x := v.(type) {
 	case string:
-		if strings.HasPrefix(x, "[") {
-			return "[" + x
-		}
-		return x
+		return escapeString(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -297,14 +294,21 @@ func escape(v any) any {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			if strings.HasPrefix(k, "[") {
-				k = "[" + k
-			}
-			out[k] = escape(e)
+			out[escapeString(k)] = escape(e)
 		}
 		return out
 	}
 	return v
+}
+
+// escapeString keeps s literal in a tree: a string that starts with "["
+// and ends with "]" would be read as an expression (or, "[[...]", lose
+// its first "["), so it gets one more "[".
+func escapeString(s string) string {
+	if len(s) >= 2 && s[0] == '[' && s[len(s)-1] == ']' {
+		return "[" + s
+	}
+	return s
 }
 
 // member reads a resource member and evaluates it with ctx.
@@ -616,13 +620,15 @@ func (p *Plan) resolveDependencies() error {
 }
 
 // matches reports whether a dependsOn entry names the step: its id, its
-// symbolic name, its copy loop, its name, or its type and name.
+// symbolic name, its copy loop, its name, its type and name, or its id
+// below /providers/ ("Microsoft.Network/virtualNetworks/v/subnets/s").
 func (s *Step) matches(d string) bool {
 	return strings.EqualFold(d, s.ID.String()) ||
 		s.Symbol != "" && strings.EqualFold(d, s.Symbol) ||
 		s.copyName != "" && strings.EqualFold(d, s.copyName) ||
 		strings.EqualFold(d, s.Name) ||
-		strings.EqualFold(d, s.Type+"/"+s.Name)
+		strings.EqualFold(d, s.Type+"/"+s.Name) ||
+		strings.HasSuffix(strings.ToLower(s.ID.String()), "/providers/"+strings.ToLower(d))
 }
 
 // conditionedOut reports whether a dependsOn entry names a resource of
