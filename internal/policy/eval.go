@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/armlet/armlet/internal/armtemplate/expr"
 )
 
 // Input is what a definition is evaluated against.
@@ -51,6 +53,7 @@ type env struct {
 	apiVersion string
 	frames     []frame
 	trace      *[]Expression
+	ectx       *expr.Context // built on first use by exprContext
 }
 
 func newEnv(in Input, trace *[]Expression) *env {

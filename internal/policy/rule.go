@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
+
+	"github.com/armlet/armlet/internal/armtemplate/expr"
 )
 
 // Error codes of bad policy definitions.
@@ -161,15 +163,15 @@ func Parse(mode string, parameters, rule any) (*Definition, error) {
 	} else {
 		// An effect from a parameter: every allowed value must be an effect.
 		possible = slices.Clone(effects)
-		if c, ok := d.effect.e.(*call); ok && strings.EqualFold(c.name, "parameters") {
-			if l, ok := c.args[0].(*lit); ok {
-				prm, _ := lookupParam(d.Parameters, toString(l.v))
+		if name, args, ok := expr.AsCall(d.effect.e); ok && strings.EqualFold(name, "parameters") && len(args) == 1 {
+			if lv, ok := expr.Literal(args[0]); ok {
+				prm, _ := lookupParam(d.Parameters, toString(lv))
 				if len(prm.AllowedValues) > 0 {
 					possible = nil
 					for _, a := range prm.AllowedValues {
 						e, ok := canonicalEffect(toString(a))
 						if !ok {
-							return nil, arm.BadRequest(CodeInvalidPolicyEffect, "The policy effect '%s' allowed by parameter '%s' is not valid. The supported effects are '%s'.", toString(a), toString(l.v), strings.Join(effects, ", "))
+							return nil, arm.BadRequest(CodeInvalidPolicyEffect, "The policy effect '%s' allowed by parameter '%s' is not valid. The supported effects are '%s'.", toString(a), toString(lv), strings.Join(effects, ", "))
 						}
 						possible = append(possible, e)
 					}

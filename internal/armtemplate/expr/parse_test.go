@@ -157,3 +157,34 @@ func runCasesCtx(t *testing.T, ctx *Context, cases []evalCase) {
 		}
 	}
 }
+
+func TestCheck(t *testing.T) {
+	ctx := &Context{Functions: map[string]Function{"field": {MinArgs: 1, MaxArgs: 1}}}
+	for in, want := range map[string]string{
+		`concat(field('a'), parameters('b'))`: "",
+		`concat(nosuch('a'))`:                 "The template function 'nosuch' is not valid",
+		`field('a', 'b')`:                     "'field': the function requires 1 argument(s) while 2 were provided",
+		`if(true(), 1)`:                       "'if': the function requires 3 argument(s) while 2 were provided",
+	} {
+		e, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Check(e, ctx)
+		if (err == nil) != (want == "") || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("Check(%s) = %v, want %q", in, err, want)
+		}
+	}
+	var names []string
+	e, _ := Parse(`a(b('x'), c()[d()].e)`)
+	_ = Calls(e, func(name string, args []Expr) error {
+		names = append(names, name)
+		return nil
+	})
+	if strings.Join(names, ",") != "a,b,c,d" {
+		t.Errorf("Calls visited %v", names)
+	}
+	if v, ok := Literal(e.(*call).args[0].(*call).args[0]); !ok || v != "x" {
+		t.Errorf("Literal = %v, %v", v, ok)
+	}
+}
