@@ -154,7 +154,7 @@ func TestComputeEveryType(t *testing.T) {
 	for _, version := range versions {
 		for _, c := range cases {
 			t.Run(version+"/"+c.computeType, func(t *testing.T) {
-				v.t = t
+				v.in(t)
 				name := strings.ToLower(c.computeType) + strings.ReplaceAll(version, "-", "")
 				// Sent in lower case, answered in the type's own spelling.
 				v.computeCreateAt(name, version, `{"properties":{"computeType":"`+strings.ToLower(c.computeType)+`",`+strings.TrimPrefix(c.body, "{")+`}`)
@@ -174,7 +174,7 @@ func TestComputeEveryType(t *testing.T) {
 			})
 		}
 	}
-	v.t = t
+	v.in(t)
 	if n := len(v.Must(http.MethodGet, computeWS+"/computes", newest, "", http.StatusOK)["value"].([]any)); n != len(versions)*len(cases) {
 		t.Errorf("computes listed = %d, want %d", n, len(versions)*len(cases))
 	}
