@@ -25,7 +25,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 )
@@ -319,24 +318,7 @@ func TestFleetSurvivesLeaderKill(t *testing.T) {
 	}
 	// Every delete finishes, the in-flight ones by the new leader: the due
 	// index of long-running deletes empties and the workspaces are gone.
-	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		resp, err := cli.Get(ctx, cluster.Prefix+"d\x00", clientv3.WithPrefix(), clientv3.WithCountOnly())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.Count == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d long-running deletes never finished", resp.Count)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cluster.WaitKeys(t, cluster.Prefix+"d\x00", 0, 20*time.Second)
 	for _, ws := range deleted {
 		if _, err := check.workspaces.Get(ctx, "base", ws, nil); !isNotFound(err) {
 			t.Errorf("deleted workspace %s: %v", ws, err)

@@ -195,6 +195,61 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// TestFilterMatch parses filters and matches them against the events of
+// a refused create (Informational, Error, Error) and an audited one
+// (Informational, Informational, Warning): each field keeps exactly the
+// events it names.
+func TestFilterMatch(t *testing.T) {
+	t0, _ := time.Parse(time.RFC3339, t0s)
+	ws := "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"
+	denied := flowAt(t0, "PUT", ws, 403, decision.Decision{Kind: "policy", Outcome: "denied", Scope: ws})
+	audited := flowAt(t0.Add(time.Minute), "PUT", ws+"2", 200, decision.Decision{Kind: "policy", Outcome: "audited"})
+	var events []EventData
+	for _, f := range []netmodel.Flow{denied, audited} {
+		events = append(events, Events(f, Options{BaseURL: "https://armlet"})...)
+	}
+	if len(events) != 6 {
+		t.Fatalf("%d events, want 6", len(events))
+	}
+	base := "eventTimestamp ge '" + t0s + "' and eventTimestamp le '" + t1s + "'"
+	for _, tc := range []struct {
+		name, filter string
+		want         []string // level of each matching event, in order
+	}{
+		{"range only", base, []string{"Informational", "Error", "Error", "Informational", "Informational", "Warning"}},
+		{"range after the refusal", "eventTimestamp ge '2025-03-01T10:00:30Z' and eventTimestamp le '" + t1s + "'", []string{"Informational", "Informational", "Warning"}},
+		{"levels Error", base + " and levels eq 'Error'", []string{"Error", "Error"}},
+		{"levels Warning", base + " and levels eq 'Warning'", []string{"Warning"}},
+		{"levels Error,Warning", base + " and levels eq 'Error,Warning'", []string{"Error", "Error", "Warning"}},
+		{"levels Informational", base + " and levels eq 'Informational'", []string{"Informational", "Informational", "Informational"}},
+		{"levels Critical", base + " and levels eq 'Critical'", nil},
+		{"status Failed", base + " and status eq 'Failed'", []string{"Error", "Error"}},
+		{"resource", base + " and resourceUri eq '" + ws + "2'", []string{"Informational", "Informational", "Warning"}},
+		{"correlation", base + " and correlationId eq '" + denied.CorrelationID + "'", []string{"Informational", "Error", "Error"}},
+		{"other group", base + " and resourceGroupName eq 'other'", nil},
+		{"other caller", base + " and caller eq 'nobody'", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ParseFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range events {
+				if f.Match(e, sub) {
+					got = append(got, e.Level)
+				}
+			}
+			if mustJSON(got) != mustJSON(tc.want) {
+				t.Errorf("levels of the matching events %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if f, _ := ParseFilter(base); f.Match(events[0], "00000000-0000-0000-0000-000000000002") {
+		t.Error("an event of another subscription matched")
+	}
+}
+
 // TestRoutePaging serves the route over a real engine and pages through
 // 2 events per page while newer flows arrive between pages.
 func TestRoutePaging(t *testing.T) {

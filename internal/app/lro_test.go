@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/hashicorp/go-azure-sdk/sdk/auth"
 	gosdkclient "github.com/hashicorp/go-azure-sdk/sdk/client"
@@ -266,4 +268,59 @@ func pollPython(t *testing.T, python, dir string, s *e2e.Armlet, ops []lroOp) []
 		t.Fatalf("lro.py answered %d of %d operations:\n%s\n%s", len(results), len(ops), out, stderr.String())
 	}
 	return results
+}
+
+// TestRetryAfterOverTLS: the Retry-After of a long-running operation, as a
+// client sees it over armlet's TLS listener, on the 202 that starts it and
+// on the operation's URL while it is in progress (the Location style's
+// operationResults answers 202; the Azure-AsyncOperation style's
+// operationStatuses answers 200 with status InProgress). Operations take a
+// minute here, so each poll finds them in progress; Retry-After is whole
+// seconds, at least 1 and at most the time left.
+func TestRetryAfterOverTLS(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.OperationDuration = time.Minute }))
+	group := s.CreateGroup(t, "retry")
+	retryAfter := func(t *testing.T, what string, h http.Header) {
+		t.Helper()
+		v := h.Get("Retry-After")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 60 {
+			t.Errorf("%s: Retry-After %q, want whole seconds from 1 to 60", what, v)
+		}
+	}
+	for _, c := range []struct {
+		name, path, body string
+		start            int    // the status that starts the operation
+		header           string // the header naming the operation's URL
+		poll             int    // the status of that URL in progress
+	}{
+		{"Location style", group + "/providers/Microsoft.Storage/storageAccounts/retry1?api-version=2023-05-01",
+			`{"location":"eastus","kind":"StorageV2","sku":{"name":"Standard_LRS"}}`, http.StatusAccepted, "Location", http.StatusAccepted},
+		{"Azure-AsyncOperation style", group + "/providers/Microsoft.Network/virtualNetworks/retry1?api-version=2023-09-01",
+			`{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.9.0.0/16"]}}}`, http.StatusCreated, "Azure-AsyncOperation", http.StatusOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, h, body := s.Do(t, http.MethodPut, c.path, c.body, nil)
+			if st != c.start {
+				t.Fatalf("PUT: %d %s, want %d", st, body, c.start)
+			}
+			retryAfter(t, "PUT", h)
+			op := h.Get(c.header)
+			if !strings.HasPrefix(op, s.Conn.ARMEndpoint) {
+				t.Fatalf("%s %q is not under %s", c.header, op, s.Conn.ARMEndpoint)
+			}
+			st, h, body = s.Do(t, http.MethodGet, "/"+strings.TrimPrefix(strings.TrimPrefix(op, s.Conn.ARMEndpoint), "/"), "", nil)
+			if st != c.poll {
+				t.Fatalf("GET %s: %d %s, want %d", op, st, body, c.poll)
+			}
+			if c.poll == http.StatusOK {
+				var status struct{ Status string }
+				if err := json.Unmarshal([]byte(body), &status); err != nil || status.Status != "InProgress" {
+					t.Fatalf("GET %s: %s, want status InProgress", op, body)
+				}
+			}
+			retryAfter(t, "GET "+c.header, h)
+		})
+	}
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"path"
 	"slices"
@@ -347,5 +348,49 @@ func TestExposureReportTraps(t *testing.T) {
 	}
 	if code, _, body := s.Do(t, http.MethodGet, "/_armlet/reports/access", "", nil); code != http.StatusOK || !strings.Contains(body, `"generatedAt"`) {
 		t.Errorf("access report: %d, want its time as generatedAt like the exposure report's: %.300s", code, body)
+	}
+}
+
+// TestEndpointListenerStopsWithinAQuarterSecond holds the README's promise
+// that a rejected, pending or deleted endpoint stops listening within a
+// quarter of a second. All three reach the listeners the same way: the
+// endpoint source no longer lists the endpoint. Here the source changes
+// with no ARM write to trigger a reconciliation (as when another replica
+// made the change), so only the app's reconcile loop closes the listener:
+// the worst case of the promise. The budget is 250 ms plus a 100 ms
+// margin for a loaded machine; the test polls the address every 2 ms.
+func TestEndpointListenerStopsWithinAQuarterSecond(t *testing.T) {
+	t.Parallel()
+	fake := &e2e.FakeEndpoints{}
+	s := e2e.Start(t, e2e.WithApp(app.WithEndpointSource(fake.Source)))
+	sub := s.Conn.SubscriptionID
+	pe := netmodel.Endpoint{
+		ID:        enginetest.MustID(t, "/subscriptions/"+sub+"/resourceGroups/net/providers/Microsoft.Network/privateEndpoints/pe-ws"),
+		PrivateIP: "10.1.0.5", GroupID: "amlworkspace",
+		TargetID: enginetest.MustID(t, "/subscriptions/"+sub+"/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws1"),
+	}
+	const budget = 250*time.Millisecond + 100*time.Millisecond
+	for round := range 3 {
+		fake.Set(pe)
+		addr := s.WaitEndpoints(t, 1)[0].Address
+		if c, err := net.Dial("tcp", addr); err != nil {
+			t.Fatalf("round %d: the listener %s does not accept: %v", round, addr, err)
+		} else {
+			c.Close()
+		}
+		fake.Set()
+		began := time.Now()
+		for {
+			c, err := net.DialTimeout("tcp", addr, budget)
+			if err != nil {
+				break
+			}
+			c.Close()
+			if took := time.Since(began); took > budget {
+				t.Fatalf("round %d: the listener %s still accepts %v after its endpoint left the source", round, addr, took.Round(time.Millisecond))
+			}
+			time.Sleep(2 * time.Millisecond) // polling
+		}
+		t.Logf("round %d: stopped listening after %v", round, time.Since(began).Round(time.Millisecond))
 	}
 }

@@ -11,22 +11,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/armlet/armlet/internal/testtool"
 )
 
 // TestRealClientAzureCLI logs the Azure CLI (2.45, MSAL Python 1.20) in as a
 // service principal through the ADFS-style authority, the only one it can
 // use offline, and checks that the token it then sends to ARM (to list
-// subscriptions) authenticates. It needs `az` on PATH; it is skipped in
-// -short mode and when ARMLET_SKIP_AZ_CLI is set. It uses its own
-// AZURE_CONFIG_DIR, so the user's az configuration is untouched.
+// subscriptions) authenticates. It needs `az` on PATH: without it the
+// test skips, except in CI, where it fails (testtool.Require). It uses its
+// own AZURE_CONFIG_DIR, so the user's az configuration is untouched.
 func TestRealClientAzureCLI(t *testing.T) {
-	if testing.Short() || os.Getenv("ARMLET_SKIP_AZ_CLI") != "" {
-		t.Skip("skipped in -short mode or with ARMLET_SKIP_AZ_CLI")
-	}
-	az, err := exec.LookPath("az")
-	if err != nil {
-		t.Skip("az is not on PATH")
-	}
+	az := testtool.Require(t, "az", "apt-get install -y azure-cli")
 	const sub = "00000000-0000-0000-0000-0000000000a1"
 	var seen = &requestLog{}
 	f, srv := serveWith(t, true, func(f *fixture) http.HandlerFunc {
@@ -55,13 +51,7 @@ func TestRealClientAzureCLI(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(),
-		"AZURE_CONFIG_DIR="+filepath.Join(dir, "az"),
-		"REQUESTS_CA_BUNDLE="+ca,
-		"AZURE_CORE_COLLECT_TELEMETRY=no",
-		"AZURE_CORE_NO_COLOR=yes",
-		"AZURE_CORE_SURVEY_MESSAGE=no",
-	)
+	env := testtool.AzureCLIEnv(t, ca)
 	run := func(args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

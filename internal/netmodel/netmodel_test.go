@@ -208,6 +208,85 @@ func resolved(o Observation) Observation {
 	return o
 }
 
+// flowTxns is a store that remembers, for every transaction, how many
+// flow records it wrote.
+type flowTxns struct {
+	kv.Store
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (s *flowTxns) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
+	n := 0
+	for _, op := range ops {
+		if !op.Delete && bytes.Contains(op.Key, flowPrefix) {
+			n++
+		}
+	}
+	if n > 0 {
+		s.mu.Lock()
+		s.sizes = append(s.sizes, n)
+		s.mu.Unlock()
+	}
+	return s.Store.Txn(ctx, ops...)
+}
+
+func (s *flowTxns) written() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sizes)
+}
+
+// TestFlowBatching proves the batching of flow records: records queued
+// together are written together, flowBatch to a transaction at the most,
+// and a record queued alone is written at once, without a Flush.
+func TestFlowBatching(t *testing.T) {
+	ctx := context.Background()
+	store := &flowTxns{Store: memkv.New()}
+	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Queued before the writer starts, so that it finds them all waiting.
+	const queued = 2*flowBatch + 54
+	for i := range queued {
+		clk.Add(time.Millisecond)
+		fs.Record(obs(clk, fmt.Sprintf("%s/jobs/j%d", ws, i)))
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { fs.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := fs.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := store.written(), []int{flowBatch, flowBatch, 54}; !slices.Equal(got, want) {
+		t.Fatalf("%d queued records written in transactions of %v, want %v", queued, got, want)
+	}
+
+	// One more record, with the writer idle: it is stored without a Flush.
+	clk.Add(time.Millisecond)
+	fs.Record(obs(clk, ws+"/jobs/alone"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/alone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a record queued alone was not written within 5 s without a Flush; transactions %v", store.written())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := store.written(); len(got) != 4 || got[3] != 1 {
+		t.Fatalf("transactions %v, want a fourth of one record", got)
+	}
+}
+
 func TestFlowRetention(t *testing.T) {
 	ctx := context.Background()
 	store := memkv.New()
@@ -233,23 +312,29 @@ func TestFlowRetention(t *testing.T) {
 
 	// Filters.
 	mid := all[50].Time
-	if got, _ := fs.List(ctx, FlowFilter{Since: mid}); len(got) != 50 || !got[0].Time.Equal(mid) {
-		t.Errorf("since: %d records", len(got))
-	}
-	if got, _ := fs.List(ctx, FlowFilter{Until: mid}); len(got) != 50 {
-		t.Errorf("until: %d records", len(got))
-	}
-	if got, _ := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/j200"}); len(got) != 1 {
-		t.Errorf("resource: %d records", len(got))
-	}
-	if got, _ := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/j20"}); len(got) != 0 {
-		t.Errorf("resource prefix matched a longer name: %d records", len(got))
-	}
-	if got, _ := fs.List(ctx, FlowFilter{Class: ARMPrivate}); len(got) != 0 {
-		t.Errorf("class: %d records", len(got))
-	}
-	if got, _ := fs.List(ctx, FlowFilter{Limit: 7}); len(got) != 7 {
-		t.Errorf("limit: %d records", len(got))
+	for _, c := range []struct {
+		name   string
+		filter FlowFilter
+		want   int
+	}{
+		{"since", FlowFilter{Since: mid}, 50},
+		{"until", FlowFilter{Until: mid}, 50},
+		{"resource", FlowFilter{Resource: ws + "/jobs/j200"}, 1},
+		{"resource prefix matching a longer name", FlowFilter{Resource: ws + "/jobs/j20"}, 0},
+		{"class", FlowFilter{Class: ARMPrivate}, 0},
+		{"limit", FlowFilter{Limit: 7}, 7},
+	} {
+		got, err := fs.List(ctx, c.filter)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if len(got) != c.want {
+			t.Errorf("%s: %d records, want %d", c.name, len(got), c.want)
+		}
+		if c.filter.Since.Equal(mid) && len(got) > 0 && !got[0].Time.Equal(mid) {
+			t.Errorf("since: first record at %v, want %v", got[0].Time, mid)
+		}
 	}
 
 	// Counters survive a restart.

@@ -449,7 +449,9 @@ func TestWorkspaceDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.fail(t, "GET", hist+"/experiments/e/runs/r1", "", netmodel.Origin{}, 404, arm.CodeResourceNotFound)
-	if ents, _ := h.s.kv.Scan(context.Background(), nil, nil, 0); len(ents) != 0 {
+	if ents, err := h.s.kv.Scan(context.Background(), nil, nil, 0); err != nil {
+		t.Errorf("scanning for records left: %v", err)
+	} else if len(ents) != 0 {
 		t.Errorf("%d records left after the workspace was deleted", len(ents))
 	}
 

@@ -388,13 +388,7 @@ func TestGroupCommit(t *testing.T) {
 			results <- result{i, rev, err}
 		}()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(s.reqs) < n+2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d requests queued", len(s.reqs))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, s, n+2)
 	close(release)
 	if err := <-firstDone; err != nil {
 		t.Fatal(err)
@@ -440,6 +434,17 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// waitQueued polls, for up to 10 s, until n Txns wait in the writer's
+// queue (the writer being held in a commit).
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(s.reqs) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d Txns queued after 10 s", len(s.reqs), n)
+		}
+	}
+}
+
 // TestCloseWithQueuedTxns closes the store while Txns are queued behind a
 // commit in progress: the commit in progress completes, the queued Txns get
 // ErrClosed, and none hangs.
@@ -466,9 +471,7 @@ func TestCloseWithQueuedTxns(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for len(s.reqs) < n {
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, s, n)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	<-s.quit // Close has begun and the writer is still in the first commit

@@ -98,7 +98,9 @@ func TestElection(t *testing.T) {
 	}
 	second := stand("second")
 	defer func() { second.cancel(); <-second.done }()
-	time.Sleep(200 * time.Millisecond)
+	// Wait until the second candidate stands (its key is beside the
+	// first's in etcd), so that its not leading means something.
+	c.WaitKeys(t, etcdkv.ElectionPrefix(s.Prefix()), 2, 10*time.Second)
 	if second.el.Leading() || !first.el.Leading() {
 		t.Fatal("the second candidate leads while the first does")
 	}

@@ -135,11 +135,18 @@ func TestPolicyModifyAppendAndCompliance(t *testing.T) {
 	// Without the modify assignment the audit finds it non-compliant.
 	v.must(tenantA, http.MethodDelete, mgRoot+tenantA+"/providers/Microsoft.Authorization/policyAssignments/modify-pna", polVer, "", http.StatusOK)
 	v.must(tenantA, http.MethodPut, wsPath("w2"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
-	resp, err := v.serve(tenantA, http.MethodPost, rgA+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults", "2019-10-01", "")
-	if err != nil {
-		t.Fatal(err)
+	// Unfiltered, the resource group's states hold both workspaces: w1
+	// compliant with the audit, w2 not.
+	audit := map[string]string{}
+	for _, row := range v.must(tenantA, http.MethodPost, rgA+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults", "2019-10-01", "", http.StatusOK)["value"].([]any) {
+		m := row.(map[string]any)
+		if strings.HasSuffix(m["policyAssignmentId"].(string), "/audit-pna") {
+			audit[m["resourceId"].(string)] = m["complianceState"].(string)
+		}
 	}
-	_ = resp
+	if len(audit) != 2 || audit[wsPath("w1")] != Compliant || audit[wsPath("w2")] != NonCompliant {
+		t.Fatalf("audit states %v", audit)
+	}
 	req := &engine.Request{Method: http.MethodPost, Path: "/subscriptions/" + subA + "/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults",
 		APIVersion: "2019-10-01", Query: map[string][]string{"$filter": {"complianceState eq 'NonCompliant'"}}, Header: http.Header{}, Now: v.e.Now(),
 		Caller: engine.Caller{TenantID: tenantA}}
@@ -174,6 +181,37 @@ func TestPolicyModifyAppendAndCompliance(t *testing.T) {
 	req.Query = map[string][]string{"$filter": {"resourceLocation eq 'x'"}}
 	if _, err := v.e.Serve(context.Background(), req); err == nil {
 		t.Fatal("unsupported filter accepted")
+	}
+}
+
+// TestPolicyTriggerEvaluation changes a workspace's compliance only by
+// assigning a policy after the workspace was written (assignments clear
+// caches, they evaluate nothing), so only triggerEvaluation can bring the
+// new state into queryResults and summarize.
+func TestPolicyTriggerEvaluation(t *testing.T) {
+	for name, scope := range map[string]string{"subscription": "/subscriptions/" + subA, "resourceGroup": rgA} {
+		t.Run(name, func(t *testing.T) {
+			v := polEnv(t)
+			v.must(tenantA, http.MethodPut, wsPath("open"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
+			assign(v, rgA, "audit-pna", pnaDeny, "")
+			if q := polStates(t, v, scope, "queryResults", "complianceState eq 'NonCompliant'"); q["@odata.count"] != float64(0) {
+				t.Fatalf("states before the trigger %v: the assignment evaluated, so this test no longer isolates triggerEvaluation", q)
+			}
+			r := v.must(tenantA, http.MethodPost, scope+"/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation", "2019-10-01", "", http.StatusAccepted)
+			if len(r) != 0 {
+				t.Errorf("triggerEvaluation answered a body %v", r)
+			}
+			q := polStates(t, v, scope, "queryResults", "complianceState eq 'NonCompliant'")
+			rows := q["value"].([]any)
+			if len(rows) != 1 || rows[0].(map[string]any)["resourceId"] != wsPath("open") ||
+				!strings.HasSuffix(rows[0].(map[string]any)["policyAssignmentId"].(string), "/audit-pna") {
+				t.Fatalf("states after the trigger %v", q)
+			}
+			sum := polStates(t, v, scope, "summarize", "complianceState eq 'NonCompliant'")["value"].([]any)[0].(map[string]any)["results"].(map[string]any)
+			if sum["nonCompliantResources"] != float64(1) {
+				t.Fatalf("summary after the trigger %v", sum)
+			}
+		})
 	}
 }
 

@@ -42,9 +42,9 @@ var fuzzActions = []string{
 	"/codes/c/versions/1/startPendingUpload",
 }
 
-// FuzzV2Bodies sends arbitrary bodies to every v2 type's PUT and PATCH:
-// and to the POST actions: each must be answered, or refused with a 4xx ARM error; never a panic
-// or an internal error.
+// FuzzV2Bodies sends arbitrary bodies to every v2 type's PUT and PATCH
+// and to the POST actions: each must be answered, or refused with a 4xx
+// ARM error; never a panic or an internal error.
 func FuzzV2Bodies(f *testing.F) {
 	seeds := []string{
 		`{"properties":{"computeType":"AmlCompute","properties":{"scaleSettings":{"maxNodeCount":2}}}}`,
@@ -65,17 +65,23 @@ func FuzzV2Bodies(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), s)
 	}
-	// One env for the whole run (made by the first input): inputs build on
-	// each other's state, which explores more than a fresh env each time.
-	var v *env
+	// A fresh env for every input, so that a failing input reproduces
+	// alone (go test -run=FuzzV2Bodies/<input>): workspace ws1 with the
+	// resources the actions name (an AmlCompute "cpu", an online endpoint
+	// "score", a datastore "d1" and a connection "conn1").
 	f.Fuzz(func(t *testing.T, target uint8, body string) {
-		if v == nil {
-			v = newEnv(t, Options{}, nil)
-			v.createWorkspace("ws1", newest, `{"location":"eastus"}`)
-			v.Must(http.MethodPut, wsBase+"ws1/computes/cpu", newest, `{"properties":{"computeType":"AmlCompute"}}`, http.StatusCreated)
-			v.Must(http.MethodPut, wsBase+"ws1/onlineEndpoints/score", newest, `{"location":"eastus","properties":{"authMode":"Key"}}`, http.StatusCreated)
+		v := newEnv(t, Options{}, nil)
+		v.createWorkspace("ws1", newest, `{"location":"eastus"}`)
+		for _, r := range [][2]string{
+			{"/computes/cpu", `{"properties":{"computeType":"AmlCompute"}}`},
+			{"/onlineEndpoints/score", `{"location":"eastus","properties":{"authMode":"Key"}}`},
+			{"/datastores/d1", seeds[2]},
+			{"/connections/conn1", seeds[3]},
+		} {
+			if _, err := v.Serve(http.MethodPut, wsBase+"ws1"+r[0], newest, r[1]); err != nil {
+				t.Fatalf("PUT %s: %v", r[0], err)
+			}
 		}
-		v.t, v.T = t, t
 		path := wsBase + "ws1" + fuzzTargets[int(target)%len(fuzzTargets)]
 		action := wsBase + "ws1" + fuzzActions[int(target)%len(fuzzActions)]
 		for _, c := range [][2]string{{http.MethodPut, path}, {http.MethodPatch, path}, {http.MethodPost, action}} {

@@ -53,6 +53,10 @@ func newEnv(t *testing.T, opts Options, rnd *rand.Rand) *env {
 	return v
 }
 
+// in makes t the test v reports to (both v's helpers and enginetest's),
+// for a subtest.
+func (v *env) in(t *testing.T) { v.t, v.T = t, t }
+
 var (
 	asJSON = enginetest.AsJSON
 	mustID = enginetest.MustID

@@ -79,7 +79,7 @@ const (
 func registerManagedNetwork(e *engine.Engine, _ Options) {
 	e.Registry().Register(&engine.Type{
 		Name:        TypeOutboundRules,
-		APIVersions: V2APIVersions,
+		APIVersions: apiVersionsOf(TypeOutboundRules, V2APIVersions),
 		NamePattern: ruleNamePattern,
 		NameRule:    ruleNameRule,
 		Put:         engine.Location,

@@ -3,6 +3,7 @@ package machinelearning
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:generate /usr/bin/python3 gen/sdkmodels.py -o sdkmodels_gen.go
@@ -163,17 +164,34 @@ type shapes struct {
 
 // newShapes overlays base, resourceType's properties schema, with the
 // models of every SDK api-version that serves resourceType.
+//
+// The overlays are made once per process and shared by every engine (they
+// are never changed once made): making them is most of what Register
+// costs.
 func newShapes(resourceType string, base *field) *shapes {
-	s := &shapes{base: base, byVersion: map[string]*field{}}
-	for v, api := range sdkAPIs {
-		typ, ok := api.propertiesType(resourceType)
-		if !ok {
-			continue
+	key := shapesKey{resourceType, base}
+	byVersion, ok := overlays.Load(key)
+	if !ok {
+		made := map[string]*field{}
+		for v, api := range sdkAPIs {
+			typ, ok := api.propertiesType(resourceType)
+			if !ok {
+				continue
+			}
+			o := &overlayer{api: api, version: v, merged: map[overlayKey]*field{}, made: map[string]*field{}}
+			made[v] = o.overlay(base, typ)
 		}
-		o := &overlayer{api: api, version: v, merged: map[overlayKey]*field{}, made: map[string]*field{}}
-		s.byVersion[v] = o.overlay(base, typ)
+		byVersion, _ = overlays.LoadOrStore(key, made)
 	}
-	return s
+	return &shapes{base: base, byVersion: byVersion.(map[string]*field)}
+}
+
+// overlays caches newShapes' overlays by type and hand-written schema.
+var overlays sync.Map // shapesKey → map[string]*field
+
+type shapesKey struct {
+	resourceType string
+	base         *field
 }
 
 // at returns the schema at apiVersion and whether it is the version's own

@@ -198,3 +198,27 @@ func storeURL(endpoints ...string) string {
 	}
 	return "etcd://" + strings.Join(hosts, ",")
 }
+
+// WaitKeys polls the cluster every 10 ms until exactly want keys start
+// with prefix (a whole etcd key, not one under Prefix), and fails t when
+// that has not happened within the given time.
+func (c Cluster) WaitKeys(t testing.TB, prefix string, want int64, within time.Duration) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints, DialTimeout: checkTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	for deadline := time.Now().Add(within); ; time.Sleep(10 * time.Millisecond) {
+		resp, err := cli.Get(context.Background(), prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Count == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d keys under %q after %v, want %d", resp.Count, prefix, within, want)
+		}
+	}
+}
