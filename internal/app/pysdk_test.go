@@ -64,10 +64,10 @@ type pyStep struct {
 // operations). The SDK calls workspaces, computes and jobs at
 // 2022-10-01-preview, online endpoints and deployments at
 // 2022-02-01-preview, models and environments at 2022-05-01 and datastores
-// at 2022-10-01. The workspaces are made through ARM beforehand (the SDK's
-// begin_create deploys an ARM template, which armlet does not serve), one
-// of them at 2021-07-01, so in v1 legacy mode, whose refusal the script
-// checks as the user sees it.
+// at 2022-10-01. The workspaces the steps use are made through ARM
+// beforehand, one of them at 2021-07-01, so in v1 legacy mode, whose
+// refusal the script checks as the user sees it; the last step makes one
+// more with begin_create, which deploys the SDK's own ARM template.
 func TestPythonSDK(t *testing.T) {
 	t.Parallel()
 	python, dir := requireAzureAIML(t)
@@ -138,6 +138,7 @@ func TestPythonSDK(t *testing.T) {
 		{"endpoint_get", map[string]any{"traffic": map[string]any{"blue": 100.0}, "deployment": "blue",
 			"model": workspaces + ws + "/models/clf/versions/1", "provisioning_state": "Succeeded"}},
 		{"legacy_refused", map[string]any{"status": 400.0}},
+		{"workspace_begin_create", map[string]any{"name": "pycreated", "location": "eastus", "description": "made by begin_create"}},
 	}
 	for _, tt := range tests {
 		st, ok := byName[tt.step]
@@ -164,6 +165,19 @@ func TestPythonSDK(t *testing.T) {
 		if !strings.Contains(msg, part) {
 			t.Errorf("legacy_refused: the message the user sees lacks %q:\n%s", part, msg)
 		}
+	}
+
+	// begin_create deployed the SDK's template: the workspace links the
+	// dependencies it made, and the template's nested deployment made
+	// Application Insights' default resource group.
+	created := byName["workspace_begin_create"].Details
+	for _, k := range []string{"storage_account", "key_vault", "application_insights"} {
+		if v, _ := created[k].(string); !strings.Contains(v, "/resourceGroups/"+rg+"/providers/") {
+			t.Errorf("workspace_begin_create: %s = %v", k, created[k])
+		}
+	}
+	if code, _, body := s.Do(t, "GET", "/subscriptions/"+sub+"/resourceGroups/DefaultResourceGroup-eastus?api-version=2021-04-01", "", nil); code != 200 {
+		t.Errorf("the default resource group of the template's nested deployment: %d %s", code, body)
 	}
 
 	// armlet's own view of what the SDK made, at the newest api-version.

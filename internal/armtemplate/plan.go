@@ -64,6 +64,8 @@ type Plan struct {
 	// the goroutines that run them.
 	mu  sync.Mutex
 	ctx *expr.Context
+	// skipped are the resource instances whose condition is false.
+	skipped []*Step
 }
 
 // resourceMeta are the members of a template resource that describe the
@@ -369,6 +371,12 @@ func (p *Plan) expand(r map[string]any, symbol string, parent *Step, parentType 
 				return Invalid("The template %s condition must be a boolean, not '%s'", where, expr.TypeName(cond))
 			}
 			if !b {
+				// Kept aside so that dependsOn may still name it; a name
+				// that cannot be evaluated leaves it out.
+				if s, err := p.step(r, symbol, parent, parentType, ctx, where); err == nil {
+					s.copyName = copyName
+					p.skipped = append(p.skipped, s)
+				}
 				continue
 			}
 		}
@@ -635,19 +643,8 @@ func (s *Step) matches(d string) bool {
 // the template that is not deployed (its condition is false): the
 // dependency is then dropped, as Azure does.
 func (p *Plan) conditionedOut(d string) bool {
-	for i, r := range p.t.resources {
-		if p.t.symbolic && strings.EqualFold(p.t.names[i], d) {
-			return true
-		}
-		if _, ok := expr.Key(r, "condition"); !ok {
-			continue
-		}
-		name, _ := expr.Key(r, "name")
-		n, _ := expr.EvaluateValue(name, p.context(nil, false))
-		ns, _ := n.(string)
-		typ, _ := expr.Key(r, "type")
-		ts, _ := typ.(string)
-		if ns != "" && (strings.EqualFold(d, ns) || strings.EqualFold(d, ts+"/"+ns) || strings.HasSuffix(strings.ToLower(d), strings.ToLower("/"+ts[strings.Index(ts, "/")+1:]+"/"+ns))) {
+	for _, s := range p.skipped {
+		if s.matches(d) {
 			return true
 		}
 	}

@@ -34,6 +34,7 @@ from azure.ai.ml.entities import (
     ManagedOnlineDeployment,
     ManagedOnlineEndpoint,
     Model,
+    Workspace,
 )
 from azure.core.exceptions import HttpResponseError
 from azure.identity import ClientSecretCredential
@@ -152,6 +153,15 @@ def main():
             return {"status": e.status_code, "message": str(e)}
         raise AssertionError(f"jobs.list of a workspace in v1 legacy mode succeeded: {listed}")
 
+    def workspace_begin_create():
+        # The SDK deploys its own ARM template (workspace_base.json): a
+        # storage account, key vault, Application Insights, the
+        # workspace, and nested deployments of a default resource group
+        # and Log Analytics workspace.
+        made = ml.workspaces.begin_create(Workspace(
+            name="pycreated", location="eastus", description="made by begin_create")).result()
+        return pick(made, "name", "location", "description", "storage_account", "key_vault", "application_insights")
+
     model_path = "azureml://datastores/workspaceblobstore/paths/models/clf/model.pkl"
     image = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"
     for name, fn in [
@@ -181,6 +191,7 @@ def main():
         ("endpoint_traffic", endpoint_traffic),
         ("endpoint_get", endpoint_get),
         ("legacy_refused", legacy_refused),
+        ("workspace_begin_create", workspace_begin_create),
     ]:
         steps.run(name, fn)
     if steps.failed:

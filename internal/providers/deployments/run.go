@@ -144,6 +144,13 @@ func (rn *run) step(ctx context.Context, plan *armtemplate.Plan, s *armtemplate.
 	if s.Existing {
 		op.Provisioning = "Read"
 	}
+	if strings.EqualFold(s.Type, TypeDeployments) && rn.id.Parent().ResourceGroupName() != "" {
+		// Choice: a nested deployment's operation names it in this
+		// deployment's resource group, wherever it deploys: azure-ai-ml
+		// parses every target as a resource group's resource, and its
+		// workspace template nests deployments at subscription scope.
+		op.Target = rn.id.Parent().String() + "/providers/" + TypeDeployments + "/" + s.Name
+	}
 	rn.record(ctx, op)
 	fail := func(err error) bool {
 		op.Status, op.Ended = stateFailed, rn.p.e.Now()

@@ -195,12 +195,26 @@ func (f *field) check(path string, v any) (any, error) {
 		}
 		return s, nil
 	case kBool:
+		// Azure's reader (Newtonsoft) converts the strings "true" and
+		// "false" too, in any casing: templates pass string parameters
+		// to booleans (azure-ai-ml's hbiWorkspace).
+		if s, ok := v.(string); ok {
+			if b, err := strconv.ParseBool(strings.ToLower(s)); err == nil && (strings.EqualFold(s, "true") || strings.EqualFold(s, "false")) {
+				return b, nil
+			}
+		}
 		b, ok := v.(bool)
 		if !ok {
 			return nil, conversion(path, v, "System.Boolean")
 		}
 		return b, nil
 	case kInt:
+		if s, ok := v.(string); ok {
+			// Newtonsoft converts an integer's string too.
+			if i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32); err == nil {
+				return json.Number(strconv.FormatInt(i, 10)), nil
+			}
+		}
 		switch n := v.(type) {
 		case json.Number:
 			if i, err := n.Int64(); err == nil && i >= math.MinInt32 && i <= math.MaxInt32 {
@@ -224,6 +238,12 @@ func (f *field) check(path string, v any) (any, error) {
 		s, ok := v.(string)
 		if !ok {
 			return nil, conversion(path, v, "System.String")
+		}
+		if s == "" {
+			// Choice: an empty resource ID is no ID, as a null is:
+			// azure-ai-ml's workspace template sends "" for every
+			// optional ID it has no value for, and Azure takes it.
+			return nil, nil
 		}
 		if err := checkArmID(path, s, f.armType); err != nil {
 			return nil, err

@@ -99,6 +99,44 @@ const (
 // immutable properties; for PATCH, properties outside
 // WorkspacePropertiesUpdateParameters; then defaults, generated properties
 // and v1LegacyMode.
+// dropDisabledEncryption removes an encryption whose status is Disabled
+// and whose other members are all empty: azure-ai-ml's workspace template
+// sends one for every workspace without a customer-managed key (empty key
+// vault and key), which Azure takes as no encryption.
+func dropDisabledEncryption(props map[string]any) {
+	name, v, ok := lookupFold(props, "encryption")
+	enc, isObj := v.(map[string]any)
+	if !ok || !isObj {
+		return
+	}
+	if st, _ := enc["status"].(string); !strings.EqualFold(st, "Disabled") {
+		return
+	}
+	var empty func(v any) bool
+	empty = func(v any) bool {
+		switch x := v.(type) {
+		case nil:
+			return true
+		case string:
+			return x == ""
+		case map[string]any:
+			for _, e := range x {
+				if !empty(e) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	for k, e := range enc {
+		if k != "status" && !empty(e) {
+			return
+		}
+	}
+	delete(props, name)
+}
+
 func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
 	patch := req.Method == http.MethodPatch
 	if err := checkEnvelope(desired, patch); err != nil {
@@ -120,6 +158,9 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 	}
 	if err := schema.gate("properties", sent, gateVersion, typeName); err != nil {
 		return err
+	}
+	if !patch {
+		dropDisabledEncryption(desired.Properties)
 	}
 	if !patch && old != nil && gateVersion != "" {
 		schema.carryOver(desired.Properties, old.Properties, gateVersion)

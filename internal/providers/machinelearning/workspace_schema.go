@@ -79,6 +79,14 @@ var (
 		"identity": object("IdentityForCmk", map[string]*field{
 			"userAssignedIdentity": armID(typeUserIdentities),
 		}),
+		// Choice: no model of any version has these three, but
+		// azure-ai-ml's own workspace template (workspace_base.json)
+		// sends them, usually empty, and Azure takes that template:
+		// accepted as strings and kept, at every version (since the
+		// namespace's first).
+		"cosmosDbArmId":       str().from(PreviewAPIVersions[0]),
+		"storageAccountArmId": str().from(PreviewAPIVersions[0]),
+		"searchAccountArmId":  str().from(PreviewAPIVersions[0]),
 	}, "status", "keyVaultProperties")
 )
 

@@ -24,6 +24,7 @@ package storage
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/rpkit"
@@ -55,6 +56,12 @@ var APIVersions = []string{
 	"2020-08-01-preview", "2019-06-01",
 }
 
+// AccountAPIVersions are APIVersions and the older ones at which accounts,
+// blob services and containers (not the file, queue and table services,
+// which came with 2019-06-01) exist: azure-ai-ml 1.4's workspace template
+// makes its storage account at 2019-04-01.
+var AccountAPIVersions = append(slices.Clone(APIVersions), "2019-04-01", "2018-11-01", "2018-07-01", "2018-02-01")
+
 // Options configures the provider.
 type Options struct{}
 
@@ -70,15 +77,19 @@ func Register(e *engine.Engine, _ Options) {
 	p := &provider{e: e}
 	reg := e.Registry()
 	reg.Register(&engine.Type{
-		Name: TypeAccounts, APIVersions: APIVersions, Tracked: true,
+		Name: TypeAccounts, APIVersions: AccountAPIVersions, Tracked: true,
 		// StorageAccounts_Create answers 202 with Location for a new
 		// account and 200 for an existing one; Delete 200 or 204.
 		Put: engine.Location, SyncUpdate: true, Delete: engine.Sync,
 		Strategy: &accountStrategy{p},
 	})
 	for _, s := range services {
+		versions := APIVersions
+		if s.typ == TypeBlobServices {
+			versions = AccountAPIVersions
+		}
 		reg.Register(&engine.Type{
-			Name: s.typ, APIVersions: APIVersions,
+			Name: s.typ, APIVersions: versions,
 			NamePattern: defaultName, NameRule: "The name of a storage service must be 'default'.",
 			// *_SetServiceProperties answer 200 only.
 			Put: engine.Sync, Delete: engine.Sync, CreatedStatus: http.StatusOK,
@@ -86,7 +97,7 @@ func Register(e *engine.Engine, _ Options) {
 		})
 	}
 	reg.Register(&engine.Type{
-		Name: TypeContainers, APIVersions: APIVersions,
+		Name: TypeContainers, APIVersions: AccountAPIVersions,
 		Put: engine.Sync, Delete: engine.Sync, ETagInBody: true,
 		// A container of an account imported without its services
 		// brings blobServices/default along.
