@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/e2e"
+	"github.com/google/uuid"
 )
 
 // templatesDir holds the ARM templates the deployment tests deploy.
@@ -238,4 +239,70 @@ func TestDeploymentsAzureCLI(t *testing.T) {
 	}
 	// The workspace it made stays: deleting a deployment deletes no resource.
 	az.Run("resource", "show", "--ids", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/cli-deploy/providers/Microsoft.MachineLearningServices/workspaces/clidep-ws")
+}
+
+// TestDeploymentChecksEachResourceAsItsCaller deploys as a principal who
+// may deploy but not write networks (each resource's own RBAC check fails
+// the deployment with AuthorizationFailed in its operation), and into a
+// resource group where Azure Policy denies public workspaces
+// (RequestDisallowedByPolicy); the resources that pass are made.
+func TestDeploymentChecksEachResourceAsItsCaller(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-rbac")
+	sub := "/subscriptions/" + s.Conn.SubscriptionID
+	role := uuid.NewString()
+	if status, _, body := s.Do(t, "PUT", sub+"/providers/Microsoft.Authorization/roleDefinitions/"+role+"?api-version=2022-04-01",
+		`{"properties":{"roleName":"Deployer","type":"CustomRole","assignableScopes":["`+sub+`"],
+		"permissions":[{"actions":["Microsoft.Resources/deployments/*","*/read","Microsoft.ManagedIdentity/userAssignedIdentities/write"]}]}}`, nil); status != http.StatusCreated {
+		t.Fatalf("role definition: %d %s", status, body)
+	}
+	deployer, cred := s.NewPrincipal(t, "deployer")
+	if status, _, body := s.Do(t, "PUT", group+"/providers/Microsoft.Authorization/roleAssignments/"+uuid.NewString()+"?api-version=2022-04-01",
+		`{"properties":{"roleDefinitionId":"`+sub+`/providers/Microsoft.Authorization/roleDefinitions/`+role+`","principalId":"`+deployer.ObjectID+`","principalType":"ServicePrincipal"}}`, nil); status != http.StatusCreated {
+		t.Fatalf("role assignment: %d %s", status, body)
+	}
+	as := map[string]string{"Authorization": "Bearer " + s.TokenOf(t, cred)}
+	body := `{"properties":{"mode":"Incremental","template":{"resources":[
+		{"type":"Microsoft.ManagedIdentity/userAssignedIdentities","apiVersion":"2023-01-31","name":"id1","location":"eastus"},
+		{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"v1","location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.1.0.0/16"]}}}]}}}`
+	path := group + "/providers/Microsoft.Resources/deployments/as-deployer"
+	if status, _, resp := s.Do(t, "PUT", path+"?api-version=2022-09-01", body, as); status != http.StatusCreated {
+		t.Fatalf("PUT as the deployer: %d %s", status, resp)
+	}
+	var got string
+	e2e.WaitFor(t, "the deployer's deployment to fail", func() bool {
+		_, _, got = s.Do(t, "GET", path+"?api-version=2022-09-01", "", nil)
+		return strings.Contains(got, `"provisioningState":"Failed"`)
+	})
+	if !strings.Contains(got, `"code":"AuthorizationFailed"`) || !strings.Contains(got, "Microsoft.Network/virtualNetworks/write") {
+		t.Errorf("deployer's deployment: %s", got)
+	}
+	if status, _, _ := s.Do(t, "GET", group+"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1?api-version=2023-01-31", "", nil); status != http.StatusOK {
+		t.Errorf("the identity the deployer may write was not made: %d", status)
+	}
+	// Without a permission to deploy, the PUT itself is refused.
+	_, noRole := s.NewPrincipal(t, "nobody")
+	if status, _, resp := s.Do(t, "PUT", group+"/providers/Microsoft.Resources/deployments/nobody?api-version=2022-09-01", body,
+		map[string]string{"Authorization": "Bearer " + s.TokenOf(t, noRole)}); status != http.StatusForbidden || !strings.Contains(resp, "Microsoft.Resources/deployments/write") {
+		t.Errorf("PUT without a role: %d %s", status, resp)
+	}
+
+	// Azure Policy denies a public workspace made by a template.
+	if status, _, resp := s.Do(t, "PUT", group+"/providers/Microsoft.Authorization/policyAssignments/deny-public?api-version=2022-06-01",
+		`{"properties":{"policyDefinitionId":"`+polBuiltInPNA+`","parameters":{"effect":{"value":"Deny"}}}}`, nil); status != http.StatusCreated {
+		t.Fatalf("policy assignment: %d %s", status, resp)
+	}
+	path = group + "/providers/Microsoft.Resources/deployments/public-ws"
+	got2 := deploy(t, s, path, map[string]any{"properties": map[string]any{"mode": "Incremental", "template": map[string]any{"resources": []any{
+		map[string]any{"type": "Microsoft.MachineLearningServices/workspaces", "apiVersion": "2024-04-01", "name": "pub", "location": "eastus",
+			"properties": map[string]any{"publicNetworkAccess": "Enabled"}},
+	}}}})
+	if js := string(mustJSON(got2)); !strings.Contains(js, `"code":"RequestDisallowedByPolicy"`) || !strings.Contains(js, `"provisioningState":"Failed"`) {
+		t.Errorf("deployment of a denied workspace: %s", js)
+	}
+	_, _, ops := s.Do(t, "GET", path+"/operations?api-version=2022-09-01", "", nil)
+	if !strings.Contains(ops, "RequestDisallowedByPolicy") {
+		t.Errorf("operations of the denied deployment: %s", ops)
+	}
 }

@@ -70,8 +70,9 @@ type Options struct {
 	// PollInterval is how often a running deployment reads a resource it
 	// waits for (default 50 ms of real time).
 	PollInterval time.Duration
-	// Parallelism bounds the resources of one deployment sent at once
-	// (default 16).
+	// Parallelism bounds the resources of one deployment in flight at
+	// once (default 256: Azure documents no bound below a template's 800
+	// resources).
 	Parallelism int
 }
 
@@ -98,7 +99,7 @@ func Register(e *engine.Engine, opts Options) *Provider {
 		opts.PollInterval = 50 * time.Millisecond
 	}
 	if opts.Parallelism <= 0 {
-		opts.Parallelism = 16
+		opts.Parallelism = 256
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	p := &Provider{e: e, opts: opts, running: map[string]context.CancelFunc{}, ctx: ctx, stop: stop}

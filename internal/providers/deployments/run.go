@@ -190,9 +190,12 @@ func (rn *run) step(ctx context.Context, plan *armtemplate.Plan, s *armtemplate.
 
 // await polls the resource until its provisioningState is terminal (a
 // resource without one is done once it can be read).
+//
+// The wait between reads doubles from Options.PollInterval up to ten times
+// it, so a deployment of hundreds of resources reads each a handful of
+// times per operation rather than twenty times a second.
 func (rn *run) await(ctx context.Context, s *armtemplate.Step) error {
-	t := time.NewTicker(rn.p.opts.PollInterval)
-	defer t.Stop()
+	wait := rn.p.opts.PollInterval
 	for {
 		body, err := rn.get(ctx, s.ID, s.APIVersion)
 		if err != nil && !isNotFound(err) {
@@ -211,8 +214,9 @@ func (rn *run) await(ctx context.Context, s *armtemplate.Step) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-t.C:
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 10*rn.p.opts.PollInterval)
 	}
 }
 
