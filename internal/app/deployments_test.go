@@ -197,7 +197,8 @@ func TestDeploymentRefusals(t *testing.T) {
 
 // TestDeploymentsAzureCLI drives deployments with the Azure CLI's own
 // commands: validate, create (which follows the deployment's
-// Azure-AsyncOperation), show, operation list, export and delete.
+// Azure-AsyncOperation), show, operation list, what-if, export and
+// delete.
 func TestDeploymentsAzureCLI(t *testing.T) {
 	t.Parallel()
 	s := e2e.Start(t)
@@ -228,6 +229,35 @@ func TestDeploymentsAzureCLI(t *testing.T) {
 	var ops []map[string]any
 	if err := json.Unmarshal([]byte(az.Run("deployment", "operation", "group", "list", "-g", "cli-deploy", "-n", "d1")), &ops); err != nil || len(ops) != 5 {
 		t.Errorf("az deployment operation group list: %v %d operations", err, len(ops))
+	}
+	// what-if with one parameter changed: the compute's node count is the
+	// one change, the rest of what the template sets stays.
+	var whatIf struct {
+		Changes []struct {
+			ResourceID string `json:"resourceId"`
+			ChangeType string `json:"changeType"`
+			Delta      []struct {
+				Path               string `json:"path"`
+				PropertyChangeType string `json:"propertyChangeType"`
+			} `json:"delta"`
+		} `json:"changes"`
+	}
+	out := az.Run("deployment", "group", "what-if", "-g", "cli-deploy", "-n", "d1", "--template-file", file,
+		"--parameters", "prefix=clidep", "nodes=2", "--no-pretty-print")
+	if err := json.Unmarshal([]byte(out), &whatIf); err != nil || len(whatIf.Changes) != 5 {
+		t.Fatalf("az deployment group what-if: %v\n%s", err, out)
+	}
+	for _, c := range whatIf.Changes {
+		want := "NoChange"
+		if strings.HasSuffix(c.ResourceID, "/computes/cpu") {
+			want = "Modify"
+			if len(c.Delta) != 1 || c.Delta[0].Path != "properties.properties.scaleSettings.maxNodeCount" {
+				t.Errorf("what-if delta of the compute: %+v", c.Delta)
+			}
+		}
+		if c.ChangeType != want {
+			t.Errorf("what-if: %s %s, want %s (%+v)", c.ResourceID, c.ChangeType, want, c.Delta)
+		}
 	}
 	exported := az.JSON("deployment", "group", "export", "-g", "cli-deploy", "-n", "d1")
 	if _, ok := exported["resources"]; !ok {
@@ -304,5 +334,50 @@ func TestDeploymentChecksEachResourceAsItsCaller(t *testing.T) {
 	_, _, ops := s.Do(t, "GET", path+"/operations?api-version=2022-09-01", "", nil)
 	if !strings.Contains(ops, "RequestDisallowedByPolicy") {
 		t.Errorf("operations of the denied deployment: %s", ops)
+	}
+}
+
+// TestDeploymentCompleteMode checks mode Complete: what-if shows the
+// resource the template does not name as Delete, and the deployment
+// deletes it, as a Delete operation, keeping the one it names.
+func TestDeploymentCompleteMode(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-complete")
+	ids := group + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+	for _, n := range []string{"kept", "stray"} {
+		if status, _, resp := s.Do(t, "PUT", ids+n+"?api-version=2023-01-31", `{"location":"eastus"}`, nil); status != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", n, status, resp)
+		}
+	}
+	body := map[string]any{"properties": map[string]any{"mode": "Complete", "template": map[string]any{"resources": []any{
+		map[string]any{"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "kept", "location": "eastus", "tags": map[string]any{"a": "b"}},
+	}}}}
+	path := group + "/providers/Microsoft.Resources/deployments/complete"
+	status, h, _ := s.Do(t, "POST", path+"/whatIf?api-version=2022-09-01", string(mustJSON(body)), nil)
+	if status != http.StatusAccepted || h.Get("Location") == "" {
+		t.Fatalf("whatIf: %d, Location %q", status, h.Get("Location"))
+	}
+	status, result := s.Get(t, h.Get("Location"), nil)
+	if status != http.StatusOK || !strings.Contains(result, `"changeType":"Delete"`) || !strings.Contains(result, "/stray") ||
+		!strings.Contains(result, `"path":"tags.a","propertyChangeType":"Create"`) {
+		t.Fatalf("whatIf result: %d %s", status, result)
+	}
+	if status, _, _ := s.Do(t, "GET", ids+"stray?api-version=2023-01-31", "", nil); status != http.StatusOK {
+		t.Fatalf("whatIf deleted something: %d", status)
+	}
+	got := deploy(t, s, path, body)
+	if got["properties"].(map[string]any)["provisioningState"] != "Succeeded" {
+		t.Fatalf("deployment: %s", mustJSON(got))
+	}
+	if status, _, _ := s.Do(t, "GET", ids+"stray?api-version=2023-01-31", "", nil); status != http.StatusNotFound {
+		t.Errorf("the resource the template does not name is still there: %d", status)
+	}
+	if status, _, resp := s.Do(t, "GET", ids+"kept?api-version=2023-01-31", "", nil); status != http.StatusOK || !strings.Contains(resp, `"a":"b"`) {
+		t.Errorf("the named resource: %d %s", status, resp)
+	}
+	_, _, ops := s.Do(t, "GET", path+"/operations?api-version=2022-09-01", "", nil)
+	if !strings.Contains(ops, `"provisioningOperation":"Delete"`) {
+		t.Errorf("no Delete operation: %s", ops)
 	}
 }

@@ -180,10 +180,20 @@ func isSubID(s resourceid.Segment) bool {
 // checkNamespaceAPIVersion accepts any api-version of any type in ns
 // (operation URLs carry the version of the request that started them).
 func (e *Engine) checkNamespaceAPIVersion(req *Request, ns string) error {
-	if strings.EqualFold(ns, resourceid.NamespaceResources) {
-		return e.checkAPIVersion(req.APIVersion, nil)
-	}
 	var last error
+	if strings.EqualFold(ns, resourceid.NamespaceResources) {
+		// The ARM core's versions, or those of a type registered in the
+		// namespace (deployments, whose what-if is an operation).
+		if last = e.checkAPIVersion(req.APIVersion, nil); last == nil {
+			return nil
+		}
+		for _, t := range e.reg.TypesIn(ns) {
+			if e.checkAPIVersion(req.APIVersion, t) == nil {
+				return nil
+			}
+		}
+		return last
+	}
 	for _, t := range e.reg.TypesIn(ns) {
 		if last = e.checkAPIVersion(req.APIVersion, t); last == nil {
 			return nil

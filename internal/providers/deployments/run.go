@@ -73,6 +73,12 @@ func (rn *run) execute(ctx context.Context) {
 	if ctx.Err() != nil {
 		return // canceled (cancel recorded the state) or armlet stopping
 	}
+	if mode, _ := r.Properties["mode"].(string); mode == "Complete" && !rn.failed() && rn.id.Parent().ResourceGroupName() != "" {
+		rn.complete(ctx, plan)
+		if ctx.Err() != nil {
+			return
+		}
+	}
 	rn.finish(ctx, plan, nil)
 }
 
@@ -293,6 +299,81 @@ func (rn *run) list(name string, id resourceid.ID, apiVersion string, body any) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// failed reports whether an operation failed.
+func (rn *run) failed() bool {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	for _, op := range rn.ops {
+		if op.Error != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// complete deletes, in Complete mode, the top-level resources of the
+// resource group the template does not name (child resources go with
+// their parents; deployments are not resources and stay), each as the
+// caller, recorded as a Delete operation and waited for until it is gone.
+func (rn *run) complete(ctx context.Context, plan *armtemplate.Plan) {
+	named := map[string]bool{}
+	for _, s := range plan.Steps {
+		named[s.ID.Key()] = true
+	}
+	extra, err := rn.unnamed(ctx, named)
+	if err != nil {
+		rn.record(ctx, operation{ID: "COMPLETEMODE", Status: stateFailed, Started: rn.p.e.Now(), Ended: rn.p.e.Now(),
+			Error: asARM(err), Target: rn.id.Parent().String(), Type: "Microsoft.Resources/resourceGroups", Name: rn.id.Parent().Name(), Provisioning: "Delete"})
+		return
+	}
+	var wg sync.WaitGroup
+	for i, r := range extra {
+		idStr, _ := r["id"].(string)
+		id, err := resourceid.Parse(idStr)
+		if err != nil {
+			continue
+		}
+		wg.Go(func() { rn.remove(ctx, i, id) })
+	}
+	wg.Wait()
+}
+
+// remove deletes one resource of a Complete deployment and waits for it.
+func (rn *run) remove(ctx context.Context, i int, id resourceid.ID) {
+	op := operation{ID: fmt.Sprintf("D%015X", uint64(i+1)*0x9E3779B97F4A7C15>>4), Status: stateRunning, Started: rn.p.e.Now(),
+		Target: id.String(), Type: id.ResourceType(), Name: id.Name(), Provisioning: "Delete"}
+	rn.record(ctx, op)
+	apiVersion := ""
+	if t, ok := rn.p.e.Registry().Lookup(id.ResourceType()); ok && len(t.APIVersions) > 0 {
+		apiVersion = t.APIVersions[0]
+	}
+	_, err := rn.p.dispatch(ctx, Request{
+		Caller: rn.caller, Method: http.MethodDelete, ID: id, APIVersion: apiVersion, BaseURL: rn.baseURL,
+		Deployment: rn.id, CorrelationID: rn.correlationID, Record: true,
+	})
+	for err == nil {
+		if _, gerr := rn.get(ctx, id, apiVersion); isNotFound(gerr) {
+			break
+		} else if gerr != nil {
+			err = gerr
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(rn.p.opts.PollInterval):
+		}
+	}
+	op.Ended = rn.p.e.Now()
+	if err != nil {
+		op.Status, op.Error = stateFailed, asARM(err)
+		op.StatusCode = strings.ReplaceAll(http.StatusText(op.Error.Status), " ", "")
+	} else {
+		op.Status, op.StatusCode = stateSucceeded, "OK"
+	}
+	rn.record(ctx, op)
 }
 
 // record stores an operation's state.

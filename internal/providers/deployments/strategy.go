@@ -160,8 +160,8 @@ func (s *strategy) Action(_ context.Context, _ *engine.Request, r *engine.Resour
 	return nil, engine.UnknownAction(r.Type, name)
 }
 
-// action answers POST {deployment}/{name}: validate (nothing made),
-// cancel and exportTemplate.
+// action answers POST {deployment}/{name}: validate and whatIf (nothing
+// made), cancel and exportTemplate.
 func (p *Provider) action(ctx context.Context, req *engine.Request, id resourceid.ID, name string) (*engine.Response, error) {
 	if err := p.checkVersion(req); err != nil {
 		return nil, err
@@ -171,6 +171,8 @@ func (p *Provider) action(ctx context.Context, req *engine.Request, id resourcei
 		return p.validate(ctx, req, id)
 	case "cancel":
 		return p.cancel(ctx, id)
+	case "whatif":
+		return p.whatIf(ctx, req, id)
 	case "exporttemplate":
 		r, err := p.e.Get(ctx, id)
 		if err != nil {
