@@ -61,7 +61,7 @@ func TestDeploymentOfAWorkspace(t *testing.T) {
 	path := group + "/providers/Microsoft.Resources/deployments/ws-deploy"
 	body := map[string]any{"properties": map[string]any{
 		"mode": "Incremental", "template": readTemplate(t, "workspace.json"),
-		"parameters": map[string]any{"prefix": map[string]any{"value": "mlops"}, "adminSecret": map[string]any{"value": "s3cret-value"}},
+		"parameters": map[string]any{"prefix": map[string]any{"value": "mlops"}, "salt": map[string]any{"value": "s3cret-value"}},
 	}}
 	got := deploy(t, s, path, body)
 	props := got["properties"].(map[string]any)
@@ -118,7 +118,10 @@ func TestDeploymentOfAWorkspace(t *testing.T) {
 	}
 	// Every resource's write is in the flow records as the caller's,
 	// made by the deployment.
-	flows, _ := s.FlowRecords(t, "")
+	flows, raw := s.FlowRecords(t, "")
+	if strings.Contains(raw, "s3cret-value") {
+		t.Errorf("a flow record shows a securestring parameter's value")
+	}
 	writes := 0
 	for _, f := range flows {
 		if f.Deployment != "" && f.Class == "arm-deployment" && f.Method == "PUT" {

@@ -83,10 +83,40 @@ func ExtractMetadata(resourceID string, query url.Values, contentType string, bo
 		d := json.NewDecoder(bytes.NewReader(body))
 		d.UseNumber()
 		if d.Decode(&v) == nil {
+			redactSecureParameters(v)
 			m.walk("", v, addID)
 		}
 	}
 	return m
+}
+
+// redactSecureParameters replaces, in an ARM template deployment's body
+// (a PUT, validate or whatIf: properties.template and
+// properties.parameters), the value of every parameter the template
+// declares securestring or secureObject, whatever its name.
+func redactSecureParameters(v any) {
+	body, _ := v.(map[string]any)
+	props, _ := body["properties"].(map[string]any)
+	tmpl, _ := props["template"].(map[string]any)
+	declared, _ := tmpl["parameters"].(map[string]any)
+	given, _ := props["parameters"].(map[string]any)
+	for name, d := range declared {
+		dm, _ := d.(map[string]any)
+		typ, _ := dm["type"].(string)
+		if !strings.EqualFold(typ, "securestring") && !strings.EqualFold(typ, "secureobject") {
+			continue
+		}
+		for gname, g := range given {
+			if gm, ok := g.(map[string]any); ok && strings.EqualFold(gname, name) {
+				if _, has := gm["value"]; has {
+					gm["value"] = Redacted
+				}
+			}
+		}
+		if _, has := dm["defaultValue"]; has {
+			dm["defaultValue"] = Redacted
+		}
+	}
 }
 
 func (m *Metadata) params(values url.Values, addID func(string)) []Param {
