@@ -42,7 +42,7 @@ func TestAccountRefusals(t *testing.T) {
 		{"tier change", acctPath, account("Premium_LRS", "StorageV2", ""), 400, "InvalidValuesForRequestParameters", "sku"},
 		{"kind downgrade", acctPath, account("Standard_LRS", "Storage", ""), 400, "PropertyChangeNotAllowed", "kind"},
 		{"HNS change", acctPath, account("Standard_LRS", "StorageV2", `"isHnsEnabled":true`), 400, "PropertyChangeNotAllowed", "properties.isHnsEnabled"},
-		{"old api-version", sa("acct2") + "?api-version=2018-02-01", account("Standard_LRS", "StorageV2", ""), 400, "NoRegisteredProviderFound", ""},
+		{"old api-version", sa("acct2") + "?api-version=2017-10-01", account("Standard_LRS", "StorageV2", ""), 400, "NoRegisteredProviderFound", ""},
 	}
 	for _, c := range cases {
 		v.Refuse(t, c.name, http.MethodPut, c.path, api, c.body, c.status, c.code, c.target)
