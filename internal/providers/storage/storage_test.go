@@ -43,6 +43,9 @@ func TestAccountRefusals(t *testing.T) {
 		{"kind downgrade", acctPath, account("Standard_LRS", "Storage", ""), 400, "PropertyChangeNotAllowed", "kind"},
 		{"HNS change", acctPath, account("Standard_LRS", "StorageV2", `"isHnsEnabled":true`), 400, "PropertyChangeNotAllowed", "properties.isHnsEnabled"},
 		{"old api-version", sa("acct2") + "?api-version=2017-10-01", account("Standard_LRS", "StorageV2", ""), 400, "NoRegisteredProviderFound", ""},
+		// 2019-04-01 has accounts (azure-ai-ml's template) but not the
+		// file service, which came with 2019-06-01.
+		{"file service before 2019-06-01", acctPath + "/fileServices/default?api-version=2019-04-01", `{"properties":{}}`, 400, "NoRegisteredProviderFound", ""},
 	}
 	for _, c := range cases {
 		v.Refuse(t, c.name, http.MethodPut, c.path, api, c.body, c.status, c.code, c.target)
