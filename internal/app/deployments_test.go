@@ -384,3 +384,43 @@ func TestDeploymentCompleteMode(t *testing.T) {
 		t.Errorf("no Delete operation: %s", ops)
 	}
 }
+
+// TestNestedDeployment deploys a template whose module (a nested
+// deployment of inner scope, as Bicep compiles modules) makes an identity
+// with the name passed to it; the outer template reads the module's
+// output through reference().
+func TestNestedDeployment(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-nested")
+	var tmpl map[string]any
+	if err := json.Unmarshal([]byte(`{"parameters":{"name":{"type":"string"}},"resources":[
+		{"type":"Microsoft.Resources/deployments","apiVersion":"2022-09-01","name":"module1",
+		 "properties":{"mode":"Incremental","expressionEvaluationOptions":{"scope":"inner"},
+		   "parameters":{"idName":{"value":"[concat(parameters('name'), '-id')]"}},
+		   "template":{"parameters":{"idName":{"type":"string"}},
+		     "resources":[{"type":"Microsoft.ManagedIdentity/userAssignedIdentities","apiVersion":"2023-01-31","name":"[parameters('idName')]","location":"[resourceGroup().location]"}],
+		     "outputs":{"principalId":{"type":"string","value":"[reference(parameters('idName')).principalId]"}}}}}],
+		"outputs":{"fromModule":{"type":"string","value":"[reference('module1').outputs.principalId.value]"}}}`), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	path := group + "/providers/Microsoft.Resources/deployments/outer"
+	got := deploy(t, s, path, map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl,
+		"parameters": map[string]any{"name": map[string]any{"value": "app"}}}})
+	props := got["properties"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" {
+		t.Fatalf("deployment: %s", mustJSON(got))
+	}
+	status, idBody := s.Get(t, strings.TrimSuffix(s.Conn.ARMEndpoint, "/")+group+"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id?api-version=2023-01-31", nil)
+	var id struct {
+		Properties struct {
+			PrincipalID string `json:"principalId"`
+		} `json:"properties"`
+	}
+	if status != http.StatusOK || json.Unmarshal([]byte(idBody), &id) != nil || id.Properties.PrincipalID == "" {
+		t.Fatalf("the module's identity: %d %s", status, idBody)
+	}
+	if v := props["outputs"].(map[string]any)["fromModule"].(map[string]any)["value"]; v != id.Properties.PrincipalID {
+		t.Errorf("fromModule = %v, want the identity's principalId %s", v, id.Properties.PrincipalID)
+	}
+}

@@ -666,6 +666,23 @@ func (p *Plan) Body(s *Step) (map[string]any, error) {
 		if resourceMeta[strings.ToLower(k)] {
 			continue
 		}
+		if inner, ok := innerTemplate(s, k, raw); ok {
+			// A nested deployment of inner scope: its template is its
+			// own, evaluated by that deployment with its parameters.
+			props := map[string]any{}
+			for pk, pv := range raw.(map[string]any) {
+				if !strings.EqualFold(pk, "template") {
+					props[pk] = pv
+				}
+			}
+			v, err := expr.EvaluateValue(props, ctx)
+			if err != nil {
+				return nil, asInvalid(err, where+" "+k)
+			}
+			v.(map[string]any)["template"] = inner
+			body[k] = v
+			continue
+		}
 		expanded, err := expandPropertyCopies(raw, ctx, where+" "+k)
 		if err != nil {
 			return nil, err
@@ -677,6 +694,27 @@ func (p *Plan) Body(s *Step) (map[string]any, error) {
 		body[k] = v
 	}
 	return body, nil
+}
+
+// innerTemplate returns the template of a nested deployment whose
+// expressionEvaluationOptions.scope is inner, when member k (its
+// properties) says so.
+func innerTemplate(s *Step, k string, raw any) (any, bool) {
+	if !strings.EqualFold(s.Type, "Microsoft.Resources/deployments") || !strings.EqualFold(k, "properties") {
+		return nil, false
+	}
+	props, ok := raw.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	opts, _ := expr.Key(props, "expressionEvaluationOptions")
+	om, _ := opts.(map[string]any)
+	scope, _ := expr.Key(om, "scope")
+	if sc, _ := scope.(string); !strings.EqualFold(sc, "inner") {
+		return nil, false
+	}
+	t, ok := expr.Key(props, "template")
+	return t, ok
 }
 
 // expandPropertyCopies replaces, in an unevaluated body, each object's

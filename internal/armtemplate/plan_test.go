@@ -141,3 +141,38 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedDeploymentScopes checks a nested deployment's body: with
+// inner scope its template is left for it to evaluate with the
+// parameters passed; with outer scope (the default) the template's
+// expressions are the parent's.
+func TestNestedDeploymentScopes(t *testing.T) {
+	p, err := plan(t, `{"parameters":{"n":{"type":"string","defaultValue":"outer"}},"resources":[
+		{"type":"Microsoft.Resources/deployments","apiVersion":"2022-09-01","name":"inner",
+		 "properties":{"mode":"Incremental","expressionEvaluationOptions":{"scope":"inner"},
+		   "parameters":{"n":{"value":"[concat(parameters('n'), '-passed')]"}},
+		   "template":{"parameters":{"n":{"type":"string"}},"outputs":{"o":{"type":"string","value":"[parameters('n')]"}}}}},
+		{"type":"Microsoft.Resources/deployments","apiVersion":"2022-09-01","name":"outer",
+		 "properties":{"mode":"Incremental","template":{"outputs":{"o":{"type":"string","value":"[parameters('n')]"}}}}}]}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		step int
+		want string
+	}{
+		{0, `{"properties":{"expressionEvaluationOptions":{"scope":"inner"},"mode":"Incremental","parameters":{"n":{"value":"outer-passed"}},"template":{"outputs":{"o":{"type":"string","value":"[parameters('n')]"}},"parameters":{"n":{"type":"string"}}}}}`},
+		{1, `{"properties":{"mode":"Incremental","template":{"outputs":{"o":{"type":"string","value":"outer"}}}}}`},
+	} {
+		body, err := p.Body(p.Steps[tt.step])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(body); string(got) != tt.want {
+			t.Errorf("step %d body = %s, want %s", tt.step, got, tt.want)
+		}
+		if !strings.HasSuffix(p.Steps[tt.step].ID.String(), "/resourceGroups/rg/providers/Microsoft.Resources/deployments/"+p.Steps[tt.step].Name) {
+			t.Errorf("step %d id = %s", tt.step, p.Steps[tt.step].ID)
+		}
+	}
+}
