@@ -424,3 +424,53 @@ func TestNestedDeployment(t *testing.T) {
 		t.Errorf("fromModule = %v, want the identity's principalId %s", v, id.Properties.PrincipalID)
 	}
 }
+
+// TestDeploymentRollbackOnError checks onErrorDeployment: a failed
+// deployment redeploys the last successful one in Complete mode, which
+// removes what the failed one made; a rollback to a deployment that is
+// not in the history is refused at once.
+func TestDeploymentRollbackOnError(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-rollback")
+	deps := group + "/providers/Microsoft.Resources/deployments/"
+	identity := func(name string) map[string]any {
+		return map[string]any{"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": name, "location": "eastus"}
+	}
+	good := deploy(t, s, deps+"good", map[string]any{"properties": map[string]any{"mode": "Incremental",
+		"template": map[string]any{"resources": []any{identity("first")}}}})
+	if good["properties"].(map[string]any)["provisioningState"] != "Succeeded" {
+		t.Fatalf("good: %s", mustJSON(good))
+	}
+	goodAt := good["properties"].(map[string]any)["timestamp"]
+	bad := deploy(t, s, deps+"bad", map[string]any{"properties": map[string]any{"mode": "Incremental",
+		"onErrorDeployment": map[string]any{"type": "LastSuccessful"},
+		"template": map[string]any{"resources": []any{identity("second"),
+			map[string]any{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "v", "location": "eastus",
+				"dependsOn": []any{"second"}, "properties": map[string]any{"addressSpace": map[string]any{"addressPrefixes": []any{"bad"}}}}}}}})
+	props := bad["properties"].(map[string]any)
+	if props["provisioningState"] != "Failed" || string(mustJSON(props["onErrorDeployment"])) != `{"deploymentName":"good","type":"LastSuccessful"}` {
+		t.Fatalf("bad: %s", mustJSON(bad))
+	}
+	ids := group + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+	e2e.WaitFor(t, "the rollback to remove what the failed deployment made", func() bool {
+		status, _, _ := s.Do(t, "GET", ids+"second?api-version=2023-01-31", "", nil)
+		return status == http.StatusNotFound
+	})
+	e2e.WaitFor(t, "the redeployed deployment to succeed again", func() bool {
+		_, _, resp := s.Do(t, "GET", deps+"good?api-version=2022-09-01", "", nil)
+		var d map[string]any
+		_ = json.Unmarshal([]byte(resp), &d)
+		p, _ := d["properties"].(map[string]any)
+		return p["provisioningState"] == "Succeeded" && p["timestamp"] != goodAt && p["mode"] == "Complete"
+	})
+	if status, _, _ := s.Do(t, "GET", ids+"first?api-version=2023-01-31", "", nil); status != http.StatusOK {
+		t.Errorf("the rolled-back-to deployment's identity: %d", status)
+	}
+	status, _, resp := s.Do(t, "PUT", deps+"nowhere?api-version=2022-09-01", string(mustJSON(map[string]any{"properties": map[string]any{
+		"mode": "Incremental", "onErrorDeployment": map[string]any{"type": "SpecificDeployment", "deploymentName": "never"},
+		"template": map[string]any{"resources": []any{}}}})), nil)
+	if status != http.StatusBadRequest || !strings.Contains(resp, "InvalidOnErrorDeployment") {
+		t.Errorf("rollback to a deployment not in the history: %d %s", status, resp)
+	}
+}

@@ -453,6 +453,41 @@ func (rn *run) finish(ctx context.Context, plan *armtemplate.Plan, runErr error)
 	})
 	if err != nil {
 		rn.p.opts.Logger.Warn("deployment end not recorded", "deployment", rn.id.String(), "err", err)
+		return
+	}
+	if len(details) > 0 {
+		rn.rollback(ctx)
+	}
+}
+
+// rollback redeploys, after a failure, the deployment onErrorDeployment
+// names: under its own name, with its template and parameters, in
+// Complete mode, as Azure does, as the caller.
+func (rn *run) rollback(ctx context.Context) {
+	r, err := rn.p.e.Get(ctx, rn.id)
+	if err != nil {
+		return
+	}
+	onError, _ := r.Properties["onErrorDeployment"].(map[string]any)
+	name, _ := onError["deploymentName"].(string)
+	if name == "" {
+		return
+	}
+	target := rn.id.Parent().Child(TypeDeployments, name)
+	earlier, err := rn.p.e.Get(ctx, target)
+	if err != nil {
+		rn.p.opts.Logger.Warn("rollback target gone", "deployment", rn.id.String(), "target", target.String(), "err", err)
+		return
+	}
+	st := stateOf(earlier)
+	var tmpl any
+	_ = json.Unmarshal(st.Template, &tmpl)
+	body := map[string]any{"properties": map[string]any{"mode": "Complete", "template": tmpl, "parameters": st.Parameters}}
+	if _, err := rn.p.dispatch(ctx, Request{
+		Caller: rn.caller, Method: http.MethodPut, ID: target, APIVersion: APIVersions[0], Body: mustJSON(body),
+		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true,
+	}); err != nil {
+		rn.p.opts.Logger.Warn("rollback failed", "deployment", rn.id.String(), "target", target.String(), "err", err)
 	}
 }
 

@@ -61,7 +61,11 @@ func (s *strategy) Validate(ctx context.Context, req *engine.Request, desired, o
 		desired.Properties["debugSetting"] = debug
 	}
 	if onError != nil {
-		desired.Properties["onErrorDeployment"] = onError
+		rollback, err := s.p.rollbackTarget(ctx, desired.ID, onError)
+		if err != nil {
+			return err
+		}
+		desired.Properties["onErrorDeployment"] = rollback
 	}
 	given, _ := props["parameters"].(map[string]any)
 	setState(desired, state{
@@ -69,6 +73,51 @@ func (s *strategy) Validate(ctx context.Context, req *engine.Request, desired, o
 		Started: req.Now, Template: mustJSON(props["template"]), Parameters: given,
 	})
 	return nil
+}
+
+// rollbackTarget checks a deployment's onErrorDeployment and names the
+// deployment it redeploys on failure: the one given (SpecificDeployment),
+// or the last that succeeded in the resource group (LastSuccessful).
+// Azure allows it for resource group deployments only, and the earlier
+// deployment must exist and have succeeded.
+func (p *Provider) rollbackTarget(ctx context.Context, id resourceid.ID, v any) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, arm.InvalidContent("properties.onErrorDeployment", "The 'onErrorDeployment' must be an object.")
+	}
+	if id.Parent().ResourceGroupName() == "" {
+		return nil, arm.BadRequest("InvalidOnErrorDeployment", "Rollback on error ('onErrorDeployment') is available only for deployments at resource group scope.")
+	}
+	typ, _ := m["type"].(string)
+	name, _ := m["deploymentName"].(string)
+	switch {
+	case strings.EqualFold(typ, "SpecificDeployment"):
+		if name == "" {
+			return nil, arm.InvalidContent("properties.onErrorDeployment.deploymentName", "The 'deploymentName' of an onErrorDeployment of type 'SpecificDeployment' is required.")
+		}
+		r, err := p.e.Get(ctx, id.Parent().Child(TypeDeployments, name))
+		if err != nil || stateOf(r).Status != stateSucceeded || strings.EqualFold(name, id.Name()) {
+			return nil, arm.BadRequest("InvalidOnErrorDeployment", "The deployment '%s' to redeploy on error does not exist in the deployment history or did not succeed.", name)
+		}
+		return map[string]any{"type": "SpecificDeployment", "deploymentName": r.ID.Name()}, nil
+	case strings.EqualFold(typ, "LastSuccessful"):
+		all, err := p.e.List(ctx, id.Parent(), TypeDeployments)
+		if err != nil {
+			return nil, err
+		}
+		var last *engine.Resource
+		for _, r := range all {
+			st := stateOf(r)
+			if st.Status == stateSucceeded && !strings.EqualFold(r.ID.Name(), id.Name()) && (last == nil || st.Ended.After(stateOf(last).Ended)) {
+				last = r
+			}
+		}
+		if last == nil {
+			return nil, arm.BadRequest("InvalidOnErrorDeployment", "No earlier deployment in resource group '%s' succeeded, so none can be redeployed on error.", id.Parent().ResourceGroupName())
+		}
+		return map[string]any{"type": "LastSuccessful", "deploymentName": last.ID.Name()}, nil
+	}
+	return nil, arm.InvalidContent("properties.onErrorDeployment.type", "The onErrorDeployment type '%s' is not valid: it must be 'LastSuccessful' or 'SpecificDeployment'.", typ)
 }
 
 func canonicalMode(v any) string {
