@@ -474,3 +474,36 @@ func TestDeploymentRollbackOnError(t *testing.T) {
 		t.Errorf("rollback to a deployment not in the history: %d %s", status, resp)
 	}
 }
+
+// TestDeploymentScopes deploys at the tenant and at the root management
+// group: a management group deployment that deploys into a subscription
+// (a resource group made by its nested deployment), and one at a
+// management group armlet does not have.
+func TestDeploymentScopes(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	tenant := deploy(t, s, "/providers/Microsoft.Resources/deployments/at-tenant", map[string]any{"location": "eastus",
+		"properties": map[string]any{"mode": "Incremental", "template": map[string]any{
+			"outputs": map[string]any{"tenant": map[string]any{"type": "string", "value": "[tenant().tenantId]"}}}}})
+	if v := mustJSON(tenant["properties"].(map[string]any)["outputs"]); string(v) != `{"tenant":{"type":"String","value":"`+s.Conn.TenantID+`"}}` {
+		t.Errorf("tenant deployment: %s", mustJSON(tenant))
+	}
+	mg := "/providers/Microsoft.Management/managementGroups/" + s.Conn.TenantID
+	got := deploy(t, s, mg+"/providers/Microsoft.Resources/deployments/at-mg", map[string]any{"location": "eastus",
+		"properties": map[string]any{"mode": "Incremental", "template": map[string]any{"resources": []any{
+			map[string]any{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "into-sub",
+				"subscriptionId": s.Conn.SubscriptionID, "location": "eastus",
+				"properties": map[string]any{"mode": "Incremental", "template": map[string]any{"resources": []any{
+					map[string]any{"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2021-04-01", "name": "from-mg", "location": "eastus"}}}}}}}}})
+	if got["properties"].(map[string]any)["provisioningState"] != "Succeeded" {
+		t.Fatalf("management group deployment: %s", mustJSON(got))
+	}
+	if status, _, resp := s.Do(t, "GET", "/subscriptions/"+s.Conn.SubscriptionID+"/resourceGroups/from-mg?api-version=2021-04-01", "", nil); status != http.StatusOK {
+		t.Errorf("the resource group the management group deployment made: %d %s", status, resp)
+	}
+	status, _, resp := s.Do(t, "PUT", "/providers/Microsoft.Management/managementGroups/other/providers/Microsoft.Resources/deployments/x?api-version=2022-09-01",
+		`{"location":"eastus","properties":{"mode":"Incremental","template":{}}}`, nil)
+	if status != http.StatusNotFound || !strings.Contains(resp, "ManagementGroupNotFound") {
+		t.Errorf("deployment at another management group: %d %s", status, resp)
+	}
+}

@@ -314,8 +314,12 @@ func mustJSON(v any) []byte {
 func (p *Provider) env(ctx context.Context, id resourceid.ID, caller engine.Caller, baseURL string, t *armtemplate.Template, live *run) (*armtemplate.Env, error) {
 	scope := id.Parent()
 	sub := scope.SubscriptionID()
+	mg := ""
+	if scope.Len() == 1 && strings.EqualFold(scope.Last().Type, typeManagementGroups) {
+		mg = scope.Name()
+	}
 	env := &armtemplate.Env{
-		Scope: expr.Scope{TenantID: caller.TenantID, SubscriptionID: sub, ResourceGroup: scope.ResourceGroupName()},
+		Scope: expr.Scope{TenantID: caller.TenantID, SubscriptionID: sub, ResourceGroup: scope.ResourceGroupName(), ManagementGroup: mg},
 		Now:   p.e.Now,
 		Tenant: map[string]any{"tenantId": caller.TenantID, "countryCode": "US", "displayName": "armlet",
 			"id": "/tenants/" + caller.TenantID},

@@ -22,7 +22,28 @@ var (
 	_ engine.Renderer        = (*strategy)(nil)
 	_ engine.DeleteValidator = (*strategy)(nil)
 	_ engine.Actioner        = (*strategy)(nil)
+	_ engine.ScopeChecker    = (*strategy)(nil)
 )
+
+// CheckScope allows the scopes Azure deploys at: a resource group, a
+// subscription, the tenant ("/") and a management group, of which armlet
+// has one, the tenant's root management group (whose id is the tenant's).
+func (s *strategy) CheckScope(_ context.Context, req *engine.Request, scope resourceid.ID) error {
+	switch {
+	case scope.IsRoot(), scope.Len() == 1 && scope.SubscriptionID() != "", scope.Len() == 2 && scope.ResourceGroupName() != "":
+		return nil
+	case scope.Len() == 1 && strings.EqualFold(scope.Last().Type, typeManagementGroups):
+		if !strings.EqualFold(scope.Name(), req.Caller.TenantID) {
+			return arm.NotFound("ManagementGroupNotFound",
+				"The management group '%s' was not found. armlet has no management group hierarchy: the only management group is the root management group of your tenant, whose id is the tenant id '%s'.",
+				scope.Name(), req.Caller.TenantID)
+		}
+		return nil
+	}
+	return arm.BadRequest("InvalidDeploymentScope", "A deployment cannot be made at '%s': deploy at a resource group, a subscription, a management group or the tenant.", scope)
+}
+
+const typeManagementGroups = "Microsoft.Management/managementGroups"
 
 // Validate checks the template and its parameters (nothing is made when
 // they are wrong), refuses to replace a deployment that is still running,
