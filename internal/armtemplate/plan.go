@@ -117,6 +117,7 @@ func (p *Plan) context(loops []expr.Loop, live bool) *expr.Context {
 		Deployment: env.Deployment, Environment: env.Environment, Now: env.Now,
 		Functions: map[string]expr.Function{},
 	}
+	p.t.addUserFunctions(ctx.Functions, env.Scope)
 	notHere := func(name string) expr.Function {
 		return expr.Function{MinArgs: 0, MaxArgs: -1, Call: func(c *expr.Call) (any, error) {
 			return nil, c.Errorf("the function '%s' can only be used in a resource's properties and in outputs", name)
@@ -212,7 +213,8 @@ func (p *Plan) expandVariables() (map[string]any, error) {
 	}
 	base := &expr.Context{Parameters: p.params, Variables: vars, Scope: p.env.Scope,
 		ResourceGroup: p.env.ResourceGroup, Subscription: p.env.Subscription, Tenant: p.env.Tenant,
-		Deployment: p.env.Deployment, Environment: p.env.Environment}
+		Deployment: p.env.Deployment, Environment: p.env.Environment, Functions: map[string]expr.Function{}}
+	p.t.addUserFunctions(base.Functions, p.env.Scope)
 	arr, ok := copies.([]any)
 	if !ok {
 		return nil, Invalid("The template variable 'copy' must be an array")

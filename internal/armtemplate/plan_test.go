@@ -176,3 +176,25 @@ func TestNestedDeploymentScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestUserDefinedFunctions checks a template's functions (as Bicep's func
+// compiles): called with their namespace, their arguments as parameters(),
+// calling one another, and no recursion.
+func TestUserDefinedFunctions(t *testing.T) {
+	p, err := plan(t, `{"functions":[{"namespace":"naming","members":{
+			"prefixed":{"parameters":[{"name":"n","type":"string"}],"output":{"type":"string","value":"[concat('app-', parameters('n'))]"}},
+			"twice":{"parameters":[{"name":"n","type":"string"}],"output":{"type":"string","value":"[concat(naming.prefixed(parameters('n')), '-', naming.prefixed(parameters('n')))]"}},
+			"loop":{"parameters":[],"output":{"type":"string","value":"[naming.loop()]"}}}}],
+		"resources":[{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"[naming.twice('x')]"}]}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Steps[0].Name; got != "app-x-app-x" {
+		t.Errorf("name = %s", got)
+	}
+	_, err = plan(t, `{"functions":[{"namespace":"n","members":{"loop":{"parameters":[],"output":{"type":"string","value":"[n.loop()]"}}}}],
+		"resources":[{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"[n.loop()]"}]}`, nil)
+	if err == nil || !strings.Contains(err.Error(), "deeper than") {
+		t.Errorf("a recursive function: %v", err)
+	}
+}

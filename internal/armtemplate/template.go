@@ -47,6 +47,9 @@ type Template struct {
 	symbolic bool
 	names    []string // symbolic names, in order, when symbolic
 	outputs  map[string]map[string]any
+	// udfs are the user-defined functions by lower-cased
+	// "namespace.name".
+	udfs map[string]udf
 }
 
 // templateMembers are the top-level members a template may have.
@@ -77,10 +80,8 @@ func Parse(raw any) (*Template, error) {
 				"Could not find member '%s' on object of type 'Template'. Path '%s'.", k, k)
 		}
 	}
-	if v, ok := expr.Key(m, "functions"); ok {
-		if arr, _ := v.([]any); len(arr) > 0 {
-			return nil, Invalid("The template's user-defined 'functions' are not supported by armlet")
-		}
+	if err := t.parseFunctions(m); err != nil {
+		return nil, err
 	}
 	if err := t.parseParameters(m); err != nil {
 		return nil, err
