@@ -2,12 +2,15 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/google/uuid"
 )
@@ -133,6 +136,14 @@ func TestDeploymentOfAWorkspace(t *testing.T) {
 	}
 }
 
+func manyParameters(n int) map[string]any {
+	out := map[string]any{}
+	for i := range n {
+		out[fmt.Sprintf("p%d", i)] = map[string]any{"type": "string", "defaultValue": "x"}
+	}
+	return out
+}
+
 // TestDeploymentRefusals checks what a PUT refuses before anything is
 // made, and a deployment that fails inside.
 func TestDeploymentRefusals(t *testing.T) {
@@ -165,6 +176,13 @@ func TestDeploymentRefusals(t *testing.T) {
 			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"a","dependsOn":["zzz"]}]`)}}, 400, "InvalidTemplate", "'zzz' is not defined"},
 		{"unknown api-version", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
 			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"1999-01-01","name":"a"}]`)}}, 400, "InvalidTemplate", "1999-01-01"},
+		{"undefined parameter", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"[parameters('nope')]"}]`)}}, 400, "InvalidTemplate", "nope"},
+		{"undefined variable", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"[variables('nope')]"}]`)}}, 400, "InvalidTemplate", "'nope' is not defined"},
+		{"wrong argument count", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl(`[
+			{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"[toLower('a', 'b')]"}]`)}}, 400, "InvalidTemplate", "tolower"},
+		{"too many parameters", map[string]any{"properties": map[string]any{"mode": "Incremental", "template": map[string]any{"parameters": manyParameters(257)}}}, 400, "InvalidTemplate", "limit of '256'"},
 	}
 	for i, tt := range tests {
 		path := group + "/providers/Microsoft.Resources/deployments/bad" + string(rune('a'+i))
@@ -505,5 +523,44 @@ func TestDeploymentScopes(t *testing.T) {
 		`{"location":"eastus","properties":{"mode":"Incremental","template":{}}}`, nil)
 	if status != http.StatusNotFound || !strings.Contains(resp, "ManagementGroupNotFound") {
 		t.Errorf("deployment at another management group: %d %s", status, resp)
+	}
+}
+
+// TestDeploymentCancelAndList cancels a running deployment (what it made
+// stays; a second cancel is refused) and lists the resource group's
+// deployments.
+func TestDeploymentCancelAndList(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.OperationDuration = time.Minute }))
+	group := s.CreateGroup(t, "deploy-cancel")
+	path := group + "/providers/Microsoft.Resources/deployments/slow"
+	body := `{"properties":{"mode":"Incremental","template":{"resources":[
+		{"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-09-01","name":"v","location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.2.0.0/16"]}}},
+		{"type":"Microsoft.Network/virtualNetworks/subnets","apiVersion":"2023-09-01","name":"v/s","dependsOn":["v"],"properties":{"addressPrefix":"10.2.0.0/24"}}]}}}`
+	if status, _, resp := s.Do(t, "PUT", path+"?api-version=2022-09-01", body, nil); status != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", status, resp)
+	}
+	if status, _, resp := s.Do(t, "DELETE", path+"?api-version=2022-09-01", "", nil); status != http.StatusConflict || !strings.Contains(resp, "DeploymentActive") {
+		t.Errorf("DELETE of a running deployment: %d %s", status, resp)
+	}
+	if status, _, resp := s.Do(t, "POST", path+"/cancel?api-version=2022-09-01", "", nil); status != http.StatusNoContent {
+		t.Fatalf("cancel: %d %s", status, resp)
+	}
+	_, _, got := s.Do(t, "GET", path+"?api-version=2022-09-01", "", nil)
+	if !strings.Contains(got, `"provisioningState":"Canceled"`) {
+		t.Errorf("after cancel: %s", got)
+	}
+	if status, _, resp := s.Do(t, "POST", path+"/cancel?api-version=2022-09-01", "", nil); status != http.StatusConflict || !strings.Contains(resp, "DeploymentCannotBeCancelled") {
+		t.Errorf("second cancel: %d %s", status, resp)
+	}
+	if status, _, _ := s.Do(t, "GET", group+"/providers/Microsoft.Network/virtualNetworks/v?api-version=2023-09-01", "", nil); status != http.StatusOK {
+		t.Errorf("the virtual network the canceled deployment began: %d", status)
+	}
+	if status, _, _ := s.Do(t, "GET", group+"/providers/Microsoft.Network/virtualNetworks/v/subnets/s?api-version=2023-09-01", "", nil); status != http.StatusNotFound {
+		t.Errorf("the subnet after the cancel: %d, want 404", status)
+	}
+	status, _, list := s.Do(t, "GET", group+"/providers/Microsoft.Resources/deployments?api-version=2022-09-01", "", nil)
+	if status != http.StatusOK || !strings.Contains(list, `"name":"slow"`) {
+		t.Errorf("list: %d %s", status, list)
 	}
 }
