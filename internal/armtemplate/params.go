@@ -1,6 +1,7 @@
 package armtemplate
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -57,12 +58,7 @@ func (t *Template) parseParameters(m map[string]any) error {
 	if len(ps) > MaxParameters {
 		return Invalid("The number of template parameters '%d' exceeds the limit of '%d'", len(ps), MaxParameters)
 	}
-	names := make([]string, 0, len(ps))
-	for k := range ps {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(ps)) {
 		pm, ok := ps[name].(map[string]any)
 		if !ok {
 			return Invalid("The template parameter '%s' must be an object", name)

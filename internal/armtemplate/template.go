@@ -11,8 +11,9 @@ package armtemplate
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
@@ -137,12 +138,7 @@ func (t *Template) parseResources(m map[string]any) error {
 		}
 	case map[string]any:
 		t.symbolic = true
-		names := make([]string, 0, len(rs))
-		for k := range rs {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
+		for _, k := range slices.Sorted(maps.Keys(rs)) {
 			rm, ok := rs[k].(map[string]any)
 			if !ok {
 				return Invalid("The template resource '%s' must be an object", k)
