@@ -15,7 +15,7 @@ func innerDispatcher(in *armhttp.Inner) deployments.Dispatcher {
 	return func(ctx context.Context, r deployments.Request) (*engine.Response, error) {
 		return in.Serve(ctx, armhttp.InnerRequest{
 			Caller: r.Caller, Method: r.Method, ID: r.ID, Tail: r.Tail, APIVersion: r.APIVersion, Body: r.Body,
-			BaseURL: r.BaseURL, Deployment: r.Deployment, CorrelationID: r.CorrelationID, Record: r.Record,
+			BaseURL: r.BaseURL, Deployment: r.Deployment, CorrelationID: r.CorrelationID, Record: r.Record, Origin: r.Origin,
 		})
 	}
 }

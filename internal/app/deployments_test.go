@@ -127,12 +127,22 @@ func TestDeploymentOfAWorkspace(t *testing.T) {
 	}
 	writes := 0
 	for _, f := range flows {
-		if f.Deployment != "" && f.Class == "arm-deployment" && f.Method == "PUT" {
+		if f.Deployment != "" && f.Class == "arm-public" && f.Method == "PUT" {
 			writes++
 		}
 	}
 	if writes != 5 {
 		t.Errorf("%d deployment writes in the flow records, want 5: %+v", writes, flows)
+	}
+	// The deployment's PUT came over public ARM, and the workspace's body
+	// with it: the exposure report counts the workspace's write as public.
+	exp := s.Exposure(t, wsID)
+	found := false
+	for _, op := range exp.Public {
+		found = found || strings.EqualFold(op.Operation, "Microsoft.MachineLearningServices/workspaces/write")
+	}
+	if !found {
+		t.Errorf("the exposure report lacks the deployment's public workspace write: %+v", exp.Public)
 	}
 }
 

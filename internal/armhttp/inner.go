@@ -34,13 +34,17 @@ type InnerRequest struct {
 	// deployment's reads of the resources it waits for are not the
 	// caller's operations).
 	Record bool
+	// Origin is how the deployment's own request arrived: the flow record
+	// says the resource's request travelled that way (it did, inside the
+	// deployment's body).
+	Origin netmodel.Origin
 }
 
 // Inner serves a deployment's requests through what a client's request
 // to ARM goes through, less the network: RBAC for the caller, the engine
 // (Azure Policy, the v1LegacyMode gate, api-version and body checks), the
-// write hooks, and a flow record of class arm-deployment naming the
-// deployment.
+// write hooks, and a flow record of the class the deployment's own
+// request had (arm-public or arm-private), naming the deployment.
 type Inner struct{ s *server }
 
 // NewInner returns the inner request server of the ARM front door opts
@@ -51,8 +55,12 @@ func NewInner(opts Options) *Inner { return &Inner{s: &server{Options: opts}} }
 func (in *Inner) Serve(ctx context.Context, r InnerRequest) (resp *engine.Response, err error) {
 	s := in.s
 	p := resourceid.Path{ID: r.ID, Tail: r.Tail}
-	info := &flowInfo{service: netmodel.ServiceARM, class: netmodel.ARMDeployment, caller: r.Caller}
-	ctx = context.WithValue(ctx, flowInfoKey{}, info)
+	class := netmodel.ARMPublic
+	if r.Origin.Private() {
+		class = netmodel.ARMPrivate
+	}
+	info := &flowInfo{service: netmodel.ServiceARM, class: class, caller: r.Caller}
+	ctx = context.WithValue(netmodel.WithOrigin(ctx, r.Origin), flowInfoKey{}, info)
 	ctx, decisions := decision.With(ctx)
 	now := s.Clock.Now()
 	if r.Record && s.Flows != nil {
@@ -75,7 +83,7 @@ func (in *Inner) Serve(ctx context.Context, r InnerRequest) (resp *engine.Respon
 				Time: now, Service: netmodel.ServiceARM, Method: r.Method, Path: (&url.URL{Path: path}).EscapedPath(),
 				Query: url.Values{"api-version": {r.APIVersion}}, ContentType: "application/json",
 				Body: r.Body, CallerObjectID: r.Caller.ObjectID, CallerAppID: r.Caller.AppID,
-				CallerTenantID: r.Caller.TenantID, CorrelationID: r.CorrelationID, Class: netmodel.ARMDeployment,
+				CallerTenantID: r.Caller.TenantID, CorrelationID: r.CorrelationID, Class: class, Origin: r.Origin,
 				Status: status, ErrorCode: code, Decisions: decisions.List(),
 				Operation: info.operation, Resource: info.resource, Deployment: r.Deployment.String(),
 			})

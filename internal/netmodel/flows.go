@@ -65,8 +65,8 @@ type Observation struct {
 	// when the request was refused before its path was resolved.
 	Operation string
 	Resource  resourceid.ID
-	// Deployment is the ARM template deployment that made the request
-	// (class ARMDeployment), by id.
+	// Deployment is the ARM template deployment that made the request,
+	// by id (its class is that of the deployment's own request).
 	Deployment string
 }
 
@@ -98,7 +98,7 @@ type Flow struct {
 	// Decisions are the RBAC and policy decisions taken on the request.
 	Decisions []decision.Decision `json:"decisions,omitempty"`
 	// Deployment is the ARM template deployment that made the request,
-	// for class arm-deployment.
+	// if one did.
 	Deployment string `json:"deployment,omitempty"`
 }
 

@@ -22,9 +22,6 @@ const (
 	// KeyVaultPublic is a key vault's data plane reached publicly (through
 	// armlet's public HTTPS proxy).
 	KeyVaultPublic PathClass = "keyvault-public"
-	// ARMDeployment is a request an ARM template deployment made inside
-	// ARM on its caller's behalf: it crossed no network of the caller's.
-	ARMDeployment PathClass = "arm-deployment"
 )
 
 // Endpoint is an approved private endpoint connection: what a listener of

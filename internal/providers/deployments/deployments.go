@@ -25,6 +25,7 @@ import (
 	"github.com/armlet/armlet/internal/armtemplate"
 	"github.com/armlet/armlet/internal/armtemplate/expr"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/google/uuid"
 )
 
@@ -58,6 +59,9 @@ type Request struct {
 	CorrelationID string
 	// Record asks for a flow record (writes and actions).
 	Record bool
+	// Origin is how the deployment's own request arrived: its resources'
+	// requests are recorded as having travelled the same way.
+	Origin netmodel.Origin
 }
 
 // Dispatcher serves a deployment's requests as ARM's front door serves a
@@ -209,7 +213,7 @@ func (p *Provider) put(ctx context.Context, req *engine.Request, path resourceid
 	}
 	resp.Header.Set("Azure-AsyncOperation", fmt.Sprintf("%s%s/operationStatuses/%s?api-version=%s",
 		req.BaseURL, r.ID, st.OperationID, req.APIVersion))
-	p.start(r.ID, req.Caller, req.BaseURL)
+	p.start(r.ID, req.Caller, req.BaseURL, netmodel.OriginFrom(ctx))
 	return resp, nil
 }
 

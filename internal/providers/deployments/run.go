@@ -14,6 +14,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/armtemplate"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // run is one deployment being run.
@@ -23,13 +24,14 @@ type run struct {
 	caller        engine.Caller
 	baseURL       string
 	correlationID string
+	origin        netmodel.Origin
 
 	mu  sync.Mutex
 	ops []operation
 }
 
 // start runs the deployment id in the background.
-func (p *Provider) start(id resourceid.ID, caller engine.Caller, baseURL string) {
+func (p *Provider) start(id resourceid.ID, caller engine.Caller, baseURL string, origin netmodel.Origin) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	p.mu.Lock()
 	if old := p.running[id.Key()]; old != nil {
@@ -44,7 +46,7 @@ func (p *Provider) start(id resourceid.ID, caller engine.Caller, baseURL string)
 			delete(p.running, id.Key())
 			p.mu.Unlock()
 		}()
-		rn := &run{p: p, id: id, caller: caller, baseURL: baseURL}
+		rn := &run{p: p, id: id, caller: caller, baseURL: baseURL, origin: origin}
 		rn.execute(ctx)
 	})
 }
@@ -180,7 +182,7 @@ func (rn *run) step(ctx context.Context, plan *armtemplate.Plan, s *armtemplate.
 	}
 	resp, err := rn.p.dispatch(ctx, Request{
 		Caller: rn.caller, Method: http.MethodPut, ID: s.ID, APIVersion: s.APIVersion, Body: mustJSON(body),
-		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true,
+		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true, Origin: rn.origin,
 	})
 	if err != nil {
 		return fail(err)
@@ -289,7 +291,7 @@ func (rn *run) list(name string, id resourceid.ID, apiVersion string, body any) 
 	}
 	resp, err := rn.p.dispatch(rn.p.ctx, Request{
 		Caller: rn.caller, Method: http.MethodPost, ID: id, Tail: name, APIVersion: apiVersion, Body: raw,
-		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true,
+		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true, Origin: rn.origin,
 	})
 	if err != nil {
 		return nil, err
@@ -351,7 +353,7 @@ func (rn *run) remove(ctx context.Context, i int, id resourceid.ID) {
 	}
 	_, err := rn.p.dispatch(ctx, Request{
 		Caller: rn.caller, Method: http.MethodDelete, ID: id, APIVersion: apiVersion, BaseURL: rn.baseURL,
-		Deployment: rn.id, CorrelationID: rn.correlationID, Record: true,
+		Deployment: rn.id, CorrelationID: rn.correlationID, Record: true, Origin: rn.origin,
 	})
 	for err == nil {
 		if _, gerr := rn.get(ctx, id, apiVersion); isNotFound(gerr) {
@@ -485,7 +487,7 @@ func (rn *run) rollback(ctx context.Context) {
 	body := map[string]any{"properties": map[string]any{"mode": "Complete", "template": tmpl, "parameters": st.Parameters}}
 	if _, err := rn.p.dispatch(ctx, Request{
 		Caller: rn.caller, Method: http.MethodPut, ID: target, APIVersion: APIVersions[0], Body: mustJSON(body),
-		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true,
+		BaseURL: rn.baseURL, Deployment: rn.id, CorrelationID: rn.correlationID, Record: true, Origin: rn.origin,
 	}); err != nil {
 		rn.p.opts.Logger.Warn("rollback failed", "deployment", rn.id.String(), "target", target.String(), "err", err)
 	}

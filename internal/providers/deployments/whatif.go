@@ -12,6 +12,7 @@ import (
 	"github.com/armlet/armlet/internal/armtemplate"
 	"github.com/armlet/armlet/internal/armtemplate/expr"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // whatIf answers POST {deployment}/whatIf: the changes the deployment
@@ -38,7 +39,7 @@ func (p *Provider) whatIf(ctx context.Context, req *engine.Request, id resourcei
 	if err != nil {
 		return nil, err
 	}
-	rn := &run{p: p, id: id, caller: req.Caller, baseURL: req.BaseURL}
+	rn := &run{p: p, id: id, caller: req.Caller, baseURL: req.BaseURL, origin: netmodel.OriginFrom(ctx)}
 	// Bind again with the live functions, as the deployment would.
 	env, err := p.env(ctx, id, req.Caller, req.BaseURL, c.template, rn)
 	if err != nil {
