@@ -574,3 +574,26 @@ func TestDeploymentCancelAndList(t *testing.T) {
 		t.Errorf("list: %d %s", status, list)
 	}
 }
+
+// TestDeploymentMeetsTheLegacyModeGate deploys an environment (a v2
+// resource; computes are v1 too) into a workspace
+// in v1 legacy mode: the v2 API is off for the deployment as for a
+// client, and the deployment fails with the gate's refusal.
+func TestDeploymentMeetsTheLegacyModeGate(t *testing.T) {
+	t.Parallel()
+	s := e2e.Start(t)
+	group := s.CreateGroup(t, "deploy-legacy")
+	if status, _, resp := s.Do(t, "PUT", group+"/providers/Microsoft.MachineLearningServices/workspaces/old?api-version=2021-07-01", `{"location":"eastus"}`, nil); status != http.StatusAccepted {
+		t.Fatalf("legacy workspace: %d %s", status, resp)
+	}
+	e2e.WaitFor(t, "the legacy workspace", func() bool {
+		_, _, resp := s.Do(t, "GET", group+"/providers/Microsoft.MachineLearningServices/workspaces/old?api-version=2024-04-01", "", nil)
+		return strings.Contains(resp, `"provisioningState":"Succeeded"`)
+	})
+	got := deploy(t, s, group+"/providers/Microsoft.Resources/deployments/v2-into-legacy", map[string]any{"properties": map[string]any{"mode": "Incremental",
+		"template": map[string]any{"resources": []any{map[string]any{"type": "Microsoft.MachineLearningServices/workspaces/environments", "apiVersion": "2024-04-01",
+			"name": "old/train", "properties": map[string]any{"description": "v2 only"}}}}}})
+	if js := string(mustJSON(got)); !strings.Contains(js, `"provisioningState":"Failed"`) || !strings.Contains(js, "v1LegacyMode is true") {
+		t.Errorf("deployment into a legacy workspace: %s", js)
+	}
+}
