@@ -240,3 +240,21 @@ func TestQuoteNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzQuoteNames checks that quoting names never fails on any input, that
+// valid JSON is left as it is, and that what it changes keeps every byte
+// of the input in order (it only adds quotes).
+func FuzzQuoteNames(f *testing.F) {
+	for _, s := range []string{`{template:{"a":1}}`, `{"a":"{b:1}"}`, `[{x:[{y:2}]}]`, `{a`, `"\"`, `{}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		out, changed := QuoteNames([]byte(body))
+		if json.Valid([]byte(body)) && changed {
+			t.Fatalf("valid JSON %q changed to %q", body, out)
+		}
+		if strings.ReplaceAll(string(out), `"`, "") != strings.ReplaceAll(body, `"`, "") {
+			t.Fatalf("QuoteNames(%q) = %q: more than quotes changed", body, out)
+		}
+	})
+}
