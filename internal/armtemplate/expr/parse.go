@@ -56,7 +56,24 @@ func (c *call) String() string {
 	return c.name + "(" + strings.Join(parts, ", ") + ")"
 }
 
-func (m *member) String() string { return m.x.String() + "." + m.name }
+// String writes x.name when that reads back the same, and x['name']
+// otherwise: after a number ("0 .a" would read back as a fraction) or for
+// a name that does not start as an identifier.
+func (m *member) String() string {
+	if _, number := m.x.(*literal); number && !isStringLiteral(m.x) || m.name == "" || !isIdentStart(m.name[0]) {
+		return m.x.String() + "['" + strings.ReplaceAll(m.name, "'", "''") + "']"
+	}
+	return m.x.String() + "." + m.name
+}
+
+func isStringLiteral(e Expr) bool {
+	l, ok := e.(*literal)
+	if !ok {
+		return false
+	}
+	_, s := l.v.(string)
+	return s
+}
 func (x *index) String() string  { return x.x.String() + "[" + x.i.String() + "]" }
 
 // Parse parses expression text: the part of a string value between its
