@@ -74,6 +74,7 @@ func isStringLiteral(e Expr) bool {
 	_, s := l.v.(string)
 	return s
 }
+
 func (x *index) String() string { return x.x.String() + "[" + x.i.String() + "]" }
 
 // Parse parses expression text: the part of a string value between its
