@@ -553,6 +553,10 @@ func TestDeploymentCancelAndList(t *testing.T) {
 	if status, _, resp := s.Do(t, "DELETE", path+"?api-version=2022-09-01", "", nil); status != http.StatusConflict || !strings.Contains(resp, "DeploymentActive") {
 		t.Errorf("DELETE of a running deployment: %d %s", status, resp)
 	}
+	e2e.WaitFor(t, "the deployment to begin the virtual network", func() bool {
+		status, _, _ := s.Do(t, "GET", group+"/providers/Microsoft.Network/virtualNetworks/v?api-version=2023-09-01", "", nil)
+		return status == http.StatusOK
+	})
 	if status, _, resp := s.Do(t, "POST", path+"/cancel?api-version=2022-09-01", "", nil); status != http.StatusNoContent {
 		t.Fatalf("cancel: %d %s", status, resp)
 	}
