@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/report"
 	"github.com/google/uuid"
 )
@@ -278,13 +280,16 @@ func (a *admin) flows(ctx context.Context, r *http.Request, withClassAndLimit bo
 		return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'until' %v.", err)
 	}
 	if withClassAndLimit {
-		switch c := netmodel.PathClass(strings.ToLower(q.Get("class"))); c {
-		case "", netmodel.ARMPublic, netmodel.ARMPrivate, netmodel.WorkspacePublic, netmodel.WorkspacePrivate:
-			ff.Class = c
-		default:
+		c := netmodel.PathClass(strings.ToLower(q.Get("class")))
+		if c != "" && !slices.Contains(netmodel.PathClasses, c) {
+			names := make([]string, len(netmodel.PathClasses))
+			for i, pc := range netmodel.PathClasses {
+				names[i] = string(pc)
+			}
 			return nil, arm.BadRequest("InvalidQueryParameterValue",
-				"The query parameter 'class' is '%s'; it must be one of arm-public, arm-private, workspace-public, workspace-private.", q.Get("class"))
+				"The query parameter 'class' is '%s'; it must be one of %s.", q.Get("class"), strings.Join(names, ", "))
 		}
+		ff.Class = c
 		if l := q.Get("limit"); l != "" {
 			if ff.Limit, err = strconv.Atoi(l); err != nil || ff.Limit < 0 {
 				return nil, arm.BadRequest("InvalidQueryParameterValue", "The query parameter 'limit' is '%s'; it must be a non-negative integer.", l)
@@ -311,6 +316,36 @@ func parseInstant(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("is '%s'; it must be an RFC 3339 time or a duration back from now such as 1h", s)
 }
 
+// registrySettings reads a registry's isolation settings: its
+// publicNetworkAccess, its approved private endpoint connections (kept in
+// its properties.registryPrivateEndpointConnections) and whether its
+// subscription's tenant refuses public ARM.
+func (a *admin) registrySettings(ctx context.Context, reg *engine.Resource) (*report.WorkspaceSettings, error) {
+	st := &report.WorkspaceSettings{Exists: true, PublicNetworkAccess: "Disabled"}
+	if registryapi.PublicAccessEnabled(reg) {
+		st.PublicNetworkAccess = "Enabled"
+	}
+	conns, _ := reg.Properties["registryPrivateEndpointConnections"].([]any)
+	for _, c := range conns {
+		cm, _ := c.(map[string]any)
+		props, _ := cm["properties"].(map[string]any)
+		state, _ := props["privateLinkServiceConnectionState"].(map[string]any)
+		if status, _ := state["status"].(string); strings.EqualFold(status, "Approved") {
+			st.ApprovedPrivateEndpoints++
+		}
+	}
+	sub, err := a.s.engine.Get(ctx, resourceid.Subscription(reg.ID.SubscriptionID()))
+	if err != nil {
+		return st, nil
+	}
+	if tenant, _ := sub.Properties["tenantId"].(string); tenant != "" {
+		if st.PublicARMDisabled, _, err = a.s.opts.publicARM(ctx, tenant); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
 func (a *admin) clockBody() *engine.Response {
 	return engine.JSON(http.StatusOK, map[string]any{
 		"now":    a.s.clock.Now(),
@@ -319,7 +354,7 @@ func (a *admin) clockBody() *engine.Response {
 }
 
 // workspaceSettings reads the current isolation settings of the workspace
-// with resource ID id for the exposure report.
+// (or registry) with resource ID id for the exposure report.
 func (a *admin) workspaceSettings(ctx context.Context, id string) (*report.WorkspaceSettings, error) {
 	rid, err := resourceid.Parse(id)
 	if err != nil {
@@ -331,6 +366,9 @@ func (a *admin) workspaceSettings(ctx context.Context, id string) (*report.Works
 	}
 	if err != nil {
 		return nil, err
+	}
+	if strings.EqualFold(ws.Type, registryapi.TypeRegistries) {
+		return a.registrySettings(ctx, ws)
 	}
 	now := a.s.clock.Now()
 	st := &report.WorkspaceSettings{Exists: true}

@@ -47,6 +47,7 @@ import (
 	"github.com/armlet/armlet/internal/providers/operationalinsights"
 	"github.com/armlet/armlet/internal/providers/storage"
 	"github.com/armlet/armlet/internal/proxy"
+	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -315,6 +316,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
 		Vault:     vaults,
+		Registry:  registryapi.New(s.engine),
 		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
 		AfterWrite: func() { s.listeners.Trigger() },
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/workspaceapi"
 )
 
@@ -60,6 +61,19 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+
 				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
 			ep.ID, ep.GroupID, ep.TargetID, strings.Join(workspaceapi.Prefixes, ", /"), r.URL.Path))
+	case strings.EqualFold(ep.GroupID, registryapi.GroupID):
+		info.class = netmodel.RegistryPrivate
+		if registryapi.IsRegistryPath(first) {
+			info.service = netmodel.ServiceRegistry
+			return rt.registry
+		}
+		if p, err := resourceid.ParsePath(r.URL.EscapedPath()); err == nil {
+			info.target(action.Of(r.Method, p))
+		}
+		return s.refuse(arm.NotFound("NotFound",
+			"Private endpoint '%s' (group id '%s') reaches only the registry endpoint of '%s' (paths under /registrymanagement and %s); '%s' is not served here. "+
+				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
+			ep.ID, ep.GroupID, ep.TargetID, registryapi.AssetPrefix, r.URL.Path))
 	case strings.EqualFold(ep.GroupID, groupARM):
 		info.class = netmodel.ARMPrivate
 		_, pattern := rt.identity.Handler(r)
@@ -67,7 +81,7 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 		case first == "_armlet":
 			info.skip = true
 			return s.refuse(arm.NotFound("NotFound", "The armlet admin API is served only on the main listener, not on private endpoint '%s'.", ep.ID))
-		case isWorkspacePath(first) || pattern != "" && first != "subscriptions" && first != "providers" && first != "tenants":
+		case isWorkspacePath(first) || registryapi.IsRegistryPath(first) || pattern != "" && first != "subscriptions" && first != "providers" && first != "tenants":
 			return s.refuse(arm.NotFound("NotFound",
 				"Private endpoint '%s' (group id '%s') reaches only Azure Resource Manager; '%s' is not served here. "+
 					"Workspace endpoints are reached through a private endpoint to the workspace (group id '%s'), tokens from the token service on the main endpoint.",

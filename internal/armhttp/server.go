@@ -51,12 +51,14 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/proxy"
+	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -88,6 +90,9 @@ type Options struct {
 	// Vault serves the key vault data planes that requests reach through
 	// armlet's HTTPS proxy (nil answers 404).
 	Vault VaultService
+	// Registry resolves the Azure ML registries' data plane (nil answers
+	// 404); the engine serves the ARM paths it resolves to.
+	Registry *registryapi.Service
 	// PublicARM, when set, is asked before an ARM request that arrived
 	// publicly is served; an error refuses the request and is sent. The
 	// admin API and the token service are never refused.
@@ -153,6 +158,7 @@ func Handler(opts Options) http.Handler {
 		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin),
 		metadata: s.adapt(s.metadata), privateMetadata: s.adapt(s.privateMetadata),
 		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace), vault: s.adapt(s.vault),
+		registry: s.adapt(s.registry),
 	}
 	if opts.Identity != nil {
 		opts.Identity(rt.identity)
@@ -174,8 +180,8 @@ func Handler(opts Options) http.Handler {
 
 // routes are the handlers the root handler routes to.
 type routes struct {
-	identity                                       *http.ServeMux
-	health, admin, metadata, arm, workspace, vault http.Handler
+	identity                                                 *http.ServeMux
+	health, admin, metadata, arm, workspace, vault, registry http.Handler
 	// privateMetadata is /metadata/endpoints on a Resource Management
 	// private endpoint's listener.
 	privateMetadata http.Handler
@@ -218,6 +224,9 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	case isWorkspacePath(first):
 		info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
 		return rt.workspace
+	case registryapi.IsRegistryPath(first):
+		info.service, info.class = netmodel.ServiceRegistry, netmodel.RegistryPublic
+		return rt.registry
 	default:
 		info.class = netmodel.ARMPublic
 		if _, pattern := rt.identity.Handler(r); pattern != "" {
@@ -503,6 +512,56 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 		}
 	}
 	return s.Workspace.Serve(r.Context(), t)
+}
+
+// registry serves an Azure ML registry's data plane: discovery, answered
+// here, and the regional asset API, whose ARM path RBAC checks and the
+// engine serves as it serves ARM (registryapi). Unlike ARM, it is not
+// subject to the public ARM gate: it is the registry's own endpoint, whose
+// network rules registryapi.Service.Resolve applies.
+func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
+	caller, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	if s.Registry == nil {
+		return nil, arm.NotFound("NotFound", "No registry endpoint at '%s'.", r.URL.Path)
+	}
+	t, err := s.Registry.Resolve(r.Context(), r.Method, r.URL.EscapedPath(), baseURL(r), netmodel.OriginFrom(r.Context()))
+	if err != nil {
+		if t != nil {
+			// Refused, but named in its flow record as the operation it is,
+			// so the reports show it under its registry.
+			flowInfoFrom(r.Context()).target(action.Of(r.Method, t.Path))
+		}
+		return nil, err
+	}
+	if t.Discovery {
+		flowInfoFrom(r.Context()).target(t.Action, t.Scope)
+		if s.Authorize != nil {
+			if err := s.Authorize.Check(r.Context(), caller, t.Action, t.Scope, false); err != nil {
+				return nil, err
+			}
+		}
+		return registryapi.Discovery(t), nil
+	}
+	if err := s.authorizeARM(r.Context(), caller, r.Method, t.Path); err != nil {
+		return nil, err
+	}
+	body = relaxNames(body)
+	if err := checkBody(body); err != nil {
+		return nil, err
+	}
+	req := &engine.Request{
+		Method: r.Method, Path: t.EscapedPath, Query: r.URL.Query(), Header: r.Header, Body: body,
+		Caller: caller, BaseURL: t.BaseURL, Now: s.Clock.Now(),
+	}
+	req.APIVersion = req.QueryValue("api-version")
+	resp, err := s.Engine.ServePath(r.Context(), req, t.Path)
+	if err == nil {
+		s.written(r.Method, t.Path)
+	}
+	return resp, err
 }
 
 // vault serves a key vault's data plane, reached by the vault's host name

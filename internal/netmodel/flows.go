@@ -30,6 +30,8 @@ const (
 	// ServiceKeyVault is a key vault's data plane, reached by its own
 	// host name through armlet's HTTPS proxy.
 	ServiceKeyVault Service = "keyvault"
+	// ServiceRegistry is an Azure ML registry's data plane.
+	ServiceRegistry Service = "registry"
 )
 
 // Observation is what the front door saw of one request, before it is
@@ -88,7 +90,9 @@ type Flow struct {
 	Operation  string `json:"operation"`
 	ResourceID string `json:"resourceId,omitempty"`
 	// Workspace is the Azure ML workspace the resource lies in, if any.
-	Workspace         string    `json:"workspace,omitempty"`
+	Workspace string `json:"workspace,omitempty"`
+	// Registry is the Azure ML registry the resource lies in, if any.
+	Registry          string    `json:"registry,omitempty"`
 	Class             PathClass `json:"class"`
 	Listener          string    `json:"listener"`
 	PrivateEndpointID string    `json:"privateEndpointId,omitempty"`
@@ -124,6 +128,7 @@ func FlowOf(o Observation) Flow {
 	if !id.IsRoot() {
 		f.ResourceID = id.String()
 		f.Workspace = action.WorkspaceOf(id)
+		f.Registry = action.RegistryOf(id)
 	}
 	if o.Origin.Endpoint != nil {
 		f.PrivateEndpointID = o.Origin.Endpoint.ID.String()

@@ -22,7 +22,20 @@ const (
 	// KeyVaultPublic is a key vault's data plane reached publicly (through
 	// armlet's public HTTPS proxy).
 	KeyVaultPublic PathClass = "keyvault-public"
+	// RegistryPublic and RegistryPrivate are an Azure ML registry's data
+	// plane (its discovery and its regional asset API) reached on the main
+	// listener or through a private endpoint to the registry.
+	RegistryPublic  PathClass = "registry-public"
+	RegistryPrivate PathClass = "registry-private"
 )
+
+// PathClasses are every path class, in the order the documents list them.
+var PathClasses = []PathClass{ARMPublic, ARMPrivate, WorkspacePublic, WorkspacePrivate, RegistryPublic, RegistryPrivate, KeyVaultPublic}
+
+// Public reports whether the class crossed a public network.
+func (c PathClass) Public() bool {
+	return c == ARMPublic || c == WorkspacePublic || c == RegistryPublic || c == KeyVaultPublic
+}
 
 // Endpoint is an approved private endpoint connection: what a listener of
 // its own serves.
@@ -31,11 +44,11 @@ type Endpoint struct {
 	ID resourceid.ID
 	// PrivateIP is the endpoint's private IP address in its subnet.
 	PrivateIP string
-	// TargetID is the resource the endpoint connects to: a workspace, or a
-	// Microsoft.Authorization/resourceManagementPrivateLinks.
+	// TargetID is the resource the endpoint connects to: a workspace, a
+	// registry, or a Microsoft.Authorization/resourceManagementPrivateLinks.
 	TargetID resourceid.ID
-	// GroupID is the target's sub-resource: "amlworkspace" or
-	// "ResourceManagement".
+	// GroupID is the target's sub-resource: "amlworkspace", "amlregistry"
+	// or "ResourceManagement".
 	GroupID string
 }
 

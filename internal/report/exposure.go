@@ -29,11 +29,15 @@ const (
 	KeepV1LegacyMode     = "v1LegacyMode true keeps it on the workspace endpoint (v1 API)"
 	KeepPrivateARM       = "a resource management private link with publicNetworkAccess Disabled"
 	KeepWorkspacePrivate = "disable publicNetworkAccess and use a private endpoint"
+	// KeepRegistryPrivate is the advice for a registry data-plane call
+	// that crossed the public network.
+	KeepRegistryPrivate = "disable the registry's publicNetworkAccess and use a private endpoint (group id amlregistry)"
 	// KeepUsePrivateEndpoint and KeepUsePrivateARM are the advice for
 	// operations that were only ever refused because public access is
 	// already off: only their request metadata crossed the network.
 	KeepUsePrivateEndpoint = "public access is already refused: call through the workspace's private endpoint"
 	KeepUsePrivateARM      = "public ARM is already refused: call through the resource management private endpoint"
+	KeepUsePrivateRegistry = "public access is already refused: call through the registry's private endpoint"
 )
 
 // The states of a workspace in the exposure report.
@@ -55,20 +59,24 @@ const (
 	codePublicARMDenied = "PublicNetworkAccessRestricted"
 )
 
-// ExposureReport answers, per workspace, which operations crossed public
-// networks with what metadata, which stayed private, and what would have
-// kept each public one private.
+// ExposureReport answers, per workspace and per registry, which operations
+// crossed public networks with what metadata, which stayed private, and
+// what would have kept each public one private.
 type ExposureReport struct {
 	GeneratedAt time.Time           `json:"generatedAt"`
 	Workspaces  []WorkspaceExposure `json:"workspaces"`
+	// Registries are the Azure ML registries, reported as workspaces are:
+	// Registry is set, Workspace is empty.
+	Registries []WorkspaceExposure `json:"registries"`
 }
 
-// WorkspaceExposure is the report of one workspace.
+// WorkspaceExposure is the report of one workspace, or of one registry.
 type WorkspaceExposure struct {
-	Workspace string `json:"workspace"`
-	// Settings are the workspace's current isolation settings, when the
-	// report's caller knows them (nil otherwise): what decides the path
-	// the next operations take.
+	Workspace string `json:"workspace,omitempty"`
+	Registry  string `json:"registry,omitempty"`
+	// Settings are the workspace's (registry's) current isolation
+	// settings, when the report's caller knows them (nil otherwise): what
+	// decides the path the next operations take.
 	Settings *WorkspaceSettings `json:"settings,omitempty"`
 	Public   []PublicOperation  `json:"public"`
 	Private  []PrivateOperation `json:"private"`
@@ -84,12 +92,14 @@ type WorkspaceSettings struct {
 	// sets it.
 	State string `json:"state"`
 	// V1LegacyMode is the effective mode (true while a change to false is
-	// still propagating): the v2 API through ARM is off.
+	// still propagating): the v2 API through ARM is off. Always false for
+	// a registry, which has no v1 API.
 	V1LegacyMode bool `json:"v1LegacyMode"`
-	// PublicNetworkAccess of the workspace endpoint: Enabled or Disabled.
+	// PublicNetworkAccess of the workspace (registry) endpoint: Enabled or
+	// Disabled.
 	PublicNetworkAccess string `json:"publicNetworkAccess,omitempty"`
-	// ApprovedPrivateEndpoints counts the workspace's approved private
-	// endpoint connections.
+	// ApprovedPrivateEndpoints counts the workspace's (registry's)
+	// approved private endpoint connections.
 	ApprovedPrivateEndpoints int `json:"approvedPrivateEndpoints"`
 	// PublicARMDisabled is true when the workspace's tenant refuses public
 	// ARM (a privateLinkAssociation with publicNetworkAccess Disabled).
@@ -126,13 +136,14 @@ type PrivateOperation struct {
 // maxReportValues caps the distinct values kept per list of one operation.
 const maxReportValues = 100
 
-// BuildExposure groups flows by workspace (flows under no workspace, such
-// as token requests, are left out) and, within one, by path class and
-// operation (case-insensitively). isV2Child tells whether a child type
-// segment below a workspace ("onlineEndpoints") is one the v1 legacy mode
-// keeps off ARM. settings, when not nil, returns a workspace's current
-// settings (its Exists set; State is set here), which the advice depends
-// on; without it every setting that could help is advised.
+// BuildExposure groups flows by workspace or registry (flows under
+// neither, such as token requests, are left out) and, within one, by path
+// class and operation (case-insensitively). isV2Child tells whether a
+// child type segment below a workspace ("onlineEndpoints") is one the v1
+// legacy mode keeps off ARM. settings, when not nil, returns a workspace's
+// or registry's current settings (its Exists set; State is set here),
+// given its resource ID, which the advice depends on; without it every
+// setting that could help is advised.
 func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, settings func(workspace string) (*WorkspaceSettings, error), now time.Time) (ExposureReport, error) {
 	type pubKey struct{ ws, class, op string }
 	byWS := map[string]*WorkspaceExposure{}
@@ -144,24 +155,31 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 	reachedPrivately := map[string]bool{} // through a private endpoint to the workspace
 	var order []string
 	for _, f := range flows {
-		if f.Workspace == "" {
+		subject := f.Workspace
+		if subject == "" {
+			subject = f.Registry
+		}
+		if subject == "" {
 			continue
 		}
-		wsKey := strings.ToLower(f.Workspace)
+		wsKey := strings.ToLower(subject)
 		w, ok := byWS[wsKey]
 		if !ok {
 			w = &WorkspaceExposure{Workspace: f.Workspace, Public: []PublicOperation{}, Private: []PrivateOperation{}}
+			if f.Workspace == "" {
+				w.Registry = f.Registry
+			}
 			byWS[wsKey] = w
 			order = append(order, wsKey)
 		}
-		if f.Status >= 200 && f.Status < 300 && strings.EqualFold(f.ResourceID, f.Workspace) {
+		if f.Status >= 200 && f.Status < 300 && strings.EqualFold(f.ResourceID, subject) {
 			written[wsKey] = written[wsKey] || f.Method == "PUT" || f.Method == "PATCH" || f.Method == "DELETE"
 		}
 		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
 		status := strconv.Itoa(f.Status)
 		switch f.Class {
-		case netmodel.ARMPrivate, netmodel.WorkspacePrivate:
-			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class == netmodel.WorkspacePrivate
+		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate:
+			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class != netmodel.ARMPrivate
 			p, ok := priv[k]
 			if !ok {
 				p = &PrivateOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{}, PrivateEndpointIDs: []string{}}
@@ -216,7 +234,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		if settings == nil {
 			continue
 		}
-		st, err := settings(w.Workspace)
+		st, err := settings(w.Workspace + w.Registry)
 		if err != nil {
 			return ExposureReport{}, err
 		}
@@ -239,12 +257,16 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		byWS[k.ws].Private = append(byWS[k.ws].Private, *p)
 	}
 	slices.Sort(order)
-	r := ExposureReport{GeneratedAt: now.UTC(), Workspaces: make([]WorkspaceExposure, 0, len(order))}
+	r := ExposureReport{GeneratedAt: now.UTC(), Workspaces: []WorkspaceExposure{}, Registries: []WorkspaceExposure{}}
 	for _, k := range order {
 		w := byWS[k]
 		slices.SortFunc(w.Public, func(a, b PublicOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
 		slices.SortFunc(w.Private, func(a, b PrivateOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
-		r.Workspaces = append(r.Workspaces, *w)
+		if w.Registry != "" {
+			r.Registries = append(r.Registries, *w)
+		} else {
+			r.Workspaces = append(r.Workspaces, *w)
+		}
 	}
 	return r, nil
 }
@@ -257,10 +279,10 @@ func cmpOp(ac netmodel.PathClass, ao string, bc netmodel.PathClass, bo string) i
 }
 
 // refusedForBeingPublic reports whether f was refused because public
-// access is off (the workspace's, or public ARM's).
+// access is off (the workspace's or registry's, or public ARM's).
 func refusedForBeingPublic(f netmodel.Flow) bool {
 	switch f.Class {
-	case netmodel.WorkspacePublic:
+	case netmodel.WorkspacePublic, netmodel.RegistryPublic:
 		return f.Status == 403 && f.ErrorCode == codeWorkspaceDenied
 	case netmodel.ARMPublic:
 		return f.Status == 403 && f.ErrorCode == codePublicARMDenied
@@ -280,10 +302,14 @@ func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Ch
 	switch {
 	case refusedOnly && p.Class == netmodel.WorkspacePublic:
 		return []string{KeepUsePrivateEndpoint}
+	case refusedOnly && p.Class == netmodel.RegistryPublic:
+		return []string{KeepUsePrivateRegistry}
 	case refusedOnly:
 		return []string{KeepUsePrivateARM}
 	case p.Class == netmodel.WorkspacePublic:
 		return []string{KeepWorkspacePrivate}
+	case p.Class == netmodel.RegistryPublic:
+		return []string{KeepRegistryPrivate}
 	}
 	if child := action.WorkspaceChild(p.Operation); child != "" && isV2Child != nil && isV2Child(child) && hasPrivateEndpoint {
 		return []string{KeepV1LegacyMode, KeepPrivateARM}
@@ -296,23 +322,31 @@ func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Ch
 // then the private ones.
 func (r ExposureReport) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(r.Workspaces) == 0 {
-		fmt.Fprintln(tw, "No workspace operations recorded.")
+	if len(r.Workspaces) == 0 && len(r.Registries) == 0 {
+		fmt.Fprintln(tw, "No workspace or registry operations recorded.")
 	}
-	for i, ws := range r.Workspaces {
+	for i, ws := range append(slices.Clip(r.Workspaces), r.Registries...) {
 		if i > 0 {
 			fmt.Fprintln(tw)
 		}
-		fmt.Fprintf(tw, "WORKSPACE %s\n", ws.Workspace)
+		if ws.Registry != "" {
+			fmt.Fprintf(tw, "REGISTRY %s\n", ws.Registry)
+		} else {
+			fmt.Fprintf(tw, "WORKSPACE %s\n", ws.Workspace)
+		}
 		if st := ws.Settings; st != nil {
-			switch st.State {
-			case StateDeleted:
+			publicARM := map[bool]string{true: "disabled", false: "enabled"}[st.PublicARMDisabled]
+			switch {
+			case st.State == StateDeleted:
 				fmt.Fprintln(tw, "  (deleted)")
-			case StateNeverCreated:
+			case st.State == StateNeverCreated:
 				fmt.Fprintln(tw, "  (never created: no write of it succeeded)")
+			case ws.Registry != "":
+				fmt.Fprintf(tw, "  now: publicNetworkAccess %s, %d approved private endpoint(s), public ARM %s\n",
+					st.PublicNetworkAccess, st.ApprovedPrivateEndpoints, publicARM)
 			default:
 				fmt.Fprintf(tw, "  now: v1LegacyMode %t, publicNetworkAccess %s, %d approved private endpoint(s), public ARM %s\n",
-					st.V1LegacyMode, st.PublicNetworkAccess, st.ApprovedPrivateEndpoints, map[bool]string{true: "disabled", false: "enabled"}[st.PublicARMDisabled])
+					st.V1LegacyMode, st.PublicNetworkAccess, st.ApprovedPrivateEndpoints, publicARM)
 			}
 		}
 		if len(ws.Public) == 0 {

@@ -170,3 +170,64 @@ func TestExposureAdviceAndStates(t *testing.T) {
 		})
 	}
 }
+
+// TestExposureOfRegistries: a registry's flows form an entry of their own
+// under registries, with the registry's advice: ARM calls need private
+// ARM, public data-plane calls need the registry closed and a private
+// endpoint, and refused ones name the private endpoint to use.
+func TestExposureOfRegistries(t *testing.T) {
+	const reg = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/registries/r1"
+	pe := mustID(t, "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1")
+	mk := func(class netmodel.PathClass, method, path string, status int, code string) netmodel.Flow {
+		o := resolved(netmodel.Observation{Time: time.Unix(1, 0), Method: method, Path: path, Class: class, Status: status, ErrorCode: code})
+		if class == netmodel.RegistryPrivate {
+			o.Origin.Endpoint = &netmodel.Endpoint{ID: pe}
+		}
+		return netmodel.FlowOf(o)
+	}
+	flows := []netmodel.Flow{
+		mk(netmodel.ARMPublic, "PUT", reg, 200, ""),
+		mk(netmodel.ARMPublic, "PUT", reg+"/models/m/versions/1", 200, ""),
+		mk(netmodel.RegistryPublic, "GET", reg+"/models/m/versions/1", 200, ""),
+		mk(netmodel.RegistryPublic, "PUT", reg+"/models/m/versions/2", 403, "UserError"),
+		mk(netmodel.RegistryPrivate, "PUT", reg+"/models/m/versions/2", 200, ""),
+		mk(netmodel.ARMPublic, "PUT", ws, 200, ""),
+	}
+	r, err := BuildExposure(flows, nil, func(id string) (*WorkspaceSettings, error) {
+		return &WorkspaceSettings{Exists: true, PublicNetworkAccess: "Disabled", ApprovedPrivateEndpoints: 1}, nil
+	}, time.Unix(2, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Workspaces) != 1 || r.Workspaces[0].Workspace != ws || len(r.Registries) != 1 {
+		t.Fatalf("workspaces %+v registries %+v: want the workspace and the registry apart", r.Workspaces, r.Registries)
+	}
+	got := r.Registries[0]
+	if got.Registry != reg || got.Workspace != "" || got.Settings == nil || got.Settings.State != StateExists {
+		t.Fatalf("registry entry %+v", got)
+	}
+	want := map[string][]string{
+		"arm-public Microsoft.MachineLearningServices/registries/write":                      {KeepPrivateARM},
+		"arm-public Microsoft.MachineLearningServices/registries/models/versions/write":      {KeepPrivateARM},
+		"registry-public Microsoft.MachineLearningServices/registries/models/versions/read":  {KeepRegistryPrivate},
+		"registry-public Microsoft.MachineLearningServices/registries/models/versions/write": {KeepUsePrivateRegistry},
+	}
+	if len(got.Public) != len(want) {
+		t.Fatalf("public operations %+v, want %d", got.Public, len(want))
+	}
+	for _, p := range got.Public {
+		if w, ok := want[string(p.Class)+" "+p.Operation]; !ok || !slices.Equal(p.KeepPrivate, w) {
+			t.Errorf("%s %s: keepPrivate %q, want %q", p.Class, p.Operation, p.KeepPrivate, w)
+		}
+	}
+	if len(got.Private) != 1 || got.Private[0].Class != netmodel.RegistryPrivate || !slices.Equal(got.Private[0].PrivateEndpointIDs, []string{pe.String()}) {
+		t.Errorf("private operations %+v", got.Private)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "REGISTRY "+reg) || !strings.Contains(buf.String(), "now: publicNetworkAccess Disabled, 1 approved") {
+		t.Errorf("table:\n%s", buf.String())
+	}
+}

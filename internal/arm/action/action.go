@@ -48,7 +48,10 @@ func Of(method string, p resourceid.Path) (string, resourceid.ID) {
 	return fullType(append(segs, resourceid.Segment{Type: p.Tail})) + "/" + Verb(method), p.ID
 }
 
-const mlWorkspaces = "Microsoft.MachineLearningServices/workspaces"
+const (
+	mlWorkspaces = "Microsoft.MachineLearningServices/workspaces"
+	mlRegistries = "Microsoft.MachineLearningServices/registries"
+)
 
 // fullType is the resource type of segs with core types spelled as ARM
 // spells them in actions (Microsoft.Resources/subscriptions/resourceGroups).
@@ -88,10 +91,16 @@ func coreType(t string) string {
 
 // WorkspaceOf returns the Azure ML workspace id contains (the id itself or
 // an ancestor), or "" if it lies under none.
-func WorkspaceOf(id resourceid.ID) string {
+func WorkspaceOf(id resourceid.ID) string { return ancestorOfType(id, mlWorkspaces) }
+
+// RegistryOf returns the Azure ML registry id contains (the id itself or
+// an ancestor), or "" if it lies under none.
+func RegistryOf(id resourceid.ID) string { return ancestorOfType(id, mlRegistries) }
+
+func ancestorOfType(id resourceid.ID, typ string) string {
 	segs := id.Segments()
 	for i, s := range segs {
-		if strings.EqualFold(s.Type, mlWorkspaces) {
+		if strings.EqualFold(s.Type, typ) {
 			return resourceid.New(segs[:i+1]...).String()
 		}
 	}
