@@ -45,6 +45,23 @@ func (a *Armlet) Exposure(t testing.TB, wsID string) report.WorkspaceExposure {
 	return report.WorkspaceExposure{}
 }
 
+// RegistryExposure returns the exposure report of the registry regID.
+func (a *Armlet) RegistryExposure(t testing.TB, regID string) report.WorkspaceExposure {
+	t.Helper()
+	code, _, body := a.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
+	var rep report.ExposureReport
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
+		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
+	}
+	for _, r := range rep.Registries {
+		if strings.EqualFold(r.Registry, regID) {
+			return r
+		}
+	}
+	t.Fatalf("no report for %s in %s", regID, body)
+	return report.WorkspaceExposure{}
+}
+
 // WaitEndpoints polls the admin API until n private endpoint listeners
 // are listed, for up to 10 s, and returns them.
 func (a *Armlet) WaitEndpoints(t testing.TB, n int) []netmodel.Listening {
