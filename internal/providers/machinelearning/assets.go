@@ -535,7 +535,7 @@ func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engi
 // azureml-blobstore-{workspaceId}, or the registry's (registryUploadTarget).
 func (s *assetVersionStrategy) uploadTarget(ctx context.Context, r *engine.Resource) (resourceid.ID, string, error) {
 	if s.parent == TypeRegistries {
-		return registryUploadTarget(ctx, s.e, r)
+		return registryUploadTarget(ctx, s.e, r, s.kind)
 	}
 	ws, err := workspaceOf(ctx, s.e, r)
 	if err != nil {

@@ -55,7 +55,7 @@ func registerRegistryAssets(e *engine.Engine, _ Options) {
 //
 // Choice: Azure names its registry containers itself; armlet's container
 // names the registry and the asset kind.
-func registryUploadTarget(ctx context.Context, e *engine.Engine, r *engine.Resource) (resourceid.ID, string, error) {
+func registryUploadTarget(ctx context.Context, e *engine.Engine, r *engine.Resource, kind *assetKind) (resourceid.ID, string, error) {
 	id := r.ID
 	for id.Len() > 0 && !strings.EqualFold(id.ResourceType(), TypeRegistries) {
 		id = id.Parent()
@@ -64,8 +64,7 @@ func registryUploadTarget(ctx context.Context, e *engine.Engine, r *engine.Resou
 	if err != nil {
 		return resourceid.ID{}, "", err
 	}
-	kind := r.ID.Parent().Parent().Last().Type
-	container := strings.ToLower(reg.ID.Name()) + "-" + strings.ToLower(kind)
+	container := strings.ToLower(reg.ID.Name()) + "-" + kind.segment
 	primary := engine.NormalizeLocation(reg.Location)
 	regions, _ := reg.Properties["regionDetails"].([]any)
 	for _, rg := range regions {
