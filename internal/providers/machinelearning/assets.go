@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/google/uuid"
 )
@@ -44,8 +45,14 @@ type assetKind struct {
 	check func(p map[string]any) error
 }
 
-func (k *assetKind) containerType() string { return TypeWorkspaces + "/" + k.segment }
-func (k *assetKind) versionType() string   { return k.containerType() + "/versions" }
+// containerType and versionType are the kind's types under a workspace;
+// the In forms under parent, a workspace or a registry type.
+func (k *assetKind) containerType() string                { return k.containerTypeIn(TypeWorkspaces) }
+func (k *assetKind) versionType() string                  { return k.versionTypeIn(TypeWorkspaces) }
+func (k *assetKind) containerTypeIn(parent string) string { return parent + "/" + k.segment }
+func (k *assetKind) versionTypeIn(parent string) string {
+	return k.containerTypeIn(parent) + "/versions"
+}
 
 // assetCommon are the members every container and version has.
 func assetCommon(extra map[string]*field) map[string]*field {
@@ -172,7 +179,7 @@ func registerAssets(e *engine.Engine, _ Options) {
 			NameRule:       assetVersionRule,
 			Put:            engine.Sync,
 			Delete:         engine.Sync,
-			Strategy:       &assetVersionStrategy{e: e, kind: k, shapes: newShapes(k.versionType(), k.version)},
+			Strategy:       &assetVersionStrategy{e: e, kind: k, parent: TypeWorkspaces, shapes: newShapes(k.versionType(), k.version)},
 			ImplicitParent: implicitContainer,
 		})
 	}
@@ -370,8 +377,11 @@ func compareVersions(a, b string) int {
 // with a SAS-shaped URI valid for one day (not a usable signature). The
 // version must exist (the engine answers 404 otherwise).
 type assetVersionStrategy struct {
-	e      *engine.Engine
-	kind   *assetKind
+	e    *engine.Engine
+	kind *assetKind
+	// parent is the type the assets live under: TypeWorkspaces or
+	// TypeRegistries.
+	parent string
 	shapes *shapes
 }
 
@@ -461,11 +471,30 @@ var pendingUploadRequest = object("PendingUploadRequestDto", map[string]*field{
 	"pendingUploadType": enum("PendingUploadType", "None", "TemporaryBlobReference"),
 })
 
-// Action answers POST startPendingUpload on code versions.
+// Action answers POST startPendingUpload (code versions of a workspace;
+// code, data and model versions of a registry) and publish (a workspace's
+// versions, registry_assets.go).
 func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
-	if s.kind.segment != "codes" || !strings.EqualFold(name, "startPendingUpload") {
-		return nil, engine.UnknownAction(s.kind.versionType(), name)
+	switch {
+	case strings.EqualFold(name, "startPendingUpload") && s.uploads():
+		return s.startPendingUpload(ctx, req, r)
+	case strings.EqualFold(name, "publish") && s.parent == TypeWorkspaces:
+		return s.publish(ctx, req, r)
 	}
+	return nil, engine.UnknownAction(s.kind.versionTypeIn(s.parent), name)
+}
+
+// uploads reports whether the versions answer startPendingUpload.
+func (s *assetVersionStrategy) uploads() bool {
+	if s.parent == TypeRegistries {
+		return s.kind.segment == "codes" || s.kind.segment == "data" || s.kind.segment == "models"
+	}
+	return s.kind.segment == "codes"
+}
+
+// startPendingUpload answers a TemporaryBlobReference to a blob in the
+// storage account of the workspace or registry (uploadTarget).
+func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
 	var body map[string]any
 	if len(strings.TrimSpace(string(req.Body))) > 0 {
 		v, err := decode(req.Body)
@@ -482,14 +511,12 @@ func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, 
 	if uploadID == "" {
 		uploadID = uuid.NewString()
 	}
-	ws, err := workspaceOf(ctx, s.e, r)
+	storage, container, err := s.uploadTarget(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	storage := workspaceStorage(ws)
 	account := strings.ToLower(storage.Name())
-	wsID, _ := ws.Properties["workspaceId"].(string)
-	blob := "https://" + account + ".blob.core.windows.net/azureml-blobstore-" + wsID + "/LocalUpload/" + uploadID + "/"
+	blob := "https://" + account + ".blob.core.windows.net/" + container + "/LocalUpload/" + uploadID + "/"
 	expiry := req.Now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	sas := blob + "?sv=2021-10-04&se=" + strings.ReplaceAll(expiry, ":", "%3A") + "&sr=c&sp=rcwl&sig=" + url.QueryEscape(randomKey(32))
 	return engine.JSON(http.StatusOK, map[string]any{
@@ -501,4 +528,19 @@ func (s *assetVersionStrategy) Action(ctx context.Context, req *engine.Request, 
 			"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
 		},
 	}), nil
+}
+
+// uploadTarget is the storage account and blob container uploads of the
+// version r go to: the workspace's, container
+// azureml-blobstore-{workspaceId}, or the registry's (registryUploadTarget).
+func (s *assetVersionStrategy) uploadTarget(ctx context.Context, r *engine.Resource) (resourceid.ID, string, error) {
+	if s.parent == TypeRegistries {
+		return registryUploadTarget(ctx, s.e, r, s.kind)
+	}
+	ws, err := workspaceOf(ctx, s.e, r)
+	if err != nil {
+		return resourceid.ID{}, "", err
+	}
+	wsID, _ := ws.Properties["workspaceId"].(string)
+	return workspaceStorage(ws), "azureml-blobstore-" + wsID, nil
 }

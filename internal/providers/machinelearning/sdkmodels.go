@@ -313,14 +313,19 @@ func apiVersionsOf(resourceType string, stable []string) []string {
 		}
 		out = append(out, v)
 	}
-	// Newest date first; on one date the stable version first.
+	sortAPIVersions(out)
+	return out
+}
+
+// sortAPIVersions sorts api-versions newest date first; on one date the
+// stable version first.
+func sortAPIVersions(out []string) {
 	slices.SortStableFunc(out, func(a, b string) int {
 		if c := strings.Compare(versionDate(b), versionDate(a)); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
 	})
-	return out
 }
 
 // overlayer overlays hand-written schemas with the models of one
