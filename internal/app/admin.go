@@ -18,7 +18,6 @@ import (
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
-	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/report"
 	"github.com/google/uuid"
 )
@@ -317,22 +316,13 @@ func parseInstant(s string, now time.Time) (time.Time, error) {
 }
 
 // registrySettings reads a registry's isolation settings: its
-// publicNetworkAccess, its approved private endpoint connections (kept in
-// its properties.registryPrivateEndpointConnections) and whether its
-// subscription's tenant refuses public ARM.
+// publicNetworkAccess, its approved private endpoint connections and
+// whether its subscription's tenant refuses public ARM.
 func (a *admin) registrySettings(ctx context.Context, reg *engine.Resource) (*report.WorkspaceSettings, error) {
-	st := &report.WorkspaceSettings{Exists: true, PublicNetworkAccess: "Disabled"}
-	if registryapi.PublicAccessEnabled(reg) {
-		st.PublicNetworkAccess = "Enabled"
-	}
-	conns, _ := reg.Properties["registryPrivateEndpointConnections"].([]any)
-	for _, c := range conns {
-		cm, _ := c.(map[string]any)
-		props, _ := cm["properties"].(map[string]any)
-		state, _ := props["privateLinkServiceConnectionState"].(map[string]any)
-		if status, _ := state["status"].(string); strings.EqualFold(status, "Approved") {
-			st.ApprovedPrivateEndpoints++
-		}
+	st := &report.WorkspaceSettings{Exists: true, PublicNetworkAccess: "Enabled",
+		ApprovedPrivateEndpoints: machinelearning.ApprovedRegistryConnections(reg)}
+	if machinelearning.RegistryRefusesPublicAccess(reg) {
+		st.PublicNetworkAccess = "Disabled"
 	}
 	sub, err := a.s.engine.Get(ctx, resourceid.Subscription(reg.ID.SubscriptionID()))
 	if err != nil {
@@ -367,7 +357,7 @@ func (a *admin) workspaceSettings(ctx context.Context, id string) (*report.Works
 	if err != nil {
 		return nil, err
 	}
-	if strings.EqualFold(ws.Type, registryapi.TypeRegistries) {
+	if strings.EqualFold(ws.Type, machinelearning.TypeRegistries) {
 		return a.registrySettings(ctx, ws)
 	}
 	now := a.s.clock.Now()

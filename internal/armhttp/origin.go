@@ -14,6 +14,7 @@ import (
 	"github.com/armlet/armlet/internal/decision"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/workspaceapi"
 )
@@ -61,7 +62,7 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+
 				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
 			ep.ID, ep.GroupID, ep.TargetID, strings.Join(workspaceapi.Prefixes, ", /"), r.URL.Path))
-	case strings.EqualFold(ep.GroupID, registryapi.GroupID):
+	case strings.EqualFold(ep.GroupID, machinelearning.RegistryPrivateLinkGroup):
 		info.class = netmodel.RegistryPrivate
 		if registryapi.IsRegistryPath(first) {
 			info.service = netmodel.ServiceRegistry

@@ -24,6 +24,7 @@ package registryapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,13 +33,8 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
 )
-
-// TypeRegistries is the registry resource type.
-const TypeRegistries = "Microsoft.MachineLearningServices/registries"
-
-// GroupID is the private link group of a registry's private endpoints.
-const GroupID = "amlregistry"
 
 // AssetPrefix is the path prefix of the regional asset API; the rest of the
 // path is an ARM path.
@@ -168,19 +164,14 @@ func (s *Service) resolveDiscovery(ctx context.Context, method, escapedPath stri
 		return nil, err
 	}
 	return &Target{
-		Registry: r.ID, Discovery: true, Action: TypeRegistries + "/read", Scope: r.ID,
+		Registry: r.ID, Discovery: true, Action: machinelearning.TypeRegistries + "/read", Scope: r.ID,
 		BaseURL: strings.TrimSuffix(baseURL, "/") + "/", registry: r,
 	}, nil
 }
 
 // find returns the registry called name: the private endpoint's own for a
-// private request (403 if it has another name), else the first of every
-// registry armlet holds with that name.
-//
-// Choice: discovery names a registry by name alone, as Azure's registry
-// names are unique across Azure; armlet does not enforce that uniqueness,
-// and when two subscriptions hold a registry of the same name discovery
-// answers with the first in ID order.
+// private request (403 if it has another name), else the one registry of
+// that name (registry names are unique across armlet, as across Azure).
 func (s *Service) find(ctx context.Context, name string, origin netmodel.Origin) (resourceid.ID, error) {
 	if origin.Private() {
 		if !isRegistry(origin.Endpoint.TargetID) || !strings.EqualFold(origin.Endpoint.TargetID.Name(), name) {
@@ -188,20 +179,14 @@ func (s *Service) find(ctx context.Context, name string, origin netmodel.Origin)
 		}
 		return origin.Endpoint.TargetID, nil
 	}
-	regs, err := s.e.ListByType(ctx, TypeRegistries)
+	r, err := machinelearning.FindRegistry(ctx, s.e, name)
+	if errors.Is(err, engine.ErrNotFound) {
+		return resourceid.ID{}, arm.NotFound(arm.CodeResourceNotFound, "No registry named '%s' was found.", name)
+	}
 	if err != nil {
 		return resourceid.ID{}, err
 	}
-	var found *engine.Resource
-	for _, r := range regs {
-		if strings.EqualFold(r.ID.Name(), name) && (found == nil || r.ID.String() < found.ID.String()) {
-			found = r
-		}
-	}
-	if found == nil {
-		return resourceid.ID{}, arm.NotFound(arm.CodeResourceNotFound, "No registry named '%s' was found.", name)
-	}
-	return found.ID, nil
+	return r.ID, nil
 }
 
 // allow applies rules 2 to 4 of Resolve to the registry id.
@@ -216,17 +201,10 @@ func (s *Service) allow(ctx context.Context, id resourceid.ID, origin netmodel.O
 	if err != nil {
 		return nil, err
 	}
-	if !origin.Private() && !PublicAccessEnabled(r) {
+	if !origin.Private() && machinelearning.RegistryRefusesPublicAccess(r) {
 		return nil, denied()
 	}
 	return r, nil
-}
-
-// PublicAccessEnabled reads a registry's properties.publicNetworkAccess;
-// absent counts as Enabled, Azure's default.
-func PublicAccessEnabled(r *engine.Resource) bool {
-	v, _ := r.Properties["publicNetworkAccess"].(string)
-	return v == "" || strings.EqualFold(v, "Enabled")
 }
 
 // Discovery is the answer to a discovery request t: the registry's
@@ -272,7 +250,7 @@ func registryOf(id resourceid.ID) (resourceid.ID, bool) {
 }
 
 func isRegistry(id resourceid.ID) bool {
-	return !id.IsRoot() && strings.EqualFold(id.ResourceType(), TypeRegistries)
+	return !id.IsRoot() && strings.EqualFold(id.ResourceType(), machinelearning.TypeRegistries)
 }
 
 func unescapedEqual(escaped, want string) bool {
