@@ -74,6 +74,9 @@ var linkedFromHub = []string{"storageAccount", "keyVault", "containerRegistry", 
 //     or sends outbound rules, is refused with 400 UserError naming
 //     properties.managedNetwork; one that repeats what a GET showed
 //     passes).
+//
+// Choice: an import (seed or export file) of a project whose hub is not
+// (yet) there is accepted as it is, unresolved.
 func (s *workspaceStrategy) completeKind(ctx context.Context, req *engine.Request, desired, old *engine.Resource) error {
 	kind := kindDefault
 	if desired.Kind != "" {
@@ -116,6 +119,12 @@ func (s *workspaceStrategy) completeKind(ctx context.Context, req *engine.Reques
 			WithTarget("properties.hubResourceId")
 	}
 	hub, err := s.liveHub(ctx, hubRef)
+	if err != nil && req.Importing() {
+		// A seed or export file may list the project before its hub (an
+		// export lists them in name order): the file carries what the
+		// project took from its hub.
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,14 @@
 package machinelearning
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/engine/enginetest"
 )
 
@@ -162,4 +164,26 @@ func TestProjectConnections(t *testing.T) {
 		t.Errorf("the hub lists %d connections, want its own 3", n)
 	}
 	v.Fail(http.MethodGet, wsBase+"proj1/connections/shared1", newest, "", http.StatusNotFound, "ResourceNotFound")
+}
+
+// TestImportProjectAndHub covers seeds of both orders: a project listed
+// before its hub is kept unresolved, one after it takes the hub's
+// resources; the kinds' version rule does not apply to imports.
+func TestImportProjectAndHub(t *testing.T) {
+	v := newEnv(t, Options{}, nil)
+	v.importResource(wsBase+"aproj", "2022-10-01", `{"location":"eastus","kind":"Project","properties":{`+projectRef+`}}`)
+	v.importResource(hubID, "2022-10-01", hubBody)
+	v.importResource(wsBase+"zproj", "2022-10-01", `{"location":"eastus","kind":"Project","properties":{`+projectRef+`}}`)
+	if got := v.props("aproj", newest)["storageAccount"]; got != nil {
+		t.Errorf("project seeded before its hub took %v", got)
+	}
+	if got := v.props("zproj", newest)["storageAccount"]; got != storageID {
+		t.Errorf("project seeded after its hub has storageAccount %v", got)
+	}
+	if got := v.props("hub1", newest)["associatedWorkspaces"]; len(got.([]any)) != 2 {
+		t.Errorf("associatedWorkspaces = %v", got)
+	}
+	if _, err := v.e.Import(context.Background(), mustID(t, wsBase+"bad"), seedBody(t, `{"location":"eastus","kind":"Project"}`), newest, engine.Caller{}); err == nil {
+		t.Errorf("a seeded project without hubResourceId was accepted")
+	}
 }
