@@ -49,7 +49,7 @@ const featuresetVersionBody = `{"properties":{"description":"transactions","enti
 // TestFeatureStoreChildren covers the containers, versions and features
 // of a feature store at each api-version that has them.
 func TestFeatureStoreChildren(t *testing.T) {
-	for _, apiVersion := range []string{"2023-04-01", "2023-10-01", "2024-04-01", "2025-09-01"} {
+	for _, apiVersion := range []string{"2023-04-01", "2023-04-01-preview", "2023-10-01", "2024-04-01", "2024-10-01-preview", "2025-06-01", "2025-09-01"} {
 		t.Run(apiVersion, func(t *testing.T) {
 			v := newEnv(t, Options{}, nil)
 			v.featureStore("2025-09-01")
@@ -134,6 +134,9 @@ func TestFeatureStoreRefusals(t *testing.T) {
 		{"bad index column type", http.MethodPut, fsEnts + "e/versions/1", newest, `{"properties":{"indexColumns":[{"columnName":"a","dataType":"Text"}]}}`, 400, "InvalidRequestContent", "properties.indexColumns[0].dataType"},
 		{"unknown member", http.MethodPut, fsSets + "s/versions/1", newest, `{"properties":{"features":[]}}`, 400, "InvalidRequestContent", "properties.features"},
 		{"not served at 2022-10-01", http.MethodPut, fsSets + "s", "2022-10-01", `{"properties":{}}`, 400, "NoRegisteredProviderFound", ""},
+		{"not served at 2023-02-01-preview", http.MethodPut, fsSets + "s", "2023-02-01-preview", `{"properties":{}}`, 400, "NoRegisteredProviderFound", ""},
+		{"features of a missing version", http.MethodGet, fsSets + "s/versions/9/features", newest, "", 404, "ParentResourceNotFound", ""},
+		{"bad version name", http.MethodPut, fsSets + "s/versions/-1", newest, `{"properties":{}}`, 400, "InvalidResourceName", "name"},
 	}
 	for _, tt := range tests {
 		v.Refuse(t, tt.name, tt.method, tt.path, tt.apiVersion, tt.body, tt.status, tt.code, tt.target)
