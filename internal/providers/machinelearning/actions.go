@@ -163,8 +163,10 @@ const privateLinkGroupID = "amlworkspace"
 // privateLinkResources (a fixed, single-page list),
 // outboundNetworkDependenciesEndpoints (not paged) and features (one
 // page); other collections fall through to the engine.
-func (s *workspaceStrategy) ListChildren(_ context.Context, _ *engine.Request, r *engine.Resource, child string) (*engine.Response, bool, error) {
+func (s *workspaceStrategy) ListChildren(ctx context.Context, req *engine.Request, r *engine.Resource, child string) (*engine.Response, bool, error) {
 	switch {
+	case strings.EqualFold(child, "connections"):
+		return s.listProjectConnections(ctx, req, r)
 	case strings.EqualFold(child, "outboundNetworkDependenciesEndpoints"):
 		return outboundDependencies(r), true, nil
 	case strings.EqualFold(child, "features"):

@@ -632,6 +632,9 @@ func (s *outboundRuleStrategy) Validate(context.Context, *engine.Request, *engin
 // lists no rules and refuses PUTs with 400 UserError. PATCH is not
 // supported (405), as in the spec.
 func (s *outboundRuleStrategy) ServeVirtual(ctx context.Context, req *engine.Request, ws *engine.Resource, name string) (*engine.Response, error) {
+	if resp, handled, err := s.serveProjectRules(ctx, req, ws, name); handled {
+		return resp, err
+	}
 	switch {
 	case name == "":
 		return s.list(ws, req)

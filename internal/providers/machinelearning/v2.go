@@ -47,6 +47,7 @@ func registerV2(e *engine.Engine, opts Options) {
 	registerSchedules(e, opts)
 	registerManagedNetwork(e, opts)
 	registerRegistries(e, opts)
+	registerFeatureStore(e, opts)
 }
 
 // checkProperties type-checks desired.Properties against sh's schema at

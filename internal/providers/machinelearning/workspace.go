@@ -182,6 +182,9 @@ func (s *workspaceStrategy) Validate(ctx context.Context, req *engine.Request, d
 			}
 		}
 	}
+	if err := s.completeKind(ctx, req, desired, old); err != nil {
+		return err
+	}
 	if err := s.complete(ctx, req, desired, old); err != nil {
 		return err
 	}
@@ -524,6 +527,9 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	props["privateEndpointConnections"] = conns
 	props["privateLinkCount"] = approved
 	renderManagedNetwork(r, props, apiVersion, now)
+	if err := s.renderKind(ctx, r, props, apiVersion, now); err != nil {
+		return err
+	}
 	s.shapes.render(body, apiVersion)
 	if !atLeast(apiVersion, LegacyModeAPIVersion) {
 		delete(props, "v1LegacyMode")
@@ -596,6 +602,9 @@ func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *
 	r.Properties = props.(map[string]any)
 	if wsID != "" {
 		r.Properties["workspaceId"] = wsID
+	}
+	if err := s.completeKind(ctx, req, r, nil); err != nil {
+		return err
 	}
 	if err := s.complete(ctx, req, r, nil); err != nil {
 		return err
