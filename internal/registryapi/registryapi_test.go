@@ -1,0 +1,178 @@
+package registryapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/engine/enginetest"
+	"github.com/armlet/armlet/internal/kv/memkv"
+	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
+)
+
+const (
+	testSub    = "00000000-1111-2222-3333-444444444444"
+	testTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	rgPath     = "/subscriptions/" + testSub + "/resourceGroups/rg"
+	regBase    = rgPath + "/providers/Microsoft.MachineLearningServices/registries/"
+	base       = "https://127.0.0.1:8443"
+)
+
+// newService is a real engine over memkv with the machinelearning
+// provider, two registries (open, public access Enabled; closed,
+// Disabled) and a workspace.
+func newService(t testing.TB) *Service {
+	t.Helper()
+	clk := clock.NewOffset(0)
+	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry()})
+	machinelearning.Register(e, machinelearning.Options{TenantID: testTenant})
+	if err := e.EnsureSubscription(context.Background(), testSub, testTenant, "test"); err != nil {
+		t.Fatal(err)
+	}
+	env := enginetest.New(t, e, clk)
+	env.Must(http.MethodPut, rgPath, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
+	for name, pna := range map[string]string{"open": "Enabled", "closed": "Disabled"} {
+		env.Must(http.MethodPut, regBase+name, "2024-04-01",
+			`{"location":"eastus","properties":{"publicNetworkAccess":"`+pna+`","regionDetails":[{"location":"eastus"},{"location":"westus"}]}}`, http.StatusCreated)
+	}
+	env.Must(http.MethodPut, rgPath+"/providers/Microsoft.MachineLearningServices/workspaces/wsone", "2024-04-01", `{"location":"eastus"}`, http.StatusAccepted)
+	clk.Advance(time.Minute)
+	return New(e)
+}
+
+func mustID(t testing.TB, s string) resourceid.ID {
+	t.Helper()
+	id, err := resourceid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestResolve: each rule of Resolve, in its order, for discovery and for
+// the asset API, on the main listener and through private endpoints.
+func TestResolve(t *testing.T) {
+	s := newService(t)
+	private := func(target string) netmodel.Origin {
+		return netmodel.Origin{Listener: "127.77.0.1:8443", Endpoint: &netmodel.Endpoint{
+			ID:       mustID(t, rgPath+"/providers/Microsoft.Network/privateEndpoints/pe"),
+			TargetID: mustID(t, target), GroupID: machinelearning.RegistryPrivateLinkGroup,
+		}}
+	}
+	public := netmodel.Origin{Listener: "127.0.0.1:8443"}
+	const assets = AssetPrefix + regBase
+	tests := []struct {
+		name, method, path string
+		origin             netmodel.Origin
+		status             int    // 0: resolved
+		code               string // of the refusal
+		registry           string // resolved registry
+		discovery          bool
+	}{
+		{"public discovery of an open registry", "GET", "/registrymanagement/v1.0/registries/open/discovery", public, 0, "", regBase + "open", true},
+		{"discovery ignores the name's case", "GET", "/RegistryManagement/v1.0/registries/OPEN/discovery", public, 0, "", regBase + "open", true},
+		{"public discovery of a closed registry", "GET", "/registrymanagement/v1.0/registries/closed/discovery", public, 403, "UserError", "", false},
+		{"private discovery of the endpoint's registry", "GET", "/registrymanagement/v1.0/registries/closed/discovery", private(regBase + "closed"), 0, "", regBase + "closed", true},
+		{"private discovery of another registry", "GET", "/registrymanagement/v1.0/registries/open/discovery", private(regBase + "closed"), 403, "UserError", "", false},
+		{"private discovery of a name that does not exist", "GET", "/registrymanagement/v1.0/registries/nope/discovery", private(regBase + "closed"), 403, "UserError", "", false},
+		{"public discovery of a name that does not exist", "GET", "/registrymanagement/v1.0/registries/nope/discovery", public, 404, arm.CodeResourceNotFound, "", false},
+		{"discovery is read-only", "POST", "/registrymanagement/v1.0/registries/open/discovery", public, 405, arm.CodeMethodNotAllowed, "", false},
+		{"another registrymanagement path", "GET", "/registrymanagement/v1.0/registries/open", public, 404, arm.CodeInvalidRequestURI, "", false},
+		{"an escaped slash in a registry name", "GET", "/registrymanagement/v1.0/registries/op%2Fen/discovery", public, 400, arm.CodeInvalidRequestURI, "", false},
+		{"public asset read of an open registry", "GET", assets + "open/models/m/versions/1", public, 0, "", regBase + "open", false},
+		{"public asset write of a closed registry", "PUT", assets + "closed/models/m/versions/1", public, 403, "UserError", "", false},
+		{"private asset write of the endpoint's registry", "PUT", assets + "closed/models/m/versions/1", private(regBase + "closed"), 0, "", regBase + "closed", false},
+		{"private asset read of another registry", "GET", assets + "open/models", private(regBase + "closed"), 403, "UserError", "", false},
+		{"a workspace's private endpoint reaches no registry", "GET", assets + "open/models", private(rgPath + "/providers/Microsoft.MachineLearningServices/workspaces/wsone"), 403, "UserError", "", false},
+		{"a registry that does not exist", "GET", assets + "nope/models", public, 404, "", "", false},
+		{"a resource group that does not exist", "GET", AssetPrefix + "/subscriptions/" + testSub + "/resourceGroups/other/providers/Microsoft.MachineLearningServices/registries/open/models", public, 404, "ResourceGroupNotFound", "", false},
+		{"ARM paths that name no registry", "GET", AssetPrefix + rgPath + "/providers/Microsoft.MachineLearningServices/workspaces/wsone", public, 404, arm.CodeInvalidRequestURI, "", false},
+		{"an operation status, which names no registry", "GET", AssetPrefix + "/subscriptions/" + testSub + "/providers/Microsoft.MachineLearningServices/locations/eastus/operationStatuses/abc", public, 0, "", "", false},
+		{"another provider path below a location", "GET", AssetPrefix + "/subscriptions/" + testSub + "/providers/Microsoft.MachineLearningServices/locations/eastus/usages", public, 404, arm.CodeInvalidRequestURI, "", false},
+		{"the prefix with an escaped slash", "GET", "/mferp%2Fmanagementfrontend" + regBase + "open", public, 404, arm.CodeInvalidRequestURI, "", false},
+		{"the prefix alone", "GET", AssetPrefix, public, 404, arm.CodeInvalidRequestURI, "", false},
+		{"an ARM path that does not parse", "GET", AssetPrefix + "/subscriptions/%zz", public, 400, "", "", false},
+		{"another first segment", "GET", "/mferpx/managementfrontend" + regBase + "open", public, 404, arm.CodeInvalidRequestURI, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.Resolve(context.Background(), tc.method, tc.path, base, tc.origin)
+			if tc.status > 0 {
+				var ae *arm.Error
+				if !errors.As(err, &ae) || ae.Status != tc.status || tc.code != "" && ae.Code != tc.code {
+					t.Fatalf("Resolve = %+v, %v; want %d %s", got, err, tc.status, tc.code)
+				}
+				if tc.status == 403 && got != nil && !got.Registry.IsRoot() {
+					t.Errorf("a refused request resolved to registry %s", got.Registry)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if tc.registry == "" && !got.Registry.IsRoot() || tc.registry != "" && !strings.EqualFold(got.Registry.String(), tc.registry) || got.Discovery != tc.discovery {
+				t.Fatalf("resolved to %s (discovery %t), want %s (%t)", got.Registry, got.Discovery, tc.registry, tc.discovery)
+			}
+			if !tc.discovery && (got.BaseURL != base+AssetPrefix || !strings.HasPrefix(tc.path, AssetPrefix+got.EscapedPath)) {
+				t.Errorf("base %q, path %q", got.BaseURL, got.EscapedPath)
+			}
+		})
+	}
+}
+
+// TestDiscovery: the document azure-ai-ml reads, with the base URL the
+// client used as the resource provider URI and every region.
+func TestDiscovery(t *testing.T) {
+	s := newService(t)
+	for _, listener := range []string{base, "https://127.77.0.9:443"} {
+		tg, err := s.Resolve(context.Background(), "GET", "/registrymanagement/v1.0/registries/open/discovery", listener, netmodel.Origin{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, ok := Discovery(tg).Body.(map[string]any)
+		if !ok {
+			t.Fatalf("body %T", Discovery(tg).Body)
+		}
+		regions, _ := body["regions"].([]any)
+		if body["registryName"] != "open" || body["primaryRegion"] != "eastus" || body["subscriptionId"] != testSub ||
+			body["resourceGroup"] != "rg" || body["primaryRegionResourceProviderUri"] != listener+"/" || len(regions) != 2 {
+			t.Errorf("discovery at %s = %v", listener, body)
+		}
+	}
+}
+
+// FuzzResolve: no path, method or origin makes Resolve panic, and a
+// resolved asset request always lies in the registry it names.
+func FuzzResolve(f *testing.F) {
+	s := newService(f)
+	for _, p := range []string{"/registrymanagement/v1.0/registries/open/discovery", AssetPrefix + regBase + "open/models/m/versions/1",
+		"/mferp/%2e%2e/x", AssetPrefix + "/subscriptions/" + testSub + "/providers/Microsoft.MachineLearningServices/locations/eastus/registryOperationStatuses/x"} {
+		f.Add("GET", p, false)
+		f.Add("PUT", p, true)
+	}
+	f.Fuzz(func(t *testing.T, method, path string, private bool) {
+		origin := netmodel.Origin{}
+		if private {
+			id, _ := resourceid.Parse(regBase + "closed")
+			origin.Endpoint = &netmodel.Endpoint{TargetID: id, GroupID: machinelearning.RegistryPrivateLinkGroup}
+		}
+		tg, err := s.Resolve(context.Background(), method, path, base, origin)
+		if err != nil || tg.Discovery || tg.Registry.IsRoot() {
+			return
+		}
+		if !strings.EqualFold(tg.Path.ID.String()+"/", tg.Registry.String()+"/") && !strings.HasPrefix(strings.ToLower(tg.Path.ID.String()), strings.ToLower(tg.Registry.String())+"/") {
+			t.Fatalf("%s resolved to %s outside registry %s", path, tg.Path.ID, tg.Registry)
+		}
+		if private && !tg.Registry.Equal(origin.Endpoint.TargetID) {
+			t.Fatalf("a private request reached %s", tg.Registry)
+		}
+	})
+}
