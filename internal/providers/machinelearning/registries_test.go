@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
@@ -491,5 +492,51 @@ func TestRegistryPrivateLinkRecorder(t *testing.T) {
 	}
 	if _, ok := rec.ConnectionState(ctx, reg, "pe1.def", pe); !ok {
 		t.Error("pe1's connection went with pe2's")
+	}
+}
+
+// TestRegistryShapesMatchGoSDK decodes armlet's registry answers with the
+// Go SDK's models (api-version 2024-04-01), as real clients read them.
+func TestRegistryShapesMatchGoSDK(t *testing.T) {
+	v := registryEnv(t, Options{})
+	v.createRegistry(regPath, newest, `{"location":"eastus","properties":{"intellectualPropertyPublisher":"contoso"}}`)
+	if _, err := v.e.Update(context.Background(), mustID(t, regPath), func(r *engine.Resource) error {
+		r.SetData(dataRegistryConns, []registryConnection{{Name: "pe1.c", PrivateEndpoint: peID, Status: "Pending", Description: "d", ActionsRequired: "None"}})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var reg armmachinelearning.Registry
+	decodeAs(t, v.Must(http.MethodGet, regPath, newest, "", http.StatusOK), &reg)
+	p := reg.Properties
+	if p == nil || *p.IntellectualPropertyPublisher != "contoso" || *p.PublicNetworkAccess != "Enabled" || p.ManagedResourceGroup == nil ||
+		len(p.RegionDetails) != 1 || *p.RegionDetails[0].AcrDetails[0].SystemCreatedAcrAccount.AcrAccountSKU != "Premium" ||
+		len(p.RegistryPrivateEndpointConnections) != 1 ||
+		*p.RegistryPrivateEndpointConnections[0].Properties.RegistryPrivateLinkServiceConnectionState.Status != armmachinelearning.EndpointServiceConnectionStatusPending ||
+		*p.RegistryPrivateEndpointConnections[0].Properties.PrivateEndpoint.ID != peID {
+		t.Errorf("decoded registry = %+v", p)
+	}
+	v.lro(http.MethodPut, regPath+"/models/m/versions/1", registryAssetVersions["models"], http.StatusCreated, "Azure-AsyncOperation")
+	var mv armmachinelearning.ModelVersion
+	decodeAs(t, v.Must(http.MethodGet, regPath+"/models/m/versions/1", newest, "", http.StatusOK), &mv)
+	if mv.Properties == nil || *mv.Properties.ModelURI != "azureml://datastores/d/paths/m" {
+		t.Errorf("decoded model version = %+v", mv.Properties)
+	}
+	var up armmachinelearning.PendingUploadResponseDto
+	decodeAs(t, v.Must(http.MethodPost, regPath+"/models/m/versions/1/startPendingUpload", newest, `{}`, http.StatusOK), &up)
+	if up.BlobReferenceForConsumption == nil || up.BlobReferenceForConsumption.Credential == nil || *up.PendingUploadType != armmachinelearning.PendingUploadTypeTemporaryBlobReference {
+		t.Errorf("decoded pending upload = %+v", up)
+	}
+}
+
+// decodeAs decodes a generic JSON body into an SDK model.
+func decodeAs(t *testing.T, body map[string]any, into any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		t.Fatalf("the SDK cannot decode %s: %v", b, err)
 	}
 }
