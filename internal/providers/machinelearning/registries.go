@@ -468,12 +468,6 @@ func (s *registryStrategy) complete(ctx context.Context, req *engine.Request, de
 	}
 	p["discoveryUrl"] = s.discoveryURL(desired)
 	p["mlFlowRegistryUri"] = "azureml://" + engine.NormalizeLocation(desired.Location) + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
-	if _, ok := p["regionDetails"]; !ok {
-		// A PATCH or an import without regions: as a PUT would.
-		if err := s.completeRegions(desired, old); err != nil {
-			return err
-		}
-	}
 	completeIdentity(desired, s.tenantID(ctx, desired.ID))
 	return nil
 }
