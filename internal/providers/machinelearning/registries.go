@@ -460,31 +460,17 @@ func (s *registryStrategy) complete(ctx context.Context, req *engine.Request, de
 		setExtra(desired, "identity", mustJSON(map[string]any{"type": "SystemAssigned"}))
 	}
 	p["managedResourceGroup"] = map[string]any{"resourceId": managedGroup(desired).String()}
-	var base string
-	if !desired.GetData(dataBaseURL, &base) || base == "" {
-		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" {
-			desired.SetData(dataBaseURL, base)
-		}
-	}
+	rememberBaseURL(req, desired)
 	p["discoveryUrl"] = s.discoveryURL(desired)
 	p["mlFlowRegistryUri"] = "azureml://" + engine.NormalizeLocation(desired.Location) + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
-	completeIdentity(desired, s.tenantID(ctx, desired.ID))
+	completeIdentity(desired, tenantOf(ctx, s.e, s.opts, desired.ID))
 	return nil
-}
-
-// tenantID is Options.TenantID, else the tenant of the subscription.
-func (s *registryStrategy) tenantID(ctx context.Context, id resourceid.ID) string {
-	ws := workspaceStrategy{e: s.e, opts: s.opts}
-	return ws.tenantID(ctx, id)
 }
 
 // discoveryURL is the registry's discovery endpoint (see the strategy's
 // doc comment).
 func (s *registryStrategy) discoveryURL(r *engine.Resource) string {
-	base := strings.TrimSuffix(s.opts.BaseURL, "/")
-	if base == "" {
-		r.GetData(dataBaseURL, &base)
-	}
+	base := armletBase(s.opts, r)
 	if base == "" {
 		base = "https://" + engine.NormalizeLocation(r.Location) + ".api.azureml.ms"
 	}
