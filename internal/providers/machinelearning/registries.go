@@ -119,11 +119,29 @@ var (
 		"publicNetworkAccess":                enum("PublicNetworkAccess", "Enabled", "Disabled"),
 		"regionDetails":                      arrayOf(registryRegion),
 		"registryPrivateEndpointConnections": arrayOf(registryConnectionSchema),
+		// Members of the early previews (2022-10-01-preview, which
+		// azure-ai-ml 1.4.0 calls), gone from the stable versions
+		// (registryPreviewOnly).
+		"description":              str(),
+		"properties":               mapOf(str()),
+		"tags":                     mapOf(str()),
+		"managedResourceGroupTags": mapOf(str()),
+		"privateLinkCount":         integer().ro(),
 		"managedResourceGroupSettings": object("ManagedResourceGroupSettings", map[string]*field{
 			"assignedIdentities": arrayOf(object("ManagedResourceGroupAssignedIdentities", map[string]*field{"principalId": str()})),
 		}).from("2025-06-01"),
 	})
 )
+
+// registryPreviewOnly are the properties only the previews have (those
+// before the first stable version, 2022-10-01-preview among them, have
+// them; no stable version has). A stable version refuses them and does
+// not show them; privateLinkCount is shown at the previews, the count of
+// approved connections.
+//
+// Choice: every preview accepts and shows them (armlet has no model of
+// the previews after 2022-10-01-preview).
+var registryPreviewOnly = []string{"description", "properties", "tags", "managedResourceGroupTags", "privateLinkCount"}
 
 // Keys of a registry's state in Resource.Internal.Data.
 const (
@@ -233,6 +251,13 @@ func (s *registryStrategy) Validate(ctx context.Context, req *engine.Request, de
 		return err
 	}
 	if !patch {
+		if !isPreview(req.APIVersion) && !req.Importing() {
+			for _, name := range registryPreviewOnly {
+				if k, _, ok := lookupFold(desired.Properties, name); ok {
+					return (&field{absent: true}).unknownMember("properties", k, "RegistryProperties", req.APIVersion)
+				}
+			}
+		}
 		if err := s.checkProperties(req, desired, old); err != nil {
 			return err
 		}
@@ -254,7 +279,7 @@ func (s *registryStrategy) checkProperties(req *engine.Request, desired, old *en
 	p := desired.Properties
 	if sent, ok := p["registryPrivateEndpointConnections"].([]any); ok {
 		delete(p, "registryPrivateEndpointConnections")
-		if err := approveConnections(desired, sent); err != nil {
+		if err := approveConnections(desired, sent, req.Importing()); err != nil {
 			return err
 		}
 	}
@@ -435,37 +460,17 @@ func (s *registryStrategy) complete(ctx context.Context, req *engine.Request, de
 		setExtra(desired, "identity", mustJSON(map[string]any{"type": "SystemAssigned"}))
 	}
 	p["managedResourceGroup"] = map[string]any{"resourceId": managedGroup(desired).String()}
-	var base string
-	if !desired.GetData(dataBaseURL, &base) || base == "" {
-		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" {
-			desired.SetData(dataBaseURL, base)
-		}
-	}
+	rememberBaseURL(req, desired)
 	p["discoveryUrl"] = s.discoveryURL(desired)
 	p["mlFlowRegistryUri"] = "azureml://" + engine.NormalizeLocation(desired.Location) + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
-	if _, ok := p["regionDetails"]; !ok {
-		// A PATCH or an import without regions: as a PUT would.
-		if err := s.completeRegions(desired, old); err != nil {
-			return err
-		}
-	}
-	completeIdentity(desired, s.tenantID(ctx, desired.ID))
+	completeIdentity(desired, tenantOf(ctx, s.e, s.opts, desired.ID))
 	return nil
-}
-
-// tenantID is Options.TenantID, else the tenant of the subscription.
-func (s *registryStrategy) tenantID(ctx context.Context, id resourceid.ID) string {
-	ws := workspaceStrategy{e: s.e, opts: s.opts}
-	return ws.tenantID(ctx, id)
 }
 
 // discoveryURL is the registry's discovery endpoint (see the strategy's
 // doc comment).
 func (s *registryStrategy) discoveryURL(r *engine.Resource) string {
-	base := strings.TrimSuffix(s.opts.BaseURL, "/")
-	if base == "" {
-		r.GetData(dataBaseURL, &base)
-	}
+	base := armletBase(s.opts, r)
 	if base == "" {
 		base = "https://" + engine.NormalizeLocation(r.Location) + ".api.azureml.ms"
 	}
@@ -505,6 +510,19 @@ func (s *registryStrategy) Render(ctx context.Context, r *engine.Resource, body 
 		})
 	}
 	props["registryPrivateEndpointConnections"] = out
+	if isPreview(apiVersion) {
+		approved := 0
+		for _, c := range conns {
+			if c.Status == "Approved" {
+				approved++
+			}
+		}
+		props["privateLinkCount"] = approved
+	} else {
+		for _, name := range registryPreviewOnly {
+			delete(props, name)
+		}
+	}
 	s.shapes.render(body, apiVersion)
 	return nil
 }

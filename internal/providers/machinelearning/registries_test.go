@@ -2,6 +2,7 @@ package machinelearning
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
@@ -397,4 +399,144 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestRegistryPreviewMembers: the members of 2022-10-01-preview (what
+// azure-ai-ml 1.4.0 sends) are accepted at the previews only.
+func TestRegistryPreviewMembers(t *testing.T) {
+	v := registryEnv(t, Options{})
+	const preview = "2022-10-01-preview"
+	body := `{"location":"eastus","properties":{"managedResourceGroupTags":{"team":"ml"},"description":"shared models",
+		"regionDetails":[{"location":"eastus","acrDetails":[{"systemCreatedAcrAccount":{"acrAccountSku":"Premium"}}],
+		"storageAccountDetails":[{"systemCreatedStorageAccount":{"storageAccountHnsEnabled":false,"storageAccountType":"Standard_LRS"}}]}]}}`
+	got := v.createRegistry(regPath, preview, body)
+	if walk(got, "properties", "managedResourceGroupTags", "team") != "ml" || walk(got, "properties", "privateLinkCount") != float64(0) {
+		t.Errorf("at %s: %v", preview, walk(got, "properties"))
+	}
+	stable := v.Must(http.MethodGet, regPath, newest, "", http.StatusOK)
+	for _, name := range registryPreviewOnly {
+		if _, ok := walk(stable, "properties").(map[string]any)[name]; ok {
+			t.Errorf("%s shown at %s", name, newest)
+		}
+	}
+	for _, name := range []string{"managedResourceGroupTags", "description", "privateLinkCount"} {
+		v.Refuse(t, name, http.MethodPut, regPath, newest, `{"location":"eastus","properties":{"`+name+`":{}}}`, http.StatusBadRequest, arm.CodeInvalidRequestContent, "properties."+name)
+	}
+}
+
+// TestRegistryPrivateLinkRecorder exercises the capability as the network
+// provider reaches it, and connections a seed file lists inline.
+func TestRegistryPrivateLinkRecorder(t *testing.T) {
+	v := registryEnv(t, Options{})
+	ctx := context.Background()
+	seeded := `{"location":"eastus","properties":{"registryPrivateEndpointConnections":[
+		{"id":"` + regPath + `/privateEndpointConnections/pe1.abc","properties":{"privateEndpoint":{"id":"` + peID + `"},
+		 "registryPrivateLinkServiceConnectionState":{"status":"Pending","description":"seeded"}}}]}}`
+	var body map[string]any
+	if err := json.Unmarshal([]byte(seeded), &body); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.e.Import(ctx, mustID(t, regPath), body, newest, engine.Caller{AppID: "seed"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok := engine.Capability[engine.PrivateLinkRecorder](v.e.Registry(), strings.ToUpper(TypeRegistries))
+	if !ok || !slices.Equal(rec.PrivateLinkGroups(), []string{"amlregistry"}) {
+		t.Fatalf("registries are not a private link recorder with group amlregistry")
+	}
+	reg, pe, pe2 := mustID(t, regPath), mustID(t, peID), mustID(t, rgPath+"/providers/Microsoft.Network/privateEndpoints/pe2")
+	tests := []struct {
+		name, conn string
+		pe         string
+		want       engine.PrivateLinkState
+		ok         bool
+	}{
+		{"seeded", "pe1.abc", peID, engine.PrivateLinkState{Status: "Pending", Description: "seeded", ActionsRequired: "None"}, true},
+		{"another endpoint", "pe1.abc", pe2.String(), engine.PrivateLinkState{}, false},
+		{"no such connection", "pe1.xyz", peID, engine.PrivateLinkState{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := rec.ConnectionState(ctx, reg, tt.conn, mustID(t, tt.pe))
+			if ok != tt.ok || got != tt.want {
+				t.Errorf("ConnectionState = %+v %v, want %+v %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+	// The endpoint's own name for the connection replaces the seeded one.
+	if err := rec.RecordConnection(ctx, reg, "pe1.def", pe, engine.PrivateLinkState{Status: "Approved", Description: "ok"}, engine.Caller{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.RecordConnection(ctx, reg, "pe2.x", pe2, engine.PrivateLinkState{Status: "Pending"}, engine.Caller{}); err != nil {
+		t.Fatal(err)
+	}
+	got := v.Must(http.MethodGet, regPath, newest, "", http.StatusOK)
+	conns := walk(got, "properties", "registryPrivateEndpointConnections").([]any)
+	if len(conns) != 2 || walk(conns[0], "id") != regPath+"/privateEndpointConnections/pe1.def" ||
+		walk(conns[0], "properties", "registryPrivateLinkServiceConnectionState", "status") != "Approved" {
+		t.Fatalf("connections = %v", conns)
+	}
+	if err := rec.RecordConnection(ctx, reg, "pe1.def", pe, engine.PrivateLinkState{Status: "Bogus"}, engine.Caller{}); err == nil {
+		t.Error("RecordConnection accepted status Bogus")
+	}
+	if err := rec.RecordConnection(ctx, mustID(t, regBase+"nope"), "c", pe, engine.PrivateLinkState{Status: "Approved"}, engine.Caller{}); err == nil {
+		t.Error("RecordConnection to a missing registry succeeded")
+	} else if ae, _ := arm.AsError(err); ae == nil || ae.Status != http.StatusNotFound {
+		t.Errorf("RecordConnection to a missing registry: %v, want 404", err)
+	}
+	// RemoveConnections drops those beneath the scope only.
+	if err := rec.RemoveConnections(ctx, pe2, engine.Caller{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rec.ConnectionState(ctx, reg, "pe2.x", pe2); ok {
+		t.Error("pe2's connection survived RemoveConnections")
+	}
+	if _, ok := rec.ConnectionState(ctx, reg, "pe1.def", pe); !ok {
+		t.Error("pe1's connection went with pe2's")
+	}
+}
+
+// TestRegistryShapesMatchGoSDK decodes armlet's registry answers with the
+// Go SDK's models (api-version 2024-04-01), as real clients read them.
+func TestRegistryShapesMatchGoSDK(t *testing.T) {
+	v := registryEnv(t, Options{})
+	v.createRegistry(regPath, newest, `{"location":"eastus","properties":{"intellectualPropertyPublisher":"contoso"}}`)
+	if _, err := v.e.Update(context.Background(), mustID(t, regPath), func(r *engine.Resource) error {
+		r.SetData(dataRegistryConns, []registryConnection{{Name: "pe1.c", PrivateEndpoint: peID, Status: "Pending", Description: "d", ActionsRequired: "None"}})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var reg armmachinelearning.Registry
+	decodeAs(t, v.Must(http.MethodGet, regPath, newest, "", http.StatusOK), &reg)
+	p := reg.Properties
+	if p == nil || *p.IntellectualPropertyPublisher != "contoso" || *p.PublicNetworkAccess != "Enabled" || p.ManagedResourceGroup == nil ||
+		len(p.RegionDetails) != 1 || *p.RegionDetails[0].AcrDetails[0].SystemCreatedAcrAccount.AcrAccountSKU != "Premium" ||
+		len(p.RegistryPrivateEndpointConnections) != 1 ||
+		*p.RegistryPrivateEndpointConnections[0].Properties.RegistryPrivateLinkServiceConnectionState.Status != armmachinelearning.EndpointServiceConnectionStatusPending ||
+		*p.RegistryPrivateEndpointConnections[0].Properties.PrivateEndpoint.ID != peID {
+		t.Errorf("decoded registry = %+v", p)
+	}
+	v.lro(http.MethodPut, regPath+"/models/m/versions/1", registryAssetVersions["models"], http.StatusCreated, "Azure-AsyncOperation")
+	var mv armmachinelearning.ModelVersion
+	decodeAs(t, v.Must(http.MethodGet, regPath+"/models/m/versions/1", newest, "", http.StatusOK), &mv)
+	if mv.Properties == nil || *mv.Properties.ModelURI != "azureml://datastores/d/paths/m" {
+		t.Errorf("decoded model version = %+v", mv.Properties)
+	}
+	var up armmachinelearning.PendingUploadResponseDto
+	decodeAs(t, v.Must(http.MethodPost, regPath+"/models/m/versions/1/startPendingUpload", newest, `{}`, http.StatusOK), &up)
+	if up.BlobReferenceForConsumption == nil || up.BlobReferenceForConsumption.Credential == nil || *up.PendingUploadType != armmachinelearning.PendingUploadTypeTemporaryBlobReference {
+		t.Errorf("decoded pending upload = %+v", up)
+	}
+}
+
+// decodeAs decodes a generic JSON body into an SDK model.
+func decodeAs(t *testing.T, body map[string]any, into any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		t.Fatalf("the SDK cannot decode %s: %v", b, err)
+	}
 }

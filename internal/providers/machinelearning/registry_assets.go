@@ -23,7 +23,9 @@ import (
 // publish (POST workspaces/{w}/{kind}/{name}/versions/{v}/publish) copies
 // a workspace's version into a registry.
 
-// registerRegistryAssets adds the asset types under registries.
+// registerRegistryAssets adds the asset types under registries. Their
+// bodies are the workspace assets' at every api-version, so they share
+// the workspace types' shapes (the SDK models' overlays among them).
 func registerRegistryAssets(e *engine.Engine, _ Options) {
 	for _, k := range assetKinds {
 		ct, vt := k.containerTypeIn(TypeRegistries), k.versionTypeIn(TypeRegistries)
@@ -34,7 +36,7 @@ func registerRegistryAssets(e *engine.Engine, _ Options) {
 			NameRule:    v2NameRule,
 			Put:         engine.AsyncOperation,
 			Delete:      engine.Location,
-			Strategy:    &assetContainerStrategy{e: e, kind: k, shapes: newShapes(ct, k.container)},
+			Strategy:    &assetContainerStrategy{e: e, kind: k, shapes: newShapes(k.containerType(), k.container)},
 		})
 		e.Registry().Register(&engine.Type{
 			Name:           vt,
@@ -43,7 +45,7 @@ func registerRegistryAssets(e *engine.Engine, _ Options) {
 			NameRule:       assetVersionRule,
 			Put:            engine.AsyncOperation,
 			Delete:         engine.Location,
-			Strategy:       &assetVersionStrategy{e: e, kind: k, parent: TypeRegistries, shapes: newShapes(vt, k.version)},
+			Strategy:       &assetVersionStrategy{e: e, kind: k, parent: TypeRegistries, shapes: newShapes(k.versionType(), k.version)},
 			ImplicitParent: implicitContainer,
 		})
 	}

@@ -3,6 +3,7 @@ package machinelearning
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,6 +79,10 @@ func (s *registryStrategy) RecordConnection(ctx context.Context, target resource
 		conns := loadRegistryConnections(r)
 		i := connectionIndex(conns, name)
 		if i < 0 {
+			// A seeded connection of this endpoint under another name.
+			i = slices.IndexFunc(conns, func(o registryConnection) bool { return strings.EqualFold(o.PrivateEndpoint, c.PrivateEndpoint) })
+		}
+		if i < 0 {
 			conns = append(conns, c)
 		} else {
 			conns[i] = c
@@ -151,8 +156,14 @@ func (s *registryStrategy) RemoveConnections(ctx context.Context, scope resource
 
 // approveConnections applies the connection states a registry PUT sends
 // (checked against registryConnectionSchema) to the connections desired
-// holds (see the Choice on registryStrategy).
-func approveConnections(desired *engine.Resource, sent []any) error {
+// holds (see the Choice on registryStrategy). An import (a seed file)
+// records the connections it lists that the registry does not hold.
+//
+// Choice: a seeded connection needs privateEndpoint.id; its name is the
+// last segment of its id (else the private endpoint's name), its state
+// Approved "Auto-Approved" unless given. The private endpoint, seeded
+// after the registry, keeps it and its state.
+func approveConnections(desired *engine.Resource, sent []any, importing bool) error {
 	conns := loadRegistryConnections(desired)
 	for i, item := range sent {
 		at := "properties.registryPrivateEndpointConnections[" + strconv.Itoa(i) + "]"
@@ -169,6 +180,16 @@ func approveConnections(desired *engine.Resource, sent []any) error {
 				break
 			}
 		}
+		if j < 0 && importing && peID != "" {
+			if name == "" {
+				name = peID[strings.LastIndex(peID, "/")+1:]
+			}
+			if err := checkArmID(at+".properties.privateEndpoint.id", peID, typePrivateEndpoints); err != nil {
+				return err
+			}
+			conns = append(conns, registryConnection{Name: name, PrivateEndpoint: peID, Status: "Approved", Description: "Auto-Approved", ActionsRequired: "None"})
+			j = len(conns) - 1
+		}
 		if j < 0 {
 			what := "'" + name + "'"
 			if name == "" {
@@ -184,7 +205,7 @@ func approveConnections(desired *engine.Resource, sent []any) error {
 		}
 		c := &conns[j]
 		if to, ok := st["status"].(string); ok {
-			if err := checkStatusChange(c.Name, c.Status, to); err != nil {
+			if err := checkStatusChange(c.Name, c.Status, to); err != nil && !importing {
 				if ae, ok := arm.AsError(err); ok {
 					ae.Target = at + ".properties.registryPrivateLinkServiceConnectionState.status"
 				}

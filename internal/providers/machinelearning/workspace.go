@@ -402,12 +402,7 @@ func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, d
 	tenant := s.tenantID(ctx, desired.ID)
 	p["workspaceId"] = wsID
 	p["tenantId"] = tenant
-	var base string
-	if !desired.GetData(dataBaseURL, &base) || base == "" {
-		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" {
-			desired.SetData(dataBaseURL, base)
-		}
-	}
+	rememberBaseURL(req, desired)
 	p["discoveryUrl"] = s.discoveryURL(desired)
 	p["mlFlowTrackingUri"] = "azureml://" + desired.Location + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
 	p["storageHnsEnabled"] = false
@@ -491,22 +486,46 @@ func completeIdentity(r *engine.Resource, tenantID string) {
 // discoveryURL is where clients of r find its workspace endpoint (see the
 // Choice on workspaceStrategy).
 func (s *workspaceStrategy) discoveryURL(r *engine.Resource) string {
-	base := strings.TrimSuffix(s.opts.BaseURL, "/")
-	if base == "" {
-		r.GetData(dataBaseURL, &base)
-	}
+	base := armletBase(s.opts, r)
 	if base == "" {
 		return "https://" + r.Location + ".api.azureml.ms/discovery"
 	}
 	return base + "/discovery"
 }
 
+// rememberBaseURL keeps in r, once, the scheme and host of the request
+// that first wrote it (none for an import), for armletBase.
+func rememberBaseURL(req *engine.Request, r *engine.Resource) {
+	var base string
+	if !r.GetData(dataBaseURL, &base) || base == "" {
+		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" {
+			r.SetData(dataBaseURL, base)
+		}
+	}
+}
+
+// armletBase is the URL of armlet's main listener for the endpoints a
+// resource r points at: opts.BaseURL, else the base r remembers
+// (rememberBaseURL), else "".
+func armletBase(opts Options, r *engine.Resource) string {
+	base := strings.TrimSuffix(opts.BaseURL, "/")
+	if base == "" {
+		r.GetData(dataBaseURL, &base)
+	}
+	return base
+}
+
 // tenantID is Options.TenantID, else the tenant of the subscription.
 func (s *workspaceStrategy) tenantID(ctx context.Context, id resourceid.ID) string {
-	if s.opts.TenantID != "" {
-		return s.opts.TenantID
+	return tenantOf(ctx, s.e, s.opts, id)
+}
+
+// tenantOf is opts.TenantID, else the tenant of id's subscription.
+func tenantOf(ctx context.Context, e *engine.Engine, opts Options, id resourceid.ID) string {
+	if opts.TenantID != "" {
+		return opts.TenantID
 	}
-	sub, err := s.e.Get(ctx, resourceid.Subscription(id.SubscriptionID()))
+	sub, err := e.Get(ctx, resourceid.Subscription(id.SubscriptionID()))
 	if err != nil {
 		return ""
 	}
