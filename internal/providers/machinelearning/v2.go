@@ -46,6 +46,7 @@ func registerV2(e *engine.Engine, opts Options) {
 	registerEndpoints(e, opts)
 	registerSchedules(e, opts)
 	registerManagedNetwork(e, opts)
+	registerProviderScope(e, opts) // operations.go
 }
 
 // checkProperties type-checks desired.Properties against sh's schema at
