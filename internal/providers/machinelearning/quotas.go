@@ -140,7 +140,8 @@ func (rt *locationRoute) regionWorkspaces(ctx context.Context, req *engine.Reque
 }
 
 // computeCores returns the VM family and dedicated cores a compute uses
-// at now (ok false when it uses none).
+// at now (ok false for computes that are no cluster or instance of a
+// catalogue size).
 func computeCores(c *engine.Resource, now time.Time) (family string, cores int, ok bool) {
 	ct, _ := c.Properties["computeType"].(string)
 	inner, _ := c.Properties["properties"].(map[string]any)
@@ -152,7 +153,7 @@ func computeCores(c *engine.Resource, now time.Time) (family string, cores int, 
 	switch ct {
 	case computeAmlCompute:
 		if prio, _ := inner["vmPriority"].(string); prio != "" && !strings.EqualFold(prio, "Dedicated") {
-			return "", 0, false
+			return vm.family, 0, true
 		}
 		var st scaleState
 		c.GetData(dataScale, &st)
