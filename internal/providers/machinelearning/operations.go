@@ -28,15 +28,21 @@ const operationsProvider = "Microsoft MachineLearningServices"
 
 // typeActions are the POST actions armlet serves, by type below the
 // namespace, with the casing of the REST paths. A test checks that every
-// type with actions is registered and that every registered type that
-// answers actions is listed.
+// type listed is registered and that every registered type whose strategy
+// answers actions is listed (with none if it answers none).
 var typeActions = map[string][]string{
 	"workspaces": {"listKeys", "listNotebookKeys", "listStorageAccountKeys", "resyncKeys", "diagnose",
 		"prepareNotebook", "listNotebookAccessToken", "provisionManagedNetwork"},
-	"workspaces/computes":                    {"start", "stop", "restart", "listKeys", "listNodes"},
-	"workspaces/datastores":                  {"listSecrets"},
-	"workspaces/connections":                 {"listsecrets"},
-	"workspaces/codes/versions":              {"startPendingUpload"},
+	"workspaces/computes":       {"start", "stop", "restart", "listKeys", "listNodes"},
+	"workspaces/datastores":     {"listSecrets"},
+	"workspaces/connections":    {"listsecrets"},
+	"workspaces/codes/versions": {"startPendingUpload"},
+	// The other asset versions share the code versions' strategy and
+	// answer no action.
+	"workspaces/components/versions":         nil,
+	"workspaces/data/versions":               nil,
+	"workspaces/environments/versions":       nil,
+	"workspaces/models/versions":             nil,
 	"workspaces/jobs":                        {"cancel"},
 	"workspaces/onlineEndpoints":             {"listKeys", "regenerateKeys", "token"},
 	"workspaces/onlineEndpoints/deployments": {"getLogs"},
