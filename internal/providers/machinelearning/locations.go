@@ -24,21 +24,16 @@ import (
 //
 // Every type of the namespace accepts these (Registry.SetLocations); the
 // subscription's location list and resource groups take them too.
-var Locations = []string{
-	// The regions the engine offers every provider (engine.DefaultLocations).
-	"East US", "East US 2", "West US", "West US 2", "West US 3", "Central US", "North Central US",
-	"South Central US", "West Central US", "Canada Central", "Brazil South", "North Europe", "West Europe",
-	"UK South", "France Central", "Germany West Central", "Switzerland North", "Norway East", "Sweden Central",
-	"Australia East", "Southeast Asia", "East Asia", "Japan East", "Korea Central", "Central India",
-	"UAE North", "South Africa North",
-	// Further public regions with Azure ML.
+var Locations = append(slices.Clone(engine.DefaultLocations),
+	// Every region the engine offers all providers has Azure ML; these
+	// further public regions have it too.
 	"Canada East", "UK West", "Switzerland West", "Japan West", "Korea South", "South India", "West India",
 	"Australia Southeast", "Australia Central", "Italy North", "Poland Central", "Spain Central",
 	"Israel Central", "Qatar Central", "Mexico Central", "New Zealand North", "Brazil Southeast",
 	"France South", "Germany North", "Norway West", "UAE Central", "South Africa West",
 	// Canary regions.
 	"East US 2 EUAP", "Central US EUAP",
-}
+)
 
 // mlLocation returns the normalised name of location if the namespace is
 // offered there, and Azure's error otherwise: ARM finds no resource

@@ -230,9 +230,10 @@ func (q storedQuotas) limit(ws *engine.Resource, family string) int64 {
 	return familyVCPULimit
 }
 
-func usageEntry(id, typ, name string, current, limit int64, wsLocation string) map[string]any {
+// quotaEntry is a ResourceQuota (and, with currentValue, a Usage).
+func quotaEntry(id, typ, name string, limit int64, wsLocation string) map[string]any {
 	m := map[string]any{
-		"id": id, "type": Namespace + "/" + typ, "currentValue": current, "limit": limit, "unit": "Count",
+		"id": id, "type": Namespace + "/" + typ, "limit": limit, "unit": "Count",
 		"name": map[string]any{"value": name, "localizedValue": name},
 	}
 	if wsLocation != "" {
@@ -241,16 +242,29 @@ func usageEntry(id, typ, name string, current, limit int64, wsLocation string) m
 	return m
 }
 
-func (rt *locationRoute) usages(ctx context.Context, req *engine.Request, sub, loc string) (*engine.Response, error) {
+// usageEntry is a Usage.
+func usageEntry(id, typ, name string, current, limit int64, wsLocation string) map[string]any {
+	m := quotaEntry(id, typ, name, limit, wsLocation)
+	m["currentValue"] = current
+	return m
+}
+
+// regionQuotas returns the region's workspaces and their stored quotas.
+func (rt *locationRoute) regionQuotas(ctx context.Context, req *engine.Request, sub, loc string) ([]*engine.Resource, storedQuotas, error) {
 	workspaces, err := rt.regionWorkspaces(ctx, req, sub, loc)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, _, err := rt.loadQuotas(ctx, sub, loc)
+	return workspaces, q, err
+}
+
+func (rt *locationRoute) usages(ctx context.Context, req *engine.Request, sub, loc string) (*engine.Response, error) {
+	workspaces, q, err := rt.regionQuotas(ctx, req, sub, loc)
 	if err != nil {
 		return nil, err
 	}
 	use, clusters, err := rt.regionUse(ctx, req, workspaces, loc)
-	if err != nil {
-		return nil, err
-	}
-	q, _, err := rt.loadQuotas(ctx, sub, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -294,23 +308,8 @@ func (rt *locationRoute) usages(ctx context.Context, req *engine.Request, sub, l
 	return engine.JSON(http.StatusOK, map[string]any{"value": out}), nil
 }
 
-func quotaEntry(id, typ, name string, limit int64, wsLocation string) map[string]any {
-	m := map[string]any{
-		"id": id, "type": Namespace + "/" + typ, "limit": limit, "unit": "Count",
-		"name": map[string]any{"value": name, "localizedValue": name},
-	}
-	if wsLocation != "" {
-		m["amlWorkspaceLocation"] = wsLocation
-	}
-	return m
-}
-
 func (rt *locationRoute) quotas(ctx context.Context, req *engine.Request, sub, loc string) (*engine.Response, error) {
-	workspaces, err := rt.regionWorkspaces(ctx, req, sub, loc)
-	if err != nil {
-		return nil, err
-	}
-	q, _, err := rt.loadQuotas(ctx, sub, loc)
+	workspaces, q, err := rt.regionQuotas(ctx, req, sub, loc)
 	if err != nil {
 		return nil, err
 	}
