@@ -115,13 +115,7 @@ func (s *serverlessEndpointStrategy) Validate(ctx context.Context, req *engine.R
 			return err
 		}
 	}
-	kind, hasKind := desired.Extra["kind"]
-	delete(desired.Extra, "kind") // the envelope's check; sku and identity are checked here
-	err := checkSkuAndIdentity(desired, "ServerlessEndpoint")
-	if hasKind {
-		desired.Extra["kind"] = kind
-	}
-	if err != nil {
+	if err := checkSkuAndIdentity(desired, "ServerlessEndpoint"); err != nil {
 		return err
 	}
 	if err := checkProperties(req, desired, old, s.shapes, "ServerlessEndpointProperties"); err != nil {

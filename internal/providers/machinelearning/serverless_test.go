@@ -92,8 +92,14 @@ func TestServerlessEndpointLifecycle(t *testing.T) {
 	if cs := epProps(v.Must(http.MethodGet, slEP+"llama", newest, "", 200))["contentSafety"]; cs.(map[string]any)["contentSafetyStatus"] != "Disabled" {
 		t.Errorf("contentSafety after PUT = %v", cs)
 	}
-	if n := len(v.Must(http.MethodGet, slEP, newest, "", 200)["value"].([]any)); n != 1 {
-		t.Errorf("list: %d endpoints, want 1", n)
+	// The example's envelope: kind, identity and a full sku.
+	full := v.epCreate(slEP+"phi", `{"location":"eastus","kind":"Serverless","identity":{"type":"SystemAssigned"},`+
+		`"sku":{"name":"Consumption","capacity":1,"tier":"Standard"},"properties":{"authMode":"Key","modelSettings":{"modelId":"azureml://registries/azureml/models/Phi-3"}}}`)
+	if full["kind"] != "Serverless" || full["identity"].(map[string]any)["principalId"] == nil {
+		t.Errorf("envelope = %v", full)
+	}
+	if n := len(v.Must(http.MethodGet, slEP, newest, "", 200)["value"].([]any)); n != 2 {
+		t.Errorf("list: %d endpoints, want 2", n)
 	}
 
 	// Deletes.
