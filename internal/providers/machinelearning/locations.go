@@ -14,13 +14,20 @@ import (
 // Central US EUAP, which Azure's own REST examples use (eastus2euap) and
 // azure-ai-ml treats specially.
 //
-// Source: the region names and display names of Azure's public cloud
-// (`az account list-locations`) for which Azure's "products available by
+// Source: the names and display names of Azure's public regions (`az
+// account list-locations`) for which Azure's "products available by
 // region" page lists Azure Machine Learning, transcribed by hand (late
-// 2025); Azure's live list is GET
-// /subscriptions/{s}/providers/Microsoft.MachineLearningServices, whose
-// resourceTypes[].locations a subscription sees (canary regions only when
-// it is allowed them). Sovereign clouds (US Gov, China) are not included.
+// 2025), no live list being reachable offline; Azure's own list is what a
+// subscription sees in GET
+// /subscriptions/{s}/providers/Microsoft.MachineLearningServices
+// (resourceTypes[].locations; the canary regions only for subscriptions
+// allowed them). Sovereign clouds (US Gov, China) and Azure Extended
+// Zones are not included.
+//
+// Choice: the restricted-access regions paired with a public one
+// (Australia Central, Brazil Southeast, France South, Germany North,
+// Norway West, South Africa West, UAE Central, West India) are accepted,
+// as if the subscription had access to them; the canary regions too.
 //
 // Every type of the namespace accepts these (Registry.SetLocations); the
 // subscription's location list and resource groups take them too.
