@@ -102,7 +102,9 @@ func listOperations(reg *engine.Registry) func(*engine.Request) []any {
 func registerProviderScope(e *engine.Engine, opts Options) {
 	registerServerless(e, opts)
 	registerMarketplace(e, opts)
-	e.AddRoute(&locationRoute{e: e, kv: e.Space(kv.SpaceMLQuotas)})
+	quotas := &locationRoute{e: e, kv: e.Space(kv.SpaceMLQuotas)}
+	e.AddRoute(quotas)
+	e.OnDelete(quotas.workspaceDeleted)
 	e.Registry().SetLocations(Namespace, Locations)
 	e.Registry().SetOperations(Namespace, listOperations(e.Registry()))
 }

@@ -47,7 +47,8 @@ import (
 // limit until updateQuotas sets it.
 //
 // Choice: usages, quotas and updateQuotas answer one page (no nextLink).
-// The stored quotas are not part of `armlet export`.
+// The stored quotas are not part of `armlet export`; a deleted workspace
+// loses its quotas.
 const (
 	clusterLimit          = 100
 	regionalDedicatedVCPU = 100
@@ -532,4 +533,34 @@ func (rt *locationRoute) storeQuotas(ctx context.Context, sub, loc string, set s
 		_, err = rt.kv.Txn(ctx, kv.Put(quotaKey(sub, loc), b).If(cond))
 		return err
 	})
+}
+
+// workspaceDeleted drops a deleted workspace's quotas (an engine delete
+// hook), so that a workspace made again under the same name, or after
+// `armlet reset`, starts from the family limits.
+func (rt *locationRoute) workspaceDeleted(ctx context.Context, r *engine.Resource) {
+	if !strings.EqualFold(r.Type, TypeWorkspaces) {
+		return
+	}
+	sub, loc, wsKey := r.ID.SubscriptionID(), r.Location, strings.ToLower(r.ID.String())
+	err := kv.Retry(ctx, func() error {
+		q, rev, err := rt.loadQuotas(ctx, sub, loc)
+		if err != nil || q[wsKey] == nil {
+			return err
+		}
+		delete(q, wsKey)
+		op := kv.Delete(quotaKey(sub, loc)).If(kv.AtRevision(rev))
+		if len(q) > 0 {
+			b, err := json.Marshal(q)
+			if err != nil {
+				return err
+			}
+			op = kv.Put(quotaKey(sub, loc), b).If(kv.AtRevision(rev))
+		}
+		_, err = rt.kv.Txn(ctx, op)
+		return err
+	})
+	if err != nil {
+		rt.e.Logger().Warn("dropping a deleted workspace's quotas failed", "workspace", r.ID.String(), "err", err)
+	}
 }

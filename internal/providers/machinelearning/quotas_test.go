@@ -171,6 +171,17 @@ func TestLocationQuotas(t *testing.T) {
 			}
 		})
 	}
+	// A workspace deleted and made again starts from the family limits.
+	v.Must(http.MethodPost, locBase+"eastus/updateQuotas", newest, `{"value":[`+item(quota("ws2", "Standard_FSv2_Family_Cluster_Dedicated_vCPUs"), 8)+`]}`, 200)
+	v.Must(http.MethodDelete, wsBase+"ws2", newest, "", 202)
+	v.Advance(10 * time.Minute)
+	if err := v.e.ReapDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	v.createWorkspace("ws2", newest, `{"location":"eastus","properties":{}}`)
+	if e := byID(t, v.Must(http.MethodGet, locBase+"eastus/quotas", newest, "", 200))[strings.ToLower(quota("ws2", "Standard_FSv2_Family_Cluster_Dedicated_vCPUs"))+" Microsoft.MachineLearningServices/workspaces/quotas"]; e["limit"] != 24.0 {
+		t.Errorf("quota of a workspace made again: %v", e)
+	}
 	// A refused request changes nothing.
 	if e := byID(t, v.Must(http.MethodGet, locBase+"eastus/quotas", newest, "", 200))[strings.ToLower(quota("cws", dsv2))+" Microsoft.MachineLearningServices/workspaces/quotas"]; e["limit"] != 20.0 {
 		t.Errorf("after refusals: %v", e)
