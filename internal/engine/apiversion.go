@@ -65,10 +65,7 @@ func (e *Engine) checkAPIVersion(v string, t *Type) error {
 		return arm.BadRequest(arm.CodeInvalidAPIVersion,
 			"The api-version '%s' is invalid. The supported versions are '%s'.%s", v, strings.Join(versions, ","), hint)
 	}
-	locs := t.Locations
-	if len(locs) == 0 {
-		locs = e.locs
-	}
+	locs := e.locationsOf(t)
 	return arm.BadRequest(arm.CodeNoRegisteredProvider,
 		"No registered resource provider found for location '%s' and API version '%s' for type '%s'. The supported api-versions are '%s'. The supported locations are '%s'.%s",
 		NormalizeLocation(locs[0]), v, typeAfterNamespace(t.Name), strings.Join(versions, ", "), strings.Join(locs, ", "), hint)

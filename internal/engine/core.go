@@ -51,8 +51,7 @@ func (resourceGroupStrategy) Validate(_ context.Context, _ *Request, desired, _ 
 func registerCore(e *Engine) {
 	e.reg.Register(&Type{
 		Name:        TypeResourceGroups,
-		APIVersions: CoreAPIVersions,
-		Locations:   e.locs,
+		APIVersions: CoreAPIVersions, // every region: locationsOf
 		Tracked:     true,
 		NamePattern: rgNamePattern,
 		NameRule:    "Resource group names can only include alphanumeric, underscore, parentheses, hyphen and period (except at the end), and be at most 90 characters long.",
@@ -140,7 +139,8 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 	case len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeProviders) && p.Tail == "" && get:
 		return core(func() (*Response, error) { return e.getProvider(ctx, req, "", segs[0].Name) })
 	case p.ID.IsRoot() && strings.HasSuffix(tail, "/operations") && get:
-		return core(func() (*Response, error) { return e.listOperations(req, p.Tail) })
+		resp, err := e.listOperations(req, p.Tail) // at the namespace's api-versions
+		return resp, true, err
 	case isSub && p.Tail == "" && (get || req.Method == http.MethodHead):
 		return core(func() (*Response, error) {
 			r, err := e.load(ctx, p.ID)
@@ -244,31 +244,12 @@ func (e *Engine) listLocations(ctx context.Context, req *Request, sub resourceid
 		return nil, err
 	}
 	var out []any
-	for _, l := range e.locs {
+	for _, l := range e.allLocations() {
 		name := NormalizeLocation(l)
 		out = append(out, map[string]any{
 			"id": sub.String() + "/locations/" + name, "name": name, "displayName": l, "regionalDisplayName": "(armlet) " + l,
 			"type": "Region", "metadata": map[string]any{"regionType": "Physical", "regionCategory": "Recommended"},
 		})
-	}
-	return JSON(http.StatusOK, map[string]any{"value": out}), nil
-}
-
-func (e *Engine) listOperations(req *Request, tail string) (*Response, error) {
-	ns := strings.TrimSuffix(tail, "/operations")
-	ns = strings.TrimSuffix(ns, "/Operations")
-	canon, ok := e.reg.Namespace(ns)
-	if !ok {
-		return nil, invalidNamespace(http.StatusBadRequest, ns)
-	}
-	var out []any
-	for _, t := range e.reg.TypesIn(canon) {
-		for _, verb := range []string{"read", "write", "delete"} {
-			out = append(out, map[string]any{
-				"name":    t.Name + "/" + verb,
-				"display": map[string]any{"provider": canon, "resource": typeAfterNamespace(t.Name), "operation": verb},
-			})
-		}
 	}
 	return JSON(http.StatusOK, map[string]any{"value": out}), nil
 }
@@ -745,8 +726,8 @@ func (e *Engine) providerBody(ctx context.Context, sub, ns string, now time.Time
 	var types []any
 	for _, t := range e.reg.TypesIn(ns) {
 		locs := t.Locations
-		if len(locs) == 0 && t.Tracked {
-			locs = e.locs
+		if _, declared := e.reg.nsLocations[strings.ToLower(ns)]; len(locs) == 0 && (t.Tracked || declared) {
+			locs = e.locationsOf(t)
 		}
 		types = append(types, map[string]any{
 			"resourceType": typeAfterNamespace(t.Name), "locations": nonNilStrings(locs),

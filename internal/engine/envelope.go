@@ -163,10 +163,7 @@ func (e *Engine) checkLocation(t *Type, r *Resource, old *Resource) error {
 			r.ID.Name(), old.Location, r.ID.ResourceGroupName(), norm)
 	}
 	if t.Tracked {
-		locs := t.Locations
-		if len(locs) == 0 {
-			locs = e.locs
-		}
+		locs := e.locationsOf(t)
 		found := false
 		for _, l := range locs {
 			if NormalizeLocation(l) == norm {

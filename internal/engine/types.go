@@ -310,6 +310,10 @@ type Registry struct {
 	types map[string]*Type
 	// namespaces maps a lower-cased namespace to its canonical casing.
 	namespaces map[string]string
+	// nsLocations and nsOperations are what providers declared of their
+	// namespaces (namespace.go), by lower-cased namespace.
+	nsLocations  map[string][]string
+	nsOperations map[string]OperationsFunc
 }
 
 // NewRegistry returns an empty registry.

@@ -44,6 +44,7 @@ const (
 	SpaceNetModel
 	SpacePolicy
 	SpaceRBAC
+	SpaceMLQuotas
 	spaceEnd // one past the last; not a space
 )
 
@@ -141,6 +142,11 @@ var spaces = [spaceEnd]layout{
 		name: "rbac", prefix: "rbac\x00", owner: "internal/providers/authorization", viaEngine: true,
 		keys:   "changed: written on a shared store (etcd) only",
 		values: "empty; rewritten whenever a replica drops its RBAC caches, so that the others drop theirs",
+	},
+	SpaceMLQuotas: {
+		name: "ml quotas", prefix: "mlq\x00", owner: "internal/providers/machinelearning", viaEngine: true,
+		keys:   `{subscription}\0{location}, lower case: Azure ML workspace quotas set through updateQuotas`,
+		values: "the limits (JSON): by workspace id (lower case), by VM family, in vCPUs",
 	},
 }
 

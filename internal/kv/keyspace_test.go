@@ -63,6 +63,7 @@ func TestSpacePrefixes(t *testing.T) {
 		kv.SpaceNetModel:      "nm\x00",
 		kv.SpacePolicy:        "policy",
 		kv.SpaceRBAC:          "rbac\x00",
+		kv.SpaceMLQuotas:      "mlq\x00",
 	}
 	if len(want) != len(kv.Spaces()) {
 		t.Errorf("%d spaces declared, %d pinned here: pin the new one's prefix", len(kv.Spaces()), len(want))

@@ -28,9 +28,9 @@ var sharedOnly = map[kv.Space]bool{kv.SpaceSharedCA: true, kv.SpaceRBAC: true}
 // TestEveryStoredKeyIsDeclared runs a workload through armlet's front
 // door on a bbolt store (resources with long-running operations and
 // indexes, a private endpoint with its IP claim and listener, the
-// workspace data plane, a policy assignment and its compliance states, a
-// provider unregistered, the clock advanced, a delete still due, flow
-// records), stops armlet, and reads the store file: every key must lie in
+// workspace data plane, a workspace quota, a policy assignment and its
+// compliance states, a provider unregistered, the clock advanced, a
+// delete still due, flow records), stops armlet, and reads the store file: every key must lie in
 // a declared space, and every space but the shared-store ones must hold
 // some key.
 func TestEveryStoredKeyIsDeclared(t *testing.T) {
@@ -70,6 +70,8 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 	}
 	c.waitListener()
 	c.must(http.MethodPost, "/history/v1.0"+ws+"/experiments/exp1", `{}`)
+	c.must(http.MethodPost, sub+"/providers/Microsoft.MachineLearningServices/locations/eastus/updateQuotas?api-version=2024-04-01",
+		`{"value":[{"id":"`+ws+`/quotas/Standard_DSv2_Family_Cluster_Dedicated_vCPUs","limit":12}]}`)
 	var wsBody struct {
 		Properties struct{ WorkspaceID string }
 	}
@@ -144,6 +146,7 @@ func checkLayout(t *testing.T, ents []kv.Entry, conn app.Connection, workspaceID
 		"policystate/" + sub + "/" + rg + "/providers/microsoft.network/virtualnetworks/vnet1|/subscriptions/" + sub +
 			"/providers/microsoft.authorization/policyassignments/audit-pna||/providers/microsoft.authorization/policydefinitions/438c38d2-3772-465a-a9cc-7a6666a275ce": anyValue,
 		"w\x00" + strings.ToLower(workspaceID) + "\x00e\x00exp1": anyValue,
+		"mlq\x00" + sub + "\x00eastus":                           anyValue,
 	}
 	stored := map[string]string{}
 	for _, e := range ents {

@@ -78,6 +78,9 @@ func TestAPIVersionsChildTypes(t *testing.T) {
 		if v1 {
 			stable = APIVersions
 		}
+		if typ == TypeServerlessEndpoints || typ == TypeMarketplaceSubscriptions {
+			stable = sinceServerless() // introduced at 2024-04-01
+		}
 		accepted := apiVersionsOf(typ, stable)
 		path := wsBase + "v2ws"
 		for _, seg := range strings.Split(strings.TrimPrefix(typ, TypeWorkspaces+"/"), "/") {

@@ -290,13 +290,23 @@ func (s *onlineEndpointStrategy) Action(ctx context.Context, req *engine.Request
 // regenerateEndpointKey changes one key of an endpoint and answers with
 // a Location operation.
 func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
+	if _, err := changeEndpointKey(ctx, e, req, r); err != nil {
+		return nil, err
+	}
+	return e.NewActionOperation(ctx, req, r, nil, req.Now.Add(e.OperationDuration()))
+}
+
+// changeEndpointKey applies a RegenerateEndpointKeysRequest to the stored
+// keys of r and returns them.
+func changeEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Request, r *engine.Resource) (endpointKeys, error) {
+	var k endpointKeys
 	body, err := epActionBody(req)
 	if err != nil {
-		return nil, err
+		return k, err
 	}
 	checked, err := regenerateKeysRequest.check("body", body)
 	if err != nil {
-		return nil, err
+		return k, err
 	}
 	b := checked.(map[string]any)
 	value, _ := b["keyValue"].(string)
@@ -304,7 +314,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 		value = newEndpointKey()
 	}
 	_, err = e.Update(ctx, r.ID, func(ep *engine.Resource) error {
-		var k endpointKeys
+		k = endpointKeys{}
 		ep.GetData(dataEndpointKeys, &k)
 		if b["keyType"] == "Primary" {
 			k.Primary = value
@@ -314,10 +324,7 @@ func regenerateEndpointKey(ctx context.Context, e *engine.Engine, req *engine.Re
 		ep.SetData(dataEndpointKeys, k)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return e.NewActionOperation(ctx, req, r, nil, req.Now.Add(e.OperationDuration()))
+	return k, err
 }
 
 // token answers the token action of an AMLToken endpoint.

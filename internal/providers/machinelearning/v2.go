@@ -48,6 +48,7 @@ func registerV2(e *engine.Engine, opts Options) {
 	registerManagedNetwork(e, opts)
 	registerRegistries(e, opts)
 	registerFeatureStore(e, opts)
+	registerProviderScope(e, opts) // operations.go
 }
 
 // checkProperties type-checks desired.Properties against sh's schema at
