@@ -31,11 +31,7 @@ func (a *Armlet) FlowRecords(t testing.TB, query string) ([]netmodel.Flow, strin
 // wsID; it fails the test when there is none.
 func (a *Armlet) Exposure(t testing.TB, wsID string) report.WorkspaceExposure {
 	t.Helper()
-	code, _, body := a.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
-	var rep report.ExposureReport
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
-		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
-	}
+	rep, body := a.exposure(t)
 	for _, w := range rep.Workspaces {
 		if strings.EqualFold(w.Workspace, wsID) {
 			return w
@@ -48,11 +44,7 @@ func (a *Armlet) Exposure(t testing.TB, wsID string) report.WorkspaceExposure {
 // RegistryExposure returns the exposure report of the registry regID.
 func (a *Armlet) RegistryExposure(t testing.TB, regID string) report.WorkspaceExposure {
 	t.Helper()
-	code, _, body := a.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
-	var rep report.ExposureReport
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
-		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
-	}
+	rep, body := a.exposure(t)
 	for _, r := range rep.Registries {
 		if strings.EqualFold(r.Registry, regID) {
 			return r
@@ -60,6 +52,17 @@ func (a *Armlet) RegistryExposure(t testing.TB, regID string) report.WorkspaceEx
 	}
 	t.Fatalf("no report for %s in %s", regID, body)
 	return report.WorkspaceExposure{}
+}
+
+// exposure reads the whole exposure report, and its body for messages.
+func (a *Armlet) exposure(t testing.TB) (report.ExposureReport, string) {
+	t.Helper()
+	code, _, body := a.Do(t, http.MethodGet, "/_armlet/reports/exposure", "", nil)
+	var rep report.ExposureReport
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &rep) != nil {
+		t.Fatalf("GET /_armlet/reports/exposure = %d %s", code, body)
+	}
+	return rep, body
 }
 
 // WaitEndpoints polls the admin API until n private endpoint listeners
