@@ -57,6 +57,7 @@ import (
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/proxy"
 	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/workspaceapi"
@@ -527,7 +528,8 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 	if s.Registry == nil {
 		return nil, arm.NotFound("NotFound", "No registry endpoint at '%s'.", r.URL.Path)
 	}
-	t, err := s.Registry.Resolve(r.Context(), r.Method, r.URL.EscapedPath(), baseURL(r), netmodel.OriginFrom(r.Context()))
+	query := r.URL.Query()
+	t, err := s.Registry.Resolve(r.Context(), r.Method, r.URL.EscapedPath(), (&engine.Request{Query: query}).QueryValue("api-version"), baseURL(r), netmodel.OriginFrom(r.Context()))
 	if err != nil {
 		if t != nil {
 			// Refused, but named in its flow record as the operation it is,
@@ -552,11 +554,13 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 	if err := checkBody(body); err != nil {
 		return nil, err
 	}
-	req := &engine.Request{
-		Method: r.Method, Path: t.EscapedPath, Query: r.URL.Query(), Header: r.Header, Body: body,
-		Caller: caller, BaseURL: t.BaseURL, Now: s.Clock.Now(),
+	if t.TemporaryDataReference {
+		return machinelearning.TemporaryDataReference(r.Context(), s.Engine, t.Path.ID, body, s.Clock.Now())
 	}
-	req.APIVersion = req.QueryValue("api-version")
+	req := &engine.Request{
+		Method: r.Method, Path: t.EscapedPath, Query: query, Header: r.Header, Body: body,
+		Caller: caller, BaseURL: t.BaseURL, Now: s.Clock.Now(), APIVersion: t.APIVersion, LocationPut: t.LocationPut,
+	}
 	resp, err := s.Engine.ServePath(r.Context(), req, t.Path)
 	if err == nil {
 		s.written(r.Method, t.Path)

@@ -267,6 +267,9 @@ func (e *Engine) put(ctx context.Context, req *Request, t *Type, id resourceid.I
 		if old != nil && t.SyncUpdate {
 			style = Sync
 		}
+		if style == AsyncOperation && req.LocationPut {
+			style = Location
+		}
 		resp, retry, err := e.write(ctx, req, t, desired, old, style, implicit)
 		if retry {
 			continue

@@ -373,3 +373,33 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestLocationPut: a request that asks for it gets the Location style of
+// a type whose PUT answers with Azure-AsyncOperation, and the poller it
+// implies ends with the resource.
+func TestLocationPut(t *testing.T) {
+	h := newHarness(t)
+	h.mustRG()
+	req := &engine.Request{Method: "PUT", Path: widget, APIVersion: "2024-01-01", Query: url.Values{"api-version": {"2024-01-01"}},
+		Body: []byte(`{"location":"eastus","properties":{"size":3}}`), Header: http.Header{}, BaseURL: "https://armlet.test",
+		Now: h.clk.Now(), Caller: engine.Caller{AppID: "app", ObjectID: "oid"}, LocationPut: true}
+	resp, err := h.e.Serve(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusAccepted || resp.Header.Get("Location") == "" || resp.Header.Get("Azure-AsyncOperation") != "" {
+		t.Fatalf("PUT asking for the Location style = %d %v", resp.Status, resp.Header)
+	}
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if st, _, _ := h.call("GET", loc.Path, "2024-01-01", "", nil); st != http.StatusAccepted {
+		t.Errorf("Location while running = %d, want 202", st)
+	}
+	h.clk.Advance(2 * time.Second)
+	if st, _, body := h.call("GET", loc.Path, "2024-01-01", "", nil); st != http.StatusOK || body["id"] != widget {
+		t.Errorf("Location once done = %d %v, want 200 with the widget", st, body)
+	}
+	// Without it, the type's own style.
+	if st, hdr, _ := h.call("PUT", rg+"/providers/Test.Widgets/widgets/w2", "2024-01-01", `{"location":"eastus"}`, nil); st != 201 || hdr.Get("Azure-AsyncOperation") == "" {
+		t.Errorf("PUT = %d %v, want 201 with Azure-AsyncOperation", st, hdr)
+	}
+}

@@ -254,6 +254,11 @@ type Request struct {
 	BaseURL string
 	// Now is the engine clock at the start of the request.
 	Now time.Time
+	// LocationPut asks that a PUT of a type whose Put is AsyncOperation
+	// answer in the Location style (202 with Location) instead: a client
+	// of another surface of the same resources expects it (an Azure ML
+	// registry's regional asset API, registryapi).
+	LocationPut bool
 	// ImportArg is, for an import made with Engine.ImportWith, the
 	// argument its caller passed for the type's Importer and PostImporter;
 	// nil for seed files and every other request. Its dynamic type belongs

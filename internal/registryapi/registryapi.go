@@ -79,6 +79,17 @@ type Target struct {
 	Path      resourceid.Path
 	// EscapedPath is the ARM path as the client escaped it.
 	EscapedPath string
+	// APIVersion is the api-version the engine is to serve the ARM path
+	// at: the request's, or for azure-ai-ml's data-plane version the ARM
+	// version it is served as (machinelearning.RegistryDataPlaneServedAs),
+	// with LocationPut set, since that client expects a PUT to answer 202
+	// with Location.
+	APIVersion  string
+	LocationPut bool
+	// TemporaryDataReference is set for PUT
+	// registries/{r}/tempdatarefs/{name}/versions/{version}, which the
+	// front door answers with machinelearning.TemporaryDataReference.
+	TemporaryDataReference bool
 	// Action and Scope are what RBAC checks (discovery only; an ARM path
 	// is checked as ARM checks it).
 	Action string
@@ -105,10 +116,10 @@ type Target struct {
 //     publicNetworkAccess to be Enabled (absent counts as Enabled): 403
 //     otherwise. A private call works whatever it says.
 //
-// escapedPath is the request's escaped path; baseURL the scheme and host
-// the client used. A request refused by rules 2 to 4 gets its error and a
+// escapedPath is the request's escaped path, apiVersion its api-version
+// parameter; baseURL the scheme and host the client used. A request refused by rules 2 to 4 gets its error and a
 // Target with Path set, for its flow record.
-func (s *Service) Resolve(ctx context.Context, method, escapedPath, baseURL string, origin netmodel.Origin) (*Target, error) {
+func (s *Service) Resolve(ctx context.Context, method, escapedPath, apiVersion, baseURL string, origin netmodel.Origin) (*Target, error) {
 	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
 	first, _ := url.PathUnescape(segs[0])
 	switch strings.ToLower(first) {
@@ -122,7 +133,17 @@ func (s *Service) Resolve(ctx context.Context, method, escapedPath, baseURL stri
 		if err != nil {
 			return nil, err
 		}
-		t := &Target{Path: p, EscapedPath: "/" + strings.Join(segs[2:], "/"), BaseURL: strings.TrimSuffix(baseURL, "/") + AssetPrefix}
+		t := &Target{Path: p, EscapedPath: "/" + strings.Join(segs[2:], "/"), BaseURL: strings.TrimSuffix(baseURL, "/") + AssetPrefix,
+			APIVersion: apiVersion}
+		if strings.EqualFold(apiVersion, machinelearning.RegistryDataPlaneAPIVersion) {
+			t.APIVersion, t.LocationPut = machinelearning.RegistryDataPlaneServedAs, true
+		}
+		if machinelearning.IsTemporaryDataReference(p.ID) && p.Tail == "" {
+			if method != http.MethodPut {
+				return nil, methodNotAllowed(method, http.MethodPut)
+			}
+			t.TemporaryDataReference = true
+		}
 		reg, ok := registryOf(p.ID)
 		if !ok {
 			if engine.IsOperationStatus(p) {
@@ -147,9 +168,7 @@ func (s *Service) resolveDiscovery(ctx context.Context, method, escapedPath stri
 		return nil, noRoute(escapedPath)
 	}
 	if method != http.MethodGet {
-		e := arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed, "The requested resource does not support http method '%s'.", method)
-		e.Header = http.Header{"Allow": {http.MethodGet}}
-		return nil, e
+		return nil, methodNotAllowed(method, http.MethodGet)
 	}
 	name, err := url.PathUnescape(segs[3])
 	if err != nil || name == "" || strings.ContainsAny(name, "/\\") {
@@ -256,6 +275,12 @@ func isRegistry(id resourceid.ID) bool {
 func unescapedEqual(escaped, want string) bool {
 	u, err := url.PathUnescape(escaped)
 	return err == nil && strings.EqualFold(u, want)
+}
+
+func methodNotAllowed(method, allowed string) *arm.Error {
+	e := arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed, "The requested resource does not support http method '%s'.", method)
+	e.Header = http.Header{"Allow": {allowed}}
+	return e
 }
 
 func noRoute(path string) *arm.Error {

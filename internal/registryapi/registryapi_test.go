@@ -104,7 +104,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.Resolve(context.Background(), tc.method, tc.path, base, tc.origin)
+			got, err := s.Resolve(context.Background(), tc.method, tc.path, "2024-04-01", base, tc.origin)
 			if tc.status > 0 {
 				var ae *arm.Error
 				if !errors.As(err, &ae) || ae.Status != tc.status || tc.code != "" && ae.Code != tc.code {
@@ -133,7 +133,7 @@ func TestResolve(t *testing.T) {
 func TestDiscovery(t *testing.T) {
 	s := newService(t)
 	for _, listener := range []string{base, "https://127.77.0.9:443"} {
-		tg, err := s.Resolve(context.Background(), "GET", "/registrymanagement/v1.0/registries/open/discovery", listener, netmodel.Origin{})
+		tg, err := s.Resolve(context.Background(), "GET", "/registrymanagement/v1.0/registries/open/discovery", "", listener, netmodel.Origin{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func FuzzResolve(f *testing.F) {
 			id, _ := resourceid.Parse(regBase + "closed")
 			origin.Endpoint = &netmodel.Endpoint{TargetID: id, GroupID: machinelearning.RegistryPrivateLinkGroup}
 		}
-		tg, err := s.Resolve(context.Background(), method, path, base, origin)
+		tg, err := s.Resolve(context.Background(), method, path, "2024-04-01", base, origin)
 		if err != nil || tg.Discovery || tg.Registry.IsRoot() {
 			return
 		}
@@ -175,4 +175,72 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("a private request reached %s", tg.Registry)
 		}
 	})
+}
+
+// TestDataPlaneVersionAndUploads: azure-ai-ml's data-plane api-version is
+// served as an ARM version with Location-style PUTs, and its temporary
+// data references resolve to the registry's storage, 409 once the version
+// exists.
+func TestDataPlaneVersionAndUploads(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	version := AssetPrefix + regBase + "open/models/m/versions/1"
+	tg, err := s.Resolve(ctx, "PUT", version, "2021-10-01-DataPlanePreview", base, netmodel.Origin{})
+	if err != nil || tg.APIVersion != machinelearning.RegistryDataPlaneServedAs || !tg.LocationPut || tg.TemporaryDataReference {
+		t.Fatalf("data-plane version: %+v, %v", tg, err)
+	}
+	if tg, err = s.Resolve(ctx, "PUT", version, "2024-04-01", base, netmodel.Origin{}); err != nil || tg.APIVersion != "2024-04-01" || tg.LocationPut {
+		t.Fatalf("ARM version: %+v, %v", tg, err)
+	}
+	ref := AssetPrefix + regBase + "open/tempdatarefs/m/versions/1"
+	if _, err := s.Resolve(ctx, "GET", ref, machinelearning.RegistryDataPlaneAPIVersion, base, netmodel.Origin{}); !isStatus(err, 405) {
+		t.Fatalf("GET of a temporary data reference: %v, want 405", err)
+	}
+	tg, err = s.Resolve(ctx, "PUT", ref, machinelearning.RegistryDataPlaneAPIVersion, base, netmodel.Origin{})
+	if err != nil || !tg.TemporaryDataReference {
+		t.Fatalf("temporary data reference: %+v, %v", tg, err)
+	}
+	now := time.Now()
+	tests := []struct {
+		name, body string
+		status     int
+	}{
+		{"the path's version", `{"assetId":"azureml://registries/open/models/m/versions/1","temporaryDataReferenceType":"TemporaryBlobReference"}`, 200},
+		{"another version", `{"assetId":"azureml://registries/open/models/m/versions/2"}`, 400},
+		{"another registry", `{"assetId":"azureml://registries/closed/models/m/versions/1"}`, 400},
+		{"an unknown kind", `{"assetId":"azureml://registries/open/widgets/m/versions/1"}`, 400},
+		{"no assetId", `{}`, 400},
+		{"not JSON", `{`, 400},
+	}
+	for _, tc := range tests {
+		resp, err := machinelearning.TemporaryDataReference(ctx, s.e, tg.Path.ID, []byte(tc.body), now)
+		if tc.status != 200 {
+			if !isStatus(err, tc.status) {
+				t.Errorf("%s: %v, want %d", tc.name, err, tc.status)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		body, _ := resp.Body.(map[string]any)
+		blob, _ := body["blobReferenceForConsumption"].(map[string]any)
+		cred, _ := blob["credential"].(map[string]any)
+		if sas, _ := cred["sasUri"].(string); !strings.Contains(sas, ".blob.core.windows.net/open-models/") || body["temporaryDataReferenceType"] != "TemporaryBlobReference" {
+			t.Errorf("%s: %v", tc.name, body)
+		}
+	}
+	// Once the version exists, 409: azure-ai-ml then uploads nothing.
+	env := enginetest.New(t, s.e, clock.NewOffset(0))
+	if resp, err := env.Serve(http.MethodPut, regBase+"open/models/m/versions/1", "2024-04-01", `{"properties":{"modelUri":"https://example.com/m"}}`); err != nil || resp.Status >= 300 {
+		t.Fatalf("create the version: %v %v", resp, err)
+	}
+	if _, err := machinelearning.TemporaryDataReference(ctx, s.e, tg.Path.ID, []byte(`{"assetId":"azureml://registries/open/models/m/versions/1"}`), now); !isStatus(err, 409) {
+		t.Errorf("an existing version: %v, want 409", err)
+	}
+}
+
+func isStatus(err error, status int) bool {
+	var ae *arm.Error
+	return errors.As(err, &ae) && ae.Status == status
 }

@@ -515,19 +515,25 @@ func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engi
 	if err != nil {
 		return nil, err
 	}
+	return engine.JSON(http.StatusOK, map[string]any{
+		"pendingUploadId":             uploadID,
+		"pendingUploadType":           "TemporaryBlobReference",
+		"blobReferenceForConsumption": blobReference(storage, container, uploadID, req.Now),
+	}), nil
+}
+
+// blobReference is a blobReferenceForConsumption: a folder for upload
+// uploadID in container of the storage account, with a SAS valid for a day.
+func blobReference(storage resourceid.ID, container, uploadID string, now time.Time) map[string]any {
 	account := strings.ToLower(storage.Name())
 	blob := "https://" + account + ".blob.core.windows.net/" + container + "/LocalUpload/" + uploadID + "/"
-	expiry := req.Now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	expiry := now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	sas := blob + "?sv=2021-10-04&se=" + strings.ReplaceAll(expiry, ":", "%3A") + "&sr=c&sp=rcwl&sig=" + url.QueryEscape(randomKey(32))
-	return engine.JSON(http.StatusOK, map[string]any{
-		"pendingUploadId":   uploadID,
-		"pendingUploadType": "TemporaryBlobReference",
-		"blobReferenceForConsumption": map[string]any{
-			"blobUri":             blob,
-			"storageAccountArmId": storage.String(),
-			"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
-		},
-	}), nil
+	return map[string]any{
+		"blobUri":             blob,
+		"storageAccountArmId": storage.String(),
+		"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
+	}
 }
 
 // uploadTarget is the storage account and blob container uploads of the
