@@ -240,7 +240,8 @@ var (
 			computeKubernetes:        variant("Kubernetes", kubernetesProperties, "", true),
 			computeVirtualMachine:    variant("VirtualMachine", virtualMachineProperties, typeVirtualMachines, true),
 			computeHDInsight:         variant("HDInsight", hdInsightProperties, typeHDInsightClusters, true),
-			computeDataFactory:       variant("DataFactory", nil, typeDataFactories, true),
+			// Azure's example Data Factory compute has no resourceId.
+			computeDataFactory:       variant("DataFactory", nil, typeDataFactories, false),
 			computeDatabricks:        variant("Databricks", databricksProperties, typeDatabricks, true),
 			computeDataLakeAnalytics: variant("DataLakeAnalytics", dataLakeAnalyticsProperties, typeDataLakeAccounts, true),
 			computeSynapseSpark:      variant("SynapseSpark", synapseSparkProperties, typeSynapseSparkPools, true),
