@@ -48,10 +48,59 @@ var pendingExamples = map[string]string{}
 
 // dependsOnOtherSystem are examples whose outcome depends on a real value
 // of another system that armlet does not emulate.
-var dependsOnOtherSystem = map[string]string{}
+var dependsOnOtherSystem = map[string]string{
+	netEx + "VirtualNetworkCreateWithIpamPool.json": "its address space comes from an IPAM pool of an Azure Virtual Network Manager, which armlet does not emulate",
+}
+
+func init() {
+	for _, f := range []string{"Create", "CreateForManualApproval", "CreateWithASG", "Delete", "Get", "GetForManualApproval", "GetWithASG", "List"} {
+		dependsOnOtherSystem[netEx+"PrivateEndpoint"+f+".json"] = "its target is a customer's Private Link Service (privateLinkServices/testPls) behind a load balancer, " +
+			"which armlet does not emulate (its private endpoints target armlet's own resources)"
+	}
+}
 
 // stricterThanAzure are examples armlet refuses on purpose, with why.
-var stricterThanAzure = map[string]string{}
+var stricterThanAzure = map[string]string{
+	ml + "Compute/start.json": "armlet answers 409 to start a compute instance that is Running (it is, once created); " +
+		"whether Azure refuses or ignores it is not documented",
+}
+
+// unfaithfulExamples are examples Azure itself would not answer as shown:
+// their request holds a placeholder Azure refuses and the replay cannot
+// stand in for, or their response shows members that neither the request
+// nor the sibling createOrUpdate example sets (armlet answers what was
+// sent). The test skips them and fails once one passes.
+var unfaithfulExamples = map[string]string{}
+
+func init() {
+	notSent := func(members string, files ...string) {
+		for _, f := range files {
+			unfaithfulExamples[f] = "the response shows " + members + ", which the request does not set"
+		}
+	}
+	notSent("properties.properties.subnet", ml+"Compute/createOrUpdate/AmlCompute.json", ml+"Compute/get/AmlCompute.json")
+	notSent("properties.properties.extensionInstanceReleaseTrain", ml+"Compute/createOrUpdate/KubernetesCompute.json", ml+"Compute/get/KubernetesCompute.json")
+	notSent("properties.description", ml+"Compute/get/ComputeInstance.json")
+	notSent("properties.imageBuildCompute", ml+"Workspace/get.json")
+	notSent("delegations and purpose", netEx+"SubnetCreateWithDelegation.json", netEx+"SubnetGetWithDelegation.json")
+	notSent("sharingScope and defaultOutboundAccess", netEx+"SubnetCreateWithSharingScope.json", netEx+"SubnetGetWithSharingScope.json")
+	notSent("defaultPublicNatGateway (a NAT gateway Azure attaches; armlet has none) and dhcpOptions",
+		netEx+"VirtualNetworkGet.json", netEx+"VirtualNetworkList.json", netEx+"VirtualNetworkListAll.json")
+	uai := "its identity is SystemAssigned with a user-assigned identity named \"string\" (a placeholder the replay drops), which the response then shows"
+	for _, f := range []string{"OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json", "OnlineDeployment/ManagedOnlineDeployment/get.json",
+		"OnlineDeployment/ManagedOnlineDeployment/update.json", "Workspace/BatchDeployment/createOrUpdate.json", "Workspace/BatchDeployment/get.json",
+		"Workspace/BatchDeployment/list.json", "Workspace/BatchDeployment/update.json", "Workspace/OnlineEndpoint/createOrUpdate.json",
+		"Workspace/OnlineEndpoint/get.json", "Workspace/OnlineEndpoint/list.json", "Workspace/OnlineEndpoint/update.json"} {
+		unfaithfulExamples[ml+f] = uai + " (and a compute \"string\")"
+	}
+	for _, f := range []string{"createOrUpdate", "delete", "get", "list", "listKeys", "update"} {
+		unfaithfulExamples[ml+"Workspace/BatchEndpoint/"+f+".json"] = "its batch endpoint has authMode AMLToken; Azure's batch endpoints take only AADToken (documented), as armlet"
+	}
+	unfaithfulExamples[ml+"Job/delete.json"] = "the job's name is a placeholder URL (http://subscriptions/{subscriptionId}/...), not a job name"
+	for _, f := range []string{"createOrUpdate", "delete", "get", "list"} {
+		unfaithfulExamples[ml+"PrivateEndpointConnection/"+f+".json"] = "the connection's name is the placeholder {privateEndpointConnectionName}; a connection exists only once a private endpoint targets the workspace"
+	}
+}
 
 func init() {
 	pend := func(reason string, prefixes ...string) {
@@ -69,11 +118,21 @@ func init() {
 			return nil
 		})
 	}
-	const ml = "machinelearningservices/2024-04-01/"
 	pend("registries and registry assets (helper: registries)", ml+"Registries/", ml+"Registry/")
 	pend("feature store featuresets, entities and features (helper: featurestore)",
 		ml+"Workspace/FeaturesetContainer/", ml+"Workspace/FeaturesetVersion/",
 		ml+"Workspace/FeaturestoreEntityContainer/", ml+"Workspace/FeaturestoreEntityVersion/", ml+"Feature/")
+	pend("provider operations at 2024-04-01 (helper: provider)", ml+"Workspace/operationsList.json")
+	pend("the blob reference of a registry's data (helper: registries)", ml+"DataReference/getBlobReferenceSAS.json")
+	pend("publishing an asset version into a registry needs registries (helper: registries), then the publish action on workspace versions (not done)",
+		ml+"Workspace/CodeVersion/publish.json", ml+"Workspace/ComponentVersion/publish.json", ml+"Workspace/DataVersionBase/publish.json",
+		ml+"Workspace/EnvironmentVersion/publish.json", ml+"Workspace/ModelVersion/publish.json")
+	pend("examples branch, not done: a Kubernetes deployment's prerequisites (an endpoint on a Kubernetes compute attached to a cluster)",
+		ml+"OnlineDeployment/KubernetesOnlineDeployment/", ml+"OnlineDeployment/getLogs.json", ml+"OnlineDeployment/list.json",
+		ml+"Workspace/OnlineDeployment/delete.json")
+	pend("examples branch, not done: operation not implemented", netEx+"SubnetPrepareNetworkPolicies.json", netEx+"SubnetUnprepareNetworkPolicies.json",
+		netEx+"VirtualNetworkCheckIPAddressAvailability.json", netEx+"VirtualNetworkGetDdosProtectionStatus.json", netEx+"VirtualNetworkListUsage.json")
+	pend("examples branch, not done: bgpCommunities.regionalCommunity (Azure's per-region value)", netEx+"VirtualNetworkCreateWithBgpCommunities.json")
 	pend("serverless endpoints, marketplace subscriptions, usages, quotas, VM sizes (helper: provider)",
 		ml+"Workspace/ServerlessEndpoint/", ml+"Workspace/MarketplaceSubscription/", ml+"Quota/", ml+"Usage/",
 		ml+"VirtualMachineSize/")
@@ -183,6 +242,35 @@ var minimalBodies = map[string][2]string{
 	"microsoft.machinelearningservices/workspaces/onlineendpoints/deployments": {"", ""},
 }
 
+// createFrom names, for examples whose resource the sibling rule does not
+// pick well, the createOrUpdate fixture (under examplesDir) that makes it.
+var createFrom = map[string]string{
+	ml + "Compute/listKeys.json":  ml + "Compute/createOrUpdate/BasicAKSCompute.json",
+	ml + "Compute/start.json":     ml + "Compute/createOrUpdate/ComputeInstance.json",
+	ml + "Compute/stop.json":      ml + "Compute/createOrUpdate/ComputeInstance.json",
+	ml + "Compute/restart.json":   ml + "Compute/createOrUpdate/ComputeInstance.json",
+	ml + "Compute/patch.json":     ml + "Compute/createOrUpdate/AmlCompute.json",
+	ml + "Compute/listNodes.json": ml + "Compute/createOrUpdate/BasicAmlCompute.json",
+}
+
+// createBodies are bodies (api-version, body) of the resource of examples
+// whose response shows a variant no createOrUpdate fixture makes.
+var createBodies = map[string][2]string{
+	ml + "WorkspaceConnection/listSecrets.json": {"2024-04-01", `{"properties":{"authType":"AccessKey","category":"ADLSGen2",
+		"target":"https://x.dfs.core.windows.net","expiryTime":"2030-01-01T00:00:00Z","metadata":{"k":"v"},
+		"credentials":{"accessKeyId":"id","secretAccessKey":"secret"}}}`},
+}
+
+// ml and netEx are the folders of the fixtures under examplesDir.
+const (
+	ml    = "machinelearningservices/2024-04-01/"
+	netEx = "network/2025-01-01/"
+)
+
+// globalName finds the ARM IDs of resources whose names are global
+// (DNS names): the replay gives each fixture's its own.
+var globalName = regexp.MustCompile(`(?i)(/providers/Microsoft\.(?:KeyVault/vaults|ContainerRegistry/registries|Storage/storageAccounts)/)([^/"]+)`)
+
 // armIDPattern finds ARM IDs in example bodies.
 var armIDPattern = regexp.MustCompile(`(?i)/subscriptions/[^/"]+/resourceGroups/[^/"]+/providers/[^"]+`)
 
@@ -195,26 +283,69 @@ type exampleRun struct {
 	made      map[string]bool
 	subnets   int
 	workspace string
-	self      string // the example's resource (lower case), made from its sibling fixture
+	fixture   string                     // the fixture's file
+	byFile    map[string]*exampleFixture // every fixture by file
+	self      string                     // the example's resource (lower case), made from its sibling fixture
 }
 
 // placeholderValues replace the values "string" that some examples hold
 // where Azure itself accepts only a real one, keyed by member name.
 var placeholderValues = map[string]string{
-	"location":   `"eastus"`,
-	"expression": `"0 * * * *"`,
-	"computeId":  `"{compute}"`,
+	"location":      `"eastus"`,
+	"expression":    `"0 * * * *"`,
+	"computeId":     `"{compute}"`,
+	"environmentId": `"{environment}"`,
+	"startTime":     `"2024-05-01T00:00:00"`,
+	"endTime":       `"2034-05-01T00:00:00"`,
+	"model":         `"{model}"`,
+	"assetId":       `"{model}"`,
+	"codeId":        `"{code}"`,
 }
 
-var placeholderPattern = regexp.MustCompile(`"(location|expression|computeId)": "string"`)
+var placeholderPattern = regexp.MustCompile(`"(location|expression|computeId|environmentId|startTime|endTime|model|assetId|codeId)": "string"`)
+
+// placeholderTraffic is an endpoint's traffic to a deployment "string",
+// which does not exist.
+var placeholderTraffic = regexp.MustCompile(`,\s*"traffic": \{\s*"string": 1\s*\}`)
+
+// placeholderCompute is an online endpoint's compute given as "string":
+// a managed endpoint has none.
+var placeholderCompute = regexp.MustCompile(`\s*"compute": "string",`)
+
+// placeholderIdentities are user-assigned identities named "string" next
+// to a type that takes none: Azure's placeholder, not an identity.
+var placeholderIdentities = regexp.MustCompile(`,\s*"userAssignedIdentities": \{\s*"string": \{\}\s*\}`)
+
+// canaryLocation is Azure's canary region, which Azure offers only to
+// subscriptions allowed in it; the examples that use it are replayed in
+// eastus, where an ordinary subscription creates them.
+var canaryLocation = regexp.MustCompile(`"location": "eastus2euap"`)
+
+// placeholderSubnet is the subnet the compute examples name by a
+// placeholder.
+var placeholderSubnet = regexp.MustCompile(`"test-subnet-resource-id"`)
 
 // placeholders replaces the placeholder values of body.
 func placeholders(r *exampleRun, body string) string {
+	body = canaryLocation.ReplaceAllString(body, `"location": "eastus"`)
+	body = placeholderIdentities.ReplaceAllString(body, "")
+	body = placeholderCompute.ReplaceAllString(body, "")
+	body = placeholderTraffic.ReplaceAllString(body, "")
+	group := r.rewrite("/subscriptions/{subscriptionId}/resourceGroups/x")
+	body = placeholderSubnet.ReplaceAllString(body, `"`+group+`/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"`)
+	ws := group + "/providers/Microsoft.MachineLearningServices/workspaces/" + r.workspace
 	return placeholderPattern.ReplaceAllStringFunc(body, func(m string) string {
 		k := m[1 : strings.Index(m[1:], `"`)+1]
 		v := placeholderValues[k]
-		if v == `"{compute}"` {
-			v = `"` + r.rewrite("/subscriptions/{subscriptionId}/resourceGroups/x/providers/Microsoft.MachineLearningServices/workspaces/"+r.workspace+"/computes/cpu") + `"`
+		switch v {
+		case `"{compute}"`:
+			v = `"` + ws + `/computes/cpu"`
+		case `"{environment}"`:
+			v = `"` + ws + `/environments/env/versions/1"`
+		case `"{code}"`:
+			v = `"` + ws + `/codes/code/versions/1"`
+		case `"{model}"`:
+			v = `"` + ws + `/models/model/versions/1"`
 		}
 		return `"` + k + `": ` + v
 	})
@@ -225,6 +356,22 @@ func (r *exampleRun) rewrite(s string) string {
 	sub := r.s.Conn.SubscriptionID
 	re := regexp.MustCompile(`(?i)/subscriptions/[^/"]+/resourceGroups/[^/"]+`)
 	s = re.ReplaceAllString(s, "/subscriptions/"+sub+"/resourceGroups/"+r.group)
+	s = globalName.ReplaceAllStringFunc(s, func(m string) string {
+		g := globalName.FindStringSubmatch(m)
+		name := strings.Map(func(c rune) rune {
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				return c
+			}
+			return -1
+		}, strings.ToLower(g[2]))
+		if len(name) > 15 {
+			name = name[:15]
+		}
+		if strings.HasSuffix(name, r.group) {
+			return m
+		}
+		return g[1] + name + r.group
+	})
 	return strings.ReplaceAll(s, "{subscriptionId}", sub)
 }
 
@@ -317,7 +464,14 @@ func (r *exampleRun) ensure(p exPath, n int) error {
 	}
 	key := strings.ToLower(p.typeKey(n))
 	version, body := "", ""
-	if f := r.creates[key]; f != nil && r.self == strings.ToLower(p.resourceURL(sub, n)) {
+	isSelf := r.self == strings.ToLower(p.resourceURL(sub, n))
+	if key == "microsoft.machinelearningservices/workspaces" && strings.HasPrefix(r.fixture, ml+"ManagedNetwork/") {
+		version, body = "2024-04-01", `{"location":"eastus","properties":{"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound"}}}`
+	} else if cb, ok := createBodies[r.fixture]; ok && isSelf {
+		version, body = cb[0], cb[1]
+	} else if f := r.byFile[createFrom[r.fixture]]; f != nil && isSelf {
+		version, body = f.APIVersion, placeholders(r, string(f.Body))
+	} else if f := r.creates[key]; f != nil && isSelf {
 		version, body = f.APIVersion, placeholders(r, string(f.Body))
 	} else if mb, ok := minimalBodies[key]; ok && mb[0] != "" {
 		version, body = mb[0], mb[1]
@@ -371,7 +525,9 @@ func TestAzureExamples(t *testing.T) {
 	fixtures := loadExampleFixtures(t)
 	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.OperationDuration = 5 * time.Millisecond }))
 	creates := map[string][]*exampleFixture{}
+	byFile := map[string]*exampleFixture{}
 	for _, f := range fixtures {
+		byFile[f.file] = f
 		if f.Method == http.MethodPut {
 			p := parseExPath(f.Path)
 			if len(p.names) == len(p.types) && len(p.types) > 0 {
@@ -397,9 +553,10 @@ func TestAzureExamples(t *testing.T) {
 				}
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				err := replayExample(t, s, f, fmt.Sprintf("ex%03d", i), creates)
+				err := replayExample(t, s, f, fmt.Sprintf("ex%03d", i), creates, byFile)
 				reason, pending := pendingExamples[f.file]
 				stricter, strict := stricterThanAzure[f.file]
+				flaw, unfaithful := unfaithfulExamples[f.file]
 				mu.Lock()
 				if err == nil {
 					passed++
@@ -412,6 +569,10 @@ func TestAzureExamples(t *testing.T) {
 					t.Errorf("now passes: remove it from pendingExamples (%s)", reason)
 				case err == nil && strict:
 					t.Errorf("now passes: remove it from stricterThanAzure (%s)", stricter)
+				case err == nil && unfaithful:
+					t.Errorf("now passes: remove it from unfaithfulExamples (%s)", flaw)
+				case err != nil && unfaithful:
+					t.Skipf("unfaithful example (%s): %v", flaw, err)
 				case err != nil && pending:
 					t.Skipf("pending (%s): %v", reason, err)
 				case err != nil && strict:
@@ -422,13 +583,13 @@ func TestAzureExamples(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("%d fixtures: %d pass, %d do not (pending %d, depends %d, stricter %d)",
-		len(fixtures), passed, failed, len(pendingExamples), len(dependsOnOtherSystem), len(stricterThanAzure))
+	t.Logf("%d fixtures: %d pass, %d do not (pending %d, depends %d, stricter %d, unfaithful %d)",
+		len(fixtures), passed, failed, len(pendingExamples), len(dependsOnOtherSystem), len(stricterThanAzure), len(unfaithfulExamples))
 }
 
 // replayExample replays f in resource group group.
-func replayExample(t *testing.T, s *e2e.Armlet, f *exampleFixture, group string, creates map[string][]*exampleFixture) error {
-	r := &exampleRun{t: t, s: s, group: group, made: map[string]bool{}, creates: map[string]*exampleFixture{}}
+func replayExample(t *testing.T, s *e2e.Armlet, f *exampleFixture, group string, creates map[string][]*exampleFixture, byFile map[string]*exampleFixture) error {
+	r := &exampleRun{t: t, s: s, group: group, made: map[string]bool{}, creates: map[string]*exampleFixture{}, fixture: f.file, byFile: byFile}
 	for k, fs := range creates {
 		r.creates[k] = siblingCreate(f, fs)
 	}
@@ -442,7 +603,8 @@ func replayExample(t *testing.T, s *e2e.Armlet, f *exampleFixture, group string,
 	p := parseExPath(path)
 	n := len(p.names)
 	self := n == len(p.types) && n > 0
-	if self {
+	if self || (f.Method == http.MethodPost && n > 0) {
+		// The resource itself, or the one a POST action acts on.
 		r.self = strings.ToLower(p.resourceURL(s.Conn.SubscriptionID, n))
 	}
 	if len(p.names) > 0 && p.types[0] == "workspaces" {
@@ -463,6 +625,18 @@ func replayExample(t *testing.T, s *e2e.Armlet, f *exampleFixture, group string,
 		for i := 1; i <= upTo; i++ {
 			if err := r.ensure(p, i); err != nil {
 				return fmt.Errorf("prerequisite: %w", err)
+			}
+		}
+		// A list gets one item, from its type's createOrUpdate fixture,
+		// so that its page shows the members of an item.
+		if f.Method == http.MethodGet && len(p.names) == len(p.types)-1 {
+			if c := r.creates[strings.ToLower(p.typeKey(len(p.types)))]; c != nil {
+				item := p
+				item.names = append(slices.Clone(p.names), parseExPath(c.Path).names[len(p.types)-1])
+				r.self = strings.ToLower(item.resourceURL(s.Conn.SubscriptionID, len(p.types)))
+				if err := r.ensure(item, len(p.types)); err != nil {
+					return fmt.Errorf("prerequisite: list item: %w", err)
+				}
 			}
 		}
 	}
@@ -522,11 +696,13 @@ func siblingCreate(f *exampleFixture, fs []*exampleFixture) *exampleFixture {
 	score := -1
 	for _, c := range fs {
 		sc := 0
-		cd := filepath.Dir(c.file)
-		if filepath.Dir(cd) == filepath.Dir(dir) || cd == dir {
+		switch cd := filepath.Dir(c.file); {
+		case cd == dir:
+			sc += 4
+		case filepath.Dir(cd) == dir || filepath.Dir(cd) == filepath.Dir(dir):
 			sc += 2
 		}
-		if filepath.Base(c.file) == base {
+		if filepath.Base(c.file) == base || variantName(c.file) == variantName(f.file) {
 			sc++
 		}
 		if sc > score {
@@ -536,10 +712,20 @@ func siblingCreate(f *exampleFixture, fs []*exampleFixture) *exampleFixture {
 	return best
 }
 
+// verbs are the operation words of example file names.
+var verbs = regexp.MustCompile(`(Get|Create|Delete|Update|List|All)`)
+
+// variantName is an example file's name without its operation words:
+// SubnetGetWithDelegation and SubnetCreateWithDelegation share
+// SubnetWithDelegation.
+func variantName(file string) string {
+	return verbs.ReplaceAllString(strings.TrimSuffix(filepath.Base(file), ".json"), "")
+}
+
 // hasMember reports whether doc carries the member path (segments split
 // at "."; "x[]" steps into every element of array x, "*" into every value
-// of a map). A member under an empty array or map is taken as carried: its
-// values differ from the example's, which is allowed.
+// of a map). A member under an empty array or map or a null is taken as
+// carried: its values differ from the example's, which is allowed.
 func hasMember(doc any, path []string) bool {
 	if len(path) == 0 {
 		return true
@@ -578,6 +764,9 @@ func hasMember(doc any, path []string) bool {
 	v, ok := obj[seg]
 	if !ok {
 		return false
+	}
+	if v == nil {
+		return true // a null member: its value differs, its members with it
 	}
 	if !arr {
 		return hasMember(v, path[1:])
