@@ -90,7 +90,9 @@ func init() {
 	for _, f := range []string{"OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json", "OnlineDeployment/ManagedOnlineDeployment/get.json",
 		"OnlineDeployment/ManagedOnlineDeployment/update.json", "Workspace/BatchDeployment/createOrUpdate.json", "Workspace/BatchDeployment/get.json",
 		"Workspace/BatchDeployment/list.json", "Workspace/BatchDeployment/update.json", "Workspace/OnlineEndpoint/createOrUpdate.json",
-		"Workspace/OnlineEndpoint/get.json", "Workspace/OnlineEndpoint/list.json", "Workspace/OnlineEndpoint/update.json"} {
+		"Workspace/OnlineEndpoint/get.json", "Workspace/OnlineEndpoint/list.json", "Workspace/OnlineEndpoint/update.json",
+		"OnlineDeployment/KubernetesOnlineDeployment/createOrUpdate.json", "OnlineDeployment/KubernetesOnlineDeployment/get.json",
+		"OnlineDeployment/KubernetesOnlineDeployment/update.json", "OnlineDeployment/list.json"} {
 		unfaithfulExamples[ml+f] = uai + " (and a compute \"string\")"
 	}
 	for _, f := range []string{"createOrUpdate", "delete", "get", "list", "listKeys", "update"} {
@@ -127,9 +129,6 @@ func init() {
 	pend("publishing an asset version into a registry needs registries (helper: registries), then the publish action on workspace versions (not done)",
 		ml+"Workspace/CodeVersion/publish.json", ml+"Workspace/ComponentVersion/publish.json", ml+"Workspace/DataVersionBase/publish.json",
 		ml+"Workspace/EnvironmentVersion/publish.json", ml+"Workspace/ModelVersion/publish.json")
-	pend("examples branch, not done: a Kubernetes deployment's prerequisites (an endpoint on a Kubernetes compute attached to a cluster)",
-		ml+"OnlineDeployment/KubernetesOnlineDeployment/", ml+"OnlineDeployment/getLogs.json", ml+"OnlineDeployment/list.json",
-		ml+"Workspace/OnlineDeployment/delete.json")
 	pend("examples branch, not done: operation not implemented", netEx+"SubnetPrepareNetworkPolicies.json", netEx+"SubnetUnprepareNetworkPolicies.json",
 		netEx+"VirtualNetworkCheckIPAddressAvailability.json", netEx+"VirtualNetworkGetDdosProtectionStatus.json", netEx+"VirtualNetworkListUsage.json")
 	pend("examples branch, not done: bgpCommunities.regionalCommunity (Azure's per-region value)", netEx+"VirtualNetworkCreateWithBgpCommunities.json")
@@ -465,7 +464,17 @@ func (r *exampleRun) ensure(p exPath, n int) error {
 	key := strings.ToLower(p.typeKey(n))
 	version, body := "", ""
 	isSelf := r.self == strings.ToLower(p.resourceURL(sub, n))
-	if key == "microsoft.machinelearningservices/workspaces" && strings.HasPrefix(r.fixture, ml+"ManagedNetwork/") {
+	wsID := p.resourceURL(sub, 1)
+	switch {
+	case key == "microsoft.machinelearningservices/workspaces/onlineendpoints" && !isSelf && kubernetesDeployment(r.fixture):
+		// A Kubernetes deployment's endpoint runs on a Kubernetes compute.
+		version, body = "2024-04-01", `{"location":"eastus","properties":{"authMode":"Key","compute":"`+wsID+`/computes/k8s"}}`
+	case key == "microsoft.machinelearningservices/workspaces/computes" && p.names[n-1] == "k8s":
+		version, body = "2024-04-01", `{"properties":{"computeType":"Kubernetes","resourceId":"`+
+			"/subscriptions/"+sub+"/resourceGroups/"+r.group+`/providers/Microsoft.ContainerService/managedClusters/aks1","properties":{"namespace":"default"}}}`
+	}
+	if body != "" {
+	} else if key == "microsoft.machinelearningservices/workspaces" && strings.HasPrefix(r.fixture, ml+"ManagedNetwork/") {
 		version, body = "2024-04-01", `{"location":"eastus","properties":{"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound"}}}`
 	} else if cb, ok := createBodies[r.fixture]; ok && isSelf {
 		version, body = cb[0], cb[1]
@@ -710,6 +719,13 @@ func siblingCreate(f *exampleFixture, fs []*exampleFixture) *exampleFixture {
 		}
 	}
 	return best
+}
+
+// kubernetesDeployment reports whether fixture f works on a Kubernetes
+// online deployment (the sibling of the examples that name no type).
+func kubernetesDeployment(f string) bool {
+	return strings.Contains(f, "KubernetesOnlineDeployment/") || f == ml+"OnlineDeployment/getLogs.json" ||
+		f == ml+"OnlineDeployment/list.json" || f == ml+"Workspace/OnlineDeployment/delete.json"
 }
 
 // verbs are the operation words of example file names.
