@@ -93,7 +93,7 @@ func init() {
 		"Workspace/OnlineEndpoint/get.json", "Workspace/OnlineEndpoint/list.json", "Workspace/OnlineEndpoint/update.json",
 		"OnlineDeployment/KubernetesOnlineDeployment/createOrUpdate.json", "OnlineDeployment/KubernetesOnlineDeployment/get.json",
 		"OnlineDeployment/KubernetesOnlineDeployment/update.json", "OnlineDeployment/list.json"} {
-		unfaithfulExamples[ml+f] = uai + " (and a compute \"string\")"
+		unfaithfulExamples[ml+f] = uai
 	}
 	for _, f := range []string{"createOrUpdate", "delete", "get", "list", "listKeys", "update"} {
 		unfaithfulExamples[ml+"Workspace/BatchEndpoint/"+f+".json"] = "its batch endpoint has authMode AMLToken; Azure's batch endpoints take only AADToken (documented), as armlet"
