@@ -32,6 +32,11 @@ const assetVersionRule = "The version must start with a letter or digit and cont
 // dataTypes are the DataType values.
 var dataTypes = []string{"mltable", "uri_file", "uri_folder"}
 
+// dataTypeNames are the DataType enum's member names, which Azure takes
+// too (its example data container sends "UriFile"). Choice: armlet
+// stores the wire value ("uri_file") either way.
+var dataTypeNames = map[string]string{"MLTable": "mltable", "UriFile": "uri_file", "UriFolder": "uri_folder"}
+
 // assetKind describes one kind of asset.
 type assetKind struct {
 	// segment is the collection name under a workspace ("codes").
@@ -129,13 +134,13 @@ var assetKinds = []*assetKind{
 	{
 		segment: "data", containerName: "DataContainerProperties", versionName: "DataVersionBaseProperties",
 		container: containerSchema("DataContainerProperties", map[string]*field{
-			"dataType": enum("DataType", dataTypes...),
+			"dataType": enum("DataType", dataTypes...).withAliases(dataTypeNames),
 		}, "dataType"),
 		version: union("dataType", "DataType", map[string]*field{
 			"uri_file":   dataVersion("UriFileDataVersion", "uri_file", nil),
 			"uri_folder": dataVersion("UriFolderDataVersion", "uri_folder", nil),
 			"mltable":    dataVersion("MLTableData", "mltable", map[string]*field{"referencedUris": arrayOf(str())}),
-		}),
+		}).withAliases(dataTypeNames),
 	},
 }
 
@@ -145,14 +150,18 @@ func dataVersion(name, dataType string, extra map[string]*field) *field {
 	return variant(name, "dataType", "DataType", dataType, m, "dataUri")
 }
 
-// checkEnvironmentVersion requires exactly one of image and build and
-// sets the defaults and the read-only environmentType.
+// checkEnvironmentVersion requires an image or a build (or both: Azure's
+// example environment version sends both) and sets the defaults and the
+// read-only environmentType.
+//
+// Choice: a version with neither is refused; the spec requires neither,
+// but such a version describes no environment and no example sends one.
 func checkEnvironmentVersion(p map[string]any) error {
 	_, image := p["image"]
 	_, build := p["build"]
-	if image == build {
+	if !image && !build {
 		return arm.BadRequest(arm.CodeUserError,
-			"An environment version needs exactly one of 'properties.image' (a Docker image) and 'properties.build' (a Docker build context).").
+			"An environment version needs 'properties.image' (a Docker image) or 'properties.build' (a Docker build context).").
 			WithTarget("properties.image")
 	}
 	setDefault(p, "osType", "Linux")

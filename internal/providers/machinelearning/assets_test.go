@@ -262,7 +262,6 @@ func TestAssetValidation(t *testing.T) {
 		{"data container without dataType", "/data/d3", `{"properties":{}}`, 400, "InvalidRequestContent", "properties.dataType"},
 		{"data container changes dataType", "/data/d1", `{"properties":{"dataType":"uri_folder"}}`, 409, arm.CodeUserError, "properties.dataType"},
 		{"environment without image or build", "/environments/e1/versions/1", `{"properties":{"condaFile":"x"}}`, 400, arm.CodeUserError, "properties.image"},
-		{"environment with both", "/environments/e1/versions/1", `{"properties":{"image":"i","build":{"contextUri":"c"}}}`, 400, arm.CodeUserError, "properties.image"},
 		{"environment build without contextUri", "/environments/e1/versions/1", `{"properties":{"build":{}}}`, 400, "InvalidRequestContent", "properties.build.contextUri"},
 		{"environment bad osType", "/environments/e1/versions/1", `{"properties":{"image":"i","osType":"Plan9"}}`, 400, "InvalidRequestContent", "properties.osType"},
 		{"unknown member", "/codes/c1/versions/1", `{"properties":{"codeUri":"x","size":1}}`, 400, "InvalidRequestContent", "properties.size"},
@@ -406,4 +405,24 @@ func TestAssetsLegacyMode(t *testing.T) {
 		v.Fail(http.MethodGet, wsBase+"old"+p, newest, "", 400, arm.CodeUserError)
 	}
 	v.Fail(http.MethodPut, wsBase+"old/models/m1/versions/1", newest, `{"properties":{}}`, 400, arm.CodeUserError)
+}
+
+// TestAssetsAzureSpellings: bodies Azure's examples show as accepted are
+// accepted: a data container or version whose dataType is the enum's
+// member name ("UriFile", stored as "uri_file"), and an environment
+// version with both image and build.
+func TestAssetsAzureSpellings(t *testing.T) {
+	v := assetsEnv(t)
+	for _, tc := range []struct{ path, body, member, want string }{
+		{"/data/dc1", `{"properties":{"dataType":"UriFile"}}`, "dataType", "uri_file"},
+		{"/data/dc2", `{"properties":{"dataType":"MLTable"}}`, "dataType", "mltable"},
+		{"/data/dc1/versions/1", `{"properties":{"dataType":"UriFile","dataUri":"https://x/f.csv"}}`, "dataType", "uri_file"},
+		{"/data/dc3/versions/1", `{"properties":{"dataType":"urifolder","dataUri":"https://x/f"}}`, "dataType", "uri_folder"},
+		{"/environments/e2/versions/1", `{"properties":{"image":"i","build":{"contextUri":"https://x/c"}}}`, "image", "i"},
+	} {
+		got := v.Must(http.MethodPut, assetsWS+tc.path, newest, tc.body, 201)
+		if p := got["properties"].(map[string]any); p[tc.member] != tc.want {
+			t.Errorf("%s: %s = %v, want %s", tc.path, tc.member, p[tc.member], tc.want)
+		}
+	}
 }

@@ -52,8 +52,10 @@ func registerComputes(e *engine.Engine, opts Options) {
 // sshPort, osImageMetadata.
 //
 // Choice: location defaults to the workspace's; computeLocation defaults
-// to location. Attached types need properties.resourceId (a resource ID of
-// the attached type; armlet does not check that the resource exists).
+// to location. Attached types other than DataFactory need
+// properties.resourceId (a resource ID of the attached type; armlet does
+// not check that the resource exists); DataFactory does not, as Azure's
+// example Data Factory compute shows.
 //
 // Choice: AmlCompute defaults are vmSize STANDARD_DS3_V2, vmPriority
 // Dedicated, osType Linux, enableNodePublicIp true, isolatedNetwork false,

@@ -234,13 +234,14 @@ var (
 			return object(typeName, fields, required...)
 		}
 		return &field{kind: kUnion, typeName: "Compute", discriminator: "computeType", discType: "ComputeType", variants: map[string]*field{
-			computeAmlCompute:        variant("AmlCompute", amlComputeProperties, "", false),
-			computeInstance:          variant("ComputeInstance", computeInstanceProperties, "", false),
-			computeAKS:               variant("AKS", aksProperties, typeManagedClusters, false),
-			computeKubernetes:        variant("Kubernetes", kubernetesProperties, "", true),
-			computeVirtualMachine:    variant("VirtualMachine", virtualMachineProperties, typeVirtualMachines, true),
-			computeHDInsight:         variant("HDInsight", hdInsightProperties, typeHDInsightClusters, true),
-			computeDataFactory:       variant("DataFactory", nil, typeDataFactories, true),
+			computeAmlCompute:     variant("AmlCompute", amlComputeProperties, "", false),
+			computeInstance:       variant("ComputeInstance", computeInstanceProperties, "", false),
+			computeAKS:            variant("AKS", aksProperties, typeManagedClusters, false),
+			computeKubernetes:     variant("Kubernetes", kubernetesProperties, "", true),
+			computeVirtualMachine: variant("VirtualMachine", virtualMachineProperties, typeVirtualMachines, true),
+			computeHDInsight:      variant("HDInsight", hdInsightProperties, typeHDInsightClusters, true),
+			// Azure's example Data Factory compute has no resourceId.
+			computeDataFactory:       variant("DataFactory", nil, typeDataFactories, false),
 			computeDatabricks:        variant("Databricks", databricksProperties, typeDatabricks, true),
 			computeDataLakeAnalytics: variant("DataLakeAnalytics", dataLakeAnalyticsProperties, typeDataLakeAccounts, true),
 			computeSynapseSpark:      variant("SynapseSpark", synapseSparkProperties, typeSynapseSparkPools, true),

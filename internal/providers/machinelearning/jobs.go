@@ -409,6 +409,7 @@ func (s *jobStrategy) Render(_ context.Context, r *engine.Resource, body map[str
 	}
 	delete(props, "provisioningState")
 	props["status"] = timelineOf(r).status(now)
+	renderJobComputed(props)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package machinelearning
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -65,6 +66,9 @@ type field struct {
 	// their members are all the version has, so a response at that version
 	// loses every other member.
 	exact bool
+	// aliases map other spellings (lower case) of an enum value or union
+	// discriminator to the value stored.
+	aliases map[string]string
 	// kUnion
 	discriminator string
 	discType      string // the discriminator's enum type name
@@ -90,6 +94,17 @@ func object(name string, fields map[string]*field, required ...string) *field {
 // messages.
 func union(discriminator, discType string, variants map[string]*field) *field {
 	return &field{kind: kUnion, discriminator: discriminator, discType: discType, variants: variants}
+}
+
+// withAliases returns a copy of enum or union f that also takes the
+// spellings of aliases (alias → value stored).
+func (f *field) withAliases(aliases map[string]string) *field {
+	c := *f
+	c.aliases = make(map[string]string, len(aliases))
+	for k, v := range aliases {
+		c.aliases[strings.ToLower(k)] = v
+	}
+	return &c
 }
 
 // opened returns a copy of object schema f that keeps unknown members.
@@ -259,6 +274,9 @@ func (f *field) check(path string, v any) (any, error) {
 				return e, nil
 			}
 		}
+		if e, ok := f.aliases[strings.ToLower(s)]; ok {
+			return e, nil
+		}
 		return nil, arm.InvalidContent(path, "Error converting value %s to type '%s': the allowed values are '%s'. Path '%s'.",
 			strconv.Quote(s), f.typeName, strings.Join(f.enum, "', '"), path)
 	case kObject:
@@ -344,6 +362,15 @@ func (f *field) check(path string, v any) (any, error) {
 				return nil, requiredMissing(path, f.discriminator)
 			}
 			return nil, conversion(path+"."+f.discriminator, disc, "System.String")
+		}
+		if a, ok := f.aliases[strings.ToLower(s)]; ok {
+			m = maps.Clone(m)
+			for k := range m {
+				if strings.EqualFold(k, f.discriminator) {
+					m[k] = a
+				}
+			}
+			s = a
 		}
 		for name, variant := range f.variants {
 			if strings.EqualFold(name, s) {

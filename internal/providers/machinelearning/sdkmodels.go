@@ -401,7 +401,7 @@ func (o *overlayer) overlay(f *field, typ string) *field {
 		return present(f)
 	case f.kind == kUnion && m.discriminator != "":
 		c = &field{kind: kUnion, typeName: f.typeName, discriminator: f.discriminator, discType: f.discType,
-			readOnly: f.readOnly, variants: map[string]*field{}}
+			readOnly: f.readOnly, variants: map[string]*field{}, aliases: f.aliases}
 		o.merged[key] = c
 		for value, sub := range m.subtypes {
 			name, hv := value, (*field)(nil)

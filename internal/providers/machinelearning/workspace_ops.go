@@ -114,10 +114,11 @@ func notebookResource(r *engine.Resource) (id, fqdn string) {
 }
 
 // prepareNotebook answers POST {workspace}/prepareNotebook: 202 with
-// Location; the result is NotebookResourceInfo.
+// Location; the result is NotebookResourceInfo, whose
+// notebookPreparationError is null (the preparation never fails here).
 func (s *workspaceStrategy) prepareNotebook(ctx context.Context, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
 	id, fqdn := notebookResource(r)
-	return s.e.NewActionOperation(ctx, req, r, map[string]any{"fqdn": fqdn, "resourceId": id}, req.Now.Add(s.e.OperationDuration()))
+	return s.e.NewActionOperation(ctx, req, r, map[string]any{"fqdn": fqdn, "resourceId": id, "notebookPreparationError": nil}, req.Now.Add(s.e.OperationDuration()))
 }
 
 // notebookAccessToken answers POST {workspace}/listNotebookAccessToken

@@ -52,7 +52,11 @@ func TestWorkspaceOpsNotebooksAndLists(t *testing.T) {
 	}
 	v.Advance(2 * time.Second)
 	var nb armmachinelearning.NotebookResourceInfo
-	decodeInto(t, v.Must(http.MethodGet, strings.TrimPrefix(resp.Header.Get("Location"), "https://127.0.0.1:8443"), "", "", http.StatusOK), &nb)
+	raw := v.Must(http.MethodGet, strings.TrimPrefix(resp.Header.Get("Location"), "https://127.0.0.1:8443"), "", "", http.StatusOK)
+	if e, ok := raw["notebookPreparationError"]; !ok || e != nil {
+		t.Errorf("notebookPreparationError = %v (present %v), want null", e, ok)
+	}
+	decodeInto(t, raw, &nb)
 	wantFQDN := "ml-ws1-eastus-" + wsID + ".eastus.notebooks.azure.net"
 	if *nb.Fqdn != wantFQDN || *nb.ResourceID != strings.ReplaceAll(wsID, "-", "") {
 		t.Errorf("notebook = %s %s, want %s", *nb.Fqdn, *nb.ResourceID, wantFQDN)

@@ -167,7 +167,7 @@ func (s *peStrategy) Validate(ctx context.Context, req *engine.Request, desired,
 	if !ok {
 		return arm.InvalidContent("properties.subnet", "The value of 'properties.subnet.id' is required: a private endpoint is created in a subnet.")
 	}
-	conn, err := readConnections(props)
+	conn, err := readConnections(props, desired.ID.Name())
 	if err != nil {
 		return err
 	}
@@ -308,8 +308,9 @@ func remoteName(pe resourceid.ID) string {
 	return pe.Name() + "." + uuid.NewSHA1(uuid.NameSpaceURL, []byte(pe.Key())).String()
 }
 
-// readConnections reads the one connection of a private endpoint body.
-func readConnections(props map[string]any) (requestedConnection, error) {
+// readConnections reads the one connection of a private endpoint body;
+// peName names a connection the body leaves unnamed.
+func readConnections(props map[string]any, peName string) (requestedConnection, error) {
 	var found []requestedConnection
 	for _, key := range []string{autoKey, manualKey} {
 		list, err := arrayAt(props, key, "properties."+key)
@@ -322,7 +323,7 @@ func readConnections(props map[string]any) (requestedConnection, error) {
 			if !ok {
 				return requestedConnection{}, badType(path, "a JSON object")
 			}
-			c, err := readConnection(item, path)
+			c, err := readConnection(item, path, peName)
 			if err != nil {
 				return requestedConnection{}, err
 			}
@@ -337,11 +338,16 @@ func readConnections(props map[string]any) (requestedConnection, error) {
 	return found[0], nil
 }
 
-func readConnection(item map[string]any, path string) (requestedConnection, error) {
+func readConnection(item map[string]any, path, peName string) (requestedConnection, error) {
 	var c requestedConnection
 	name, err := stringAt(item, "name", path+".name")
 	if err != nil {
 		return c, err
+	}
+	if _, given := item["name"]; !given {
+		// The name is optional (Azure's create examples omit it). Choice:
+		// an unnamed connection takes the private endpoint's name.
+		name = peName
 	}
 	if name == "" || !peNamePattern.MatchString(name) {
 		return c, arm.BadRequest(arm.CodeInvalidResourceName, "Resource name '%s' is invalid. %s", name, peNameRule).WithTarget(path + ".name")

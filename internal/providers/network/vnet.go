@@ -416,6 +416,7 @@ func renderSubnet(vnet *engine.Resource, sn map[string]any, users map[string][]s
 		}
 		props["privateEndpoints"] = pes
 	}
+	renderSubnetComputed(vnet, id, props, users[id.Key()])
 	return map[string]any{
 		"id": id.String(), "name": name, "type": TypeSubnets, "etag": vnet.ETag(), "properties": props,
 	}
