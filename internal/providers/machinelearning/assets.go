@@ -211,7 +211,8 @@ func implicitContainer(v *engine.Resource) map[string]any {
 //
 // Choice: latestVersion is the most recently created version (archived
 // ones included; versions created at the same instant rank by version
-// order, see compareVersions), absent when there is none; nextVersion is one more
+// order, see compareVersions), null when there is none (the spec's
+// x-nullable, and Azure's examples always show it); nextVersion is one more
 // than the greatest integer version, "1" when no version is an integer.
 //
 // Choice: a container is created by a PUT of its own or, as in Azure,
@@ -277,6 +278,7 @@ func (s *assetContainerStrategy) Render(ctx context.Context, r *engine.Resource,
 			latest = v
 		}
 	}
+	props["latestVersion"] = nil // x-nullable in the spec: null while there is no version
 	if latest != nil {
 		props["latestVersion"] = latest.ID.Name()
 	}
