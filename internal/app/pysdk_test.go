@@ -68,6 +68,9 @@ type pyStep struct {
 // beforehand, one of them at 2021-07-01, so in v1 legacy mode, whose
 // refusal the script checks as the user sees it; the last step makes one
 // more with begin_create, which deploys the SDK's own ARM template.
+// pyRegistry is the registry TestPythonSDK's script reaches.
+const pyRegistry = "pyreg"
+
 func TestPythonSDK(t *testing.T) {
 	t.Parallel()
 	python, dir := requireAzureAIML(t)
@@ -83,6 +86,11 @@ func TestPythonSDK(t *testing.T) {
 		if code, _, body := s.Do(t, "PUT", workspaces+w.name+"?api-version="+w.apiVersion, w.body, nil); code != 202 {
 			t.Fatalf("create workspace %s: %d %s", w.name, code, body)
 		}
+	}
+	registry := group + "/providers/Microsoft.MachineLearningServices/registries/" + pyRegistry
+	if code, _, body := s.Do(t, "PUT", registry+"?api-version=2024-04-01",
+		`{"location":"eastus","properties":{"regionDetails":[{"location":"eastus"}]}}`, nil); code != 201 {
+		t.Fatalf("create registry: %d %s", code, body)
 	}
 	var wsProps struct {
 		Properties struct {
@@ -139,6 +147,9 @@ func TestPythonSDK(t *testing.T) {
 			"model": workspaces + ws + "/models/clf/versions/1", "provisioning_state": "Succeeded"}},
 		{"legacy_refused", map[string]any{"status": 400.0}},
 		{"workspace_begin_create", map[string]any{"name": "pycreated", "location": "eastus", "description": "made by begin_create"}},
+		{"registry_model_create", map[string]any{"name": "shared-clf", "version": "1", "path": "https://models.example.com/clf/model.pkl",
+			"description": "shared through the registry"}},
+		{"registry_model_get", map[string]any{"name": "shared-clf", "version": "1", "path": "https://models.example.com/clf/model.pkl"}},
 	}
 	for _, tt := range tests {
 		st, ok := byName[tt.step]
@@ -208,6 +219,7 @@ func runPythonSDK(t *testing.T, python, dir string, s *e2e.Armlet, rg, ws, legac
 		"ARMLET_RESOURCE_GROUP="+rg,
 		"ARMLET_WORKSPACE="+ws,
 		"ARMLET_LEGACY_WORKSPACE="+legacy,
+		"ARMLET_REGISTRY="+pyRegistry,
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

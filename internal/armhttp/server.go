@@ -562,10 +562,11 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 		Caller: caller, BaseURL: t.BaseURL, Now: s.Clock.Now(), APIVersion: t.APIVersion, LocationPut: t.LocationPut,
 	}
 	resp, err := s.Engine.ServePath(r.Context(), req, t.Path)
-	if err == nil {
-		s.written(r.Method, t.Path)
+	if err != nil {
+		return nil, err
 	}
-	return resp, err
+	s.written(r.Method, t.Path)
+	return resp, t.AssetIDs(resp)
 }
 
 // vault serves a key vault's data plane, reached by the vault's host name

@@ -24,6 +24,7 @@ package registryapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -256,6 +257,65 @@ func Discovery(t *Target) *engine.Response {
 	}
 	return engine.JSON(http.StatusOK, body)
 }
+
+// AssetIDs rewrites, for a response of azure-ai-ml's data-plane
+// api-version (LocationPut), the id of each asset container or version in
+// resp's body (the resource, or each item of a list's value) into the
+// form the registry data plane answers and azure-ai-ml parses:
+// azureml://registries/{registry}/{kind}/{name}[/versions/{version}].
+// Other responses are left as they are.
+func (t *Target) AssetIDs(resp *engine.Response) error {
+	if !t.LocationPut || resp == nil || resp.Body == nil {
+		return nil
+	}
+	raw, err := json.Marshal(resp.Body)
+	if err != nil {
+		return err
+	}
+	var body map[string]any
+	if json.Unmarshal(raw, &body) != nil {
+		return nil // not an object: nothing to rewrite
+	}
+	rewrite := func(m map[string]any) {
+		if s, _ := m["id"].(string); s != "" {
+			if id, err := resourceid.Parse(s); err == nil {
+				if a, ok := assetID(id); ok {
+					m["id"] = a
+				}
+			}
+		}
+	}
+	rewrite(body)
+	if items, ok := body["value"].([]any); ok {
+		for _, it := range items {
+			if m, ok := it.(map[string]any); ok {
+				rewrite(m)
+			}
+		}
+	}
+	resp.Body = body
+	return nil
+}
+
+// assetID is the azureml:// id of a registry's asset container or
+// version id.
+func assetID(id resourceid.ID) (string, bool) {
+	reg, ok := registryOf(id)
+	if !ok {
+		return "", false
+	}
+	segs := id.Segments()[reg.Len():]
+	switch {
+	case len(segs) == 1:
+		return "azureml://registries/" + reg.Name() + "/" + lastType(segs[0].Type) + "/" + segs[0].Name, true
+	case len(segs) == 2 && strings.EqualFold(lastType(segs[1].Type), "versions"):
+		return "azureml://registries/" + reg.Name() + "/" + lastType(segs[0].Type) + "/" + segs[0].Name + "/versions/" + segs[1].Name, true
+	}
+	return "", false
+}
+
+// lastType is the last segment of a resource type.
+func lastType(t string) string { return t[strings.LastIndexByte(t, '/')+1:] }
 
 // registryOf returns the registry id lies in.
 func registryOf(id resourceid.ID) (resourceid.ID, bool) {

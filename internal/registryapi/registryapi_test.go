@@ -2,8 +2,10 @@ package registryapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +245,46 @@ func TestDataPlaneVersionAndUploads(t *testing.T) {
 func isStatus(err error, status int) bool {
 	var ae *arm.Error
 	return errors.As(err, &ae) && ae.Status == status
+}
+
+// TestAssetIDs: at azure-ai-ml's data-plane version, asset ids are the
+// azureml:// form it parses; at an ARM version they stay ARM ids.
+func TestAssetIDs(t *testing.T) {
+	version := regBase + "open/models/m/versions/1"
+	container := regBase + "open/models/m"
+	tests := []struct {
+		name   string
+		target Target
+		body   any
+		want   []string
+	}{
+		{"a version", Target{LocationPut: true}, map[string]any{"id": version}, []string{"azureml://registries/open/models/m/versions/1"}},
+		{"a container", Target{LocationPut: true}, map[string]any{"id": container}, []string{"azureml://registries/open/models/m"}},
+		{"a list", Target{LocationPut: true}, map[string]any{"value": []any{map[string]any{"id": version}, map[string]any{"id": container}}},
+			[]string{"azureml://registries/open/models/m/versions/1", "azureml://registries/open/models/m"}},
+		{"the registry itself", Target{LocationPut: true}, map[string]any{"id": regBase + "open"}, []string{regBase + "open"}},
+		{"an ARM version", Target{}, map[string]any{"id": version}, []string{version}},
+	}
+	for _, tc := range tests {
+		resp := &engine.Response{Status: 200, Body: tc.body}
+		if err := tc.target.AssetIDs(resp); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, _ := json.Marshal(resp.Body)
+		var got struct {
+			ID    string
+			Value []struct{ ID string }
+		}
+		_ = json.Unmarshal(b, &got)
+		ids := []string{got.ID}
+		if got.Value != nil {
+			ids = nil
+			for _, v := range got.Value {
+				ids = append(ids, v.ID)
+			}
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("%s: ids %q, want %q", tc.name, ids, tc.want)
+		}
+	}
 }

@@ -9,6 +9,8 @@ environment variables, taken from armlet's connection.json:
       (MLClient.workspaces.begin_create needs ARM template deployments)
   ARMLET_LEGACY_WORKSPACE: a workspace made at api-version 2021-07-01, so
       in v1 legacy mode
+  ARMLET_REGISTRY: an Azure ML registry made through ARM, reached through
+      its data plane (discovery, then the regional asset API)
   REQUESTS_CA_BUNDLE: armlet's CA certificate (azure-core sends through
       requests, which reads it)
 
@@ -162,6 +164,18 @@ def main():
             name="pycreated", location="eastus", description="made by begin_create")).result()
         return pick(made, "name", "location", "description", "storage_account", "key_vault", "application_insights")
 
+    def registry_client():
+        return MLClient(credential, subscription_id=env("ARMLET_SUBSCRIPTION_ID"),
+                        resource_group_name=env("ARMLET_RESOURCE_GROUP"), registry_name=env("ARMLET_REGISTRY"), cloud=CLOUD)
+
+    def registry_model_create():
+        # Discovery, a temporary data reference (the upload target), then
+        # the version's long-running PUT, all on the registry's endpoint.
+        made = registry_client().models.create_or_update(Model(
+            name="shared-clf", version="1", type="custom_model", path="https://models.example.com/clf/model.pkl",
+            description="shared through the registry"))
+        return pick(made, "name", "version", "path", "description")
+
     model_path = "azureml://datastores/workspaceblobstore/paths/models/clf/model.pkl"
     image = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"
     for name, fn in [
@@ -192,6 +206,8 @@ def main():
         ("endpoint_get", endpoint_get),
         ("legacy_refused", legacy_refused),
         ("workspace_begin_create", workspace_begin_create),
+        ("registry_model_create", registry_model_create),
+        ("registry_model_get", lambda: pick(registry_client().models.get("shared-clf", version="1"), "name", "version", "path")),
     ]:
         steps.run(name, fn)
     if steps.failed:
