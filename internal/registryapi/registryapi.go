@@ -107,8 +107,9 @@ type Target struct {
 // in this order:
 //
 //  1. The path must be discovery or the asset prefix followed by an ARM
-//     path below a registry (or an operation status, which clients poll
-//     after a long-running request here): otherwise 404.
+//     path below a registry (or an operation status of the Azure ML
+//     namespace, which clients poll after a long-running request here):
+//     otherwise 404.
 //  2. A request through a private endpoint must be for the registry that
 //     endpoint connects to: otherwise 403, before anything shows whether
 //     the other registry exists.
@@ -147,7 +148,7 @@ func (s *Service) Resolve(ctx context.Context, method, escapedPath, apiVersion, 
 		}
 		reg, ok := registryOf(p.ID)
 		if !ok {
-			if engine.IsOperationStatus(p) {
+			if engine.IsOperationStatus(p) && strings.EqualFold(p.ID.Parent().ResourceType(), machinelearning.Namespace+"/locations") {
 				return t, nil
 			}
 			return t, arm.NotFound(arm.CodeInvalidRequestURI,

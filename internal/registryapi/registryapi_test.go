@@ -98,6 +98,7 @@ func TestResolve(t *testing.T) {
 		{"a resource group that does not exist", "GET", AssetPrefix + "/subscriptions/" + testSub + "/resourceGroups/other/providers/Microsoft.MachineLearningServices/registries/open/models", public, 404, "ResourceGroupNotFound", "", false},
 		{"ARM paths that name no registry", "GET", AssetPrefix + rgPath + "/providers/Microsoft.MachineLearningServices/workspaces/wsone", public, 404, arm.CodeInvalidRequestURI, "", false},
 		{"an operation status, which names no registry", "GET", AssetPrefix + "/subscriptions/" + testSub + "/providers/Microsoft.MachineLearningServices/locations/eastus/operationStatuses/abc", public, 0, "", "", false},
+		{"another namespace's operation status", "GET", AssetPrefix + "/subscriptions/" + testSub + "/providers/Microsoft.Network/locations/eastus/operationStatuses/abc", public, 404, arm.CodeInvalidRequestURI, "", false},
 		{"another provider path below a location", "GET", AssetPrefix + "/subscriptions/" + testSub + "/providers/Microsoft.MachineLearningServices/locations/eastus/usages", public, 404, arm.CodeInvalidRequestURI, "", false},
 		{"the prefix with an escaped slash", "GET", "/mferp%2Fmanagementfrontend" + regBase + "open", public, 404, arm.CodeInvalidRequestURI, "", false},
 		{"the prefix alone", "GET", AssetPrefix, public, 404, arm.CodeInvalidRequestURI, "", false},
