@@ -193,6 +193,7 @@ func printBanner(w io.Writer, c app.Connection, dataDir string) {
   client id          %s
   CA certificate     %s
   connection file    %s/connection.json (holds the client secret)
+  web UI             %s (one-time login link)
 
 Azure CLI:
   export REQUESTS_CA_BUNDLE=%s
@@ -207,7 +208,7 @@ Go SDK (azidentity + arm clients):
 Terraform (azurerm):
   export ARM_METADATA_HOSTNAME=%s ARM_TENANT_ID=%s ARM_SUBSCRIPTION_ID=%s ARM_CLIENT_ID=%s SSL_CERT_FILE=%s
 `, c.ARMEndpoint, c.LoginEndpoint, c.ADFSEndpoint, c.MetadataEndpoint, c.TenantID, c.SubscriptionID, c.ClientID,
-		c.CACertificate, dataDir,
+		c.CACertificate, dataDir, c.UIURL,
 		c.CACertificate, c.ARMEndpoint, c.ClientID, dataDir, c.TenantID,
 		c.LoginEndpoint, strings.TrimSuffix(c.ARMEndpoint, "/"), c.Audience, c.CACertificate,
 		strings.TrimSuffix(strings.TrimPrefix(c.ARMEndpoint, "https://"), "/"), c.TenantID, c.SubscriptionID, c.ClientID, c.CACertificate)

@@ -108,6 +108,16 @@ type Options struct {
 	// AfterWrite, when set, is called after each successful ARM write
 	// (PUT, PATCH, DELETE, POST), for work that follows state changes.
 	AfterWrite func()
+	// UI, when set, serves the main listener's requests it claims (the web
+	// UI: a browser's GET / and /ui/...); it authenticates them itself and
+	// they get no flow record. Private endpoint listeners never reach it.
+	UI UIService
+}
+
+// UIService is the web UI (*webui.UI).
+type UIService interface {
+	http.Handler
+	Claims(r *http.Request) bool
 }
 
 // WorkspaceService answers workspace endpoint requests
@@ -207,6 +217,10 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	}
 	if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
 		return s.private(r, ep, first, rest, rt)
+	}
+	if s.UI != nil && s.UI.Claims(r) {
+		info.skip = true
+		return s.UI
 	}
 	switch {
 	case first == "_armlet":
