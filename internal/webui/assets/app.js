@@ -41,6 +41,13 @@ function table(caption, head, rows) {
       : h('tr', {}, h('td', { colspan: head.length }, 'none'))));
 }
 const num = (n) => h('td', { class: 'num' }, String(n));
+// shortID is a resource ID without its subscription: "rg / provider/type/name".
+function shortID(id) {
+  const m = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)(?:\/providers\/(.*))?$/i.exec(id || '');
+  return m ? slashy(m[1] + (m[2] ? ' / ' + m[2] : '')) : slashy(id);
+}
+// slashy is an ID or operation that may wrap after its slashes.
+const slashy = (str) => (str || '').split('/').flatMap((part, i) => i ? ['/', h('wbr'), part] : [part]);
 
 async function api(path, init) {
   const resp = await fetch('/ui/api/' + path, Object.assign({ credentials: 'same-origin', headers: { Accept: 'application/json' } }, init));
@@ -205,7 +212,7 @@ function label(id, m) {
 
 function renderNetwork() {
   const m = networkModel();
-  const W = 1040, colA = 16, colB = 380, colC = 720, wA = 320, wB = 280, wC = 300;
+  const W = 1180, colA = 16, colB = 400, colC = 864, wA = 320, wB = 280, wC = 300;
   const pos = new Map(); // lower id -> {x, y, w, h} box, for edges
   const g = [];
   let yA = 16;
@@ -271,7 +278,8 @@ function renderNetwork() {
       if (a && b) lines.push(s('path', { class: 'link', d: `M${a.x + 4} ${mid(a)} C${a.x - 12} ${mid(a)} ${b.x - 12} ${mid(b)} ${b.x + 4} ${mid(b)}` }));
     }
   }
-  m.edges.forEach((e, i) => {
+  const incoming = new Map(); // target -> labels placed at its end so far
+  m.edges.forEach((e) => {
     const a = pos.get(e.from), b = pos.get(e.to);
     if (!a || !b) return;
     const cls = e.publicCount ? 'e-public' : e.privateCount ? 'e-private' : 'e-idle';
@@ -281,7 +289,11 @@ function renderNetwork() {
     if (e.publicCount) parts.push(e.publicCount + ' public');
     if (e.privateCount) parts.push(e.privateCount + ' private');
     if (e.refused) parts.push('✕ ' + e.refused + ' refused');
-    if (parts.length) lines.push(s('text', { class: 'elabel', x: (x1 + x2) / 2 - 30, y: (y1 + y2) / 2 - 4 + (i % 2) * 12 }, parts.join(' · ')));
+    if (!parts.length) return;
+    // Labels stack at the arrow's end, where edges into one target meet.
+    const k = incoming.get(e.to) || 0;
+    incoming.set(e.to, k + 1);
+    lines.push(s('text', { class: 'elabel ' + cls, 'text-anchor': 'end', x: x2 - 10, y: y2 - 6 - 14 * k }, parts.join(' · ')));
   });
   const defs = s('defs', {}, ['e-public', 'e-private', 'e-idle'].map((c) => s('marker', { id: 'arrow-' + c, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
     s('path', { d: 'M0 0 L10 5 L0 10 z', class: c, fill: c === 'e-public' ? '#b3261e' : c === 'e-private' ? '#1b6e3a' : '#aaa' }))));
@@ -319,9 +331,9 @@ function renderWorkspaces() {
     const children = data.resources.filter((r) => lower(r.id).startsWith(prefix));
     const conns = children.filter((r) => typeOf(r).endsWith('/privateendpointconnections'));
     const connRows = (conns.length ? conns.map((c) => props(c)) : (p.privateEndpointConnections || []).map((c) => c.properties || {}))
-      .map((c, i) => [nameOf((c.privateEndpoint || {}).id) || 'connection ' + (i + 1), (c.privateLinkServiceConnectionState || {}).status || '', (c.privateEndpoint || {}).id || '']);
+      .map((c, i) => [nameOf((c.privateEndpoint || {}).id) || 'connection ' + (i + 1), (c.privateLinkServiceConnectionState || {}).status || '', h('span', { class: 'id' }, slashy((c.privateEndpoint || {}).id))]);
     const counts = {};
-    for (const c of children) if (!typeOf(c).endsWith('/privateendpointconnections')) counts[c.type] = (counts[c.type] || 0) + 1;
+    for (const c of children) if (!typeOf(c).endsWith('/privateendpointconnections')) { const t = c.type.replace(/^Microsoft\.MachineLearningServices\/workspaces\//i, ''); counts[t] = (counts[t] || 0) + 1; }
     const legacy = [h('strong', {}, d.effectiveV1LegacyMode ? 'true' : 'false')];
     if (d.v1LegacyModePropagatesAt) {
       legacy.push(' ', h('span', { class: 'countdown', 'data-until': d.v1LegacyModePropagatesAt },
@@ -372,10 +384,10 @@ function renderExposure() {
         ' · approved private endpoints ', h('strong', {}, String(st.approvedPrivateEndpoints || 0)),
         ' · public ARM ', h('strong', {}, st.publicArmDisabled ? 'disabled' : 'allowed')),
       table('Public operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Statuses', 'Last seen', 'Query', 'Body', 'What would have kept it private'],
-        pub.map((o) => [h('code', {}, o.operation), h('span', { class: 'public' }, o.class), num(o.count), Object.entries(o.statuses || {}).map(([k, v]) => k + '×' + v).join(' '),
+        pub.map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'public' }, o.class), num(o.count), Object.entries(o.statuses || {}).map(([k, v]) => k + '×' + v).join(' '),
           fmtTime(o.lastSeen), params(o.query), params(o.body), h('ul', {}, (o.keepPrivate || []).map((k) => h('li', {}, k)))])),
       table('Private operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Private endpoints'],
-        (e.private || []).map((o) => [h('code', {}, o.operation), h('span', { class: 'private' }, o.class), num(o.count), (o.privateEndpointIds || []).map(nameOf).join(', ')])));
+        (e.private || []).map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'private' }, o.class), num(o.count), (o.privateEndpointIds || []).map(nameOf).join(', ')])));
   };
   const items = [...(r.workspaces || []).map((e) => one(e, 'Workspace')), ...(r.registries || []).map((e) => one(e, 'Registry'))];
   document.getElementById('exposure-body').replaceChildren(...(items.length ? items : [h('p', {}, 'No operations recorded in this window.')]));
@@ -384,7 +396,8 @@ function renderExposure() {
 // ---- Access ----
 
 function why(e) {
-  const out = (e.decisions || []).map((d) => h('li', {}, h('strong', {}, d.kind + ' ' + d.outcome), ': ', d.reason, d.refs && d.refs.length ? [' (', d.refs.join(', '), ')'] : ''));
+  const out = (e.decisions || []).map((d) => h('li', {}, h('strong', {}, d.kind + ' ' + d.outcome), ': ', d.reason,
+    d.refs && d.refs.length ? h('details', {}, h('summary', {}, 'what decided'), h('ul', {}, d.refs.map((r) => h('li', { class: 'id' }, slashy(r))))) : ''));
   if (!out.length) for (const t of e.trail || []) out.push(h('li', {}, t));
   return h('ul', {}, out);
 }
@@ -394,7 +407,7 @@ function renderAccess() {
     h('h3', {}, 'Principal ' + (p.appId || p.objectId)),
     h('p', {}, 'object id ', h('code', {}, p.objectId), ' · ', String(p.requests), ' requests · ', h('span', { class: p.denied ? 'refused' : '' }, p.denied + ' denied')),
     table('Requests of ' + (p.appId || p.objectId), ['Time', 'Method', 'Operation', 'Resource', 'Status', 'Outcome', 'Why'],
-      (p.entries || []).map((e) => [fmtTime(e.time), e.method, h('code', {}, e.operation), h('span', { class: 'id' }, e.resourceId || ''),
+      (p.entries || []).map((e) => [fmtTime(e.time), e.method, h('code', {}, slashy(e.operation)), h('span', { class: 'id', title: e.resourceId || '' }, shortID(e.resourceId)),
         num(e.status + (e.errorCode ? ' ' + e.errorCode : '')), h('strong', { class: e.outcome === 'allowed' ? 'private' : 'refused' }, e.outcome), why(e)]))));
   document.getElementById('access-body').replaceChildren(...(items.length ? items : [h('p', {}, 'No requests recorded in this window.')]));
 }
