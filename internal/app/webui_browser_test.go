@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -286,4 +287,85 @@ func TestWebUIBrowser(t *testing.T) {
 		})
 		screenshot(t, bctx, "exposure")
 	})
+}
+
+// TestWebUIBrowserFifty: the network drawing of about fifty resources,
+// imported from a seed, keeps every box apart and every endpoint's IP on
+// show.
+func TestWebUIBrowserFifty(t *testing.T) {
+	bctx := browser(t)
+	a := e2e.Start(t)
+	rg := "/subscriptions/" + a.Conn.SubscriptionID + "/resourceGroups/fifty"
+	res := []map[string]any{{"id": rg, "location": "eastus"}}
+	add := func(id string, body map[string]any) { body["id"] = rg + id; res = append(res, body) }
+	var subnets, targets []string
+	for v := range 3 {
+		vnet := fmt.Sprintf("/providers/Microsoft.Network/virtualNetworks/vnet%d", v)
+		var sns []any
+		for s := range 3 {
+			sns = append(sns, map[string]any{"name": fmt.Sprintf("sn%d", s), "properties": map[string]any{"addressPrefix": fmt.Sprintf("10.%d.%d.0/24", v, s)}})
+			subnets = append(subnets, fmt.Sprintf("%s%s/subnets/sn%d", rg, vnet, s))
+		}
+		add(vnet, map[string]any{"location": "eastus", "properties": map[string]any{
+			"addressSpace": map[string]any{"addressPrefixes": []string{fmt.Sprintf("10.%d.0.0/16", v)}}, "subnets": sns}})
+	}
+	for z, zone := range []string{"privatelink.api.azureml.ms", "privatelink.blob.core.windows.net"} {
+		add("/providers/Microsoft.Network/privateDnsZones/"+zone, map[string]any{"location": "global"})
+		add(fmt.Sprintf("/providers/Microsoft.Network/privateDnsZones/%s/virtualNetworkLinks/link%d", zone, z), map[string]any{"location": "global",
+			"properties": map[string]any{"virtualNetwork": map[string]any{"id": fmt.Sprintf("%s/providers/Microsoft.Network/virtualNetworks/vnet%d", rg, z)}}})
+	}
+	for i := range 4 {
+		id := fmt.Sprintf("/providers/Microsoft.MachineLearningServices/workspaces/ws%d", i)
+		add(id, map[string]any{"location": "eastus", "properties": map[string]any{"publicNetworkAccess": "Disabled"}})
+		targets = append(targets, rg+id+"|amlworkspace")
+	}
+	for i := range 10 {
+		id := fmt.Sprintf("/providers/Microsoft.Storage/storageAccounts/st%d", i)
+		add(id, map[string]any{"location": "eastus", "kind": "StorageV2", "sku": map[string]any{"name": "Standard_LRS"}})
+		targets = append(targets, rg+id+"|blob")
+	}
+	for i := range 4 {
+		id := fmt.Sprintf("/providers/Microsoft.KeyVault/vaults/kv%d", i)
+		add(id, map[string]any{"location": "eastus", "properties": map[string]any{"tenantId": a.Conn.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}})
+		targets = append(targets, rg+id+"|vault")
+	}
+	for i, tg := range targets {
+		target, group, _ := strings.Cut(tg, "|")
+		add(fmt.Sprintf("/providers/Microsoft.Network/privateEndpoints/pe%d", i), map[string]any{"location": "eastus", "properties": map[string]any{
+			"subnet": map[string]any{"id": subnets[i%len(subnets)]},
+			"privateLinkServiceConnections": []any{map[string]any{"name": "c", "properties": map[string]any{"privateLinkServiceId": target, "groupIds": []string{group}}}},
+		}})
+	}
+	seed, _ := json.Marshal(map[string]any{"resources": res})
+	if status, _, body := a.Do(t, "POST", "/_armlet/import", string(seed), nil); status != http.StatusOK {
+		t.Fatalf("import: %d %s", status, body)
+	}
+	t.Logf("%d resources and 9 subnets", len(res))
+
+	if err := chromedp.Do(bctx, chromedp.Navigate(a.Conn.UIURL), chromedp.WaitVisible(chromedp.CSS("#view-network"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, bctx, "every endpoint", "#network-body", func(s string) bool {
+		return strings.Contains(s, fmt.Sprintf("pe%d\t", len(targets)-1)) && strings.Contains(s, "kv3")
+	})
+	// No two boxes of the drawing overlap, and no text runs out of its box.
+	overlaps, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
+		const boxes = [...document.querySelectorAll('#network-body svg rect')].filter(r => !r.classList.contains('subnet')).map(r => r.getBBox());
+		const out = [];
+		boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+			if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) out.push(JSON.stringify([a.x, a.y, b.x, b.y]));
+		}));
+		for (const t of document.querySelectorAll('#network-body svg text:not(.elabel)')) {
+			const b = t.getBBox(), r = boxes.find(r => b.x >= r.x && b.x < r.x + r.width && b.y >= r.y - 2 && b.y < r.y + r.height);
+			if (!r || b.x + b.width > r.x + r.width + 1) out.push('text ' + t.textContent);
+		}
+		return out;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(overlaps) != 0 {
+		t.Errorf("the drawing overlaps: %v", overlaps)
+	}
+	screenshot(t, bctx, "network-fifty")
 }

@@ -212,6 +212,17 @@ function label(id, m) {
 
 function renderNetwork() {
   const m = networkModel();
+  // Order to keep lines short and uncrossed: endpoints by their subnet's
+  // place, targets by the mean place of the endpoints that reach them.
+  const natural = (x, y) => x.localeCompare(y, undefined, { numeric: true });
+  const subnetAt = new Map();
+  m.vnets.forEach((v) => v.subnets.forEach((sn) => subnetAt.set(lower(sn.id), subnetAt.size)));
+  const at = (pe) => subnetAt.has(lower(pe.subnet)) ? subnetAt.get(lower(pe.subnet)) : Infinity;
+  m.pes.sort((x, y) => at(x) - at(y) || natural(x.name, y.name));
+  const score = new Map();
+  m.pes.forEach((pe, i) => { const k = lower(pe.target); const v = score.get(k) || [0, 0]; score.set(k, [v[0] + i, v[1] + 1]); });
+  const rank = (t) => { const v = score.get(lower(t.id)); return v ? v[0] / v[1] : Infinity; };
+  m.targets.sort((x, y) => (rank(x) - rank(y)) || natural(x.kind, y.kind) || natural(x.name, y.name));
   const W = 1180, colA = 16, colB = 400, colC = 864, wA = 320, wB = 280, wC = 300;
   const pos = new Map(); // lower id -> {x, y, w, h} box, for edges
   const g = [];
