@@ -332,7 +332,7 @@ func TestWebUIBrowserFifty(t *testing.T) {
 	for i, tg := range targets {
 		target, group, _ := strings.Cut(tg, "|")
 		add(fmt.Sprintf("/providers/Microsoft.Network/privateEndpoints/pe%d", i), map[string]any{"location": "eastus", "properties": map[string]any{
-			"subnet": map[string]any{"id": subnets[i%len(subnets)]},
+			"subnet":                        map[string]any{"id": subnets[i%len(subnets)]},
 			"privateLinkServiceConnections": []any{map[string]any{"name": "c", "properties": map[string]any{"privateLinkServiceId": target, "groupIds": []string{group}}}},
 		}})
 	}
