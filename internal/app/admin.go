@@ -53,7 +53,8 @@ import (
 //	GET  /_armlet/flows                 flow records {"value": [...]}, oldest first; filters
 //	                                    workspace (resource id prefix), class, since, until
 //	                                    (RFC 3339, or a duration back from now such as 1h), limit
-//	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until
+//	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until,
+//	                                    principal (the caller's object or app id)
 //	GET  /_armlet/reports/access        the access report: per principal, each request's outcome
 //	                                    and decision trail; filters principal (object or app id),
 //	                                    since, until, deniedOnly=true
@@ -189,6 +190,7 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
+		flows = flowsOf(flows, r.URL.Query().Get("principal"))
 		exposure, err := report.BuildExposure(flows, isV2Child, func(ws string) (*report.WorkspaceSettings, error) {
 			return a.workspaceSettings(ctx, ws)
 		}, a.s.clock.Now())

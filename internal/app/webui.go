@@ -106,6 +106,21 @@ func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 	return engine.JSON(http.StatusOK, map[string]any{"value": out, "now": now}), nil
 }
 
+// flowsOf keeps the flows whose caller has object or app id principal
+// (all of them when principal is empty), as the access report's filter.
+func flowsOf(flows []netmodel.Flow, principal string) []netmodel.Flow {
+	if principal == "" {
+		return flows
+	}
+	out := flows[:0:0]
+	for _, f := range flows {
+		if strings.EqualFold(principal, f.CallerObjectID) || strings.EqualFold(principal, f.CallerAppID) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if strings.HasPrefix(s, p) {

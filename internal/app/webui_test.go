@@ -99,6 +99,17 @@ func TestWebUI(t *testing.T) {
 		!strings.Contains(body, "effectiveV1LegacyMode") {
 		t.Fatalf("resources: %d %s", resp.StatusCode, body)
 	}
+	// The exposure report by principal: the bootstrap principal's calls, or
+	// nobody's.
+	for _, tc := range []struct {
+		principal string
+		want      bool
+	}{{conn.ObjectID, true}, {conn.ClientID, true}, {"00000000-0000-0000-0000-000000000001", false}} {
+		resp, body := uiGet(t, a, "GET", base+"/ui/api/reports/exposure?principal="+tc.principal, "", session, nil)
+		if got := strings.Contains(body, "workspaces/ws-ui"); resp.StatusCode != http.StatusOK || got != tc.want {
+			t.Errorf("exposure of principal %s: %d, shows the workspace %v, want %v: %s", tc.principal, resp.StatusCode, got, tc.want, body)
+		}
+	}
 	_, before := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil)
 	resp, body = uiGet(t, a, "POST", base+"/ui/api/clock/advance", `{"duration":"2h"}`, session,
 		map[string]string{"Content-Type": "application/json", "Origin": base})

@@ -91,7 +91,7 @@ async function load() {
     api('ui/resources'),
     api('flows' + q({ since: formVal('network-filters', 'since') })),
     api('network/endpoints'),
-    api('reports/exposure' + q({ since: formVal('exposure-filters', 'since') })),
+    api('reports/exposure' + q({ since: formVal('exposure-filters', 'since'), principal: formVal('exposure-filters', 'principal').trim() })),
     api('reports/access' + q({ since: formVal('access-filters', 'since'), principal: formVal('access-filters', 'principal').trim(), deniedOnly: formVal('access-filters', 'deniedOnly') ? 'true' : '' })),
     api('clock'),
   ]);
