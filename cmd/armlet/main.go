@@ -74,6 +74,7 @@ Usage:
   armlet reset --yes                   delete every resource; the principals, the CA, the signing
                                        key, the clock and the flow records stay
   armlet bench [flags]                 measure armlet beside a bare TLS server (armlet bench -h)
+  armlet ui                            print a new one-time login link of the web UI
   armlet version                       print the version
 
 Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.
@@ -114,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = resetCmd(ctx, args[1:], getenv, stdout)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "ui":
+		err = uiCmd(ctx, args[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "armlet", version)
 	case "-h", "--help", "help":
@@ -146,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // commands are armlet's commands, for suggestions.
-var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "export", "import", "reset", "bench", "version", "help"}
+var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "export", "import", "reset", "bench", "ui", "version", "help"}
 
 // usageErr is a bad command line of a client command (exit status 2).
 func usageErr(format string, args ...any) error {
