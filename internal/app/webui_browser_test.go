@@ -287,6 +287,13 @@ func TestWebUIBrowser(t *testing.T) {
 		})
 		screenshot(t, bctx, "exposure")
 	})
+
+	// The UI is the main listener's only, not a private endpoint's.
+	for _, p := range []string{"/", "/ui/", "/ui/app.js", "/ui/login?token=x"} {
+		if code, body := a.Get(t, "https://"+listening.Address+p, map[string]string{"Accept": "text/html"}); code == http.StatusOK || strings.Contains(body, "<script") || strings.Contains(body, "signed in") {
+			t.Errorf("GET %s on the private endpoint's listener: %d %s", p, code, body)
+		}
+	}
 }
 
 // TestWebUIBrowserFifty: the network drawing of about fifty resources,
