@@ -19,6 +19,7 @@ import (
 	"github.com/armlet/armlet/internal/report"
 	"github.com/armlet/armlet/internal/testtool"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // browser starts a headless Chromium (Debian's chromium package) and
@@ -63,6 +64,16 @@ func pageText(t *testing.T, ctx context.Context, sel string) string {
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+jsString(sel)+`)||{}).innerText||''`))
 	if err != nil {
 		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// pageTextJS is the string the expression expr evaluates to.
+func pageTextJS(t *testing.T, ctx context.Context, expr string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
 	}
 	return s
 }
@@ -286,6 +297,24 @@ func TestWebUIBrowser(t *testing.T) {
 			return strings.Contains(s, "Workspace uiws") && strings.Contains(s, "workspace-public") && strings.Contains(s, "workspace-private")
 		})
 		screenshot(t, bctx, "exposure")
+	})
+
+	// Keyboard only: Tab past the skip link to the fourth view's link,
+	// Enter, and the Access view shows with the focus on it.
+	t.Run("keyboard", func(t *testing.T) {
+		if err := chromedp.Do(bctx, chromedp.Navigate(base+"/#network"), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#view-network")),
+			chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		if focused := pageTextJS(t, bctx, `document.activeElement.textContent`); focused != "Access" {
+			t.Fatalf("after five Tabs the focus is on %q, want the Access link", focused)
+		}
+		if err := chromedp.Do(bctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#view-access"))); err != nil {
+			t.Fatal(err)
+		}
+		if got := pageTextJS(t, bctx, `location.hash + ' ' + document.activeElement.id + ' ' + document.querySelector('nav a[aria-current=page]').textContent`); got != "#access main Access" {
+			t.Errorf("after Enter: hash, focus and current link %q", got)
+		}
 	})
 
 	// The UI is the main listener's only, not a private endpoint's.

@@ -657,8 +657,8 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 }
 
 // requestIDs sets ARM's request, correlation and client request ids and
-// logs each request as one line: at info level, except health probes (at
-// debug), with the caller once authenticated.
+// logs each request as one line: at info level, except health probes and
+// the web UI's data calls (at debug), with the caller once authenticated.
 func (s *server) requestIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -688,7 +688,9 @@ func (s *server) requestIDs(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		level := slog.LevelInfo
-		if info.skip && strings.HasSuffix(r.URL.Path, "/health") {
+		// Health probes and the web UI's data calls (it polls) log at
+		// debug level.
+		if info.skip && (strings.HasSuffix(r.URL.Path, "/health") || strings.HasPrefix(r.URL.Path, "/ui/api/")) {
 			level = slog.LevelDebug
 		}
 		if s.Logger.Enabled(r.Context(), level) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -205,4 +206,21 @@ func TestClaims(t *testing.T) {
 			t.Errorf("%s %s Accept %q Authorization %q: claimed %v, want %v", tc.method, tc.path, tc.accept, tc.auth, got, tc.want)
 		}
 	}
+}
+
+// TestPageWeight: the whole UI (every embedded file) stays under 300 KB.
+func TestPageWeight(t *testing.T) {
+	total := 0
+	err := fs.WalkDir(assets, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := assets.ReadFile(path)
+		total += len(b)
+		return err
+	})
+	if err != nil || total == 0 || total > 300<<10 {
+		t.Fatalf("the UI weighs %d bytes (%v), want 1 to %d", total, err, 300<<10)
+	}
+	t.Logf("the UI weighs %d bytes", total)
 }
