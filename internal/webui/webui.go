@@ -7,7 +7,7 @@
 // A login link carries a one-time token (NewLoginToken, LoginURL): GET
 // /ui/login?token=T spends it and answers with a session cookie (HttpOnly,
 // Secure, SameSite=Strict) and a redirect to the root, so the token leaves
-// the address bar. Every page, asset and data call needs a live session;
+// the address bar; POST /ui/logout ends the session. Every page, asset and data call needs a live session;
 // without one (no cookie, an unknown or expired one) the answer is 401 and
 // shows nothing of armlet's state.
 //
@@ -156,6 +156,10 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.data(w, r, rest)
 		return
 	}
+	if r.URL.Path == "/ui/logout" {
+		u.logout(w, r)
+		return
+	}
 	p, ok := pages[r.URL.Path]
 	if !ok {
 		writeError(w, arm.NotFound("NotFound", "The UI has no page '%s'.", r.URL.Path))
@@ -204,6 +208,37 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// logout ends the session of r (POST /ui/logout, from the page).
+func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
+	if err := sameOriginWrite(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		u.mu.Lock()
+		delete(u.sessions, sha256.Sum256([]byte(c.Value)))
+		u.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// sameOriginWrite refuses a write that is not a same-origin JSON request
+// of the page: SameSite=Strict already keeps other sites' requests
+// cookie-less; a JSON content type and a same-origin Origin also make a
+// cross-site form post impossible.
+func sameOriginWrite(r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST.")
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
+		(r.Header.Get("Origin") != "" && r.Header.Get("Origin") != "https://"+r.Host) {
+		return arm.Errorf(http.StatusForbidden, "CrossOriginRequestRefused",
+			"The UI's writes must come from its own page as application/json.")
+	}
+	return nil
+}
+
 // prune forgets expired sessions; u.mu is held.
 func (u *UI) prune(now time.Time) {
 	for k, exp := range u.sessions {
@@ -234,7 +269,7 @@ const refusedPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>armlet: sign in</title></head>
 <body><main><h1>Not signed in</h1>
 <p>Open the login link (<code>uiUrl</code>) that armlet printed at start and wrote to connection.json.
-A link works once; an admin can get a new one with <code>POST /_armlet/ui/login</code>.</p></main></body></html>
+A link works once; <code>armlet ui</code> prints a new one.</p></main></body></html>
 `
 
 // refuse answers 401: JSON for data calls, a page saying how to sign in
@@ -258,13 +293,8 @@ func (u *UI) data(w http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 	if r.Method != http.MethodGet {
-		// SameSite=Strict keeps other sites' requests cookie-less; a JSON
-		// content type and a same-origin Origin also make a cross-site
-		// form post impossible.
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
-			(r.Header.Get("Origin") != "" && r.Header.Get("Origin") != "https://"+r.Host) {
-			writeError(w, arm.Errorf(http.StatusForbidden, "CrossOriginRequestRefused",
-				"The UI's writes must come from its own page as application/json."))
+		if err := sameOriginWrite(r); err != nil {
+			writeError(w, err)
 			return
 		}
 	}

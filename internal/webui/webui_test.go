@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"io/fs"
 	"net/http"
@@ -47,16 +46,11 @@ func login(t *testing.T, u *UI) *http.Cookie {
 func TestAuthorization(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	u := testUI(&now)
-	live := login(t, u)
+	// A session begun one lifetime ago has just expired.
+	now = now.Add(-DefaultSessionLifetime)
 	expiring := login(t, u)
-	// expiring's session is moved to the past: an expired session.
-	u.mu.Lock()
-	for k, exp := range u.sessions {
-		if k == sum(expiring.Value) {
-			u.sessions[k] = exp.Add(-DefaultSessionLifetime - time.Second)
-		}
-	}
-	u.mu.Unlock()
+	now = now.Add(DefaultSessionLifetime)
+	live := login(t, u)
 	forged := &http.Cookie{Name: CookieName, Value: randomSecret()}
 	tampered := &http.Cookie{Name: CookieName, Value: live.Value[:len(live.Value)-1] + "A"}
 	if tampered.Value == live.Value {
@@ -117,8 +111,6 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
-func sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }
-
 // TestLoginToken: a token works once; a wrong one sets no cookie.
 func TestLoginToken(t *testing.T) {
 	now := time.Now()
@@ -165,6 +157,8 @@ func TestDataRoutes(t *testing.T) {
 		{"POST", "/ui/api/clock/advance", "text/plain", "", http.StatusForbidden},
 		{"POST", "/ui/api/clock/advance", "application/json", "https://evil.example", http.StatusForbidden},
 		{"GET", "/ui/nope", "", "", http.StatusNotFound},
+		{"GET", "/ui/logout", "", "", http.StatusMethodNotAllowed},
+		{"POST", "/ui/logout", "text/plain", "", http.StatusForbidden},
 	} {
 		req := httptest.NewRequest(tc.method, "https://armlet"+tc.path, strings.NewReader(`{"duration":"1m"}`))
 		req.AddCookie(c)
@@ -223,4 +217,26 @@ func TestPageWeight(t *testing.T) {
 		t.Fatalf("the UI weighs %d bytes (%v), want 1 to %d", total, err, 300<<10)
 	}
 	t.Logf("the UI weighs %d bytes", total)
+}
+
+// TestLogout: after POST /ui/logout the session's cookie is refused.
+func TestLogout(t *testing.T) {
+	now := time.Now()
+	u := testUI(&now)
+	c := login(t, u)
+	req := httptest.NewRequest(http.MethodPost, "https://armlet/ui/logout", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(c)
+	rec := httptest.NewRecorder()
+	u.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", rec.Code, rec.Body)
+	}
+	req = httptest.NewRequest(http.MethodGet, "https://armlet/ui/api/clock", nil)
+	req.AddCookie(c)
+	rec = httptest.NewRecorder()
+	u.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("after logout: %d, want 401", rec.Code)
+	}
 }

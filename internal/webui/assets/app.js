@@ -53,7 +53,7 @@ async function api(path, init) {
   const resp = await fetch('/ui/api/' + path, Object.assign({ credentials: 'same-origin', headers: { Accept: 'application/json' } }, init));
   if (resp.status === 401) {
     stopped = true;
-    document.getElementById('main').replaceChildren(h('p', {}, 'Your session has ended: open a new login link (uiUrl).'));
+    document.getElementById('main').replaceChildren(h('p', {}, 'Your session has ended: open a new login link (armlet ui prints one).'));
     throw new Error('not signed in');
   }
   const body = await resp.json();
@@ -466,6 +466,11 @@ document.addEventListener('DOMContentLoaded', () => {
     document.getElementById(f).addEventListener('submit', (ev) => { ev.preventDefault(); refresh(true); });
   }
   document.getElementById('clock-advance').addEventListener('submit', advance);
+  document.getElementById('logout').addEventListener('click', async () => {
+    await fetch('/ui/logout', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    stopped = true;
+    document.getElementById('main').replaceChildren(h('p', {}, 'Signed out. Open a new login link (armlet ui prints one) to sign in again.'));
+  });
   refresh(true);
   setInterval(() => refresh(false), POLL_MS);
   setInterval(tick, 1000);
