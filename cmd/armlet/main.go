@@ -74,6 +74,7 @@ Usage:
   armlet reset --yes                   delete every resource; the principals, the CA, the signing
                                        key, the clock and the flow records stay
   armlet bench [flags]                 measure armlet beside a bare TLS server (armlet bench -h)
+  armlet ui                            print a new one-time login link of the web UI
   armlet version                       print the version
 
 Client commands read <data-dir>/connection.json; set --data-dir or ARMLET_DATA_DIR.
@@ -114,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = resetCmd(ctx, args[1:], getenv, stdout)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "ui":
+		err = uiCmd(ctx, args[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "armlet", version)
 	case "-h", "--help", "help":
@@ -146,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // commands are armlet's commands, for suggestions.
-var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "export", "import", "reset", "bench", "version", "help"}
+var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "export", "import", "reset", "bench", "ui", "version", "help"}
 
 // usageErr is a bad command line of a client command (exit status 2).
 func usageErr(format string, args ...any) error {
@@ -193,6 +196,7 @@ func printBanner(w io.Writer, c app.Connection, dataDir string) {
   client id          %s
   CA certificate     %s
   connection file    %s/connection.json (holds the client secret)
+  web UI             %s (one-time login link)
 
 Azure CLI:
   export REQUESTS_CA_BUNDLE=%s
@@ -207,7 +211,7 @@ Go SDK (azidentity + arm clients):
 Terraform (azurerm):
   export ARM_METADATA_HOSTNAME=%s ARM_TENANT_ID=%s ARM_SUBSCRIPTION_ID=%s ARM_CLIENT_ID=%s SSL_CERT_FILE=%s
 `, c.ARMEndpoint, c.LoginEndpoint, c.ADFSEndpoint, c.MetadataEndpoint, c.TenantID, c.SubscriptionID, c.ClientID,
-		c.CACertificate, dataDir,
+		c.CACertificate, dataDir, c.UIURL,
 		c.CACertificate, c.ARMEndpoint, c.ClientID, dataDir, c.TenantID,
 		c.LoginEndpoint, strings.TrimSuffix(c.ARMEndpoint, "/"), c.Audience, c.CACertificate,
 		strings.TrimSuffix(strings.TrimPrefix(c.ARMEndpoint, "https://"), "/"), c.TenantID, c.SubscriptionID, c.ClientID, c.CACertificate)

@@ -53,13 +53,18 @@ import (
 //	GET  /_armlet/flows                 flow records {"value": [...]}, oldest first; filters
 //	                                    workspace (resource id prefix), class, since, until
 //	                                    (RFC 3339, or a duration back from now such as 1h), limit
-//	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until
+//	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until,
+//	                                    principal (the caller's object or app id)
 //	GET  /_armlet/reports/access        the access report: per principal, each request's outcome
 //	                                    and decision trail; filters principal (object or app id),
 //	                                    since, until, deniedOnly=true
+//	GET  /_armlet/ui/resources          the resources the web UI draws (webui.go)
+//	GET  /_armlet/ui/revision           a revision that changes with state, flows and clock
+//	POST /_armlet/ui/login              a new web UI login link {"uiUrl"}
 type admin struct {
 	s              *Server
 	bootstrapAppID string
+	base           string // the advertised base URL, for UI login links
 }
 
 func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Request, body []byte) (*engine.Response, error) {
@@ -73,6 +78,8 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		return a.deletePrincipal(ctx, id)
 	}
 	switch route {
+	case "GET /_armlet/ui/resources", "GET /_armlet/ui/revision", "POST /_armlet/ui/login":
+		return a.serveUI(ctx, route)
 	case "GET /_armlet/fleet":
 		leader, err := a.s.leadership.Leader(ctx)
 		if err != nil {
@@ -183,6 +190,7 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
+		flows = flowsOf(flows, r.URL.Query().Get("principal"))
 		exposure, err := report.BuildExposure(flows, isV2Child, func(ws string) (*report.WorkspaceSettings, error) {
 			return a.workspaceSettings(ctx, ws)
 		}, a.s.clock.Now())

@@ -48,6 +48,7 @@ import (
 	"github.com/armlet/armlet/internal/providers/storage"
 	"github.com/armlet/armlet/internal/proxy"
 	"github.com/armlet/armlet/internal/registryapi"
+	"github.com/armlet/armlet/internal/webui"
 	"github.com/armlet/armlet/internal/workspaceapi"
 	"github.com/google/uuid"
 )
@@ -99,6 +100,8 @@ type Connection struct {
 	// names another address (a load balancer): armlet's client commands
 	// use it to talk to this replica. Empty otherwise.
 	ReplicaEndpoint string `json:"replicaEndpoint,omitempty"`
+	// UIURL is the web UI's login link, with a one-time token.
+	UIURL string `json:"uiUrl,omitempty"`
 }
 
 // ConnectionFile is the name of the connection file in the data dir.
@@ -138,6 +141,9 @@ type Server struct {
 	wg      sync.WaitGroup
 	ready   atomic.Bool
 	opts    startOptions // the Options of Start, with defaults
+	// ui is the web UI; uiRevision counts the changes it follows.
+	ui         *webui.UI
+	uiRevision atomic.Int64
 	// openConns counts the connections all listeners hold open;
 	// refusedConns those closed at once for --max-connections.
 	openConns, refusedConns atomic.Int64
@@ -309,16 +315,18 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 
 	vaults := s.newVaultService(base, boot.TenantID)
+	adm := &admin{s: s, bootstrapAppID: creds.ClientID, base: base}
+	s.ui = s.newUI(adm, log)
 	front := armhttp.Options{
 		Engine: s.engine, Auth: authAdapter{s.identity}, Identity: s.identity.Routes,
-		Admin: &admin{s: s, bootstrapAppID: creds.ClientID}, Clock: s.clock, Logger: log,
+		Admin: adm, Clock: s.clock, Logger: log, UI: s.ui,
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID, LoginURL: base},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
 		Vault:     vaults,
 		Registry:  registryapi.New(s.engine),
-		PublicARM: s.opts.publicARMGate, Flows: s.flows, Authorize: rbac,
-		AfterWrite: func() { s.listeners.Trigger() },
+		PublicARM: s.opts.publicARMGate, Flows: uiCounting{s.flows, &s.uiRevision}, Authorize: rbac,
+		AfterWrite: func() { s.listeners.Trigger(); s.uiRevision.Add(1) },
 	}
 	handler := armhttp.Handler(front)
 	s.deploys.SetDispatcher(innerDispatcher(armhttp.NewInner(front)))
@@ -357,7 +365,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		MetadataEndpoint: base + "/metadata/endpoints?api-version=2022-09-01",
 		Audience:         ARMAudience, TenantID: boot.TenantID, SubscriptionID: boot.SubscriptionID,
 		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, ObjectID: creds.ObjectID, CACertificate: caPath,
-		HTTPSProxy: httpsProxy,
+		HTTPSProxy: httpsProxy, UIURL: s.ui.LoginURL(base),
 	}
 	if cfg.PublicURL != "" {
 		s.conn.ReplicaEndpoint = "https://" + advertised(ln.Addr()) + "/"

@@ -109,6 +109,16 @@ type Options struct {
 	// AfterWrite, when set, is called after each successful ARM write
 	// (PUT, PATCH, DELETE, POST), for work that follows state changes.
 	AfterWrite func()
+	// UI, when set, serves the main listener's requests it claims (the web
+	// UI: a browser's GET / and /ui/...); it authenticates them itself and
+	// they get no flow record. Private endpoint listeners never reach it.
+	UI UIService
+}
+
+// UIService is the web UI (*webui.UI).
+type UIService interface {
+	http.Handler
+	Claims(r *http.Request) bool
 }
 
 // WorkspaceService answers workspace endpoint requests
@@ -208,6 +218,10 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	}
 	if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil {
 		return s.private(r, ep, first, rest, rt)
+	}
+	if s.UI != nil && s.UI.Claims(r) {
+		info.skip = true
+		return s.UI
 	}
 	switch {
 	case first == "_armlet":
@@ -648,8 +662,8 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 }
 
 // requestIDs sets ARM's request, correlation and client request ids and
-// logs each request as one line: at info level, except health probes (at
-// debug), with the caller once authenticated.
+// logs each request as one line: at info level, except health probes and
+// the web UI's data calls (at debug), with the caller once authenticated.
 func (s *server) requestIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -679,7 +693,9 @@ func (s *server) requestIDs(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		level := slog.LevelInfo
-		if info.skip && strings.HasSuffix(r.URL.Path, "/health") {
+		// Health probes and the web UI's data calls (it polls) log at
+		// debug level.
+		if info.skip && (strings.HasSuffix(r.URL.Path, "/health") || strings.HasPrefix(r.URL.Path, "/ui/api/")) {
 			level = slog.LevelDebug
 		}
 		if s.Logger.Enabled(r.Context(), level) {

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/webui"
+)
+
+// newUI returns the web UI, whose data calls are admin API calls of the
+// bootstrap principal: a session is the bootstrap principal's, and reads
+// what the admin API serves it, through the same checks.
+func (s *Server) newUI(adm *admin, log *slog.Logger) *webui.UI {
+	return webui.New(webui.Options{
+		Logger: log,
+		Data: func(ctx context.Context, r *http.Request, body []byte) (*engine.Response, error) {
+			return adm.ServeAdmin(ctx, s.bootCaller, r, body)
+		},
+	})
+}
+
+// uiCounting counts the flow observations for the UI's revision.
+type uiCounting struct {
+	armhttpFlows interface{ Record(netmodel.Observation) }
+	n            *atomic.Int64
+}
+
+func (c uiCounting) Record(o netmodel.Observation) {
+	c.n.Add(1)
+	c.armhttpFlows.Record(o)
+}
+
+// uiNamespaces are the providers whose resources the UI draws, besides
+// Resource Management Private Links.
+var uiNamespaces = []string{
+	"microsoft.network/", "microsoft.machinelearningservices/", "microsoft.storage/",
+	"microsoft.keyvault/", "microsoft.containerregistry/",
+}
+
+// serveUI answers the admin API's UI routes (see admin).
+func (a *admin) serveUI(ctx context.Context, route string) (*engine.Response, error) {
+	switch route {
+	case "GET /_armlet/ui/revision":
+		// Choice: the revision is this replica's count of ARM writes and
+		// flow observations, and the clock's offset: cheap, and it moves
+		// with everything the views show except time-driven changes (an
+		// operation finishing, a propagation ending), which the page
+		// follows by re-reading when its own countdowns end and at least
+		// every 30 seconds.
+		return engine.JSON(http.StatusOK, map[string]any{
+			"revision": a.s.uiRevision.Load(), "clockOffset": a.s.clock.Offset().String(), "now": a.s.clock.Now(),
+		}), nil
+	case "POST /_armlet/ui/login":
+		return engine.JSON(http.StatusOK, map[string]any{"uiUrl": a.s.ui.LoginURL(a.base)}), nil
+	}
+	return a.uiResources(ctx)
+}
+
+// uiResources lists the resources the UI draws: networks, private
+// endpoints, private DNS zones, Azure ML workspaces and registries and
+// their children, storage accounts, key vaults, container registries and
+// Resource Management Private Links, as GET bodies with secrets redacted;
+// a workspace also with its effective v1LegacyMode.
+func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
+	all, err := a.s.engine.Export(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := a.s.clock.Now()
+	out := make([]map[string]any, 0, len(all))
+	for _, ex := range all {
+		lt := strings.ToLower(ex.Type)
+		if lt != "microsoft.authorization/resourcemanagementprivatelinks" &&
+			!hasAnyPrefix(lt, uiNamespaces) {
+			continue
+		}
+		body, err := redactSecrets(ex.Body)
+		if err != nil {
+			return nil, err
+		}
+		item := map[string]any{"id": ex.ID.String(), "type": ex.Type, "body": body}
+		if strings.EqualFold(ex.Type, machinelearning.TypeWorkspaces) {
+			r, err := a.s.engine.Get(ctx, ex.ID)
+			if _, isARM := arm.AsError(err); isARM {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			eff, until := machinelearning.EffectiveLegacyMode(r, now)
+			d := map[string]any{"effectiveV1LegacyMode": eff}
+			if !until.IsZero() {
+				d["v1LegacyModePropagatesAt"] = until
+			}
+			item["derived"] = d
+		}
+		out = append(out, item)
+	}
+	return engine.JSON(http.StatusOK, map[string]any{"value": out, "now": now}), nil
+}
+
+// flowsOf keeps the flows whose caller has object or app id principal
+// (all of them when principal is empty), as the access report's filter.
+func flowsOf(flows []netmodel.Flow, principal string) []netmodel.Flow {
+	if principal == "" {
+		return flows
+	}
+	out := flows[:0:0]
+	for _, f := range flows {
+		if strings.EqualFold(principal, f.CallerObjectID) || strings.EqualFold(principal, f.CallerAppID) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
