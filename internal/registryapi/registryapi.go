@@ -119,8 +119,9 @@ type Target struct {
 //     otherwise. A private call works whatever it says.
 //
 // escapedPath is the request's escaped path, apiVersion its api-version
-// parameter; baseURL the scheme and host the client used. A request refused by rules 2 to 4 gets its error and a
-// Target with Path set, for its flow record.
+// parameter; baseURL the scheme and host the client used. A request
+// refused by rules 2 to 4 gets its error and a Target with Path set, for
+// its flow record.
 func (s *Service) Resolve(ctx context.Context, method, escapedPath, apiVersion, baseURL string, origin netmodel.Origin) (*Target, error) {
 	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
 	first, _ := url.PathUnescape(segs[0])
