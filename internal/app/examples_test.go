@@ -105,8 +105,7 @@ func init() {
 }
 
 func init() {
-	for _, f := range []string{"SubnetPrepareNetworkPolicies", "SubnetUnprepareNetworkPolicies", "VirtualNetworkCheckIPAddressAvailability",
-		"VirtualNetworkGetDdosProtectionStatus", "VirtualNetworkListUsage"} {
+	for _, f := range []string{"SubnetPrepareNetworkPolicies", "SubnetUnprepareNetworkPolicies", "VirtualNetworkGetDdosProtectionStatus"} {
 		pendingExamples[netEx+f+".json"] = "not built: the operation is not served"
 	}
 	pendingExamples[netEx+"VirtualNetworkCreateWithBgpCommunities.json"] = "not built: bgpCommunities.regionalCommunity (Azure's per-region value)"
