@@ -53,12 +53,7 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 			info.service = netmodel.ServiceWorkspace
 			return rt.workspace
 		}
-		// Refused, but named in its flow record as the ARM call it is, so
-		// the reports show it under its workspace.
-		if p, err := resourceid.ParsePath(r.URL.EscapedPath()); err == nil {
-			info.target(action.Of(r.Method, p))
-		}
-		return s.refuse(arm.NotFound("NotFound",
+		return s.refuseNamed(r, info, arm.NotFound("NotFound",
 			"Private endpoint '%s' (group id '%s') reaches only the workspace endpoint of '%s' (paths under /%s); '%s' is not served here. "+
 				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
 			ep.ID, ep.GroupID, ep.TargetID, strings.Join(workspaceapi.Prefixes, ", /"), r.URL.Path))
@@ -68,10 +63,7 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 			info.service = netmodel.ServiceRegistry
 			return rt.registry
 		}
-		if p, err := resourceid.ParsePath(r.URL.EscapedPath()); err == nil {
-			info.target(action.Of(r.Method, p))
-		}
-		return s.refuse(arm.NotFound("NotFound",
+		return s.refuseNamed(r, info, arm.NotFound("NotFound",
 			"Private endpoint '%s' (group id '%s') reaches only the registry endpoint of '%s' (paths under /registrymanagement and %s); '%s' is not served here. "+
 				"Call Azure Resource Manager on its public endpoint or through a private endpoint to a resource management private link.",
 			ep.ID, ep.GroupID, ep.TargetID, registryapi.AssetPrefix, r.URL.Path))
@@ -96,6 +88,16 @@ func (s *server) private(r *http.Request, ep *netmodel.Endpoint, first, rest str
 		info.class = netmodel.WorkspacePrivate
 		return s.refuse(arm.NotFound("NotFound", "Private endpoint '%s' has group id '%s', which armlet does not serve.", ep.ID, ep.GroupID))
 	}
+}
+
+// refuseNamed refuses a request a data-plane listener does not serve, but
+// names it in its flow record as the ARM call it is, so the reports show
+// it under its workspace or registry.
+func (s *server) refuseNamed(r *http.Request, info *flowInfo, err error) http.Handler {
+	if p, perr := resourceid.ParsePath(r.URL.EscapedPath()); perr == nil {
+		info.target(action.Of(r.Method, p))
+	}
+	return s.refuse(err)
 }
 
 // refuse is a handler that answers err.

@@ -467,19 +467,34 @@ func (s *server) arm(w http.ResponseWriter, r *http.Request, body []byte) (*engi
 	if err := s.authorizeARM(r.Context(), caller, r.Method, p); err != nil {
 		return nil, err
 	}
+	req, err := s.engineRequest(r, caller, r.URL.EscapedPath(), baseURL(r), body)
+	if err != nil {
+		return nil, err
+	}
+	return s.serveEngine(r.Context(), req, p)
+}
+
+// engineRequest checks the body of an ARM request whose path RBAC has
+// allowed (relaxNames, checkBody) and makes the engine's request: path is
+// the escaped ARM path, baseURL what the engine puts before its links.
+func (s *server) engineRequest(r *http.Request, caller engine.Caller, path, baseURL string, body []byte) (*engine.Request, error) {
 	body = relaxNames(body)
 	if err := checkBody(body); err != nil {
 		return nil, err
 	}
 	query := r.URL.Query()
-	req := &engine.Request{
-		Method: r.Method, Path: r.URL.EscapedPath(), Query: query, Header: r.Header, Body: body,
-		Caller: caller, BaseURL: baseURL(r), Now: s.Clock.Now(),
-	}
-	req.APIVersion = req.QueryValue("api-version")
-	resp, err := s.Engine.ServePath(r.Context(), req, p)
+	return &engine.Request{
+		Method: r.Method, Path: path, Query: query, Header: r.Header, Body: body, Caller: caller,
+		BaseURL: baseURL, Now: s.Clock.Now(), APIVersion: engine.QueryValue(query, "api-version"),
+	}, nil
+}
+
+// serveEngine has the engine serve req at the parsed path p and tells the
+// write hooks of a success.
+func (s *server) serveEngine(ctx context.Context, req *engine.Request, p resourceid.Path) (*engine.Response, error) {
+	resp, err := s.Engine.ServePath(ctx, req, p)
 	if err == nil {
-		s.written(r.Method, p)
+		s.written(req.Method, p)
 	}
 	return resp, err
 }
@@ -542,8 +557,8 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 	if s.Registry == nil {
 		return nil, arm.NotFound("NotFound", "No registry endpoint at '%s'.", r.URL.Path)
 	}
-	query := r.URL.Query()
-	t, err := s.Registry.Resolve(r.Context(), r.Method, r.URL.EscapedPath(), (&engine.Request{Query: query}).QueryValue("api-version"), baseURL(r), netmodel.OriginFrom(r.Context()))
+	t, err := s.Registry.Resolve(r.Context(), r.Method, r.URL.EscapedPath(), engine.QueryValue(r.URL.Query(), "api-version"),
+		baseURL(r), netmodel.OriginFrom(r.Context()))
 	if err != nil {
 		if t != nil {
 			// Refused, but named in its flow record as the operation it is,
@@ -564,22 +579,18 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 	if err := s.authorizeARM(r.Context(), caller, r.Method, t.Path); err != nil {
 		return nil, err
 	}
-	body = relaxNames(body)
-	if err := checkBody(body); err != nil {
-		return nil, err
-	}
-	if t.TemporaryDataReference {
-		return machinelearning.TemporaryDataReference(r.Context(), s.Engine, t.Path.ID, body, s.Clock.Now())
-	}
-	req := &engine.Request{
-		Method: r.Method, Path: t.EscapedPath, Query: query, Header: r.Header, Body: body,
-		Caller: caller, BaseURL: t.BaseURL, Now: s.Clock.Now(), APIVersion: t.APIVersion, LocationPut: t.LocationPut,
-	}
-	resp, err := s.Engine.ServePath(r.Context(), req, t.Path)
+	req, err := s.engineRequest(r, caller, t.EscapedPath, t.BaseURL, body)
 	if err != nil {
 		return nil, err
 	}
-	s.written(r.Method, t.Path)
+	if t.TemporaryDataReference {
+		return machinelearning.TemporaryDataReference(r.Context(), s.Engine, t.Path.ID, req.Body, req.Now)
+	}
+	req.APIVersion, req.LocationPut = t.APIVersion, t.LocationPut
+	resp, err := s.serveEngine(r.Context(), req, t.Path)
+	if err != nil {
+		return nil, err
+	}
 	return resp, t.AssetIDs(resp)
 }
 

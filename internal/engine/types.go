@@ -273,8 +273,12 @@ func (r *Request) Importing() bool { return r.Method == methodImport }
 
 // QueryValue returns the first value of a query parameter, matching the
 // name case-insensitively as ARM does.
-func (r *Request) QueryValue(name string) string {
-	for k, v := range r.Query {
+func (r *Request) QueryValue(name string) string { return QueryValue(r.Query, name) }
+
+// QueryValue returns the first value of the parameter name of query,
+// matching the name case-insensitively as ARM does.
+func QueryValue(query map[string][]string, name string) string {
+	for k, v := range query {
 		if strings.EqualFold(k, name) && len(v) > 0 {
 			return v[0]
 		}
