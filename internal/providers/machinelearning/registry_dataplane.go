@@ -82,7 +82,7 @@ func TemporaryDataReference(ctx context.Context, e *engine.Engine, id resourceid
 	switch _, err := e.Get(ctx, versionID); {
 	case err == nil:
 		return nil, arm.Conflict(arm.CodeUserError, "The asset '%s' already exists.", assetID)
-	case !errors.Is(err, engine.ErrNotFound) && !isNotFound(err):
+	case !errors.Is(err, engine.ErrNotFound):
 		return nil, err
 	}
 	storage, container, err := registryUploadTarget(ctx, e, &engine.Resource{ID: versionID}, kind)
@@ -115,10 +115,4 @@ func tempDataRefKind(assetID, registry, name, version string) *assetKind {
 		}
 	}
 	return nil
-}
-
-// isNotFound reports whether err is an ARM 404.
-func isNotFound(err error) bool {
-	ae, ok := arm.AsError(err)
-	return ok && ae.Status == http.StatusNotFound
 }
