@@ -69,7 +69,7 @@ func BenchmarkGETAccessControl(b *testing.B) {
 }
 
 // benchMust sends a request that must succeed.
-func benchMust(b *testing.B, s *e2e.Armlet, method, path, body string) {
+func benchMust(b testing.TB, s *e2e.Armlet, method, path, body string) {
 	b.Helper()
 	if code, _, out := s.Do(b, method, path, body, nil); code >= 300 {
 		b.Fatalf("%s %s = %d %s", method, path, code, out)

@@ -184,7 +184,7 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
-		return engine.JSON(http.StatusOK, map[string]any{"value": flows}), nil
+		return engine.JSON(http.StatusOK, map[string]any{"value": flows, "droppedFlowRecords": a.s.flows.Dropped()}), nil
 	case "GET /_armlet/reports/exposure":
 		flows, err := a.flows(ctx, r, false)
 		if err != nil {
@@ -197,6 +197,7 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
+		exposure.DroppedFlowRecords = a.s.flows.Dropped()
 		return engine.JSON(http.StatusOK, exposure), nil
 	case "GET /_armlet/reports/access":
 		flows, err := a.flows(ctx, r, false)
@@ -207,7 +208,9 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if f.DeniedOnly, err = boolQuery(r, "deniedOnly"); err != nil {
 			return nil, err
 		}
-		return engine.JSON(http.StatusOK, report.BuildAccess(flows, f, a.s.clock.Now())), nil
+		access := report.BuildAccess(flows, f, a.s.clock.Now())
+		access.DroppedFlowRecords = a.s.flows.Dropped()
+		return engine.JSON(http.StatusOK, access), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
 }

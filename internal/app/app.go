@@ -266,9 +266,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	if cfg.RandomSeed != 0 {
 		rnd = rand.New(rand.NewPCG(uint64(cfg.RandomSeed), uint64(cfg.RandomSeed)^0x9e3779b97f4a7c15))
 	}
+	renderCache := -1 // off
+	if cfg.RenderCacheMB > 0 {
+		renderCache = int(cfg.RenderCacheMB) << 20
+	}
 	s.engine = engine.New(engine.Options{
 		Store: s.store, Clock: s.clock, Registry: engine.NewRegistry(), Logger: log,
 		OperationDuration: cfg.OperationDuration, LenientAPIVersions: cfg.LenientAPIVersions, Rand: rnd,
+		RenderCacheBytes: renderCache,
 	})
 	machinelearning.Register(s.engine, machinelearning.Options{
 		TenantID:              boot.TenantID,

@@ -42,8 +42,19 @@ func (o *startOptions) defaults(e *engine.Engine) {
 		o.endpoints = func(ctx context.Context) ([]netmodel.Endpoint, error) { return network.ApprovedEndpoints(ctx, e) }
 	}
 	if o.publicARM == nil {
+		// Asked on every public ARM request: the answer is kept until the
+		// next write.
+		type answer struct {
+			disabled bool
+			refusal  error
+		}
+		memo := engine.NewMemo[answer](e)
 		o.publicARM = func(ctx context.Context, tenantID string) (bool, error, error) {
-			return authorization.PublicARMDisabled(ctx, e, tenantID)
+			a, err := memo.Get(tenantID, func() (answer, error) {
+				disabled, refusal, err := authorization.PublicARMDisabled(ctx, e, tenantID)
+				return answer{disabled, refusal}, err
+			})
+			return a.disabled, a.refusal, err
 		}
 	}
 }
@@ -130,3 +141,10 @@ func (s *Server) Listeners() *netmodel.Listeners { return s.listeners }
 
 // Flows is the flow record store, for in-process tests.
 func (s *Server) Flows() *netmodel.FlowStore { return s.flows }
+
+// ServeMain serves r as the main listener would, with no socket and no
+// TLS: for in-process measurements of the request path (the allocation
+// budget of a GET).
+func (s *Server) ServeMain(w http.ResponseWriter, r *http.Request) {
+	s.httpServer.Handler.ServeHTTP(w, r.WithContext(s.httpServer.ConnContext(r.Context(), nil)))
+}

@@ -81,7 +81,7 @@ func (in *Inner) Serve(ctx context.Context, r InnerRequest) (resp *engine.Respon
 			}
 			s.Flows.Record(netmodel.Observation{
 				Time: now, Service: netmodel.ServiceARM, Method: r.Method, Path: (&url.URL{Path: path}).EscapedPath(),
-				Query: url.Values{"api-version": {r.APIVersion}}, ContentType: "application/json",
+				RawQuery: url.Values{"api-version": {r.APIVersion}}.Encode(), ContentType: "application/json",
 				Body: r.Body, CallerObjectID: r.Caller.ObjectID, CallerAppID: r.Caller.AppID,
 				CallerTenantID: r.Caller.TenantID, CorrelationID: r.CorrelationID, Class: class, Origin: r.Origin,
 				Status: status, ErrorCode: code, Decisions: decisions.List(),

@@ -178,7 +178,7 @@ func (s *server) flows(next http.Handler) http.Handler {
 			status = StatusClientClosedRequest
 		}
 		o := netmodel.Observation{
-			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(),
+			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
 			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: status, ErrorCode: info.errorCode,
 			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),

@@ -367,11 +367,14 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 		_, _ = w.Write(raw.Data)
 		return
 	}
-	b, err := json.Marshal(resp.Body)
-	if err != nil {
-		s.Logger.Error("encoding response", "err", err)
-		w.WriteHeader(http.StatusInternalServerError)
-		return
+	b, ok := resp.Body.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(resp.Body); err != nil {
+			s.Logger.Error("encoding response", "err", err)
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(resp.Status)

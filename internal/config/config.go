@@ -56,6 +56,9 @@ const (
 const (
 	DefaultMaxBodyBytes = 4 << 20 // 4 MiB
 	MinMaxBodyBytes     = 1024
+	// DefaultRenderCacheMB is the default --render-cache-mb: some 50,000
+	// workspace bodies at one api-version.
+	DefaultRenderCacheMB = 64
 )
 
 // DefaultLegacyModePropagation is the default delay range for a
@@ -155,6 +158,11 @@ type Config struct {
 	// least MinMaxBodyBytes.
 	MaxBodyBytes int64
 
+	// RenderCacheMB bounds the rendered-body cache that answers GETs
+	// without loading and rendering (--render-cache-mb), in MiB; 0 turns
+	// it off. It is always off on etcd.
+	RenderCacheMB int64
+
 	// OperationDuration is how long long-running operations (workspace
 	// create and delete, resource group delete, ...) take on the armlet
 	// clock (--operation-duration), between 0 and 10m.
@@ -226,6 +234,7 @@ func Default() Config {
 		LeaderLease:           DefaultLeaderLease,
 		TokenLifetime:         DefaultTokenLifetime,
 		MaxBodyBytes:          DefaultMaxBodyBytes,
+		RenderCacheMB:         DefaultRenderCacheMB,
 		ShutdownTimeout:       DefaultShutdownTimeout,
 		OperationDuration:     DefaultOperationDuration,
 		FlowRetention:         DefaultFlowRetention,
@@ -502,6 +511,8 @@ func options(cfg *Config) []option {
 			&value[time.Duration]{p: &cfg.TokenLifetime, parse: parseDuration(MinTokenLifetime, MaxTokenLifetime), format: fmtDuration}},
 		{"max-body-bytes", "n", "maximum request body size in bytes (at least 1024)",
 			&value[int64]{p: &cfg.MaxBodyBytes, parse: parseInt64(MinMaxBodyBytes), format: fmtInt64}},
+		{"render-cache-mb", "n", "MiB of rendered GET bodies kept to answer GETs without reading the store (0: off; always off on etcd)",
+			&value[int64]{p: &cfg.RenderCacheMB, parse: parseInt64(0), format: fmtInt64}},
 		{"operation-duration", "duration", "how long long-running operations take on the armlet clock (0 to 10m)",
 			&value[time.Duration]{p: &cfg.OperationDuration, parse: parseDuration(0, 10*time.Minute), format: fmtDuration}},
 		{"shutdown-timeout", "duration", "how long a graceful shutdown waits for in-flight requests",

@@ -289,7 +289,7 @@ func TestParse(t *testing.T) {
 					"store=", "etcd-ca=", "etcd-cert=", "etcd-key=", "etcd-username=", "etcd-password=", "etcd-prefix=armlet/",
 					"public-url=", "replica-name=", "leader-lease=5s", "cert=", "key=",
 					"legacy-mode-propagation=30m-1h", "lenient-api-versions=false", "seed=", "random-seed=0",
-					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "operation-duration=1s", "shutdown-timeout=10s",
+					"log-level=info", "log-format=text", "token-lifetime=1h", "max-body-bytes=4194304", "render-cache-mb=64", "operation-duration=1s", "shutdown-timeout=10s",
 					"flow-retention=24h", "flow-retention-records=100000",
 					"read-header-timeout=10s", "read-timeout=1m", "idle-timeout=2m", "max-connections=16384", "rbac=enforce"}
 				if strings.Join(summary, " ") != strings.Join(wantLines, " ") {

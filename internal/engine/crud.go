@@ -29,6 +29,14 @@ const maxWriteAttempts = kv.MaxAttempts
 // that is being deleted.
 func (e *Engine) checkAncestors(ctx context.Context, req *Request, id resourceid.ID, forWrite bool) (*Resource, error) {
 	var nearest *Resource
+	err := e.walkAncestors(ctx, req, id, forWrite, func(r *Resource, _ string) { nearest = r })
+	return nearest, err
+}
+
+// walkAncestors is checkAncestors, calling visit with each live stored
+// ancestor of id, from the top, and the full type of the level below it
+// on id's path, once its gate has let the request through.
+func (e *Engine) walkAncestors(ctx context.Context, req *Request, id resourceid.ID, forWrite bool, visit func(r *Resource, childType string)) error {
 	segs := id.Segments()
 	for i := 1; i < len(segs); i++ {
 		anc := resourceid.New(segs[:i]...)
@@ -37,27 +45,28 @@ func (e *Engine) checkAncestors(ctx context.Context, req *Request, id resourceid
 		}
 		r, err := e.load(ctx, anc)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		missing := r == nil || r.Gone(req.Now)
 		switch {
 		case i == 1 && missing:
-			return nil, arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", anc.Name()).Wrap(ErrNotFound)
+			return arm.NotFound(arm.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", anc.Name()).Wrap(ErrNotFound)
 		case i == 2 && anc.ResourceGroupName() != "" && missing:
-			return nil, arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", anc.Name()).Wrap(ErrNotFound)
+			return arm.NotFound(arm.CodeResourceGroupNotFound, "Resource group '%s' could not be found.", anc.Name()).Wrap(ErrNotFound)
 		case i == 2 && anc.ResourceGroupName() != "" && forWrite && r.Deleting(req.Now):
-			return nil, arm.Conflict(arm.CodeResourceGroupBeingDel,
+			return arm.Conflict(arm.CodeResourceGroupBeingDel,
 				"The resource group '%s' is in deprovisioning state and cannot perform this operation.", r.ID.Name())
 		case missing:
-			return nil, arm.NotFound(arm.CodeParentResourceNotFound,
+			return arm.NotFound(arm.CodeParentResourceNotFound,
 				"Can not perform requested operation on nested resource. Parent resource '%s' not found.", anc.Name()).Wrap(ErrNotFound)
 		}
-		if err := e.gate(ctx, req, r, resourceid.New(segs[:i+1]...).ResourceType()); err != nil {
-			return nil, err
+		childType := resourceid.New(segs[:i+1]...).ResourceType()
+		if err := e.gate(ctx, req, r, childType); err != nil {
+			return err
 		}
-		nearest = r
+		visit(r, childType)
 	}
-	return nearest, nil
+	return nil
 }
 
 // gate asks the strategy of anc, a live ancestor, whether requests to its
@@ -157,6 +166,12 @@ func (e *Engine) loadLive(ctx context.Context, req *Request, id resourceid.ID, f
 	if _, err := e.checkAncestors(ctx, req, id, forWrite); err != nil {
 		return nil, err
 	}
+	return e.loadPresent(ctx, req, id)
+}
+
+// loadPresent returns the live resource at id, or the 404 a client should
+// see, once its ancestors are checked.
+func (e *Engine) loadPresent(ctx context.Context, req *Request, id resourceid.ID) (*Resource, error) {
 	r, err := e.load(ctx, id)
 	if err != nil {
 		return nil, err

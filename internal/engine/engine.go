@@ -61,6 +61,12 @@ type Options struct {
 	Locations []string
 	// Rand drives random choices; nil uses a random seed.
 	Rand *rand.Rand
+	// RenderCacheBytes bounds the rendered-body cache that answers GETs
+	// without loading and rendering (rendered.go): 0 means
+	// DefaultRenderCacheBytes, a negative value turns it off. It is off on
+	// a store other processes write too (etcd), whose writes it would not
+	// see.
+	RenderCacheBytes int
 }
 
 // decodedCacheSize bounds the decoded resources the engine keeps (a few
@@ -69,18 +75,22 @@ const decodedCacheSize = 4096
 
 // Engine serves ARM requests over a kv.Store.
 type Engine struct {
-	tables   tables   // the engine's own spaces
-	store    kv.Store // only for the views Space hands out
-	clock    clock.Clock
-	reg      *Registry
-	log      *slog.Logger
-	opDur    time.Duration
-	lenient  bool
-	locs     []string
-	randMu   sync.Mutex
-	rand     *rand.Rand
-	wake     chan struct{}
-	decoded  *decodedCache
+	tables  tables   // the engine's own spaces
+	store   kv.Store // only for the views Space hands out
+	clock   clock.Clock
+	reg     *Registry
+	log     *slog.Logger
+	opDur   time.Duration
+	lenient bool
+	locs    []string
+	randMu  sync.Mutex
+	rand    *rand.Rand
+	wake    chan struct{}
+	decoded *decodedCache
+	// counted is the store under tables and Space, counting writes;
+	// rendered is nil when the rendered-body cache is off.
+	counted  *countingStore
+	rendered *renderedCache
 	hooksMu  sync.RWMutex
 	onDelete []func(ctx context.Context, r *Resource)
 	routes   []Route
@@ -123,10 +133,21 @@ func New(opts Options) *Engine {
 	if len(opts.Locations) == 0 {
 		opts.Locations = DefaultLocations
 	}
+	var store kv.Store
+	var counted *countingStore
+	if opts.Store != nil {
+		store, counted = counting(opts.Store)
+	}
 	e := &Engine{
-		tables: newTables(opts.Store), store: opts.Store, clock: opts.Clock, reg: opts.Registry, log: opts.Logger,
+		tables: newTables(store), store: store, clock: opts.Clock, reg: opts.Registry, log: opts.Logger,
 		opDur: opts.OperationDuration, lenient: opts.LenientAPIVersions, locs: opts.Locations,
-		rand: opts.Rand, wake: make(chan struct{}, 1), decoded: newDecodedCache(decodedCacheSize),
+		rand: opts.Rand, wake: make(chan struct{}, 1), decoded: newDecodedCache(decodedCacheSize), counted: counted,
+	}
+	if opts.RenderCacheBytes == 0 {
+		opts.RenderCacheBytes = DefaultRenderCacheBytes
+	}
+	if opts.Store != nil && opts.RenderCacheBytes > 0 && !kv.Shared(opts.Store) {
+		e.rendered = newRenderedCache(opts.RenderCacheBytes)
 	}
 	registerCore(e)
 	return e
@@ -241,7 +262,7 @@ func (e *Engine) ServePath(ctx context.Context, req *Request, p resourceid.Path)
 		}
 		switch req.Method {
 		case http.MethodGet:
-			return e.get(ctx, req, t, p.ID)
+			return e.getRendered(ctx, req, t, p.ID)
 		case http.MethodHead:
 			resp, err := e.get(ctx, req, t, p.ID)
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm/action"
@@ -37,11 +38,13 @@ const (
 // Observation is what the front door saw of one request, before it is
 // turned into a Flow (off the request path, by the flow writer).
 type Observation struct {
-	Time        time.Time
-	Service     Service
-	Method      string
-	Path        string // escaped URL path
-	Query       url.Values
+	Time    time.Time
+	Service Service
+	Method  string
+	Path    string // escaped URL path
+	// RawQuery is the URL's query as received (parsed off the request
+	// path, by FlowOf).
+	RawQuery    string
 	ContentType string
 	Body        []byte // owned by the Observation once recorded
 	// CallerObjectID and CallerAppID identify the authenticated caller; for
@@ -133,7 +136,8 @@ func FlowOf(o Observation) Flow {
 	if o.Origin.Endpoint != nil {
 		f.PrivateEndpointID = o.Origin.Endpoint.ID.String()
 	}
-	f.Metadata = ExtractMetadata(f.ResourceID, o.Query, o.ContentType, o.Body)
+	query, _ := url.ParseQuery(o.RawQuery) // what parses of a malformed query
+	f.Metadata = ExtractMetadata(f.ResourceID, query, o.ContentType, o.Body)
 	return f
 }
 
@@ -181,6 +185,7 @@ type FlowStore struct {
 	queue   chan flowMsg
 	stopped chan struct{}
 	once    sync.Once
+	dropped atomic.Int64 // observations Record could not queue
 
 	// Owned by the writer goroutine (and Open, before it starts).
 	count   int
@@ -319,13 +324,20 @@ func (fs *FlowStore) RunRetention(ctx context.Context, interval time.Duration) {
 }
 
 // Record queues an observation; the writer turns it into a flow record.
-// It never blocks once Run has stopped (the observation is dropped).
+// It never blocks: when the writer's queue is full (the store cannot keep
+// up) or Run has stopped, the observation is dropped and counted
+// (Dropped), so that a slow disk slows no request.
 func (fs *FlowStore) Record(o Observation) {
 	select {
 	case fs.queue <- flowMsg{obs: &o}:
-	case <-fs.stopped:
+	default:
+		fs.dropped.Add(1)
 	}
 }
+
+// Dropped is how many observations Record has dropped since the store was
+// opened, because the writer's queue was full or the writer had stopped.
+func (fs *FlowStore) Dropped() int64 { return fs.dropped.Load() }
 
 // Flush waits until everything recorded before it is stored.
 func (fs *FlowStore) Flush(ctx context.Context) error {

@@ -362,7 +362,7 @@ func TestFlowOf(t *testing.T) {
 	ep := &Endpoint{ID: mustID(t, "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe1"), GroupID: "amlworkspace"}
 	f := FlowOf(Observation{
 		Time: time.Unix(100, 0), Service: ServiceWorkspace, Method: "GET", Path: "/history/v1.0" + ws + "/experiments/e1/runs",
-		Query: url.Values{"api-version": {"1"}}, CallerObjectID: "oid", CallerAppID: "app",
+		RawQuery: "api-version=1", CallerObjectID: "oid", CallerAppID: "app",
 		Origin: Origin{Listener: "127.77.0.1:8443", Endpoint: ep}, Class: WorkspacePrivate, Status: 404, ErrorCode: "NotFound",
 		Operation: "Microsoft.MachineLearningServices/workspaces/experiments/runs/read", Resource: mustID(t, ws+"/experiments/e1"),
 	})
@@ -534,7 +534,7 @@ func BenchmarkRecordDirect(b *testing.B) {
 func benchObservation(clk *fakeClock) Observation {
 	return resolved(Observation{
 		Time: clk.Now(), Service: ServiceARM, Method: "PUT", Path: ws + "/onlineEndpoints/ep1",
-		Query: url.Values{"api-version": {"2024-04-01"}}, ContentType: "application/json",
+		RawQuery: "api-version=2024-04-01", ContentType: "application/json",
 		Body:  []byte(`{"location":"eastus","properties":{"authMode":"Key","description":"bench","traffic":{"blue":100}}}`),
 		Class: ARMPublic, Status: 200, CallerObjectID: "oid", CallerAppID: "app",
 	})
@@ -618,5 +618,43 @@ func TestFlowWritersShareOneStore(t *testing.T) {
 			t.Fatalf("%d records still stored after their age", len(all))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRecordNeverBlocks: with the writer's queue full, Record returns at
+// once and counts what it dropped; what was queued is stored.
+func TestRecordNeverBlocks(t *testing.T) {
+	ctx := context.Background()
+	store := memkv.New()
+	clk := &fakeClock{now: time.Now()}
+	fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now, QueueSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // the writer is not running: the queue fills at once
+		for range 10 {
+			fs.Record(benchObservation(clk))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Record blocked on a full queue")
+	}
+	if got := fs.Dropped(); got != 8 {
+		t.Errorf("Dropped = %d, want 8 (10 recorded, room for 2)", got)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { fs.Run(runCtx); close(stopped) }()
+	if err := fs.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-stopped
+	if got, err := fs.List(ctx, FlowFilter{}); err != nil || len(got) != 2 {
+		t.Errorf("stored %d records (err %v), want the 2 queued", len(got), err)
 	}
 }

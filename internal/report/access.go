@@ -38,6 +38,8 @@ type AccessFilter struct {
 type AccessReport struct {
 	GeneratedAt time.Time         `json:"generatedAt"`
 	Principals  []PrincipalAccess `json:"principals"`
+	// DroppedFlowRecords is ExposureReport's.
+	DroppedFlowRecords int64 `json:"droppedFlowRecords"`
 }
 
 // PrincipalAccess is one caller's part of the access report.
@@ -169,6 +171,7 @@ func DescribeDecision(d decision.Decision) string {
 // request, each followed by its decision trail.
 func (r AccessReport) WriteTable(w io.Writer) error {
 	var b strings.Builder
+	writeDropped(&b, r.DroppedFlowRecords)
 	if len(r.Principals) == 0 {
 		b.WriteString("No requests recorded.\n")
 	}

@@ -68,6 +68,10 @@ type ExposureReport struct {
 	// Registries are the Azure ML registries, reported as workspaces are:
 	// Registry is set, Workspace is empty.
 	Registries []WorkspaceExposure `json:"registries"`
+	// DroppedFlowRecords counts the requests armlet served without a flow
+	// record since it started, because the flow writer could not keep up:
+	// the report leaves them out.
+	DroppedFlowRecords int64 `json:"droppedFlowRecords"`
 }
 
 // WorkspaceExposure is the report of one workspace, or of one registry.
@@ -322,6 +326,7 @@ func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Ch
 // then the private ones.
 func (r ExposureReport) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	writeDropped(tw, r.DroppedFlowRecords)
 	if len(r.Workspaces) == 0 && len(r.Registries) == 0 {
 		fmt.Fprintln(tw, "No workspace or registry operations recorded.")
 	}
@@ -395,4 +400,11 @@ func params(ps []netmodel.Param) string {
 		parts[i] = p.Name + "=" + p.Value
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writeDropped warns that n requests have no flow record.
+func writeDropped(w io.Writer, n int64) {
+	if n > 0 {
+		fmt.Fprintf(w, "WARNING: %d requests were served without a flow record (the flow writer could not keep up); they are not in this report.\n\n", n)
+	}
 }

@@ -879,3 +879,21 @@ func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *en
 	}
 	return s.e.NewActionOperation(ctx, req, r, map[string]any{"sparkReady": sparkReady, "status": statusActive}, end)
 }
+
+// changesAfter is the first time after now at which the managed network
+// renders otherwise by time alone (it turns active or Spark-ready, a
+// rule's operation ends); zero if none is pending.
+func (st managedNetworkState) changesAfter(now time.Time) time.Time {
+	var t time.Time
+	for _, at := range []time.Time{st.ActiveAt, st.SparkAt} {
+		if now.Before(at) {
+			t = engine.Earliest(t, at)
+		}
+	}
+	for _, p := range st.Pending {
+		if now.Before(p.Until) {
+			t = engine.Earliest(t, p.Until)
+		}
+	}
+	return t
+}

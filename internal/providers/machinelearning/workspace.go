@@ -556,6 +556,28 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	return nil
 }
 
+// RenderStableUntil lets the engine keep a workspace's GET body until the
+// first time-driven change Render shows: its managed network's (a
+// project's is its hub's) and its private endpoint connections'
+// operations. Everything else Render reads is in the store.
+func (s *workspaceStrategy) RenderStableUntil(ctx context.Context, r *engine.Resource, now time.Time) (time.Time, bool) {
+	until := loadNetworkState(r).changesAfter(now)
+	if strings.EqualFold(r.Kind, kindProject) {
+		if hub := s.hubOf(ctx, r); hub != nil {
+			until = engine.Earliest(until, engine.ChangesAfter(hub, now))
+			until = engine.Earliest(until, loadNetworkState(hub).changesAfter(now))
+		}
+	}
+	children, err := s.e.List(ctx, r.ID, "privateEndpointConnections")
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, c := range children {
+		until = engine.Earliest(until, engine.ChangesAfter(c, now))
+	}
+	return until, true
+}
+
 // inlineConnections renders the stored private endpoint connections of r
 // the way a workspace shows them, and counts the approved ones.
 //

@@ -1,0 +1,262 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/kv"
+)
+
+// DefaultRenderCacheBytes bounds the rendered-body cache when
+// Options.RenderCacheBytes is zero: 64 MiB, some 50,000 workspace bodies
+// at one api-version.
+const DefaultRenderCacheBytes = 64 << 20
+
+// StableRenderer is implemented by strategies with a Renderer whose
+// bodies the engine may keep and serve again to GETs (the rendered-body
+// cache). A Renderer without it is rendered afresh on every GET.
+//
+// RenderStableUntil reports until when the body of r rendered at now
+// stays what a fresh render would give, as long as nothing is written to
+// the store: the earliest time at which the strategy's Render shows
+// something else by the passing of time alone (a managed network turning
+// active, a connection's operation ending). The zero time means never;
+// ok false means the body must not be kept. The engine adds what it knows
+// itself: r's and its ancestors' operations and deletes.
+type StableRenderer interface {
+	RenderStableUntil(ctx context.Context, r *Resource, now time.Time) (until time.Time, ok bool)
+}
+
+// countingStore is the store as the engine and the providers' views see
+// it: it counts the transactions made through it. Whatever a render reads
+// lies in the store and is written only through this store, so a body
+// rendered after the count was read stays right until the count moves.
+type countingStore struct {
+	kv.Store
+	writes atomic.Int64
+}
+
+// Txn counts the transaction once it has returned (committed or not), so
+// that a writer's acknowledgement always follows the count's move.
+func (s *countingStore) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
+	rev, err := s.Store.Txn(ctx, ops...)
+	s.writes.Add(1)
+	return rev, err
+}
+
+// countingWatcher is a countingStore over a shared store, which keeps
+// its Watcher for the providers' views.
+type countingWatcher struct {
+	*countingStore
+	kv.Watcher
+}
+
+// counting wraps st in a countingStore, keeping what st is (Shared or not).
+func counting(st kv.Store) (kv.Store, *countingStore) {
+	c := &countingStore{Store: st}
+	if w, ok := st.(kv.Watcher); ok {
+		return countingWatcher{countingStore: c, Watcher: w}, c
+	}
+	return c, c
+}
+
+// renderedKey is one resource at one api-version.
+type renderedKey struct {
+	record     string // the resource's record key
+	apiVersion string // lower-cased
+}
+
+// renderedEntry is a GET's answer kept for later GETs of the same
+// resource at the same api-version.
+type renderedEntry struct {
+	writes     int64     // the store's write count read before the render
+	renderedAt time.Time // the clock when rendered
+	until      time.Time // the body may change by time from here on; zero: never
+	body       json.RawMessage
+	etag       string
+	// gates are r's ancestors whose strategy gates its children, with the
+	// type below each, checked again on every GET (their verdict depends
+	// on the request).
+	gates []gateCheck
+}
+
+type gateCheck struct {
+	ancestor  *Resource // read-only: shared by every GET that hits
+	childType string
+}
+
+// valid reports whether e answers a GET made at now, after the store's
+// write count reached writes.
+func (e *renderedEntry) valid(writes int64, now time.Time) bool {
+	return e.writes == writes && !now.Before(e.renderedAt) && (e.until.IsZero() || now.Before(e.until))
+}
+
+func (e *renderedEntry) size() int {
+	return len(e.body) + len(e.etag) + 128
+}
+
+// renderedCache keeps rendered GET bodies, bounded in bytes. When full it
+// drops arbitrary entries: every entry turns stale at the next write
+// anyway, so recency buys little.
+type renderedCache struct {
+	mu    sync.RWMutex
+	max   int
+	bytes int
+	items map[renderedKey]*renderedEntry
+}
+
+func newRenderedCache(maxBytes int) *renderedCache {
+	return &renderedCache{max: maxBytes, items: map[renderedKey]*renderedEntry{}}
+}
+
+func (c *renderedCache) get(k renderedKey) *renderedEntry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.items[k]
+}
+
+func (c *renderedCache) put(k renderedKey, e *renderedEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.items[k]; ok {
+		c.bytes -= old.size()
+		delete(c.items, k)
+	}
+	for key, old := range c.items {
+		if c.bytes+e.size() <= c.max {
+			break
+		}
+		c.bytes -= old.size()
+		delete(c.items, key)
+	}
+	if e.size() > c.max {
+		return
+	}
+	c.items[k] = e
+	c.bytes += e.size()
+}
+
+// getRendered answers a client's GET of the resource id of type t: from
+// the rendered-body cache when the entry is still right, else by loading
+// and rendering it (and keeping the body when it may be kept). A hit
+// reads nothing from the store: the ancestors' existence and the
+// resource's body are those the entry was rendered from, and no write has
+// happened since; only the ancestors' gates run again.
+func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
+	if e.rendered == nil {
+		return e.get(ctx, req, t, id)
+	}
+	key := renderedKey{record: string(resourceKey(id)), apiVersion: strings.ToLower(req.APIVersion)}
+	writes := e.counted.writes.Load()
+	if ent := e.rendered.get(key); ent != nil && ent.valid(writes, req.Now) {
+		for _, g := range ent.gates {
+			if err := e.gate(ctx, req, g.ancestor, g.childType); err != nil {
+				return nil, err
+			}
+		}
+		return renderedResponse(ent), nil
+	}
+	gates, until, err := e.checkAncestorsForCache(ctx, req, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.loadPresent(ctx, req, id)
+	if err != nil {
+		return nil, err
+	}
+	body, err := t.render(ctx, r, req.APIVersion, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	ent := &renderedEntry{writes: writes, renderedAt: req.Now, body: raw, etag: r.ETag(), gates: gates}
+	if ok := e.stableUntil(ctx, t, r, req.Now, &until); ok {
+		ent.until = until
+		e.rendered.put(key, ent)
+	}
+	return renderedResponse(ent), nil
+}
+
+// renderedResponse is the GET answer of ent.
+func renderedResponse(ent *renderedEntry) *Response {
+	h := make(http.Header, 1)
+	h["Etag"] = []string{ent.etag}
+	return &Response{Status: http.StatusOK, Header: h, Body: ent.body}
+}
+
+// checkAncestorsForCache is checkAncestors for a GET that may be kept: it
+// also returns the ancestors whose gates must run on every GET, and the
+// first of their time-driven changes (a delete under way).
+func (e *Engine) checkAncestorsForCache(ctx context.Context, req *Request, id resourceid.ID) ([]gateCheck, time.Time, error) {
+	var gates []gateCheck
+	var until time.Time
+	err := e.walkAncestors(ctx, req, id, false, func(r *Resource, childType string) {
+		until = earliest(until, r.changesAfter(req.Now))
+		if t, ok := e.reg.Lookup(r.Type); ok {
+			if _, gated := t.Strategy.(ChildGate); gated {
+				gates = append(gates, gateCheck{ancestor: r, childType: childType})
+			}
+		}
+	})
+	return gates, until, err
+}
+
+// stableUntil folds into until the time-driven changes of r's body and
+// reports whether the body may be kept at all.
+func (e *Engine) stableUntil(ctx context.Context, t *Type, r *Resource, now time.Time, until *time.Time) bool {
+	*until = earliest(*until, r.changesAfter(now))
+	if _, renders := t.Strategy.(Renderer); !renders {
+		return true
+	}
+	sr, ok := t.Strategy.(StableRenderer)
+	if !ok {
+		return false
+	}
+	u, ok := sr.RenderStableUntil(ctx, r, now)
+	if !ok {
+		return false
+	}
+	*until = earliest(*until, u)
+	return true
+}
+
+// changesAfter is the first time after now at which r's state changes by
+// time alone (its operation or its delete ends); zero if none is pending.
+func (r *Resource) changesAfter(now time.Time) time.Time {
+	var t time.Time
+	if p := r.Internal.Provisioning; p != nil && now.Before(p.Until) {
+		t = p.Until
+	}
+	if !r.Internal.DeleteAt.IsZero() && now.Before(r.Internal.DeleteAt) {
+		t = earliest(t, r.Internal.DeleteAt)
+	}
+	return t
+}
+
+// ChangesAfter is r.changesAfter for strategies (a StableRenderer that
+// renders other resources into r's body).
+func ChangesAfter(r *Resource, now time.Time) time.Time { return r.changesAfter(now) }
+
+// earliest is the earlier of two times, the zero time standing for never.
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}
+
+// Earliest is earliest for strategies: the earlier of a and b, the zero
+// time standing for never.
+func Earliest(a, b time.Time) time.Time { return earliest(a, b) }

@@ -1,0 +1,258 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
+	"github.com/armlet/armlet/internal/kv/memkv"
+)
+
+// readCounting counts the reads made of a store.
+type readCounting struct {
+	kv.Store
+	reads atomic.Int64
+}
+
+func (s *readCounting) Get(ctx context.Context, key []byte) (kv.Entry, error) {
+	s.reads.Add(1)
+	return s.Store.Get(ctx, key)
+}
+
+func (s *readCounting) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	s.reads.Add(1)
+	return s.Store.Scan(ctx, prefix, after, limit)
+}
+
+// stampStrategy renders a count of its renders into each body; with
+// stable set it lets the engine keep bodies until stableUntil.
+type stampStrategy struct {
+	widgetStrategy
+	renders     *atomic.Int64
+	stable      bool
+	stableUntil time.Time
+}
+
+func (s stampStrategy) Render(_ context.Context, _ *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+	body["properties"].(map[string]any)["renders"] = s.renders.Add(1)
+	return nil
+}
+
+type stableStampStrategy struct{ stampStrategy }
+
+func (s stableStampStrategy) RenderStableUntil(context.Context, *engine.Resource, time.Time) (time.Time, bool) {
+	return s.stableUntil, true
+}
+
+// gateCounting counts its gate checks and refuses while *refuse is set
+// (a verdict that depends on something else than the stored parent, as
+// v1LegacyMode's depends on the request's time).
+type gateCounting struct {
+	widgetStrategy
+	checks *atomic.Int64
+	refuse *atomic.Bool
+}
+
+func (g gateCounting) GateChild(context.Context, *engine.Request, *engine.Resource, string) error {
+	g.checks.Add(1)
+	if g.refuse.Load() {
+		return arm.BadRequest("Refused", "refused")
+	}
+	return nil
+}
+
+type renderedHarness struct {
+	*harness
+	store          *readCounting
+	renders        atomic.Int64
+	gateChecks     atomic.Int64
+	refuse         atomic.Bool
+	stableUntilFor time.Time
+}
+
+func newRenderedHarness(t *testing.T, cacheBytes int) *renderedHarness {
+	rh := &renderedHarness{store: &readCounting{Store: memkv.New()}}
+	clk := clock.NewOffset(0)
+	rh.stableUntilFor = clk.Now().Add(time.Hour)
+	reg := engine.NewRegistry()
+	for _, typ := range []*engine.Type{
+		{Name: "Test.Cache/plain", Tracked: true, Put: engine.AsyncOperation, Delete: engine.Location, Strategy: widgetStrategy{}},
+		{Name: "Test.Cache/plain/parts", Strategy: widgetStrategy{}},
+		{Name: "Test.Cache/stamped", Strategy: stampStrategy{renders: &rh.renders}},
+		{Name: "Test.Cache/stable", Strategy: stableStampStrategy{stampStrategy{renders: &rh.renders, stableUntil: rh.stableUntilFor}}},
+		{Name: "Test.Cache/gated", Strategy: gateCounting{checks: &rh.gateChecks, refuse: &rh.refuse}},
+		{Name: "Test.Cache/gated/parts", Strategy: widgetStrategy{}},
+	} {
+		typ.APIVersions = []string{"2024-01-01", "2024-06-01"}
+		reg.Register(typ)
+	}
+	e := engine.New(engine.Options{Store: rh.store, Clock: clk, Registry: reg, OperationDuration: time.Second, RenderCacheBytes: cacheBytes})
+	if err := e.EnsureSubscription(context.Background(), sub, "tenant", "test"); err != nil {
+		t.Fatal(err)
+	}
+	rh.harness = &harness{t: t, e: e, clk: clk, st: rh.store}
+	rh.mustRG()
+	return rh
+}
+
+const cacheBase = rg + "/providers/Test.Cache/"
+
+// get GETs path and returns its body and how many store reads it took.
+func (rh *renderedHarness) get(path, apiVersion string) (map[string]any, int64) {
+	rh.t.Helper()
+	before := rh.store.reads.Load()
+	st, _, body := rh.call(http.MethodGet, path, apiVersion, "", nil)
+	if st != http.StatusOK {
+		rh.t.Fatalf("GET %s = %d %v", path, st, body)
+	}
+	return body, rh.store.reads.Load() - before
+}
+
+func props(body map[string]any) map[string]any {
+	p, _ := body["properties"].(map[string]any)
+	return p
+}
+
+// TestRenderedCache: a GET answered from the rendered-body cache reads
+// nothing from the store, yet never shows a body older than the last
+// acknowledged write, nor a state that time has changed since.
+func TestRenderedCache(t *testing.T) {
+	rh := newRenderedHarness(t, 0)
+	p := cacheBase + "plain/p1"
+	rh.call(http.MethodPut, p, "2024-01-01", `{"location":"eastus","tags":{"v":"1"}}`, nil)
+
+	body, _ := rh.get(p, "2024-01-01")
+	if got := props(body)["provisioningState"]; got != "Creating" {
+		t.Fatalf("provisioningState during the PUT = %v, want Creating", got)
+	}
+	if _, reads := rh.get(p, "2024-01-01"); reads != 0 {
+		t.Errorf("a second GET during the operation read the store %d times, want none (kept until the operation ends)", reads)
+	}
+	rh.clk.Advance(2 * time.Second)
+	body, reads := rh.get(p, "2024-01-01")
+	if got := props(body)["provisioningState"]; got != "Succeeded" || reads == 0 {
+		t.Fatalf("after the operation's end: provisioningState %v with %d reads, want Succeeded, read afresh", got, reads)
+	}
+	if _, reads := rh.get(p, "2024-01-01"); reads != 0 {
+		t.Errorf("a settled resource's second GET read the store %d times, want none", reads)
+	}
+	if _, reads := rh.get(p, "2024-06-01"); reads == 0 {
+		t.Error("another api-version was answered from the first one's body")
+	}
+
+	// A write, any write through the engine, ends every kept body.
+	rh.call(http.MethodPatch, p, "2024-01-01", `{"tags":{"v":"2"}}`, nil)
+	body, _ = rh.get(p, "2024-01-01")
+	if tags, _ := body["tags"].(map[string]any); tags["v"] != "2" {
+		t.Errorf("GET after an acknowledged PATCH shows tags %v, want v=2", body["tags"])
+	}
+	rh.call(http.MethodPut, p+"/parts/x", "2024-01-01", `{}`, nil)
+	if _, reads := rh.get(p, "2024-01-01"); reads == 0 {
+		t.Error("a write elsewhere did not end the kept body (a render may read other resources)")
+	}
+
+	// A DELETE under way shows Deleting, and the end of the delete 404.
+	rh.get(p, "2024-01-01")
+	rh.call(http.MethodDelete, p, "2024-01-01", "", nil)
+	if body, _ := rh.get(p, "2024-01-01"); props(body)["provisioningState"] != "Deleting" {
+		t.Errorf("during the DELETE: %v, want Deleting", props(body)["provisioningState"])
+	}
+	rh.clk.Advance(2 * time.Second)
+	if st, _, _ := rh.call(http.MethodGet, p, "2024-01-01", "", nil); st != http.StatusNotFound {
+		t.Errorf("GET after the DELETE's end = %d, want 404", st)
+	}
+}
+
+// TestRenderedCacheRenderers: a strategy that renders is kept only when
+// it says until when its body holds.
+func TestRenderedCacheRenderers(t *testing.T) {
+	rh := newRenderedHarness(t, 0)
+	for _, n := range []string{"stamped/s1", "stable/s1"} {
+		rh.call(http.MethodPut, cacheBase+n, "2024-01-01", `{}`, nil)
+	}
+	a, _ := rh.get(cacheBase+"stamped/s1", "2024-01-01")
+	b, _ := rh.get(cacheBase+"stamped/s1", "2024-01-01")
+	if props(a)["renders"] == props(b)["renders"] {
+		t.Error("a Renderer without RenderStableUntil was answered from a kept body")
+	}
+	a, _ = rh.get(cacheBase+"stable/s1", "2024-01-01")
+	b, reads := rh.get(cacheBase+"stable/s1", "2024-01-01")
+	if props(a)["renders"] != props(b)["renders"] || reads != 0 {
+		t.Errorf("a StableRenderer's second GET rendered again (%v, %v; %d reads)", props(a)["renders"], props(b)["renders"], reads)
+	}
+	rh.clk.Advance(rh.stableUntilFor.Sub(rh.clk.Now()))
+	c, _ := rh.get(cacheBase+"stable/s1", "2024-01-01")
+	if props(c)["renders"] == props(b)["renders"] {
+		t.Error("a body was kept past the time its strategy gave")
+	}
+}
+
+// TestRenderedCacheGates: an ancestor's gate runs on every GET, kept body
+// or not.
+func TestRenderedCacheGates(t *testing.T) {
+	rh := newRenderedHarness(t, 0)
+	rh.call(http.MethodPut, cacheBase+"gated/g1", "2024-01-01", `{}`, nil)
+	rh.call(http.MethodPut, cacheBase+"gated/g1/parts/p", "2024-01-01", `{}`, nil)
+	rh.get(cacheBase+"gated/g1/parts/p", "2024-01-01")
+	before := rh.gateChecks.Load()
+	if _, reads := rh.get(cacheBase+"gated/g1/parts/p", "2024-01-01"); reads != 0 {
+		t.Fatalf("the kept GET read the store %d times", reads)
+	}
+	if rh.gateChecks.Load() == before {
+		t.Error("a kept body was served without its ancestor's gate")
+	}
+	rh.refuse.Store(true)
+	if st, _, _ := rh.call(http.MethodGet, cacheBase+"gated/g1/parts/p", "2024-01-01", "", nil); st < 400 {
+		t.Errorf("the gate's refusal did not stop a kept body: %d", st)
+	}
+}
+
+// TestRenderedCacheOff: a negative size turns the cache off.
+func TestRenderedCacheOff(t *testing.T) {
+	rh := newRenderedHarness(t, -1)
+	rh.call(http.MethodPut, cacheBase+"gated/g1", "2024-01-01", `{}`, nil)
+	rh.get(cacheBase+"gated/g1", "2024-01-01")
+	if _, reads := rh.get(cacheBase+"gated/g1", "2024-01-01"); reads == 0 {
+		t.Error("with the cache off a GET read nothing")
+	}
+}
+
+// TestRenderedCacheReadsYourWrites: under concurrent writers and readers,
+// a GET made after a PATCH was acknowledged never shows an older value.
+func TestRenderedCacheReadsYourWrites(t *testing.T) {
+	rh := newRenderedHarness(t, 0)
+	p := cacheBase + "gated/g1"
+	rh.call(http.MethodPut, p, "2024-01-01", `{"properties":{"n":0}}`, nil)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			path := fmt.Sprintf("%s/parts/w%d", p, w)
+			for i := 1; i <= 40; i++ {
+				rh.call(http.MethodPut, path, "2024-01-01", fmt.Sprintf(`{"properties":{"n":%d}}`, i), nil)
+				st, _, body := rh.call(http.MethodGet, path, "2024-01-01", "", nil)
+				if st != http.StatusOK {
+					t.Errorf("GET %s = %d", path, st)
+					return
+				}
+				if got := fmt.Sprint(props(body)["n"]); got != fmt.Sprint(i) {
+					t.Errorf("GET %s after the acknowledged PUT of n=%d shows n=%s", path, i, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() { // a reader keeping bodies of other resources warm
+		for range 200 {
+			rh.call(http.MethodGet, p, "2024-01-01", "", nil)
+		}
+	})
+	wg.Wait()
+}
