@@ -43,13 +43,13 @@ func (w *headerWriter) Write(b []byte) (int, error) {
 // allocate more fails here; raise a budget only with the reason.
 //
 // The count is the process's, so it includes the flow writer's work for
-// the request, done off the request path at its own pace: it varies by
-// some 20 between runs, and the budgets leave that room.
+// the request, done off the request path at its own pace, and the
+// periodic work of the process (the listeners' reconciliation): it varies
+// by up to some 50 between runs, and the budgets leave that room.
 //
 // Measured when set (issue 19, with the rendered-body cache): GET
-// workspace 115 (436 per request with the client's before it, TLS
-// included); first list page of 10 workspaces 1,997 (list pages are
-// rendered afresh: not yet cached); data-plane GET of a run 169.
+// workspace 115 (294 without it); first list page of 10 workspaces 232
+// to 275 (1,997 without it); data-plane GET of a run 169 to 222.
 func TestGETAllocationBudget(t *testing.T) {
 	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.InMemory = false }), e2e.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	sub := "/subscriptions/" + s.Conn.SubscriptionID
@@ -70,8 +70,8 @@ func TestGETAllocationBudget(t *testing.T) {
 		budget            float64
 	}{
 		{"GET workspace", ws, "api-version=2024-04-01", 160},
-		{"first list page", rg + "/providers/Microsoft.MachineLearningServices/workspaces", "api-version=2024-04-01", 2400},
-		{"data-plane GET of a run", "/history/v1.0" + ws + "/experiments/e1/runs/r1", "", 220},
+		{"first list page", rg + "/providers/Microsoft.MachineLearningServices/workspaces", "api-version=2024-04-01", 350},
+		{"data-plane GET of a run", "/history/v1.0" + ws + "/experiments/e1/runs/r1", "", 260},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &headerWriter{h: http.Header{}}
@@ -87,7 +87,7 @@ func TestGETAllocationBudget(t *testing.T) {
 				}
 			}
 			serve() // the caches, outside the count
-			if got := testing.AllocsPerRun(200, serve); got > tc.budget {
+			if got := testing.AllocsPerRun(500, serve); got > tc.budget {
 				t.Errorf("%s: %.0f allocations per request, budget %.0f", tc.name, got, tc.budget)
 			} else {
 				t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, tc.budget)

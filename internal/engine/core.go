@@ -322,9 +322,22 @@ func (e *Engine) inherited(req *Request, t *Type, scope resourceid.ID, render fu
 
 // renderEntry decodes a stored record for a list, skipping deleted ones.
 // keep, when set, says whether to list the record's resource (its
-// resource group still exists, it passes the list's filters).
+// resource group still exists, it passes the list's filters). With the
+// rendered-body cache on, an item is the body kept for the record when
+// that is still right (rendered.go): decoded only when keep must see it.
 func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep func(*Resource) bool) func(kv.Entry) (any, bool, error) {
+	var writes int64
+	if e.rendered != nil {
+		writes = e.counted.writes.Load() // before the list's scan
+	}
 	return func(ent kv.Entry) (any, bool, error) {
+		if e.rendered != nil && keep == nil && t != nil {
+			// A kept body is never one of a resource gone since it was
+			// rendered: its time-driven changes bound it.
+			if body, ok := e.keptBody(req, ent, writes); ok {
+				return body, true, nil
+			}
+		}
 		r, err := decodeResource(ent.Value, ent.Revision)
 		if err != nil {
 			return nil, false, err
@@ -338,6 +351,10 @@ func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep fu
 			if rt, ok = e.reg.Lookup(r.Type); !ok {
 				return nil, false, nil
 			}
+		}
+		if e.rendered != nil {
+			body, err := e.listedBody(ctx, req, rt, ent, r, writes)
+			return body, err == nil, err
 		}
 		body, err := rt.render(ctx, r, req.APIVersion, req.Now)
 		if err != nil {
@@ -624,11 +641,11 @@ sources:
 			}
 		}
 	}
-	body := map[string]any{"value": items}
+	next := ""
 	if more {
-		body["nextLink"] = nextLink(req, base64.RawURLEncoding.EncodeToString(last))
+		next = nextLink(req, base64.RawURLEncoding.EncodeToString(last))
 	}
-	return JSON(http.StatusOK, body), nil
+	return JSON(http.StatusOK, pageBody(items, next)), nil
 }
 
 func nextLink(req *Request, token string) string {
@@ -811,4 +828,38 @@ func (e *Engine) registerProvider(ctx context.Context, req *Request, sub, tail s
 		return nil, err
 	}
 	return JSON(http.StatusOK, body), nil
+}
+
+// pageBody is a list page: {"value": items, "nextLink": next} (no nextLink
+// when next is empty). Items that are all rendered JSON already (kept
+// bodies) are joined as they are rather than decoded and encoded again.
+func pageBody(items []any, next string) any {
+	raw := make([]json.RawMessage, 0, len(items))
+	size := 0
+	for _, it := range items {
+		b, ok := it.(json.RawMessage)
+		if !ok {
+			body := map[string]any{"value": items}
+			if next != "" {
+				body["nextLink"] = next
+			}
+			return body
+		}
+		raw = append(raw, b)
+		size += len(b) + 1
+	}
+	out := make([]byte, 0, size+len(next)+32)
+	out = append(out, `{"value":[`...)
+	for i, b := range raw {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
+	}
+	out = append(out, ']')
+	if next != "" {
+		link, _ := json.Marshal(next) // a string always encodes
+		out = append(append(out, `,"nextLink":`...), link...)
+	}
+	return json.RawMessage(append(out, '}'))
 }

@@ -79,11 +79,15 @@ type renderedEntry struct {
 	renderedAt time.Time // the clock when rendered
 	until      time.Time // the body may change by time from here on; zero: never
 	body       json.RawMessage
+	revision   int64 // the resource's
 	etag       string
-	// gates are r's ancestors whose strategy gates its children, with the
-	// type below each, checked again on every GET (their verdict depends
-	// on the request).
-	gates []gateCheck
+	// ancestors is set once the entry holds what a GET needs beside the
+	// body (a list's render does not check the ancestors): gates, r's
+	// ancestors whose strategy gates its children with the type below
+	// each, checked again on every GET (their verdict depends on the
+	// request); and until, lowered to their own time-driven changes.
+	ancestors bool
+	gates     []gateCheck
 }
 
 type gateCheck struct {
@@ -154,7 +158,11 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 	}
 	key := renderedKey{record: string(resourceKey(id)), apiVersion: strings.ToLower(req.APIVersion)}
 	writes := e.counted.writes.Load()
-	if ent := e.rendered.get(key); ent != nil && ent.valid(writes, req.Now) {
+	ent := e.rendered.get(key)
+	if ent != nil && !ent.valid(writes, req.Now) {
+		ent = nil
+	}
+	if ent != nil && ent.ancestors {
 		for _, g := range ent.gates {
 			if err := e.gate(ctx, req, g.ancestor, g.childType); err != nil {
 				return nil, err
@@ -166,24 +174,65 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.loadPresent(ctx, req, id)
-	if err != nil {
-		return nil, err
+	keepable := true
+	if ent == nil { // else a list rendered the body: still right, as no write happened since
+		r, err := e.loadPresent(ctx, req, id)
+		if err != nil {
+			return nil, err
+		}
+		if ent, keepable, err = e.renderBody(ctx, req, t, r, writes); err != nil {
+			return nil, err
+		}
 	}
+	full := *ent
+	full.ancestors, full.gates, full.until = true, gates, earliest(ent.until, until)
+	if keepable {
+		e.rendered.put(key, &full)
+	}
+	return renderedResponse(&full), nil
+}
+
+// renderBody renders r for req as a cache entry, and says whether the
+// entry may be kept.
+func (e *Engine) renderBody(ctx context.Context, req *Request, t *Type, r *Resource, writes int64) (*renderedEntry, bool, error) {
 	body, err := t.render(ctx, r, req.APIVersion, req.Now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
+		return nil, false, err
+	}
+	ent := &renderedEntry{writes: writes, renderedAt: req.Now, body: raw, revision: r.Revision, etag: r.ETag()}
+	keepable := e.stableUntil(ctx, t, r, req.Now, &ent.until)
+	return ent, keepable, nil
+}
+
+// keptBody is the body kept for the record ent at req's api-version, if
+// it is still right.
+func (e *Engine) keptBody(req *Request, ent kv.Entry, writes int64) (json.RawMessage, bool) {
+	c := e.rendered.get(renderedKey{record: string(ent.Key), apiVersion: strings.ToLower(req.APIVersion)})
+	if c == nil || !c.valid(writes, req.Now) || c.revision != ent.Revision {
+		return nil, false
+	}
+	return c.body, true
+}
+
+// listedBody is the body of r, decoded from the record ent, for a list at
+// req's api-version: the kept one when it is still right, else rendered
+// and kept.
+func (e *Engine) listedBody(ctx context.Context, req *Request, t *Type, ent kv.Entry, r *Resource, writes int64) (json.RawMessage, error) {
+	if body, ok := e.keptBody(req, ent, writes); ok {
+		return body, nil
+	}
+	c, keepable, err := e.renderBody(ctx, req, t, r, writes)
+	if err != nil {
 		return nil, err
 	}
-	ent := &renderedEntry{writes: writes, renderedAt: req.Now, body: raw, etag: r.ETag(), gates: gates}
-	if ok := e.stableUntil(ctx, t, r, req.Now, &until); ok {
-		ent.until = until
-		e.rendered.put(key, ent)
+	if keepable {
+		e.rendered.put(renderedKey{record: string(ent.Key), apiVersion: strings.ToLower(req.APIVersion)}, c)
 	}
-	return renderedResponse(ent), nil
+	return c.body, nil
 }
 
 // renderedResponse is the GET answer of ent.

@@ -256,3 +256,43 @@ func TestRenderedCacheReadsYourWrites(t *testing.T) {
 	})
 	wg.Wait()
 }
+
+// TestRenderedCacheLists: a list page uses and keeps the bodies a GET
+// would show, and shows every acknowledged write.
+func TestRenderedCacheLists(t *testing.T) {
+	rh := newRenderedHarness(t, 0)
+	coll := cacheBase + "gated"
+	for _, n := range []string{"a", "b", "c"} {
+		rh.call(http.MethodPut, coll+"/"+n, "2024-01-01", `{"properties":{"n":1}}`, nil)
+	}
+	list := func() []any {
+		t.Helper()
+		body, _ := rh.get(coll, "2024-01-01")
+		items, _ := body["value"].([]any)
+		return items
+	}
+	first := list()
+	if len(first) != 3 {
+		t.Fatalf("listed %d items, want 3", len(first))
+	}
+	// The list kept the bodies: a GET of an item reads only its ancestors.
+	_, reads := rh.get(coll+"/b", "2024-01-01")
+	if again, _ := rh.get(coll+"/b", "2024-01-01"); fmt.Sprint(again) != fmt.Sprint(first[1]) {
+		t.Errorf("GET after the list = %v, the list showed %v", again, first[1])
+	}
+	if reads > 2 {
+		t.Errorf("GET of a listed item read the store %d times, want its ancestors' reads only", reads)
+	}
+	rh.call(http.MethodPut, coll+"/b", "2024-01-01", `{"properties":{"n":2}}`, nil)
+	if got := props(list()[1].(map[string]any))["n"]; fmt.Sprint(got) != "2" {
+		t.Errorf("list after an acknowledged PUT shows n=%v, want 2", got)
+	}
+	if st, _, body := rh.call(http.MethodGet, coll, "2024-01-01", "", map[string]string{}); st != 200 || body["nextLink"] != nil {
+		t.Errorf("list = %d %v", st, body)
+	}
+	// Pages: a nextLink survives the joined body.
+	st, _, body := rh.call(http.MethodGet, coll+"?$top=2", "2024-01-01", "", nil)
+	if next, _ := body["nextLink"].(string); st != 200 || next == "" || len(body["value"].([]any)) != 2 {
+		t.Fatalf("first page of 2 = %d %v", st, body)
+	}
+}
