@@ -105,10 +105,6 @@ func init() {
 }
 
 func init() {
-	for _, f := range []string{"SubnetPrepareNetworkPolicies", "SubnetUnprepareNetworkPolicies", "VirtualNetworkGetDdosProtectionStatus"} {
-		pendingExamples[netEx+f+".json"] = "not built: the operation is not served"
-	}
-	pendingExamples[netEx+"VirtualNetworkCreateWithBgpCommunities.json"] = "not built: bgpCommunities.regionalCommunity (Azure's per-region value)"
 	pendingExamples[ml+"DataReference/getBlobReferenceSAS.json"] = "not built: registries/{r}/datareferences/{name}/versions/{v}/getBlobReferenceSAS"
 
 	placeholderConnections := "its registryPrivateEndpointConnections and regionDetails hold placeholders (\"string\"): " +
