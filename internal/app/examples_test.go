@@ -105,7 +105,6 @@ func init() {
 }
 
 func init() {
-	pendingExamples[ml+"DataReference/getBlobReferenceSAS.json"] = "not built: registries/{r}/datareferences/{name}/versions/{v}/getBlobReferenceSAS"
 
 	placeholderConnections := "its registryPrivateEndpointConnections and regionDetails hold placeholders (\"string\"): " +
 		"a connection exists only once a private endpoint targets the registry, as for the workspace examples"

@@ -40,10 +40,7 @@ var tempDataRefRequest = object("TemporaryDataReferenceRequestDto", map[string]*
 // IsTemporaryDataReference reports whether id is a registry's
 // tempdatarefs/{name}/versions/{version}.
 func IsTemporaryDataReference(id resourceid.ID) bool {
-	segs := id.Segments()
-	n := len(segs)
-	return n >= 2 && strings.EqualFold(segs[n-1].Type, "versions") && strings.EqualFold(segs[n-2].Type, "tempdatarefs") &&
-		n >= 3 && strings.EqualFold(segs[n-3].Type, TypeRegistries)
+	return isRegistryVersionPath(id, "tempdatarefs")
 }
 
 // TemporaryDataReference answers PUT
