@@ -508,15 +508,10 @@ func (s *assetVersionStrategy) uploads() bool {
 func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
 	var body map[string]any
 	if len(strings.TrimSpace(string(req.Body))) > 0 {
-		v, err := decode(req.Body)
-		if err != nil {
-			return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", err)
-		}
-		n, err := pendingUploadRequest.check("body", v)
-		if err != nil {
+		var err error
+		if body, err = pendingUploadRequest.checkBody(req.Body); err != nil {
 			return nil, err
 		}
-		body, _ = n.(map[string]any)
 	}
 	uploadID, _ := body["pendingUploadId"].(string)
 	if uploadID == "" {

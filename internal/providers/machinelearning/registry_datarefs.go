@@ -77,15 +77,10 @@ func (rt *dataReferenceRoute) blobReferenceSAS(ctx context.Context, req *engine.
 	if reg.Deleting(req.Now) {
 		return nil, arm.Conflict(arm.CodeConflict, "The registry '%s' is being deleted.", reg.ID.Name())
 	}
-	v, err := decode(req.Body)
-	if err != nil {
-		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", err)
-	}
-	n, err := getBlobReferenceSASRequest.check("body", v)
+	body, err := getBlobReferenceSASRequest.checkBody(req.Body)
 	if err != nil {
 		return nil, err
 	}
-	body, _ := n.(map[string]any)
 	blobURI, _ := body["blobUri"].(string)
 	if u, err := url.Parse(blobURI); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
 		return nil, arm.BadRequest(arm.CodeUserError, "The blobUri '%s' must be an absolute https URL of a blob, with no query.", blobURI).WithTarget("blobUri")
