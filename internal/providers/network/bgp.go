@@ -14,11 +14,11 @@ import (
 // virtual network's region that ExpressRoute tags its routes with.
 
 // regionalCommunities are the regional BGP communities of the regions
-// armlet offers, by normalized location: Microsoft's ExpressRoute routing
-// requirements list one per region (12076:51xxx for Microsoft peering,
-// 12076:50xxx for private peering, which virtual networks carry); East US's
-// 12076:50004 is the value Azure's own example
-// (VirtualNetworkCreateWithBgpCommunities) shows.
+// armlet offers, by normalized location: 12076:500xx, with the xx of the
+// region's Microsoft-peering community (12076:510xx) in ExpressRoute's
+// routing requirements. East US's 12076:50004 is the value Azure's own
+// example (VirtualNetworkCreateWithBgpCommunities) shows; the others
+// follow that numbering and were not checked against a published table.
 var regionalCommunities = map[string]string{
 	"westeurope":     "12076:50002",
 	"northeurope":    "12076:50003",
@@ -44,10 +44,10 @@ var regionalCommunities = map[string]string{
 
 // regionalCommunity is the regional BGP community of location.
 //
-// Choice: a region outside regionalCommunities (armlet could not check
-// Azure's value for it) gets a value derived from its name in
-// 12076:59000-59999, a range no region's community uses, so that it is
-// stable and never one of another region.
+// Choice: a region outside regionalCommunities (whose Azure value armlet
+// does not know) gets a value derived from its name in 12076:59000-59999,
+// outside the regional numbering, so that it is stable and not another
+// region's.
 func regionalCommunity(location string) string {
 	loc := engine.NormalizeLocation(location)
 	if c, ok := regionalCommunities[loc]; ok {
