@@ -100,8 +100,9 @@ func init() {
 		"OnlineDeployment/KubernetesOnlineDeployment/update.json", "OnlineDeployment/list.json"} {
 		unfaithfulExamples[ml+f] = systemAssignedWithUAI
 	}
-	for _, f := range []string{"createOrUpdate", "delete", "get", "list", "listKeys", "update"} {
-		unfaithfulExamples[ml+"Workspace/BatchEndpoint/"+f+".json"] = "its batch endpoint has authMode AMLToken; Azure's batch endpoints take only AADToken (documented), as armlet"
+	for _, f := range []string{"createOrUpdate", "get", "list", "update"} {
+		unfaithfulExamples[ml+"Workspace/BatchEndpoint/"+f+".json"] = "its batch endpoint has authMode AMLToken (Azure's batch endpoints take only AADToken, " +
+			"documented, as armlet), and " + systemAssignedWithUAI
 	}
 	unfaithfulExamples[ml+"Job/delete.json"] = "the job's name is a placeholder URL (http://subscriptions/{subscriptionId}/...), not a job name"
 	for _, f := range []string{"createOrUpdate", "delete", "get"} {
@@ -274,7 +275,15 @@ var presumed = map[string]struct{ from, patch string }{
 		`{"properties":{"delegations":[{"name":"myDelegation","properties":{"serviceName":"Microsoft.Sql/managedInstances"}}]}}`},
 	netEx + "SubnetGetWithSharingScope.json": {netEx + "SubnetCreateWithSharingScope.json",
 		`{"properties":{"sharingScope":"Tenant","defaultOutboundAccess":false}}`},
+	// A batch endpoint as Azure takes it (AADToken, the only authMode its
+	// batch endpoints have), where the example shows AMLToken, and without
+	// the default deployment "string" (none exists).
+	ml + "Workspace/BatchEndpoint/delete.json":   {ml + "Workspace/BatchEndpoint/createOrUpdate.json", batchEndpointAuth},
+	ml + "Workspace/BatchEndpoint/listKeys.json": {ml + "Workspace/BatchEndpoint/createOrUpdate.json", batchEndpointAuth},
 }
+
+// batchEndpointAuth is the authMode Azure's batch endpoints take.
+const batchEndpointAuth = `{"properties":{"authMode":"AADToken","defaults":null}}`
 
 // mergePatch applies the JSON merge patch (RFC 7386) patch to doc.
 func mergePatch(doc, patch any) any {
@@ -548,7 +557,8 @@ func (r *exampleRun) ensure(p exPath, n int) error {
 		if err := json.Unmarshal([]byte(pr.patch), &patch); err != nil {
 			return err
 		}
-		merged, err := json.Marshal(mergePatch(doc, patch))
+		// Indented, as the fixtures are: the placeholder patterns expect "k": "v".
+		merged, err := json.MarshalIndent(mergePatch(doc, patch), "", "  ")
 		if err != nil {
 			return err
 		}
