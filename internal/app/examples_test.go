@@ -258,7 +258,7 @@ var createBodies = map[string][2]string{
 		"credentials":{"accessKeyId":"id","secretAccessKey":"secret"}}}`},
 }
 
-// presumed are the resources that read examples presume, keyed by the
+// presumed are the resources that examples presume, keyed by the
 // example: the response shows members that no createOrUpdate example sets
 // (a subnet's delegation, a compute's description), so the replay makes
 // the resource from the sibling createOrUpdate fixture (from) with those
