@@ -259,11 +259,12 @@ var createBodies = map[string][2]string{
 }
 
 // presumed are the resources that examples presume, keyed by the
-// example: the response shows members that no createOrUpdate example sets
-// (a subnet's delegation, a compute's description), so the replay makes
-// the resource from the sibling createOrUpdate fixture (from) with those
-// members merged in (patch, a JSON merge patch). The example's own
-// request is unchanged.
+// example, where no createOrUpdate example makes them as presumed: the
+// response shows members none sets (a subnet's delegation, a compute's
+// description), or the createOrUpdate's body holds what Azure refuses (a
+// batch endpoint's AMLToken). The replay makes the resource from the
+// createOrUpdate fixture from with patch (a JSON merge patch) merged in.
+// The example's own request is unchanged.
 var presumed = map[string]struct{ from, patch string }{
 	ml + "Compute/get/ComputeInstance.json": {ml + "Compute/createOrUpdate/ComputeInstance.json", `{"properties":{"description":"some compute"}}`},
 	ml + "Compute/get/AmlCompute.json": {ml + "Compute/createOrUpdate/AmlCompute.json",
