@@ -72,53 +72,54 @@ var stricterThanAzure = map[string]string{
 // sent). The test skips them and fails once one passes.
 var unfaithfulExamples = map[string]string{}
 
+// systemAssignedWithUAI is why the examples whose identity is
+// SystemAssigned with user-assigned identities are unfaithful.
+const systemAssignedWithUAI = "its identity is type SystemAssigned yet lists a user-assigned identity \"string\" (not an ARM ID; the replay drops it), " +
+	"and the response shows it with clientId and principalId: ARM, as armlet, takes userAssignedIdentities only with the types UserAssigned " +
+	"and SystemAssigned,UserAssigned, so no request Azure accepts gives that answer"
+
 func init() {
 	notSent := func(members string, files ...string) {
 		for _, f := range files {
 			unfaithfulExamples[f] = "the response shows " + members + ", which the request does not set"
 		}
 	}
-	notSent("properties.properties.subnet", ml+"Compute/createOrUpdate/AmlCompute.json", ml+"Compute/get/AmlCompute.json")
-	notSent("properties.properties.extensionInstanceReleaseTrain", ml+"Compute/createOrUpdate/KubernetesCompute.json", ml+"Compute/get/KubernetesCompute.json")
-	notSent("properties.description", ml+"Compute/get/ComputeInstance.json")
-	notSent("properties.imageBuildCompute", ml+"Workspace/get.json")
-	notSent("delegations and purpose", netEx+"SubnetCreateWithDelegation.json", netEx+"SubnetGetWithDelegation.json")
-	notSent("sharingScope and defaultOutboundAccess", netEx+"SubnetCreateWithSharingScope.json", netEx+"SubnetGetWithSharingScope.json")
+	// The read examples of these (a GET) are replayed on the resource
+	// they presume (presumed); a create cannot be.
+	notSent("properties.properties.subnet", ml+"Compute/createOrUpdate/AmlCompute.json")
+	notSent("properties.properties.extensionInstanceReleaseTrain", ml+"Compute/createOrUpdate/KubernetesCompute.json")
+	notSent("delegations and purpose", netEx+"SubnetCreateWithDelegation.json")
+	notSent("sharingScope and defaultOutboundAccess", netEx+"SubnetCreateWithSharingScope.json")
 	notSent("defaultPublicNatGateway (a NAT gateway Azure attaches; armlet has none) and dhcpOptions",
 		netEx+"VirtualNetworkGet.json", netEx+"VirtualNetworkList.json", netEx+"VirtualNetworkListAll.json")
-	uai := "its identity is SystemAssigned with a user-assigned identity named \"string\" (a placeholder the replay drops), which the response then shows"
 	for _, f := range []string{"OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json", "OnlineDeployment/ManagedOnlineDeployment/get.json",
 		"OnlineDeployment/ManagedOnlineDeployment/update.json", "Workspace/BatchDeployment/createOrUpdate.json", "Workspace/BatchDeployment/get.json",
 		"Workspace/BatchDeployment/list.json", "Workspace/BatchDeployment/update.json", "Workspace/OnlineEndpoint/createOrUpdate.json",
 		"Workspace/OnlineEndpoint/get.json", "Workspace/OnlineEndpoint/list.json", "Workspace/OnlineEndpoint/update.json",
 		"OnlineDeployment/KubernetesOnlineDeployment/createOrUpdate.json", "OnlineDeployment/KubernetesOnlineDeployment/get.json",
 		"OnlineDeployment/KubernetesOnlineDeployment/update.json", "OnlineDeployment/list.json"} {
-		unfaithfulExamples[ml+f] = uai
+		unfaithfulExamples[ml+f] = systemAssignedWithUAI
 	}
-	for _, f := range []string{"createOrUpdate", "delete", "get", "list", "listKeys", "update"} {
-		unfaithfulExamples[ml+"Workspace/BatchEndpoint/"+f+".json"] = "its batch endpoint has authMode AMLToken; Azure's batch endpoints take only AADToken (documented), as armlet"
+	for _, f := range []string{"createOrUpdate", "get", "list", "update"} {
+		unfaithfulExamples[ml+"Workspace/BatchEndpoint/"+f+".json"] = "its batch endpoint has authMode AMLToken (Azure's batch endpoints take only AADToken, " +
+			"documented, as armlet), and " + systemAssignedWithUAI
 	}
 	unfaithfulExamples[ml+"Job/delete.json"] = "the job's name is a placeholder URL (http://subscriptions/{subscriptionId}/...), not a job name"
-	for _, f := range []string{"createOrUpdate", "delete", "get", "list"} {
-		unfaithfulExamples[ml+"PrivateEndpointConnection/"+f+".json"] = "the connection's name is the placeholder {privateEndpointConnectionName}; a connection exists only once a private endpoint targets the workspace"
+	for _, f := range []string{"createOrUpdate", "delete", "get"} {
+		unfaithfulExamples[ml+"PrivateEndpointConnection/"+f+".json"] = "its path names the connection by the placeholder {privateEndpointConnectionName}, " +
+			"and a connection's name is the one Azure gives it when a private endpoint targets the workspace: no connection can have that name"
 	}
 }
 
 func init() {
-	for _, f := range []string{"SubnetPrepareNetworkPolicies", "SubnetUnprepareNetworkPolicies", "VirtualNetworkGetDdosProtectionStatus"} {
-		pendingExamples[netEx+f+".json"] = "not built: the operation is not served"
-	}
-	pendingExamples[netEx+"VirtualNetworkCreateWithBgpCommunities.json"] = "not built: bgpCommunities.regionalCommunity (Azure's per-region value)"
-	pendingExamples[ml+"DataReference/getBlobReferenceSAS.json"] = "not built: registries/{r}/datareferences/{name}/versions/{v}/getBlobReferenceSAS"
-
-	placeholderConnections := "its registryPrivateEndpointConnections and regionDetails hold placeholders (\"string\"): " +
-		"a connection exists only once a private endpoint targets the registry, as for the workspace examples"
-	for _, f := range []string{"createOrUpdate-SystemCreated", "createOrUpdate-UserCreated", "delete", "get-SystemCreated", "get-UserCreated",
+	placeholderConnections := "its registry (the request's, or the one its response shows) has identity type None yet user-assigned identities " +
+		"with clientId and principalId, which ARM refuses (they need a type with UserAssigned), and registryPrivateEndpointConnections whose " +
+		"values are placeholders (\"string\"): a registry's connections are made by private endpoints, with names Azure gives them"
+	for _, f := range []string{"createOrUpdate-SystemCreated", "createOrUpdate-UserCreated", "get-SystemCreated", "get-UserCreated",
 		"list-SystemCreated", "list-UserCreated", "listBySubscription", "removeRegions", "update-SystemCreated", "update-UserCreated"} {
 		unfaithfulExamples[ml+"Registries/"+f+".json"] = placeholderConnections
 	}
-	uaiServerless := "its identity names a user-assigned identity \"string\" (a placeholder the replay drops), and it shows a " +
-		"marketplaceSubscriptionId, which armlet shows only when the workspace has a marketplace subscription for the model"
+	uaiServerless := systemAssignedWithUAI + "; it also shows a marketplaceSubscriptionId, which armlet shows only when the workspace has a marketplace subscription for the model"
 	for _, f := range []string{"createOrUpdate", "get", "list", "update"} {
 		unfaithfulExamples[ml+"Workspace/ServerlessEndpoint/"+f+".json"] = uaiServerless
 	}
@@ -249,9 +250,68 @@ var createFrom = map[string]string{
 // createBodies are bodies (api-version, body) of the resource of examples
 // whose response shows a variant no createOrUpdate fixture makes.
 var createBodies = map[string][2]string{
+	// A registry as the delete example presumes it (the createOrUpdate
+	// examples hold placeholder connections no registry can have).
+	ml + "Registries/delete.json": minimalBodies["microsoft.machinelearningservices/registries"],
 	ml + "WorkspaceConnection/listSecrets.json": {"2024-04-01", `{"properties":{"authType":"AccessKey","category":"ADLSGen2",
 		"target":"https://x.dfs.core.windows.net","expiryTime":"2030-01-01T00:00:00Z","metadata":{"k":"v"},
 		"credentials":{"accessKeyId":"id","secretAccessKey":"secret"}}}`},
+}
+
+// presumed are the resources that examples presume, keyed by the
+// example, where no createOrUpdate example makes them as presumed: the
+// response shows members none sets (a subnet's delegation, a compute's
+// description), or the createOrUpdate's body holds what Azure refuses (a
+// batch endpoint's AMLToken). The replay makes the resource from the
+// createOrUpdate fixture from with patch (a JSON merge patch) merged in.
+// The example's own request is unchanged.
+var presumed = map[string]struct{ from, patch string }{
+	ml + "Compute/get/ComputeInstance.json": {ml + "Compute/createOrUpdate/ComputeInstance.json", `{"properties":{"description":"some compute"}}`},
+	ml + "Compute/get/AmlCompute.json": {ml + "Compute/createOrUpdate/AmlCompute.json",
+		`{"properties":{"properties":{"subnet":{"id":"test-subnet-resource-id"}}}}`},
+	ml + "Compute/get/KubernetesCompute.json": {ml + "Compute/createOrUpdate/KubernetesCompute.json",
+		`{"properties":{"properties":{"extensionInstanceReleaseTrain":"stable"}}}`},
+	ml + "Workspace/get.json": {ml + "Workspace/create.json", `{"properties":{"imageBuildCompute":"testcompute"}}`},
+	netEx + "SubnetGetWithDelegation.json": {netEx + "SubnetCreateWithDelegation.json",
+		`{"properties":{"delegations":[{"name":"myDelegation","properties":{"serviceName":"Microsoft.Sql/managedInstances"}}]}}`},
+	netEx + "SubnetGetWithSharingScope.json": {netEx + "SubnetCreateWithSharingScope.json",
+		`{"properties":{"sharingScope":"Tenant","defaultOutboundAccess":false}}`},
+	// A batch endpoint as Azure takes it (AADToken, the only authMode its
+	// batch endpoints have), where the example shows AMLToken, and without
+	// the default deployment "string" (none exists).
+	ml + "Workspace/BatchEndpoint/delete.json":   {ml + "Workspace/BatchEndpoint/createOrUpdate.json", batchEndpointAuth},
+	ml + "Workspace/BatchEndpoint/listKeys.json": {ml + "Workspace/BatchEndpoint/createOrUpdate.json", batchEndpointAuth},
+}
+
+// batchEndpointAuth is the authMode Azure's batch endpoints take.
+const batchEndpointAuth = `{"properties":{"authMode":"AADToken","defaults":null}}`
+
+// mergePatch applies the JSON merge patch (RFC 7386) patch to doc.
+func mergePatch(doc, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	d, ok := doc.(map[string]any)
+	if !ok {
+		d = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(d, k)
+		} else {
+			d[k] = mergePatch(d[k], v)
+		}
+	}
+	return d
+}
+
+// privateEndpointGroups are the examples that presume a private endpoint
+// to their resource (a list of its private endpoint connections), with
+// the group id it connects to: the replay creates a virtual network and
+// the private endpoint before the request, instead of a list item.
+var privateEndpointGroups = map[string]string{
+	ml + "PrivateEndpointConnection/list.json": "amlworkspace",
 }
 
 // ml and netEx are the folders of the fixtures under examplesDir.
@@ -489,6 +549,21 @@ func (r *exampleRun) ensure(p exPath, n int) error {
 		version, body = "2024-04-01", `{"location":"eastus","kind":"FeatureStore","properties":{}}`
 	} else if key == "microsoft.machinelearningservices/workspaces" && strings.HasPrefix(r.fixture, ml+"ManagedNetwork/") {
 		version, body = "2024-04-01", `{"location":"eastus","properties":{"managedNetwork":{"isolationMode":"AllowOnlyApprovedOutbound"}}}`
+	} else if pr, ok := presumed[r.fixture]; ok && isSelf {
+		from := r.byFile[pr.from]
+		var doc, patch any
+		if err := json.Unmarshal(from.Body, &doc); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(pr.patch), &patch); err != nil {
+			return err
+		}
+		// Indented, as the fixtures are: the placeholder patterns expect "k": "v".
+		merged, err := json.MarshalIndent(mergePatch(doc, patch), "", "  ")
+		if err != nil {
+			return err
+		}
+		version, body = from.APIVersion, placeholders(r, string(merged))
 	} else if cb, ok := createBodies[r.fixture]; ok && isSelf {
 		version, body = cb[0], cb[1]
 	} else if f := r.byFile[createFrom[r.fixture]]; f != nil && isSelf {
@@ -518,6 +593,20 @@ func (r *exampleRun) create(path, version, body string) error {
 	}
 	_, _, err := r.send(http.MethodPut, path, version, nil, body)
 	return err
+}
+
+// privateEndpointTo creates a virtual network and a private endpoint in
+// it to target's group, which then shows the endpoint's connection.
+func (r *exampleRun) privateEndpointTo(target, group string) error {
+	const network = "2025-01-01"
+	vnet := "/subscriptions/" + r.s.Conn.SubscriptionID + "/resourceGroups/" + r.group + "/providers/Microsoft.Network/virtualNetworks/pe-vnet"
+	if err := r.create(vnet, network, `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},
+		"subnets":[{"name":"default","properties":{"addressPrefix":"10.0.0.0/24"}}]}}`); err != nil {
+		return err
+	}
+	return r.create(strings.Replace(vnet, "virtualNetworks/pe-vnet", "privateEndpoints/pe", 1), network,
+		`{"location":"eastus","properties":{"subnet":{"id":"`+vnet+`/subnets/default"},
+		"privateLinkServiceConnections":[{"name":"pe","properties":{"privateLinkServiceId":"`+target+`","groupIds":["`+group+`"],"requestMessage":"please approve"}}]}}`)
 }
 
 // references creates the resources body names by ARM ID, except self.
@@ -667,9 +756,15 @@ func replayExample(t *testing.T, s *e2e.Armlet, f *exampleFixture, group string,
 				return fmt.Errorf("prerequisite: %w", err)
 			}
 		}
+		group, toEndpoint := privateEndpointGroups[f.file]
+		if toEndpoint {
+			if err := r.privateEndpointTo(p.resourceURL(s.Conn.SubscriptionID, n), group); err != nil {
+				return fmt.Errorf("prerequisite: private endpoint: %w", err)
+			}
+		}
 		// A list gets one item, from its type's createOrUpdate fixture,
 		// so that its page shows the members of an item.
-		if f.Method == http.MethodGet && len(p.names) == len(p.types)-1 {
+		if f.Method == http.MethodGet && len(p.names) == len(p.types)-1 && !toEndpoint {
 			if c := r.creates[strings.ToLower(p.typeKey(len(p.types)))]; c != nil {
 				item := p
 				item.names = append(slices.Clone(p.names), parseExPath(c.Path).names[len(p.types)-1])

@@ -224,7 +224,8 @@ type ListFilterer interface {
 // api-version, for PUT the name (NamePattern), then checks the ancestors
 // and their ChildGates (including the parent's gate for the virtual type)
 // and loads the live parent; then it hands the request to ServeVirtual.
-// HEAD is served as GET without the body. Type.Put, Type.Delete and
+// HEAD is served as GET without the body. A POST action on an item goes
+// through the same checks to VirtualActioner. Type.Put, Type.Delete and
 // Type.CreatedStatus are not used: the strategy answers, and for a
 // long-running verb records the operation with NewResourceOperation, whose
 // result for a PUT is then what ServeVirtual answers to a GET of the item.
@@ -232,6 +233,17 @@ type VirtualStrategy interface {
 	// ServeVirtual answers req for the child name of parent, or for the
 	// collection of parent's children of this type when name is "".
 	ServeVirtual(ctx context.Context, req *Request, parent *Resource, name string) (*Response, error)
+}
+
+// VirtualActioner is implemented by the strategies of virtual types whose
+// items answer POST actions (POST {item}/{action}, such as a subnet's
+// PrepareNetworkPolicies). The engine runs the checks it runs for a write
+// to the item (api-version, ancestors and their ChildGates) and loads the
+// live parent; the strategy answers for the item name of parent, and a 404
+// for an item that does not exist is its to give. A virtual type that does
+// not implement it answers UnknownAction to every action.
+type VirtualActioner interface {
+	VirtualAction(ctx context.Context, req *Request, parent *Resource, name, action string) (*Response, error)
 }
 
 // UnknownAction is the error for a POST action a type does not have.

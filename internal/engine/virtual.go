@@ -13,7 +13,7 @@ import (
 // request.
 func (e *Engine) serveVirtual(ctx context.Context, req *Request, p resourceid.Path) (resp *Response, handled bool, err error) {
 	var parentID resourceid.ID
-	var fullType, name string
+	var fullType, name, action string
 	switch {
 	case p.ID.IsRoot() || p.ID.Len() < 2:
 		return nil, false, nil
@@ -21,6 +21,9 @@ func (e *Engine) serveVirtual(ctx context.Context, req *Request, p resourceid.Pa
 		parentID, fullType, name = p.ID.Parent(), p.ID.ResourceType(), p.ID.Name()
 	case req.Method == http.MethodGet && !strings.Contains(p.Tail, "/"):
 		parentID, fullType = p.ID, p.ID.ChildType(p.Tail)
+	case req.Method == http.MethodPost && !strings.Contains(p.Tail, "/"):
+		// An action on an item: p.ID is the item, which no record holds.
+		parentID, fullType, name, action = p.ID.Parent(), p.ID.ResourceType(), p.ID.Name(), p.Tail
 	default:
 		return nil, false, nil
 	}
@@ -32,8 +35,29 @@ func (e *Engine) serveVirtual(ctx context.Context, req *Request, p resourceid.Pa
 	if !ok {
 		return nil, false, nil
 	}
+	if action != "" {
+		resp, err = e.virtualAction(ctx, req, t, parentID, name, action)
+		return resp, true, err
+	}
 	resp, err = e.virtual(ctx, req, t, vs, parentID, name)
 	return resp, true, err
+}
+
+// virtualAction runs the engine's checks for a POST action on an item of
+// a virtual type and hands it to the strategy (VirtualActioner).
+func (e *Engine) virtualAction(ctx context.Context, req *Request, t *Type, parentID resourceid.ID, name, action string) (*Response, error) {
+	if err := e.checkAPIVersion(req.APIVersion, t); err != nil {
+		return nil, err
+	}
+	va, ok := t.Strategy.(VirtualActioner)
+	if !ok {
+		return nil, UnknownAction(t.Name, action)
+	}
+	parent, err := e.virtualParent(ctx, req, t, parentID, name)
+	if err != nil {
+		return nil, err
+	}
+	return va.VirtualAction(ctx, req, parent, name, action)
 }
 
 // virtual runs the engine's checks for a request to a virtual type and

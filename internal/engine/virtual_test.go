@@ -66,6 +66,19 @@ func (s slotStrategy) ServeVirtual(ctx context.Context, req *engine.Request, box
 	return nil, arm.BadRequest("MethodNotAllowed", "no")
 }
 
+// VirtualAction answers POST {slot}/peek with the slot's body: 404 for a
+// slot that does not exist, UnknownAction for another action.
+func (s slotStrategy) VirtualAction(_ context.Context, _ *engine.Request, box *engine.Resource, name, action string) (*engine.Response, error) {
+	if action != "peek" {
+		return nil, engine.UnknownAction("Test.Boxes/boxes/slots", action)
+	}
+	slots, _ := box.Properties["slots"].(map[string]any)
+	if _, ok := slots[name]; !ok {
+		return nil, arm.NotFound(arm.CodeResourceNotFound, "no slot %s", name)
+	}
+	return engine.JSON(http.StatusOK, map[string]any{"slot": slots[name]}), nil
+}
+
 // boxGate refuses slots of a box tagged "locked".
 type boxStrategy struct{}
 
@@ -144,6 +157,22 @@ func TestVirtualChildren(t *testing.T) {
 	if st, _, b := h.call("GET", box+"/slots", v, "", nil); st != 200 || len(b["value"].([]any)) != 1 {
 		t.Fatalf("list: %d %v", st, b)
 	}
+	// A POST action on an item: the engine's checks, then the strategy.
+	if st, _, b := h.call("POST", box+"/slots/abc/peek", v, "", nil); st != 200 || b["slot"] == nil {
+		t.Fatalf("action: %d %v", st, b)
+	}
+	if st, _, b := h.call("POST", box+"/slots/abc/peek", "2020-01-01", "", nil); st != 400 || errCode(b) != "NoRegisteredProviderFound" {
+		t.Fatalf("action, bad api-version: %d %v", st, b)
+	}
+	if st, _, b := h.call("POST", box+"/slots/xyz/peek", v, "", nil); st != 404 || errCode(b) != "ResourceNotFound" {
+		t.Fatalf("action on a missing slot: %d %v", st, b)
+	}
+	if st, _, b := h.call("POST", box+"/slots/abc/poke", v, "", nil); st != 400 || errCode(b) != "InvalidResourceType" {
+		t.Fatalf("unknown action: %d %v", st, b)
+	}
+	if st, _, b := h.call("POST", rg+"/providers/Test.Boxes/boxes/b2/slots/abc/peek", v, "", nil); st != 404 || errCode(b) != "ParentResourceNotFound" {
+		t.Fatalf("action under a missing box: %d %v", st, b)
+	}
 	if st, _, _ := h.call("HEAD", box+"/slots/abc", v, "", nil); st != 204 {
 		t.Fatalf("head: %d", st)
 	}
@@ -162,6 +191,9 @@ func TestVirtualChildren(t *testing.T) {
 		if st, _, b := h.call("GET", p, v, "", nil); st != 400 || errCode(b) != "Locked" {
 			t.Fatalf("gated %s: %d %v", p, st, b)
 		}
+	}
+	if st, _, b := h.call("POST", box+"/slots/abc/peek", v, "", nil); st != 400 || errCode(b) != "Locked" {
+		t.Fatalf("gated action: %d %v", st, b)
 	}
 }
 

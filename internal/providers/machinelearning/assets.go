@@ -508,15 +508,10 @@ func (s *assetVersionStrategy) uploads() bool {
 func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
 	var body map[string]any
 	if len(strings.TrimSpace(string(req.Body))) > 0 {
-		v, err := decode(req.Body)
-		if err != nil {
-			return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", err)
-		}
-		n, err := pendingUploadRequest.check("body", v)
-		if err != nil {
+		var err error
+		if body, err = pendingUploadRequest.checkBody(req.Body); err != nil {
 			return nil, err
 		}
-		body, _ = n.(map[string]any)
 	}
 	uploadID, _ := body["pendingUploadId"].(string)
 	if uploadID == "" {
@@ -538,13 +533,21 @@ func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engi
 func blobReference(storage resourceid.ID, container, uploadID string, now time.Time) map[string]any {
 	account := strings.ToLower(storage.Name())
 	blob := "https://" + account + ".blob.core.windows.net/" + container + "/LocalUpload/" + uploadID + "/"
-	expiry := now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
-	sas := blob + "?sv=2021-10-04&se=" + strings.ReplaceAll(expiry, ":", "%3A") + "&sr=c&sp=rcwl&sig=" + url.QueryEscape(randomKey(32))
+	sas := blob + "?" + sasQuery(now, "c", "rcwl")
 	return map[string]any{
 		"blobUri":             blob,
 		"storageAccountArmId": storage.String(),
 		"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
 	}
+}
+
+// sasQuery is the query of a shared access signature valid 24 hours from
+// now for the signed resource sr ("c" a container, "b" a blob) with the
+// permissions sp. Its signature is random: armlet serves no blob data
+// plane that would check it.
+func sasQuery(now time.Time, sr, sp string) string {
+	expiry := now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	return "sv=2021-10-04&se=" + strings.ReplaceAll(expiry, ":", "%3A") + "&sr=" + sr + "&sp=" + sp + "&sig=" + url.QueryEscape(randomKey(32))
 }
 
 // uploadTarget is the storage account and blob container uploads of the

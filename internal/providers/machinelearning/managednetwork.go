@@ -842,15 +842,10 @@ var provisionOptions = object("ManagedNetworkProvisionOptions", map[string]*fiel
 func (s *workspaceStrategy) provisionManagedNetwork(ctx context.Context, req *engine.Request, r *engine.Resource) (*engine.Response, error) {
 	includeSpark := false
 	if strings.TrimSpace(string(req.Body)) != "" {
-		raw, err := decode(req.Body)
-		if err != nil {
-			return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%v'.", err)
-		}
-		v, err := provisionOptions.check("body", raw)
+		m, err := provisionOptions.checkBody(req.Body)
 		if err != nil {
 			return nil, err
 		}
-		m, _ := v.(map[string]any)
 		includeSpark, _ = m["includeSpark"].(bool)
 	}
 	if isolationModeOf(managedNetworkOf(r.Properties)) == isolationDisabled {

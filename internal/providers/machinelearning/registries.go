@@ -226,6 +226,7 @@ func registerRegistries(e *engine.Engine, opts Options) {
 		Strategy:    &registryStrategy{e: e, opts: opts, shapes: newShapes(TypeRegistries, registryProperties)},
 	})
 	registerRegistryAssets(e, opts)
+	e.AddRoute(&dataReferenceRoute{e: e})
 }
 
 // patchableRegistryMembers are the members of

@@ -66,7 +66,16 @@ func registryUploadTarget(ctx context.Context, e *engine.Engine, r *engine.Resou
 	if err != nil {
 		return resourceid.ID{}, "", err
 	}
-	container := strings.ToLower(reg.ID.Name()) + "-" + kind.segment
+	storage, err := registryStorage(reg)
+	if err != nil {
+		return resourceid.ID{}, "", err
+	}
+	return storage, strings.ToLower(reg.ID.Name()) + "-" + kind.segment, nil
+}
+
+// registryStorage is the storage account of the registry reg in its
+// primary location (system- or user-created).
+func registryStorage(reg *engine.Resource) (resourceid.ID, error) {
 	primary := engine.NormalizeLocation(reg.Location)
 	regions, _ := reg.Properties["regionDetails"].([]any)
 	for _, rg := range regions {
@@ -81,13 +90,13 @@ func registryUploadTarget(ctx context.Context, e *engine.Engine, r *engine.Resou
 				ref, _ := acct["armResourceId"].(map[string]any)
 				if s, _ := ref["resourceId"].(string); s != "" {
 					if sid, err := resourceid.Parse(s); err == nil {
-						return sid, container, nil
+						return sid, nil
 					}
 				}
 			}
 		}
 	}
-	return resourceid.ID{}, "", arm.Conflict(arm.CodeUserError, "Registry '%s' has no storage account in its location '%s'.", reg.ID.Name(), reg.Location)
+	return resourceid.ID{}, arm.Conflict(arm.CodeUserError, "Registry '%s' has no storage account in its location '%s'.", reg.ID.Name(), reg.Location)
 }
 
 // destinationAsset is DestinationAsset, the body of publish.

@@ -40,10 +40,7 @@ var tempDataRefRequest = object("TemporaryDataReferenceRequestDto", map[string]*
 // IsTemporaryDataReference reports whether id is a registry's
 // tempdatarefs/{name}/versions/{version}.
 func IsTemporaryDataReference(id resourceid.ID) bool {
-	segs := id.Segments()
-	n := len(segs)
-	return n >= 2 && strings.EqualFold(segs[n-1].Type, "versions") && strings.EqualFold(segs[n-2].Type, "tempdatarefs") &&
-		n >= 3 && strings.EqualFold(segs[n-3].Type, TypeRegistries)
+	return isRegistryVersionPath(id, "tempdatarefs")
 }
 
 // TemporaryDataReference answers PUT
@@ -59,15 +56,10 @@ func IsTemporaryDataReference(id resourceid.ID) bool {
 // another registry, name or version, or a kind of asset the registry has
 // not, is 400 naming assetId.
 func TemporaryDataReference(ctx context.Context, e *engine.Engine, id resourceid.ID, body []byte, now time.Time) (*engine.Response, error) {
-	v, err := decode(body)
-	if err != nil {
-		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", err)
-	}
-	n, err := tempDataRefRequest.check("body", v)
+	req, err := tempDataRefRequest.checkBody(body)
 	if err != nil {
 		return nil, err
 	}
-	req, _ := n.(map[string]any)
 	assetID, _ := req["assetId"].(string)
 	version := id.Name()
 	name := id.Parent().Name()

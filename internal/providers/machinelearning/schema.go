@@ -586,3 +586,19 @@ func sameValue(f *field, a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+// checkBody decodes a request body and checks it against the object
+// schema f: 400 InvalidRequestContent for one that is not JSON or does
+// not fit; the object (nil for a JSON null).
+func (f *field) checkBody(raw []byte) (map[string]any, error) {
+	v, err := decode(raw)
+	if err != nil {
+		return nil, arm.InvalidContent("", "The request content was invalid and could not be deserialized: '%s'.", err)
+	}
+	n, err := f.check("body", v)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := n.(map[string]any)
+	return m, nil
+}

@@ -157,6 +157,9 @@ func (s *vnetStrategy) checkVnet(ctx context.Context, desired, old *engine.Resou
 		clean = append(clean, sn)
 	}
 	props["subnets"] = clean
+	if err := checkBgpCommunities(props); err != nil {
+		return err
+	}
 	if old != nil {
 		if err := s.checkSubnetsInUse(ctx, desired, old); err != nil {
 			return err
@@ -376,7 +379,8 @@ func (p *provider) subnetUsers(ctx context.Context) (map[string][]subnetUser, er
 	return out, nil
 }
 
-// Render adds each subnet's id, type, etag, provisioningState and the
+// Render adds the resourceGuid, bgpCommunities.regionalCommunity, and each
+// subnet's id, type, etag, provisioningState and the
 // private endpoints in it.
 func (s *vnetStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
 	props, _ := body["properties"].(map[string]any)
@@ -397,6 +401,7 @@ func (s *vnetStrategy) Render(ctx context.Context, r *engine.Resource, body map[
 		out = append(out, renderSubnet(r, sn, users))
 	}
 	props["subnets"] = out
+	renderBgpCommunities(props, r.Location)
 	if _, ok := props["virtualNetworkPeerings"]; !ok {
 		props["virtualNetworkPeerings"] = []any{}
 	}

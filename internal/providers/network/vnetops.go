@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -11,9 +12,9 @@ import (
 )
 
 // A virtual network's read-only operations below its path (GET
-// .../virtualNetworks/{v}/usages and .../CheckIPAddressAvailability),
-// answered from the subnets' prefixes and the private IP claims
-// (ipclaims.go).
+// .../virtualNetworks/{v}/usages and .../CheckIPAddressAvailability,
+// POST .../ddosProtectionStatus), answered from the subnets' prefixes and
+// the private IP claims (ipclaims.go).
 
 var _ engine.ChildLister = (*vnetStrategy)(nil)
 
@@ -133,3 +134,33 @@ func (s *vnetStrategy) checkIPAddressAvailability(ctx context.Context, req *engi
 }
 
 func toString(v any) string { s, _ := v.(string); return s }
+
+// ddosProtectionStatus answers POST .../virtualNetworks/{v}/ddosProtectionStatus
+// (VirtualNetworkDdosProtectionStatusResult): the DDoS protection status
+// of each public IP address in the virtual network, as a long-running
+// operation whose result is read at Location, one page of at most top
+// (1 to 2,147,483,647) items.
+//
+// armlet has no public IP addresses (a private endpoint's network
+// interface has only private ones), so the list is empty for every
+// virtual network; top and skipToken are checked and change nothing.
+func (s *vnetStrategy) ddosProtectionStatus(ctx context.Context, req *engine.Request, vnet *engine.Resource) (*engine.Response, error) {
+	if raw := req.QueryValue("top"); raw != "" {
+		n, err := json.Number(raw).Int64()
+		if err != nil || n < 1 || n > 1<<31-1 {
+			return nil, arm.BadRequest("InvalidParameter", "The query parameter 'top' is '%s'; it must be a positive 32-bit integer.", raw).WithTarget("top")
+		}
+	}
+	result := map[string]any{"value": []any{}}
+	return s.e.NewActionOperation(ctx, req, vnet, result, req.Now.Add(s.e.OperationDuration()))
+}
+
+var _ engine.Actioner = (*vnetStrategy)(nil)
+
+// Action answers a virtual network's POST actions: ddosProtectionStatus.
+func (s *vnetStrategy) Action(ctx context.Context, req *engine.Request, r *engine.Resource, name string) (*engine.Response, error) {
+	if strings.EqualFold(name, "ddosProtectionStatus") {
+		return s.ddosProtectionStatus(ctx, req, r)
+	}
+	return nil, engine.UnknownAction(TypeVirtualNetworks, name)
+}
