@@ -349,6 +349,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.wg.Go(func() { s.leadership.Lead(runCtx, s.leadTimeDrivenWork) })
 	s.wg.Go(func() { fleet.Follow(runCtx, s.meta, keyClock, s.followClock) })
 	s.wg.Go(func() { rbac.FollowPeers(runCtx) })
+	s.wg.Go(func() { s.engine.FollowWrites(runCtx) })
 	s.wg.Go(func() { s.identity.FollowPeers(runCtx) })
 	s.wg.Go(func() { s.listeners.Run(runCtx) })
 	s.wg.Go(func() {

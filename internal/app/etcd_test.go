@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -183,5 +184,33 @@ func TestEtcdStoreWithoutElectionPermission(t *testing.T) {
 	}
 	if want := etcdkv.ElectionPrefix(cluster.Prefix); !strings.Contains(err.Error(), want) {
 		t.Fatalf("the error does not name the election prefix %s: %v", want, err)
+	}
+}
+
+// TestEtcdReplicasReadTheirWrites: with GETs answered from each replica's
+// kept bodies, a GET on one replica made after a write on another was
+// acknowledged shows it, every time, and the bodies are kept (a second
+// GET of an unchanged workspace reads nothing new from etcd).
+func TestEtcdReplicasReadTheirWrites(t *testing.T) {
+	a, b := etcdReplicas(t)
+	a.CreateWorkspace(t, "rg-ryw", "ws1", false)
+	ws := "/subscriptions/" + a.Conn.SubscriptionID + "/resourceGroups/rg-ryw/providers/Microsoft.MachineLearningServices/workspaces/ws1?api-version=2024-04-01"
+	for i := range 20 {
+		want := fmt.Sprint(i)
+		if code, _, out := a.Do(t, "PATCH", ws, `{"tags":{"n":"`+want+`"}}`, nil); code != http.StatusOK && code != http.StatusAccepted {
+			t.Fatalf("PATCH on a = %d %s", code, out)
+		}
+		for _, r := range []*e2e.Armlet{b, a} {
+			code, _, out := r.Do(t, "GET", ws, "", nil)
+			var body struct {
+				Tags map[string]string `json:"tags"`
+			}
+			if err := json.Unmarshal([]byte(out), &body); err != nil || code != http.StatusOK {
+				t.Fatalf("GET = %d %s", code, out)
+			}
+			if body.Tags["n"] != want {
+				t.Fatalf("GET after the acknowledged PATCH n=%s shows n=%s", want, body.Tags["n"])
+			}
+		}
 	}
 }

@@ -160,7 +160,7 @@ type Config struct {
 
 	// RenderCacheMB bounds the rendered-body cache that answers GETs
 	// without loading and rendering (--render-cache-mb), in MiB; 0 turns
-	// it off. It is always off on etcd.
+	// it off.
 	RenderCacheMB int64
 
 	// OperationDuration is how long long-running operations (workspace
@@ -511,7 +511,7 @@ func options(cfg *Config) []option {
 			&value[time.Duration]{p: &cfg.TokenLifetime, parse: parseDuration(MinTokenLifetime, MaxTokenLifetime), format: fmtDuration}},
 		{"max-body-bytes", "n", "maximum request body size in bytes (at least 1024)",
 			&value[int64]{p: &cfg.MaxBodyBytes, parse: parseInt64(MinMaxBodyBytes), format: fmtInt64}},
-		{"render-cache-mb", "n", "MiB of rendered GET bodies kept to answer GETs without reading the store (0: off; always off on etcd)",
+		{"render-cache-mb", "n", "MiB of rendered GET bodies kept to answer GETs without rendering again (0: off)",
 			&value[int64]{p: &cfg.RenderCacheMB, parse: parseInt64(0), format: fmtInt64}},
 		{"operation-duration", "duration", "how long long-running operations take on the armlet clock (0 to 10m)",
 			&value[time.Duration]{p: &cfg.OperationDuration, parse: parseDuration(0, 10*time.Minute), format: fmtDuration}},

@@ -327,11 +327,12 @@ func (e *Engine) inherited(req *Request, t *Type, scope resourceid.ID, render fu
 // that is still right (rendered.go): decoded only when keep must see it.
 func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep func(*Resource) bool) func(kv.Entry) (any, bool, error) {
 	var writes int64
-	if e.rendered != nil {
-		writes = e.counted.writes.Load() // before the list's scan
+	kept := e.rendered != nil
+	if kept {
+		writes, kept = e.keptWrites(ctx) // before the list's scan
 	}
 	return func(ent kv.Entry) (any, bool, error) {
-		if e.rendered != nil && keep == nil && t != nil {
+		if kept && keep == nil && t != nil {
 			// A kept body is never one of a resource gone since it was
 			// rendered: its time-driven changes bound it.
 			if body, ok := e.keptBody(req, ent, writes); ok {
@@ -352,7 +353,7 @@ func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep fu
 				return nil, false, nil
 			}
 		}
-		if e.rendered != nil {
+		if kept {
 			body, err := e.listedBody(ctx, req, rt, ent, r, writes)
 			return body, err == nil, err
 		}

@@ -63,9 +63,8 @@ type Options struct {
 	Rand *rand.Rand
 	// RenderCacheBytes bounds the rendered-body cache that answers GETs
 	// without loading and rendering (rendered.go): 0 means
-	// DefaultRenderCacheBytes, a negative value turns it off. It is off on
-	// a store other processes write too (etcd), whose writes it would not
-	// see.
+	// DefaultRenderCacheBytes, a negative value turns it off. On a store
+	// other processes write too (etcd) it needs FollowWrites running.
 	RenderCacheBytes int
 }
 
@@ -146,7 +145,7 @@ func New(opts Options) *Engine {
 	if opts.RenderCacheBytes == 0 {
 		opts.RenderCacheBytes = DefaultRenderCacheBytes
 	}
-	if opts.Store != nil && opts.RenderCacheBytes > 0 && !kv.Shared(opts.Store) {
+	if opts.Store != nil && opts.RenderCacheBytes > 0 {
 		e.rendered = newRenderedCache(opts.RenderCacheBytes)
 	}
 	registerCore(e)

@@ -1,19 +1,19 @@
 package engine
 
 import (
+	"context"
 	"sync"
-
-	"github.com/armlet/armlet/internal/kv"
 )
 
 // memoMaxKeys bounds the values one Memo keeps between two writes.
 const memoMaxKeys = 1024
 
 // Memo keeps values computed from the engine's store, by key, until the
-// next write made through the engine: a per-request check that reads the
+// next write made through an engine: a per-request check that reads the
 // store (is public ARM disabled for this tenant?) then costs a map lookup
-// while nothing changes. On a store other processes write too (etcd) it
-// keeps nothing, since it would not see their writes.
+// while nothing changes. On a shared store (etcd) a value is used only
+// once the replica has heard of every write before the call
+// (Engine.FollowWrites), which costs one read of the store.
 type Memo[V any] struct {
 	e      *Engine
 	mu     sync.Mutex
@@ -27,13 +27,12 @@ func NewMemo[V any](e *Engine) *Memo[V] { return &Memo[V]{e: e} }
 // Get returns the value kept for key, or computes it. compute must read
 // only the engine's store (and what never changes).
 func (m *Memo[V]) Get(key string, compute func() (V, error)) (V, error) {
-	c := m.e.counted
-	if c == nil || kv.Shared(c.Store) {
-		return compute()
-	}
 	// The count is read before computing: a write that lands during the
 	// computation moves it, and the value is not kept.
-	writes := c.writes.Load()
+	writes, ok := m.e.keptWrites(context.Background())
+	if !ok {
+		return compute()
+	}
 	m.mu.Lock()
 	if m.writes != writes {
 		m.writes, m.values = writes, nil

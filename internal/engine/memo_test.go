@@ -19,7 +19,8 @@ func (watching) Watch(ctx context.Context, _ []byte, _ func(kv.Entry)) error {
 }
 
 // TestMemo: a kept value is served until the next write through the
-// engine, and never on a shared store.
+// engine; on a shared store not before the replica has heard of the
+// writes made before the call (nothing here runs FollowWrites, so never).
 func TestMemo(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

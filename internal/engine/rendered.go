@@ -35,19 +35,115 @@ type StableRenderer interface {
 
 // countingStore is the store as the engine and the providers' views see
 // it: it counts the transactions made through it. Whatever a render reads
-// lies in the store and is written only through this store, so a body
+// lies in the store and is written only through an engine, so a body
 // rendered after the count was read stays right until the count moves.
+// On a shared store (etcd) the other replicas' engines write too: each
+// transaction then also rewrites the marker key (SpaceWrites), whose
+// changes every replica follows (FollowWrites) to move its own count.
 type countingStore struct {
 	kv.Store
 	writes atomic.Int64
+	// marker is the marker's absolute key on a shared store, else nil;
+	// heard is what FollowWrites has heard of it.
+	marker []byte
+	heard  heardWrites
 }
 
 // Txn counts the transaction once it has returned (committed or not), so
 // that a writer's acknowledgement always follows the count's move.
 func (s *countingStore) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
+	if s.marker != nil {
+		ops = append(ops[:len(ops):len(ops)], kv.Put(s.marker, nil))
+	}
 	rev, err := s.Store.Txn(ctx, ops...)
 	s.writes.Add(1)
 	return rev, err
+}
+
+// writesMarker is the marker's key in SpaceWrites.
+const writesMarker = "written"
+
+// heardWrites is the highest revision of the marker a replica has heard
+// of, with a way to wait for it to move.
+type heardWrites struct {
+	revision atomic.Int64
+	mu       sync.Mutex
+	moved    chan struct{} // closed when revision moves; nil until waited on
+}
+
+func (h *heardWrites) hear(rev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if rev > h.revision.Load() {
+		h.revision.Store(rev)
+		if h.moved != nil {
+			close(h.moved)
+			h.moved = nil
+		}
+	}
+}
+
+// waitFor reports whether revision rev has been heard of, waiting up to d.
+func (h *heardWrites) waitFor(ctx context.Context, rev int64, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		h.mu.Lock()
+		if h.revision.Load() >= rev {
+			h.mu.Unlock()
+			return true
+		}
+		if h.moved == nil {
+			h.moved = make(chan struct{})
+		}
+		moved := h.moved
+		h.mu.Unlock()
+		select {
+		case <-moved:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// maxHearingWait bounds how long a read waits for this replica to hear of
+// the writes other replicas made before it; past it the read goes to the
+// store.
+const maxHearingWait = 100 * time.Millisecond
+
+// FollowWrites hears, until ctx ends, of every transaction any replica's
+// engine makes on a shared store, so that this replica's kept bodies and
+// memos end with them. It returns at once on a store of armlet's own.
+func (e *Engine) FollowWrites(ctx context.Context) {
+	c := e.counted
+	if c == nil || c.marker == nil {
+		return
+	}
+	_ = kv.SpaceWrites.Of(c.Store).Watch(ctx, []byte(writesMarker), func(ent kv.Entry) {
+		c.writes.Add(1)
+		c.heard.hear(ent.Revision)
+	})
+}
+
+// keptWrites returns the write count that kept bodies and memos are
+// checked against, and whether they may be used at all. On a shared store
+// that takes one read of the marker: kept values are used only once this
+// replica has heard of every write acknowledged before the call, which
+// makes a read from them as current as a read of the store.
+func (e *Engine) keptWrites(ctx context.Context) (int64, bool) {
+	c := e.counted
+	if c == nil {
+		return 0, false
+	}
+	if c.marker != nil {
+		ent, err := c.Store.Get(ctx, c.marker)
+		if err != nil || !c.heard.waitFor(ctx, ent.Revision, maxHearingWait) {
+			return 0, false // no engine write yet, or not heard of in time: read the store
+		}
+	}
+	return c.writes.Load(), true
 }
 
 // countingWatcher is a countingStore over a shared store, which keeps
@@ -61,6 +157,7 @@ type countingWatcher struct {
 func counting(st kv.Store) (kv.Store, *countingStore) {
 	c := &countingStore{Store: st}
 	if w, ok := st.(kv.Watcher); ok {
+		c.marker = []byte(kv.SpaceWrites.Prefix() + writesMarker)
 		return countingWatcher{countingStore: c, Watcher: w}, c
 	}
 	return c, c
@@ -156,8 +253,11 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 	if e.rendered == nil {
 		return e.get(ctx, req, t, id)
 	}
+	writes, ok := e.keptWrites(ctx)
+	if !ok {
+		return e.get(ctx, req, t, id)
+	}
 	key := renderedKey{record: string(resourceKey(id)), apiVersion: strings.ToLower(req.APIVersion)}
-	writes := e.counted.writes.Load()
 	ent := e.rendered.get(key)
 	if ent != nil && !ent.valid(writes, req.Now) {
 		ent = nil

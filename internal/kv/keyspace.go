@@ -45,6 +45,7 @@ const (
 	SpacePolicy
 	SpaceRBAC
 	SpaceMLQuotas
+	SpaceWrites
 	spaceEnd // one past the last; not a space
 )
 
@@ -142,6 +143,11 @@ var spaces = [spaceEnd]layout{
 		name: "rbac", prefix: "rbac\x00", owner: "internal/providers/authorization", viaEngine: true,
 		keys:   "changed: written on a shared store (etcd) only",
 		values: "empty; rewritten whenever a replica drops its RBAC caches, so that the others drop theirs",
+	},
+	SpaceWrites: {
+		name: "engine writes", prefix: "x\x00", owner: OwnerEngine,
+		keys:   "written: on a shared store (etcd) only",
+		values: "empty; rewritten by every transaction made through the engine, so that a replica learns from its revision whether it has heard of every write (the engine's kept bodies, rendered.go)",
 	},
 	SpaceMLQuotas: {
 		name: "ml quotas", prefix: "mlq\x00", owner: "internal/providers/machinelearning", viaEngine: true,

@@ -64,6 +64,7 @@ func TestSpacePrefixes(t *testing.T) {
 		kv.SpacePolicy:        "policy",
 		kv.SpaceRBAC:          "rbac\x00",
 		kv.SpaceMLQuotas:      "mlq\x00",
+		kv.SpaceWrites:        "x\x00",
 	}
 	if len(want) != len(kv.Spaces()) {
 		t.Errorf("%d spaces declared, %d pinned here: pin the new one's prefix", len(kv.Spaces()), len(want))
@@ -89,7 +90,8 @@ func TestHolding(t *testing.T) {
 		{"identity/principals/abc", kv.SpaceIdentity},
 		{"r", 0},
 		{"rbac", 0},
-		{"x\x00", 0},
+		{"x\x00written", kv.SpaceWrites},
+		{"y\x00", 0},
 		{"", 0},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,112 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/armlet/armlet/internal/clock"
+	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
+	"github.com/armlet/armlet/internal/kv/memkv"
+)
+
+// lateWatchStore is one store shared by several engines (as etcd is by
+// replicas) whose watches deliver changes only when the test releases
+// them: a replica that has not heard of a peer's write yet.
+type lateWatchStore struct {
+	kv.Store
+	mu       sync.Mutex
+	held     []kv.Entry
+	watchers []func(kv.Entry)
+	prefixes [][]byte
+}
+
+func (s *lateWatchStore) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
+	rev, err := s.Store.Txn(ctx, ops...)
+	if err == nil {
+		s.mu.Lock()
+		for _, op := range ops {
+			s.held = append(s.held, kv.Entry{Key: op.Key, Value: op.Value, Revision: rev})
+		}
+		s.mu.Unlock()
+	}
+	return rev, err
+}
+
+func (s *lateWatchStore) Watch(ctx context.Context, prefix []byte, fn func(kv.Entry)) error {
+	ents, err := s.Store.Scan(ctx, prefix, nil, 0)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		fn(e)
+	}
+	s.mu.Lock()
+	s.watchers = append(s.watchers, fn)
+	s.prefixes = append(s.prefixes, prefix)
+	s.mu.Unlock()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// release delivers every held change to the watches.
+func (s *lateWatchStore) release() {
+	s.mu.Lock()
+	held := s.held
+	s.held = nil
+	watchers, prefixes := s.watchers, s.prefixes
+	s.mu.Unlock()
+	for _, e := range held {
+		for i, fn := range watchers {
+			if bytes.HasPrefix(e.Key, prefixes[i]) {
+				fn(e)
+			}
+		}
+	}
+}
+
+// TestSharedStoreReadsEveryAcknowledgedWrite: on a shared store a replica
+// serves a kept body only once it has heard of every write acknowledged
+// before the GET; one that has not (its watch lags) reads the store, so a
+// GET after a peer's acknowledged write shows it all the same.
+func TestSharedStoreReadsEveryAcknowledgedWrite(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := &lateWatchStore{Store: memkv.New()}
+	clk := clock.NewOffset(0)
+	replica := func() *harness {
+		reg := engine.NewRegistry()
+		reg.Register(&engine.Type{Name: "Test.Cache/plain", APIVersions: []string{"2024-01-01"}, Strategy: widgetStrategy{}})
+		e := engine.New(engine.Options{Store: st, Clock: clk, Registry: reg})
+		go e.FollowWrites(ctx)
+		return &harness{t: t, e: e, clk: clk, st: st}
+	}
+	a, b := replica(), replica()
+	if err := a.e.EnsureSubscription(ctx, sub, "tenant", "test"); err != nil {
+		t.Fatal(err)
+	}
+	a.mustRG()
+	p := cacheBase + "plain/p1"
+	a.call(http.MethodPut, p, "2024-01-01", `{"tags":{"v":"1"}}`, nil)
+	st.release()
+	time.Sleep(10 * time.Millisecond) // the watches' goroutines have started
+	st.release()
+	for range 2 { // b keeps v=1
+		if _, _, body := b.call(http.MethodGet, p, "2024-01-01", "", nil); body["tags"].(map[string]any)["v"] != "1" {
+			t.Fatalf("b's GET = %v, want v=1", body["tags"])
+		}
+	}
+	a.call(http.MethodPatch, p, "2024-01-01", `{"tags":{"v":"2"}}`, nil)
+	// b has not heard of the PATCH: it must not answer from what it kept.
+	if _, _, body := b.call(http.MethodGet, p, "2024-01-01", "", nil); body["tags"].(map[string]any)["v"] != "2" {
+		t.Errorf("b's GET after a's acknowledged PATCH, not yet heard of, shows v=%v, want 2", body["tags"].(map[string]any)["v"])
+	}
+	st.release()
+	if _, _, body := b.call(http.MethodGet, p, "2024-01-01", "", nil); body["tags"].(map[string]any)["v"] != "2" {
+		t.Errorf("b's GET once it heard of the PATCH shows %v", body["tags"])
+	}
+}
