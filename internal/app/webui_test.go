@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/identity"
+	"github.com/armlet/armlet/internal/report"
 	"github.com/armlet/armlet/internal/webui"
 )
 
@@ -99,15 +102,28 @@ func TestWebUI(t *testing.T) {
 		!strings.Contains(body, "effectiveV1LegacyMode") {
 		t.Fatalf("resources: %d %s", resp.StatusCode, body)
 	}
-	// The exposure report by principal: the bootstrap principal's calls, or
-	// nobody's.
+	// The exposure and access reports by principal (object id, app id or
+	// name): the bootstrap principal's calls, or nobody's; the access
+	// report names the principal.
 	for _, tc := range []struct {
 		principal string
 		want      bool
-	}{{conn.ObjectID, true}, {conn.ClientID, true}, {"00000000-0000-0000-0000-000000000001", false}} {
-		resp, body := uiGet(t, a, "GET", base+"/ui/api/reports/exposure?principal="+tc.principal, "", session, nil)
+	}{
+		{conn.ObjectID, true}, {conn.ClientID, true}, {identity.BootstrapName, true}, {strings.ToUpper(identity.BootstrapName), true},
+		{"00000000-0000-0000-0000-000000000001", false}, {"nobody-by-this-name", false},
+	} {
+		resp, body := uiGet(t, a, "GET", base+"/ui/api/reports/exposure?principal="+url.QueryEscape(tc.principal), "", session, nil)
 		if got := strings.Contains(body, "workspaces/ws-ui"); resp.StatusCode != http.StatusOK || got != tc.want {
 			t.Errorf("exposure of principal %s: %d, shows the workspace %v, want %v: %s", tc.principal, resp.StatusCode, got, tc.want, body)
+		}
+		resp, body = uiGet(t, a, "GET", base+"/ui/api/reports/access?principal="+url.QueryEscape(tc.principal), "", session, nil)
+		var rep report.AccessReport
+		if err := json.Unmarshal([]byte(body), &rep); resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("access of principal %s: %d %v %s", tc.principal, resp.StatusCode, err, body)
+		}
+		got := len(rep.Principals) == 1 && rep.Principals[0].ObjectID == conn.ObjectID && rep.Principals[0].Name == identity.BootstrapName
+		if got != tc.want || !tc.want && len(rep.Principals) != 0 {
+			t.Errorf("access of principal %s: %+v, want the bootstrap principal by name %v", tc.principal, rep.Principals, tc.want)
 		}
 	}
 	_, before := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil)
