@@ -100,6 +100,7 @@ async function load() {
   data.endpoints = eps.value || [];
   data.exposure = exposure;
   data.access = access;
+  rememberPrincipals(access.principals);
   data.clock = clock;
   data.now = new Date(clock.now);
   data.fetchedAt = Date.now();
@@ -172,6 +173,8 @@ function networkModel() {
   const zones = byType('microsoft.network/privatednszones').map((z) => ({
     id: z.id, name: nameOf(z.id),
     links: byType('microsoft.network/privatednszones/virtualnetworklinks').filter((l) => lower(l.id).startsWith(lower(z.id) + '/')).map((l) => (props(l).virtualNetwork || {}).id || ''),
+    records: byType('microsoft.network/privatednszones/a').filter((a) => lower(a.id).startsWith(lower(z.id) + '/'))
+      .map((a) => nameOf(a.id) + ' → ' + (props(a).aRecords || []).map((r) => r.ipv4Address).join(', ')),
   }));
   const targets = data.resources.filter((r) => targetKinds[typeOf(r)]).map((r) => ({ id: r.id, name: nameOf(r.id), kind: targetKinds[typeOf(r)] }));
   const known = new Set(targets.map((t) => lower(t.id)));
@@ -290,6 +293,7 @@ function renderNetwork() {
     }
   }
   const incoming = new Map(); // target -> labels placed at its end so far
+  const labels = []; // drawn over every line, so that none crosses a label
   m.edges.forEach((e) => {
     const a = pos.get(e.from), b = pos.get(e.to);
     if (!a || !b) return;
@@ -304,18 +308,18 @@ function renderNetwork() {
     // Labels stack at the arrow's end, where edges into one target meet.
     const k = incoming.get(e.to) || 0;
     incoming.set(e.to, k + 1);
-    lines.push(s('text', { class: 'elabel ' + cls, 'text-anchor': 'end', x: x2 - 10, y: y2 - 6 - 14 * k }, parts.join(' · ')));
+    labels.push(s('text', { class: 'elabel ' + cls, 'text-anchor': 'end', x: x2 - 10, y: y2 - 6 - 14 * k }, parts.join(' · ')));
   });
   const defs = s('defs', {}, ['e-public', 'e-private', 'e-idle'].map((c) => s('marker', { id: 'arrow-' + c, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
     s('path', { d: 'M0 0 L10 5 L0 10 z', class: c, fill: c === 'e-public' ? '#b3261e' : c === 'e-private' ? '#1b6e3a' : '#aaa' }))));
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-labelledby': 'net-title net-desc' },
     s('title', { id: 'net-title' }, 'Network drawing'),
     s('desc', { id: 'net-desc' }, `${m.vnets.length} virtual networks, ${m.pes.length} private endpoints, ${m.zones.length} private DNS zones, ${m.targets.length} targets; the table below lists the same edges.`),
-    defs, lines, g);
+    defs, lines, labels, g);
   const rows = m.edges.map((e) => [label(e.from, m), label(e.to, m),
     num(e.publicCount), num(e.privateCount), num(e.refused), [...e.classes].join(', ') || 'no traffic']);
   const peRows = m.pes.map((pe) => [pe.name, pe.ip, pe.state || 'unknown', pe.group, nameOf(pe.subnet), nameOf(pe.target)]);
-  const zoneRows = m.zones.map((z) => [z.name, z.links.map(nameOf).join(', ') || 'none']);
+  const zoneRows = m.zones.map((z) => [z.name, z.links.map(nameOf).join(', ') || 'none', z.records.length ? h('ul', {}, z.records.map((r) => h('li', {}, r))) : 'none']);
   const vnetRows = m.vnets.flatMap((v) => v.subnets.length ? v.subnets.map((sn) => [v.name, v.ranges, sn.name, sn.range]) : [[v.name, v.ranges, '', '']]);
   document.getElementById('network-body').replaceChildren(
     h('p', { class: 'muted' }, 'Legend: ', h('span', { class: 'public' }, '– – public calls'), ' · ', h('span', { class: 'private' }, '—— private calls'),
@@ -325,10 +329,20 @@ function renderNetwork() {
     table('Edges and their traffic', ['From', 'To', 'Public calls', 'Private calls', 'Refused', 'Classes'], rows),
     table('Private endpoints', ['Endpoint', 'Private IP', 'Connection state', 'Group', 'Subnet', 'Target'], peRows),
     table('Virtual networks and subnets', ['VNet', 'Address space', 'Subnet', 'Range'], vnetRows),
-    table('Private DNS zones', ['Zone', 'Linked VNets'], zoneRows));
+    table('Private DNS zones', ['Zone', 'Linked VNets', 'A records'], zoneRows));
 }
 
 // ---- Workspaces ----
+
+// ruleDestination is an outbound rule's destination in words: an FQDN, a
+// resource and its sub-resource, or a service tag with its ports.
+function ruleDestination(d) {
+  if (d === undefined || d === null) return '';
+  if (typeof d === 'string') return d;
+  if (d.serviceResourceId) return h('span', { title: d.serviceResourceId }, nameOf(d.serviceResourceId) + (d.subresourceTarget ? ' (' + d.subresourceTarget + ')' : ''));
+  if (d.serviceTag) return d.serviceTag + [d.protocol, d.portRanges].filter(Boolean).map((x) => ' ' + x).join('');
+  return JSON.stringify(d);
+}
 
 function renderWorkspaces() {
   const wss = byType('microsoft.machinelearningservices/workspaces');
@@ -336,8 +350,8 @@ function renderWorkspaces() {
     const p = props(w);
     const d = w.derived || {};
     const mn = p.managedNetwork || {};
-    const rules = Object.entries(mn.outboundRules || {}).map(([name, r]) => [name, r.type || '', r.category || '',
-      JSON.stringify(r.destination === undefined ? '' : r.destination), r.status || '']);
+    const rules = Object.entries(mn.outboundRules || {}).sort().map(([name, r]) => [name, r.type || '', r.category || '',
+      ruleDestination(r.destination), r.status || '']);
     const prefix = lower(w.id) + '/';
     const children = data.resources.filter((r) => lower(r.id).startsWith(prefix));
     const conns = children.filter((r) => typeOf(r).endsWith('/privateendpointconnections'));
@@ -412,12 +426,24 @@ function why(e) {
   if (!out.length) for (const t of e.trail || []) out.push(h('li', {}, t));
   return h('ul', {}, out);
 }
+// principalName is a principal's name, or its app or object id when
+// armlet's identity does not know it (a managed identity, a deleted one).
+const principalName = (p) => p.name || p.appId || p.objectId;
+// rememberPrincipals offers the principals seen so far by name in the
+// principal filters (a datalist), whatever the filters show now.
+const knownPrincipals = new Map();
+function rememberPrincipals(ps) {
+  let changed = false;
+  for (const p of ps || []) if (p.name && !knownPrincipals.has(p.objectId)) { knownPrincipals.set(p.objectId, p.name); changed = true; }
+  if (changed) document.getElementById('principal-names').replaceChildren(...[...knownPrincipals].map(([id, name]) => h('option', { value: name }, id)));
+}
 function renderAccess() {
   const r = data.access || {};
   const items = (r.principals || []).map((p) => h('article', {},
-    h('h3', {}, 'Principal ' + (p.appId || p.objectId)),
-    h('p', {}, 'object id ', h('code', {}, p.objectId), ' · ', String(p.requests), ' requests · ', h('span', { class: p.denied ? 'refused' : '' }, p.denied + ' denied')),
-    table('Requests of ' + (p.appId || p.objectId), ['Time', 'Method', 'Operation', 'Resource', 'Status', 'Outcome', 'Why'],
+    h('h3', {}, 'Principal ' + principalName(p)),
+    h('p', {}, p.name ? '' : 'not a principal armlet made (a managed identity, or deleted) · ', 'object id ', h('code', {}, p.objectId),
+      p.appId ? [' · app id ', h('code', {}, p.appId)] : '', ' · ', p.requests + (p.requests === 1 ? ' request · ' : ' requests · '), h('span', { class: p.denied ? 'refused' : '' }, p.denied + ' denied')),
+    table('Requests of ' + principalName(p), ['Time', 'Method', 'Operation', 'Resource', 'Status', 'Outcome', 'Why'],
       (p.entries || []).map((e) => [fmtTime(e.time), e.method, h('code', {}, slashy(e.operation)), h('span', { class: 'id', title: e.resourceId || '' }, shortID(e.resourceId)),
         num(e.status + (e.errorCode ? ' ' + e.errorCode : '')), h('strong', { class: e.outcome === 'allowed' ? 'private' : 'refused' }, e.outcome), why(e)]))));
   document.getElementById('access-body').replaceChildren(...(items.length ? items : [h('p', {}, 'No requests recorded in this window.')]));
