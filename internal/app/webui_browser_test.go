@@ -325,9 +325,11 @@ func TestWebUIBrowser(t *testing.T) {
 	}
 }
 
-// TestWebUIBrowserFifty: the network drawing of about fifty resources,
-// imported from a seed, keeps every box apart and every endpoint's IP on
-// show.
+// TestWebUIBrowserFifty: the network drawing of about fifty resources
+// (networks, subnets, zones and their links, workspaces, storage accounts,
+// key vaults, an ML registry, a Resource Management Private Link and an
+// endpoint to each), imported from a seed, keeps every box apart and every
+// endpoint's IP on show.
 func TestWebUIBrowserFifty(t *testing.T) {
 	bctx := browser(t)
 	a := e2e.Start(t)
@@ -365,6 +367,17 @@ func TestWebUIBrowserFifty(t *testing.T) {
 		add(id, map[string]any{"location": "eastus", "properties": map[string]any{"tenantId": a.Conn.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}})
 		targets = append(targets, rg+id+"|vault")
 	}
+	for _, tg := range []struct{ id, group string }{
+		{"/providers/Microsoft.MachineLearningServices/registries/reg0", "amlregistry"},
+		{"/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl0", "ResourceManagement"},
+	} {
+		body := map[string]any{"location": "eastus"}
+		if strings.Contains(tg.id, "registries") {
+			body["properties"] = map[string]any{"publicNetworkAccess": "Disabled", "regionDetails": []any{map[string]any{"location": "eastus"}}}
+		}
+		add(tg.id, body)
+		targets = append(targets, rg+tg.id+"|"+tg.group)
+	}
 	for i, tg := range targets {
 		target, group, _ := strings.Cut(tg, "|")
 		add(fmt.Sprintf("/providers/Microsoft.Network/privateEndpoints/pe%d", i), map[string]any{"location": "eastus", "properties": map[string]any{
@@ -382,7 +395,7 @@ func TestWebUIBrowserFifty(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText(t, bctx, "every endpoint", "#network-body", func(s string) bool {
-		return strings.Contains(s, fmt.Sprintf("pe%d\t", len(targets)-1)) && strings.Contains(s, "kv3")
+		return strings.Contains(s, fmt.Sprintf("pe%d\t", len(targets)-1)) && strings.Contains(s, "kv3") && strings.Contains(s, "reg0") && strings.Contains(s, "rmpl0")
 	})
 	// No two boxes of the drawing overlap, and no text runs out of its box.
 	overlaps, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {

@@ -197,6 +197,21 @@ func TestWebUIBrowserPosture(t *testing.T) {
 				t.Errorf("the drawing lacks %q: %s", want, svgText)
 			}
 		}
+		// The table is the drawing's text: one row per drawn edge.
+		if got := pageTextJS(t, bctx, `document.querySelectorAll('#network-body svg path.edge').length + ' ' +
+			document.querySelectorAll('#network-body table:first-of-type tbody tr').length`); got != "6 6" {
+			t.Errorf("drawn edges and table rows: %s, want 6 6", got)
+		}
+		// Not colour alone: public lines are dashed, private ones solid.
+		if got := pageTextJS(t, bctx, `['e-public', 'e-private'].map(c => getComputedStyle(document.querySelector('#network-body svg path.edge.' + c)).strokeDasharray).join(' | ')`); got != "8px, 4px | none" {
+			t.Errorf("dash patterns of public | private edges: %q", got)
+		}
+		// Every form control has a label, and the drawing a title and a
+		// description.
+		if got := pageTextJS(t, bctx, `[...document.querySelectorAll('input, select')].filter(el => !el.closest('label') && !el.labels?.length).map(el => el.name).join(',') +
+			'|' + document.querySelector('#network-body svg').getAttribute('aria-labelledby')`); got != "|net-title net-desc" {
+			t.Errorf("unlabelled controls | the drawing's labels: %q", got)
+		}
 		screenshot(t, bctx, "network-posture")
 	})
 

@@ -316,7 +316,9 @@ function renderNetwork() {
     s('title', { id: 'net-title' }, 'Network drawing'),
     s('desc', { id: 'net-desc' }, `${m.vnets.length} virtual networks, ${m.pes.length} private endpoints, ${m.zones.length} private DNS zones, ${m.targets.length} targets; the table below lists the same edges.`),
     defs, lines, labels, g);
-  const rows = m.edges.map((e) => [label(e.from, m), label(e.to, m),
+  // The table in reading order: public edges first, then by endpoint name.
+  const edgeOrder = (e) => (e.from === 'public' ? '0 ' : '1 ') + label(e.from, m) + ' ' + label(e.to, m);
+  const rows = [...m.edges].sort((x, y) => natural(edgeOrder(x), edgeOrder(y))).map((e) => [label(e.from, m), label(e.to, m),
     num(e.publicCount), num(e.privateCount), num(e.refused), [...e.classes].join(', ') || 'no traffic']);
   const peRows = m.pes.map((pe) => [pe.name, pe.ip, pe.state || 'unknown', pe.group, nameOf(pe.subnet), nameOf(pe.target)]);
   const zoneRows = m.zones.map((z) => [z.name, z.links.map(nameOf).join(', ') || 'none', z.records.length ? h('ul', {}, z.records.map((r) => h('li', {}, r))) : 'none']);
