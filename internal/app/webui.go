@@ -10,6 +10,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/authorization"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/webui"
 	"github.com/google/uuid"
@@ -39,7 +40,7 @@ func (c uiCounting) Record(o netmodel.Observation) {
 }
 
 // uiNamespaces are the providers whose resources the UI draws, besides
-// Resource Management Private Links.
+// Resource Management Private Links and their associations.
 var uiNamespaces = []string{
 	"microsoft.network/", "microsoft.machinelearningservices/", "microsoft.storage/",
 	"microsoft.keyvault/", "microsoft.containerregistry/",
@@ -66,9 +67,10 @@ func (a *admin) serveUI(ctx context.Context, route string) (*engine.Response, er
 
 // uiResources lists the resources the UI draws: networks, private
 // endpoints, private DNS zones, Azure ML workspaces and registries and
-// their children, storage accounts, key vaults, container registries and
-// Resource Management Private Links, as GET bodies with secrets redacted;
-// a workspace also with its effective v1LegacyMode.
+// their children, storage accounts, key vaults, container registries,
+// Resource Management Private Links and their associations, as GET bodies
+// with secrets redacted; a workspace also with its effective v1LegacyMode;
+// and whether a private link association closes public ARM.
 func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 	all, err := a.s.engine.Export(ctx)
 	if err != nil {
@@ -78,7 +80,7 @@ func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 	out := make([]map[string]any, 0, len(all))
 	for _, ex := range all {
 		lt := strings.ToLower(ex.Type)
-		if lt != "microsoft.authorization/resourcemanagementprivatelinks" &&
+		if !strings.EqualFold(ex.Type, authorization.TypePrivateLinks) && !strings.EqualFold(ex.Type, authorization.TypeAssociations) &&
 			!hasAnyPrefix(lt, uiNamespaces) {
 			continue
 		}
@@ -104,7 +106,12 @@ func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 		}
 		out = append(out, item)
 	}
-	return engine.JSON(http.StatusOK, map[string]any{"value": out, "now": now}), nil
+	// Whether public ARM is open: the drawing's "public ARM" node says so.
+	armDisabled, _, err := a.s.opts.publicARM(ctx, a.s.identity.TenantID())
+	if err != nil {
+		return nil, err
+	}
+	return engine.JSON(http.StatusOK, map[string]any{"value": out, "now": now, "publicArmDisabled": armDisabled}), nil
 }
 
 // principalFilter reads the reports' principal query parameter: an object

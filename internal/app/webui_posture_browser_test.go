@@ -212,6 +212,16 @@ func TestWebUIBrowserPosture(t *testing.T) {
 			'|' + document.querySelector('#network-body svg').getAttribute('aria-labelledby')`); got != "|net-title net-desc" {
 			t.Errorf("unlabelled controls | the drawing's labels: %q", got)
 		}
+		// Each target's public access, and public ARM open.
+		for _, want := range []string{"sharedreg\tML registry\tpublic Disabled", "mnws\tworkspace\tpublic Enabled",
+			"rmpl\tResource Management Private Link\tpublic ARM open"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("the targets table lacks %q:\n%s", want, s)
+			}
+		}
+		if got := pageText(t, bctx, "#public-arm"); !strings.Contains(got, "Public ARM: open") {
+			t.Errorf("public ARM: %q", got)
+		}
 		screenshot(t, bctx, "network-posture")
 	})
 
@@ -285,6 +295,23 @@ func TestWebUIBrowserPosture(t *testing.T) {
 			t.Errorf("the principal filter offers %q", names)
 		}
 		screenshot(t, bctx, "access-by-name")
+	})
+
+	// Last, since it closes public ARM: a private link association with
+	// public network access Disabled, which the network view names.
+	t.Run("public ARM closed", func(t *testing.T) {
+		assoc := "/providers/Microsoft.Management/managementGroups/" + a.Conn.TenantID + "/providers/Microsoft.Authorization/privateLinkAssociations/1d7942d1-288b-48de-8d0f-2d2aa8e03ad4"
+		if st, _, body := a.Do(t, http.MethodPut, assoc+"?api-version=2020-05-01", `{"properties":{"privateLink":"`+rmpl+`","publicNetworkAccess":"Disabled"}}`, nil); st != http.StatusOK && st != http.StatusCreated {
+			t.Fatalf("PUT association: %d %s", st, body)
+		}
+		showView(t, bctx, "network")
+		waitText(t, bctx, "public ARM closed", "#public-arm", func(s string) bool {
+			return strings.Contains(s, "Public ARM: closed") && strings.Contains(s, "association 1d7942d1-288b-48de-8d0f-2d2aa8e03ad4 (to rmpl)")
+		})
+		if s := pageText(t, bctx, "#network-body"); !strings.Contains(s, "rmpl\tResource Management Private Link\tpublic ARM closed") {
+			t.Errorf("the targets table:\n%s", s)
+		}
+		screenshot(t, bctx, "network-public-arm-closed")
 	})
 
 	if mark := pageTextJS(t, bctx, `window.armletTestMark || 'reloaded'`); mark != "same page" {

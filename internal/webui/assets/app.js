@@ -6,7 +6,7 @@ const SVGNS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000; // revision polling
 const FULL_MS = 30000; // full re-read, for time-driven changes
 const views = ['network', 'workspaces', 'exposure', 'access', 'clock'];
-const data = { resources: [], flows: [], endpoints: [], exposure: null, access: null, clock: null, fetchedAt: 0, now: null };
+const data = { resources: [], publicArmDisabled: false, flows: [], endpoints: [], exposure: null, access: null, clock: null, fetchedAt: 0, now: null };
 let revision = null;
 let lastFull = 0;
 let stopped = false;
@@ -96,6 +96,7 @@ async function load() {
     api('clock'),
   ]);
   data.resources = res.value || [];
+  data.publicArmDisabled = !!res.publicArmDisabled;
   data.flows = flows.value || [];
   data.endpoints = eps.value || [];
   data.exposure = exposure;
@@ -160,6 +161,14 @@ function peInfo(pe) {
   };
 }
 
+// publicAccess is a target's publicNetworkAccess in words: a Resource
+// Management Private Link has none of its own (public ARM is closed or
+// open for the whole tenant, by a private link association).
+function publicAccess(r) {
+  if (typeOf(r) === 'microsoft.authorization/resourcemanagementprivatelinks') return data.publicArmDisabled ? 'public ARM closed' : 'public ARM open';
+  return 'public ' + (props(r).publicNetworkAccess || 'Enabled (default)');
+}
+
 // networkModel is the drawing's nodes and edges.
 function networkModel() {
   const vnets = byType('microsoft.network/virtualnetworks').map((v) => {
@@ -176,7 +185,7 @@ function networkModel() {
     records: byType('microsoft.network/privatednszones/a').filter((a) => lower(a.id).startsWith(lower(z.id) + '/'))
       .map((a) => nameOf(a.id) + ' → ' + (props(a).aRecords || []).map((r) => r.ipv4Address).join(', ')),
   }));
-  const targets = data.resources.filter((r) => targetKinds[typeOf(r)]).map((r) => ({ id: r.id, name: nameOf(r.id), kind: targetKinds[typeOf(r)] }));
+  const targets = data.resources.filter((r) => targetKinds[typeOf(r)]).map((r) => ({ id: r.id, name: nameOf(r.id), kind: targetKinds[typeOf(r)], access: publicAccess(r) }));
   const known = new Set(targets.map((t) => lower(t.id)));
   // Traffic: each flow is an edge from the public internet or from its
   // private endpoint to the top-level resource it reached.
@@ -256,7 +265,7 @@ function renderNetwork() {
   let yB = 16;
   g.push(s('rect', { class: 'internet', x: colB, y: yB, width: wB, height: 48, rx: 24 }),
     s('text', { x: colB + 20, y: yB + 20, class: 'title' }, 'Public internet / public ARM'),
-    s('text', { x: colB + 20, y: yB + 36, class: 'sub' }, 'calls that crossed public networks'));
+    s('text', { x: colB + 20, y: yB + 36, class: 'sub' }, data.publicArmDisabled ? 'public ARM closed (private link)' : 'calls that crossed public networks'));
   pos.set('public', { x: colB, y: yB, w: wB, h: 48 });
   yB += 72;
   for (const pe of m.pes) {
@@ -271,11 +280,13 @@ function renderNetwork() {
   const targets = [...m.targets];
   if (m.edges.some((e) => e.to === 'arm')) targets.push({ id: 'arm', name: 'ARM (other resources)', kind: 'resource groups, subscriptions, others' });
   for (const t of targets) {
-    g.push(s('rect', { class: 'node', x: colC, y: yC, width: wC, height: 44, rx: 6 }),
+    const hgt = t.access ? 56 : 44;
+    g.push(s('rect', { class: 'node', x: colC, y: yC, width: wC, height: hgt, rx: 6 }),
       s('text', { x: colC + 10, y: yC + 18, class: 'title' }, t.name),
-      s('text', { x: colC + 10, y: yC + 35, class: 'sub' }, t.kind));
-    pos.set(lower(t.id), { x: colC, y: yC, w: wC, h: 44 });
-    yC += 60;
+      s('text', { x: colC + 10, y: yC + 34, class: 'sub' }, t.kind),
+      t.access ? s('text', { x: colC + 10, y: yC + 49, class: 'sub' }, t.access) : null);
+    pos.set(lower(t.id), { x: colC, y: yC, w: wC, h: hgt });
+    yC += hgt + 16;
   }
   const H = Math.max(yA, yB, yC) + 16;
   const lines = [];
@@ -323,7 +334,13 @@ function renderNetwork() {
   const peRows = m.pes.map((pe) => [pe.name, pe.ip, pe.state || 'unknown', pe.group, nameOf(pe.subnet), nameOf(pe.target)]);
   const zoneRows = m.zones.map((z) => [z.name, z.links.map(nameOf).join(', ') || 'none', z.records.length ? h('ul', {}, z.records.map((r) => h('li', {}, r))) : 'none']);
   const vnetRows = m.vnets.flatMap((v) => v.subnets.length ? v.subnets.map((sn) => [v.name, v.ranges, sn.name, sn.range]) : [[v.name, v.ranges, '', '']]);
+  const targetRows = m.targets.map((t) => [t.name, t.kind, t.access]);
+  const closing = byType('microsoft.authorization/privatelinkassociations').filter((a) => props(a).publicNetworkAccess === 'Disabled');
   document.getElementById('network-body').replaceChildren(
+    h('p', { id: 'public-arm' }, h('strong', {}, 'Public ARM: '), data.publicArmDisabled
+      ? ['closed to public networks by private link association ', closing.map((a, i) => [i ? ', ' : '', h('code', { title: a.id }, nameOf(a.id)),
+        ' (to ', nameOf(props(a).privateLink), ')']), '; ARM calls must go through a private endpoint to a Resource Management Private Link.']
+      : 'open to public networks (no private link association with publicNetworkAccess Disabled).'),
     h('p', { class: 'muted' }, 'Legend: ', h('span', { class: 'public' }, '– – public calls'), ' · ', h('span', { class: 'private' }, '—— private calls'),
       ' · ', h('span', { class: 'refused' }, '✕ refused (401/403)'), ' · dotted: endpoint in its subnet · dashed purple: DNS zone linked to a VNet'),
     h('figure', {}, h('div', { class: 'drawing', tabindex: '0' }, svg),
@@ -331,7 +348,8 @@ function renderNetwork() {
     table('Edges and their traffic', ['From', 'To', 'Public calls', 'Private calls', 'Refused', 'Classes'], rows),
     table('Private endpoints', ['Endpoint', 'Private IP', 'Connection state', 'Group', 'Subnet', 'Target'], peRows),
     table('Virtual networks and subnets', ['VNet', 'Address space', 'Subnet', 'Range'], vnetRows),
-    table('Private DNS zones', ['Zone', 'Linked VNets', 'A records'], zoneRows));
+    table('Private DNS zones', ['Zone', 'Linked VNets', 'A records'], zoneRows),
+    table('Targets and their public access', ['Target', 'Kind', 'Public access'], targetRows));
 }
 
 // ---- Workspaces ----
