@@ -239,6 +239,7 @@ func TestWebUIBrowserPosture(t *testing.T) {
 
 	t.Run("exposure filters", func(t *testing.T) {
 		showView(t, bctx, "exposure")
+		exposure := func() string { return pageText(t, bctx, "#exposure-body") }
 		waitText(t, bctx, "the registry's exposure", "#exposure-body", func(s string) bool {
 			return strings.Contains(s, "Registry sharedreg") && strings.Contains(s, "registry-public") && strings.Contains(s, "registry-private")
 		})
@@ -262,8 +263,13 @@ func TestWebUIBrowserPosture(t *testing.T) {
 		waitText(t, bctx, "alice's call only", "#exposure-body", func(s string) bool {
 			return strings.Contains(s, "Registry sharedreg") && strings.Contains(s, "arm-public") && !strings.Contains(s, "registry-") && !strings.Contains(s, "Workspace mnws")
 		})
+		if s := exposure(); !strings.Contains(s, aliceName) {
+			t.Errorf("alice's call does not name her as its caller:\n%s", s)
+		}
 		setFilter(t, bctx, "exposure-filters", "principal", "armlet-bootstrap")
-		waitText(t, bctx, "the bootstrap principal's calls", "#exposure-body", func(s string) bool { return strings.Contains(s, "registry-public") })
+		waitText(t, bctx, "the bootstrap principal's calls", "#exposure-body", func(s string) bool {
+			return strings.Contains(s, "registry-public") && strings.Contains(s, "armlet-bootstrap") && !strings.Contains(s, aliceName)
+		})
 		setFilter(t, bctx, "exposure-filters", "principal", "")
 
 		// Time: two hours on, the last hour holds none of it.

@@ -428,9 +428,10 @@ function renderExposure() {
         kind === 'Workspace' ? [' · v1LegacyMode ', h('strong', {}, String(!!st.v1LegacyMode))] : '',
         ' · approved private endpoints ', h('strong', {}, String(st.approvedPrivateEndpoints || 0)),
         ' · public ARM ', h('strong', {}, st.publicArmDisabled ? 'disabled' : 'allowed')),
-      table('Public operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Statuses', 'Last seen', 'Query', 'Body', 'What would have kept it private'],
+      table('Public operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Statuses', 'Last seen', 'Callers', 'Query', 'Body', 'What would have kept it private'],
         pub.map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'public' }, o.class), num(o.count), Object.entries(o.statuses || {}).map(([k, v]) => k + '×' + v).join(' '),
-          fmtTime(o.lastSeen), params(o.query), params(o.body), h('ul', {}, (o.keepPrivate || []).map((k) => h('li', {}, k)))])),
+          fmtTime(o.lastSeen), h('ul', {}, (o.callers || []).map((c) => h('li', { title: c }, knownPrincipals.get(c) || c))),
+          params(o.query), params(o.body), h('ul', {}, (o.keepPrivate || []).map((k) => h('li', {}, k)))])),
       table('Private operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Private endpoints'],
         (e.private || []).map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'private' }, o.class), num(o.count), (o.privateEndpointIds || []).map(nameOf).join(', ')])));
   };
