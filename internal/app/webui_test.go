@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -126,14 +127,42 @@ func TestWebUI(t *testing.T) {
 			t.Errorf("access of principal %s: %+v, want the bootstrap principal by name %v", tc.principal, rep.Principals, tc.want)
 		}
 	}
-	_, before := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil)
-	resp, body = uiGet(t, a, "POST", base+"/ui/api/clock/advance", `{"duration":"2h"}`, session,
-		map[string]string{"Content-Type": "application/json", "Origin": base})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"offset":"2h0m0s"`) {
-		t.Fatalf("advance: %d %s", resp.StatusCode, body)
-	}
-	if _, after := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil); after == before {
-		t.Errorf("revision %s unchanged by a clock advance", after)
+	// The revision the page polls moves with ARM writes, recorded calls
+	// and the clock, and not with the page's own reads (or it would
+	// re-read everything at every poll).
+	for _, tc := range []struct {
+		name   string
+		change func()
+		moves  bool
+	}{
+		{"the page's reads", func() {
+			for _, p := range []string{"ui/resources", "flows", "reports/exposure", "reports/access", "clock", "ui/revision"} {
+				uiGet(t, a, "GET", base+"/ui/api/"+p, "", session, nil)
+			}
+		}, false},
+		{"an ARM write", func() { a.CreateGroup(t, "rg-ui-2") }, true},
+		{"an ARM read", func() { a.Do(t, "GET", ws+"?api-version=2022-12-01", "", nil) }, true},
+		{"a clock advance", func() {
+			resp, body := uiGet(t, a, "POST", base+"/ui/api/clock/advance", `{"duration":"2h"}`, session,
+				map[string]string{"Content-Type": "application/json", "Origin": base})
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"offset":"2h0m0s"`) {
+				t.Fatalf("advance: %d %s", resp.StatusCode, body)
+			}
+		}, true},
+	} {
+		revision := func() string {
+			resp, body := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil)
+			var rev struct{ Revision, ClockOffset any }
+			if err := json.Unmarshal([]byte(body), &rev); resp.StatusCode != http.StatusOK || err != nil {
+				t.Fatalf("revision: %d %v %s", resp.StatusCode, err, body)
+			}
+			return fmt.Sprint(rev.Revision, " ", rev.ClockOffset)
+		}
+		before := revision()
+		tc.change()
+		if after := revision(); (after != before) != tc.moves {
+			t.Errorf("%s: revision %s, then %s; want it to move: %v", tc.name, before, after, tc.moves)
+		}
 	}
 	// The admin API mints new login links.
 	status, _, body = a.Do(t, "POST", "/_armlet/ui/login", "{}", nil)
