@@ -58,6 +58,21 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
+// screenshotOf saves the element sel alone as name.png, at its full size,
+// beside screenshot's.
+func screenshotOf(t *testing.T, ctx context.Context, sel, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", sel, err)
+	}
+	path := filepath.Join(t.ArtifactDir(), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
 // pageText is the text of the element sel.
 func pageText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
@@ -359,12 +374,20 @@ func TestWebUIBrowserFifty(t *testing.T) {
 	}
 	for i := range 10 {
 		id := fmt.Sprintf("/providers/Microsoft.Storage/storageAccounts/st%d", i)
-		add(id, map[string]any{"location": "eastus", "kind": "StorageV2", "sku": map[string]any{"name": "Standard_LRS"}})
+		body := map[string]any{"location": "eastus", "kind": "StorageV2", "sku": map[string]any{"name": "Standard_LRS"}}
+		if i == 0 { // behind its firewall
+			body["properties"] = map[string]any{"networkAcls": map[string]any{"defaultAction": "Deny"}}
+		}
+		add(id, body)
 		targets = append(targets, rg+id+"|blob")
 	}
 	for i := range 4 {
 		id := fmt.Sprintf("/providers/Microsoft.KeyVault/vaults/kv%d", i)
-		add(id, map[string]any{"location": "eastus", "properties": map[string]any{"tenantId": a.Conn.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}})
+		props := map[string]any{"tenantId": a.Conn.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}
+		if i == 0 {
+			props["publicNetworkAccess"] = "Disabled"
+		}
+		add(id, map[string]any{"location": "eastus", "properties": props})
 		targets = append(targets, rg+id+"|vault")
 	}
 	for _, tg := range []struct{ id, group string }{
@@ -397,6 +420,16 @@ func TestWebUIBrowserFifty(t *testing.T) {
 	waitText(t, bctx, "every endpoint", "#network-body", func(s string) bool {
 		return strings.Contains(s, fmt.Sprintf("pe%d\t", len(targets)-1)) && strings.Contains(s, "kv3") && strings.Contains(s, "reg0") && strings.Contains(s, "rmpl0")
 	})
+	// Each target's public access, a firewall's default too.
+	targetRows := pageText(t, bctx, "#network-body table:nth-of-type(5)")
+	for _, want := range []string{"st0\tstorage account\tpublic Enabled", "firewall denies by default", "kv0\tkey vault\tpublic Disabled", "ws0\tworkspace\tpublic Disabled"} {
+		if !strings.Contains(targetRows, want) {
+			t.Errorf("the targets table lacks %q:\n%s", want, targetRows)
+		}
+	}
+	if strings.Count(targetRows, "firewall") != 1 {
+		t.Errorf("only st0 is behind a firewall:\n%s", targetRows)
+	}
 	// No two boxes of the drawing overlap, and no text runs out of its box.
 	overlaps, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
 		const boxes = [...document.querySelectorAll('#network-body svg rect')].filter(r => !r.classList.contains('subnet')).map(r => r.getBBox());
@@ -417,4 +450,5 @@ func TestWebUIBrowserFifty(t *testing.T) {
 		t.Errorf("the drawing overlaps: %v", overlaps)
 	}
 	screenshot(t, bctx, "network-fifty")
+	screenshotOf(t, bctx, "#network-body .drawing", "network-fifty-drawing")
 }

@@ -44,7 +44,7 @@ type AccessReport struct {
 type PrincipalAccess struct {
 	ObjectID string `json:"objectId"`
 	// Name is the principal's display name, when armlet's identity holds
-	// it (a deleted principal, or a managed identity, has none).
+	// it (a deleted principal has none).
 	Name     string        `json:"name,omitempty"`
 	AppID    string        `json:"appId,omitempty"`
 	Requests int           `json:"requests"`

@@ -161,12 +161,16 @@ function peInfo(pe) {
   };
 }
 
-// publicAccess is a target's publicNetworkAccess in words: a Resource
+// publicAccess is a target's publicNetworkAccess in words, and whether its
+// firewall (networkAcls, storage accounts and key vaults) denies by
+// default: a Resource
 // Management Private Link has none of its own (public ARM is closed or
 // open for the whole tenant, by a private link association).
 function publicAccess(r) {
   if (typeOf(r) === 'microsoft.authorization/resourcemanagementprivatelinks') return data.publicArmDisabled ? 'public ARM closed' : 'public ARM open';
-  return 'public ' + (props(r).publicNetworkAccess || 'Enabled (default)');
+  const p = props(r);
+  const firewall = p.networkAcls && lower(p.networkAcls.defaultAction) === 'deny' ? ' · firewall denies by default' : '';
+  return 'public ' + (p.publicNetworkAccess || 'Enabled (default)') + firewall;
 }
 
 // networkModel is the drawing's nodes and edges.
@@ -448,7 +452,7 @@ function why(e) {
   return h('ul', {}, out);
 }
 // principalName is a principal's name, or its app or object id when
-// armlet's identity does not know it (a managed identity, a deleted one).
+// armlet's identity no longer holds it (deleted).
 const principalName = (p) => p.name || p.appId || p.objectId;
 // rememberPrincipals offers the principals seen so far by name in the
 // principal filters (a datalist), whatever the filters show now.
@@ -462,7 +466,7 @@ function renderAccess() {
   const r = data.access || {};
   const items = (r.principals || []).map((p) => h('article', {},
     h('h3', {}, 'Principal ' + principalName(p)),
-    h('p', {}, p.name ? '' : 'not a principal armlet made (a managed identity, or deleted) · ', 'object id ', h('code', {}, p.objectId),
+    h('p', {}, p.name ? '' : 'a principal armlet no longer holds · ', 'object id ', h('code', {}, p.objectId),
       p.appId ? [' · app id ', h('code', {}, p.appId)] : '', ' · ', p.requests + (p.requests === 1 ? ' request · ' : ' requests · '), h('span', { class: p.denied ? 'refused' : '' }, p.denied + ' denied')),
     table('Requests of ' + principalName(p), ['Time', 'Method', 'Operation', 'Resource', 'Status', 'Outcome', 'Why'],
       (p.entries || []).map((e) => [fmtTime(e.time), e.method, h('code', {}, slashy(e.operation)), h('span', { class: 'id', title: e.resourceId || '' }, shortID(e.resourceId)),
