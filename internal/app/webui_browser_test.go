@@ -47,24 +47,21 @@ func browser(t *testing.T) context.Context {
 // directory (kept with go test -artifacts).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join(t.ArtifactDir(), name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	savePNG(t, ctx, chromedp.FullScreenshot(100), name)
 }
 
 // screenshotOf saves the element sel alone as name.png, at its full size,
 // beside screenshot's.
 func screenshotOf(t *testing.T, ctx context.Context, sel, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	savePNG(t, ctx, chromedp.Screenshot(chromedp.CSS(sel)), name)
+}
+
+func savePNG(t *testing.T, ctx context.Context, shot chromedp.Action[[]byte], name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
-		t.Fatalf("screenshot of %s: %v", sel, err)
+		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	path := filepath.Join(t.ArtifactDir(), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
