@@ -225,13 +225,19 @@ func TestWebUIBrowserPosture(t *testing.T) {
 		screenshot(t, bctx, "network-posture")
 	})
 
-	t.Run("outbound rules", func(t *testing.T) {
+	t.Run("outbound rules and registries", func(t *testing.T) {
 		showView(t, bctx, "workspaces")
 		s := waitText(t, bctx, "the outbound rules", "#workspaces-body", func(s string) bool { return strings.Contains(s, "datalake") })
 		for _, want := range []string{"Managed network isolation\nAllowOnlyApprovedOutbound", "pypi\tFQDN\tUserDefined\tpypi.org",
 			"datalake\tPrivateEndpoint\tUserDefined\tdatalake (dfs)"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("the workspaces view lacks %q:\n%s", want, s)
+			}
+		}
+		reg := waitText(t, bctx, "the registry", "#registries-body", func(s string) bool { return strings.Contains(s, "Registry sharedreg") })
+		for _, want := range []string{"publicNetworkAccess\nDisabled", "Regions\neastus", "reg-pe\tApproved\t" + regIP} {
+			if !strings.Contains(reg, want) {
+				t.Errorf("the registries part lacks %q:\n%s", want, reg)
 			}
 		}
 		screenshot(t, bctx, "workspaces-outbound")

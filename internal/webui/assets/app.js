@@ -401,6 +401,31 @@ function renderWorkspaces() {
       table('Child resources of ' + nameOf(w.id) + ' by type', ['Type', 'Count'], Object.entries(counts).sort().map(([t, n]) => [t, num(n)])));
   });
   document.getElementById('workspaces-body').replaceChildren(...(out.length ? out : [h('p', {}, 'No workspaces.')]));
+  renderRegistries();
+}
+
+// renderRegistries shows each ML registry's network settings: its
+// publicNetworkAccess, regions, the private endpoints that reach it and
+// its assets by type.
+function renderRegistries() {
+  const pes = byType('microsoft.network/privateendpoints').map((pe) => Object.assign({ name: nameOf(pe.id) }, peInfo(pe)));
+  const out = byType('microsoft.machinelearningservices/registries').map((r) => {
+    const p = props(r);
+    const hid = 'reg-' + r.id.replace(/[^A-Za-z0-9]/g, '-');
+    const prefix = lower(r.id) + '/';
+    const counts = {};
+    for (const c of data.resources) if (lower(c.id).startsWith(prefix)) { const t = c.type.replace(/^Microsoft\.MachineLearningServices\/registries\//i, ''); counts[t] = (counts[t] || 0) + 1; }
+    return h('article', { 'aria-labelledby': hid },
+      h('h3', { id: hid }, 'Registry ' + nameOf(r.id)),
+      h('p', { class: 'id' }, r.id),
+      h('dl', { class: 'props' },
+        h('dt', {}, 'publicNetworkAccess'), h('dd', {}, p.publicNetworkAccess || 'Enabled (not set)'),
+        h('dt', {}, 'Regions'), h('dd', {}, (p.regionDetails || []).map((d) => d.location).join(', ') || r.body.location || '')),
+      table('Private endpoints of ' + nameOf(r.id), ['Endpoint', 'State', 'Private IP'],
+        pes.filter((pe) => lower(pe.target) === lower(r.id)).map((pe) => [pe.name, pe.state || 'unknown', pe.ip])),
+      table('Assets of ' + nameOf(r.id) + ' by type', ['Type', 'Count'], Object.entries(counts).sort().map(([t, n]) => [t, num(n)])));
+  });
+  document.getElementById('registries-body').replaceChildren(...(out.length ? out : [h('p', {}, 'No ML registries.')]));
 }
 
 // tick updates the countdowns, and re-reads once one has ended.
