@@ -64,7 +64,7 @@ func TestReportAccessCommand(t *testing.T) {
 
 	out.Reset()
 	if code := run(ctx, []string{"report", "access", "--since", "1h"}, getenv, &out, &out); code != 0 ||
-		!strings.Contains(out.String(), "PRINCIPAL "+oid+" (app "+conn.ClientID+")") ||
+		!strings.Contains(out.String(), "PRINCIPAL "+oid+` "armlet-bootstrap" (app `+conn.ClientID+")") ||
 		!strings.Contains(out.String(), "why: RBAC allowed Microsoft.MachineLearningServices/workspaces/write") {
 		t.Errorf("report access = %d %s", code, out.String())
 	}
@@ -72,6 +72,11 @@ func TestReportAccessCommand(t *testing.T) {
 	if code := run(ctx, []string{"report", "access", "--denied-only", "--principal", oid}, getenv, &out, &out); code != 0 ||
 		strings.TrimSpace(out.String()) != "No requests recorded." {
 		t.Errorf("report access --denied-only = %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"report", "access", "--principal", "armlet-bootstrap"}, getenv, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "PRINCIPAL "+oid) {
+		t.Errorf("report access --principal armlet-bootstrap = %d %s", code, out.String())
 	}
 	out.Reset()
 	if code := run(ctx, []string{"report", "access", "--since", "yesterday"}, getenv, &out, &out); code != 1 || !strings.Contains(out.String(), "since") {

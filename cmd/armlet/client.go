@@ -416,14 +416,14 @@ func networkCmd(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // reportCmd is `armlet report exposure [--json] [--workspace ID] [--since T] [--until T]`
-// or `armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]`.
+// or `armlet report access [--json] [--principal ID|NAME] [--since T] [--denied-only]`.
 func reportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "access" {
 		return accessReportCmd(ctx, args[1:], getenv, stdout)
 	}
 	if len(args) == 0 || args[0] != "exposure" {
 		return usageErr("usage: armlet report exposure [--json] [--workspace RESOURCE_ID] [--since T] [--until T]\n" +
-			"       armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]")
+			"       armlet report access [--json] [--principal ID|NAME] [--since T] [--denied-only]")
 	}
 	var asJSON bool
 	var workspace, since, until string
@@ -469,13 +469,13 @@ func printReport(ctx context.Context, c *adminClient, path string, q url.Values,
 	return rep.WriteTable(stdout)
 }
 
-// accessReportCmd is `armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]`.
+// accessReportCmd is `armlet report access [--json] [--principal ID|NAME] [--since T] [--denied-only]`.
 func accessReportCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	var asJSON, deniedOnly bool
 	var principal, since string
 	c, _, err := clientFlags("report access", args, getenv, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
-		fs.StringVar(&principal, "principal", "", "only this caller (object id, or client id)")
+		fs.StringVar(&principal, "principal", "", "only this caller (object id, client id, or the name of a principal armlet made)")
 		fs.StringVar(&since, "since", "", "only requests at or after this time (RFC 3339, or a duration back from now such as 1h)")
 		fs.BoolVar(&deniedOnly, "denied-only", false, "only the denied requests")
 	}, nil)

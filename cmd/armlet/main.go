@@ -62,7 +62,7 @@ Usage:
   armlet report exposure [--json] [--workspace ID] [--since T] [--until T]
                                        per workspace: what crossed public networks, with what
                                        metadata, and what would have kept it private
-  armlet report access [--json] [--principal OBJECT_ID] [--since T] [--denied-only]
+  armlet report access [--json] [--principal ID|NAME] [--since T] [--denied-only]
                                        per principal: each request's outcome and its decision
                                        trail (which role assignment allowed it or which
                                        permission was missing; which policy matched and why)

@@ -54,10 +54,10 @@ import (
 //	                                    workspace (resource id prefix), class, since, until
 //	                                    (RFC 3339, or a duration back from now such as 1h), limit
 //	GET  /_armlet/reports/exposure      the exposure report; filters workspace, since, until,
-//	                                    principal (the caller's object or app id)
+//	                                    principal (the caller's object or app id, or a principal's name)
 //	GET  /_armlet/reports/access        the access report: per principal, each request's outcome
-//	                                    and decision trail; filters principal (object or app id),
-//	                                    since, until, deniedOnly=true
+//	                                    and decision trail, with the principal's name; filters principal
+//	                                    (object or app id, or name), since, until, deniedOnly=true
 //	GET  /_armlet/ui/resources          the resources the web UI draws (webui.go)
 //	GET  /_armlet/ui/revision           a revision that changes with state, flows and clock
 //	POST /_armlet/ui/login              a new web UI login link {"uiUrl"}
@@ -190,7 +190,11 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
-		flows = flowsOf(flows, r.URL.Query().Get("principal"))
+		if ids, ok, err := a.principalFilter(ctx, r); err != nil {
+			return nil, err
+		} else if ok {
+			flows = flowsOf(flows, ids)
+		}
 		exposure, err := report.BuildExposure(flows, isV2Child, func(ws string) (*report.WorkspaceSettings, error) {
 			return a.workspaceSettings(ctx, ws)
 		}, a.s.clock.Now())
@@ -204,13 +208,25 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		if err != nil {
 			return nil, err
 		}
-		f := report.AccessFilter{Principal: r.URL.Query().Get("principal")}
+		if ids, ok, err := a.principalFilter(ctx, r); err != nil {
+			return nil, err
+		} else if ok {
+			flows = flowsOf(flows, ids)
+		}
+		var f report.AccessFilter
 		if f.DeniedOnly, err = boolQuery(r, "deniedOnly"); err != nil {
 			return nil, err
 		}
-		access := report.BuildAccess(flows, f, a.s.clock.Now())
-		access.DroppedFlowRecords = a.s.flows.Dropped()
-		return engine.JSON(http.StatusOK, access), nil
+		names, err := a.principalNames(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep := report.BuildAccess(flows, f, a.s.clock.Now())
+		for i, p := range rep.Principals {
+			rep.Principals[i].Name = names[strings.ToLower(p.ObjectID)]
+		}
+		rep.DroppedFlowRecords = a.s.flows.Dropped()
+		return engine.JSON(http.StatusOK, rep), nil
 	}
 	return nil, arm.NotFound("NotFound", "No admin endpoint for %s.", route)
 }

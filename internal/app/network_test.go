@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
@@ -31,6 +32,33 @@ func netPE(subnet, wsID string, manual bool) armnetwork.PrivateEndpoint {
 		props.PrivateLinkServiceConnections = conn
 	}
 	return armnetwork.PrivateEndpoint{Location: to.Ptr("eastus"), Properties: props}
+}
+
+// netZoneGroup creates the private DNS zone zone (raw REST: armnetwork
+// has no private DNS zone client) and a zone group "default" on private
+// endpoint pe that writes the zone's A records, and returns the group.
+func netZoneGroup(t *testing.T, s *e2e.Armlet, cred azcore.TokenCredential, rg, pe, zone string) armnetwork.PrivateDNSZoneGroup {
+	t.Helper()
+	if st, _, body := s.Do(t, http.MethodPut, zone+"?api-version=2020-06-01", `{"location":"global"}`, nil); st != http.StatusCreated {
+		t.Fatalf("PUT zone: %d %s", st, body)
+	}
+	groups, err := armnetwork.NewPrivateDNSZoneGroupsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, err := groups.BeginCreateOrUpdate(context.Background(), rg, pe, "default", armnetwork.PrivateDNSZoneGroup{
+		Properties: &armnetwork.PrivateDNSZoneGroupPropertiesFormat{PrivateDNSZoneConfigs: []*armnetwork.PrivateDNSZoneConfig{{
+			Name: to.Ptr("api"), Properties: &armnetwork.PrivateDNSZonePropertiesFormat{PrivateDNSZoneID: to.Ptr(zone)},
+		}}},
+	}, nil)
+	if err != nil {
+		t.Fatalf("begin zone group: %v", err)
+	}
+	group, err := gp.PollUntilDone(context.Background(), e2e.FastPoll)
+	if err != nil {
+		t.Fatalf("zone group: %v", err)
+	}
+	return group.PrivateDNSZoneGroup
 }
 
 // netConnectionState is the state of a private endpoint's one connection.
@@ -215,25 +243,7 @@ func TestNetworkSDK(t *testing.T) {
 	// A private DNS zone (raw REST: armnetwork has no private DNS zone
 	// client) and a zone group on pe-auto that writes its A records.
 	zone := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms"
-	if st, _, body := s.Do(t, http.MethodPut, zone+"?api-version=2020-06-01", `{"location":"global"}`, nil); st != http.StatusCreated {
-		t.Fatalf("PUT zone: %d %s", st, body)
-	}
-	groups, err := armnetwork.NewPrivateDNSZoneGroupsClient(sub, cred, s.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	gp, err := groups.BeginCreateOrUpdate(ctx, rg, "pe-auto", "default", armnetwork.PrivateDNSZoneGroup{
-		Properties: &armnetwork.PrivateDNSZoneGroupPropertiesFormat{PrivateDNSZoneConfigs: []*armnetwork.PrivateDNSZoneConfig{{
-			Name: to.Ptr("api"), Properties: &armnetwork.PrivateDNSZonePropertiesFormat{PrivateDNSZoneID: to.Ptr(zone)},
-		}}},
-	}, nil)
-	if err != nil {
-		t.Fatalf("begin zone group: %v", err)
-	}
-	group, err := gp.PollUntilDone(ctx, e2e.FastPoll)
-	if err != nil {
-		t.Fatalf("zone group: %v", err)
-	}
+	group := netZoneGroup(t, s, cred, rg, "pe-auto", zone)
 	if sets := group.Properties.PrivateDNSZoneConfigs[0].Properties.RecordSets; len(sets) != 3 || *sets[0].IPAddresses[0] != "10.10.1.4" {
 		t.Fatalf("record sets = %s", mustJSON(sets))
 	}

@@ -7,12 +7,39 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/report"
 )
+
+// closedRegistry creates registry name in eastus with publicNetworkAccess
+// Disabled, and returns it with the client that made it.
+func closedRegistry(t *testing.T, s *e2e.Armlet, cred azcore.TokenCredential, rg, name string) (*armmachinelearning.RegistriesClient, armmachinelearning.Registry) {
+	t.Helper()
+	registries, err := armmachinelearning.NewRegistriesClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := registries.BeginCreateOrUpdate(context.Background(), rg, name, armmachinelearning.Registry{
+		Location: to.Ptr("eastus"),
+		Identity: &armmachinelearning.ManagedServiceIdentity{Type: to.Ptr(armmachinelearning.ManagedServiceIdentityTypeSystemAssigned)},
+		Properties: &armmachinelearning.RegistryProperties{
+			PublicNetworkAccess: to.Ptr("Disabled"),
+			RegionDetails:       []*armmachinelearning.RegistryRegionArmDetails{{Location: to.Ptr("eastus")}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := rp.PollUntilDone(context.Background(), e2e.FastPoll)
+	if err != nil {
+		t.Fatalf("create registry: %v", err)
+	}
+	return registries, reg.Registry
+}
 
 // TestRegistryIsolationStory is the seed story over again, for a registry,
 // with the Go SDK's registry clients over real sockets: a registry with
@@ -30,25 +57,7 @@ func TestRegistryIsolationStory(t *testing.T) {
 	const rg, name = "reg-rg", "sharedreg"
 
 	s.CreateGroup(t, rg)
-	registries, err := armmachinelearning.NewRegistriesClient(sub, cred, s.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := registries.BeginCreateOrUpdate(ctx, rg, name, armmachinelearning.Registry{
-		Location: to.Ptr("eastus"),
-		Identity: &armmachinelearning.ManagedServiceIdentity{Type: to.Ptr(armmachinelearning.ManagedServiceIdentityTypeSystemAssigned)},
-		Properties: &armmachinelearning.RegistryProperties{
-			PublicNetworkAccess: to.Ptr("Disabled"),
-			RegionDetails:       []*armmachinelearning.RegistryRegionArmDetails{{Location: to.Ptr("eastus")}},
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := rp.PollUntilDone(ctx, e2e.FastPoll)
-	if err != nil {
-		t.Fatalf("create registry: %v", err)
-	}
+	registries, reg := closedRegistry(t, s, cred, rg, name)
 	regID := *reg.ID
 
 	subnet := isoSubnet(t, s, cred, rg, "10.9.0.0/16", "10.9.1.0/24")
@@ -152,6 +161,11 @@ func TestRegistryIsolationStory(t *testing.T) {
 	if p := isoPublic(rep, netmodel.RegistryPublic, "registries/models/versions/read"); p == nil || p.Statuses["403"] != 1 ||
 		len(p.KeepPrivate) != 1 || p.KeepPrivate[0] != report.KeepUsePrivateRegistry {
 		t.Errorf("refused public data-plane read = %+v", p)
+	}
+	// The refused public discovery too: counted against the registry.
+	if p := isoPublic(rep, netmodel.RegistryPublic, "MachineLearningServices/registries/read"); p == nil || p.Statuses["403"] != 1 ||
+		len(p.KeepPrivate) != 1 || p.KeepPrivate[0] != report.KeepUsePrivateRegistry {
+		t.Errorf("refused public discovery = %+v", p)
 	}
 	var privateWrite bool
 	for _, p := range rep.Private {

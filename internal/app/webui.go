@@ -10,8 +10,10 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/authorization"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/webui"
+	"github.com/google/uuid"
 )
 
 // newUI returns the web UI, whose data calls are admin API calls of the
@@ -38,7 +40,7 @@ func (c uiCounting) Record(o netmodel.Observation) {
 }
 
 // uiNamespaces are the providers whose resources the UI draws, besides
-// Resource Management Private Links.
+// Resource Management Private Links and their associations.
 var uiNamespaces = []string{
 	"microsoft.network/", "microsoft.machinelearningservices/", "microsoft.storage/",
 	"microsoft.keyvault/", "microsoft.containerregistry/",
@@ -65,9 +67,10 @@ func (a *admin) serveUI(ctx context.Context, route string) (*engine.Response, er
 
 // uiResources lists the resources the UI draws: networks, private
 // endpoints, private DNS zones, Azure ML workspaces and registries and
-// their children, storage accounts, key vaults, container registries and
-// Resource Management Private Links, as GET bodies with secrets redacted;
-// a workspace also with its effective v1LegacyMode.
+// their children, storage accounts, key vaults, container registries,
+// Resource Management Private Links and their associations, as GET bodies
+// with secrets redacted; a workspace also with its effective v1LegacyMode;
+// and whether a private link association closes public ARM.
 func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 	all, err := a.s.engine.Export(ctx)
 	if err != nil {
@@ -77,7 +80,7 @@ func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 	out := make([]map[string]any, 0, len(all))
 	for _, ex := range all {
 		lt := strings.ToLower(ex.Type)
-		if lt != "microsoft.authorization/resourcemanagementprivatelinks" &&
+		if !strings.EqualFold(ex.Type, authorization.TypePrivateLinks) && !strings.EqualFold(ex.Type, authorization.TypeAssociations) &&
 			!hasAnyPrefix(lt, uiNamespaces) {
 			continue
 		}
@@ -103,22 +106,62 @@ func (a *admin) uiResources(ctx context.Context) (*engine.Response, error) {
 		}
 		out = append(out, item)
 	}
-	return engine.JSON(http.StatusOK, map[string]any{"value": out, "now": now}), nil
+	// Whether public ARM is open: the drawing's "public ARM" node says so.
+	armDisabled, _, err := a.s.opts.publicARM(ctx, a.s.identity.TenantID())
+	if err != nil {
+		return nil, err
+	}
+	return engine.JSON(http.StatusOK, map[string]any{"value": out, "now": now, "publicArmDisabled": armDisabled}), nil
 }
 
-// flowsOf keeps the flows whose caller has object or app id principal
-// (all of them when principal is empty), as the access report's filter.
-func flowsOf(flows []netmodel.Flow, principal string) []netmodel.Flow {
-	if principal == "" {
-		return flows
+// principalFilter reads the reports' principal query parameter: an object
+// id, an app (client) id, or the name of a principal armlet's identity
+// holds (any casing; names need not be unique, so all of them). ok is
+// false when there is no filter.
+func (a *admin) principalFilter(ctx context.Context, r *http.Request) (ids map[string]bool, ok bool, err error) {
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("principal")))
+	if q == "" {
+		return nil, false, nil
 	}
+	ids = map[string]bool{q: true}
+	if _, err := uuid.Parse(q); err == nil {
+		return ids, true, nil
+	}
+	ps, err := a.s.identity.ListPrincipals(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, p := range ps {
+		if strings.EqualFold(p.Name, q) {
+			ids[strings.ToLower(p.ObjectID)], ids[strings.ToLower(p.ClientID)] = true, true
+		}
+	}
+	return ids, true, nil
+}
+
+// flowsOf keeps the flows whose caller's object or app id is in ids.
+func flowsOf(flows []netmodel.Flow, ids map[string]bool) []netmodel.Flow {
 	out := flows[:0:0]
 	for _, f := range flows {
-		if strings.EqualFold(principal, f.CallerObjectID) || strings.EqualFold(principal, f.CallerAppID) {
+		if ids[strings.ToLower(f.CallerObjectID)] || ids[strings.ToLower(f.CallerAppID)] {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// principalNames are the names of the principals armlet's identity holds,
+// by lower-case object id: the access report's callers by name.
+func (a *admin) principalNames(ctx context.Context) (map[string]string, error) {
+	ps, err := a.s.identity.ListPrincipals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(ps))
+	for _, p := range ps {
+		names[strings.ToLower(p.ObjectID)] = p.Name
+	}
+	return names, nil
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {

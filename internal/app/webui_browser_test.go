@@ -47,7 +47,19 @@ func browser(t *testing.T) context.Context {
 // directory (kept with go test -artifacts).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	savePNG(t, ctx, chromedp.FullScreenshot(100), name)
+}
+
+// screenshotOf saves the element sel alone as name.png, at its full size,
+// beside screenshot's.
+func screenshotOf(t *testing.T, ctx context.Context, sel, name string) {
+	t.Helper()
+	savePNG(t, ctx, chromedp.Screenshot(chromedp.CSS(sel)), name)
+}
+
+func savePNG(t *testing.T, ctx context.Context, shot chromedp.Action[[]byte], name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -325,9 +337,11 @@ func TestWebUIBrowser(t *testing.T) {
 	}
 }
 
-// TestWebUIBrowserFifty: the network drawing of about fifty resources,
-// imported from a seed, keeps every box apart and every endpoint's IP on
-// show.
+// TestWebUIBrowserFifty: the network drawing of about fifty resources
+// (networks, subnets, zones and their links, workspaces, storage accounts,
+// key vaults, an ML registry, a Resource Management Private Link and an
+// endpoint to each), imported from a seed, keeps every box apart and every
+// endpoint's IP on show.
 func TestWebUIBrowserFifty(t *testing.T) {
 	bctx := browser(t)
 	a := e2e.Start(t)
@@ -357,13 +371,32 @@ func TestWebUIBrowserFifty(t *testing.T) {
 	}
 	for i := range 10 {
 		id := fmt.Sprintf("/providers/Microsoft.Storage/storageAccounts/st%d", i)
-		add(id, map[string]any{"location": "eastus", "kind": "StorageV2", "sku": map[string]any{"name": "Standard_LRS"}})
+		body := map[string]any{"location": "eastus", "kind": "StorageV2", "sku": map[string]any{"name": "Standard_LRS"}}
+		if i == 0 { // behind its firewall
+			body["properties"] = map[string]any{"networkAcls": map[string]any{"defaultAction": "Deny"}}
+		}
+		add(id, body)
 		targets = append(targets, rg+id+"|blob")
 	}
 	for i := range 4 {
 		id := fmt.Sprintf("/providers/Microsoft.KeyVault/vaults/kv%d", i)
-		add(id, map[string]any{"location": "eastus", "properties": map[string]any{"tenantId": a.Conn.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}})
+		props := map[string]any{"tenantId": a.Conn.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}
+		if i == 0 {
+			props["publicNetworkAccess"] = "Disabled"
+		}
+		add(id, map[string]any{"location": "eastus", "properties": props})
 		targets = append(targets, rg+id+"|vault")
+	}
+	for _, tg := range []struct{ id, group string }{
+		{"/providers/Microsoft.MachineLearningServices/registries/reg0", "amlregistry"},
+		{"/providers/Microsoft.Authorization/resourceManagementPrivateLinks/rmpl0", "ResourceManagement"},
+	} {
+		body := map[string]any{"location": "eastus"}
+		if strings.Contains(tg.id, "registries") {
+			body["properties"] = map[string]any{"publicNetworkAccess": "Disabled", "regionDetails": []any{map[string]any{"location": "eastus"}}}
+		}
+		add(tg.id, body)
+		targets = append(targets, rg+tg.id+"|"+tg.group)
 	}
 	for i, tg := range targets {
 		target, group, _ := strings.Cut(tg, "|")
@@ -382,8 +415,18 @@ func TestWebUIBrowserFifty(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText(t, bctx, "every endpoint", "#network-body", func(s string) bool {
-		return strings.Contains(s, fmt.Sprintf("pe%d\t", len(targets)-1)) && strings.Contains(s, "kv3")
+		return strings.Contains(s, fmt.Sprintf("pe%d\t", len(targets)-1)) && strings.Contains(s, "kv3") && strings.Contains(s, "reg0") && strings.Contains(s, "rmpl0")
 	})
+	// Each target's public access, a firewall's default too.
+	targetRows := pageText(t, bctx, "#network-body table:nth-of-type(5)")
+	for _, want := range []string{"st0\tstorage account\tpublic Enabled", "firewall denies by default", "kv0\tkey vault\tpublic Disabled", "ws0\tworkspace\tpublic Disabled"} {
+		if !strings.Contains(targetRows, want) {
+			t.Errorf("the targets table lacks %q:\n%s", want, targetRows)
+		}
+	}
+	if strings.Count(targetRows, "firewall") != 1 {
+		t.Errorf("only st0 is behind a firewall:\n%s", targetRows)
+	}
 	// No two boxes of the drawing overlap, and no text runs out of its box.
 	overlaps, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`(() => {
 		const boxes = [...document.querySelectorAll('#network-body svg rect')].filter(r => !r.classList.contains('subnet')).map(r => r.getBBox());
@@ -404,4 +447,5 @@ func TestWebUIBrowserFifty(t *testing.T) {
 		t.Errorf("the drawing overlaps: %v", overlaps)
 	}
 	screenshot(t, bctx, "network-fifty")
+	screenshotOf(t, bctx, "#network-body .drawing", "network-fifty-drawing")
 }

@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/identity"
+	"github.com/armlet/armlet/internal/report"
 	"github.com/armlet/armlet/internal/webui"
 )
 
@@ -99,25 +103,66 @@ func TestWebUI(t *testing.T) {
 		!strings.Contains(body, "effectiveV1LegacyMode") {
 		t.Fatalf("resources: %d %s", resp.StatusCode, body)
 	}
-	// The exposure report by principal: the bootstrap principal's calls, or
-	// nobody's.
+	// The exposure and access reports by principal (object id, app id or
+	// name): the bootstrap principal's calls, or nobody's; the access
+	// report names the principal.
 	for _, tc := range []struct {
 		principal string
 		want      bool
-	}{{conn.ObjectID, true}, {conn.ClientID, true}, {"00000000-0000-0000-0000-000000000001", false}} {
-		resp, body := uiGet(t, a, "GET", base+"/ui/api/reports/exposure?principal="+tc.principal, "", session, nil)
+	}{
+		{conn.ObjectID, true}, {conn.ClientID, true}, {identity.BootstrapName, true}, {strings.ToUpper(identity.BootstrapName), true},
+		{"00000000-0000-0000-0000-000000000001", false}, {"nobody-by-this-name", false},
+	} {
+		resp, body := uiGet(t, a, "GET", base+"/ui/api/reports/exposure?principal="+url.QueryEscape(tc.principal), "", session, nil)
 		if got := strings.Contains(body, "workspaces/ws-ui"); resp.StatusCode != http.StatusOK || got != tc.want {
 			t.Errorf("exposure of principal %s: %d, shows the workspace %v, want %v: %s", tc.principal, resp.StatusCode, got, tc.want, body)
 		}
+		resp, body = uiGet(t, a, "GET", base+"/ui/api/reports/access?principal="+url.QueryEscape(tc.principal), "", session, nil)
+		var rep report.AccessReport
+		if err := json.Unmarshal([]byte(body), &rep); resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("access of principal %s: %d %v %s", tc.principal, resp.StatusCode, err, body)
+		}
+		got := len(rep.Principals) == 1 && rep.Principals[0].ObjectID == conn.ObjectID && rep.Principals[0].Name == identity.BootstrapName
+		if got != tc.want || !tc.want && len(rep.Principals) != 0 {
+			t.Errorf("access of principal %s: %+v, want the bootstrap principal by name %v", tc.principal, rep.Principals, tc.want)
+		}
 	}
-	_, before := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil)
-	resp, body = uiGet(t, a, "POST", base+"/ui/api/clock/advance", `{"duration":"2h"}`, session,
-		map[string]string{"Content-Type": "application/json", "Origin": base})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"offset":"2h0m0s"`) {
-		t.Fatalf("advance: %d %s", resp.StatusCode, body)
-	}
-	if _, after := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil); after == before {
-		t.Errorf("revision %s unchanged by a clock advance", after)
+	// The revision the page polls moves with ARM writes, recorded calls
+	// and the clock, and not with the page's own reads (or it would
+	// re-read everything at every poll).
+	for _, tc := range []struct {
+		name   string
+		change func()
+		moves  bool
+	}{
+		{"the page's reads", func() {
+			for _, p := range []string{"ui/resources", "flows", "reports/exposure", "reports/access", "clock", "ui/revision"} {
+				uiGet(t, a, "GET", base+"/ui/api/"+p, "", session, nil)
+			}
+		}, false},
+		{"an ARM write", func() { a.CreateGroup(t, "rg-ui-2") }, true},
+		{"an ARM read", func() { a.Do(t, "GET", ws+"?api-version=2022-12-01", "", nil) }, true},
+		{"a clock advance", func() {
+			resp, body := uiGet(t, a, "POST", base+"/ui/api/clock/advance", `{"duration":"2h"}`, session,
+				map[string]string{"Content-Type": "application/json", "Origin": base})
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"offset":"2h0m0s"`) {
+				t.Fatalf("advance: %d %s", resp.StatusCode, body)
+			}
+		}, true},
+	} {
+		revision := func() string {
+			resp, body := uiGet(t, a, "GET", base+"/ui/api/ui/revision", "", session, nil)
+			var rev struct{ Revision, ClockOffset any }
+			if err := json.Unmarshal([]byte(body), &rev); resp.StatusCode != http.StatusOK || err != nil {
+				t.Fatalf("revision: %d %v %s", resp.StatusCode, err, body)
+			}
+			return fmt.Sprint(rev.Revision, " ", rev.ClockOffset)
+		}
+		before := revision()
+		tc.change()
+		if after := revision(); (after != before) != tc.moves {
+			t.Errorf("%s: revision %s, then %s; want it to move: %v", tc.name, before, after, tc.moves)
+		}
 	}
 	// The admin API mints new login links.
 	status, _, body = a.Do(t, "POST", "/_armlet/ui/login", "{}", nil)

@@ -563,9 +563,12 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 	t, err := s.Registry.Resolve(r.Context(), r.Method, r.URL.EscapedPath(), engine.QueryValue(r.URL.Query(), "api-version"),
 		baseURL(r), netmodel.OriginFrom(r.Context()))
 	if err != nil {
-		if t != nil {
-			// Refused, but named in its flow record as the operation it is,
-			// so the reports show it under its registry.
+		// Refused, but named in its flow record as the operation it is,
+		// so the reports show it under its registry.
+		switch {
+		case t != nil && t.Discovery:
+			flowInfoFrom(r.Context()).target(t.Action, t.Scope)
+		case t != nil:
 			flowInfoFrom(r.Context()).target(action.Of(r.Method, t.Path))
 		}
 		return nil, err

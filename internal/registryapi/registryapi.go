@@ -120,8 +120,8 @@ type Target struct {
 //
 // escapedPath is the request's escaped path, apiVersion its api-version
 // parameter; baseURL the scheme and host the client used. A request
-// refused by rules 2 to 4 gets its error and a Target with Path set, for
-// its flow record.
+// refused by rules 2 to 4 gets its error and a Target with Path set (a
+// discovery refused by rule 4: Action and Scope), for its flow record.
 func (s *Service) Resolve(ctx context.Context, method, escapedPath, apiVersion, baseURL string, origin netmodel.Origin) (*Target, error) {
 	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
 	first, _ := url.PathUnescape(segs[0])
@@ -181,14 +181,16 @@ func (s *Service) resolveDiscovery(ctx context.Context, method, escapedPath stri
 	if err != nil {
 		return nil, err
 	}
+	t := &Target{Discovery: true, Action: machinelearning.TypeRegistries + "/read", Scope: id, BaseURL: strings.TrimSuffix(baseURL, "/") + "/"}
 	r, err := s.allow(ctx, id, origin)
 	if err != nil {
-		return nil, err
+		// Refused (public access disabled): no live registry, but the
+		// flow record names the one found (Scope), so that the exposure
+		// report counts the call against it.
+		return t, err
 	}
-	return &Target{
-		Registry: r.ID, Discovery: true, Action: machinelearning.TypeRegistries + "/read", Scope: r.ID,
-		BaseURL: strings.TrimSuffix(baseURL, "/") + "/", registry: r,
-	}, nil
+	t.Registry, t.registry = r.ID, r
+	return t, nil
 }
 
 // find returns the registry called name: the private endpoint's own for a

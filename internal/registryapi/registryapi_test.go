@@ -59,6 +59,28 @@ func mustID(t testing.TB, s string) resourceid.ID {
 	return id
 }
 
+// TestResolveRefusedDiscovery: a public discovery refused by the
+// registry's network rules names no live registry, but the registry it
+// found as the scope of its flow record; a private one refused for naming
+// another registry names nothing (it must not tell the other exists).
+func TestResolveRefusedDiscovery(t *testing.T) {
+	s := newService(t)
+	got, err := s.Resolve(context.Background(), "GET", "/registrymanagement/v1.0/registries/closed/discovery", "2024-04-01", base,
+		netmodel.Origin{Listener: "127.0.0.1:8443"})
+	if err == nil || got == nil || !got.Registry.IsRoot() || !strings.EqualFold(got.Scope.String(), regBase+"closed") ||
+		got.Action != machinelearning.TypeRegistries+"/read" {
+		t.Fatalf("public discovery of a closed registry: %+v, %v; want refused with scope %sclosed", got, err, regBase)
+	}
+	got, err = s.Resolve(context.Background(), "GET", "/registrymanagement/v1.0/registries/open/discovery", "2024-04-01", base,
+		netmodel.Origin{Listener: "127.77.0.1:8443", Endpoint: &netmodel.Endpoint{
+			ID:       mustID(t, rgPath+"/providers/Microsoft.Network/privateEndpoints/pe"),
+			TargetID: mustID(t, regBase+"closed"), GroupID: machinelearning.RegistryPrivateLinkGroup,
+		}})
+	if err == nil || got != nil {
+		t.Fatalf("private discovery of another registry: %+v, %v; want refused naming nothing", got, err)
+	}
+}
+
 // TestResolve: each rule of Resolve, in its order, for discovery and for
 // the asset API, on the main listener and through private endpoints.
 func TestResolve(t *testing.T) {

@@ -44,7 +44,10 @@ type AccessReport struct {
 
 // PrincipalAccess is one caller's part of the access report.
 type PrincipalAccess struct {
-	ObjectID string        `json:"objectId"`
+	ObjectID string `json:"objectId"`
+	// Name is the principal's display name, when armlet's identity holds
+	// it (a deleted principal has none).
+	Name     string        `json:"name,omitempty"`
 	AppID    string        `json:"appId,omitempty"`
 	Requests int           `json:"requests"`
 	Denied   int           `json:"denied"`
@@ -180,6 +183,9 @@ func (r AccessReport) WriteTable(w io.Writer) error {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "PRINCIPAL %s", p.ObjectID)
+		if p.Name != "" {
+			fmt.Fprintf(&b, " %q", p.Name)
+		}
 		if p.AppID != "" {
 			fmt.Fprintf(&b, " (app %s)", p.AppID)
 		}

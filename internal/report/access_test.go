@@ -92,12 +92,13 @@ func TestBuildAccess(t *testing.T) {
 		!strings.Contains(tr[1], "[/subscriptions/s/providers/Microsoft.Authorization/policyAssignments/pa1]") {
 		t.Errorf("policy trail = %q", tr)
 	}
+	r.Principals[0].Name = "alice" // as the admin API fills it in
 	var buf bytes.Buffer
 	if err := r.WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"PRINCIPAL a (app app-a): 4 request(s), 2 denied", "403 RequestDisallowedByPolicy", "why: Policy denied at", "OUTCOME"} {
+	for _, want := range []string{`PRINCIPAL a "alice" (app app-a): 4 request(s), 2 denied`, "403 RequestDisallowedByPolicy", "why: Policy denied at", "OUTCOME"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

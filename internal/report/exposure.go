@@ -121,6 +121,8 @@ type PublicOperation struct {
 	ResourceIDs []string           `json:"resourceIds"`
 	Query       []netmodel.Param   `json:"query"`
 	Body        []netmodel.Param   `json:"body"`
+	// Callers are the object ids of the principals who made the calls.
+	Callers []string `json:"callers"`
 	// KeepPrivate lists the settings each of which would have kept the
 	// operation off public networks.
 	KeepPrivate []string `json:"keepPrivate"`
@@ -201,7 +203,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 			p, ok := pub[k]
 			if !ok {
 				p = &PublicOperation{Operation: f.Operation, Class: f.Class, Statuses: map[string]int{},
-					ResourceIDs: []string{}, Query: []netmodel.Param{}, Body: []netmodel.Param{}}
+					ResourceIDs: []string{}, Query: []netmodel.Param{}, Body: []netmodel.Param{}, Callers: []string{}}
 				pub[k] = p
 				seen[p] = map[string]bool{}
 				refusedOnly[p] = true
@@ -213,6 +215,10 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 				p.LastSeen = f.Time
 			}
 			s := seen[p]
+			if key := "c\x00" + strings.ToLower(f.CallerObjectID); f.CallerObjectID != "" && !s[key] && len(p.Callers) < maxReportValues {
+				s[key] = true
+				p.Callers = append(p.Callers, f.CallerObjectID)
+			}
 			for _, id := range f.Metadata.ResourceIDs {
 				if key := "id\x00" + strings.ToLower(id); !s[key] && len(p.ResourceIDs) < maxReportValues {
 					s[key] = true
@@ -360,6 +366,9 @@ func (r ExposureReport) WriteTable(w io.Writer) error {
 			fmt.Fprintln(tw, "  PUBLIC\tOPERATION\tCOUNT\tSTATUS\tWOULD STAY PRIVATE WITH")
 			for _, p := range ws.Public {
 				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", p.Class, p.Operation, p.Count, statuses(p.Statuses), strings.Join(p.KeepPrivate, "; or "))
+				if len(p.Callers) > 0 {
+					fmt.Fprintf(tw, "    callers:\t%s\n", strings.Join(p.Callers, ", "))
+				}
 				if len(p.ResourceIDs) > 0 {
 					fmt.Fprintf(tw, "    resource ids:\t%s\n", strings.Join(p.ResourceIDs, ", "))
 				}

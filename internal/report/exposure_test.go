@@ -60,6 +60,9 @@ func TestBuildExposure(t *testing.T) {
 		mk(netmodel.ARMPrivate, "GET", ws+"/jobs/j1", ``),
 		mk(netmodel.ARMPublic, "PUT", "/subscriptions/s1/resourceGroups/rg", `{}`), // no workspace
 	}
+	// Two callers of the endpoint writes; the workspace write by one of
+	// them, the same one as the first endpoint write.
+	flows[0].CallerObjectID, flows[1].CallerObjectID, flows[3].CallerObjectID = "oid-a", "oid-b", "oid-a"
 	r, err := BuildExposure(flows, func(c string) bool { return c != "computes" }, nil, time.Unix(2, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +94,12 @@ func TestBuildExposure(t *testing.T) {
 		!slices.Contains(ep.Body, netmodel.Param{Name: "properties.keys", Value: netmodel.Redacted, Redacted: true}) {
 		t.Errorf("online endpoint writes = %+v", ep)
 	}
+	if !slices.Equal(ep.Callers, []string{"oid-a", "oid-b"}) {
+		t.Errorf("online endpoint writes' callers = %q, want oid-a, oid-b", ep.Callers)
+	}
+	if c := w.Public[slices.IndexFunc(w.Public, func(p PublicOperation) bool { return strings.HasSuffix(p.Operation, "computes/write") })].Callers; len(c) != 0 || c == nil {
+		t.Errorf("compute write's callers = %#v, want none ([])", c)
+	}
 	if len(w.Private) != 2 || w.Private[0].Class != netmodel.ARMPrivate || w.Private[1].Class != netmodel.WorkspacePrivate || w.Private[0].PrivateEndpointIDs[0] != pe {
 		t.Errorf("private = %+v", w.Private)
 	}
@@ -98,7 +107,7 @@ func TestBuildExposure(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"WORKSPACE " + ws, KeepV1LegacyMode + "; or " + KeepPrivateARM, "properties.authMode=AMLToken", "PRIVATE", pe} {
+	for _, s := range []string{"WORKSPACE " + ws, KeepV1LegacyMode + "; or " + KeepPrivateARM, "properties.authMode=AMLToken", "PRIVATE", pe, "callers:", "oid-a, oid-b"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, table.String())
 		}

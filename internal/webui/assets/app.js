@@ -6,7 +6,7 @@ const SVGNS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000; // revision polling
 const FULL_MS = 30000; // full re-read, for time-driven changes
 const views = ['network', 'workspaces', 'exposure', 'access', 'clock'];
-const data = { resources: [], flows: [], endpoints: [], exposure: null, access: null, clock: null, fetchedAt: 0, now: null };
+const data = { resources: [], publicArmDisabled: false, flows: [], endpoints: [], exposure: null, access: null, clock: null, fetchedAt: 0, now: null };
 let revision = null;
 let lastFull = 0;
 let stopped = false;
@@ -96,10 +96,12 @@ async function load() {
     api('clock'),
   ]);
   data.resources = res.value || [];
+  data.publicArmDisabled = !!res.publicArmDisabled;
   data.flows = flows.value || [];
   data.endpoints = eps.value || [];
   data.exposure = exposure;
   data.access = access;
+  rememberPrincipals(access.principals);
   data.clock = clock;
   data.now = new Date(clock.now);
   data.fetchedAt = Date.now();
@@ -159,6 +161,18 @@ function peInfo(pe) {
   };
 }
 
+// publicAccess is a target's publicNetworkAccess in words, and whether its
+// firewall (networkAcls, storage accounts and key vaults) denies by
+// default: a Resource
+// Management Private Link has none of its own (public ARM is closed or
+// open for the whole tenant, by a private link association).
+function publicAccess(r) {
+  if (typeOf(r) === 'microsoft.authorization/resourcemanagementprivatelinks') return data.publicArmDisabled ? 'public ARM closed' : 'public ARM open';
+  const p = props(r);
+  const firewall = p.networkAcls && lower(p.networkAcls.defaultAction) === 'deny' ? ' · firewall denies by default' : '';
+  return 'public ' + (p.publicNetworkAccess || 'Enabled (default)') + firewall;
+}
+
 // networkModel is the drawing's nodes and edges.
 function networkModel() {
   const vnets = byType('microsoft.network/virtualnetworks').map((v) => {
@@ -172,8 +186,10 @@ function networkModel() {
   const zones = byType('microsoft.network/privatednszones').map((z) => ({
     id: z.id, name: nameOf(z.id),
     links: byType('microsoft.network/privatednszones/virtualnetworklinks').filter((l) => lower(l.id).startsWith(lower(z.id) + '/')).map((l) => (props(l).virtualNetwork || {}).id || ''),
+    records: byType('microsoft.network/privatednszones/a').filter((a) => lower(a.id).startsWith(lower(z.id) + '/'))
+      .map((a) => nameOf(a.id) + ' → ' + (props(a).aRecords || []).map((r) => r.ipv4Address).join(', ')),
   }));
-  const targets = data.resources.filter((r) => targetKinds[typeOf(r)]).map((r) => ({ id: r.id, name: nameOf(r.id), kind: targetKinds[typeOf(r)] }));
+  const targets = data.resources.filter((r) => targetKinds[typeOf(r)]).map((r) => ({ id: r.id, name: nameOf(r.id), kind: targetKinds[typeOf(r)], access: publicAccess(r) }));
   const known = new Set(targets.map((t) => lower(t.id)));
   // Traffic: each flow is an edge from the public internet or from its
   // private endpoint to the top-level resource it reached.
@@ -253,7 +269,7 @@ function renderNetwork() {
   let yB = 16;
   g.push(s('rect', { class: 'internet', x: colB, y: yB, width: wB, height: 48, rx: 24 }),
     s('text', { x: colB + 20, y: yB + 20, class: 'title' }, 'Public internet / public ARM'),
-    s('text', { x: colB + 20, y: yB + 36, class: 'sub' }, 'calls that crossed public networks'));
+    s('text', { x: colB + 20, y: yB + 36, class: 'sub' }, data.publicArmDisabled ? 'public ARM closed (private link)' : 'calls that crossed public networks'));
   pos.set('public', { x: colB, y: yB, w: wB, h: 48 });
   yB += 72;
   for (const pe of m.pes) {
@@ -268,11 +284,13 @@ function renderNetwork() {
   const targets = [...m.targets];
   if (m.edges.some((e) => e.to === 'arm')) targets.push({ id: 'arm', name: 'ARM (other resources)', kind: 'resource groups, subscriptions, others' });
   for (const t of targets) {
-    g.push(s('rect', { class: 'node', x: colC, y: yC, width: wC, height: 44, rx: 6 }),
+    const hgt = t.access ? 56 : 44;
+    g.push(s('rect', { class: 'node', x: colC, y: yC, width: wC, height: hgt, rx: 6 }),
       s('text', { x: colC + 10, y: yC + 18, class: 'title' }, t.name),
-      s('text', { x: colC + 10, y: yC + 35, class: 'sub' }, t.kind));
-    pos.set(lower(t.id), { x: colC, y: yC, w: wC, h: 44 });
-    yC += 60;
+      s('text', { x: colC + 10, y: yC + 34, class: 'sub' }, t.kind),
+      t.access ? s('text', { x: colC + 10, y: yC + 49, class: 'sub' }, t.access) : null);
+    pos.set(lower(t.id), { x: colC, y: yC, w: wC, h: hgt });
+    yC += hgt + 16;
   }
   const H = Math.max(yA, yB, yC) + 16;
   const lines = [];
@@ -290,6 +308,7 @@ function renderNetwork() {
     }
   }
   const incoming = new Map(); // target -> labels placed at its end so far
+  const labels = []; // drawn over every line, so that none crosses a label
   m.edges.forEach((e) => {
     const a = pos.get(e.from), b = pos.get(e.to);
     if (!a || !b) return;
@@ -304,20 +323,28 @@ function renderNetwork() {
     // Labels stack at the arrow's end, where edges into one target meet.
     const k = incoming.get(e.to) || 0;
     incoming.set(e.to, k + 1);
-    lines.push(s('text', { class: 'elabel ' + cls, 'text-anchor': 'end', x: x2 - 10, y: y2 - 6 - 14 * k }, parts.join(' · ')));
+    labels.push(s('text', { class: 'elabel ' + cls, 'text-anchor': 'end', x: x2 - 10, y: y2 - 6 - 14 * k }, parts.join(' · ')));
   });
   const defs = s('defs', {}, ['e-public', 'e-private', 'e-idle'].map((c) => s('marker', { id: 'arrow-' + c, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
     s('path', { d: 'M0 0 L10 5 L0 10 z', class: c, fill: c === 'e-public' ? '#b3261e' : c === 'e-private' ? '#1b6e3a' : '#aaa' }))));
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-labelledby': 'net-title net-desc' },
     s('title', { id: 'net-title' }, 'Network drawing'),
     s('desc', { id: 'net-desc' }, `${m.vnets.length} virtual networks, ${m.pes.length} private endpoints, ${m.zones.length} private DNS zones, ${m.targets.length} targets; the table below lists the same edges.`),
-    defs, lines, g);
-  const rows = m.edges.map((e) => [label(e.from, m), label(e.to, m),
+    defs, lines, labels, g);
+  // The table in reading order: public edges first, then by endpoint name.
+  const edgeOrder = (e) => (e.from === 'public' ? '0 ' : '1 ') + label(e.from, m) + ' ' + label(e.to, m);
+  const rows = [...m.edges].sort((x, y) => natural(edgeOrder(x), edgeOrder(y))).map((e) => [label(e.from, m), label(e.to, m),
     num(e.publicCount), num(e.privateCount), num(e.refused), [...e.classes].join(', ') || 'no traffic']);
   const peRows = m.pes.map((pe) => [pe.name, pe.ip, pe.state || 'unknown', pe.group, nameOf(pe.subnet), nameOf(pe.target)]);
-  const zoneRows = m.zones.map((z) => [z.name, z.links.map(nameOf).join(', ') || 'none']);
+  const zoneRows = m.zones.map((z) => [z.name, z.links.map(nameOf).join(', ') || 'none', z.records.length ? h('ul', {}, z.records.map((r) => h('li', {}, r))) : 'none']);
   const vnetRows = m.vnets.flatMap((v) => v.subnets.length ? v.subnets.map((sn) => [v.name, v.ranges, sn.name, sn.range]) : [[v.name, v.ranges, '', '']]);
+  const targetRows = m.targets.map((t) => [t.name, t.kind, t.access]);
+  const closing = byType('microsoft.authorization/privatelinkassociations').filter((a) => props(a).publicNetworkAccess === 'Disabled');
   document.getElementById('network-body').replaceChildren(
+    h('p', { id: 'public-arm' }, h('strong', {}, 'Public ARM: '), data.publicArmDisabled
+      ? ['closed to public networks by private link association ', closing.map((a, i) => [i ? ', ' : '', h('code', { title: a.id }, nameOf(a.id)),
+        ' (to ', nameOf(props(a).privateLink), ')']), '; ARM calls must go through a private endpoint to a Resource Management Private Link.']
+      : 'open to public networks (no private link association with publicNetworkAccess Disabled).'),
     h('p', { class: 'muted' }, 'Legend: ', h('span', { class: 'public' }, '– – public calls'), ' · ', h('span', { class: 'private' }, '—— private calls'),
       ' · ', h('span', { class: 'refused' }, '✕ refused (401/403)'), ' · dotted: endpoint in its subnet · dashed purple: DNS zone linked to a VNet'),
     h('figure', {}, h('div', { class: 'drawing', tabindex: '0' }, svg),
@@ -325,10 +352,21 @@ function renderNetwork() {
     table('Edges and their traffic', ['From', 'To', 'Public calls', 'Private calls', 'Refused', 'Classes'], rows),
     table('Private endpoints', ['Endpoint', 'Private IP', 'Connection state', 'Group', 'Subnet', 'Target'], peRows),
     table('Virtual networks and subnets', ['VNet', 'Address space', 'Subnet', 'Range'], vnetRows),
-    table('Private DNS zones', ['Zone', 'Linked VNets'], zoneRows));
+    table('Private DNS zones', ['Zone', 'Linked VNets', 'A records'], zoneRows),
+    table('Targets and their public access', ['Target', 'Kind', 'Public access'], targetRows));
 }
 
 // ---- Workspaces ----
+
+// ruleDestination is an outbound rule's destination in words: an FQDN, a
+// resource and its sub-resource, or a service tag with its ports.
+function ruleDestination(d) {
+  if (d === undefined || d === null) return '';
+  if (typeof d === 'string') return d;
+  if (d.serviceResourceId) return h('span', { title: d.serviceResourceId }, nameOf(d.serviceResourceId) + (d.subresourceTarget ? ' (' + d.subresourceTarget + ')' : ''));
+  if (d.serviceTag) return d.serviceTag + [d.protocol, d.portRanges].filter(Boolean).map((x) => ' ' + x).join('');
+  return JSON.stringify(d);
+}
 
 function renderWorkspaces() {
   const wss = byType('microsoft.machinelearningservices/workspaces');
@@ -336,8 +374,8 @@ function renderWorkspaces() {
     const p = props(w);
     const d = w.derived || {};
     const mn = p.managedNetwork || {};
-    const rules = Object.entries(mn.outboundRules || {}).map(([name, r]) => [name, r.type || '', r.category || '',
-      JSON.stringify(r.destination === undefined ? '' : r.destination), r.status || '']);
+    const rules = Object.entries(mn.outboundRules || {}).sort().map(([name, r]) => [name, r.type || '', r.category || '',
+      ruleDestination(r.destination), r.status || '']);
     const prefix = lower(w.id) + '/';
     const children = data.resources.filter((r) => lower(r.id).startsWith(prefix));
     const conns = children.filter((r) => typeOf(r).endsWith('/privateendpointconnections'));
@@ -363,6 +401,31 @@ function renderWorkspaces() {
       table('Child resources of ' + nameOf(w.id) + ' by type', ['Type', 'Count'], Object.entries(counts).sort().map(([t, n]) => [t, num(n)])));
   });
   document.getElementById('workspaces-body').replaceChildren(...(out.length ? out : [h('p', {}, 'No workspaces.')]));
+  renderRegistries();
+}
+
+// renderRegistries shows each ML registry's network settings: its
+// publicNetworkAccess, regions, the private endpoints that reach it and
+// its assets by type.
+function renderRegistries() {
+  const pes = byType('microsoft.network/privateendpoints').map((pe) => Object.assign({ name: nameOf(pe.id) }, peInfo(pe)));
+  const out = byType('microsoft.machinelearningservices/registries').map((r) => {
+    const p = props(r);
+    const hid = 'reg-' + r.id.replace(/[^A-Za-z0-9]/g, '-');
+    const prefix = lower(r.id) + '/';
+    const counts = {};
+    for (const c of data.resources) if (lower(c.id).startsWith(prefix)) { const t = c.type.replace(/^Microsoft\.MachineLearningServices\/registries\//i, ''); counts[t] = (counts[t] || 0) + 1; }
+    return h('article', { 'aria-labelledby': hid },
+      h('h3', { id: hid }, 'Registry ' + nameOf(r.id)),
+      h('p', { class: 'id' }, r.id),
+      h('dl', { class: 'props' },
+        h('dt', {}, 'publicNetworkAccess'), h('dd', {}, p.publicNetworkAccess || 'Enabled (not set)'),
+        h('dt', {}, 'Regions'), h('dd', {}, (p.regionDetails || []).map((d) => d.location).join(', ') || r.body.location || '')),
+      table('Private endpoints of ' + nameOf(r.id), ['Endpoint', 'State', 'Private IP'],
+        pes.filter((pe) => lower(pe.target) === lower(r.id)).map((pe) => [pe.name, pe.state || 'unknown', pe.ip])),
+      table('Assets of ' + nameOf(r.id) + ' by type', ['Type', 'Count'], Object.entries(counts).sort().map(([t, n]) => [t, num(n)])));
+  });
+  document.getElementById('registries-body').replaceChildren(...(out.length ? out : [h('p', {}, 'No ML registries.')]));
 }
 
 // tick updates the countdowns, and re-reads once one has ended.
@@ -394,9 +457,10 @@ function renderExposure() {
         kind === 'Workspace' ? [' · v1LegacyMode ', h('strong', {}, String(!!st.v1LegacyMode))] : '',
         ' · approved private endpoints ', h('strong', {}, String(st.approvedPrivateEndpoints || 0)),
         ' · public ARM ', h('strong', {}, st.publicArmDisabled ? 'disabled' : 'allowed')),
-      table('Public operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Statuses', 'Last seen', 'Query', 'Body', 'What would have kept it private'],
+      table('Public operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Statuses', 'Last seen', 'Callers', 'Query', 'Body', 'What would have kept it private'],
         pub.map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'public' }, o.class), num(o.count), Object.entries(o.statuses || {}).map(([k, v]) => k + '×' + v).join(' '),
-          fmtTime(o.lastSeen), params(o.query), params(o.body), h('ul', {}, (o.keepPrivate || []).map((k) => h('li', {}, k)))])),
+          fmtTime(o.lastSeen), h('ul', {}, (o.callers || []).map((c) => h('li', { title: c }, knownPrincipals.get(c) || c))),
+          params(o.query), params(o.body), h('ul', {}, (o.keepPrivate || []).map((k) => h('li', {}, k)))])),
       table('Private operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Private endpoints'],
         (e.private || []).map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'private' }, o.class), num(o.count), (o.privateEndpointIds || []).map(nameOf).join(', ')])));
   };
@@ -412,12 +476,24 @@ function why(e) {
   if (!out.length) for (const t of e.trail || []) out.push(h('li', {}, t));
   return h('ul', {}, out);
 }
+// principalName is a principal's name, or its app or object id when
+// armlet's identity no longer holds it (deleted).
+const principalName = (p) => p.name || p.appId || p.objectId;
+// rememberPrincipals offers the principals seen so far by name in the
+// principal filters (a datalist), whatever the filters show now.
+const knownPrincipals = new Map();
+function rememberPrincipals(ps) {
+  let changed = false;
+  for (const p of ps || []) if (p.name && !knownPrincipals.has(p.objectId)) { knownPrincipals.set(p.objectId, p.name); changed = true; }
+  if (changed) document.getElementById('principal-names').replaceChildren(...[...knownPrincipals].map(([id, name]) => h('option', { value: name }, id)));
+}
 function renderAccess() {
   const r = data.access || {};
   const items = (r.principals || []).map((p) => h('article', {},
-    h('h3', {}, 'Principal ' + (p.appId || p.objectId)),
-    h('p', {}, 'object id ', h('code', {}, p.objectId), ' · ', String(p.requests), ' requests · ', h('span', { class: p.denied ? 'refused' : '' }, p.denied + ' denied')),
-    table('Requests of ' + (p.appId || p.objectId), ['Time', 'Method', 'Operation', 'Resource', 'Status', 'Outcome', 'Why'],
+    h('h3', {}, 'Principal ' + principalName(p)),
+    h('p', {}, p.name ? '' : 'a principal armlet no longer holds · ', 'object id ', h('code', {}, p.objectId),
+      p.appId ? [' · app id ', h('code', {}, p.appId)] : '', ' · ', p.requests + (p.requests === 1 ? ' request · ' : ' requests · '), h('span', { class: p.denied ? 'refused' : '' }, p.denied + ' denied')),
+    table('Requests of ' + principalName(p), ['Time', 'Method', 'Operation', 'Resource', 'Status', 'Outcome', 'Why'],
       (p.entries || []).map((e) => [fmtTime(e.time), e.method, h('code', {}, slashy(e.operation)), h('span', { class: 'id', title: e.resourceId || '' }, shortID(e.resourceId)),
         num(e.status + (e.errorCode ? ' ' + e.errorCode : '')), h('strong', { class: e.outcome === 'allowed' ? 'private' : 'refused' }, e.outcome), why(e)]))));
   document.getElementById('access-body').replaceChildren(...(items.length ? items : [h('p', {}, 'No requests recorded in this window.')]));
