@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/armhttp"
@@ -42,7 +43,8 @@ func (s *Server) newVaultService(base, tenant string) vaultService {
 }
 
 // startProxy listens on addr and serves armlet's HTTPS proxy there: the
-// hosts it serves (so far the data planes of the vaults armlet holds) go
+// hosts it serves (Azure Resource Manager's, Entra ID's token service's and
+// the data planes of the vaults armlet holds) go
 // to handler, with certificates from the local CA. It returns the
 // proxy's URL for connection.json. Without the local CA (--cert and
 // --key) there is nothing to sign certificates with, and no proxy.
@@ -60,9 +62,14 @@ func (s *Server) startProxy(addr string, handler http.Handler, vaults vaultServi
 	}
 	p := proxy.New(proxy.Options{
 		Certificate: func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) },
-		Serves:      vaults.dp.Serves,
-		Handler:     handler,
-		Logger:      log,
+		Serves: func(ctx context.Context, host string) (bool, error) {
+			if slices.Contains(armhttp.ManagementHosts, host) || slices.Contains(armhttp.LoginHosts, host) {
+				return true, nil
+			}
+			return vaults.dp.Serves(ctx, host)
+		},
+		Handler: handler,
+		Logger:  log,
 	})
 	srv := &http.Server{
 		Handler: p, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout,

@@ -46,6 +46,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/proxy"
@@ -206,11 +208,10 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	info := flowInfoFrom(r.Context())
 	first, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	first = strings.ToLower(first)
-	if _, tunnelled := proxy.HostFrom(r.Context()); tunnelled {
+	if host, tunnelled := proxy.HostFrom(r.Context()); tunnelled {
 		// Through the proxy, a request is for the host its tunnel was
-		// opened for, whatever its path: so far only key vaults.
-		info.service, info.class = netmodel.ServiceKeyVault, netmodel.KeyVaultPublic
-		return rt.vault
+		// opened for, and only what that host serves.
+		return s.tunnelled(r, host, first, rest, rt)
 	}
 	if first == "_armlet" && rest == "health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		info.skip = true
@@ -250,6 +251,45 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 		}
 		return rt.arm
 	}
+}
+
+// Azure's host names armlet serves through its HTTPS proxy, beside the
+// key vaults' ({vault}.vault.azure.net).
+var (
+	// ManagementHosts are Azure Resource Manager's.
+	ManagementHosts = []string{"management.azure.com", "management.core.windows.net"}
+	// LoginHosts are Entra ID's token service's.
+	LoginHosts = []string{"login.microsoftonline.com", "login.windows.net"}
+)
+
+// tunnelled routes a request that came through armlet's HTTPS proxy for
+// host: ARM's host serves what armlet's main listener serves of ARM (not
+// the admin API, the UI, the token service or the data planes, which have
+// hosts of their own), Entra ID's the token service, any other a key
+// vault's data plane.
+func (s *server) tunnelled(r *http.Request, host, first, rest string, rt *routes) http.Handler {
+	info := flowInfoFrom(r.Context())
+	switch {
+	case slices.Contains(ManagementHosts, host):
+		info.class = netmodel.ARMPublic
+		switch {
+		case first == "metadata" && rest == "endpoints" && r.Method == http.MethodGet:
+			return rt.metadata
+		case first == "" || first == "subscriptions" || first == "providers" || first == "tenants":
+			return rt.arm
+		}
+		return s.refuse(arm.NotFound("NotFound", "'%s' serves Azure Resource Manager only; '%s' is not one of its paths.", host, r.URL.Path))
+	case slices.Contains(LoginHosts, host):
+		info.service, info.class = netmodel.ServiceToken, netmodel.ARMPublic
+		if _, pattern := rt.identity.Handler(r); pattern != "" {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rt.identity.ServeHTTP(w, r.WithContext(identity.WithAuthority(r.Context(), "https://"+host)))
+			})
+		}
+		return s.refuse(arm.NotFound("NotFound", "'%s' serves the token service only; '%s' is not one of its paths.", host, r.URL.Path))
+	}
+	info.service, info.class = netmodel.ServiceKeyVault, netmodel.KeyVaultPublic
+	return rt.vault
 }
 
 // checkQuery refuses a query string that does not parse: Go's

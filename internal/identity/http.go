@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,55 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /adfs/oauth2/token", s.tokenHandler(flavorADFS))
 	mux.HandleFunc("POST /adfs/oauth2/token/{$}", s.tokenHandler(flavorADFS))
 	mux.HandleFunc("GET /adfs/discovery/keys", s.handleKeys)
+	mux.HandleFunc("GET /{tenant}/discovery/instance", s.handleInstanceDiscovery)
+}
+
+type authorityKey struct{}
+
+// WithAuthority returns ctx for a token service request made to another
+// authority than armlet's own address: base ("https://login.microsoftonline.com")
+// is then what the discovery documents name, so that a client keeps using
+// the authority it was given (one that reaches armlet through its HTTPS
+// proxy). Tokens are issued by armlet all the same.
+func WithAuthority(ctx context.Context, base string) context.Context {
+	return context.WithValue(ctx, authorityKey{}, base)
+}
+
+// authority is the scheme and host the discovery documents of r name.
+func (s *Service) authority(r *http.Request) string {
+	if base, ok := r.Context().Value(authorityKey{}).(string); ok {
+		return base
+	}
+	return s.baseURL
+}
+
+// entraAliases are the host names Entra ID's instance discovery lists as
+// one cloud's (Azure's public cloud).
+var entraAliases = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"}
+
+// handleInstanceDiscovery answers MSAL's instance discovery
+// (GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...),
+// which MSAL makes before anything else against an Entra ID authority:
+// the tenant's discovery document, and the authority's aliases (Entra's
+// public cloud's when the request came through the proxy for one of
+// them, else armlet's own host).
+func (s *Service) handleInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
+	t := r.PathValue("tenant")
+	if !s.discoveryTenant(t) {
+		s.writeOAuthError(w, r, http.StatusBadRequest, "invalid_tenant", 90002, s.tenantNotFound(t))
+		return
+	}
+	base := s.authority(r)
+	host := strings.TrimPrefix(base, "https://")
+	aliases := []string{host}
+	if slices.Contains(entraAliases, host) {
+		aliases = entraAliases
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"tenant_discovery_endpoint": base + "/" + s.tenantID + "/v2.0/.well-known/openid-configuration",
+		"api-version":               "1.1",
+		"metadata":                  []any{map[string]any{"preferred_network": host, "preferred_cache": host, "aliases": aliases}},
+	}, true)
 }
 
 // discoveryTenant reports whether a discovery path's tenant is served.
@@ -59,13 +109,18 @@ func (s *Service) discoveryTenant(t string) bool {
 	return strings.EqualFold(t, s.tenantID) || strings.EqualFold(t, "organizations") || strings.EqualFold(t, "common")
 }
 
-// cloudInstanceName is the cloud_instance_name of the discovery documents:
-// the host name of BaseURL.
-func (s *Service) cloudInstanceName() string {
-	if u, err := url.Parse(s.baseURL); err == nil {
-		return u.Hostname()
+// cloudInstanceName is the cloud_instance_name of the discovery documents
+// of r: Entra's for its public cloud's hosts, else the authority's host
+// name.
+func (s *Service) cloudInstanceName(r *http.Request) string {
+	u, err := url.Parse(s.authority(r))
+	if err != nil {
+		return "armlet"
 	}
-	return "armlet"
+	if slices.Contains(entraAliases, u.Hostname()) {
+		return "microsoftonline.com"
+	}
+	return u.Hostname()
 }
 
 var (
@@ -82,7 +137,7 @@ func (s *Service) handleDiscoveryV2(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, r, http.StatusBadRequest, "invalid_tenant", 90002, s.tenantNotFound(t))
 		return
 	}
-	base := s.baseURL + "/" + s.tenantID
+	base := s.authority(r) + "/" + s.tenantID
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": authMethods,
@@ -102,7 +157,7 @@ func (s *Service) handleDiscoveryV2(w http.ResponseWriter, r *http.Request) {
 		"frontchannel_logout_supported":         true,
 		"claims_supported":                      claimsV2,
 		"tenant_region_scope":                   "WW",
-		"cloud_instance_name":                   s.cloudInstanceName(),
+		"cloud_instance_name":                   s.cloudInstanceName(r),
 		"cloud_graph_host_name":                 "graph.windows.net",
 		"msgraph_host":                          "graph.microsoft.com",
 	}, true)
@@ -114,7 +169,7 @@ func (s *Service) handleDiscoveryV1(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, r, http.StatusBadRequest, "invalid_tenant", 90002, s.tenantNotFound(t))
 		return
 	}
-	base := s.baseURL + "/" + s.tenantID
+	base := s.authority(r) + "/" + s.tenantID
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/token",
 		"token_endpoint_auth_methods_supported": authMethods,
@@ -134,7 +189,7 @@ func (s *Service) handleDiscoveryV1(w http.ResponseWriter, r *http.Request) {
 		"frontchannel_logout_supported":         true,
 		"claims_supported":                      claimsV2,
 		"tenant_region_scope":                   "WW",
-		"cloud_instance_name":                   s.cloudInstanceName(),
+		"cloud_instance_name":                   s.cloudInstanceName(r),
 		"cloud_graph_host_name":                 "graph.windows.net",
 		"msgraph_host":                          "graph.microsoft.com",
 	}, true)
