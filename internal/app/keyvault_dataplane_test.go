@@ -52,20 +52,8 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 			t.Fatalf("PUT vault %s: %d %s", name, code, b)
 		}
 	}
-	pem, err := os.ReadFile(s.Conn.CACertificate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
-	proxyURL, err := url.Parse(s.Conn.HTTPSProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: roots},
-	}}
-	defer client.CloseIdleConnections()
+	client := proxiedClient(t, s)
+	client.Timeout = 10 * time.Second
 	_, cred := s.NewPrincipal(t, "vaultcaller")
 	vaultToken, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{"https://vault.azure.net/.default"}})
 	if err != nil {
@@ -190,4 +178,24 @@ func TestProxyOffWithOwnCertificate(t *testing.T) {
 	if code, _, body := s.Do(t, "GET", "/subscriptions?api-version=2022-12-01", "", nil); code != http.StatusOK {
 		t.Errorf("the main listener with the given certificate: %d %s", code, body)
 	}
+}
+
+// proxiedClient is an HTTP client that sends every request through
+// armlet's HTTPS proxy and trusts armlet's CA, as HTTPS_PROXY and a CA
+// bundle make a client do.
+func proxiedClient(t *testing.T, s *e2e.Armlet) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(s.Conn.CACertificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	proxyURL, err := url.Parse(s.Conn.HTTPSProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	t.Cleanup(client.CloseIdleConnections)
+	return client
 }

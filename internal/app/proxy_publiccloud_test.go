@@ -1,11 +1,7 @@
 package app_test
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"net/http"
-	"net/url"
-	"os"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -31,19 +27,7 @@ func TestGoSDKPublicCloudThroughProxy(t *testing.T) {
 	if s.Conn.HTTPSProxy == "" {
 		t.Fatal("connection.json has no httpsProxy")
 	}
-	pem, err := os.ReadFile(s.Conn.CACertificate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
-	proxyURL, err := url.Parse(s.Conn.HTTPSProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport := &http.Transport{Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: roots}}
-	client := &http.Client{Transport: transport}
-	defer client.CloseIdleConnections()
+	client := proxiedClient(t, s)
 	opts := policy.ClientOptions{Cloud: cloud.AzurePublic, Transport: client}
 	cred, err := azidentity.NewClientSecretCredential(s.Conn.TenantID, s.Conn.ClientID, s.Conn.ClientSecret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
