@@ -352,7 +352,9 @@ func TestFlowRetention(t *testing.T) {
 	if err := fs.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	all, _ = fs.List(ctx, FlowFilter{})
+	if all, err = fs.List(ctx, FlowFilter{}); err != nil {
+		t.Fatal(err)
+	}
 	if len(all) != 1 || !strings.HasSuffix(all[0].ResourceID, "/late") || fs.count != 1 {
 		t.Fatalf("after aging: %d records (count %d)", len(all), fs.count)
 	}

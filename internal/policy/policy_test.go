@@ -180,8 +180,8 @@ func TestModifyAndAppend(t *testing.T) {
 	}
 	// An old api-version does not know the property: the condition skips it.
 	res = obj(t, wsBody)
-	if ch, _ := d.Mutate(EffectModify, Input{Resource: res, Params: pv, APIVersion: "2020-01-01"}); len(ch) != 0 {
-		t.Fatalf("changes at old api-version: %v", ch)
+	if ch, err := d.Mutate(EffectModify, Input{Resource: res, Params: pv, APIVersion: "2020-01-01"}); err != nil || len(ch) != 0 {
+		t.Fatalf("changes at old api-version: %v %v", ch, err)
 	}
 	rule := obj(t, `{"if":{"field":"type","equals":"Microsoft.MachineLearningServices/workspaces"},"then":{"effect":"modify","details":{"roleDefinitionIds":["x"],"operations":[
 		{"operation":"add","field":"tags['Env']","value":"dev"},
@@ -211,8 +211,8 @@ func TestModifyAndAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = obj(t, `{"name":"x","tags":{}}`)
-	if ch, _ := d.Mutate(EffectAppend, Input{Resource: res}); len(ch) != 1 || res["tags"].(map[string]any)["env"] != "dev" {
-		t.Fatalf("append: %v %v", ch, res)
+	if ch, err := d.Mutate(EffectAppend, Input{Resource: res}); err != nil || len(ch) != 1 || res["tags"].(map[string]any)["env"] != "dev" {
+		t.Fatalf("append: %v %v %v", ch, res, err)
 	}
 }
 
