@@ -36,6 +36,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -49,7 +50,11 @@ func accessPackages() []string {
 }
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	// Interrupted, the run's context ends the go test in flight (its whole
+	// process group) and run removes its temporary directory.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
 		os.Exit(1)
 	}
@@ -61,6 +66,7 @@ type options struct {
 	budget  time.Duration
 	timeout time.Duration
 	list    bool
+	verbose bool
 	pkgs    []string
 }
 
@@ -70,7 +76,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.sample, "sample", 0, "mutants per package, chosen by -seed (0: all)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the sample")
 	fs.DurationVar(&o.budget, "budget", 0, "start no mutant after this much time (0: no limit)")
-	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "time for one mutant's build and tests; beyond it the mutant counts as killed")
+	fs.DurationVar(&o.timeout, "timeout", 0, "time for one mutant's build and tests, beyond which it counts as killed (0: twice the package's unmutated run plus 20 s)")
+	fs.BoolVar(&o.verbose, "v", false, "print every mutant's outcome, not only the survivors")
 	fs.BoolVar(&o.list, "list", false, "list the mutants that would run, run nothing")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -98,13 +105,14 @@ const (
 )
 
 func (o outcome) String() string {
-	return [...]string{"killed", "killed (timeout)", "SURVIVED", "not compiled", "not run"}[o]
+	return [...]string{"killed", "killed (timeout)", "survived", "not compiled", "not run"}[o]
 }
 
 // pkgRun is one package's mutants and their outcomes.
 type pkgRun struct {
 	pkg      string
-	sites    int // mutants the package has
+	timeout  time.Duration // of one mutant
+	sites    int           // mutants the package has
 	mutants  []mutation
 	outcomes []outcome
 }
@@ -141,10 +149,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	// A package whose tests fail unmutated would kill every mutant.
+	// A package whose tests fail unmutated would kill every mutant. The
+	// unmutated run also sets the package's time limit: a mutant that makes
+	// a loop endless is killed by it, so it must not be generous.
 	for _, r := range runs {
-		if out, res := goTest(ctx, r.pkg, "", o.timeout); res != survived {
+		baseline := o.timeout
+		if baseline == 0 {
+			baseline = 5 * time.Minute
+		}
+		began := time.Now()
+		if out, res := goTest(ctx, r.pkg, "", baseline); res != survived {
 			return fmt.Errorf("the tests of %s fail without a mutation (%s):\n%s", r.pkg, res, out)
+		}
+		r.timeout = o.timeout
+		if r.timeout == 0 {
+			r.timeout = 2*time.Since(began) + 20*time.Second
 		}
 	}
 
@@ -161,13 +180,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if o.budget > 0 && time.Since(start) >= o.budget {
 				continue
 			}
-			res, err := runMutant(ctx, tmp, r.pkg, r.mutants[i], o.timeout)
+			res, err := runMutant(ctx, tmp, r.pkg, r.mutants[i], r.timeout)
 			if err != nil {
 				return err
 			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			r.outcomes[i] = res
-			if res == survived {
-				fmt.Fprintf(stdout, "survived: %s\n", rel(r.mutants[i]))
+			if res == survived || o.verbose {
+				fmt.Fprintf(stdout, "%s: %s\n", res, rel(r.mutants[i]))
 			}
 		}
 		if !ranAny {
@@ -292,13 +314,15 @@ func runMutant(ctx context.Context, dir, pkg string, m mutation, timeout time.Du
 }
 
 // goTest runs a package's tests (with an overlay when one is named) and
-// classifies the result. go test's own -timeout makes a test binary that
+// classifies the result. Vet is off: it would refuse some mutants before
+// any test ran (x == "a" && x == "b" is an impossible condition to vet),
+// and the question is whether the tests notice. go test's own -timeout makes a test binary that
 // loops panic; the context, a little later, ends go test and everything
 // it started (its process group) should the build itself hang.
 func goTest(ctx context.Context, pkg, overlay string, timeout time.Duration) ([]byte, outcome) {
 	ctx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
 	defer cancel()
-	args := []string{"test", "-count=1", "-failfast", "-timeout=" + timeout.String()}
+	args := []string{"test", "-count=1", "-failfast", "-vet=off", "-timeout=" + timeout.String()}
 	if overlay != "" {
 		args = append(args, "-overlay="+overlay)
 	}
