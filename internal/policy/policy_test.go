@@ -73,6 +73,11 @@ func TestOperators(t *testing.T) {
 		{"array alias all", `{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*].privateLinkServiceConnectionState.status","equals":"Approved"}`, false},
 		{"count where", `{"count":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*]","where":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*].privateLinkServiceConnectionState.status","equals":"Approved"}},"equals":1}`, true},
 		{"count all", `{"count":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*]"},"equals":2}`, true},
+		// field() of a [*] alias is the array of every value it reaches.
+		{"field of an array alias", `{"value":"[length(field('Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*].privateLinkServiceConnectionState.status'))]","equals":2}`, true},
+		// Inside a count, only the counted [*] path is the current element:
+		// the same names without [*] are still the whole array.
+		{"count where the whole array", `{"count":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*]","where":{"value":"[length(field('Microsoft.MachineLearningServices/workspaces/privateEndpointConnections'))]","equals":2}},"equals":2}`, true},
 		{"value count", `{"count":{"value":["a","b","eastus"],"name":"l","where":{"value":"[current('l')]","equals":"[field('location')]"}},"greater":0}`, true},
 		{"concat toLower", `{"value":"[concat(toLower(field('name')), '-', parameters('suffix'))]","equals":"ws1-x"}`, true},
 		{"parameter list", `{"field":"location","in":"[parameters('locations')]"}`, true},
