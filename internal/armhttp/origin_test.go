@@ -33,7 +33,7 @@ func (claimsRoot) Claims(r *http.Request) bool { return r.URL.Path == "/" }
 // endpoint; a Resource Management one serves ARM (past the public ARM
 // gate) and /metadata/endpoints; neither serves the admin API, the token
 // service or the UI, and a listener of a group armlet does not serve
-// serves nothing. Each request's flow record has the class of where it
+// serves nothing; each refusal names the endpoint. Each request's flow record has the class of where it
 // arrived.
 func TestOriginDecidesWhatIsServed(t *testing.T) {
 	const sub = "00000000-0000-0000-0000-00000000000a"
@@ -92,6 +92,7 @@ func TestOriginDecidesWhatIsServed(t *testing.T) {
 		{"ARM listener serves ARM past the public gate", toARM, "GET", armGet, http.StatusOK, notServed, netmodel.ARMPrivate},
 		{"ARM listener serves metadata", toARM, "GET", metadata, http.StatusOK, notServed, netmodel.ARMPrivate},
 		{"ARM listener refuses the workspace endpoint", toARM, "POST", history, http.StatusNotFound, notServed, netmodel.ARMPrivate},
+		{"ARM listener refuses the registry endpoint", toARM, "GET", "/registrymanagement/v1.0/registries/r/discovery", http.StatusNotFound, notServed, netmodel.ARMPrivate},
 		{"ARM listener refuses the admin API", toARM, "GET", admin, http.StatusNotFound, notServed, ""},
 		{"ARM listener refuses the token service", toARM, "POST", token, http.StatusNotFound, notServed, netmodel.ARMPrivate},
 
@@ -116,6 +117,11 @@ func TestOriginDecidesWhatIsServed(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			// A listener's refusal is its own, naming the endpoint, not a 404
+			// of the service it would have reached.
+			if tt.ep != nil && tt.status == http.StatusNotFound && !strings.Contains(rec.Body.String(), tt.ep.ID.String()) {
+				t.Errorf("the refusal does not name the private endpoint %s: %s", tt.ep.ID, rec.Body)
 			}
 			reached := ui
 			for name := range got.got {
