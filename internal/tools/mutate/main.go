@@ -289,11 +289,7 @@ func sample(all []mutation, n int, seed uint64) []mutation {
 // runMutant writes the mutant and an overlay naming it into dir and runs
 // the package's tests with it.
 func runMutant(ctx context.Context, dir, pkg string, m mutation, timeout time.Duration) (outcome, error) {
-	src, err := os.ReadFile(m.File)
-	if err != nil {
-		return 0, err
-	}
-	mutant, err := m.Apply(src)
+	mutant, err := m.Apply(m.src)
 	if err != nil {
 		return 0, err
 	}

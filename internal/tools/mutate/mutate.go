@@ -24,6 +24,9 @@ type mutation struct {
 	Old    string
 	New    string
 	End    int // offset of the ")" closing a negation; -1 for none
+	// src is the file's text the mutation was found in, so that a file
+	// edited during a run does not misplace its mutants.
+	src []byte
 }
 
 // String names the mutation as a survivor report shows it.
@@ -101,7 +104,7 @@ func Mutations(path string, src []byte) ([]mutation, error) {
 	var out []mutation
 	at := func(pos token.Pos, old, new string, end int) {
 		p := fset.Position(pos)
-		out = append(out, mutation{File: path, Line: p.Line, Column: p.Column, Offset: p.Offset, Old: old, New: new, End: end})
+		out = append(out, mutation{File: path, Line: p.Line, Column: p.Column, Offset: p.Offset, Old: old, New: new, End: end, src: src})
 	}
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
