@@ -170,6 +170,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	start := time.Now()
 	// Packages take turns, one mutant each, so that a budget cut leaves
 	// every package some mutants run.
+	// Interrupted, the mutants run so far are still reported (the one in
+	// flight counts as not run).
+turns:
 	for i := 0; ; i++ {
 		ranAny := false
 		for _, r := range runs {
@@ -185,7 +188,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 			if ctx.Err() != nil {
-				return ctx.Err()
+				break turns
 			}
 			r.outcomes[i] = res
 			if res == survived || o.verbose {
@@ -197,7 +200,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	report(stdout, runs, o, time.Since(start))
-	return nil
+	return ctx.Err()
 }
 
 // rel names a mutant with its path relative to the working directory.
