@@ -230,14 +230,14 @@ func report(w io.Writer, runs []*pkgRun, o options, took time.Duration) {
 			c[res]++
 			total[res]++
 		}
-		fmt.Fprintf(w, "  %-22s %4d mutants, %3d run: %3d killed, %3d survived, %d not compiled, %d not run (budget)\n",
+		fmt.Fprintf(w, "  %-22s %4d mutants, %3d run: %3d killed, %3d survived, %d not compiled, %d not run\n",
 			r.pkg, r.sites, len(r.mutants)-c[notRun], c[killed]+c[timedOut], c[survived], c[notBuilt], c[notRun])
 	}
 	run := -total[notRun]
 	for _, r := range runs {
 		run += len(r.mutants)
 	}
-	fmt.Fprintf(w, "  total: %d run, %d killed (%d by timeout), %d survived, %d not compiled, %d not run (budget)\n",
+	fmt.Fprintf(w, "  total: %d run, %d killed (%d by timeout), %d survived, %d not compiled, %d not run\n",
 		run, total[killed]+total[timedOut], total[timedOut], total[survived], total[notBuilt], total[notRun])
 }
 

@@ -124,7 +124,7 @@ func TestRunOnAModule(t *testing.T) {
 	}
 	for _, want := range []string{
 		"survived: p.go:7:9: false -> true\n",
-		"total: 4 run, 3 killed (0 by timeout), 1 survived, 0 not compiled, 0 not run (budget)",
+		"total: 4 run, 3 killed (0 by timeout), 1 survived, 0 not compiled, 0 not run",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
