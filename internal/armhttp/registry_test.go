@@ -22,13 +22,16 @@ import (
 type bearerIsCaller struct{}
 
 func (bearerIsCaller) Authenticate(_ context.Context, authorization string) (engine.Caller, *arm.Error) {
+	if authorization == "" {
+		return engine.Caller{}, arm.Errorf(http.StatusUnauthorized, "AuthenticationFailed", "no token")
+	}
 	return engine.Caller{ObjectID: strings.TrimPrefix(authorization, "Bearer "), TenantID: "t"}, nil
 }
 
 // TestRegistryEndpointAuthorization: the registry endpoint applies the
 // registry's network rule first (a public call to a registry whose
 // publicNetworkAccess is Disabled is refused before RBAC, and its flow
-// record still names the operation), then RBAC: discovery needs
+// record still names the operation), after authentication (no token: 401), then RBAC: discovery needs
 // registries/read on the registry, the asset API the action ARM checks
 // for the same path; a caller without them gets 403 and nothing is served.
 func TestRegistryEndpointAuthorization(t *testing.T) {
@@ -68,6 +71,7 @@ func TestRegistryEndpointAuthorization(t *testing.T) {
 		checks             string // RBAC checks made, "" for none
 		operation          string // the flow record's operation
 	}{
+		{"discovery without a token", "", discovery("open"), http.StatusUnauthorized, "", ""},
 		{"discovery with the permission", "alice", discovery("open"), http.StatusOK, readRegistry, "Microsoft.MachineLearningServices/registries/read"},
 		{"discovery without", "mallory", discovery("open"), http.StatusForbidden, readRegistry, "Microsoft.MachineLearningServices/registries/read"},
 		{"assets with the permission", "alice", models("open"), http.StatusOK, readModels, "Microsoft.MachineLearningServices/registries/models/read"},
@@ -78,7 +82,9 @@ func TestRegistryEndpointAuthorization(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			authz.checks, flows.obs = nil, nil
 			req := httptest.NewRequest(http.MethodGet, "https://armlet.test"+tt.path, nil)
-			req.Header.Set("Authorization", "Bearer "+tt.caller)
+			if tt.caller != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.caller)
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.status {
