@@ -49,6 +49,8 @@ func TestOperators(t *testing.T) {
 		{"notMatchInsensitively", `{"value":"WS1","notMatchInsensitively":"ws#"}`, false},
 		{"contains", `{"field":"location","contains":"EAST"}`, true},
 		{"notContains", `{"field":"location","notContains":"west"}`, true},
+		{"contains missing", `{"field":"Microsoft.MachineLearningServices/workspaces/primaryUserAssignedIdentity","contains":"x"}`, false},
+		{"notContains missing", `{"field":"Microsoft.MachineLearningServices/workspaces/primaryUserAssignedIdentity","notContains":"x"}`, true},
 		{"in", `{"field":"location","in":["westus","EastUS"]}`, true},
 		{"notIn", `{"field":"location","notIn":["westus"]}`, true},
 		{"notin lower case operator", `{"field":"location","notin":["eastus"]}`, false},
