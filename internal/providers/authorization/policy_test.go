@@ -380,3 +380,17 @@ func TestPolicyDeployIfNotExistsRecordsOnly(t *testing.T) {
 		t.Fatalf("policy states %v, want the workspace Compliant once it has a compute", states)
 	}
 }
+
+// TestPolicyDenyActionNotOnDelete holds the README's "denyAction is not
+// applied to DELETE": a definition that would deny deleting workspaces is
+// accepted, and the delete goes through.
+func TestPolicyDenyActionNotOnDelete(t *testing.T) {
+	v := polEnv(t)
+	def := "/subscriptions/" + subA + "/providers/Microsoft.Authorization/policyDefinitions/keep"
+	v.must(tenantA, http.MethodPut, def, "2021-06-01", `{"properties":{"mode":"Indexed","policyRule":{
+		"if":{"field":"type","equals":"`+wsType+`"},
+		"then":{"effect":"denyAction","details":{"actionNames":["delete"]}}}}}`, http.StatusCreated)
+	assign(v, rgA, "keep", def, "")
+	v.must(tenantA, http.MethodPut, wsPath("ws"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
+	v.must(tenantA, http.MethodDelete, wsPath("ws"), "2023-04-01", "", http.StatusOK)
+}
