@@ -9,9 +9,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
-	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -47,15 +45,6 @@ func (f *flowList) Record(o netmodel.Observation) {
 	f.obs = append(f.obs, o)
 }
 
-func mustID(t *testing.T, s string) resourceid.ID {
-	t.Helper()
-	id, err := resourceid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // TestInnerRequest: a deployment's request for one resource goes through
 // what a client's goes through, less the network. The deployment's caller
 // is checked by RBAC with the resource's own action and scope (a caller
@@ -68,11 +57,7 @@ func mustID(t *testing.T, s string) resourceid.ID {
 func TestInnerRequest(t *testing.T) {
 	const sub = "00000000-0000-0000-0000-00000000000a"
 	ctx := context.Background()
-	clk := clock.NewOffset(0)
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry()})
-	if err := e.EnsureSubscription(ctx, sub, "t", "test"); err != nil {
-		t.Fatal(err)
-	}
+	e, clk := testEngine(t, sub)
 	authz := &denyObject{denied: "mallory"}
 	flows := &flowList{}
 	in := NewInner(Options{Engine: e, Clock: clk, Authorize: authz, Flows: flows})

@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
-	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/engine/enginetest"
-	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/registryapi"
 )
@@ -40,12 +38,7 @@ func TestRegistryEndpointAuthorization(t *testing.T) {
 		rg      = "/subscriptions/" + sub + "/resourceGroups/rg"
 		regBase = rg + "/providers/Microsoft.MachineLearningServices/registries/"
 	)
-	clk := clock.NewOffset(0)
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry()})
-	machinelearning.Register(e, machinelearning.Options{TenantID: "t"})
-	if err := e.EnsureSubscription(context.Background(), sub, "t", "test"); err != nil {
-		t.Fatal(err)
-	}
+	e, clk := testEngine(t, sub, func(e *engine.Engine) { machinelearning.Register(e, machinelearning.Options{TenantID: "t"}) })
 	env := enginetest.New(t, e, clk)
 	env.Must(http.MethodPut, rg, "2021-04-01", `{"location":"eastus"}`, http.StatusCreated)
 	for name, pna := range map[string]string{"open": "Enabled", "closed": "Disabled"} {
