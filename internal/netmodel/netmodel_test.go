@@ -121,6 +121,11 @@ func TestExtractMetadata(t *testing.T) {
 			t.Errorf("metadata leaks %s: %s", secret, raw)
 		}
 	}
+	// Sent without a Content-Type, a JSON body is read (and redacted) the
+	// same way.
+	if bare := ExtractMetadata(ws+"/connections/c1", q, "", []byte(body)); !slices.Equal(bare.Body, m.Body) {
+		t.Errorf("body params without a Content-Type = %v, want %v", bare.Body, m.Body)
+	}
 	wantQuery := []Param{{"$filter", "name eq 'x'", false}, {"api-version", "2024-04-01", false}, {"sig", Redacted, true}}
 	if !slices.Equal(m.Query, wantQuery) {
 		t.Errorf("query = %v, want %v", m.Query, wantQuery)
