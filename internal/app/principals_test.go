@@ -73,6 +73,43 @@ func TestPrincipalDelete(t *testing.T) {
 	}
 }
 
+// TestAdminAPIBootstrapOnly holds the README's choice that the admin API
+// is open to the bootstrap principal only: another principal, Owner of the
+// default subscription, gets 403 AuthorizationFailed from every admin
+// route, reads and writes alike, and nothing it asked for happens (the
+// principal it tried to make does not exist).
+func TestAdminAPIBootstrapOnly(t *testing.T) {
+	t.Parallel()
+	a := e2e.Start(t)
+	p, cred := a.NewPrincipal(t, "owner")
+	a.Assign(t, "/subscriptions/"+a.Conn.SubscriptionID, "Owner", p.ObjectID)
+	auth := map[string]string{"Authorization": "Bearer " + a.TokenOf(t, cred)}
+	if st := principalReads(t, a, auth["Authorization"][len("Bearer "):]); st != http.StatusOK {
+		t.Fatalf("the Owner's ARM read: %d", st)
+	}
+	routes := []struct{ method, path, body string }{
+		{http.MethodGet, "/_armlet/principals", ""},
+		{http.MethodPost, "/_armlet/principals", `{"name":"made-by-owner"}`},
+		{http.MethodDelete, "/_armlet/principals/" + a.Conn.ObjectID, ""},
+		{http.MethodGet, "/_armlet/clock", ""},
+		{http.MethodPost, "/_armlet/clock/advance", `{"duration":"1m"}`},
+		{http.MethodGet, "/_armlet/export", ""},
+		{http.MethodPost, "/_armlet/reset", `{"confirm":true}`},
+		{http.MethodGet, "/_armlet/reports/exposure", ""},
+		{http.MethodGet, "/_armlet/flows", ""},
+		{http.MethodPost, "/_armlet/ui/login", "{}"},
+	}
+	for _, r := range routes {
+		st, _, body := a.Do(t, r.method, r.path, r.body, auth)
+		if st != http.StatusForbidden || !strings.Contains(body, `"code":"AuthorizationFailed"`) {
+			t.Errorf("%s %s as the Owner: %d %s, want 403 AuthorizationFailed", r.method, r.path, st, body)
+		}
+	}
+	if st, _, body := a.Do(t, http.MethodGet, "/_armlet/principals", "", nil); st != http.StatusOK || strings.Contains(body, "made-by-owner") {
+		t.Errorf("principals after the refused create: %d %s", st, body)
+	}
+}
+
 // TestEtcdPrincipalDelete: with two replicas on one etcd, a principal
 // deleted through one is refused by the other, whose cache had just let
 // its token through, as soon as the delete reaches it through the etcd

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // stateFixture is a realistic state made through the front door: a
@@ -365,5 +367,42 @@ func TestImportIntoAnotherArmlet(t *testing.T) {
 	reader := "Bearer " + b.TokenOf(t, b.CredentialOf(t, p))
 	if st, _, body := b.Do(t, http.MethodGet, rg+"?api-version=2021-04-01", "", map[string]string{"Authorization": reader}); st != http.StatusOK {
 		t.Errorf("the imported principal reading its resource group: %d %s", st, body)
+	}
+}
+
+// TestResetKeepsFlowsDropsOperations holds two promises of a reset: the
+// flow records stay (the reports still show what happened before it),
+// and the operation records go (a client polling an operation across the
+// reset gets 404).
+func TestResetKeepsFlowsDropsOperations(t *testing.T) {
+	t.Parallel()
+	a := e2e.Start(t)
+	sub := "/subscriptions/" + a.Conn.SubscriptionID
+	for _, rg := range []string{"kept-in-flows", "deleted-before-reset"} {
+		if st, _, body := a.Do(t, http.MethodPut, sub+"/resourceGroups/"+rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", rg, st, body)
+		}
+	}
+	st, hdr, body := a.Do(t, http.MethodDelete, sub+"/resourceGroups/deleted-before-reset?api-version=2021-04-01", "", nil)
+	location, err := url.Parse(hdr.Get("Location"))
+	if st != http.StatusAccepted || err != nil || location.Path == "" {
+		t.Fatalf("DELETE: %d Location %q %s", st, hdr.Get("Location"), body)
+	}
+	poll := location.RequestURI()
+	if st, _, body := a.Do(t, http.MethodGet, poll, "", nil); st == http.StatusNotFound {
+		t.Fatalf("the operation before the reset: %d %s", st, body)
+	}
+	if st, _, body := a.Do(t, http.MethodPost, "/_armlet/reset", `{"confirm":true}`, nil); st != http.StatusOK {
+		t.Fatalf("reset: %d %s", st, body)
+	}
+	if st, _, body := a.Do(t, http.MethodGet, poll, "", nil); st != http.StatusNotFound {
+		t.Errorf("the operation after the reset: %d %s, want 404", st, body)
+	}
+	flows, _ := a.FlowRecords(t, "")
+	kept := slices.ContainsFunc(flows, func(f netmodel.Flow) bool {
+		return f.Method == http.MethodPut && strings.HasSuffix(f.Path, "/resourceGroups/kept-in-flows") && f.Status == http.StatusCreated
+	})
+	if !kept {
+		t.Errorf("the flow records after the reset lack the PUT made before it (%d records)", len(flows))
 	}
 }

@@ -10,9 +10,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/arm"
-	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/kv/memkv"
 	"github.com/armlet/armlet/internal/workspaceapi"
 )
 
@@ -49,11 +47,7 @@ func (b *bodies) ServeAdmin(_ context.Context, _ engine.Caller, _ *http.Request,
 func TestBodyCheckedOnce(t *testing.T) {
 	const sub = "00000000-0000-0000-0000-00000000000a"
 	const ws = "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w"
-	clk := clock.NewOffset(0)
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry()})
-	if err := e.EnsureSubscription(context.Background(), sub, "t", "test"); err != nil {
-		t.Fatal(err)
-	}
+	e, clk := testEngine(t, sub)
 	got := &bodies{Service: workspaceapi.New(workspaceapi.Options{Engine: e}), got: map[string]string{}}
 	h := Handler(Options{
 		Engine: e, Auth: anyCaller{}, Clock: clk, Workspace: got, Admin: got, MaxBodyBytes: 8 << 20,

@@ -11,9 +11,7 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/arm"
-	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
-	"github.com/armlet/armlet/internal/kv/memkv"
 )
 
 // appCaller is an authenticator that lets every caller through as app
@@ -29,11 +27,7 @@ func (appCaller) Authenticate(context.Context, string) (engine.Caller, *arm.Erro
 // are logged at debug only.
 func TestRequestLog(t *testing.T) {
 	const sub = "00000000-0000-0000-0000-00000000000b"
-	clk := clock.NewOffset(0)
-	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: engine.NewRegistry()})
-	if err := e.EnsureSubscription(context.Background(), sub, "t", "test"); err != nil {
-		t.Fatal(err)
-	}
+	e, clk := testEngine(t, sub)
 	var logs bytes.Buffer
 	h := Handler(Options{
 		Engine: e, Auth: appCaller{}, Clock: clk, MaxBodyBytes: 1 << 20, Ready: func() bool { return true },

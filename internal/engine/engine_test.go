@@ -403,3 +403,36 @@ func TestLocationPut(t *testing.T) {
 		t.Errorf("PUT = %d %v, want 201 with Azure-AsyncOperation", st, hdr)
 	}
 }
+
+// TestPageSizes holds the README's limits on pages: 100 items by default,
+// $top up to 1000 (a larger $top gives pages of 1000), the rest behind
+// nextLink.
+func TestPageSizes(t *testing.T) {
+	h := newHarness(t)
+	h.mustRG()
+	const made = 1003
+	for i := range made {
+		path := fmt.Sprintf("%s/providers/Test.Widgets/widgets/w%04d", rg, i)
+		if st, _, b := h.call("PUT", path, "2024-01-01", `{"location":"eastus"}`, nil); st != 201 {
+			t.Fatalf("PUT %s: %d %v", path, st, b)
+		}
+	}
+	list := rg + "/providers/Test.Widgets/widgets"
+	for _, tc := range []struct {
+		top  string
+		want int
+	}{{"", 100}, {"1000", 1000}, {"5000", 1000}, {"7", 7}} {
+		query := ""
+		if tc.top != "" {
+			query = "?$top=" + tc.top
+		}
+		st, _, body := h.call("GET", list+query, "2024-01-01", "", nil)
+		if st != 200 {
+			t.Fatalf("$top %q: %d %v", tc.top, st, body)
+		}
+		next, _ := body["nextLink"].(string)
+		if n := len(body["value"].([]any)); n != tc.want || next == "" {
+			t.Errorf("$top %q: a first page of %d items (nextLink %q), want %d and a nextLink", tc.top, n, next, tc.want)
+		}
+	}
+}

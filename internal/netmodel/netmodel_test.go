@@ -121,6 +121,11 @@ func TestExtractMetadata(t *testing.T) {
 			t.Errorf("metadata leaks %s: %s", secret, raw)
 		}
 	}
+	// Sent without a Content-Type, a JSON body is read (and redacted) the
+	// same way.
+	if bare := ExtractMetadata(ws+"/connections/c1", q, "", []byte(body)); !slices.Equal(bare.Body, m.Body) {
+		t.Errorf("body params without a Content-Type = %v, want %v", bare.Body, m.Body)
+	}
 	wantQuery := []Param{{"$filter", "name eq 'x'", false}, {"api-version", "2024-04-01", false}, {"sig", Redacted, true}}
 	if !slices.Equal(m.Query, wantQuery) {
 		t.Errorf("query = %v, want %v", m.Query, wantQuery)
@@ -235,6 +240,48 @@ func (s *flowTxns) written() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.sizes)
+}
+
+// TestFlowQueueFullWaits holds the README's promise that a full queue of
+// flow records makes requests wait rather than drop a record: with room
+// for 4, recording 10 before the writer runs does not return, and once
+// the writer runs all 10 are stored.
+func TestFlowQueueFullWaits(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(memkv.New()), Now: clk.Now, QueueSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const recorded = 10
+	recordedAll := make(chan struct{})
+	go func() {
+		for i := range recorded {
+			fs.Record(obs(clk, fmt.Sprintf("%s/jobs/j%d", ws, i)))
+		}
+		close(recordedAll)
+	}()
+	select {
+	case <-recordedAll:
+		t.Fatal("10 records went into a queue of 4 with no writer running: some were dropped")
+	case <-time.After(100 * time.Millisecond):
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { fs.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-recordedAll:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Record still waits 10 s after the writer started")
+	}
+	if err := fs.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := fs.List(ctx, FlowFilter{})
+	if err != nil || len(all) != recorded {
+		t.Fatalf("%d records stored (%v), want %d", len(all), err, recorded)
+	}
 }
 
 // TestFlowBatching proves the batching of flow records: records queued
@@ -352,7 +399,9 @@ func TestFlowRetention(t *testing.T) {
 	if err := fs.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	all, _ = fs.List(ctx, FlowFilter{})
+	if all, err = fs.List(ctx, FlowFilter{}); err != nil {
+		t.Fatal(err)
+	}
 	if len(all) != 1 || !strings.HasSuffix(all[0].ResourceID, "/late") || fs.count != 1 {
 		t.Fatalf("after aging: %d records (count %d)", len(all), fs.count)
 	}

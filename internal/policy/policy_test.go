@@ -47,8 +47,15 @@ func TestOperators(t *testing.T) {
 		{"match letter", `{"field":"location","match":"????us"}`, true},
 		{"notMatch", `{"field":"name","notMatch":"ws##"}`, true},
 		{"notMatchInsensitively", `{"value":"WS1","notMatchInsensitively":"ws#"}`, false},
+		{"matchInsensitively other letter", `{"value":"WX1","matchInsensitively":"ws#"}`, false},
+		{"in a nested array", `{"field":"name","in":[["ws1"]]}`, false},
+		{"equals the whole tag map", `{"field":"tags","equals":{"env":"PROD","OWNER":"team-a"}}`, true},
+		{"equals part of the tag map", `{"field":"tags","equals":{"env":"prod"}}`, false},
+		{"number in a string greater", `{"value":"10","greater":9}`, true},
 		{"contains", `{"field":"location","contains":"EAST"}`, true},
 		{"notContains", `{"field":"location","notContains":"west"}`, true},
+		{"contains missing", `{"field":"Microsoft.MachineLearningServices/workspaces/primaryUserAssignedIdentity","contains":"x"}`, false},
+		{"notContains missing", `{"field":"Microsoft.MachineLearningServices/workspaces/primaryUserAssignedIdentity","notContains":"x"}`, true},
 		{"in", `{"field":"location","in":["westus","EastUS"]}`, true},
 		{"notIn", `{"field":"location","notIn":["westus"]}`, true},
 		{"notin lower case operator", `{"field":"location","notin":["eastus"]}`, false},
@@ -73,6 +80,11 @@ func TestOperators(t *testing.T) {
 		{"array alias all", `{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*].privateLinkServiceConnectionState.status","equals":"Approved"}`, false},
 		{"count where", `{"count":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*]","where":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*].privateLinkServiceConnectionState.status","equals":"Approved"}},"equals":1}`, true},
 		{"count all", `{"count":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*]"},"equals":2}`, true},
+		// field() of a [*] alias is the array of every value it reaches.
+		{"field of an array alias", `{"value":"[length(field('Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*].privateLinkServiceConnectionState.status'))]","equals":2}`, true},
+		// Inside a count, only the counted [*] path is the current element:
+		// the same names without [*] are still the whole array.
+		{"count where the whole array", `{"count":{"field":"Microsoft.MachineLearningServices/workspaces/privateEndpointConnections[*]","where":{"value":"[length(field('Microsoft.MachineLearningServices/workspaces/privateEndpointConnections'))]","equals":2}},"equals":2}`, true},
 		{"value count", `{"count":{"value":["a","b","eastus"],"name":"l","where":{"value":"[current('l')]","equals":"[field('location')]"}},"greater":0}`, true},
 		{"concat toLower", `{"value":"[concat(toLower(field('name')), '-', parameters('suffix'))]","equals":"ws1-x"}`, true},
 		{"parameter list", `{"field":"location","in":"[parameters('locations')]"}`, true},
@@ -180,8 +192,8 @@ func TestModifyAndAppend(t *testing.T) {
 	}
 	// An old api-version does not know the property: the condition skips it.
 	res = obj(t, wsBody)
-	if ch, _ := d.Mutate(EffectModify, Input{Resource: res, Params: pv, APIVersion: "2020-01-01"}); len(ch) != 0 {
-		t.Fatalf("changes at old api-version: %v", ch)
+	if ch, err := d.Mutate(EffectModify, Input{Resource: res, Params: pv, APIVersion: "2020-01-01"}); err != nil || len(ch) != 0 {
+		t.Fatalf("changes at old api-version: %v %v", ch, err)
 	}
 	rule := obj(t, `{"if":{"field":"type","equals":"Microsoft.MachineLearningServices/workspaces"},"then":{"effect":"modify","details":{"roleDefinitionIds":["x"],"operations":[
 		{"operation":"add","field":"tags['Env']","value":"dev"},
@@ -211,8 +223,8 @@ func TestModifyAndAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = obj(t, `{"name":"x","tags":{}}`)
-	if ch, _ := d.Mutate(EffectAppend, Input{Resource: res}); len(ch) != 1 || res["tags"].(map[string]any)["env"] != "dev" {
-		t.Fatalf("append: %v %v", ch, res)
+	if ch, err := d.Mutate(EffectAppend, Input{Resource: res}); err != nil || len(ch) != 1 || res["tags"].(map[string]any)["env"] != "dev" {
+		t.Fatalf("append: %v %v %v", ch, res, err)
 	}
 }
 

@@ -240,3 +240,35 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("after logout: %d, want 401", rec.Code)
 	}
 }
+
+// TestSecurityHeaders holds the README's promise that every answer of the
+// UI, to a signed-in browser or not, pages, assets, data calls and the
+// login alike, carries the strict Content-Security-Policy ('self' only),
+// no-referrer, nosniff, DENY framing and no-store.
+func TestSecurityHeaders(t *testing.T) {
+	now := time.Now()
+	u := testUI(&now)
+	c := login(t, u)
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+		"Referrer-Policy":         "no-referrer",
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Cache-Control":           "no-store",
+	}
+	for _, path := range []string{"/", "/ui/app.js", "/ui/app.css", "/ui/api/clock", "/ui/login?token=wrong"} {
+		for _, signedIn := range []bool{true, false} {
+			req := httptest.NewRequest(http.MethodGet, "https://armlet"+path, nil)
+			if signedIn {
+				req.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			u.ServeHTTP(rec, req)
+			for name, value := range want {
+				if got := rec.Header().Get(name); got != value {
+					t.Errorf("GET %s (signed in %v, status %d): %s %q, want %q", path, signedIn, rec.Code, name, got, value)
+				}
+			}
+		}
+	}
+}

@@ -342,3 +342,55 @@ func BenchmarkAdmit(b *testing.B) {
 		}
 	})
 }
+
+// TestPolicyDeployIfNotExistsRecordsOnly holds the README's "deployIfNotExists
+// records compliance only": a workspace without the related resource is
+// written (never refused), shown NonCompliant, and nothing is deployed;
+// with the related resource it is Compliant.
+func TestPolicyDeployIfNotExistsRecordsOnly(t *testing.T) {
+	v := polEnv(t)
+	def := "/subscriptions/" + subA + "/providers/Microsoft.Authorization/policyDefinitions/dine"
+	v.must(tenantA, http.MethodPut, def, "2021-06-01", `{"properties":{"mode":"Indexed","policyRule":{
+		"if":{"field":"type","equals":"`+wsType+`"},
+		"then":{"effect":"deployIfNotExists","details":{"type":"`+wsType+`/computes","roleDefinitionIds":["/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"],
+			"deployment":{"properties":{"mode":"incremental","template":{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","contentVersion":"1.0.0.0",
+				"resources":[{"type":"`+wsType+`/computes","apiVersion":"2023-04-01","name":"ws/deployed","properties":{}}]}}}}}}}}`, http.StatusCreated)
+	assign(v, rgA, "dine", def, "")
+	v.must(tenantA, http.MethodPut, wsPath("ws"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
+	q := v.must(tenantA, http.MethodPost, rgA+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults", "2019-10-01", "", http.StatusOK)
+	rows, _ := q["value"].([]any)
+	if len(rows) != 1 || rows[0].(map[string]any)["complianceState"] != NonCompliant {
+		t.Fatalf("policy states %v, want the workspace NonCompliant", q)
+	}
+	list := v.must(tenantA, http.MethodGet, wsPath("ws")+"/computes", "2023-04-01", "", http.StatusOK)
+	if got, _ := list["value"].([]any); len(got) != 0 {
+		t.Fatalf("deployIfNotExists deployed %v", got)
+	}
+	// With the related resource there (made by the client), the workspace
+	// is compliant once evaluated again.
+	v.must(tenantA, http.MethodPut, wsPath("ws")+"/computes/mine", "2023-04-01", `{"properties":{}}`, http.StatusCreated)
+	v.must(tenantA, http.MethodPost, "/subscriptions/"+subA+"/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation", "2019-10-01", "", http.StatusAccepted)
+	q = v.must(tenantA, http.MethodPost, rgA+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults", "2019-10-01", "", http.StatusOK)
+	states := map[string]any{}
+	for _, r := range q["value"].([]any) {
+		m := r.(map[string]any)
+		states[m["resourceId"].(string)] = m["complianceState"]
+	}
+	if states[wsPath("ws")] != Compliant {
+		t.Fatalf("policy states %v, want the workspace Compliant once it has a compute", states)
+	}
+}
+
+// TestPolicyDenyActionNotOnDelete holds the README's "denyAction is not
+// applied to DELETE": a definition that would deny deleting workspaces is
+// accepted, and the delete goes through.
+func TestPolicyDenyActionNotOnDelete(t *testing.T) {
+	v := polEnv(t)
+	def := "/subscriptions/" + subA + "/providers/Microsoft.Authorization/policyDefinitions/keep"
+	v.must(tenantA, http.MethodPut, def, "2021-06-01", `{"properties":{"mode":"Indexed","policyRule":{
+		"if":{"field":"type","equals":"`+wsType+`"},
+		"then":{"effect":"denyAction","details":{"actionNames":["delete"]}}}}}`, http.StatusCreated)
+	assign(v, rgA, "keep", def, "")
+	v.must(tenantA, http.MethodPut, wsPath("ws"), "2023-04-01", wsBody("Enabled"), http.StatusCreated)
+	v.must(tenantA, http.MethodDelete, wsPath("ws"), "2023-04-01", "", http.StatusOK)
+}
