@@ -242,48 +242,6 @@ func (s *flowTxns) written() []int {
 	return slices.Clone(s.sizes)
 }
 
-// TestFlowQueueFullWaits holds the README's promise that a full queue of
-// flow records makes requests wait rather than drop a record: with room
-// for 4, recording 10 before the writer runs does not return, and once
-// the writer runs all 10 are stored.
-func TestFlowQueueFullWaits(t *testing.T) {
-	ctx := context.Background()
-	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(memkv.New()), Now: clk.Now, QueueSize: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const recorded = 10
-	recordedAll := make(chan struct{})
-	go func() {
-		for i := range recorded {
-			fs.Record(obs(clk, fmt.Sprintf("%s/jobs/j%d", ws, i)))
-		}
-		close(recordedAll)
-	}()
-	select {
-	case <-recordedAll:
-		t.Fatal("10 records went into a queue of 4 with no writer running: some were dropped")
-	case <-time.After(100 * time.Millisecond):
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { fs.Run(runCtx); close(done) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-recordedAll:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Record still waits 10 s after the writer started")
-	}
-	if err := fs.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	all, err := fs.List(ctx, FlowFilter{})
-	if err != nil || len(all) != recorded {
-		t.Fatalf("%d records stored (%v), want %d", len(all), err, recorded)
-	}
-}
-
 // TestFlowBatching proves the batching of flow records: records queued
 // together are written together, flowBatch to a transaction at the most,
 // and a record queued alone is written at once, without a Flush.
