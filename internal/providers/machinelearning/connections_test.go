@@ -177,3 +177,14 @@ func TestWorkspaceDeleteCascades(t *testing.T) {
 	}
 	v.Fail(http.MethodGet, connPath+"pec1", newest, "", 404, "ResourceNotFound")
 }
+
+// TestConnectionsHaveNoOperations holds what a workspace's kept GET body
+// relies on (workspaceStrategy.RenderStableUntil): its private endpoint
+// connections are written synchronously, so none changes by time alone.
+func TestConnectionsHaveNoOperations(t *testing.T) {
+	v := newEnv(t, Options{}, nil)
+	typ, ok := v.e.Registry().Lookup(TypePrivateEndpointConnections)
+	if !ok || typ.Put != engine.Sync || typ.Delete != engine.Sync {
+		t.Fatalf("%s: put %v, delete %v; a workspace's kept body must then follow its connections' operations", TypePrivateEndpointConnections, typ.Put, typ.Delete)
+	}
+}

@@ -558,8 +558,11 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 
 // RenderStableUntil lets the engine keep a workspace's GET body until the
 // first time-driven change Render shows: its managed network's (a
-// project's is its hub's) and its private endpoint connections'
-// operations. Everything else Render reads is in the store.
+// project's is its hub's). Everything else Render reads is in the store;
+// the private endpoint connections it inlines are written synchronously
+// (TypePrivateEndpointConnections is engine.Sync both ways, which
+// TestConnectionsHaveNoOperations holds), so none changes by time alone,
+// and a workspace being deleted takes them with its own delete's time.
 func (s *workspaceStrategy) RenderStableUntil(ctx context.Context, r *engine.Resource, now time.Time) (time.Time, bool) {
 	until := loadNetworkState(r).changesAfter(now)
 	if strings.EqualFold(r.Kind, kindProject) {
@@ -567,13 +570,6 @@ func (s *workspaceStrategy) RenderStableUntil(ctx context.Context, r *engine.Res
 			until = engine.Earliest(until, engine.ChangesAfter(hub, now))
 			until = engine.Earliest(until, loadNetworkState(hub).changesAfter(now))
 		}
-	}
-	children, err := s.e.List(ctx, r.ID, "privateEndpointConnections")
-	if err != nil {
-		return time.Time{}, false
-	}
-	for _, c := range children {
-		until = engine.Earliest(until, engine.ChangesAfter(c, now))
 	}
 	return until, true
 }
