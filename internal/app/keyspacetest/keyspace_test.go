@@ -23,7 +23,7 @@ import (
 // share (etcd): the fleet's CA and the RBAC peers key. The workload runs
 // on bbolt, so it cannot reach them; their owners' tests write them
 // through their views.
-var sharedOnly = map[kv.Space]bool{kv.SpaceSharedCA: true, kv.SpaceRBAC: true}
+var sharedOnly = map[kv.Space]bool{kv.SpaceSharedCA: true, kv.SpaceRBAC: true, kv.SpaceWrites: true}
 
 // TestEveryStoredKeyIsDeclared runs a workload through armlet's front
 // door on a bbolt store (resources with long-running operations and
