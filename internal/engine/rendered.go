@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +35,14 @@ type StableRenderer interface {
 	RenderStableUntil(ctx context.Context, r *Resource, now time.Time) (until time.Time, ok bool)
 }
 
+// SubtreeRenderer is implemented by StableRenderer strategies that can
+// say their Render of r reads nothing from the store but r and r's
+// descendants: a kept body of r then ends only with writes there, where
+// otherwise any write ends it. Types without a Renderer read only r.
+type SubtreeRenderer interface {
+	RendersFromSubtree(r *Resource) bool
+}
+
 // countingStore is the store as the engine and the providers' views see
 // it: it counts the transactions made through it. Whatever a render reads
 // lies in the store and is written only through an engine, so a body
@@ -47,17 +57,97 @@ type countingStore struct {
 	// heard is what FollowWrites has heard of it.
 	marker []byte
 	heard  heardWrites
+	// log holds the resource records the last writeLogSize counted
+	// transactions touched, by count (ring), so that a kept body that
+	// reads only some records outlives the writes to others.
+	logMu sync.RWMutex
+	log   [writeLogSize]loggedWrite
+}
+
+// writeLogSize is how many transactions the write log remembers: a body
+// older than that is rendered again at its next use.
+const writeLogSize = 1024
+
+// loggedWrite is one counted transaction: the resource records it wrote
+// (keys in SpaceResources), or all when what it wrote is unknown (another
+// replica's write, heard of through the marker).
+type loggedWrite struct {
+	count   int64
+	records []string
+	all     bool
 }
 
 // Txn counts the transaction once it has returned (committed or not), so
 // that a writer's acknowledgement always follows the count's move.
 func (s *countingStore) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
+	var records []string
+	for _, op := range ops {
+		if k, ok := bytes.CutPrefix(op.Key, resourcesPrefix); ok {
+			records = append(records, string(k))
+		}
+	}
 	if s.marker != nil {
 		ops = append(ops[:len(ops):len(ops)], kv.Put(s.marker, nil))
 	}
 	rev, err := s.Store.Txn(ctx, ops...)
-	s.writes.Add(1)
+	s.count(loggedWrite{records: records})
 	return rev, err
+}
+
+// resourcesPrefix is SpaceResources' prefix, as bytes.
+var resourcesPrefix = []byte(kv.SpaceResources.Prefix())
+
+// count moves the write count and logs w as the write of the new count;
+// readers of the count find every count up to it in the log.
+func (s *countingStore) count(w loggedWrite) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	w.count = s.writes.Add(1)
+	s.log[w.count%writeLogSize] = w
+}
+
+// changedSince reports whether a transaction counted after since, up to
+// upTo, may have written what deps reads (true when the log no longer
+// covers them all).
+func (s *countingStore) changedSince(since, upTo int64, deps *renderDeps) bool {
+	if upTo-since > writeLogSize {
+		return true
+	}
+	s.logMu.RLock()
+	defer s.logMu.RUnlock()
+	for n := since + 1; n <= upTo; n++ {
+		w := &s.log[n%writeLogSize]
+		if w.count != n || w.all {
+			return true
+		}
+		for _, k := range w.records {
+			if deps.reads(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// renderDeps is what a kept body was rendered from: resource records by
+// key (the resource, the ancestors a GET checked) and whole subtrees by
+// key prefix; all when that is not known (any write ends the body).
+type renderDeps struct {
+	all      bool
+	records  []string
+	prefixes []string
+}
+
+func (d *renderDeps) reads(record string) bool {
+	if d.all || slices.Contains(d.records, record) {
+		return true
+	}
+	for _, p := range d.prefixes {
+		if strings.HasPrefix(record, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // writesMarker is the marker's key in SpaceWrites.
@@ -122,7 +212,7 @@ func (e *Engine) FollowWrites(ctx context.Context) {
 		return
 	}
 	_ = kv.SpaceWrites.Of(c.Store).Watch(ctx, []byte(writesMarker), func(ent kv.Entry) {
-		c.writes.Add(1)
+		c.count(loggedWrite{all: true}) // which records it wrote is not known here
 		c.heard.hear(ent.Revision)
 	})
 }
@@ -172,7 +262,10 @@ type renderedKey struct {
 // renderedEntry is a GET's answer kept for later GETs of the same
 // resource at the same api-version.
 type renderedEntry struct {
-	writes     int64     // the store's write count read before the render
+	// writes is the store's write count read before the render, moved on
+	// (atomically: entries are shared) once no write since touched deps.
+	writes     int64
+	deps       *renderDeps
 	renderedAt time.Time // the clock when rendered
 	until      time.Time // the body may change by time from here on; zero: never
 	body       json.RawMessage
@@ -192,10 +285,22 @@ type gateCheck struct {
 	childType string
 }
 
-// valid reports whether e answers a GET made at now, after the store's
-// write count reached writes.
-func (e *renderedEntry) valid(writes int64, now time.Time) bool {
-	return e.writes == writes && !now.Before(e.renderedAt) && (e.until.IsZero() || now.Before(e.until))
+// valid reports whether e answers a request made at now, after the
+// store's write count reached writes: no time-driven change is due, and
+// no write since the render touched what it read.
+func (e *renderedEntry) valid(c *countingStore, writes int64, now time.Time) bool {
+	if now.Before(e.renderedAt) || !e.until.IsZero() && !now.Before(e.until) {
+		return false
+	}
+	since := atomic.LoadInt64(&e.writes)
+	switch {
+	case since == writes:
+		return true
+	case e.deps.all || since > writes || c.changedSince(since, writes, e.deps):
+		return false
+	}
+	atomic.StoreInt64(&e.writes, writes)
+	return true
 }
 
 func (e *renderedEntry) size() int {
@@ -259,7 +364,7 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 	}
 	key := renderedKey{record: string(resourceKey(id)), apiVersion: strings.ToLower(req.APIVersion)}
 	ent := e.rendered.get(key)
-	if ent != nil && !ent.valid(writes, req.Now) {
+	if ent != nil && !ent.valid(e.counted, writes, req.Now) {
 		ent = nil
 	}
 	if ent != nil && ent.ancestors {
@@ -270,7 +375,7 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 		}
 		return renderedResponse(ent), nil
 	}
-	gates, until, err := e.checkAncestorsForCache(ctx, req, id)
+	gates, ancestors, until, err := e.checkAncestorsForCache(ctx, req, id)
 	if err != nil {
 		return nil, err
 	}
@@ -284,12 +389,17 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 			return nil, err
 		}
 	}
-	full := *ent
-	full.ancestors, full.gates, full.until = true, gates, earliest(ent.until, until)
-	if keepable {
-		e.rendered.put(key, &full)
+	// A GET's entry reads the ancestors too: their existence and gates.
+	deps := *ent.deps
+	deps.records = append(slices.Clip(deps.records), ancestors...)
+	full := &renderedEntry{
+		writes: atomic.LoadInt64(&ent.writes), deps: &deps, renderedAt: ent.renderedAt, until: earliest(ent.until, until),
+		body: ent.body, revision: ent.revision, etag: ent.etag, ancestors: true, gates: gates,
 	}
-	return renderedResponse(&full), nil
+	if keepable {
+		e.rendered.put(key, full)
+	}
+	return renderedResponse(full), nil
 }
 
 // renderBody renders r for req as a cache entry, and says whether the
@@ -303,16 +413,31 @@ func (e *Engine) renderBody(ctx context.Context, req *Request, t *Type, r *Resou
 	if err != nil {
 		return nil, false, err
 	}
-	ent := &renderedEntry{writes: writes, renderedAt: req.Now, body: raw, revision: r.Revision, etag: r.ETag()}
+	ent := &renderedEntry{writes: writes, deps: renderDepsOf(t, r), renderedAt: req.Now, body: raw, revision: r.Revision, etag: r.ETag()}
 	keepable := e.stableUntil(ctx, t, r, req.Now, &ent.until)
 	return ent, keepable, nil
+}
+
+// renderDepsOf is what r's render by t reads from the store.
+func renderDepsOf(t *Type, r *Resource) *renderDeps {
+	d := &renderDeps{records: []string{string(resourceKey(r.ID))}}
+	if _, renders := t.Strategy.(Renderer); !renders {
+		return d
+	}
+	if sr, ok := t.Strategy.(SubtreeRenderer); ok && sr.RendersFromSubtree(r) {
+		for _, p := range subtreePrefixes(r.ID) {
+			d.prefixes = append(d.prefixes, string(p))
+		}
+		return d
+	}
+	return &renderDeps{all: true}
 }
 
 // keptBody is the body kept for the record ent at req's api-version, if
 // it is still right.
 func (e *Engine) keptBody(req *Request, ent kv.Entry, writes int64) (json.RawMessage, bool) {
 	c := e.rendered.get(renderedKey{record: string(ent.Key), apiVersion: strings.ToLower(req.APIVersion)})
-	if c == nil || !c.valid(writes, req.Now) || c.revision != ent.Revision {
+	if c == nil || !c.valid(e.counted, writes, req.Now) || c.revision != ent.Revision {
 		return nil, false
 	}
 	return c.body, true
@@ -343,12 +468,12 @@ func renderedResponse(ent *renderedEntry) *Response {
 }
 
 // checkAncestorsForCache is checkAncestors for a GET that may be kept: it
-// also returns the ancestors whose gates must run on every GET, and the
-// first of their time-driven changes (a delete under way).
-func (e *Engine) checkAncestorsForCache(ctx context.Context, req *Request, id resourceid.ID) ([]gateCheck, time.Time, error) {
-	var gates []gateCheck
-	var until time.Time
-	err := e.walkAncestors(ctx, req, id, false, func(r *Resource, childType string) {
+// also returns the ancestors whose gates must run on every GET, the
+// record keys of every ancestor checked, and the first of their
+// time-driven changes (a delete under way).
+func (e *Engine) checkAncestorsForCache(ctx context.Context, req *Request, id resourceid.ID) (gates []gateCheck, records []string, until time.Time, err error) {
+	err = e.walkAncestors(ctx, req, id, false, func(r *Resource, childType string) {
+		records = append(records, string(resourceKey(r.ID)))
 		until = earliest(until, r.changesAfter(req.Now))
 		if t, ok := e.reg.Lookup(r.Type); ok {
 			if _, gated := t.Strategy.(ChildGate); gated {
@@ -356,7 +481,7 @@ func (e *Engine) checkAncestorsForCache(ctx context.Context, req *Request, id re
 			}
 		}
 	})
-	return gates, until, err
+	return gates, records, until, err
 }
 
 // stableUntil folds into until the time-driven changes of r's body and

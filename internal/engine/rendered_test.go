@@ -148,15 +148,22 @@ func TestRenderedCache(t *testing.T) {
 		t.Error("another api-version was answered from the first one's body")
 	}
 
-	// A write, any write through the engine, ends every kept body.
+	// A write to the resource ends its kept body; a write to a resource
+	// its render does not read (a type without a Renderer reads only
+	// itself) leaves it; a write to an ancestor ends it (a GET checks
+	// them).
 	rh.call(http.MethodPatch, p, "2024-01-01", `{"tags":{"v":"2"}}`, nil)
 	body, _ = rh.get(p, "2024-01-01")
 	if tags, _ := body["tags"].(map[string]any); tags["v"] != "2" {
 		t.Errorf("GET after an acknowledged PATCH shows tags %v, want v=2", body["tags"])
 	}
 	rh.call(http.MethodPut, p+"/parts/x", "2024-01-01", `{}`, nil)
+	if _, reads := rh.get(p, "2024-01-01"); reads != 0 {
+		t.Errorf("a write to a child ended the kept body of a type that reads only itself (%d reads)", reads)
+	}
+	rh.call(http.MethodPatch, rg, "2021-04-01", `{"tags":{"rg":"changed"}}`, nil)
 	if _, reads := rh.get(p, "2024-01-01"); reads == 0 {
-		t.Error("a write elsewhere did not end the kept body (a render may read other resources)")
+		t.Error("a write to the resource group did not end the kept body of a resource in it")
 	}
 
 	// A DELETE under way shows Deleting, and the end of the delete 404.
@@ -294,5 +301,53 @@ func TestRenderedCacheLists(t *testing.T) {
 	st, _, body := rh.call(http.MethodGet, coll+"?$top=2", "2024-01-01", "", nil)
 	if next, _ := body["nextLink"].(string); st != 200 || next == "" || len(body["value"].([]any)) != 2 {
 		t.Fatalf("first page of 2 = %d %v", st, body)
+	}
+}
+
+// subtreeStrategy renders the names of its resource's parts into its body
+// and says it reads nothing else.
+type subtreeStrategy struct {
+	stableStampStrategy
+	e **engine.Engine
+}
+
+func (s subtreeStrategy) Render(ctx context.Context, r *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+	parts, err := (*s.e).List(ctx, r.ID, "parts")
+	if err != nil {
+		return err
+	}
+	body["properties"].(map[string]any)["parts"] = len(parts)
+	return nil
+}
+
+func (subtreeStrategy) RendersFromSubtree(*engine.Resource) bool { return true }
+
+// TestRenderedCacheDependencies: a body kept for a strategy that reads
+// its subtree ends with a write there, and with nothing else; one kept for
+// a strategy that does not say what it reads ends with any write.
+func TestRenderedCacheDependencies(t *testing.T) {
+	rh := newRenderedHarness(t, 0)
+	var e *engine.Engine
+	rh.e.Registry().Register(&engine.Type{Name: "Test.Cache/trees", APIVersions: []string{"2024-01-01"},
+		Strategy: subtreeStrategy{stableStampStrategy{stampStrategy{renders: &rh.renders}}, &e}})
+	rh.e.Registry().Register(&engine.Type{Name: "Test.Cache/trees/parts", APIVersions: []string{"2024-01-01"}, Strategy: widgetStrategy{}})
+	e = rh.e
+	tree, other, stable := cacheBase+"trees/t1", cacheBase+"trees/t2", cacheBase+"stable/s1"
+	for _, p := range []string{tree, other, stable} {
+		rh.call(http.MethodPut, p, "2024-01-01", `{}`, nil)
+	}
+	for _, p := range []string{tree, stable} {
+		rh.get(p, "2024-01-01")
+	}
+	rh.call(http.MethodPut, other+"/parts/a", "2024-01-01", `{}`, nil) // outside t1's subtree
+	if _, reads := rh.get(tree, "2024-01-01"); reads != 0 {
+		t.Errorf("a write outside the subtree ended t1's kept body (%d reads)", reads)
+	}
+	if _, reads := rh.get(stable, "2024-01-01"); reads == 0 {
+		t.Error("a write anywhere left the kept body of a strategy that does not say what it reads")
+	}
+	rh.call(http.MethodPut, tree+"/parts/a", "2024-01-01", `{}`, nil)
+	if body, _ := rh.get(tree, "2024-01-01"); fmt.Sprint(props(body)["parts"]) != "1" {
+		t.Errorf("after a part was written in t1's subtree its GET shows %v parts, want 1", props(body)["parts"])
 	}
 }

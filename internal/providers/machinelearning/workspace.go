@@ -574,6 +574,13 @@ func (s *workspaceStrategy) RenderStableUntil(ctx context.Context, r *engine.Res
 	return until, true
 }
 
+// RendersFromSubtree: a workspace's Render reads its own record and its
+// private endpoint connections (children), except for a hub (its
+// projects) and a project (its hub), which read other workspaces.
+func (s *workspaceStrategy) RendersFromSubtree(r *engine.Resource) bool {
+	return !strings.EqualFold(r.Kind, kindHub) && !strings.EqualFold(r.Kind, kindProject)
+}
+
 // inlineConnections renders the stored private endpoint connections of r
 // the way a workspace shows them, and counts the approved ones.
 //
