@@ -1,8 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -404,5 +407,80 @@ func TestResetKeepsFlowsDropsOperations(t *testing.T) {
 	})
 	if !kept {
 		t.Errorf("the flow records after the reset lack the PUT made before it (%d records)", len(flows))
+	}
+}
+
+// TestImportAndResetSerialised proves README's "Import and reset are
+// serialised on one replica": a reset sent while an import is writing
+// waits for the import, so the outcome is the import then the reset,
+// never a mix (some of the file's groups left, or the import failing for
+// a parent the reset deleted under it).
+func TestImportAndResetSerialised(t *testing.T) {
+	t.Parallel()
+	a := e2e.Start(t)
+	const groups = 400 // enough that the import is still writing when the reset is sent
+	sub := "/subscriptions/" + a.Conn.SubscriptionID
+	name := func(i int) string { return fmt.Sprintf("serial-rg-%03d", i) }
+	res := make([]map[string]any, groups)
+	for i := range res {
+		res[i] = map[string]any{"id": sub + "/resourceGroups/" + name(i), "location": "eastus"}
+	}
+	seed, _ := json.Marshal(map[string]any{"resources": res})
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	post := func(path string, body []byte) answer {
+		req, _ := http.NewRequest(http.MethodPost, strings.TrimSuffix(a.Conn.ARMEndpoint, "/")+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+a.Token(t))
+		resp, err := a.Client.Do(req)
+		if err != nil {
+			return answer{err: err}
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{status: resp.StatusCode, body: string(b)}
+	}
+	a.Token(t) // fetched here, so that the goroutine never needs t
+	imported := make(chan answer, 1)
+	go func() { imported <- post("/_armlet/import", seed) }()
+
+	// Send the reset once the import has written its first group.
+	first := sub + "/resourceGroups/" + name(0) + "?api-version=2021-04-01"
+	for {
+		if st, _, _ := a.Do(t, http.MethodGet, first, "", nil); st == http.StatusOK {
+			break
+		}
+		select {
+		case imp := <-imported:
+			t.Fatalf("the import ended before its first group was seen (%d %s %v): the test proves nothing", imp.status, imp.body, imp.err)
+		default:
+		}
+	}
+	reset := post("/_armlet/reset", []byte(`{"confirm":true}`))
+	imp := <-imported
+	if imp.err != nil || imp.status != http.StatusOK {
+		t.Fatalf("the import, with a reset sent while it wrote: %d %s %v", imp.status, imp.body, imp.err)
+	}
+	var ir struct{ Resources struct{ Created []string } }
+	if err := json.Unmarshal([]byte(imp.body), &ir); err != nil || len(ir.Resources.Created) != groups {
+		t.Fatalf("the import did not create its %d groups: %v %.300s", groups, err, imp.body)
+	}
+	if reset.err != nil || reset.status != http.StatusOK {
+		t.Fatalf("reset: %d %s %v", reset.status, reset.body, reset.err)
+	}
+	var rr app.ResetResult
+	if err := json.Unmarshal([]byte(reset.body), &rr); err != nil || rr.Deleted < groups {
+		t.Errorf("the reset deleted %d resources, not the import's %d groups: it did not wait for the import (%v %s)", rr.Deleted, groups, err, reset.body)
+	}
+	st, _, body := a.Do(t, http.MethodGet, sub+"/resourcegroups?api-version=2021-04-01&$top=1000", "", nil)
+	if st != http.StatusOK {
+		t.Fatalf("list groups: %d %s", st, body)
+	}
+	if left := strings.Count(body, "/resourceGroups/serial-rg-"); left != 0 {
+		t.Errorf("%d of the import's %d groups outlived the reset sent after it: the two mixed", left, groups)
 	}
 }

@@ -449,3 +449,66 @@ func TestWebUIBrowserFifty(t *testing.T) {
 	screenshot(t, bctx, "network-fifty")
 	screenshotOf(t, bctx, "#network-body .drawing", "network-fifty-drawing")
 }
+
+// TestWebUIBrowserPolls measures README's "polls a cheap revision every
+// 2 s and re-reads everything every 30 s" in a real Chromium, from the
+// page's own resource timings: the revision requests come 2 s apart, an
+// unchanged revision re-reads nothing, and once the last full read is 30 s
+// old the next poll re-reads everything. (The 30 s constant itself is
+// internal/webui TestPollPeriods': the test winds the page's record of its
+// last full read back rather than wait.)
+func TestWebUIBrowserPolls(t *testing.T) {
+	bctx := browser(t)
+	a := e2e.Start(t)
+	if err := chromedp.Do(bctx, chromedp.Navigate(a.Conn.UIURL), chromedp.WaitVisible(chromedp.CSS("#view-network"))); err != nil {
+		t.Fatal(err)
+	}
+	starts := func(path string) []float64 {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](
+			`performance.getEntriesByType('resource').filter(e => e.name.endsWith(`+jsString(path)+`)).map(e => e.startTime)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	const revision, resources = "/ui/api/ui/revision", "/ui/api/ui/resources"
+
+	// Four requests for the revision, the first read's included: three
+	// periods to measure. (The first poll may find the revision moved
+	// since the first read and re-read once; the later ones must not.)
+	deadline := time.Now().Add(10 * time.Second)
+	polls := starts(revision)
+	for len(polls) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s the page has asked for the revision %d times, want 4", len(polls))
+		}
+		time.Sleep(200 * time.Millisecond)
+		polls = starts(revision)
+	}
+	time.Sleep(300 * time.Millisecond) // for a read the last poll would start
+	for i := 1; i < 4; i++ {
+		if gap := polls[i] - polls[i-1]; gap < 1500 || gap > 2600 {
+			t.Errorf("revision requests %.0f ms apart, want about 2000 (starts %v)", gap, polls)
+		}
+	}
+	reads := starts(resources)
+	for _, r := range reads {
+		if r > polls[2] {
+			t.Errorf("the page read everything again at %.0f ms though the revision did not change (reads %v, polls %v)", r, reads, polls)
+		}
+	}
+	fullReads := len(reads)
+
+	// The last full read 31 s ago: the next poll reads everything.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[any](`lastFull = Date.now() - 31000`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(3 * time.Second)
+	for len(starts(resources)) == fullReads {
+		if time.Now().After(deadline) {
+			t.Fatal("a poll 30 s after the last full read did not read everything again")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -219,6 +219,27 @@ func TestPageWeight(t *testing.T) {
 	t.Logf("the UI weighs %d bytes", total)
 }
 
+// TestPollPeriods: the page served polls the revision every 2 s and
+// re-reads everything every 30 s, as the README says. The browser test
+// (internal/app TestWebUIBrowserPolls) measures the 2 s between requests;
+// the 30 s it cannot wait for, so the constant is read here.
+func TestPollPeriods(t *testing.T) {
+	js, err := assets.ReadFile("assets/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"const POLL_MS = 2000;",
+		"const FULL_MS = 30000;",
+		"setInterval(() => refresh(false), POLL_MS);",
+		"Date.now() - lastFull > FULL_MS",
+	} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("app.js has no %q", want)
+		}
+	}
+}
+
 // TestLogout: after POST /ui/logout the session's cookie is refused.
 func TestLogout(t *testing.T) {
 	now := time.Now()
