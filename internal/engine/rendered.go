@@ -308,8 +308,8 @@ func (e *renderedEntry) size() int {
 }
 
 // renderedCache keeps rendered GET bodies, bounded in bytes. When full it
-// drops arbitrary entries: every entry turns stale at the next write
-// anyway, so recency buys little.
+// drops arbitrary entries, which is simpler than LRU: a dropped body is
+// rendered again at its next use.
 type renderedCache struct {
 	mu    sync.RWMutex
 	max   int
@@ -352,8 +352,8 @@ func (c *renderedCache) put(k renderedKey, e *renderedEntry) {
 // the rendered-body cache when the entry is still right, else by loading
 // and rendering it (and keeping the body when it may be kept). A hit
 // reads nothing from the store: the ancestors' existence and the
-// resource's body are those the entry was rendered from, and no write has
-// happened since; only the ancestors' gates run again.
+// resource's body are those the entry was rendered from, and no write
+// since touched what it read; only the ancestors' gates run again.
 func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id resourceid.ID) (*Response, error) {
 	if e.rendered == nil {
 		return e.get(ctx, req, t, id)
@@ -380,7 +380,7 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 		return nil, err
 	}
 	keepable := true
-	if ent == nil { // else a list rendered the body: still right, as no write happened since
+	if ent == nil { // else a list rendered the body: still right, as nothing it read was written since
 		r, err := e.loadPresent(ctx, req, id)
 		if err != nil {
 			return nil, err
