@@ -50,7 +50,7 @@ func (o *startOptions) defaults(e *engine.Engine) {
 		}
 		memo := engine.NewMemo[answer](e)
 		o.publicARM = func(ctx context.Context, tenantID string) (bool, error, error) {
-			a, err := memo.Get(tenantID, func() (answer, error) {
+			a, err := memo.Get(ctx, tenantID, func() (answer, error) {
 				disabled, refusal, err := authorization.PublicARMDisabled(ctx, e, tenantID)
 				return answer{disabled, refusal}, err
 			})

@@ -25,11 +25,12 @@ type Memo[V any] struct {
 func NewMemo[V any](e *Engine) *Memo[V] { return &Memo[V]{e: e} }
 
 // Get returns the value kept for key, or computes it. compute must read
-// only the engine's store (and what never changes).
-func (m *Memo[V]) Get(key string, compute func() (V, error)) (V, error) {
+// only the engine's store (and what never changes). ctx bounds the read a
+// shared store takes (Engine.keptWrites).
+func (m *Memo[V]) Get(ctx context.Context, key string, compute func() (V, error)) (V, error) {
 	// The count is read before computing: a write that lands during the
 	// computation moves it, and the value is not kept.
-	writes, ok := m.e.keptWrites(context.Background())
+	writes, ok := m.e.keptWrites(ctx)
 	if !ok {
 		return compute()
 	}

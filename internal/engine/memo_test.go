@@ -35,7 +35,7 @@ func TestMemo(t *testing.T) {
 			computed := 0
 			m := engine.NewMemo[int](e)
 			get := func() int {
-				v, err := m.Get("k", func() (int, error) { computed++; return computed, nil })
+				v, err := m.Get(context.Background(), "k", func() (int, error) { computed++; return computed, nil })
 				if err != nil {
 					t.Fatal(err)
 				}
