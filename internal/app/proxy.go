@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/armhttp"
@@ -63,7 +62,7 @@ func (s *Server) startProxy(addr string, handler http.Handler, vaults vaultServi
 	p := proxy.New(proxy.Options{
 		Certificate: func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) },
 		Serves: func(ctx context.Context, host string) (bool, error) {
-			if slices.Contains(armhttp.ManagementHosts, host) || slices.Contains(armhttp.LoginHosts, host) {
+			if armhttp.ServesAzureHost(host) {
 				return true, nil
 			}
 			return vaults.dp.Serves(ctx, host)

@@ -46,7 +46,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -253,14 +252,21 @@ func (s *server) route(r *http.Request, rt *routes) http.Handler {
 	}
 }
 
-// Azure's host names armlet serves through its HTTPS proxy, beside the
-// key vaults' ({vault}.vault.azure.net).
-var (
-	// ManagementHosts are Azure Resource Manager's.
-	ManagementHosts = []string{"management.azure.com", "management.core.windows.net"}
-	// LoginHosts are Entra ID's token service's.
-	LoginHosts = []string{"login.microsoftonline.com", "login.windows.net"}
-)
+// managementHost and loginHost report whether host is one of Azure
+// Resource Manager's or Entra ID's token service's names, which armlet
+// serves through its HTTPS proxy beside the key vaults'.
+func managementHost(host string) bool {
+	return host == "management.azure.com" || host == "management.core.windows.net"
+}
+
+func loginHost(host string) bool {
+	return host == "login.microsoftonline.com" || host == "login.windows.net"
+}
+
+// ServesAzureHost reports whether the front door serves host (lower case)
+// for a proxy tunnel without asking a provider: ARM's and the token
+// service's names.
+func ServesAzureHost(host string) bool { return managementHost(host) || loginHost(host) }
 
 // tunnelled routes a request that came through armlet's HTTPS proxy for
 // host: ARM's host serves what armlet's main listener serves of ARM (not
@@ -270,7 +276,7 @@ var (
 func (s *server) tunnelled(r *http.Request, host, first, rest string, rt *routes) http.Handler {
 	info := flowInfoFrom(r.Context())
 	switch {
-	case slices.Contains(ManagementHosts, host):
+	case managementHost(host):
 		info.class = netmodel.ARMPublic
 		switch {
 		case first == "metadata" && rest == "endpoints" && r.Method == http.MethodGet:
@@ -279,7 +285,7 @@ func (s *server) tunnelled(r *http.Request, host, first, rest string, rt *routes
 			return rt.arm
 		}
 		return s.refuse(arm.NotFound("NotFound", "'%s' serves Azure Resource Manager only; '%s' is not one of its paths.", host, r.URL.Path))
-	case slices.Contains(LoginHosts, host):
+	case loginHost(host):
 		info.service, info.class = netmodel.ServiceToken, netmodel.ARMPublic
 		if _, pattern := rt.identity.Handler(r); pattern != "" {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -77,7 +77,9 @@ func (s *Service) authority(r *http.Request) string {
 
 // entraAliases are the host names Entra ID's instance discovery lists as
 // one cloud's (Azure's public cloud).
-var entraAliases = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"}
+func entraAliases() []string {
+	return []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"}
+}
 
 // handleInstanceDiscovery answers MSAL's instance discovery
 // (GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...),
@@ -94,8 +96,8 @@ func (s *Service) handleInstanceDiscovery(w http.ResponseWriter, r *http.Request
 	base := s.authority(r)
 	host := strings.TrimPrefix(base, "https://")
 	aliases := []string{host}
-	if slices.Contains(entraAliases, host) {
-		aliases = entraAliases
+	if slices.Contains(entraAliases(), host) {
+		aliases = entraAliases()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"tenant_discovery_endpoint": base + "/" + s.tenantID + "/v2.0/.well-known/openid-configuration",
@@ -117,7 +119,7 @@ func (s *Service) cloudInstanceName(r *http.Request) string {
 	if err != nil {
 		return "armlet"
 	}
-	if slices.Contains(entraAliases, u.Hostname()) {
+	if slices.Contains(entraAliases(), u.Hostname()) {
 		return "microsoftonline.com"
 	}
 	return u.Hostname()
