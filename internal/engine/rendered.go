@@ -57,6 +57,7 @@ type countingStore struct {
 	// heard is what FollowWrites has heard of it.
 	marker []byte
 	heard  heardWrites
+	reads  markerReads
 	// log holds the resource records the last writeLogSize counted
 	// transactions touched, by count (ring), so that a kept body that
 	// reads only some records outlives the writes to others.
@@ -222,18 +223,19 @@ func (e *Engine) FollowWrites(ctx context.Context) {
 
 // keptWrites returns the write count that kept bodies and memos are
 // checked against, and whether they may be used at all. On a shared store
-// that takes one read of the marker: kept values are used only once this
-// replica has heard of every write acknowledged before the call, which
-// makes a read from them as current as a read of the store.
+// kept values are used only once this replica has heard of every write
+// acknowledged before the call, which makes a read from them as current
+// as a read of the store; that takes a read of the marker, batched with
+// concurrent requests' and made once per request (fence.go).
 func (e *Engine) keptWrites(ctx context.Context) (int64, bool) {
 	c := e.counted
 	if c == nil {
 		return 0, false
 	}
 	if c.marker != nil {
-		ent, err := c.Store.Get(ctx, c.marker)
-		if err != nil || !c.heard.waitFor(ctx, ent.Revision, maxHearingWait) {
-			return 0, false // no engine write yet, or not heard of in time: read the store
+		rev, err := c.markerRevision(ctx)
+		if err != nil || !c.heard.waitFor(ctx, rev, maxHearingWait) {
+			return 0, false // not heard of in time: read the store
 		}
 	}
 	return c.writes.Load(), true
@@ -251,6 +253,7 @@ func counting(st kv.Store) (kv.Store, *countingStore) {
 	c := &countingStore{Store: st}
 	if w, ok := st.(kv.Watcher); ok {
 		c.marker = []byte(kv.SpaceWrites.Prefix() + writesMarker)
+		c.reads.read = readMarker(st, c.marker)
 		return countingWatcher{countingStore: c, Watcher: w}, c
 	}
 	return c, c
