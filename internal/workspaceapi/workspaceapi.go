@@ -111,7 +111,12 @@ type Request struct {
 	Body    []byte
 	Caller  engine.Caller
 	Origin  netmodel.Origin
-	BaseURL string // scheme and host the client used
+	// HostWorkspaceID is the workspaceId of the workspace host the
+	// request came to ({wsid}.workspace.{region}.api.azureml.ms, through
+	// armlet's HTTPS proxy); "" for any other host. Such a host serves
+	// that workspace only.
+	HostWorkspaceID string
+	BaseURL         string // scheme and host the client used
 	Now     time.Time
 }
 

@@ -28,26 +28,22 @@ func VirtualNetworks(ctx context.Context, e *engine.Engine) ([]resourceid.ID, er
 	return out, nil
 }
 
-// DNSView is what name resolution inside a virtual network reads
-// (netmodel.Resolve): every private DNS zone with its virtual network
-// links and A record sets, and the approved private endpoints.
+// DNSZones lists what name resolution inside a virtual network reads of
+// private DNS (netmodel.DNSView.Zones): every private DNS zone linked to
+// some virtual network, with its links and A record sets, in ID order.
 //
 // Choice: a link or zone being deleted still answers until its delete
 // completes, as a record being deleted does.
-func DNSView(ctx context.Context, e *engine.Engine) (netmodel.DNSView, error) {
-	eps, err := ApprovedEndpoints(ctx, e)
-	if err != nil {
-		return netmodel.DNSView{}, err
-	}
+func DNSZones(ctx context.Context, e *engine.Engine) ([]netmodel.DNSZone, error) {
 	zones, err := e.ListByType(ctx, TypePrivateDNSZones)
 	if err != nil {
-		return netmodel.DNSView{}, err
+		return nil, err
 	}
-	view := netmodel.DNSView{Endpoints: eps, Zones: make([]netmodel.DNSZone, 0, len(zones))}
+	out := make([]netmodel.DNSZone, 0, len(zones))
 	for _, z := range zones {
 		links, err := e.List(ctx, z.ID, "virtualNetworkLinks")
 		if err != nil {
-			return netmodel.DNSView{}, err
+			return nil, err
 		}
 		zone := netmodel.DNSZone{ID: z.ID, Records: map[string][]string{}}
 		for _, l := range links {
@@ -65,7 +61,7 @@ func DNSView(ctx context.Context, e *engine.Engine) (netmodel.DNSView, error) {
 		}
 		records, err := e.List(ctx, z.ID, "A")
 		if err != nil {
-			return netmodel.DNSView{}, err
+			return nil, err
 		}
 		for _, rec := range records {
 			list, _ := rec.Properties["aRecords"].([]any)
@@ -78,8 +74,8 @@ func DNSView(ctx context.Context, e *engine.Engine) (netmodel.DNSView, error) {
 			}
 			zone.Records[strings.ToLower(rec.ID.Name())] = ips
 		}
-		view.Zones = append(view.Zones, zone)
+		out = append(out, zone)
 	}
-	slices.SortFunc(view.Zones, func(a, b netmodel.DNSZone) int { return strings.Compare(a.ID.Key(), b.ID.Key()) })
-	return view, nil
+	slices.SortFunc(out, func(a, b netmodel.DNSZone) int { return strings.Compare(a.ID.Key(), b.ID.Key()) })
+	return out, nil
 }
