@@ -63,7 +63,7 @@ func (s *Server) startProxy(addr string, handler http.Handler, hosts *proxyHosts
 		Certificate: func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) },
 		Serves:      hosts.Serves,
 		Handler:     handler,
-		Logger:  log,
+		Logger:      log,
 	})
 	srv := &http.Server{
 		Handler: p, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout,

@@ -61,12 +61,12 @@ type Host struct {
 }
 
 var (
-	label         = `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`
-	regionRe      = regexp.MustCompile(`^[a-z0-9]{2,40}$`)
-	workspaceRe   = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.workspace\.([a-z0-9]{2,40})(\.cert)?(\.privatelink)?\.api\.azureml\.ms$`)
-	storageRe     = regexp.MustCompile(`^([a-z0-9]{3,24})\.(privatelink\.)?(blob|dfs|file|queue|table|web)\.core\.windows\.net$`)
-	vaultRe       = regexp.MustCompile(`^(` + label + `)\.vault\.azure\.net$`)
-	vaultPrivRe   = regexp.MustCompile(`^(` + label + `)\.privatelink\.vaultcore\.azure\.net$`)
+	label       = `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`
+	regionRe    = regexp.MustCompile(`^[a-z0-9]{2,40}$`)
+	workspaceRe = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.workspace\.([a-z0-9]{2,40})(\.cert)?(\.privatelink)?\.api\.azureml\.ms$`)
+	storageRe   = regexp.MustCompile(`^([a-z0-9]{3,24})\.(privatelink\.)?(blob|dfs|file|queue|table|web)\.core\.windows\.net$`)
+	vaultRe     = regexp.MustCompile(`^(` + label + `)\.vault\.azure\.net$`)
+	vaultPrivRe = regexp.MustCompile(`^(` + label + `)\.privatelink\.vaultcore\.azure\.net$`)
 )
 
 // Parse reads host (any casing, with or without a trailing dot; no port).

@@ -23,8 +23,10 @@ type fakeProxy struct {
 	mu     *sync.Mutex
 }
 
-func (f fakeProxy) ServeHTTP(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, f.vnet) }
-func (f fakeProxy) Close() error                                   { f.mu.Lock(); *f.closes++; f.mu.Unlock(); return nil }
+func (f fakeProxy) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	_, _ = io.WriteString(w, f.vnet)
+}
+func (f fakeProxy) Close() error { f.mu.Lock(); *f.closes++; f.mu.Unlock(); return nil }
 
 // TestVNetProxiesReconcile: every virtual network the source lists gets a
 // proxy on a loopback address of its own in 127.66.0.0/16, kept across a
@@ -36,7 +38,11 @@ func TestVNetProxiesReconcile(t *testing.T) {
 	var mu sync.Mutex
 	var vnets []resourceid.ID
 	closes := 0
-	source := func(context.Context) ([]resourceid.ID, error) { mu.Lock(); defer mu.Unlock(); return slices.Clone(vnets), nil }
+	source := func(context.Context) ([]resourceid.ID, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(vnets), nil
+	}
 	set := func(ids ...resourceid.ID) { mu.Lock(); vnets = ids; mu.Unlock() }
 	newV := func() *VNetProxies {
 		return NewVNetProxies(VNetProxyOptions{Source: source, Store: kv.SpaceNetModel.Of(store),
