@@ -250,6 +250,21 @@ func TestSeedStoryByNameResolution(t *testing.T) {
 		t.Errorf("an unknown workspace's host: %d %s", st, body)
 	}
 
+	// The cert name, and the privatelink name itself, reach the workspace
+	// the same way; the regional host serves discovery, on its own name.
+	if st, body := dataPlane(insideCred, inside, wsid+".workspace.eastus.cert.api.azureml.ms", "/discovery/workspaces/"+wsid); st != http.StatusOK {
+		t.Errorf("discovery on the cert name inside: %d %s", st, body)
+	}
+	if st, body := dataPlane(insideCred, inside, wsid+".workspace.eastus.privatelink.api.azureml.ms", "/discovery/workspaces/"+wsid); st != http.StatusOK {
+		t.Errorf("discovery on the privatelink name inside: %d %s", st, body)
+	}
+	if st, body := dataPlane(cred, outside, "eastus.api.azureml.ms", "/discovery"); st != http.StatusOK || !strings.Contains(body, `"https://eastus.api.azureml.ms"`) {
+		t.Errorf("regional discovery through the public proxy: %d %s", st, body)
+	}
+	if st, body := dataPlane(cred, outside, "westus.api.azureml.ms", "/discovery"); st != 0 || !strings.Contains(body, "Forbidden") {
+		t.Errorf("a region armlet holds nothing in: %d %s", st, body)
+	}
+
 	classes := func(path string) map[netmodel.PathClass]int {
 		flows, _ := s.FlowRecords(t, "")
 		out := map[netmodel.PathClass]int{}
@@ -277,6 +292,20 @@ func TestSeedStoryByNameResolution(t *testing.T) {
 	if r := resolve(wsHost); r.Verdict != netmodel.VerdictPrivate || !strings.HasSuffix(r.EndpointID, "/pe-ws") || len(r.Chain) != 2 ||
 		r.Chain[0].CNAME != wsid+".workspace.eastus.privatelink.api.azureml.ms" {
 		t.Errorf("resolve %s: %+v", wsHost, r)
+	}
+
+	// A record written by hand to an address no endpoint has: nothing
+	// answers there, and the CONNECT says so.
+	if st, _, body := s.Do(t, http.MethodPut, zone+"/A/"+wsid+".workspace.eastus.cert?api-version=2020-06-01",
+		`{"properties":{"ttl":10,"aRecords":[{"ipv4Address":"10.20.9.9"}]}}`, nil); st != http.StatusOK && st != http.StatusCreated {
+		t.Fatalf("PUT A record: %d %s", st, body)
+	}
+	inside.CloseIdleConnections() // an open tunnel keeps the address it resolved to
+	if st, body := dataPlane(insideCred, inside, wsid+".workspace.eastus.cert.api.azureml.ms", experiments); st != 0 || !strings.Contains(body, "Bad Gateway") {
+		t.Errorf("a name resolving to 10.20.9.9: %d %s", st, body)
+	}
+	if r := resolve(wsid + ".workspace.eastus.cert.api.azureml.ms"); r.Verdict != netmodel.VerdictUnreachable || !strings.Contains(r.Message, "10.20.9.9") {
+		t.Errorf("resolve the hand-written record: %+v", r)
 	}
 
 	// Unlinked: the next connection resolves publicly, and is refused.
@@ -321,6 +350,31 @@ func TestSeedStoryByNameResolution(t *testing.T) {
 	if r := resolve("management.azure.com"); r.Verdict != netmodel.VerdictPrivate || !strings.HasSuffix(r.EndpointID, "/pe-arm") {
 		t.Errorf("resolve management.azure.com: %+v", r)
 	}
+	// The endpoint goes while a tunnel through it is open: the tunnel's
+	// next request is answered 502 and the tunnel ends; the next CONNECT
+	// finds the zone without the endpoint's record (its zone group went
+	// with it): NXDOMAIN.
+	armGet := wsPath + "?api-version=2024-04-01"
+	if st, body := dataPlane(insideCred, inside, "management.azure.com", armGet); st != http.StatusOK {
+		t.Fatalf("ARM through the private link before the endpoint goes: %d %s", st, body)
+	}
+	dp, err := pes.BeginDelete(ctx, rg, "pe-arm", nil)
+	if err == nil {
+		_, err = dp.PollUntilDone(ctx, e2e.FastPoll)
+	}
+	if err != nil {
+		t.Fatalf("delete pe-arm: %v", err)
+	}
+	if st, body := dataPlane(insideCred, inside, "management.azure.com", armGet); st != http.StatusBadGateway || !strings.Contains(body, "pe-arm") {
+		t.Errorf("a request in a tunnel through a deleted endpoint: %d %s", st, body)
+	}
+	if st, body := dataPlane(insideCred, inside, "management.azure.com", armGet); st != 0 || !strings.Contains(body, "Bad Gateway") {
+		t.Errorf("a new connection after the endpoint went: %d %s", st, body)
+	}
+	if r := resolve("management.azure.com"); r.Verdict != netmodel.VerdictNXDomain {
+		t.Errorf("resolve management.azure.com after the endpoint went: %+v", r)
+	}
+
 	// Through the public proxy, ARM stays public.
 	outsideWS, err := armmachinelearning.NewWorkspacesClient(sub, cred, &arm.ClientOptions{ClientOptions: policy.ClientOptions{Cloud: cloud.AzurePublic, Transport: outside}})
 	if err != nil {
