@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -24,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 
+	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
 )
@@ -385,5 +388,57 @@ func TestSeedStoryByNameResolution(t *testing.T) {
 	}
 	if c := classes(otherPath); c[netmodel.ARMPrivate] != 1 || c[netmodel.ARMPublic] == 0 {
 		t.Errorf("after a call through the public proxy: %v", c)
+	}
+}
+
+// TestVNetProxyFollowsItsVirtualNetwork: a virtual network's proxy opens
+// when the network is made, closes when it is deleted, and keeps its
+// loopback address (port included) when the network comes back and
+// across a restart of armlet over the same data dir.
+func TestVNetProxyFollowsItsVirtualNetwork(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	onDisk := e2e.WithConfig(func(c *config.Config) { c.InMemory, c.DataDir = false, dir })
+	s := e2e.Start(t, onDisk)
+	rg := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/vnet-rg"
+	vnet := rg + "/providers/Microsoft.Network/virtualNetworks/vnet-life"
+	if st, _, body := s.Do(t, http.MethodPut, rg+"?api-version=2021-04-01", `{"location":"eastus"}`, nil); st >= 300 {
+		t.Fatalf("PUT group: %d %s", st, body)
+	}
+	putVNet := func(s *e2e.Armlet) {
+		t.Helper()
+		if st, _, body := s.Do(t, http.MethodPut, vnet+"?api-version=2024-05-01",
+			`{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.40.0.0/16"]}}}`, nil); st >= 300 {
+			t.Fatalf("PUT vnet: %d %s", st, body)
+		}
+	}
+	putVNet(s)
+	first := vnetProxyOf(t, s, vnet)
+	if !strings.HasPrefix(first, "http://127.66.") {
+		t.Fatalf("the proxy %s is not on a 127.66.0.0/16 address", first)
+	}
+	if st, _, body := s.Do(t, http.MethodDelete, vnet+"?api-version=2024-05-01", "", nil); st >= 300 {
+		t.Fatalf("DELETE vnet: %d %s", st, body)
+	}
+	e2e.WaitFor(t, "the proxy to close with its virtual network", func() bool {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(first, "http://"), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	e2e.WaitFor(t, "the virtual network's delete", func() bool {
+		st, _, _ := s.Do(t, http.MethodGet, vnet+"?api-version=2024-05-01", "", nil)
+		return st == http.StatusNotFound
+	})
+	putVNet(s)
+	if again := vnetProxyOf(t, s, vnet); again != first {
+		t.Errorf("the virtual network came back on %s, not %s", again, first)
+	}
+	s.Close()
+
+	s = e2e.Start(t, onDisk)
+	if again := vnetProxyOf(t, s, vnet); again != first {
+		t.Errorf("after a restart the proxy is on %s, not %s", again, first)
 	}
 }
