@@ -10,13 +10,14 @@ import (
 // network, over zones, links, records and endpoints.
 func TestResolve(t *testing.T) {
 	const (
-		rg      = "/subscriptions/s1/resourceGroups/rg/providers/"
-		wsid    = "0b1f6a2c-9d3e-4f5a-8b7c-6d5e4f3a2b1c"
-		wsHost  = wsid + ".workspace.eastus.api.azureml.ms"
-		zoneAML = rg + "Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms"
-		zoneARM = rg + "Microsoft.Network/privateDnsZones/privatelink.azure.com"
-		zoneKV  = rg + "Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
-		zoneAPI = rg + "Microsoft.Network/privateDnsZones/api.azureml.ms"
+		rg       = "/subscriptions/s1/resourceGroups/rg/providers/"
+		wsid     = "0b1f6a2c-9d3e-4f5a-8b7c-6d5e4f3a2b1c"
+		wsHost   = wsid + ".workspace.eastus.api.azureml.ms"
+		zoneAML  = rg + "Microsoft.Network/privateDnsZones/privatelink.api.azureml.ms"
+		zoneARM  = rg + "Microsoft.Network/privateDnsZones/privatelink.azure.com"
+		zoneKV   = rg + "Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
+		zoneAPI  = rg + "Microsoft.Network/privateDnsZones/api.azureml.ms"
+		zoneBlob = rg + "Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
 	)
 	vnet1, vnet2 := mustID(t, rg+"Microsoft.Network/virtualNetworks/vnet1"), mustID(t, rg+"Microsoft.Network/virtualNetworks/vnet2")
 	link := func(zone, name string, vnet string, fallback bool) DNSLink {
@@ -40,7 +41,17 @@ func TestResolve(t *testing.T) {
 		wsid + ".workspace.eastus": {"10.0.1.4"}, wsid + ".workspace.eastus.cert": {"10.0.1.5"}, "*." + wsid + ".inference.eastus": {"10.0.1.7"},
 	}}
 	armZone := DNSZone{ID: mustID(t, zoneARM), Links: []DNSLink{link(zoneARM, "l1", vnet1.String(), false)}, Records: map[string][]string{"management": {"10.0.1.8"}}}
-	eps := []Endpoint{wsPE, armPE, otherPE}
+	blobPE := Endpoint{
+		ID: mustID(t, rg+"Microsoft.Network/privateEndpoints/pe-blob"), PrivateIP: "10.0.1.9", GroupID: "blob",
+		TargetID: mustID(t, rg+"Microsoft.Storage/storageAccounts/acct1"), VirtualNetwork: vnet1,
+		Addresses: []Address{{"10.0.1.9", "acct1.blob.core.windows.net"}},
+	}
+	kvPE := Endpoint{
+		ID: mustID(t, rg+"Microsoft.Network/privateEndpoints/pe-kv"), PrivateIP: "10.0.1.10", GroupID: "vault",
+		TargetID: mustID(t, rg+"Microsoft.KeyVault/vaults/kv1"), VirtualNetwork: vnet1,
+		Addresses: []Address{{"10.0.1.10", "kv1.vault.azure.net"}},
+	}
+	eps := []Endpoint{wsPE, armPE, otherPE, blobPE, kvPE}
 	withRecords := func(z DNSZone, recs map[string][]string) DNSZone { z.Records = recs; return z }
 	withLinks := func(z DNSZone, links ...DNSLink) DNSZone { z.Links = links; return z }
 
@@ -80,6 +91,12 @@ func TestResolve(t *testing.T) {
 		{"a zone for the public name answers first", wsHost, "vnet1", []DNSZone{amlZone, {ID: mustID(t, zoneAPI), Links: []DNSLink{link(zoneAPI, "l", vnet1.String(), false)},
 			Records: map[string][]string{wsid + ".workspace.eastus": {"10.0.1.4"}}}}, eps, VerdictPrivate, "pe-ws", "10.0.1.4", 1, ""},
 		{"regional host: no CNAME", "eastus.api.azureml.ms", "vnet1", []DNSZone{amlZone}, eps, VerdictPublic, "", "", 1, ""},
+		{"blob through its zone", "acct1.blob.core.windows.net", "vnet1", []DNSZone{{ID: mustID(t, zoneBlob), Links: []DNSLink{link(zoneBlob, "l", vnet1.String(), false)},
+			Records: map[string][]string{"acct1": {"10.0.1.9"}}}}, eps, VerdictPrivate, "pe-blob", "10.0.1.9", 2, ""},
+		{"dfs is not what the blob endpoint serves", "acct1.dfs.core.windows.net", "vnet1", []DNSZone{{ID: mustID(t, zoneBlob), Links: []DNSLink{link(zoneBlob, "l", vnet1.String(), false)},
+			Records: map[string][]string{"acct1": {"10.0.1.9"}}}}, eps, VerdictPublic, "", "", 2, ""},
+		{"key vault through privatelink.vaultcore.azure.net", "kv1.vault.azure.net", "vnet1", []DNSZone{{ID: mustID(t, zoneKV), Links: []DNSLink{link(zoneKV, "l", vnet1.String(), false)},
+			Records: map[string][]string{"kv1": {"10.0.1.10"}}}}, eps, VerdictPrivate, "pe-kv", "10.0.1.10", 2, ""},
 		{"key vault CNAME into privatelink.vaultcore.azure.net", "kv1.vault.azure.net", "vnet1", []DNSZone{{ID: mustID(t, zoneKV), Links: []DNSLink{link(zoneKV, "l", vnet1.String(), false)}}},
 			eps, VerdictNXDomain, "", "", 2, "kv1.privatelink.vaultcore.azure.net"},
 	} {
