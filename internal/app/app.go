@@ -358,7 +358,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.cancel = cancel
 	// The proxies start before any listener serves: a write's AfterWrite
 	// triggers the virtual network proxies.
-	hosts := newProxyHosts(s.engine, vaults)
+	hosts := newProxyHosts(s.engine, vaults.dp.Serves)
 	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, hosts, log)
 	if err != nil {
 		return nil, err

@@ -42,21 +42,23 @@ func (x hostIndex) serves(h azurehost.Host) bool {
 	return false
 }
 
-// proxyHosts decides which host names armlet's proxies serve; its
-// answers are kept until the next write (engine.Memo).
+// proxyHosts decides which host names armlet's proxies (the public one and
+// the virtual networks') serve; Azure ML's answers are kept until the next
+// write (engine.Memo).
 type proxyHosts struct {
-	e      *engine.Engine
-	vaults vaultService
-	index  *engine.Memo[hostIndex]
+	e     *engine.Engine
+	index *engine.Memo[hostIndex]
+	// dataPlanes report whether they serve a host of theirs (a vault's).
+	dataPlanes []func(ctx context.Context, host string) (bool, error)
 }
 
-func newProxyHosts(e *engine.Engine, vaults vaultService) *proxyHosts {
-	return &proxyHosts{e: e, vaults: vaults, index: engine.NewMemo[hostIndex](e)}
+func newProxyHosts(e *engine.Engine, dataPlanes ...func(ctx context.Context, host string) (bool, error)) *proxyHosts {
+	return &proxyHosts{e: e, index: engine.NewMemo[hostIndex](e), dataPlanes: dataPlanes}
 }
 
 // Serves reports whether armlet serves host through its proxies: ARM's
 // and the token service's names, Azure ML's names of the workspaces and
-// regions it holds, and the vaults' it holds.
+// regions it holds, and those a data plane serves (the vaults' it holds).
 func (p *proxyHosts) Serves(ctx context.Context, host string) (bool, error) {
 	if armhttp.ServesAzureHost(host) {
 		return true, nil
@@ -65,7 +67,12 @@ func (p *proxyHosts) Serves(ctx context.Context, host string) (bool, error) {
 		x, err := p.index.Get(ctx, "", func() (hostIndex, error) { return p.buildIndex(ctx) })
 		return err == nil && x.serves(h), err
 	}
-	return p.vaults.dp.Serves(ctx, host)
+	for _, serves := range p.dataPlanes {
+		if ok, err := serves(ctx, host); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 func (p *proxyHosts) buildIndex(ctx context.Context) (hostIndex, error) {
