@@ -112,7 +112,9 @@ type vnetDNS struct {
 }
 
 // dnsView is every linked private DNS zone and every approved private
-// endpoint, kept until the next write.
+// endpoint, kept until the next write. The endpoints are kept too: a
+// source other than the network provider (WithEndpointSource, in tests)
+// is read again only after a write.
 func (d *vnetDNS) dnsView(ctx context.Context) (netmodel.DNSView, error) {
 	return d.view.Get(ctx, "", func() (netmodel.DNSView, error) {
 		eps, err := d.s.opts.endpoints(ctx)

@@ -169,7 +169,8 @@ func (res Resolution) connect(h azurehost.Host, vnet resourceid.ID, ip string, e
 			continue
 		}
 		if ep.serves(h.Public()) {
-			res.Endpoint, res.EndpointID, res.Verdict = ep, ep.ID.String(), VerdictPrivate
+			own := *ep // the resolution's own copy: the view may be shared
+			res.Endpoint, res.EndpointID, res.Verdict = &own, ep.ID.String(), VerdictPrivate
 			res.Message = fmt.Sprintf("%s resolves to %s in virtual network %s: private endpoint %s (group id %s) to %s.",
 				h.Name, ip, vnet, ep.ID, ep.GroupID, ep.TargetID)
 			return res
