@@ -106,6 +106,8 @@ func TestOriginDecidesWhatIsServed(t *testing.T) {
 		{name: "tunnel: a workspace host refuses ARM", method: "GET", path: armGet, status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: wsHost},
 		{name: "tunnel: a workspace host refuses the admin API", method: "GET", path: admin, status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: wsHost},
 		{name: "tunnel: the regional host serves the workspace endpoint", method: "POST", path: history, status: http.StatusOK, reached: "workspace", class: netmodel.WorkspacePublic, host: "eastus.api.azureml.ms"},
+		{name: "tunnel: the regional host routes the registry endpoint", method: "GET", path: "/registrymanagement/v1.0/registries/r/discovery", status: http.StatusNotFound, class: netmodel.RegistryPublic, host: "eastus.api.azureml.ms"},
+		{name: "tunnel: a workspace host does not serve the registry endpoint", method: "GET", path: "/registrymanagement/v1.0/registries/r/discovery", status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: wsHost},
 		{name: "tunnel: the regional host refuses the token service", method: "POST", path: token, status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: "eastus.api.azureml.ms"},
 		{name: "tunnel: ARM's host, public, meets the gate", method: "GET", path: armGet, status: http.StatusForbidden, class: netmodel.ARMPublic, host: "management.azure.com"},
 		{name: "tunnel: ARM's host through Resource Management Private Link", ep: toARM, method: "GET", path: armGet, status: http.StatusOK, class: netmodel.ARMPrivate, host: "management.azure.com"},
