@@ -18,6 +18,7 @@ func TestResolve(t *testing.T) {
 		zoneKV   = rg + "Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net"
 		zoneAPI  = rg + "Microsoft.Network/privateDnsZones/api.azureml.ms"
 		zoneBlob = rg + "Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
+		zoneML   = rg + "Microsoft.Network/privateDnsZones/azureml.ms"
 	)
 	vnet1, vnet2 := mustID(t, rg+"Microsoft.Network/virtualNetworks/vnet1"), mustID(t, rg+"Microsoft.Network/virtualNetworks/vnet2")
 	link := func(zone, name string, vnet string, fallback bool) DNSLink {
@@ -90,6 +91,10 @@ func TestResolve(t *testing.T) {
 		{"an endpoint not approved is not listed", wsHost, "vnet1", []DNSZone{amlZone}, nil, VerdictUnreachable, "", "10.0.1.4", 2, ""},
 		{"a zone for the public name answers first", wsHost, "vnet1", []DNSZone{amlZone, {ID: mustID(t, zoneAPI), Links: []DNSLink{link(zoneAPI, "l", vnet1.String(), false)},
 			Records: map[string][]string{wsid + ".workspace.eastus": {"10.0.1.4"}}}}, eps, VerdictPrivate, "pe-ws", "10.0.1.4", 1, ""},
+		{"the longest linked zone answers", wsHost, "vnet1", []DNSZone{
+			{ID: mustID(t, zoneML), Links: []DNSLink{link(zoneML, "l", vnet1.String(), false)}, Records: map[string][]string{wsid + ".workspace.eastus.api": {"10.9.9.9"}}},
+			{ID: mustID(t, zoneAPI), Links: []DNSLink{link(zoneAPI, "l", vnet1.String(), false)}, Records: map[string][]string{wsid + ".workspace.eastus": {"10.0.1.4"}}},
+		}, eps, VerdictPrivate, "pe-ws", "10.0.1.4", 1, ""},
 		{"regional host: no CNAME", "eastus.api.azureml.ms", "vnet1", []DNSZone{amlZone}, eps, VerdictPublic, "", "", 1, ""},
 		{"blob through its zone", "acct1.blob.core.windows.net", "vnet1", []DNSZone{{ID: mustID(t, zoneBlob), Links: []DNSLink{link(zoneBlob, "l", vnet1.String(), false)},
 			Records: map[string][]string{"acct1": {"10.0.1.9"}}}}, eps, VerdictPrivate, "pe-blob", "10.0.1.9", 2, ""},

@@ -520,6 +520,7 @@ func TestWorkspaceHostServesItsWorkspaceOnly(t *testing.T) {
 		{"another resource group", host1, "/history/v1.0/subscriptions/" + testSub + "/resourceGroups/other/providers/Microsoft.MachineLearningServices/workspaces/ws1/experiments", http.StatusForbidden},
 		{"discovery of itself", host2, "/discovery/workspaces/" + host2, http.StatusOK},
 		{"discovery of another", host2, "/discovery/workspaces/" + host1, http.StatusForbidden},
+		{"discovery of a workspaceId no workspace has", host2, "/discovery/workspaces/00000000-0000-0000-0000-000000000000", http.StatusForbidden},
 		{"regional discovery", host2, "/discovery", http.StatusOK},
 		{"no workspace host: any workspace", "", "/history/v1.0" + wsPath + "ws2/experiments", http.StatusOK},
 	} {
