@@ -224,4 +224,11 @@ Terraform (azurerm):
 		c.CACertificate, c.ARMEndpoint, c.ClientID, dataDir, c.TenantID,
 		c.LoginEndpoint, strings.TrimSuffix(c.ARMEndpoint, "/"), c.Audience, c.CACertificate,
 		strings.TrimSuffix(strings.TrimPrefix(c.ARMEndpoint, "https://"), "/"), c.TenantID, c.SubscriptionID, c.ClientID, c.CACertificate)
+	if c.HTTPSProxy != "" {
+		fmt.Fprintf(w, `
+Any client, with Azure's own host names and its built-in public cloud (the HTTPS proxy):
+  export HTTPS_PROXY=%s SSL_CERT_FILE=%s REQUESTS_CA_BUNDLE=%s
+  inside a virtual network: its own HTTPS_PROXY, from armlet network vnets
+`, c.HTTPSProxy, c.CACertificate, c.CACertificate)
+	}
 }

@@ -94,7 +94,10 @@ type Connection struct {
 	CACertificate    string `json:"caCertificate"`
 	// HTTPSProxy is armlet's HTTPS proxy (http://host:port) for clients'
 	// HTTPS_PROXY, through which Azure's own host names that armlet serves
-	// are reached (so far key vaults' data planes); empty when it is off.
+	// are reached (ARM, the token service, Azure ML's and key vaults' data
+	// planes); empty when it is off. The virtual networks' proxies are not
+	// here: they come and go with the networks (GET
+	// /_armlet/network/virtualNetworks).
 	HTTPSProxy string `json:"httpsProxy,omitempty"`
 	// ReplicaEndpoint is this armlet's own listener when --public-url
 	// names another address (a load balancer): armlet's client commands
