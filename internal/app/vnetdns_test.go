@@ -377,6 +377,18 @@ func TestSeedStoryByNameResolution(t *testing.T) {
 	if r := resolve("management.azure.com"); r.Verdict != netmodel.VerdictNXDomain {
 		t.Errorf("resolve management.azure.com after the endpoint went: %+v", r)
 	}
+	// The link falls back to public DNS (resolutionPolicy NxDomainRedirect):
+	// ARM is reached again, publicly.
+	if st, _, body := s.Do(t, http.MethodPut, armZone+"/virtualNetworkLinks/link-arm?api-version=2024-06-01",
+		fmt.Sprintf(`{"location":"global","properties":{"virtualNetwork":{"id":%q},"registrationEnabled":false,"resolutionPolicy":"NxDomainRedirect"}}`, vnetID), nil); st >= 300 {
+		t.Fatalf("PUT link with NxDomainRedirect: %d %s", st, body)
+	}
+	if r := resolve("management.azure.com"); r.Verdict != netmodel.VerdictPublic || len(r.Chain) != 3 {
+		t.Errorf("resolve management.azure.com with NxDomainRedirect: %+v", r)
+	}
+	if st, body := dataPlane(insideCred, inside, "management.azure.com", armGet); st != http.StatusOK {
+		t.Errorf("ARM with NxDomainRedirect: %d %s", st, body)
+	}
 
 	// Through the public proxy, ARM stays public.
 	outsideWS, err := armmachinelearning.NewWorkspacesClient(sub, cred, &arm.ClientOptions{ClientOptions: policy.ClientOptions{Cloud: cloud.AzurePublic, Transport: outside}})
