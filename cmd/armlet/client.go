@@ -387,32 +387,100 @@ func fleetCmd(ctx context.Context, args []string, getenv func(string) string, st
 	return c.call(ctx, http.MethodGet, "/_armlet/fleet", nil, stdout)
 }
 
-// networkCmd is `armlet network endpoints [--json]`.
+// networkUsage is the usage of `armlet network`.
+const networkUsage = "usage: armlet network endpoints [--json]\n" +
+	"       armlet network vnets [--json]\n" +
+	"       armlet network resolve HOST --vnet VIRTUAL_NETWORK_ID [--json]"
+
+// networkCmd is `armlet network endpoints|vnets [--json]` and `armlet
+// network resolve HOST --vnet ID [--json]`.
 func networkCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "endpoints" {
-		return usageErr("usage: armlet network endpoints [--json]")
+	if len(args) == 0 {
+		return usageErr(networkUsage)
 	}
+	switch args[0] {
+	case "endpoints":
+		return networkList(ctx, "network endpoints", "/_armlet/network/endpoints", args[1:], getenv, stdout,
+			func(raw []byte) error {
+				var out struct {
+					Value []netmodel.Listening `json:"value"`
+				}
+				if err := json.Unmarshal(raw, &out); err != nil {
+					return fmt.Errorf("reading the endpoint list: %w", err)
+				}
+				return netmodel.WriteEndpointsTable(stdout, out.Value)
+			})
+	case "vnets":
+		return networkList(ctx, "network vnets", "/_armlet/network/virtualNetworks", args[1:], getenv, stdout,
+			func(raw []byte) error {
+				var out struct {
+					Value []netmodel.VNetProxy `json:"value"`
+				}
+				if err := json.Unmarshal(raw, &out); err != nil {
+					return fmt.Errorf("reading the virtual network list: %w", err)
+				}
+				return netmodel.WriteVNetProxiesTable(stdout, out.Value)
+			})
+	case "resolve":
+		var vnet string
+		var host string
+		path := func() string {
+			return "/_armlet/network/resolve?host=" + url.QueryEscape(host) + "&virtualNetworkId=" + url.QueryEscape(vnet)
+		}
+		return networkCall(ctx, "network resolve", path, args[1:], getenv, stdout,
+			func(fs *flag.FlagSet) {
+				fs.StringVar(&vnet, "vnet", "", "the virtual network's resource id (required): resolve as a client inside it")
+			},
+			func(rest []string) error {
+				if len(rest) != 1 {
+					return usageErr("armlet network resolve takes one host name: %s", networkUsage)
+				}
+				host = rest[0]
+				if vnet == "" {
+					return usageErr("armlet network resolve needs --vnet VIRTUAL_NETWORK_ID (see armlet network vnets)")
+				}
+				return nil
+			},
+			func(raw []byte) error {
+				var r netmodel.Resolution
+				if err := json.Unmarshal(raw, &r); err != nil {
+					return fmt.Errorf("reading the resolution: %w", err)
+				}
+				return netmodel.WriteResolution(stdout, r)
+			})
+	}
+	return usageErr(networkUsage)
+}
+
+// networkList is a `armlet network` command that lists path, as JSON with
+// --json, else through table.
+func networkList(ctx context.Context, name, path string, args []string, getenv func(string) string, stdout io.Writer, table func([]byte) error) error {
+	return networkCall(ctx, name, func() string { return path }, args, getenv, stdout, nil, nil, table)
+}
+
+// networkCall runs a `armlet network` command: its flags (with --json),
+// its positional arguments, then a GET of path(), printed as JSON with
+// --json, else by human.
+func networkCall(ctx context.Context, name string, path func() string, args []string, getenv func(string) string, stdout io.Writer,
+	extra func(*flag.FlagSet), positional func([]string) error, human func([]byte) error) error {
 	var asJSON bool
-	c, _, err := clientFlags("network endpoints", args[1:], getenv, func(fs *flag.FlagSet) {
-		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
-	}, nil)
+	c, _, err := clientFlags(name, args, getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON instead of text")
+		if extra != nil {
+			extra(fs)
+		}
+	}, positional)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return c.call(ctx, http.MethodGet, "/_armlet/network/endpoints", nil, stdout)
+		return c.call(ctx, http.MethodGet, path(), nil, stdout)
 	}
-	raw, err := c.send(ctx, http.MethodGet, "/_armlet/network/endpoints", nil)
+	raw, err := c.send(ctx, http.MethodGet, path(), nil)
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Value []netmodel.Listening `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("reading the endpoint list: %w", err)
-	}
-	return netmodel.WriteEndpointsTable(stdout, out.Value)
+	return human(raw)
 }
 
 // reportCmd is `armlet report exposure [--json] [--workspace ID] [--since T] [--until T]`

@@ -9,6 +9,9 @@
 //	armlet state RESOURCE_ID             a resource's internal and derived state, secrets
 //	                                     redacted (--show-secrets shows them)
 //	armlet network endpoints [--json]    the private endpoint listeners
+//	armlet network vnets [--json]        the virtual networks' proxies (HTTPS_PROXY inside each)
+//	armlet network resolve HOST --vnet ID
+//	                                     HOST resolved as Azure DNS does inside the virtual network
 //	armlet report exposure [--json]      what crossed public networks, per workspace
 //	armlet report access [--json]        per principal, each request's outcome and why
 //	armlet export [--file F]             the whole state as a seed file (F is written 0600)
@@ -59,6 +62,12 @@ Usage:
   armlet fleet                         show this replica, the replica leading the time-driven
                                        work, and the store they share
   armlet network endpoints [--json]    list the private endpoint listeners (loopback address per endpoint)
+  armlet network vnets [--json]        list the virtual networks' proxies: a client whose HTTPS_PROXY
+                                       is one is inside that virtual network
+  armlet network resolve HOST --vnet VIRTUAL_NETWORK_ID [--json]
+                                       resolve HOST as Azure DNS does inside the virtual network:
+                                       the public CNAME, the linked private DNS zone, its record,
+                                       the private endpoint, and where the request goes
   armlet report exposure [--json] [--workspace ID] [--since T] [--until T]
                                        per workspace: what crossed public networks, with what
                                        metadata, and what would have kept it private
@@ -215,4 +224,11 @@ Terraform (azurerm):
 		c.CACertificate, c.ARMEndpoint, c.ClientID, dataDir, c.TenantID,
 		c.LoginEndpoint, strings.TrimSuffix(c.ARMEndpoint, "/"), c.Audience, c.CACertificate,
 		strings.TrimSuffix(strings.TrimPrefix(c.ARMEndpoint, "https://"), "/"), c.TenantID, c.SubscriptionID, c.ClientID, c.CACertificate)
+	if c.HTTPSProxy != "" {
+		fmt.Fprintf(w, `
+Any client, with Azure's own host names and its built-in public cloud (the HTTPS proxy):
+  export HTTPS_PROXY=%s SSL_CERT_FILE=%s REQUESTS_CA_BUNDLE=%s
+  inside a virtual network: its own HTTPS_PROXY, from armlet network vnets
+`, c.HTTPSProxy, c.CACertificate, c.CACertificate)
+	}
 }

@@ -235,3 +235,74 @@ func TestClientCommandArmletStopped(t *testing.T) {
 		t.Fatalf("clock show against a stopped armlet = %d %q", code, out.String())
 	}
 }
+
+// TestNetworkVNetCommands runs `armlet network vnets` and `armlet network
+// resolve` against a started armlet with one virtual network.
+func TestNetworkVNetCommands(t *testing.T) {
+	a := e2e.Start(t)
+	dir, conn := a.DataDir, a.Conn
+	getenv := func(k string) string { return map[string]string{"ARMLET_DATA_DIR": dir}[k] }
+	ctx := context.Background()
+	rg := "/subscriptions/" + conn.SubscriptionID + "/resourceGroups/net-rg"
+	vnet := rg + "/providers/Microsoft.Network/virtualNetworks/vnet-cli"
+	c, _, err := clientFlags("test", []string{"--data-dir", dir}, getenv, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.send(ctx, "PUT", rg+"?api-version=2021-04-01", map[string]any{"location": "eastus"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.send(ctx, "PUT", vnet+"?api-version=2024-05-01", map[string]any{
+		"location": "eastus", "properties": map[string]any{"addressSpace": map[string]any{"addressPrefixes": []string{"10.30.0.0/16"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	var out bytes.Buffer
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out.Reset()
+		if code := run(ctx, []string{"network", "vnets", "--json"}, getenv, &out, &out); code != 0 {
+			t.Fatalf("network vnets --json = %d %s", code, out.String())
+		}
+		if strings.Contains(out.String(), vnet) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("network vnets --json never listed the virtual network: %s", out.String())
+		}
+	}
+	var listed struct{ Value []netmodel.VNetProxy }
+	if err := json.Unmarshal(out.Bytes(), &listed); err != nil || len(listed.Value) != 1 || !strings.HasPrefix(listed.Value[0].HTTPSProxy, "http://127.66.0.1:") {
+		t.Fatalf("network vnets --json printed %s", out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"network", "vnets"}, getenv, &out, &out); code != 0 || !strings.Contains(out.String(), listed.Value[0].HTTPSProxy) {
+		t.Fatalf("network vnets = %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"network", "resolve", "management.azure.com", "--vnet", vnet}, getenv, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "CNAME management.privatelink.azure.com") || !strings.Contains(out.String(), "verdict: public") {
+		t.Fatalf("network resolve = %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"network", "resolve", "graph.microsoft.com", "--vnet", vnet, "--json"}, getenv, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), `"verdict": "not-served"`) {
+		t.Fatalf("network resolve --json of a host armlet does not serve = %d %s", code, out.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"network", "resolve", "management.azure.com"}, "--vnet"},
+		{[]string{"network", "resolve", "--vnet", vnet}, "one host name"},
+		{[]string{"network", "resolve", "management.azure.com:443", "--vnet", vnet}, "'host'"},
+		{[]string{"network", "resolve", "management.azure.com", "--vnet", rg}, "'virtualNetworkId'"},
+		{[]string{"network", "resolve", "management.azure.com", "--vnet", vnet + "-missing"}, "ResourceNotFound"},
+		{[]string{"network", "bogus"}, "network vnets"},
+	} {
+		out.Reset()
+		if code := run(ctx, tc.args, getenv, &out, &out); code == 0 || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("run(%q) = %d %s, want a failure naming %q", tc.args, code, out.String(), tc.want)
+		}
+	}
+}

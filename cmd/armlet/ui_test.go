@@ -48,4 +48,7 @@ func TestUICommand(t *testing.T) {
 	if !strings.Contains(banner.String(), a.Conn.UIURL) {
 		t.Errorf("the banner lacks the login link:\n%s", banner.String())
 	}
+	if !strings.Contains(banner.String(), "export HTTPS_PROXY="+a.Conn.HTTPSProxy+" SSL_CERT_FILE="+a.Conn.CACertificate) {
+		t.Errorf("the banner lacks the proxy way:\n%s", banner.String())
+	}
 }

@@ -50,6 +50,13 @@ import (
 //	                                    (a workspace's effective v1LegacyMode), with secrets
 //	                                    shown as "[REDACTED]" unless showSecrets=true
 //	GET  /_armlet/network/endpoints     the private endpoint listeners {"value": [...]}
+//	GET  /_armlet/network/virtualNetworks  the virtual network proxies {"value": [{virtualNetworkId,
+//	                                    httpsProxy, listenAddress}]}
+//	GET  /_armlet/network/resolve?host=H&virtualNetworkId=ID
+//	                                    H resolved as Azure DNS answers inside the virtual network
+//	                                    (netmodel.Resolution: the chain and the verdict); 400 for a
+//	                                    host that is no host name or an id that is no virtual
+//	                                    network's, 404 for a virtual network that does not exist
 //	GET  /_armlet/flows                 flow records {"value": [...]}, oldest first; filters
 //	                                    workspace (resource id prefix), class, since, until
 //	                                    (RFC 3339, or a duration back from now such as 1h), limit
@@ -179,6 +186,14 @@ func (a *admin) ServeAdmin(ctx context.Context, caller engine.Caller, r *http.Re
 		return engine.JSON(http.StatusOK, redacted), nil
 	case "GET /_armlet/network/endpoints":
 		return engine.JSON(http.StatusOK, map[string]any{"value": a.s.listeners.List()}), nil
+	case "GET /_armlet/network/virtualNetworks":
+		list := []netmodel.VNetProxy{}
+		if a.s.vnetProxies != nil {
+			list = a.s.vnetProxies.List()
+		}
+		return engine.JSON(http.StatusOK, map[string]any{"value": list}), nil
+	case "GET /_armlet/network/resolve":
+		return a.adminResolve(ctx, r)
 	case "GET /_armlet/flows":
 		flows, err := a.flows(ctx, r, true)
 		if err != nil {

@@ -94,7 +94,10 @@ type Connection struct {
 	CACertificate    string `json:"caCertificate"`
 	// HTTPSProxy is armlet's HTTPS proxy (http://host:port) for clients'
 	// HTTPS_PROXY, through which Azure's own host names that armlet serves
-	// are reached (so far key vaults' data planes); empty when it is off.
+	// are reached (ARM, the token service, Azure ML's and key vaults' data
+	// planes); empty when it is off. The virtual networks' proxies are not
+	// here: they come and go with the networks (GET
+	// /_armlet/network/virtualNetworks).
 	HTTPSProxy string `json:"httpsProxy,omitempty"`
 	// ReplicaEndpoint is this armlet's own listener when --public-url
 	// names another address (a load balancer): armlet's client commands
@@ -121,6 +124,11 @@ type Server struct {
 	// proxy and proxyServer are the HTTPS proxy (--proxy-listen), when on.
 	proxy       *proxy.Proxy
 	proxyServer *http.Server
+	proxyPort   int
+	// vnetProxies are the virtual networks' proxies and dns the
+	// resolution they use; nil while the HTTPS proxy is off.
+	vnetProxies *netmodel.VNetProxies
+	dns         *vnetDNS
 	listener    net.Listener
 	conn        Connection
 	ca          *certs.Authority
@@ -331,7 +339,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Vault:     vaults,
 		Registry:  registryapi.New(s.engine),
 		PublicARM: s.opts.publicARMGate, Flows: uiCounting{s.flows, &s.uiRevision}, Authorize: rbac,
-		AfterWrite: func() { s.listeners.Trigger(); s.uiRevision.Add(1) },
+		AfterWrite: func() {
+			s.listeners.Trigger()
+			if s.vnetProxies != nil {
+				s.vnetProxies.Trigger()
+			}
+			s.uiRevision.Add(1)
+		},
 	}
 	handler := armhttp.Handler(front)
 	s.deploys.SetDispatcher(innerDispatcher(armhttp.NewInner(front)))
@@ -345,6 +359,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.httpServer.ConnContext = mainOrigin(ln)
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	// The proxies start before any listener serves: a write's AfterWrite
+	// triggers the virtual network proxies.
+	hosts := newProxyHosts(s.engine, vaults.dp.Serves)
+	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, hosts, log)
+	if err != nil {
+		return nil, err
+	}
+	s.startVNetProxies(runCtx, handler, hosts, log)
 	s.wg.Go(func() { s.flows.Run(runCtx) })
 	s.wg.Go(func() { s.leadership.Lead(runCtx, s.leadTimeDrivenWork) })
 	s.wg.Go(func() { fleet.Follow(runCtx, s.meta, keyClock, s.followClock) })
@@ -358,10 +380,6 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		}
 	})
 
-	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, vaults, log)
-	if err != nil {
-		return nil, err
-	}
 	caPath := cfg.CertFile
 	if s.ca != nil {
 		caPath = s.ca.CertPath()

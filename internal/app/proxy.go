@@ -42,12 +42,12 @@ func (s *Server) newVaultService(base, tenant string) vaultService {
 }
 
 // startProxy listens on addr and serves armlet's HTTPS proxy there: the
-// hosts it serves (Azure Resource Manager's, Entra ID's token service's and
-// the data planes of the vaults armlet holds) go
+// hosts it serves (proxyHosts: Azure Resource Manager's, Entra ID's token
+// service's, Azure ML's and the data planes of the vaults armlet holds) go
 // to handler, with certificates from the local CA. It returns the
 // proxy's URL for connection.json. Without the local CA (--cert and
 // --key) there is nothing to sign certificates with, and no proxy.
-func (s *Server) startProxy(addr string, handler http.Handler, vaults vaultService, log *slog.Logger) (string, error) {
+func (s *Server) startProxy(addr string, handler http.Handler, hosts *proxyHosts, log *slog.Logger) (string, error) {
 	if addr == "" {
 		return "", nil
 	}
@@ -61,14 +61,9 @@ func (s *Server) startProxy(addr string, handler http.Handler, vaults vaultServi
 	}
 	p := proxy.New(proxy.Options{
 		Certificate: func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) },
-		Serves: func(ctx context.Context, host string) (bool, error) {
-			if armhttp.ServesAzureHost(host) {
-				return true, nil
-			}
-			return vaults.dp.Serves(ctx, host)
-		},
-		Handler: handler,
-		Logger:  log,
+		Serves:      hosts.Serves,
+		Handler:     handler,
+		Logger:      log,
 	})
 	srv := &http.Server{
 		Handler: p, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout,
@@ -79,7 +74,7 @@ func (s *Server) startProxy(addr string, handler http.Handler, vaults vaultServi
 			return netmodel.WithOrigin(ctx, netmodel.Origin{Listener: advertised(ln.Addr())})
 		},
 	}
-	s.proxy, s.proxyServer = p, srv
+	s.proxy, s.proxyServer, s.proxyPort = p, srv, ln.Addr().(*net.TCPAddr).Port
 	s.wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("proxy stopped", "err", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/proxy"
 	"github.com/armlet/armlet/internal/workspaceapi"
 )
 
@@ -61,6 +62,7 @@ func TestOriginDecidesWhatIsServed(t *testing.T) {
 		admin     = "/_armlet/clock"
 		metadata  = "/metadata/endpoints?api-version=2022-09-01"
 		notServed = ""
+		wsHost    = "0b1f6a2c-9d3e-4f5a-8b7c-6d5e4f3a2b1c.workspace.eastus.api.azureml.ms"
 	)
 	tests := []struct {
 		name         string
@@ -69,29 +71,47 @@ func TestOriginDecidesWhatIsServed(t *testing.T) {
 		status       int
 		reached      string // the handler that ran: workspace, admin, token, ui, or "" for ARM or none
 		class        netmodel.PathClass
+		// host, when set, is the host of the proxy tunnel the request came
+		// through (a virtual network's proxy gives it ep's origin).
+		host string
 	}{
-		{"public ARM refused by the gate", public, "GET", armGet, http.StatusForbidden, notServed, netmodel.ARMPublic},
-		{"public workspace endpoint", public, "POST", history, http.StatusOK, "workspace", netmodel.WorkspacePublic},
-		{"public admin API", public, "GET", admin, http.StatusOK, "admin", ""},
-		{"public token service", public, "POST", token, http.StatusOK, "token", netmodel.ARMPublic},
-		{"public web UI", public, "GET", "/", http.StatusOK, "ui", ""},
+		{"public ARM refused by the gate", public, "GET", armGet, http.StatusForbidden, notServed, netmodel.ARMPublic, ""},
+		{"public workspace endpoint", public, "POST", history, http.StatusOK, "workspace", netmodel.WorkspacePublic, ""},
+		{"public admin API", public, "GET", admin, http.StatusOK, "admin", "", ""},
+		{"public token service", public, "POST", token, http.StatusOK, "token", netmodel.ARMPublic, ""},
+		{"public web UI", public, "GET", "/", http.StatusOK, "ui", "", ""},
 
-		{"workspace listener serves its endpoint", toWorkspace, "POST", history, http.StatusOK, "workspace", netmodel.WorkspacePrivate},
-		{"workspace listener refuses ARM", toWorkspace, "GET", armGet, http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
-		{"workspace listener refuses metadata", toWorkspace, "GET", metadata, http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
-		{"workspace listener refuses the admin API", toWorkspace, "GET", admin, http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
-		{"workspace listener refuses the token service", toWorkspace, "POST", token, http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
-		{"workspace listener serves no UI", toWorkspace, "GET", "/", http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
+		{"workspace listener serves its endpoint", toWorkspace, "POST", history, http.StatusOK, "workspace", netmodel.WorkspacePrivate, ""},
+		{"workspace listener refuses ARM", toWorkspace, "GET", armGet, http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
+		{"workspace listener refuses metadata", toWorkspace, "GET", metadata, http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
+		{"workspace listener refuses the admin API", toWorkspace, "GET", admin, http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
+		{"workspace listener refuses the token service", toWorkspace, "POST", token, http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
+		{"workspace listener serves no UI", toWorkspace, "GET", "/", http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
 
-		{"ARM listener serves ARM past the public gate", toARM, "GET", armGet, http.StatusOK, notServed, netmodel.ARMPrivate},
-		{"ARM listener serves metadata", toARM, "GET", metadata, http.StatusOK, notServed, netmodel.ARMPrivate},
-		{"ARM listener refuses the workspace endpoint", toARM, "POST", history, http.StatusNotFound, notServed, netmodel.ARMPrivate},
-		{"ARM listener refuses the registry endpoint", toARM, "GET", "/registrymanagement/v1.0/registries/r/discovery", http.StatusNotFound, notServed, netmodel.ARMPrivate},
-		{"ARM listener refuses the admin API", toARM, "GET", admin, http.StatusNotFound, notServed, ""},
-		{"ARM listener refuses the token service", toARM, "POST", token, http.StatusNotFound, notServed, netmodel.ARMPrivate},
+		{"ARM listener serves ARM past the public gate", toARM, "GET", armGet, http.StatusOK, notServed, netmodel.ARMPrivate, ""},
+		{"ARM listener serves metadata", toARM, "GET", metadata, http.StatusOK, notServed, netmodel.ARMPrivate, ""},
+		{"ARM listener refuses the workspace endpoint", toARM, "POST", history, http.StatusNotFound, notServed, netmodel.ARMPrivate, ""},
+		{"ARM listener refuses the registry endpoint", toARM, "GET", "/registrymanagement/v1.0/registries/r/discovery", http.StatusNotFound, notServed, netmodel.ARMPrivate, ""},
+		{"ARM listener refuses the admin API", toARM, "GET", admin, http.StatusNotFound, notServed, "", ""},
+		{"ARM listener refuses the token service", toARM, "POST", token, http.StatusNotFound, notServed, netmodel.ARMPrivate, ""},
 
-		{"a group armlet does not serve", toBlob, "GET", armGet, http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
-		{"a group armlet does not serve, workspace path", toBlob, "POST", history, http.StatusNotFound, notServed, netmodel.WorkspacePrivate},
+		{"a group armlet does not serve", toBlob, "GET", armGet, http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
+		{"a group armlet does not serve, workspace path", toBlob, "POST", history, http.StatusNotFound, notServed, netmodel.WorkspacePrivate, ""},
+
+		// Through proxy tunnels, by host name; a virtual network's proxy
+		// sets the origin its resolution found.
+		{name: "tunnel: a workspace host, public", method: "POST", path: history, status: http.StatusOK, reached: "workspace", class: netmodel.WorkspacePublic, host: wsHost},
+		{name: "tunnel: a workspace host through its endpoint", ep: toWorkspace, method: "POST", path: history, status: http.StatusOK, reached: "workspace", class: netmodel.WorkspacePrivate, host: wsHost},
+		{name: "tunnel: a workspace host through its endpoint refuses ARM", ep: toWorkspace, method: "GET", path: armGet, status: http.StatusNotFound, class: netmodel.WorkspacePrivate, host: wsHost},
+		{name: "tunnel: a workspace host refuses ARM", method: "GET", path: armGet, status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: wsHost},
+		{name: "tunnel: a workspace host refuses the admin API", method: "GET", path: admin, status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: wsHost},
+		{name: "tunnel: the regional host serves the workspace endpoint", method: "POST", path: history, status: http.StatusOK, reached: "workspace", class: netmodel.WorkspacePublic, host: "eastus.api.azureml.ms"},
+		{name: "tunnel: the regional host routes the registry endpoint", method: "GET", path: "/registrymanagement/v1.0/registries/r/discovery", status: http.StatusNotFound, class: netmodel.RegistryPublic, host: "eastus.api.azureml.ms"},
+		{name: "tunnel: a workspace host does not serve the registry endpoint", method: "GET", path: "/registrymanagement/v1.0/registries/r/discovery", status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: wsHost},
+		{name: "tunnel: the regional host refuses the token service", method: "POST", path: token, status: http.StatusNotFound, class: netmodel.WorkspacePublic, host: "eastus.api.azureml.ms"},
+		{name: "tunnel: ARM's host, public, meets the gate", method: "GET", path: armGet, status: http.StatusForbidden, class: netmodel.ARMPublic, host: "management.azure.com"},
+		{name: "tunnel: ARM's host through Resource Management Private Link", ep: toARM, method: "GET", path: armGet, status: http.StatusOK, class: netmodel.ARMPrivate, host: "management.azure.com"},
+		{name: "tunnel: ARM's host through its endpoint refuses the workspace endpoint", ep: toARM, method: "POST", path: history, status: http.StatusNotFound, class: netmodel.ARMPrivate, host: "management.azure.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,10 +120,17 @@ func TestOriginDecidesWhatIsServed(t *testing.T) {
 			flows.mu.Lock()
 			flows.obs = nil
 			flows.mu.Unlock()
-			req := httptest.NewRequest(tt.method, "https://armlet.test"+tt.path, strings.NewReader("{}"))
+			host := "armlet.test"
+			if tt.host != "" {
+				host = tt.host
+			}
+			req := httptest.NewRequest(tt.method, "https://"+host+tt.path, strings.NewReader("{}"))
 			req.Header.Set("Content-Type", "application/json")
 			if tt.ep != nil {
 				req = req.WithContext(netmodel.WithOrigin(req.Context(), netmodel.Origin{Listener: "127.77.0.1:8443", Endpoint: tt.ep}))
+			}
+			if tt.host != "" {
+				req = req.WithContext(proxy.WithHost(req.Context(), tt.host))
 			}
 			// A header naming another origin changes nothing.
 			req.Header.Set("X-Forwarded-For", "10.0.0.4")

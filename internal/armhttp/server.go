@@ -33,8 +33,10 @@
 // what the endpoint reaches: the workspace endpoint for group id
 // "amlworkspace", ARM for "ResourceManagement" (private ARM). A request
 // that came through armlet's HTTPS proxy (proxy.HostFrom) goes to the
-// service of the host its tunnel was opened for, whatever its path: so
-// far a key vault's data plane (Options.Vault).
+// service of the host its tunnel was opened for, whatever its path: ARM,
+// the token service, Azure ML's data plane or a key vault's
+// (Options.Vault); one that a virtual network's proxy sent through a
+// private endpoint is served as that endpoint's listener serves it.
 package armhttp
 
 import (
@@ -54,6 +56,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/azurehost"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/identity"
@@ -276,9 +279,35 @@ func ServesAzureHost(host string) bool { return managementHost(host) || loginHos
 // the admin API, the UI, the token service or the data planes, which have
 // hosts of their own), Entra ID's the token service, any other a key
 // vault's data plane.
+//
+// A tunnel a virtual network's proxy sent through a private endpoint
+// (netmodel.OriginFrom(ctx).Endpoint) is served as the endpoint's own
+// listener serves it (private): ARM's host through a Resource Management
+// private endpoint, a workspace's through the workspace's.
+//
+// Azure ML's hosts ({region}.api.azureml.ms, and a workspace's own
+// {wsid}.workspace.{region}[.cert][.privatelink].api.azureml.ms) serve the
+// workspace data plane (workspaceapi's paths); a workspace's own host
+// serves that workspace only (workspaceapi.Request.HostWorkspaceID), the
+// regional host the registries' data plane too.
 func (s *server) tunnelled(r *http.Request, host, first, rest string, rt *routes) http.Handler {
 	info := flowInfoFrom(r.Context())
+	h := azurehost.Parse(host)
+	if ep := netmodel.OriginFrom(r.Context()).Endpoint; ep != nil && (h.Kind == azurehost.Management || h.Kind == azurehost.Workspace) {
+		return s.private(r, ep, first, rest, rt)
+	}
 	switch {
+	case h.Kind == azurehost.Workspace || h.Kind == azurehost.Regional:
+		switch {
+		case isWorkspacePath(first):
+			info.service, info.class = netmodel.ServiceWorkspace, netmodel.WorkspacePublic
+			return rt.workspace
+		case h.Kind == azurehost.Regional && registryapi.IsRegistryPath(first):
+			info.service, info.class = netmodel.ServiceRegistry, netmodel.RegistryPublic
+			return rt.registry
+		}
+		info.class = netmodel.WorkspacePublic
+		return s.refuse(arm.NotFound(arm.CodeInvalidRequestURI, "'%s' serves the Azure ML data plane only; '%s' is not one of its paths.", host, r.URL.Path))
 	case managementHost(host):
 		info.class = netmodel.ARMPublic
 		switch {
@@ -578,9 +607,13 @@ func (s *server) workspace(w http.ResponseWriter, r *http.Request, body []byte) 
 	}
 	// The one parse of the request: RBAC checks the target the service
 	// then serves.
+	var hostWS string
+	if host, tunnelled := proxy.HostFrom(r.Context()); tunnelled {
+		hostWS = azurehost.Parse(host).WorkspaceID
+	}
 	t, err := s.Workspace.Resolve(r.Context(), &workspaceapi.Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header, Body: body,
-		Caller: caller, Origin: netmodel.OriginFrom(r.Context()), BaseURL: baseURL(r), Now: s.Clock.Now(),
+		Caller: caller, Origin: netmodel.OriginFrom(r.Context()), HostWorkspaceID: hostWS, BaseURL: baseURL(r), Now: s.Clock.Now(),
 	})
 	if err != nil {
 		return nil, err

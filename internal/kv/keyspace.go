@@ -129,9 +129,11 @@ var spaces = [spaceEnd]layout{
 	},
 	SpaceNetModel: {
 		name: "network model", prefix: "nm\x00", owner: "internal/netmodel",
-		keys: `flow\0{Unix nanoseconds, 16 hex digits}{sequence, 16 hex digits}; flowmeta; loopback\0{private endpoint id, lower case}; loopback-next`,
+		keys: `flow\0{Unix nanoseconds, 16 hex digits}{sequence, 16 hex digits}; flowmeta; loopback\0{private endpoint id, lower case}; loopback-next; ` +
+			`vnet-loopback\0{virtual network id, lower case}; vnet-loopback-next`,
 		values: "flow\\0…: a flow record (JSON); flowmeta: the flow count and last sequence (JSON); " +
-			"loopback\\0…: a private endpoint's loopback address and port (JSON); loopback-next: the next loopback address's number",
+			"loopback\\0…: a private endpoint's loopback address and port (JSON); loopback-next: the next loopback address's number; " +
+			"vnet-loopback\\0…: a virtual network proxy's loopback address and port (JSON); vnet-loopback-next: the next one's number",
 	},
 	SpacePolicy: {
 		name: "policy", prefix: "policy", owner: "internal/providers/authorization", viaEngine: true,

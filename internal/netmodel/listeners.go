@@ -3,7 +3,6 @@ package netmodel
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,17 +93,23 @@ func NewListeners(opts ListenerOptions) *Listeners {
 // is done; then it closes every listener.
 func (l *Listeners) Run(ctx context.Context) {
 	defer l.Close()
-	t := time.NewTicker(l.opts.Interval)
+	reconcileLoop(ctx, l.opts.Interval, l.trigger, l.Reconcile, l.log, "reconciling private endpoint listeners")
+}
+
+// reconcileLoop calls reconcile now, every interval and whenever trigger
+// fires, until ctx is done; failures are logged as what.
+func reconcileLoop(ctx context.Context, interval time.Duration, trigger <-chan struct{}, reconcile func(context.Context) error, log *slog.Logger, what string) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := l.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			l.log.Warn("reconciling private endpoint listeners", "err", err)
+		if err := reconcile(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(what, "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-l.trigger:
+		case <-trigger:
 		}
 	}
 }
@@ -171,35 +175,12 @@ func (l *Listeners) Reconcile(ctx context.Context) error {
 }
 
 func (l *Listeners) start(ctx context.Context, ep Endpoint) (*privateListener, error) {
-	a, err := l.address(ctx, ep)
-	if err != nil {
-		return nil, err
-	}
-	var ports []int
-	if a.Port != 0 {
-		ports = append(ports, a.Port)
-	}
-	if l.opts.Port != 0 && l.opts.Port != a.Port {
-		ports = append(ports, l.opts.Port)
-	}
-	var ln net.Listener
-	for _, port := range append(ports, 0) {
-		if ln, err = net.Listen("tcp", net.JoinHostPort(a.IP, strconv.Itoa(port))); err == nil {
-			break
-		}
-	}
+	ln, err := l.book().listen(ctx, ep.ID, l.opts.Port)
 	if err != nil {
 		return nil, err
 	}
 	pl := &privateListener{addr: ln.Addr().String(), done: make(chan struct{})}
 	pl.ep.Store(&ep)
-	if port := ln.Addr().(*net.TCPAddr).Port; port != a.Port {
-		a.Port = port
-		if _, err := l.opts.Store.Txn(ctx, kv.Put(addressKey(ep), mustMarshal(a))); err != nil {
-			ln.Close()
-			return nil, err
-		}
-	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
 	if l.opts.Server != nil {
 		srv = l.opts.Server()
@@ -264,84 +245,34 @@ func (l *Listeners) Close() {
 	}
 }
 
-// loopbackAddr is an endpoint's loopback address, kept in the store.
-type loopbackAddr struct {
-	IP   string `json:"ip"`
-	Port int    `json:"port,omitempty"`
-}
-
-// Store layout, in kv.SpaceNetModel.
-var (
-	addressPrefix  = []byte("loopback\x00")
-	addressCounter = []byte("loopback-next")
-)
-
-func addressKey(ep Endpoint) []byte {
-	return append(append([]byte{}, addressPrefix...), ep.ID.Key()...)
-}
-
-// address returns the endpoint's loopback address, allocating the next
-// one on first use.
-//
-// Choice: addresses come from a counter kept in the store, 127.77.0.1,
-// 127.77.0.2, … (skipping .0 and .255 in the last byte, then moving on to
-// 127.78.…), and stay with the private endpoint id for good, even while
-// the endpoint is not approved, so an endpoint keeps its address across
-// restarts and re-approval and no two endpoints ever share one. The port
-// is remembered too: the main listener's port at first, any free port if
-// that is taken.
-func (l *Listeners) address(ctx context.Context, ep Endpoint) (loopbackAddr, error) {
-	key := addressKey(ep)
-	for {
-		ent, err := l.opts.Store.Get(ctx, key)
-		if err == nil {
-			var a loopbackAddr
-			if err := json.Unmarshal(ent.Value, &a); err != nil || net.ParseIP(a.IP) == nil {
-				return loopbackAddr{}, fmt.Errorf("corrupt loopback address record %q", ent.Value)
-			}
-			return a, nil
-		}
-		if !errors.Is(err, kv.ErrNotFound) {
-			return loopbackAddr{}, err
-		}
-		var n uint64
-		cond := kv.Absent
-		if c, err := l.opts.Store.Get(ctx, addressCounter); err == nil {
-			n, _ = strconv.ParseUint(string(c.Value), 10, 64)
-			cond = kv.AtRevision(c.Revision)
-		} else if !errors.Is(err, kv.ErrNotFound) {
-			return loopbackAddr{}, err
-		}
-		ip, err := LoopbackAddress(n)
-		if err != nil {
-			return loopbackAddr{}, err
-		}
-		a := loopbackAddr{IP: ip}
-		_, err = l.opts.Store.Txn(ctx,
-			kv.Put(addressCounter, []byte(strconv.FormatUint(n+1, 10))).If(cond),
-			kv.Put(key, mustMarshal(a)).If(kv.Absent))
-		if err == nil {
-			return a, nil
-		}
-		if !errors.Is(err, kv.ErrConflict) {
-			return loopbackAddr{}, err
-		}
-	}
+// book is where the endpoints' loopback addresses are kept.
+func (l *Listeners) book() loopbackBook {
+	return loopbackBook{store: l.opts.Store, prefix: []byte("loopback\x00"), counter: []byte("loopback-next"), nth: LoopbackAddress}
 }
 
 // LoopbackAddress is the n-th private endpoint loopback address (n from
 // 0): 127.77.0.1, …, 127.77.0.254, 127.77.1.1, …, then 127.78.0.1, …, up
 // to 127.254.255.254.
 func LoopbackAddress(n uint64) (string, error) {
+	ip, ok := nthLoopback(77, 254, n)
+	if !ok {
+		return "", errors.New("no loopback addresses left for private endpoints")
+	}
+	return ip, nil
+}
+
+// nthLoopback is the n-th address of 127.first.0.1 … 127.last.255.254,
+// skipping .0 and .255 in the last byte; false past the end.
+func nthLoopback(first, last, n uint64) (string, bool) {
 	const perB = 254
 	const perA = 256 * perB
-	a := 77 + n/perA
-	if a > 254 {
-		return "", errors.New("no loopback addresses left for private endpoints")
+	a := first + n/perA
+	if a > last {
+		return "", false
 	}
 	b := (n % perA) / perB
 	c := n%perB + 1
-	return fmt.Sprintf("127.%d.%d.%d", a, b, c), nil
+	return fmt.Sprintf("127.%d.%d.%d", a, b, c), true
 }
 
 // WriteEndpointsTable writes the listeners for people.

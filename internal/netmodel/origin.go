@@ -50,6 +50,22 @@ type Endpoint struct {
 	// GroupID is the target's sub-resource: "amlworkspace", "amlregistry"
 	// or "ResourceManagement".
 	GroupID string
+	// Addresses are every private IP of the endpoint's network interface
+	// with the name it serves (PrivateIP is the first one's IP): what the
+	// A records of a private DNS zone point at.
+	Addresses []Address
+	// VirtualNetwork is the virtual network of the endpoint's subnet: only
+	// clients in it reach the endpoint's addresses.
+	VirtualNetwork resourceid.ID
+}
+
+// Address is one private IP of a private endpoint and the fully qualified
+// name it serves (its customDnsConfigs entry: "management.azure.com",
+// "{wsid}.workspace.{region}.api.azureml.ms", or a wildcard such as
+// "*.{wsid}.inference.{region}.api.azureml.ms").
+type Address struct {
+	IP   string `json:"ip"`
+	FQDN string `json:"fqdn"`
 }
 
 // Origin is where a request arrived. The zero value is the main (public)

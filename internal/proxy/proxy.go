@@ -10,6 +10,8 @@
 // (HostFrom), which the handler routes by, never by anything else the
 // client sends. Any other host is refused with 403 and a message naming
 // it: armlet never connects anywhere, so the proxy has no dialer at all.
+// A proxy with Options.Open decides each CONNECT itself instead (a
+// virtual network's proxy: the host as resolved inside the network).
 //
 // Inside a tunnel, a request whose Host header or TLS server name names
 // another host than the tunnel's is refused (421 Misdirected Request), so
@@ -35,8 +37,13 @@ type Options struct {
 	// armlet's CA). Required.
 	Certificate func(host string) (*tls.Certificate, error)
 	// Serves reports whether armlet serves host (lower case, without
-	// port). Required.
+	// port). Required unless Open is set.
 	Serves func(ctx context.Context, host string) (bool, error)
+	// Open, when set, is asked instead of Serves: it decides for each
+	// CONNECT whether the tunnel opens, and what the requests in it
+	// carry (a virtual network's proxy resolves the host and sends the
+	// tunnel through a private endpoint or publicly).
+	Open func(ctx context.Context, host string) (Tunnel, error)
 	// Handler serves the requests that come through tunnels. Required.
 	Handler http.Handler
 	// Logger; nil discards.
@@ -44,6 +51,21 @@ type Options struct {
 	// ReadHeaderTimeout and IdleTimeout bound each tunnel's HTTP
 	// connection (zero: 10 s and 2 min).
 	ReadHeaderTimeout, IdleTimeout time.Duration
+}
+
+// Tunnel is what Options.Open decides for one CONNECT.
+type Tunnel struct {
+	// Refuse, when not zero, is the status the CONNECT is refused with
+	// and Message the body that says why.
+	Refuse  int
+	Message string
+	// Context, when set, is applied to the context of every request in
+	// the tunnel (after WithHost).
+	Context func(context.Context) context.Context
+	// Check, when set, is asked before each request in the tunnel: an
+	// error answers it 502 with the error's text and ends the tunnel, as
+	// a connection to an address that went away ends.
+	Check func(context.Context) error
 }
 
 // Proxy answers CONNECT requests. It is an http.Handler for the proxy
@@ -99,15 +121,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	ok, err := p.opts.Serves(r.Context(), host)
+	tun, err := p.open(r.Context(), host)
 	if err != nil {
 		p.opts.Logger.Error("proxy: deciding whether a host is served", "host", host, "err", err)
 		http.Error(w, "armlet could not decide whether it serves "+host, http.StatusServiceUnavailable)
 		return
 	}
-	if !ok {
-		p.opts.Logger.Info("proxy: refused a host armlet does not serve", "host", host)
-		http.Error(w, "armlet does not serve "+host+"; it never connects outside", http.StatusForbidden)
+	if tun.Refuse != 0 {
+		p.opts.Logger.Info("proxy: refused a tunnel", "host", host, "status", tun.Refuse, "why", tun.Message)
+		http.Error(w, tun.Message, tun.Refuse)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -125,12 +147,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	p.serveTunnel(conn, host)
+	p.serveTunnel(conn, host, tun)
+}
+
+// open decides a CONNECT to host: Options.Open, or Options.Serves.
+func (p *Proxy) open(ctx context.Context, host string) (Tunnel, error) {
+	if p.opts.Open != nil {
+		return p.opts.Open(ctx, host)
+	}
+	ok, err := p.opts.Serves(ctx, host)
+	if err != nil || ok {
+		return Tunnel{}, err
+	}
+	return Tunnel{Refuse: http.StatusForbidden, Message: "armlet does not serve " + host + "; it never connects outside"}, nil
 }
 
 // serveTunnel terminates TLS for host on conn and serves HTTP/1.1 on it
 // until the client closes it or the proxy is closed.
-func (p *Proxy) serveTunnel(conn net.Conn, host string) {
+func (p *Proxy) serveTunnel(conn net.Conn, host string, tun Tunnel) {
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"http/1.1"},
@@ -150,7 +184,18 @@ func (p *Proxy) serveTunnel(conn net.Conn, host string) {
 			http.Error(w, fmt.Sprintf("this tunnel is to %s, not %s", host, r.Host), http.StatusMisdirectedRequest)
 			return
 		}
-		p.opts.Handler.ServeHTTP(w, r.WithContext(WithHost(r.Context(), host)))
+		ctx := WithHost(r.Context(), host)
+		if tun.Context != nil {
+			ctx = tun.Context(ctx)
+		}
+		if tun.Check != nil {
+			if err := tun.Check(ctx); err != nil {
+				w.Header().Set("Connection", "close")
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+		}
+		p.opts.Handler.ServeHTTP(w, r.WithContext(ctx))
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -172,5 +173,71 @@ func TestTunnelKeepsToItsHost(t *testing.T) {
 	tc = tls.Client(conn, &tls.Config{ServerName: "kv2.vault.azure.net", InsecureSkipVerify: true}) //nolint:gosec // the handshake must fail
 	if err := tc.Handshake(); err == nil {
 		t.Error("a TLS server name kv2 in a tunnel to kv1 completed its handshake")
+	}
+}
+
+// TestOpenDecidesEachTunnel: Options.Open refuses a CONNECT with its own
+// status and message, gives each request of a tunnel it opens the
+// context it chose, and a failing Check answers 502 and ends the tunnel.
+func TestOpenDecidesEachTunnel(t *testing.T) {
+	ca, err := certs.LoadOrCreateAuthority(t.TempDir(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type label struct{}
+	var gone atomic.Bool
+	p := proxy.New(proxy.Options{
+		Certificate: func(host string) (*tls.Certificate, error) { return ca.Leaf(nil, host) },
+		Open: func(_ context.Context, host string) (proxy.Tunnel, error) {
+			switch host {
+			case "private.example":
+				return proxy.Tunnel{
+					Context: func(ctx context.Context) context.Context { return context.WithValue(ctx, label{}, "through pe1") },
+					Check: func(context.Context) error {
+						if gone.Load() {
+							return errors.New("private endpoint pe1 is gone")
+						}
+						return nil
+					},
+				}, nil
+			case "nowhere.example":
+				return proxy.Tunnel{Refuse: http.StatusBadGateway, Message: "nowhere.example resolves to 10.9.9.9, which nothing answers"}, nil
+			}
+			return proxy.Tunnel{Refuse: http.StatusForbidden, Message: "not served"}, nil
+		},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			v, _ := r.Context().Value(label{}).(string)
+			host, _ := proxy.HostFrom(r.Context())
+			_, _ = io.WriteString(w, host+" "+v)
+		}),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: p}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = p.Close(); _ = srv.Close() })
+	u := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	if got, _ := connect(t, u, "nowhere.example:443"); got != "502 Bad Gateway nowhere.example resolves to 10.9.9.9, which nothing answers" {
+		t.Errorf("CONNECT nowhere.example: %q", got)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(u), TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+	t.Cleanup(client.CloseIdleConnections)
+	get := func() (int, string) {
+		resp, err := client.Get("https://private.example/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := get(); st != http.StatusOK || body != "private.example through pe1" {
+		t.Errorf("through the tunnel: %d %q", st, body)
+	}
+	gone.Store(true)
+	if st, body := get(); st != http.StatusBadGateway || !strings.Contains(body, "pe1 is gone") {
+		t.Errorf("after the endpoint went: %d %q", st, body)
 	}
 }

@@ -23,6 +23,16 @@ func denied() *arm.Error {
 	return e
 }
 
+// wrongHost refuses a request on one workspace's host name that names
+// another workspace (or none that exists) in its path.
+//
+// Choice: 403 UserError, as for a workspace the private link
+// configuration refuses; Azure's answer for this case is not known.
+func wrongHost(hostWSID string, id resourceid.ID) *arm.Error {
+	return arm.Errorf(http.StatusForbidden, "UserError",
+		"This host serves the workspace whose workspaceId is '%s' only; the request names '%s', which is not that workspace.", hostWSID, id)
+}
+
 // allow returns the live workspace at id if req may reach it, in this
 // order:
 //
@@ -30,9 +40,12 @@ func denied() *arm.Error {
 //     workspace that endpoint connects to: otherwise 403 (the endpoint's
 //     host name only resolves to its own workspace), before anything
 //     reveals whether the other workspace exists.
-//  2. The workspace and its resource group must exist: otherwise ARM's
+//  2. A request that came to a workspace's own host name
+//     (Request.HostWorkspaceID) must be for that workspace: otherwise 403
+//     (wrongHost), the same whether the other workspace exists or not.
+//  3. The workspace and its resource group must exist: otherwise ARM's
 //     404 (ResourceGroupNotFound, ResourceNotFound).
-//  3. A request that arrived publicly needs the workspace's
+//  4. A request that arrived publicly needs the workspace's
 //     properties.publicNetworkAccess to be Enabled: otherwise 403.
 //
 // A private call works whatever publicNetworkAccess says.
@@ -42,6 +55,15 @@ func denied() *arm.Error {
 func (s *Service) allow(ctx context.Context, req *Request, id resourceid.ID) (*engine.Resource, error) {
 	if req.Origin.Private() && !req.Origin.Endpoint.TargetID.Equal(id) {
 		return nil, denied()
+	}
+	if req.HostWorkspaceID != "" {
+		ws, err := s.e.Get(ctx, id)
+		if _, isARM := arm.AsError(err); err != nil && !isARM {
+			return nil, err
+		}
+		if err != nil || workspaceKey(ws) != strings.ToLower(req.HostWorkspaceID) {
+			return nil, wrongHost(req.HostWorkspaceID, id)
+		}
 	}
 	if _, err := s.e.Get(ctx, id.Parent()); err != nil {
 		return nil, err
@@ -143,6 +165,10 @@ func discover(_ context.Context, _ *Service, c *call) (*engine.Response, error) 
 // subscription's resource groups.
 func (s *Service) findWorkspace(ctx context.Context, req *Request, wsid string) (resourceid.ID, error) {
 	notFound := arm.NotFound(arm.CodeResourceNotFound, "No workspace with the workspaceId '%s' was found.", wsid)
+	if req.HostWorkspaceID != "" && !strings.EqualFold(req.HostWorkspaceID, wsid) {
+		return resourceid.ID{}, arm.Errorf(http.StatusForbidden, "UserError",
+			"This host serves the workspace whose workspaceId is '%s' only, not '%s'.", req.HostWorkspaceID, wsid)
+	}
 	if req.Origin.Private() {
 		ws, err := s.e.Get(ctx, req.Origin.Endpoint.TargetID)
 		if err != nil || !strings.EqualFold(workspaceKey(ws), wsid) {

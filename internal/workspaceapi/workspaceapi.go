@@ -104,15 +104,20 @@ func New(opts Options) *Service {
 
 // Request is one authenticated data-plane call.
 type Request struct {
-	Method  string
-	Path    string // escaped URL path as received
-	Query   url.Values
-	Header  http.Header
-	Body    []byte
-	Caller  engine.Caller
-	Origin  netmodel.Origin
-	BaseURL string // scheme and host the client used
-	Now     time.Time
+	Method string
+	Path   string // escaped URL path as received
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+	Caller engine.Caller
+	Origin netmodel.Origin
+	// HostWorkspaceID is the workspaceId of the workspace host the
+	// request came to ({wsid}.workspace.{region}.api.azureml.ms, through
+	// armlet's HTTPS proxy); "" for any other host. Such a host serves
+	// that workspace only.
+	HostWorkspaceID string
+	BaseURL         string // scheme and host the client used
+	Now             time.Time
 }
 
 // queryValue returns the first value of a query parameter, matching the

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -475,4 +476,67 @@ func TestWorkspacesIsolated(t *testing.T) {
 	h.workspace(t, "wsb", "Enabled")
 	h.ok(t, "PUT", "/history/v1.0"+wsPath+"wsa/experiments/only-a", "", 200)
 	h.fail(t, "GET", "/history/v1.0"+wsPath+"wsb/experiments/only-a", "", netmodel.Origin{}, 404, arm.CodeUserError)
+}
+
+// TestWorkspaceHostServesItsWorkspaceOnly: a request that came to one
+// workspace's own host name ({wsid}.workspace.{region}.api.azureml.ms)
+// reaches that workspace only: a path naming another workspace, one that
+// does not exist, or discovery of another workspaceId is refused 403 with
+// the same answer, before anything says whether the other exists.
+func TestWorkspaceHostServesItsWorkspaceOnly(t *testing.T) {
+	h := newHarness(t)
+	h.workspace(t, "ws1", "Enabled")
+	h.workspace(t, "ws2", "Enabled")
+	wsid := func(name string) string {
+		id, err := resourceid.Parse(wsPath + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := h.e.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Properties["workspaceId"].(string)
+	}
+	host1, host2 := wsid("ws1"), wsid("ws2")
+	serve := func(hostWS, path string) (*engine.Response, error) {
+		tg, err := h.s.Resolve(context.Background(), &Request{
+			Method: http.MethodGet, Path: path, Query: url.Values{}, Header: http.Header{},
+			Caller: testCaller, HostWorkspaceID: hostWS, BaseURL: "https://" + hostWS + ".workspace.eastus.api.azureml.ms", Now: h.clk.Now(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return h.s.Serve(context.Background(), tg)
+	}
+	for _, tc := range []struct {
+		name, host, path string
+		status           int
+	}{
+		{"its own workspace", host1, "/history/v1.0" + wsPath + "ws1/experiments", http.StatusOK},
+		{"its own, the host in upper case", strings.ToUpper(host1), "/history/v1.0" + wsPath + "ws1/experiments", http.StatusOK},
+		{"another workspace", host1, "/history/v1.0" + wsPath + "ws2/experiments", http.StatusForbidden},
+		{"a workspace that does not exist", host1, "/history/v1.0" + wsPath + "nope/experiments", http.StatusForbidden},
+		{"another resource group", host1, "/history/v1.0/subscriptions/" + testSub + "/resourceGroups/other/providers/Microsoft.MachineLearningServices/workspaces/ws1/experiments", http.StatusForbidden},
+		{"discovery of itself", host2, "/discovery/workspaces/" + host2, http.StatusOK},
+		{"discovery of another", host2, "/discovery/workspaces/" + host1, http.StatusForbidden},
+		{"discovery of a workspaceId no workspace has", host2, "/discovery/workspaces/00000000-0000-0000-0000-000000000000", http.StatusForbidden},
+		{"regional discovery", host2, "/discovery", http.StatusOK},
+		{"no workspace host: any workspace", "", "/history/v1.0" + wsPath + "ws2/experiments", http.StatusOK},
+	} {
+		resp, err := serve(tc.host, tc.path)
+		status := 0
+		if err != nil {
+			ae, _ := arm.AsError(err)
+			status = ae.Status
+			if tc.status == http.StatusForbidden && !strings.Contains(ae.Message, strings.ToLower(tc.host)) && !strings.Contains(ae.Message, tc.host) {
+				t.Errorf("%s: the refusal does not name the host's workspaceId: %s", tc.name, ae.Message)
+			}
+		} else {
+			status = resp.Status
+		}
+		if status != tc.status {
+			t.Errorf("%s: %d, want %d (%v)", tc.name, status, tc.status, err)
+		}
+	}
 }

@@ -69,6 +69,7 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitListener()
+	c.waitVNetProxy()
 	c.must(http.MethodPost, "/history/v1.0"+ws+"/experiments/exp1", `{}`)
 	c.must(http.MethodPost, sub+"/providers/Microsoft.MachineLearningServices/locations/eastus/updateQuotas?api-version=2024-04-01",
 		`{"value":[{"id":"`+ws+`/quotas/Standard_DSv2_Family_Cluster_Dedicated_vCPUs","limit":12}]}`)
@@ -142,6 +143,8 @@ func checkLayout(t *testing.T, ents []kv.Entry, conn app.Connection, workspaceID
 		"nm\x00flowmeta":      anyValue,
 		"nm\x00loopback-next": "1",
 		"nm\x00loopback\x00" + rg + "/providers/microsoft.network/privateendpoints/pe1": anyValue,
+		"nm\x00vnet-loopback-next": "1",
+		"nm\x00vnet-loopback\x00" + rg + "/providers/microsoft.network/virtualnetworks/vnet1": anyValue,
 		"policygeneration": "1",
 		"policystate/" + sub + "/" + rg + "/providers/microsoft.network/virtualnetworks/vnet1|/subscriptions/" + sub +
 			"/providers/microsoft.authorization/policyassignments/audit-pna||/providers/microsoft.authorization/policydefinitions/438c38d2-3772-465a-a9cc-7a6666a275ce": anyValue,
@@ -217,6 +220,25 @@ func (c *client) must(method, path, body string) {
 	c.t.Helper()
 	if code, resp := c.do(method, path, body); code < 200 || code > 299 {
 		c.t.Fatalf("%s %s = %d %s", method, path, code, resp)
+	}
+}
+
+// waitVNetProxy waits until the virtual network's proxy is open, so that
+// its loopback address is stored.
+func (c *client) waitVNetProxy() {
+	c.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, body := c.do(http.MethodGet, "/_armlet/network/virtualNetworks", "")
+		var out struct{ Value []json.RawMessage }
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &out) != nil {
+			c.t.Fatalf("GET /_armlet/network/virtualNetworks = %d %s", code, body)
+		}
+		if len(out.Value) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no virtual network proxy after 10s: %s", body)
+		}
 	}
 }
 

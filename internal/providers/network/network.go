@@ -128,7 +128,8 @@ func Register(e *engine.Engine, opts Options) {
 // ApprovedEndpoints lists every private endpoint whose connection to its
 // target is Approved, across all subscriptions, for the listeners of the
 // network model. PrivateIP is the first private IP of the endpoint's
-// network interface.
+// network interface, Addresses all of them with the names they serve,
+// VirtualNetwork the virtual network of its subnet.
 //
 // Choice: an endpoint listens from the moment its connection is Approved
 // until its delete starts: one being created (provisioningState Creating)
@@ -148,6 +149,14 @@ func ApprovedEndpoints(ctx context.Context, e *engine.Engine) ([]netmodel.Endpoi
 		if len(st.IPs) == 0 {
 			continue
 		}
+		addrs := make([]netmodel.Address, 0, len(st.IPs))
+		for _, a := range st.IPs {
+			addrs = append(addrs, netmodel.Address{IP: a.IP, FQDN: a.FQDN})
+		}
+		var vnet resourceid.ID
+		if subnet, err := resourceid.Parse(st.Subnet); err == nil {
+			vnet = subnet.Parent()
+		}
 		for _, c := range st.Connections {
 			if connectionState(ctx, e, r, c).Status != statusApproved {
 				continue
@@ -156,7 +165,8 @@ func ApprovedEndpoints(ctx context.Context, e *engine.Engine) ([]netmodel.Endpoi
 			if err != nil {
 				continue
 			}
-			out = append(out, netmodel.Endpoint{ID: r.ID, PrivateIP: st.IPs[0].IP, TargetID: target, GroupID: c.GroupID})
+			out = append(out, netmodel.Endpoint{ID: r.ID, PrivateIP: st.IPs[0].IP, TargetID: target, GroupID: c.GroupID,
+				Addresses: addrs, VirtualNetwork: vnet})
 		}
 	}
 	return out, nil
