@@ -25,6 +25,7 @@ import (
 	"github.com/armlet/armlet/internal/activitylog"
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/armhttp"
+	"github.com/armlet/armlet/internal/blobapi"
 	"github.com/armlet/armlet/internal/certs"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/config"
@@ -109,15 +110,18 @@ const ConnectionFile = "connection.json"
 
 // Server is a running armlet.
 type Server struct {
-	cfg        config.Config
-	log        *slog.Logger
-	store      kv.Store // opened and closed here; only the engine gets it whole (see Start)
-	pidFile    string   // the data dir's pid file, removed on Close; "" when there is none
-	meta       kv.View  // kv.SpaceArmlet: the bootstrap ids and the clock
-	clock      *clock.Offset
-	engine     *engine.Engine
-	identity   *identity.Service
-	httpServer *http.Server
+	cfg     config.Config
+	log     *slog.Logger
+	store   kv.Store // opened and closed here; only the engine gets it whole (see Start)
+	pidFile string   // the data dir's pid file, removed on Close; "" when there is none
+	// blobScratch is the in-memory store's blob content directory,
+	// removed on Close; "" otherwise.
+	blobScratch string
+	meta        kv.View // kv.SpaceArmlet: the bootstrap ids and the clock
+	clock       *clock.Offset
+	engine      *engine.Engine
+	identity    *identity.Service
+	httpServer  *http.Server
 	// proxy and proxyServer are the HTTPS proxy (--proxy-listen), when on.
 	proxy       *proxy.Proxy
 	proxyServer *http.Server
@@ -249,7 +253,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.identity, err = identity.New(ctx, identity.Options{
 		Store: kv.SpaceIdentity.Of(s.store), BaseURL: base, TenantID: boot.TenantID,
 		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
-		IssueOnly:     append(tokenAudiences(base), keyvault.Audience),
+		IssueOnly:     append(tokenAudiences(base), keyvault.Audience, blobapi.Audience),
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
 	})
 	if err != nil {
@@ -320,6 +324,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 
 	vaults := s.newVaultService(base, boot.TenantID)
+	blobs, err := s.newBlobService(cfg, dataDir, base+"/"+boot.TenantID, rbac)
+	if err != nil {
+		return nil, err
+	}
 	adm := &admin{s: s, bootstrapAppID: creds.ClientID, base: base}
 	s.ui = s.newUI(adm, log)
 	front := armhttp.Options{
@@ -328,7 +336,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID, LoginURL: base},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
-		Vault:     vaults,
+		Vault:     vaults, Blob: blobs,
 		Registry:  registryapi.New(s.engine),
 		PublicARM: s.opts.publicARMGate, Flows: uiCounting{s.flows, &s.uiRevision}, Authorize: rbac,
 		AfterWrite: func() { s.listeners.Trigger(); s.uiRevision.Add(1) },
@@ -358,7 +366,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		}
 	})
 
-	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, vaults, log)
+	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, vaults, blobs, log)
 	if err != nil {
 		return nil, err
 	}
@@ -593,6 +601,9 @@ func (s *Server) close() {
 	}
 	if s.pidFile != "" {
 		_ = os.Remove(s.pidFile)
+	}
+	if s.blobScratch != "" {
+		_ = os.RemoveAll(s.blobScratch)
 	}
 }
 
