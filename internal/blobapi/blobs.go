@@ -488,7 +488,7 @@ func getBlob(s *Service, ctx context.Context, q *request) (*engine.Response, err
 		return &engine.Response{Status: http.StatusNotModified, Header: http.Header{"Etag": h["Etag"], "Last-Modified": h["Last-Modified"]}}, nil
 	}
 	if q.r.Method == http.MethodHead {
-		return &engine.Response{Status: http.StatusOK, Header: h, Body: engine.StreamBody{Size: b.Size}}, nil
+		return &engine.Response{Status: http.StatusOK, Header: h, Body: engine.StreamBody{ContentType: b.contentType(), Size: b.Size}}, nil
 	}
 	header, v := "x-ms-range", q.r.Header.Get("x-ms-range")
 	if v == "" {

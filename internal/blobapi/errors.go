@@ -1,7 +1,6 @@
 package blobapi
 
 import (
-	"encoding/xml"
 	"net/http"
 	"strings"
 	"time"
@@ -101,31 +100,33 @@ func authFailed(detail string) *arm.Error {
 		"Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.\n%s", detail)
 }
 
-// errorDoc is Storage's error body.
-type errorDoc struct {
-	XMLName            xml.Name `xml:"Error"`
-	Code               string   `xml:"Code"`
-	Message            string   `xml:"Message"`
-	HeaderName         string   `xml:"HeaderName,omitempty"`
-	QueryParameterName string   `xml:"QueryParameterName,omitempty"`
-	// AuthenticationErrorDetail says why a signature was refused.
-	AuthenticationErrorDetail string `xml:"AuthenticationErrorDetail,omitempty"`
-}
+// xmlText escapes text for an XML element, keeping line breaks as they
+// are (encoding/xml writes them as &#xA;, Azure's bodies have them raw).
+var xmlText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;", "\r", "&#xD;")
 
 // ErrorXML is e as Storage writes it: an XML <Error> whose Message ends
 // with the request id and the time, as Azure's do. A second line of e's
-// message is the AuthenticationErrorDetail.
+// message is the AuthenticationErrorDetail; Target, when set, names the
+// header or query parameter at fault.
 func ErrorXML(e *arm.Error, requestID string, now time.Time) []byte {
 	msg, detail, _ := strings.Cut(e.Message, "\n")
-	doc := errorDoc{Code: e.Code, Message: msg + "\nRequestId:" + requestID + "\nTime:" + now.UTC().Format("2006-01-02T15:04:05.0000000Z")}
-	doc.AuthenticationErrorDetail = detail
+	var b strings.Builder
+	el := func(name, text string) {
+		if text != "" {
+			b.WriteString("<" + name + ">" + xmlText.Replace(text) + "</" + name + ">")
+		}
+	}
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><Error>`)
+	el("Code", e.Code)
+	el("Message", msg+"\nRequestId:"+requestID+"\nTime:"+now.UTC().Format("2006-01-02T15:04:05.0000000Z"))
 	switch {
 	case e.Target == "":
 	case strings.Contains(e.Code, "Header"):
-		doc.HeaderName = e.Target
+		el("HeaderName", e.Target)
 	case strings.Contains(e.Code, "Query"):
-		doc.QueryParameterName = e.Target
+		el("QueryParameterName", e.Target)
 	}
-	b, _ := xml.Marshal(doc)
-	return append([]byte(xml.Header[:len(xml.Header)-1]), b...)
+	el("AuthenticationErrorDetail", detail)
+	b.WriteString("</Error>")
+	return []byte(b.String())
 }
