@@ -51,10 +51,14 @@ func sharedKeyStringToSign(account string, r *http.Request, dashLast bool) strin
 // either order: dashLast orders names as if hyphens were absent, ties
 // broken bytewise.
 func canonicalHeaders(h http.Header, dashLast bool) string {
+	values := map[string][]string{}
 	var names []string
-	for k := range h {
+	for k, vs := range h {
 		if n := strings.ToLower(strings.TrimSpace(k)); strings.HasPrefix(n, "x-ms-") {
-			names = append(names, n)
+			if _, seen := values[n]; !seen {
+				names = append(names, n)
+			}
+			values[n] = append(values[n], vs...)
 		}
 	}
 	if dashLast {
@@ -69,7 +73,7 @@ func canonicalHeaders(h http.Header, dashLast bool) string {
 	}
 	lines := make([]string, 0, len(names))
 	for _, n := range names {
-		lines = append(lines, n+":"+strings.Join(h.Values(n), ","))
+		lines = append(lines, n+":"+strings.Join(values[n], ","))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -1,0 +1,217 @@
+package blobapi
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/netmodel"
+)
+
+func blockID(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestBlockListSemantics: Put Block List takes each entry from the list
+// it names (Latest: uncommitted first), keeps a committed block another
+// commit names, refuses a block nobody put (InvalidBlockList), and Get
+// Block List shows both lists.
+func TestBlockListSemantics(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", "")
+	v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+	put := func(id, content string) {
+		v.must("acct1", "PUT", "/ctr/b?comp=block&blockid="+blockID(id), nil, content, http.StatusCreated)
+	}
+	commit := func(list string, status int) result {
+		return v.must("acct1", "PUT", "/ctr/b?comp=blocklist", nil, `<?xml version="1.0" encoding="utf-8"?><BlockList>`+list+`</BlockList>`, status)
+	}
+	put("A", "aaa")
+	put("B", "bb")
+	commit("<Latest>"+blockID("A")+"</Latest><Latest>"+blockID("B")+"</Latest>", http.StatusCreated)
+	if got := v.must("acct1", "GET", "/ctr/b", nil, "", http.StatusOK).body; got != "aaabb" {
+		t.Fatalf("content %q", got)
+	}
+	put("A", "AAAA")
+	bl := v.must("acct1", "GET", "/ctr/b?comp=blocklist&blocklisttype=all", nil, "", http.StatusOK).body
+	if !strings.Contains(bl, "<CommittedBlocks><Block><Name>"+blockID("A")+"</Name><Size>3</Size>") || !strings.Contains(bl, "<UncommittedBlocks><Block><Name>"+blockID("A")+"</Name><Size>4</Size>") {
+		t.Errorf("block list: %s", bl)
+	}
+	commit("<Committed>"+blockID("B")+"</Committed><Uncommitted>"+blockID("A")+"</Uncommitted><Committed>"+blockID("B")+"</Committed>", http.StatusCreated)
+	if got := v.must("acct1", "GET", "/ctr/b", nil, "", http.StatusOK).body; got != "bbAAAAbb" {
+		t.Fatalf("content %q, want bbAAAAbb", got)
+	}
+	if r := commit("<Uncommitted>"+blockID("Z")+"</Uncommitted>", http.StatusBadRequest); r.code != CodeInvalidBlockList {
+		t.Errorf("an unknown block: %s", r.code)
+	}
+	if r := commit("<Committed>"+blockID("A")+"</Committed><Committed>"+blockID("Q")+"</Committed>", http.StatusBadRequest); r.code != CodeInvalidBlockList {
+		t.Errorf("a block not committed: %s", r.code)
+	}
+	// Files: the two blocks of the blob, nothing else.
+	if ents, _ := os.ReadDir(v.dir); len(ents) != 2 {
+		t.Errorf("%d content files, want 2", len(ents))
+	}
+	v.must("acct1", "DELETE", "/ctr/b", nil, "", http.StatusAccepted)
+	if ents, _ := os.ReadDir(v.dir); len(ents) != 0 {
+		t.Errorf("%d content files after the delete, want 0", len(ents))
+	}
+}
+
+// TestListBlobsPaging: List Blobs with a delimiter and maxresults pages
+// through names and prefixes once each, the marker resuming after a
+// prefix past every name under it.
+func TestListBlobsPaging(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", "")
+	v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+	for _, n := range []string{"a", "d/1", "d/2", "d/3", "e", "f/g/h"} {
+		v.must("acct1", "PUT", "/ctr/"+n, map[string]string{"x-ms-blob-type": "BlockBlob"}, "x", http.StatusCreated)
+	}
+	var got []string
+	marker := ""
+	for range 10 {
+		body := v.must("acct1", "GET", "/ctr?restype=container&comp=list&delimiter=/&maxresults=1&marker="+marker, nil, "", http.StatusOK).body
+		for _, part := range strings.Split(body, "<Name>")[1:] {
+			name, _, _ := strings.Cut(part, "</Name>")
+			got = append(got, name)
+		}
+		_, m, _ := strings.Cut(body, "<NextMarker>")
+		marker, _, _ = strings.Cut(m, "</NextMarker>")
+		if marker == "" {
+			break
+		}
+	}
+	if want := "a d/ e f/"; strings.Join(got, " ") != want {
+		t.Errorf("pages: %v, want %s", got, want)
+	}
+}
+
+// TestConditionsAndRanges: If-None-Match with the ETag is 304 on a read,
+// If-Match with another ETag 412, If-None-Match * on an upload over an
+// existing blob 409 BlobAlreadyExists; a range past the end is 416
+// InvalidRange with Content-Range bytes */size; x-ms-range wins over Range.
+func TestConditionsAndRanges(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", "")
+	v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+	up := v.must("acct1", "PUT", "/ctr/b", map[string]string{"x-ms-blob-type": "BlockBlob", "Content-Type": "text/plain"}, "0123456789", http.StatusCreated)
+	etag := up.header.Get("ETag")
+	v.must("acct1", "GET", "/ctr/b", map[string]string{"If-None-Match": etag}, "", http.StatusNotModified)
+	if r := v.must("acct1", "GET", "/ctr/b", map[string]string{"If-Match": `"0x1"`}, "", http.StatusPreconditionFailed); r.code != CodeConditionNotMet {
+		t.Errorf("If-Match another: %s", r.code)
+	}
+	if r := v.must("acct1", "PUT", "/ctr/b", map[string]string{"x-ms-blob-type": "BlockBlob", "If-None-Match": "*"}, "x", http.StatusConflict); r.code != CodeBlobAlreadyExists {
+		t.Errorf("If-None-Match *: %s", r.code)
+	}
+	r := v.must("acct1", "GET", "/ctr/b", map[string]string{"Range": "bytes=20-"}, "", http.StatusRequestedRangeNotSatisfiable)
+	if r.code != CodeInvalidRange || r.header.Get("Content-Range") != "bytes */10" {
+		t.Errorf("a range past the end: %s %v", r.code, r.header)
+	}
+	r = v.must("acct1", "GET", "/ctr/b", map[string]string{"Range": "bytes=0-0", "x-ms-range": "bytes=2-4", "x-ms-range-get-content-md5": "true"}, "", http.StatusPartialContent)
+	if r.body != "234" || r.header.Get("Content-Range") != "bytes 2-4/10" || r.header.Get("Content-MD5") == "" || r.header.Get("x-ms-blob-content-md5") == "" {
+		t.Errorf("ranged GET: %q %v", r.body, r.header)
+	}
+	h := v.must("acct1", "HEAD", "/ctr/b", nil, "", http.StatusOK).header
+	if h.Get("x-ms-blob-type") != "BlockBlob" || h.Get("Content-Type") != "text/plain" || h.Get("Content-MD5") == "" || h.Get("x-ms-version") != "2025-11-05" {
+		t.Errorf("HEAD: %v", h)
+	}
+}
+
+// TestPrivateEndpointOrigin: on an account whose public network access
+// is disabled, a request is refused (403 AuthorizationFailure) unless its
+// origin is a private endpoint to that account's blob sub-resource
+// (group id compared ignoring case), which makes it private.
+func TestPrivateEndpointOrigin(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", `"publicNetworkAccess":"Disabled"`)
+	v.account("acct2", "")
+	id := func(name string) resourceid.ID {
+		i, err := resourceid.Parse(acctPath + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	via := func(target resourceid.ID, group string) context.Context {
+		return netmodel.WithOrigin(context.Background(), netmodel.Origin{Endpoint: &netmodel.Endpoint{TargetID: target, GroupID: group}})
+	}
+	for _, c := range []struct {
+		name   string
+		ctx    context.Context
+		status int
+	}{
+		{"public", context.Background(), http.StatusForbidden},
+		{"private endpoint to the account's blob", via(id("ACCT1"), "BLOB"), http.StatusCreated},
+		{"private endpoint to another account", via(id("acct2"), "blob"), http.StatusForbidden},
+		{"private endpoint to the account's file", via(id("acct1"), "file"), http.StatusForbidden},
+	} {
+		r := v.do(c.ctx, "acct1", "PUT", "/c-"+strings.ReplaceAll(strings.ToLower(c.name[:6]), " ", "")+"?restype=container", nil, "")
+		if r.status != c.status || (r.status == http.StatusForbidden && r.code != CodeAuthorizationFailure) {
+			t.Errorf("%s: %d %s, want %d", c.name, r.status, r.code, c.status)
+		}
+		if r.target.Private != (c.status == http.StatusCreated) || r.target.Operation != actContainerWrite {
+			t.Errorf("%s: target %+v", c.name, r.target)
+		}
+	}
+}
+
+// TestBadInputIsRefused: malformed input is a 4xx (or 501 for what is
+// not served) with Storage's code, never an internal error.
+func TestBadInputIsRefused(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", "")
+	v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+	v.must("acct1", "PUT", "/ctr/b", map[string]string{"x-ms-blob-type": "BlockBlob"}, "x", http.StatusCreated)
+	bb := map[string]string{"x-ms-blob-type": "BlockBlob"}
+	for _, c := range []struct {
+		name, method, target string
+		header               map[string]string
+		body                 string
+		status               int
+		code                 string
+	}{
+		{"version not a date", "GET", "/ctr/b", map[string]string{"x-ms-version": "latest"}, "", 400, CodeInvalidHeaderValue},
+		{"no authentication", "GET", "/ctr/b", map[string]string{"Authorization": ""}, "", 401, CodeNoAuthenticationInfo},
+		{"a bad token", "GET", "/ctr/b", map[string]string{"Authorization": "Bearer bad"}, "", 401, CodeInvalidAuthenticationInf},
+		{"an unknown scheme", "GET", "/ctr/b", map[string]string{"Authorization": "Basic eA=="}, "", 401, CodeInvalidAuthenticationInf},
+		{"a SharedKey without a signature", "GET", "/ctr/b", map[string]string{"Authorization": "SharedKey acct1"}, "", 403, CodeInvalidAuthenticationInf},
+		{"a SharedKey of another account", "GET", "/ctr/b", map[string]string{"Authorization": "SharedKey other:c2ln"}, "", 403, CodeAuthenticationFailed},
+		{"a SAS without sv", "GET", "/ctr/b?sig=x&se=2099-01-01&sp=r&sr=b", map[string]string{"Authorization": ""}, "", 403, CodeAuthenticationFailed},
+		{"a SAS of an old version", "GET", "/ctr/b?sv=2015-04-05&sig=x&se=2099-01-01&sp=r&sr=b", map[string]string{"Authorization": ""}, "", 403, CodeAuthenticationFailed},
+		{"a SAS with a bad expiry", "GET", "/ctr/b?sv=2022-11-02&sig=x&se=tomorrow&sp=r&sr=b", map[string]string{"Authorization": ""}, "", 403, CodeAuthenticationFailed},
+		{"a SAS with a bad signature", "GET", "/ctr/b?sv=2022-11-02&sig=x&se=2099-01-01&sp=r&sr=b", map[string]string{"Authorization": ""}, "", 403, CodeAuthenticationFailed},
+		{"a bad container name", "PUT", "/C_1?restype=container", nil, "", 400, CodeInvalidURI},
+		{"the root container", "GET", "/$root/b", nil, "", 400, CodeFeatureNotSupported},
+		{"a missing container", "GET", "/ct2/b", nil, "", 404, CodeContainerNotFound},
+		{"a missing blob", "GET", "/ctr/nope", nil, "", 404, CodeBlobNotFound},
+		{"a container exists", "PUT", "/ctr?restype=container", nil, "", 409, CodeContainerAlreadyExists},
+		{"no blob type", "PUT", "/ctr/x", nil, "x", 400, CodeMissingHeader},
+		{"a page blob", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "PageBlob"}, "", 400, CodeFeatureNotSupported},
+		{"a bad metadata name", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "x-ms-meta-1a": "v"}, "x", 400, CodeInvalidMetadata},
+		{"a bad MD5", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "Content-MD5": "nope"}, "x", 400, CodeInvalidHeaderValue},
+		{"a wrong MD5", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, "x", 400, CodeMD5Mismatch},
+		{"no block id", "PUT", "/ctr/x?comp=block", nil, "x", 400, "MissingRequiredQueryParameter"},
+		{"a bad block id", "PUT", "/ctr/x?comp=block&blockid=!!!", nil, "x", 400, CodeInvalidQueryParameter},
+		{"a block list not XML", "PUT", "/ctr/x?comp=blocklist", nil, "<BlockList><Latest>", 400, CodeInvalidXML},
+		{"a block list of another root", "PUT", "/ctr/x?comp=blocklist", nil, "<Other/>", 400, CodeInvalidXML},
+		{"a block list with a bad id", "PUT", "/ctr/x?comp=blocklist", nil, "<BlockList><Latest>!!</Latest></BlockList>", 400, CodeInvalidBlockList},
+		{"a bad range", "GET", "/ctr/b", map[string]string{"x-ms-range": "bytes=5-1"}, "", 400, CodeInvalidHeaderValue},
+		{"two ranges", "GET", "/ctr/b", map[string]string{"Range": "bytes=0-0,1-1"}, "", 400, CodeInvalidHeaderValue},
+		{"maxresults 0", "GET", "/ctr?restype=container&comp=list&maxresults=0", nil, "", 400, "OutOfRangeQueryParameterValue"},
+		{"a bad marker", "GET", "/ctr?restype=container&comp=list&marker=%25%25", nil, "", 400, CodeInvalidQueryParameter},
+		{"a bad include", "GET", "/ctr?restype=container&comp=list&include=secrets", nil, "", 400, CodeInvalidQueryParameter},
+		{"a bad blocklisttype", "GET", "/ctr/b?comp=blocklist&blocklisttype=some", nil, "", 400, CodeInvalidQueryParameter},
+		{"a bad restype", "GET", "/ctr?restype=service", nil, "", 400, CodeInvalidQueryParameter},
+		{"an operation not served", "PUT", "/ctr/b?comp=lease", nil, "", 501, CodeNotImplemented},
+		{"a verb not served", "POST", "/ctr/b", nil, "", 400, CodeUnsupportedHTTPVerb},
+		{"a bad If-Modified-Since", "GET", "/ctr/b", map[string]string{"If-Modified-Since": "yesterday"}, "", 400, CodeInvalidHeaderValue},
+		{"a blob type and a long name", "PUT", "/ctr/" + strings.Repeat("n", 1025), bb, "", 400, CodeOutOfRangeInput},
+	} {
+		r := v.do(context.Background(), "acct1", c.method, c.target, c.header, c.body)
+		if r.status != c.status || r.code != c.code {
+			t.Errorf("%s: %d %s (%s), want %d %s", c.name, r.status, r.code, r.body, c.status, c.code)
+		}
+	}
+}
