@@ -7,8 +7,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -213,5 +215,47 @@ func TestBadInputIsRefused(t *testing.T) {
 		if r.status != c.status || r.code != c.code {
 			t.Errorf("%s: %d %s (%s), want %d %s", c.name, r.status, r.code, r.body, c.status, c.code)
 		}
+	}
+}
+
+// TestDeletesThroughARMRemoveBlobs: deleting an account, or the resource
+// group holding one, through ARM removes its blobs' records and files; a
+// container made again under the same name is empty.
+func TestDeletesThroughARMRemoveBlobs(t *testing.T) {
+	v := newEnv(t)
+	for _, what := range []string{"account", "group"} {
+		v.account("acct1", "")
+		v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+		v.must("acct1", "PUT", "/ctr/b?comp=block&blockid="+blockID("A"), nil, "uncommitted", http.StatusCreated)
+		v.must("acct1", "PUT", "/ctr/c", map[string]string{"x-ms-blob-type": "BlockBlob"}, "committed", http.StatusCreated)
+		if ents, _ := os.ReadDir(v.dir); len(ents) != 2 {
+			t.Fatalf("%s: %d content files, want 2", what, len(ents))
+		}
+		if what == "account" {
+			v.Must(http.MethodDelete, acctPath+"acct1", api, "", http.StatusOK)
+		} else {
+			if _, err := v.Serve(http.MethodDelete, enginetest.GroupPath, "2021-04-01", ""); err != nil {
+				t.Fatal(err)
+			}
+			v.Advance(time.Hour)
+			if err := v.Engine.ReapDue(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ents, _ := os.ReadDir(v.dir); len(ents) != 0 {
+			t.Errorf("%s deleted: %d content files left", what, len(ents))
+		}
+		if left, _ := v.s.meta.v.Scan(context.Background(), nil, nil, 0); len(left) != 0 {
+			t.Errorf("%s deleted: %d blob records left", what, len(left))
+		}
+		if what == "group" {
+			break
+		}
+		v.account("acct1", "")
+		v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+		if r := v.do(context.Background(), "acct1", "GET", "/ctr/c", nil, ""); r.code != CodeBlobNotFound {
+			t.Errorf("a blob of the deleted account in the new one: %d %s", r.status, r.code)
+		}
+		v.must("acct1", "DELETE", "/ctr?restype=container", nil, "", http.StatusAccepted)
 	}
 }

@@ -50,7 +50,10 @@ func newEnv(t *testing.T) *env {
 // account makes a storage account with the given properties.
 func (v *env) account(name, props string) {
 	v.T.Helper()
-	v.Must(http.MethodPut, acctPath+name, api, `{"location":"eastus","sku":{"name":"Standard_LRS"},"kind":"StorageV2","properties":{`+props+`}}`, http.StatusAccepted)
+	resp, err := v.Serve(http.MethodPut, acctPath+name, api, `{"location":"eastus","sku":{"name":"Standard_LRS"},"kind":"StorageV2","properties":{`+props+`}}`)
+	if err != nil || resp.Status >= 300 {
+		v.T.Fatalf("PUT account %s: %v %v", name, resp, err)
+	}
 	v.Advance(2 * time.Second)
 }
 
