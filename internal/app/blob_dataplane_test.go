@@ -26,6 +26,7 @@ import (
 	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/report"
 )
 
 const storageAPI = "?api-version=2023-05-01"
@@ -464,11 +465,15 @@ func TestBlobAccountRules(t *testing.T) {
 	if _, err := ac.NewListContainersPager(nil).NextPage(ctx); !bloberror.HasCode(err, "KeyBasedAuthenticationNotPermitted") {
 		t.Errorf("SAS on an account without key access: %v", err)
 	}
+	privatePath := ""
 	for name, props := range map[string]string{
 		"blobprivate1": `"publicNetworkAccess":"Disabled"`,
 		"blobdenied1":  `"networkAcls":{"defaultAction":"Deny","bypass":"None"}`,
 	} {
-		_, key := blobAccount(t, s, rg, name, props)
+		path, key := blobAccount(t, s, rg, name, props)
+		if name == "blobprivate1" {
+			privatePath = path
+		}
 		c, _ := sharedKeyClient(t, s, name, key)
 		_, err := c.CreateContainer(ctx, "data", nil)
 		if !bloberror.HasCode(err, bloberror.AuthorizationFailure) {
@@ -493,6 +498,17 @@ func TestBlobAccountRules(t *testing.T) {
 	}
 	if refused != 2 {
 		t.Errorf("refused storage-public flows of blobprivate1: %d, want 2", refused)
+	}
+	// The exposure report lists the account with what it exposed: refused
+	// calls, whose advice is the private endpoint.
+	exp := s.StorageExposure(t, privatePath)
+	if exp.Settings == nil || exp.Settings.PublicNetworkAccess != "Disabled" || len(exp.Public) != 2 {
+		t.Fatalf("exposure of blobprivate1: %+v", exp)
+	}
+	for _, p := range exp.Public {
+		if p.Class != netmodel.StoragePublic || !slices.Equal(p.KeepPrivate, []string{report.KeepUsePrivateStorage}) {
+			t.Errorf("exposed operation %+v", p)
+		}
 	}
 }
 

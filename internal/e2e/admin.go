@@ -54,6 +54,20 @@ func (a *Armlet) RegistryExposure(t testing.TB, regID string) report.WorkspaceEx
 	return report.WorkspaceExposure{}
 }
 
+// StorageExposure returns the exposure report of the storage account
+// with ARM ID id.
+func (a *Armlet) StorageExposure(t testing.TB, id string) report.WorkspaceExposure {
+	t.Helper()
+	rep, body := a.exposure(t)
+	for _, r := range rep.StorageAccounts {
+		if strings.EqualFold(r.StorageAccount, id) {
+			return r
+		}
+	}
+	t.Fatalf("no report for %s in %s", id, body)
+	return report.WorkspaceExposure{}
+}
+
 // exposure reads the whole exposure report, and its body for messages.
 func (a *Armlet) exposure(t testing.TB) (report.ExposureReport, string) {
 	t.Helper()
