@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -542,5 +543,104 @@ func TestBlobContentSurvivesRestart(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Equal(got, content) {
 		t.Errorf("after a restart: %d bytes, differing", len(got))
+	}
+}
+
+// patternReader yields n bytes of a repeating pattern without holding
+// them.
+type patternReader struct{ n, off int64 }
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.off >= p.n {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), p.n-p.off)]
+	for i := range b {
+		b[i] = byte((p.off + int64(i)) * 7)
+	}
+	p.off += int64(len(b))
+	return len(b), nil
+}
+
+// peakHeap runs f while sampling the heap and returns how far the heap
+// rose above where it was before f.
+func peakHeap(f func()) uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	peak := base
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapAlloc)
+			}
+		}
+	}()
+	f()
+	close(done)
+	<-sampled
+	return peak - base
+}
+
+// TestBlobMemoryDoesNotGrowWithSize: a 64 MiB Put Blob and its download,
+// through the proxy over TLS, raise armlet's heap (the test's process)
+// by far less than the blob: content streams to and from disk. Not
+// parallel, so that no other test's allocations are counted.
+func TestBlobMemoryDoesNotGrowWithSize(t *testing.T) {
+	s := e2e.Start(t)
+	rg := s.CreateGroup(t, "blobmem")
+	_, key := blobAccount(t, s, rg, "blobmem1", "")
+	c, cred := sharedKeyClient(t, s, "blobmem1", key)
+	if _, err := c.CreateContainer(t.Context(), "data", nil); err != nil {
+		t.Fatal(err)
+	}
+	qp, err := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPS, ExpiryTime: time.Now().Add(time.Hour),
+		Permissions: (&sas.BlobPermissions{Read: true, Write: true, Create: true}).String(), ContainerName: "data", BlobName: "big"}.SignWithSharedKey(cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "https://blobmem1.blob.core.windows.net/data/big?" + qp.Encode()
+	client := proxiedClient(t, s)
+	const size = 64 << 20
+	start := time.Now()
+	up := peakHeap(func() {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, u, &patternReader{n: size})
+		req.ContentLength = size
+		req.Header.Set("x-ms-blob-type", "BlockBlob")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("Put Blob of 64 MiB: %d", resp.StatusCode)
+		}
+	})
+	upTime := time.Since(start)
+	var got int64
+	start = time.Now()
+	down := peakHeap(func() {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	})
+	t.Logf("a %d MiB blob: upload %v, heap rise %d KiB; download %v, heap rise %d KiB", size>>20, upTime.Round(time.Millisecond), up>>10, time.Since(start).Round(time.Millisecond), down>>10)
+	if got != size {
+		t.Errorf("downloaded %d bytes", got)
+	}
+	if up > 16<<20 || down > 16<<20 {
+		t.Errorf("heap rose by %d MiB uploading and %d MiB downloading a 64 MiB blob; want under 16", up>>20, down>>20)
 	}
 }
