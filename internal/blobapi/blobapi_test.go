@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine/enginetest"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -258,4 +260,44 @@ func TestDeletesThroughARMRemoveBlobs(t *testing.T) {
 		}
 		v.must("acct1", "DELETE", "/ctr?restype=container", nil, "", http.StatusAccepted)
 	}
+}
+
+// TestAccountOf: an account's blob and dfs host names, in any case, name
+// it; look-alikes and malformed names name none.
+func TestAccountOf(t *testing.T) {
+	for host, want := range map[string]string{
+		"acct1.blob.core.windows.net":             "acct1",
+		"ACCT1.Blob.Core.Windows.Net":             "acct1",
+		"acct1.dfs.core.windows.net":              "acct1",
+		"acct1.file.core.windows.net":             "",
+		"a.blob.core.windows.net":                 "",
+		"acct-1.blob.core.windows.net":            "",
+		"x.acct1.blob.core.windows.net":           "",
+		"acct1.blob.core.windows.net.evil.com":    "",
+		"acct1.privatelink.blob.core.windows.net": "",
+		"blob.core.windows.net":                   "",
+	} {
+		if got := AccountOf(host); got != want {
+			t.Errorf("AccountOf(%q) = %q, want %q", host, got, want)
+		}
+	}
+	v := newEnv(t)
+	v.account("acct1", "")
+	r := httptestDFS(t, v)
+	if r.status != http.StatusCreated {
+		t.Errorf("a container made at the dfs host: %d %s", r.status, r.code)
+	}
+}
+
+// httptestDFS creates a container through the account's dfs host.
+func httptestDFS(t *testing.T, v *env) result {
+	t.Helper()
+	r := httptest.NewRequest("PUT", "https://acct1.dfs.core.windows.net/fromdfs?restype=container", nil)
+	r.Header.Set("Authorization", "Bearer good")
+	resp, _, err := v.s.Serve(context.Background(), r.Host, r)
+	if err != nil {
+		ae, _ := arm.AsError(err)
+		return result{status: ae.Status, code: ae.Code}
+	}
+	return result{status: resp.Status}
 }
