@@ -182,10 +182,7 @@ func (s *Service) commit(ctx context.Context, q *request, b *blobRecord, old *bl
 		ops = append(ops, kv.Delete(append(blockPrefix(q.containerID(), q.blob), d.ID...)))
 	}
 	if _, err := s.meta.v.Txn(ctx, ops...); err != nil {
-		if errors.Is(err, kv.ErrConflict) {
-			return storageErr(http.StatusConflict, "ConcurrentWrite", "The blob was written by another request at the same time; retry.")
-		}
-		return err
+		return concurrent(err)
 	}
 	keep := map[string]bool{}
 	for _, bl := range b.Blocks {
@@ -208,6 +205,33 @@ func (s *Service) commit(ctx context.Context, q *request, b *blobRecord, old *bl
 	return nil
 }
 
+// newBlob is the record of a blob a write makes: its metadata and content
+// headers from the request (ownToo: see contentHeaders), in a container
+// that must exist.
+func (s *Service) newBlob(ctx context.Context, q *request, ownToo bool) (*blobRecord, error) {
+	md, err := metadataOf(q.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	b := &blobRecord{Name: q.blob, Metadata: md}
+	if err := contentHeaders(b, q.r.Header, ownToo); err != nil {
+		return nil, err
+	}
+	if _, err := s.container(ctx, q); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// concurrent turns a store conflict (another write of the blob between
+// this request's read and its write) into 409; other errors pass.
+func concurrent(err error) error {
+	if errors.Is(err, kv.ErrConflict) {
+		return storageErr(http.StatusConflict, "ConcurrentWrite", "The blob was written by another request at the same time; retry.")
+	}
+	return err
+}
+
 // putBlob stores a block blob in one request.
 func putBlob(s *Service, ctx context.Context, q *request) (*engine.Response, error) {
 	switch t := q.r.Header.Get("x-ms-blob-type"); {
@@ -216,15 +240,8 @@ func putBlob(s *Service, ctx context.Context, q *request) (*engine.Response, err
 	case t != "BlockBlob":
 		return nil, storageErr(http.StatusBadRequest, CodeFeatureNotSupported, "armlet serves block blobs only, not %s.", t).WithTarget("x-ms-blob-type")
 	}
-	md, err := metadataOf(q.r.Header)
+	b, err := s.newBlob(ctx, q, true)
 	if err != nil {
-		return nil, err
-	}
-	b := &blobRecord{Name: q.blob, Metadata: md}
-	if err := contentHeaders(b, q.r.Header, true); err != nil {
-		return nil, err
-	}
-	if _, err := s.container(ctx, q); err != nil {
 		return nil, err
 	}
 	old, _, err := s.meta.getBlob(ctx, q.containerID(), q.blob)
@@ -312,15 +329,8 @@ func putBlock(s *Service, ctx context.Context, q *request) (*engine.Response, er
 // putBlockList commits a blob from its blocks, by reference: the blob is
 // the list of the chosen blocks' files, no byte is copied.
 func putBlockList(s *Service, ctx context.Context, q *request) (*engine.Response, error) {
-	md, err := metadataOf(q.r.Header)
+	b, err := s.newBlob(ctx, q, false)
 	if err != nil {
-		return nil, err
-	}
-	b := &blobRecord{Name: q.blob, Metadata: md}
-	if err := contentHeaders(b, q.r.Header, false); err != nil {
-		return nil, err
-	}
-	if _, err := s.container(ctx, q); err != nil {
 		return nil, err
 	}
 	refs, err := parseBlockList(q.r.Body)
@@ -556,10 +566,7 @@ func (s *Service) update(ctx context.Context, q *request, f func(b *blobRecord) 
 	b.ETag, b.Modified = newETag(now), now
 	val, _ := json.Marshal(b)
 	if _, err := s.meta.v.Txn(ctx, kv.Put(blobKey(q.containerID(), q.blob), val).If(kv.AtRevision(rev))); err != nil {
-		if errors.Is(err, kv.ErrConflict) {
-			return nil, storageErr(http.StatusConflict, "ConcurrentWrite", "The blob was written by another request at the same time; retry.")
-		}
-		return nil, err
+		return nil, concurrent(err)
 	}
 	return &engine.Response{Status: http.StatusOK, Header: writeHeaders(b)}, nil
 }
@@ -606,10 +613,7 @@ func deleteBlob(s *Service, ctx context.Context, q *request) (*engine.Response, 
 		gone = append(gone, u.File)
 	}
 	if _, err := s.meta.v.Txn(ctx, ops...); err != nil {
-		if errors.Is(err, kv.ErrConflict) {
-			return nil, storageErr(http.StatusConflict, "ConcurrentWrite", "The blob was written by another request at the same time; retry.")
-		}
-		return nil, err
+		return nil, concurrent(err)
 	}
 	for _, bl := range b.Blocks {
 		gone = append(gone, bl.File)

@@ -229,7 +229,7 @@ func (q *request) parsePath() error {
 	p := strings.TrimPrefix(q.r.URL.Path, "/")
 	c, b, _ := strings.Cut(p, "/")
 	q.container, q.blob = c, b
-	if c != "" && c != "$root" && !validContainerName(c) {
+	if c != "" && c != "$root" && !storage.ValidContainerName(c) {
 		return storageErr(http.StatusBadRequest, CodeInvalidURI, "The requested URI does not represent any resource on the server.")
 	}
 	if c == "$root" {
@@ -239,21 +239,6 @@ func (q *request) parsePath() error {
 		return storageErr(http.StatusBadRequest, CodeOutOfRangeInput, "The specified resource name length is not within the permissible limits.")
 	}
 	return nil
-}
-
-// validContainerName is Azure's rule: 3 to 63 lower-case letters, digits
-// and hyphens, starting and ending with a letter or digit, no two hyphens
-// in a row.
-func validContainerName(n string) bool {
-	if len(n) < 3 || len(n) > 63 || strings.Contains(n, "--") || n[0] == '-' || n[len(n)-1] == '-' {
-		return false
-	}
-	for _, c := range n {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
 }
 
 var versionRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
