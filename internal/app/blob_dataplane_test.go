@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -384,6 +385,25 @@ func TestBlobSAS(t *testing.T) {
 	}
 	if _, err := ac.DeleteBlob(ctx, "bysas", "f", nil); !bloberror.HasCode(err, bloberror.AuthorizationPermissionMismatch) {
 		t.Errorf("delete with an account SAS without d: %v, want AuthorizationPermissionMismatch", err)
+	}
+	// The signatures, secrets, are not in the flow records.
+	flows, body := s.FlowRecords(t, "")
+	if strings.Contains(body, qp.Signature()) || strings.Contains(body, url.QueryEscape(qp.Signature())) {
+		t.Errorf("a SAS signature is in the flow records")
+	}
+	n := 0
+	for _, f := range flows {
+		for _, q := range f.Metadata.Query {
+			if q.Name == "sig" {
+				n++
+				if q.Value != "[REDACTED]" {
+					t.Errorf("flow query %s=%s", q.Name, q.Value)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("no flow record names the sig parameter")
 	}
 }
 
