@@ -179,7 +179,9 @@ func (s *Service) commit(ctx context.Context, q *request, b *blobRecord, old *bl
 	}
 	ops := []kv.Op{kv.Put(blobKey(q.containerID(), q.blob), val).If(cond)}
 	for _, d := range dropped {
-		ops = append(ops, kv.Delete(append(blockPrefix(q.containerID(), q.blob), d.ID...)))
+		// Only as read: a block put again meanwhile makes this a
+		// conflict, never a blob whose file that put removed.
+		ops = append(ops, kv.Delete(append(blockPrefix(q.containerID(), q.blob), d.ID...)).If(kv.AtRevision(d.rev)))
 	}
 	if _, err := s.meta.v.Txn(ctx, ops...); err != nil {
 		return concurrent(err)
@@ -311,16 +313,27 @@ func putBlock(s *Service, ctx context.Context, q *request) (*engine.Response, er
 	}
 	key := append(blockPrefix(q.containerID(), q.blob), id...)
 	var prev block
-	if ent, err := s.meta.v.Get(ctx, key); err == nil {
+	cond := kv.Absent
+	ent, err := s.meta.v.Get(ctx, key)
+	switch {
+	case err == nil:
 		_ = json.Unmarshal(ent.Value, &prev)
-	}
-	val, _ := json.Marshal(block{ID: id, File: file, Size: size})
-	if _, err := s.meta.v.Txn(ctx, kv.Put(key, val)); err != nil {
+		cond = kv.AtRevision(ent.Revision)
+	case !errors.Is(err, kv.ErrNotFound):
 		s.files.remove(file)
 		return nil, err
 	}
-	// A block put again replaces the earlier one, unless a committed
-	// blob uses that file (it never does: files are per put).
+	val, _ := json.Marshal(block{ID: id, File: file, Size: size})
+	// Conditional on the record read: a Put Block List that committed
+	// the earlier block meanwhile owns its file now, and this put is a
+	// conflict rather than the removal of a committed blob's content.
+	if _, err := s.meta.v.Txn(ctx, kv.Put(key, val).If(cond)); err != nil {
+		s.files.remove(file)
+		return nil, concurrent(err)
+	}
+	// The block put again replaces the earlier one, whose file no
+	// committed blob uses (a commit drops the records of the blocks it
+	// takes).
 	s.files.remove(prev.File)
 	h := http.Header{"Content-Md5": {base64.StdEncoding.EncodeToString(sum)}, "X-Ms-Request-Server-Encrypted": {"true"}}
 	return &engine.Response{Status: http.StatusCreated, Header: h}, nil
@@ -609,7 +622,7 @@ func deleteBlob(s *Service, ctx context.Context, q *request) (*engine.Response, 
 	ops := []kv.Op{kv.Delete(blobKey(q.containerID(), q.blob)).If(kv.AtRevision(rev))}
 	var gone []string
 	for _, u := range uncommitted {
-		ops = append(ops, kv.Delete(append(blockPrefix(q.containerID(), q.blob), u.ID...)))
+		ops = append(ops, kv.Delete(append(blockPrefix(q.containerID(), q.blob), u.ID...)).If(kv.AtRevision(u.rev)))
 		gone = append(gone, u.File)
 	}
 	if _, err := s.meta.v.Txn(ctx, ops...); err != nil {

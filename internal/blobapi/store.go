@@ -53,6 +53,9 @@ type block struct {
 	ID   string `json:"id"`
 	File string `json:"file"`
 	Size int64  `json:"size"`
+	// rev is the store revision of an uncommitted block's record, for
+	// writes that drop it only as it was read.
+	rev int64
 }
 
 func containerKey(id resourceid.ID) string { return strings.ToLower(id.String()) }
@@ -244,6 +247,7 @@ func (m meta) uncommitted(ctx context.Context, container resourceid.ID, name str
 		if err := json.Unmarshal(e.Value, &b); err != nil {
 			return nil, err
 		}
+		b.rev = e.Revision
 		out = append(out, b)
 	}
 	return out, nil
