@@ -316,7 +316,9 @@ func TestConcurrentBlockAndCommit(t *testing.T) {
 		name := "/ctr/b" + strings.Repeat("x", i)
 		v.must("acct1", "PUT", name+"?comp=block&blockid="+blockID("A"), nil, "first", http.StatusCreated)
 		done := make(chan result, 2)
-		go func() { done <- v.do(context.Background(), "acct1", "PUT", name+"?comp=block&blockid="+blockID("A"), nil, "second") }()
+		go func() {
+			done <- v.do(context.Background(), "acct1", "PUT", name+"?comp=block&blockid="+blockID("A"), nil, "second")
+		}()
 		go func() { done <- v.do(context.Background(), "acct1", "PUT", name+"?comp=blocklist", nil, list) }()
 		for range 2 {
 			if r := <-done; r.status != http.StatusCreated && r.status != http.StatusConflict {
