@@ -217,6 +217,9 @@ func TestBadInputIsRefused(t *testing.T) {
 		if r.status != c.status || r.code != c.code {
 			t.Errorf("%s: %d %s (%s), want %d %s", c.name, r.status, r.code, r.body, c.status, c.code)
 		}
+		if v := r.header.Get("x-ms-version"); v != "2025-11-05" && c.name != "version not a date" {
+			t.Errorf("%s: x-ms-version %q on the error", c.name, v)
+		}
 	}
 }
 

@@ -192,24 +192,24 @@ func (s *Service) Serve(ctx context.Context, host string, r *http.Request) (*eng
 	t.Account = account.ID
 	t.Private = privateTo(ctx, account.ID)
 	q := &request{r: r, q: r.URL.Query(), account: account}
-	if err := q.parsePath(); err != nil {
-		return nil, t, err
-	}
-	o, err := resolve(q)
-	if err != nil {
-		return nil, t, err
-	}
-	q.op, t.Operation = o, o.action
 	if err := q.checkVersion(); err != nil {
 		return nil, t, err
 	}
+	if err := q.parsePath(); err != nil {
+		return nil, t, versioned(err, q.version)
+	}
+	o, err := resolve(q)
+	if err != nil {
+		return nil, t, versioned(err, q.version)
+	}
+	q.op, t.Operation = o, o.action
 	caller, authErr := s.authenticate(ctx, q)
 	t.Caller = caller
 	if !t.Private && publicDenied(account) {
-		return nil, t, networkRefused()
+		return nil, t, versioned(networkRefused(), q.version)
 	}
 	if authErr != nil {
-		return nil, t, authErr
+		return nil, t, versioned(authErr, q.version)
 	}
 	q.caller = caller
 	resp, err := o.h(s, ctx, q)
@@ -219,7 +219,23 @@ func (s *Service) Serve(ctx context.Context, host string, r *http.Request) (*eng
 		}
 		resp.Header.Set("x-ms-version", q.version)
 	}
-	return resp, t, err
+	return resp, t, versioned(err, q.version)
+}
+
+// versioned is err with the x-ms-version header Storage answers errors
+// with too, once the request's version is known.
+func versioned(err error, version string) error {
+	ae, ok := arm.AsError(err)
+	if !ok {
+		return err
+	}
+	out := *ae
+	out.Header = ae.Header.Clone()
+	if out.Header == nil {
+		out.Header = http.Header{}
+	}
+	out.Header.Set("x-ms-version", version)
+	return &out
 }
 
 // parsePath splits the path into container and blob. The blob name is
