@@ -334,3 +334,20 @@ func TestConcurrentBlockAndCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestNoContentDirectory: without a content directory (the etcd store)
+// containers and lists are served, and Put Blob and Put Block are 501
+// NotImplemented saying why.
+func TestNoContentDirectory(t *testing.T) {
+	v := newEnv(t)
+	v.s.files = files{}
+	v.account("acct1", "")
+	v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+	v.must("acct1", "GET", "/ctr?restype=container&comp=list", nil, "", http.StatusOK)
+	for _, target := range []string{"/ctr/b", "/ctr/b?comp=block&blockid=" + blockID("A")} {
+		r := v.do(context.Background(), "acct1", "PUT", target, map[string]string{"x-ms-blob-type": "BlockBlob"}, "x")
+		if r.status != http.StatusNotImplemented || r.code != CodeNotImplemented || !strings.Contains(r.body, "etcd") {
+			t.Errorf("PUT %s: %d %s %s", target, r.status, r.code, r.body)
+		}
+	}
+}
