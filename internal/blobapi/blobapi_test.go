@@ -191,6 +191,8 @@ func TestBadInputIsRefused(t *testing.T) {
 		{"a missing container", "GET", "/ct2/b", nil, "", 404, CodeContainerNotFound},
 		{"a missing blob", "GET", "/ctr/nope", nil, "", 404, CodeBlobNotFound},
 		{"a container exists", "PUT", "/ctr?restype=container", nil, "", 409, CodeContainerAlreadyExists},
+		{"public access the account refuses", "PUT", "/pub?restype=container", map[string]string{"x-ms-blob-public-access": "blob"}, "", 409, "PublicAccessNotPermitted"},
+		{"a bad public access", "PUT", "/pub?restype=container", map[string]string{"x-ms-blob-public-access": "all"}, "", 400, CodeInvalidHeaderValue},
 		{"no blob type", "PUT", "/ctr/x", nil, "x", 400, CodeMissingHeader},
 		{"a page blob", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "PageBlob"}, "", 400, CodeFeatureNotSupported},
 		{"a bad metadata name", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "x-ms-meta-1a": "v"}, "x", 400, CodeInvalidMetadata},

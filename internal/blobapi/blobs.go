@@ -149,7 +149,7 @@ func (s *Service) receive(q *request, max int64) (name string, size int64, sum [
 	switch {
 	case errors.Is(err, errNoContentStore):
 		return "", 0, nil, storageErr(http.StatusNotImplemented, CodeNotImplemented,
-			"armlet keeps blob content in its data dir; on this store (etcd or in memory without one) it does not store blob content.")
+			"armlet keeps blob content in its data dir, which replicas on the etcd store do not share: on etcd it stores no blob content.")
 	case errors.Is(err, errTooLarge):
 		return "", 0, nil, storageErr(http.StatusRequestEntityTooLarge, CodeRequestBodyTooLarge, "The request body is too large and exceeds the maximum permissible limit (%d bytes).", max)
 	case errors.Is(err, io.ErrUnexpectedEOF):

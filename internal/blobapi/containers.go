@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/providers/storage"
@@ -36,10 +37,18 @@ func createContainer(s *Service, ctx context.Context, q *request) (*engine.Respo
 	if err != nil {
 		return nil, err
 	}
-	if access := q.r.Header.Get("x-ms-blob-public-access"); access != "" {
-		return nil, storageErr(http.StatusConflict, "PublicAccessNotPermitted", "Public access is not permitted on this storage account.")
+	props := map[string]any{"metadata": toAny(md)}
+	// The ARM strategy refuses public access on an account that does not
+	// allow it (409 PublicAccessNotPermitted); anonymous reads are not
+	// served either way.
+	switch access := q.r.Header.Get("x-ms-blob-public-access"); access {
+	case "":
+	case "blob", "container":
+		props["publicAccess"] = strings.ToUpper(access[:1]) + access[1:]
+	default:
+		return nil, badHeader("x-ms-blob-public-access", "The value for one of the HTTP headers is not in the correct format.")
 	}
-	body := map[string]any{"properties": map[string]any{"metadata": toAny(md)}}
+	body := map[string]any{"properties": props}
 	created, err := s.e.ImportWith(ctx, q.containerID(), body, storage.APIVersions[0], q.caller, nil)
 	if err != nil {
 		return nil, err
