@@ -241,6 +241,10 @@ func TestBlobSharedKeyThroughProxy(t *testing.T) {
 	if got := download(t, c2, "data", "c", blob.HTTPRange{}); !bytes.Equal(got, small) {
 		t.Errorf("download with the new key: %q", got)
 	}
+	k2, _ := sharedKeyClient(t, s, "blobsk1", accountKey(t, s, path, 1))
+	if got := download(t, k2, "data", "c", blob.HTTPRange{}); !bytes.Equal(got, small) {
+		t.Errorf("download with key2: %q", got)
+	}
 
 	// ARM deletes the container: its blobs and their files go with it.
 	files := func() int {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,9 @@ func TestBadInputIsRefused(t *testing.T) {
 		{"a bad metadata name", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "x-ms-meta-1a": "v"}, "x", 400, CodeInvalidMetadata},
 		{"a bad MD5", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "Content-MD5": "nope"}, "x", 400, CodeInvalidHeaderValue},
 		{"a wrong MD5", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, "x", 400, CodeMD5Mismatch},
+		{"a blob over 5000 MiB", "PUT", "/ctr/x", map[string]string{"x-ms-blob-type": "BlockBlob", "Content-Length": strconv.Itoa(5000<<20 + 1)}, "x", 413, CodeRequestBodyTooLarge},
+		{"a block over 4000 MiB", "PUT", "/ctr/x?comp=block&blockid=" + blockID("A"), map[string]string{"Content-Length": strconv.Itoa(4000<<20 + 1)}, "x", 413, CodeRequestBodyTooLarge},
+		{"a block without a length", "PUT", "/ctr/x?comp=block&blockid=" + blockID("A"), map[string]string{"Content-Length": "-1"}, "x", 411, "MissingContentLengthHeader"},
 		{"no block id", "PUT", "/ctr/x?comp=block", nil, "x", 400, "MissingRequiredQueryParameter"},
 		{"a bad block id", "PUT", "/ctr/x?comp=block&blockid=!!!", nil, "x", 400, CodeInvalidQueryParameter},
 		{"a block list not XML", "PUT", "/ctr/x?comp=blocklist", nil, "<BlockList><Latest>", 400, CodeInvalidXML},

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,9 +76,13 @@ func (v *env) do(ctx context.Context, account, method, target string, header map
 	r.Header.Set("Authorization", "Bearer good")
 	r.Header.Set("x-ms-version", "2025-11-05")
 	for k, val := range header {
-		if val == "" {
+		switch {
+		case k == "Content-Length":
+			// What the body announces, whatever it holds.
+			r.ContentLength, _ = strconv.ParseInt(val, 10, 64)
+		case val == "":
 			r.Header.Del(k)
-		} else {
+		default:
 			r.Header.Set(k, val)
 		}
 	}
