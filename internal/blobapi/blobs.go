@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/armlet/armlet/internal/engine"
@@ -154,6 +155,8 @@ func (s *Service) receive(q *request, max int64) (name string, size int64, sum [
 		return "", 0, nil, storageErr(http.StatusRequestEntityTooLarge, CodeRequestBodyTooLarge, "The request body is too large and exceeds the maximum permissible limit (%d bytes).", max)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "", 0, nil, err
+	case errors.Is(err, syscall.ENOSPC):
+		return "", 0, nil, storageErr(http.StatusServiceUnavailable, "ServerBusy", "armlet's data dir is full: the blob content could not be stored.").Wrap(err)
 	}
 	if err == nil {
 		if merr := checkMD5(q.r.Header, sum); merr != nil {
