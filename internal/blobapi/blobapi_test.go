@@ -160,6 +160,12 @@ func TestPrivateEndpointOrigin(t *testing.T) {
 			t.Errorf("%s: target %+v", c.name, r.target)
 		}
 	}
+	// The network rules come before the path and the credentials.
+	for _, target := range []string{"/Bad_Name?restype=container", "/ctr/b?comp=nonsense"} {
+		if r := v.do(context.Background(), "acct1", "PUT", target, map[string]string{"Authorization": ""}, ""); r.code != CodeAuthorizationFailure {
+			t.Errorf("public PUT %s without credentials: %d %s, want 403 AuthorizationFailure", target, r.status, r.code)
+		}
+	}
 }
 
 // TestBadInputIsRefused: malformed input is a 4xx (or 501 for what is

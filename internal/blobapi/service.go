@@ -195,23 +195,28 @@ func (s *Service) Serve(ctx context.Context, host string, r *http.Request) (*eng
 	if err := q.checkVersion(); err != nil {
 		return nil, t, err
 	}
-	if err := q.parsePath(); err != nil {
-		return nil, t, versioned(err, q.version)
+	// The network rules come first, as in Storage: a request they keep
+	// out learns nothing of its path or credentials. Its operation and
+	// caller are still resolved, where they can be, for its flow record.
+	err = q.parsePath()
+	var o op
+	if err == nil {
+		o, err = resolve(q)
 	}
-	o, err := resolve(q)
-	if err != nil {
-		return nil, t, versioned(err, q.version)
+	var authErr error
+	if err == nil {
+		q.op, t.Operation = o, o.action
+		q.caller, authErr = s.authenticate(ctx, q)
+		t.Caller = q.caller
 	}
-	q.op, t.Operation = o, o.action
-	caller, authErr := s.authenticate(ctx, q)
-	t.Caller = caller
-	if !t.Private && publicDenied(account) {
+	switch {
+	case !t.Private && publicDenied(account):
 		return nil, t, versioned(networkRefused(), q.version)
-	}
-	if authErr != nil {
+	case err != nil:
+		return nil, t, versioned(err, q.version)
+	case authErr != nil:
 		return nil, t, versioned(authErr, q.version)
 	}
-	q.caller = caller
 	resp, err := o.h(s, ctx, q)
 	if resp != nil {
 		if resp.Header == nil {
