@@ -27,6 +27,7 @@ import (
 
 	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/kv/etcdkv/etcdtest"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/report"
 )
@@ -666,5 +667,32 @@ func TestBlobMemoryDoesNotGrowWithSize(t *testing.T) {
 	}
 	if up > 16<<20 || down > 16<<20 {
 		t.Errorf("heap rose by %d MiB uploading and %d MiB downloading a 64 MiB blob; want under 16", up>>20, down>>20)
+	}
+}
+
+// TestBlobOnEtcd: on the etcd store (shared by replicas) armlet keeps no
+// blob content: azblob creates and lists containers, and an upload is
+// refused with 501 NotImplemented naming the reason.
+func TestBlobOnEtcd(t *testing.T) {
+	cluster := etcdtest.Start(t)
+	dataDir := t.TempDir()
+	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) {
+		c.InMemory, c.DataDir, c.Store, c.EtcdPrefix = false, dataDir, cluster.StoreURL(), cluster.Prefix+"blob/"
+	}))
+	rg := s.CreateGroup(t, "blobetcd")
+	_, key := blobAccount(t, s, rg, "blobetcd1", "")
+	c, _ := sharedKeyClient(t, s, "blobetcd1", key)
+	if _, err := c.CreateContainer(t.Context(), "data", nil); err != nil {
+		t.Fatalf("create a container on etcd: %v", err)
+	}
+	if page, err := c.NewListContainersPager(nil).NextPage(t.Context()); err != nil || len(page.ContainerItems) != 1 {
+		t.Errorf("list containers on etcd: %v", err)
+	}
+	_, err := c.UploadBuffer(t.Context(), "data", "b", []byte("x"), nil)
+	if !bloberror.HasCode(err, "NotImplemented") || !strings.Contains(err.Error(), "etcd") {
+		t.Errorf("upload on etcd: %v, want 501 NotImplemented naming etcd", err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "blobs")); !os.IsNotExist(err) {
+		t.Errorf("a blobs directory in the data dir on etcd: %v", err)
 	}
 }
