@@ -289,7 +289,9 @@ func TestAccountOf(t *testing.T) {
 		"acct-1.blob.core.windows.net":            "",
 		"x.acct1.blob.core.windows.net":           "",
 		"acct1.blob.core.windows.net.evil.com":    "",
-		"acct1.privatelink.blob.core.windows.net": "",
+		"acct1.privatelink.blob.core.windows.net": "acct1",
+		"acct1.privatelink.dfs.core.windows.net":  "acct1",
+		"acct1.privatelink.file.core.windows.net": "",
 		"blob.core.windows.net":                   "",
 	} {
 		if got := AccountOf(host); got != want {

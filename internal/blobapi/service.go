@@ -46,6 +46,11 @@ const (
 	DFSSuffix  = ".dfs.core.windows.net"
 )
 
+// suffixes are the host names a blob endpoint answers to: the public ones
+// and the privatelink names they are CNAMEs of, which Azure's
+// certificates cover too.
+var suffixes = []string{BlobSuffix, DFSSuffix, ".privatelink" + BlobSuffix, ".privatelink" + DFSSuffix}
+
 // Authorizer checks a data action with Azure RBAC (*authorization.RBAC).
 type Authorizer interface {
 	Check(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID, data bool) error
@@ -122,14 +127,12 @@ var accountName = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
 // "" when it is none.
 func AccountOf(host string) string {
 	host = strings.ToLower(host)
-	name, ok := strings.CutSuffix(host, BlobSuffix)
-	if !ok {
-		name, ok = strings.CutSuffix(host, DFSSuffix)
+	for _, suffix := range suffixes {
+		if name, ok := strings.CutSuffix(host, suffix); ok && accountName.MatchString(name) {
+			return name
+		}
 	}
-	if !ok || !accountName.MatchString(name) {
-		return ""
-	}
-	return name
+	return ""
 }
 
 // Host reports whether host has the form of a blob data-plane host, for
