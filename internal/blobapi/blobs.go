@@ -189,6 +189,15 @@ func (s *Service) commit(ctx context.Context, q *request, b *blobRecord, old *bl
 	if _, err := s.meta.v.Txn(ctx, ops...); err != nil {
 		return concurrent(err)
 	}
+	// A container deleted while the content streamed has had its blobs
+	// purged already: this one goes too, rather than turning up in a
+	// container made again under the name.
+	if _, err := s.container(ctx, q); err != nil {
+		if _, derr := s.meta.v.Txn(ctx, kv.Delete(blobKey(q.containerID(), q.blob))); derr == nil {
+			s.files.remove(filesOf("b\x00", val)...)
+		}
+		return err
+	}
 	keep := map[string]bool{}
 	for _, bl := range b.Blocks {
 		keep[bl.File] = true
