@@ -140,7 +140,7 @@ func checkMD5(h http.Header, got []byte) error {
 // body over max or one without a Content-Length.
 func (s *Service) receive(q *request, max int64) (name string, size int64, sum []byte, err error) {
 	if q.r.ContentLength < 0 {
-		return "", 0, nil, storageErr(http.StatusLengthRequired, "MissingContentLengthHeader", "Content-Length HTTP header is missing.")
+		return "", 0, nil, storageErr(http.StatusLengthRequired, CodeMissingContentLength, "Content-Length HTTP header is missing.")
 	}
 	if q.r.ContentLength > max {
 		return "", 0, nil, storageErr(http.StatusRequestEntityTooLarge, CodeRequestBodyTooLarge,
@@ -156,7 +156,7 @@ func (s *Service) receive(q *request, max int64) (name string, size int64, sum [
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "", 0, nil, err
 	case errors.Is(err, syscall.ENOSPC):
-		return "", 0, nil, storageErr(http.StatusServiceUnavailable, "ServerBusy", "armlet's data dir is full: the blob content could not be stored.").Wrap(err)
+		return "", 0, nil, storageErr(http.StatusServiceUnavailable, CodeServerBusy, "armlet's data dir is full: the blob content could not be stored.").Wrap(err)
 	}
 	if err == nil {
 		if merr := checkMD5(q.r.Header, sum); merr != nil {
@@ -241,7 +241,7 @@ func (s *Service) newBlob(ctx context.Context, q *request, ownToo bool) (*blobRe
 // this request's read and its write) into 409; other errors pass.
 func concurrent(err error) error {
 	if errors.Is(err, kv.ErrConflict) {
-		return storageErr(http.StatusConflict, "ConcurrentWrite", "The blob was written by another request at the same time; retry.")
+		return storageErr(http.StatusConflict, CodeConcurrentWrite, "The blob was written by another request at the same time; retry.")
 	}
 	return err
 }
@@ -311,7 +311,7 @@ func writeHeaders(b *blobRecord) http.Header {
 func putBlock(s *Service, ctx context.Context, q *request) (*engine.Response, error) {
 	id := q.q.Get("blockid")
 	if id == "" {
-		return nil, storageErr(http.StatusBadRequest, "MissingRequiredQueryParameter", "A query parameter that's mandatory for this request is not specified.").WithTarget("blockid")
+		return nil, storageErr(http.StatusBadRequest, CodeMissingQueryParameter, "A query parameter that's mandatory for this request is not specified.").WithTarget("blockid")
 	}
 	if !validBlockID(id) {
 		return nil, storageErr(http.StatusBadRequest, CodeInvalidQueryParameter, "The specified blob or block content is invalid.").WithTarget("blockid")

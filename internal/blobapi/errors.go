@@ -23,11 +23,9 @@ const (
 	CodeAccountNotFound          = "ResourceNotFound"
 	CodeContainerNotFound        = "ContainerNotFound"
 	CodeContainerAlreadyExists   = "ContainerAlreadyExists"
-	CodeContainerBeingDeleted    = "ContainerBeingDeleted"
 	CodeBlobNotFound             = "BlobNotFound"
 	CodeBlobAlreadyExists        = "BlobAlreadyExists"
 	CodeInvalidBlockList         = "InvalidBlockList"
-	CodeInvalidBlockID           = "InvalidBlockId"
 	CodeInvalidRange             = "InvalidRange"
 	CodeInvalidQueryParameter    = "InvalidQueryParameterValue"
 	CodeInvalidHeaderValue       = "InvalidHeaderValue"
@@ -47,11 +45,17 @@ const (
 	CodeAuthorizationFailure     = "AuthorizationFailure"
 	CodePermissionMismatch       = "AuthorizationPermissionMismatch"
 	CodeResourceTypeMismatch     = "AuthorizationResourceTypeMismatch"
-	CodeProtocolMismatch         = "AuthorizationProtocolMismatch"
 	CodeServiceMismatch          = "AuthorizationServiceMismatch"
 	CodeKeyBasedNotPermitted     = "KeyBasedAuthenticationNotPermitted"
 	CodeFeatureNotSupported      = "FeatureNotSupported"
-	CodeInternalError            = "InternalError"
+	CodeMissingContentLength     = "MissingContentLengthHeader"
+	CodeMissingQueryParameter    = "MissingRequiredQueryParameter"
+	CodeOutOfRangeQuery          = "OutOfRangeQueryParameterValue"
+	CodeServerBusy               = "ServerBusy"
+	CodePublicAccessNotPermitted = "PublicAccessNotPermitted"
+	// CodeConcurrentWrite is armlet's: two writes of one blob (or block)
+	// at the same instant, one of which loses (Azure lets the last win).
+	CodeConcurrentWrite = "ConcurrentWrite"
 )
 
 func storageErr(status int, code, format string, args ...any) *arm.Error {

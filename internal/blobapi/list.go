@@ -29,7 +29,7 @@ func parseListParams(q *request) (listParams, error) {
 	if v := q.q.Get("maxresults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return p, storageErr(http.StatusBadRequest, "OutOfRangeQueryParameterValue",
+			return p, storageErr(http.StatusBadRequest, CodeOutOfRangeQuery,
 				"One of the query parameters specified in the request URI is outside the permissible range.").WithTarget("maxresults")
 		}
 		p.max = min(n, defaultMaxResults)
