@@ -84,6 +84,23 @@ func sharedKeyClient(t *testing.T, s *e2e.Armlet, account, key string) (*azblob.
 	return c, cred
 }
 
+// startWithBlob starts armlet with a storage account {name}1 in resource
+// group name, holding container "data" with blob (content); it returns
+// the account's ARM path and a Shared Key client with its credential.
+func startWithBlob(t *testing.T, name, blob, content string) (*e2e.Armlet, string, *azblob.Client, *azblob.SharedKeyCredential) {
+	t.Helper()
+	s := e2e.Start(t)
+	path, key := blobAccount(t, s, s.CreateGroup(t, name), name+"1", "")
+	c, cred := sharedKeyClient(t, s, name+"1", key)
+	if _, err := c.CreateContainer(t.Context(), "data", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UploadBuffer(t.Context(), "data", blob, []byte(content), nil); err != nil {
+		t.Fatal(err)
+	}
+	return s, path, c, cred
+}
+
 func download(t *testing.T, c *azblob.Client, ctr, name string, r blob.HTTPRange) []byte {
 	t.Helper()
 	resp, err := c.DownloadStream(t.Context(), ctr, name, &azblob.DownloadStreamOptions{Range: r})
@@ -313,17 +330,8 @@ func sameSet(a, b []string) bool {
 // yet valid one and one with a bad signature 403 AuthenticationFailed.
 func TestBlobSAS(t *testing.T) {
 	t.Parallel()
-	s := e2e.Start(t)
-	rg := s.CreateGroup(t, "blobsas")
-	_, key := blobAccount(t, s, rg, "blobsas1", "")
-	c, cred := sharedKeyClient(t, s, "blobsas1", key)
+	s, _, _, cred := startWithBlob(t, "blobsas", "x.txt", "sas")
 	ctx := t.Context()
-	if _, err := c.CreateContainer(ctx, "data", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.UploadBuffer(ctx, "data", "x.txt", []byte("sas"), nil); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	serviceSAS := func(perms sas.ContainerPermissions, start, expiry time.Time) string {
 		qp, err := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPS, StartTime: start, ExpiryTime: expiry,
@@ -420,17 +428,8 @@ func TestBlobSAS(t *testing.T) {
 // read. No credential at all is 401 with Storage's challenge.
 func TestBlobOAuth(t *testing.T) {
 	t.Parallel()
-	s := e2e.Start(t)
-	rg := s.CreateGroup(t, "bloboauth")
-	path, key := blobAccount(t, s, rg, "bloboauth1", "")
-	admin, _ := sharedKeyClient(t, s, "bloboauth1", key)
+	s, path, _, _ := startWithBlob(t, "bloboauth", "x", "oauth")
 	ctx := t.Context()
-	if _, err := admin.CreateContainer(ctx, "data", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.UploadBuffer(ctx, "data", "x", []byte("oauth"), nil); err != nil {
-		t.Fatal(err)
-	}
 	oauthClient := func(cred azcore.TokenCredential) *azblob.Client {
 		c, err := azblob.NewClient("https://bloboauth1.blob.core.windows.net/", cred, blobOptions(t, s))
 		if err != nil {
