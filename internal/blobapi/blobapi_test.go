@@ -118,6 +118,11 @@ func TestConditionsAndRanges(t *testing.T) {
 	if r.body != "234" || r.header.Get("Content-Range") != "bytes 2-4/10" || r.header.Get("Content-MD5") == "" || r.header.Get("x-ms-blob-content-md5") == "" {
 		t.Errorf("ranged GET: %q %v", r.body, r.header)
 	}
+	for _, target := range []string{"/?restype=account&comp=properties", "/ctr?restype=account&comp=properties", "/ctr/b?restype=account&comp=properties"} {
+		if h := v.must("acct1", "GET", target, nil, "", http.StatusOK).header; h.Get("x-ms-sku-name") != "Standard_LRS" || h.Get("x-ms-account-kind") != "StorageV2" {
+			t.Errorf("Get Account Information at %s: %v", target, h)
+		}
+	}
 	h := v.must("acct1", "HEAD", "/ctr/b", nil, "", http.StatusOK).header
 	if h.Get("x-ms-blob-type") != "BlockBlob" || h.Get("Content-Type") != "text/plain" || h.Get("Content-MD5") == "" || h.Get("x-ms-version") != "2025-11-05" {
 		t.Errorf("HEAD: %v", h)

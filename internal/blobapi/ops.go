@@ -33,7 +33,8 @@ type op struct {
 	data   bool   // action is a data action
 	level  byte   // what an account SAS's srt must include
 	sas    string // any of these SAS permissions allows it
-	// sasContainerOK: a service SAS for the container (sr=c) may call it.
+	// sasContainerOK: a service SAS may call it (for a container
+	// operation, one for the container: sr=c).
 	sasContainerOK bool
 	h              func(s *Service, ctx context.Context, q *request) (*engine.Response, error)
 }
@@ -45,12 +46,14 @@ func resolve(q *request) (op, error) {
 	comp, restype := q.q.Get("comp"), q.q.Get("restype")
 	read := m == http.MethodGet || m == http.MethodHead
 	switch {
+	case read && restype == "account" && comp == "properties":
+		// Get Account Information, which Storage answers at the account,
+		// a container's or a blob's URL alike.
+		return op{"GetAccountInformation", actContainerRead, false, levelService, "racwdl", true, accountInfo}, nil
 	case q.container == "":
 		switch {
 		case m == http.MethodGet && comp == "list":
 			return op{"ListContainers", actContainerRead, false, levelService, "l", false, listContainers}, nil
-		case read && restype == "account" && comp == "properties":
-			return op{"GetAccountInformation", actContainerRead, false, levelService, "racwdl", false, accountInfo}, nil
 		}
 	case q.blob == "":
 		if restype != "container" {

@@ -147,8 +147,13 @@ func (s *sas) authorize(account string, keys []string, container, blob string, o
 		}
 	} else {
 		// A service SAS covers one container's blobs (sr=c) or one blob
-		// (sr=b): never the account, never a container operation.
-		if o.level != levelObject && !(o.level == levelContainer && o.sasContainerOK && s.resource == "c") {
+		// (sr=b): of the container operations only List Blobs (sr=c), of
+		// the account's only Get Account Information.
+		switch {
+		case o.level == levelObject:
+		case o.level == levelContainer && o.sasContainerOK && s.resource == "c":
+		case o.level == levelService && o.sasContainerOK:
+		default:
 			return storageErr(http.StatusForbidden, CodeResourceTypeMismatch, "This request is not authorized to perform this operation using this resource type.")
 		}
 	}
