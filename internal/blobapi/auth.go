@@ -12,11 +12,10 @@ import (
 
 // authenticate authenticates a request and authorizes its operation, in
 // Storage's order: Shared Key (an Authorization: SharedKey header), OAuth
-// (Authorization: Bearer) or a SAS (sig in the query); none of them is
-// 401 NoAuthenticationInformation with Storage's challenge.
-//
-// Choice: anonymous (public) read access to containers is not served:
-// armlet's accounts default to allowBlobPublicAccess false, as Azure's.
+// (Authorization: Bearer) or a SAS (sig in the query); none of them is an
+// anonymous request, allowed where the container is public
+// (anonymousAllowed), else 401 NoAuthenticationInformation with Storage's
+// challenge.
 func (s *Service) authenticate(ctx context.Context, q *request) (engine.Caller, error) {
 	authz := q.r.Header.Get("Authorization")
 	scheme, _, _ := strings.Cut(strings.TrimSpace(authz), " ")
@@ -38,6 +37,9 @@ func (s *Service) authenticate(ctx context.Context, q *request) (engine.Caller, 
 	}
 	sig, ok, err := parseSAS(q.q)
 	if !ok {
+		if s.anonymousAllowed(ctx, q) {
+			return engine.Caller{}, nil
+		}
 		return engine.Caller{}, s.unauthorized(CodeNoAuthenticationInfo, "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.")
 	}
 	caller := engine.Caller{AppID: "sas:" + q.account.ID.Name()}
@@ -96,4 +98,32 @@ func (s *Service) checkRBAC(ctx context.Context, caller engine.Caller, q *reques
 		return permissionMismatch()
 	}
 	return err
+}
+
+// anonymousAllowed reports whether an anonymous request may read what it
+// asks for: the account allows public blob access (allowBlobPublicAccess
+// true; armlet's accounts default to false, as Azure's) and the
+// container's publicAccess is Blob (its blobs can be read) or Container
+// (its blobs read, and the container listed and read). Nothing is ever
+// written anonymously.
+func (s *Service) anonymousAllowed(ctx context.Context, q *request) bool {
+	if allowed, _ := q.account.Properties["allowBlobPublicAccess"].(bool); !allowed || q.container == "" {
+		return false
+	}
+	blobRead := q.op.level == levelObject && q.op.action == actBlobRead
+	containerRead := q.op.name == "ListBlobs" || q.op.name == "GetContainerProperties"
+	if !blobRead && !containerRead {
+		return false
+	}
+	c, err := s.e.Get(ctx, q.containerID())
+	if err != nil {
+		return false
+	}
+	switch access, _ := c.Properties["publicAccess"].(string); {
+	case strings.EqualFold(access, "Container"):
+		return true
+	case strings.EqualFold(access, "Blob"):
+		return blobRead
+	}
+	return false
 }

@@ -370,3 +370,44 @@ func TestNoContentDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestAnonymousAccess: with the account's allowBlobPublicAccess true, an
+// anonymous request reads the blobs of a container whose publicAccess is
+// Blob, and also lists and reads a Container one; it writes nothing, and
+// reads nothing of a private container, nor anything once the account
+// turns public access off.
+func TestAnonymousAccess(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", `"allowBlobPublicAccess":true`)
+	for ctr, access := range map[string]string{"pubblob": "blob", "pubctr": "container", "priv": ""} {
+		v.must("acct1", "PUT", "/"+ctr+"?restype=container", map[string]string{"x-ms-blob-public-access": access}, "", http.StatusCreated)
+		v.must("acct1", "PUT", "/"+ctr+"/b", map[string]string{"x-ms-blob-type": "BlockBlob"}, "public?", http.StatusCreated)
+	}
+	anon := map[string]string{"Authorization": ""}
+	for _, c := range []struct {
+		method, target string
+		status         int
+	}{
+		{"GET", "/pubblob/b", http.StatusOK},
+		{"HEAD", "/pubblob/b", http.StatusOK},
+		{"GET", "/pubblob?restype=container&comp=list", http.StatusUnauthorized},
+		{"GET", "/pubblob?restype=container", http.StatusUnauthorized},
+		{"PUT", "/pubblob/x", http.StatusUnauthorized},
+		{"GET", "/pubctr/b", http.StatusOK},
+		{"GET", "/pubctr?restype=container&comp=list", http.StatusOK},
+		{"GET", "/pubctr?restype=container", http.StatusOK},
+		{"DELETE", "/pubctr/b", http.StatusUnauthorized},
+		{"PUT", "/pubctr?restype=container&comp=metadata", http.StatusUnauthorized},
+		{"GET", "/priv/b", http.StatusUnauthorized},
+		{"GET", "/?comp=list", http.StatusUnauthorized},
+	} {
+		header := map[string]string{"Authorization": "", "x-ms-blob-type": "BlockBlob"}
+		if r := v.do(context.Background(), "acct1", c.method, c.target, header, "x"); r.status != c.status {
+			t.Errorf("anonymous %s %s: %d %s, want %d", c.method, c.target, r.status, r.code, c.status)
+		}
+	}
+	v.Must(http.MethodPatch, acctPath+"acct1", api, `{"properties":{"allowBlobPublicAccess":false}}`, http.StatusOK)
+	if r := v.do(context.Background(), "acct1", "GET", "/pubctr/b", anon, ""); r.status != http.StatusUnauthorized {
+		t.Errorf("anonymous GET once the account disallows public access: %d", r.status)
+	}
+}
