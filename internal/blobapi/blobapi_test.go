@@ -228,6 +228,8 @@ func TestBadInputIsRefused(t *testing.T) {
 		{"an operation not served", "PUT", "/ctr/b?comp=lease", nil, "", 501, CodeNotImplemented},
 		{"a verb not served", "POST", "/ctr/b", nil, "", 400, CodeUnsupportedHTTPVerb},
 		{"a bad If-Modified-Since", "GET", "/ctr/b", map[string]string{"If-Modified-Since": "yesterday"}, "", 400, CodeInvalidHeaderValue},
+		{"a NUL in a blob name", "PUT", "/ctr/a%00QUFB", bb, "x", 400, CodeInvalidResourceName},
+		{"a name that is not UTF-8", "PUT", "/ctr/a%FF", bb, "x", 400, CodeInvalidResourceName},
 		{"a blob type and a long name", "PUT", "/ctr/" + strings.Repeat("n", 1025), bb, "", 400, CodeOutOfRangeInput},
 	} {
 		r := v.do(context.Background(), "acct1", c.method, c.target, c.header, c.body)

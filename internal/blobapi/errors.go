@@ -34,6 +34,7 @@ const (
 	CodeRequestBodyTooLarge      = "RequestBodyTooLarge"
 	CodeInvalidXML               = "InvalidXmlDocument"
 	CodeInvalidURI               = "InvalidUri"
+	CodeInvalidResourceName      = "InvalidResourceName"
 	CodeInvalidMetadata          = "InvalidMetadata"
 	CodeMD5Mismatch              = "Md5Mismatch"
 	CodeConditionNotMet          = "ConditionNotMet"

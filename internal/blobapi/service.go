@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
@@ -261,6 +262,11 @@ func (q *request) parsePath() error {
 	}
 	if len(b) > 1024 {
 		return storageErr(http.StatusBadRequest, CodeOutOfRangeInput, "The specified resource name length is not within the permissible limits.")
+	}
+	// A NUL byte separates the parts of the blob space's keys: a name
+	// holding one could reach another blob's blocks.
+	if strings.ContainsRune(b, 0) || !utf8.ValidString(b) {
+		return storageErr(http.StatusBadRequest, CodeInvalidResourceName, "The specified resource name contains invalid characters.")
 	}
 	return nil
 }
