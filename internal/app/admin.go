@@ -17,7 +17,9 @@ import (
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/identity"
 	"github.com/armlet/armlet/internal/netmodel"
+	"github.com/armlet/armlet/internal/providers/keyvault"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
+	"github.com/armlet/armlet/internal/providers/storage"
 	"github.com/armlet/armlet/internal/report"
 	"github.com/google/uuid"
 )
@@ -401,6 +403,14 @@ func (a *admin) workspaceSettings(ctx context.Context, id string) (*report.Works
 	}
 	if strings.EqualFold(ws.Type, machinelearning.TypeRegistries) {
 		return a.registrySettings(ctx, ws)
+	}
+	if strings.EqualFold(ws.Type, storage.TypeAccounts) || strings.EqualFold(ws.Type, keyvault.TypeVaults) {
+		// A data plane's subject: only its public network access decides
+		// the path of the next calls (its private endpoints keep their
+		// connections on their side).
+		st := &report.WorkspaceSettings{Exists: true}
+		st.PublicNetworkAccess, _ = ws.Properties["publicNetworkAccess"].(string)
+		return st, nil
 	}
 	now := a.s.clock.Now()
 	st := &report.WorkspaceSettings{Exists: true}

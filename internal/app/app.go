@@ -25,6 +25,7 @@ import (
 	"github.com/armlet/armlet/internal/activitylog"
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/armhttp"
+	"github.com/armlet/armlet/internal/blobapi"
 	"github.com/armlet/armlet/internal/certs"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/config"
@@ -112,15 +113,18 @@ const ConnectionFile = "connection.json"
 
 // Server is a running armlet.
 type Server struct {
-	cfg        config.Config
-	log        *slog.Logger
-	store      kv.Store // opened and closed here; only the engine gets it whole (see Start)
-	pidFile    string   // the data dir's pid file, removed on Close; "" when there is none
-	meta       kv.View  // kv.SpaceArmlet: the bootstrap ids and the clock
-	clock      *clock.Offset
-	engine     *engine.Engine
-	identity   *identity.Service
-	httpServer *http.Server
+	cfg     config.Config
+	log     *slog.Logger
+	store   kv.Store // opened and closed here; only the engine gets it whole (see Start)
+	pidFile string   // the data dir's pid file, removed on Close; "" when there is none
+	// blobScratch is the in-memory store's blob content directory,
+	// removed on Close; "" otherwise.
+	blobScratch string
+	meta        kv.View // kv.SpaceArmlet: the bootstrap ids and the clock
+	clock       *clock.Offset
+	engine      *engine.Engine
+	identity    *identity.Service
+	httpServer  *http.Server
 	// proxy and proxyServer are the HTTPS proxy (--proxy-listen), when on.
 	proxy       *proxy.Proxy
 	proxyServer *http.Server
@@ -257,7 +261,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.identity, err = identity.New(ctx, identity.Options{
 		Store: kv.SpaceIdentity.Of(s.store), BaseURL: base, TenantID: boot.TenantID,
 		Audiences:     []string{ARMAudience, "https://management.azure.com/", base + "/"},
-		IssueOnly:     append(tokenAudiences(base), keyvault.Audience),
+		IssueOnly:     append(tokenAudiences(base), keyvault.Audience, blobapi.Audience),
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
 	})
 	if err != nil {
@@ -328,6 +332,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	}
 
 	vaults := s.newVaultService(base, boot.TenantID)
+	blobs, err := s.newBlobService(cfg, dataDir, base+"/"+boot.TenantID, rbac)
+	if err != nil {
+		return nil, err
+	}
 	adm := &admin{s: s, bootstrapAppID: creds.ClientID, base: base}
 	s.ui = s.newUI(adm, log)
 	front := armhttp.Options{
@@ -336,7 +344,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 		Metadata:     armhttp.Metadata{Audiences: []string{ARMAudience, base + "/"}, TenantID: boot.TenantID, LoginURL: base},
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: s.ready.Load,
 		Workspace: workspaceapi.New(workspaceapi.Options{Engine: s.engine, Logger: log}),
-		Vault:     vaults,
+		Vault:     vaults, Blob: blobs,
 		Registry:  registryapi.New(s.engine),
 		PublicARM: s.opts.publicARMGate, Flows: uiCounting{s.flows, &s.uiRevision}, Authorize: rbac,
 		AfterWrite: func() {
@@ -361,7 +369,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, options ...
 	s.cancel = cancel
 	// The proxies start before any listener serves: a write's AfterWrite
 	// triggers the virtual network proxies.
-	hosts := newProxyHosts(s.engine, vaults.dp.Serves)
+	hosts := newProxyHosts(s.engine, vaults.dp.Serves, blobs.Serves)
 	httpsProxy, err := s.startProxy(cfg.ProxyListen, handler, hosts, log)
 	if err != nil {
 		return nil, err
@@ -611,6 +619,9 @@ func (s *Server) close() {
 	}
 	if s.pidFile != "" {
 		_ = os.Remove(s.pidFile)
+	}
+	if s.blobScratch != "" {
+		_ = os.RemoveAll(s.blobScratch)
 	}
 }
 

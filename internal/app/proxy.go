@@ -8,10 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/armhttp"
+	"github.com/armlet/armlet/internal/blobapi"
+	"github.com/armlet/armlet/internal/config"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/keyvault"
 	"github.com/armlet/armlet/internal/proxy"
@@ -41,9 +46,60 @@ func (s *Server) newVaultService(base, tenant string) vaultService {
 	return vaultService{keyvault.NewDataPlane(s.engine, auth, base+"/"+tenant)}
 }
 
+// BlobDir is the directory of the data dir that holds blob content on the
+// bbolt store.
+const BlobDir = "blobs"
+
+// newBlobService returns the blob data plane. Its content lives in the
+// data dir's blobs directory on the bbolt store; with the in-memory store
+// in a scratch directory of the data dir removed at Close (the records go
+// with the process, so must the content); on etcd nowhere: content writes
+// are refused (blobapi.Options.Dir).
+//
+// Choice: no blob content on etcd. Replicas share their state through
+// etcd, whose values are limited to 1.5 MiB and whose whole database to a
+// few GiB by default: blob content chunked into it would crowd out the
+// resources every replica needs, and content kept on one replica's disk
+// would not be there for the others. The containers (ARM resources) and
+// everything but content writes are served.
+func (s *Server) newBlobService(cfg config.Config, dataDir, authority string, authz blobapi.Authorizer) (*blobapi.Service, error) {
+	dir := ""
+	switch {
+	case cfg.EtcdEndpoints() != nil:
+	case cfg.MemoryStore():
+		d, err := os.MkdirTemp(dataDir, "blobs-memory-")
+		if err != nil {
+			return nil, fmt.Errorf("blob content directory: %w", err)
+		}
+		s.blobScratch, dir = d, d
+	default:
+		dir = filepath.Join(dataDir, BlobDir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("blob content directory: %w", err)
+		}
+		// Uploads cut short by a crash left their temporary files.
+		stale, _ := filepath.Glob(filepath.Join(dir, ".upload-*"))
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
+	auth := func(ctx context.Context, authorization string) (engine.Caller, *arm.Error) {
+		c, err := s.identity.AuthenticateAudience(ctx, authorization, []string{blobapi.Audience})
+		if err != nil {
+			return engine.Caller{}, err
+		}
+		return engineCaller(c), nil
+	}
+	return blobapi.New(blobapi.Options{
+		Engine: s.engine, Store: kv.SpaceBlob.Of(s.store), Dir: dir,
+		Authenticate: auth, Authorize: authz, Authority: authority,
+	}), nil
+}
+
 // startProxy listens on addr and serves armlet's HTTPS proxy there: the
 // hosts it serves (proxyHosts: Azure Resource Manager's, Entra ID's token
-// service's, Azure ML's and the data planes of the vaults armlet holds) go
+// service's, Azure ML's and the data planes of the vaults and storage
+// accounts armlet holds) go
 // to handler, with certificates from the local CA. It returns the
 // proxy's URL for connection.json. Without the local CA (--cert and
 // --key) there is nothing to sign certificates with, and no proxy.

@@ -120,6 +120,9 @@ type flowInfo struct {
 	// clientGone is set when the client went away before it was
 	// answered (server.clientGone).
 	clientGone bool
+	// stream is set for routes whose bodies are content streamed to disk
+	// (the blob data plane): the flow record keeps none of the body.
+	stream bool
 }
 
 // target records what the request was resolved to.
@@ -161,7 +164,7 @@ func (s *server) flows(next http.Handler) http.Handler {
 		r, info = withFlowInfo(r)
 		var body *captureBody
 		if r.Body != nil && r.Body != http.NoBody {
-			body = &captureBody{ReadCloser: r.Body}
+			body = &captureBody{ReadCloser: r.Body, info: info}
 			r.Body = body
 		}
 		ctx, decisions := decision.With(r.Context())
@@ -209,13 +212,18 @@ func claimedClient(r *http.Request, body []byte) string {
 }
 
 // captureBody keeps a copy of what the handler reads from the body.
+// Routing decides after it is made whether the body is kept: nothing of a
+// streamed body is (flowInfo.stream), so memory does not grow with it.
 type captureBody struct {
 	io.ReadCloser
-	buf []byte
+	buf  []byte
+	info *flowInfo
 }
 
 func (c *captureBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
-	c.buf = append(c.buf, p[:n]...)
+	if !c.info.stream {
+		c.buf = append(c.buf, p[:n]...)
+	}
 	return n, err
 }

@@ -34,9 +34,19 @@
 // "amlworkspace", ARM for "ResourceManagement" (private ARM). A request
 // that came through armlet's HTTPS proxy (proxy.HostFrom) goes to the
 // service of the host its tunnel was opened for, whatever its path: ARM,
-// the token service, Azure ML's data plane or a key vault's
-// (Options.Vault); one that a virtual network's proxy sent through a
+// the token service, Azure ML's data plane, a key vault's (Options.Vault)
+// or a storage account's blob data plane (Options.Blob); one that a virtual network's proxy sent through a
 // private endpoint is served as that endpoint's listener serves it.
+//
+// # The blob data plane
+//
+// Blob requests are the one route whose bodies are not read here: the
+// blob service streams them to disk, so they bypass the body size limit
+// (limitBody; the service applies Storage's limits), are not read whole
+// (adapt), and their flow records keep no body. Their errors are written
+// in Storage's XML form (blobapi.ErrorXML) by writeError, the one place
+// errors become HTTP, which picks the form by the service the request
+// was routed to.
 package armhttp
 
 import (
@@ -57,6 +67,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/azurehost"
+	"github.com/armlet/armlet/internal/blobapi"
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/identity"
@@ -95,6 +106,9 @@ type Options struct {
 	// Vault serves the key vault data planes that requests reach through
 	// armlet's HTTPS proxy (nil answers 404).
 	Vault VaultService
+	// Blob serves the blob data planes of storage accounts that requests
+	// reach through armlet's HTTPS proxy (nil answers 404).
+	Blob BlobService
 	// Registry resolves the Azure ML registries' data plane (nil answers
 	// 404); the engine serves the ARM paths it resolves to.
 	Registry *registryapi.Service
@@ -151,6 +165,16 @@ type VaultTarget struct {
 	Operation string
 }
 
+// BlobService answers a storage account's blob data plane
+// (*blobapi.Service): host is the account's blob (or dfs) host name the
+// proxy tunnel was opened for. It authenticates and authorizes the
+// request itself (Shared Key, SAS, or OAuth with RBAC), reads the body as
+// a stream, and returns the target for the flow record, also with an
+// error.
+type BlobService interface {
+	Serve(ctx context.Context, host string, r *http.Request) (*engine.Response, blobapi.Target, error)
+}
+
 // FlowRecorder takes flow observations (*netmodel.FlowStore); Record must
 // not hold the request up.
 type FlowRecorder interface {
@@ -173,7 +197,7 @@ func Handler(opts Options) http.Handler {
 		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin),
 		metadata: s.adapt(s.metadata), privateMetadata: s.adapt(s.privateMetadata),
 		arm: s.adapt(s.arm), workspace: s.adapt(s.workspace), vault: s.adapt(s.vault),
-		registry: s.adapt(s.registry),
+		registry: s.adapt(s.registry), blob: http.HandlerFunc(s.blob),
 	}
 	if opts.Identity != nil {
 		opts.Identity(rt.identity)
@@ -200,6 +224,8 @@ func Handler(opts Options) http.Handler {
 type routes struct {
 	identity                                                 *http.ServeMux
 	health, admin, metadata, arm, workspace, vault, registry http.Handler
+	// blob streams its bodies: it is not adapted.
+	blob http.Handler
 	// privateMetadata is /metadata/endpoints on a Resource Management
 	// private endpoint's listener.
 	privateMetadata http.Handler
@@ -326,6 +352,10 @@ func (s *server) tunnelled(r *http.Request, host, first, rest string, rt *routes
 		}
 		return s.refuse(arm.NotFound("NotFound", "'%s' serves the token service only; '%s' is not one of its paths.", host, r.URL.Path))
 	}
+	if blobapi.Host(host) {
+		info.service, info.class, info.stream = netmodel.ServiceBlob, netmodel.StoragePublic, true
+		return rt.blob
+	}
 	info.service, info.class = netmodel.ServiceKeyVault, netmodel.KeyVaultPublic
 	return rt.vault
 }
@@ -434,6 +464,10 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 		w.WriteHeader(resp.Status)
 		return
 	}
+	if st, ok := resp.Body.(engine.StreamBody); ok {
+		s.writeStream(w, resp.Status, st)
+		return
+	}
 	if raw, ok := resp.Body.(engine.RawBody); ok {
 		ct := raw.ContentType
 		if ct == "" {
@@ -457,6 +491,28 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(b)
+}
+
+// writeStream copies a streamed body to the client; a failure past the
+// headers can only cut the response short (the client sees fewer bytes
+// than Content-Length), and is logged.
+func (s *server) writeStream(w http.ResponseWriter, status int, st engine.StreamBody) {
+	if st.Reader != nil {
+		defer st.Reader.Close()
+	}
+	ct := st.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.FormatInt(st.Size, 10))
+	w.WriteHeader(status)
+	if st.Reader == nil {
+		return
+	}
+	if _, err := io.Copy(w, st.Reader); err != nil {
+		s.Logger.Warn("streaming a response body", "err", err)
+	}
 }
 
 // writeError writes an ARM error body. Errors that are not *arm.Error are
@@ -483,6 +539,15 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
+	}
+	if flowInfoFrom(r.Context()).service == netmodel.ServiceBlob {
+		w.Header().Set("x-ms-error-code", ae.Code)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(ae.Status)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(blobapi.ErrorXML(ae, w.Header().Get("x-ms-request-id"), time.Now()))
+		}
+		return
 	}
 	b, _ := json.Marshal(map[string]any{"error": ae})
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -700,6 +765,44 @@ func (s *server) vault(w http.ResponseWriter, r *http.Request, body []byte) (*en
 	return resp, err
 }
 
+// blob serves a storage account's blob data plane, reached by the
+// account's host name through armlet's HTTPS proxy. The service reads the
+// body as a stream and authenticates; the flow record gets the caller,
+// the account and the data action, and the class storage-private when the
+// request came through a private endpoint to the account's blob
+// sub-resource.
+func (s *server) blob(w http.ResponseWriter, r *http.Request) {
+	host, _ := proxy.HostFrom(r.Context())
+	if s.Blob == nil {
+		s.writeError(w, r, arm.NotFound("ResourceNotFound", "armlet serves no data plane at '%s'.", host))
+		return
+	}
+	resp, t, err := s.Blob.Serve(r.Context(), host, r)
+	info := flowInfoFrom(r.Context())
+	info.caller = t.Caller
+	if t.Private {
+		info.class = netmodel.StoragePrivate
+	}
+	if !t.Account.IsRoot() {
+		info.target(t.Operation, t.Account)
+	}
+	// ARM's response headers are not Storage's: a blob's Cache-Control is
+	// its own.
+	for _, h := range []string{"Cache-Control", "x-ms-ratelimit-remaining-subscription-reads", "x-ms-ratelimit-remaining-subscription-writes",
+		"x-ms-ratelimit-remaining-subscription-deletes"} {
+		w.Header().Del(h)
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			s.clientGone(r, err)
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeResponse(w, resp)
+}
+
 func (s *server) admin(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
 	caller, err := s.authenticate(r)
 	if err != nil {
@@ -829,6 +932,11 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if host, ok := proxy.HostFrom(r.Context()); ok && blobapi.Host(host) {
+			// Blob content streams to disk under Storage's own limits.
+			next.ServeHTTP(w, r)
+			return
+		}
 		if s.MaxBodyBytes > 0 {
 			if r.ContentLength > s.MaxBodyBytes {
 				s.writeError(w, r, arm.Errorf(http.StatusRequestEntityTooLarge, arm.CodeRequestTooLarge,

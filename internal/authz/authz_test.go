@@ -74,6 +74,30 @@ func TestBuiltInRoles(t *testing.T) {
 			t.Errorf("%s allows %s = %v, want %v", builtin(t, c.role).Name, c.action, got, c.want)
 		}
 	}
+	// The Storage Blob Data roles' data actions, which the blob data plane
+	// checks; ARM's Owner and Contributor hold none.
+	const b = "Microsoft.Storage/storageAccounts/blobServices/containers"
+	for _, c := range []struct {
+		role, action string
+		data, want   bool
+	}{
+		{RoleStorageBlobDataReader, b + "/blobs/read", true, true},
+		{RoleStorageBlobDataReader, b + "/blobs/write", true, false},
+		{RoleStorageBlobDataReader, b + "/read", false, true},
+		{RoleStorageBlobDataReader, b + "/write", false, false},
+		{RoleStorageBlobDataContributor, b + "/blobs/write", true, true},
+		{RoleStorageBlobDataContributor, b + "/blobs/delete", true, true},
+		{RoleStorageBlobDataContributor, b + "/write", false, true},
+		{RoleStorageBlobDataContributor, b + "/blobs/tags/write", true, false},
+		{RoleStorageBlobDataOwner, b + "/blobs/tags/write", true, true},
+		{RoleStorageBlobDataOwner, b + "/setImmutabilityPolicy/action", false, true},
+		{RoleOwner, b + "/blobs/read", true, false},
+		{RoleContributor, b + "/blobs/read", true, false},
+	} {
+		if got := builtin(t, c.role).Allows(c.action, c.data); got != c.want {
+			t.Errorf("%s allows %s (data %v) = %v, want %v", builtin(t, c.role).Name, c.action, c.data, got, c.want)
+		}
+	}
 }
 
 func mustID(t *testing.T, s string) resourceid.ID {

@@ -10,6 +10,11 @@ const (
 	RoleUserAccessAdministrator = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 	RoleAzureMLDataScientist    = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 	RoleAzureMLComputeOperator  = "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815"
+	// The Storage Blob Data roles, whose data actions the blob data plane
+	// checks.
+	RoleStorageBlobDataReader      = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+	RoleStorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+	RoleStorageBlobDataOwner       = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 )
 
 // BuiltInRole is a built-in role with its description.
@@ -18,7 +23,10 @@ type BuiltInRole struct {
 	Description string
 }
 
-const ml = "Microsoft.MachineLearningServices/workspaces"
+const (
+	ml    = "Microsoft.MachineLearningServices/workspaces"
+	blobs = "Microsoft.Storage/storageAccounts/blobServices"
+)
 
 // BuiltIns returns the built-in roles armlet knows, all assignable at "/".
 //
@@ -28,7 +36,8 @@ const ml = "Microsoft.MachineLearningServices/workspaces"
 // and User Access Administrator's "*/read", "Microsoft.Authorization/*",
 // "Microsoft.Support/*" are the documented ones, not checked against a
 // role JSON. Data actions of these roles are left out (Azure ML's
-// built-ins grant none for the workspace data plane).
+// built-ins grant none for the workspace data plane). The Storage Blob
+// Data roles' actions and data actions are Azure's published ones.
 func BuiltIns() []BuiltInRole {
 	root := []resourceid.ID{resourceid.Root}
 	b := func(id, name, desc string, p Permission) BuiltInRole {
@@ -56,5 +65,15 @@ func BuiltIns() []BuiltInRole {
 					ml + "/featurestores/write", ml + "/featurestores/delete"}}),
 		b(RoleAzureMLComputeOperator, "AzureML Compute Operator", "Can access and perform CRUD operations on Machine Learning Services managed compute resources (including Notebook VMs).",
 			Permission{Actions: []string{ml + "/computes/*", ml + "/notebooks/vm/*"}}),
+		b(RoleStorageBlobDataReader, "Storage Blob Data Reader", "Allows for read access to Azure Storage blob containers and data",
+			Permission{Actions: []string{blobs + "/containers/read", blobs + "/generateUserDelegationKey/action"},
+				DataActions: []string{blobs + "/containers/blobs/read"}}),
+		b(RoleStorageBlobDataContributor, "Storage Blob Data Contributor", "Allows for read, write and delete access to Azure Storage blob containers and data",
+			Permission{Actions: []string{blobs + "/containers/delete", blobs + "/containers/read", blobs + "/containers/write", blobs + "/generateUserDelegationKey/action"},
+				DataActions: []string{blobs + "/containers/blobs/delete", blobs + "/containers/blobs/read", blobs + "/containers/blobs/write",
+					blobs + "/containers/blobs/move/action", blobs + "/containers/blobs/add/action"}}),
+		b(RoleStorageBlobDataOwner, "Storage Blob Data Owner", "Allows for full access to Azure Storage blob containers and data, including assigning POSIX access control.",
+			Permission{Actions: []string{blobs + "/containers/*", blobs + "/generateUserDelegationKey/action"},
+				DataActions: []string{blobs + "/containers/blobs/*"}}),
 	}
 }

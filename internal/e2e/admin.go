@@ -31,26 +31,36 @@ func (a *Armlet) FlowRecords(t testing.TB, query string) ([]netmodel.Flow, strin
 // wsID; it fails the test when there is none.
 func (a *Armlet) Exposure(t testing.TB, wsID string) report.WorkspaceExposure {
 	t.Helper()
-	rep, body := a.exposure(t)
-	for _, w := range rep.Workspaces {
-		if strings.EqualFold(w.Workspace, wsID) {
-			return w
-		}
-	}
-	t.Fatalf("no report for %s in %s", wsID, body)
-	return report.WorkspaceExposure{}
+	return a.exposureOf(t, wsID, func(r report.ExposureReport) []report.WorkspaceExposure { return r.Workspaces },
+		func(w report.WorkspaceExposure) string { return w.Workspace })
 }
 
 // RegistryExposure returns the exposure report of the registry regID.
 func (a *Armlet) RegistryExposure(t testing.TB, regID string) report.WorkspaceExposure {
 	t.Helper()
+	return a.exposureOf(t, regID, func(r report.ExposureReport) []report.WorkspaceExposure { return r.Registries },
+		func(w report.WorkspaceExposure) string { return w.Registry })
+}
+
+// StorageExposure returns the exposure report of the storage account
+// with ARM ID id.
+func (a *Armlet) StorageExposure(t testing.TB, id string) report.WorkspaceExposure {
+	t.Helper()
+	return a.exposureOf(t, id, func(r report.ExposureReport) []report.WorkspaceExposure { return r.StorageAccounts },
+		func(w report.WorkspaceExposure) string { return w.StorageAccount })
+}
+
+// exposureOf returns the entry of the report's list whose name is id
+// (ignoring case); it fails the test when there is none.
+func (a *Armlet) exposureOf(t testing.TB, id string, list func(report.ExposureReport) []report.WorkspaceExposure, name func(report.WorkspaceExposure) string) report.WorkspaceExposure {
+	t.Helper()
 	rep, body := a.exposure(t)
-	for _, r := range rep.Registries {
-		if strings.EqualFold(r.Registry, regID) {
-			return r
+	for _, w := range list(rep) {
+		if strings.EqualFold(name(w), id) {
+			return w
 		}
 	}
-	t.Fatalf("no report for %s in %s", regID, body)
+	t.Fatalf("no report for %s in %s", id, body)
 	return report.WorkspaceExposure{}
 }
 

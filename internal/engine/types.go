@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -321,6 +322,16 @@ type Response struct {
 type RawBody struct {
 	ContentType string
 	Data        []byte
+}
+
+// StreamBody is a Response body copied from Reader as it is written,
+// never held whole in memory (a blob's content): Size bytes, announced as
+// Content-Length. Reader is closed once written; a nil Reader (the answer
+// to a HEAD) writes the headers only.
+type StreamBody struct {
+	ContentType string
+	Size        int64
+	Reader      io.ReadCloser
 }
 
 // JSON is a convenience for a 200 with a body.

@@ -46,6 +46,7 @@ const (
 	SpaceRBAC
 	SpaceMLQuotas
 	SpaceWrites
+	SpaceBlob
 	spaceEnd // one past the last; not a space
 )
 
@@ -150,6 +151,13 @@ var spaces = [spaceEnd]layout{
 		name: "engine writes", prefix: "x\x00", owner: OwnerEngine,
 		keys:   "written: on a shared store (etcd) only",
 		values: "empty; rewritten by every transaction made through the engine, so that a replica learns from its revision whether it has heard of every write (the engine's kept bodies, rendered.go)",
+	},
+	SpaceBlob: {
+		name: "blob data plane", prefix: "blob\x00", owner: "internal/blobapi",
+		keys: `b\0{container id, lower case}\0{blob name}: a committed block blob; ` +
+			`u\0{container id, lower case}\0{blob name}\0{block id}: an uncommitted block`,
+		values: "b\\0…: the blob's properties, metadata and block list with each block's content file (JSON); " +
+			"u\\0…: the block's content file and size (JSON). Content is in files of the data dir's blobs directory, not here",
 	},
 	SpaceMLQuotas: {
 		name: "ml quotas", prefix: "mlq\x00", owner: "internal/providers/machinelearning", viaEngine: true,

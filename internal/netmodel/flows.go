@@ -33,6 +33,9 @@ const (
 	ServiceKeyVault Service = "keyvault"
 	// ServiceRegistry is an Azure ML registry's data plane.
 	ServiceRegistry Service = "registry"
+	// ServiceBlob is a storage account's blob data plane, reached by its
+	// own host name through armlet's HTTPS proxy.
+	ServiceBlob Service = "blob"
 )
 
 // Observation is what the front door saw of one request, before it is

@@ -27,14 +27,19 @@ const (
 	// listener or through a private endpoint to the registry.
 	RegistryPublic  PathClass = "registry-public"
 	RegistryPrivate PathClass = "registry-private"
+	// StoragePublic and StoragePrivate are a storage account's blob data
+	// plane reached through armlet's public HTTPS proxy, or through a
+	// private endpoint to the account's blob sub-resource.
+	StoragePublic  PathClass = "storage-public"
+	StoragePrivate PathClass = "storage-private"
 )
 
 // PathClasses are every path class, in the order the documents list them.
-var PathClasses = []PathClass{ARMPublic, ARMPrivate, WorkspacePublic, WorkspacePrivate, RegistryPublic, RegistryPrivate, KeyVaultPublic}
+var PathClasses = []PathClass{ARMPublic, ARMPrivate, WorkspacePublic, WorkspacePrivate, RegistryPublic, RegistryPrivate, KeyVaultPublic, StoragePublic, StoragePrivate}
 
 // Public reports whether the class crossed a public network.
 func (c PathClass) Public() bool {
-	return c == ARMPublic || c == WorkspacePublic || c == RegistryPublic || c == KeyVaultPublic
+	return c == ARMPublic || c == WorkspacePublic || c == RegistryPublic || c == KeyVaultPublic || c == StoragePublic
 }
 
 // Endpoint is an approved private endpoint connection: what a listener of

@@ -38,6 +38,14 @@ const (
 	KeepUsePrivateEndpoint = "public access is already refused: call through the workspace's private endpoint"
 	KeepUsePrivateARM      = "public ARM is already refused: call through the resource management private endpoint"
 	KeepUsePrivateRegistry = "public access is already refused: call through the registry's private endpoint"
+	// KeepStoragePrivate and KeepVaultPrivate are the advice for a blob
+	// or key vault data-plane call that crossed the public network;
+	// KeepUsePrivateStorage and KeepUsePrivateVault for one only ever
+	// refused because the account's (vault's) public access is off.
+	KeepStoragePrivate    = "disable the storage account's publicNetworkAccess and use a private endpoint (group id blob)"
+	KeepVaultPrivate      = "disable the key vault's publicNetworkAccess and use a private endpoint (group id vault)"
+	KeepUsePrivateStorage = "public access is already refused: call through the storage account's private endpoint"
+	KeepUsePrivateVault   = "public access is already refused: call through the key vault's private endpoint"
 )
 
 // The states of a workspace in the exposure report.
@@ -57,9 +65,13 @@ const (
 const (
 	codeWorkspaceDenied = "UserError"
 	codePublicARMDenied = "PublicNetworkAccessRestricted"
+	// codeStorageDenied is Storage's refusal by its network rules; Key
+	// Vault's are ForbiddenByConnection and ForbiddenByFirewall.
+	codeStorageDenied = "AuthorizationFailure"
 )
 
-// ExposureReport answers, per workspace and per registry, which operations
+// ExposureReport answers, per workspace, registry, storage account and key
+// vault, which operations
 // crossed public networks with what metadata, which stayed private, and
 // what would have kept each public one private.
 type ExposureReport struct {
@@ -68,6 +80,11 @@ type ExposureReport struct {
 	// Registries are the Azure ML registries, reported as workspaces are:
 	// Registry is set, Workspace is empty.
 	Registries []WorkspaceExposure `json:"registries"`
+	// StorageAccounts and Vaults are the storage accounts and key vaults
+	// whose data planes were called (blob, Key Vault), reported as
+	// workspaces are: StorageAccount or Vault is set.
+	StorageAccounts []WorkspaceExposure `json:"storageAccounts"`
+	Vaults          []WorkspaceExposure `json:"vaults"`
 	// DroppedFlowRecords counts the requests armlet served without a flow
 	// record since it started, because the flow writer could not keep up:
 	// the report leaves them out.
@@ -78,6 +95,9 @@ type ExposureReport struct {
 type WorkspaceExposure struct {
 	Workspace string `json:"workspace,omitempty"`
 	Registry  string `json:"registry,omitempty"`
+	// StorageAccount and Vault name the subject of a data plane's report.
+	StorageAccount string `json:"storageAccount,omitempty"`
+	Vault          string `json:"vault,omitempty"`
 	// Settings are the workspace's (registry's) current isolation
 	// settings, when the report's caller knows them (nil otherwise): what
 	// decides the path the next operations take.
@@ -165,6 +185,10 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		if subject == "" {
 			subject = f.Registry
 		}
+		store, vault := dataPlaneSubject(f)
+		if subject == "" {
+			subject = store + vault
+		}
 		if subject == "" {
 			continue
 		}
@@ -172,8 +196,12 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		w, ok := byWS[wsKey]
 		if !ok {
 			w = &WorkspaceExposure{Workspace: f.Workspace, Public: []PublicOperation{}, Private: []PrivateOperation{}}
-			if f.Workspace == "" {
+			switch {
+			case f.Workspace != "":
+			case f.Registry != "":
 				w.Registry = f.Registry
+			default:
+				w.StorageAccount, w.Vault = store, vault
 			}
 			byWS[wsKey] = w
 			order = append(order, wsKey)
@@ -184,7 +212,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
 		status := strconv.Itoa(f.Status)
 		switch f.Class {
-		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate:
+		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate, netmodel.StoragePrivate:
 			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class != netmodel.ARMPrivate
 			p, ok := priv[k]
 			if !ok {
@@ -244,7 +272,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		if settings == nil {
 			continue
 		}
-		st, err := settings(w.Workspace + w.Registry)
+		st, err := settings(w.Workspace + w.Registry + w.StorageAccount + w.Vault)
 		if err != nil {
 			return ExposureReport{}, err
 		}
@@ -267,14 +295,20 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		byWS[k.ws].Private = append(byWS[k.ws].Private, *p)
 	}
 	slices.Sort(order)
-	r := ExposureReport{GeneratedAt: now.UTC(), Workspaces: []WorkspaceExposure{}, Registries: []WorkspaceExposure{}}
+	r := ExposureReport{GeneratedAt: now.UTC(), Workspaces: []WorkspaceExposure{}, Registries: []WorkspaceExposure{},
+		StorageAccounts: []WorkspaceExposure{}, Vaults: []WorkspaceExposure{}}
 	for _, k := range order {
 		w := byWS[k]
 		slices.SortFunc(w.Public, func(a, b PublicOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
 		slices.SortFunc(w.Private, func(a, b PrivateOperation) int { return cmpOp(a.Class, a.Operation, b.Class, b.Operation) })
-		if w.Registry != "" {
+		switch {
+		case w.Registry != "":
 			r.Registries = append(r.Registries, *w)
-		} else {
+		case w.StorageAccount != "":
+			r.StorageAccounts = append(r.StorageAccounts, *w)
+		case w.Vault != "":
+			r.Vaults = append(r.Vaults, *w)
+		default:
 			r.Workspaces = append(r.Workspaces, *w)
 		}
 	}
@@ -288,10 +322,27 @@ func cmpOp(ac netmodel.PathClass, ao string, bc netmodel.PathClass, bo string) i
 	return strings.Compare(strings.ToLower(ao), strings.ToLower(bo))
 }
 
+// dataPlaneSubject is the storage account or key vault a blob or Key
+// Vault data-plane flow reached (its resource), else "".
+func dataPlaneSubject(f netmodel.Flow) (storage, vault string) {
+	switch f.Class {
+	case netmodel.StoragePublic, netmodel.StoragePrivate:
+		return f.ResourceID, ""
+	case netmodel.KeyVaultPublic:
+		return "", f.ResourceID
+	}
+	return "", ""
+}
+
 // refusedForBeingPublic reports whether f was refused because public
-// access is off (the workspace's or registry's, or public ARM's).
+// access is off (the workspace's, registry's, storage account's or key
+// vault's, or public ARM's).
 func refusedForBeingPublic(f netmodel.Flow) bool {
 	switch f.Class {
+	case netmodel.StoragePublic:
+		return f.Status == 403 && f.ErrorCode == codeStorageDenied
+	case netmodel.KeyVaultPublic:
+		return f.Status == 403 && (f.ErrorCode == "ForbiddenByConnection" || f.ErrorCode == "ForbiddenByFirewall")
 	case netmodel.WorkspacePublic, netmodel.RegistryPublic:
 		return f.Status == 403 && f.ErrorCode == codeWorkspaceDenied
 	case netmodel.ARMPublic:
@@ -314,12 +365,20 @@ func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Ch
 		return []string{KeepUsePrivateEndpoint}
 	case refusedOnly && p.Class == netmodel.RegistryPublic:
 		return []string{KeepUsePrivateRegistry}
+	case refusedOnly && p.Class == netmodel.StoragePublic:
+		return []string{KeepUsePrivateStorage}
+	case refusedOnly && p.Class == netmodel.KeyVaultPublic:
+		return []string{KeepUsePrivateVault}
 	case refusedOnly:
 		return []string{KeepUsePrivateARM}
 	case p.Class == netmodel.WorkspacePublic:
 		return []string{KeepWorkspacePrivate}
 	case p.Class == netmodel.RegistryPublic:
 		return []string{KeepRegistryPrivate}
+	case p.Class == netmodel.StoragePublic:
+		return []string{KeepStoragePrivate}
+	case p.Class == netmodel.KeyVaultPublic:
+		return []string{KeepVaultPrivate}
 	}
 	if child := action.WorkspaceChild(p.Operation); child != "" && isV2Child != nil && isV2Child(child) && hasPrivateEndpoint {
 		return []string{KeepV1LegacyMode, KeepPrivateARM}
@@ -333,16 +392,22 @@ func keepPrivate(p PublicOperation, refusedOnly, hasPrivateEndpoint bool, isV2Ch
 func (r ExposureReport) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	writeDropped(tw, r.DroppedFlowRecords)
-	if len(r.Workspaces) == 0 && len(r.Registries) == 0 {
-		fmt.Fprintln(tw, "No workspace or registry operations recorded.")
+	all := slices.Concat(r.Workspaces, r.Registries, r.StorageAccounts, r.Vaults)
+	if len(all) == 0 {
+		fmt.Fprintln(tw, "No workspace, registry, storage account or key vault operations recorded.")
 	}
-	for i, ws := range append(slices.Clip(r.Workspaces), r.Registries...) {
+	for i, ws := range all {
 		if i > 0 {
 			fmt.Fprintln(tw)
 		}
-		if ws.Registry != "" {
+		switch {
+		case ws.Registry != "":
 			fmt.Fprintf(tw, "REGISTRY %s\n", ws.Registry)
-		} else {
+		case ws.StorageAccount != "":
+			fmt.Fprintf(tw, "STORAGE ACCOUNT %s\n", ws.StorageAccount)
+		case ws.Vault != "":
+			fmt.Fprintf(tw, "KEY VAULT %s\n", ws.Vault)
+		default:
 			fmt.Fprintf(tw, "WORKSPACE %s\n", ws.Workspace)
 		}
 		if st := ws.Settings; st != nil {
@@ -352,6 +417,8 @@ func (r ExposureReport) WriteTable(w io.Writer) error {
 				fmt.Fprintln(tw, "  (deleted)")
 			case st.State == StateNeverCreated:
 				fmt.Fprintln(tw, "  (never created: no write of it succeeded)")
+			case ws.StorageAccount != "" || ws.Vault != "":
+				fmt.Fprintf(tw, "  now: publicNetworkAccess %s\n", st.PublicNetworkAccess)
 			case ws.Registry != "":
 				fmt.Fprintf(tw, "  now: publicNetworkAccess %s, %d approved private endpoint(s), public ARM %s\n",
 					st.PublicNetworkAccess, st.ApprovedPrivateEndpoints, publicARM)

@@ -240,3 +240,55 @@ func TestExposureOfRegistries(t *testing.T) {
 		t.Errorf("table:\n%s", buf.String())
 	}
 }
+
+// TestExposureOfDataPlanes: blob and Key Vault data-plane flows are
+// reported per storage account and per key vault, apart from the
+// workspaces: a public call is told to close the account (vault) and use
+// a private endpoint, one only ever refused by the network rules to use
+// the private endpoint, a storage-private call is listed as private.
+func TestExposureOfDataPlanes(t *testing.T) {
+	const (
+		acct  = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a1"
+		vault = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v1"
+		read  = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
+		write = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
+	)
+	f := func(class netmodel.PathClass, op, resource string, status int, code string) netmodel.Flow {
+		return netmodel.Flow{Class: class, Method: "GET", Operation: op, ResourceID: resource, Status: status, ErrorCode: code, Time: time.Unix(1, 0)}
+	}
+	flows := []netmodel.Flow{
+		f(netmodel.StoragePublic, read, acct, 200, ""),
+		f(netmodel.StoragePublic, write, acct, 403, "AuthorizationFailure"),
+		f(netmodel.StoragePrivate, write, acct, 201, ""),
+		f(netmodel.KeyVaultPublic, "Microsoft.KeyVault/vaults/secrets/read", vault, 403, "ForbiddenByConnection"),
+	}
+	r, err := BuildExposure(flows, nil, func(id string) (*WorkspaceSettings, error) {
+		return &WorkspaceSettings{Exists: true, PublicNetworkAccess: "Disabled"}, nil
+	}, time.Unix(2, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Workspaces) != 0 || len(r.StorageAccounts) != 1 || len(r.Vaults) != 1 {
+		t.Fatalf("workspaces %+v storage accounts %+v vaults %+v", r.Workspaces, r.StorageAccounts, r.Vaults)
+	}
+	sa := r.StorageAccounts[0]
+	want := map[string][]string{read: {KeepStoragePrivate}, write: {KeepUsePrivateStorage}}
+	if sa.StorageAccount != acct || len(sa.Public) != 2 || len(sa.Private) != 1 || sa.Private[0].Class != netmodel.StoragePrivate {
+		t.Fatalf("storage account entry %+v", sa)
+	}
+	for _, p := range sa.Public {
+		if !slices.Equal(p.KeepPrivate, want[p.Operation]) {
+			t.Errorf("%s: keepPrivate %q, want %q", p.Operation, p.KeepPrivate, want[p.Operation])
+		}
+	}
+	if v := r.Vaults[0]; v.Vault != vault || len(v.Public) != 1 || !slices.Equal(v.Public[0].KeepPrivate, []string{KeepUsePrivateVault}) {
+		t.Errorf("vault entry %+v", v)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "STORAGE ACCOUNT "+acct) || !strings.Contains(buf.String(), "KEY VAULT "+vault) {
+		t.Errorf("table:\n%s", buf.String())
+	}
+}

@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
@@ -28,7 +32,8 @@ var sharedOnly = map[kv.Space]bool{kv.SpaceSharedCA: true, kv.SpaceRBAC: true, k
 // TestEveryStoredKeyIsDeclared runs a workload through armlet's front
 // door on a bbolt store (resources with long-running operations and
 // indexes, a private endpoint with its IP claim and listener, the
-// workspace data plane, a workspace quota, a policy assignment and its
+// workspace data plane, a blob uploaded through the proxy, a workspace
+// quota, a policy assignment and its
 // compliance states, a provider unregistered, the clock advanced, a
 // delete still due, flow records), stops armlet, and reads the store file: every key must lie in
 // a declared space, and every space but the shared-store ones must hold
@@ -59,7 +64,9 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 	c.must(http.MethodPut, ws+"?api-version=2024-04-01", `{"location":"eastus","properties":{"publicNetworkAccess":"Enabled"}}`)
 	c.must(http.MethodPut, vnet+"?api-version=2024-05-01", `{"location":"eastus","properties":{"addressSpace":{"addressPrefixes":["10.0.0.0/16"]},`+
 		`"subnets":[{"name":"default","properties":{"addressPrefix":"10.0.0.0/24"}}]}}`)
-	if _, err := srv.AdvanceClock(ctx, time.Hour); err != nil { // the workspace and the vnet are done
+	account := rg + "/providers/Microsoft.Storage/storageAccounts/keyspaceblob1"
+	c.must(http.MethodPut, account+"?api-version=2023-05-01", `{"location":"eastus","kind":"StorageV2","sku":{"name":"Standard_LRS"}}`)
+	if _, err := srv.AdvanceClock(ctx, time.Hour); err != nil { // the workspace, the vnet and the account are done
 		t.Fatal(err)
 	}
 	c.must(http.MethodPut, rg+"/providers/Microsoft.Network/privateEndpoints/pe1?api-version=2024-05-01",
@@ -71,6 +78,7 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 	c.waitListener()
 	c.waitVNetProxy()
 	c.must(http.MethodPost, "/history/v1.0"+ws+"/experiments/exp1", `{}`)
+	c.uploadBlob(account)
 	c.must(http.MethodPost, sub+"/providers/Microsoft.MachineLearningServices/locations/eastus/updateQuotas?api-version=2024-04-01",
 		`{"value":[{"id":"`+ws+`/quotas/Standard_DSv2_Family_Cluster_Dedicated_vCPUs","limit":12}]}`)
 	var wsBody struct {
@@ -189,6 +197,39 @@ func newClient(t *testing.T, srv *app.Server) *client {
 	}
 	return &client{t: t, conn: conn, tok: tok.AccessToken, http: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}}
+}
+
+// uploadBlob writes a blob to the account's blob data plane with azblob,
+// through armlet's proxy, with the account's key.
+func (c *client) uploadBlob(account string) {
+	c.t.Helper()
+	code, body := c.do(http.MethodPost, account+"/listKeys?api-version=2023-05-01", "")
+	var keys struct{ Keys []struct{ Value string } }
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &keys) != nil || len(keys.Keys) == 0 {
+		c.t.Fatalf("listKeys = %d %s", code, body)
+	}
+	name := account[strings.LastIndex(account, "/")+1:]
+	cred, err := azblob.NewSharedKeyCredential(name, keys.Keys[0].Value)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	proxyURL, err := url.Parse(c.conn.HTTPSProxy)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	tr := c.http.Transport.(*http.Transport).Clone()
+	tr.Proxy = http.ProxyURL(proxyURL)
+	bc, err := azblob.NewClientWithSharedKeyCredential("https://"+name+".blob.core.windows.net/", cred,
+		&azblob.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: tr}}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := bc.CreateContainer(context.Background(), "data", nil); err != nil {
+		c.t.Fatalf("create a container: %v", err)
+	}
+	if _, err := bc.UploadBuffer(context.Background(), "data", "b", []byte("blob"), nil); err != nil {
+		c.t.Fatalf("upload a blob: %v", err)
+	}
 }
 
 // do sends one request and returns its status and body.

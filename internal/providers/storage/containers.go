@@ -28,7 +28,11 @@ var (
 
 const codePublicAccessNotPermitted = "PublicAccessNotPermitted"
 
-func validContainerName(n string) bool {
+// ValidContainerName is Azure's rule for a container name: 3 to 63
+// lower-case letters, digits and hyphens, starting and ending with a
+// letter or digit, no two hyphens in a row. The blob data plane checks
+// the same rule.
+func ValidContainerName(n string) bool {
 	if len(n) < 3 || len(n) > 63 || strings.Contains(n, "--") || n[0] == '-' || n[len(n)-1] == '-' {
 		return false
 	}
@@ -42,7 +46,7 @@ func validContainerName(n string) bool {
 
 func (s *containerStrategy) Validate(ctx context.Context, _ *engine.Request, desired, _ *engine.Resource) error {
 	name := desired.ID.Name()
-	if !validContainerName(name) {
+	if !ValidContainerName(name) {
 		return arm.BadRequest(arm.CodeInvalidResourceName,
 			"Resource name '%s' is invalid. A container name must be 3 to 63 lower-case letters, digits and hyphens, start and end with a letter or digit, and have no two hyphens in a row.", name).WithTarget("name")
 	}
