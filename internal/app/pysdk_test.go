@@ -221,30 +221,39 @@ func runPythonSDK(t *testing.T, python, dir string, s *e2e.Armlet, rg, ws, legac
 		"ARMLET_LEGACY_WORKSPACE="+legacy,
 		"ARMLET_REGISTRY="+pyRegistry,
 	)
+	return runSteps(t, ctx, cmd, "mlv2.py")
+}
+
+// runSteps runs a client script that prints one step record per line
+// (testdata/python's scripts) and returns the records and its standard
+// error. A script that fails before its steps, or runs past ctx's limit,
+// fails the test.
+func runSteps(t *testing.T, ctx context.Context, cmd *exec.Cmd, script string) ([]pyStep, string) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	t.Logf("mlv2.py ran for %v", time.Since(start).Round(10*time.Millisecond))
+	t.Logf("%s ran for %v", script, time.Since(start).Round(10*time.Millisecond))
 	var steps []pyStep
 	sc := bufio.NewScanner(&stdout)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var st pyStep
 		if err := json.Unmarshal(sc.Bytes(), &st); err != nil || st.Step == "" {
-			t.Errorf("mlv2.py printed a line that is no step record: %q", sc.Text())
+			t.Errorf("%s printed a line that is no step record: %q", script, sc.Text())
 			continue
 		}
 		steps = append(steps, st)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("mlv2.py ran past its time limit\nstderr:\n%s", stderr.String())
+		t.Fatalf("%s ran past its time limit\nstderr:\n%s", script, stderr.String())
 	}
 	if err != nil && len(steps) == 0 {
-		t.Fatalf("mlv2.py: %v\nstderr:\n%s", err, stderr.String())
+		t.Fatalf("%s: %v\nstderr:\n%s", script, err, stderr.String())
 	}
 	if err != nil {
-		t.Errorf("mlv2.py exited with %v", err)
+		t.Errorf("%s exited with %v", script, err)
 	}
 	return steps, stderr.String()
 }
