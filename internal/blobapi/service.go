@@ -31,6 +31,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/azurehost"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/netmodel"
@@ -40,17 +41,6 @@ import (
 
 // Audience is the token audience of Azure Storage.
 const Audience = "https://storage.azure.com"
-
-// The host name suffixes of an account's blob and Data Lake endpoints.
-const (
-	BlobSuffix = ".blob.core.windows.net"
-	DFSSuffix  = ".dfs.core.windows.net"
-)
-
-// suffixes are the host names a blob endpoint answers to: the public ones
-// and the privatelink names they are CNAMEs of, which Azure's
-// certificates cover too.
-var suffixes = []string{BlobSuffix, DFSSuffix, ".privatelink" + BlobSuffix, ".privatelink" + DFSSuffix}
 
 // Authorizer checks a data action with Azure RBAC (*authorization.RBAC).
 type Authorizer interface {
@@ -122,18 +112,16 @@ func coversContainers(id resourceid.ID) bool {
 		strings.EqualFold(t, "Microsoft.Resources/resourceGroups") || strings.EqualFold(t, "Microsoft.Resources/subscriptions")
 }
 
-var accountName = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
-
 // AccountOf is the account a host name is the blob (or dfs) endpoint of,
-// "" when it is none.
+// "" when it is none: {account}.blob.core.windows.net, .dfs., and the
+// privatelink names they are CNAMEs of, which Azure's certificates cover
+// too.
 func AccountOf(host string) string {
-	host = strings.ToLower(host)
-	for _, suffix := range suffixes {
-		if name, ok := strings.CutSuffix(host, suffix); ok && accountName.MatchString(name) {
-			return name
-		}
+	h := azurehost.Parse(host)
+	if h.Kind != azurehost.Storage || h.Service != "blob" && h.Service != "dfs" {
+		return ""
 	}
-	return ""
+	return h.Account
 }
 
 // Host reports whether host has the form of a blob data-plane host, for
