@@ -10,6 +10,9 @@ const (
 	RoleUserAccessAdministrator = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 	RoleAzureMLDataScientist    = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 	RoleAzureMLComputeOperator  = "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815"
+	RoleKeyVaultSecretsUser     = "4633458b-17de-408a-b874-0445c86b69e6"
+	RoleKeyVaultSecretsOfficer  = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+	RoleKeyVaultAdministrator   = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 )
 
 // BuiltInRole is a built-in role with its description.
@@ -20,6 +23,17 @@ type BuiltInRole struct {
 
 const ml = "Microsoft.MachineLearningServices/workspaces"
 
+const kv = "Microsoft.KeyVault"
+
+// keyVaultActions are the actions Key Vault's data roles grant beside
+// their data actions: reading the vault and its deployments, not
+// changing it.
+var keyVaultActions = []string{
+	"Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*", "Microsoft.Resources/deployments/*",
+	"Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*", kv + "/checkNameAvailability/read",
+	kv + "/deletedVaults/read", kv + "/locations/*/read", kv + "/vaults/*/read", kv + "/operations/read",
+}
+
 // BuiltIns returns the built-in roles armlet knows, all assignable at "/".
 //
 // Permissions are Azure's as published (arm-conventions.md 1.8): Owner,
@@ -28,7 +42,10 @@ const ml = "Microsoft.MachineLearningServices/workspaces"
 // and User Access Administrator's "*/read", "Microsoft.Authorization/*",
 // "Microsoft.Support/*" are the documented ones, not checked against a
 // role JSON. Data actions of these roles are left out (Azure ML's
-// built-ins grant none for the workspace data plane).
+// built-ins grant none for the workspace data plane). Key Vault Secrets
+// User, Key Vault Secrets Officer and Key Vault Administrator are Azure's
+// published definitions (security built-in roles, 2024): their data
+// actions are what a vault with enableRbacAuthorization checks.
 func BuiltIns() []BuiltInRole {
 	root := []resourceid.ID{resourceid.Root}
 	b := func(id, name, desc string, p Permission) BuiltInRole {
@@ -56,5 +73,11 @@ func BuiltIns() []BuiltInRole {
 					ml + "/featurestores/write", ml + "/featurestores/delete"}}),
 		b(RoleAzureMLComputeOperator, "AzureML Compute Operator", "Can access and perform CRUD operations on Machine Learning Services managed compute resources (including Notebook VMs).",
 			Permission{Actions: []string{ml + "/computes/*", ml + "/notebooks/vm/*"}}),
+		b(RoleKeyVaultSecretsUser, "Key Vault Secrets User", "Read secret contents. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{DataActions: []string{kv + "/vaults/secrets/getSecret/action", kv + "/vaults/secrets/readMetadata/action"}}),
+		b(RoleKeyVaultSecretsOfficer, "Key Vault Secrets Officer", "Perform any action on the secrets of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{Actions: keyVaultActions, DataActions: []string{kv + "/vaults/secrets/*"}}),
+		b(RoleKeyVaultAdministrator, "Key Vault Administrator", "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{Actions: keyVaultActions, DataActions: []string{kv + "/vaults/*"}}),
 	}
 }

@@ -46,6 +46,7 @@ const (
 	SpaceRBAC
 	SpaceMLQuotas
 	SpaceWrites
+	SpaceKeyVault
 	spaceEnd // one past the last; not a space
 )
 
@@ -148,6 +149,13 @@ var spaces = [spaceEnd]layout{
 		name: "engine writes", prefix: "x\x00", owner: OwnerEngine,
 		keys:   "written: on a shared store (etcd) only",
 		values: "empty; rewritten by every transaction made through the engine, so that a replica learns from its revision whether it has heard of every write (the engine's kept bodies, rendered.go)",
+	},
+	SpaceKeyVault: {
+		name: "key vault data plane", prefix: "kv\x00", owner: "internal/providers/keyvault", viaEngine: true,
+		keys: `{vault name}\0s\0{secret name}: a secret; {vault name}\0v\0{secret name}\0{version}: one of its versions; ` +
+			`names lower case (vault names are global, so a vault's secrets follow its name through soft delete and recover)`,
+		values: "s\\0…: the secret (JSON): its name as set, its latest version, when it was deleted if it is; " +
+			"v\\0…: a version (JSON): the value, content type, tags and attributes",
 	},
 	SpaceMLQuotas: {
 		name: "ml quotas", prefix: "mlq\x00", owner: "internal/providers/machinelearning", viaEngine: true,

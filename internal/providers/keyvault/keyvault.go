@@ -1,8 +1,8 @@
 // Package keyvault is armlet's Microsoft.KeyVault resource provider: key
 // vaults with their access policies, soft delete (deleted vaults that can
 // be recovered or purged) and private endpoints, as an Azure ML
-// workspace's key vault needs them. It serves no Key Vault data plane
-// (keys, secrets, certificates).
+// workspace's key vault needs them, and the data plane of its secrets
+// (DataPlane, reached through armlet's HTTPS proxy).
 //
 // # Sources of truth
 //
@@ -18,6 +18,10 @@
 //     (a route), and list them at the subscription.
 //   - Vault names are global, as their host names are: a create looks the
 //     name up among every subscription's vaults and deleted vaults.
+//   - A vault's secrets live in kv.SpaceKeyVault under the vault's name
+//     (secretStore). A soft-deleted vault keeps them, so a recover brings
+//     them back; a purge drops them, and so does the create of a vault
+//     whose name a purged (or expired) vault held.
 //   - A vault is a private link target (group "vault") that records no
 //     connections: the private endpoints keep them.
 package keyvault
@@ -31,6 +35,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/rpkit"
 )
 
@@ -63,14 +68,15 @@ type Options struct{}
 
 // provider is the state every strategy of the package shares.
 type provider struct {
-	e *engine.Engine
+	e       *engine.Engine
+	secrets *secretStore
 }
 
 // Register adds the provider's resource types, the write observer that
 // drops a recovered vault's deleted record, and the routes of deleted
 // vaults and checkNameAvailability.
 func Register(e *engine.Engine, _ Options) {
-	p := &provider{e: e}
+	p := &provider{e: e, secrets: &secretStore{kv: e.Space(kv.SpaceKeyVault), now: e.Now}}
 	reg := e.Registry()
 	reg.Register(&engine.Type{
 		Name: TypeVaults, APIVersions: APIVersions, Tracked: true,

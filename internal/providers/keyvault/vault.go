@@ -83,6 +83,11 @@ func (s *vaultStrategy) Validate(ctx context.Context, req *engine.Request, desir
 		if err := s.checkNameFree(ctx, desired); err != nil {
 			return err
 		}
+		// The name is free: secrets left under it are an expired deleted
+		// vault's, which Azure has purged with it.
+		if err := s.secrets.dropVault(ctx, name); err != nil {
+			return err
+		}
 		props = sent
 		setDefaults(props, req.APIVersion)
 	}
