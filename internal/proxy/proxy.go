@@ -125,12 +125,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	p.serveTunnel(conn, host)
+	p.serveTunnel(context.WithoutCancel(r.Context()), conn, host)
 }
 
 // serveTunnel terminates TLS for host on conn and serves HTTP/1.1 on it
-// until the client closes it or the proxy is closed.
-func (p *Proxy) serveTunnel(conn net.Conn, host string) {
+// until the client closes it or the proxy is closed. Its requests' contexts
+// carry base's values: what the proxy's own server put on the CONNECT
+// (the listener it arrived on, for flow records).
+func (p *Proxy) serveTunnel(base context.Context, conn net.Conn, host string) {
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"http/1.1"},
@@ -154,6 +156,7 @@ func (p *Proxy) serveTunnel(conn net.Conn, host string) {
 	})
 	srv := &http.Server{
 		Handler:           handler,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: p.opts.ReadHeaderTimeout,
 		IdleTimeout:       p.opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
