@@ -29,9 +29,10 @@ import (
 // verifies with armlet's CA, and gets what Key Vault decides before any
 // operation: without a token the 401 challenge naming armlet's token
 // service and Key Vault's resource; with an ARM token 401; with a Key
-// Vault token from the token endpoint, 403 ForbiddenByConnection for a
-// vault without public network access, 403 ForbiddenByFirewall for one
-// whose network rules deny, and 501 naming the operation for an open one.
+// Vault token from the token endpoint, 403 Forbidden with innererror
+// ForbiddenByConnection for a vault without public network access,
+// ForbiddenByFirewall for one whose network rules deny, and 501 naming
+// the operation (certificates) for an open one.
 // The host of a vault armlet does not hold is refused at CONNECT. Every
 // request, refused ones too, is a keyvault-public flow record naming its
 // vault and operation.
@@ -81,16 +82,23 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 	}{
 		{"no token", "kvprivate1", "", http.StatusUnauthorized, "Unauthorized"},
 		{"an ARM token", "kvprivate1", s.TokenOf(t, cred), http.StatusUnauthorized, "Unauthorized"},
-		{"public access disabled", "kvprivate1", vaultToken.Token, http.StatusForbidden, "ForbiddenByConnection"},
-		{"network rules deny", "kvdenied1", vaultToken.Token, http.StatusForbidden, "ForbiddenByFirewall"},
+		{"public access disabled", "kvprivate1", vaultToken.Token, http.StatusForbidden, "Forbidden/ForbiddenByConnection"},
+		{"network rules deny", "kvdenied1", vaultToken.Token, http.StatusForbidden, "Forbidden/ForbiddenByFirewall"},
 		{"open vault", "kvopen1", vaultToken.Token, http.StatusNotImplemented, "NotImplemented"},
 	} {
 		code, header, body := get(strings.Replace(contacts, "%s", c.vault, 1), c.token)
 		var e struct {
-			Error struct{ Code, Message string }
+			Error struct {
+				Code, Message string
+				InnerError    *struct{ Code string }
+			}
 		}
 		_ = json.Unmarshal([]byte(body), &e)
-		if code != c.status || e.Error.Code != c.code {
+		got := e.Error.Code
+		if e.Error.InnerError != nil {
+			got += "/" + e.Error.InnerError.Code
+		}
+		if code != c.status || got != c.code {
 			t.Errorf("%s: %d %s, want %d %s", c.name, code, body, c.status, c.code)
 		}
 		if c.status == http.StatusUnauthorized {
@@ -115,14 +123,15 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 	}
 	// The two refused for their token and the one refused by the network
 	// rule each name the vault and the operation; only the last has a
-	// caller.
+	// caller, and its error code is the innererror's.
 	byStatus := map[int]int{}
 	for _, f := range flows {
 		if f.Class != netmodel.KeyVaultPublic || !strings.HasSuffix(f.ResourceID, "/vaults/kvprivate1") {
 			continue
 		}
 		byStatus[f.Status]++
-		if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || (f.CallerObjectID != "") != (f.Status == http.StatusForbidden) {
+		if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || (f.CallerObjectID != "") != (f.Status == http.StatusForbidden) ||
+			f.Status == http.StatusForbidden && f.ErrorCode != "ForbiddenByConnection" {
 			t.Errorf("flow record %+v", f)
 		}
 	}

@@ -54,12 +54,13 @@ func responseCode(err error) (int, string) {
 // every secret permission) sets a secret twice (two versions), reads the
 // latest and the first, lists 30 secrets across two pages and the
 // versions, disables the first version (whose value then reads 403
-// SecretDisabled), deletes the secret (soft delete: 404 to a get, listed
+// Forbidden, innererror SecretDisabled), deletes the secret (soft delete: 404 to a get, listed
 // as deleted, its name refused to a set with 409), recovers it, deletes and
 // purges it. A reader (Key Vault Secrets User; a get/list policy) reads
 // but cannot set; a principal with nothing, and on the RBAC vault the
 // bootstrap principal, Owner at the root (whose actions grant no data
-// action), are refused with Key Vault's 403. No flow record holds a secret
+// action), are refused with Key Vault's 403 (Forbidden, innererror ForbiddenByRbac or
+// AccessDenied). No flow record holds a secret
 // value.
 func TestKeyVaultSecretsGoSDKThroughProxy(t *testing.T) {
 	t.Parallel()
@@ -148,7 +149,7 @@ func TestKeyVaultSecretsGoSDKThroughProxy(t *testing.T) {
 			}, nil); err != nil {
 				t.Fatalf("disable the first version: %v", err)
 			}
-			if _, err := w.GetSecret(ctx, "db-password", first.ID.Version(), nil); !sameCode(err, http.StatusForbidden, "SecretDisabled") {
+			if _, err := w.GetSecret(ctx, "db-password", first.ID.Version(), nil); !forbiddenBy(err, "SecretDisabled") {
 				t.Errorf("get a disabled version: %v", err)
 			}
 
@@ -156,16 +157,16 @@ func TestKeyVaultSecretsGoSDKThroughProxy(t *testing.T) {
 			if got, err := r.GetSecret(ctx, "db-password", "", nil); err != nil || *got.Value != value2 {
 				t.Errorf("the reader's get: %v", err)
 			}
-			if _, err := r.SetSecret(ctx, "db-password", azsecrets.SetSecretParameters{Value: to.Ptr("no")}, nil); !sameCode(err, http.StatusForbidden, v.forbidden) {
+			if _, err := r.SetSecret(ctx, "db-password", azsecrets.SetSecretParameters{Value: to.Ptr("no")}, nil); !forbiddenBy(err, v.forbidden) {
 				t.Errorf("the reader's set: %v, want 403 %s", err, v.forbidden)
 			}
 			nobody := publicCloudSecrets(t, s, v.name, stranger.ClientID, stranger.ClientSecret)
-			if _, err := nobody.GetSecret(ctx, "db-password", "", nil); !sameCode(err, http.StatusForbidden, v.forbidden) {
+			if _, err := nobody.GetSecret(ctx, "db-password", "", nil); !forbiddenBy(err, v.forbidden) {
 				t.Errorf("a principal without permission: %v, want 403 %s", err, v.forbidden)
 			}
 			if v.forbidden == "ForbiddenByRbac" {
 				owner := publicCloudSecrets(t, s, v.name, s.Conn.ClientID, s.Conn.ClientSecret)
-				if _, err := owner.GetSecret(ctx, "db-password", "", nil); !sameCode(err, http.StatusForbidden, v.forbidden) {
+				if _, err := owner.GetSecret(ctx, "db-password", "", nil); !forbiddenBy(err, v.forbidden) {
 					t.Errorf("Owner at the root on an RBAC vault: %v, want 403 %s", err, v.forbidden)
 				}
 			}
@@ -245,4 +246,12 @@ func TestKeyVaultSecretsGoSDKThroughProxy(t *testing.T) {
 func sameCode(err error, status int, code string) bool {
 	s, c := responseCode(err)
 	return s == status && c == code
+}
+
+// forbiddenBy reports whether err is Key Vault's 403: code Forbidden,
+// with inner as its innererror's code.
+func forbiddenBy(err error, inner string) bool {
+	msg := err.Error() // azcore shows the body, indented
+	_, after, ok := strings.Cut(msg, `"innererror"`)
+	return sameCode(err, http.StatusForbidden, "Forbidden") && ok && strings.Contains(after, `"`+inner+`"`)
 }

@@ -30,8 +30,8 @@ const Audience = "https://vault.azure.net"
 //     which is how Key Vault clients learn where to get a token;
 //  2. the vault: one armlet does not hold is 404 VaultNotFound;
 //  3. the network: a vault with publicNetworkAccess Disabled is 403
-//     ForbiddenByConnection, one whose networkAcls.defaultAction is Deny
-//     403 ForbiddenByFirewall (the proxy is public, and a client through
+//     (innererror ForbiddenByConnection), one whose
+//     networkAcls.defaultAction is Deny 403 (ForbiddenByFirewall) (the proxy is public, and a client through
 //     it has no public address an ipRule could name);
 //  4. the api-version (400 BadParameter unless one of APIVersionsData);
 //  5. the operation and its names (400 BadParameter for a name Key Vault
@@ -41,13 +41,15 @@ const Audience = "https://vault.azure.net"
 //     whose dataActions grant the operation's data action (actions, such
 //     as Owner's "*", grant none), else an access policy of the vault for
 //     the caller's object id whose secret permissions hold the operation's
-//     (403 ForbiddenByRbac or AccessDenied, with Key Vault's message);
+//     (403 with innererror ForbiddenByRbac or AccessDenied, and Key
+//     Vault's message);
 //  7. the operation: the secrets (secrets.go); keys and certificates are
 //     501 NotImplemented, naming the request.
 //
-// Choice: Key Vault's 403 and disabled-secret bodies carry a general code
-// ("Forbidden") and the specific one under innererror; armlet's error
-// bodies have no innererror, so the specific code is the code.
+// Every 403 is Key Vault's: code Forbidden, with the reason's code as
+// innererror (ForbiddenByConnection, ForbiddenByFirewall, ForbiddenByRbac,
+// AccessDenied, SecretDisabled), which flow records keep as their error
+// code.
 type DataPlane struct {
 	e            *engine.Engine
 	authenticate func(ctx context.Context, authorization string) (engine.Caller, *arm.Error)
@@ -159,11 +161,15 @@ func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request, bod
 }
 
 // forbidden is Key Vault's 403 for a network rule, with its caller and
-// vault lines.
+// vault lines: code Forbidden, the rule's code as innererror.
 func forbidden(code, reason string, caller engine.Caller, v *engine.Resource) *arm.Error {
-	return arm.Errorf(http.StatusForbidden, code, "%s\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
-		reason, caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location))
+	return arm.Errorf(http.StatusForbidden, codeForbidden, "%s\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
+		reason, caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location)).WithInner(code)
 }
+
+// codeForbidden is Key Vault's general code of every 403; the innererror
+// says why.
+const codeForbidden = "Forbidden"
 
 // unauthorized is Key Vault's 401 for a request without a valid token,
 // with the challenge that tells clients where to get one.

@@ -44,6 +44,9 @@ func (d *dataEnv) call(vault, method, target, body string) (int, map[string]any,
 		if !ok {
 			d.T.Fatalf("%s %s: %v", method, target, err)
 		}
+		if ae.InnerError != nil {
+			return ae.Status, nil, ae.Code + "/" + ae.InnerError.Code
+		}
 		return ae.Status, nil, ae.Code
 	}
 	var out map[string]any
@@ -71,6 +74,7 @@ func TestSecretRefusals(t *testing.T) {
 	d := newDataEnv(t)
 	d.create(vaultPath, vault(`"accessPolicies":[`+policy(`"get","list","set"`)+`]`))
 	d.must("kv1", http.MethodPut, "/secrets/s1?api-version=7.4", `{"value":"v"}`, 200)
+	d.must("kv1", http.MethodPut, "/secrets/off?api-version=7.4", `{"value":"v","attributes":{"enabled":false}}`, 200)
 	cases := []struct {
 		name, method, target, body string
 		status                     int
@@ -99,9 +103,10 @@ func TestSecretRefusals(t *testing.T) {
 		{"too deep", "GET", "/secrets/s1/v/x?api-version=7.4", "", 404, "NotFound"},
 		{"backup", "POST", "/secrets/s1/backup?api-version=7.4", "", 501, "NotImplemented"},
 		{"keys", "GET", "/keys?api-version=7.4", "", 501, "NotImplemented"},
-		{"delete without the permission", "DELETE", "/secrets/s1?api-version=7.4", "", 403, "AccessDenied"},
-		{"purge without the permission", "DELETE", "/deletedsecrets/s1?api-version=7.4", "", 403, "AccessDenied"},
-		{"recover without the permission", "POST", "/deletedsecrets/s1/recover?api-version=7.4", "", 403, "AccessDenied"},
+		{"a disabled secret's value", "GET", "/secrets/off?api-version=7.4", "", 403, "Forbidden/SecretDisabled"},
+		{"delete without the permission", "DELETE", "/secrets/s1?api-version=7.4", "", 403, "Forbidden/AccessDenied"},
+		{"purge without the permission", "DELETE", "/deletedsecrets/s1?api-version=7.4", "", 403, "Forbidden/AccessDenied"},
+		{"recover without the permission", "POST", "/deletedsecrets/s1/recover?api-version=7.4", "", 403, "Forbidden/AccessDenied"},
 		{"another vault", "GET", "/secrets/s1?api-version=7.4", "", 404, "VaultNotFound"},
 	}
 	for _, c := range cases {

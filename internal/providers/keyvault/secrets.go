@@ -548,7 +548,7 @@ func (s *secretStore) versions(ctx context.Context, vault, name, after string, m
 
 // secretDisabled is Key Vault's refusal to read a disabled secret's value.
 func secretDisabled() *arm.Error {
-	return arm.Errorf(http.StatusForbidden, "SecretDisabled", "Operation get is not allowed on a disabled secret.")
+	return arm.Errorf(http.StatusForbidden, codeForbidden, "Operation get is not allowed on a disabled secret.").WithInner("SecretDisabled")
 }
 
 // vaultSecrets gives a vault's secrets their Key Vault shapes: the

@@ -137,11 +137,11 @@ func (d *DataPlane) permitted(ctx context.Context, caller engine.Caller, v *engi
 		}
 		err := d.authorize(ctx, caller, op.action, scope)
 		if ae, ok := arm.AsError(err); ok && ae.Status == http.StatusForbidden {
-			return arm.Errorf(http.StatusForbidden, "ForbiddenByRbac",
+			return arm.Errorf(http.StatusForbidden, codeForbidden,
 				"Caller is not authorized to perform action on resource.\r\n"+
 					"If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n"+
 					"Caller: %s\r\nAction: '%s'\r\nResource: '%s'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\nVault: %s;location=%s\r\n",
-				who, op.action, strings.ToLower(scope.String()), v.ID.Name(), location)
+				who, op.action, strings.ToLower(scope.String()), v.ID.Name(), location).WithInner("ForbiddenByRbac")
 		}
 		return err
 	}
@@ -152,10 +152,10 @@ func (d *DataPlane) permitted(ctx context.Context, caller engine.Caller, v *engi
 			return nil
 		}
 	}
-	return arm.Errorf(http.StatusForbidden, "AccessDenied",
+	return arm.Errorf(http.StatusForbidden, codeForbidden,
 		"The user, group or application '%s' does not have secrets %s permission on key vault '%s;location=%s'. "+
 			"For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
-		who, op.permission, v.ID.Name(), location)
+		who, op.permission, v.ID.Name(), location).WithInner("AccessDenied")
 }
 
 // policyAllows reports whether an access policy is the caller's and grants
@@ -239,7 +239,7 @@ func (d *DataPlane) serveSecrets(ctx context.Context, r *http.Request, v *engine
 		return engine.JSON(http.StatusOK, vs.bundle(h, sv, false)), nil
 	case "purge":
 		if vs.protected {
-			return nil, arm.Errorf(http.StatusForbidden, "Forbidden",
+			return nil, arm.Errorf(http.StatusForbidden, codeForbidden,
 				"Operation \"purge\" is not allowed because purge protection is enabled for this vault. "+
 					"Key Vault service will automatically purge it after the retention period has passed.")
 		}
