@@ -133,7 +133,8 @@ func manyTags(n int) string {
 // TestSecretsFollowTheVault: a vault's secrets go with it into soft delete
 // (the data plane does not answer for a deleted vault) and come back with a
 // recover; a purge drops them, so a new vault of the name starts empty; a
-// deleted secret whose purge date passes is gone and its name free.
+// deleted secret whose purge date passes is gone and its name free; a
+// reset leaves none in the store.
 func TestSecretsFollowTheVault(t *testing.T) {
 	d := newDataEnv(t)
 	all := `"get","list","set","delete","recover","purge"`
@@ -178,6 +179,38 @@ func TestSecretsFollowTheVault(t *testing.T) {
 	}
 	if v := d.must("kv1", http.MethodGet, "/secrets?api-version=7.4", "", 200)["value"].([]any); len(v) != 0 {
 		t.Errorf("a new vault lists %v", v)
+	}
+
+	// A vault of a name whose deleted vault expired starts without that
+	// vault's secrets and keeps its own through its delete and recover
+	// (the expired record it replaces goes without taking them).
+	kv3 := rgPath + "/providers/Microsoft.KeyVault/vaults/kv3"
+	d.create(kv3, vault(`"accessPolicies":[`+policy(all)+`],"softDeleteRetentionInDays":7`))
+	d.must("kv3", http.MethodPut, "/secrets/old?api-version=7.4", `{"value":"x"}`, 200)
+	d.Must(http.MethodDelete, kv3, api, "", 200)
+	d.Advance(7*24*time.Hour + time.Minute)
+	d.create(kv3, vault(`"accessPolicies":[`+policy(all)+`],"softDeleteRetentionInDays":7`))
+	d.must("kv3", http.MethodPut, "/secrets/new?api-version=7.4", `{"value":"y"}`, 200)
+	d.Must(http.MethodDelete, kv3, api, "", 200)
+	d.Must(http.MethodPut, kv3, api, vault(`"createMode":"recover"`), 201)
+	d.Advance(2 * time.Second)
+	d.must("kv3", http.MethodGet, "/secrets/new?api-version=7.4", "", 200)
+	if status, _, _ := d.call("kv3", http.MethodGet, "/secrets/old?api-version=7.4", ""); status != 404 {
+		t.Errorf("the expired vault's secret in the new vault of its name: %d", status)
+	}
+
+	// A reset (which asks no strategy) leaves no secret in the store,
+	// of a live vault or of a deleted one.
+	d.must("kv1", http.MethodPut, "/secrets/live?api-version=7.4", `{"value":"x"}`, 200)
+	kv2 := rgPath + "/providers/Microsoft.KeyVault/vaults/kv2"
+	d.create(kv2, vault(`"accessPolicies":[`+policy(all)+`]`))
+	d.must("kv2", http.MethodPut, "/secrets/deleted?api-version=7.4", `{"value":"x"}`, 200)
+	d.Must(http.MethodDelete, kv2, api, "", 200)
+	if _, err := d.Engine.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := d.dp.secrets.kv.Scan(context.Background(), nil, nil, 0); err != nil || len(left) != 0 {
+		t.Errorf("after a reset the store keeps %d secret records (%v)", len(left), err)
 	}
 }
 

@@ -168,10 +168,7 @@ func (rt *deletedVaultRoute) serve(ctx context.Context, req *engine.Request, sub
 	if protected, _ := dv.Properties["purgeProtectionEnabled"].(bool); protected {
 		return nil, arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed, "Operation 'DeletedVaultPurge' is not allowed.")
 	}
-	if err := rt.e.Remove(ctx, dv.ID); err != nil {
-		return nil, err
-	}
-	if err := rt.secrets.dropVault(ctx, name); err != nil {
+	if err := rt.e.Remove(ctx, dv.ID); err != nil { // its secrets go with it (resourceDeleted)
 		return nil, err
 	}
 	op := dv.Clone()

@@ -20,8 +20,8 @@
 //     name up among every subscription's vaults and deleted vaults.
 //   - A vault's secrets live in kv.SpaceKeyVault under the vault's name
 //     (secretStore). A soft-deleted vault keeps them, so a recover brings
-//     them back; a purge drops them, and so does the create of a vault
-//     whose name a purged (or expired) vault held.
+//     them back; a purge or a reset drops them (resourceDeleted), and so
+//     does the create of a vault whose name an expired deleted vault held.
 //   - A vault is a private link target (group "vault") that records no
 //     connections: the private endpoints keep them.
 package keyvault
@@ -92,6 +92,7 @@ func Register(e *engine.Engine, _ Options) {
 		Put: engine.Sync, Delete: engine.Sync, Strategy: &deletedVaultStrategy{p},
 	})
 	e.OnWrite(p.vaultWritten)
+	e.OnDelete(p.resourceDeleted)
 	e.AddRoute(&deletedVaultRoute{p})
 	e.AddRoute(rpkit.NameAvailability{Type: TypeVaults, Invalid: nameInvalid, Taken: p.nameTaken}.Route(e))
 }
@@ -153,10 +154,42 @@ func (p *provider) vaultWritten(ctx context.Context, _ *engine.Request, r *engin
 	}
 	dv, err := p.deletedVault(ctx, r.ID.SubscriptionID(), r.ID.Name())
 	if err == nil && dv != nil {
-		err = p.e.Remove(ctx, dv.ID)
+		err = p.e.Remove(keepingSecrets(ctx), dv.ID) // the recovered vault has them
 	}
 	if err != nil {
 		p.e.Logger().Warn("keyvault: dropping a recovered vault's deleted record", "vault", r.ID.String(), "err", err)
+	}
+}
+
+// keepSecretsKey marks a context whose removal of a deleted vault keeps
+// the vault's secrets: the vault is live again (recovered) or being
+// deleted anew (Removed replaces an expired record of its name).
+type keepSecretsKey struct{}
+
+func keepingSecrets(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keepSecretsKey{}, true)
+}
+
+// resourceDeleted drops the secrets of a vault name nothing holds any
+// more: a deleted vault purged (or gone with a reset), or a vault deleted
+// without leaving a deleted vault behind (a reset, which asks no
+// strategy). A vault deleted by itself or with its resource group leaves
+// its deleted vault (Removed runs first), which keeps the secrets.
+func (p *provider) resourceDeleted(ctx context.Context, r *engine.Resource) {
+	drop := false
+	switch r.Type {
+	case TypeDeletedVaults:
+		keep, _ := ctx.Value(keepSecretsKey{}).(bool)
+		drop = !keep
+	case TypeVaults:
+		dv, err := p.deletedVault(ctx, r.ID.SubscriptionID(), r.ID.Name())
+		drop = err == nil && dv == nil
+	}
+	if !drop {
+		return
+	}
+	if err := p.secrets.dropVault(ctx, r.ID.Name()); err != nil {
+		p.e.Logger().Warn("keyvault: dropping a gone vault's secrets", "vault", r.ID.String(), "err", err)
 	}
 }
 
