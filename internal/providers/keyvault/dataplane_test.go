@@ -92,6 +92,8 @@ func TestSecretRefusals(t *testing.T) {
 		{"set with a body not JSON", "PUT", "/secrets/s2?api-version=7.4", `value=x`, 400, "BadParameter"},
 		{"set with an empty body", "PUT", "/secrets/s2?api-version=7.4", ``, 400, "BadParameter"},
 		{"set with a number value", "PUT", "/secrets/s2?api-version=7.4", `{"value":1}`, 400, "BadParameter"},
+		{"set with a string exp", "PUT", "/secrets/s2?api-version=7.4", `{"value":"x","attributes":{"exp":"soon"}}`, 400, "BadParameter"},
+		{"set with value twice", "PUT", "/secrets/s2?api-version=7.4", `{"value":"a","Value":"b"}`, 400, "InvalidRequestContent"},
 		{"value too large", "PUT", "/secrets/s2?api-version=7.4", `{"value":"` + strings.Repeat("x", 25*1024+1) + `"}`, 400, "BadParameter"},
 		{"too many tags", "PUT", "/secrets/s2?api-version=7.4", `{"value":"x","tags":{` + manyTags(16) + `}}`, 400, "BadParameter"},
 		{"update with a value", "PATCH", "/secrets/s1?api-version=7.4", `{"value":"x"}`, 400, "BadParameter"},

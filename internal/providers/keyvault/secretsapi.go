@@ -8,12 +8,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/jsonbody"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 )
@@ -256,15 +258,42 @@ func (d *DataPlane) serveSecrets(ctx context.Context, r *http.Request, v *engine
 }
 
 // secretBody decodes a Set or Update Secret body.
+//
+// Choice: a body that repeats a member (ignoring case) or exceeds
+// jsonbody's limits is refused, 400 as armlet refuses it for ARM
+// (jsonbody.Check), so that the stored secret, the flow record and the
+// answer read one interpretation of it.
 func secretBody(body []byte) (secretParams, error) {
 	var p secretParams
 	if len(bytes.TrimSpace(body)) == 0 {
 		return p, badParameter("The request body is empty; a secret's parameters are a JSON object.")
 	}
+	if err := jsonbody.Check(body); err != nil {
+		return p, err
+	}
 	if err := json.Unmarshal(body, &p); err != nil {
-		return p, badParameter("The request body is not a valid secret's parameters: %v.", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return p, badParameter("The request body's member '%s' is a JSON %s; Key Vault expects %s.", te.Field, te.Value, jsonKind(te.Type.Kind()))
+		}
+		return p, badParameter("The request body is not a JSON object of a secret's parameters.")
 	}
 	return p, nil
+}
+
+// jsonKind names what a Go kind decodes from, in JSON's words.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer (Unix seconds)"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "an object"
+	}
+	return "another type"
 }
 
 // page reads the paging parameters of a list: maxresults (1 to 25, 25
