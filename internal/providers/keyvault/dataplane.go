@@ -43,8 +43,9 @@ const Audience = "https://vault.azure.net"
 //     the caller's object id whose secret permissions hold the operation's
 //     (403 with innererror ForbiddenByRbac or AccessDenied, and Key
 //     Vault's message);
-//  7. the operation: the secrets (secrets.go); keys and certificates are
-//     501 NotImplemented, naming the request.
+//  7. the operation: the secrets (secrets.go), and the certificate
+//     contacts azurerm reads of every vault (none); keys and the rest of
+//     certificates are 501 NotImplemented, naming the request.
 //
 // Every 403 is Key Vault's: code Forbidden, with the reason's code as
 // innererror (ForbiddenByConnection, ForbiddenByFirewall, ForbiddenByRbac,
@@ -147,7 +148,8 @@ func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request, bod
 	}
 	if op.action == "" {
 		return nil, target, arm.Errorf(http.StatusNotImplemented, "NotImplemented",
-			"armlet does not serve the Key Vault operation %s %s yet: it serves secrets only.", r.Method, r.URL.EscapedPath())
+			"armlet does not serve the Key Vault operation %s %s yet: it serves secrets (and answers that a vault has no certificate contacts) only.",
+			r.Method, r.URL.EscapedPath())
 	}
 	target.Operation = op.action
 	if err := checkDataAPIVersion(r); err != nil {

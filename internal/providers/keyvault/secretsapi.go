@@ -26,9 +26,9 @@ type secretOp struct {
 	secret  string // the secret's name, as sent
 	version string // "" for the latest
 	// action is the RBAC data action the operation needs ("" for a
-	// request armlet does not serve); permission the secret permission of
-	// an access policy.
-	action, permission string
+	// request armlet does not serve); permission the permission of an
+	// access policy, in category ("" for secrets; "certificates").
+	action, permission, category string
 }
 
 // Data actions of Key Vault's secrets (Azure's operation names).
@@ -49,6 +49,10 @@ func parseOperation(r *http.Request) (secretOp, error) {
 		segs[i] = u
 	}
 	kind := strings.ToLower(segs[0])
+	if kind == "certificates" && len(segs) == 2 && strings.EqualFold(segs[1], "contacts") && r.Method == http.MethodGet {
+		// What azurerm reads of every vault; the vault has none.
+		return secretOp{do: "contacts", action: TypeVaults + "/certificatecontacts/read", permission: "managecontacts", category: "certificates"}, nil
+	}
 	if kind != "secrets" && kind != "deletedsecrets" {
 		return secretOp{}, nil
 	}
@@ -147,27 +151,31 @@ func (d *DataPlane) permitted(ctx context.Context, caller engine.Caller, v *engi
 		}
 		return err
 	}
+	category := op.category
+	if category == "" {
+		category = "secrets"
+	}
 	policies, _ := v.Properties["accessPolicies"].([]any)
 	for _, p := range policies {
 		policy, _ := p.(map[string]any)
-		if policyAllows(policy, caller, op.permission) {
+		if policyAllows(policy, caller, category, op.permission) {
 			return nil
 		}
 	}
 	return arm.Errorf(http.StatusForbidden, codeForbidden,
-		"The user, group or application '%s' does not have secrets %s permission on key vault '%s;location=%s'. "+
+		"The user, group or application '%s' does not have %s %s permission on key vault '%s;location=%s'. "+
 			"For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
-		who, op.permission, v.ID.Name(), location).WithInner("AccessDenied")
+		who, category, op.permission, v.ID.Name(), location).WithInner("AccessDenied")
 }
 
 // policyAllows reports whether an access policy is the caller's and grants
-// the secret permission perm (or "all").
+// permission perm (or "all") of category ("secrets", "certificates").
 //
 // Choice: a policy is the caller's when its objectId is the caller's
 // object id and its applicationId, if any, the caller's application id
 // (Key Vault's compound identity, simplified); group object ids match no
 // one, as armlet has no groups.
-func policyAllows(policy map[string]any, caller engine.Caller, perm string) bool {
+func policyAllows(policy map[string]any, caller engine.Caller, category, perm string) bool {
 	oid, _ := policy["objectId"].(string)
 	if oid == "" || !strings.EqualFold(oid, caller.ObjectID) {
 		return false
@@ -176,7 +184,7 @@ func policyAllows(policy map[string]any, caller engine.Caller, perm string) bool
 		return false
 	}
 	perms, _ := policy["permissions"].(map[string]any)
-	list, _ := perms["secrets"].([]any)
+	list, _ := perms[category].([]any)
 	for _, p := range list {
 		if s, _ := p.(string); strings.EqualFold(s, perm) || strings.EqualFold(s, "all") {
 			return true
@@ -249,6 +257,11 @@ func (d *DataPlane) serveSecrets(ctx context.Context, r *http.Request, v *engine
 			return nil, err
 		}
 		return &engine.Response{Status: http.StatusNoContent}, nil
+	case "contacts":
+		// Choice: Key Vault's answer for a vault without certificate
+		// contacts is taken to be 404 ContactsNotFound; azurerm takes a 404
+		// (as a 403) as "no contacts".
+		return nil, arm.NotFound("ContactsNotFound", "The vault '%s' has no certificate contacts.", vault)
 	case "list", "listDeleted":
 		return d.listSecrets(ctx, r, vs, vault, op)
 	case "versions":
