@@ -110,6 +110,8 @@ func TestSecretRefusals(t *testing.T) {
 		{"purge without the permission", "DELETE", "/deletedsecrets/s1?api-version=7.4", "", 403, "Forbidden/AccessDenied"},
 		{"recover without the permission", "POST", "/deletedsecrets/s1/recover?api-version=7.4", "", 403, "Forbidden/AccessDenied"},
 		{"another vault", "GET", "/secrets/s1?api-version=7.4", "", 404, "VaultNotFound"},
+		{"certificate contacts without the permission", "GET", "/certificates/contacts?api-version=7.4", "", 403, "Forbidden/AccessDenied"},
+		{"certificate contacts set", "PUT", "/certificates/contacts?api-version=7.4", `{}`, 501, "NotImplemented"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -245,5 +247,18 @@ func TestSecretPaging(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s listed %d times", id, n)
 		}
+	}
+}
+
+// TestCertificateContacts: what azurerm reads of every vault; with the
+// permission (managecontacts of certificates) the vault has none.
+func TestCertificateContacts(t *testing.T) {
+	d := newDataEnv(t)
+	d.create(vaultPath, vault(`"accessPolicies":[{"tenantId":"`+tenant+`","objectId":"`+objectID+`","permissions":{"certificates":["ManageContacts"]}}]`))
+	if status, _, code := d.call("kv1", http.MethodGet, "/certificates/contacts?api-version=7.4", ""); status != 404 || code != "ContactsNotFound" {
+		t.Errorf("contacts = %d %s, want 404 ContactsNotFound", status, code)
+	}
+	if status, _, code := d.call("kv1", http.MethodGet, "/secrets?api-version=7.4", ""); status != 403 || code != "Forbidden/AccessDenied" {
+		t.Errorf("a certificates permission lists secrets: %d %s", status, code)
 	}
 }
