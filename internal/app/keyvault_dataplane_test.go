@@ -29,9 +29,11 @@ import (
 // verifies with armlet's CA, and gets what Key Vault decides before any
 // operation: without a token the 401 challenge naming armlet's token
 // service and Key Vault's resource; with an ARM token 401; with a Key
-// Vault token from the token endpoint, 403 ForbiddenByConnection for a
-// vault without public network access, 403 ForbiddenByFirewall for one
-// whose network rules deny, and 501 naming the operation for an open one.
+// Vault token from the token endpoint, 403 Forbidden with innererror
+// ForbiddenByConnection for a vault without public network access,
+// ForbiddenByFirewall for one whose network rules deny; for an open one
+// AccessDenied (no access policy lets the caller read the certificate
+// contacts) and 501 naming an operation not served (keys).
 // The host of a vault armlet does not hold is refused at CONNECT. Every
 // request, refused ones too, is a keyvault-public flow record naming its
 // vault and operation.
@@ -73,24 +75,32 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header, string(b)
 	}
-	contacts := "https://%s.vault.azure.net/certificates/contacts?api-version=7.4"
+	const contacts, keys = "/certificates/contacts?api-version=7.4", "/keys?api-version=7.4"
 	for _, c := range []struct {
-		name, vault, token string
-		status             int
-		code               string
+		name, vault, path, token string
+		status                   int
+		code                     string
 	}{
-		{"no token", "kvprivate1", "", http.StatusUnauthorized, "Unauthorized"},
-		{"an ARM token", "kvprivate1", s.TokenOf(t, cred), http.StatusUnauthorized, "Unauthorized"},
-		{"public access disabled", "kvprivate1", vaultToken.Token, http.StatusForbidden, "ForbiddenByConnection"},
-		{"network rules deny", "kvdenied1", vaultToken.Token, http.StatusForbidden, "ForbiddenByFirewall"},
-		{"open vault", "kvopen1", vaultToken.Token, http.StatusNotImplemented, "NotImplemented"},
+		{"no token", "kvprivate1", contacts, "", http.StatusUnauthorized, "Unauthorized"},
+		{"an ARM token", "kvprivate1", contacts, s.TokenOf(t, cred), http.StatusUnauthorized, "Unauthorized"},
+		{"public access disabled", "kvprivate1", contacts, vaultToken.Token, http.StatusForbidden, "Forbidden/ForbiddenByConnection"},
+		{"network rules deny", "kvdenied1", contacts, vaultToken.Token, http.StatusForbidden, "Forbidden/ForbiddenByFirewall"},
+		{"open vault, no access policy", "kvopen1", contacts, vaultToken.Token, http.StatusForbidden, "Forbidden/AccessDenied"},
+		{"open vault, keys", "kvopen1", keys, vaultToken.Token, http.StatusNotImplemented, "NotImplemented"},
 	} {
-		code, header, body := get(strings.Replace(contacts, "%s", c.vault, 1), c.token)
+		code, header, body := get("https://"+c.vault+".vault.azure.net"+c.path, c.token)
 		var e struct {
-			Error struct{ Code, Message string }
+			Error struct {
+				Code, Message string
+				InnerError    *struct{ Code string }
+			}
 		}
 		_ = json.Unmarshal([]byte(body), &e)
-		if code != c.status || e.Error.Code != c.code {
+		got := e.Error.Code
+		if e.Error.InnerError != nil {
+			got += "/" + e.Error.InnerError.Code
+		}
+		if code != c.status || got != c.code {
 			t.Errorf("%s: %d %s, want %d %s", c.name, code, body, c.status, c.code)
 		}
 		if c.status == http.StatusUnauthorized {
@@ -115,14 +125,15 @@ func TestKeyVaultDataPlaneThroughProxy(t *testing.T) {
 	}
 	// The two refused for their token and the one refused by the network
 	// rule each name the vault and the operation; only the last has a
-	// caller.
+	// caller, and its error code is the innererror's.
 	byStatus := map[int]int{}
 	for _, f := range flows {
 		if f.Class != netmodel.KeyVaultPublic || !strings.HasSuffix(f.ResourceID, "/vaults/kvprivate1") {
 			continue
 		}
 		byStatus[f.Status]++
-		if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || (f.CallerObjectID != "") != (f.Status == http.StatusForbidden) {
+		if f.Operation != "Microsoft.KeyVault/vaults/certificates/read" || (f.CallerObjectID != "") != (f.Status == http.StatusForbidden) ||
+			f.Status == http.StatusForbidden && f.ErrorCode != "ForbiddenByConnection" {
 			t.Errorf("flow record %+v", f)
 		}
 	}

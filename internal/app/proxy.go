@@ -27,14 +27,15 @@ import (
 // checked for Key Vault's audience.
 type vaultService struct{ dp *keyvault.DataPlane }
 
-func (v vaultService) ServeVault(ctx context.Context, host string, r *http.Request, _ []byte) (*engine.Response, armhttp.VaultTarget, error) {
-	resp, t, err := v.dp.Serve(ctx, host, r)
+func (v vaultService) ServeVault(ctx context.Context, host string, r *http.Request, body []byte) (*engine.Response, armhttp.VaultTarget, error) {
+	resp, t, err := v.dp.Serve(ctx, host, r, body)
 	return resp, armhttp.VaultTarget{Caller: t.Caller, Vault: t.Vault, Operation: t.Operation}, err
 }
 
 // newVaultService returns the key vault data plane, authenticating with
-// the token service for keyvault.Audience; its challenge names the token
-// service's authority for armlet's tenant.
+// the token service for keyvault.Audience and authorizing with Azure RBAC's
+// data actions; its challenge names the token service's authority for
+// armlet's tenant.
 func (s *Server) newVaultService(base, tenant string) vaultService {
 	auth := func(ctx context.Context, authorization string) (engine.Caller, *arm.Error) {
 		c, err := s.identity.AuthenticateAudience(ctx, authorization, []string{keyvault.Audience})
@@ -43,7 +44,7 @@ func (s *Server) newVaultService(base, tenant string) vaultService {
 		}
 		return engineCaller(c), nil
 	}
-	return vaultService{keyvault.NewDataPlane(s.engine, auth, base+"/"+tenant)}
+	return vaultService{keyvault.NewDataPlane(s.engine, auth, s.rbac.CheckDataAction, base+"/"+tenant)}
 }
 
 // BlobDir is the directory of the data dir that holds blob content on the

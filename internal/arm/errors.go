@@ -23,6 +23,10 @@ type Error struct {
 	Target         string           `json:"target,omitempty"`
 	Details        []*Error         `json:"details,omitempty"`
 	AdditionalInfo []AdditionalInfo `json:"additionalInfo,omitempty"`
+	// InnerError is the finer code some data planes give under a general
+	// one: Key Vault's {"code":"Forbidden","innererror":{"code":
+	// "ForbiddenByRbac"}}. ARM's own errors have none.
+	InnerError *InnerError `json:"innererror,omitempty"`
 
 	// Header holds extra response headers (WWW-Authenticate on 401,
 	// Retry-After on 429). Not part of the body.
@@ -41,7 +45,28 @@ type AdditionalInfo struct {
 	Info any    `json:"info"`
 }
 
+// InnerError is an error body's innererror member.
+type InnerError struct {
+	Code string `json:"code"`
+}
+
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// WithInner returns e with InnerError's code set, for chaining at
+// construction.
+func (e *Error) WithInner(code string) *Error {
+	e.InnerError = &InnerError{Code: code}
+	return e
+}
+
+// FinestCode is the innererror's code when there is one, else Code: what
+// names the failure most precisely, for flow records.
+func (e *Error) FinestCode() string {
+	if e.InnerError != nil && e.InnerError.Code != "" {
+		return e.InnerError.Code
+	}
+	return e.Code
+}
 
 // Errorf builds an *Error with the given status and code.
 func Errorf(status int, code, format string, args ...any) *Error {

@@ -526,7 +526,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	ae, ok := arm.AsError(err)
-	defer func() { flowInfoFrom(r.Context()).errorCode = ae.Code }()
+	defer func() { flowInfoFrom(r.Context()).errorCode = ae.FinestCode() }()
 	if !ok {
 		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = arm.Internal()

@@ -100,6 +100,35 @@ func TestBuiltInRoles(t *testing.T) {
 	}
 }
 
+// TestKeyVaultDataRoles: the Key Vault data roles grant the secrets' data
+// actions Azure publishes, and Owner's "*" actions grant none of them.
+func TestKeyVaultDataRoles(t *testing.T) {
+	const s = "Microsoft.KeyVault/vaults/secrets/"
+	for _, c := range []struct {
+		role, action string
+		want         bool
+	}{
+		{RoleKeyVaultSecretsUser, s + "getSecret/action", true},
+		{RoleKeyVaultSecretsUser, s + "readMetadata/action", true},
+		{RoleKeyVaultSecretsUser, s + "setSecret/action", false},
+		{RoleKeyVaultSecretsUser, s + "delete", false},
+		{RoleKeyVaultSecretsOfficer, s + "setSecret/action", true},
+		{RoleKeyVaultSecretsOfficer, s + "purge/action", true},
+		{RoleKeyVaultSecretsOfficer, "Microsoft.KeyVault/vaults/keys/read", false},
+		{RoleKeyVaultAdministrator, s + "recover/action", true},
+		{RoleKeyVaultAdministrator, "Microsoft.KeyVault/vaults/keys/read", true},
+		{RoleOwner, s + "getSecret/action", false},
+		{RoleContributor, s + "getSecret/action", false},
+	} {
+		if got := builtin(t, c.role).Allows(c.action, true); got != c.want {
+			t.Errorf("%s allows data action %s = %v, want %v", builtin(t, c.role).Name, c.action, got, c.want)
+		}
+	}
+	if builtin(t, RoleKeyVaultSecretsOfficer).Allows("Microsoft.KeyVault/vaults/write", false) {
+		t.Error("Key Vault Secrets Officer may change the vault")
+	}
+}
+
 func mustID(t *testing.T, s string) resourceid.ID {
 	id, err := resourceid.Parse(s)
 	if err != nil {

@@ -15,6 +15,9 @@ const (
 	RoleStorageBlobDataReader      = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 	RoleStorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 	RoleStorageBlobDataOwner       = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+	RoleKeyVaultSecretsUser        = "4633458b-17de-408a-b874-0445c86b69e6"
+	RoleKeyVaultSecretsOfficer     = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+	RoleKeyVaultAdministrator      = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 )
 
 // BuiltInRole is a built-in role with its description.
@@ -26,7 +29,17 @@ type BuiltInRole struct {
 const (
 	ml    = "Microsoft.MachineLearningServices/workspaces"
 	blobs = "Microsoft.Storage/storageAccounts/blobServices"
+	kv    = "Microsoft.KeyVault"
 )
+
+// keyVaultActions are the actions Key Vault's data roles grant beside
+// their data actions: reading the vault and its deployments, not
+// changing it.
+var keyVaultActions = []string{
+	"Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*", "Microsoft.Resources/deployments/*",
+	"Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*", kv + "/checkNameAvailability/read",
+	kv + "/deletedVaults/read", kv + "/locations/*/read", kv + "/vaults/*/read", kv + "/operations/read",
+}
 
 // BuiltIns returns the built-in roles armlet knows, all assignable at "/".
 //
@@ -37,7 +50,11 @@ const (
 // "Microsoft.Support/*" are the documented ones, not checked against a
 // role JSON. Data actions of these roles are left out (Azure ML's
 // built-ins grant none for the workspace data plane). The Storage Blob
-// Data roles' actions and data actions are Azure's published ones.
+// Data roles' actions and data actions are Azure's published ones. Key
+// Vault Secrets User, Key Vault Secrets Officer and Key Vault
+// Administrator are Azure's published definitions (security built-in
+// roles, 2024): their data actions are what a vault with
+// enableRbacAuthorization checks.
 func BuiltIns() []BuiltInRole {
 	root := []resourceid.ID{resourceid.Root}
 	b := func(id, name, desc string, p Permission) BuiltInRole {
@@ -75,5 +92,11 @@ func BuiltIns() []BuiltInRole {
 		b(RoleStorageBlobDataOwner, "Storage Blob Data Owner", "Allows for full access to Azure Storage blob containers and data, including assigning POSIX access control.",
 			Permission{Actions: []string{blobs + "/containers/*", blobs + "/generateUserDelegationKey/action"},
 				DataActions: []string{blobs + "/containers/blobs/*"}}),
+		b(RoleKeyVaultSecretsUser, "Key Vault Secrets User", "Read secret contents. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{DataActions: []string{kv + "/vaults/secrets/getSecret/action", kv + "/vaults/secrets/readMetadata/action"}}),
+		b(RoleKeyVaultSecretsOfficer, "Key Vault Secrets Officer", "Perform any action on the secrets of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{Actions: keyVaultActions, DataActions: []string{kv + "/vaults/secrets/*"}}),
+		b(RoleKeyVaultAdministrator, "Key Vault Administrator", "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{Actions: keyVaultActions, DataActions: []string{kv + "/vaults/*"}}),
 	}
 }

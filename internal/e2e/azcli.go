@@ -28,6 +28,28 @@ func (a *Armlet) AzureCLI(t testing.TB) *AzureCLI {
 	return &AzureCLI{t: t, a: a, bin: bin, env: testtool.AzureCLIEnv(t, a.Conn.CACertificate)}
 }
 
+// AzureCLIThroughProxy returns the Azure CLI with its built-in AzureCloud
+// pointed at nothing but armlet's HTTPS proxy: HTTPS_PROXY (and no
+// NO_PROXY) and REQUESTS_CA_BUNDLE, with a configuration directory of its
+// own; not yet logged in. Any request the CLI would send elsewhere than
+// through the proxy fails, as Azure's host names do not resolve offline.
+func (a *Armlet) AzureCLIThroughProxy(t testing.TB) *AzureCLI {
+	c := a.AzureCLI(t)
+	if a.Conn.HTTPSProxy == "" {
+		t.Fatal("connection.json names no httpsProxy")
+	}
+	c.env = append(c.env, "HTTPS_PROXY="+a.Conn.HTTPSProxy, "https_proxy="+a.Conn.HTTPSProxy, "NO_PROXY=", "no_proxy=")
+	return c
+}
+
+// LoginBootstrap logs in as the bootstrap service principal with the
+// selected cloud: the CLI's built-in AzureCloud unless LoginAt registered
+// one. It returns what az login printed (JSON).
+func (c *AzureCLI) LoginBootstrap() string {
+	c.t.Helper()
+	return c.Run("login", "--service-principal", "-u", c.a.Conn.ClientID, "-p", c.a.Conn.ClientSecret, "--tenant", c.a.Conn.TenantID, "-o", "json")
+}
+
 // Login registers armlet as cloud "armlet" (from its metadata endpoint),
 // selects it and logs in as the bootstrap service principal; it returns
 // what az login printed (JSON).
@@ -44,7 +66,7 @@ func (c *AzureCLI) LoginAt(name, armEndpoint string) string {
 	c.t.Helper()
 	c.Run("cloud", "register", "-n", name, "--endpoint-resource-manager", armEndpoint)
 	c.Run("cloud", "set", "-n", name)
-	return c.Run("login", "--service-principal", "-u", c.a.Conn.ClientID, "-p", c.a.Conn.ClientSecret, "--tenant", c.a.Conn.TenantID, "-o", "json")
+	return c.LoginBootstrap()
 }
 
 // Run runs az and returns stdout; it fails the test on a non-zero exit.

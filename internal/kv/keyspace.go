@@ -47,6 +47,7 @@ const (
 	SpaceMLQuotas
 	SpaceWrites
 	SpaceBlob
+	SpaceKeyVault
 	spaceEnd // one past the last; not a space
 )
 
@@ -158,6 +159,13 @@ var spaces = [spaceEnd]layout{
 			`u\0{container id, lower case}\0{blob name}\0{block id}: an uncommitted block`,
 		values: "b\\0…: the blob's properties, metadata and block list with each block's content file (JSON); " +
 			"u\\0…: the block's content file and size (JSON). Content is in files of the data dir's blobs directory, not here",
+	},
+	SpaceKeyVault: {
+		name: "key vault data plane", prefix: "kv\x00", owner: "internal/providers/keyvault", viaEngine: true,
+		keys: `{vault name}\0s\0{secret name}: a secret; {vault name}\0v\0{secret name}\0{version}: one of its versions; ` +
+			`names lower case (vault names are global, so a vault's secrets follow its name through soft delete and recover)`,
+		values: "s\\0…: the secret (JSON): its name as set, its latest version, when it was deleted if it is; " +
+			"v\\0…: a version (JSON): the value, content type, tags and attributes",
 	},
 	SpaceMLQuotas: {
 		name: "ml quotas", prefix: "mlq\x00", owner: "internal/providers/machinelearning", viaEngine: true,

@@ -66,6 +66,7 @@ func TestSpacePrefixes(t *testing.T) {
 		kv.SpaceMLQuotas:      "mlq\x00",
 		kv.SpaceWrites:        "x\x00",
 		kv.SpaceBlob:          "blob\x00",
+		kv.SpaceKeyVault:      "kv\x00",
 	}
 	if len(want) != len(kv.Spaces()) {
 		t.Errorf("%d spaces declared, %d pinned here: pin the new one's prefix", len(kv.Spaces()), len(want))

@@ -140,7 +140,11 @@ func FlowOf(o Observation) Flow {
 		f.PrivateEndpointID = o.Origin.Endpoint.ID.String()
 	}
 	query, _ := url.ParseQuery(o.RawQuery) // what parses of a malformed query
-	f.Metadata = ExtractMetadata(f.ResourceID, query, o.ContentType, o.Body)
+	body := o.Body
+	if o.Service == ServiceKeyVault {
+		body = redactVaultBody(body)
+	}
+	f.Metadata = ExtractMetadata(f.ResourceID, query, o.ContentType, body)
 	return f
 }
 

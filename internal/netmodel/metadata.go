@@ -90,6 +90,33 @@ func ExtractMetadata(resourceID string, query url.Values, contentType string, bo
 	return m
 }
 
+// redactVaultBody is a Key Vault data-plane body as a flow record may keep
+// it: a secret's "value" (Set Secret's body), whose name looks innocent to
+// SecretName, is Redacted before anything is read from it, so that it
+// shows up neither as a body property nor as a resource ID. A body that is
+// not a JSON object is kept not at all.
+func redactVaultBody(body []byte) []byte {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return body
+	}
+	var v map[string]any
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
+		return nil
+	}
+	for k := range v {
+		if strings.EqualFold(k, "value") {
+			v[k] = Redacted
+		}
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
 // redactSecureParameters replaces, in an ARM template deployment's body
 // (a PUT, validate or whatIf: properties.template and
 // properties.parameters), the value of every parameter the template

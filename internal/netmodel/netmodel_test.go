@@ -385,6 +385,20 @@ func TestFlowOf(t *testing.T) {
 	if raw, _ := json.Marshal(tok); bytes.Contains(raw, []byte("s3cr3t")) {
 		t.Errorf("token flow leaks the secret: %s", raw)
 	}
+	// A Key Vault body's value is a secret whatever it looks like: not a
+	// body property, not a resource ID; a body that is not a JSON object
+	// is kept not at all.
+	for _, body := range []string{
+		`{"value":"/subscriptions/s1/resourceGroups/hunter2","contentType":"text/plain"}`,
+		`{"Value":"hunter2"}`,
+		`hunter2`,
+		`["hunter2"]`,
+	} {
+		vf := FlowOf(Observation{Service: ServiceKeyVault, Method: "PUT", Path: "/secrets/s1", ContentType: "application/json", Body: []byte(body)})
+		if raw, _ := json.Marshal(vf); bytes.Contains(raw, []byte("hunter2")) {
+			t.Errorf("a key vault flow of %s leaks the value: %s", body, raw)
+		}
+	}
 	// A request refused before its path was resolved names no resource:
 	// the flow never guesses from the raw path.
 	unresolved := FlowOf(Observation{Service: ServiceWorkspace, Method: "GET", Path: "/history/v1.0/%73ubscriptions/s1/x", Status: 400})

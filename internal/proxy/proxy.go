@@ -147,7 +147,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	p.serveTunnel(conn, host, tun)
+	p.serveTunnel(context.WithoutCancel(r.Context()), conn, host, tun)
 }
 
 // open decides a CONNECT to host: Options.Open, or Options.Serves.
@@ -163,8 +163,10 @@ func (p *Proxy) open(ctx context.Context, host string) (Tunnel, error) {
 }
 
 // serveTunnel terminates TLS for host on conn and serves HTTP/1.1 on it
-// until the client closes it or the proxy is closed.
-func (p *Proxy) serveTunnel(conn net.Conn, host string, tun Tunnel) {
+// until the client closes it or the proxy is closed. Its requests' contexts
+// carry base's values: what the proxy's own server put on the CONNECT
+// (the listener it arrived on, for flow records).
+func (p *Proxy) serveTunnel(base context.Context, conn net.Conn, host string, tun Tunnel) {
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"http/1.1"},
@@ -199,6 +201,7 @@ func (p *Proxy) serveTunnel(conn net.Conn, host string, tun Tunnel) {
 	})
 	srv := &http.Server{
 		Handler:           handler,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: p.opts.ReadHeaderTimeout,
 		IdleTimeout:       p.opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),

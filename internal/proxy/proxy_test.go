@@ -125,6 +125,9 @@ func TestRefusals(t *testing.T) {
 		{"www.example.com:443", "403 Forbidden armlet does not serve www.example.com; it never connects outside"},
 		{"kv2.vault.azure.net:443", "403 Forbidden armlet does not serve kv2.vault.azure.net"},
 		{target.Addr().String(), "400 Bad Request armlet's proxy tunnels host:443 only"},
+		{"localhost:443", "403 Forbidden armlet does not serve localhost; it never connects outside"},
+		{"127.0.0.1:443", "403 Forbidden armlet does not serve 127.0.0.1; it never connects outside"},
+		{"management.azure.com.evil.example:443", "403 Forbidden armlet does not serve management.azure.com.evil.example"},
 		{"kv1.vault.azure.net:80", "400 Bad Request"},
 	} {
 		if got, _ := connect(t, u, c.target); !strings.HasPrefix(got, c.want) {

@@ -32,8 +32,8 @@ var sharedOnly = map[kv.Space]bool{kv.SpaceSharedCA: true, kv.SpaceRBAC: true, k
 // TestEveryStoredKeyIsDeclared runs a workload through armlet's front
 // door on a bbolt store (resources with long-running operations and
 // indexes, a private endpoint with its IP claim and listener, the
-// workspace data plane, a blob uploaded through the proxy, a workspace
-// quota, a policy assignment and its
+// workspace data plane, a blob uploaded and a key vault secret set
+// through the HTTPS proxy, a workspace quota, a policy assignment and its
 // compliance states, a provider unregistered, the clock advanced, a
 // delete still due, flow records), stops armlet, and reads the store file: every key must lie in
 // a declared space, and every space but the shared-store ones must hold
@@ -87,6 +87,10 @@ func TestEveryStoredKeyIsDeclared(t *testing.T) {
 	if code, body := c.do(http.MethodGet, ws+"?api-version=2024-04-01", ""); code != http.StatusOK || json.Unmarshal([]byte(body), &wsBody) != nil {
 		t.Fatalf("GET %s = %d %s", ws, code, body)
 	}
+	c.must(http.MethodPut, rg+"/providers/Microsoft.KeyVault/vaults/kv1?api-version=2024-11-01",
+		`{"location":"eastus","properties":{"tenantId":"`+c.conn.TenantID+`","sku":{"family":"A","name":"standard"},`+
+			`"accessPolicies":[{"tenantId":"`+c.conn.TenantID+`","objectId":"`+c.conn.ObjectID+`","permissions":{"secrets":["set"]}}]}}`)
+	c.setSecret(srv, "kv1", "s1")
 	c.must(http.MethodPost, sub+"/providers/Microsoft.Network/unregister?api-version=2021-04-01", "")
 	c.must(http.MethodPut, sub+"/resourceGroups/rg2?api-version=2021-04-01", `{"location":"eastus"}`)
 	c.must(http.MethodDelete, sub+"/resourceGroups/rg2?api-version=2021-04-01", "")
@@ -158,6 +162,7 @@ func checkLayout(t *testing.T, ents []kv.Entry, conn app.Connection, workspaceID
 			"/providers/microsoft.authorization/policyassignments/audit-pna||/providers/microsoft.authorization/policydefinitions/438c38d2-3772-465a-a9cc-7a6666a275ce": anyValue,
 		"w\x00" + strings.ToLower(workspaceID) + "\x00e\x00exp1": anyValue,
 		"mlq\x00" + sub + "\x00eastus":                           anyValue,
+		"kv\x00kv1\x00s\x00s1":                                   anyValue,
 	}
 	stored := map[string]string{}
 	for _, e := range ents {
@@ -199,6 +204,18 @@ func newClient(t *testing.T, srv *app.Server) *client {
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}}
 }
 
+// proxied is the client's transport through armlet's HTTPS proxy.
+func (c *client) proxied() *http.Transport {
+	c.t.Helper()
+	proxyURL, err := url.Parse(c.conn.HTTPSProxy)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	tr := c.http.Transport.(*http.Transport).Clone()
+	tr.Proxy = http.ProxyURL(proxyURL)
+	return tr
+}
+
 // uploadBlob writes a blob to the account's blob data plane with azblob,
 // through armlet's proxy, with the account's key.
 func (c *client) uploadBlob(account string) {
@@ -213,14 +230,8 @@ func (c *client) uploadBlob(account string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	proxyURL, err := url.Parse(c.conn.HTTPSProxy)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tr := c.http.Transport.(*http.Transport).Clone()
-	tr.Proxy = http.ProxyURL(proxyURL)
 	bc, err := azblob.NewClientWithSharedKeyCredential("https://"+name+".blob.core.windows.net/", cred,
-		&azblob.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: tr}}})
+		&azblob.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: c.proxied()}}})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -229,6 +240,29 @@ func (c *client) uploadBlob(account string) {
 	}
 	if _, err := bc.UploadBuffer(context.Background(), "data", "b", []byte("blob"), nil); err != nil {
 		c.t.Fatalf("upload a blob: %v", err)
+	}
+}
+
+// setSecret sets secret name of vault through armlet's HTTPS proxy, as
+// the bootstrap principal with a Key Vault token.
+func (c *client) setSecret(srv *app.Server, vault, name string) {
+	c.t.Helper()
+	tok, err := srv.Identity().IssueToken(context.Background(), c.conn.ClientID, "https://vault.azure.net")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPut, "https://"+vault+".vault.azure.net/secrets/"+name+"?api-version=7.4", strings.NewReader(`{"value":"v"}`))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := (&http.Client{Transport: c.proxied(), Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("set secret %s of %s through the proxy: %d %s", name, vault, resp.StatusCode, b)
 	}
 }
 

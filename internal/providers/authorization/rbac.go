@@ -317,6 +317,22 @@ func (r *RBAC) Check(ctx context.Context, caller engine.Caller, action string, s
 	if err == nil && !d.Allowed && data {
 		d, err = r.Authorize(ctx, caller.ObjectID, action, scope, true)
 	}
+	return r.decided(ctx, caller, action, scope, data, d, err)
+}
+
+// CheckDataAction is Check for a data plane whose operations only a
+// role's dataActions grant, as Key Vault's with Azure RBAC: Owner's "*"
+// actions do not read a secret. It records the decision as Check does
+// and returns the same 403 AuthorizationFailed, which the data plane
+// replaces with its own words.
+func (r *RBAC) CheckDataAction(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID) error {
+	d, err := r.Authorize(ctx, caller.ObjectID, action, scope, true)
+	return r.decided(ctx, caller, action, scope, true, d, err)
+}
+
+// decided records decision d (or its lookup error) and returns the
+// refusal to send, if any.
+func (r *RBAC) decided(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID, data bool, d authz.Decision, err error) error {
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/rpkit"
 )
 
@@ -20,34 +21,58 @@ const DNSSuffix = ".vault.azure.net"
 const Audience = "https://vault.azure.net"
 
 // DataPlane answers a vault's data plane at https://{name}.vault.azure.net,
-// which clients reach through armlet's HTTPS proxy (internal/proxy). So
-// far it decides what Key Vault decides before any operation, in Key
-// Vault's order:
+// which clients reach through armlet's HTTPS proxy (internal/proxy). It
+// decides in Key Vault's order:
 //
 //  1. the bearer token, for Key Vault's audience: missing or invalid is 401
 //     with Key Vault's challenge (WWW-Authenticate: Bearer
 //     authorization="{login}/{tenant}", resource="https://vault.azure.net"),
 //     which is how Key Vault clients learn where to get a token;
-//  2. the network: a vault with publicNetworkAccess Disabled is 403
-//     ForbiddenByConnection, one whose networkAcls.defaultAction is Deny
-//     403 ForbiddenByFirewall (the proxy is public, and a client through
+//  2. the vault: one armlet does not hold is 404 VaultNotFound;
+//  3. the network: a vault with publicNetworkAccess Disabled is 403
+//     (innererror ForbiddenByConnection), one whose
+//     networkAcls.defaultAction is Deny 403 (ForbiddenByFirewall) (the proxy is public, and a client through
 //     it has no public address an ipRule could name);
-//  3. every operation past those is 501 NotImplemented, naming it: secrets,
-//     keys and certificates are not served yet.
+//  4. the api-version (400 BadParameter unless one of APIVersionsData);
+//  5. the operation and its names (400 BadParameter for a name Key Vault
+//     refuses, 405 for a verb the path does not serve);
+//  6. the caller's permission under the vault's access model: with
+//     enableRbacAuthorization a role assignment at the vault or above
+//     whose dataActions grant the operation's data action (actions, such
+//     as Owner's "*", grant none), else an access policy of the vault for
+//     the caller's object id whose secret permissions hold the operation's
+//     (403 with innererror ForbiddenByRbac or AccessDenied, and Key
+//     Vault's message);
+//  7. the operation: the secrets (secrets.go), and the certificate
+//     contacts azurerm reads of every vault (none); keys and the rest of
+//     certificates are 501 NotImplemented, naming the request.
 //
-// That is enough for azurerm's azurerm_key_vault, which reads a private
-// vault's certificate contacts and takes a 403 as "not reachable from here".
+// Every 403 is Key Vault's: code Forbidden, with the reason's code as
+// innererror (ForbiddenByConnection, ForbiddenByFirewall, ForbiddenByRbac,
+// AccessDenied, SecretDisabled), which flow records keep as their error
+// code.
 type DataPlane struct {
 	e            *engine.Engine
 	authenticate func(ctx context.Context, authorization string) (engine.Caller, *arm.Error)
+	authorize    func(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID) error
 	authority    string
+	secrets      *secretStore
 }
 
+// APIVersionsData are the Key Vault data plane api-versions armlet
+// accepts: 7.0 to 7.6 and the dated versions the newest SDKs send
+// (azsecrets 1.5 sends 2025-07-01, 1.5.1 2026-04-01).
+var APIVersionsData = []string{"2026-04-01", "2025-07-01", "7.6", "7.5", "7.4", "7.3", "7.2", "7.1", "7.0"}
+
 // NewDataPlane returns the data plane of the vaults e holds. authenticate
-// checks a bearer token for Audience; authority is the token service's
-// URL for armlet's tenant, which the challenge names.
-func NewDataPlane(e *engine.Engine, authenticate func(ctx context.Context, authorization string) (engine.Caller, *arm.Error), authority string) *DataPlane {
-	return &DataPlane{e: e, authenticate: authenticate, authority: authority}
+// checks a bearer token for Audience; authorize checks a data action with
+// Azure RBAC (its dataActions only) and returns the refusal, if any;
+// authority is the token service's URL for armlet's tenant, which the
+// challenge names.
+func NewDataPlane(e *engine.Engine, authenticate func(ctx context.Context, authorization string) (engine.Caller, *arm.Error),
+	authorize func(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID) error, authority string) *DataPlane {
+	return &DataPlane{e: e, authenticate: authenticate, authorize: authorize, authority: authority,
+		secrets: &secretStore{kv: e.Space(kv.SpaceKeyVault), now: e.Now}}
 }
 
 // vaultName is the vault a host name is the data plane of ("" when it is
@@ -84,7 +109,7 @@ type Target struct {
 
 // Serve answers a request for the data plane at host (a vault's host name,
 // from the proxy tunnel it came through).
-func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request) (*engine.Response, Target, error) {
+func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request, body []byte) (*engine.Response, Target, error) {
 	// The vault and the operation are resolved first, for the flow record
 	// of every request, refused ones too; the answers keep Key Vault's
 	// order (authentication before anything about the vault).
@@ -114,17 +139,39 @@ func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request) (*e
 			return nil, target, forbidden("ForbiddenByFirewall", "Client address is not authorized and caller is not a trusted service.", caller, v)
 		}
 	}
-	return nil, target, arm.Errorf(http.StatusNotImplemented, "NotImplemented",
-		"armlet does not serve the Key Vault operation %s %s yet: it serves the vault's authentication and network checks only.",
-		r.Method, r.URL.EscapedPath())
+	op, err := parseOperation(r)
+	if err != nil {
+		return nil, target, err
+	}
+	if op.secret != "" {
+		target.Vault = v.ID.Child("secrets", op.secret)
+	}
+	if op.action == "" {
+		return nil, target, arm.Errorf(http.StatusNotImplemented, "NotImplemented",
+			"armlet does not serve the Key Vault operation %s %s yet: it serves secrets (and answers that a vault has no certificate contacts) only.",
+			r.Method, r.URL.EscapedPath())
+	}
+	target.Operation = op.action
+	if err := checkDataAPIVersion(r); err != nil {
+		return nil, target, err
+	}
+	if err := d.permitted(ctx, caller, v, op, target.Vault); err != nil {
+		return nil, target, err
+	}
+	resp, err := d.serveSecrets(ctx, r, v, op, body)
+	return resp, target, err
 }
 
 // forbidden is Key Vault's 403 for a network rule, with its caller and
-// vault lines.
+// vault lines: code Forbidden, the rule's code as innererror.
 func forbidden(code, reason string, caller engine.Caller, v *engine.Resource) *arm.Error {
-	return arm.Errorf(http.StatusForbidden, code, "%s\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
-		reason, caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location))
+	return arm.Errorf(http.StatusForbidden, codeForbidden, "%s\r\nCaller: appid=%s;oid=%s\r\nVault: %s;location=%s",
+		reason, caller.AppID, caller.ObjectID, v.ID.Name(), engine.NormalizeLocation(v.Location)).WithInner(code)
 }
+
+// codeForbidden is Key Vault's general code of every 403; the innererror
+// says why.
+const codeForbidden = "Forbidden"
 
 // unauthorized is Key Vault's 401 for a request without a valid token,
 // with the challenge that tells clients where to get one.

@@ -113,6 +113,8 @@ func (s *deletedVaultStrategy) ValidateDelete(_ context.Context, req *engine.Req
 // and its purge, POST .../purge (202 with Location; the vault is gone at
 // once and the operation completes after --operation-duration).
 //
+// A purge drops the vault's secrets with it.
+//
 // Purging a vault with purge protection is refused with 405
 // MethodNotAllowed "Operation 'DeletedVaultPurge' is not allowed.", the
 // code and text Azure's CLI shows (the status is armlet's choice).
@@ -166,7 +168,7 @@ func (rt *deletedVaultRoute) serve(ctx context.Context, req *engine.Request, sub
 	if protected, _ := dv.Properties["purgeProtectionEnabled"].(bool); protected {
 		return nil, arm.Errorf(http.StatusMethodNotAllowed, arm.CodeMethodNotAllowed, "Operation 'DeletedVaultPurge' is not allowed.")
 	}
-	if err := rt.e.Remove(ctx, dv.ID); err != nil {
+	if err := rt.e.Remove(ctx, dv.ID); err != nil { // its secrets go with it (resourceDeleted)
 		return nil, err
 	}
 	op := dv.Clone()

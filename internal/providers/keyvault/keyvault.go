@@ -1,8 +1,8 @@
 // Package keyvault is armlet's Microsoft.KeyVault resource provider: key
 // vaults with their access policies, soft delete (deleted vaults that can
 // be recovered or purged) and private endpoints, as an Azure ML
-// workspace's key vault needs them. It serves no Key Vault data plane
-// (keys, secrets, certificates).
+// workspace's key vault needs them, and the data plane of its secrets
+// (DataPlane, reached through armlet's HTTPS proxy).
 //
 // # Sources of truth
 //
@@ -18,6 +18,10 @@
 //     (a route), and list them at the subscription.
 //   - Vault names are global, as their host names are: a create looks the
 //     name up among every subscription's vaults and deleted vaults.
+//   - A vault's secrets live in kv.SpaceKeyVault under the vault's name
+//     (secretStore). A soft-deleted vault keeps them, so a recover brings
+//     them back; a purge or a reset drops them (resourceDeleted), and so
+//     does the create of a vault whose name an expired deleted vault held.
 //   - A vault is a private link target (group "vault") that records no
 //     connections: the private endpoints keep them.
 package keyvault
@@ -31,6 +35,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/kv"
 	"github.com/armlet/armlet/internal/rpkit"
 )
 
@@ -63,14 +68,15 @@ type Options struct{}
 
 // provider is the state every strategy of the package shares.
 type provider struct {
-	e *engine.Engine
+	e       *engine.Engine
+	secrets *secretStore
 }
 
 // Register adds the provider's resource types, the write observer that
 // drops a recovered vault's deleted record, and the routes of deleted
 // vaults and checkNameAvailability.
 func Register(e *engine.Engine, _ Options) {
-	p := &provider{e: e}
+	p := &provider{e: e, secrets: &secretStore{kv: e.Space(kv.SpaceKeyVault), now: e.Now}}
 	reg := e.Registry()
 	reg.Register(&engine.Type{
 		Name: TypeVaults, APIVersions: APIVersions, Tracked: true,
@@ -86,6 +92,7 @@ func Register(e *engine.Engine, _ Options) {
 		Put: engine.Sync, Delete: engine.Sync, Strategy: &deletedVaultStrategy{p},
 	})
 	e.OnWrite(p.vaultWritten)
+	e.OnDelete(p.resourceDeleted)
 	e.AddRoute(&deletedVaultRoute{p})
 	e.AddRoute(rpkit.NameAvailability{Type: TypeVaults, Invalid: nameInvalid, Taken: p.nameTaken}.Route(e))
 }
@@ -147,10 +154,42 @@ func (p *provider) vaultWritten(ctx context.Context, _ *engine.Request, r *engin
 	}
 	dv, err := p.deletedVault(ctx, r.ID.SubscriptionID(), r.ID.Name())
 	if err == nil && dv != nil {
-		err = p.e.Remove(ctx, dv.ID)
+		err = p.e.Remove(keepingSecrets(ctx), dv.ID) // the recovered vault has them
 	}
 	if err != nil {
 		p.e.Logger().Warn("keyvault: dropping a recovered vault's deleted record", "vault", r.ID.String(), "err", err)
+	}
+}
+
+// keepSecretsKey marks a context whose removal of a deleted vault keeps
+// the vault's secrets: the vault is live again (recovered) or being
+// deleted anew (Removed replaces an expired record of its name).
+type keepSecretsKey struct{}
+
+func keepingSecrets(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keepSecretsKey{}, true)
+}
+
+// resourceDeleted drops the secrets of a vault name nothing holds any
+// more: a deleted vault purged (or gone with a reset), or a vault deleted
+// without leaving a deleted vault behind (a reset, which asks no
+// strategy). A vault deleted by itself or with its resource group leaves
+// its deleted vault (Removed runs first), which keeps the secrets.
+func (p *provider) resourceDeleted(ctx context.Context, r *engine.Resource) {
+	drop := false
+	switch r.Type {
+	case TypeDeletedVaults:
+		keep, _ := ctx.Value(keepSecretsKey{}).(bool)
+		drop = !keep
+	case TypeVaults:
+		dv, err := p.deletedVault(ctx, r.ID.SubscriptionID(), r.ID.Name())
+		drop = err == nil && dv == nil
+	}
+	if !drop {
+		return
+	}
+	if err := p.secrets.dropVault(ctx, r.ID.Name()); err != nil {
+		p.e.Logger().Warn("keyvault: dropping a gone vault's secrets", "vault", r.ID.String(), "err", err)
 	}
 }
 

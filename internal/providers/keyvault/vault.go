@@ -83,6 +83,11 @@ func (s *vaultStrategy) Validate(ctx context.Context, req *engine.Request, desir
 		if err := s.checkNameFree(ctx, desired); err != nil {
 			return err
 		}
+		// The name is free: secrets left under it are an expired deleted
+		// vault's, which Azure has purged with it.
+		if err := s.secrets.dropVault(ctx, name); err != nil {
+			return err
+		}
 		props = sent
 		setDefaults(props, req.APIVersion)
 	}
@@ -257,7 +262,7 @@ func (s *vaultStrategy) Removed(ctx context.Context, r *engine.Resource) {
 	id := deletedID(r.ID.SubscriptionID(), r.ID.Name())
 	// An expired deleted vault of the same name (Azure has purged it) makes
 	// way for this one.
-	err := s.e.Remove(ctx, id)
+	err := s.e.Remove(keepingSecrets(ctx), id)
 	if err == nil {
 		_, err = s.e.ImportWith(ctx, id, body, APIVersions[0], engine.Caller{}, &vaultSnapshot{Properties: r.Properties, Tags: r.Tags})
 	}

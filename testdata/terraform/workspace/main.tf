@@ -12,7 +12,7 @@
 # ARM_CLIENT_SECRET, SSL_CERT_FILE for armlet's CA, and HTTPS_PROXY for
 # armlet's HTTPS proxy (connection.json's httpsProxy): azurerm reads each
 # key vault's data plane at https://{name}.vault.azure.net, which armlet
-# answers through its proxy (for this private vault: 403
+# answers through its proxy (for this private vault: 403 with innererror
 # ForbiddenByConnection, which azurerm takes as "not reachable from
 # here"). armlet serves no storage data plane yet: the storage feature
 # below keeps azurerm on ARM.
