@@ -113,14 +113,17 @@ func (rt *dataReferenceRoute) blobReferenceSAS(ctx context.Context, req *engine.
 
 // registryBlob is the container and blob u names when it is a blob of
 // the registry reg's storage account in one of the registry's containers
-// ({registry}-{kind}); ok is false otherwise.
+// ({registry}-{kind}); ok is false otherwise, and for a blob name with a
+// dot segment, which a client or proxy may resolve into another
+// container.
 func registryBlob(reg *engine.Resource, storage resourceid.ID, u *url.URL) (container, blob string, ok bool) {
 	if !strings.EqualFold(u.Host, strings.ToLower(storage.Name())+".blob.core.windows.net") {
 		return "", "", false
 	}
 	container, blob, _ = strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 	kind, isOurs := strings.CutPrefix(container, strings.ToLower(reg.ID.Name())+"-")
-	if !isOurs || blob == "" || !slices.ContainsFunc(assetKinds, func(k *assetKind) bool { return k.segment == kind }) {
+	dotted := slices.ContainsFunc(strings.Split(blob, "/"), func(seg string) bool { return seg == "." || seg == ".." })
+	if !isOurs || blob == "" || dotted || !slices.ContainsFunc(assetKinds, func(k *assetKind) bool { return k.segment == kind }) {
 		return "", "", false
 	}
 	return container, blob, true
