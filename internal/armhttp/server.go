@@ -737,7 +737,7 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 		return nil, err
 	}
 	if t.TemporaryDataReference {
-		return machinelearning.TemporaryDataReference(r.Context(), s.Engine, t.Path.ID, req.Body, req.Now)
+		return machinelearning.TemporaryDataReference(r.Context(), s.Engine, t.Path.ID, req)
 	}
 	req.APIVersion, req.LocationPut = t.APIVersion, t.LocationPut
 	resp, err := s.serveEngine(r.Context(), req, t.Path)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/armlet/armlet/internal/storagesas"
 )
 
 // A shared access signature, as the query of a request carries it.
@@ -100,8 +102,7 @@ func parseSASTime(v string) (time.Time, error) {
 }
 
 // stringToSign is what the account key signs for s: for a service SAS
-// the canonical name is /blob/{account}/{container}[/{blob}] (the blob
-// only for sr=b).
+// storagesas's, which armlet's providers sign with too.
 func (s *sas) stringToSign(account, container, blob string) string {
 	if s.account() {
 		parts := []string{account, s.permissions, s.services, s.types, s.rawStart, s.rawExpiry, s.ip, s.protocol, s.version}
@@ -110,15 +111,11 @@ func (s *sas) stringToSign(account, container, blob string) string {
 		}
 		return strings.Join(append(parts, ""), "\n")
 	}
-	name := "/blob/" + account + "/" + container
-	if s.resource == "b" {
-		name += "/" + blob
-	}
-	parts := []string{s.permissions, s.rawStart, s.rawExpiry, name, s.identifier, s.ip, s.protocol, s.version, s.resource, s.snapshot}
-	if s.version >= "2020-12-06" {
-		parts = append(parts, s.encScope)
-	}
-	return strings.Join(append(parts, s.rscc, s.rscd, s.rsce, s.rscl, s.rsct), "\n")
+	return storagesas.Service{
+		Version: s.version, Resource: s.resource, Permissions: s.permissions, Start: s.rawStart, Expiry: s.rawExpiry,
+		Identifier: s.identifier, IP: s.ip, Protocol: s.protocol, Snapshot: s.snapshot, EncScope: s.encScope,
+		CacheControl: s.rscc, ContentDisposition: s.rscd, ContentEncoding: s.rsce, ContentLanguage: s.rscl, ContentType: s.rsct,
+	}.StringToSign(account, container, blob)
 }
 
 // authorize checks s for an operation: the signature against the keys,

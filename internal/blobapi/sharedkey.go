@@ -2,13 +2,13 @@ package blobapi
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/armlet/armlet/internal/storagesas"
 )
 
 // sharedKeyStringToSign is the Blob service's string-to-sign of a Shared
@@ -105,15 +105,7 @@ func canonicalResource(account string, u *url.URL) string {
 
 // sign is the base64 HMAC-SHA256 of s with the base64 key; false when the
 // key does not decode.
-func sign(key, s string) (string, bool) {
-	k, err := base64.StdEncoding.DecodeString(key)
-	if err != nil {
-		return "", false
-	}
-	m := hmac.New(sha256.New, k)
-	m.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil)), true
-}
+func sign(key, s string) (string, bool) { return storagesas.HMAC(key, s) }
 
 // sameSignature compares signatures in constant time.
 func sameSignature(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }

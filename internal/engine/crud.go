@@ -721,7 +721,7 @@ func (e *Engine) Render(ctx context.Context, req *Request, r *Resource) (map[str
 	if !ok {
 		return nil, fmt.Errorf("engine: type %s not registered", r.Type)
 	}
-	return t.render(ctx, r, req.APIVersion, req.Now)
+	return t.render(withBaseURL(ctx, req.BaseURL), r, req.APIVersion, req.Now)
 }
 
 // Import stores a pre-existing resource from a seed file: no long-running

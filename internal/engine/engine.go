@@ -229,6 +229,7 @@ func (e *Engine) Serve(ctx context.Context, req *Request) (*Response, error) {
 // ServePath answers one ARM request whose path parsed to p, so that a
 // caller that authorized p serves exactly p.
 func (e *Engine) ServePath(ctx context.Context, req *Request, p resourceid.Path) (*Response, error) {
+	ctx = withBaseURL(ctx, req.BaseURL)
 	// Before the core: a scope type's collection under a subscription is
 	// not the subscription-wide list of a top-level type.
 	if resp, handled, err := e.serveScope(ctx, req, p); handled {
@@ -345,4 +346,22 @@ func jsonErrorText(err error) string {
 		return "unexpected end of JSON input"
 	}
 	return err.Error()
+}
+
+type baseURLKey struct{}
+
+// withBaseURL marks ctx as serving a request made at base
+// (Request.BaseURL), for BaseURLFrom.
+func withBaseURL(ctx context.Context, base string) context.Context {
+	return context.WithValue(ctx, baseURLKey{}, base)
+}
+
+// BaseURLFrom returns the Request.BaseURL of the request the engine is
+// serving with ctx, "" outside one (an export, the admin API's describe).
+// A Renderer may name it in a body: the rendered-body cache keeps bodies
+// per base URL, so a client that addressed armlet at one host never gets
+// a body rendered for another.
+func BaseURLFrom(ctx context.Context) string {
+	base, _ := ctx.Value(baseURLKey{}).(string)
+	return base
 }

@@ -259,14 +259,21 @@ func counting(st kv.Store) (kv.Store, *countingStore) {
 	return c, c
 }
 
-// renderedKey is one resource at one api-version.
+// renderedKey is one resource at one api-version for clients at one base
+// URL (a Renderer may name it: BaseURLFrom).
 type renderedKey struct {
 	record     string // the resource's record key
 	apiVersion string // lower-cased
+	baseURL    string // Request.BaseURL
+}
+
+// renderedKeyOf is the key of the record key for req.
+func renderedKeyOf(record []byte, req *Request) renderedKey {
+	return renderedKey{record: string(record), apiVersion: strings.ToLower(req.APIVersion), baseURL: req.BaseURL}
 }
 
 // renderedEntry is a GET's answer kept for later GETs of the same
-// resource at the same api-version.
+// resource at the same api-version and base URL.
 type renderedEntry struct {
 	// writes is the store's write count read before the render, moved on
 	// (atomically: entries are shared) once no write since touched deps.
@@ -368,7 +375,7 @@ func (e *Engine) getRendered(ctx context.Context, req *Request, t *Type, id reso
 	if !ok {
 		return e.get(ctx, req, t, id)
 	}
-	key := renderedKey{record: string(resourceKey(id)), apiVersion: strings.ToLower(req.APIVersion)}
+	key := renderedKeyOf(resourceKey(id), req)
 	ent := e.rendered.get(key)
 	if ent != nil && !ent.valid(e.counted, writes, req.Now) {
 		ent = nil
@@ -442,7 +449,7 @@ func renderDepsOf(t *Type, r *Resource) *renderDeps {
 // keptBody is the body kept for the record ent at req's api-version, if
 // it is still right.
 func (e *Engine) keptBody(req *Request, ent kv.Entry, writes int64) (json.RawMessage, bool) {
-	c := e.rendered.get(renderedKey{record: string(ent.Key), apiVersion: strings.ToLower(req.APIVersion)})
+	c := e.rendered.get(renderedKeyOf(ent.Key, req))
 	if c == nil || !c.valid(e.counted, writes, req.Now) || c.revision != ent.Revision {
 		return nil, false
 	}
@@ -461,7 +468,7 @@ func (e *Engine) listedBody(ctx context.Context, req *Request, t *Type, ent kv.E
 		return nil, err
 	}
 	if keepable {
-		e.rendered.put(renderedKey{record: string(ent.Key), apiVersion: strings.ToLower(req.APIVersion)}, c)
+		e.rendered.put(renderedKeyOf(ent.Key, req), c)
 	}
 	return c.body, nil
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -48,6 +49,19 @@ func (s stampStrategy) Render(_ context.Context, _ *engine.Resource, body map[st
 
 type stableStampStrategy struct{ stampStrategy }
 
+// baseStrategy renders the base URL of the request it serves
+// (engine.BaseURLFrom) into each body, and lets the engine keep them.
+type baseStrategy struct{ widgetStrategy }
+
+func (baseStrategy) Render(ctx context.Context, _ *engine.Resource, body map[string]any, _ string, _ time.Time) error {
+	body["properties"].(map[string]any)["base"] = engine.BaseURLFrom(ctx)
+	return nil
+}
+
+func (baseStrategy) RenderStableUntil(context.Context, *engine.Resource, time.Time) (time.Time, bool) {
+	return time.Time{}, true
+}
+
 func (s stableStampStrategy) RenderStableUntil(context.Context, *engine.Resource, time.Time) (time.Time, bool) {
 	return s.stableUntil, true
 }
@@ -88,6 +102,7 @@ func newRenderedHarness(t *testing.T, cacheBytes int) *renderedHarness {
 		{Name: "Test.Cache/plain/parts", Strategy: widgetStrategy{}},
 		{Name: "Test.Cache/stamped", Strategy: stampStrategy{renders: &rh.renders}},
 		{Name: "Test.Cache/stable", Strategy: stableStampStrategy{stampStrategy{renders: &rh.renders, stableUntil: rh.stableUntilFor}}},
+		{Name: "Test.Cache/based", Strategy: baseStrategy{}},
 		{Name: "Test.Cache/gated", Strategy: gateCounting{checks: &rh.gateChecks, refuse: &rh.refuse}},
 		{Name: "Test.Cache/gated/parts", Strategy: widgetStrategy{}},
 	} {
@@ -349,5 +364,38 @@ func TestRenderedCacheDependencies(t *testing.T) {
 	rh.call(http.MethodPut, tree+"/parts/a", "2024-01-01", `{}`, nil)
 	if body, _ := rh.get(tree, "2024-01-01"); fmt.Sprint(props(body)["parts"]) != "1" {
 		t.Errorf("after a part was written in t1's subtree its GET shows %v parts, want 1", props(body)["parts"])
+	}
+}
+
+// TestRenderedCacheBaseURL: a body that names the request's base URL
+// (engine.BaseURLFrom) is kept per base URL: GETs and lists made at two
+// hosts, in either order and again from the cache, each see their own.
+func TestRenderedCacheBaseURL(t *testing.T) {
+	rh := newRenderedHarness(t, 1<<20)
+	if st, _, body := rh.call(http.MethodPut, cacheBase+"based/b1", "2024-01-01", `{"properties":{}}`, nil); st >= 300 {
+		t.Fatalf("PUT = %d %v", st, body)
+	}
+	serve := func(path, base string) map[string]any {
+		t.Helper()
+		resp, err := rh.e.Serve(context.Background(), &engine.Request{Method: http.MethodGet, Path: path,
+			Query: map[string][]string{"api-version": {"2024-01-01"}}, APIVersion: "2024-01-01",
+			Header: http.Header{}, BaseURL: base, Now: rh.clk.Now(), Caller: engine.Caller{AppID: "app", ObjectID: "oid"}})
+		if err != nil {
+			t.Fatalf("GET %s at %s: %v", path, base, err)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(resp.Body.(json.RawMessage), &body); err != nil {
+			t.Fatal(err)
+		}
+		return body
+	}
+	for _, base := range []string{"https://a.test", "https://b.test", "https://a.test", "https://b.test"} {
+		if got := props(serve(cacheBase+"based/b1", base))["base"]; got != base {
+			t.Errorf("GET at %s shows base %v", base, got)
+		}
+		list, _ := serve(cacheBase+"based", base)["value"].([]any)
+		if len(list) != 1 || props(list[0].(map[string]any))["base"] != base {
+			t.Errorf("list at %s = %v", base, list)
+		}
 	}
 }

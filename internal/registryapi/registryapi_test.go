@@ -238,7 +238,7 @@ func TestDataPlaneVersionAndUploads(t *testing.T) {
 		{"not JSON", `{`, 400},
 	}
 	for _, tc := range tests {
-		resp, err := machinelearning.TemporaryDataReference(ctx, s.e, tg.Path.ID, []byte(tc.body), now)
+		resp, err := machinelearning.TemporaryDataReference(ctx, s.e, tg.Path.ID, &engine.Request{Body: []byte(tc.body), Now: now})
 		if tc.status != 200 {
 			if !isStatus(err, tc.status) {
 				t.Errorf("%s: %v, want %d", tc.name, err, tc.status)
@@ -260,7 +260,7 @@ func TestDataPlaneVersionAndUploads(t *testing.T) {
 	if resp, err := env.Serve(http.MethodPut, regBase+"open/models/m/versions/1", "2024-04-01", `{"properties":{"modelUri":"https://example.com/m"}}`); err != nil || resp.Status >= 300 {
 		t.Fatalf("create the version: %v %v", resp, err)
 	}
-	if _, err := machinelearning.TemporaryDataReference(ctx, s.e, tg.Path.ID, []byte(`{"assetId":"azureml://registries/open/models/m/versions/1"}`), now); !isStatus(err, 409) {
+	if _, err := machinelearning.TemporaryDataReference(ctx, s.e, tg.Path.ID, &engine.Request{Body: []byte(`{"assetId":"azureml://registries/open/models/m/versions/1"}`), Now: now}); !isStatus(err, 409) {
 		t.Errorf("an existing version: %v, want 409", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/storagesas"
 	"github.com/google/uuid"
 )
 
@@ -385,8 +386,10 @@ func compareVersions(a, b string) int {
 // Choice: POST startPendingUpload on a code version answers a
 // TemporaryBlobReference to a blob in the workspace's storage account
 // ("https://{account}.blob.core.windows.net/azureml-blobstore-{workspaceId}/LocalUpload/{pendingUploadId}/"),
-// with a SAS-shaped URI valid for one day (not a usable signature). The
-// version must exist (the engine answers 404 otherwise).
+// with a container SAS valid for one day (sasFor: signed with the
+// account's key when armlet holds the account, so azblob or azcopy can
+// upload through armlet's blob data plane). The version must exist (the
+// engine answers 404 otherwise).
 type assetVersionStrategy struct {
 	e    *engine.Engine
 	kind *assetKind
@@ -521,33 +524,90 @@ func (s *assetVersionStrategy) startPendingUpload(ctx context.Context, req *engi
 	if err != nil {
 		return nil, err
 	}
+	ref, err := blobReference(ctx, s.e, req, storage, container, uploadID)
+	if err != nil {
+		return nil, err
+	}
 	return engine.JSON(http.StatusOK, map[string]any{
 		"pendingUploadId":             uploadID,
 		"pendingUploadType":           "TemporaryBlobReference",
-		"blobReferenceForConsumption": blobReference(storage, container, uploadID, req.Now),
+		"blobReferenceForConsumption": ref,
 	}), nil
 }
 
 // blobReference is a blobReferenceForConsumption: a folder for upload
-// uploadID in container of the storage account, with a SAS valid for a day.
-func blobReference(storage resourceid.ID, container, uploadID string, now time.Time) map[string]any {
+// uploadID in container of the storage account, with a container SAS
+// (sasFor) granting read, create, write and list for a day. When armlet
+// holds the account the container is made if it does not exist (Choice:
+// Azure ML's upload containers exist; armlet names the registries' own,
+// so it makes them), as caller; an account armlet does not hold gets
+// nothing made.
+func blobReference(ctx context.Context, e *engine.Engine, req *engine.Request, storage resourceid.ID, container, uploadID string) (map[string]any, error) {
 	account := strings.ToLower(storage.Name())
 	blob := "https://" + account + ".blob.core.windows.net/" + container + "/LocalUpload/" + uploadID + "/"
-	sas := blob + "?" + sasQuery(now, "c", "rcwl")
+	q, held, err := sasFor(ctx, e, storage, container, "", "rcwl", req.Now)
+	if err != nil {
+		return nil, err
+	}
+	if held {
+		if err := makeContainer(ctx, e, req, storage, container); err != nil {
+			return nil, err
+		}
+	}
 	return map[string]any{
 		"blobUri":             blob,
 		"storageAccountArmId": storage.String(),
-		"credential":          map[string]any{"credentialType": "SAS", "sasUri": sas},
-	}
+		"credential":          map[string]any{"credentialType": "SAS", "sasUri": blob + "?" + q},
+	}, nil
 }
 
-// sasQuery is the query of a shared access signature valid 24 hours from
-// now for the signed resource sr ("c" a container, "b" a blob) with the
-// permissions sp. Its signature is random: armlet serves no blob data
-// plane that would check it.
-func sasQuery(now time.Time, sr, sp string) string {
-	expiry := now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
-	return "sv=2021-10-04&se=" + strings.ReplaceAll(expiry, ":", "%3A") + "&sr=" + sr + "&sp=" + sp + "&sig=" + url.QueryEscape(randomKey(32))
+// makeContainer makes the blob container name in the storage account
+// armlet holds, unless it exists (Import leaves it alone).
+func makeContainer(ctx context.Context, e *engine.Engine, req *engine.Request, storage resourceid.ID, name string) error {
+	t, ok := e.Registry().Lookup(typeBlobContainers)
+	if !ok {
+		return nil
+	}
+	id := storage.Child("blobServices", "default").Child("containers", name)
+	_, err := e.Import(ctx, id, map[string]any{"properties": map[string]any{"publicAccess": "None"}}, t.APIVersions[0], req.Caller)
+	return err
+}
+
+// sasTTL is how long the SAS the provider hands out is valid.
+const sasTTL = 24 * time.Hour
+
+// sasFor is the query of a service SAS over container (blob "") or its
+// blob, with the permissions sp, valid sasTTL from now over https. held
+// reports whether armlet holds the storage account (engine.AccessKeys):
+// then the SAS is signed with the account's primary key (storagesas), so
+// armlet's blob data plane accepts it, and refuses it once that key is
+// regenerated, as Azure does. An account armlet does not hold (a link to
+// a resource outside armlet, a registry's system-created account in its
+// managed resource group) gets a SAS of the same shape whose signature is
+// random: no key of armlet's could make a signature that means anything.
+func sasFor(ctx context.Context, e *engine.Engine, storage resourceid.ID, container, blob, sp string, now time.Time) (query string, held bool, err error) {
+	sr := "c"
+	if blob != "" {
+		sr = "b"
+	}
+	expiry := now.Add(sasTTL)
+	keys, held, err := e.AccessKeys(ctx, storage)
+	if err != nil {
+		return "", false, err
+	}
+	if held {
+		if q, ok := storagesas.SignService(keys[0], strings.ToLower(storage.Name()), container, blob, sr, sp, expiry); ok {
+			return q, true, nil
+		}
+	}
+	return unsignedSAS(sr, sp, expiry), held, nil
+}
+
+// unsignedSAS is a SAS query of the shape sasFor makes whose signature is
+// random (for what no key of armlet's may sign).
+func unsignedSAS(sr, sp string, expiry time.Time) string {
+	q := url.Values{"sv": {storagesas.Version}, "sr": {sr}, "sp": {sp}, "se": {expiry.UTC().Format(time.RFC3339)}, "spr": {"https"}, "sig": {randomKey(32)}}
+	return q.Encode()
 }
 
 // uploadTarget is the storage account and blob container uploads of the

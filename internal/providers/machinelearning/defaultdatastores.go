@@ -113,15 +113,9 @@ func (s *workspaceStrategy) makeDefaultContainers(ctx context.Context, req *engi
 	if _, held, err := s.e.AccessKeys(ctx, account); err != nil || !held {
 		return err
 	}
-	t, ok := s.e.Registry().Lookup(typeBlobContainers)
-	if !ok {
-		return nil
-	}
 	wsID, _ := ws.Properties["workspaceId"].(string)
-	blob := account.Child("blobServices", "default")
 	for _, name := range []string{"azureml-blobstore-" + wsID, "azureml"} {
-		body := map[string]any{"properties": map[string]any{"publicAccess": "None"}}
-		if _, err := s.e.Import(ctx, blob.Child("containers", name), body, t.APIVersions[0], req.Caller); err != nil {
+		if err := makeContainer(ctx, s.e, req, account, name); err != nil {
 			return err
 		}
 	}

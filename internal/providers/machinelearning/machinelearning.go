@@ -79,8 +79,8 @@ type Options struct {
 	LegacyModePropagation Propagation
 	// BaseURL, when set, is the public URL of armlet's main listener
 	// ("https://127.0.0.1:8443"); workspaces show "{BaseURL}/discovery" as
-	// their discoveryUrl. Empty uses the URL of the request that created
-	// each workspace.
+	// their discoveryUrl to clients that did not address ARM at Azure's
+	// host. Empty uses the URL of the request that created each workspace.
 	BaseURL string
 }
 

@@ -170,8 +170,10 @@ const (
 //   - managedResourceGroup.resourceId:
 //     /subscriptions/{sub}/resourceGroups/azureml-rg-{name}_{guid}.
 //   - discoveryUrl: {base}/registrymanagement/v1.0/registries/{name}/discovery,
-//     base being Options.BaseURL, else the scheme and host of the request
-//     that first wrote the registry, else Azure's https://{location}.api.azureml.ms;
+//     base being Azure's https://{location}.api.azureml.ms for a request
+//     that addressed ARM at Azure's host (through armlet's proxy), else
+//     Options.BaseURL, else the scheme and host of the request that first
+//     wrote the registry, else Azure's regional host (armletBase);
 //     mlFlowRegistryUri: azureml://{location}.api.azureml.ms/mlflow/v1.0{registry id}.
 //   - registryPrivateEndpointConnections: composed at render time from
 //     the connections private endpoints recorded (PrivateLinkRecorder).
@@ -462,7 +464,7 @@ func (s *registryStrategy) complete(ctx context.Context, req *engine.Request, de
 	}
 	p["managedResourceGroup"] = map[string]any{"resourceId": managedGroup(desired).String()}
 	rememberBaseURL(req, desired)
-	p["discoveryUrl"] = s.discoveryURL(desired)
+	p["discoveryUrl"] = s.discoveryURL(ctx, desired)
 	p["mlFlowRegistryUri"] = "azureml://" + engine.NormalizeLocation(desired.Location) + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
 	completeIdentity(desired, tenantOf(ctx, s.e, s.opts, desired.ID))
 	return nil
@@ -470,8 +472,8 @@ func (s *registryStrategy) complete(ctx context.Context, req *engine.Request, de
 
 // discoveryURL is the registry's discovery endpoint (see the strategy's
 // doc comment).
-func (s *registryStrategy) discoveryURL(r *engine.Resource) string {
-	base := armletBase(s.opts, r)
+func (s *registryStrategy) discoveryURL(ctx context.Context, r *engine.Resource) string {
+	base := armletBase(ctx, s.opts, r)
 	if base == "" {
 		base = "https://" + engine.NormalizeLocation(r.Location) + ".api.azureml.ms"
 	}
@@ -485,7 +487,7 @@ func (s *registryStrategy) Render(ctx context.Context, r *engine.Resource, body 
 	if props == nil {
 		return nil
 	}
-	props["discoveryUrl"] = s.discoveryURL(r)
+	props["discoveryUrl"] = s.discoveryURL(ctx, r)
 	conns := loadRegistryConnections(r)
 	out := make([]any, 0, len(conns))
 	for _, c := range conns {

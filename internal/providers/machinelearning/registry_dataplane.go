@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
@@ -55,8 +54,8 @@ func IsTemporaryDataReference(id resourceid.ID) bool {
 // Choice: the asset's name and version are the path's; an assetId naming
 // another registry, name or version, or a kind of asset the registry has
 // not, is 400 naming assetId.
-func TemporaryDataReference(ctx context.Context, e *engine.Engine, id resourceid.ID, body []byte, now time.Time) (*engine.Response, error) {
-	req, err := tempDataRefRequest.checkBody(body)
+func TemporaryDataReference(ctx context.Context, e *engine.Engine, id resourceid.ID, r *engine.Request) (*engine.Response, error) {
+	req, err := tempDataRefRequest.checkBody(r.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +84,12 @@ func TemporaryDataReference(ctx context.Context, e *engine.Engine, id resourceid
 	if refID == "" {
 		refID = uuid.NewString()
 	}
+	ref, err := blobReference(ctx, e, r, storage, container, refID)
+	if err != nil {
+		return nil, err
+	}
 	return engine.JSON(http.StatusOK, map[string]any{
-		"blobReferenceForConsumption": blobReference(storage, container, refID, now),
+		"blobReferenceForConsumption": ref,
 		"temporaryDataReferenceId":    refID,
 		"temporaryDataReferenceType":  "TemporaryBlobReference",
 	}), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
@@ -31,8 +32,13 @@ import (
 // answered 200). blobUri is required (stricter than the spec, which marks
 // no member required: without it there is no blob to sign) and must be an
 // absolute https URL with no query, as a blob's URL is. The SAS grants
-// read (sp=r) on the blob for 24 hours; its signature is random, as
-// armlet serves no blob data plane that would check it.
+// read (sp=r) on the blob for 24 hours (sasFor). It is signed with the
+// key of the registry's storage account only when armlet holds that
+// account and blobUri names a blob of it in one of the registry's own
+// containers ({registry}-{codes|data|models|...}, where uploads go):
+// the registry's read permission reaches the registry's assets, not
+// whatever else a user-created account holds. Any other blobUri is
+// answered (as Azure answers its example) with a random signature.
 type dataReferenceRoute struct{ e *engine.Engine }
 
 var _ engine.Route = (*dataReferenceRoute)(nil)
@@ -82,18 +88,43 @@ func (rt *dataReferenceRoute) blobReferenceSAS(ctx context.Context, req *engine.
 		return nil, err
 	}
 	blobURI, _ := body["blobUri"].(string)
-	if u, err := url.Parse(blobURI); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.User != nil {
-		return nil, arm.BadRequest(arm.CodeUserError, "The blobUri '%s' must be an absolute https URL of a blob, with no query.", blobURI).WithTarget("blobUri")
+	u, err := url.Parse(blobURI)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return nil, arm.BadRequest(arm.CodeUserError, "The blobUri '%s' must be an absolute https URL of a blob, with no query or fragment.", blobURI).WithTarget("blobUri")
 	}
 	storage, err := registryStorage(reg)
 	if err != nil {
 		return nil, err
 	}
+	q := unsignedSAS("b", "r", req.Now.Add(sasTTL))
+	if container, blob, ok := registryBlob(reg, storage, u); ok {
+		if q, _, err = sasFor(ctx, rt.e, storage, container, blob, "r", req.Now); err != nil {
+			return nil, err
+		}
+	}
 	return engine.JSON(http.StatusOK, map[string]any{
 		"blobReferenceForConsumption": map[string]any{
 			"blobUri":             blobURI,
 			"storageAccountArmId": storage.String(),
-			"credential":          map[string]any{"credentialType": "SAS", "sasUri": blobURI + "?" + sasQuery(req.Now, "b", "r")},
+			"credential":          map[string]any{"credentialType": "SAS", "sasUri": blobURI + "?" + q},
 		},
 	}), nil
+}
+
+// registryBlob is the container and blob u names when it is a blob of
+// the registry reg's storage account in one of the registry's containers
+// ({registry}-{kind}); ok is false otherwise, and for a blob name with a
+// dot segment, which a client or proxy may resolve into another
+// container.
+func registryBlob(reg *engine.Resource, storage resourceid.ID, u *url.URL) (container, blob string, ok bool) {
+	if !strings.EqualFold(u.Host, strings.ToLower(storage.Name())+".blob.core.windows.net") {
+		return "", "", false
+	}
+	container, blob, _ = strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	kind, isOurs := strings.CutPrefix(container, strings.ToLower(reg.ID.Name())+"-")
+	dotted := slices.ContainsFunc(strings.Split(blob, "/"), func(seg string) bool { return seg == "." || seg == ".." })
+	if !isOurs || blob == "" || dotted || !slices.ContainsFunc(assetKinds, func(k *assetKind) bool { return k.segment == kind }) {
+		return "", "", false
+	}
+	return container, blob, true
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/engine"
 )
 
 // TestRegistryBlobReferenceSAS: getBlobReferenceSAS answers a read SAS for
@@ -39,6 +41,8 @@ func TestRegistryBlobReferenceSAS(t *testing.T) {
 		{"blobUri not https", http.MethodPost, ref, newest, `{"blobUri":"http://acct.blob.core.windows.net/c/b"}`, 400, arm.CodeUserError},
 		{"blobUri relative", http.MethodPost, ref, newest, `{"blobUri":"c/b"}`, 400, arm.CodeUserError},
 		{"blobUri with a query", http.MethodPost, ref, newest, `{"blobUri":"https://acct.blob.core.windows.net/c/b?sig=x"}`, 400, arm.CodeUserError},
+		{"blobUri with an empty query", http.MethodPost, ref, newest, `{"blobUri":"https://acct.blob.core.windows.net/c/b?"}`, 400, arm.CodeUserError},
+		{"blobUri with a fragment", http.MethodPost, ref, newest, `{"blobUri":"https://acct.blob.core.windows.net/c/b#sig=x"}`, 400, arm.CodeUserError},
 		{"unknown member", http.MethodPost, ref, newest, `{"blobUri":"` + blob + `","x":1}`, 400, arm.CodeInvalidRequestContent},
 		{"not JSON", http.MethodPost, ref, newest, `{`, 400, arm.CodeInvalidRequestContent},
 		{"GET", http.MethodGet, ref, newest, ``, 405, arm.CodeMethodNotAllowed},
@@ -49,5 +53,46 @@ func TestRegistryBlobReferenceSAS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v.Fail(tc.method, tc.path, tc.version, tc.body, tc.status, tc.code)
 		})
+	}
+}
+
+// TestRegistryBlob: only a blob of the registry's storage account in one
+// of the registry's own containers is signed with the account's key.
+func TestRegistryBlob(t *testing.T) {
+	regID, err := resourceid.Parse(regPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &engine.Resource{ID: regID}
+	storage, err := resourceid.Parse("/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/Store1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		uri, container, blob string
+		ok                   bool
+	}{
+		{"https://store1.blob.core.windows.net/reg1-models/LocalUpload/u/model.bin", "reg1-models", "LocalUpload/u/model.bin", true},
+		{"https://STORE1.blob.core.windows.net/reg1-codes/a%20b/c.py", "reg1-codes", "a b/c.py", true},
+		{"https://store1.blob.core.windows.net/reg1-data/d", "reg1-data", "d", true},
+		{"https://store1.blob.core.windows.net/reg1-models/", "", "", false},                 // the container, no blob
+		{"https://store1.blob.core.windows.net/reg1-models", "", "", false},                  // idem
+		{"https://store1.blob.core.windows.net/private/secret.txt", "", "", false},           // another container
+		{"https://store1.blob.core.windows.net/reg1-widgets/x", "", "", false},               // no such asset kind
+		{"https://store1.blob.core.windows.net/reg10-models/x", "", "", false},               // another registry's
+		{"https://store2.blob.core.windows.net/reg1-models/x", "", "", false},                // another account
+		{"https://store1.blob.core.windows.net:444/reg1-models/x", "", "", false},            // another port
+		{"https://store1.blob.core.windows.net.evil.example/reg1-models/x", "", "", false},   // another host
+		{"https://store1.dfs.core.windows.net/reg1-models/x", "", "", false},                 // another service
+		{"https://store1.blob.core.windows.net/reg1-models%2Fx/../private/y", "", "", false}, // encoded separator
+	} {
+		u, err := url.Parse(tc.uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, b, ok := registryBlob(reg, storage, u)
+		if c != tc.container || b != tc.blob || ok != tc.ok {
+			t.Errorf("registryBlob(%s) = %q %q %v, want %q %q %v", tc.uri, c, b, ok, tc.container, tc.blob, tc.ok)
+		}
 	}
 }

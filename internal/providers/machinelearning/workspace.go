@@ -6,12 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/azurehost"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/google/uuid"
 )
@@ -47,11 +49,15 @@ import (
 // Choice: discoveryUrl, writable in the spec, is treated as read-only and
 // points at armlet's own workspace endpoint (package workspaceapi), so
 // clients that follow it reach the workspace's data plane:
-// "{base}/discovery", where base is Options.BaseURL when set (the main
-// listener's public URL, always current), else the scheme and host of the
-// request that first wrote the workspace (kept in Internal.Data), else,
-// for a workspace with neither (a seed import without Options.BaseURL),
-// Azure's https://{location}.api.azureml.ms/discovery.
+// "{base}/discovery". To a request that addressed ARM at Azure's host
+// (management.azure.com, as a client does through armlet's HTTPS proxy)
+// base is Azure's https://{location}.api.azureml.ms, which the proxy
+// serves too; to any other, Options.BaseURL when set (the main listener's
+// public URL, always current), else the scheme and host of the request
+// that first wrote the workspace (kept in Internal.Data), else, for a
+// workspace with neither (a seed import without Options.BaseURL), Azure's
+// regional host again. The body is rendered per request (the engine keeps
+// rendered bodies per base URL: engine.BaseURLFrom).
 // serviceProvisionedResourceGroup is "{workspace name}_{first 16 hex
 // digits of workspaceId}". A system-assigned identity gets a principalId
 // (and the tenantId), each user-assigned identity a principalId and a
@@ -403,7 +409,7 @@ func (s *workspaceStrategy) complete(ctx context.Context, req *engine.Request, d
 	p["workspaceId"] = wsID
 	p["tenantId"] = tenant
 	rememberBaseURL(req, desired)
-	p["discoveryUrl"] = s.discoveryURL(desired)
+	p["discoveryUrl"] = s.discoveryURL(ctx, desired)
 	p["mlFlowTrackingUri"] = "azureml://" + desired.Location + ".api.azureml.ms/mlflow/v1.0" + desired.ID.String()
 	p["storageHnsEnabled"] = false
 	if enc, _ := p["encryption"].(map[string]any); enc != nil && enc["status"] == "Enabled" {
@@ -484,35 +490,49 @@ func completeIdentity(r *engine.Resource, tenantID string) {
 }
 
 // discoveryURL is where clients of r find its workspace endpoint (see the
-// Choice on workspaceStrategy).
-func (s *workspaceStrategy) discoveryURL(r *engine.Resource) string {
-	base := armletBase(s.opts, r)
+// Choice on workspaceStrategy), for the request served with ctx.
+func (s *workspaceStrategy) discoveryURL(ctx context.Context, r *engine.Resource) string {
+	base := armletBase(ctx, s.opts, r)
 	if base == "" {
-		return "https://" + r.Location + ".api.azureml.ms/discovery"
+		return "https://" + engine.NormalizeLocation(r.Location) + ".api.azureml.ms/discovery"
 	}
 	return base + "/discovery"
 }
 
 // rememberBaseURL keeps in r, once, the scheme and host of the request
-// that first wrote it (none for an import), for armletBase.
+// that first wrote it (none for an import, nor for a request made at
+// Azure's host), for armletBase.
 func rememberBaseURL(req *engine.Request, r *engine.Resource) {
 	var base string
 	if !r.GetData(dataBaseURL, &base) || base == "" {
-		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" {
+		if base = strings.TrimSuffix(req.BaseURL, "/"); base != "" && !atAzureARM(base) {
 			r.SetData(dataBaseURL, base)
 		}
 	}
 }
 
-// armletBase is the URL of armlet's main listener for the endpoints a
-// resource r points at: opts.BaseURL, else the base r remembers
-// (rememberBaseURL), else "".
-func armletBase(opts Options, r *engine.Resource) string {
+// armletBase is the URL of the listener for the endpoints a resource r
+// points at, for the request served with ctx: "" when that request
+// addressed ARM at Azure's own host (management.azure.com, as a client
+// does through armlet's HTTPS proxy, which serves Azure ML's regional
+// hosts too); else opts.BaseURL, else the base r remembers
+// (rememberBaseURL), else "". "" stands for Azure's regional host.
+func armletBase(ctx context.Context, opts Options, r *engine.Resource) string {
+	if atAzureARM(engine.BaseURLFrom(ctx)) {
+		return ""
+	}
 	base := strings.TrimSuffix(opts.BaseURL, "/")
 	if base == "" {
 		r.GetData(dataBaseURL, &base)
 	}
 	return base
+}
+
+// atAzureARM reports whether base (a request's engine.Request.BaseURL)
+// names Azure Resource Manager's public host.
+func atAzureARM(base string) bool {
+	u, err := url.Parse(base)
+	return err == nil && u.Host != "" && azurehost.Parse(u.Hostname()).Kind == azurehost.Management
 }
 
 // tenantID is Options.TenantID, else the tenant of the subscription.
@@ -541,7 +561,7 @@ func (s *workspaceStrategy) Render(ctx context.Context, r *engine.Resource, body
 	if props == nil {
 		return nil
 	}
-	props["discoveryUrl"] = s.discoveryURL(r)
+	props["discoveryUrl"] = s.discoveryURL(ctx, r)
 	conns, approved := s.inlineConnections(ctx, r, apiVersion, now)
 	props["privateEndpointConnections"] = conns
 	props["privateLinkCount"] = approved
