@@ -423,3 +423,21 @@ func rawJSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// LinkedAccess is one of ARM's linked access checks: a resource that names
+// another (a workspace its storage account) lets whoever can use the first
+// reach the second (the account's key through the workspace's listKeys),
+// so the caller who makes or changes the link must hold Action at Scope
+// themselves.
+type LinkedAccess struct {
+	Scope  resourceid.ID
+	Action string
+}
+
+// LinkedAccessor is a Strategy whose resources link others: LinkedAccess
+// returns the checks a write of desired (old is the stored resource, nil
+// on create) needs. Only links desired makes or changes need a check: a
+// link already stored was checked when it was made.
+type LinkedAccessor interface {
+	LinkedAccess(desired, old *Resource) []LinkedAccess
+}

@@ -120,6 +120,7 @@ func Register(e *engine.Engine, opts Options) *RBAC {
 		Strategy:      &associationStrategy{e: e},
 	})
 	registerPolicy(e)
+	e.AddAdmitter(rbac.admitLinked)
 	return rbac
 }
 
