@@ -38,7 +38,9 @@ func TestLinkedAccessCheck(t *testing.T) {
 	}
 	refused := func(what string, code int, body, action, scope string) {
 		t.Helper()
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		_ = json.Unmarshal([]byte(body), &e)
 		if code != http.StatusForbidden || e.Error.Code != "LinkedAuthorizationFailed" ||
 			!strings.Contains(e.Error.Message, "'"+action+"'") || !strings.Contains(strings.ToLower(e.Error.Message), strings.ToLower(scope)) {
