@@ -58,6 +58,7 @@ func (r *Report) WriteTable(out io.Writer) error {
 				s.Get.RPS, s.Get.P50Ms, s.Get.P99Ms, s.ListFirstPage.RPS, s.ListFirstPage.P50Ms, s.ListFirstPage.P99Ms, s.HeapMB)
 		}
 	}
+	r.writeBlob(w)
 	r.writeReplicas(w)
 	fmt.Fprintln(w, "\ntargets (issue 6):")
 	for _, c := range r.Targets {
