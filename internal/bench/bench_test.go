@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,7 +260,7 @@ func TestRunBlobTiny(t *testing.T) {
 		if want := round(float64(a.Requests)*float64(size)/(1<<20)/a.Seconds, 1); a.MiBPerSecond != want {
 			t.Errorf("%s: %v MiB/s, want %v", b.Name, a.MiBPerSecond, want)
 		}
-		if m := b.Memory; m == nil || m.HeapBeforeMB <= 0 || m.HeapAfterMB <= 0 || m.HeapPeakMB < m.HeapBeforeMB || m.RSSBeforeMB <= 0 || m.RSSPeakMB < m.RSSBeforeMB {
+		if m := b.Memory; m == nil || !strings.Contains(m.Process, "in-process") || m.HeapBeforeMB <= 0 || m.HeapAfterMB <= 0 || m.HeapPeakMB < m.HeapBeforeMB || m.RSSBeforeMB <= 0 || m.RSSPeakMB < m.RSSBeforeMB {
 			t.Errorf("%s: memory %+v", b.Name, b.Memory)
 		}
 		if b.Azurite != nil || b.Ratio != 0 {
@@ -352,6 +354,30 @@ func TestBlobCheck(t *testing.T) {
 		c, ok := blobCheck(&Report{Blob: tc.runs})
 		if ok != tc.present || c.Met != tc.met || c.Measured != tc.meas {
 			t.Errorf("%s: %+v present %v", tc.name, c, ok)
+		}
+	}
+}
+
+// TestTargetPID: a --target's memory is read from the process its data
+// dir's armlet.pid names, when that process runs here.
+func TestTargetPID(t *testing.T) {
+	for _, tc := range []struct {
+		name, pidFile string
+		want          int
+	}{
+		{"this process", strconv.Itoa(os.Getpid()) + "\n", os.Getpid()},
+		{"no pid file", "", 0},
+		{"not a number", "armlet\n", 0},
+		{"not running", "2147483646\n", 0},
+	} {
+		dir := t.TempDir()
+		if tc.pidFile != "" {
+			if err := os.WriteFile(filepath.Join(dir, "armlet.pid"), []byte(tc.pidFile), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := targetPID(filepath.Join(dir, "connection.json")); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }

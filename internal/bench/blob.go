@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -70,13 +71,17 @@ type BlobRun struct {
 	Memory *BlobMemory `json:"memory,omitempty"`
 }
 
-// BlobMemory is the bench process's memory around one blob scenario, when
-// armlet runs in-process (the load generator shares the process: its part
-// is the one payload buffer, allocated before "before", and its
-// connections' buffers). Heap figures are after a collection; the peaks
-// are sampled every 50 ms during the scenario. Azurite's RSS is its
-// process's VmRSS around the same scenario on Azurite.
+// BlobMemory is armlet's memory around one blob scenario: with armlet
+// in-process, the bench process's Go heap and RSS (the load generator
+// shares the process: its part is the one payload buffer, allocated before
+// "before", and its connections' buffers); with --target, the RSS of the
+// process named by armlet.pid beside connection.json, when it is there.
+// Heap figures are after a collection; the peaks are sampled every 50 ms
+// during the scenario. Azurite's RSS is its process's VmRSS around the
+// same scenario on Azurite.
 type BlobMemory struct {
+	// Process says whose memory this is.
+	Process            string  `json:"process,omitempty"`
 	HeapBeforeMB       float64 `json:"heapBeforeMB"`
 	HeapPeakMB         float64 `json:"heapPeakMB"`
 	HeapAfterMB        float64 `json:"heapAfterMB"`
@@ -386,7 +391,9 @@ func (b *armletBench) blobs(ctx context.Context, payload []byte) ([]BlobRun, err
 		run := BlobRun{Name: c.name, Bytes: c.size, Connections: c.conns, Calls: blobCalls(c, b.o.BlobBlock)}
 		var stop func() *BlobMemory
 		if b.a.srv != nil {
-			stop = watchMemory()
+			stop = watchMemory(os.Getpid(), "the bench process, armlet in-process (heap after a GC; the load generator's payload included)")
+		} else if pid := targetPID(b.o.Target); pid > 0 {
+			stop = watchMemory(pid, fmt.Sprintf("the running armlet, pid %d (RSS only)", pid))
 		}
 		dropped := b.droppedFlows()
 		run.Armlet = runBlobCase(ctx, e, c, payload, b.o.BlobBlock, b.o.Duration)
@@ -401,12 +408,16 @@ func (b *armletBench) blobs(ctx context.Context, payload []byte) ([]BlobRun, err
 	return out, nil
 }
 
-// watchMemory reads this process's heap (after a collection) and RSS, then
-// samples both until the returned function is called, which reads them
-// again after a collection.
-func watchMemory() func() *BlobMemory {
-	m := &BlobMemory{}
-	m.HeapBeforeMB, m.RSSBeforeMB = heapAfterGC(), selfRSS()
+// watchMemory reads the RSS of pid (and when pid is this process, its heap
+// after a collection), then samples them until the returned function is
+// called, which reads them again.
+func watchMemory(pid int, process string) func() *BlobMemory {
+	self := pid == os.Getpid()
+	m := &BlobMemory{Process: process}
+	if self {
+		m.HeapBeforeMB = heapAfterGC()
+	}
+	m.RSSBeforeMB, _ = rssMB(pid)
 	m.HeapPeakMB, m.RSSPeakMB = m.HeapBeforeMB, m.RSSBeforeMB
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -420,17 +431,23 @@ func watchMemory() func() *BlobMemory {
 				return
 			case <-tick.C:
 			}
-			metrics.Read(sample)
-			if sample[0].Value.Kind() == metrics.KindUint64 {
-				m.HeapPeakMB = max(m.HeapPeakMB, round(float64(sample[0].Value.Uint64())/(1<<20), 1))
+			if self {
+				metrics.Read(sample)
+				if sample[0].Value.Kind() == metrics.KindUint64 {
+					m.HeapPeakMB = max(m.HeapPeakMB, round(float64(sample[0].Value.Uint64())/(1<<20), 1))
+				}
 			}
-			m.RSSPeakMB = max(m.RSSPeakMB, selfRSS())
+			rss, _ := rssMB(pid)
+			m.RSSPeakMB = max(m.RSSPeakMB, rss)
 		}
 	})
 	return func() *BlobMemory {
 		close(done)
 		wg.Wait()
-		m.HeapAfterMB, m.RSSAfterMB = heapAfterGC(), selfRSS()
+		if self {
+			m.HeapAfterMB = heapAfterGC()
+		}
+		m.RSSAfterMB, _ = rssMB(pid)
 		return m
 	}
 }
@@ -442,9 +459,22 @@ func heapAfterGC() float64 {
 	return round(float64(ms.HeapAlloc)/(1<<20), 1)
 }
 
-func selfRSS() float64 {
-	v, _ := rssMB(os.Getpid())
-	return v
+// targetPID is the process of the running armlet whose connection.json is
+// target: the armlet.pid its data dir holds beside it (0 when there is
+// none, as when the armlet runs on another machine).
+func targetPID(target string) int {
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(target), "armlet.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	if _, err := rssMB(pid); err != nil {
+		return 0 // not running here
+	}
+	return pid
 }
 
 // azuriteBlobs runs the blob scenarios of rep.Blob on Azurite at base
@@ -529,13 +559,18 @@ func (r *Report) writeBlob(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "\nmemory around each blob scenario (bench process with armlet in-process; heap after a GC, peaks sampled every 50 ms):")
+	process := "not measured (no armlet.pid beside --target's connection.json)"
+	for _, b := range r.Blob {
+		if b.Memory != nil && b.Memory.Process != "" {
+			process = b.Memory.Process
+		}
+	}
+	fmt.Fprintf(w, "\nmemory around each blob scenario: %s; peaks sampled every 50 ms:\n", process)
 	fmt.Fprintln(w, "scenario\theap before MB\theap peak MB\theap after MB\tRSS before MB\tRSS peak MB\tRSS after MB\tazurite RSS before MB\tazurite RSS after MB\t")
 	for _, b := range r.Blob {
 		m := b.Memory
 		if m == nil {
-			fmt.Fprintf(w, "%s\tnot measured (armlet not in-process)\t\n", b.Name)
-			continue
+			m = &BlobMemory{}
 		}
 		mb := func(f float64) string {
 			if f == 0 {
