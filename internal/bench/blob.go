@@ -44,9 +44,11 @@ func KnownScenarios() []string { return append(slices.Clone(AllScenarios), BlobS
 
 // Blob sizes and concurrency by default. Choice: 8 connections for 1 MiB
 // and 2 for 64 MiB keep two cores busy without one transfer waiting long
-// behind the others; 8 MiB blocks for the large upload (azure-storage-blob
-// uses 4 MiB, azblob's upload functions 4 to 8 MiB; fewer round trips
-// weigh less on the per-request cost both emulators pay).
+// behind the others. The 64 MiB upload goes in 8 MiB blocks to measure the
+// block path, though the SDKs send it in one Put Blob (azblob up to
+// 256 MiB, azure-storage-blob up to 64 MiB) and use blocks of 4 MiB or more
+// beyond; fewer, larger blocks weigh less on the per-request cost both
+// emulators pay.
 const (
 	defaultBlobSmall      = 1 << 20
 	defaultBlobLarge      = 64 << 20
