@@ -44,6 +44,7 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	var cpuProfile string
 	var asJSON, noStartup bool
 	var scales, scenarios, replicas string
+	var blobBlockMiB int
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -57,6 +58,7 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	fs.StringVar(&scales, "scale", "1000,10000,100000", "store sizes (workspaces) for the scale measurement, comma-separated; empty for none")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "armlet scenarios to run, comma-separated; also "+strings.Join(bench.BlobScenarios, ", ")+" (or blob for these four), not run by default")
 	fs.IntVar(&o.BlobConnections, "blob-connections", 0, "concurrent connections of every blob scenario (default: 8 for 1 MiB, 2 for 64 MiB)")
+	fs.IntVar(&blobBlockMiB, "blob-block-mib", 8, "block size in MiB of blob uploads larger than it (Put Block, Put Block List); 64 sends the 64 MiB blob in one Put Blob")
 	fs.StringVar(&o.Target, "target", "", "connection.json of a running armlet (default: start one in-process on a temporary bbolt data dir)")
 	fs.StringVar(&o.Store, "store", "", "also run the scenarios on in-process armlet replicas sharing this etcd: etcd://host:port[,host:port] (plain, no TLS); the bbolt run stays beside it")
 	fs.StringVar(&replicas, "replicas", "", "replica counts run in turn on --store, comma-separated, e.g. 1,2,3 (default 1)")
@@ -82,6 +84,10 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	if o.BlobConnections < 0 {
 		return o, false, "", fmt.Errorf("--blob-connections must be positive")
 	}
+	if blobBlockMiB < 1 || blobBlockMiB > 4000 {
+		return o, false, "", fmt.Errorf("--blob-block-mib must be 1 to 4000 (Azure's largest block)")
+	}
+	o.BlobBlock = blobBlockMiB << 20
 	if o.Connections < 1 {
 		return o, false, "", fmt.Errorf("--connections must be at least 1")
 	}
