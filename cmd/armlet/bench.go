@@ -21,7 +21,9 @@ const benchUsage = `Usage: armlet bench [flags]
 
 Drives armlet over HTTPS (HTTP/1.1 keep-alive) with concurrent connections
 and reports requests/s and p50/p99/max latency per scenario, beside a bare
-Go TLS server and optionally Azurite; cold start and resident memory of
+Go TLS server and optionally Azurite; with --scenarios blob, upload and
+download of 1 MiB and 64 MiB blobs through armlet's HTTPS proxy in MiB/s
+(beside Azurite's with --peer azurite) and the memory around them; cold start and resident memory of
 this armlet binary; GET and list latency as the store grows. With --store
 etcd://host:port it runs the scenarios again on 1 (or each --replicas
 count of) in-process armlets sharing that etcd, requests rotating over
@@ -42,6 +44,7 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	var cpuProfile string
 	var asJSON, noStartup bool
 	var scales, scenarios, replicas string
+	var blobBlockMiB int
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -53,7 +56,9 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	fs.DurationVar(&o.ScaleDuration, "scale-duration", 0, "measured time per scale step and call (default: half of --duration)")
 	fs.IntVar(&o.ListSize, "list-size", 10000, "workspaces in the listed resource group")
 	fs.StringVar(&scales, "scale", "1000,10000,100000", "store sizes (workspaces) for the scale measurement, comma-separated; empty for none")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "armlet scenarios to run, comma-separated")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "armlet scenarios to run, comma-separated; also "+strings.Join(bench.BlobScenarios, ", ")+" (or blob for these four), not run by default")
+	fs.IntVar(&o.BlobConnections, "blob-connections", 0, "concurrent connections of every blob scenario (default: 8 for 1 MiB, 2 for 64 MiB)")
+	fs.IntVar(&blobBlockMiB, "blob-block-mib", 8, "block size in MiB of blob uploads larger than it (Put Block, Put Block List); 64 sends the 64 MiB blob in one Put Blob")
 	fs.StringVar(&o.Target, "target", "", "connection.json of a running armlet (default: start one in-process on a temporary bbolt data dir)")
 	fs.StringVar(&o.Store, "store", "", "also run the scenarios on in-process armlet replicas sharing this etcd: etcd://host:port[,host:port] (plain, no TLS); the bbolt run stays beside it")
 	fs.StringVar(&replicas, "replicas", "", "replica counts run in turn on --store, comma-separated, e.g. 1,2,3 (default 1)")
@@ -76,6 +81,13 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	if fs.NArg() > 0 {
 		return o, false, "", usageErr("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
 	}
+	if o.BlobConnections < 0 {
+		return o, false, "", fmt.Errorf("--blob-connections must be positive")
+	}
+	if blobBlockMiB < 1 || blobBlockMiB > 4000 {
+		return o, false, "", fmt.Errorf("--blob-block-mib must be 1 to 4000 (Azure's largest block)")
+	}
+	o.BlobBlock = blobBlockMiB << 20
 	if o.Connections < 1 {
 		return o, false, "", fmt.Errorf("--connections must be at least 1")
 	}
@@ -101,8 +113,12 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
-		if !contains(bench.AllScenarios, s) {
-			return o, false, "", fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(bench.AllScenarios, ", "))
+		if s == bench.ScenarioBlob {
+			o.Scenarios = append(o.Scenarios, bench.BlobScenarios...)
+			continue
+		}
+		if !contains(bench.KnownScenarios(), s) {
+			return o, false, "", fmt.Errorf("--scenarios: unknown scenario %q (known: %s, %s)", s, strings.Join(bench.KnownScenarios(), ", "), bench.ScenarioBlob)
 		}
 		o.Scenarios = append(o.Scenarios, s)
 	}

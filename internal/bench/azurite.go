@@ -71,7 +71,7 @@ func azuriteCommand(path string) ([]string, error) {
 // same client: create container (like PUT workspace) and get container
 // properties (like GET workspace). Shared Key authentication, as the
 // storage SDKs use against Azurite.
-func runAzurite(ctx context.Context, o Options, rep *Report, logf func(string, ...any)) *Peer {
+func runAzurite(ctx context.Context, o Options, rep *Report, payload []byte, logf func(string, ...any)) *Peer {
 	pe := &Peer{Name: "azurite"}
 	base, err := azuriteCommand(o.AzuritePath)
 	if err != nil {
@@ -164,6 +164,16 @@ func runAzurite(ctx context.Context, o Options, rep *Report, logf func(string, .
 		pe.PutRatio = ratio(p.RPS, create.RPS)
 	}
 	pe.ToBare = ratio(get.RPS, rep.Bare.RPS)
+	if len(rep.Blob) > 0 {
+		if err := azuriteBlobs(ctx, o, rep, t.base, t.client.Transport.(*http.Transport).TLSClientConfig, cmd.Process.Pid, payload, logf); err != nil {
+			logf("peer azurite: blob scenarios: %v", err)
+			for i := range rep.Blob {
+				if rep.Blob[i].Azurite == nil {
+					rep.Blob[i].Azurite = &Stats{Name: rep.Blob[i].Name, Note: "not measured: " + err.Error()}
+				}
+			}
+		}
+	}
 	return pe
 }
 
@@ -188,8 +198,18 @@ func azDo(ctx context.Context, t *target, method, container string) (reply, erro
 }
 
 // sharedKey is the Authorization header of Azure Storage's Shared Key
-// scheme (version 2009-09-19 and later) for a request without a body.
+// scheme (version 2015-02-21 and later) for Azurite's account.
 func sharedKey(method string, h http.Header, path string, query map[string]string) string {
+	key, _ := base64.StdEncoding.DecodeString(azKey)
+	return signSharedKey(azAccount, key, method, h, path, query)
+}
+
+// signSharedKey is the Authorization header of Azure Storage's Shared Key
+// scheme for account: path is the request's path (for a path-style URL it
+// starts with the account), query its decoded parameters, and h holds the
+// standard headers signed (Content-Length among them, as the body's
+// length; net/http sends the request's own).
+func signSharedKey(account string, key []byte, method string, h http.Header, path string, query map[string]string) string {
 	var xms []string
 	for k := range h {
 		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-ms-") {
@@ -199,13 +219,18 @@ func sharedKey(method string, h http.Header, path string, query map[string]strin
 	sort.Strings(xms)
 	var sb strings.Builder
 	sb.WriteString(method + "\n")
-	// Content-Encoding, -Language, -Length, -MD5, -Type, Date,
-	// If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since, Range.
-	sb.WriteString(strings.Repeat("\n", 11))
+	for _, k := range []string{"Content-Encoding", "Content-Language", "Content-Length", "Content-MD5", "Content-Type", "Date",
+		"If-Modified-Since", "If-Match", "If-None-Match", "If-Unmodified-Since", "Range"} {
+		v := h.Get(k)
+		if k == "Content-Length" && v == "0" {
+			v = "" // since 2015-02-21 a zero length is signed as empty
+		}
+		sb.WriteString(v + "\n")
+	}
 	for _, k := range xms {
 		sb.WriteString(k + ":" + strings.TrimSpace(h.Get(k)) + "\n")
 	}
-	sb.WriteString("/" + azAccount + path)
+	sb.WriteString("/" + account + path)
 	keys := make([]string, 0, len(query))
 	for k := range query {
 		keys = append(keys, k)
@@ -214,10 +239,9 @@ func sharedKey(method string, h http.Header, path string, query map[string]strin
 	for _, k := range keys {
 		sb.WriteString("\n" + strings.ToLower(k) + ":" + query[k])
 	}
-	key, _ := base64.StdEncoding.DecodeString(azKey)
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(sb.String()))
-	return "SharedKey " + azAccount + ":" + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return "SharedKey " + account + ":" + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // azuriteCert writes a certificate and key for 127.0.0.1 from a fresh local

@@ -36,6 +36,8 @@ type Stats struct {
 	P50Ms    float64 `json:"p50Ms"`
 	P99Ms    float64 `json:"p99Ms"`
 	MaxMs    float64 `json:"maxMs"`
+	// MiBPerSecond is the payload moved per second (blob scenarios).
+	MiBPerSecond float64 `json:"mibPerSecond,omitempty"`
 	// Note qualifies the figures (what one request is, the first error).
 	Note string `json:"note,omitempty"`
 }
