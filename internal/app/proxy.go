@@ -116,12 +116,10 @@ func (s *Server) startProxy(addr string, handler http.Handler, hosts *proxyHosts
 	if err != nil {
 		return "", fmt.Errorf("listen on %s (--proxy-listen): %w", addr, err)
 	}
-	p := proxy.New(proxy.Options{
-		Certificate: func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) },
-		Serves:      hosts.Serves,
-		Handler:     handler,
-		Logger:      log,
-	})
+	opts := s.tunnelTimeouts()
+	opts.Certificate = func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) }
+	opts.Serves, opts.Handler, opts.Logger = hosts.Serves, handler, log
+	p := proxy.New(opts)
 	srv := &http.Server{
 		Handler: p, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout, IdleTimeout: s.cfg.IdleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -138,4 +136,14 @@ func (s *Server) startProxy(addr string, handler http.Handler, hosts *proxyHosts
 		}
 	})
 	return "http://" + advertised(ln.Addr()), nil
+}
+
+// tunnelTimeouts are the timeouts of the requests inside proxy tunnels:
+// the listeners' (--read-header-timeout, --read-timeout, --idle-timeout).
+func (s *Server) tunnelTimeouts() proxy.Options {
+	return proxy.Options{
+		ReadHeaderTimeout: orDefault(s.cfg.ReadHeaderTimeout, config.DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(s.cfg.ReadTimeout, config.DefaultReadTimeout),
+		IdleTimeout:       orDefault(s.cfg.IdleTimeout, config.DefaultIdleTimeout),
+	}
 }

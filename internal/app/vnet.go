@@ -199,13 +199,13 @@ func (s *Server) startVNetProxies(ctx context.Context, handler http.Handler, hos
 	s.vnetProxies = netmodel.NewVNetProxies(netmodel.VNetProxyOptions{
 		Source: func(ctx context.Context) ([]resourceid.ID, error) { return network.VirtualNetworks(ctx, s.engine) },
 		Proxy: func(vnet resourceid.ID, addr string) netmodel.ProxyHandler {
-			return proxy.New(proxy.Options{
-				Certificate: func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) },
-				Open: func(ctx context.Context, host string) (proxy.Tunnel, error) {
-					return s.dns.tunnel(ctx, vnet, addr, host)
-				},
-				Handler: handler, Logger: log,
-			})
+			opts := s.tunnelTimeouts()
+			opts.Certificate = func(host string) (*tls.Certificate, error) { return s.ca.Leaf(nil, host) }
+			opts.Open = func(ctx context.Context, host string) (proxy.Tunnel, error) {
+				return s.dns.tunnel(ctx, vnet, addr, host)
+			}
+			opts.Handler, opts.Logger = handler, log
+			return proxy.New(opts)
 		},
 		Port: s.proxyPort, Store: kv.SpaceNetModel.Of(s.store), Logger: log,
 		Server: func() *http.Server {

@@ -771,11 +771,29 @@ func (s *server) vault(w http.ResponseWriter, r *http.Request, body []byte) (*en
 // the account and the data action, and the class storage-private when the
 // request came through a private endpoint to the account's blob
 // sub-resource.
+// blobBodyTime is how long a blob request's body of n bytes may take to
+// arrive: a minute, and a second more per MiB.
+//
+// Choice: Storage's own limits are not published; a body must come at an
+// average of 1 MiB/s once its first minute is over, so a client cannot
+// hold a tunnel open by sending slowly, and a real upload over a slow
+// link still completes. An unauthenticated request's body is never read
+// (the server closes the connection after a refusal of a body over 256
+// KiB), so the longer deadline serves authenticated uploads only.
+func blobBodyTime(n int64) time.Duration {
+	return time.Minute + time.Duration(n>>20)*time.Second
+}
+
 func (s *server) blob(w http.ResponseWriter, r *http.Request) {
 	host, _ := proxy.HostFrom(r.Context())
 	if s.Blob == nil {
 		s.writeError(w, r, arm.NotFound("ResourceNotFound", "armlet serves no data plane at '%s'.", host))
 		return
+	}
+	if r.ContentLength > 0 {
+		// The tunnel's --read-timeout bounds every request; blob content
+		// may be larger than that allows at a slow link's pace.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(blobBodyTime(r.ContentLength)))
 	}
 	resp, t, err := s.Blob.Serve(r.Context(), host, r)
 	info := flowInfoFrom(r.Context())

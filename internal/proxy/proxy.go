@@ -48,6 +48,14 @@ type Options struct {
 	Handler http.Handler
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// ReadTimeout bounds the reading of each request in a tunnel, body
+	// included (zero: 1 min), as --read-timeout bounds it on armlet's
+	// listeners; a handler that streams a large body extends its own
+	// request's deadline (http.ResponseController.SetReadDeadline) once
+	// it has authenticated the request. A tunnel is a hijacked
+	// connection, outside the listener's limits, so without it a client
+	// could hold one open forever by sending its body slowly.
+	ReadTimeout time.Duration
 	// ReadHeaderTimeout and IdleTimeout bound each tunnel's HTTP
 	// connection (zero: 10 s and 2 min).
 	ReadHeaderTimeout, IdleTimeout time.Duration
@@ -88,6 +96,9 @@ func New(opts Options) *Proxy {
 	}
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = 2 * time.Minute
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = time.Minute
 	}
 	return &Proxy{opts: opts, tunnels: map[*http.Server]struct{}{}}
 }
@@ -203,6 +214,7 @@ func (p *Proxy) serveTunnel(base context.Context, conn net.Conn, host string, tu
 		Handler:           handler,
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: p.opts.ReadHeaderTimeout,
+		ReadTimeout:       p.opts.ReadTimeout,
 		IdleTimeout:       p.opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(p.opts.Logger.Handler(), slog.LevelDebug),
 	}

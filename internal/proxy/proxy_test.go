@@ -244,3 +244,47 @@ func TestOpenDecidesEachTunnel(t *testing.T) {
 		t.Errorf("after the endpoint went: %d %q", st, body)
 	}
 }
+
+// TestTunnelReadTimeout: a request whose body stalls inside a tunnel is
+// cut off after Options.ReadTimeout, as on armlet's listeners: a tunnel
+// is a hijacked connection, outside the listener's own limits.
+func TestTunnelReadTimeout(t *testing.T) {
+	ca, err := certs.LoadOrCreateAuthority(t.TempDir(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	p := proxy.New(proxy.Options{
+		Certificate: func(host string) (*tls.Certificate, error) { return ca.Leaf(nil, host) },
+		Serves:      func(context.Context, string) (bool, error) { return true, nil },
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, err := io.ReadAll(r.Body)
+			read <- err
+		}),
+		ReadTimeout: 200 * time.Millisecond,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: p}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = p.Close(); _ = srv.Close() })
+
+	status, conn := connect(t, &url.URL{Host: ln.Addr().String()}, "slow.example:443")
+	if !strings.HasPrefix(status, "200") {
+		t.Fatalf("CONNECT: %s", status)
+	}
+	tc := tls.Client(conn, &tls.Config{ServerName: "slow.example", RootCAs: ca.Pool()})
+	if _, err := io.WriteString(tc, "PUT /c/b HTTP/1.1\r\nHost: slow.example\r\nContent-Length: 1000\r\n\r\nfirst bytes"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("the stalled body was read whole")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a stalled body was still being read 5 s after a 200 ms read timeout")
+	}
+}
