@@ -212,7 +212,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
 		status := strconv.Itoa(f.Status)
 		switch f.Class {
-		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate, netmodel.StoragePrivate:
+		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate, netmodel.StoragePrivate, netmodel.KeyVaultPrivate:
 			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class != netmodel.ARMPrivate
 			p, ok := priv[k]
 			if !ok {
@@ -328,7 +328,7 @@ func dataPlaneSubject(f netmodel.Flow) (storage, vault string) {
 	switch f.Class {
 	case netmodel.StoragePublic, netmodel.StoragePrivate:
 		return f.ResourceID, ""
-	case netmodel.KeyVaultPublic:
+	case netmodel.KeyVaultPublic, netmodel.KeyVaultPrivate:
 		return "", f.ResourceID
 	}
 	return "", ""

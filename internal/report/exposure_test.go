@@ -261,6 +261,7 @@ func TestExposureOfDataPlanes(t *testing.T) {
 		f(netmodel.StoragePublic, write, acct, 403, "AuthorizationFailure"),
 		f(netmodel.StoragePrivate, write, acct, 201, ""),
 		f(netmodel.KeyVaultPublic, "Microsoft.KeyVault/vaults/secrets/read", vault, 403, "ForbiddenByConnection"),
+		f(netmodel.KeyVaultPrivate, "Microsoft.KeyVault/vaults/secrets/read", vault, 200, ""),
 	}
 	r, err := BuildExposure(flows, nil, func(id string) (*WorkspaceSettings, error) {
 		return &WorkspaceSettings{Exists: true, PublicNetworkAccess: "Disabled"}, nil
@@ -281,7 +282,8 @@ func TestExposureOfDataPlanes(t *testing.T) {
 			t.Errorf("%s: keepPrivate %q, want %q", p.Operation, p.KeepPrivate, want[p.Operation])
 		}
 	}
-	if v := r.Vaults[0]; v.Vault != vault || len(v.Public) != 1 || !slices.Equal(v.Public[0].KeepPrivate, []string{KeepUsePrivateVault}) {
+	if v := r.Vaults[0]; v.Vault != vault || len(v.Public) != 1 || !slices.Equal(v.Public[0].KeepPrivate, []string{KeepUsePrivateVault}) ||
+		len(v.Private) != 1 || v.Private[0].Class != netmodel.KeyVaultPrivate {
 		t.Errorf("vault entry %+v", v)
 	}
 	var buf bytes.Buffer
