@@ -27,28 +27,8 @@ import (
 func TestKeyVaultThroughVirtualNetwork(t *testing.T) {
 	t.Parallel()
 	s := e2e.Start(t)
-	ctx := t.Context()
-	const rg, name = "kvvnet", "kvvnet1"
-	vault := s.CreateGroup(t, rg) + "/providers/Microsoft.KeyVault/vaults/" + name
-	body := `{"location":"eastus","properties":{"tenantId":"` + s.Conn.TenantID + `","sku":{"family":"A","name":"standard"},` +
-		`"publicNetworkAccess":"Disabled","accessPolicies":[{"tenantId":"` + s.Conn.TenantID + `","objectId":"` + s.Conn.ObjectID +
-		`","permissions":{"secrets":["get","set"]}}]}}`
-	if code, _, b := s.Do(t, http.MethodPut, vault+"?api-version=2024-11-01", body, nil); code >= 300 {
-		t.Fatalf("PUT vault: %d %s", code, b)
-	}
-	vnet := privateLinkVNet(t, s, rg, "vnet-kv", "10.31", vault, "vault", "privatelink.vaultcore.azure.net")
-	inside := secretsThrough(t, clientThrough(t, s, vnetProxyOf(t, s, vnet)), s.Conn.TenantID, name, s.Conn.ClientID, s.Conn.ClientSecret)
-	outside := publicCloudSecrets(t, s, name, s.Conn.ClientID, s.Conn.ClientSecret)
-
-	if _, err := inside.SetSecret(ctx, "db", azsecrets.SetSecretParameters{Value: to.Ptr("private")}, nil); err != nil {
-		t.Fatalf("set a secret inside the virtual network: %v", err)
-	}
-	if got, err := inside.GetSecret(ctx, "db", "", nil); err != nil || *got.Value != "private" {
-		t.Fatalf("read it inside the virtual network: %v", err)
-	}
-	if _, err := outside.GetSecret(ctx, "db", "", nil); !forbiddenBy(err, "ForbiddenByConnection") {
-		t.Errorf("read it through the public proxy: %v, want 403 ForbiddenByConnection", err)
-	}
+	const name = "kvvnet1"
+	vault := privateVaultCalls(t, s, "kvvnet", name, "10.31")
 
 	flows, _ := s.FlowRecords(t, "")
 	classes := map[netmodel.PathClass]int{}
@@ -79,4 +59,37 @@ func TestKeyVaultThroughVirtualNetwork(t *testing.T) {
 		!slices.Equal(v.Public[0].KeepPrivate, []string{report.KeepUsePrivateVault}) {
 		t.Errorf("the vault's exposure: %d private calls served, public %+v", private, v.Public)
 	}
+}
+
+// privateVaultCalls makes the vault name in a new resource group rg,
+// without public network access and with an access policy for the
+// bootstrap principal, reachable from a virtual network (10.X.0.0/16 for
+// prefix "10.X") by a private endpoint and the zone
+// privatelink.vaultcore.azure.net (privateLinkVNet); then, with
+// azsecrets as the bootstrap principal, sets and reads a secret through
+// the network's proxy and fails to read it through the public one (403
+// ForbiddenByConnection). It returns the vault's ID.
+func privateVaultCalls(t *testing.T, s *e2e.Armlet, rg, name, prefix string) string {
+	t.Helper()
+	ctx := t.Context()
+	vault := s.CreateGroup(t, rg) + "/providers/Microsoft.KeyVault/vaults/" + name
+	body := `{"location":"eastus","properties":{"tenantId":"` + s.Conn.TenantID + `","sku":{"family":"A","name":"standard"},` +
+		`"publicNetworkAccess":"Disabled","accessPolicies":[{"tenantId":"` + s.Conn.TenantID + `","objectId":"` + s.Conn.ObjectID +
+		`","permissions":{"secrets":["get","set"]}}]}}`
+	if code, _, b := s.Do(t, http.MethodPut, vault+"?api-version=2024-11-01", body, nil); code >= 300 {
+		t.Fatalf("PUT vault: %d %s", code, b)
+	}
+	vnet := privateLinkVNet(t, s, rg, "vnet-kv", prefix, vault, "vault", "privatelink.vaultcore.azure.net")
+	inside := secretsThrough(t, clientThrough(t, s, vnetProxyOf(t, s, vnet)), s.Conn.TenantID, name, s.Conn.ClientID, s.Conn.ClientSecret)
+	outside := publicCloudSecrets(t, s, name, s.Conn.ClientID, s.Conn.ClientSecret)
+	if _, err := inside.SetSecret(ctx, "db", azsecrets.SetSecretParameters{Value: to.Ptr("private")}, nil); err != nil {
+		t.Fatalf("set a secret inside the virtual network: %v", err)
+	}
+	if got, err := inside.GetSecret(ctx, "db", "", nil); err != nil || *got.Value != "private" {
+		t.Fatalf("read it inside the virtual network: %v", err)
+	}
+	if _, err := outside.GetSecret(ctx, "db", "", nil); !forbiddenBy(err, "ForbiddenByConnection") {
+		t.Errorf("read it through the public proxy: %v, want 403 ForbiddenByConnection", err)
+	}
+	return vault
 }
