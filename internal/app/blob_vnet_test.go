@@ -7,7 +7,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -30,7 +29,7 @@ func TestBlobThroughVirtualNetwork(t *testing.T) {
 	const rg = "blobvnet"
 	rgID := s.CreateGroup(t, rg)
 	path, key := blobAccount(t, s, rgID, "blobvnet1", `"publicNetworkAccess":"Disabled"`)
-	vnet := privateLinkVNet(t, s, rg, "vnet-blob", "10.30", path, "blob", "privatelink.blob.core.windows.net")
+	vnet := privateLinkVNet(t, s, rg, "10.30", path, "blob", "privatelink.blob.core.windows.net")
 
 	client := func(proxy string) *azblob.Client {
 		blobCred, err := azblob.NewSharedKeyCredential("blobvnet1", key)
@@ -69,43 +68,25 @@ func TestBlobThroughVirtualNetwork(t *testing.T) {
 	}
 }
 
-// privateLinkVNet makes the virtual network name (10.X.0.0/16 for prefix
-// "10.X") in resource group rg with a subnet "pe", a private endpoint
-// "pe-{group}" in it to target's group, the private DNS zone zone with a
-// zone group on the endpoint, and the zone linked to the network: what a
-// client in the network needs to reach target privately by its public
-// name. It returns the network's ID.
-func privateLinkVNet(t *testing.T, s *e2e.Armlet, rg, name, prefix, target, group, zone string) string {
+// privateLinkVNet makes the virtual network "vnet" (10.X.0.0/16 for
+// prefix "10.X") in resource group rg with a subnet "pe" (isoSubnet), a
+// private endpoint "pe-{group}" in it to target's group, the private DNS
+// zone zone with a zone group on the endpoint, and the zone linked to the
+// network: what a client in the network needs to reach target privately
+// by its public name. It returns the network's ID.
+func privateLinkVNet(t *testing.T, s *e2e.Armlet, rg, prefix, target, group, zone string) string {
 	t.Helper()
-	ctx := t.Context()
 	cred := s.Credential(t)
-	sub := s.Conn.SubscriptionID
-	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	vp, err := vnets.BeginCreateOrUpdate(ctx, rg, name, armnetwork.VirtualNetwork{
-		Location: to.Ptr("eastus"),
-		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
-			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr(prefix + ".0.0/16")}},
-			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr(prefix + ".1.0/24")}}},
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vnet, err := vp.PollUntilDone(ctx, e2e.FastPoll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pes, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.ARMOptions())
+	subnet := isoSubnet(t, s, cred, rg, prefix+".0.0/16", prefix+".1.0/24")
+	pes, err := armnetwork.NewPrivateEndpointsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	pe := "pe-" + group
-	privateEndpoint(t, pes, rg, pe, *vnet.ID+"/subnets/pe", target, group)
-	zoneID := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.Network/privateDnsZones/" + zone
+	privateEndpoint(t, pes, rg, pe, subnet, target, group)
+	zoneID := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.Network/privateDnsZones/" + zone
 	netZoneGroup(t, s, cred, rg, pe, zoneID)
-	dnsLink(t, s, zoneID, "link-"+group, *vnet.ID)
-	return *vnet.ID
+	vnet := strings.TrimSuffix(subnet, "/subnets/pe")
+	dnsLink(t, s, zoneID, "link-"+group, vnet)
+	return vnet
 }

@@ -79,7 +79,7 @@ func privateVaultCalls(t *testing.T, s *e2e.Armlet, rg, name, prefix string) str
 	if code, _, b := s.Do(t, http.MethodPut, vault+"?api-version=2024-11-01", body, nil); code >= 300 {
 		t.Fatalf("PUT vault: %d %s", code, b)
 	}
-	vnet := privateLinkVNet(t, s, rg, "vnet-kv", prefix, vault, "vault", "privatelink.vaultcore.azure.net")
+	vnet := privateLinkVNet(t, s, rg, prefix, vault, "vault", "privatelink.vaultcore.azure.net")
 	inside := secretsThrough(t, clientThrough(t, s, vnetProxyOf(t, s, vnet)), s.Conn.TenantID, name, s.Conn.ClientID, s.Conn.ClientSecret)
 	outside := publicCloudSecrets(t, s, name, s.Conn.ClientID, s.Conn.ClientSecret)
 	if _, err := inside.SetSecret(ctx, "db", azsecrets.SetSecretParameters{Value: to.Ptr("private")}, nil); err != nil {
