@@ -30,7 +30,9 @@ import (
 // data actions) until az role assignment
 // create gives the caller Storage Blob Data Contributor on the account
 // (or its requests through az rest, where Debian's package breaks `az
-// role`: azRoleAssign).
+// role`: azRoleAssign). Then, with --auth-mode key and no key (the CLI
+// lists the keys through ARM), blob show, exists, delete, container
+// show, list and delete.
 // Every request of the CLI's reached armlet through the proxy: ARM's as
 // arm-public, the blob data plane's as storage-public, each with the
 // account as its resource.
@@ -110,6 +112,29 @@ func TestAzureCLIStorageThroughProxy(t *testing.T) {
 	}
 	if names := roundTrip("login", "by-login.bin", byLogin...); strings.Join(names, ",") != "by-login.bin,by-sas.bin,dir/by-key.bin" {
 		t.Errorf("az storage blob list --auth-mode login = %v", names)
+	}
+
+	// The rest of a container's and a blob's life, with --auth-mode key
+	// and no key: the CLI lists the account's keys through ARM itself.
+	byKeyMode := []string{"--account-name", account, "--auth-mode", "key"}
+	if got := az.JSON(append([]string{"storage", "blob", "show", "-c", "data", "-n", "dir/by-key.bin"}, byKeyMode...)...); walkProps(got, "contentLength") != float64(len(payload)) {
+		t.Errorf("az storage blob show: contentLength %v, want %d", walkProps(got, "contentLength"), len(payload))
+	}
+	if got := az.JSON(append([]string{"storage", "blob", "exists", "-c", "data", "-n", "by-sas.bin"}, byKeyMode...)...); got["exists"] != true {
+		t.Errorf("az storage blob exists = %v", got)
+	}
+	az.Run(append([]string{"storage", "blob", "delete", "-c", "data", "-n", "by-sas.bin", "-o", "none"}, byKeyMode...)...)
+	if got := az.JSON(append([]string{"storage", "blob", "exists", "-c", "data", "-n", "by-sas.bin"}, byKeyMode...)...); got["exists"] != false {
+		t.Errorf("az storage blob exists after its delete = %v", got)
+	}
+	if got := az.JSON(append([]string{"storage", "container", "show", "-n", "data"}, byKeyMode...)...); got["name"] != "data" {
+		t.Errorf("az storage container show = %v", got)
+	}
+	if out := az.Run(append([]string{"storage", "container", "list", "--query", "[].name", "-o", "tsv"}, byKeyMode...)...); strings.TrimSpace(out) != "data" {
+		t.Errorf("az storage container list = %q", out)
+	}
+	if got := az.JSON(append([]string{"storage", "container", "delete", "-n", "data"}, byKeyMode...)...); got["deleted"] != true {
+		t.Errorf("az storage container delete = %v", got)
 	}
 
 	proxy := strings.TrimPrefix(s.Conn.HTTPSProxy, "http://")
