@@ -27,20 +27,7 @@ import (
 // requires it to work only when it is not that failure.
 func TestAzureCLIPublicCloudThroughProxy(t *testing.T) {
 	t.Parallel()
-	s := e2e.Start(t)
-	az := s.AzureCLIThroughProxy(t)
-	cloud := az.JSON("cloud", "show")
-	endpoints, _ := cloud["endpoints"].(map[string]any)
-	if cloud["name"] != "AzureCloud" || endpoints["resourceManager"] != "https://management.azure.com/" ||
-		endpoints["activeDirectory"] != "https://login.microsoftonline.com" {
-		t.Fatalf("the CLI's cloud is not the built-in AzureCloud: %v", cloud)
-	}
-	if login := az.LoginBootstrap(); !strings.Contains(login, s.Conn.SubscriptionID) || !strings.Contains(login, `"AzureCloud"`) {
-		t.Fatalf("az login through the proxy:\n%s", login)
-	}
-	if rg := az.JSON("group", "create", "-n", "proxy-rg", "-l", "eastus"); rg["name"] != "proxy-rg" {
-		t.Fatalf("az group create = %v", rg)
-	}
+	s, az := azureCLIInGroup(t, "proxy-rg")
 	rg := "https://management.azure.com/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/proxy-rg/providers/"
 	ws := rg + "Microsoft.MachineLearningServices/workspaces/proxy-ws"
 	az.Run("rest", "--method", "put", "--url", ws+"?api-version=2021-07-01", "--body", `{"location":"eastus"}`)
@@ -117,6 +104,29 @@ func TestAzureCLIPublicCloudThroughProxy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// azureCLIInGroup starts armlet and returns it with the Azure CLI through
+// its proxy only (AzureCLIThroughProxy), its cloud checked to be the
+// built-in AzureCloud, logged in as the bootstrap service principal, and
+// the resource group rg made with az group create in eastus.
+func azureCLIInGroup(t *testing.T, rg string) (*e2e.Armlet, *e2e.AzureCLI) {
+	t.Helper()
+	s := e2e.Start(t)
+	az := s.AzureCLIThroughProxy(t)
+	cloud := az.JSON("cloud", "show")
+	endpoints, _ := cloud["endpoints"].(map[string]any)
+	if cloud["name"] != "AzureCloud" || endpoints["resourceManager"] != "https://management.azure.com/" ||
+		endpoints["activeDirectory"] != "https://login.microsoftonline.com" {
+		t.Fatalf("the CLI's cloud is not the built-in AzureCloud: %v", cloud)
+	}
+	if login := az.LoginBootstrap(); !strings.Contains(login, s.Conn.SubscriptionID) || !strings.Contains(login, `"AzureCloud"`) {
+		t.Fatalf("az login through the proxy:\n%s", login)
+	}
+	if got := az.JSON("group", "create", "-n", rg, "-l", "eastus"); got["name"] != rg {
+		t.Fatalf("az group create = %v", got)
+	}
+	return s, az
 }
 
 // walkProps is body.properties[name].

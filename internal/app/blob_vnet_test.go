@@ -7,7 +7,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -27,37 +26,10 @@ func TestBlobThroughVirtualNetwork(t *testing.T) {
 	t.Parallel()
 	s := e2e.Start(t)
 	ctx := t.Context()
-	cred := s.Credential(t)
-	sub := s.Conn.SubscriptionID
 	const rg = "blobvnet"
 	rgID := s.CreateGroup(t, rg)
 	path, key := blobAccount(t, s, rgID, "blobvnet1", `"publicNetworkAccess":"Disabled"`)
-	vnets, err := armnetwork.NewVirtualNetworksClient(sub, cred, s.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	vp, err := vnets.BeginCreateOrUpdate(ctx, rg, "vnet-blob", armnetwork.VirtualNetwork{
-		Location: to.Ptr("eastus"),
-		Properties: &armnetwork.VirtualNetworkPropertiesFormat{
-			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to.Ptr("10.30.0.0/16")}},
-			Subnets:      []*armnetwork.Subnet{{Name: to.Ptr("pe"), Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to.Ptr("10.30.1.0/24")}}},
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vnet, err := vp.PollUntilDone(ctx, e2e.FastPoll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pes, err := armnetwork.NewPrivateEndpointsClient(sub, cred, s.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	privateEndpoint(t, pes, rg, "pe-blob", *vnet.ID+"/subnets/pe", path, "blob")
-	zone := rgID + "/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
-	netZoneGroup(t, s, cred, rg, "pe-blob", zone)
-	dnsLink(t, s, zone, "link-blob", *vnet.ID)
+	vnet := privateLinkVNet(t, s, rg, "10.30", path, "blob", "privatelink.blob.core.windows.net")
 
 	client := func(proxy string) *azblob.Client {
 		blobCred, err := azblob.NewSharedKeyCredential("blobvnet1", key)
@@ -71,7 +43,7 @@ func TestBlobThroughVirtualNetwork(t *testing.T) {
 		}
 		return c
 	}
-	inside, outside := client(vnetProxyOf(t, s, *vnet.ID)), client(s.Conn.HTTPSProxy)
+	inside, outside := client(vnetProxyOf(t, s, vnet)), client(s.Conn.HTTPSProxy)
 	if _, err := inside.CreateContainer(ctx, "data", nil); err != nil {
 		t.Fatalf("create a container inside the virtual network: %v", err)
 	}
@@ -94,4 +66,27 @@ func TestBlobThroughVirtualNetwork(t *testing.T) {
 	if classes[netmodel.StoragePrivate] < 3 || classes[netmodel.StoragePublic] != 1 {
 		t.Errorf("flow classes of blobvnet1: %v, want 3 storage-private and 1 storage-public", classes)
 	}
+}
+
+// privateLinkVNet makes the virtual network "vnet" (10.X.0.0/16 for
+// prefix "10.X") in resource group rg with a subnet "pe" (isoSubnet), a
+// private endpoint "pe-{group}" in it to target's group, the private DNS
+// zone zone with a zone group on the endpoint, and the zone linked to the
+// network: what a client in the network needs to reach target privately
+// by its public name. It returns the network's ID.
+func privateLinkVNet(t *testing.T, s *e2e.Armlet, rg, prefix, target, group, zone string) string {
+	t.Helper()
+	cred := s.Credential(t)
+	subnet := isoSubnet(t, s, cred, rg, prefix+".0.0/16", prefix+".1.0/24")
+	pes, err := armnetwork.NewPrivateEndpointsClient(s.Conn.SubscriptionID, cred, s.ARMOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := "pe-" + group
+	privateEndpoint(t, pes, rg, pe, subnet, target, group)
+	zoneID := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.Network/privateDnsZones/" + zone
+	netZoneGroup(t, s, cred, rg, pe, zoneID)
+	vnet := strings.TrimSuffix(subnet, "/subnets/pe")
+	dnsLink(t, s, zoneID, "link-"+group, vnet)
+	return vnet
 }

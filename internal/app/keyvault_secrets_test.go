@@ -24,8 +24,16 @@ import (
 // token from the vault's 401 challenge.
 func publicCloudSecrets(t *testing.T, s *e2e.Armlet, vault, clientID, secret string) *azsecrets.Client {
 	t.Helper()
-	opts := policy.ClientOptions{Cloud: cloud.AzurePublic, Transport: proxiedClient(t, s)}
-	cred, err := azidentity.NewClientSecretCredential(s.Conn.TenantID, clientID, secret,
+	return secretsThrough(t, proxiedClient(t, s), s.Conn.TenantID, vault, clientID, secret)
+}
+
+// secretsThrough is publicCloudSecrets with transport (one through a
+// virtual network's proxy: clientThrough) for the token service and the
+// vault alike.
+func secretsThrough(t *testing.T, transport policy.Transporter, tenantID, vault, clientID, secret string) *azsecrets.Client {
+	t.Helper()
+	opts := policy.ClientOptions{Cloud: cloud.AzurePublic, Transport: transport}
+	cred, err := azidentity.NewClientSecretCredential(tenantID, clientID, secret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ type vaultService struct{ dp *keyvault.DataPlane }
 
 func (v vaultService) ServeVault(ctx context.Context, host string, r *http.Request, body []byte) (*engine.Response, armhttp.VaultTarget, error) {
 	resp, t, err := v.dp.Serve(ctx, host, r, body)
-	return resp, armhttp.VaultTarget{Caller: t.Caller, Vault: t.Vault, Operation: t.Operation}, err
+	return resp, armhttp.VaultTarget{Caller: t.Caller, Vault: t.Vault, Operation: t.Operation, Private: t.Private}, err
 }
 
 // newVaultService returns the key vault data plane, authenticating with

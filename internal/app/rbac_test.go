@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -150,6 +151,44 @@ func TestRBACAudit(t *testing.T) {
 	rbacDecision(t, s, "audited", "Microsoft.Resources/subscriptions/resourceGroups/write")
 }
 
+// azRoleAssign assigns role (by name) to the service principal
+// principalID at scope with az role assignment create
+// --assignee-object-id ... --assignee-principal-type ServicePrincipal
+// and returns the assignment's properties. Where the installed package's
+// `az role` is broken it makes the command's two calls, with its
+// api-versions, through az rest at armBase (ARM's URL the CLI uses), and
+// says so with viaRest.
+func azRoleAssign(t *testing.T, az *e2e.AzureCLI, armBase, scope, role, principalID string) (assignment map[string]any, viaRest bool) {
+	t.Helper()
+	out, errOut, err := az.Try("role", "assignment", "create", "--assignee-object-id", principalID,
+		"--assignee-principal-type", "ServicePrincipal", "--role", role, "--scope", scope, "-o", "json")
+	switch {
+	case err == nil:
+		if err := json.Unmarshal([]byte(out), &assignment); err != nil {
+			t.Fatalf("az role assignment create: %v\n%s", err, out)
+		}
+		return assignment, false
+	case strings.Contains(errOut, "'RoleAssignmentsOperations' object has no attribute 'config'"):
+		// Debian's azure-cli 2.45 ships azure-mgmt-authorization 3.0.0,
+		// whose operation groups have no .config: every `az role`
+		// command fails in the client before sending a request.
+		t.Log("az role assignment create is broken in this azure-cli package (client-side AttributeError); using az rest with the same calls")
+	default:
+		t.Fatalf("az role assignment create: %v\n%s\n%s", err, out, errOut)
+	}
+	base := strings.TrimSuffix(armBase, "/") + scope + "/providers/Microsoft.Authorization/"
+	defs := az.JSON("rest", "--method", "get", "--url", base+"roleDefinitions?api-version=2018-01-01-preview&$filter=roleName%20eq%20'"+url.PathEscape(role)+"'")
+	list, _ := defs["value"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("role definitions named %s: %v", role, defs)
+	}
+	roleID := list[0].(map[string]any)["id"].(string)
+	body := `{"properties":{"roleDefinitionId":"` + roleID + `","principalId":"` + principalID + `","principalType":"ServicePrincipal"}}`
+	created := az.JSON("rest", "--method", "put", "--url", base+"roleAssignments/"+uuid.NewString()+"?api-version=2020-04-01-preview", "--body", body)
+	assignment, _ = created["properties"].(map[string]any)
+	return assignment, true
+}
+
 // TestRBACAzureCLI assigns Reader on a resource group with the Azure CLI
 // 2.45 (az role assignment create --assignee-object-id ...
 // --assignee-principal-type ServicePrincipal, or, where the installed
@@ -163,33 +202,10 @@ func TestRBACAzureCLI(t *testing.T) {
 	az.Run("group", "create", "-n", "cli-rbac-rg", "-l", "eastus")
 	scope := "/subscriptions/" + s.Conn.SubscriptionID + "/resourceGroups/cli-rbac-rg"
 	p, cred := s.NewPrincipal(t, "cli-reader")
-	args := []string{"role", "assignment", "create", "--assignee-object-id", p.ObjectID,
-		"--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", scope, "-o", "json"}
-	out, errOut, err := az.Try(args...)
-	var a map[string]any
-	switch {
-	case err == nil:
-		if err := json.Unmarshal([]byte(out), &a); err != nil {
-			t.Fatalf("az role assignment create: %v\n%s", err, out)
-		}
-	case strings.Contains(errOut, "'RoleAssignmentsOperations' object has no attribute 'config'"):
-		// Debian's azure-cli 2.45 ships azure-mgmt-authorization 3.0.0,
-		// whose operation groups have no .config: every `az role`
-		// command fails in the client before sending a request. Make the
-		// same two calls the command makes, with its api-versions, through
-		// az rest.
-		t.Log("az role assignment create is broken in this azure-cli package (client-side AttributeError); using az rest with the same calls")
+	a, viaRest := azRoleAssign(t, az, s.Conn.ARMEndpoint, scope, "Reader", p.ObjectID)
+	if viaRest {
 		base := strings.TrimSuffix(s.Conn.ARMEndpoint, "/") + scope + "/providers/Microsoft.Authorization/"
-		defs := az.JSON("rest", "--method", "get", "--url", base+"roleDefinitions?api-version=2018-01-01-preview&$filter=roleName%20eq%20'Reader'")
-		list, _ := defs["value"].([]any)
-		if len(list) != 1 {
-			t.Fatalf("role definitions named Reader: %v", defs)
-		}
-		roleID := list[0].(map[string]any)["id"].(string)
-		body := `{"properties":{"roleDefinitionId":"` + roleID + `","principalId":"` + p.ObjectID + `","principalType":"ServicePrincipal"}}`
-		name := uuid.NewString()
-		created := az.JSON("rest", "--method", "put", "--url", base+"roleAssignments/"+name+"?api-version=2020-04-01-preview", "--body", body)
-		a, _ = created["properties"].(map[string]any)
+		body := `{"properties":{"roleDefinitionId":"` + a["roleDefinitionId"].(string) + `","principalId":"` + p.ObjectID + `","principalType":"ServicePrincipal"}}`
 		// The same assignment under another name: 409 RoleAssignmentExists.
 		_, dupErr, err := az.Try("rest", "--method", "put", "--url", base+"roleAssignments/"+uuid.NewString()+"?api-version=2020-04-01-preview", "--body", body)
 		if err == nil || !strings.Contains(dupErr, "RoleAssignmentExists") {
@@ -200,8 +216,6 @@ func TestRBACAzureCLI(t *testing.T) {
 		if n := len(listed["value"].([]any)); n != 2 { // the bootstrap Owner at the root and this one
 			t.Fatalf("atScope() list: %v", listed)
 		}
-	default:
-		t.Fatalf("az role assignment create: %v\n%s\n%s", err, out, errOut)
 	}
 	if a == nil || !strings.HasSuffix(a["roleDefinitionId"].(string), "/acdd72a7-3385-48ef-bd42-f606fba81ae7") || a["principalId"] != p.ObjectID || a["scope"] != scope {
 		t.Fatalf("role assignment = %v", a)

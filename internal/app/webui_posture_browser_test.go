@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/armlet/armlet/internal/e2e"
+	"github.com/armlet/armlet/internal/report"
 	"github.com/chromedp/chromedp"
 )
 
@@ -329,4 +330,47 @@ func TestWebUIBrowserPosture(t *testing.T) {
 	if mark := pageTextJS(t, bctx, `window.armletTestMark || 'reloaded'`); mark != "same page" {
 		t.Errorf("the page was reloaded (%q): the views should follow changes live", mark)
 	}
+}
+
+// TestWebUIBrowserDataPlaneExposure: the exposure view shows the data
+// planes as it shows workspaces: a storage account called publicly with
+// Shared Key (its blob operations storage-public, with the advice to
+// close it), and a key vault reached privately through a virtual network
+// and refused publicly (keyvault-private and keyvault-public, the public
+// call told to use the private endpoint), each with its counts of public
+// and private calls; the class filter narrows them as it does the
+// workspaces' operations.
+func TestWebUIBrowserDataPlaneExposure(t *testing.T) {
+	bctx := browser(t)
+	s, account, _, _ := startWithBlob(t, "uiblob", "b", "public bytes")
+	vault := privateVaultCalls(t, s, "uikv", "uikv1", "10.33")
+	if err := chromedp.Do(bctx, chromedp.Navigate(s.Conn.UIURL), chromedp.WaitVisible(chromedp.CSS("#view-network"))); err != nil {
+		t.Fatalf("login through uiUrl: %v", err)
+	}
+	showView(t, bctx, "exposure")
+	body := waitText(t, bctx, "the storage account and the vault", "#exposure-body", func(s string) bool {
+		return strings.Contains(s, "Storage account uiblob1") && strings.Contains(s, "Key vault uikv1")
+	})
+	storage, kv, _ := strings.Cut(body[strings.Index(body, "Storage account uiblob1"):], "Key vault uikv1")
+	for _, want := range []string{account, "publicNetworkAccess Enabled", "2 public calls · 0 private calls", "storage-public",
+		"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write", report.KeepStoragePrivate} {
+		if !strings.Contains(storage, want) {
+			t.Errorf("the storage account's part lacks %q:\n%s", want, storage)
+		}
+	}
+	for _, want := range []string{vault, "publicNetworkAccess Disabled", "2 public calls · 3 private calls", "keyvault-public",
+		"keyvault-private", "pe-vault", report.KeepUsePrivateVault} {
+		if !strings.Contains(kv, want) {
+			t.Errorf("the key vault's part lacks %q:\n%s", want, kv)
+		}
+	}
+	if strings.Contains(storage, "approved private endpoints") || strings.Contains(kv, "public ARM") {
+		t.Errorf("a data plane's part shows a workspace's settings:\n%s", body)
+	}
+	screenshot(t, bctx, "exposure-data-planes")
+
+	setFilter(t, bctx, "exposure-filters", "class", "keyvault-public")
+	waitText(t, bctx, "the vault's public call only", "#exposure-body", func(s string) bool {
+		return strings.Contains(s, "keyvault-public") && !strings.Contains(s, "storage-public")
+	})
 }

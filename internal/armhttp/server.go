@@ -163,6 +163,10 @@ type VaultTarget struct {
 	// Operation names the request for flow records
 	// ("Microsoft.KeyVault/vaults/secrets/read").
 	Operation string
+	// Private is true when the request came through a private endpoint to
+	// the vault (group id "vault"): its flow record's class is
+	// keyvault-private.
+	Private bool
 }
 
 // BlobService answers a storage account's blob data plane
@@ -750,7 +754,8 @@ func (s *server) registry(w http.ResponseWriter, r *http.Request, body []byte) (
 // vault serves a key vault's data plane, reached by the vault's host name
 // through armlet's HTTPS proxy. The service authenticates (Key Vault has
 // an audience and a challenge of its own); the flow record gets the
-// caller and the vault it resolved.
+// caller and the vault it resolved, and the class keyvault-private when
+// the request came through a private endpoint to the vault.
 func (s *server) vault(w http.ResponseWriter, r *http.Request, body []byte) (*engine.Response, error) {
 	host, _ := proxy.HostFrom(r.Context())
 	if s.Vault == nil {
@@ -759,6 +764,9 @@ func (s *server) vault(w http.ResponseWriter, r *http.Request, body []byte) (*en
 	resp, target, err := s.Vault.ServeVault(r.Context(), host, r, body)
 	info := flowInfoFrom(r.Context())
 	info.caller = target.Caller
+	if target.Private {
+		info.class = netmodel.KeyVaultPrivate
+	}
 	if !target.Vault.IsRoot() {
 		info.target(target.Operation, target.Vault)
 	}

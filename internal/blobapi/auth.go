@@ -93,7 +93,16 @@ func (s *Service) checkRBAC(ctx context.Context, caller engine.Caller, q *reques
 	if q.container != "" {
 		scope = q.containerID()
 	}
-	err := s.authorize.Check(ctx, caller, q.op.action, scope, q.op.data)
+	// A blob operation's data action is granted by dataActions only, as
+	// in Azure: an Owner of the subscription, whose "*" is an action,
+	// reads no blob with its token. A container operation's action is an
+	// action (Contributor's "*" creates a container).
+	var err error
+	if q.op.data {
+		err = s.authorize.CheckDataAction(ctx, caller, q.op.action, scope)
+	} else {
+		err = s.authorize.Check(ctx, caller, q.op.action, scope, false)
+	}
 	if ae, ok := arm.AsError(err); ok && ae.Status == http.StatusForbidden {
 		return permissionMismatch()
 	}

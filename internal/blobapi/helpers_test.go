@@ -34,16 +34,29 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	v := enginetest.StartInGroup(t, func(e *engine.Engine) { storage.Register(e, storage.Options{}) })
+	return newEnvOn(t, enginetest.StartInGroup(t, registerStorage), nil)
+}
+
+// goodCaller is the object id "Bearer good" authenticates as.
+const goodCaller = "5b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"
+
+// registerStorage registers the storage provider.
+func registerStorage(e *engine.Engine) { storage.Register(e, storage.Options{}) }
+
+// newEnvOn is the blob service over v's engine (which serves the storage
+// provider), authorizing with authorize (nil: every operation allowed).
+func newEnvOn(t *testing.T, v *enginetest.Env, authorize Authorizer) *env {
+	t.Helper()
 	dir := t.TempDir()
 	s := New(Options{
 		Engine: v.Engine, Store: kv.SpaceBlob.Of(memkv.New()), Dir: dir, Authority: "https://login.example/tenant",
 		Authenticate: func(_ context.Context, authz string) (engine.Caller, *arm.Error) {
 			if authz == "Bearer good" {
-				return engine.Caller{ObjectID: "u1"}, nil
+				return engine.Caller{ObjectID: goodCaller}, nil
 			}
 			return engine.Caller{}, arm.Errorf(http.StatusUnauthorized, "InvalidAuthenticationToken", "bad token")
 		},
+		Authorize: authorize,
 	})
 	return &env{Env: v, s: s, dir: dir}
 }

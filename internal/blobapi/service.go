@@ -42,9 +42,13 @@ import (
 // Audience is the token audience of Azure Storage.
 const Audience = "https://storage.azure.com"
 
-// Authorizer checks a data action with Azure RBAC (*authorization.RBAC).
+// Authorizer checks actions and data actions with Azure RBAC
+// (*authorization.RBAC): Check an action (data false), CheckDataAction a
+// data action, which only a role's dataActions grant (Owner's "*" actions
+// read no blob).
 type Authorizer interface {
 	Check(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID, data bool) error
+	CheckDataAction(ctx context.Context, caller engine.Caller, action string, scope resourceid.ID) error
 }
 
 // Options configures the Service.

@@ -50,6 +50,14 @@ func (a *Armlet) StorageExposure(t testing.TB, id string) report.WorkspaceExposu
 		func(w report.WorkspaceExposure) string { return w.StorageAccount })
 }
 
+// VaultExposure returns the exposure report of the key vault with ARM ID
+// id.
+func (a *Armlet) VaultExposure(t testing.TB, id string) report.WorkspaceExposure {
+	t.Helper()
+	return a.exposureOf(t, id, func(r report.ExposureReport) []report.WorkspaceExposure { return r.Vaults },
+		func(w report.WorkspaceExposure) string { return w.Vault })
+}
+
 // exposureOf returns the entry of the report's list whose name is id
 // (ignoring case); it fails the test when there is none.
 func (a *Armlet) exposureOf(t testing.TB, id string, list func(report.ExposureReport) []report.WorkspaceExposure, name func(report.WorkspaceExposure) string) report.WorkspaceExposure {

@@ -20,8 +20,10 @@ const (
 	WorkspacePublic  PathClass = "workspace-public"
 	WorkspacePrivate PathClass = "workspace-private"
 	// KeyVaultPublic is a key vault's data plane reached publicly (through
-	// armlet's public HTTPS proxy).
-	KeyVaultPublic PathClass = "keyvault-public"
+	// armlet's public HTTPS proxy); KeyVaultPrivate through a private
+	// endpoint to the vault (group id "vault").
+	KeyVaultPublic  PathClass = "keyvault-public"
+	KeyVaultPrivate PathClass = "keyvault-private"
 	// RegistryPublic and RegistryPrivate are an Azure ML registry's data
 	// plane (its discovery and its regional asset API) reached on the main
 	// listener or through a private endpoint to the registry.
@@ -35,7 +37,7 @@ const (
 )
 
 // PathClasses are every path class, in the order the documents list them.
-var PathClasses = []PathClass{ARMPublic, ARMPrivate, WorkspacePublic, WorkspacePrivate, RegistryPublic, RegistryPrivate, KeyVaultPublic, StoragePublic, StoragePrivate}
+var PathClasses = []PathClass{ARMPublic, ARMPrivate, WorkspacePublic, WorkspacePrivate, RegistryPublic, RegistryPrivate, KeyVaultPublic, KeyVaultPrivate, StoragePublic, StoragePrivate}
 
 // Public reports whether the class crossed a public network.
 func (c PathClass) Public() bool {
@@ -52,8 +54,8 @@ type Endpoint struct {
 	// TargetID is the resource the endpoint connects to: a workspace, a
 	// registry, or a Microsoft.Authorization/resourceManagementPrivateLinks.
 	TargetID resourceid.ID
-	// GroupID is the target's sub-resource: "amlworkspace", "amlregistry"
-	// or "ResourceManagement".
+	// GroupID is the target's sub-resource: "amlworkspace", "amlregistry",
+	// "ResourceManagement", "blob" or "vault".
 	GroupID string
 	// Addresses are every private IP of the endpoint's network interface
 	// with the name it serves (PrivateIP is the first one's IP): what the

@@ -9,6 +9,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm/action"
+	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/netmodel"
 )
 
@@ -177,6 +179,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 	priv := map[pubKey]*PrivateOperation{}
 	seen := map[*PublicOperation]map[string]bool{}
 	refusedOnly := map[*PublicOperation]bool{}
+	refusals := map[*PublicOperation]int{} // refused for being public
 	written := map[string]bool{}
 	reachedPrivately := map[string]bool{} // through a private endpoint to the workspace
 	var order []string
@@ -212,7 +215,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 		k := pubKey{wsKey, string(f.Class), strings.ToLower(f.Operation)}
 		status := strconv.Itoa(f.Status)
 		switch f.Class {
-		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate, netmodel.StoragePrivate:
+		case netmodel.ARMPrivate, netmodel.WorkspacePrivate, netmodel.RegistryPrivate, netmodel.StoragePrivate, netmodel.KeyVaultPrivate:
 			reachedPrivately[wsKey] = reachedPrivately[wsKey] || f.Class != netmodel.ARMPrivate
 			p, ok := priv[k]
 			if !ok {
@@ -236,7 +239,16 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 				seen[p] = map[string]bool{}
 				refusedOnly[p] = true
 			}
-			refusedOnly[p] = refusedOnly[p] && refusedForBeingPublic(f)
+			// A 401 (a client's first, tokenless request answered with
+			// its challenge, as Key Vault's clients make) was served
+			// nothing: it neither shows the path open nor refused.
+			if f.Status != http.StatusUnauthorized {
+				refused := refusedForBeingPublic(f)
+				refusedOnly[p] = refusedOnly[p] && refused
+				if refused {
+					refusals[p]++
+				}
+			}
 			p.Count++
 			p.Statuses[status]++
 			if f.Time.After(p.LastSeen) {
@@ -288,7 +300,7 @@ func BuildExposure(flows []netmodel.Flow, isV2Child func(child string) bool, set
 	}
 	for k, p := range pub {
 		hasPrivateEndpoint := reachedPrivately[k.ws] || byWS[k.ws].Settings == nil || byWS[k.ws].Settings.ApprovedPrivateEndpoints > 0
-		p.KeepPrivate = keepPrivate(*p, refusedOnly[p], hasPrivateEndpoint, isV2Child)
+		p.KeepPrivate = keepPrivate(*p, refusedOnly[p] && refusals[p] > 0, hasPrivateEndpoint, isV2Child)
 		byWS[k.ws].Public = append(byWS[k.ws].Public, *p)
 	}
 	for k, p := range priv {
@@ -328,7 +340,15 @@ func dataPlaneSubject(f netmodel.Flow) (storage, vault string) {
 	switch f.Class {
 	case netmodel.StoragePublic, netmodel.StoragePrivate:
 		return f.ResourceID, ""
-	case netmodel.KeyVaultPublic:
+	case netmodel.KeyVaultPublic, netmodel.KeyVaultPrivate:
+		// A secret's flows name the secret: the subject is its vault.
+		id, err := resourceid.Parse(f.ResourceID)
+		if err != nil {
+			return "", f.ResourceID
+		}
+		if v := action.VaultOf(id); v != "" {
+			return "", v
+		}
 		return "", f.ResourceID
 	}
 	return "", ""

@@ -244,8 +244,10 @@ func TestExposureOfRegistries(t *testing.T) {
 // TestExposureOfDataPlanes: blob and Key Vault data-plane flows are
 // reported per storage account and per key vault, apart from the
 // workspaces: a public call is told to close the account (vault) and use
-// a private endpoint, one only ever refused by the network rules to use
-// the private endpoint, a storage-private call is listed as private.
+// a private endpoint, one only ever refused by the network rules (a 401
+// challenge before the refusal, which serves nothing, changes nothing) to
+// use the private endpoint, a storage-private or keyvault-private call is
+// listed as private. A secret's flows are its vault's.
 func TestExposureOfDataPlanes(t *testing.T) {
 	const (
 		acct  = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a1"
@@ -260,7 +262,9 @@ func TestExposureOfDataPlanes(t *testing.T) {
 		f(netmodel.StoragePublic, read, acct, 200, ""),
 		f(netmodel.StoragePublic, write, acct, 403, "AuthorizationFailure"),
 		f(netmodel.StoragePrivate, write, acct, 201, ""),
-		f(netmodel.KeyVaultPublic, "Microsoft.KeyVault/vaults/secrets/read", vault, 403, "ForbiddenByConnection"),
+		f(netmodel.KeyVaultPublic, "Microsoft.KeyVault/vaults/secrets/read", vault, 401, "Unauthorized"),
+		f(netmodel.KeyVaultPublic, "Microsoft.KeyVault/vaults/secrets/read", vault+"/secrets/s1", 403, "ForbiddenByConnection"),
+		f(netmodel.KeyVaultPrivate, "Microsoft.KeyVault/vaults/secrets/read", vault+"/secrets/s1", 200, ""),
 	}
 	r, err := BuildExposure(flows, nil, func(id string) (*WorkspaceSettings, error) {
 		return &WorkspaceSettings{Exists: true, PublicNetworkAccess: "Disabled"}, nil
@@ -281,7 +285,8 @@ func TestExposureOfDataPlanes(t *testing.T) {
 			t.Errorf("%s: keepPrivate %q, want %q", p.Operation, p.KeepPrivate, want[p.Operation])
 		}
 	}
-	if v := r.Vaults[0]; v.Vault != vault || len(v.Public) != 1 || !slices.Equal(v.Public[0].KeepPrivate, []string{KeepUsePrivateVault}) {
+	if v := r.Vaults[0]; v.Vault != vault || len(v.Public) != 1 || !slices.Equal(v.Public[0].KeepPrivate, []string{KeepUsePrivateVault}) ||
+		len(v.Private) != 1 || v.Private[0].Class != netmodel.KeyVaultPrivate {
 		t.Errorf("vault entry %+v", v)
 	}
 	var buf bytes.Buffer

@@ -51,6 +51,7 @@ func Of(method string, p resourceid.Path) (string, resourceid.ID) {
 const (
 	mlWorkspaces = "Microsoft.MachineLearningServices/workspaces"
 	mlRegistries = "Microsoft.MachineLearningServices/registries"
+	keyVaults    = "Microsoft.KeyVault/vaults"
 )
 
 // fullType is the resource type of segs with core types spelled as ARM
@@ -96,6 +97,10 @@ func WorkspaceOf(id resourceid.ID) string { return ancestorOfType(id, mlWorkspac
 // RegistryOf returns the Azure ML registry id contains (the id itself or
 // an ancestor), or "" if it lies under none.
 func RegistryOf(id resourceid.ID) string { return ancestorOfType(id, mlRegistries) }
+
+// VaultOf returns the key vault id contains (the id itself or an
+// ancestor, such as a secret's vault), or "" if it lies under none.
+func VaultOf(id resourceid.ID) string { return ancestorOfType(id, keyVaults) }
 
 func ancestorOfType(id resourceid.ID, typ string) string {
 	segs := id.Segments()

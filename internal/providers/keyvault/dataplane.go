@@ -10,6 +10,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/kv"
+	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/rpkit"
 )
 
@@ -29,10 +30,13 @@ const Audience = "https://vault.azure.net"
 //     authorization="{login}/{tenant}", resource="https://vault.azure.net"),
 //     which is how Key Vault clients learn where to get a token;
 //  2. the vault: one armlet does not hold is 404 VaultNotFound;
-//  3. the network: a vault with publicNetworkAccess Disabled is 403
-//     (innererror ForbiddenByConnection), one whose
-//     networkAcls.defaultAction is Deny 403 (ForbiddenByFirewall) (the proxy is public, and a client through
-//     it has no public address an ipRule could name);
+//  3. the network: a request through a private endpoint to the vault
+//     (group id "vault": netmodel.OriginFrom(ctx).Endpoint) passes;
+//     any other is public, and a vault with publicNetworkAccess Disabled
+//     refuses it 403 (innererror ForbiddenByConnection), one whose
+//     networkAcls.defaultAction is Deny 403 (ForbiddenByFirewall) (the
+//     proxy is public, and a client through it has no public address an
+//     ipRule could name);
 //  4. the api-version (400 BadParameter unless one of APIVersionsData);
 //  5. the operation and its names (400 BadParameter for a name Key Vault
 //     refuses, 405 for a verb the path does not serve);
@@ -105,6 +109,9 @@ type Target struct {
 	Vault resourceid.ID
 	// Operation names the request ("Microsoft.KeyVault/vaults/secrets/read").
 	Operation string
+	// Private is true when the request came through a private endpoint to
+	// the vault (group id "vault").
+	Private bool
 }
 
 // Serve answers a request for the data plane at host (a vault's host name,
@@ -120,7 +127,7 @@ func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request, bod
 		return nil, target, err
 	}
 	if v != nil {
-		target.Vault = v.ID
+		target.Vault, target.Private = v.ID, privateTo(ctx, v.ID)
 	}
 	caller, aerr := d.authenticate(ctx, r.Header.Get("Authorization"))
 	if aerr != nil {
@@ -130,13 +137,9 @@ func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request, bod
 	if v == nil {
 		return nil, target, arm.NotFound("VaultNotFound", "The vault '%s' was not found.", name)
 	}
-	if s, _ := v.Properties["publicNetworkAccess"].(string); strings.EqualFold(s, "Disabled") {
-		return nil, target, forbidden("ForbiddenByConnection",
-			"Public network access is disabled and request is not from a trusted service nor via an approved private link.", caller, v)
-	}
-	if acls, _ := v.Properties["networkAcls"].(map[string]any); acls != nil {
-		if a, _ := acls["defaultAction"].(string); strings.EqualFold(a, "Deny") {
-			return nil, target, forbidden("ForbiddenByFirewall", "Client address is not authorized and caller is not a trusted service.", caller, v)
+	if !target.Private {
+		if err := publicRefused(caller, v); err != nil {
+			return nil, target, err
 		}
 	}
 	op, err := parseOperation(r)
@@ -160,6 +163,31 @@ func (d *DataPlane) Serve(ctx context.Context, host string, r *http.Request, bod
 	}
 	resp, err := d.serveSecrets(ctx, r, v, op, body)
 	return resp, target, err
+}
+
+// privateTo reports whether the request arrived through a private
+// endpoint to vault's "vault" sub-resource: a private endpoint to another
+// vault (a record in a private DNS zone can point any name at it) is no
+// private path to this one.
+func privateTo(ctx context.Context, vault resourceid.ID) bool {
+	ep := netmodel.OriginFrom(ctx).Endpoint
+	return ep != nil && ep.TargetID.Equal(vault) && strings.EqualFold(ep.GroupID, "vault")
+}
+
+// publicRefused is the vault's refusal of a public request by its network
+// rules, or nil: publicNetworkAccess Disabled, or a firewall that denies
+// by default.
+func publicRefused(caller engine.Caller, v *engine.Resource) error {
+	if s, _ := v.Properties["publicNetworkAccess"].(string); strings.EqualFold(s, "Disabled") {
+		return forbidden("ForbiddenByConnection",
+			"Public network access is disabled and request is not from a trusted service nor via an approved private link.", caller, v)
+	}
+	if acls, _ := v.Properties["networkAcls"].(map[string]any); acls != nil {
+		if a, _ := acls["defaultAction"].(string); strings.EqualFold(a, "Deny") {
+			return forbidden("ForbiddenByFirewall", "Client address is not authorized and caller is not a trusted service.", caller, v)
+		}
+	}
+	return nil
 }
 
 // forbidden is Key Vault's 403 for a network rule, with its caller and

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
+	"github.com/armlet/armlet/internal/netmodel"
 )
 
 // dataEnv is env with the data plane of its vaults, every request
@@ -33,28 +35,35 @@ func newDataEnv(t *testing.T) *dataEnv {
 // and error code.
 func (d *dataEnv) call(vault, method, target, body string) (int, map[string]any, string) {
 	d.T.Helper()
+	status, out, code, _ := d.callIn(context.Background(), vault, method, target, body)
+	return status, out, code
+}
+
+// callIn is call in ctx (for its origin), with the request's Target.
+func (d *dataEnv) callIn(ctx context.Context, vault, method, target, body string) (int, map[string]any, string, Target) {
+	d.T.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	r := httptest.NewRequest(method, "https://"+vault+".vault.azure.net"+target, rd)
-	resp, _, err := d.dp.Serve(context.Background(), vault+".vault.azure.net", r, []byte(body))
+	resp, t, err := d.dp.Serve(ctx, vault+".vault.azure.net", r, []byte(body))
 	if err != nil {
 		ae, ok := arm.AsError(err)
 		if !ok {
 			d.T.Fatalf("%s %s: %v", method, target, err)
 		}
 		if ae.InnerError != nil {
-			return ae.Status, nil, ae.Code + "/" + ae.InnerError.Code
+			return ae.Status, nil, ae.Code + "/" + ae.InnerError.Code, t
 		}
-		return ae.Status, nil, ae.Code
+		return ae.Status, nil, ae.Code, t
 	}
 	var out map[string]any
 	if resp.Body != nil {
 		b, _ := json.Marshal(resp.Body)
 		_ = json.Unmarshal(b, &out)
 	}
-	return resp.Status, out, ""
+	return resp.Status, out, "", t
 }
 
 // must sends a request that must answer status.
@@ -132,6 +141,51 @@ func manyTags(n int) string {
 		tags[i] = `"t` + string(rune('a'+i)) + `":"x"`
 	}
 	return strings.Join(tags, ",")
+}
+
+// TestVaultPrivateOrigin: a request whose origin is a private endpoint
+// to the vault's "vault" sub-resource is private: served where the vault
+// refuses public requests (publicNetworkAccess Disabled, or a firewall
+// denying by default), its Target marked Private. A private endpoint to
+// another vault, or to another sub-resource, is no private path to this
+// one: such a request is public, and refused.
+func TestVaultPrivateOrigin(t *testing.T) {
+	d := newDataEnv(t)
+	acl := `"accessPolicies":[` + policy(`"get","set"`) + `]`
+	d.create(vaultPath, vault(acl+`,"publicNetworkAccess":"Disabled"`))
+	d.create(rgPath+"/providers/Microsoft.KeyVault/vaults/kv2", vault(acl+`,"networkAcls":{"defaultAction":"Deny"}`))
+	d.create(rgPath+"/providers/Microsoft.KeyVault/vaults/kv3", vault(acl))
+	rg := resourceid.ResourceGroup(sub, "rg")
+	id := func(name string) resourceid.ID { return rg.Child("Microsoft.KeyVault/vaults", name) }
+	through := func(target, group string) context.Context {
+		return netmodel.WithOrigin(context.Background(), netmodel.Origin{Listener: "10.0.0.1:443", Endpoint: &netmodel.Endpoint{
+			ID: rg.Child("Microsoft.Network/privateEndpoints", "pe"), TargetID: id(target), GroupID: group}})
+	}
+	cases := []struct {
+		name, vault string
+		ctx         context.Context
+		status      int
+		code        string
+		private     bool
+	}{
+		{"public, access disabled", "kv1", context.Background(), 403, "Forbidden/ForbiddenByConnection", false},
+		{"private", "kv1", through("kv1", "vault"), 200, "", true},
+		{"private, group id in another casing", "kv1", through("kv1", "Vault"), 200, "", true},
+		{"through an endpoint to another vault", "kv1", through("kv3", "vault"), 403, "Forbidden/ForbiddenByConnection", false},
+		{"through another sub-resource", "kv1", through("kv1", "blob"), 403, "Forbidden/ForbiddenByConnection", false},
+		{"public, firewall denies", "kv2", context.Background(), 403, "Forbidden/ForbiddenByFirewall", false},
+		{"private past the firewall", "kv2", through("kv2", "vault"), 200, "", true},
+		{"private to an open vault", "kv3", through("kv3", "vault"), 200, "", true},
+		{"public to an open vault", "kv3", context.Background(), 200, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, _, code, target := d.callIn(c.ctx, c.vault, http.MethodPut, "/secrets/s?api-version=7.4", `{"value":"v"}`)
+			if status != c.status || code != c.code || target.Private != c.private {
+				t.Errorf("= %d %s private %v, want %d %s private %v", status, code, target.Private, c.status, c.code, c.private)
+			}
+		})
+	}
 }
 
 // TestSecretsFollowTheVault: a vault's secrets go with it into soft delete

@@ -447,16 +447,22 @@ function params(ps) { return (ps || []).map((p) => p.name + '=' + (p.redacted ? 
 function renderExposure() {
   const r = data.exposure || {};
   const cls = formVal('exposure-filters', 'class');
-  const one = (e, kind) => {
+  // A storage account's or key vault's data plane settles its path by
+  // its publicNetworkAccess alone: its private endpoints and public ARM
+  // are not its report's settings.
+  const one = (e, kind, dataPlane) => {
     const st = e.settings || {};
     const pub = (e.public || []).filter((o) => !cls || o.class === cls);
-    const id = e.workspace || e.registry;
-    return h('article', {},
+    const id = e.workspace || e.registry || e.storageAccount || e.vault;
+    const calls = (ops) => ops.reduce((n, o) => n + (o.count || 0), 0);
+    return h('article', { 'data-kind': kind },
       h('h3', {}, kind + ' ' + nameOf(id)), h('p', { class: 'id' }, id),
       h('p', {}, st.exists === false ? 'deleted · ' : '', 'publicNetworkAccess ', h('strong', {}, st.publicNetworkAccess || 'n/a'),
         kind === 'Workspace' ? [' · v1LegacyMode ', h('strong', {}, String(!!st.v1LegacyMode))] : '',
-        ' · approved private endpoints ', h('strong', {}, String(st.approvedPrivateEndpoints || 0)),
-        ' · public ARM ', h('strong', {}, st.publicArmDisabled ? 'disabled' : 'allowed')),
+        dataPlane ? '' : [' · approved private endpoints ', h('strong', {}, String(st.approvedPrivateEndpoints || 0)),
+          ' · public ARM ', h('strong', {}, st.publicArmDisabled ? 'disabled' : 'allowed')]),
+      h('p', { class: 'calls' }, h('span', { class: 'public' }, calls(pub) + ' public calls'), ' · ',
+        h('span', { class: 'private' }, calls(e.private || []) + ' private calls')),
       table('Public operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Statuses', 'Last seen', 'Callers', 'Query', 'Body', 'What would have kept it private'],
         pub.map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'public' }, o.class), num(o.count), Object.entries(o.statuses || {}).map(([k, v]) => k + '×' + v).join(' '),
           fmtTime(o.lastSeen), h('ul', {}, (o.callers || []).map((c) => h('li', { title: c }, knownPrincipals.get(c) || c))),
@@ -464,7 +470,8 @@ function renderExposure() {
       table('Private operations of ' + nameOf(id), ['Operation', 'Class', 'Calls', 'Private endpoints'],
         (e.private || []).map((o) => [h('code', {}, slashy(o.operation)), h('span', { class: 'private' }, o.class), num(o.count), (o.privateEndpointIds || []).map(nameOf).join(', ')])));
   };
-  const items = [...(r.workspaces || []).map((e) => one(e, 'Workspace')), ...(r.registries || []).map((e) => one(e, 'Registry'))];
+  const items = [...(r.workspaces || []).map((e) => one(e, 'Workspace')), ...(r.registries || []).map((e) => one(e, 'Registry')),
+    ...(r.storageAccounts || []).map((e) => one(e, 'Storage account', true)), ...(r.vaults || []).map((e) => one(e, 'Key vault', true))];
   document.getElementById('exposure-body').replaceChildren(...(items.length ? items : [h('p', {}, 'No operations recorded in this window.')]));
 }
 
