@@ -2,6 +2,7 @@ package blobapi
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -411,5 +412,36 @@ func TestAnonymousAccess(t *testing.T) {
 	v.Must(http.MethodPatch, acctPath+"acct1", api, `{"properties":{"allowBlobPublicAccess":false}}`, http.StatusOK)
 	if r := v.do(context.Background(), "acct1", "GET", "/pubctr/b", anon, ""); r.status != http.StatusUnauthorized {
 		t.Errorf("anonymous GET once the account disallows public access: %d", r.status)
+	}
+}
+
+// TestPutBlockMD5: from version 2019-02-02 on Put Block answers the
+// block's Content-MD5 only when the request sent one (and checks it);
+// older versions always get it. Put Blob always stores the blob's MD5.
+func TestPutBlockMD5(t *testing.T) {
+	v := newEnv(t)
+	v.account("acct1", "")
+	v.must("acct1", "PUT", "/ctr?restype=container", nil, "", http.StatusCreated)
+	sum := md5.Sum([]byte("block"))
+	want := base64.StdEncoding.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		status int
+		md5    string
+	}{
+		{"no Content-MD5, a current version", map[string]string{"x-ms-version": "2025-11-05"}, http.StatusCreated, ""},
+		{"Content-MD5 sent", map[string]string{"x-ms-version": "2025-11-05", "Content-MD5": want}, http.StatusCreated, want},
+		{"a wrong Content-MD5", map[string]string{"x-ms-version": "2025-11-05", "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, http.StatusBadRequest, ""},
+		{"a version before 2019-02-02", map[string]string{"x-ms-version": "2018-11-09"}, http.StatusCreated, want},
+	} {
+		r := v.must("acct1", "PUT", "/ctr/b?comp=block&blockid="+blockID("A"), tc.header, "block", tc.status)
+		if got := r.header.Get("Content-MD5"); got != tc.md5 {
+			t.Errorf("%s: Content-MD5 %q, want %q", tc.name, got, tc.md5)
+		}
+	}
+	v.must("acct1", "PUT", "/ctr/whole", map[string]string{"x-ms-blob-type": "BlockBlob"}, "block", http.StatusCreated)
+	if got := v.must("acct1", "HEAD", "/ctr/whole", nil, "", http.StatusOK).header.Get("Content-MD5"); got != want {
+		t.Errorf("Put Blob's stored Content-MD5 %q, want %q", got, want)
 	}
 }

@@ -87,7 +87,7 @@ type Service struct {
 // that removes the blobs of deleted containers and accounts.
 func New(opts Options) *Service {
 	s := &Service{
-		e: opts.Engine, meta: meta{opts.Store}, files: files{opts.Dir}, auth: opts.Authenticate,
+		e: opts.Engine, meta: meta{opts.Store}, files: newFiles(opts.Dir), auth: opts.Authenticate,
 		authorize: opts.Authorize, authority: opts.Authority, now: opts.Now,
 	}
 	if s.now == nil {

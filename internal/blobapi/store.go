@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"strings"
 	"time"
 
@@ -77,7 +78,10 @@ func blockPrefix(container resourceid.ID, name string) []byte {
 var errNoContentStore = errors.New("no content directory")
 
 // files are the content files, in one directory.
-type files struct{ dir string }
+type files struct {
+	dir  string
+	bufs *sync.Pool // of *[]byte of copyBufferSize
+}
 
 // newFileName is a fresh random content file name.
 func newFileName() string {
@@ -86,11 +90,25 @@ func newFileName() string {
 	return hex.EncodeToString(b[:])
 }
 
+// copyBufferSize is the size of the reads and writes that stream content
+// to its file: large enough that a 64 MiB blob takes 64 writes, not
+// 2,048.
+const copyBufferSize = 1 << 20
+
+// newFiles returns the content files of dir ("" keeps none).
+func newFiles(dir string) files {
+	return files{dir: dir, bufs: &sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}}
+}
+
+// buffer is a copy buffer from the pool.
+func (f files) buffer() *[]byte { return f.bufs.Get().(*[]byte) }
+
 // write streams r into a new content file, durably: a temporary file,
 // fsync'ed, renamed, and the directory fsync'ed, before it returns. At
 // most max bytes are taken; more is errTooLarge. It returns the file's
-// name, its size and the MD5 of what was written.
-func (f files) write(r io.Reader, max int64) (name string, size int64, sum []byte, err error) {
+// name, its size and, when digest, the MD5 of what was written (nil
+// otherwise).
+func (f files) write(r io.Reader, max int64, digest bool) (name string, size int64, sum []byte, err error) {
 	if f.dir == "" {
 		return "", 0, nil, errNoContentStore
 	}
@@ -104,8 +122,16 @@ func (f files) write(r io.Reader, max int64) (name string, size int64, sum []byt
 			os.Remove(tmp.Name())
 		}
 	}()
+	var w io.Writer = tmp
 	h := md5.New()
-	size, err = io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, max+1))
+	if digest {
+		w = io.MultiWriter(tmp, h)
+	}
+	buf := f.buffer()
+	defer f.bufs.Put(buf)
+	// Wrapped, so that the copy goes through buf: an *os.File's ReadFrom
+	// would copy from a TLS connection in 32 KiB pieces.
+	size, err = io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{io.LimitReader(r, max+1)}, *buf)
 	if err != nil {
 		return "", 0, nil, err
 	}
@@ -125,7 +151,10 @@ func (f files) write(r io.Reader, max int64) (name string, size int64, sum []byt
 	if err = syncDir(f.dir); err != nil {
 		return "", 0, nil, err
 	}
-	return name, size, h.Sum(nil), nil
+	if digest {
+		sum = h.Sum(nil)
+	}
+	return name, size, sum, nil
 }
 
 var errTooLarge = errors.New("request body too large")
