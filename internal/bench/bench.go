@@ -186,6 +186,10 @@ type Scale struct {
 	Get           Stats   `json:"get"`
 	ListFirstPage Stats   `json:"listFirstPage"`
 	HeapMB        float64 `json:"heapMB,omitempty"`
+	// RSSMB is the resident memory of the --target armlet's process
+	// (armlet.pid beside its connection.json) once seeded; 0 in-process,
+	// where the load generator shares the process.
+	RSSMB float64 `json:"rssMB,omitempty"`
 }
 
 // Check is one target of issue 6 and whether this run met it.
@@ -793,6 +797,10 @@ func (b *armletBench) scale(ctx context.Context, n int) (Scale, error) {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		sc.HeapMB = round(float64(m.HeapAlloc)/(1<<20), 1)
+	} else if pid := targetPID(b.o.Target); pid > 0 {
+		if mb, err := rssMB(pid); err == nil {
+			sc.RSSMB = round(mb, 1)
+		}
 	}
 	d := b.o.ScaleDuration
 	sc.Get = drive(ctx, "GET workspace", b.o.Connections, d, func(ctx context.Context, w int, rnd *rand.Rand) error {

@@ -61,10 +61,11 @@ func (r *Report) WriteTable(out io.Writer) error {
 	}
 	if len(r.Scale) > 0 {
 		fmt.Fprintln(w, "\nscale (workspaces in one resource group):")
-		fmt.Fprintln(w, "workspaces\tGET req/s\tGET p50\tGET p99\tlist page 1 req/s\tlist p50\tlist p99\theap MB\t")
+		fmt.Fprintln(w, "workspaces\tGET req/s\tGET p50\tGET p99\tlist page 1 req/s\tlist p50\tlist p99\theap MB\ttarget RSS MB\t")
 		for _, s := range r.Scale {
-			fmt.Fprintf(w, "%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%.1f\t\n", s.Workspaces,
-				s.Get.RPS, s.Get.P50Ms, s.Get.P99Ms, s.ListFirstPage.RPS, s.ListFirstPage.P50Ms, s.ListFirstPage.P99Ms, s.HeapMB)
+			fmt.Fprintf(w, "%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.2f\t%.2f\t%s\t%s\t\n", s.Workspaces,
+				s.Get.RPS, s.Get.P50Ms, s.Get.P99Ms, s.ListFirstPage.RPS, s.ListFirstPage.P50Ms, s.ListFirstPage.P99Ms,
+				orDash(s.HeapMB), orDash(s.RSSMB))
 		}
 	}
 	r.writeBlob(w)
@@ -115,4 +116,12 @@ func (r *Report) writeReplicas(w io.Writer) {
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}
+}
+
+// orDash prints a measured figure, or "-" for one the run could not take.
+func orDash(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
 }
