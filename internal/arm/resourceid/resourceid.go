@@ -33,6 +33,10 @@ func (s Segment) Namespaced() bool { return strings.Contains(s.Type, "/") }
 // ID is an immutable, parsed resource ID. The zero value is the root ("/").
 type ID struct {
 	segs []Segment
+	// str is String's value ("" for the root), rendered once when the ID
+	// is made: IDs are rendered far more often (RBAC scopes, keys, flow
+	// records, response bodies) than they are made.
+	str string
 }
 
 // Root is the tenant root scope "/".
@@ -74,7 +78,16 @@ func New(segs ...Segment) ID {
 			panic("resourceid: empty segment")
 		}
 	}
-	return ID{segs: append([]Segment(nil), segs...)}
+	return withSegments(append([]Segment(nil), segs...))
+}
+
+// withSegments is the ID of segs, which it keeps (the caller hands them
+// over), with its rendering.
+func withSegments(segs []Segment) ID {
+	if len(segs) == 0 {
+		return Root
+	}
+	return ID{segs: segs, str: render(segs)}
 }
 
 // Subscription is the ID /subscriptions/{id}.
@@ -189,6 +202,7 @@ func parse(parts []string, orig string) (Path, error) {
 		p.Tail = parts[i]
 		break
 	}
+	p.ID = withSegments(p.ID.segs)
 	return p, nil
 }
 
@@ -217,7 +231,13 @@ func (id ID) Parent() ID {
 	if len(id.segs) == 0 {
 		return id
 	}
-	return ID{segs: id.segs[: len(id.segs)-1 : len(id.segs)-1]}
+	// The parent's rendering is a prefix of the child's: no new string.
+	last := id.segs[len(id.segs)-1]
+	cut := len("/") + len(last.Type) + len("/") + len(last.Name)
+	if last.Namespaced() {
+		cut += len("/providers")
+	}
+	return ID{segs: id.segs[: len(id.segs)-1 : len(id.segs)-1], str: id.str[:len(id.str)-cut]}
 }
 
 // Child appends one segment.
@@ -300,8 +320,21 @@ func (id ID) String() string {
 	if len(id.segs) == 0 {
 		return "/"
 	}
+	return id.str
+}
+
+// render is the string form of segs (at least one).
+func render(segs []Segment) string {
+	n := 0
+	for _, s := range segs {
+		n += 2 + len(s.Type) + len(s.Name)
+		if s.Namespaced() {
+			n += len("/providers")
+		}
+	}
 	var b strings.Builder
-	for _, s := range id.segs {
+	b.Grow(n)
+	for _, s := range segs {
 		if s.Namespaced() {
 			b.WriteString("/providers")
 		}
@@ -361,7 +394,7 @@ func (id ID) WithCasing(canon ID) ID {
 			out[i].Name = c.Name
 		}
 	}
-	return ID{segs: out}
+	return withSegments(out)
 }
 
 // WithLast returns id with its last segment's type and name replaced (used
@@ -372,5 +405,5 @@ func (id ID) WithLast(s Segment) ID {
 	}
 	out := id.Segments()
 	out[len(out)-1] = s
-	return ID{segs: out}
+	return withSegments(out)
 }

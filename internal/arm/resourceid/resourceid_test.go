@@ -157,3 +157,31 @@ func FuzzParsePath(f *testing.F) {
 		_ = p.ID.Key()
 	})
 }
+
+// TestStringKeptThroughDerivations: every way of making an ID renders as
+// rendering its segments afresh would (the rendering is made once and
+// kept, and a parent's is cut from its child's).
+func TestStringKeptThroughDerivations(t *testing.T) {
+	id, err := Parse("/subscriptions/S/resourceGroups/RG/providers/Microsoft.ML/workspaces/W/computes/C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePath("/Subscriptions/s/resourcegroups/rg/Providers/microsoft.ml/Workspaces/w/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []ID{id, p.ID, Root, Subscription("s"), id.Child("runs", "r1"), id.WithLast(Segment{"Computes", "c2"}),
+		id.WithCasing(p.ID), New(Segment{"Microsoft.Authorization/roleDefinitions", "x"})}
+	for x := id; !x.IsRoot(); x = x.Parent() {
+		ids = append(ids, x, x.Parent())
+	}
+	for _, x := range ids {
+		want := "/"
+		if !x.IsRoot() {
+			want = render(x.segs)
+		}
+		if x.String() != want {
+			t.Errorf("String() = %q, rendering the segments gives %q", x.String(), want)
+		}
+	}
+}
