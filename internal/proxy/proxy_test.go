@@ -22,12 +22,7 @@ import (
 // and returns its URL and an HTTP client that uses it and trusts the CA.
 func start(t *testing.T, served ...string) (*url.URL, *http.Client) {
 	t.Helper()
-	ca, err := certs.LoadOrCreateAuthority(t.TempDir(), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := proxy.New(proxy.Options{
-		Certificate: func(host string) (*tls.Certificate, error) { return ca.Leaf(nil, host) },
+	u, ca := serve(t, proxy.Options{
 		Serves: func(_ context.Context, host string) (bool, error) {
 			for _, h := range served {
 				if h == host {
@@ -41,6 +36,24 @@ func start(t *testing.T, served ...string) (*url.URL, *http.Client) {
 			_, _ = io.WriteString(w, "served "+host+" "+r.URL.Path)
 		}),
 	})
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		Proxy:           http.ProxyURL(u),
+		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()},
+	}}
+	t.Cleanup(client.CloseIdleConnections)
+	return u, client
+}
+
+// serve runs a proxy with opts, its certificates from a new CA, on a
+// loopback listener, and returns its URL and the CA.
+func serve(t *testing.T, opts proxy.Options) (*url.URL, *certs.Authority) {
+	t.Helper()
+	ca, err := certs.LoadOrCreateAuthority(t.TempDir(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Certificate = func(host string) (*tls.Certificate, error) { return ca.Leaf(nil, host) }
+	p := proxy.New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,13 +61,7 @@ func start(t *testing.T, served ...string) (*url.URL, *http.Client) {
 	srv := &http.Server{Handler: p}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = p.Close(); _ = srv.Close() })
-	u := &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		Proxy:           http.ProxyURL(u),
-		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()},
-	}}
-	t.Cleanup(client.CloseIdleConnections)
-	return u, client
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}, ca
 }
 
 // TestTunnelServesTheHost: an ordinary HTTPS client with the proxy set
@@ -249,29 +256,16 @@ func TestOpenDecidesEachTunnel(t *testing.T) {
 // cut off after Options.ReadTimeout, as on armlet's listeners: a tunnel
 // is a hijacked connection, outside the listener's own limits.
 func TestTunnelReadTimeout(t *testing.T) {
-	ca, err := certs.LoadOrCreateAuthority(t.TempDir(), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	read := make(chan error, 1)
-	p := proxy.New(proxy.Options{
-		Certificate: func(host string) (*tls.Certificate, error) { return ca.Leaf(nil, host) },
-		Serves:      func(context.Context, string) (bool, error) { return true, nil },
+	u, ca := serve(t, proxy.Options{
+		Serves: func(context.Context, string) (bool, error) { return true, nil },
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, err := io.ReadAll(r.Body)
 			read <- err
 		}),
 		ReadTimeout: 200 * time.Millisecond,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: p}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = p.Close(); _ = srv.Close() })
-
-	status, conn := connect(t, &url.URL{Host: ln.Addr().String()}, "slow.example:443")
+	status, conn := connect(t, u, "slow.example:443")
 	if !strings.HasPrefix(status, "200") {
 		t.Fatalf("CONNECT: %s", status)
 	}

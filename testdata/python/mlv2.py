@@ -23,10 +23,7 @@ failed, so the Go test can both fail on the exit status and say which step
 broke.
 """
 
-import json
-import os
 import sys
-import traceback
 
 from azure.ai.ml import MLClient, command
 from azure.ai.ml._azure_environments import _environments
@@ -40,15 +37,9 @@ from azure.ai.ml.entities import (
 )
 from azure.core.exceptions import HttpResponseError
 from azure.identity import ClientSecretCredential
+from steps import Steps, env
 
 CLOUD = "armlet"
-
-
-def env(name):
-    value = os.environ.get(name)
-    if not value:
-        raise SystemExit(f"mlv2.py: environment variable {name} is not set")
-    return value
 
 
 def register_cloud():
@@ -82,24 +73,6 @@ def client(credential, workspace):
         workspace_name=workspace,
         cloud=CLOUD,
     )
-
-
-class Steps:
-    def __init__(self, out):
-        self.out = out
-        self.failed = []
-
-    def emit(self, record):
-        print(json.dumps(record, default=str), file=self.out, flush=True)
-
-    def run(self, name, fn):
-        try:
-            details = fn()
-        except Exception as e:  # report every failure as a step result
-            self.failed.append(name)
-            self.emit({"step": name, "ok": False, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
-            return
-        self.emit({"step": name, "ok": True, "details": details})
 
 
 def main():

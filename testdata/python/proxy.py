@@ -19,39 +19,13 @@ management.azure.com, login.microsoftonline.com and
 JSON line as mlv2.py's do.
 """
 
-import json
 import os
 import sys
-import traceback
 
 from azure.ai.ml import MLClient, command
 from azure.ai.ml.entities import AmlCompute, Environment, Model
 from azure.identity import ClientSecretCredential
-
-
-def env(name):
-    value = os.environ.get(name)
-    if not value:
-        raise SystemExit(f"proxy.py: environment variable {name} is not set")
-    return value
-
-
-class Steps:
-    def __init__(self, out):
-        self.out = out
-        self.failed = []
-
-    def emit(self, record):
-        print(json.dumps(record, default=str), file=self.out, flush=True)
-
-    def run(self, name, fn):
-        try:
-            details = fn()
-        except Exception as e:  # report every failure as a step result
-            self.failed.append(name)
-            self.emit({"step": name, "ok": False, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
-            return
-        self.emit({"step": name, "ok": True, "details": details})
+from steps import Steps, env
 
 
 def main():
