@@ -45,11 +45,11 @@ type Route struct {
 
 // ServeRoute implements engine.Route.
 func (rt *Route) ServeRoute(ctx context.Context, req *engine.Request, p resourceid.Path) (*engine.Response, bool, error) {
-	segs := p.ID.Segments()
-	if len(segs) != 2 || !strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) ||
-		!strings.EqualFold(segs[1].Type, "Microsoft.Insights/eventtypes") {
+	if p.ID.Len() != 2 || !strings.EqualFold(p.ID.Segment(0).Type, resourceid.TypeSubscriptions) ||
+		!strings.EqualFold(p.ID.Segment(1).Type, "Microsoft.Insights/eventtypes") {
 		return nil, false, nil
 	}
+	segs := p.ID.Segments()
 	if !strings.EqualFold(segs[1].Name, "management") || !strings.EqualFold(p.Tail, "values") {
 		return nil, true, arm.NotFound("InvalidResourceType", "The resource type 'eventtypes' in namespace 'Microsoft.Insights' serves only 'eventtypes/management/values'.")
 	}

@@ -65,17 +65,17 @@ func rbacExempt(method string, p resourceid.Path) bool {
 	if method != http.MethodGet && method != http.MethodHead {
 		return false
 	}
-	segs := p.ID.Segments()
+	id := p.ID
 	tail := strings.ToLower(p.Tail)
 	switch {
 	case p.ID.IsRoot():
 		return tail == "" || tail == "subscriptions" || tail == "tenants" || tail == "providers" || strings.HasSuffix(tail, "/operations")
-	case len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeProviders):
+	case id.Len() == 1 && strings.EqualFold(id.Segment(0).Type, resourceid.TypeProviders):
 		return true
-	case len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) && tail == "providers":
+	case id.Len() == 1 && strings.EqualFold(id.Segment(0).Type, resourceid.TypeSubscriptions) && tail == "providers":
 		return true
-	case len(segs) == 2 && strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) &&
-		strings.EqualFold(segs[1].Type, resourceid.TypeProviders) && p.Tail == "":
+	case id.Len() == 2 && strings.EqualFold(id.Segment(0).Type, resourceid.TypeSubscriptions) &&
+		strings.EqualFold(id.Segment(1).Type, resourceid.TypeProviders) && p.Tail == "":
 		return true
 	}
 	return engine.IsOperationStatus(p)

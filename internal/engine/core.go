@@ -98,20 +98,20 @@ func subscriptionBody(r *Resource) map[string]any {
 // long-running operation, which the engine serves itself:
 // /subscriptions/s/providers/NS/locations/l/operation{Statuses,Results}/id.
 func IsOperationStatus(p resourceid.Path) bool {
-	segs := p.ID.Segments()
-	return len(segs) == 3 && isSubID(segs[0]) && strings.HasSuffix(strings.ToLower(segs[1].Type), "/locations") &&
-		(strings.EqualFold(segs[2].Type, "operationStatuses") || strings.EqualFold(segs[2].Type, "operationResults")) && p.Tail == ""
+	id := p.ID
+	return id.Len() == 3 && isSubID(id.Segment(0)) && strings.HasSuffix(strings.ToLower(id.Segment(1).Type), "/locations") &&
+		(strings.EqualFold(id.Segment(2).Type, "operationStatuses") || strings.EqualFold(id.Segment(2).Type, "operationResults")) && p.Tail == ""
 }
 
 func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path) (*Response, bool, error) {
-	segs := p.ID.Segments()
+	id := p.ID
 	tail := strings.ToLower(p.Tail)
-	isSub := len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions)
+	isSub := id.Len() == 1 && strings.EqualFold(id.Segment(0).Type, resourceid.TypeSubscriptions)
 	isRG := p.ID.Len() == 2 && p.ID.ResourceGroupName() != ""
 	get := req.Method == http.MethodGet
 
 	if IsOperationStatus(p) {
-		if err := e.checkNamespaceAPIVersion(req, namespaceOf(segs[1].Type)); err != nil {
+		if err := e.checkNamespaceAPIVersion(req, namespaceOf(id.Segment(1).Type)); err != nil {
 			return nil, true, err
 		}
 		resp, err := e.serveOperation(ctx, req, p.ID)
@@ -136,8 +136,8 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 		return core(func() (*Response, error) { return e.listTenants(ctx, req) })
 	case p.ID.IsRoot() && tail == "providers" && get:
 		return core(func() (*Response, error) { return e.listProviders(ctx, req, "") })
-	case len(segs) == 1 && strings.EqualFold(segs[0].Type, resourceid.TypeProviders) && p.Tail == "" && get:
-		return core(func() (*Response, error) { return e.getProvider(ctx, req, "", segs[0].Name) })
+	case id.Len() == 1 && strings.EqualFold(id.Segment(0).Type, resourceid.TypeProviders) && p.Tail == "" && get:
+		return core(func() (*Response, error) { return e.getProvider(ctx, req, "", id.Segment(0).Name) })
 	case p.ID.IsRoot() && strings.HasSuffix(tail, "/operations") && get:
 		resp, err := e.listOperations(req, p.Tail) // at the namespace's api-versions
 		return resp, true, err
@@ -155,11 +155,11 @@ func (e *Engine) serveCore(ctx context.Context, req *Request, p resourceid.Path)
 	case isSub && p.Tail == "":
 		return nil, true, methodNotAllowed(req.Method, TypeSubscriptions)
 	case isSub && tail == "providers" && get:
-		return core(func() (*Response, error) { return e.listProviders(ctx, req, segs[0].Name) })
-	case len(segs) == 2 && isSubID(segs[0]) && strings.EqualFold(segs[1].Type, resourceid.TypeProviders) && p.Tail == "" && get:
-		return core(func() (*Response, error) { return e.getProvider(ctx, req, segs[0].Name, segs[1].Name) })
+		return core(func() (*Response, error) { return e.listProviders(ctx, req, id.Segment(0).Name) })
+	case id.Len() == 2 && isSubID(id.Segment(0)) && strings.EqualFold(id.Segment(1).Type, resourceid.TypeProviders) && p.Tail == "" && get:
+		return core(func() (*Response, error) { return e.getProvider(ctx, req, id.Segment(0).Name, id.Segment(1).Name) })
 	case isSub && req.Method == http.MethodPost && (strings.HasSuffix(tail, "/register") || strings.HasSuffix(tail, "/unregister")):
-		return core(func() (*Response, error) { return e.registerProvider(ctx, req, segs[0].Name, p.Tail) })
+		return core(func() (*Response, error) { return e.registerProvider(ctx, req, id.Segment(0).Name, p.Tail) })
 	case isSub && tail == "locations" && get:
 		return core(func() (*Response, error) { return e.listLocations(ctx, req, p.ID) })
 	case isSub && tail == "resources" && get:

@@ -206,6 +206,19 @@ func parse(parts []string, orig string) (Path, error) {
 	return p, nil
 }
 
+// Segment returns the i-th segment (0 is the first), without copying the
+// others; it panics when i is out of range, as indexing does.
+func (id ID) Segment(i int) Segment { return id.segs[i] }
+
+// Prefix returns the ancestor made of the first n segments (0: the root);
+// like Parent, its rendering is cut from id's.
+func (id ID) Prefix(n int) ID {
+	for id.Len() > n {
+		id = id.Parent()
+	}
+	return id
+}
+
 // Segments returns a copy of the ID's segments.
 func (id ID) Segments() []Segment { return append([]Segment(nil), id.segs...) }
 

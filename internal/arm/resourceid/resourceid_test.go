@@ -171,7 +171,11 @@ func TestStringKeptThroughDerivations(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := []ID{id, p.ID, Root, Subscription("s"), id.Child("runs", "r1"), id.WithLast(Segment{"Computes", "c2"}),
-		id.WithCasing(p.ID), New(Segment{"Microsoft.Authorization/roleDefinitions", "x"})}
+		id.WithCasing(p.ID), New(Segment{"Microsoft.Authorization/roleDefinitions", "x"}), id.Prefix(0), id.Prefix(3), id.Prefix(9)}
+	if id.Prefix(3).Len() != 3 || !id.Prefix(3).Equal(id.Parent()) || !id.Prefix(0).IsRoot() || id.Prefix(9).Len() != id.Len() ||
+		id.Segment(3) != (Segment{"computes", "C"}) {
+		t.Errorf("Prefix or Segment: %v %v %v %v", id.Prefix(3), id.Prefix(0), id.Prefix(9), id.Segment(3))
+	}
 	for x := id; !x.IsRoot(); x = x.Parent() {
 		ids = append(ids, x, x.Parent())
 	}

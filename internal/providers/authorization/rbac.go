@@ -136,14 +136,14 @@ func isRBACType(typ string) bool {
 }
 
 // atScope returns principal's (lower-cased) assignments at exactly the
-// scope made of segs[:n], whose Key is key.
-func (r *RBAC) atScope(ctx context.Context, segs []resourceid.Segment, n int, key, principal string) ([]authz.Assignment, error) {
+// ancestor of scope made of its first n segments, whose Key is key.
+func (r *RBAC) atScope(ctx context.Context, scope resourceid.ID, n int, key, principal string) ([]authz.Assignment, error) {
 	r.mu.RLock()
 	m, ok := r.byScope[key]
 	gen := r.gen
 	r.mu.RUnlock()
 	if !ok {
-		rs, err := r.e.List(ctx, resourceid.New(segs[:n]...), TypeRoleAssignments)
+		rs, err := r.e.List(ctx, scope.Prefix(n), TypeRoleAssignments)
 		if err != nil {
 			return nil, err
 		}
@@ -267,23 +267,22 @@ func (r *RBAC) Authorize(ctx context.Context, principal, action string, scope re
 	// for all levels; the ancestor's ID is only built on a cache miss.
 	str := scope.String()
 	full := strings.ToLower(str)
-	segs := scope.Segments()
 	end := 0
-	for i := 0; i <= len(segs); i++ {
+	for i := 0; i <= scope.Len(); i++ {
 		key := "/"
 		if i > 0 && len(full) != len(str) {
 			// Lower-casing changed byte lengths (non-ASCII names): no
 			// prefix arithmetic.
-			key = resourceid.New(segs[:i]...).Key()
+			key = scope.Prefix(i).Key()
 		} else if i > 0 {
-			sg := segs[i-1]
+			sg := scope.Segment(i - 1)
 			if sg.Namespaced() {
 				end += len("/providers")
 			}
 			end += 2 + len(sg.Type) + len(sg.Name)
 			key = full[:end]
 		}
-		as, err := r.atScope(ctx, segs, i, key, principal)
+		as, err := r.atScope(ctx, scope, i, key, principal)
 		if err != nil {
 			return authz.Decision{}, err
 		}
