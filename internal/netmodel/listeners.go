@@ -181,30 +181,21 @@ func (l *Listeners) start(ctx context.Context, ep Endpoint) (*privateListener, e
 	}
 	pl := &privateListener{addr: ln.Addr().String(), done: make(chan struct{})}
 	pl.ep.Store(&ep)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
-	if l.opts.Server != nil {
-		srv = l.opts.Server()
-	}
-	srv.Handler = l.opts.Handler
+	srv := newServer(l.opts.Server, l.opts.Handler)
 	if l.opts.TLSConfig != nil {
 		// Each server gets its own copy: http.Server.Serve writes to its
 		// TLSConfig (HTTP/2 set-up).
 		srv.TLSConfig = l.opts.TLSConfig.Clone()
 	}
+	var serveLn net.Listener = ln
+	if srv.TLSConfig != nil {
+		serveLn = tls.NewListener(ln, srv.TLSConfig)
+	}
 	srv.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
 		return WithOrigin(ctx, Origin{Listener: pl.addr, Endpoint: pl.ep.Load()})
 	}
 	pl.server = srv
-	go func() {
-		defer close(pl.done)
-		var serveLn net.Listener = ln
-		if srv.TLSConfig != nil {
-			serveLn = tls.NewListener(ln, srv.TLSConfig)
-		}
-		if err := srv.Serve(serveLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			l.log.Error("private endpoint listener stopped", "listen", pl.addr, "err", err)
-		}
-	}()
+	go serveUntilClosed(srv, serveLn, pl.done, l.log, "private endpoint listener stopped")
 	return pl, nil
 }
 
@@ -287,4 +278,25 @@ func WriteEndpointsTable(w io.Writer, ls []Listening) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.PrivateEndpointID, l.PrivateIP, l.Address, l.GroupID, l.TargetResourceID)
 	}
 	return tw.Flush()
+}
+
+// newServer is the http.Server a private listener or a virtual network's
+// proxy serves handler with: the configured one (timeouts), or one with
+// a header timeout only.
+func newServer(configured func() *http.Server, handler http.Handler) *http.Server {
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	if configured != nil {
+		srv = configured()
+	}
+	srv.Handler = handler
+	return srv
+}
+
+// serveUntilClosed serves srv on ln until the server is closed, then
+// closes done; any other end is logged with msg.
+func serveUntilClosed(srv *http.Server, ln net.Listener, done chan struct{}, log *slog.Logger, msg string) {
+	defer close(done)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error(msg, "listen", ln.Addr().String(), "err", err)
+	}
 }

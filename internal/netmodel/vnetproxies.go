@@ -157,18 +157,8 @@ func (v *VNetProxies) start(ctx context.Context, vnet resourceid.ID) (*vnetProxy
 	}
 	p := &vnetProxy{vnet: vnet, addr: ln.Addr().String(), done: make(chan struct{})}
 	p.proxy = v.opts.Proxy(vnet, p.addr)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
-	if v.opts.Server != nil {
-		srv = v.opts.Server()
-	}
-	srv.Handler = p.proxy
-	p.server = srv
-	go func() {
-		defer close(p.done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			v.log.Error("virtual network proxy stopped", "listen", p.addr, "err", err)
-		}
-	}()
+	p.server = newServer(v.opts.Server, p.proxy)
+	go serveUntilClosed(p.server, ln, p.done, v.log, "virtual network proxy stopped")
 	return p, nil
 }
 
