@@ -209,7 +209,9 @@ func Handler(opts Options) http.Handler {
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One read of a shared store's write marker serves every kept
 		// value the request uses (the public-ARM memo, its kept body).
-		r = r.WithContext(engine.WithReadFence(r.Context(), new(engine.ReadFence)))
+		if s.Engine != nil && s.Engine.SharedStore() {
+			r = r.WithContext(engine.WithReadFence(r.Context(), new(engine.ReadFence)))
+		}
 		collapseLeadingSlashes(r)
 		h := s.route(r, rt)
 		// Checked here, after routing has classified the request for its

@@ -125,3 +125,8 @@ func (c *countingStore) markerRevision(ctx context.Context) (int64, error) {
 	f.once.Do(func() { f.revision, f.err = c.reads.revision(ctx) })
 	return f.revision, f.err
 }
+
+// SharedStore reports whether the engine's store is shared with other
+// replicas (etcd), where reads of kept values take a marker read and a
+// request is worth a ReadFence.
+func (e *Engine) SharedStore() bool { return e.counted != nil && e.counted.marker != nil }
