@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -38,10 +39,16 @@ func benchFlags(args []string, stderr io.Writer) (bench.Options, bool, error) {
 	return o, asJSON, err
 }
 
-// benchFlagsProfile is benchFlags plus --cpuprofile.
-func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, string, error) {
+// benchProfiles names the files the profiles of a bench run go to; empty
+// for none.
+type benchProfiles struct {
+	cpu, mutex, block string
+}
+
+// benchFlagsProfile is benchFlags plus the profile flags.
+func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, benchProfiles, error) {
 	var o bench.Options
-	var cpuProfile string
+	var prof benchProfiles
 	var asJSON, noStartup bool
 	var scales, scenarios, replicas string
 	var blobBlockMiB int
@@ -68,46 +75,48 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	fs.StringVar(&o.Peer, "peer", "", "also drive a peer emulator: azurite")
 	fs.StringVar(&o.AzuritePath, "azurite", "", "Azurite executable (default: azurite on PATH, then npx --no-install azurite)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process armlet) to this file")
+	fs.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the whole run (client and in-process armlet) to this file")
+	fs.StringVar(&prof.mutex, "mutexprofile", "", "write a profile of mutex contention over the whole run to this file")
+	fs.StringVar(&prof.block, "blockprofile", "", "write a profile of where goroutines blocked (channels, locks, select; not the network) over the whole run to this file")
 	var err error
 	if err = fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return o, false, "", err
+			return o, false, prof, err
 		}
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		return o, false, "", &config.UsageError{Err: err, Hint: config.FlagHint(fs, args, names)}
+		return o, false, prof, &config.UsageError{Err: err, Hint: config.FlagHint(fs, args, names)}
 	}
 	if fs.NArg() > 0 {
-		return o, false, "", usageErr("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
+		return o, false, prof, usageErr("unexpected argument %q: armlet bench takes only flags", fs.Arg(0))
 	}
 	if o.BlobConnections < 0 {
-		return o, false, "", fmt.Errorf("--blob-connections must be positive")
+		return o, false, prof, fmt.Errorf("--blob-connections must be positive")
 	}
 	if blobBlockMiB < 1 || blobBlockMiB > 4000 {
-		return o, false, "", fmt.Errorf("--blob-block-mib must be 1 to 4000 (Azure's largest block)")
+		return o, false, prof, fmt.Errorf("--blob-block-mib must be 1 to 4000 (Azure's largest block)")
 	}
 	o.BlobBlock = blobBlockMiB << 20
 	if o.Connections < 1 {
-		return o, false, "", fmt.Errorf("--connections must be at least 1")
+		return o, false, prof, fmt.Errorf("--connections must be at least 1")
 	}
 	if o.Duration <= 0 || o.ScaleDuration < 0 {
-		return o, false, "", fmt.Errorf("--duration must be positive")
+		return o, false, prof, fmt.Errorf("--duration must be positive")
 	}
 	if o.ListSize < 1 {
-		return o, false, "", fmt.Errorf("--list-size must be at least 1")
+		return o, false, prof, fmt.Errorf("--list-size must be at least 1")
 	}
 	if o.Peer != "" && o.Peer != "azurite" {
-		return o, false, "", fmt.Errorf("--peer: unknown peer %q (only azurite)", o.Peer)
+		return o, false, prof, fmt.Errorf("--peer: unknown peer %q (only azurite)", o.Peer)
 	}
 	if o.Scales, err = increasing("scale", scales); err != nil {
-		return o, false, "", err
+		return o, false, prof, err
 	}
 	if o.Replicas, err = increasing("replicas", replicas); err != nil {
-		return o, false, "", err
+		return o, false, prof, err
 	}
 	if err := o.Check(); err != nil {
-		return o, false, "", err
+		return o, false, prof, err
 	}
 	for s := range strings.SplitSeq(scenarios, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -118,7 +127,7 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 			continue
 		}
 		if !contains(bench.KnownScenarios(), s) {
-			return o, false, "", fmt.Errorf("--scenarios: unknown scenario %q (known: %s, %s)", s, strings.Join(bench.KnownScenarios(), ", "), bench.ScenarioBlob)
+			return o, false, prof, fmt.Errorf("--scenarios: unknown scenario %q (known: %s, %s)", s, strings.Join(bench.KnownScenarios(), ", "), bench.ScenarioBlob)
 		}
 		o.Scenarios = append(o.Scenarios, s)
 	}
@@ -127,11 +136,11 @@ func benchFlagsProfile(args []string, stderr io.Writer) (bench.Options, bool, st
 	} else if o.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return o, false, "", fmt.Errorf("finding this executable for the startup measurement (use --binary or --no-startup): %w", err)
+			return o, false, prof, fmt.Errorf("finding this executable for the startup measurement (use --binary or --no-startup): %w", err)
 		}
 		o.Binary = exe
 	}
-	return o, asJSON, cpuProfile, nil
+	return o, asJSON, prof, nil
 }
 
 // increasing parses the comma-separated value of --name: positive,
@@ -165,13 +174,13 @@ func contains(list []string, s string) bool {
 
 // benchCmd is `armlet bench`.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, asJSON, cpuProfile, err := benchFlagsProfile(args, stderr)
+	o, asJSON, prof, err := benchFlagsProfile(args, stderr)
 	if err != nil {
 		return err
 	}
 	o.Progress = stderr
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
+	if prof.cpu != "" {
+		f, err := os.Create(prof.cpu)
 		if err != nil {
 			return err
 		}
@@ -180,6 +189,16 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if prof.mutex != "" {
+		runtime.SetMutexProfileFraction(1)
+		defer runtime.SetMutexProfileFraction(0)
+		defer writeProfile(stderr, "mutex", prof.mutex)
+	}
+	if prof.block != "" {
+		runtime.SetBlockProfileRate(1)
+		defer runtime.SetBlockProfileRate(0)
+		defer writeProfile(stderr, "block", prof.block)
 	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
@@ -192,4 +211,19 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "armlet bench %s\n\n", strings.Join(args, " "))
 	return rep.WriteTable(stdout)
+}
+
+// writeProfile writes the named runtime profile to path; a failure is
+// reported, not returned: the run's figures are already printed.
+func writeProfile(stderr io.Writer, name, path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup(name).WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "armlet bench: writing the %s profile: %v\n", name, err)
+	}
 }

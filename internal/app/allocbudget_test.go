@@ -51,20 +51,62 @@ func (w *headerWriter) Write(b []byte) (int, error) {
 // workspace 115 (294 without it); first list page of 10 workspaces 232
 // to 275 (1,997 without it); data-plane GET of a run 169 to 222.
 func TestGETAllocationBudget(t *testing.T) {
-	s := e2e.Start(t, e2e.WithConfig(func(c *config.Config) { c.InMemory = false }), e2e.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
+	for _, tc := range readBudgetCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.serve() // the caches, outside the count
+			if got := testing.AllocsPerRun(500, tc.serve); got > tc.budget {
+				t.Errorf("%s: %.0f allocations per request, budget %.0f", tc.name, got, tc.budget)
+			} else {
+				t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, tc.budget)
+			}
+		})
+	}
+}
+
+// BenchmarkServeMain measures the same reads as TestGETAllocationBudget,
+// handler only (no socket, TLS or net/http parsing), for CPU profiles of
+// the request path:
+//
+//	go test ./internal/app -run '^$' -bench ServeMain -cpuprofile cpu.out
+func BenchmarkServeMain(b *testing.B) {
+	for _, tc := range readBudgetCases(b) {
+		b.Run(tc.name, func(b *testing.B) {
+			tc.serve()
+			b.ReportAllocs()
+			for b.Loop() {
+				tc.serve()
+			}
+		})
+	}
+}
+
+// readBudgetCase is one read of TestGETAllocationBudget: serve makes it
+// once through the whole front door and fails tb unless it answered 200.
+type readBudgetCase struct {
+	name   string
+	budget float64
+	serve  func()
+}
+
+// readBudgetCases starts an armlet as it runs by default (durable store,
+// RBAC enforced, flow records), with a resource group of ten settled
+// workspaces and a run, and returns the reads of the budget.
+func readBudgetCases(tb testing.TB) []readBudgetCase {
+	s := e2e.Start(tb, e2e.WithConfig(func(c *config.Config) { c.InMemory = false }), e2e.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
 	sub := "/subscriptions/" + s.Conn.SubscriptionID
 	rg := sub + "/resourceGroups/budget-rg"
 	ws := rg + "/providers/Microsoft.MachineLearningServices/workspaces/budget-ws"
-	benchMust(t, s, "PUT", rg+"?api-version=2021-04-01", `{"location":"eastus"}`)
+	benchMust(tb, s, "PUT", rg+"?api-version=2021-04-01", `{"location":"eastus"}`)
 	for _, name := range []string{"budget-ws", "ws-1", "ws-2", "ws-3", "ws-4", "ws-5", "ws-6", "ws-7", "ws-8", "ws-9"} {
-		benchMust(t, s, "PUT", rg+"/providers/Microsoft.MachineLearningServices/workspaces/"+name+"?api-version=2024-04-01", `{"location":"eastus"}`)
+		benchMust(tb, s, "PUT", rg+"/providers/Microsoft.MachineLearningServices/workspaces/"+name+"?api-version=2024-04-01", `{"location":"eastus"}`)
 	}
-	benchMust(t, s, "PATCH", "/history/v1.0"+ws+"/experiments/e1/runs/r1", `{"status":"Running"}`)
+	benchMust(tb, s, "PATCH", "/history/v1.0"+ws+"/experiments/e1/runs/r1", `{"status":"Running"}`)
 	if _, err := s.AdvanceClock(context.Background(), time.Minute); err != nil { // every operation done: the reads see settled resources
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	token := "Bearer " + s.Token(t)
+	token := "Bearer " + s.Token(tb)
 
+	var cases []readBudgetCase
 	for _, tc := range []struct {
 		name, path, query string
 		budget            float64
@@ -73,25 +115,18 @@ func TestGETAllocationBudget(t *testing.T) {
 		{"first list page", rg + "/providers/Microsoft.MachineLearningServices/workspaces", "api-version=2024-04-01", 350},
 		{"data-plane GET of a run", "/history/v1.0" + ws + "/experiments/e1/runs/r1", "", 260},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			w := &headerWriter{h: http.Header{}}
-			u := &url.URL{Path: tc.path, RawQuery: tc.query}
-			req := &http.Request{Method: http.MethodGet, URL: u, Body: http.NoBody, RequestURI: u.RequestURI(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-				Header: http.Header{"Authorization": {token}}, Host: s.Addr().String(), TLS: &tls.ConnectionState{}, RemoteAddr: "127.0.0.1:50000"}
-			serve := func() {
-				clear(w.h)
-				w.status, w.n = 0, 0
-				s.ServeMain(w, req)
-				if w.status != http.StatusOK || w.n == 0 {
-					t.Fatalf("GET %s = %d with %d bytes: %s", tc.path, w.status, w.n, w.last)
-				}
+		w := &headerWriter{h: http.Header{}}
+		u := &url.URL{Path: tc.path, RawQuery: tc.query}
+		req := &http.Request{Method: http.MethodGet, URL: u, Body: http.NoBody, RequestURI: u.RequestURI(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Authorization": {token}}, Host: s.Addr().String(), TLS: &tls.ConnectionState{}, RemoteAddr: "127.0.0.1:50000"}
+		cases = append(cases, readBudgetCase{name: tc.name, budget: tc.budget, serve: func() {
+			clear(w.h)
+			w.status, w.n = 0, 0
+			s.ServeMain(w, req)
+			if w.status != http.StatusOK || w.n == 0 {
+				tb.Fatalf("GET %s = %d with %d bytes: %s", tc.path, w.status, w.n, w.last)
 			}
-			serve() // the caches, outside the count
-			if got := testing.AllocsPerRun(500, serve); got > tc.budget {
-				t.Errorf("%s: %.0f allocations per request, budget %.0f", tc.name, got, tc.budget)
-			} else {
-				t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, tc.budget)
-			}
-		})
+		}})
 	}
+	return cases
 }

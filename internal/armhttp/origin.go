@@ -184,9 +184,9 @@ func (s *server) flows(next http.Handler) http.Handler {
 			Time: now, Service: info.service, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 			ContentType: r.Header.Get("Content-Type"), CallerObjectID: info.caller.ObjectID, CallerAppID: info.caller.AppID,
 			Origin: netmodel.OriginFrom(r.Context()), Class: info.class, Status: status, ErrorCode: info.errorCode,
-			RequestID: w.Header().Get("x-ms-request-id"), Decisions: decisions.List(),
-			CallerTenantID: info.caller.TenantID, CorrelationID: w.Header().Get("x-ms-correlation-request-id"),
-			ClientRequestID: r.Header.Get("x-ms-client-request-id"),
+			RequestID: w.Header().Get("X-Ms-Request-Id"), Decisions: decisions.List(),
+			CallerTenantID: info.caller.TenantID, CorrelationID: w.Header().Get("X-Ms-Correlation-Request-Id"),
+			ClientRequestID: r.Header.Get("X-Ms-Client-Request-Id"),
 			Operation:       info.operation, Resource: info.resource,
 		}
 		if body != nil {

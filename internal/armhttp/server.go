@@ -76,7 +76,6 @@ import (
 	"github.com/armlet/armlet/internal/proxy"
 	"github.com/armlet/armlet/internal/registryapi"
 	"github.com/armlet/armlet/internal/workspaceapi"
-	"github.com/google/uuid"
 )
 
 // Authenticator checks the Authorization header of an ARM request.
@@ -195,7 +194,7 @@ func Handler(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Options: opts}
+	s := &server{Options: opts, shared: newSharedHeaders()}
 	rt := &routes{
 		identity: http.NewServeMux(),
 		health:   http.HandlerFunc(s.health), admin: s.adapt(s.admin),
@@ -420,6 +419,7 @@ func collapseLeadingSlashes(r *http.Request) {
 
 type server struct {
 	Options
+	shared sharedHeaders
 }
 
 // handlerFunc is what every route returns: a response or an error. The
@@ -547,11 +547,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	if flowInfoFrom(r.Context()).service == netmodel.ServiceBlob {
-		w.Header().Set("x-ms-error-code", ae.Code)
+		w.Header().Set("X-Ms-Error-Code", ae.Code)
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(ae.Status)
 		if r.Method != http.MethodHead {
-			_, _ = w.Write(blobapi.ErrorXML(ae, w.Header().Get("x-ms-request-id"), time.Now()))
+			_, _ = w.Write(blobapi.ErrorXML(ae, w.Header().Get("X-Ms-Request-Id"), time.Now()))
 		}
 		return
 	}
@@ -899,27 +899,28 @@ func (s *server) requestIDs(next http.Handler) http.Handler {
 		start := time.Now()
 		var info *flowInfo
 		r, info = withFlowInfo(r)
-		reqID := uuid.NewString()
-		corr := r.Header.Get("x-ms-correlation-request-id")
+		reqID := newRequestID()
+		corr := r.Header.Get("X-Ms-Correlation-Request-Id")
 		if corr == "" {
-			corr = uuid.NewString()
+			corr = newRequestID()
 		}
+		// Canonical keys set directly: Set would canonicalize each again.
 		h := w.Header()
-		h.Set("x-ms-request-id", reqID)
-		h.Set("x-ms-correlation-request-id", corr)
-		h.Set("x-ms-routing-request-id", "ARMLET:"+start.UTC().Format("20060102T150405Z")+":"+reqID)
-		if c := r.Header.Get("x-ms-client-request-id"); c != "" {
-			h.Set("x-ms-client-request-id", c)
+		h["X-Ms-Request-Id"] = []string{reqID}
+		h["X-Ms-Correlation-Request-Id"] = []string{corr}
+		h["X-Ms-Routing-Request-Id"] = []string{"ARMLET:" + start.UTC().Format("20060102T150405Z") + ":" + reqID}
+		if c := r.Header.Get("X-Ms-Client-Request-Id"); c != "" {
+			h["X-Ms-Client-Request-Id"] = []string{c}
 		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			h.Set("x-ms-ratelimit-remaining-subscription-reads", "11999")
+			h["X-Ms-Ratelimit-Remaining-Subscription-Reads"] = s.shared.reads
 		case http.MethodDelete:
-			h.Set("x-ms-ratelimit-remaining-subscription-deletes", "11999")
+			h["X-Ms-Ratelimit-Remaining-Subscription-Deletes"] = s.shared.deletes
 		default:
-			h.Set("x-ms-ratelimit-remaining-subscription-writes", "1199")
+			h["X-Ms-Ratelimit-Remaining-Subscription-Writes"] = s.shared.writes
 		}
-		h.Set("Cache-Control", "no-cache")
+		h["Cache-Control"] = s.shared.noCache
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		level := slog.LevelInfo

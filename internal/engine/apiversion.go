@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm"
+	"github.com/armlet/armlet/internal/foldcase"
 )
 
 // apiVersionFormat is ARM's api-version syntax.
@@ -47,7 +48,7 @@ func (e *Engine) checkAPIVersion(v string, t *Type) error {
 		return arm.BadRequest(arm.CodeMissingAPIVersion, "The api-version query parameter (?api-version=) is required for all requests.")
 	}
 	versions := CoreAPIVersions
-	if t != nil && !strings.HasPrefix(strings.ToLower(t.Name), "microsoft.resources/") {
+	if t != nil && !foldcase.HasPrefix(t.Name, "microsoft.resources/") {
 		versions = t.APIVersions
 	}
 	if slices.ContainsFunc(versions, func(s string) bool { return strings.EqualFold(s, v) }) {
@@ -61,7 +62,7 @@ func (e *Engine) checkAPIVersion(v string, t *Type) error {
 	if wellFormed {
 		hint = " " + LenientHint
 	}
-	if t == nil || !wellFormed || strings.HasPrefix(strings.ToLower(t.Name), "microsoft.resources/") {
+	if t == nil || !wellFormed || foldcase.HasPrefix(t.Name, "microsoft.resources/") {
 		return arm.BadRequest(arm.CodeInvalidAPIVersion,
 			"The api-version '%s' is invalid. The supported versions are '%s'.%s", v, strings.Join(versions, ","), hint)
 	}

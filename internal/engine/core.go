@@ -15,6 +15,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/foldcase"
 	"github.com/armlet/armlet/internal/kv"
 )
 
@@ -99,7 +100,7 @@ func subscriptionBody(r *Resource) map[string]any {
 // /subscriptions/s/providers/NS/locations/l/operation{Statuses,Results}/id.
 func IsOperationStatus(p resourceid.Path) bool {
 	id := p.ID
-	return id.Len() == 3 && isSubID(id.Segment(0)) && strings.HasSuffix(strings.ToLower(id.Segment(1).Type), "/locations") &&
+	return id.Len() == 3 && isSubID(id.Segment(0)) && foldcase.HasSuffix(id.Segment(1).Type, "/locations") &&
 		(strings.EqualFold(id.Segment(2).Type, "operationStatuses") || strings.EqualFold(id.Segment(2).Type, "operationResults")) && p.Tail == ""
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/foldcase"
 	"github.com/armlet/armlet/internal/kv"
 )
 
@@ -55,7 +56,13 @@ func newTables(st kv.Store) tables {
 // resourceKey is the key of id's record in SpaceResources.
 func resourceKey(id resourceid.ID) []byte {
 	last := id.Last()
-	return []byte(id.Parent().Key() + sep + strings.ToLower(last.Type) + sep + strings.ToLower(last.Name))
+	parent := id.Parent().String()
+	b := make([]byte, 0, len(parent)+2*len(sep)+len(last.Type)+len(last.Name))
+	b = foldcase.AppendLower(b, parent)
+	b = append(b, sep...)
+	b = foldcase.AppendLower(b, last.Type)
+	b = append(b, sep...)
+	return foldcase.AppendLower(b, last.Name)
 }
 
 // recordRef is the value of id's index entries: its record's full key.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/foldcase"
 )
 
 // LROStyle is how a verb answers when its work takes time.
@@ -367,13 +368,15 @@ func (g *Registry) Register(t *Type) {
 
 // Lookup finds a type by full name, ignoring case.
 func (g *Registry) Lookup(name string) (*Type, bool) {
-	t, ok := g.types[strings.ToLower(name)]
+	var buf [128]byte
+	t, ok := g.types[string(foldcase.AppendLower(buf[:0], name))]
 	return t, ok
 }
 
 // Namespace returns the canonical casing of a registered namespace.
 func (g *Registry) Namespace(ns string) (string, bool) {
-	c, ok := g.namespaces[strings.ToLower(ns)]
+	var buf [64]byte
+	c, ok := g.namespaces[string(foldcase.AppendLower(buf[:0], ns))]
 	return c, ok
 }
 

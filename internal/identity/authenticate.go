@@ -100,7 +100,7 @@ func (s *Service) AuthenticateAudience(ctx context.Context, authorization string
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t") {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.IndexByte(tok, ' ') >= 0 || strings.IndexByte(tok, '\t') >= 0 {
 		return Caller{}, s.challenge(arm.CodeAuthenticationFailed,
 			"Authentication failed. The 'Authorization' header is provided in an invalid format.", true)
 	}

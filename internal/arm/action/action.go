@@ -38,14 +38,10 @@ func Verb(method string) string {
 //	POST   …/workspaces/w/onlineEndpoints/e/listKeys Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action
 //	PUT    /subscriptions/s/resourcegroups/rg        Microsoft.Resources/subscriptions/resourceGroups/write
 func Of(method string, p resourceid.Path) (string, resourceid.ID) {
-	segs := p.ID.Segments()
-	if p.Tail == "" {
-		if len(segs) == 0 {
-			return resourceid.NamespaceResources + "/" + Verb(method), p.ID
-		}
-		return fullType(segs) + "/" + Verb(method), p.ID
+	if p.Tail == "" && p.ID.IsRoot() {
+		return resourceid.NamespaceResources + "/" + Verb(method), p.ID
 	}
-	return fullType(append(segs, resourceid.Segment{Type: p.Tail})) + "/" + Verb(method), p.ID
+	return fullType(p.ID, p.Tail) + "/" + Verb(method), p.ID
 }
 
 const (
@@ -54,12 +50,23 @@ const (
 	keyVaults    = "Microsoft.KeyVault/vaults"
 )
 
-// fullType is the resource type of segs with core types spelled as ARM
-// spells them in actions (Microsoft.Resources/subscriptions/resourceGroups).
-func fullType(segs []resourceid.Segment) string {
+// fullType is the resource type of id's segments followed by a segment of
+// type tail (none when tail is ""), with core types spelled as ARM spells
+// them in actions (Microsoft.Resources/subscriptions/resourceGroups).
+func fullType(id resourceid.ID, tail string) string {
+	typeAt := func(i int) string {
+		if i == id.Len() {
+			return tail
+		}
+		return id.Segment(i).Type
+	}
+	n := id.Len()
+	if tail != "" {
+		n++
+	}
 	j := -1
-	for i := len(segs) - 1; i >= 0; i-- {
-		if segs[i].Namespaced() {
+	for i := n - 1; i >= 0; i-- {
+		if (resourceid.Segment{Type: typeAt(i)}).Namespaced() {
 			j = i
 			break
 		}
@@ -67,16 +74,16 @@ func fullType(segs []resourceid.Segment) string {
 	var b strings.Builder
 	if j < 0 {
 		b.WriteString(resourceid.NamespaceResources)
-		for _, s := range segs {
+		for i := range n {
 			b.WriteByte('/')
-			b.WriteString(coreType(s.Type))
+			b.WriteString(coreType(typeAt(i)))
 		}
 		return b.String()
 	}
-	b.WriteString(segs[j].Type)
-	for _, s := range segs[j+1:] {
+	b.WriteString(typeAt(j))
+	for i := j + 1; i < n; i++ {
 		b.WriteByte('/')
-		b.WriteString(s.Type)
+		b.WriteString(typeAt(i))
 	}
 	return b.String()
 }
@@ -103,10 +110,9 @@ func RegistryOf(id resourceid.ID) string { return ancestorOfType(id, mlRegistrie
 func VaultOf(id resourceid.ID) string { return ancestorOfType(id, keyVaults) }
 
 func ancestorOfType(id resourceid.ID, typ string) string {
-	segs := id.Segments()
-	for i, s := range segs {
-		if strings.EqualFold(s.Type, typ) {
-			return resourceid.New(segs[:i+1]...).String()
+	for i := range id.Len() {
+		if strings.EqualFold(id.Segment(i).Type, typ) {
+			return id.Prefix(i + 1).String()
 		}
 	}
 	return ""

@@ -299,7 +299,17 @@ func typeOf(segs []Segment) string {
 	if j < 0 {
 		// Only the last bare type names a core type (subscriptions,
 		// resourceGroups, providers, tenants).
-		return NamespaceResources + "/" + segs[len(segs)-1].Type
+		last := segs[len(segs)-1].Type
+		switch last { // the common ones without a new string
+		case TypeSubscriptions:
+			return NamespaceResources + "/" + TypeSubscriptions
+		case TypeResourceGroups:
+			return NamespaceResources + "/" + TypeResourceGroups
+		}
+		return NamespaceResources + "/" + last
+	}
+	if j == len(segs)-1 {
+		return segs[j].Type // a top-level type: already one string
 	}
 	var b strings.Builder
 	b.WriteString(segs[j].Type)

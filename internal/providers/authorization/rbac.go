@@ -342,9 +342,10 @@ func (r *RBAC) decided(ctx context.Context, caller engine.Caller, action string,
 	if d.Allowed {
 		decision.Record(ctx, decision.Decision{
 			Kind: "rbac", Outcome: "allowed", Action: action, Scope: scope.String(),
-			Reason: fmt.Sprintf("Role assignment '%s' gives role '%s' to principal '%s' at scope '%s', which grants %s '%s'.",
-				d.Assignment.ID, d.Role.Name, caller.ObjectID, d.Assignment.Scope, kind, action),
-			Refs: []string{d.Assignment.ID, resourceid.Root.Child(TypeRoleDefinitions, d.Role.ID).String()},
+			// Concatenated, not formatted: this runs on every request.
+			Reason: "Role assignment '" + d.Assignment.ID + "' gives role '" + d.Role.Name + "' to principal '" + caller.ObjectID +
+				"' at scope '" + d.Assignment.Scope.String() + "', which grants " + kind + " '" + action + "'.",
+			Refs: []string{d.Assignment.ID, roleDefinitionsPath + d.Role.ID},
 		})
 		return nil
 	}
@@ -370,6 +371,10 @@ func (r *RBAC) decided(ctx context.Context, caller engine.Caller, action string,
 		"The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
 		client, caller.ObjectID, action, scope)
 }
+
+// roleDefinitionsPath is the tenant-level collection of role definitions,
+// the prefix of a role's id in a decision's references.
+const roleDefinitionsPath = "/providers/" + TypeRoleDefinitions + "/"
 
 // OwnerAssignmentID is the id of the Owner assignment at the tenant root
 // that EnsureOwner creates for principal: derived from the principal, so

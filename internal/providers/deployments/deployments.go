@@ -175,12 +175,13 @@ func (p *Provider) ServeRoute(ctx context.Context, req *engine.Request, path res
 // providers segment), into the /providers/Microsoft.Resources form; ok is
 // false for every other path.
 func canonical(path resourceid.Path) (resourceid.Path, bool) {
-	segs := path.ID.Segments()
-	for i, sg := range segs {
+	for i := range path.ID.Len() {
+		sg := path.ID.Segment(i)
 		if sg.Namespaced() {
 			return path, false
 		}
 		if strings.EqualFold(sg.Type, "deployments") && i > 0 {
+			segs := path.ID.Segments()
 			segs[i].Type = TypeDeployments
 			return resourceid.Path{ID: resourceid.New(segs...), Tail: path.Tail}, true
 		}

@@ -150,7 +150,7 @@ func canonicalMode(v any) string {
 
 func correlationID(req *engine.Request) string {
 	if req.Header != nil {
-		if id := req.Header.Get("x-ms-correlation-request-id"); id != "" {
+		if id := req.Header.Get("X-Ms-Correlation-Request-Id"); id != "" {
 			return id
 		}
 	}

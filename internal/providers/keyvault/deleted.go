@@ -123,8 +123,11 @@ type deletedVaultRoute struct{ *provider }
 var _ engine.Route = (*deletedVaultRoute)(nil)
 
 func (rt *deletedVaultRoute) ServeRoute(ctx context.Context, req *engine.Request, p resourceid.Path) (*engine.Response, bool, error) {
-	segs := p.ID.Segments()
-	if len(segs) != 3 || !strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) ||
+	if p.ID.Len() != 3 {
+		return nil, false, nil
+	}
+	segs := [3]resourceid.Segment{p.ID.Segment(0), p.ID.Segment(1), p.ID.Segment(2)}
+	if !strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) ||
 		!strings.EqualFold(segs[1].Type, Namespace+"/locations") || !strings.EqualFold(segs[2].Type, "deletedVaults") {
 		return nil, false, nil
 	}

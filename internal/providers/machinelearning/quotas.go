@@ -75,8 +75,11 @@ var _ engine.Route = (*locationRoute)(nil)
 // ServeRoute answers GET .../locations/{l}/{usages,quotas,vmSizes} and
 // POST .../locations/{l}/updateQuotas; other methods on them are 405.
 func (rt *locationRoute) ServeRoute(ctx context.Context, req *engine.Request, p resourceid.Path) (*engine.Response, bool, error) {
-	segs := p.ID.Segments()
-	if len(segs) != 2 || !strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) ||
+	if p.ID.Len() != 2 {
+		return nil, false, nil
+	}
+	segs := [2]resourceid.Segment{p.ID.Segment(0), p.ID.Segment(1)}
+	if !strings.EqualFold(segs[0].Type, resourceid.TypeSubscriptions) ||
 		!strings.EqualFold(segs[1].Type, Namespace+"/locations") {
 		return nil, false, nil
 	}

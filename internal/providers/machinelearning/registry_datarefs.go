@@ -52,10 +52,9 @@ var getBlobReferenceSASRequest = object("GetBlobReferenceSASRequestDto", map[str
 // isRegistryVersionPath reports whether id is a registry's
 // {collection}/{name}/versions/{version}.
 func isRegistryVersionPath(id resourceid.ID, collection string) bool {
-	segs := id.Segments()
-	n := len(segs)
-	return n >= 3 && strings.EqualFold(segs[n-1].Type, "versions") && strings.EqualFold(segs[n-2].Type, collection) &&
-		strings.EqualFold(segs[n-3].Type, TypeRegistries)
+	n := id.Len()
+	return n >= 3 && strings.EqualFold(id.Segment(n-1).Type, "versions") && strings.EqualFold(id.Segment(n-2).Type, collection) &&
+		strings.EqualFold(id.Segment(n-3).Type, TypeRegistries)
 }
 
 // ServeRoute answers POST .../datareferences/{name}/versions/{version};
