@@ -190,6 +190,49 @@ func drive(ctx context.Context, name string, conns int, d time.Duration, fn work
 	return s
 }
 
+// driveEach calls fn once for each of 0..n-1, spread over conns workers,
+// all measured (no warm-up): a pass whose every request is a first.
+func driveEach(ctx context.Context, name string, conns, n int, fn func(ctx context.Context, i int) error) Stats {
+	var (
+		mu       sync.Mutex
+		all      []time.Duration
+		next     atomic.Int64
+		errs     atomic.Int64
+		firstErr atomic.Value
+	)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			var lat []time.Duration
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					break
+				}
+				t0 := time.Now()
+				if err := fn(ctx, i); err != nil {
+					if errs.Add(1) == 1 {
+						firstErr.Store(err.Error())
+					}
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	s := summarize(name, all, time.Since(start))
+	s.Errors = errs.Load()
+	if e, ok := firstErr.Load().(string); ok {
+		s.Note = "first error: " + e
+	}
+	return s
+}
+
 func summarize(name string, lat []time.Duration, elapsed time.Duration) Stats {
 	slices.Sort(lat)
 	s := Stats{Name: name, Requests: int64(len(lat)), Seconds: round(elapsed.Seconds(), 2)}
