@@ -302,41 +302,53 @@ func (e *Engine) listChildren(ctx context.Context, req *Request, parentID resour
 			return nil, err
 		}
 	}
-	render := e.renderEntry(ctx, req, t, keep)
-	sources := append(e.inherited(req, t, parentID, render), pageSource{e.tables.records, childrenPrefix(parentID, coll), render})
+	render, kept := e.renderEntry(ctx, req, t, keep)
+	sources := append(e.inherited(req, t, parentID, render, kept), pageSource{v: e.tables.records, prefix: childrenPrefix(parentID, coll), item: render, kept: kept})
 	return e.pageSources(ctx, req, sources...)
 }
 
 // inherited are the ranges of t's resources that a list at scope inherits
 // from other scopes (ListInheritor), before its own.
-func (e *Engine) inherited(req *Request, t *Type, scope resourceid.ID, render func(kv.Entry) (any, bool, error)) []pageSource {
+func (e *Engine) inherited(req *Request, t *Type, scope resourceid.ID, render func(kv.Entry) (any, bool, error), kept keptLookup) []pageSource {
 	li, ok := t.Strategy.(ListInheritor)
 	if !ok {
 		return nil
 	}
 	var out []pageSource
 	for _, s := range li.InheritedScopes(req, scope) {
-		out = append(out, pageSource{e.tables.records, childrenPrefix(s, t.Name), render})
+		out = append(out, pageSource{v: e.tables.records, prefix: childrenPrefix(s, t.Name), item: render, kept: kept})
 	}
 	return out
 }
+
+// keptLookup answers a list item from the rendered-body cache by its
+// record's key and revision alone, when the kept body is still right.
+type keptLookup func(key []byte, revision int64) (json.RawMessage, bool)
 
 // renderEntry decodes a stored record for a list, skipping deleted ones.
 // keep, when set, says whether to list the record's resource (its
 // resource group still exists, it passes the list's filters). With the
 // rendered-body cache on, an item is the body kept for the record when
 // that is still right (rendered.go): decoded only when keep must see it.
-func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep func(*Resource) bool) func(kv.Entry) (any, bool, error) {
+// kept, nil when no item may come from the cache, finds such a body
+// without the record's value, so that a page can scan keys only and read
+// the values of the others.
+func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep func(*Resource) bool) (render func(kv.Entry) (any, bool, error), kept keptLookup) {
 	var writes int64
-	kept := e.rendered != nil
-	if kept {
-		writes, kept = e.keptWrites(ctx) // before the list's scan
+	keeping := e.rendered != nil
+	if keeping {
+		writes, keeping = e.keptWrites(ctx) // before the list's scan
+	}
+	if keeping && keep == nil && t != nil {
+		// A kept body is never one of a resource gone since it was
+		// rendered: its time-driven changes bound it.
+		kept = func(key []byte, revision int64) (json.RawMessage, bool) {
+			return e.keptBody(req, key, revision, writes)
+		}
 	}
 	return func(ent kv.Entry) (any, bool, error) {
-		if kept && keep == nil && t != nil {
-			// A kept body is never one of a resource gone since it was
-			// rendered: its time-driven changes bound it.
-			if body, ok := e.keptBody(req, ent, writes); ok {
+		if kept != nil {
+			if body, ok := kept(ent.Key, ent.Revision); ok {
 				return body, true, nil
 			}
 		}
@@ -354,7 +366,7 @@ func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep fu
 				return nil, false, nil
 			}
 		}
-		if kept {
+		if keeping {
 			body, err := e.listedBody(ctx, req, rt, ent, r, writes)
 			return body, err == nil, err
 		}
@@ -363,7 +375,7 @@ func (e *Engine) renderEntry(ctx context.Context, req *Request, t *Type, keep fu
 			return nil, false, err
 		}
 		return body, true, nil
-	}
+	}, kept
 }
 
 // groupAlive memoises, for one list request, whether each resource group
@@ -406,14 +418,15 @@ func (e *Engine) listBySubscription(ctx context.Context, req *Request, sub resou
 			return nil, err
 		}
 	}
-	render := e.renderEntry(ctx, req, t, func(r *Resource) bool { return alive(r) && (keep == nil || keep(r)) })
+	// keep is set: every item is decoded, none answered by key alone.
+	render, _ := e.renderEntry(ctx, req, t, func(r *Resource) bool { return alive(r) && (keep == nil || keep(r)) })
 	// Inherited resources first, then those of an extension type stored at
 	// the subscription itself (policy definitions, policy assignments),
 	// which the type index (top-level resources in resource groups) does
 	// not hold, then the index.
-	sources := append(e.inherited(req, t, sub, render),
-		pageSource{e.tables.records, childrenPrefix(sub, t.Name), render},
-		pageSource{e.tables.byType, typeIndexPrefix(sub.Name(), t.Name), e.viaIndex(ctx, render)})
+	sources := append(e.inherited(req, t, sub, render, nil),
+		pageSource{v: e.tables.records, prefix: childrenPrefix(sub, t.Name), item: render},
+		pageSource{v: e.tables.byType, prefix: typeIndexPrefix(sub.Name(), t.Name), item: e.viaIndex(ctx, render)})
 	return e.pageSources(ctx, req, sources...)
 }
 
@@ -573,7 +586,7 @@ const (
 // key (with the space's prefix) of the page before's last item, as it
 // always was, so nextLinks handed out before stay valid.
 func (e *Engine) page(ctx context.Context, req *Request, v kv.View, prefix []byte, item func(kv.Entry) (any, bool, error)) (*Response, error) {
-	return e.pageSources(ctx, req, pageSource{v, prefix, item})
+	return e.pageSources(ctx, req, pageSource{v: v, prefix: prefix, item: item})
 }
 
 // pageSource is one range a list pages over.
@@ -581,6 +594,10 @@ type pageSource struct {
 	v      kv.View
 	prefix []byte
 	item   func(kv.Entry) (any, bool, error)
+	// kept, when set, answers items from kept bodies by key and revision:
+	// the range is then scanned for keys only, and the values read only
+	// of the items kept does not answer.
+	kept keptLookup
 }
 
 // pageSources answers one page of a list made of several ranges, one after
@@ -609,7 +626,8 @@ func (e *Engine) pageSources(ctx context.Context, req *Request, sources ...pageS
 		after = raw[len(sources[start].v.Space().Prefix()):]
 	}
 	items := make([]any, 0, min(top, 64))
-	var last []byte // the full key of the last item listed
+	var last []byte // the key of the last item listed, in lastSrc's space
+	var lastSrc pageSource
 	more := false
 sources:
 	for i := start; i < len(sources); i++ {
@@ -619,7 +637,13 @@ sources:
 		}
 		for {
 			need := top - len(items)
-			ents, err := src.v.Scan(ctx, src.prefix, after, need+1)
+			var ents []kv.Entry
+			var err error
+			if src.kept != nil {
+				ents, err = src.v.ScanKeys(ctx, src.prefix, after, need+1)
+			} else {
+				ents, err = src.v.Scan(ctx, src.prefix, after, need+1)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -629,13 +653,13 @@ sources:
 					break sources
 				}
 				after = ent.Key
-				v, ok, err := src.item(ent)
+				v, ok, err := src.itemOf(ctx, ent)
 				if err != nil {
 					return nil, err
 				}
 				if ok {
 					items = append(items, v)
-					last = append([]byte(src.v.Space().Prefix()), ent.Key...)
+					last, lastSrc = ent.Key, src
 				}
 			}
 			if len(ents) < need+1 {
@@ -645,9 +669,30 @@ sources:
 	}
 	next := ""
 	if more {
-		next = nextLink(req, base64.RawURLEncoding.EncodeToString(last))
+		full := append([]byte(lastSrc.v.Space().Prefix()), last...)
+		next = nextLink(req, base64.RawURLEncoding.EncodeToString(full))
 	}
 	return JSON(http.StatusOK, pageBody(items, next)), nil
+}
+
+// itemOf is the list item of ent: from src.kept when that answers (ent
+// has no value then), else from src.item, with the value read when the
+// scan was of keys only. A record gone since the scan is skipped.
+func (src pageSource) itemOf(ctx context.Context, ent kv.Entry) (any, bool, error) {
+	if src.kept == nil {
+		return src.item(ent)
+	}
+	if body, ok := src.kept(ent.Key, ent.Revision); ok {
+		return body, true, nil
+	}
+	full, err := src.v.Get(ctx, ent.Key)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return src.item(full)
 }
 
 func nextLink(req *Request, token string) string {

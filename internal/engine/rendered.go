@@ -95,6 +95,11 @@ func (s *countingStore) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
 	return rev, err
 }
 
+// ScanKeys passes the store's keys-only scan on (kv.KeyScanner).
+func (s *countingStore) ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	return kv.ScanKeys(ctx, s.Store, prefix, after, limit)
+}
+
 // resourcesPrefix is SpaceResources' prefix, as bytes.
 var resourcesPrefix = []byte(kv.SpaceResources.Prefix())
 
@@ -448,9 +453,9 @@ func renderDepsOf(t *Type, r *Resource) *renderDeps {
 
 // keptBody is the body kept for the record ent at req's api-version, if
 // it is still right.
-func (e *Engine) keptBody(req *Request, ent kv.Entry, writes int64) (json.RawMessage, bool) {
-	c := e.rendered.get(renderedKeyOf(ent.Key, req))
-	if c == nil || !c.valid(e.counted, writes, req.Now) || c.revision != ent.Revision {
+func (e *Engine) keptBody(req *Request, key []byte, revision int64, writes int64) (json.RawMessage, bool) {
+	c := e.rendered.get(renderedKeyOf(key, req))
+	if c == nil || !c.valid(e.counted, writes, req.Now) || c.revision != revision {
 		return nil, false
 	}
 	return c.body, true
@@ -460,7 +465,7 @@ func (e *Engine) keptBody(req *Request, ent kv.Entry, writes int64) (json.RawMes
 // req's api-version: the kept one when it is still right, else rendered
 // and kept.
 func (e *Engine) listedBody(ctx context.Context, req *Request, t *Type, ent kv.Entry, r *Resource, writes int64) (json.RawMessage, error) {
-	if body, ok := e.keptBody(req, ent, writes); ok {
+	if body, ok := e.keptBody(req, ent.Key, ent.Revision, writes); ok {
 		return body, nil
 	}
 	c, keepable, err := e.renderBody(ctx, req, t, r, writes)

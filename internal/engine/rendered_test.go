@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,20 +18,30 @@ import (
 	"github.com/armlet/armlet/internal/kv/memkv"
 )
 
-// readCounting counts the reads made of a store.
+// readCounting counts the reads made of a store, and the values read
+// (Get, and each entry of a Scan; a ScanKeys reads none).
 type readCounting struct {
 	kv.Store
-	reads atomic.Int64
+	reads  atomic.Int64
+	values atomic.Int64
 }
 
 func (s *readCounting) Get(ctx context.Context, key []byte) (kv.Entry, error) {
 	s.reads.Add(1)
+	s.values.Add(1)
 	return s.Store.Get(ctx, key)
 }
 
 func (s *readCounting) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
 	s.reads.Add(1)
-	return s.Store.Scan(ctx, prefix, after, limit)
+	ents, err := s.Store.Scan(ctx, prefix, after, limit)
+	s.values.Add(int64(len(ents)))
+	return ents, err
+}
+
+func (s *readCounting) ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	s.reads.Add(1)
+	return kv.ScanKeys(ctx, s.Store, prefix, after, limit)
 }
 
 // stampStrategy renders a count of its renders into each body; with
@@ -312,10 +323,35 @@ func TestRenderedCacheLists(t *testing.T) {
 	if st, _, body := rh.call(http.MethodGet, coll, "2024-01-01", "", map[string]string{}); st != 200 || body["nextLink"] != nil {
 		t.Errorf("list = %d %v", st, body)
 	}
-	// Pages: a nextLink survives the joined body.
-	st, _, body := rh.call(http.MethodGet, coll+"?$top=2", "2024-01-01", "", nil)
-	if next, _ := body["nextLink"].(string); st != 200 || next == "" || len(body["value"].([]any)) != 2 {
-		t.Fatalf("first page of 2 = %d %v", st, body)
+	// A list whose bodies are all kept reads keys, not values: only the
+	// ancestors' records.
+	list()
+	before := rh.store.values.Load()
+	if got := list(); len(got) != 3 {
+		t.Fatalf("listed %d items, want 3", len(got))
+	}
+	if n := rh.store.values.Load() - before; n > 2 {
+		t.Errorf("a list of kept bodies read %d values, want the ancestors' only", n)
+	}
+	// A record deleted after its body was kept is not listed.
+	rh.call(http.MethodDelete, coll+"/c", "2024-01-01", "", nil)
+	if got := list(); len(got) != 2 {
+		t.Errorf("after a delete, listed %d items, want 2", len(got))
+	}
+	// Pages: a nextLink survives the joined body, and continues after the
+	// key-only scan's last item.
+	st, _, body := rh.call(http.MethodGet, coll+"?$top=1", "2024-01-01", "", nil)
+	next, _ := body["nextLink"].(string)
+	if st != 200 || next == "" || len(body["value"].([]any)) != 1 {
+		t.Fatalf("first page of 1 = %d %v", st, body)
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _, body = rh.call(http.MethodGet, coll+"?$top=1&$skipToken="+url.QueryEscape(u.Query().Get("$skipToken")), "2024-01-01", "", nil)
+	if items, _ := body["value"].([]any); st != 200 || len(items) != 1 || fmt.Sprint(items[0]) == fmt.Sprint(first[0]) {
+		t.Errorf("second page = %d %v, want the second item", st, body)
 	}
 }
 

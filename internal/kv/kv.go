@@ -71,6 +71,26 @@ type Watcher interface {
 	Watch(ctx context.Context, prefix []byte, fn func(Entry)) error
 }
 
+// KeyScanner is implemented by stores that can scan keys and revisions
+// without reading values out: a reader that needs only some of the values
+// (a list page whose bodies are kept rendered) gets the others with Get.
+type KeyScanner interface {
+	// ScanKeys is Scan with every Value nil.
+	ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]Entry, error)
+}
+
+// ScanKeys is s's ScanKeys, or its Scan with the values dropped.
+func ScanKeys(ctx context.Context, s Store, prefix, after []byte, limit int) ([]Entry, error) {
+	if ks, ok := s.(KeyScanner); ok {
+		return ks.ScanKeys(ctx, prefix, after, limit)
+	}
+	ents, err := s.Scan(ctx, prefix, after, limit)
+	for i := range ents {
+		ents[i].Value = nil
+	}
+	return ents, err
+}
+
 // Shared reports whether s is written by other processes too (see Watcher).
 func Shared(s Store) bool {
 	_, ok := s.(Watcher)

@@ -75,6 +75,19 @@ func (v View) Scan(ctx context.Context, prefix, after []byte, limit int) ([]Entr
 	return ents, err
 }
 
+// ScanKeys is ScanKeys (the function) of the store, relative as Scan.
+func (v View) ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]Entry, error) {
+	var absAfter []byte
+	if len(after) > 0 {
+		absAfter = v.abs(after)
+	}
+	ents, err := ScanKeys(ctx, v.store, v.abs(prefix), absAfter, limit)
+	for i := range ents {
+		ents[i] = v.rel(ents[i])
+	}
+	return ents, err
+}
+
 // Txn is Store.Txn of ops whose keys are relative. A conflict is a
 // *ConflictError with the relative key and Space set.
 func (v View) Txn(ctx context.Context, ops ...Op) (int64, error) {

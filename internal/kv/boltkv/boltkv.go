@@ -266,6 +266,16 @@ func (s *Store) Get(ctx context.Context, key []byte) (kv.Entry, error) {
 // ctx.Err() if ctx is already done, or a bbolt error if the file cannot be
 // read or an entry is malformed.
 func (s *Store) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	return s.scan(ctx, prefix, after, limit, true)
+}
+
+// ScanKeys implements kv.KeyScanner: the revisions are read from the
+// values' headers, nothing of the values is copied.
+func (s *Store) ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	return s.scan(ctx, prefix, after, limit, false)
+}
+
+func (s *Store) scan(ctx context.Context, prefix, after []byte, limit int, values bool) ([]kv.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -273,6 +283,9 @@ func (s *Store) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv
 		return nil, kv.ErrClosed
 	}
 	var out []kv.Entry
+	if limit > 0 {
+		out = make([]kv.Entry, 0, min(limit, 256))
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKV)
 		if b == nil {
@@ -284,7 +297,20 @@ func (s *Store) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv
 			if err != nil {
 				return err
 			}
-			out = append(out, kv.Entry{Key: bytes.Clone(k), Value: append([]byte{}, val...), Revision: rev})
+			// The key and the value in one allocation: bbolt's bytes are
+			// valid only inside the transaction.
+			n := len(k)
+			if values {
+				n += len(val)
+			}
+			buf := make([]byte, n)
+			copy(buf, k)
+			ent := kv.Entry{Key: buf[:len(k):len(k)], Revision: rev}
+			if values {
+				ent.Value = buf[len(k):]
+				copy(ent.Value, val)
+			}
+			out = append(out, ent)
 			if limit > 0 && len(out) >= limit {
 				break
 			}

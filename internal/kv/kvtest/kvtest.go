@@ -59,6 +59,7 @@ func RunOptions(t *testing.T, open func(t *testing.T) kv.Store, o Options) {
 		{"ScanPrefix", testScanPrefix},
 		{"ScanAfterLimit", testScanAfterLimit},
 		{"ScanPaging", testScanPaging},
+		{"ScanKeys", testScanKeys},
 		{"Copies", testCopies},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentCAS", testConcurrentCAS},
@@ -570,6 +571,37 @@ func testScanAfterLimit(t *testing.T, s kv.Store, o Options) {
 				t.Errorf("Scan(%q, after %q, limit %d) = %q, want %q", "a", tc.after, tc.limit, got, want)
 			}
 		})
+	}
+}
+
+// testScanKeys checks kv.ScanKeys (the store's KeyScanner, if it has one)
+// against Scan: the same keys and revisions, no values.
+func testScanKeys(t *testing.T, s kv.Store, o Options) {
+	putScanKeySet(t, s)
+	ctx := context.Background()
+	if _, err := s.Txn(ctx, kv.Put([]byte("ab"), []byte("rewritten"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		after string
+		limit int
+	}{{"", 0}, {"aa", 3}, {"ab\xff", 0}, {"", 1}} {
+		full, err := s.Scan(ctx, []byte("a"), []byte(tc.after), tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := kv.ScanKeys(ctx, s, []byte("a"), []byte(tc.after), tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != len(full) {
+			t.Fatalf("ScanKeys(after %q, limit %d): %d entries, Scan %d", tc.after, tc.limit, len(keys), len(full))
+		}
+		for i := range full {
+			if !bytes.Equal(keys[i].Key, full[i].Key) || keys[i].Revision != full[i].Revision || keys[i].Value != nil {
+				t.Errorf("ScanKeys entry %d = %q rev %d value %q, Scan's %q rev %d", i, keys[i].Key, keys[i].Revision, keys[i].Value, full[i].Key, full[i].Revision)
+			}
+		}
 	}
 }
 
