@@ -381,3 +381,17 @@ func TestTargetPID(t *testing.T) {
 		}
 	}
 }
+
+func TestNextLinkOf(t *testing.T) {
+	for _, tc := range []struct{ page, want string }{
+		{`{"value":[{"name":"a","nextLink":"inner"}],"nextLink":"https://h/x?$skipToken=a%2Fb"}`, "https://h/x?$skipToken=a%2Fb"},
+		{`{"value":[{"name":"a"}]}` + "\n", ""},
+		{`{"value":[{"name":"a","nextLink":"inner"}]}`, ""},
+		{`{"nextLink":"https://h/\u0026x","value":[]}`, "https://h/&x"},
+		{`{"value":[], "nextLink" : "spaced"}`, "spaced"},
+	} {
+		if got := nextLinkOf([]byte(tc.page)); got != tc.want {
+			t.Errorf("nextLinkOf(%s) = %q, want %q", tc.page, got, tc.want)
+		}
+	}
+}
