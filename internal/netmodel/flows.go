@@ -166,7 +166,7 @@ type FlowOptions struct {
 	MaxAge     time.Duration
 	Logger     *slog.Logger
 	// QueueSize is how many observations may wait for the writer before
-	// Record blocks; default 8192.
+	// Record drops them; default 8192.
 	QueueSize int
 	// Leading reports whether this replica runs flow retention for the
 	// fleet of replicas sharing Store (see package fleet); nil means
@@ -178,8 +178,8 @@ type FlowOptions struct {
 // keyed by time then sequence, written in batches by one writer goroutine
 // (Run) so that recording costs a request one channel send.
 //
-// Choice: when the queue is full, Record waits rather than dropping the
-// record: the exposure report must not silently miss a request.
+// When the queue is full, Record drops the observation and counts it
+// (Dropped), which the reports show: a slow disk never slows a request.
 //
 // Replicas sharing a store each run their own writer. The meta record
 // (count and last sequence number) is written with every batch under a
@@ -219,8 +219,21 @@ var (
 	flowMetaKey = []byte("flowmeta")
 )
 
-// Batches stay under 100 operations per transaction (with the meta record).
-const flowBatch = 98
+// Batches stay under 100 operations per transaction (with the meta record)
+// on a shared store (etcd's limit on a transaction's operations); on a
+// store of armlet's own they are larger, as one commit (one fsync) per
+// batch is most of what a record costs.
+const (
+	flowBatch      = 98
+	flowBatchLocal = 1024
+)
+
+// flowLinger is how long the writer waits, after the first observation of
+// a batch, for more to join it: under load a batch then holds some
+// hundreds of records instead of the few queued during one commit. A
+// Flush (every reader of the records flushes first) or a retention pass
+// ends the wait.
+const flowLinger = 25 * time.Millisecond
 
 type flowMeta struct {
 	Count int    `json:"count"`
@@ -378,7 +391,7 @@ func (fs *FlowStore) Run(ctx context.Context) {
 		case first = <-fs.queue:
 		case <-ctx.Done():
 			for {
-				batch, acks, _ := fs.collect(flowMsg{})
+				batch, acks, _ := fs.collect(flowMsg{}, 0)
 				if len(batch) == 0 && len(acks) == 0 {
 					return
 				}
@@ -388,7 +401,7 @@ func (fs *FlowStore) Run(ctx context.Context) {
 				}
 			}
 		}
-		batch, acks, prune := fs.collect(first)
+		batch, acks, prune := fs.collect(first, flowLinger)
 		fs.write(wctx, batch, prune)
 		for _, a := range acks {
 			close(a)
@@ -396,9 +409,10 @@ func (fs *FlowStore) Run(ctx context.Context) {
 	}
 }
 
-// collect gathers first and whatever else is queued, up to one batch, and
-// whether a retention pass was asked for.
-func (fs *FlowStore) collect(first flowMsg) (batch []*Observation, acks []chan struct{}, prune bool) {
+// collect gathers first and whatever else is queued or arrives within
+// linger, up to one batch, and whether a retention pass was asked for. A
+// flush or a retention pass ends the gathering at once.
+func (fs *FlowStore) collect(first flowMsg, linger time.Duration) (batch []*Observation, acks []chan struct{}, prune bool) {
 	add := func(m flowMsg) {
 		if m.obs != nil {
 			batch = append(batch, m.obs)
@@ -409,11 +423,30 @@ func (fs *FlowStore) collect(first flowMsg) (batch []*Observation, acks []chan s
 		prune = prune || m.prune
 	}
 	add(first)
-	for len(batch) < flowBatch {
+	max := flowBatchLocal
+	if fs.opts.Store.Shared() {
+		max = flowBatch
+	}
+	var wait <-chan time.Time
+	if linger > 0 && first.obs != nil {
+		t := time.NewTimer(linger)
+		defer t.Stop()
+		wait = t.C
+	}
+	for len(batch) < max && len(acks) == 0 && !prune {
 		select {
 		case m := <-fs.queue:
 			add(m)
+			continue
 		default:
+		}
+		if wait == nil {
+			break
+		}
+		select {
+		case m := <-fs.queue:
+			add(m)
+		case <-wait:
 			return batch, acks, prune
 		}
 	}

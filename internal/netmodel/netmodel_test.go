@@ -245,50 +245,88 @@ func (s *flowTxns) written() []int {
 // TestFlowBatching proves the batching of flow records: records queued
 // together are written together, flowBatch to a transaction at the most,
 // and a record queued alone is written at once, without a Flush.
-func TestFlowBatching(t *testing.T) {
-	ctx := context.Background()
-	store := &flowTxns{Store: memkv.New()}
-	clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Queued before the writer starts, so that it finds them all waiting.
-	const queued = 2*flowBatch + 54
-	for i := range queued {
-		clk.Add(time.Millisecond)
-		fs.Record(obs(clk, fmt.Sprintf("%s/jobs/j%d", ws, i)))
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { fs.Run(runCtx); close(done) }()
-	defer func() { cancel(); <-done }()
-	if err := fs.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := store.written(), []int{flowBatch, flowBatch, 54}; !slices.Equal(got, want) {
-		t.Fatalf("%d queued records written in transactions of %v, want %v", queued, got, want)
-	}
+// sharedFlowTxns is a flowTxns the writer takes for a store other
+// processes write too (its batches keep to etcd's limit).
+type sharedFlowTxns struct{ *flowTxns }
 
-	// One more record, with the writer idle: it is stored without a Flush.
-	clk.Add(time.Millisecond)
-	fs.Record(obs(clk, ws+"/jobs/alone"))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, err := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/alone"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a record queued alone was not written within 5 s without a Flush; transactions %v", store.written())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if got := store.written(); len(got) != 4 || got[3] != 1 {
-		t.Fatalf("transactions %v, want a fourth of one record", got)
+func (sharedFlowTxns) Watch(ctx context.Context, _ []byte, _ func(kv.Entry)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestFlowBatching(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		shared bool
+		batch  int
+	}{
+		{"store of its own", false, flowBatchLocal},
+		{"shared store", true, flowBatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			txns := &flowTxns{Store: memkv.New()}
+			var store kv.Store = txns
+			if tc.shared {
+				store = sharedFlowTxns{txns}
+			}
+			clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+			fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now, QueueSize: 4 * flowBatchLocal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Queued before the writer starts, so that it finds them all waiting.
+			queued := 2*tc.batch + 54
+			for i := range queued {
+				clk.Add(time.Millisecond)
+				fs.Record(obs(clk, fmt.Sprintf("%s/jobs/j%d", ws, i)))
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { fs.Run(runCtx); close(done) }()
+			defer func() { cancel(); <-done }()
+			if err := fs.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := txns.written(), []int{tc.batch, tc.batch, 54}; !slices.Equal(got, want) {
+				t.Fatalf("%d queued records written in transactions of %v, want %v", queued, got, want)
+			}
+
+			// One more record, with the writer idle: it is stored without a Flush.
+			clk.Add(time.Millisecond)
+			fs.Record(obs(clk, ws+"/jobs/alone"))
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				got, err := fs.List(ctx, FlowFilter{Resource: ws + "/jobs/alone"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("a record queued alone was not written within 5 s without a Flush; transactions %v", txns.written())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if got := txns.written(); len(got) != 4 || got[3] != 1 {
+				t.Fatalf("transactions %v, want a fourth of one record", got)
+			}
+
+			// Records arriving one by one, faster than the linger, share
+			// transactions: a commit each would cost an fsync each.
+			for i := range 10 {
+				clk.Add(time.Millisecond)
+				fs.Record(obs(clk, fmt.Sprintf("%s/jobs/trickle%d", ws, i)))
+				time.Sleep(time.Millisecond)
+			}
+			if err := fs.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := txns.written()[4:]; len(got) > 5 {
+				t.Errorf("10 records a millisecond apart written in %d transactions %v, want them batched", len(got), got)
+			}
+		})
 	}
 }
 
