@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
@@ -90,10 +91,22 @@ func (s *workspaceStrategy) makeDefaultDatastores(ctx context.Context, req *engi
 	if err := s.makeDefaultContainers(ctx, req, ws); err != nil {
 		return err
 	}
-	for name, body := range defaultDatastores(ws) {
-		if _, err := s.e.Import(ctx, ws.ID.Child("datastores", name), body, V2APIVersions[0], req.Caller); err != nil {
-			return err
-		}
+	// Side by side: the store commits concurrent writes together, so the
+	// four cost the workspace's PUT one durable commit, not four in turn.
+	stores := defaultDatastores(ws)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores))
+	for name, body := range stores {
+		wg.Go(func() {
+			if _, err := s.e.Import(ctx, ws.ID.Child("datastores", name), body, V2APIVersions[0], req.Caller); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
 	}
 	return dropData(ctx, s.e, ws.ID, dataDefaultDatastores)
 }
