@@ -637,24 +637,21 @@ sources:
 		}
 		for {
 			need := top - len(items)
-			var ents []kv.Entry
-			var err error
-			if src.kept != nil {
-				ents, err = src.v.ScanKeys(ctx, src.prefix, after, need+1)
-			} else {
-				ents, err = src.v.Scan(ctx, src.prefix, after, need+1)
-			}
+			ents, kept, err := src.scan(ctx, after, need+1)
 			if err != nil {
 				return nil, err
 			}
-			for _, ent := range ents {
+			for i, ent := range ents {
 				if len(items) == top {
 					more = true
 					break sources
 				}
 				after = ent.Key
-				v, ok, err := src.itemOf(ctx, ent)
-				if err != nil {
+				var v any
+				ok := true
+				if kept != nil {
+					v = kept[i]
+				} else if v, ok, err = src.item(ent); err != nil {
 					return nil, err
 				}
 				if ok {
@@ -675,24 +672,35 @@ sources:
 	return JSON(http.StatusOK, pageBody(items, next)), nil
 }
 
-// itemOf is the list item of ent: from src.kept when that answers (ent
-// has no value then), else from src.item, with the value read when the
-// scan was of keys only. A record gone since the scan is skipped.
-func (src pageSource) itemOf(ctx context.Context, ent kv.Entry) (any, bool, error) {
-	if src.kept == nil {
-		return src.item(ent)
+// scan reads up to limit entries of the range after the key after. When
+// src.kept answers every entry but the last (which only tells whether more
+// follow) from a keys-only scan, it returns those bodies too, and the
+// entries carry no values; otherwise it scans again with the values, in
+// one read (reading each missing value on its own costs more, and more so
+// when a commit holds the readers up).
+func (src pageSource) scan(ctx context.Context, after []byte, limit int) (ents []kv.Entry, kept []any, err error) {
+	if src.kept != nil {
+		if ents, err = src.v.ScanKeys(ctx, src.prefix, after, limit); err != nil {
+			return nil, nil, err
+		}
+		kept = make([]any, len(ents))
+		for i, ent := range ents {
+			if i == limit-1 {
+				break
+			}
+			body, ok := src.kept(ent.Key, ent.Revision)
+			if !ok {
+				kept = nil
+				break
+			}
+			kept[i] = body
+		}
+		if kept != nil {
+			return ents, kept, nil
+		}
 	}
-	if body, ok := src.kept(ent.Key, ent.Revision); ok {
-		return body, true, nil
-	}
-	full, err := src.v.Get(ctx, ent.Key)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return src.item(full)
+	ents, err = src.v.Scan(ctx, src.prefix, after, limit)
+	return ents, nil, err
 }
 
 func nextLink(req *Request, token string) string {
