@@ -1,8 +1,10 @@
 package armhttp
 
 import (
-	"encoding/hex"
+	"encoding/binary"
 	"math/rand/v2"
+
+	"github.com/armlet/armlet/internal/guid"
 )
 
 // newRequestID returns a random version 4 UUID for ARM's request and
@@ -10,24 +12,10 @@ import (
 // generator, not crypto/rand: the ids must be unique, not secret, and
 // every request makes one or two.
 func newRequestID() string {
-	var u [16]byte
-	a, b := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		u[i], u[8+i] = byte(a>>(8*i)), byte(b>>(8*i))
-	}
-	u[6] = u[6]&0x0f | 0x40 // version 4
-	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], u[10:16])
-	return string(s[:])
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	return guid.V4(b)
 }
 
 // sharedHeaders are header values every response of their kind carries,

@@ -3,26 +3,15 @@ package identity
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
+
+	"github.com/armlet/armlet/internal/guid"
 )
 
 // newGUID returns a random (version 4) GUID in lower-case 8-4-4-4-12 form.
 func newGUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
+	return guid.V4(b)
 }
 
 // isGUID reports whether s has the 8-4-4-4-12 hex form (any case).
