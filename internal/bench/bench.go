@@ -668,6 +668,36 @@ func (b *armletBench) listFirst(ctx context.Context, rg string) error {
 	return r.expect(200)
 }
 
+// kindLatencies collects the latencies of a mixed scenario's kinds of
+// request, from every worker.
+type kindLatencies struct {
+	names []string
+	mu    sync.Mutex
+	lat   [][]time.Duration
+}
+
+func newKindLatencies(names ...string) *kindLatencies {
+	return &kindLatencies{names: names, lat: make([][]time.Duration, len(names))}
+}
+
+func (k *kindLatencies) add(kind int, d time.Duration) {
+	k.mu.Lock()
+	k.lat[kind] = append(k.lat[kind], d)
+	k.mu.Unlock()
+}
+
+// String is each kind's p50 and p99, e.g. "GET p50 4.1 p99 20.3 ms".
+func (k *kindLatencies) String() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var parts []string
+	for i, name := range k.names {
+		st := summarize(name, k.lat[i], time.Second)
+		parts = append(parts, fmt.Sprintf("%s p50 %.1f p99 %.1f ms", name, st.P50Ms, st.P99Ms))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // nextLinkOf is the top-level nextLink of a list page, "" when it has
 // none. ARM's pages end with it ({"value":[...],"nextLink":"..."}), so it
 // is read from the end: decoding a whole page of 100 bodies cost the
@@ -794,16 +824,27 @@ func (b *armletBench) scenario(ctx context.Context, name string) (Stats, error) 
 		s.Note = join(s.Note, "one request is one page (default size) following nextLink; "+whole)
 		return named(s, name), nil
 	case ScenarioMixed:
+		// Each kind's latencies too: a mixed p99 is the slowest kind's
+		// tail, and the note says which.
+		kinds := newKindLatencies("GET", "PATCH", "list")
 		s := drive(ctx, "mixed 80% GET, 10% PATCH, 10% list first page", o.Connections, o.Duration, func(ctx context.Context, w int, rnd *rand.Rand) error {
+			t0 := time.Now()
+			var kind int
+			var err error
 			switch k := rnd.IntN(10); {
 			case k < 8:
-				return b.get(ctx, rgList, o.ListSize, rnd)
+				err = b.get(ctx, rgList, o.ListSize, rnd)
 			case k == 8:
-				return b.patch(ctx, w, rnd)
+				kind, err = 1, b.patch(ctx, w, rnd)
 			default:
-				return b.listFirst(ctx, rgList)
+				kind, err = 2, b.listFirst(ctx, rgList)
 			}
+			if err == nil {
+				kinds.add(kind, time.Since(t0))
+			}
+			return err
 		})
+		s.Note = join(s.Note, kinds.String())
 		return named(s, name), nil
 	}
 	return Stats{}, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(AllScenarios, ", "))

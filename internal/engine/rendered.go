@@ -58,22 +58,35 @@ type countingStore struct {
 	marker []byte
 	heard  heardWrites
 	reads  markerReads
-	// log holds the resource records the last writeLogSize counted
-	// transactions touched, by count (ring), so that a kept body that
-	// reads only some records outlives the writes to others.
-	logMu sync.RWMutex
-	log   [writeLogSize]loggedWrite
+	// written says, for what counted transactions wrote, the count of the
+	// last write, so that a kept body that reads only some records
+	// outlives the writes to others however many there were.
+	written writeLog
 }
 
-// writeLogSize is how many transactions the write log remembers: a body
-// older than that is rendered again at its next use.
-const writeLogSize = 1024
+// writeLog is when (by write count) each resource record, and each
+// subtree, was last written. It forgets everything at once when it holds
+// too much (floor), and a write whose records are unknown (another
+// replica's, heard of through the marker) counts for every record (all).
+type writeLog struct {
+	mu sync.RWMutex
+	// records maps a record key (in SpaceResources) to the count of its
+	// last write; subtrees maps the key of a resource (resourceid.ID.Key)
+	// to the count of the last write of a record below it.
+	records, subtrees map[string]int64
+	// floor is the last count whose writes were forgotten; all the last
+	// count whose records are unknown.
+	floor, all int64
+}
+
+// maxLoggedKeys bounds the write log: past it the log starts afresh, and
+// bodies rendered before are rendered again at their next use.
+const maxLoggedKeys = 1 << 17
 
 // loggedWrite is one counted transaction: the resource records it wrote
 // (keys in SpaceResources), or all when what it wrote is unknown (another
 // replica's write, heard of through the marker).
 type loggedWrite struct {
-	count   int64
 	records []string
 	all     bool
 }
@@ -106,30 +119,53 @@ var resourcesPrefix = []byte(kv.SpaceResources.Prefix())
 // count moves the write count and logs w as the write of the new count;
 // readers of the count find every count up to it in the log.
 func (s *countingStore) count(w loggedWrite) {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	w.count = s.writes.Add(1)
-	s.log[w.count%writeLogSize] = w
+	l := &s.written
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := s.writes.Add(1)
+	if w.all {
+		l.all = n
+		return
+	}
+	if l.records == nil || len(l.records)+len(l.subtrees) > maxLoggedKeys {
+		l.records, l.subtrees, l.floor = map[string]int64{}, map[string]int64{}, n-1
+	}
+	for _, k := range w.records {
+		l.records[k] = n
+		// The record lies in the subtree of its parent and of each of the
+		// parent's ancestors: every prefix of the parent's key that ends
+		// before a '/' (some are not resource keys; no one asks for those).
+		parent, _, _ := strings.Cut(k, sep)
+		l.subtrees[parent] = n
+		for i := 1; i < len(parent); i++ {
+			if parent[i] == '/' {
+				l.subtrees[parent[:i]] = n
+			}
+		}
+	}
 }
 
 // changedSince reports whether a transaction counted after since, up to
-// upTo, may have written what deps reads (true when the log no longer
-// covers them all).
+// upTo, may have written what deps reads (true too when the log has
+// forgotten writes after since).
 func (s *countingStore) changedSince(since, upTo int64, deps *renderDeps) bool {
-	if upTo-since > writeLogSize {
+	if deps.all {
+		return upTo > since
+	}
+	l := &s.written
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.all > since || l.floor > since {
 		return true
 	}
-	s.logMu.RLock()
-	defer s.logMu.RUnlock()
-	for n := since + 1; n <= upTo; n++ {
-		w := &s.log[n%writeLogSize]
-		if w.count != n || w.all {
+	for _, k := range deps.records {
+		if l.records[k] > since {
 			return true
 		}
-		for _, k := range w.records {
-			if deps.reads(k) {
-				return true
-			}
+	}
+	for _, k := range deps.subtrees {
+		if l.subtrees[k] > since {
+			return true
 		}
 	}
 	return false
@@ -137,23 +173,12 @@ func (s *countingStore) changedSince(since, upTo int64, deps *renderDeps) bool {
 
 // renderDeps is what a kept body was rendered from: resource records by
 // key (the resource, the ancestors a GET checked) and whole subtrees by
-// key prefix; all when that is not known (any write ends the body).
+// the key of their root resource (resourceid.ID.Key); all when that is not
+// known (any write ends the body).
 type renderDeps struct {
 	all      bool
 	records  []string
-	prefixes []string
-}
-
-func (d *renderDeps) reads(record string) bool {
-	if d.all || slices.Contains(d.records, record) {
-		return true
-	}
-	for _, p := range d.prefixes {
-		if strings.HasPrefix(record, p) {
-			return true
-		}
-	}
-	return false
+	subtrees []string
 }
 
 // writesMarker is the marker's key in SpaceWrites.
@@ -443,9 +468,7 @@ func renderDepsOf(t *Type, r *Resource) *renderDeps {
 		return d
 	}
 	if sr, ok := t.Strategy.(SubtreeRenderer); ok && sr.RendersFromSubtree(r) {
-		for _, p := range subtreePrefixes(r.ID) {
-			d.prefixes = append(d.prefixes, string(p))
-		}
+		d.subtrees = []string{r.ID.Key()}
 		return d
 	}
 	return &renderDeps{all: true}

@@ -397,6 +397,15 @@ func TestRenderedCacheDependencies(t *testing.T) {
 	if _, reads := rh.get(stable, "2024-01-01"); reads == 0 {
 		t.Error("a write anywhere left the kept body of a strategy that does not say what it reads")
 	}
+	// However many writes there are elsewhere: the log keeps, per record
+	// and subtree, the last write (it once remembered only the last 1,024
+	// writes, and every body older than that was rendered again).
+	for i := range 2000 {
+		rh.call(http.MethodPut, fmt.Sprintf("%s/parts/p%d", other, i), "2024-01-01", `{}`, nil)
+	}
+	if _, reads := rh.get(tree, "2024-01-01"); reads != 0 {
+		t.Errorf("2,000 writes outside the subtree ended t1's kept body (%d reads)", reads)
+	}
 	rh.call(http.MethodPut, tree+"/parts/a", "2024-01-01", `{}`, nil)
 	if body, _ := rh.get(tree, "2024-01-01"); fmt.Sprint(props(body)["parts"]) != "1" {
 		t.Errorf("after a part was written in t1's subtree its GET shows %v parts, want 1", props(body)["parts"])
