@@ -35,12 +35,13 @@ func TestRunTiny(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
-	if len(rep.Scenarios) != len(AllScenarios) {
-		t.Fatalf("%d scenarios, want %d", len(rep.Scenarios), len(AllScenarios))
+	want := ran(AllScenarios)
+	if len(rep.Scenarios) != len(want) {
+		t.Fatalf("%d scenarios, want %d", len(rep.Scenarios), len(want))
 	}
 	for i, s := range append(append([]Stats{}, rep.Scenarios...), rep.Bare) {
-		if i < len(AllScenarios) && s.Name != AllScenarios[i] {
-			t.Errorf("scenario %d is %q, want %q", i, s.Name, AllScenarios[i])
+		if i < len(want) && s.Name != want[i] {
+			t.Errorf("scenario %d is %q, want %q", i, s.Name, want[i])
 		}
 		if s.Requests == 0 || s.RPS <= 0 || s.Errors != 0 {
 			t.Errorf("%s: %d requests, %.0f/s, %d errors (%s)", s.Name, s.Requests, s.RPS, s.Errors, s.Note)
@@ -51,6 +52,12 @@ func TestRunTiny(t *testing.T) {
 	}
 	if l, _ := rep.Scenario(ScenarioList); !strings.Contains(l.Note, "whole listings/s") || strings.Contains(l.Note, "no whole listing") {
 		t.Errorf("list note: %q", l.Note)
+	}
+	if m, _ := rep.Scenario(ScenarioMixed); !strings.Contains(m.Note, "GET p50") || !strings.Contains(m.Note, "PATCH p50") || !strings.Contains(m.Note, "list p50") {
+		t.Errorf("mixed note lacks each kind's latencies: %q", m.Note)
+	}
+	if f, _ := rep.Scenario(ScenarioGetFirst); f.Requests != 250 {
+		t.Errorf("first reads: %d requests, want one per workspace (250)", f.Requests)
 	}
 	if rep.GetToBare <= 0 {
 		t.Errorf("GET ratio to bare %v", rep.GetToBare)
@@ -144,8 +151,8 @@ func TestRunReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
-	if len(rep.Scenarios) != 2 {
-		t.Errorf("bbolt run: %d scenarios, want 2", len(rep.Scenarios))
+	if len(rep.Scenarios) != 3 {
+		t.Errorf("bbolt run: %d scenarios, want 3 (get-first, get, put)", len(rep.Scenarios))
 	}
 	if len(rep.Replicas) != 3 {
 		t.Fatalf("%d replica runs, want 3", len(rep.Replicas))
@@ -232,7 +239,7 @@ func TestRunBlobTiny(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
-	if len(rep.Scenarios) != 1 || rep.Scenarios[0].Name != ScenarioGet {
+	if len(rep.Scenarios) != 2 || rep.Scenarios[0].Name != ScenarioGetFirst || rep.Scenarios[1].Name != ScenarioGet {
 		t.Errorf("scenarios beside the blob ones: %+v", rep.Scenarios)
 	}
 	if len(rep.Blob) != len(BlobScenarios) {
@@ -394,4 +401,16 @@ func TestNextLinkOf(t *testing.T) {
 			t.Errorf("nextLinkOf(%s) = %q, want %q", tc.page, got, tc.want)
 		}
 	}
+}
+
+// ran is the scenarios a run of asked reports: the first reads before GET.
+func ran(asked []string) []string {
+	var out []string
+	for _, sc := range asked {
+		if sc == ScenarioGet {
+			out = append(out, ScenarioGetFirst)
+		}
+		out = append(out, sc)
+	}
+	return out
 }
