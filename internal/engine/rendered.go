@@ -331,15 +331,22 @@ type gateCheck struct {
 // valid reports whether e answers a request made at now, after the
 // store's write count reached writes: no time-driven change is due, and
 // no write since the render touched what it read.
+//
+// An entry rendered or checked after the request began (a concurrent
+// request's: since beyond writes, renderedAt beyond now) answers it too:
+// it shows every write acknowledged before the request began, and what it
+// may show besides was written while the request was under way, which a
+// read concurrent with a write may see. Refusing such entries made
+// concurrent lists of the same items render them again and again.
 func (e *renderedEntry) valid(c *countingStore, writes int64, now time.Time) bool {
-	if now.Before(e.renderedAt) || !e.until.IsZero() && !now.Before(e.until) {
+	if !e.until.IsZero() && !now.Before(e.until) {
 		return false
 	}
 	since := atomic.LoadInt64(&e.writes)
 	switch {
-	case since == writes:
+	case since >= writes:
 		return true
-	case e.deps.all || since > writes || c.changedSince(since, writes, e.deps):
+	case e.deps.all || c.changedSince(since, writes, e.deps):
 		return false
 	}
 	atomic.StoreInt64(&e.writes, writes)

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/armlet/armlet/internal/kv/memkv"
 )
@@ -57,5 +58,31 @@ func TestWriteLog(t *testing.T) {
 	s.count(loggedWrite{records: []string{"z"}})
 	if s.changedSince(after, s.writes.Load(), record) {
 		t.Error("a write after the log started afresh ended a body it does not touch")
+	}
+}
+
+// TestRenderedEntryValid: an entry checked at a later write count than a
+// request's answers it (it shows every write acknowledged before the
+// request began); one due to change by time does not.
+func TestRenderedEntryValid(t *testing.T) {
+	s := &countingStore{Store: memkv.New()}
+	for range 3 {
+		s.count(loggedWrite{records: []string{"other"}})
+	}
+	now := time.Unix(1000, 0)
+	ent := &renderedEntry{writes: 3, deps: &renderDeps{records: []string{"mine"}}, renderedAt: now.Add(time.Second)}
+	if !ent.valid(s, 1, now) {
+		t.Error("an entry checked at count 3 refused a request that began at count 1")
+	}
+	if !ent.valid(s, 3, now) {
+		t.Error("an entry refused a request at its own count")
+	}
+	s.count(loggedWrite{records: []string{"mine"}})
+	if ent.valid(s, 4, now) {
+		t.Error("an entry outlived a write of its record")
+	}
+	ent = &renderedEntry{writes: 4, deps: &renderDeps{records: []string{"mine"}}, renderedAt: now, until: now.Add(time.Second)}
+	if ent.valid(s, 4, now.Add(time.Second)) {
+		t.Error("an entry was served past its time")
 	}
 }
