@@ -595,8 +595,8 @@ type pageSource struct {
 	prefix []byte
 	item   func(kv.Entry) (any, bool, error)
 	// kept, when set, answers items from kept bodies by key and revision:
-	// the range is then scanned for keys only, and the values read only
-	// of the items kept does not answer.
+	// the range is then scanned for keys first, and read with its values
+	// only when kept does not answer every item (pageSource.scan).
 	kept keptLookup
 }
 

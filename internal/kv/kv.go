@@ -72,8 +72,9 @@ type Watcher interface {
 }
 
 // KeyScanner is implemented by stores that can scan keys and revisions
-// without reading values out: a reader that needs only some of the values
-// (a list page whose bodies are kept rendered) gets the others with Get.
+// without reading values out: a reader that may need none of the values
+// (a list page whose bodies are all kept rendered) reads them only when it
+// does.
 type KeyScanner interface {
 	// ScanKeys is Scan with every Value nil.
 	ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]Entry, error)
