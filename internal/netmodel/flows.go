@@ -423,9 +423,9 @@ func (fs *FlowStore) collect(first flowMsg, linger time.Duration) (batch []*Obse
 		prune = prune || m.prune
 	}
 	add(first)
-	max := flowBatchLocal
+	limit := flowBatchLocal
 	if fs.opts.Store.Shared() {
-		max = flowBatch
+		limit = flowBatch
 	}
 	var wait <-chan time.Time
 	if linger > 0 && first.obs != nil {
@@ -433,7 +433,7 @@ func (fs *FlowStore) collect(first flowMsg, linger time.Duration) (batch []*Obse
 		defer t.Stop()
 		wait = t.C
 	}
-	for len(batch) < max && len(acks) == 0 && !prune {
+	for len(batch) < limit && len(acks) == 0 && !prune {
 		select {
 		case m := <-fs.queue:
 			add(m)
