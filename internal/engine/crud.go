@@ -433,8 +433,13 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 	if old != nil {
 		cond = kv.AtRevision(old.Revision)
 	}
+	companions, err := e.companions(ctx, req, t, desired, oldCopy)
+	if err != nil {
+		return nil, false, err
+	}
 	var b kv.Batch
 	e.tables.put(&b, desired, cond)
+	e.putCompanions(&b, companions)
 	if implicit != nil {
 		p, err := e.implicitParent(ctx, req, t, implicit, desired)
 		if err != nil {
@@ -456,6 +461,9 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 		if implicit != nil && errors.As(err, &ce) && isRecord(desired.ID.Parent()) {
 			return nil, true, nil // the parent was created meanwhile
 		}
+		if errors.As(err, &ce) && isCompanion(ce, companions) {
+			return nil, true, nil // made meanwhile: leave it out
+		}
 		if errors.As(err, &ce) && isRecord(desired.ID) {
 			if im := req.Header.Get("If-Match"); im != "" {
 				return nil, false, arm.PreconditionFailed(im)
@@ -468,6 +476,9 @@ func (e *Engine) write(ctx context.Context, req *Request, t *Type, desired, old 
 		return nil, false, err
 	}
 	desired.Revision = rev
+	if err := e.companionsStored(ctx, req, companions, rev); err != nil {
+		e.log.Warn("a companion's post-import failed", "resource", desired.ID.String(), "err", err)
+	}
 	e.written(ctx, req, desired)
 	status := http.StatusOK
 	if t.UpdatedStatus != 0 {
@@ -755,30 +766,75 @@ func (e *Engine) importResource(ctx context.Context, id resourceid.ID, body map[
 	if err := checkName(t, id.Name()); err != nil {
 		return nil, false, err
 	}
-	parent, err := e.checkAncestors(ctx, req, id, true)
+	for range maxWriteAttempts {
+		parent, err := e.checkAncestors(ctx, req, id, true)
+		if err != nil {
+			return nil, false, err
+		}
+		old, err := e.load(ctx, id)
+		if err != nil || (old != nil && !opts.Replace) {
+			return nil, false, err
+		}
+		r, err := e.prepareImport(ctx, req, t, canonicalID(id, parent, t), body, opts.State)
+		if err != nil {
+			return nil, false, err
+		}
+		companions, err := e.companions(ctx, req, t, r, old)
+		if err != nil {
+			return nil, false, err
+		}
+		cond := kv.Absent
+		if old != nil {
+			cond = kv.AtRevision(old.Revision)
+		}
+		var b kv.Batch
+		e.tables.put(&b, r, cond)
+		e.putCompanions(&b, companions)
+		rev, err := b.Commit(ctx)
+		if err != nil {
+			var ce *kv.ConflictError
+			if errors.As(err, &ce) && isCompanion(ce, companions) {
+				continue // one was made meanwhile: leave it out
+			}
+			if errors.Is(err, kv.ErrConflict) {
+				return nil, false, nil
+			}
+			return nil, false, err
+		}
+		r.Revision = rev
+		if err := e.companionsStored(ctx, req, companions, rev); err != nil {
+			return r, true, err
+		}
+		if pi, ok := t.Strategy.(PostImporter); ok {
+			if err := pi.PostImport(ctx, req, r); err != nil {
+				return r, true, err
+			}
+		}
+		return r, true, nil
+	}
+	return nil, false, arm.Conflict(arm.CodeConflict, "The resource '%s' is being changed by too many concurrent requests; retry.", id)
+}
+
+// prepareImport builds the resource a seed's body describes at id (its
+// canonical ID), made by t's Importer (or Validate) for req, with state,
+// when set, the state an export carried.
+func (e *Engine) prepareImport(ctx context.Context, req *Request, t *Type, id resourceid.ID, body map[string]any, state *State) (*Resource, error) {
+	r, err := e.fromBody(t, id, body, nil)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	old, err := e.load(ctx, id)
-	if err != nil || (old != nil && !opts.Replace) {
-		return nil, false, err
-	}
-	r, err := e.fromBody(t, canonicalID(id, parent, t), body, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	r.SystemData.CreatedBy, r.SystemData.CreatedByType = callerIdentity(caller)
+	r.SystemData.CreatedBy, r.SystemData.CreatedByType = callerIdentity(req.Caller)
 	r.SystemData.CreatedAt = req.Now
 	r.SystemData.LastModifiedBy, r.SystemData.LastModifiedByType = r.SystemData.CreatedBy, r.SystemData.CreatedByType
 	r.SystemData.LastModifiedAt = req.Now
 	if sd, ok := bodySystemData(body); ok {
 		r.SystemData = sd
 	}
-	r.Internal.CreatedAPIVersion = apiVersion
-	if opts.State != nil {
+	r.Internal.CreatedAPIVersion = req.APIVersion
+	if state != nil {
 		// Before the strategy, too: what it keeps when present (a
 		// workspace's keys and identities) it then keeps.
-		r.Internal.Data = maps.Clone(opts.State.Data)
+		r.Internal.Data = maps.Clone(state.Data)
 	}
 	if im, ok := t.Strategy.(Importer); ok {
 		err = im.Import(ctx, req, r)
@@ -786,32 +842,15 @@ func (e *Engine) importResource(ctx context.Context, id resourceid.ID, body map[
 		err = t.Strategy.Validate(ctx, req, r, nil)
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	delete(r.Properties, "provisioningState")
-	if opts.State != nil {
-		if err := e.restoreState(ctx, req, t, r, opts.State); err != nil {
-			return nil, false, err
+	if state != nil {
+		if err := e.restoreState(ctx, req, t, r, state); err != nil {
+			return nil, err
 		}
 	}
-	cond := kv.Absent
-	if old != nil {
-		cond = kv.AtRevision(old.Revision)
-	}
-	rev, err := e.tables.putResource(ctx, r, cond)
-	if err != nil {
-		if errors.Is(err, kv.ErrConflict) {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	r.Revision = rev
-	if pi, ok := t.Strategy.(PostImporter); ok {
-		if err := pi.PostImport(ctx, req, r); err != nil {
-			return r, true, err
-		}
-	}
-	return r, true, nil
+	return r, nil
 }
 
 // List returns the live direct children of parent of the given type

@@ -568,9 +568,18 @@ func makeContainer(ctx context.Context, e *engine.Engine, req *engine.Request, s
 	if !ok {
 		return nil
 	}
-	id := storage.Child("blobServices", "default").Child("containers", name)
-	_, err := e.Import(ctx, id, map[string]any{"properties": map[string]any{"publicAccess": "None"}}, t.APIVersions[0], req.Caller)
+	_, err := e.Import(ctx, containerID(storage, name), containerBody(), t.APIVersions[0], req.Caller)
 	return err
+}
+
+// containerID is the resource ID of the blob container name in storage.
+func containerID(storage resourceid.ID, name string) resourceid.ID {
+	return storage.Child("blobServices", "default").Child("containers", name)
+}
+
+// containerBody is the body of the containers the provider makes: private.
+func containerBody() map[string]any {
+	return map[string]any{"properties": map[string]any{"publicAccess": "None"}}
 }
 
 // sasTTL is how long the SAS the provider hands out is valid.

@@ -2,9 +2,10 @@ package machinelearning
 
 import (
 	"context"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
-	"sync"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/engine"
@@ -23,12 +24,13 @@ import (
 //
 // armlet makes them when a workspace is created, through a client or a
 // seed file, as datastores like any other: a client may read, change or
-// delete them. They are made just after the workspace is stored (its
-// strategy cannot store other resources before its own record exists):
-// Validate and Import mark a new workspace with dataDefaultDatastores,
-// and the engine's write observer (a client's PUT) or PostImport (a seed)
-// makes the datastores and drops the mark; a mark left by a crash in
-// between is acted on at the workspace's next write.
+// delete them. They are the workspace's companions (engine.CompanionMaker):
+// stored in the workspace's own transaction, so a workspace never exists
+// without them, nor they without it. Validate and Import mark a new
+// workspace with dataDefaultDatastores and Companions drops the mark, so
+// it is never stored; a mark that an older armlet stored (it made the
+// datastores after the workspace) is acted on at the workspace's next
+// write, leaving alone the datastores that exist.
 //
 // Choice: the account key is the workspace's userStorageKey (listKeys),
 // so both say the same; workspaceblobstore names the storage account's
@@ -39,7 +41,7 @@ import (
 // (armlet import) gets none: the file carries the datastores it had.
 
 // dataDefaultDatastores marks a workspace whose default datastores are
-// still to be made (bool).
+// still to be made (bool), from its Validate or Import to its Companions.
 const dataDefaultDatastores = "defaultDatastores"
 
 // defaultDatastores returns the bodies of ws's default datastores by
@@ -80,71 +82,57 @@ func defaultDatastores(ws *engine.Resource) map[string]map[string]any {
 	}
 }
 
-// makeDefaultDatastores makes the default datastores of workspace ws if it
-// is marked for them, then drops the mark. A datastore that exists is left
-// alone (Import skips it), so a second run changes nothing.
-func (s *workspaceStrategy) makeDefaultDatastores(ctx context.Context, req *engine.Request, ws *engine.Resource) error {
+// Companions gives a workspace marked for them its default datastores
+// and, in its storage account when armlet holds it, the blob containers
+// the blob datastores name, and drops the mark.
+func (s *workspaceStrategy) Companions(ctx context.Context, _ *engine.Request, ws, _ *engine.Resource) ([]engine.Companion, error) {
 	var pending bool
-	if !ws.GetData(dataDefaultDatastores, &pending) || !pending {
-		return nil
+	if !ws.GetData(dataDefaultDatastores, &pending) {
+		return nil, nil
 	}
-	if err := s.makeDefaultContainers(ctx, req, ws); err != nil {
-		return err
+	delete(ws.Internal.Data, dataDefaultDatastores)
+	if !pending {
+		return nil, nil
 	}
-	// Side by side: the store commits concurrent writes together, so the
-	// four cost the workspace's PUT one durable commit, not four in turn.
+	containers, err := s.defaultContainers(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
 	stores := defaultDatastores(ws)
-	var wg sync.WaitGroup
-	errs := make(chan error, len(stores))
-	for name, body := range stores {
-		wg.Go(func() {
-			if _, err := s.e.Import(ctx, ws.ID.Child("datastores", name), body, V2APIVersions[0], req.Caller); err != nil {
-				errs <- err
-			}
-		})
+	out := make([]engine.Companion, 0, len(containers)+len(stores))
+	out = append(out, containers...)
+	for _, name := range slices.Sorted(maps.Keys(stores)) {
+		out = append(out, engine.Companion{ID: ws.ID.Child("datastores", name), Body: stores[name], APIVersion: V2APIVersions[0]})
 	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	return dropData(ctx, s.e, ws.ID, dataDefaultDatastores)
+	return out, nil
 }
 
 // typeBlobContainers is the storage type of the blob datastores'
 // containers.
 const typeBlobContainers = typeStorageAccounts + "/blobServices/containers"
 
-// makeDefaultContainers makes, in ws's storage account when armlet holds
-// it, the blob containers the default blob datastores name
-// (azureml-blobstore-{workspaceId} and azureml), as Azure ML does when it
-// creates a workspace. A container that exists is left alone; an account
-// armlet does not hold gets nothing (the documented choice for links to
-// resources armlet does not hold).
-func (s *workspaceStrategy) makeDefaultContainers(ctx context.Context, req *engine.Request, ws *engine.Resource) error {
+// defaultContainers are the blob containers, in ws's storage account when
+// armlet holds it, that the default blob datastores name
+// (azureml-blobstore-{workspaceId} and azureml), as Azure ML makes them
+// with a workspace. A container that exists is left alone (the engine
+// leaves out a companion that exists); an account armlet does not hold
+// gets nothing (the documented choice for links to resources armlet does
+// not hold).
+func (s *workspaceStrategy) defaultContainers(ctx context.Context, ws *engine.Resource) ([]engine.Companion, error) {
+	t, ok := s.e.Registry().Lookup(typeBlobContainers)
+	if !ok {
+		return nil, nil
+	}
 	account := workspaceStorage(ws)
 	if _, held, err := s.e.AccessKeys(ctx, account); err != nil || !held {
-		return err
+		return nil, err
 	}
 	wsID, _ := ws.Properties["workspaceId"].(string)
+	var out []engine.Companion
 	for _, name := range []string{"azureml-blobstore-" + wsID, "azureml"} {
-		if err := makeContainer(ctx, s.e, req, account, name); err != nil {
-			return err
-		}
+		out = append(out, engine.Companion{ID: containerID(account, name), Body: containerBody(), APIVersion: t.APIVersions[0]})
 	}
-	return nil
-}
-
-// workspaceWritten is the engine's write observer for the workspaces
-// clients store: it makes a new workspace's default datastores.
-func (s *workspaceStrategy) workspaceWritten(ctx context.Context, req *engine.Request, r *engine.Resource) {
-	if !strings.EqualFold(r.Type, TypeWorkspaces) {
-		return
-	}
-	if err := s.makeDefaultDatastores(ctx, req, r); err != nil {
-		// The mark stays: the workspace's next write tries again.
-		s.e.Logger().Warn("making the default datastores failed", "workspace", r.ID.String(), "err", err)
-	}
+	return out, nil
 }
 
 // storageAccountChars are the characters a storage account name may not

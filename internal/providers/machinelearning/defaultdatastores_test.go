@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/armlet/armlet/internal/engine"
 )
 
 // TestDefaultDatastores checks the four datastores a workspace comes with,
@@ -96,4 +98,28 @@ func TestDefaultDatastoresOnlyAtCreation(t *testing.T) {
 	v.Must(http.MethodPatch, wsBase+"ws1", newest, `{"properties":{"description":"again"}}`, http.StatusOK)
 	v.Must(http.MethodPut, wsBase+"ws1", newest, baseBody, http.StatusAccepted)
 	v.Fail(http.MethodGet, assetsWS+"/datastores/workspacefilestore", newest, "", http.StatusNotFound, "ResourceNotFound")
+}
+
+// TestDefaultDatastoresMarkLeftStored: a workspace an older armlet
+// stored still marked for its datastores (it made them after the
+// workspace, and stopped in between) gets the missing ones at its next
+// write, and the ones it has are left as they are.
+func TestDefaultDatastoresMarkLeftStored(t *testing.T) {
+	v := assetsEnv(t)
+	v.Must(http.MethodDelete, assetsWS+"/datastores/workspacefilestore", newest, "", http.StatusOK)
+	v.Must(http.MethodPatch, assetsWS+"/datastores/workspaceartifactstore", newest, `{"properties":{"description":"mine"}}`, http.StatusOK)
+	if _, err := v.e.Update(t.Context(), mustID(t, assetsWS), func(r *engine.Resource) error {
+		r.SetData(dataDefaultDatastores, true)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.Must(http.MethodPatch, assetsWS, newest, `{"properties":{"description":"again"}}`, http.StatusOK)
+	v.Must(http.MethodGet, assetsWS+"/datastores/workspacefilestore", newest, "", http.StatusOK)
+	if got := v.resource(assetsWS + "/datastores/workspaceartifactstore").Properties["description"]; got != "mine" {
+		t.Errorf("workspaceartifactstore's description = %v, want the client's (left alone)", got)
+	}
+	if _, pending := v.resource(assetsWS).Internal.Data[dataDefaultDatastores]; pending {
+		t.Errorf("the workspace is still marked for its default datastores")
+	}
 }

@@ -109,7 +109,6 @@ func Register(e *engine.Engine, opts Options) {
 		Delete:      engine.Location,
 		Strategy:    ws,
 	})
-	e.OnWrite(ws.workspaceWritten)
 	e.Registry().Register(&engine.Type{
 		Name:          TypePrivateEndpointConnections,
 		APIVersions:   apiVersionsOf(TypePrivateEndpointConnections, APIVersions),

@@ -3,10 +3,11 @@ package machinelearning
 import (
 	"time"
 
-	"github.com/armlet/armlet/internal/arm"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/armlet/armlet/internal/arm"
 )
 
 // TestReferencesAcrossV2Types covers the references between the v2 types

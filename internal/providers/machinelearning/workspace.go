@@ -20,7 +20,7 @@ import (
 
 // workspaceStrategy is the behaviour of Microsoft.MachineLearningServices/
 // workspaces. It implements engine.Strategy, Renderer, Describer,
-// Importer, PostImporter, Actioner and ChildLister.
+// Importer, PostImporter, CompanionMaker, Actioner and ChildLister.
 //
 // Defaults applied at creation (and kept by later PUTs that omit them):
 //   - Choice: kind "Default" when absent; sku {"name":"Basic","tier":"Basic"}
@@ -81,13 +81,14 @@ type workspaceStrategy struct {
 }
 
 var (
-	_ engine.Strategy     = (*workspaceStrategy)(nil)
-	_ engine.Renderer     = (*workspaceStrategy)(nil)
-	_ engine.Describer    = (*workspaceStrategy)(nil)
-	_ engine.Importer     = (*workspaceStrategy)(nil)
-	_ engine.PostImporter = (*workspaceStrategy)(nil)
-	_ engine.Actioner     = (*workspaceStrategy)(nil)
-	_ engine.ChildLister  = (*workspaceStrategy)(nil)
+	_ engine.Strategy       = (*workspaceStrategy)(nil)
+	_ engine.Renderer       = (*workspaceStrategy)(nil)
+	_ engine.Describer      = (*workspaceStrategy)(nil)
+	_ engine.Importer       = (*workspaceStrategy)(nil)
+	_ engine.PostImporter   = (*workspaceStrategy)(nil)
+	_ engine.CompanionMaker = (*workspaceStrategy)(nil)
+	_ engine.Actioner       = (*workspaceStrategy)(nil)
+	_ engine.ChildLister    = (*workspaceStrategy)(nil)
 )
 
 // Keys of the strategy's state in Resource.Internal.Data.
@@ -684,12 +685,8 @@ func (s *workspaceStrategy) Import(ctx context.Context, req *engine.Request, r *
 	return nil
 }
 
-// PostImport stores the connections a seeded workspace listed inline and
-// its default datastores.
+// PostImport stores the connections a seeded workspace listed inline.
 func (s *workspaceStrategy) PostImport(ctx context.Context, req *engine.Request, r *engine.Resource) error {
-	if err := s.makeDefaultDatastores(ctx, req, r); err != nil {
-		return err
-	}
 	var seeded []seedConnection
 	if !r.GetData(dataSeedConnections, &seeded) {
 		return nil
