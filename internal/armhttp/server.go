@@ -71,6 +71,7 @@ import (
 	"github.com/armlet/armlet/internal/clock"
 	"github.com/armlet/armlet/internal/engine"
 	"github.com/armlet/armlet/internal/identity"
+	"github.com/armlet/armlet/internal/jsonenc"
 	"github.com/armlet/armlet/internal/netmodel"
 	"github.com/armlet/armlet/internal/providers/machinelearning"
 	"github.com/armlet/armlet/internal/proxy"
@@ -488,7 +489,7 @@ func (s *server) writeResponse(w http.ResponseWriter, resp *engine.Response) {
 	b, ok := resp.Body.(json.RawMessage)
 	if !ok {
 		var err error
-		if b, err = json.Marshal(resp.Body); err != nil {
+		if b, err = jsonenc.Marshal(resp.Body); err != nil {
 			s.Logger.Error("encoding response", "err", err)
 			w.WriteHeader(http.StatusInternalServerError)
 			return

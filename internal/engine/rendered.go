@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/jsonenc"
 	"github.com/armlet/armlet/internal/kv"
 )
 
@@ -459,7 +460,7 @@ func (e *Engine) renderBody(ctx context.Context, req *Request, t *Type, r *Resou
 	if err != nil {
 		return nil, false, err
 	}
-	raw, err := json.Marshal(body)
+	raw, err := jsonenc.Marshal(body)
 	if err != nil {
 		return nil, false, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/armlet/armlet/internal/arm"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/foldcase"
+	"github.com/armlet/armlet/internal/jsonenc"
 )
 
 // LROStyle is how a verb answers when its work takes time.
@@ -420,7 +421,7 @@ func typeSegment(t string) string {
 // rawJSON marshals v, panicking on failure (only used on values the engine
 // built itself).
 func rawJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		panic(err)
 	}

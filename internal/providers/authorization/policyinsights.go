@@ -98,6 +98,10 @@ func (p *policies) evaluate(ctx context.Context, tenantID, apiVersion string, r 
 	if err != nil {
 		return err
 	}
+	if len(apps) == 0 {
+		// Nothing applies: only the states of assignments gone since go.
+		return p.storeStates(ctx, r.ID, nil)
+	}
 	body := policy.Normalize(bodyOf(r))
 	tags, _ := json.Marshal(r.Tags)
 	applies := p.modes(r.Type)

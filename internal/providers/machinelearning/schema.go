@@ -204,11 +204,12 @@ func (f *field) check(path string, v any) (any, error) {
 	}
 	switch f.kind {
 	case kString:
-		s, ok := v.(string)
-		if !ok {
+		// The checked value is v itself, not s: boxing s again would
+		// allocate for every string of every body.
+		if _, ok := v.(string); !ok {
 			return nil, conversion(path, v, "System.String")
 		}
-		return s, nil
+		return v, nil
 	case kBool:
 		// Azure's reader (Newtonsoft) converts the strings "true" and
 		// "false" too, in any casing: templates pass string parameters
@@ -263,13 +264,16 @@ func (f *field) check(path string, v any) (any, error) {
 		if err := checkArmID(path, s, f.armType); err != nil {
 			return nil, err
 		}
-		return s, nil
+		return v, nil
 	case kEnum:
 		s, ok := v.(string)
 		if !ok {
 			return nil, conversion(path, v, f.typeName)
 		}
 		for _, e := range f.enum {
+			if e == s {
+				return v, nil
+			}
 			if strings.EqualFold(e, s) {
 				return e, nil
 			}
