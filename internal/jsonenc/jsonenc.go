@@ -67,17 +67,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		if t == nil {
 			return append(dst, "null"...), nil
 		}
-		dst = append(dst, '[')
-		for i, e := range t {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, t, func(dst []byte, v any) ([]byte, error) { return appendValue(dst, v, depth+1) })
 	case map[string]string:
 		if t == nil {
 			return append(dst, "null"...), nil
@@ -87,14 +77,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		if t == nil {
 			return append(dst, "null"...), nil
 		}
-		dst = append(dst, '[')
-		for i, e := range t {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendString(dst, e)
-		}
-		return append(dst, ']'), nil
+		return appendArray(dst, t, func(dst []byte, v string) ([]byte, error) { return AppendString(dst, v), nil })
 	case map[string]json.RawMessage:
 		if t == nil {
 			return append(dst, "null"...), nil
@@ -114,6 +97,21 @@ func appendMarshal(dst []byte, v any) ([]byte, error) {
 		return dst, err
 	}
 	return append(dst, b...), nil
+}
+
+// appendArray appends a, each element through value.
+func appendArray[V any](dst []byte, a []V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+	dst = append(dst, '[')
+	for i, e := range a {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = value(dst, e); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
 }
 
 // appendObject appends m with its keys in order, each value through
