@@ -71,8 +71,14 @@ func TestRunTiny(t *testing.T) {
 	if rep.Startup != nil {
 		t.Errorf("startup measured without a binary")
 	}
-	if len(rep.Targets) != 5 {
-		t.Errorf("%d target checks, want 5", len(rep.Targets))
+	if len(rep.Targets) != 6 {
+		t.Errorf("%d target checks, want 6", len(rep.Targets))
+	}
+	if bl := rep.BareList; bl == nil || bl.Requests == 0 || bl.Name != "bare-list" || !strings.Contains(bl.Note, "fixed") {
+		t.Errorf("bare server with a list page's body: %+v", bl)
+	}
+	if c := rep.Targets[4]; !c.Measured || !strings.Contains(c.Actual, "at 50 workspaces (bare server: ") {
+		t.Errorf("list page target: %+v", c)
 	}
 
 	// The JSON shape is an interface (armlet bench --json).

@@ -22,13 +22,20 @@ func (r *Report) WriteTable(out io.Writer) error {
 		row(s)
 	}
 	row(r.Bare)
+	if r.BareList != nil {
+		row(*r.BareList)
+	}
 	if r.Peer != nil {
 		for _, s := range r.Peer.Calls {
 			row(s)
 		}
 	}
 	fmt.Fprintln(w)
-	for _, s := range append(append([]Stats{}, r.Scenarios...), r.Bare) {
+	notes := append(append([]Stats{}, r.Scenarios...), r.Bare)
+	if r.BareList != nil {
+		notes = append(notes, *r.BareList)
+	}
+	for _, s := range notes {
 		if s.Note != "" {
 			fmt.Fprintf(w, "  %s: %s\n", s.Name, s.Note)
 		}
