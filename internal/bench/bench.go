@@ -163,21 +163,21 @@ type Machine struct {
 
 // Report is the result of a run; its JSON form is `armlet bench --json`.
 type Report struct {
-	Machine     Machine  `json:"machine"`
-	Protocol    string   `json:"protocol"`
-	Target      string   `json:"target"`
-	Connections int      `json:"connections"`
-	Seconds     float64  `json:"secondsPerScenario"`
-	Scenarios   []Stats  `json:"scenarios"`
-	Bare        Stats    `json:"bare"`
-	GetToBare   float64  `json:"getRatioToBare"`
+	Machine     Machine `json:"machine"`
+	Protocol    string  `json:"protocol"`
+	Target      string  `json:"target"`
+	Connections int     `json:"connections"`
+	Seconds     float64 `json:"secondsPerScenario"`
+	Scenarios   []Stats `json:"scenarios"`
+	Bare        Stats   `json:"bare"`
+	GetToBare   float64 `json:"getRatioToBare"`
 	// BareList is the bare server answering a body the size of the
 	// first list page (with a scale table): what a page of that size
 	// costs the machine's TLS and sockets alone.
-	BareList *Stats `json:"bareList,omitempty"`
-	Startup     *Startup `json:"startup,omitempty"`
-	Scale       []Scale  `json:"scale,omitempty"`
-	Peer        *Peer    `json:"peer,omitempty"`
+	BareList *Stats   `json:"bareList,omitempty"`
+	Startup  *Startup `json:"startup,omitempty"`
+	Scale    []Scale  `json:"scale,omitempty"`
+	Peer     *Peer    `json:"peer,omitempty"`
 	// Blob are the blob data plane scenarios (Options.Scenarios), with
 	// Azurite's figures beside armlet's under --peer azurite.
 	Blob []BlobRun `json:"blob,omitempty"`
