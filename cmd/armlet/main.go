@@ -38,6 +38,7 @@ import (
 
 	"github.com/armlet/armlet/internal/app"
 	"github.com/armlet/armlet/internal/config"
+	"github.com/armlet/armlet/internal/logbuf"
 )
 
 func main() {
@@ -157,6 +158,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
+// logInterval is how long armlet serve holds an info or debug log line
+// before writing it.
+const logInterval = 100 * time.Millisecond
+
 // commands are armlet's commands, for suggestions.
 var commands = []string{"serve", "principal", "clock", "state", "fleet", "network", "report", "export", "import", "reset", "bench", "ui", "version", "help"}
 
@@ -171,11 +176,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	// The log (a line per request at info) is written in batches: at most
+	// logInterval late, at once for warnings and errors and on shutdown.
+	logOut := logbuf.New(stderr, logInterval)
+	defer logOut.Close()
+	var h slog.Handler = slog.NewTextHandler(logOut, opts)
 	if cfg.LogFormat == "json" {
-		h = slog.NewJSONHandler(stderr, opts)
+		h = slog.NewJSONHandler(logOut, opts)
 	}
-	log := slog.New(h)
+	log := slog.New(logbuf.Handler(h, logOut, slog.LevelWarn))
 	log.Debug("configuration", "settings", strings.Join(cfg.Summary(), " "))
 	if cfg.LenientAPIVersions {
 		log.Warn("lenient api-versions: any well-formed api-version is accepted, unlike Azure")
