@@ -76,7 +76,10 @@ type Store struct {
 	closed atomic.Bool
 }
 
-var _ kv.Store = (*Store)(nil)
+var (
+	_ kv.Store      = (*Store)(nil)
+	_ kv.KeyScanner = (*Store)(nil)
+)
 
 // Open connects to etcd and checks that the cluster answers within the dial
 // timeout.
@@ -201,6 +204,16 @@ func (s *Store) Get(ctx context.Context, key []byte) (kv.Entry, error) {
 // each resuming after the last key of the one before, all read at the
 // revision of the first so that the result is one snapshot.
 func (s *Store) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	return s.scan(ctx, prefix, after, limit, false)
+}
+
+// ScanKeys implements kv.KeyScanner: a range read with etcd's keys-only
+// option, which leaves the values in etcd.
+func (s *Store) ScanKeys(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error) {
+	return s.scan(ctx, prefix, after, limit, true)
+}
+
+func (s *Store) scan(ctx context.Context, prefix, after []byte, limit int, keysOnly bool) ([]kv.Entry, error) {
 	if s.closed.Load() {
 		return nil, kv.ErrClosed
 	}
@@ -232,6 +245,9 @@ func (s *Store) Scan(ctx context.Context, prefix, after []byte, limit int) ([]kv
 		}
 		if rev != 0 {
 			opts = append(opts, clientv3.WithRev(rev))
+		}
+		if keysOnly {
+			opts = append(opts, clientv3.WithKeysOnly())
 		}
 		resp, err := s.cli.Get(ctx, string(start), opts...)
 		if err != nil {
