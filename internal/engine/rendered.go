@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/armlet/armlet/internal/arm/resourceid"
+	"github.com/armlet/armlet/internal/guid"
 	"github.com/armlet/armlet/internal/jsonenc"
 	"github.com/armlet/armlet/internal/kv"
 )
@@ -49,16 +51,19 @@ type SubtreeRenderer interface {
 // lies in the store and is written only through an engine, so a body
 // rendered after the count was read stays right until the count moves.
 // On a shared store (etcd) the other replicas' engines write too: each
-// transaction then also rewrites the marker key (SpaceWrites), whose
-// changes every replica follows (FollowWrites) to move its own count.
+// transaction then also rewrites the marker key (SpaceWrites) with the
+// records it wrote, whose changes every replica follows (FollowWrites) to
+// move its own count.
 type countingStore struct {
 	kv.Store
 	writes atomic.Int64
 	// marker is the marker's absolute key on a shared store, else nil;
 	// heard is what FollowWrites has heard of it.
 	marker []byte
-	heard  heardWrites
-	reads  markerReads
+	// replica names this engine in the markers it writes (a random GUID).
+	replica string
+	heard   heardWrites
+	reads   markerReads
 	// written says, for what counted transactions wrote, the count of the
 	// last write, so that a kept body that reads only some records
 	// outlives the writes to others however many there were.
@@ -102,11 +107,52 @@ func (s *countingStore) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
 		}
 	}
 	if s.marker != nil {
-		ops = append(ops[:len(ops):len(ops)], kv.Put(s.marker, nil))
+		ops = append(ops[:len(ops):len(ops)], kv.Put(s.marker, s.markerValue(records)))
 	}
 	rev, err := s.Store.Txn(ctx, ops...)
 	s.count(loggedWrite{records: records})
 	return rev, err
+}
+
+// markerRecords bounds the record keys a marker names; a transaction
+// that writes more names none, and the other replicas count it for every
+// record.
+const markerRecords = 32
+
+// marker is the value of the write marker: which replica's engine made
+// the transaction and which resource records it wrote, so that the
+// replica itself skips its own transaction when it hears of it (it counted
+// it already) and the others end only the kept bodies that read those
+// records. A marker that does not read as one (All, or from an older
+// armlet) counts for every record.
+type marker struct {
+	By      string   `json:"by"`
+	Records []string `json:"records,omitempty"`
+	All     bool     `json:"all,omitempty"`
+}
+
+// markerValue is the marker of a transaction of this replica that writes
+// records.
+func (s *countingStore) markerValue(records []string) []byte {
+	m := marker{By: s.replica, Records: records}
+	if len(records) > markerRecords {
+		m.Records, m.All = nil, true
+	}
+	return rawJSON(m)
+}
+
+// heardMarker counts a transaction heard of through the marker, unless
+// this replica made it.
+func (s *countingStore) heardMarker(value []byte) {
+	var m marker
+	if err := json.Unmarshal(value, &m); err != nil || m.By == "" {
+		s.count(loggedWrite{all: true})
+		return
+	}
+	if m.By == s.replica {
+		return // counted when it was made
+	}
+	s.count(loggedWrite{records: m.Records, all: m.All})
 }
 
 // ScanKeys passes the store's keys-only scan on (kv.KeyScanner).
@@ -247,7 +293,7 @@ func (e *Engine) FollowWrites(ctx context.Context) {
 		return
 	}
 	_ = kv.SpaceWrites.Of(c.Store).Watch(ctx, []byte(writesMarker), func(ent kv.Entry) {
-		c.count(loggedWrite{all: true}) // which records it wrote is not known here
+		c.heardMarker(ent.Value)
 		c.heard.hear(ent.Revision)
 	})
 }
@@ -284,6 +330,9 @@ func counting(st kv.Store) (kv.Store, *countingStore) {
 	c := &countingStore{Store: st}
 	if w, ok := st.(kv.Watcher); ok {
 		c.marker = []byte(kv.SpaceWrites.Prefix() + writesMarker)
+		var id [16]byte
+		_, _ = rand.Read(id[:]) // crypto/rand never fails
+		c.replica = guid.V4(id)
 		c.reads.read = readMarker(st, c.marker)
 		return countingWatcher{countingStore: c, Watcher: w}, c
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,5 +109,81 @@ func TestSharedStoreReadsEveryAcknowledgedWrite(t *testing.T) {
 	st.release()
 	if _, _, body := b.call(http.MethodGet, p, "2024-01-01", "", nil); body["tags"].(map[string]any)["v"] != "2" {
 		t.Errorf("b's GET once it heard of the PATCH shows %v", body["tags"])
+	}
+}
+
+// subtreeStamp stamps its bodies (stampStrategy) and says they read only
+// their resource's subtree.
+type subtreeStamp struct{ stableStampStrategy }
+
+func (subtreeStamp) RendersFromSubtree(*engine.Resource) bool { return true }
+
+// TestSharedStorePeersEndOnlyWhatTheyWrote: a replica that hears of a
+// peer's transaction ends only the kept bodies that read the records it
+// wrote (the marker names them); its own transactions, heard of again,
+// end nothing; a marker that names no records (one that wrote too many,
+// or an older armlet's) ends every kept body.
+func TestSharedStorePeersEndOnlyWhatTheyWrote(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := &lateWatchStore{Store: memkv.New()}
+	clk := clock.NewOffset(0)
+	var renders atomic.Int64
+	replica := func() *harness {
+		reg := engine.NewRegistry()
+		reg.Register(&engine.Type{Name: "Test.Cache/stable", APIVersions: []string{"2024-01-01"},
+			Strategy: subtreeStamp{stableStampStrategy{stampStrategy{renders: &renders, stableUntil: time.Now().Add(time.Hour)}}}})
+		e := engine.New(engine.Options{Store: st, Clock: clk, Registry: reg})
+		go e.FollowWrites(ctx)
+		return &harness{t: t, e: e, clk: clk, st: st}
+	}
+	a, b := replica(), replica()
+	if err := a.e.EnsureSubscription(ctx, sub, "tenant", "test"); err != nil {
+		t.Fatal(err)
+	}
+	a.mustRG()
+	p1, p2 := cacheBase+"stable/p1", cacheBase+"stable/p2"
+	a.call(http.MethodPut, p1, "2024-01-01", `{}`, nil)
+	a.call(http.MethodPut, p2, "2024-01-01", `{}`, nil)
+	time.Sleep(10 * time.Millisecond) // the watches' goroutines have started
+	st.release()
+	stamp := func(path string) any {
+		t.Helper()
+		st, _, body := b.call(http.MethodGet, path, "2024-01-01", "", nil)
+		if st != http.StatusOK {
+			t.Fatalf("b's GET %s = %d %v", path, st, body)
+		}
+		return body["properties"].(map[string]any)["renders"]
+	}
+	kept1, kept2 := stamp(p1), stamp(p2)
+	if stamp(p1) != kept1 || stamp(p2) != kept2 {
+		t.Fatal("b does not keep its bodies")
+	}
+	write := func(ops ...kv.Op) {
+		t.Helper()
+		if _, err := st.Txn(ctx, ops...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	markerKey := []byte(kv.SpaceWrites.Prefix() + "written")
+	steps := []struct {
+		name               string
+		do                 func()
+		p1 /* ended */, p2 bool
+	}{
+		{"a peer writes p1", func() { a.call(http.MethodPatch, p1, "2024-01-01", `{"tags":{"v":"2"}}`, nil) }, true, false},
+		{"b's own write, heard of", func() { b.call(http.MethodPut, cacheBase+"stable/p3", "2024-01-01", `{}`, nil) }, false, false},
+		{"a marker naming no records", func() { write(kv.Put(markerKey, []byte(`{"by":"peer","all":true}`))) }, true, true},
+		{"an older armlet's marker", func() { write(kv.Put(markerKey, nil)) }, true, true},
+		{"a peer's write elsewhere", func() { write(kv.Put(markerKey, []byte(`{"by":"peer","records":["elsewhere"]}`))) }, false, false},
+	}
+	for _, s := range steps {
+		s.do()
+		st.release()
+		now1, now2 := stamp(p1), stamp(p2)
+		if (now1 != kept1) != s.p1 || (now2 != kept2) != s.p2 {
+			t.Errorf("%s: p1 rendered again %v (want %v), p2 %v (want %v)", s.name, now1 != kept1, s.p1, now2 != kept2, s.p2)
+		}
+		kept1, kept2 = now1, now2
 	}
 }

@@ -151,7 +151,7 @@ var spaces = [spaceEnd]layout{
 	SpaceWrites: {
 		name: "engine writes", prefix: "x\x00", owner: OwnerEngine,
 		keys:   "written: on a shared store (etcd) only",
-		values: "empty; rewritten by every transaction made through the engine, so that a replica learns from its revision whether it has heard of every write (the engine's kept bodies, rendered.go)",
+		values: "which replica's engine wrote last and the resource records it wrote (JSON: by, records, all); rewritten by every transaction made through the engine, so that a replica learns from its revision whether it has heard of every write and ends only the kept bodies that read those records (the engine's kept bodies, rendered.go)",
 	},
 	SpaceBlob: {
 		name: "blob data plane", prefix: "blob\x00", owner: "internal/blobapi",
