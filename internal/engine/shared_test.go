@@ -70,6 +70,26 @@ func (s *lateWatchStore) release() {
 	}
 }
 
+// sharedReplicas starts two engines on st that serve t, following each
+// other's writes until ctx ends, with a resource group made through the
+// first.
+func sharedReplicas(ctx context.Context, tb *testing.T, st *lateWatchStore, t *engine.Type) (a, b *harness) {
+	clk := clock.NewOffset(0)
+	replica := func() *harness {
+		reg := engine.NewRegistry()
+		reg.Register(t)
+		e := engine.New(engine.Options{Store: st, Clock: clk, Registry: reg})
+		go e.FollowWrites(ctx)
+		return &harness{t: tb, e: e, clk: clk, st: st}
+	}
+	a, b = replica(), replica()
+	if err := a.e.EnsureSubscription(ctx, sub, "tenant", "test"); err != nil {
+		tb.Fatal(err)
+	}
+	a.mustRG()
+	return a, b
+}
+
 // TestSharedStoreReadsEveryAcknowledgedWrite: on a shared store a replica
 // serves a kept body only once it has heard of every write acknowledged
 // before the GET; one that has not (its watch lags) reads the store, so a
@@ -78,19 +98,7 @@ func TestSharedStoreReadsEveryAcknowledgedWrite(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := &lateWatchStore{Store: memkv.New()}
-	clk := clock.NewOffset(0)
-	replica := func() *harness {
-		reg := engine.NewRegistry()
-		reg.Register(&engine.Type{Name: "Test.Cache/plain", APIVersions: []string{"2024-01-01"}, Strategy: widgetStrategy{}})
-		e := engine.New(engine.Options{Store: st, Clock: clk, Registry: reg})
-		go e.FollowWrites(ctx)
-		return &harness{t: t, e: e, clk: clk, st: st}
-	}
-	a, b := replica(), replica()
-	if err := a.e.EnsureSubscription(ctx, sub, "tenant", "test"); err != nil {
-		t.Fatal(err)
-	}
-	a.mustRG()
+	a, b := sharedReplicas(ctx, t, st, &engine.Type{Name: "Test.Cache/plain", APIVersions: []string{"2024-01-01"}, Strategy: widgetStrategy{}})
 	p := cacheBase + "plain/p1"
 	a.call(http.MethodPut, p, "2024-01-01", `{"tags":{"v":"1"}}`, nil)
 	st.release()
@@ -127,21 +135,9 @@ func TestSharedStorePeersEndOnlyWhatTheyWrote(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := &lateWatchStore{Store: memkv.New()}
-	clk := clock.NewOffset(0)
 	var renders atomic.Int64
-	replica := func() *harness {
-		reg := engine.NewRegistry()
-		reg.Register(&engine.Type{Name: "Test.Cache/stable", APIVersions: []string{"2024-01-01"},
-			Strategy: subtreeStamp{stableStampStrategy{stampStrategy{renders: &renders, stableUntil: time.Now().Add(time.Hour)}}}})
-		e := engine.New(engine.Options{Store: st, Clock: clk, Registry: reg})
-		go e.FollowWrites(ctx)
-		return &harness{t: t, e: e, clk: clk, st: st}
-	}
-	a, b := replica(), replica()
-	if err := a.e.EnsureSubscription(ctx, sub, "tenant", "test"); err != nil {
-		t.Fatal(err)
-	}
-	a.mustRG()
+	a, b := sharedReplicas(ctx, t, st, &engine.Type{Name: "Test.Cache/stable", APIVersions: []string{"2024-01-01"},
+		Strategy: subtreeStamp{stableStampStrategy{stampStrategy{renders: &renders, stableUntil: time.Now().Add(time.Hour)}}}})
 	p1, p2 := cacheBase+"stable/p1", cacheBase+"stable/p2"
 	a.call(http.MethodPut, p1, "2024-01-01", `{}`, nil)
 	a.call(http.MethodPut, p2, "2024-01-01", `{}`, nil)
