@@ -303,6 +303,10 @@ func (f *field) check(path string, v any) (any, error) {
 			if mf.readOnly {
 				continue
 			}
+			if _, ok := mv.(string); ok && mf.kind == kString {
+				out[name] = mv // what check gives, without the member's path
+				continue
+			}
 			nv, err := mf.check(path+"."+name, mv)
 			if err != nil {
 				return nil, err
@@ -434,8 +438,8 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 			if mf.missingAt(apiVersion) {
 				return mf.unknownMember(path, k, typeName, apiVersion)
 			}
-			if mf.readOnly {
-				continue
+			if mf.readOnly || !container(mv) {
+				continue // gate has nothing to say of a scalar
 			}
 			if err := mf.gate(path+"."+name, mv, apiVersion, ""); err != nil {
 				return err
@@ -452,6 +456,9 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 	case kMap:
 		if m, ok := v.(map[string]any); ok {
 			for k, ev := range m {
+				if !container(ev) {
+					continue
+				}
 				if err := f.elem.gate(path+"."+k, ev, apiVersion, ""); err != nil {
 					return err
 				}
@@ -465,6 +472,16 @@ func (f *field) gate(path string, v any, apiVersion, typeName string) error {
 		}
 	}
 	return nil
+}
+
+// container reports whether v is a JSON object or array, the values gate
+// descends into.
+func container(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
 }
 
 // carryOver copies into desired the members of old that the api-version
