@@ -67,10 +67,11 @@ func (e *Engine) companions(ctx context.Context, req *Request, t *Type, r, old *
 		}
 		cond, parent := kv.Any, r
 		if old != nil || !c.ID.Parent().Equal(r.ID) {
-			if parent, err = e.companionParent(ctx, creq, c.ID, r); parent == nil || err != nil {
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
+			parent, err = e.companionParent(ctx, creq, c.ID, r)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
 				return nil, err
 			}
 			existing, err := e.load(ctx, c.ID)
@@ -92,8 +93,9 @@ func (e *Engine) companions(ctx context.Context, req *Request, t *Type, r, old *
 }
 
 // companionParent returns the parent of a companion at id: r when that is
-// r, else the stored parent once its ancestors are checked (an error
-// wrapping ErrNotFound when one is missing).
+// r, else its nearest stored ancestor once every stored ancestor is
+// checked (nil when none is stored; an error wrapping ErrNotFound when
+// one is missing).
 func (e *Engine) companionParent(ctx context.Context, req *Request, id resourceid.ID, r *Resource) (*Resource, error) {
 	if id.Parent().Equal(r.ID) {
 		return r, nil

@@ -24,6 +24,14 @@ func (lidMaker) Companions(_ context.Context, _ *engine.Request, r, old *engine.
 		return engine.Companion{ID: id, Body: map[string]any{"properties": map[string]any{"color": r.Properties["color"]}}, APIVersion: "2024-01-01"}
 	}
 	out := []engine.Companion{lid(r.ID.Child("lids", "l1"))}
+	if tenant, _ := r.Properties["tenant"].(bool); tenant {
+		// Beneath nothing stored: a tenant-level resource.
+		id, err := resourceid.Parse("/providers/Test.Boxes/tenantLids/" + r.ID.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lid(id))
+	}
 	if store, _ := r.Properties["store"].(string); store != "" {
 		out = append(out, lid(r.ID.Parent().Child("Test.Boxes/boxes", store).Child("lids", r.ID.Name())))
 	}
@@ -36,6 +44,7 @@ func TestCompanions(t *testing.T) {
 	v := []string{"2024-01-01"}
 	reg.Register(&engine.Type{Name: "Test.Boxes/boxes", APIVersions: v, Tracked: true, Strategy: lidMaker{}, Put: engine.AsyncOperation})
 	reg.Register(&engine.Type{Name: "Test.Boxes/boxes/lids", APIVersions: v, Strategy: shelfStrategy{}})
+	reg.Register(&engine.Type{Name: "Test.Boxes/tenantLids", APIVersions: v, Strategy: shelfStrategy{}})
 	e := engine.New(engine.Options{Store: memkv.New(), Clock: clk, Registry: reg, OperationDuration: time.Second})
 	ctx := context.Background()
 	if err := e.EnsureSubscription(ctx, sub, "tenant", "test"); err != nil {
@@ -97,6 +106,15 @@ func TestCompanions(t *testing.T) {
 		}
 		if box.Revision != lid.Revision {
 			t.Errorf("%s: box at revision %d, its lid at %d: not one transaction", name, box.Revision, lid.Revision)
+		}
+	}
+	// A companion with no stored ancestor at all is stored too, with the rest.
+	if st, _, b := h.call("PUT", boxes+"b8", av, `{"location":"East US","properties":{"color":"red","tenant":true}}`, nil); st != 201 {
+		t.Fatalf("PUT b8 = %d %v", st, b)
+	}
+	for _, p := range []string{"/providers/Test.Boxes/tenantLids/b8", boxes + "b8/lids/l1"} {
+		if _, err := e.Get(ctx, mustID(t, p)); err != nil {
+			t.Errorf("%s: %v", p, err)
 		}
 	}
 	if _, err := e.Import(ctx, mustID(t, boxes+"b7"), map[string]any{"location": "East US", "properties": map[string]any{"color": "bad"}}, av, engine.Caller{}); err == nil {
