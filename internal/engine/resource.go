@@ -212,27 +212,27 @@ func encodeResource(r *Resource) []byte {
 	sd := &r.SystemData
 	b = append(b, `,"systemData":{`...)
 	n := len(b)
-	b = appendMember(b, n, "createdBy", sd.CreatedBy)
-	b = appendMember(b, n, "createdByType", sd.CreatedByType)
-	b = appendTimeMember(b, n, "createdAt", sd.CreatedAt)
-	b = appendMember(b, n, "lastModifiedBy", sd.LastModifiedBy)
-	b = appendMember(b, n, "lastModifiedByType", sd.LastModifiedByType)
-	b = appendTimeMember(b, n, "lastModifiedAt", sd.LastModifiedAt)
+	b = jsonenc.AppendStringMember(b, n, "createdBy", sd.CreatedBy)
+	b = jsonenc.AppendStringMember(b, n, "createdByType", sd.CreatedByType)
+	b = jsonenc.AppendTimeMember(b, n, "createdAt", sd.CreatedAt)
+	b = jsonenc.AppendStringMember(b, n, "lastModifiedBy", sd.LastModifiedBy)
+	b = jsonenc.AppendStringMember(b, n, "lastModifiedByType", sd.LastModifiedByType)
+	b = jsonenc.AppendTimeMember(b, n, "lastModifiedAt", sd.LastModifiedAt)
 	in := &r.Internal
 	b = append(b, `},"internal":{`...)
 	n = len(b)
-	b = appendMember(b, n, "createdApiVersion", in.CreatedAPIVersion)
+	b = jsonenc.AppendStringMember(b, n, "createdApiVersion", in.CreatedAPIVersion)
 	if p := in.Provisioning; p != nil {
-		b = appendKey(b, n, "provisioning")
+		b = jsonenc.AppendKey(b, n, "provisioning")
 		b = append(b, `{"state":`...)
 		b = jsonenc.AppendString(b, p.State)
-		b = append(b, `,"until":"`...)
-		b = p.Until.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, `"}`...)
+		b = append(b, `,"until":`...)
+		b = jsonenc.AppendTime(b, p.Until)
+		b = append(b, '}')
 	}
-	b = appendTimeMember(b, n, "deleteAt", in.DeleteAt)
+	b = jsonenc.AppendTimeMember(b, n, "deleteAt", in.DeleteAt)
 	if len(in.Data) > 0 {
-		b = appendKey(b, n, "data")
+		b = jsonenc.AppendKey(b, n, "data")
 		if b, err = jsonenc.Append(b, in.Data); err != nil {
 			panic(err)
 		}
@@ -251,41 +251,9 @@ func recordOf(r *Resource) record {
 // encodableTimes reports whether every time of r is one RFC 3339 can
 // hold, as time.Time's MarshalJSON requires.
 func encodableTimes(r *Resource) bool {
-	ok := func(t time.Time) bool {
-		_, off := t.Zone()
-		return t.Year() >= 0 && t.Year() <= 9999 && off > -24*3600 && off < 24*3600
-	}
+	ok := jsonenc.EncodableTime
 	return ok(r.SystemData.CreatedAt) && ok(r.SystemData.LastModifiedAt) && ok(r.Internal.DeleteAt) &&
 		(r.Internal.Provisioning == nil || ok(r.Internal.Provisioning.Until))
-}
-
-// appendKey appends the key of a member of the object whose members
-// start at b[start:], after a comma unless it is the first.
-func appendKey(b []byte, start int, key string) []byte {
-	if len(b) > start {
-		b = append(b, ',')
-	}
-	b = append(b, '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
-}
-
-// appendMember appends a string member, left out when empty (omitempty).
-func appendMember(b []byte, start int, key, v string) []byte {
-	if v == "" {
-		return b
-	}
-	return jsonenc.AppendString(appendKey(b, start, key), v)
-}
-
-// appendTimeMember appends a time member, left out when zero (omitzero).
-func appendTimeMember(b []byte, start int, key string, t time.Time) []byte {
-	if t.IsZero() {
-		return b
-	}
-	b = append(appendKey(b, start, key), '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
 }
 
 func decodeResource(b []byte, rev int64) (*Resource, error) {

@@ -131,9 +131,9 @@ var spaces = [spaceEnd]layout{
 	},
 	SpaceNetModel: {
 		name: "network model", prefix: "nm\x00", owner: "internal/netmodel",
-		keys: `flow\0{Unix nanoseconds, 16 hex digits}{sequence, 16 hex digits}; flowmeta; loopback\0{private endpoint id, lower case}; loopback-next; ` +
+		keys: `flow\0{Unix nanoseconds, 16 hex digits}{sequence, 16 hex digits} (of a segment's first record); flowmeta; loopback\0{private endpoint id, lower case}; loopback-next; ` +
 			`vnet-loopback\0{virtual network id, lower case}; vnet-loopback-next`,
-		values: "flow\\0…: a flow record (JSON); flowmeta: the flow count and last sequence (JSON); " +
+		values: "flow\\0…: a segment of flow records (byte 1, then their JSON joined by newlines, DEFLATE-compressed; one record's JSON as written before segments); flowmeta: the flow count and last sequence (JSON); " +
 			"loopback\\0…: a private endpoint's loopback address and port (JSON); loopback-next: the next loopback address's number; " +
 			"vnet-loopback\\0…: a virtual network proxy's loopback address and port (JSON); vnet-loopback-next: the next one's number",
 	},

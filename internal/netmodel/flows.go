@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/armlet/armlet/internal/arm/action"
 	"github.com/armlet/armlet/internal/arm/resourceid"
 	"github.com/armlet/armlet/internal/decision"
+	"github.com/armlet/armlet/internal/jsonenc"
 	"github.com/armlet/armlet/internal/kv"
 )
 
@@ -174,9 +177,10 @@ type FlowOptions struct {
 	Leading func() bool
 }
 
-// FlowStore keeps flow records in kv.SpaceNetModel under "flow\x00",
-// keyed by time then sequence, written in batches by one writer goroutine
-// (Run) so that recording costs a request one channel send.
+// FlowStore keeps flow records in kv.SpaceNetModel under "flow\x00", in
+// segments keyed by time then sequence (flowsegments.go), written in
+// batches by one writer goroutine (Run) so that recording costs a request
+// one channel send.
 //
 // When the queue is full, Record drops the observation and counts it
 // (Dropped), which the reports show: a slow disk never slows a request.
@@ -199,6 +203,7 @@ type FlowStore struct {
 	seq     uint64
 	metaRev int64     // revision of the meta record they were read from; 0 when absent
 	oldest  time.Time // time of the first record; zero when empty
+	seg     segmenter
 }
 
 // flowMsg is one request to the writer: an observation to store, a flush
@@ -219,14 +224,11 @@ var (
 	flowMetaKey = []byte("flowmeta")
 )
 
-// Batches stay under 100 operations per transaction (with the meta record)
-// on a shared store (etcd's limit on a transaction's operations); on a
-// store of armlet's own they are larger, as one commit (one fsync) per
-// batch is most of what a record costs.
-const (
-	flowBatch      = 98
-	flowBatchLocal = 1024
-)
+// flowBatch bounds the records the writer gathers for one write: one
+// commit (one fsync, one etcd round) per batch is most of what a record
+// costs. A batch's records are stored in segments (see flowsegments.go),
+// as few transactions as etcd's limits allow.
+const flowBatch = 1024
 
 // flowLinger is how long the writer waits, after the first observation of
 // a batch, for more to join it: under load a batch then holds some
@@ -277,6 +279,11 @@ func (fs *FlowStore) reload(ctx context.Context) error {
 	if err := fs.loadMeta(ctx); err != nil {
 		return err
 	}
+	return fs.loadOldest(ctx)
+}
+
+// loadOldest reads the time of the oldest record: its segment's key.
+func (fs *FlowStore) loadOldest(ctx context.Context) error {
 	first, err := fs.opts.Store.Scan(ctx, flowPrefix, nil, 1)
 	if err != nil {
 		return err
@@ -423,10 +430,7 @@ func (fs *FlowStore) collect(first flowMsg, linger time.Duration) (batch []*Obse
 		prune = prune || m.prune
 	}
 	add(first)
-	limit := flowBatchLocal
-	if fs.opts.Store.Shared() {
-		limit = flowBatch
-	}
+	limit := flowBatch
 	var wait <-chan time.Time
 	if linger > 0 && first.obs != nil {
 		t := time.NewTimer(linger)
@@ -478,41 +482,73 @@ func (fs *FlowStore) store(ctx context.Context, batch []*Observation) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	type record struct {
-		t    time.Time
-		body []byte
-	}
-	records := make([]record, 0, len(batch))
+	// One buffer holds the JSON of every record of the batch.
+	records := make([]flowRecord, 0, len(batch))
+	buf := make([]byte, 0, 2048*len(batch))
 	for _, o := range batch {
 		f := FlowOf(*o)
-		b, err := json.Marshal(f)
+		start := len(buf)
+		out, err := appendFlow(buf, &f)
 		if err != nil {
 			fs.log.Error("encoding flow record", "err", err)
 			continue
 		}
-		records = append(records, record{f.Time, b})
+		buf = out
+		records = append(records, flowRecord{f.Time, buf[start:len(buf):len(buf)]})
 	}
 	if len(records) == 0 {
 		return nil
 	}
-	for range maxMetaRaces {
-		ops := make([]kv.Op, 0, len(records)+1)
-		seq := fs.seq
-		firstTime := time.Time{}
-		for _, r := range records {
-			seq++
-			ops = append(ops, kv.Put(flowKey(r.t, seq), r.body))
-			if firstTime.IsZero() || r.t.Before(firstTime) {
-				firstTime = r.t
-			}
+	sortRecords(records)
+	segments := cut(records)
+	values := make([][]byte, len(segments))
+	for i, seg := range segments {
+		values[i] = fs.seg.encode(seg)
+	}
+	// Transactions of at most txnBytes of values and txnSegments keys.
+	for len(segments) > 0 {
+		n, size := 1, len(values[0])
+		for n < len(segments) && n < txnSegments && size+len(values[n]) <= txnBytes {
+			size += len(values[n])
+			n++
 		}
-		ok, err := fs.commitMeta(ctx, ops, fs.count+len(records), seq)
+		if err := fs.storeSegments(ctx, segments[:n], values[:n]); err != nil {
+			return err
+		}
+		segments, values = segments[n:], values[n:]
+	}
+	return nil
+}
+
+// Bounds of one transaction of the flow writer: etcd refuses a request
+// over 1.5 MiB and, by default, a transaction of over 128 operations.
+const (
+	txnBytes    = 1 << 20
+	txnSegments = 98
+)
+
+// storeSegments writes segments, whose values are values, in one
+// transaction with the meta record, numbering their records after the
+// last sequence number stored.
+func (fs *FlowStore) storeSegments(ctx context.Context, segments [][]flowRecord, values [][]byte) error {
+	records := 0
+	for _, seg := range segments {
+		records += len(seg)
+	}
+	for range maxMetaRaces {
+		ops := make([]kv.Op, 0, len(segments)+1)
+		seq := fs.seq
+		for i, seg := range segments {
+			ops = append(ops, kv.Put(flowKey(seg[0].t, seq+1), values[i]))
+			seq += uint64(len(seg))
+		}
+		ok, err := fs.commitMeta(ctx, ops, fs.count+records, seq)
 		if err != nil {
 			return err
 		}
 		if ok {
-			if fs.oldest.IsZero() || firstTime.Before(fs.oldest) {
-				fs.oldest = firstTime
+			if first := segments[0][0].t; fs.oldest.IsZero() || first.Before(fs.oldest) {
+				fs.oldest = first
 			}
 			return nil
 		}
@@ -520,8 +556,12 @@ func (fs *FlowStore) store(ctx context.Context, batch []*Observation) error {
 	return fmt.Errorf("the flow meta record kept changing under %d attempts", maxMetaRaces)
 }
 
+// pruneScan is how many segments one pass of prune reads.
+const pruneScan = 16
+
 // prune deletes the oldest records beyond MaxRecords and those older than
-// MaxAge.
+// MaxAge. A segment partly pruned is written again with the records it
+// keeps, under the key of the first of them.
 func (fs *FlowStore) prune(ctx context.Context) error {
 	cutoff := fs.opts.Now().Add(-fs.opts.MaxAge)
 	for {
@@ -529,42 +569,64 @@ func (fs *FlowStore) prune(ctx context.Context) error {
 		if over <= 0 && (fs.oldest.IsZero() || !fs.oldest.Before(cutoff)) {
 			return nil
 		}
-		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, nil, flowBatch)
+		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, nil, pruneScan)
 		if err != nil {
 			return err
 		}
 		var ops []kv.Op
+		removed := 0
 		for _, e := range ents {
 			if over <= 0 && !keyTime(e.Key).Before(cutoff) {
 				break
 			}
+			recs, err := segmentRecords(e.Value)
+			if err != nil {
+				fs.log.Warn("deleting a corrupt flow segment", "key", fmt.Sprintf("%q", e.Key), "err", err)
+				ops = append(ops, kv.Delete(e.Key))
+				removed++
+				over--
+				continue
+			}
+			drop := 0
+			var keep time.Time // time of the first record kept
+			for drop < len(recs) {
+				t, err := recordTime(recs[drop])
+				if err == nil && over <= 0 && !t.Before(cutoff) {
+					keep = t
+					break
+				}
+				drop++ // beyond the count, too old, or of no readable time
+				over--
+			}
+			if drop == 0 {
+				break
+			}
 			ops = append(ops, kv.Delete(e.Key))
-			over--
+			removed += drop
+			if drop < len(recs) {
+				rest := make([]flowRecord, 0, len(recs)-drop)
+				for _, r := range recs[drop:] {
+					rest = append(rest, flowRecord{json: r})
+				}
+				ops = append(ops, kv.Put(flowKey(keep, keySeq(e.Key)+uint64(drop)), fs.seg.encode(rest)))
+				break // the rest of this segment and every later one stay
+			}
 		}
 		if len(ops) == 0 {
-			fs.oldest = time.Time{}
-			if len(ents) > 0 {
-				fs.oldest = keyTime(ents[0].Key)
-			}
 			if len(ents) == 0 {
 				fs.count = 0 // the meta record overcounted; trust the store
 			}
-			return nil
+			return fs.loadOldest(ctx)
 		}
-		n := len(ops)
-		ok, err := fs.commitMeta(ctx, ops, max(fs.count-n, 0), fs.seq)
+		ok, err := fs.commitMeta(ctx, ops, max(fs.count-removed, 0), fs.seq)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			continue // another writer moved the counters: look again
 		}
-		count := fs.count
-		fs.oldest = time.Time{}
-		if n < len(ents) {
-			fs.oldest = keyTime(ents[n].Key)
-		} else if count > 0 {
-			fs.oldest = cutoff.Add(-time.Nanosecond) // unknown: look again
+		if err := fs.loadOldest(ctx); err != nil {
+			return err
 		}
 	}
 }
@@ -609,32 +671,65 @@ func (ff FlowFilter) Match(f Flow) bool {
 func (fs *FlowStore) List(ctx context.Context, ff FlowFilter) ([]Flow, error) {
 	var after []byte
 	if !ff.Since.IsZero() {
-		// Every key of an earlier time sorts at or before this one.
-		after = append(flowKey(ff.Since.Add(-time.Nanosecond), 0)[:len(flowPrefix)+16], bytesFF(16)...)
+		// A segment holding a record at Since starts at most segmentSpan
+		// earlier; every key of an earlier time sorts at or before this one.
+		after = append(flowKey(ff.Since.Add(-segmentSpan-time.Nanosecond), 0)[:len(flowPrefix)+16], bytesFF(16)...)
 	}
 	out := []Flow{}
+	// pending are records read whose place is not known yet: a later
+	// segment may hold older ones, up to the time it starts at.
+	var pending []Flow
+	// settle moves the pending records older than bound (all when bound is
+	// zero) to out, oldest first, and reports whether out is full.
+	settle := func(bound time.Time) bool {
+		slices.SortStableFunc(pending, func(a, b Flow) int { return a.Time.Compare(b.Time) })
+		n := len(pending)
+		if !bound.IsZero() {
+			n, _ = slices.BinarySearchFunc(pending, bound, func(f Flow, t time.Time) int { return f.Time.Compare(t) })
+		}
+		for _, f := range pending[:n] {
+			out = append(out, f)
+			if ff.Limit > 0 && len(out) >= ff.Limit {
+				return true
+			}
+		}
+		pending = slices.Delete(pending, 0, n)
+		return false
+	}
+	const page = 100
 	for {
-		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, after, 500)
+		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, after, page)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range ents {
-			if !ff.Until.IsZero() && !keyTime(e.Key).Before(ff.Until) {
+			start := keyTime(e.Key)
+			if !ff.Until.IsZero() && !start.Before(ff.Until) {
+				settle(time.Time{})
 				return out, nil
 			}
-			var f Flow
-			if err := json.Unmarshal(e.Value, &f); err != nil {
-				fs.log.Warn("skipping corrupt flow record", "key", fmt.Sprintf("%q", e.Key), "err", err)
+			// Every later segment starts at start or after.
+			if settle(start) {
+				return out, nil
+			}
+			recs, err := segmentRecords(e.Value)
+			if err != nil {
+				fs.log.Warn("skipping corrupt flow segment", "key", fmt.Sprintf("%q", e.Key), "err", err)
 				continue
 			}
-			if ff.Match(f) {
-				out = append(out, f)
-				if ff.Limit > 0 && len(out) >= ff.Limit {
-					return out, nil
+			for _, r := range recs {
+				var f Flow
+				if err := json.Unmarshal(r, &f); err != nil {
+					fs.log.Warn("skipping corrupt flow record", "key", fmt.Sprintf("%q", e.Key), "err", err)
+					continue
+				}
+				if ff.Match(f) {
+					pending = append(pending, f)
 				}
 			}
 		}
-		if len(ents) < 500 {
+		if len(ents) < page {
+			settle(time.Time{})
 			return out, nil
 		}
 		after = ents[len(ents)-1].Key
@@ -653,6 +748,19 @@ func flowKey(t time.Time, seq uint64) []byte {
 	k = hex.AppendEncode(k, b[:])
 	binary.BigEndian.PutUint64(b[:], seq)
 	return hex.AppendEncode(k, b[:])
+}
+
+// keySeq is the sequence number in a flow key (of the first record of its
+// segment).
+func keySeq(k []byte) uint64 {
+	var b [8]byte
+	if len(k) != len(flowPrefix)+32 {
+		return 0
+	}
+	if _, err := hex.Decode(b[:], k[len(flowPrefix)+16:]); err != nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b[:])
 }
 
 func keyTime(k []byte) time.Time {
@@ -674,4 +782,121 @@ func mustMarshal(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// appendFlow appends json.Marshal(f), written member by member: the flow
+// writer encodes every request's record, and reflection was most of its
+// CPU. On an error (Marshal's) dst is returned as it was.
+func appendFlow(dst []byte, f *Flow) ([]byte, error) {
+	if !jsonenc.EncodableTime(f.Time) {
+		_, err := json.Marshal(f)
+		return dst, err
+	}
+	b := append(dst, `{"time":`...)
+	b = jsonenc.AppendTime(b, f.Time)
+	start := len(dst) + 1 // the members start after the brace
+	b = jsonenc.AppendStringMember(b, start, "requestId", f.RequestID)
+	b = jsonenc.AppendStringMember(b, start, "callerObjectId", f.CallerObjectID)
+	b = jsonenc.AppendStringMember(b, start, "callerAppId", f.CallerAppID)
+	b = jsonenc.AppendStringMember(b, start, "callerTenantId", f.CallerTenantID)
+	b = jsonenc.AppendStringMember(b, start, "correlationId", f.CorrelationID)
+	b = jsonenc.AppendStringMember(b, start, "clientRequestId", f.ClientRequestID)
+	b = append(b, `,"method":`...)
+	b = jsonenc.AppendString(b, f.Method)
+	b = append(b, `,"path":`...)
+	b = jsonenc.AppendString(b, f.Path)
+	b = append(b, `,"operation":`...)
+	b = jsonenc.AppendString(b, f.Operation)
+	b = jsonenc.AppendStringMember(b, start, "resourceId", f.ResourceID)
+	b = jsonenc.AppendStringMember(b, start, "workspace", f.Workspace)
+	b = jsonenc.AppendStringMember(b, start, "registry", f.Registry)
+	b = append(b, `,"class":`...)
+	b = jsonenc.AppendString(b, string(f.Class))
+	b = append(b, `,"listener":`...)
+	b = jsonenc.AppendString(b, f.Listener)
+	b = jsonenc.AppendStringMember(b, start, "privateEndpointId", f.PrivateEndpointID)
+	b = append(b, `,"metadata":{`...)
+	b = appendMetadata(b, &f.Metadata)
+	b = append(b, `},"status":`...)
+	b = strconv.AppendInt(b, int64(f.Status), 10)
+	b = jsonenc.AppendStringMember(b, start, "errorCode", f.ErrorCode)
+	if len(f.Decisions) > 0 {
+		b = append(b, `,"decisions":[`...)
+		for i := range f.Decisions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendDecision(b, &f.Decisions[i])
+		}
+		b = append(b, ']')
+	}
+	b = jsonenc.AppendStringMember(b, start, "deployment", f.Deployment)
+	return append(b, '}'), nil
+}
+
+// appendMetadata appends m's members (json.Marshal's, without the braces).
+func appendMetadata(b []byte, m *Metadata) []byte {
+	start := len(b)
+	if len(m.ResourceIDs) > 0 {
+		b = jsonenc.AppendKey(b, start, "resourceIds")
+		b = appendStrings(b, m.ResourceIDs)
+	}
+	params := func(key string, ps []Param) {
+		if len(ps) == 0 {
+			return
+		}
+		b = jsonenc.AppendKey(b, start, key)
+		b = append(b, '[')
+		for i, p := range ps {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = jsonenc.AppendString(b, p.Name)
+			b = append(b, `,"value":`...)
+			b = jsonenc.AppendString(b, p.Value)
+			if p.Redacted {
+				b = append(b, `,"redacted":true`...)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	params("query", m.Query)
+	params("body", m.Body)
+	if m.Truncated {
+		b = jsonenc.AppendKey(b, start, "truncated")
+		b = append(b, "true"...)
+	}
+	return b
+}
+
+// appendDecision appends json.Marshal(d).
+func appendDecision(b []byte, d *decision.Decision) []byte {
+	start := len(b) + 1
+	b = append(b, `{"kind":`...)
+	b = jsonenc.AppendString(b, d.Kind)
+	b = append(b, `,"outcome":`...)
+	b = jsonenc.AppendString(b, d.Outcome)
+	b = jsonenc.AppendStringMember(b, start, "action", d.Action)
+	b = jsonenc.AppendStringMember(b, start, "scope", d.Scope)
+	b = append(b, `,"reason":`...)
+	b = jsonenc.AppendString(b, d.Reason)
+	if len(d.Refs) > 0 {
+		b = append(b, `,"refs":`...)
+		b = appendStrings(b, d.Refs)
+	}
+	return append(b, '}')
+}
+
+// appendStrings appends a JSON array of strings.
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, s)
+	}
+	return append(b, ']')
 }

@@ -214,26 +214,39 @@ func resolved(o Observation) Observation {
 }
 
 // flowTxns is a store that remembers, for every transaction, how many
-// flow records it wrote.
+// flow records it wrote (in all its segments).
 type flowTxns struct {
 	kv.Store
-	mu    sync.Mutex
-	sizes []int
+	mu       sync.Mutex
+	sizes    []int // records per transaction
+	segBytes []int // bytes of segment values per transaction
 }
 
 func (s *flowTxns) Txn(ctx context.Context, ops ...kv.Op) (int64, error) {
-	n := 0
+	n, size := 0, 0
 	for _, op := range ops {
 		if !op.Delete && bytes.Contains(op.Key, flowPrefix) {
-			n++
+			recs, err := segmentRecords(op.Value)
+			if err != nil {
+				panic(err)
+			}
+			n += len(recs)
+			size += len(op.Value)
 		}
 	}
 	if n > 0 {
 		s.mu.Lock()
 		s.sizes = append(s.sizes, n)
+		s.segBytes = append(s.segBytes, size)
 		s.mu.Unlock()
 	}
 	return s.Store.Txn(ctx, ops...)
+}
+
+func (s *flowTxns) segmentBytes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.segBytes)
 }
 
 func (s *flowTxns) written() []int {
@@ -244,7 +257,8 @@ func (s *flowTxns) written() []int {
 
 // TestFlowBatching proves the batching of flow records: records queued
 // together are written together, flowBatch to a transaction at the most,
-// and a record queued alone is written at once, without a Flush.
+// and a record queued alone is written at once, without a Flush. A shared
+// store (etcd) gets the same batches.
 // sharedFlowTxns is a flowTxns the writer takes for a store other
 // processes write too (its batches keep to etcd's limit).
 type sharedFlowTxns struct{ *flowTxns }
@@ -260,7 +274,7 @@ func TestFlowBatching(t *testing.T) {
 		shared bool
 		batch  int
 	}{
-		{"store of its own", false, flowBatchLocal},
+		{"store of its own", false, flowBatch},
 		{"shared store", true, flowBatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,7 +285,7 @@ func TestFlowBatching(t *testing.T) {
 				store = sharedFlowTxns{txns}
 			}
 			clk := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-			fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now, QueueSize: 4 * flowBatchLocal})
+			fs, err := OpenFlows(ctx, FlowOptions{Store: kv.SpaceNetModel.Of(store), Now: clk.Now, QueueSize: 4 * flowBatch})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -600,7 +614,7 @@ func benchObservation(clk *fakeClock) Observation {
 }
 
 // TestFlowWritersShareOneStore runs two flow stores on one kv store, as two
-// replicas do: their concurrent batches keep every record under its own key
+// replicas do: their concurrent batches keep every record under a key of its own
 // and the count exact, only the leader prunes, and its retention pass ages
 // records out with no request coming.
 func TestFlowWritersShareOneStore(t *testing.T) {
