@@ -590,10 +590,11 @@ func (fs *FlowStore) prune(ctx context.Context) error {
 			drop := 0
 			var keep time.Time // time of the first record kept
 			for drop < len(recs) {
-				t, err := recordTime(recs[drop])
-				if err == nil && over <= 0 && !t.Before(cutoff) {
-					keep = t
-					break
+				if over <= 0 { // only the age decides: read the record's time
+					if t, err := recordTime(recs[drop]); err == nil && !t.Before(cutoff) {
+						keep = t
+						break
+					}
 				}
 				drop++ // beyond the count, too old, or of no readable time
 				over--

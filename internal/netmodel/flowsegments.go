@@ -47,8 +47,9 @@ type flowRecord struct {
 // segmenter encodes segments. It is owned by the flow writer goroutine,
 // which reuses its compressor.
 type segmenter struct {
-	buf bytes.Buffer
-	zw  *flate.Writer
+	joined []byte // the records joined, before compression
+	buf    bytes.Buffer
+	zw     *flate.Writer
 }
 
 // cut splits records (sorted by time) into the runs of one segment each.
@@ -75,12 +76,14 @@ func (s *segmenter) encode(records []flowRecord) []byte {
 	} else {
 		s.zw.Reset(&s.buf)
 	}
+	s.joined = s.joined[:0]
 	for i, r := range records {
 		if i > 0 {
-			s.zw.Write([]byte{'\n'}) // a bytes.Buffer's writes do not fail
+			s.joined = append(s.joined, '\n')
 		}
-		s.zw.Write(r.json)
+		s.joined = append(s.joined, r.json...)
 	}
+	s.zw.Write(s.joined) // a bytes.Buffer's writes do not fail
 	s.zw.Close()
 	return bytes.Clone(s.buf.Bytes())
 }
