@@ -65,6 +65,13 @@ func TestMetadataEndpoints(t *testing.T) {
 		t.Fatalf("object form: %d %s", st, body)
 	}
 	check("2022-09-01 (object)", one)
+	// Query parameter names are case-insensitive in ARM, here too.
+	st, _, body = s.Do(t, "GET", "/metadata/endpoints?API-Version=2022-09-01", "", noAuth)
+	one = cloud{}
+	if st != 200 || json.Unmarshal([]byte(body), &one) != nil {
+		t.Fatalf("object form asked with API-Version: %d %s", st, body)
+	}
+	check("2022-09-01 (object, API-Version)", one)
 
 	// go-azure-sdk joins that login endpoint and "/{tenant}/oauth2/v2.0/token"
 	// into a path with two leading slashes, which the token service serves.

@@ -53,7 +53,8 @@ func (s *server) privateMetadata(w http.ResponseWriter, r *http.Request, _ []byt
 // stands in for) at the request's host and login at the login URL.
 func (s *server) metadataDocument(r *http.Request, login string) *engine.Response {
 	base := baseURL(r)
-	v := r.URL.Query().Get("api-version")
+	// Parameter names are case-insensitive in ARM, as on every route.
+	v := engine.QueryValue(r.URL.Query(), "api-version")
 	if v == "" || v == "1.0" || v < "2019-05-01" {
 		return engine.JSON(http.StatusOK, map[string]any{
 			"galleryEndpoint": base + "/",
