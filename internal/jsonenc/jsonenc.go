@@ -13,6 +13,7 @@ package jsonenc
 import (
 	"encoding/json"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -254,11 +255,43 @@ var plain = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// plainWords reads s eight bytes at a time and returns the index of the
+// first byte plain does not pass, or, when there is none in its whole
+// words, their length (the last len(s)%8 bytes are the caller's to read).
+// In each word, a byte that is not ASCII, is below 0x20 or is one of the
+// five escaped sets its high bit in m; a borrow can set the bit of a byte
+// above a flagged one, never below, so the lowest flag is exact.
+func plainWords(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		t := s[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		q := w ^ ones*'"'
+		bs := w ^ ones*'\\'
+		lt := w ^ ones*'<'
+		gt := w ^ ones*'>'
+		amp := w ^ ones*'&'
+		m := (w | (w-ones*0x20)&^w |
+			(q-ones)&^q | (bs-ones)&^bs | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	return i
+}
+
 // AppendString appends s as a JSON string the way Marshal writes it.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Resource ids and names are long plain runs: skip them a word
+		// at a time.
+		if i += plainWords(s[i:]); i >= len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if plain[b] {
 				i++

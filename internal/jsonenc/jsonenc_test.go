@@ -125,6 +125,27 @@ func BenchmarkMarshal(b *testing.B) {
 	})
 }
 
+// FuzzAppendString checks AppendString against Marshal on any string,
+// invalid UTF-8 included, with the special bytes at every offset of the
+// eight-byte words it skips.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii of some length", "a\"b\\c<d>e&f\x00g\x1fh\x7f", "\u2028\u2029\xff\xfe", "0123456\n89abcdef<", "été 東京 😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for pad := range 8 { // the same bytes at each alignment
+			in := strings.Repeat("x", pad) + s
+			want, err := json.Marshal(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := AppendString(nil, in); !bytes.Equal(got, want) {
+				t.Fatalf("AppendString(%q) = %s, want %s", in, got, want)
+			}
+		}
+	})
+}
+
 func BenchmarkAppendString(b *testing.B) {
 	s := "/subscriptions/cb9d4776-8fbf-4384-92f0-991770570a35/resourceGroups/budget-rg/providers/Microsoft.MachineLearningServices/workspaces/budget-ws"
 	buf := make([]byte, 0, 512)
