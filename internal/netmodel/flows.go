@@ -484,7 +484,8 @@ func (fs *FlowStore) store(ctx context.Context, batch []*Observation) error {
 	}
 	// One buffer holds the JSON of every record of the batch.
 	records := make([]flowRecord, 0, len(batch))
-	buf := make([]byte, 0, 2048*len(batch))
+	buf := fs.seg.records[:0]
+	defer func() { fs.seg.records = buf[:0] }() // the segments' values are copies
 	for _, o := range batch {
 		f := FlowOf(*o)
 		start := len(buf)
@@ -579,7 +580,7 @@ func (fs *FlowStore) prune(ctx context.Context) error {
 			if over <= 0 && !keyTime(e.Key).Before(cutoff) {
 				break
 			}
-			recs, err := segmentRecords(e.Value)
+			recs, err := fs.seg.reader.records(e.Value)
 			if err != nil {
 				fs.log.Warn("deleting a corrupt flow segment", "key", fmt.Sprintf("%q", e.Key), "err", err)
 				ops = append(ops, kv.Delete(e.Key))
@@ -698,6 +699,7 @@ func (fs *FlowStore) List(ctx context.Context, ff FlowFilter) ([]Flow, error) {
 		return false
 	}
 	const page = 100
+	var reader segmentReader // what it reads is decoded before its next read
 	for {
 		ents, err := fs.opts.Store.Scan(ctx, flowPrefix, after, page)
 		if err != nil {
@@ -713,7 +715,7 @@ func (fs *FlowStore) List(ctx context.Context, ff FlowFilter) ([]Flow, error) {
 			if settle(start) {
 				return out, nil
 			}
-			recs, err := segmentRecords(e.Value)
+			recs, err := reader.records(e.Value)
 			if err != nil {
 				fs.log.Warn("skipping corrupt flow segment", "key", fmt.Sprintf("%q", e.Key), "err", err)
 				continue

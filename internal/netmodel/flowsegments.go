@@ -48,12 +48,16 @@ type flowRecord struct {
 	json []byte
 }
 
-// segmenter encodes segments. It is owned by the flow writer goroutine,
-// which reuses its compressor.
+// segmenter encodes and reads segments. It is owned by the flow writer
+// goroutine, which reuses its compressor and buffers.
 type segmenter struct {
 	joined []byte // the records joined, before compression
 	buf    bytes.Buffer
 	zw     *flate.Writer
+	// records holds the JSON of a batch's records on their way into
+	// segments (encode copies what it keeps).
+	records []byte
+	reader  segmentReader
 }
 
 // cut splits records (sorted by time) into the runs of one segment each.
@@ -95,6 +99,21 @@ func (s *segmenter) encode(records []flowRecord) []byte {
 // segmentRecords returns the JSON of each record of a stored segment
 // value, in its order (time).
 func segmentRecords(value []byte) ([][]byte, error) {
+	var r segmentReader
+	return r.records(value)
+}
+
+// segmentReader reads segment values, reusing its decompressor and its
+// buffer from one value to the next: the records a read returns are valid
+// until the next read. The writer's pruning reads every record it drops,
+// and these were most of its allocations.
+type segmentReader struct {
+	zr  io.ReadCloser // a flate reader, reset for each value
+	raw []byte
+}
+
+// records returns the JSON of each record of value, in its order (time).
+func (r *segmentReader) records(value []byte) ([][]byte, error) {
 	if len(value) == 0 {
 		return nil, errors.New("empty flow segment")
 	}
@@ -102,18 +121,38 @@ func segmentRecords(value []byte) ([][]byte, error) {
 	case '{': // one record, as armlet stored each before segments
 		return [][]byte{value}, nil
 	case segmentFlate:
-		// Records compress about ten times: start the buffer near there.
-		out := bytes.NewBuffer(make([]byte, 0, 8*len(value)))
-		zr := flate.NewReader(bytes.NewReader(value[1:]))
-		_, err := io.Copy(out, zr)
-		zr.Close()
-		raw := out.Bytes()
+		raw, err := r.inflate(value[1:])
 		if err != nil {
 			return nil, fmt.Errorf("flow segment: %w", err)
 		}
 		return bytes.Split(raw, []byte{'\n'}), nil
 	default:
 		return nil, fmt.Errorf("flow segment of unknown format %#x", value[0])
+	}
+}
+
+// inflate decompresses a DEFLATE stream into r.raw.
+func (r *segmentReader) inflate(compressed []byte) ([]byte, error) {
+	src := bytes.NewReader(compressed)
+	if r.zr == nil {
+		r.zr = flate.NewReader(src)
+	} else if err := r.zr.(flate.Resetter).Reset(src, nil); err != nil {
+		return nil, err
+	}
+	r.raw = r.raw[:0]
+	for {
+		if len(r.raw) == cap(r.raw) {
+			// Records compress ten to twenty times.
+			r.raw = slices.Grow(r.raw, max(16*len(compressed), cap(r.raw)))
+		}
+		n, err := r.zr.Read(r.raw[len(r.raw):cap(r.raw)])
+		r.raw = r.raw[:len(r.raw)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			return r.raw, nil
+		case err != nil:
+			return nil, err
+		}
 	}
 }
 
