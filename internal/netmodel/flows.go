@@ -792,7 +792,8 @@ func mustMarshal(v any) []byte {
 // CPU. On an error (Marshal's) dst is returned as it was.
 func appendFlow(dst []byte, f *Flow) ([]byte, error) {
 	if !jsonenc.EncodableTime(f.Time) {
-		_, err := json.Marshal(f)
+		// A copy, so that f stays on its caller's stack on every other path.
+		_, err := json.Marshal(*f)
 		return dst, err
 	}
 	b := append(dst, `{"time":`...)
