@@ -282,10 +282,10 @@ func (s *Store) scan(ctx context.Context, prefix, after []byte, limit int, value
 	if s.closed.Load() {
 		return nil, kv.ErrClosed
 	}
+	// Grown as entries come: most scans are of a prefix with few keys
+	// (a subscription's types, a scope's assignments), and a full page
+	// made up front was most of what such a scan allocated.
 	var out []kv.Entry
-	if limit > 0 {
-		out = make([]kv.Entry, 0, min(limit, 256))
-	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKV)
 		if b == nil {
