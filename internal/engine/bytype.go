@@ -16,17 +16,23 @@ import (
 // it for bookkeeping that spans subscriptions, such as the listeners of
 // approved private endpoints.
 func (e *Engine) ListByType(ctx context.Context, fullType string) ([]*Resource, error) {
+	// The subscriptions' ids are the last part of their record keys (in
+	// lower case, as the type index keys them): no record is read.
 	var subs []string
-	err := e.scanAll(ctx, e.tables.records, childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions), func(ent kv.Entry) error {
-		r, err := decodeResource(ent.Value, ent.Revision)
+	subsPrefix := childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions)
+	var after []byte
+	for {
+		ents, err := e.tables.records.ScanKeys(ctx, subsPrefix, after, 256)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		subs = append(subs, r.ID.Name())
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		for _, ent := range ents {
+			subs = append(subs, string(ent.Key[len(subsPrefix):]))
+			after = ent.Key
+		}
+		if len(ents) < 256 {
+			break
+		}
 	}
 	now := e.clock.Now()
 	alive := e.groupAlive(ctx, &Request{Now: now})

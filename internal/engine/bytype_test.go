@@ -11,8 +11,12 @@ func TestListByType(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	const sub2 = "00000000-0000-0000-0000-00000000bbbb"
-	if err := h.e.EnsureSubscription(ctx, sub2, "tenant", "second"); err != nil {
-		t.Fatal(err)
+	// Upper case: the list finds it under its lower-cased record key.
+	const sub3 = "00000000-0000-0000-0000-00000000CCCC"
+	for _, s := range []string{sub2, sub3} {
+		if err := h.e.EnsureSubscription(ctx, s, "tenant", "other"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	put := func(path string, want int) {
 		t.Helper()
@@ -20,7 +24,7 @@ func TestListByType(t *testing.T) {
 			t.Fatalf("PUT %s: %d %v", path, st, body)
 		}
 	}
-	for _, s := range []string{sub, sub2} {
+	for _, s := range []string{sub, sub2, sub3} {
 		for _, g := range []string{"rg1", "rg2"} {
 			put("/subscriptions/"+s+"/resourceGroups/"+g+"?api-version=2021-04-01", http.StatusCreated)
 		}
@@ -29,6 +33,7 @@ func TestListByType(t *testing.T) {
 	put("/subscriptions/"+sub+"/resourceGroups/rg2/providers/Test.Widgets/widgets/w2?api-version=2024-01-01", http.StatusCreated)
 	put("/subscriptions/"+sub2+"/resourceGroups/rg1/providers/Test.Widgets/widgets/w3?api-version=2024-01-01", http.StatusCreated)
 	put(rg+"/providers/Test.Widgets/widgets/w1/parts/p1?api-version=2024-01-01", http.StatusCreated)
+	put("/subscriptions/"+sub3+"/resourceGroups/rg1/providers/Test.Widgets/widgets/w4?api-version=2024-01-01", http.StatusCreated)
 
 	names := func() []string {
 		t.Helper()
@@ -43,8 +48,8 @@ func TestListByType(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if got := names(); !slices.Equal(got, []string{"w1", "w2", "w3"}) {
-		t.Fatalf("ListByType = %v, want [w1 w2 w3]", got)
+	if got := names(); !slices.Equal(got, []string{"w1", "w2", "w3", "w4"}) {
+		t.Fatalf("ListByType = %v, want [w1 w2 w3 w4]", got)
 	}
 	// A resource group whose delete has completed takes its resources out
 	// of the list, before the background loop removes them.
@@ -52,7 +57,7 @@ func TestListByType(t *testing.T) {
 		t.Fatalf("DELETE rg2: %d %v", st, body)
 	}
 	h.clk.Advance(h.e.OperationDuration())
-	if got := names(); !slices.Equal(got, []string{"w1", "w3"}) {
-		t.Fatalf("after deleting rg2: ListByType = %v, want [w1 w3]", got)
+	if got := names(); !slices.Equal(got, []string{"w1", "w3", "w4"}) {
+		t.Fatalf("after deleting rg2: ListByType = %v, want [w1 w3 w4]", got)
 	}
 }
