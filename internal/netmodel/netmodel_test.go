@@ -567,11 +567,7 @@ func TestListenersReconcile(t *testing.T) {
 // behind it. BenchmarkRecordDirect is the cost without batching: one
 // store transaction per request.
 func BenchmarkRecord(b *testing.B) {
-	store, err := boltkv.Open(filepath.Join(b.TempDir(), "flows.db"), boltkv.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	store := benchBolt(b)
 	clk := &fakeClock{now: time.Now()}
 	fs, stop := startFlows(b, store, clk, 1_000_000, 24*time.Hour)
 	defer stop()
@@ -588,11 +584,7 @@ func BenchmarkRecord(b *testing.B) {
 }
 
 func BenchmarkRecordDirect(b *testing.B) {
-	store, err := boltkv.Open(filepath.Join(b.TempDir(), "flows.db"), boltkv.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	store := benchBolt(b)
 	clk := &fakeClock{now: time.Now()}
 	o := benchObservation(clk)
 	var seq uint64
@@ -612,11 +604,7 @@ func BenchmarkRecordDirect(b *testing.B) {
 // as many as each batch adds. It is the CPU the flow records take from the
 // requests beside them (the writer shares the cores), not a request's wait.
 func BenchmarkFlowWriter(b *testing.B) {
-	store, err := boltkv.Open(filepath.Join(b.TempDir(), "flows.db"), boltkv.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	store := benchBolt(b)
 	clk := &fakeClock{now: time.Now()}
 	const retained = 20000
 	fs, stop := startFlows(b, store, clk, retained, 24*time.Hour)
@@ -666,6 +654,17 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchBolt opens a bbolt store in a temporary directory for a benchmark,
+// closed when it ends.
+func benchBolt(b *testing.B) *boltkv.Store {
+	store, err := boltkv.Open(filepath.Join(b.TempDir(), "flows.db"), boltkv.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	return store
 }
 
 func benchObservation(clk *fakeClock) Observation {
