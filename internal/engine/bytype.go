@@ -20,19 +20,12 @@ func (e *Engine) ListByType(ctx context.Context, fullType string) ([]*Resource, 
 	// lower case, as the type index keys them): no record is read.
 	var subs []string
 	subsPrefix := childrenPrefix(resourceid.Root, resourceid.TypeSubscriptions)
-	var after []byte
-	for {
-		ents, err := e.tables.records.ScanKeys(ctx, subsPrefix, after, 256)
-		if err != nil {
-			return nil, err
-		}
-		for _, ent := range ents {
-			subs = append(subs, string(ent.Key[len(subsPrefix):]))
-			after = ent.Key
-		}
-		if len(ents) < 256 {
-			break
-		}
+	err := scanPages(ctx, e.tables.records.ScanKeys, subsPrefix, func(ent kv.Entry) error {
+		subs = append(subs, string(ent.Key[len(subsPrefix):]))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	now := e.clock.Now()
 	alive := e.groupAlive(ctx, &Request{Now: now})

@@ -717,9 +717,16 @@ func nextLink(req *Request, token string) string {
 
 // scanAll calls f for every entry of v under prefix.
 func (e *Engine) scanAll(ctx context.Context, v kv.View, prefix []byte, f func(kv.Entry) error) error {
+	return scanPages(ctx, v.Scan, prefix, f)
+}
+
+// scanPages calls f for every entry scan returns under prefix, a page at
+// a time (scan is a kv.View's Scan or ScanKeys).
+func scanPages(ctx context.Context, scan func(ctx context.Context, prefix, after []byte, limit int) ([]kv.Entry, error),
+	prefix []byte, f func(kv.Entry) error) error {
 	var after []byte
 	for {
-		ents, err := v.Scan(ctx, prefix, after, 256)
+		ents, err := scan(ctx, prefix, after, 256)
 		if err != nil {
 			return err
 		}
