@@ -142,8 +142,9 @@ func (r *segmentReader) inflate(compressed []byte) ([]byte, error) {
 	r.raw = r.raw[:0]
 	for {
 		if len(r.raw) == cap(r.raw) {
-			// Records compress ten to twenty times.
-			r.raw = slices.Grow(r.raw, max(16*len(compressed), cap(r.raw)))
+			// Records compress ten to twenty times; never a zero-length
+			// read, which a reader may answer with nothing, for ever.
+			r.raw = slices.Grow(r.raw, max(16*len(compressed), cap(r.raw), 512))
 		}
 		n, err := r.zr.Read(r.raw[len(r.raw):cap(r.raw)])
 		r.raw = r.raw[:len(r.raw)+n]
